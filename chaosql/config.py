@@ -1,0 +1,97 @@
+"""Configuration: one TOML file names the sources and settings; flags and environment override it.
+
+Where it is looked for, first found wins: ``--config FILE``, ``$CHAOSQL_CONFIG``,
+``$XDG_CONFIG_HOME/chaosql/config.toml`` (``~/.config/chaosql/config.toml``). Example::
+
+    [settings]
+    on_source_error = "warn"          # any chaosql.* setting (see SET chaosql.*)
+
+    [sources.prod]                    # a source named "prod": its rows say cluster = 'prod'
+    type = "kube"                     # kube | snapshot | demo | prometheus | chaosd | ...
+    context = "prod-admin"            # kubeconfig context (default: the current one)
+    kubeconfig = "~/.kube/config"
+
+    [sources.lab]
+    type = "snapshot"
+    path = "~/chaos/lab"
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chaosql.errors import UsageError
+
+DEMO_NOTICE = "chaosql: no sources configured; using the bundled demo data (--source or a config file chooses others)"
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def section(self, name: str) -> dict[str, Any]:
+        value = self.raw.get(name) or {}
+        return value if isinstance(value, dict) else {}
+
+
+def config_path(explicit: str | None = None) -> Path | None:
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise UsageError(f"config file {explicit} not found")
+        return path
+    env = os.environ.get("CHAOSQL_CONFIG")
+    if env:
+        return config_path(env)
+    home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    default = home / "chaosql" / "config.toml"
+    return default if default.is_file() else None
+
+
+def load_config(explicit: str | None = None) -> Config:
+    path = config_path(explicit)
+    if path is None:
+        return Config()
+    import tomllib
+
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise UsageError(f"config file {path}: {err}") from err
+    sources = raw.get("sources") or {}
+    if not isinstance(sources, dict) or not all(isinstance(v, dict) for v in sources.values()):
+        raise UsageError(f"config file {path}: [sources.NAME] sections expected")
+    for name, spec in sources.items():
+        if "type" not in spec:
+            raise UsageError(f"config file {path}: source {name} has no type", hint='add type = "kube" (or snapshot, demo, ...)')
+    return Config(path=path, sources=sources, settings=dict(raw.get("settings") or {}), raw=raw)
+
+
+def open_sources(specs: list[str], config: Config, *, notice=None) -> list[Any]:
+    """Sources for ``specs`` (``--source`` values or configured names), else the config's, else demo."""
+    from chaosql.sources import open_source
+
+    specs = specs or [s for s in os.environ.get("CHAOSQL_SOURCE", "").split(",") if s.strip()]
+    if specs:
+        return [_open_named(s.strip(), config) if s.strip() in config.sources else open_source(s.strip(), config=config.raw)
+                for s in specs]
+    if config.sources:
+        return [_open_named(name, config) for name in config.sources]
+    if notice:
+        notice(DEMO_NOTICE)
+    return [open_source("demo", config=config.raw)]
+
+
+def _open_named(name: str, config: Config) -> Any:
+    from chaosql.sources import open_source
+
+    spec = dict(config.sources[name])
+    kind = spec.pop("type")
+    target = spec.get("path") or spec.get("context") or spec.get("url") or ""
+    return open_source(f"{kind}:{target}" if target else kind, name=name, config={**config.raw, "source": spec})

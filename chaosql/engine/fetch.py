@@ -1,0 +1,91 @@
+"""Fetch virtual tables from the sources, concurrently, into Arrow tables."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+
+from chaosql.errors import ChaosqlError, QueryCancelled, SourceError
+from chaosql.sources.base import CallLog
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from chaosql.engine.pushdown import Constraints
+    from chaosql.tables._table import Row, Table
+
+
+class Fetcher:
+    """Runs source calls on a shared thread pool, records them, and stops on cancel."""
+
+    def __init__(self, *, max_workers: int = 16) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="chaosql-fetch")
+        self.log = CallLog()
+        self.cancelled = threading.Event()
+        self.warnings: list[str] = []
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        if self.cancelled.is_set():
+            raise QueryCancelled("query cancelled")
+        return self._pool.submit(fn, *args)
+
+    def reset(self) -> None:
+        self.log = CallLog()
+        self.cancelled.clear()
+        self.warnings = []
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def fetch_table(
+    table: "Table",
+    sources: list[Any],
+    constraints: "Constraints",
+    fetcher: Fetcher,
+    *,
+    on_source_error: str = "fail",
+) -> "pa.Table":
+    """All rows of ``table`` the sources hold that may satisfy ``constraints``, as one Arrow table."""
+    pieces: list[Iterable["Row"]] = []
+    for source in sources:
+        feed = table.feed_for(source.family)
+        if feed is None:
+            continue
+        try:
+            for cluster, rows in feed.fetch(source, constraints, fetcher):
+                pieces.append(_guard(rows, table.name, source, cluster, on_source_error, fetcher))
+        except ChaosqlError as err:
+            _handle(err, table.name, source, None, on_source_error, fetcher)
+    return table.to_arrow(_chain(pieces, fetcher))
+
+
+def _chain(pieces: list[Iterable["Row"]], fetcher: Fetcher) -> Iterator["Row"]:
+    for piece in pieces:
+        if fetcher.cancelled.is_set():
+            raise QueryCancelled("query cancelled")
+        yield from piece
+
+
+def _guard(rows, table, source, cluster, policy, fetcher) -> Iterator["Row"]:
+    try:
+        yield from rows
+    except ChaosqlError as err:
+        _handle(err, table, source, cluster, policy, fetcher)
+    except Exception as err:  # a shaper or source bug: still one readable line, never a traceback
+        _handle(SourceError(f"{type(err).__name__}: {err}", source=getattr(source, "name", None)),
+                table, source, cluster, policy, fetcher)
+
+
+def _handle(err: ChaosqlError, table: str, source: Any, cluster: str | None, policy: str, fetcher: Fetcher) -> None:
+    """Name the table (and cluster) in the message; under the "warn" policy keep going without it."""
+    if isinstance(err, QueryCancelled):
+        raise err
+    prefix = f"{table}: " + (f'cluster "{cluster}": ' if cluster and cluster not in err.message else "")
+    if policy == "warn" and isinstance(err, SourceError):
+        fetcher.warnings.append(f"{prefix}{err}; its rows are missing from this result")
+        return
+    if not err.message.startswith(f"{table}:"):
+        err.message = prefix + err.message
+    raise err

@@ -1,0 +1,263 @@
+"""Which predicates a statement implies for one table reference, and how to merge them.
+
+Only conjuncts that every result row must satisfy are used, so pushing them to a source never
+changes an answer; DuckDB applies every predicate again anyway. ``implied`` works on sqlglot
+expressions:
+
+>>> import sqlglot
+>>> where = sqlglot.parse_one("SELECT 1 FROM t WHERE (ns = 'a' AND kind = 'X') OR ns IN ('b', 'c')").args["where"].this
+>>> implied(where, lambda col: col.name).describe()
+"ns IN ('a', 'b', 'c')"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Hashable, Optional
+
+from sqlglot import exp
+
+#: Maps a column expression to the key it constrains for the reference at hand, or None.
+Resolver = Callable[[exp.Expression], Optional[str]]
+#: Evaluates a constant expression (e.g. ``now() - INTERVAL 1 HOUR``) to a Python value, or raises.
+Evaluator = Callable[[exp.Expression], Any]
+
+
+@dataclass(frozen=True)
+class Range:
+    """Bounds on a column; ``None`` means unbounded on that side."""
+
+    lo: Any = None
+    lo_incl: bool = True
+    hi: Any = None
+    hi_incl: bool = True
+
+    def intersect(self, other: "Range") -> "Range":
+        lo, lo_incl = _pick(self.lo, self.lo_incl, other.lo, other.lo_incl, max, tighter=True)
+        hi, hi_incl = _pick(self.hi, self.hi_incl, other.hi, other.hi_incl, min, tighter=True)
+        return Range(lo, lo_incl, hi, hi_incl)
+
+    def hull(self, other: "Range") -> "Range":
+        if self.lo is None or other.lo is None:
+            lo, lo_incl = None, True
+        else:
+            lo, lo_incl = _pick(self.lo, self.lo_incl, other.lo, other.lo_incl, min, tighter=False)
+        if self.hi is None or other.hi is None:
+            hi, hi_incl = None, True
+        else:
+            hi, hi_incl = _pick(self.hi, self.hi_incl, other.hi, other.hi_incl, max, tighter=False)
+        return Range(lo, lo_incl, hi, hi_incl)
+
+    def __str__(self) -> str:
+        lo = f"{'[' if self.lo_incl else '('}{self.lo}" if self.lo is not None else "(-inf"
+        hi = f"{self.hi}{']' if self.hi_incl else ')'}" if self.hi is not None else "+inf)"
+        return f"{lo}, {hi}"
+
+
+def _pick(a, a_incl, b, b_incl, choose, *, tighter: bool):
+    """The bound ``choose`` (max or min) prefers; on a tie a tighter bound is inclusive only if
+    both are, a looser one if either is."""
+    if a is None:
+        return b, b_incl
+    if b is None:
+        return a, a_incl
+    try:
+        if a == b:
+            return a, (a_incl and b_incl) if tighter else (a_incl or b_incl)
+        winner = choose(a, b)
+    except TypeError:
+        return a, a_incl
+    return (a, a_incl) if winner is a else (b, b_incl)
+
+
+@dataclass
+class Constraints:
+    """What a fetch may assume about the rows it must return.
+
+    ``eq`` maps a column (or a ``(map_column, key)`` pair such as ``("labels", "app")``) to the set
+    of values it may take; ``ranges`` maps a column to its bounds.
+    """
+
+    eq: dict[Hashable, frozenset] = field(default_factory=dict)
+    ranges: dict[str, Range] = field(default_factory=dict)
+
+    def values(self, column: str) -> frozenset | None:
+        return self.eq.get(column)
+
+    def map_values(self, column: str) -> dict[str, frozenset]:
+        return {key[1]: vals for key, vals in self.eq.items() if isinstance(key, tuple) and key[0] == column}
+
+    def range(self, column: str) -> Range | None:
+        return self.ranges.get(column)
+
+    def __bool__(self) -> bool:
+        return bool(self.eq or self.ranges)
+
+    def describe(self) -> str:
+        parts = []
+        for key, vals in sorted(self.eq.items(), key=lambda kv: str(kv[0])):
+            name = f"{key[0]}['{key[1]}']" if isinstance(key, tuple) else key
+            shown = ", ".join(repr(v) for v in sorted(vals, key=str))
+            parts.append(f"{name} = {shown}" if len(vals) == 1 else f"{name} IN ({shown})")
+        parts += [f"{col} in {rng}" for col, rng in sorted(self.ranges.items())]
+        return " AND ".join(parts) or "(none)"
+
+    def both(self, other: "Constraints") -> "Constraints":
+        """Rows must satisfy both (AND)."""
+        eq = dict(self.eq)
+        for key, vals in other.eq.items():
+            eq[key] = eq[key] & vals if key in eq else vals
+        ranges = dict(self.ranges)
+        for col, rng in other.ranges.items():
+            ranges[col] = ranges[col].intersect(rng) if col in ranges else rng
+        return Constraints(eq, ranges)
+
+    def either(self, other: "Constraints") -> "Constraints":
+        """Rows satisfy one or the other (OR): only what both constrain survives, widened."""
+        eq = {key: vals | other.eq[key] for key, vals in self.eq.items() if key in other.eq}
+        ranges = {col: rng.hull(other.ranges[col]) for col, rng in self.ranges.items() if col in other.ranges}
+        return Constraints(eq, ranges)
+
+
+def union(all_constraints: list[Constraints]) -> Constraints:
+    """Constraints for one fetch that must serve several references of the same table.
+
+    >>> union([Constraints({"ns": frozenset({"a"})}), Constraints({"ns": frozenset({"b"}), "kind": frozenset({"X"})})]).describe()
+    "ns IN ('a', 'b')"
+    """
+    if not all_constraints:
+        return Constraints()
+    merged = all_constraints[0]
+    for other in all_constraints[1:]:
+        merged = merged.either(other)
+    return merged
+
+
+def implied(
+    condition: exp.Expression,
+    resolve: Resolver,
+    *,
+    range_columns: frozenset[str] = frozenset(),
+    evaluate: Evaluator | None = None,
+) -> Constraints:
+    """Constraints that every row satisfying ``condition`` satisfies, for the resolved columns."""
+
+    def walk(node: exp.Expression) -> Constraints:
+        if isinstance(node, exp.Paren):
+            return walk(node.this)
+        if isinstance(node, exp.And):
+            return walk(node.left).both(walk(node.right))
+        if isinstance(node, exp.Or):
+            return walk(node.left).either(walk(node.right))
+        if isinstance(node, exp.EQ):
+            return _equality(node.left, node.right) or _equality(node.right, node.left) or Constraints()
+        if isinstance(node, exp.In) and not node.args.get("query") and not node.args.get("unnest"):
+            key = _key(node.this)
+            values = [_literal(v) for v in node.expressions]
+            if key is not None and values and all(v is not _NOT_CONST for v in values):
+                return Constraints({key: frozenset(v for v in values if v is not None)})
+            return Constraints()
+        if isinstance(node, (exp.GT, exp.GTE, exp.LT, exp.LTE)):
+            return _comparison(node)
+        if isinstance(node, exp.Between):
+            col = _range_col(node.this)
+            lo, hi = _bound(node.args.get("low")), _bound(node.args.get("high"))
+            if col and lo is not _NOT_CONST and hi is not _NOT_CONST and lo is not None and hi is not None:
+                return Constraints(ranges={col: Range(lo, True, hi, True)})
+        return Constraints()
+
+    def _key(node: exp.Expression) -> Hashable | None:
+        if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
+            base = resolve(node.this) if isinstance(node.this, exp.Column) else None
+            sub = _literal(node.expressions[0])
+            if base and isinstance(sub, str):
+                return (base, sub)
+            return None
+        if isinstance(node, exp.Column):
+            return resolve(node)
+        return None
+
+    def _equality(left: exp.Expression, right: exp.Expression) -> Constraints | None:
+        key = _key(left)
+        if key is None:
+            return None
+        value = _literal(right)
+        if value is _NOT_CONST:
+            col = _range_col(left)
+            bound = _bound(right) if col else _NOT_CONST
+            if col and bound is not _NOT_CONST and bound is not None:
+                return Constraints(ranges={col: Range(bound, True, bound, True)})
+            return None
+        if value is None:  # col = NULL is never true: no rows; keep it simple and push nothing
+            return None
+        out = Constraints({key: frozenset({value})})
+        if isinstance(key, str) and key in range_columns:
+            bound = _bound(right)
+            if bound is not _NOT_CONST and bound is not None:
+                out.ranges[key] = Range(bound, True, bound, True)
+        return out
+
+    def _range_col(node: exp.Expression) -> str | None:
+        if isinstance(node, exp.Column):
+            key = resolve(node)
+            if isinstance(key, str) and key in range_columns:
+                return key
+        return None
+
+    def _bound(node: exp.Expression | None):
+        if node is None:
+            return None
+        value = _literal(node)
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                pass
+        if value is not _NOT_CONST and not isinstance(value, str):
+            return value
+        if evaluate is None or node.find(exp.Column, exp.Subquery, exp.Select):
+            return _NOT_CONST
+        try:
+            return evaluate(node)
+        except Exception:
+            return _NOT_CONST
+
+    def _comparison(node: exp.Expression) -> Constraints:
+        flipped = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE}
+        op, left, right = type(node), node.left, node.right
+        if not _range_col(left):
+            op, left, right = flipped[op], right, left
+        col = _range_col(left)
+        bound = _bound(right) if col else _NOT_CONST
+        if not col or bound is _NOT_CONST or bound is None:
+            return Constraints()
+        if op in (exp.GT, exp.GTE):
+            return Constraints(ranges={col: Range(lo=bound, lo_incl=op is exp.GTE)})
+        return Constraints(ranges={col: Range(hi=bound, hi_incl=op is exp.LTE)})
+
+    return walk(condition)
+
+
+_NOT_CONST = object()
+
+
+def _literal(node: exp.Expression):
+    """The Python value of a plain literal, ``None`` for NULL, or ``_NOT_CONST``."""
+    if isinstance(node, exp.Paren):
+        return _literal(node.this)
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return node.this
+        try:
+            return int(node.this)
+        except ValueError:
+            return float(node.this)
+    if isinstance(node, exp.Boolean):
+        return node.this
+    if isinstance(node, exp.Null):
+        return None
+    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
+        value = _literal(node.this)
+        return -value if value is not _NOT_CONST else _NOT_CONST
+    return _NOT_CONST

@@ -1,0 +1,502 @@
+"""Session: SQL text in, Arrow results out. Every front end (CLI, REPL, server, reports) uses it.
+
+Steps for one statement:
+
+1. parse with sqlglot (DuckDB dialect, then Postgres), freeze ``now()`` for the statement;
+2. answer chaosql's own statements (``SET chaosql.*``, ``SHOW TABLES``, ``DESCRIBE t``, EXPLAIN);
+3. find the virtual tables it reads and what each reference implies (``analyze``, ``pushdown``);
+4. fetch each table once, concurrently, as Arrow (``fetch``);
+5. register the Arrow tables in DuckDB, rewrite the references to them, run the statement there.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+from chaosql.engine import analyze
+from chaosql.engine.errors import RELATION_PREFIX, translate
+from chaosql.engine.fetch import Fetcher, fetch_table
+from chaosql.engine.pushdown import Constraints, union
+from chaosql.errors import ChaosqlError, QueryCancelled, SqlError, UnsupportedError, UsageError
+from chaosql.sources.base import Call
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+    from sqlglot import exp
+
+    from chaosql.tables._table import Table
+
+#: Session settings, changed with ``SET chaosql.<name> = value``: name -> (default, doc).
+SETTINGS: dict[str, tuple[Any, str]] = {
+    "pushdown": (True, "Push predicates down to the sources (off only to compare answers)."),
+    "on_source_error": ("fail", "fail: a failing source fails the query; warn: go on without it, with a warning."),
+    "timeout": (300.0, "Seconds a statement may run (fetch and query) before it is cancelled."),
+    "allow_unqualified_writes": (False, "Allow UPDATE and DELETE without WHERE."),
+    "confirm_rows": (10, "Writes touching more rows than this ask first in the REPL (the CLI needs --yes)."),
+    "force_delete": (False, "DELETE also removes Chaos Mesh's finalizers (forced deletion, no recovery)."),
+}
+
+_EXPLAIN = re.compile(r"^\s*explain\s+(analyze\s+)?", re.IGNORECASE)
+
+
+@dataclass
+class Result:
+    """One statement's answer: columns, Arrow data (materialised or streamed) and what it cost."""
+
+    columns: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    status: str = ""
+    elapsed: float = 0.0
+    calls: list[Call] = field(default_factory=list)
+    pushdown: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    _table: "pa.Table | None" = None
+    _reader: "pa.RecordBatchReader | None" = None
+
+    @property
+    def has_rows(self) -> bool:
+        return self._table is not None or self._reader is not None
+
+    def arrow(self) -> "pa.Table":
+        """The whole result as an Arrow table (reads a streamed result to the end)."""
+        if self._table is None:
+            import pyarrow as pa
+
+            if self._reader is not None:
+                self._table = self._reader.read_all()
+                self._reader = None
+            else:
+                self._table = pa.table({})
+        return self._table
+
+    def batches(self) -> Iterator["pa.RecordBatch"]:
+        """Record batches, without materialising a streamed result."""
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            yield from reader
+        else:
+            yield from self.arrow().to_batches()
+
+    def rows(self) -> list[tuple]:
+        table = self.arrow()
+        return list(zip(*(col.to_pylist() for col in table.columns))) if table.num_columns else []
+
+    def dicts(self) -> list[dict]:
+        return self.arrow().to_pylist()
+
+    def scalar(self) -> Any:
+        rows = self.rows()
+        return rows[0][0] if rows else None
+
+
+class Session:
+    """A DuckDB connection over the virtual tables of ``sources``; not for concurrent use."""
+
+    def __init__(self, sources: Sequence[Any], *, settings: dict[str, Any] | None = None) -> None:
+        import duckdb
+
+        from chaosql.tables import registry
+
+        self.sources = list(sources)
+        self.tables: dict[str, "Table"] = registry()
+        self.settings = {name: default for name, (default, _) in SETTINGS.items()}
+        for name, value in (settings or {}).items():
+            self.set(name, value)
+        self.con: "duckdb.DuckDBPyConnection" = duckdb.connect(":memory:")
+        self.con.execute("SET TimeZone = 'UTC'")
+        self._catalog_ready = False
+        self._registered: list[tuple[str, str]] = []  # (kind, name) of last statement's relations
+        self._fetcher = Fetcher()
+        self._tables_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chaosql-table")
+        self._reading: list[str] = []  # virtual tables the running statement reads, for messages
+        self.writer: Any = None  # chaosql.writers plug in here (INSERT/UPDATE/DELETE)
+        from chaosql import plugins
+
+        plugins.hook().prepare_session(connection=self.con)
+
+    # --- settings ---------------------------------------------------------------------------
+
+    def set(self, name: str, value: Any) -> None:
+        key = name.removeprefix("chaosql.")
+        if key not in SETTINGS:
+            raise UsageError(f"unknown setting chaosql.{key}", hint="known: " + ", ".join(f"chaosql.{k}" for k in SETTINGS))
+        default = SETTINGS[key][0]
+        self.settings[key] = _coerce(key, value, default)
+
+    # --- the public API ---------------------------------------------------------------------
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None, *, stream: bool = False) -> Result:
+        """Run one statement. Raises a ``ChaosqlError`` subclass with a one-line message."""
+        started = time.perf_counter()
+        self._drop_registered()
+        self._fetcher.reset()
+        timer = threading.Timer(float(self.settings["timeout"]), self.cancel)
+        timer.daemon = True
+        timer.start()
+        try:
+            result = self._execute(sql, params, stream)
+        except ChaosqlError:
+            raise
+        except Exception as err:
+            import duckdb
+
+            if isinstance(err, duckdb.Error):
+                raise translate(err, tables=self._reading, all_tables=self.tables) from err
+            raise
+        finally:
+            timer.cancel()
+            self._reading = []
+        result.elapsed = time.perf_counter() - started
+        result.calls = list(self._fetcher.log.calls)
+        result.warnings = self.source_warnings() + self._fetcher.warnings + result.warnings
+        return result
+
+    def execute_script(self, sql: str) -> Iterator[Result]:
+        """Run each statement of a script in order; stops at the first error."""
+        for statement in self.split(sql):
+            yield self.execute(statement)
+
+    def split(self, sql: str) -> list[str]:
+        """Statements of a script, split by DuckDB's own parser (so ';' in strings is safe)."""
+        try:
+            return [s.query.strip() for s in self.con.extract_statements(sql) if s.query.strip()]
+        except Exception as err:
+            import duckdb
+
+            if isinstance(err, duckdb.Error):
+                raise translate(err, all_tables=self.tables) from err
+            raise
+
+    def cancel(self) -> None:
+        """Interrupt the running statement (fetch or query), from any thread."""
+        self._fetcher.cancelled.set()
+        try:
+            self.con.interrupt()
+        except Exception:
+            pass
+
+    def close(self) -> None:
+        self._fetcher.close()
+        self._tables_pool.shutdown(wait=False, cancel_futures=True)
+        self.con.close()
+
+    def source_warnings(self) -> list[str]:
+        out = []
+        for source in self.sources:
+            out.extend(getattr(source, "warnings", []))
+            if hasattr(source, "warnings"):
+                source.warnings = []
+        return out
+
+    # --- one statement ----------------------------------------------------------------------
+
+    def _execute(self, sql: str, params: Sequence[Any] | None, stream: bool) -> Result:
+        explain = _EXPLAIN.match(sql)
+        body = sql[explain.end():] if explain else sql
+        tree, text = self._parse(body)
+        if tree is None:  # DuckDB-only syntax that reads no virtual table
+            return self._run(text, params, stream)
+        from sqlglot import exp
+
+        own = self._own_statement(tree)
+        if own is not None:
+            return own
+        if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)) and self._writes_virtual(tree):
+            if self.writer is None:
+                raise UnsupportedError("writes to chaos tables are not available in this build",
+                                       hint="query the tables with SELECT")
+            return self.writer.execute(self, tree, explain=bool(explain), analyze=bool(explain and explain.group(1)))
+        refs = analyze.virtual_refs(tree, self.tables)
+        self._reading = sorted({ref.name.lower() for ref in refs})
+        if not refs:
+            self._ensure_catalog()
+            return self._run(sql if not explain else sql, params, stream)
+        _freeze_now(tree)
+        per_table = self._constraints(refs)
+        if explain and not explain.group(1):
+            return self._explain(tree, refs, per_table)
+        fetched = self._fetch(per_table)
+        names = {name: self._register(name, data) for name, data in fetched.items()}
+        analyze.rewrite(tree, refs, lambda name: names[name])
+        final = tree.sql(dialect="duckdb")
+        if explain:  # EXPLAIN ANALYZE: run it, then report what was fetched and the calls made
+            self._run(final, params, stream=False).arrow()
+            return self._explain(tree, [], per_table, analyzed=True)
+        result = self._run(final, params, stream)
+        result.pushdown = {name: c.describe() for name, c in per_table.items()}
+        return result
+
+    def _parse(self, sql: str) -> tuple["exp.Expression | None", str]:
+        import sqlglot
+        from sqlglot.errors import ParseError, TokenError
+
+        last: Exception | None = None
+        for dialect in ("duckdb", "postgres"):
+            try:
+                trees = [t for t in sqlglot.parse(sql, read=dialect) if t is not None]
+            except (ParseError, TokenError) as err:
+                last = err
+                continue
+            if len(trees) != 1:
+                raise SqlError(f"expected one statement, found {len(trees)}", hint="run a script with -f FILE or \\i FILE")
+            tree = trees[0]
+            if dialect == "postgres":
+                return tree, tree.sql(dialect="duckdb")
+            return tree, sql
+        # sqlglot could not parse it: let DuckDB say what is wrong, or run it if it is DuckDB-only
+        self.split(sql)
+        words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql)}
+        if words & set(self.tables):
+            raise UnsupportedError(f"chaosql cannot analyse this statement: {str(last).splitlines()[0]}",
+                                   hint="rewrite it in DuckDB or Postgres syntax")
+        return None, sql
+
+    def _run(self, sql: str, params: Sequence[Any] | None, stream: bool) -> Result:
+        command = _command_of(sql)
+        if command in _NO_ROWS and not (command in _DML and _returning(sql)):
+            cursor = self.con.execute(sql, list(params)) if params else self.con.execute(sql)
+            count = (cursor.fetchone() or [0])[0] if command in _DML else None
+            return Result(status=_status(command, count))
+        # A relation streams to Arrow without the extra copy a DB-API cursor makes.
+        relation = self.con.sql(sql, params=list(params)) if params else self.con.sql(sql)
+        if relation is None:
+            return Result(status=_status(command, None))
+        result = Result(columns=list(relation.columns), types=[str(t) for t in relation.types])
+        if stream:
+            result._reader = relation.to_arrow_reader(10_000)
+        else:
+            result._table = relation.to_arrow_table()
+            result.status = f"SELECT {result._table.num_rows}"
+        return result
+
+    # --- chaosql's own statements -----------------------------------------------------------
+
+    def _own_statement(self, tree: "exp.Expression") -> Result | None:
+        from sqlglot import exp
+
+        if isinstance(tree, exp.Set):
+            items = tree.expressions
+            mine = [i for i in items if _set_name(i).startswith("chaosql.")]
+            if mine:
+                for item in mine:
+                    self.set(_set_name(item), _set_value(item))
+                return Result(status="SET")
+        if isinstance(tree, exp.Show) and str(tree.name).upper() == "TABLES":
+            return self._table_result(
+                ["name", "description"], [[t.name for t in self.tables.values()], [t.doc for t in self.tables.values()]],
+                ["VARCHAR", "VARCHAR"],
+            )
+        if isinstance(tree, exp.Describe) and isinstance(tree.this, exp.Table):
+            name = tree.this.name.lower()
+            if name in self.tables and not tree.this.db:
+                cols = self.tables[name].columns
+                return self._table_result(
+                    ["column_name", "column_type", "pushdown", "description"],
+                    [[c.name for c in cols], [c.type for c in cols], [_pushdown_note(c) for c in cols], [c.doc for c in cols]],
+                    ["VARCHAR"] * 4,
+                )
+        return None
+
+    @staticmethod
+    def _table_result(names: list[str], columns: list[list], types: list[str]) -> Result:
+        import pyarrow as pa
+
+        table = pa.table(dict(zip(names, columns)))
+        return Result(columns=names, types=types, status=f"SELECT {table.num_rows}", _table=table)
+
+    def _writes_virtual(self, tree: "exp.Expression") -> bool:
+        from sqlglot import exp
+
+        target = tree.this
+        if isinstance(target, exp.Schema):
+            target = target.this
+        return isinstance(target, exp.Table) and target.name.lower() in self.tables and not target.db
+
+    def _ensure_catalog(self) -> None:
+        """Empty tables with the virtual tables' schemas and comments, for introspection."""
+        if self._catalog_ready:
+            return
+        for table in self.tables.values():
+            cols = ", ".join(f'"{c.name}" {c.type}' for c in table.columns)
+            self.con.execute(f'CREATE TABLE IF NOT EXISTS main."{table.name}" ({cols})')
+            self.con.execute(f"COMMENT ON TABLE main.\"{table.name}\" IS {_quote(table.doc)}")
+            for c in table.columns:
+                self.con.execute(f'COMMENT ON COLUMN main."{table.name}"."{c.name}" IS {_quote(c.doc)}')
+        self._catalog_ready = True
+
+    # --- pushdown, fetch, register ----------------------------------------------------------
+
+    def _constraints(self, refs: list["exp.Table"]) -> dict[str, Constraints]:
+        grouped: dict[str, list[Constraints]] = {}
+        for ref in refs:
+            name = ref.name.lower()
+            table = self.tables[name]
+            if self.settings["pushdown"]:
+                ranges = frozenset(c.name for c in table.columns if c.key == "range")
+                found = analyze.reference_constraints(
+                    ref, lambda n: set(self.tables[n].column_names) if n in self.tables else None,
+                    range_columns=ranges, evaluate=self._evaluate,
+                )
+            else:
+                found = Constraints()
+            grouped.setdefault(name, []).append(found)
+        return {name: union(found) for name, found in grouped.items()}
+
+    def _evaluate(self, node: "exp.Expression") -> Any:
+        return self.con.execute("SELECT " + node.sql(dialect="duckdb")).fetchone()[0]
+
+    def _fetch(self, per_table: dict[str, Constraints]) -> dict[str, "pa.Table"]:
+        policy = self.settings["on_source_error"]
+        futures = {
+            name: self._tables_pool.submit(fetch_table, self.tables[name], self.sources, c, self._fetcher, on_source_error=policy)
+            for name, c in per_table.items()
+        }
+        out = {}
+        for name, future in futures.items():
+            while True:
+                try:
+                    out[name] = future.result(timeout=0.1)
+                    break
+                except TimeoutError:
+                    if self._fetcher.cancelled.is_set():
+                        raise QueryCancelled("query cancelled while fetching " + name)
+        return out
+
+    def _register(self, name: str, data: "pa.Table") -> str:
+        arrow_name, view_name = f"{RELATION_PREFIX}arrow_{name}", f"{RELATION_PREFIX}{name}"
+        self.con.register(arrow_name, data)
+        casts = [f'CAST("{c.name}" AS JSON) AS "{c.name}"' for c in self.tables[name].columns if c.type == "JSON"]
+        replace = f" REPLACE ({', '.join(casts)})" if casts else ""
+        self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{view_name}" AS SELECT *{replace} FROM "{arrow_name}"')
+        self._registered += [("view", view_name), ("arrow", arrow_name)]
+        return view_name
+
+    def _drop_registered(self) -> None:
+        for kind, name in self._registered:
+            try:
+                if kind == "view":
+                    self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
+                else:
+                    self.con.unregister(name)
+            except Exception:
+                pass
+        self._registered = []
+
+    def _explain(self, tree, refs, per_table: dict[str, Constraints], *, analyzed: bool = False) -> Result:
+        steps, details = [], []
+        for name, c in per_table.items():
+            steps.append(f"fetch {name}")
+            details.append(f"pushed down: {c.describe()}")
+        if analyzed:
+            for call in self._fetcher.log.calls:
+                steps.append("call")
+                details.append(str(call))
+        else:
+            steps.append("query")
+            details.append("DuckDB runs the statement over the fetched rows and applies every predicate again")
+        return self._table_result(["step", "detail"], [steps, details], ["VARCHAR", "VARCHAR"])
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _freeze_now(tree: "exp.Expression") -> None:
+    """Fix now()/current_timestamp/current_date for the statement, so pushed-down time bounds and
+    DuckDB's own evaluation agree exactly."""
+    from sqlglot import exp
+
+    now = datetime.now(timezone.utc)
+    for node in list(tree.find_all(exp.CurrentTimestamp, exp.CurrentDate, exp.Anonymous)):
+        if isinstance(node, exp.CurrentDate):
+            node.replace(exp.cast(exp.Literal.string(now.date().isoformat()), "DATE"))
+        elif isinstance(node, exp.CurrentTimestamp) or node.name.lower() in ("now", "get_current_timestamp"):
+            node.replace(exp.cast(exp.Literal.string(now.isoformat()), "TIMESTAMPTZ"))
+
+
+def _set_name(item: "exp.Expression") -> str:
+    from sqlglot import exp
+
+    inner = item.this if isinstance(item, exp.SetItem) else item
+    if isinstance(inner, exp.EQ):
+        inner = inner.left
+    return inner.sql(dialect="duckdb").strip('"').lower().replace('"', "")
+
+
+def _set_value(item: "exp.Expression") -> Any:
+    from sqlglot import exp
+
+    inner = item.this if isinstance(item, exp.SetItem) else item
+    value = inner.right if isinstance(inner, exp.EQ) else None
+    if isinstance(value, exp.Literal):
+        return value.this
+    if isinstance(value, exp.Boolean):
+        return value.this
+    return value.sql(dialect="duckdb") if value is not None else None
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "on", "1", "yes"):
+            return True
+        if text in ("false", "off", "0", "no"):
+            return False
+        raise UsageError(f"chaosql.{key} takes true or false, not {value!r}")
+    if isinstance(default, (int, float)):
+        try:
+            return type(default)(value)
+        except (TypeError, ValueError):
+            raise UsageError(f"chaosql.{key} takes a number, not {value!r}") from None
+    if key == "on_source_error" and str(value) not in ("fail", "warn"):
+        raise UsageError(f"chaosql.{key} takes fail or warn, not {value!r}")
+    return str(value)
+
+
+def _pushdown_note(col) -> str:
+    if not col.key:
+        return ""
+    if col.key == "range":
+        return "time range"
+    return "=, IN" + (" (labels['key'])" if col.key == "labels" else "")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+_DML = {"INSERT", "UPDATE", "DELETE"}
+_NO_ROWS = _DML | {
+    "CREATE", "DROP", "ALTER", "SET", "RESET", "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "ATTACH",
+    "DETACH", "USE", "LOAD", "INSTALL", "CHECKPOINT", "COPY", "EXPORT", "IMPORT", "VACUUM", "PREPARE",
+    "DEALLOCATE", "COMMENT", "TRUNCATE", "SAVEPOINT", "RELEASE",
+}
+
+
+def _command_of(sql: str) -> str:
+    """The statement's first keyword, past comments and parentheses."""
+    stripped = re.sub(r"^(\s|--[^\n]*\n|/\*.*?\*/|\()+", "", sql, flags=re.S)
+    word = re.match(r"[A-Za-z]+", stripped)
+    return word.group(0).upper() if word else ""
+
+
+def _returning(sql: str) -> bool:
+    return re.search(r"\breturning\b", sql, re.IGNORECASE) is not None
+
+
+def _status(command: str, count: int | None) -> str:
+    if command == "INSERT":
+        return f"INSERT 0 {count or 0}"
+    if command in _DML:
+        return f"{command} {count or 0}"
+    if command == "CREATE":
+        return "CREATE"
+    return command or "OK"

@@ -1,0 +1,49 @@
+"""Sources: one client per system. ``open_source`` turns a ``--source`` spec into a source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from chaosql.errors import UsageError
+
+DEMO_PATH = Path(__file__).resolve().parent.parent / "demo"
+
+Factory = Callable[[str, str, dict], Any]  # (name, spec after the colon, config) -> source
+
+
+def _demo(name: str, spec: str, config: dict) -> Any:
+    from chaosql.sources.snapshot import SnapshotSource
+
+    return SnapshotSource(DEMO_PATH, name=name or "demo")
+
+
+def _snapshot(name: str, spec: str, config: dict) -> Any:
+    from chaosql.sources.snapshot import SnapshotSource
+
+    if not spec:
+        raise UsageError("snapshot source needs a path", hint="use --source snapshot:PATH")
+    path = Path(spec).expanduser()
+    return SnapshotSource(path, name=name or path.stem or "snapshot")
+
+
+BUILTIN: dict[str, Factory] = {"demo": _demo, "snapshot": _snapshot}
+
+
+def factories() -> dict[str, Factory]:
+    found = dict(BUILTIN)
+    from chaosql import plugins
+
+    for extra in plugins.hook().register_sources():
+        found.update(extra or {})
+    return found
+
+
+def open_source(spec: str, *, name: str = "", config: dict | None = None) -> Any:
+    """``demo``, ``snapshot:PATH``, ``kube[:CONTEXT]``, ... -> a source object."""
+    scheme, _, rest = spec.partition(":")
+    table = BUILTIN if scheme in BUILTIN else factories()
+    if scheme not in table:
+        known = ", ".join(sorted(table))
+        raise UsageError(f"unknown source {spec!r}", hint=f"use one of: {known} (e.g. snapshot:PATH)")
+    return table[scheme](name, rest, config or {})

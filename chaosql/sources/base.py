@@ -1,0 +1,118 @@
+"""What every source shares: the list filter a table hands down, and the log of calls made.
+
+Sources talk to systems and know nothing about SQL. A Kubernetes-like source (``family = "kube"``:
+the live API and snapshots) answers ``list(cluster, kind, ListFilter)`` with plain dicts shaped
+exactly like the API's JSON objects, so one row-shaping code path serves every such source.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Iterable, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """Server-side filters for one list call; ``None`` means "no filter"."""
+
+    namespaces: frozenset[str] | None = None
+    names: frozenset[str] | None = None
+    labels: tuple[tuple[str, frozenset[str]], ...] = ()  # label key -> allowed values
+    fields: tuple[tuple[str, str], ...] = ()  # field selector path -> value
+
+    def matches(self, obj: dict) -> bool:
+        """Apply the filter in memory (for sources that cannot filter server-side)."""
+        meta = obj.get("metadata") or {}
+        if self.namespaces is not None and (meta.get("namespace") or "") not in self.namespaces:
+            return False
+        if self.names is not None and meta.get("name") not in self.names:
+            return False
+        if self.labels:
+            labels = meta.get("labels") or {}
+            if any(labels.get(key) not in allowed for key, allowed in self.labels):
+                return False
+        for path, value in self.fields:
+            if str(_dig(obj, path.split("."))) != value:
+                return False
+        return True
+
+    def describe(self) -> str:
+        parts = []
+        if self.namespaces is not None:
+            parts.append("namespace in (" + ", ".join(sorted(self.namespaces)) + ")")
+        if self.names is not None:
+            parts.append("name in (" + ", ".join(sorted(self.names)) + ")")
+        parts += [f"label {k} in ({', '.join(sorted(v))})" for k, v in self.labels]
+        parts += [f"field {k}={v}" for k, v in self.fields]
+        return ", ".join(parts) or "all"
+
+
+def _dig(obj: dict, path: list[str]):
+    for part in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+    return obj
+
+
+@dataclass
+class Call:
+    """One request a source made (or an in-memory scan), for EXPLAIN ANALYZE and ``--verbose``."""
+
+    source: str
+    cluster: str
+    what: str  # e.g. "GET /apis/chaos-mesh.org/v1alpha1/namespaces/shop/podchaos"
+    items: int = 0
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.cluster}: {self.what} -> {self.items} objects in {self.seconds * 1000:.0f} ms"
+
+
+@dataclass
+class CallLog:
+    """Thread-safe list of the calls made while answering one statement."""
+
+    calls: list[Call] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def timed(self, source: str, cluster: str, what: str) -> "_Timer":
+        return _Timer(self, Call(source, cluster, what))
+
+
+class _Timer:
+    def __init__(self, log: CallLog, call: Call) -> None:
+        self.log, self.call = log, call
+
+    def __enter__(self) -> Call:
+        self.start = time.perf_counter()
+        return self.call
+
+    def __exit__(self, *exc) -> None:
+        self.call.seconds = time.perf_counter() - self.start
+        self.log.record(self.call)
+
+
+@runtime_checkable
+class KubeLikeSource(Protocol):
+    """A source of Kubernetes objects: the live API (``kube``) or files (``snapshot``)."""
+
+    family: str  # always "kube"
+    name: str  # configured name; the default for the cluster column
+    kind_label: str  # what the experiments.source column says: "kube" or "snapshot"
+
+    def clusters(self) -> list[str]: ...
+
+    def chaos_kinds(self, cluster: str) -> list[str]:
+        """The chaos-mesh.org experiment kinds this cluster has (discovered, not hard-coded)."""
+        ...
+
+    def has_kind(self, cluster: str, kind: str) -> bool: ...
+
+    def list(self, cluster: str, kind: str, flt: ListFilter, log: CallLog) -> Iterable[dict]: ...

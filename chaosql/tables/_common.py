@@ -1,0 +1,80 @@
+"""Columns and helpers shared by the tables, worded the same everywhere."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from chaosql.tables._table import Col
+
+CLUSTER = Col("cluster", "VARCHAR", "Configured source name of the cluster (or Chaosd node) the row comes from.", key="cluster")
+NAMESPACE = Col("namespace", "VARCHAR", "Kubernetes namespace of the object.", key="namespace")
+NAME = Col("name", "VARCHAR", "Object name (metadata.name).", key="name")
+UID = Col("uid", "VARCHAR", "Object uid (metadata.uid).")
+LABELS = Col("labels", "MAP(VARCHAR, VARCHAR)", "Object labels; filter with labels['key'] = 'value'.", key="labels")
+ANNOTATIONS = Col("annotations", "MAP(VARCHAR, VARCHAR)", "Object annotations.")
+CREATED_AT = Col("created_at", "TIMESTAMPTZ", "Creation time (metadata.creationTimestamp), UTC.")
+
+
+def meta_columns(namespaced: bool = True) -> list[Col]:
+    """The shared metadata columns in their usual order."""
+    cols = [CLUSTER]
+    if namespaced:
+        cols.append(NAMESPACE)
+    return cols + [NAME, UID, LABELS, ANNOTATIONS, CREATED_AT]
+
+
+def meta_values(obj: dict, cluster: str) -> dict[str, Any]:
+    """Row values of the shared metadata columns of ``obj``."""
+    meta = obj.get("metadata") or {}
+    return {
+        "cluster": cluster,
+        "namespace": meta.get("namespace"),
+        "name": meta.get("name"),
+        "uid": meta.get("uid"),
+        "labels": meta.get("labels") or {},
+        "annotations": meta.get("annotations") or {},
+        "created_at": meta.get("creationTimestamp"),
+    }
+
+
+def to_json(value: Any) -> str | None:
+    """Compact JSON text for a JSON column (``None`` stays SQL NULL)."""
+    if value is None:
+        return None
+    return json.dumps(value, separators=(",", ":"), sort_keys=False)
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def duration_seconds(text: str | None) -> float | None:
+    """Seconds in a Go duration string as Chaos Mesh writes them.
+
+    >>> duration_seconds("1h30m"), duration_seconds("90s"), duration_seconds(None), duration_seconds("x")
+    (5400.0, 90.0, None, None)
+    """
+    if not text:
+        return None
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text.lstrip("+"):
+        return None
+    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+
+
+def owner(obj: dict, kind: str) -> str | None:
+    """Name of the first owner of ``kind`` in metadata.ownerReferences."""
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        if ref.get("kind") == kind:
+            return ref.get("name")
+    return None
+
+
+def condition(obj: dict, ctype: str) -> bool:
+    """Whether status.conditions has ``ctype`` with status "True"."""
+    for cond in (obj.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == ctype:
+            return cond.get("status") == "True"
+    return False

@@ -1,0 +1,114 @@
+"""The feed that turns Kubernetes-like sources (live API, snapshots) into rows.
+
+It reads the table's key columns to build each list call: ``cluster`` picks clusters, ``kind``
+picks resources, ``namespace``/``name``/``labels``/``field:*`` become server-side filters.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+
+from chaosql.sources.base import ListFilter
+from chaosql.tables._table import Feed, Row, RowContext
+
+if TYPE_CHECKING:
+    from chaosql.engine.pushdown import Constraints
+    from chaosql.tables._table import Table
+
+#: ``kinds`` value meaning "every experiment kind the cluster has".
+EXPERIMENT_KINDS = "experiment kinds"
+
+Shaper = Callable[[dict, RowContext], Iterable[Row]]
+
+
+class KubeFeed(Feed):
+    """Rows from ``kinds`` of a kube-family source, shaped by ``rows``.
+
+    ``lookups`` are kinds listed whole per cluster so the shaper can join against them
+    (``ctx.lookup("Pod", ns, name)``), e.g. targets joined with the pods they point at.
+    """
+
+    family = "kube"
+
+    def __init__(
+        self,
+        kinds: str | tuple[str, ...],
+        rows: Shaper,
+        *,
+        lookups: tuple[str | tuple[str, ListFilter], ...] = (),
+        kind_values: dict[str, str] | None = None,
+        fixed_fields: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.kinds = kinds
+        self.rows = rows
+        self.lookups = [(k, ListFilter()) if isinstance(k, str) else k for k in lookups]
+        self.kind_values = kind_values or {}  # kind -> value of the table's kind-role column
+        self.fixed_fields = fixed_fields  # field selectors every list call carries
+        self.table: "Table | None" = None  # set when the table is built
+
+    def list_filter(self, constraints: "Constraints") -> ListFilter:
+        assert self.table is not None
+        namespaces = names = None
+        labels: list[tuple[str, frozenset[str]]] = []
+        fields: list[tuple[str, str]] = []
+        for col in self.table.key_columns:
+            if col.key == "namespace":
+                namespaces = constraints.values(col.name)
+            elif col.key == "name":
+                names = constraints.values(col.name)
+            elif col.key == "labels":
+                labels += sorted(constraints.map_values(col.name).items())
+            elif col.key.startswith("field:"):
+                allowed = constraints.values(col.name)
+                if allowed is not None and len(allowed) == 1:
+                    fields.append((col.key[6:], str(next(iter(allowed)))))
+        return ListFilter(
+            namespaces=namespaces, names=names, labels=tuple(labels), fields=self.fixed_fields + tuple(fields)
+        )
+
+    def _wanted(self, role: str, constraints: "Constraints") -> frozenset | None:
+        assert self.table is not None
+        col = next((c for c in self.table.key_columns if c.key == role), None)
+        return constraints.values(col.name) if col else None
+
+    def fetch(self, source: Any, constraints: "Constraints", fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
+        wanted_clusters = self._wanted("cluster", constraints)
+        wanted_kinds = self._wanted("kind", constraints)
+        flt = self.list_filter(constraints)
+        tasks = []
+        for cluster in source.clusters():
+            if wanted_clusters is not None and cluster not in wanted_clusters:
+                continue
+            kinds = source.chaos_kinds(cluster) if self.kinds == EXPERIMENT_KINDS else list(self.kinds)
+            for kind in kinds:
+                if wanted_kinds is not None and self.kind_values.get(kind, kind) not in wanted_kinds:
+                    continue
+                if source.has_kind(cluster, kind):
+                    tasks.append((cluster, kind))
+        lookups = {
+            cluster: fetcher.submit(self._lookups, source, cluster, fetcher)
+            for cluster in {c for c, _ in tasks}
+        } if self.lookups else {}
+        listed = [(cluster, fetcher.submit(source.list, cluster, kind, flt, fetcher.log)) for cluster, kind in tasks]
+        for cluster, future in listed:
+            ctx = RowContext(
+                source=source.name,
+                cluster=cluster,
+                family=source.kind_label,
+                lookups=lookups[cluster].result() if cluster in lookups else {},
+            )
+            yield cluster, _shape(future.result(), self.rows, ctx)
+
+    def _lookups(self, source: Any, cluster: str, fetcher: Any) -> dict[str, dict]:
+        out = {}
+        for kind, flt in self.lookups:
+            objs = source.list(cluster, kind, flt, fetcher.log) if source.has_kind(cluster, kind) else []
+            out[kind] = {
+                ((o["metadata"].get("namespace") or ""), o["metadata"]["name"]): o for o in objs
+            }
+        return out
+
+
+def _shape(objs: Iterable[dict], rows: Shaper, ctx: RowContext) -> Iterator[Row]:
+    for obj in objs:
+        yield from rows(obj, ctx)

@@ -1,0 +1,187 @@
+"""The declarative pieces every virtual table is made of: columns, feeds and the table itself.
+
+A table never runs SQL and never talks to a system. It says which columns it has (with a DuckDB type
+and a one-line doc), which of them a source can filter on (``key``), and how one source object
+becomes rows (a ``Feed`` per source family).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from chaosql.engine.pushdown import Constraints
+
+Row = dict[str, Any]
+
+#: Pushdown roles a key column may declare. ``field:<path>`` is a Kubernetes field selector path.
+KEY_ROLES = {"cluster", "namespace", "name", "kind", "labels", "source", "range", "param"}
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column: ``name``, DuckDB ``type``, one-line ``doc`` and an optional pushdown ``key`` role.
+
+    ``exact`` marks a column filled from its own filter value (e.g. ``metrics.query``): such a
+    column cannot be answered without that filter, and a cached fetch is reused only for exactly
+    the same value.
+    """
+
+    name: str
+    type: str
+    doc: str
+    key: str | None = None
+    exact: bool = False
+
+    @property
+    def pushable(self) -> bool:
+        return self.key is not None
+
+
+@dataclass(frozen=True)
+class RowContext:
+    """What a row shaper may know besides the object itself."""
+
+    source: str  # configured source name, e.g. "demo"
+    cluster: str  # cluster the object came from
+    family: str  # "kube", "chaosd", "prometheus"
+    lookups: Mapping[str, Mapping[tuple[str, str], dict]] = field(default_factory=dict)
+    memo: dict = field(default_factory=dict)  # indexes a shaper derives once per fetch piece
+
+    def lookup(self, kind: str, namespace: str, name: str) -> dict | None:
+        return self.lookups.get(kind, {}).get((namespace or "", name))
+
+
+class Feed:
+    """How rows of a table come out of one family of sources (kube, chaosd, prometheus, ...)."""
+
+    family: str = ""
+    table: "Table | None" = None
+
+    def fetch(self, source: Any, constraints: "Constraints", fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
+        """Yield ``(cluster, rows)`` pieces; ``fetcher`` runs work concurrently and logs calls."""
+        raise NotImplementedError
+
+
+@dataclass
+class Table:
+    """A virtual table: what one row is, its columns, and its feeds."""
+
+    name: str
+    doc: str
+    columns: list[Col]
+    feeds: list[Feed]
+    examples: list[tuple[str, str]] = field(default_factory=list)  # (question, sql)
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        for feed in self.feeds:
+            feed.table = self
+        self._by_name = {c.name: c for c in self.columns}
+
+    def column(self, name: str) -> Col | None:
+        return self._by_name.get(name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def key_columns(self) -> list[Col]:
+        return [c for c in self.columns if c.key]
+
+    def feed_for(self, family: str) -> Feed | None:
+        return next((f for f in self.feeds if f.family == family), None)
+
+    def arrow_schema(self) -> "pa.Schema":
+        import pyarrow as pa
+
+        return pa.schema([pa.field(c.name, arrow_type(c.type)) for c in self.columns])
+
+    def to_arrow(self, rows: Iterable[Row]) -> "pa.Table":
+        """Columnar assembly: one Python list per column, converted once per column."""
+        import pyarrow as pa
+
+        names = self.column_names
+        values: dict[str, list] = {n: [] for n in names}
+        appenders = [(values[n].append, n) for n in names]
+        for row in rows:
+            get = row.get
+            for append, n in appenders:
+                append(get(n))
+        arrays = [_to_array(values[c.name], c.type) for c in self.columns]
+        return pa.Table.from_arrays(arrays, schema=self.arrow_schema())
+
+
+def _validate(table: Table) -> None:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", table.name):
+        raise ValueError(f"table {table.name!r}: name must be a lower-case identifier")
+    seen: set[str] = set()
+    for col in table.columns:
+        where = f"table {table.name}, column {col.name}"
+        if col.name in seen:
+            raise ValueError(f"{where}: defined twice")
+        seen.add(col.name)
+        if not col.doc.strip():
+            raise ValueError(f"{where}: every column needs a one-line doc")
+        arrow_type(col.type)  # raises on an unknown type
+        if col.key and col.key not in KEY_ROLES and not col.key.startswith("field:"):
+            raise ValueError(f"{where}: unknown pushdown role {col.key!r}")
+    if not table.feeds:
+        raise ValueError(f"table {table.name}: needs at least one feed")
+
+
+# --- DuckDB type ↔ Arrow type ------------------------------------------------------------------
+
+JSON_TYPES = {"JSON"}
+
+
+def arrow_type(duck_type: str) -> "pa.DataType":
+    import pyarrow as pa
+
+    simple = {
+        "VARCHAR": pa.string(),
+        "JSON": pa.string(),  # cast to DuckDB JSON when registered
+        "BIGINT": pa.int64(),
+        "INTEGER": pa.int32(),
+        "DOUBLE": pa.float64(),
+        "BOOLEAN": pa.bool_(),
+        "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
+        "MAP(VARCHAR, VARCHAR)": pa.map_(pa.string(), pa.string()),
+        "VARCHAR[]": pa.list_(pa.string()),
+    }
+    try:
+        return simple[duck_type]
+    except KeyError:
+        raise ValueError(f"unknown column type {duck_type!r}") from None
+
+
+def _to_array(values: list, duck_type: str) -> "pa.Array":
+    import pyarrow as pa
+
+    if duck_type == "TIMESTAMPTZ":
+        return _timestamps(values)
+    if duck_type == "MAP(VARCHAR, VARCHAR)":
+        values = [list(v.items()) if v is not None else None for v in values]
+    return pa.array(values, type=arrow_type(duck_type))
+
+
+def _timestamps(values: list) -> "pa.Array":
+    """RFC 3339 strings (as Kubernetes writes them) to UTC timestamps, parsed by Arrow in bulk."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    target = pa.timestamp("us", tz="UTC")
+    if values and not isinstance(next((v for v in values if v is not None), ""), str):
+        return pa.array(values, type=target)
+    strings = pa.array(values, type=pa.string())
+    try:
+        return strings.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        parsed = pc.strptime(pc.replace_substring_regex(strings, r"\.\d+", ""), "%Y-%m-%dT%H:%M:%S%z", "us")
+        return parsed.cast(target)
+

@@ -1,0 +1,142 @@
+"""experiments: one row per Chaos Mesh experiment object of any kind (and each Chaosd experiment)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Iterator
+
+from chaosql.tables._common import (
+    ANNOTATIONS, CLUSTER, CREATED_AT, LABELS, NAME, NAMESPACE, UID,
+    condition, duration_seconds, meta_values, owner, to_json,
+)
+from chaosql.tables._kube import EXPERIMENT_KINDS, KubeFeed
+from chaosql.tables._table import Col, Row, RowContext, Table
+
+PAUSE_ANNOTATION = "experiment.chaos-mesh.org/pause"
+
+#: Actions whose injection is one-shot: nothing to recover, records stay "Injected".
+ONE_SHOT_ACTIONS = {("PodChaos", "pod-kill"), ("PodChaos", "container-kill")}
+
+COLUMNS = [
+    CLUSTER,
+    Col("source", "VARCHAR", "Where the row comes from: kube, snapshot or chaosd.", key="source"),
+    NAMESPACE,
+    NAME,
+    Col("kind", "VARCHAR", "Chaos kind, e.g. PodChaos, NetworkChaos (Chaosd: the attack kind).", key="kind"),
+    UID,
+    Col("action", "VARCHAR", "spec.action, e.g. pod-kill, delay, partition."),
+    Col("mode", "VARCHAR", "spec.mode: one, all, fixed, fixed-percent, random-max-percent."),
+    Col("value", "VARCHAR", "spec.value: how many or what percent of targets the mode picks."),
+    Col("selector", "JSON", "spec.selector: which pods or machines the experiment targets."),
+    Col("duration", "VARCHAR", "spec.duration as written (Go duration, e.g. 30s, 5m)."),
+    Col("duration_seconds", "DOUBLE", "spec.duration in seconds; NULL when the experiment runs until deleted."),
+    Col("paused", "BOOLEAN", f"Whether the {PAUSE_ANNOTATION} annotation is \"true\"."),
+    Col("desired_phase", "VARCHAR", "status.experiment.desiredPhase: Run or Stop."),
+    Col("phase", "VARCHAR", "Derived as Chaos Mesh does: deleting, paused, finished, running or injecting."),
+    CREATED_AT,
+    Col("deleted_at", "TIMESTAMPTZ", "metadata.deletionTimestamp: when deletion (recovery) was requested."),
+    Col("ends_at", "TIMESTAMPTZ", "created_at + duration; NULL when there is no duration."),
+    Col("target_count", "BIGINT", "Number of injection records (rows in targets)."),
+    Col("injected_count", "BIGINT", "Sum of injectedCount over the records."),
+    Col("recovered_count", "BIGINT", "Sum of recoveredCount over the records."),
+    Col("schedule", "VARCHAR", "Name of the Schedule that created this experiment, if any."),
+    Col("workflow", "VARCHAR", "Name of the Workflow that created this experiment, if any."),
+    Col("node", "VARCHAR", "Chaosd node (address) for Chaosd experiments; NULL for Kubernetes ones."),
+    LABELS,
+    ANNOTATIONS,
+    Col("spec", "JSON", "The whole spec."),
+    Col("status", "JSON", "The whole status."),
+]
+
+
+def experiment_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    meta = obj.get("metadata") or {}
+    records = (status.get("experiment") or {}).get("containerRecords") or []
+    row = meta_values(obj, ctx.cluster)
+    seconds = duration_seconds(spec.get("duration"))
+    row.update(
+        source=ctx.family,
+        kind=obj.get("kind"),
+        action=spec.get("action"),
+        mode=spec.get("mode"),
+        value=None if spec.get("value") is None else str(spec.get("value")),
+        selector=to_json(spec.get("selector")),
+        duration=spec.get("duration"),
+        duration_seconds=seconds,
+        paused=(meta.get("annotations") or {}).get(PAUSE_ANNOTATION) == "true",
+        desired_phase=(status.get("experiment") or {}).get("desiredPhase"),
+        phase=experiment_phase(obj),
+        deleted_at=meta.get("deletionTimestamp"),
+        ends_at=_ends_at(meta.get("creationTimestamp"), seconds),
+        target_count=len(records),
+        injected_count=sum(r.get("injectedCount") or 0 for r in records),
+        recovered_count=sum(r.get("recoveredCount") or 0 for r in records),
+        schedule=owner(obj, "Schedule") or (meta.get("labels") or {}).get("chaos-mesh.org/controlled-by"),
+        workflow=(meta.get("labels") or {}).get("chaos-mesh.org/workflow"),
+        spec=to_json(spec),
+        status=to_json(status),
+    )
+    yield row
+
+
+def experiment_phase(obj: dict, now: datetime | None = None) -> str:
+    """The experiment's status, following Chaos Mesh's own derivation, first match wins:
+
+    deleting (deletionTimestamp set) → paused (condition Paused true) → finished (desiredPhase
+    Stop, and every record Not Injected with the duration passed; for one-shot actions such as
+    pod-kill, every record Injected) → running (conditions Selected and AllInjected true) →
+    injecting.
+    """
+    meta = obj.get("metadata") or {}
+    if meta.get("deletionTimestamp"):
+        return "deleting"
+    if condition(obj, "Paused"):
+        return "paused"
+    status = obj.get("status") or {}
+    experiment = status.get("experiment") or {}
+    records = experiment.get("containerRecords") or []
+    if experiment.get("desiredPhase") == "Stop":
+        spec = obj.get("spec") or {}
+        if (obj.get("kind"), spec.get("action")) in ONE_SHOT_ACTIONS:
+            if all(r.get("phase") == "Injected" for r in records):
+                return "finished"
+        elif all(r.get("phase") == "Not Injected" for r in records) and _duration_passed(obj, now):
+            return "finished"
+    if condition(obj, "Selected") and condition(obj, "AllInjected"):
+        return "running"
+    return "injecting"
+
+
+def _duration_passed(obj: dict, now: datetime | None) -> bool:
+    seconds = duration_seconds((obj.get("spec") or {}).get("duration"))
+    created = (obj.get("metadata") or {}).get("creationTimestamp")
+    if seconds is None or not created:
+        return True  # stopped without a duration: nothing left to wait for
+    end = _parse_time(created) + timedelta(seconds=seconds)
+    return end <= (now or datetime.now(timezone.utc))
+
+
+def _ends_at(created: str | None, seconds: float | None) -> datetime | None:
+    if not created or seconds is None:
+        return None
+    return _parse_time(created) + timedelta(seconds=seconds)
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+TABLE = Table(
+    "experiments",
+    "One row per chaos experiment: every Chaos Mesh experiment kind, and each Chaosd experiment.",
+    COLUMNS,
+    feeds=[KubeFeed(EXPERIMENT_KINDS, experiment_rows)],
+    examples=[
+        ("Which experiments are injecting or running right now?",
+         "SELECT cluster, namespace, kind, name, phase FROM experiments WHERE phase IN ('injecting', 'running')"),
+        ("How many experiments of each kind ran per cluster?",
+         "SELECT cluster, kind, count(*) AS n FROM experiments GROUP BY ALL ORDER BY n DESC"),
+    ],
+)

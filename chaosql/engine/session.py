@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -117,6 +118,8 @@ class Session:
         self._tables_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chaosql-table")
         self._reading: list[str] = []  # virtual tables the running statement reads, for messages
         self.writer: Any = None  # chaosql.writers plug in here (INSERT/UPDATE/DELETE)
+        # Close even when the caller does not: DuckDB must not be torn down under live threads.
+        self._finalizer = weakref.finalize(self, _shutdown, self._fetcher, self._tables_pool, self.con)
         from chaosql import plugins
 
         plugins.hook().prepare_session(connection=self.con)
@@ -183,9 +186,7 @@ class Session:
             pass
 
     def close(self) -> None:
-        self._fetcher.close()
-        self._tables_pool.shutdown(wait=False, cancel_futures=True)
-        self.con.close()
+        self._finalizer()
 
     def source_warnings(self) -> list[str]:
         out = []
@@ -405,6 +406,12 @@ class Session:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _shutdown(fetcher: Fetcher, pool: ThreadPoolExecutor, con: Any) -> None:
+    fetcher.close()
+    pool.shutdown(wait=False, cancel_futures=True)
+    con.close()
 
 
 def _freeze_now(tree: "exp.Expression") -> None:

@@ -1,0 +1,5 @@
+import sys
+
+from chaosql.cli import main
+
+sys.exit(main())

@@ -1,0 +1,81 @@
+"""The ``chaosql`` command line: thin dispatch to the modules in ``chaosql.commands``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from chaosql.commands import MODULES
+from chaosql.commands._context import EXIT_USAGE, add_global_options
+
+DESCRIPTION = """\
+SQL over chaos-engineering state: Chaos Mesh experiments, their targets, nodes and events
+(and Prometheus metrics, Chaosd machines) as tables you can query and change.
+
+Run with no command on a terminal to open the interactive shell. With nothing configured,
+chaosql uses its bundled demo data, so this works anywhere:
+
+  chaosql query "SELECT kind, phase, count(*) FROM experiments GROUP BY ALL ORDER BY ALL"
+
+exit codes: 0 ok, 1 query or source error, 2 usage error, 130 interrupted
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line and exit code 2, as for every usage error
+        self.print_usage(sys.stderr)
+        print(f"chaosql: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    add_global_options(common)
+    parser = _Parser(prog="chaosql", description=DESCRIPTION, parents=[common],
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    from chaosql import __version__
+
+    parser.add_argument("--version", action="version", version=f"chaosql {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for path in MODULES:
+        module = importlib.import_module(path)
+        p = sub.add_parser(module.NAME, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP),
+                           parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(p)
+        p.set_defaults(run=module.run)
+    return parser
+
+
+def _default_command(argv: list[str], commands: set[str]) -> list[str]:
+    """``chaosql -c SQL``, ``chaosql "SQL"`` and piped stdin mean ``query``; a bare terminal means ``repl``."""
+    takes_value = {"--source", "-s", "--config", "--set"}
+    positional, skip = None, False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in takes_value:
+            skip = True
+        elif not arg.startswith("-"):
+            positional = arg
+            break
+    if positional in commands or any(a in ("-h", "--help", "--version") for a in argv):
+        return argv
+    wants_query = positional is not None or any(a in ("-c", "--command", "-f", "--file") for a in argv)
+    if wants_query or not sys.stdin.isatty():
+        return ["query", *argv]
+    return ["repl", *argv]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    args = parser.parse_args(_default_command(args_list, commands))
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,6 @@
+"""CLI commands: one module each, with NAME, HELP, add_arguments(parser) and run(args) -> exit code.
+
+Modules import their heavy dependencies inside ``run`` so ``chaosql --help`` stays fast.
+"""
+
+MODULES = ["chaosql.commands.query", "chaosql.commands.repl", "chaosql.commands.tables"]

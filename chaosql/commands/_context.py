@@ -1,0 +1,69 @@
+"""What every command shares: global options, opening the session, printing errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+EXIT_OK, EXIT_QUERY_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def add_global_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("sources and settings")
+    g.add_argument("--source", "-s", action="append", default=[], metavar="SPEC",
+                   help="where rows come from: demo, snapshot:PATH, kube[:CONTEXT], or a source named in the "
+                        "config; repeat for several (default: the config's sources, else demo)")
+    g.add_argument("--config", metavar="FILE", help="TOML config file (default: $CHAOSQL_CONFIG, ~/.config/chaosql/config.toml)")
+    g.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
+                   help="a session setting, e.g. --set on_source_error=warn (see SET chaosql.*)")
+    g.add_argument("--verbose", "-v", action="store_true", help="print what was pushed down and each call made, on stderr")
+
+
+def open_session(args: argparse.Namespace) -> Any:
+    from chaosql.config import load_config, open_sources
+    from chaosql.engine.session import Session
+    from chaosql.errors import UsageError
+
+    config = load_config(getattr(args, "config", None))
+    sources = open_sources(getattr(args, "source", []) or [], config, notice=warn)
+    settings = dict(config.settings)
+    for item in getattr(args, "settings", []) or []:
+        name, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"--set {item}: expected NAME=VALUE")
+        settings[name.strip()] = value.strip()
+    return Session(sources, settings=settings)
+
+
+def warn(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def report_error(err: BaseException) -> int:
+    """One line on stderr, never a traceback; returns the exit code."""
+    from chaosql.errors import ChaosqlError, UsageError
+
+    if isinstance(err, UsageError):
+        print(f"chaosql: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(err, ChaosqlError):
+        where = f" (line {err.line}, column {err.col})" if getattr(err, "line", None) else ""
+        print(f"chaosql: {err}{where}", file=sys.stderr)
+        return EXIT_QUERY_ERROR
+    if isinstance(err, KeyboardInterrupt):
+        print("chaosql: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(f"chaosql: internal error: {type(err).__name__}: {err}", file=sys.stderr)
+    return EXIT_QUERY_ERROR
+
+
+def print_diagnostics(result: Any, verbose: bool) -> None:
+    for warning in result.warnings:
+        warn(f"warning: {warning}")
+    if verbose:
+        for table, pushed in result.pushdown.items():
+            warn(f"pushdown {table}: {pushed}")
+        for call in result.calls:
+            warn(f"call {call}")
+        warn(f"time {result.elapsed * 1000:.0f} ms")

@@ -1,0 +1,76 @@
+"""chaosql query: run SQL once and print the result."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from chaosql.commands._context import EXIT_OK, open_session, print_diagnostics, report_error
+from chaosql.output import FORMATS
+
+NAME = "query"
+HELP = "run SQL (an argument, -c SQL, -f FILE, or stdin) and print the result"
+DESCRIPTION = """\
+Run one statement or a script and print each result.
+
+examples:
+  chaosql query "SELECT kind, phase, count(*) FROM experiments GROUP BY ALL"
+  chaosql query -f report.sql --format csv > out.csv
+  echo "SELECT * FROM nodes" | chaosql query --format json
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_sql_arguments(parser)
+
+
+def add_sql_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("sql", nargs="?", help="the SQL to run")
+    parser.add_argument("-c", "--command", dest="command_sql", metavar="SQL", help="the SQL to run (as psql -c)")
+    parser.add_argument("-f", "--file", metavar="FILE", help="run the statements in FILE")
+    parser.add_argument("--format", "-F", choices=FORMATS, default="table", help="output format (default: table)")
+    parser.add_argument("--yes", "-y", action="store_true", help="apply writes that touch many rows without asking")
+
+
+def read_sql(args: argparse.Namespace) -> str | None:
+    from chaosql.errors import UsageError
+
+    given = [x for x in (args.sql, args.command_sql, args.file) if x]
+    if len(given) > 1:
+        raise UsageError("give the SQL once: as an argument, with -c, or with -f")
+    if args.file:
+        try:
+            with open(args.file, encoding="utf-8") as fh:
+                return fh.read()
+        except OSError as err:
+            raise UsageError(f"cannot read {args.file}: {err.strerror}") from err
+    if args.sql or args.command_sql:
+        return args.sql or args.command_sql
+    if not sys.stdin.isatty():
+        return sys.stdin.read()
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from chaosql.errors import UsageError
+    from chaosql.output import render
+
+    try:
+        sql = read_sql(args)
+        if sql is None or not sql.strip():
+            raise UsageError("no SQL given", hint='try: chaosql query "SELECT * FROM experiments LIMIT 5"')
+        session = open_session(args)
+        try:
+            if getattr(args, "yes", False):
+                session.confirm = lambda *_: True
+            for result in session.execute_script(sql):
+                print_diagnostics(result, args.verbose)
+                if result.has_rows:
+                    render(result.columns, result.types, result.rows(), args.format, sys.stdout)
+                elif result.status:
+                    print(result.status)
+        finally:
+            session.close()
+        return EXIT_OK
+    except (Exception, KeyboardInterrupt) as err:
+        return report_error(err)

@@ -1,0 +1,28 @@
+"""chaosql repl: the interactive SQL shell."""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "repl"
+HELP = "interactive SQL shell (the default on a terminal)"
+DESCRIPTION = """\
+Interactive SQL shell: statements end with ";", Tab completes tables, columns and values,
+\\? lists meta-commands (\\dt, \\d TABLE, \\x, \\timing, \\format, \\o, \\i, \\q), Ctrl-C cancels
+a running query, Ctrl-D quits. History is kept in ~/.local/share/chaosql/history.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    from chaosql.commands._context import open_session, report_error
+    from chaosql.repl.app import Repl
+
+    try:
+        session = open_session(args)
+        return Repl(session).run()
+    except Exception as err:
+        return report_error(err)

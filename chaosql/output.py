@@ -1,0 +1,118 @@
+"""Render results: table (psql-like), expanded (\\x), csv, json, jsonl, markdown."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Iterable, TextIO
+
+FORMATS = ("table", "csv", "json", "jsonl", "markdown")
+
+
+def cell(value: Any) -> str:
+    """A value as text for table, markdown and CSV output."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        text = value.isoformat(sep=" ")
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], tuple) and len(value[0]) == 2:
+        return "{" + ", ".join(f"{k}={v}" for k, v in value) + "}"  # a MAP as Arrow gives it
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=str, separators=(",", ":"))
+    return str(value)
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, list) and value and isinstance(value[0], tuple) and len(value[0]) == 2:
+        return {k: jsonable(v) for k, v in value}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()
+    return value
+
+
+def render(columns: list[str], types: list[str], rows: list[tuple], fmt: str, out: TextIO, *, expanded: bool = False) -> None:
+    """Write ``rows`` in ``fmt``; JSON columns are emitted as JSON values in json/jsonl."""
+    if fmt == "table":
+        (_expanded if expanded else _table)(columns, rows, out)
+    elif fmt == "markdown":
+        _markdown(columns, rows, out)
+    elif fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([cell(v) for v in row] for row in rows)
+    elif fmt in ("json", "jsonl"):
+        json_cols = {i for i, t in enumerate(types) if t.upper() == "JSON"}
+        objs = (
+            {c: _json_value(v, i in json_cols) for i, (c, v) in enumerate(zip(columns, row))} for row in rows
+        )
+        if fmt == "jsonl":
+            for obj in objs:
+                out.write(json.dumps(obj, default=str) + "\n")
+        else:
+            out.write(json.dumps(list(objs), default=str, indent=2) + "\n")
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+
+
+def _json_value(value: Any, is_json: bool) -> Any:
+    if is_json and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return jsonable(value)
+
+
+def _table(columns: list[str], rows: list[tuple], out: TextIO, max_width: int = 60) -> None:
+    texts = [[_clip(cell(v), max_width) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in texts]) for i, c in enumerate(columns)]
+    out.write(" " + " | ".join(c.center(w) for c, w in zip(columns, widths)).rstrip() + "\n")
+    out.write("-" + "-+-".join("-" * w for w in widths) + "-\n")
+    for r in texts:
+        out.write(" " + " | ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() + "\n")
+    out.write(f"({len(rows)} row{'' if len(rows) == 1 else 's'})\n")
+
+
+def _expanded(columns: list[str], rows: list[tuple], out: TextIO) -> None:
+    width = max((len(c) for c in columns), default=0)
+    for n, row in enumerate(rows, 1):
+        out.write(f"-[ RECORD {n} ]" + "-" * max(width - 8, 4) + "\n")
+        for c, v in zip(columns, row):
+            out.write(f"{c.ljust(width)} | {cell(v)}\n")
+    if not rows:
+        out.write("(0 rows)\n")
+
+
+def _markdown(columns: list[str], rows: list[tuple], out: TextIO) -> None:
+    def esc(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    out.write("| " + " | ".join(esc(c) for c in columns) + " |\n")
+    out.write("|" + "|".join("---" for _ in columns) + "|\n")
+    for row in rows:
+        out.write("| " + " | ".join(esc(cell(v)) for v in row) + " |\n")
+
+
+def _clip(text: str, width: int) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def to_string(columns: list[str], types: list[str], rows: Iterable[tuple], fmt: str = "table") -> str:
+    buf = io.StringIO()
+    render(columns, types, list(rows), fmt, buf)
+    return buf.getvalue()

@@ -1,0 +1,1 @@
+"""The interactive shell (prompt-toolkit): completion in ``completion``, meta-commands in ``commands``."""

@@ -17,12 +17,20 @@ def shared_dir() -> Path:
     return SHARED
 
 
-@pytest.fixture
-def demo_session():
-    from chaosql.engine.session import Session
+@pytest.fixture(scope="session")
+def demo_source():
+    """The demo snapshot, parsed once for the whole run (sources are read-only and thread-safe)."""
     from chaosql.sources.snapshot import SnapshotSource
 
-    session = Session([SnapshotSource(DEMO, name="demo")])
+    return SnapshotSource(DEMO, name="demo")
+
+
+@pytest.fixture
+def demo_session(demo_source):
+    """A fresh Session (its own settings and DuckDB connection) over the shared demo source."""
+    from chaosql.engine.session import Session
+
+    session = Session([demo_source])
     yield session
     session.close()
 

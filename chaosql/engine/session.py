@@ -347,7 +347,7 @@ class Session:
                 )
             else:
                 found = Constraints()
-            grouped.setdefault(name, []).append(found)
+            grouped.setdefault(name, []).append(_pushable(found, table))
         return {name: union(found) for name, found in grouped.items()}
 
     def _evaluate(self, node: "exp.Expression") -> Any:
@@ -425,6 +425,24 @@ def _freeze_now(tree: "exp.Expression") -> None:
             node.replace(exp.cast(exp.Literal.string(now.date().isoformat()), "DATE"))
         elif isinstance(node, exp.CurrentTimestamp) or node.name.lower() in ("now", "get_current_timestamp"):
             node.replace(exp.cast(exp.Literal.string(now.isoformat()), "TIMESTAMPTZ"))
+
+
+_PY_TYPES = {"VARCHAR": str, "MAP(VARCHAR, VARCHAR)": str, "BIGINT": int, "INTEGER": int, "BOOLEAN": bool}
+
+
+def _pushable(found: Constraints, table: "Table") -> Constraints:
+    """Keep what the table's key columns accept, with values of the column's own type (a
+    comparison DuckDB would answer by casting, like ``namespace = 1``, stays in DuckDB)."""
+    eq = {}
+    for key, values in found.eq.items():
+        col = table.column(key[0] if isinstance(key, tuple) else key)
+        if col is None or not col.key or col.key == "range" or (isinstance(key, tuple) and col.key != "labels"):
+            continue
+        wanted = _PY_TYPES.get(col.type)
+        if wanted and all(type(v) is wanted for v in values):
+            eq[key] = values
+    ranges = {c: r for c, r in found.ranges.items() if (col := table.column(c)) is not None and col.key == "range"}
+    return Constraints(eq, ranges)
 
 
 def _set_name(item: "exp.Expression") -> str:

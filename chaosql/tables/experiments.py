@@ -84,10 +84,10 @@ def experiment_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
 def experiment_phase(obj: dict, now: datetime | None = None) -> str:
     """The experiment's status, following Chaos Mesh's own derivation, first match wins:
 
-    deleting (deletionTimestamp set) → paused (condition Paused true) → finished (desiredPhase
-    Stop, and every record Not Injected with the duration passed; for one-shot actions such as
-    pod-kill, every record Injected) → running (conditions Selected and AllInjected true) →
-    injecting.
+    deleting (deletionTimestamp set) → paused (condition Paused true) → finished (one-shot
+    actions such as pod-kill: every record Injected, whatever desiredPhase says, since there is
+    nothing to recover; others: desiredPhase Stop, every record Not Injected and the duration
+    passed) → running (conditions Selected and AllInjected true) → injecting.
     """
     meta = obj.get("metadata") or {}
     if meta.get("deletionTimestamp"):
@@ -97,12 +97,11 @@ def experiment_phase(obj: dict, now: datetime | None = None) -> str:
     status = obj.get("status") or {}
     experiment = status.get("experiment") or {}
     records = experiment.get("containerRecords") or []
-    if experiment.get("desiredPhase") == "Stop":
-        spec = obj.get("spec") or {}
-        if (obj.get("kind"), spec.get("action")) in ONE_SHOT_ACTIONS:
-            if all(r.get("phase") == "Injected" for r in records):
-                return "finished"
-        elif all(r.get("phase") == "Not Injected" for r in records) and _duration_passed(obj, now):
+    if ((obj.get("kind"), (obj.get("spec") or {}).get("action")) in ONE_SHOT_ACTIONS):
+        if records and all(r.get("phase") == "Injected" for r in records):
+            return "finished"
+    elif experiment.get("desiredPhase") == "Stop":
+        if all(r.get("phase") == "Not Injected" for r in records) and _duration_passed(obj, now):
             return "finished"
     if condition(obj, "Selected") and condition(obj, "AllInjected"):
         return "running"

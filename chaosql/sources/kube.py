@@ -1,0 +1,342 @@
+"""Kubernetes source: chaos objects, pods, nodes and events listed live from a kube-apiserver.
+
+One source is one cluster: a kubeconfig context (the current one by default). Its name, the
+``cluster`` column, is the configured source name or else the context name. The chaos-mesh.org kinds
+are discovered from ``/apis/chaos-mesh.org/v1alpha1`` (cached for ``DISCOVERY_TTL`` seconds), so a
+cluster with fewer CRDs works and a newer one with more kinds shows them.
+
+A list call is built from the table's ``ListFilter`` (see ``plan_list``):
+
+* namespaces -> one namespaced list call per namespace;
+* one name -> ``fieldSelector=metadata.name=NAME`` (several names are filtered here);
+* labels -> ``labelSelector=key in (a,b)``;
+* fields -> ``fieldSelector`` where the kind supports that field (``FIELD_SELECTORS``).
+
+Whatever the server could not filter is filtered in memory. Lists paginate with ``limit`` and
+``continue``; each page is one entry in the ``CallLog``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from chaosql.errors import Forbidden, SourceError
+from chaosql.sources.base import CallLog, ListFilter
+from chaosql.sources.chaosmesh import API_VERSION, CORE_KINDS, GROUP, is_experiment_kind
+from chaosql.sources.kube_http import KubeConnection, Response
+
+PAGE_SIZE = 500
+DISCOVERY_TTL = 60.0
+CHAOS_PREFIX = f"/apis/{API_VERSION}"
+
+#: Core kinds that live in namespaces (the others in CORE_KINDS are cluster-scoped).
+NAMESPACED_CORE = frozenset({"Pod", "Event"})
+
+#: Field selectors the apiserver accepts per kind, besides metadata.name and metadata.namespace
+#: (which every kind accepts). From Kubernetes' registries: pkg/registry/core/pod/strategy.go
+#: (PodToSelectableFields), core/event/strategy.go (ToSelectableFields) and core/node/strategy.go.
+#: Custom resources accept only the metadata fields unless their CRD declares selectableFields,
+#: which Chaos Mesh's do not. Update this when a table pushes a new field.
+FIELD_SELECTORS: dict[str, frozenset[str]] = {
+    "Pod": frozenset({"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+                      "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"}),
+    "Event": frozenset({"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
+                        "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
+                        "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"}),
+    "Node": frozenset({"spec.unschedulable"}),
+}
+META_FIELDS = frozenset({"metadata.name", "metadata.namespace"})
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+_LABEL_KEY = re.compile(r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Where a kind is listed: its API path prefix, plural and scope."""
+
+    kind: str
+    prefix: str  # /api/v1 or /apis/chaos-mesh.org/v1alpha1
+    plural: str
+    namespaced: bool
+
+    @property
+    def api_version(self) -> str:
+        return "v1" if self.prefix == "/api/v1" else self.prefix.removeprefix("/apis/")
+
+    @property
+    def rbac_name(self) -> str:
+        """The name RBAC rules use: ``events``, ``podchaos.chaos-mesh.org``."""
+        return self.plural if self.prefix == "/api/v1" else f"{self.plural}.{GROUP}"
+
+    def path(self, namespace: str | None = None) -> str:
+        if namespace is not None:
+            return f"{self.prefix}/namespaces/{quote(namespace)}/{self.plural}"
+        return f"{self.prefix}/{self.plural}"
+
+
+CORE_RESOURCES = {
+    kind: Resource(kind, prefix, plural, kind in NAMESPACED_CORE) for kind, (prefix, plural) in CORE_KINDS.items()
+}
+
+
+@dataclass
+class ListPlan:
+    """The list calls that answer one ``ListFilter``, and whether rows still need filtering here."""
+
+    namespaces: list[str | None]  # None: all namespaces (one cluster-wide call)
+    params: dict[str, str] = field(default_factory=dict)
+    refilter: bool = False
+    empty: bool = False  # nothing can match: make no call
+
+
+def plan_list(resource: Resource, flt: ListFilter) -> ListPlan:
+    """Turn a filter into list calls, pushing to the server what it can evaluate exactly.
+
+    >>> pods = CORE_RESOURCES["Pod"]
+    >>> plan = plan_list(pods, ListFilter(namespaces=frozenset({"a", "b"}), labels=(("app", frozenset({"web"})),)))
+    >>> plan.namespaces, plan.params, plan.refilter
+    (['a', 'b'], {'labelSelector': 'app in (web)'}, False)
+    >>> plan_list(pods, ListFilter(names=frozenset({"x", "y"}))).refilter
+    True
+    """
+    plan = ListPlan(namespaces=[None])
+    if flt.namespaces is not None:
+        wanted = sorted(ns for ns in flt.namespaces if _DNS_LABEL.fullmatch(ns))
+        if not resource.namespaced or not wanted:  # cluster-scoped objects have no namespace
+            return ListPlan(namespaces=[], empty=True)
+        plan.namespaces = wanted
+    fields: list[str] = []
+    if flt.names is not None:
+        if not flt.names:
+            return ListPlan(namespaces=[], empty=True)
+        if len(flt.names) == 1:
+            fields.append("metadata.name=" + _escape_field(next(iter(flt.names))))
+        else:
+            plan.refilter = True
+    selectors = []
+    for key, allowed in flt.labels:
+        values = sorted(allowed)
+        if values and _LABEL_KEY.fullmatch(key) and all(v and _LABEL_VALUE.fullmatch(v) and len(v) <= 63 for v in values):
+            selectors.append(f"{key} in ({','.join(values)})")
+        else:
+            plan.refilter = True
+    supported = FIELD_SELECTORS.get(resource.kind, frozenset()) | META_FIELDS
+    for path, value in flt.fields:
+        if path in supported:
+            fields.append(f"{path}={_escape_field(value)}")
+        else:
+            plan.refilter = True
+    if selectors:
+        plan.params["labelSelector"] = ",".join(selectors)
+    if fields:
+        plan.params["fieldSelector"] = ",".join(fields)
+    return plan
+
+
+def _escape_field(value: str) -> str:
+    """Escape a field selector value as the apiserver's fields.EscapeValue does."""
+    return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=")
+
+
+class KubeSource:
+    """The live objects of one Kubernetes cluster (one kubeconfig context)."""
+
+    family = "kube"
+    kind_label = "kube"
+
+    def __init__(
+        self,
+        *,
+        context: str | None = None,
+        kubeconfig: str | None = None,
+        name: str | None = None,
+        page_size: int = PAGE_SIZE,
+        timeout: float = 30.0,
+        max_connections: int = 16,
+    ) -> None:
+        self.conn = KubeConnection(context=context, kubeconfig=kubeconfig, timeout=timeout,
+                                   max_connections=max_connections)
+        self._name = name
+        self.page_size = page_size
+        self.warnings: list[str] = []
+        self._lock = threading.Lock()
+        self._kinds: dict[str, Resource] | None = None
+        self._discovered_at = 0.0
+        self._warned: set[str] = set()
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="chaosql-kube")
+
+    @property
+    def name(self) -> str:
+        if self._name is None:
+            try:
+                self._name = self.conn.context
+            except SourceError:
+                return "kube"
+        return self._name
+
+    @property
+    def label(self) -> str:
+        return f'cluster "{self.name}" (kube)'
+
+    def __repr__(self) -> str:
+        return f"KubeSource(name={self._name!r}, context={self.conn.requested_context!r})"
+
+    # --- the KubeLikeSource protocol ---------------------------------------------------------
+
+    def clusters(self) -> list[str]:
+        return [self.name]
+
+    def chaos_kinds(self, cluster: str) -> list[str]:
+        return sorted(kind for kind in self._discover() if is_experiment_kind(kind))
+
+    def has_kind(self, cluster: str, kind: str) -> bool:
+        return kind in CORE_RESOURCES or kind in self._discover()
+
+    def list(self, cluster: str, kind: str, flt: ListFilter, log: CallLog) -> list[dict]:
+        """Every object of ``kind`` that may match ``flt``, all pages, as the API's JSON dicts."""
+        resource = self._resource(kind)
+        plan = plan_list(resource, flt)
+        if plan.empty:
+            return []
+        if len(plan.namespaces) == 1:
+            items = self._list_all(resource, plan.namespaces[0], plan.params, log)
+        else:
+            parts = self._pool.map(lambda ns: self._list_all(resource, ns, plan.params, log), plan.namespaces)
+            items = [obj for part in parts for obj in part]
+        if plan.refilter:
+            items = [obj for obj in items if flt.matches(obj)]
+        return items
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.conn.close()
+
+    # --- discovery ------------------------------------------------------------------------------
+
+    def _resource(self, kind: str) -> Resource:
+        if kind in CORE_RESOURCES:
+            return CORE_RESOURCES[kind]
+        found = self._discover().get(kind)
+        if found is None:
+            raise SourceError(f"{self.label}: {kind} ({API_VERSION}) is not served: its CRD is not installed",
+                              source=self.name, hint="install Chaos Mesh's CRDs in this cluster, or query another one")
+        return found
+
+    def _discover(self) -> dict[str, Resource]:
+        """kind -> Resource for the chaos-mesh.org kinds the cluster serves (cached a while)."""
+        with self._lock:
+            if self._kinds is not None and time.monotonic() - self._discovered_at < DISCOVERY_TTL:
+                return self._kinds
+        self.conn.label = self.label
+        response = self.conn.get(CHAOS_PREFIX)
+        if response.status == 404:
+            kinds: dict[str, Resource] = {}
+            self._warn_once(GROUP, f"{self.label}: Chaos Mesh is not installed (no {API_VERSION} API); "
+                                   "its chaos tables are empty")
+        elif response.status != 200:
+            raise self._error(response, f"discover the {API_VERSION} API", None, "get")
+        else:
+            kinds = {
+                r["kind"]: Resource(r["kind"], CHAOS_PREFIX, r["name"], bool(r.get("namespaced")))
+                for r in response.body.get("resources") or []
+                if "/" not in r.get("name", "") and "list" in (r.get("verbs") or ["list"])
+            }
+        with self._lock:
+            self._kinds, self._discovered_at = kinds, time.monotonic()
+        return kinds
+
+    def forget_discovery(self) -> None:
+        with self._lock:
+            self._kinds = None
+
+    def _warn_once(self, key: str, message: str) -> None:
+        with self._lock:
+            if key not in self._warned:
+                self._warned.add(key)
+                self.warnings.append(message)
+
+    # --- listing ------------------------------------------------------------------------------
+
+    def _list_all(self, resource: Resource, namespace: str | None, params: dict[str, str], log: CallLog) -> list[dict]:
+        path = resource.path(namespace)
+        items: list[dict] = []
+        token = ""
+        restarted = False
+        while True:
+            query = {"limit": str(self.page_size), **params}
+            if token:
+                query["continue"] = token
+            shown = "&".join(f"{k}={v}" for k, v in query.items() if k != "continue")
+            with log.timed(self.name, self.name, f"GET {path}?{shown}" + (" (continued)" if token else "")) as call:
+                self.conn.label = self.label
+                response = self.conn.get(path, query)
+                page = response.body.get("items") if response.status == 200 else None
+                call.items = len(page or [])
+            if response.status == 410 and token and not restarted:
+                # the continue token expired (etcd compacted): start over once, from a fresh list
+                items, token, restarted = [], "", True
+                continue
+            if page is None:
+                raise self._error(response, None, resource, "list", namespace)
+            items.extend(page)
+            token = (response.body.get("metadata") or {}).get("continue") or ""
+            if not token:
+                break
+        for obj in items:  # list items of built-in kinds carry no kind/apiVersion; the shapers need them
+            if "kind" not in obj:
+                obj["kind"] = resource.kind
+                obj["apiVersion"] = resource.api_version
+        return items
+
+    def _error(self, response: Response, what: str | None, resource: Resource | None, verb: str,
+               namespace: str | None = None) -> SourceError:
+        """One clear message for a failed call: who refused what, and what to do next."""
+        target = what or f"{verb} {resource.rbac_name}" + (f' in "{namespace}"' if namespace else "")
+        where = f"{self.label}: "
+        if response.status == 401:
+            return Forbidden(f"{where}credentials rejected (401 Unauthorized) by {self.conn.server} trying to {target}",
+                             source=self.name,
+                             hint=f'renew the credentials of kubeconfig context "{self.conn.context}" (log in again)')
+        if response.status == 403:
+            if resource is None:
+                hint = f"ask for get on the {API_VERSION} API"
+            elif namespace:
+                hint = f"ask for {verb} on {resource.rbac_name} or pick another namespace"
+            elif resource.namespaced:
+                hint = (f"ask for {verb} on {resource.rbac_name} in all namespaces (a ClusterRole), "
+                        "or filter on namespace = '...' to read only namespaces you may")
+            else:
+                hint = f"ask for {verb} on {resource.rbac_name} (a ClusterRole)"
+            scope = "" if namespace or resource is None or not resource.namespaced else " in all namespaces"
+            return Forbidden(f"{where}forbidden to {target}{scope}", source=self.name, hint=hint)
+        if response.status == 404 and resource is not None:
+            self.forget_discovery()
+            return SourceError(f"{where}{resource.rbac_name} is not served (404 Not Found): its CRD is not installed",
+                               source=self.name, hint="install Chaos Mesh's CRDs in this cluster, or query another one")
+        return SourceError(f"{where}cannot {target}: HTTP {response.status}: {response.message}", source=self.name)
+
+
+def open_kube(name: str, spec: str, config: dict) -> KubeSource:
+    """``kube``, ``kube:CONTEXT`` or a ``[sources.NAME] type = "kube"`` section -> a KubeSource."""
+    section = config.get("source") or {}
+    context = spec or section.get("context") or None
+    kubeconfig = section.get("kubeconfig")
+    if kubeconfig:
+        from pathlib import Path
+
+        kubeconfig = str(Path(kubeconfig).expanduser())
+    return KubeSource(
+        context=context,
+        kubeconfig=kubeconfig,
+        name=name or context or None,
+        page_size=int(section.get("page_size") or PAGE_SIZE),
+        timeout=float(section.get("timeout") or 30.0),
+    )

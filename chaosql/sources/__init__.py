@@ -27,7 +27,19 @@ def _snapshot(name: str, spec: str, config: dict) -> Any:
     return SnapshotSource(path, name=name or path.stem or "snapshot")
 
 
-BUILTIN: dict[str, Factory] = {"demo": _demo, "snapshot": _snapshot}
+def _kube(name: str, spec: str, config: dict) -> Any:
+    from chaosql.sources.kube import open_kube
+
+    return open_kube(name, spec, config)
+
+
+def _prometheus(name: str, spec: str, config: dict) -> Any:
+    from chaosql.sources.prometheus import open_prometheus
+
+    return open_prometheus(name, spec, config)
+
+
+BUILTIN: dict[str, Factory] = {"demo": _demo, "snapshot": _snapshot, "prometheus": _prometheus, "kube": _kube}
 
 
 def factories() -> dict[str, Factory]:

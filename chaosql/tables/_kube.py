@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from chaosql.errors import Forbidden
 from chaosql.sources.base import ListFilter
 from chaosql.tables._table import Feed, Row, RowContext
 
@@ -100,9 +101,16 @@ class KubeFeed(Feed):
             yield cluster, _shape(future.result(), self.rows, ctx)
 
     def _lookups(self, source: Any, cluster: str, fetcher: Any) -> dict[str, dict]:
+        """kind -> {(namespace, name): object}; a kind the user may not list is left out, so
+        ``ctx.lookup`` answers None and the columns it feeds are NULL ("not visible"), not an error."""
         out = {}
         for kind, flt in self.lookups:
-            objs = source.list(cluster, kind, flt, fetcher.log) if source.has_kind(cluster, kind) else []
+            try:
+                objs = source.list(cluster, kind, flt, fetcher.log) if source.has_kind(cluster, kind) else []
+            except Forbidden as err:
+                fetcher.warnings.append(f"{self.table.name if self.table else kind}: {err.message}; "
+                                        f"the columns joined from {kind} objects are NULL")
+                continue
             out[kind] = {
                 ((o["metadata"].get("namespace") or ""), o["metadata"]["name"]): o for o in objs
             }

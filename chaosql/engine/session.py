@@ -263,7 +263,7 @@ class Session:
         command = _command_of(sql)
         if command in _NO_ROWS and not (command in _DML and _returning(sql)):
             cursor = self.con.execute(sql, list(params)) if params else self.con.execute(sql)
-            count = (cursor.fetchone() or [0])[0] if command in _DML else None
+            count = ((cursor.fetchall() or [[0]])[0][0]) if command in _DML else None
             return Result(status=_status(command, count))
         # A relation streams to Arrow without the extra copy a DB-API cursor makes.
         relation = self.con.sql(sql, params=list(params)) if params else self.con.sql(sql)
@@ -351,7 +351,8 @@ class Session:
         return {name: union(found) for name, found in grouped.items()}
 
     def _evaluate(self, node: "exp.Expression") -> Any:
-        return self.con.execute("SELECT " + node.sql(dialect="duckdb")).fetchone()[0]
+        # fetchall: DuckDB 2 keeps a result fetched with fetchone() open and refuses the next register()
+        return self.con.execute("SELECT " + node.sql(dialect="duckdb")).fetchall()[0][0]
 
     def _fetch(self, per_table: dict[str, Constraints]) -> dict[str, "pa.Table"]:
         policy = self.settings["on_source_error"]

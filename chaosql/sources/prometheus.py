@@ -1,0 +1,342 @@
+"""Prometheus source: one HTTP API client per configured server.
+
+The client speaks Prometheus's HTTP API v1: instant queries (``/api/v1/query``), range queries
+(``/api/v1/query_range``), series (``/api/v1/series``) and label names and values. It knows
+nothing about SQL: the ``metrics`` and ``impact`` tables turn its answers into rows.
+
+Errors are translated at the boundary: PromQL that Prometheus rejects becomes a ``SqlError``
+carrying Prometheus's own message, a server that cannot be reached becomes ``Unavailable``
+naming it, a query that takes too long ``SourceTimeout``. Connection errors and 5xx answers
+are retried with backoff, since every call is a read.
+
+>>> PrometheusSource("http://127.0.0.1:9090", name="eu").describe()
+'prometheus "eu" at http://127.0.0.1:9090'
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from urllib.parse import urlencode
+
+from chaosql.errors import SourceError, SourceTimeout, SqlError, Unavailable
+
+if TYPE_CHECKING:
+    import httpx
+
+    from chaosql.sources.base import CallLog
+
+#: Seconds to connect, and to wait for an answer; a query may legitimately take a while.
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 60.0
+#: URLs longer than this are sent as a POST form instead (long PromQL, many series matchers).
+_MAX_GET_URL = 4000
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series of a query answer: its labels and its samples ``(unix seconds, value)``."""
+
+    labels: Mapping[str, str]
+    samples: Sequence[tuple[float, float]]
+
+
+class PrometheusSource:
+    """A Prometheus server, named as configured; its name fills the ``server`` column.
+
+    ``clusters`` names the Kubernetes clusters (source names) this server watches; ``impact``
+    pairs an experiment only with the servers that watch its cluster (all, when none say).
+    ``transport`` is the httpx seam: tests may hand in any ``httpx.BaseTransport``.
+    """
+
+    family = "prometheus"
+    kind_label = "prometheus"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str = "prometheus",
+        clusters: Iterable[str] = (),
+        headers: Mapping[str, str] | None = None,
+        timeout: float = DEFAULT_READ_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        retries: int = 2,
+        backoff: float = 0.2,
+        transport: "httpx.BaseTransport | None" = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.name = name
+        self.clusters = frozenset(clusters)
+        self.headers = dict(headers or {})
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.transport = transport
+        self.warnings: list[str] = []
+        self._client: "httpx.Client | None" = None
+
+    def describe(self) -> str:
+        return f'prometheus "{self.name}" at {self.url}'
+
+    def watches(self, cluster: str | None) -> bool:
+        return not self.clusters or cluster in self.clusters
+
+    # --- the API ----------------------------------------------------------------------------
+
+    def query(self, promql: str, *, at: datetime | None = None, log: "CallLog | None" = None) -> list[Series]:
+        """Instant query at ``at`` (the server's now when ``None``)."""
+        params = {"query": promql}
+        if at is not None:
+            params["time"] = format_time(at)
+        return _series(self._call("/api/v1/query", params, log, promql=promql))
+
+    def query_range(
+        self, promql: str, start: datetime, end: datetime, step: float, *, log: "CallLog | None" = None
+    ) -> list[Series]:
+        """Range query: evaluated at ``start``, ``start + step``, ... up to ``end`` inclusive."""
+        params = {"query": promql, "start": format_time(start), "end": format_time(end), "step": format_step(step)}
+        return _series(self._call("/api/v1/query_range", params, log, promql=promql))
+
+    def series(
+        self, match: Sequence[str], *, start: datetime | None = None, end: datetime | None = None,
+        log: "CallLog | None" = None,
+    ) -> list[dict[str, str]]:
+        """Label sets of the series that ``match`` selects (each a PromQL series selector)."""
+        params: list[tuple[str, str]] = [("match[]", m) for m in match] + _window(start, end)
+        return list(self._call("/api/v1/series", params, log) or [])
+
+    def label_names(
+        self, *, match: Sequence[str] = (), start: datetime | None = None, end: datetime | None = None,
+        log: "CallLog | None" = None,
+    ) -> list[str]:
+        params = [("match[]", m) for m in match] + _window(start, end)
+        return list(self._call("/api/v1/labels", params, log) or [])
+
+    def label_values(
+        self, label: str, *, match: Sequence[str] = (), start: datetime | None = None,
+        end: datetime | None = None, log: "CallLog | None" = None,
+    ) -> list[str]:
+        params = [("match[]", m) for m in match] + _window(start, end)
+        return list(self._call(f"/api/v1/label/{label}/values", params, log) or [])
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # --- one call ---------------------------------------------------------------------------
+
+    def _http(self) -> "httpx.Client":
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.Client(
+                base_url=self.url,
+                headers={"Accept": "application/json", **self.headers},
+                timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+                transport=self.transport,
+            )
+        return self._client
+
+    def _call(self, path: str, params: Any, log: "CallLog | None", *, promql: str | None = None) -> Any:
+        """GET (POST when the URL would be too long) ``path``; returns the answer's ``data``."""
+        import httpx
+
+        items = list(params.items()) if isinstance(params, Mapping) else list(params)
+        encoded = urlencode(items)
+        method = "POST" if len(self.url) + len(path) + len(encoded) > _MAX_GET_URL else "GET"
+        what = f"{method} {path}?" + " ".join(f"{k}={v}" for k, v in items)
+        started = time.perf_counter()
+        response = None
+        try:
+            for attempt in range(self.retries + 1):
+                try:
+                    if method == "GET":
+                        response = self._http().get(path, params=items)
+                    else:
+                        form: dict[str, list[str]] = {}
+                        for key, value in items:
+                            form.setdefault(key, []).append(value)
+                        response = self._http().post(path, data=form)
+                except httpx.TimeoutException as err:
+                    raise SourceTimeout(
+                        f"{self.describe()} did not answer within {self.timeout:g} s", source=self.name,
+                        hint="narrow the time range, raise the step, or simplify the query",
+                    ) from err
+                except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as err:
+                    if attempt < self.retries:
+                        time.sleep(self.backoff * 2**attempt)
+                        continue
+                    raise Unavailable(
+                        f"{self.describe()} is unreachable: {_reason(err)}", source=self.name,
+                        hint="check that Prometheus runs and the URL is right, or SET chaosql.on_source_error = 'warn'",
+                    ) from err
+                except httpx.HTTPError as err:
+                    raise SourceError(f"{self.describe()}: {type(err).__name__}: {err}", source=self.name) from err
+                if response.status_code >= 500 and _error_type(response) not in ("timeout", "canceled", "execution"):
+                    if attempt < self.retries:
+                        time.sleep(self.backoff * 2**attempt)
+                        continue
+                break
+            assert response is not None
+            data = self._answer(response, promql)
+        finally:
+            if log is not None:
+                from chaosql.sources.base import Call
+
+                call = Call(self.name, self.name, what, seconds=time.perf_counter() - started)
+                if response is not None and response.status_code == 200:
+                    call.items = _count(response)
+                log.record(call)
+        return data
+
+    def _answer(self, response: "httpx.Response", promql: str | None) -> Any:
+        """The ``data`` of a success answer; otherwise the error, translated."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            if response.status_code in (401, 403):
+                from chaosql.errors import Forbidden
+
+                raise Forbidden(f"{self.describe()} refused the request (HTTP {response.status_code})",
+                                source=self.name, hint="check the credentials (headers) configured for it")
+            raise SourceError(
+                f"{self.describe()} answered HTTP {response.status_code} without a Prometheus API body"
+                + (f": {response.text.strip()[:200]}" if response.text.strip() else ""),
+                source=self.name, hint="is the URL the Prometheus server itself (not its UI path or a proxy)?",
+            )
+        if body.get("status") == "success":
+            for warning in body.get("warnings") or []:
+                self.warnings.append(f"{self.describe()}: {warning}")
+            return body.get("data")
+        kind, message = body.get("errorType") or "", body.get("error") or "unknown error"
+        if kind == "bad_data":
+            shown = f" in {promql!r}" if promql else ""
+            raise SqlError(f"{self.describe()} rejected the query{shown}: {message}", sqlstate="42601",
+                           hint="see https://prometheus.io/docs/prometheus/latest/querying/basics/")
+        if kind == "execution":
+            raise SqlError(f"{self.describe()} could not run the query: {message}", sqlstate="22000")
+        if kind in ("timeout", "canceled"):
+            raise SourceTimeout(f"{self.describe()}: query {kind}: {message}", source=self.name,
+                                hint="narrow the time range or raise the step")
+        if response.status_code >= 500:
+            raise Unavailable(f"{self.describe()} failed: HTTP {response.status_code}: {message}", source=self.name)
+        raise SourceError(f"{self.describe()}: {kind or 'HTTP ' + str(response.status_code)}: {message}", source=self.name)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def format_time(when: datetime) -> str:
+    """Unix seconds with millisecond precision, Prometheus's own resolution.
+
+    >>> format_time(datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc))
+    '1767323045.678'
+    """
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    millis = round(when.timestamp() * 1000)
+    return f"{millis // 1000}.{millis % 1000:03d}"
+
+
+def format_step(step: float) -> str:
+    """A step in seconds as the API takes it.
+
+    >>> format_step(15.0), format_step(0.5)
+    ('15', '0.5')
+    """
+    return f"{step:g}" if step != int(step) else str(int(step))
+
+
+def _window(start: datetime | None, end: datetime | None) -> list[tuple[str, str]]:
+    out = []
+    if start is not None:
+        out.append(("start", format_time(start)))
+    if end is not None:
+        out.append(("end", format_time(end)))
+    return out
+
+
+def _series(data: Any) -> list[Series]:
+    """Every result type as series: vector and matrix as they are, a scalar as one unlabelled series.
+
+    >>> _series({"resultType": "vector", "result": [{"metric": {"job": "a"}, "value": [10.5, "2"]}]})
+    [Series(labels={'job': 'a'}, samples=[(10.5, 2.0)])]
+    >>> _series({"resultType": "scalar", "result": [10, "NaN"]})[0].samples[0][1]
+    nan
+    """
+    kind, result = (data or {}).get("resultType"), (data or {}).get("result")
+    if kind == "vector":
+        return [Series(r.get("metric") or {}, [_sample(r["value"])]) for r in result or [] if "value" in r]
+    if kind == "matrix":
+        return [Series(r.get("metric") or {}, [_sample(v) for v in r.get("values") or []]) for r in result or []]
+    if kind == "scalar" and result:
+        return [Series({}, [_sample(result)])]
+    if kind == "string" and result:
+        return [Series({"value": str(result[1])}, [(float(result[0]), math.nan)])]
+    return []
+
+
+def _sample(pair: Sequence[Any]) -> tuple[float, float]:
+    return float(pair[0]), float(pair[1])  # float() reads "NaN", "+Inf", "-Inf" as Prometheus writes them
+
+
+def _error_type(response: "httpx.Response") -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return str(body.get("errorType") or "") if isinstance(body, dict) else ""
+
+
+def _count(response: "httpx.Response") -> int:
+    """Samples (query answers) or items (series, labels) in a success answer, for the call log."""
+    try:
+        data = response.json().get("data")
+    except (ValueError, AttributeError):
+        return 0
+    if isinstance(data, dict):
+        result = data.get("result") or []
+        if data.get("resultType") == "matrix":
+            return sum(len(r.get("values") or []) for r in result)
+        return len(result) if data.get("resultType") == "vector" else 1
+    return len(data) if isinstance(data, list) else 0
+
+
+def _reason(err: Exception) -> str:
+    text = str(err) or type(err).__name__
+    if "refused" in text.lower():
+        return "connection refused"
+    return text
+
+
+def open_prometheus(name: str, spec: str, config: dict) -> PrometheusSource:
+    """The factory behind ``--source prometheus:URL`` and ``[sources.NAME] type = "prometheus"``.
+
+    Options of the config section: ``url``, ``clusters`` (or ``cluster``), ``headers``,
+    ``timeout``, ``retries``.
+    """
+    from chaosql.errors import UsageError
+
+    options = dict(config.get("source") or {})
+    url = spec or options.get("url") or ""
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"prometheus source needs an http(s) URL, not {url!r}",
+                         hint="use --source prometheus:http://127.0.0.1:9090")
+    clusters = options.get("clusters") or ([options["cluster"]] if options.get("cluster") else [])
+    try:
+        return PrometheusSource(
+            url, name=name or "prometheus", clusters=[str(c) for c in clusters],
+            headers={str(k): str(v) for k, v in (options.get("headers") or {}).items()},
+            timeout=float(options.get("timeout", DEFAULT_READ_TIMEOUT)),
+            retries=int(options.get("retries", 2)),
+        )
+    except (TypeError, ValueError) as err:
+        raise UsageError(f"prometheus source {name or url}: {err}") from err

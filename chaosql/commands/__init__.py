@@ -3,4 +3,5 @@
 Modules import their heavy dependencies inside ``run`` so ``chaosql --help`` stays fast.
 """
 
-MODULES = ["chaosql.commands.query", "chaosql.commands.repl", "chaosql.commands.tables"]
+MODULES = ["chaosql.commands.query", "chaosql.commands.repl", "chaosql.commands.tables",
+           "chaosql.commands.queries", "chaosql.commands.run"]

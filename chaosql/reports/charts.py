@@ -1,0 +1,118 @@
+"""Charts for reports, drawn by matplotlib (imported only when a report draws one).
+
+A chart spec names the x column, the y column (a number) and optionally a series column whose
+values become one bar group or line each: ``{type = "bar", x = "day", y = "n", series = "cluster"}``.
+Output is SVG text to inline in HTML (glyphs drawn as paths: no font is loaded from anywhere) or
+PNG bytes for Markdown.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime
+from typing import Any
+
+KINDS = ("bar", "barh", "line")
+#: Colours that stay apart for colour-blind readers (Okabe–Ito).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+
+
+class ChartError(ValueError):
+    """The chart does not fit the result (a named column is missing, y is not a number)."""
+
+
+def draw(chart: dict[str, Any], columns: list[str], rows: list[tuple], *, fmt: str = "svg") -> str | bytes:
+    """The chart as SVG text (``fmt="svg"``) or PNG bytes (``fmt="png"``)."""
+    x_name = chart.get("x") or (columns[0] if columns else "")
+    y_name = chart.get("y") or (columns[-1] if columns else "")
+    series_name = chart.get("series")
+    for name in (x_name, y_name, series_name):
+        if name and name not in columns:
+            raise ChartError(f"chart: no column {name!r} in the result (columns: {', '.join(columns)})")
+    xi, yi = columns.index(x_name), columns.index(y_name)
+    si = columns.index(series_name) if series_name else None
+
+    xs: list[Any] = []
+    data: dict[str, dict[Any, float]] = {}
+    for row in rows:
+        x, y = row[xi], row[yi]
+        if y is not None and not isinstance(y, (int, float)) or isinstance(y, bool):
+            raise ChartError(f"chart: y column {y_name!r} must be a number, found {type(y).__name__}")
+        if x not in xs:
+            xs.append(x)
+        key = str(row[si]) if si is not None else y_name
+        data.setdefault(key, {})[x] = (data.get(key, {}).get(x, 0.0)) + float(y or 0)
+
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display; safe in cron
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "chaosql", "font.size": 9,
+                                "axes.spines.top": False, "axes.spines.right": False}):
+        fig = Figure(figsize=(7.5, 3.2), dpi=100)
+        ax = fig.add_subplot()
+        kind = chart.get("type", "bar")
+        stacked = str(chart.get("stacked", "true")).lower() != "false"
+        labels = [_label(x) for x in xs]
+        if kind == "line":
+            for i, (key, values) in enumerate(data.items()):
+                ax.plot(range(len(xs)), [values.get(x, 0.0) for x in xs], marker="o", markersize=3,
+                        label=key, color=PALETTE[i % len(PALETTE)])
+            _ticks(ax, labels, axis="x")
+        else:
+            positions = list(range(len(xs)))
+            bottom = [0.0] * len(xs)
+            width = 0.8 if stacked or len(data) == 1 else 0.8 / len(data)
+            bar = ax.barh if kind == "barh" else ax.bar
+            for i, (key, values) in enumerate(data.items()):
+                heights = [values.get(x, 0.0) for x in xs]
+                offset = [p + (0 if stacked or len(data) == 1 else (i - (len(data) - 1) / 2) * width) for p in positions]
+                extra = {"left" if kind == "barh" else "bottom": bottom} if stacked else {}
+                bar(offset, heights, width, label=key, color=PALETTE[i % len(PALETTE)], **extra)
+                if stacked:
+                    bottom = [b + h for b, h in zip(bottom, heights)]
+            _ticks(ax, labels, axis="y" if kind == "barh" else "x")
+            if kind == "barh":
+                ax.invert_yaxis()
+        ax.set_xlabel(y_name if kind == "barh" else x_name)
+        ax.set_ylabel(x_name if kind == "barh" else y_name)
+        if chart.get("title"):
+            ax.set_title(chart["title"])
+        if si is not None:
+            ax.legend(title=series_name, frameon=False, fontsize=8)
+        ax.grid(axis="x" if kind == "barh" else "y", alpha=0.3)
+        fig.tight_layout()
+        out = io.BytesIO()
+        if fmt == "png":
+            fig.savefig(out, format="png")
+            return out.getvalue()
+        fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
+    return _inline_svg(out.getvalue().decode("utf-8"))
+
+
+def _ticks(ax: Any, labels: list[str], *, axis: str) -> None:
+    positions = list(range(len(labels)))
+    step = max(1, len(labels) // 20)  # at most ~20 labels, so they stay readable
+    shown = positions[::step]
+    if axis == "x":
+        ax.set_xticks(shown, [labels[i] for i in shown], rotation=45 if len(labels) > 6 else 0,
+                      ha="right" if len(labels) > 6 else "center")
+    else:
+        ax.set_yticks(shown, [labels[i] for i in shown])
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d") if (value.hour, value.minute, value.second) == (0, 0, 0) else value.strftime("%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "(none)" if value is None else str(value)
+
+
+def _inline_svg(text: str) -> str:
+    """The <svg> element alone: no XML declaration, no DOCTYPE (its DTD URL), no RDF metadata."""
+    start = text.find("<svg")
+    text = text[start:]
+    return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)

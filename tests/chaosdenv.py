@@ -38,6 +38,7 @@ only by :meth:`ChaosdTestEnv.httpx_client`. Example::
 
 from __future__ import annotations
 
+import atexit
 import datetime as _dt
 import http.client
 import os
@@ -48,6 +49,7 @@ import ssl
 import subprocess
 import tempfile
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,16 @@ MODES = ("http", "tls", "mtls")
 
 class ChaosdEnvError(RuntimeError):
     """The Chaosd binary could not be built, or the server did not start."""
+
+
+# Servers still running when the interpreter exits (e.g. an interrupted test run) are stopped.
+_RUNNING: "weakref.WeakSet[ChaosdTestEnv]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for env in list(_RUNNING):
+        env.stop()
 
 
 # --------------------------------------------------------------------------- binary
@@ -533,6 +545,7 @@ class ChaosdTestEnv:
             env=env,
             start_new_session=True,  # own process group: stop() also ends the attack children
         )
+        _RUNNING.add(self)
         deadline = time.monotonic() + self.startup_timeout
         health_ok = https_ok = False
         while time.monotonic() < deadline:
@@ -588,6 +601,7 @@ class ChaosdTestEnv:
     def _close_proc(self, timeout: float = 10.0) -> int | None:
         proc, self.proc = self.proc, None
         rc = None
+        _RUNNING.discard(self)
         if proc is not None:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)

@@ -317,6 +317,76 @@ def test_process_not_found(chaosd, client):
     assert row_for(client, uid)["status"] == "error"
 
 
+# --------------------------------------------------------------------------- disk
+
+
+def test_disk_fill_is_kind_disk_server_and_recover_removes_the_file(chaosd, client, tmp_path):
+    uid = new_uid()
+    r = client.post("/api/attack/disk", json={"uid": uid, "action": "fill", "path": str(tmp_path), "size": "1M"})
+    assert r.status_code == 200, r.text
+    row = row_for(client, uid)
+    assert row["kind"] == "disk-server"  # over HTTP; the CLI stores "disk"
+    assert row["action"] == "fill"
+    params = json.loads(row["recover_command"])
+    filled = Path(params["Path"])  # a new file inside the given directory
+    assert filled.parent == tmp_path
+    assert params["FAllocateOption"]["Length"] == "1048576"
+    assert params["DdOptions"] is None
+    assert wait_for(lambda: filled.exists() and filled.stat().st_size == 1 << 20)
+    assert client.delete(f"/api/attack/{uid}").status_code == 200
+    assert not filled.exists()
+    assert row_for(client, uid)["status"] == "destroyed"
+
+
+def test_disk_write_payload_to_a_new_file(chaosd, client, tmp_path):
+    target = tmp_path / "payload"
+    uid = new_uid()
+    r = client.post("/api/attack/disk",
+                    json={"uid": uid, "action": "write-payload", "path": str(target), "size": "1M"})
+    assert r.status_code == 200, r.text
+    assert wait_for(target.exists)
+    assert client.delete(f"/api/attack/{uid}").status_code == 200
+    assert wait_for(lambda: not target.exists())
+
+
+# --------------------------------------------------------------------------- quirks
+
+
+def test_sending_kind_breaks_recover(chaosd, client):
+    # API.md: never send `kind`; it overwrites the preset and recover cannot dispatch.
+    uid = new_uid()
+    r = client.post("/api/attack/user_defined",
+                    json={"uid": uid, "kind": "bogus", "attackCmd": "true", "recoverCmd": "true"})
+    assert r.status_code == 200, r.text
+    assert row_for(client, uid)["kind"] == "bogus"
+    r = client.delete(f"/api/attack/{uid}")
+    assert_api_error(r, 500, "error.api.internal_server_error", "chaos experiment kind bogus not found")
+    assert row_for(client, uid)["status"] == "success"
+
+
+def test_kafka_needs_both_action_keys(chaosd, client):
+    # Only validation is exercised (it runs before any connection to Kafka).
+    r = client.post("/api/attack/kafka", json={"action": "fill", "topic": "t"})
+    body = assert_api_error(r, 400, "error.api.invalid_request")
+    assert body["message"].endswith("cause: invalid action: ")
+    r = client.post("/api/attack/kafka", json={"action": "fill", "Action": "fill", "topic": "t"})
+    body = assert_api_error(r, 400, "error.api.invalid_request")
+    assert body["message"].endswith("cause: max bytes is required")  # past the action check
+
+
+def test_redis_expiration_rejects_valid_options(chaosd, client):
+    r = client.post("/api/attack/redis",
+                    json={"action": "expiration", "addr": "127.0.0.1:1", "expiration": "1m", "option": "XX"})
+    body = assert_api_error(r, 400, "error.api.invalid_request")
+    assert body["message"].endswith("cause: option invalid")
+
+
+def test_network_validation(chaosd, client):
+    r = client.post("/api/attack/network", json={"action": "delay", "latency": "10ms"})
+    body = assert_api_error(r, 400, "error.api.invalid_request")
+    assert body["message"].endswith("cause: device is required")
+
+
 # --------------------------------------------------------------------------- bad bodies
 
 

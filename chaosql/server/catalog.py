@@ -1,0 +1,259 @@
+"""pg_catalog and information_schema for PostgreSQL clients, built from chaosql's table registry.
+
+DuckDB's own pg_catalog cannot be extended (and lacks most of what psql, JDBC and BI tools ask
+for), so the catalog lives in an attached in-memory database ``pgc``: every relation in
+``pg_schema.SCHEMAS`` with PostgreSQL's exact column names, rows generated from the virtual tables
+(schema ``public``; information_schema is ``pgc.info``), and macros for the functions clients call. ``rewrite`` points queries at it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chaosql.server import pg_schema
+from chaosql.server.chatter import VERSION_TEXT
+from chaosql.server.types import PG_TYPES, pg_type
+
+NAMESPACES = {"pg_catalog": 11, "public": 2200, "information_schema": 13000, "pg_toast": 99}
+FIRST_TABLE_OID = 16384
+DATABASE_OID = 16383
+OWNER_OID = 10
+
+#: Well-known oids of catalog relations (``'pg_class'::regclass`` and friends).
+CATALOG_OIDS = {"pg_type": 1247, "pg_attribute": 1249, "pg_proc": 1255, "pg_class": 1259, "pg_database": 1262,
+                "pg_namespace": 2615, "pg_constraint": 2606, "pg_description": 2609, "pg_index": 2610,
+                "pg_attrdef": 2604, "pg_am": 2601, "pg_inherits": 2611, "pg_trigger": 2620, "pg_rewrite": 2618,
+                "pg_collation": 3456, "pg_extension": 3079, "pg_enum": 3501, "pg_authid": 1260}
+
+#: Type names as SQL spells them (information_schema.columns.data_type, format_type).
+SQL_NAMES = {"bool": "boolean", "int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "real",
+             "float8": "double precision", "varchar": "character varying", "timestamptz": "timestamp with time zone",
+             "timestamp": "timestamp without time zone", "time": "time without time zone", "char": '"char"',
+             "_int2": "smallint[]", "_int4": "integer[]", "_int8": "bigint[]", "_text": "text[]",
+             "_varchar": "character varying[]", "_oid": "oid[]", "_float8": "double precision[]", "_bool": "boolean[]"}
+
+CATALOG_TABLES = set(pg_schema.SCHEMAS["pg_catalog"])
+INFO_TABLES = set(pg_schema.SCHEMAS["information_schema"])
+
+
+def duck_type(pg: str) -> str:
+    """A catalog column's PostgreSQL type -> the DuckDB type that stores it."""
+    t = pg.removeprefix("information_schema.")
+    if t.endswith("[]"):
+        return duck_type(t[:-2]) + "[]"
+    return {
+        "oid": "BIGINT", "xid": "BIGINT", "xid8": "BIGINT", "cid": "BIGINT", "regclass": "BIGINT", "regtype": "BIGINT",
+        "regnamespace": "BIGINT", "regrole": "BIGINT", "smallint": "SMALLINT", "integer": "INTEGER", "bigint": "BIGINT",
+        "real": "FLOAT", "double precision": "DOUBLE", "boolean": "BOOLEAN", "timestamp with time zone": "TIMESTAMPTZ",
+        "time_stamp": "TIMESTAMPTZ", "cardinal_number": "INTEGER", "bytea": "BLOB", "int2vector": "SMALLINT[]",
+        "oidvector": "BIGINT[]", "interval": "INTERVAL",
+    }.get(t, "VARCHAR")
+
+
+def _default(duck: str) -> Any:
+    if duck in ("BIGINT", "INTEGER", "SMALLINT", "FLOAT", "DOUBLE"):
+        return 0
+    if duck == "BOOLEAN":
+        return False
+    return None
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+class CatalogRows:
+    """The rows of every populated catalog relation, computed once per server from the registry."""
+
+    def __init__(self, tables: dict[str, Any]) -> None:
+        self.tables = tables
+        self.oids = {name: FIRST_TABLE_OID + i for i, name in enumerate(tables)}
+        self.rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._build()
+
+    def _add(self, schema: str, name: str, row: dict[str, Any]) -> None:
+        self.rows.setdefault((schema, name), []).append(row)
+
+    def _build(self) -> None:
+        for nsp, oid in NAMESPACES.items():
+            self._add("pg_catalog", "pg_namespace", {"oid": oid, "nspname": nsp, "nspowner": OWNER_OID})
+        for oid, name, kind in pg_schema.ACCESS_METHODS:
+            self._add("pg_catalog", "pg_am", {"oid": oid, "amname": name, "amhandler": "", "amtype": kind})
+        for values in pg_schema.TYPES:
+            row = dict(zip(pg_schema.TYPE_COLUMNS, values))
+            row.update(typnamespace=11, typowner=OWNER_OID, typnotnull=False, typstorage=row["typstorage"])
+            self._add("pg_catalog", "pg_type", row)
+        self._add("pg_catalog", "pg_collation", {"oid": 100, "collname": "default", "collnamespace": 11,
+                                                  "collowner": OWNER_OID, "collprovider": "d", "collisdeterministic": True,
+                                                  "collencoding": -1})
+        for i, (name, oid) in enumerate(sorted(CATALOG_OIDS.items())):
+            self._add("pg_catalog", "pg_class", {"oid": oid, "relname": name, "relnamespace": 11, "relowner": OWNER_OID,
+                                                 "relam": 2, "relkind": "r", "relpersistence": "p", "relreplident": "n",
+                                                 "relispopulated": True, "reltuples": -1.0})
+        for name, table in self.tables.items():
+            oid = self.oids[name]
+            self._add("pg_catalog", "pg_class", {
+                "oid": oid, "relname": name, "relnamespace": 2200, "relowner": OWNER_OID, "relam": 2,
+                "relfilenode": oid, "reltuples": -1.0, "relpersistence": "p", "relkind": "r",
+                "relnatts": len(table.columns), "relispopulated": True, "relreplident": "d"})
+            self._add("pg_catalog", "pg_description", {"objoid": oid, "classoid": 1259, "objsubid": 0, "description": table.doc})
+            self._add("pg_catalog", "pg_tables", {"schemaname": "public", "tablename": name, "tableowner": "chaosql",
+                                                  "hasindexes": False, "hasrules": False, "hastriggers": False, "rowsecurity": False})
+            self._add("pg_catalog", "pg_stat_user_tables", {"relid": oid, "schemaname": "public", "relname": name})
+            self._add("information_schema", "tables", {
+                "table_catalog": "{db}", "table_schema": "public", "table_name": name, "table_type": "BASE TABLE",
+                "is_insertable_into": "NO", "is_typed": "NO"})
+            for num, col in enumerate(table.columns, 1):
+                pgname = pg_type(col.type)
+                type_oid, typlen = PG_TYPES[pgname]
+                self._add("pg_catalog", "pg_attribute", {
+                    "attrelid": oid, "attname": col.name, "atttypid": type_oid, "attstattarget": -1, "attlen": typlen,
+                    "attnum": num, "attcacheoff": -1, "atttypmod": -1, "attbyval": typlen in (1, 2, 4, 8),
+                    "attalign": "d" if typlen == 8 else "i", "attstorage": "x" if typlen < 0 else "p",
+                    "attislocal": True, "attcollation": 100 if pgname in ("varchar", "text") else 0,
+                    "attidentity": "", "attgenerated": "", "attcompression": ""})
+                self._add("pg_catalog", "pg_description", {"objoid": oid, "classoid": 1259, "objsubid": num,
+                                                           "description": col.doc})
+                self._add("information_schema", "columns", {
+                    "table_catalog": "{db}", "table_schema": "public", "table_name": name, "column_name": col.name,
+                    "ordinal_position": num, "is_nullable": "YES", "data_type": SQL_NAMES.get(pgname, pgname),
+                    "udt_catalog": "{db}", "udt_schema": "pg_catalog", "udt_name": pgname, "dtd_identifier": str(num),
+                    "is_self_referencing": "NO", "is_identity": "NO", "is_generated": "NEVER", "is_updatable": "NO"})
+        for nsp in ("public", "pg_catalog", "information_schema"):
+            self._add("information_schema", "schemata", {"catalog_name": "{db}", "schema_name": nsp,
+                                                         "schema_owner": "chaosql"})
+
+    def script(self, *, user: str, database: str, settings: dict[str, str], pid: int) -> list[str]:
+        """SQL statements that create the ``pgc`` catalog in one DuckDB connection."""
+        extra = {
+            ("pg_catalog", "pg_database"): [{"oid": DATABASE_OID, "datname": database, "datdba": OWNER_OID, "encoding": 6,
+                                             "datlocprovider": "c", "datallowconn": True, "datconnlimit": -1,
+                                             "dattablespace": 1663, "datcollate": "C", "datctype": "C"}],
+            ("pg_catalog", "pg_roles"): [{"rolname": user, "oid": OWNER_OID, "rolsuper": False, "rolinherit": True,
+                                          "rolcanlogin": True, "rolconnlimit": -1}],
+            ("pg_catalog", "pg_user"): [{"usename": user, "usesysid": OWNER_OID}],
+            ("pg_catalog", "pg_authid"): [{"oid": OWNER_OID, "rolname": user, "rolcanlogin": True, "rolconnlimit": -1}],
+            ("pg_catalog", "pg_settings"): [{"name": k, "setting": v, "context": "user", "vartype": "string",
+                                             "source": "default"} for k, v in sorted(settings.items())],
+        }
+        out = ["ATTACH ':memory:' AS pgc", "CREATE SCHEMA pgc.info"]
+        for schema, relations in pg_schema.SCHEMAS.items():
+            target = "pgc.main" if schema == "pg_catalog" else "pgc.info"
+            for name, columns in relations.items():
+                ducks = [(col, duck_type(t)) for col, t in columns]
+                defs = ", ".join(f'"{c}" {d}' for c, d in ducks)
+                out.append(f'CREATE TABLE {target}."{name}" ({defs})')
+                rows = self.rows.get((schema, name), []) + extra.get((schema, name), [])
+                if rows:
+                    values = ", ".join(
+                        "(" + ", ".join(_literal(_fill(row.get(c, _default(d)), database)) for c, d in ducks) + ")"
+                        for row in rows)
+                    out.append(f'INSERT INTO {target}."{name}" VALUES {values}')
+        out += macros(user=user, database=database, settings=settings, pid=pid)
+        return out
+
+
+def _fill(value: Any, database: str) -> Any:
+    return database if value == "{db}" else value
+
+
+def macros(*, user: str, database: str, settings: dict[str, str], pid: int) -> list[str]:
+    """The functions clients call that DuckDB lacks or answers differently."""
+    u, db = _literal(user), _literal(database)
+    setting_cases = " ".join(f"WHEN {_literal(k.lower())} THEN {_literal(v)}" for k, v in sorted(settings.items()))
+    type_names = " ".join(f"WHEN {oid} THEN {_literal(SQL_NAMES.get(name, name))}" for name, (oid, _) in PG_TYPES.items())
+    aliases = {"integer": "int4", "int": "int4", "bigint": "int8", "smallint": "int2", "boolean": "bool",
+               "double precision": "float8", "real": "float4", "character varying": "varchar", "varchar": "varchar",
+               "timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp",
+               "timestamp": "timestamp", "text": "text", "json": "json", "numeric": "numeric", "decimal": "numeric"}
+    alias_cases = " ".join(f"WHEN {_literal(k)} THEN {_literal(v)}" for k, v in aliases.items())
+    m = "CREATE OR REPLACE MACRO pgc.main."
+    return [
+        f"{m}pg_get_userbyid(x) AS {u}",
+        f"{m}pg_encoding_to_char(x) AS 'UTF8'",
+        f"{m}set_config(a, b, c) AS b",
+        f"{m}current_setting(a) AS CASE lower(a) {setting_cases} ELSE NULL END",
+        f"{m}version() AS {_literal(VERSION_TEXT)}",
+        f"{m}current_database() AS {db}",
+        f"{m}current_catalog() AS {db}",
+        f"{m}current_schema() AS 'public'",
+        f"{m}current_schemas(b) AS CASE WHEN b THEN ['pg_catalog', 'public'] ELSE ['public'] END",
+        f"{m}current_user() AS {u}",
+        f"{m}session_user() AS {u}",
+        f"{m}pg_backend_pid() AS {pid}",
+        f"{m}array_upper(a, d) AS CASE WHEN len(a) > 0 THEN len(a) END",
+        f"{m}array_lower(a, d) AS CASE WHEN len(a) > 0 THEN 1 END",
+        f"{m}quote_ident(x) AS CASE WHEN regexp_full_match(x, '[a-z_][a-z0-9_$]*') THEN x "
+        "ELSE '\"' || replace(x, '\"', '\"\"') || '\"' END",
+        f"{m}parse_ident(x) AS string_split(replace(x, '\"', ''), '.')",
+        f"{m}pg_get_expr(a, b) AS NULL::VARCHAR, (a, b, c) AS NULL::VARCHAR",
+        f"{m}pg_get_indexdef(a) AS NULL::VARCHAR, (a, b, c) AS NULL::VARCHAR",
+        f"{m}pg_get_constraintdef(a) AS NULL::VARCHAR, (a, b) AS NULL::VARCHAR",
+        f"{m}pg_get_viewdef(a) AS NULL::VARCHAR, (a, b) AS NULL::VARCHAR",
+        f"{m}pg_get_serial_sequence(a, b) AS NULL::VARCHAR",
+        f"{m}pg_get_statisticsobjdef_columns(a) AS NULL::VARCHAR",
+        f"{m}pg_get_function_result(a) AS NULL::VARCHAR",
+        f"{m}pg_get_function_arguments(a) AS NULL::VARCHAR",
+        f"{m}pg_relation_is_publishable(a) AS false",
+        f"{m}pg_table_is_visible(a) AS true",
+        f"{m}pg_type_is_visible(a) AS true",
+        f"{m}pg_function_is_visible(a) AS true",
+        f"{m}pg_is_in_recovery() AS false",
+        f"{m}pg_tablespace_location(a) AS ''",
+        f"{m}pg_total_relation_size(a) AS 0::BIGINT",
+        f"{m}pg_relation_size(a) AS 0::BIGINT, (a, b) AS 0::BIGINT",
+        f"{m}pg_table_size(a) AS 0::BIGINT",
+        f"{m}pg_indexes_size(a) AS 0::BIGINT",
+        f"{m}pg_database_size(a) AS 0::BIGINT",
+        f"{m}has_table_privilege(a, b) AS true, (a, b, c) AS true",
+        f"{m}has_schema_privilege(a, b) AS true, (a, b, c) AS true",
+        f"{m}has_database_privilege(a, b) AS true, (a, b, c) AS true",
+        f"{m}has_column_privilege(a, b, c) AS true, (a, b, c, d) AS true",
+        f"{m}has_function_privilege(a, b) AS true, (a, b, c) AS true",
+        f"{m}pg_has_role(a, b) AS true, (a, b, c) AS true",
+        f"{m}format_type(t, m) AS CASE t {type_names} ELSE (SELECT typname FROM pgc.main.pg_type WHERE oid = t) END",
+        f"{m}regtype_name(t) AS CASE t {type_names} ELSE (SELECT typname FROM pgc.main.pg_type WHERE oid = t) END",
+        f"{m}regclass_name(x) AS (SELECT relname FROM pgc.main.pg_class WHERE oid = x)",
+        f"{m}regnamespace_name(x) AS (SELECT nspname FROM pgc.main.pg_namespace WHERE oid = x)",
+        f"{m}to_regclass(x) AS (SELECT oid FROM pgc.main.pg_class WHERE relname = "
+        "lower(replace(regexp_replace(x::VARCHAR, '^.*\\.', ''), '\"', '')) LIMIT 1)",
+        f"{m}to_regnamespace(x) AS (SELECT oid FROM pgc.main.pg_namespace WHERE nspname = replace(x::VARCHAR, '\"', ''))",
+        f"{m}to_regtype(x) AS (SELECT oid FROM pgc.main.pg_type WHERE typname = CASE "
+        "lower(regexp_replace(x::VARCHAR, '^pg_catalog\\.', '')) "
+        f"{alias_cases} ELSE lower(regexp_replace(x::VARCHAR, '^pg_catalog\\.', '')) END LIMIT 1)",
+        f"{m}obj_description(x, c) AS (SELECT description FROM pgc.main.pg_description WHERE objoid = x AND objsubid = 0 LIMIT 1), "
+        "(x) AS (SELECT description FROM pgc.main.pg_description WHERE objoid = x AND objsubid = 0 LIMIT 1)",
+        f"{m}col_description(x, n) AS (SELECT description FROM pgc.main.pg_description WHERE objoid = x AND objsubid = n LIMIT 1)",
+        f"{m}shobj_description(x, c) AS NULL::VARCHAR",
+        f"{m}pg_postmaster_start_time() AS TIMESTAMPTZ '2000-01-01 00:00:00+00'",
+        f"{m}inet_server_addr() AS '127.0.0.1'",
+        f"{m}pg_get_keywords() AS TABLE SELECT 'select' AS word, 'R' AS catcode, 'reserved' AS catdesc",
+        "CREATE OR REPLACE MACRO pgc.info._pg_expandarray(a) AS TABLE "
+        "SELECT unnest(a) AS x, generate_subscripts(a, 1) AS n",
+    ]
+
+
+FUNCTIONS = {m.group(1).lower() for m in re.finditer(r"pgc\.main\.(\w+)\(", "\n".join(
+    macros(user="u", database="d", settings={}, pid=0)))}
+
+
+_ROWS_CACHE: dict[int, CatalogRows] = {}
+
+
+def install(con: Any, tables: dict[str, Any], *, user: str, database: str, settings: dict[str, str], pid: int) -> None:
+    """Create ``pgc`` in ``con`` (a session's DuckDB connection); rows are computed once per registry."""
+    key = id(type(tables)) ^ hash(tuple(tables))
+    rows = _ROWS_CACHE.get(key)
+    if rows is None:
+        rows = _ROWS_CACHE[key] = CatalogRows(tables)
+    for statement in rows.script(user=user, database=database, settings=settings, pid=pid):
+        con.execute(statement)

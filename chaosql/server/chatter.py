@@ -1,0 +1,155 @@
+"""Statements every PostgreSQL client sends that are about the connection, not the data.
+
+SET/RESET/SHOW of PostgreSQL settings, transaction control (chaosql has no transactions: BEGIN,
+COMMIT, SAVEPOINT... are acknowledged and only move the transaction status a client sees),
+DISCARD, DEALLOCATE, LISTEN. ``SET chaosql.*`` and ``SHOW TABLES`` are chaosql's own and go to the
+session instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+SERVER_VERSION = "15.18"
+SERVER_VERSION_NUM = "150018"
+VERSION_TEXT = f"PostgreSQL {SERVER_VERSION} (chaosql) on x86_64-pc-linux-gnu, compiled by gcc, 64-bit"
+
+#: Settings reported to the client with ParameterStatus at startup and whenever they change.
+REPORTED = ("server_version", "server_encoding", "client_encoding", "application_name", "DateStyle", "TimeZone",
+            "integer_datetimes", "standard_conforming_strings", "IntervalStyle", "is_superuser",
+            "session_authorization", "default_transaction_read_only", "in_hot_standby")
+
+
+def default_settings(user: str, database: str) -> dict[str, str]:
+    return {
+        "server_version": SERVER_VERSION, "server_version_num": SERVER_VERSION_NUM, "server_encoding": "UTF8",
+        "client_encoding": "UTF8", "application_name": "", "DateStyle": "ISO, MDY", "TimeZone": "UTC",
+        "integer_datetimes": "on", "standard_conforming_strings": "on", "IntervalStyle": "postgres",
+        "is_superuser": "off", "session_authorization": user, "default_transaction_read_only": "off",
+        "in_hot_standby": "off", "search_path": '"$user", public', "transaction_isolation": "read committed",
+        "default_transaction_isolation": "read committed", "transaction_read_only": "off", "extra_float_digits": "1",
+        "max_identifier_length": "63", "lc_collate": "C", "lc_ctype": "C", "lc_messages": "C", "jit": "off",
+        "statement_timeout": "0", "lock_timeout": "0", "idle_in_transaction_session_timeout": "0",
+        "block_size": "8192", "max_index_keys": "32", "bytea_output": "hex", "client_min_messages": "notice",
+        "datestyle": "ISO, MDY", "timezone": "UTC", "intervalstyle": "postgres", "escape_string_warning": "on",
+        "server_version_full": VERSION_TEXT, "database": database, "max_connections": "100", "port": "5433",
+    }
+
+
+@dataclass
+class Answer:
+    """The server's own answer to one statement."""
+
+    tag: str
+    columns: list[str] = field(default_factory=list)
+    rows: list[tuple[str | None, ...]] = field(default_factory=list)
+    transaction: str | None = None  # "begin", "commit", "rollback", "rollback_to"
+    changed: dict[str, str] = field(default_factory=dict)  # settings to report with ParameterStatus
+    empty: bool = False  # EmptyQueryResponse
+
+
+_COMMENTS = re.compile(r"(\s|--[^\n]*(\n|$)|/\*.*?\*/)+", re.S)
+_SET = re.compile(r"^set\s+(?:(session|local)\s+)?(?!transaction\b|session\s+characteristics)"
+                  r"([a-z_][\w.]*|time\s+zone)\s*(?:=|\bto\b)?\s*(.*?)\s*;?\s*$", re.I | re.S)
+
+
+def strip_comments(sql: str) -> str:
+    return _COMMENTS.sub(" ", sql).strip().rstrip(";").strip()
+
+
+def _canonical(name: str, settings: dict[str, str]) -> str:
+    lowered = name.lower()
+    for key in settings:
+        if key.lower() == lowered:
+            return key
+    return lowered
+
+
+def _value(raw: str) -> str:
+    parts = re.findall(r"'((?:[^']|'')*)'|([^,\s]+)", raw)
+    values = [q.replace("''", "'") if q or not u else u for q, u in parts]
+    return ", ".join(values) if values else ""
+
+
+def answer(sql: str, settings: dict[str, str]) -> Answer | None:
+    """The server's answer, or None when the statement is for the session. Updates ``settings``."""
+    text = strip_comments(sql)
+    if not text:
+        return Answer("", empty=True)
+    first = text.split(None, 1)[0].lower()
+    rest = text[len(first):].strip().lower()
+    if first in ("begin", "start"):
+        return Answer("BEGIN", transaction="begin")
+    if first in ("commit", "end"):
+        return Answer("COMMIT", transaction="commit")
+    if first in ("rollback", "abort"):
+        if rest.startswith("to"):
+            return Answer("ROLLBACK", transaction="rollback_to")
+        return Answer("ROLLBACK", transaction="rollback")
+    if first == "savepoint":
+        return Answer("SAVEPOINT")
+    if first == "release":
+        return Answer("RELEASE")
+    if first == "discard":
+        return Answer("DISCARD " + rest.upper().split()[0] if rest else "DISCARD ALL")
+    if first == "deallocate":
+        return Answer("DEALLOCATE ALL" if rest.endswith("all") else "DEALLOCATE")
+    if first in ("listen", "unlisten", "notify"):
+        return Answer(first.upper())
+    if first == "set":
+        return _set(text, settings)
+    if first == "reset":
+        name = rest.strip()
+        if name.startswith("chaosql."):
+            return None
+        if name != "all":
+            key = _canonical(name, settings)
+            fresh = default_settings(settings.get("session_authorization", ""), settings.get("database", ""))
+            if key in fresh:
+                settings[key] = fresh[key]
+        return Answer("RESET")
+    if first == "show":
+        return _show(rest, settings)
+    return None
+
+
+def _set(text: str, settings: dict[str, str]) -> Answer | None:
+    m = _SET.match(text)
+    if not m:  # SET TRANSACTION ..., SET SESSION CHARACTERISTICS ...: nothing to change here
+        return Answer("SET")
+    name, raw = m.group(2), m.group(3)
+    if name.lower().startswith("chaosql."):
+        return None
+    if re.fullmatch(r"time\s+zone", name, re.I):
+        name = "TimeZone"
+    key = _canonical(name, settings)
+    value = _value(raw)
+    if value.lower() == "default":
+        fresh = default_settings(settings.get("session_authorization", ""), settings.get("database", ""))
+        value = fresh.get(key, "")
+    if key in ("TimeZone", "timezone") and value.upper() not in ("UTC", "GMT", "ETC/UTC", "Z", "+00", "0", "UTC0"):
+        value = "UTC"  # chaosql computes in UTC; report what is actually used
+    settings[key] = value
+    if key.lower() in ("timezone", "datestyle", "intervalstyle"):
+        settings[key.lower()] = value
+    changed = {key: value} if key in REPORTED else {}
+    return Answer("SET", changed=changed)
+
+
+def _show(rest: str, settings: dict[str, str]) -> Answer | None:
+    name = re.sub(r"\s+", " ", rest.strip().strip('"'))
+    if name in ("tables",) or name.startswith("chaosql.") or name.startswith("tables "):
+        return None
+    if name == "all":
+        return Answer("SHOW", ["name", "setting", "description"],
+                      [(k, v, "") for k, v in sorted(settings.items())])
+    if name == "transaction isolation level":
+        return Answer("SHOW", ["transaction_isolation"], [(settings["transaction_isolation"],)])
+    if name in ("time zone", "timezone"):
+        return Answer("SHOW", ["TimeZone"], [(settings["TimeZone"],)])
+    key = _canonical(name, settings)
+    if key not in settings:
+        return Answer("SHOW", [name], [("",)]) if name.startswith("pgjdbc.") else Answer(
+            "ERROR", [name], [], changed={"__error__": f'unrecognized configuration parameter "{name}"'})
+    return Answer("SHOW", [key.lower() if key != "TimeZone" else key], [(settings[key],)])

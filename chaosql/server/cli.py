@@ -1,0 +1,87 @@
+"""chaosql serve: PostgreSQL clients (psql, Grafana, Metabase, DBeaver, drivers) query chaosql."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from chaosql.commands._context import EXIT_OK, report_error
+
+NAME = "serve"
+HELP = "serve chaosql over the PostgreSQL wire protocol (psql, Grafana, Metabase, JDBC ...)"
+DESCRIPTION = """\
+Listen for PostgreSQL clients; every connection gets its own session over the same sources.
+
+Users and passwords come from the config file ([server.users.NAME] password = "..."); without
+users the server trusts every client and then listens on loopback only (--insecure overrides).
+
+examples:
+  chaosql serve                                 # 127.0.0.1:5433, demo data or the config's sources
+  psql -h 127.0.0.1 -p 5433 -U me chaosql -c '\\dt'
+  chaosql serve --host 0.0.0.0 --tls-cert server.crt --tls-key server.key --config chaosql.toml
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=None, help="address to listen on (default: 127.0.0.1, or [server] host)")
+    parser.add_argument("--port", type=int, default=None, help="TCP port (default: 5433, or [server] port)")
+    parser.add_argument("--tls-cert", metavar="FILE", help="PEM certificate: answer SSLRequest with TLS")
+    parser.add_argument("--tls-key", metavar="FILE", help="PEM private key for --tls-cert")
+    parser.add_argument("--auth", choices=["scram-sha-256", "md5", "password", "trust"],
+                        help="password exchange (default: scram-sha-256 when users are configured, else trust)")
+    parser.add_argument("--insecure", action="store_true", help="allow listening on a non-loopback address without auth")
+
+
+def build(args: argparse.Namespace):
+    """The Server for ``args``: sources opened once and shared by every connection's Session."""
+    from chaosql.commands._context import warn
+    from chaosql.config import load_config, open_sources
+    from chaosql.engine.session import Session
+    from chaosql.errors import UsageError
+    from chaosql.server.auth import auth_config
+    from chaosql.server.server import Server
+
+    config = load_config(getattr(args, "config", None))
+    section = config.section("server")
+    sources = open_sources(getattr(args, "source", []) or [], config, notice=warn)
+    settings = dict(config.settings)
+    for item in getattr(args, "settings", []) or []:
+        name, eq, value = item.partition("=")
+        if not eq:
+            raise UsageError(f"--set {item}: expected NAME=VALUE")
+        settings[name.strip()] = value.strip()
+    Session(sources, settings=settings).close()  # bad settings fail now, not at the first client
+
+    def new_session() -> Session:
+        return Session(sources, settings=settings)
+
+    return Server(new_session, auth=auth_config(section, method=args.auth),
+                  host=args.host or section.get("host") or "127.0.0.1",
+                  port=args.port if args.port is not None else int(section.get("port", 5433)),
+                  tls_cert=args.tls_cert or section.get("tls_cert"), tls_key=args.tls_key or section.get("tls_key"),
+                  insecure=args.insecure)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    try:
+        server = build(args)
+
+        async def main() -> None:
+            await server.start()
+            tls = ", TLS" if server.ssl_context else ""
+            print(f"chaosql: serving PostgreSQL protocol on {server.host}:{server.port} "
+                  f"(auth {server.auth.method}{tls}); Ctrl-C stops", file=sys.stderr, flush=True)
+            async with server._server:
+                await server._server.serve_forever()
+
+        asyncio.run(main())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except OSError as err:
+        print(f"chaosql: cannot listen: {err.strerror or err}", file=sys.stderr)
+        return 1
+    except Exception as err:
+        return report_error(err)

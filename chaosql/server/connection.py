@@ -1,0 +1,510 @@
+"""One client connection: startup, authentication, then the simple and extended query protocols.
+
+The event loop only reads and writes bytes; the Session (and encoding rows) runs in the
+connection's own worker thread, so a slow source or a big result never blocks other clients and
+a CancelRequest can always be read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import struct
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterator
+
+from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
+from chaosql.server import auth, chatter, wire
+from chaosql.server.statements import Prepared, Runner, _translate, pg_names, result_columns, split
+from chaosql.server.types import describe, encode_rows
+
+if TYPE_CHECKING:
+    from chaosql.server.server import Server
+
+BATCH_ROWS = 10_000
+
+
+class Fatal(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Portal:
+    prepared: Prepared
+    params: list[Any]
+    formats: list[int]
+    result: Any = None
+    batches: Iterator[Any] | None = None
+    pending: Any = None  # part of a batch left over by an Execute with max_rows
+    sent: int = 0
+    done: bool = False
+    columns: list[tuple[str, str]] | None = None
+    answered: bool = False  # chatter already applied
+    extra: list[bytes] = field(default_factory=list)
+
+
+class Connection:
+    def __init__(self, server: "Server", reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.server = server
+        self.reader = reader
+        self.writer = writer
+        self.pid = server.next_pid()
+        self.secret = struct.unpack("!I", os.urandom(4))[0]
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"chaosql-conn-{self.pid}")
+        self.runner: Runner | None = None
+        self.settings: dict[str, str] = {}
+        self.status = "I"
+        self.statements: dict[str, Prepared] = {}
+        self.portals: dict[str, Portal] = {}
+        self.failed_extended = False
+        self.tls = False
+        self.cancelled = False
+
+    async def call(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+
+    def send(self, data: bytes) -> None:
+        self.writer.write(data)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            if await self.startup():
+                await self.loop()
+        except Fatal as err:
+            self._fatal(err.code, str(err))
+        except wire.ProtocolViolation as err:
+            self._fatal("08P01", str(err))
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        except Exception as err:  # never let one client take the server down
+            self._fatal("XX000", f"internal error: {type(err).__name__}: {err}")
+        finally:
+            await self.close()
+
+    def _fatal(self, code: str, message: str) -> None:
+        try:
+            self.send(wire.error_response("FATAL", code, message))
+        except Exception:
+            pass
+
+    async def close(self) -> None:
+        self.server.forget(self.pid)
+        try:
+            self.writer.close()
+        except Exception:
+            pass
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            runner.session.cancel()
+            try:
+                await self.call(runner.session.close)
+            except Exception:
+                pass
+        self.pool.shutdown(wait=False)
+
+    # --- startup ---------------------------------------------------------------------------
+
+    async def startup(self) -> bool:
+        while True:
+            code, payload = await asyncio.wait_for(wire.read_startup(self.reader), self.server.startup_timeout)
+            if code == wire.SSL_REQUEST:
+                if self.server.ssl_context is not None and not self.tls:
+                    self.send(b"S")
+                    await self.writer.drain()
+                    await self.writer.start_tls(self.server.ssl_context)
+                    self.tls = True
+                else:
+                    self.send(b"N")
+                continue
+            if code == wire.GSSENC_REQUEST:
+                self.send(b"N")
+                continue
+            if code == wire.CANCEL_REQUEST:
+                if len(payload) >= 8:
+                    pid, secret = struct.unpack_from("!iI", payload)
+                    self.server.cancel(pid, secret)
+                return False
+            if code >> 16 != 3:
+                raise Fatal("0A000", f"unsupported frontend protocol {code >> 16}.{code & 0xFFFF}: server supports 3.0")
+            params = wire.parse_startup_params(payload)
+            break
+        if self.server.require_tls and not self.tls:
+            raise Fatal("28000", "this server accepts only TLS connections")
+        name = params.get("user", "")
+        if not name:
+            raise Fatal("28000", "no PostgreSQL user name specified in startup packet")
+        user = await self.authenticate(name)
+        database = params.get("database") or name
+        self.settings = chatter.default_settings(user.name, database)
+        if params.get("application_name"):
+            self.settings["application_name"] = params["application_name"]
+        for key, value in params.items():  # options like DateStyle sent in the startup packet
+            if key not in ("user", "database", "options", "replication") and key in self.settings:
+                self.settings[key] = value
+        self.send(wire.authentication(0))
+        try:
+            session = await self.call(self.server.new_session)
+        except ChaosqlError as err:
+            raise Fatal(err.sqlstate, f"cannot open a session: {err}") from err
+        self.runner = Runner(session, user=user, database=database, settings=self.settings, pid=self.pid)
+        for key in chatter.REPORTED:
+            self.send(wire.parameter_status(key, self.settings[key]))
+        self.send(wire.backend_key_data(self.pid, self.secret))
+        self.server.register(self.pid, self.secret, self)
+        self.send(wire.ready_for_query(self.status))
+        await self.writer.drain()
+        return True
+
+    async def authenticate(self, name: str) -> auth.User:
+        cfg = self.server.auth
+        user = cfg.user(name)
+        method = cfg.method
+        if method == "trust":
+            if user is None:
+                raise Fatal("28000", f'role "{name}" does not exist')
+            return user
+        failed = Fatal("28P01", f'password authentication failed for user "{name}"')
+        if method == "scram-sha-256":
+            self.send(wire.authentication(10, b"SCRAM-SHA-256\x00\x00"))
+            await self.writer.drain()
+            r = wire.Reader(await self._password_message())
+            mechanism = r.cstring()
+            if mechanism != "SCRAM-SHA-256":
+                raise Fatal("28000", f"unsupported SASL mechanism {mechanism}")
+            length = r.int32()
+            first = r.bytes(length).decode("utf-8", "replace") if length >= 0 else ""
+            scram = auth.Scram(user, cfg.salt)
+            try:
+                server_first = scram.first(first)
+            except ValueError as err:
+                raise Fatal("08P01", str(err)) from err
+            self.send(wire.authentication(11, server_first.encode()))
+            await self.writer.drain()
+            final = scram.final((await self._password_message()).decode("utf-8", "replace"))
+            if final is None or user is None:
+                raise failed
+            self.send(wire.authentication(12, final.encode()))
+            return user
+        if method == "md5":
+            salt = os.urandom(4)
+            self.send(wire.authentication(5, salt))
+            await self.writer.drain()
+            answer = wire.Reader(await self._password_message()).cstring()
+            if not auth.md5_ok(user, answer, salt) or user is None:
+                raise failed
+            return user
+        self.send(wire.authentication(3))
+        await self.writer.drain()
+        answer = wire.Reader(await self._password_message()).cstring()
+        if not auth.cleartext_ok(user, answer) or user is None:
+            raise failed
+        return user
+
+    async def _password_message(self) -> bytes:
+        kind, body = await asyncio.wait_for(wire.read_message(self.reader), self.server.startup_timeout)
+        if kind != b"p":
+            raise Fatal("08P01", f"expected a password message, got {kind!r}")
+        return body
+
+    # --- the query loop --------------------------------------------------------------------
+
+    async def loop(self) -> None:
+        handlers = {b"Q": self.simple_query, b"P": self.parse, b"B": self.bind, b"D": self.describe,
+                    b"E": self.execute, b"C": self.close_message, b"H": self.flush}
+        while True:
+            kind, body = await wire.read_message(self.reader)
+            if kind == b"X":
+                return
+            if kind == b"S":
+                self.failed_extended = False
+                self._close_unnamed_portal()
+                self.send(wire.ready_for_query(self.status))
+                await self.writer.drain()
+                continue
+            handler = handlers.get(kind)
+            if handler is None:
+                if kind in (b"d", b"c", b"f", b"F"):
+                    await self._error(SqlError("COPY and function calls are not supported", sqlstate="0A000"), extended=True)
+                    continue
+                raise wire.ProtocolViolation(f"invalid frontend message type {kind!r}")
+            if self.failed_extended and kind != b"Q":
+                continue  # after an error, skip everything until Sync
+            try:
+                await handler(wire.Reader(body))
+            except wire.ProtocolViolation:
+                raise
+            except Exception as err:
+                await self._error(err, extended=kind != b"Q")
+                if kind == b"Q":
+                    self.send(wire.ready_for_query(self.status))
+                    await self.writer.drain()
+
+    async def flush(self, _r: wire.Reader) -> None:
+        await self.writer.drain()
+
+    async def _error(self, err: BaseException, *, extended: bool) -> None:
+        if not isinstance(err, ChaosqlError):
+            err = await self.call(_translate, err, self.runner.session) if self.runner else SqlError(str(err))
+        if self.cancelled and not isinstance(err, QueryCancelled):
+            err = QueryCancelled("canceling statement due to user request")
+        self.cancelled = False
+        message = err.message if isinstance(err, ChaosqlError) else str(err)
+        if isinstance(err, QueryCancelled):
+            message = "canceling statement due to user request"
+        self.send(wire.error_response("ERROR", err.sqlstate, message, hint=getattr(err, "hint", None)))
+        if self.status == "T":
+            self.status = "E"
+        if extended:
+            self.failed_extended = True
+        await self.writer.drain()
+
+    def _transaction_gate(self, prepared: Prepared) -> None:
+        if self.status == "E" and not (prepared.answer and prepared.answer.transaction in ("commit", "rollback", "rollback_to")):
+            raise SqlError("current transaction is aborted, commands ignored until end of transaction block",
+                           sqlstate="25P02")
+
+    def _apply(self, answer: chatter.Answer) -> str:
+        """Apply a chatter answer for real (settings, transaction status); returns its tag."""
+        tag = answer.tag
+        if answer.transaction == "begin":
+            self.status = "T"
+        elif answer.transaction in ("commit", "rollback"):
+            if answer.transaction == "commit" and self.status == "E":
+                tag = "ROLLBACK"
+            self.status = "I"
+        elif answer.transaction == "rollback_to" and self.status == "E":
+            self.status = "T"
+        for key, value in answer.changed.items():
+            if key in chatter.REPORTED:
+                self.send(wire.parameter_status(key, value))
+        return tag
+
+    # --- simple query ----------------------------------------------------------------------
+
+    async def simple_query(self, r: wire.Reader) -> None:
+        sql = r.cstring()
+        for statement in split(sql):
+            prepared = await self.call(self.runner.prepare, statement, [])
+            if prepared.answer is not None and prepared.answer.empty:
+                self.send(wire.EMPTY_QUERY)
+                continue
+            self._transaction_gate(prepared)
+            if prepared.answer is not None:
+                live = chatter.answer(statement, self.settings)
+                await self._send_answer(live, describe_rows=True, formats=[])
+                continue
+            self.cancelled = False
+            portal = Portal(prepared, [], [])
+            portal.result = await self.call(self.runner.run, prepared, [])
+            portal.columns = result_columns(portal.result) if portal.result.has_rows else None
+            if portal.columns is not None:
+                self.send(self._row_description(portal.columns, []))
+            await self._stream(portal, 0)
+        self.send(wire.ready_for_query(self.status))
+        await self.writer.drain()
+
+    async def _send_answer(self, answer: chatter.Answer, *, describe_rows: bool, formats: list[int]) -> None:
+        if answer.changed.get("__error__"):
+            raise SqlError(answer.changed["__error__"], sqlstate="42704")
+        tag = self._apply(answer)
+        if answer.columns:
+            if describe_rows:
+                self.send(self._row_description([(c, "VARCHAR") for c in answer.columns], []))
+            import pyarrow as pa
+
+            batch = pa.RecordBatch.from_arrays([pa.array([row[i] for row in answer.rows], pa.string())
+                                                for i in range(len(answer.columns))], names=answer.columns)
+            fmts = _formats(formats, len(answer.columns))
+            self.send(encode_rows(batch, ["text"] * len(answer.columns), fmts))
+        self.send(wire.command_complete(tag))
+
+    def _row_description(self, columns: list[tuple[str, str]], formats: list[int]) -> bytes:
+        fmts = _formats(formats, len(columns))
+        return wire.row_description((name, *describe(t), fmts[i]) for i, (name, t) in enumerate(columns))
+
+    # --- extended query --------------------------------------------------------------------
+
+    async def parse(self, r: wire.Reader) -> None:
+        name = r.cstring()
+        sql = r.cstring()
+        oids = [r.int32() for _ in range(r.count(4))]
+        if name and name in self.statements:
+            raise SqlError(f'prepared statement "{name}" already exists', sqlstate="42P05")
+        statements = split(sql)
+        if len(statements) > 1:
+            raise SqlError("cannot insert multiple commands into a prepared statement", sqlstate="42601")
+        self.statements[name] = await self.call(self.runner.prepare, statements[0] if statements else "", oids)
+        self.send(wire.PARSE_COMPLETE)
+
+    async def bind(self, r: wire.Reader) -> None:
+        portal_name = r.cstring()
+        name = r.cstring()
+        param_formats = [r.int16() for _ in range(r.count(2))]
+        raw: list[bytes | None] = []
+        for _ in range(r.count(4)):
+            n = r.int32()
+            raw.append(None if n < 0 else r.bytes(n))
+        result_formats = [r.int16() for _ in range(r.count(2))]
+        prepared = self._statement(name)
+        if prepared.answer is None and not prepared.described:
+            await self.call(self._describe_quietly, prepared)
+        params = await self.call(self.runner.params, prepared, raw, param_formats)
+        if portal_name and portal_name in self.portals:
+            raise SqlError(f'portal "{portal_name}" already exists', sqlstate="42P03")
+        self.portals[portal_name] = Portal(prepared, params, result_formats)
+        self.send(wire.BIND_COMPLETE)
+
+    def _describe_quietly(self, prepared: Prepared) -> None:
+        try:
+            self.runner.describe(prepared)
+        except Exception:
+            prepared.described = False  # Execute reports the error with its real cause
+
+    def _statement(self, name: str) -> Prepared:
+        if name not in self.statements:
+            raise SqlError(f'prepared statement "{name}" does not exist', sqlstate="26000")
+        return self.statements[name]
+
+    async def describe(self, r: wire.Reader) -> None:
+        kind = r.byte()
+        name = r.cstring()
+        if kind == b"S":
+            prepared = self._statement(name)
+            await self._describe_prepared(prepared, None)
+            self.send(wire.parameter_description(prepared.param_types or prepared.param_oids))
+            self.send(self._row_description(prepared.columns, []) if prepared.columns else wire.NO_DATA)
+        elif kind == b"P":
+            if name not in self.portals:
+                raise SqlError(f'portal "{name}" does not exist', sqlstate="34000")
+            portal = self.portals[name]
+            await self._describe_prepared(portal.prepared, portal)
+            columns = portal.columns if portal.columns is not None else portal.prepared.columns
+            self.send(self._row_description(columns, portal.formats) if columns else wire.NO_DATA)
+        else:
+            raise wire.ProtocolViolation(f"invalid DESCRIBE message subtype {kind!r}")
+
+    async def _describe_prepared(self, prepared: Prepared, portal: Portal | None) -> None:
+        if prepared.answer is None and self.runner.own_statement(prepared.run_sql) and portal is not None:
+            await self._start(portal)  # its shape is known only by running it
+            return
+        try:
+            await self.call(self.runner.describe, prepared)
+        except Exception:
+            if portal is None and self.runner.own_statement(prepared.run_sql):
+                prepared.columns = [("result", "VARCHAR")]
+                return
+            if portal is None:
+                raise
+            await self._start(portal)
+
+    async def _start(self, portal: Portal) -> None:
+        if portal.result is not None or portal.done:
+            return
+        self._transaction_gate(portal.prepared)
+        self.cancelled = False
+        portal.result = await self.call(self.runner.run, portal.prepared, portal.params)
+        portal.columns = result_columns(portal.result) if portal.result.has_rows else None
+
+    async def execute(self, r: wire.Reader) -> None:
+        name = r.cstring()
+        max_rows = r.int32()
+        if name not in self.portals:
+            raise SqlError(f'portal "{name}" does not exist', sqlstate="34000")
+        portal = self.portals[name]
+        prepared = portal.prepared
+        if prepared.answer is not None:
+            if prepared.answer.empty:
+                self.send(wire.EMPTY_QUERY)
+                return
+            self._transaction_gate(prepared)
+            if portal.answered:
+                self.send(wire.command_complete(prepared.answer.tag))
+                return
+            portal.answered = True
+            await self._send_answer(chatter.answer(prepared.sql, self.settings), describe_rows=False, formats=portal.formats)
+            return
+        if portal.done:
+            self.send(wire.command_complete(portal.result.status if portal.result and not portal.columns
+                                            else f"SELECT {portal.sent}"))
+            return
+        await self._start(portal)
+        await self._stream(portal, max_rows)
+
+    async def close_message(self, r: wire.Reader) -> None:
+        kind = r.byte()
+        name = r.cstring()
+        if kind == b"S":
+            self.statements.pop(name, None)
+        elif kind == b"P":
+            self.portals.pop(name, None)
+        else:
+            raise wire.ProtocolViolation(f"invalid CLOSE message subtype {kind!r}")
+        self.send(wire.CLOSE_COMPLETE)
+
+    def _close_unnamed_portal(self) -> None:
+        self.portals.pop("", None)
+
+    # --- streaming rows --------------------------------------------------------------------
+
+    async def _stream(self, portal: Portal, max_rows: int) -> None:
+        result = portal.result
+        if portal.columns is None:
+            portal.done = True
+            self.send(wire.command_complete(result.status or "OK"))
+            for warning in result.warnings:
+                self.send(wire.notice_response(warning))
+            return
+        if portal.batches is None:
+            portal.batches = iter(result.batches())
+        names = pg_names(portal.columns)
+        formats = _formats(portal.formats, len(portal.columns))
+        limit = max_rows if max_rows > 0 else None
+        while True:
+            want = BATCH_ROWS if limit is None else min(BATCH_ROWS, limit)
+            chunk, count, finished = await self.call(self._next_chunk, portal, names, formats, want)
+            portal.sent += count
+            if chunk:
+                self.send(chunk)
+                await self.writer.drain()
+            if finished:
+                portal.done = True
+                self.send(wire.command_complete(f"SELECT {portal.sent}"))
+                return
+            if limit is not None:
+                limit -= count
+                if limit <= 0:
+                    self.send(wire.PORTAL_SUSPENDED)
+                    return
+
+    def _next_chunk(self, portal: Portal, names: list[str], formats: list[int], want: int) -> tuple[bytes, int, bool]:
+        """Up to ``want`` rows encoded as DataRows (runs in the worker thread)."""
+        batch = portal.pending
+        portal.pending = None
+        try:
+            while batch is None or batch.num_rows == 0:
+                batch = next(portal.batches, None)
+                if batch is None:
+                    return b"", 0, True
+        except ChaosqlError:
+            raise
+        except Exception as err:
+            if self.cancelled:
+                raise QueryCancelled("canceling statement due to user request") from err
+            raise _translate(err, self.runner.session) from err
+        if batch.num_rows > want:
+            portal.pending = batch.slice(want)
+            batch = batch.slice(0, want)
+        return encode_rows(batch, names, formats), batch.num_rows, False
+
+
+def _formats(formats: list[int], n: int) -> list[int]:
+    if not formats:
+        return [0] * n
+    if len(formats) == 1:
+        return formats * n
+    return list(formats[:n]) + [0] * max(0, n - len(formats))

@@ -1,0 +1,160 @@
+"""Rewrite PostgreSQL client SQL so DuckDB can run it against the ``pgc`` catalog.
+
+Two steps: a small text pass for syntax sqlglot cannot parse (``OPERATOR(pg_catalog.~)``,
+``COLLATE pg_catalog.default``, ``::oid[]``), then transforms on sqlglot's AST: catalog tables to
+``pgc``, ``public.experiments`` to the virtual table, catalog functions to our macros,
+``::regclass``/``::regtype`` casts to lookups. SQL that needs none of this is passed on unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from chaosql.server.catalog import CATALOG_TABLES, FUNCTIONS, INFO_TABLES
+
+_TEXT_FIXES = [
+    (re.compile(r"OPERATOR\s*\(\s*(?:pg_catalog\s*\.\s*)?([~!<>=*+\-/|&^#@%]+)\s*\)", re.I), r" \1 "),
+    (re.compile(r"\s+COLLATE\s+(?:pg_catalog\s*\.\s*)?(?:\"default\"|default|\"C\"|\"POSIX\"|C\b)", re.I), ""),
+    (re.compile(r"::\s*pg_catalog\s*\.\s*", re.I), "::"),
+    (re.compile(r"::\s*(?:oid|regclass|regtype|regproc|xid)\s*\[\s*\]", re.I), "::BIGINT[]"),
+    (re.compile(r"::\s*(?:int2|smallint)\s*\[\s*\]", re.I), "::SMALLINT[]"),
+    (re.compile(r"::\s*(?:name|\"char\"|char)\s*\[\s*\]", re.I), "::VARCHAR[]"),
+    (re.compile(r"::\s*int2vector\b", re.I), "::SMALLINT[]"),
+    (re.compile(r"::\s*oidvector\b", re.I), "::BIGINT[]"),
+]
+_NEEDS = re.compile(r"pg_|information_schema|regclass|regtype|regnamespace|regproc|::\s*oid|::\s*name|\bpublic\s*\.|"
+                    r"\bversion\s*\(|current_(schema|database|user|setting|catalog)|session_user|quote_ident|"
+                    r"\bformat_type|_description|has_\w+_privilege|array_(upper|lower)|set_config|parse_ident|"
+                    r"to_reg|\"char\"|COLLATE|OPERATOR", re.I)
+
+_TYPED_FUNCS = {"CurrentVersion": "version", "CurrentSchema": "current_schema", "CurrentSchemas": "current_schemas",
+                "CurrentDatabase": "current_database", "CurrentUser": "current_user", "SessionUser": "session_user",
+                "CurrentCatalog": "current_catalog"}
+_OID_CASTS = {"OID", "XID", "REGPROCEDURE", "REGOPER", "REGROLE", "REGCONFIG"}
+_NAME_CASTS = {"NAME", '"CHAR"', "REGPROC", "CHAR", "PG_NODE_TREE", "ACLITEM"}
+
+
+@dataclass
+class Rewritten:
+    sql: str
+    changed: bool
+
+
+def rewrite(sql: str, virtual: Iterable[str]) -> Rewritten:
+    """SQL for DuckDB: unchanged when it needs nothing, else rewritten (or unchanged when sqlglot fails)."""
+    if not _NEEDS.search(sql):
+        return Rewritten(sql, False)
+    import sqlglot
+    from sqlglot.errors import ParseError, TokenError
+
+    text = sql
+    for pattern, repl in _TEXT_FIXES:
+        text = pattern.sub(repl, text)
+    try:
+        trees = sqlglot.parse(text, read="postgres")
+    except (ParseError, TokenError):
+        return Rewritten(text, text != sql)
+    if len(trees) != 1 or trees[0] is None:
+        return Rewritten(text, text != sql)
+    tree = transform(trees[0], {v.lower() for v in virtual})
+    return Rewritten(tree.sql(dialect="duckdb"), True)
+
+
+def transform(tree, virtual: set[str]):
+    from sqlglot import exp
+
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    for table in list(tree.find_all(exp.Table)):
+        _table(table, virtual, ctes)
+    for column in list(tree.find_all(exp.Column)):
+        db = column.args.get("db")
+        if db is not None and db.name.lower() in ("pg_catalog", "information_schema", "public"):
+            column.set("db", None)
+            column.set("catalog", None)
+    for dot in list(tree.find_all(exp.Dot)):
+        if isinstance(dot.this, exp.Identifier) and dot.this.name.lower() in ("pg_catalog",) and isinstance(dot.expression, exp.Func):
+            dot.replace(dot.expression)
+        elif isinstance(dot.this, exp.Identifier) and dot.this.name.lower() == "information_schema" and \
+                isinstance(dot.expression, exp.Anonymous) and dot.expression.name.lower() == "_pg_expandarray":
+            dot.replace(exp.Anonymous(this="pgc.info._pg_expandarray", expressions=dot.expression.expressions))
+    for func in list(tree.find_all(exp.Func)):
+        _function(func)
+    for cast in list(tree.find_all(exp.Cast)):
+        _cast(cast)
+    return tree
+
+
+def _table(table, virtual: set[str], ctes: set[str]) -> None:
+    from sqlglot import exp
+
+    if not isinstance(table.this, exp.Identifier):
+        if (table.db or "").lower() == "pg_catalog":  # pg_catalog.generate_series(...) and friends
+            table.set("db", None)
+        return
+    name, db = table.name.lower(), (table.db or "").lower()
+    if name in virtual and db in ("public", "main") and not table.catalog:
+        table.set("db", None)
+        return
+    if table.catalog:
+        return
+    if db == "pg_catalog" or (not db and name in CATALOG_TABLES and name not in ctes):
+        if name in CATALOG_TABLES:
+            _qualify(table, "main")
+        elif db == "pg_catalog":
+            table.set("db", None)  # DuckDB's own (pg_proc etc. not emulated)
+    elif db == "information_schema" and name in INFO_TABLES:
+        _qualify(table, "info")
+
+
+def _qualify(table, schema: str) -> None:
+    from sqlglot import exp
+
+    if not table.alias:
+        # keep the bare name as the alias, so pg_class.relname and pg_catalog.pg_class.relname still resolve
+        table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+    table.set("db", exp.to_identifier(schema))
+    table.set("catalog", exp.to_identifier("pgc"))
+
+
+def _function(func) -> None:
+    from sqlglot import exp
+
+    kind = type(func).__name__
+    if isinstance(func, exp.Anonymous):
+        name = func.name.lower()
+        if name in FUNCTIONS:
+            func.set("this", "pgc.main." + name)
+        return
+    name = _TYPED_FUNCS.get(kind)
+    if name:
+        args = [func.this] if name == "current_schemas" and func.this is not None else []
+        func.replace(exp.Anonymous(this="pgc.main." + name, expressions=args))
+
+
+def _cast(cast) -> None:
+    from sqlglot import exp
+
+    to = cast.args.get("to")
+    if to is None:
+        return
+    target = to.sql(dialect="postgres").upper().removeprefix("PG_CATALOG.")
+    inner = cast.this
+    literal_like = isinstance(inner, (exp.Literal, exp.Placeholder, exp.Parameter)) or (
+        isinstance(inner, exp.Cast) and inner.args["to"].sql(dialect="postgres").upper() in ("TEXT", "VARCHAR"))
+    as_text = isinstance(cast.parent, exp.Cast) and cast.parent.args["to"].sql(dialect="postgres").upper() in ("TEXT", "VARCHAR")
+    lookups = {"REGCLASS": ("to_regclass", "regclass_name"), "REGTYPE": ("to_regtype", "regtype_name"),
+               "REGNAMESPACE": ("to_regnamespace", "regnamespace_name")}
+    if target in lookups:
+        to_oid, to_name = lookups[target]
+        if literal_like:
+            cast.replace(exp.Anonymous(this="pgc.main." + to_oid, expressions=[inner]))
+        elif as_text or isinstance(cast.parent, (exp.Select, exp.Alias)):
+            cast.replace(exp.Anonymous(this="pgc.main." + to_name, expressions=[inner]))
+        else:
+            cast.replace(exp.cast(inner, "BIGINT"))
+    elif target in _OID_CASTS:
+        cast.set("to", exp.DataType.build("BIGINT"))
+    elif target in _NAME_CASTS:
+        cast.set("to", exp.DataType.build("VARCHAR"))

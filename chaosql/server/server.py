@@ -1,0 +1,149 @@
+"""The asyncio listener: TLS, the cancel-key registry, and running it in a thread for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import itertools
+import socket
+import ssl
+import threading
+from typing import Any, Callable
+
+from chaosql.errors import UsageError
+from chaosql.server.auth import AuthConfig
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        try:
+            return all(ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None))
+        except OSError:
+            return False
+
+
+class Server:
+    """``Server(new_session, auth=...)``; ``new_session()`` opens a Session over the shared sources."""
+
+    def __init__(self, new_session: Callable[[], Any], *, auth: AuthConfig, host: str = "127.0.0.1", port: int = 5433,
+                 tls_cert: str | None = None, tls_key: str | None = None, insecure: bool = False,
+                 require_tls: bool = False) -> None:
+        if auth.method == "trust" and not is_loopback(host) and not insecure:
+            raise UsageError(f"refusing to listen on {host} without authentication",
+                             hint="configure [server.users.NAME] in the config file, or pass --insecure")
+        self.new_session = new_session
+        self.auth = auth
+        self.host = host
+        self.port = port
+        self.ssl_context: ssl.SSLContext | None = None
+        if tls_cert or tls_key:
+            if not (tls_cert and tls_key):
+                raise UsageError("TLS needs both --tls-cert and --tls-key")
+            self.ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            try:
+                self.ssl_context.load_cert_chain(tls_cert, tls_key)
+            except (OSError, ssl.SSLError) as err:
+                raise UsageError(f"cannot load the TLS certificate or key: {err}") from err
+        self.require_tls = require_tls
+        self.startup_timeout = 30.0
+        self._pids = itertools.count(1000)
+        self._live: dict[int, tuple[int, Any]] = {}
+        self._server: asyncio.base_events.Server | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def next_pid(self) -> int:
+        return next(self._pids)
+
+    def register(self, pid: int, secret: int, conn: Any) -> None:
+        self._live[pid] = (secret, conn)
+
+    def forget(self, pid: int) -> None:
+        self._live.pop(pid, None)
+
+    def cancel(self, pid: int, secret: int) -> None:
+        """A CancelRequest: interrupt that session's running statement if the key matches."""
+        entry = self._live.get(pid)
+        if entry and entry[0] == secret and entry[1].runner is not None:
+            entry[1].cancelled = True
+            entry[1].runner.session.cancel()
+
+    @property
+    def connections(self) -> int:
+        return len(self._live)
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        from chaosql.server.connection import Connection
+
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        await Connection(self, reader, writer).run()
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self._server = await asyncio.start_server(self._client, self.host, self.port, limit=2 ** 20, backlog=256)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def serve_forever(self) -> None:
+        await self.start()
+        async with self._server:
+            await self._server.serve_forever()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for _, conn in list(self._live.values()):
+                try:
+                    conn.writer.close()
+                except Exception:
+                    pass
+
+
+class ServerThread:
+    """Run a Server in a background thread (tests, notebooks): ``with ServerThread(server) as s: s.port``."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self._thread = threading.Thread(target=self._main, name="chaosql-serve", daemon=True)
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _main(self) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self.server.start())
+        except BaseException as err:  # noqa: BLE001 - handed to the starting thread
+            self._error = err
+            self._ready.set()
+            return
+        self._ready.set()
+        loop.run_forever()
+        loop.run_until_complete(self.server.stop())
+        loop.close()
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    def start(self) -> "ServerThread":
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error:
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def __enter__(self) -> "ServerThread":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()

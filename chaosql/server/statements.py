@@ -1,0 +1,185 @@
+"""What one client statement is and how to run it: chatter, catalog rewrite, write check, describe.
+
+Everything here runs in the connection's worker thread, next to its Session.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from chaosql.errors import ChaosqlError, SqlError, WriteRefused
+from chaosql.server import chatter
+from chaosql.server.rewrite import rewrite
+from chaosql.server.types import decode_param, oid_of, pg_type
+
+_WRITE = re.compile(r'^\s*(?:insert\s+into|update|delete\s+from|merge\s+into)\s+(?:"?(?:public|main)"?\s*\.\s*)?"?(\w+)"?',
+                    re.I)
+_ROWLESS = {"nothing", "changed_rows", "statement_result"}
+
+
+def split(sql: str) -> list[str]:
+    """Statements of a simple-query string: split at ';' outside quotes, comments and $$ bodies."""
+    out, start, i, n = [], 0, 0, len(sql)
+    while i < n:
+        c = sql[i]
+        if c in ("'", '"'):
+            j = i + 1
+            while j < n:
+                if sql[j] == c:
+                    if j + 1 < n and sql[j + 1] == c:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            i = j + 1
+        elif sql.startswith("--", i):
+            j = sql.find("\n", i)
+            i = n if j < 0 else j + 1
+        elif sql.startswith("/*", i):
+            j = sql.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+        elif c == "$":
+            m = re.match(r"\$([A-Za-z_]\w*)?\$", sql[i:])
+            if m:
+                j = sql.find(m.group(0), i + len(m.group(0)))
+                i = n if j < 0 else j + len(m.group(0))
+            else:
+                i += 1
+        elif c == ";":
+            out.append(sql[start:i])
+            start = i = i + 1
+        else:
+            i += 1
+    out.append(sql[start:])
+    parts = [p.strip() for p in out]
+    kept = [p for p in parts if chatter.strip_comments(p)]
+    return kept or ([""] if parts else [])
+
+
+@dataclass
+class Prepared:
+    """A parsed statement (named or unnamed)."""
+
+    sql: str
+    param_oids: list[int]
+    answer: chatter.Answer | None = None  # when the server answers it itself
+    run_sql: str = ""  # what goes to the Session
+    described: bool = False
+    param_types: list[int] = field(default_factory=list)
+    columns: list[tuple[str, str]] | None = None  # (name, DuckDB type), None = no rows
+
+
+class Runner:
+    """A connection's Session plus the connection's settings; not thread-safe (one worker thread)."""
+
+    def __init__(self, session: Any, *, user: Any, database: str, settings: dict[str, str], pid: int) -> None:
+        self.session = session
+        self.user = user
+        self.database = database
+        self.settings = settings
+        self.pid = pid
+        self.catalog_ready = False
+        self.virtual = set(session.tables)
+
+    # --- preparing -----------------------------------------------------------------------
+
+    def prepare(self, sql: str, param_oids: list[int]) -> Prepared:
+        prepared = Prepared(sql, list(param_oids))
+        prepared.answer = chatter.answer(sql, dict(self.settings))
+        if prepared.answer is None:
+            prepared.run_sql = self._for_session(sql)
+        return prepared
+
+    def _for_session(self, sql: str) -> str:
+        rewritten = rewrite(sql, self.virtual)
+        if rewritten.changed or "pgc." in rewritten.sql:
+            self.ensure_catalog()
+        return rewritten.sql
+
+    def ensure_catalog(self) -> None:
+        if not self.catalog_ready:
+            from chaosql.server import catalog
+
+            self.session._ensure_catalog()
+            catalog.install(self.session.con, self.session.tables, user=self.user.name, database=self.database,
+                            settings=self.settings, pid=self.pid)
+            self.catalog_ready = True
+
+    def describe(self, prepared: Prepared) -> None:
+        """Parameter types and result columns, without running the statement."""
+        if prepared.described:
+            return
+        prepared.described = True
+        if prepared.answer is not None:
+            prepared.param_types = []
+            prepared.columns = [(c, "VARCHAR") for c in prepared.answer.columns] if prepared.answer.columns else None
+            return
+        from duckdb import _seam
+
+        self.session._ensure_catalog()
+        self.ensure_catalog() if "pgc." in prepared.run_sql else None
+        try:
+            sig = _seam.bind(self.session.con, prepared.run_sql)
+            if sig.names == ["unknown"] and sig.parameters:
+                sig = _seam.bind(self.session.con, prepared.run_sql, values=[None] * len(sig.parameters))
+        except Exception as err:  # chaosql's own statements (SHOW TABLES, EXPLAIN ...) or a real error
+            raise _translate(err, self.session) from err
+        given = prepared.param_oids
+        types = [oid_of(str(t)) if str(t).upper() != "UNKNOWN" else 25 for _, t in sig.parameters]
+        prepared.param_types = [given[i] if i < len(given) and given[i] else t for i, t in enumerate(types)]
+        if sig.return_type in _ROWLESS:
+            prepared.columns = None
+        else:
+            prepared.columns = [(n, str(t)) for n, t in zip(sig.names, sig.types)]
+
+    def own_statement(self, sql: str) -> bool:
+        """chaosql's statements whose shape only running them tells (SHOW TABLES, DESCRIBE, EXPLAIN)."""
+        return re.match(r"^\s*(show\s+tables|describe\b|explain\b|show\s+chaosql\.)", sql, re.I) is not None
+
+    # --- running -------------------------------------------------------------------------
+
+    def params(self, prepared: Prepared, raw: list[bytes | None], formats: list[int]) -> list[Any]:
+        oids = prepared.param_oids or prepared.param_types
+        out = []
+        for i, data in enumerate(raw):
+            oid = oids[i] if i < len(oids) and oids[i] else (prepared.param_types[i] if i < len(prepared.param_types) else 25)
+            fmt = formats[0] if len(formats) == 1 else (formats[i] if i < len(formats) else 0)
+            try:
+                out.append(decode_param(data, oid, fmt == 1))
+            except Exception as err:
+                raise SqlError(f"invalid value for parameter ${i + 1}: {err}", sqlstate="22P02") from err
+        return out
+
+    def run(self, prepared: Prepared, params: list[Any]) -> Any:
+        """Run on the Session: a streamed Result. Refuses writes this user may not do."""
+        m = _WRITE.match(chatter.strip_comments(prepared.run_sql))
+        if m and m.group(1).lower() in self.virtual and not self.user.writes:
+            raise WriteRefused(f"user {self.user.name} may not write to {m.group(1).lower()} over this server",
+                               hint="enable writes = true for the user in [server.users.NAME]")
+        return self.session.execute(prepared.run_sql, params or None, stream=True)
+
+
+def _translate(err: Exception, session: Any) -> ChaosqlError:
+    if isinstance(err, ChaosqlError):
+        return err
+    import duckdb
+
+    from chaosql.engine.errors import translate
+
+    if isinstance(err, duckdb.Error):
+        return translate(err, all_tables=session.tables)
+    return SqlError(str(err).splitlines()[0] if str(err) else type(err).__name__, sqlstate="XX000")
+
+
+def result_columns(result: Any) -> list[tuple[str, str]]:
+    return list(zip(result.columns, result.types))
+
+
+def batches_of(result: Any) -> Iterator[Any]:
+    return iter(result.batches())
+
+
+def pg_names(columns: list[tuple[str, str]]) -> list[str]:
+    return [pg_type(t) for _, t in columns]

@@ -1,0 +1,342 @@
+"""One table from DuckDB types to PostgreSQL types, and the text and binary codecs for them.
+
+Results are encoded a column at a time from Arrow arrays: a column becomes a list of
+length-prefixed fields, and a row is the join of its fields. Anything without a better
+PostgreSQL type (maps, structs, lists, unions) is sent as text holding JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import math
+import struct
+import uuid
+from typing import Any, Callable
+
+# name -> (oid, typlen); typmod is always -1
+PG_TYPES: dict[str, tuple[int, int]] = {
+    "bool": (16, 1), "bytea": (17, -1), "int8": (20, 8), "int2": (21, 2), "int4": (23, 4), "text": (25, -1),
+    "oid": (26, 4), "json": (114, -1), "float4": (700, 4), "float8": (701, 8), "unknown": (705, -2),
+    "varchar": (1043, -1), "date": (1082, 4), "time": (1083, 8), "timestamp": (1114, 8), "timestamptz": (1184, 8),
+    "interval": (1186, 16), "numeric": (1700, -1), "uuid": (2950, 16), "name": (19, 64), "char": (18, 1),
+    "_int2": (1005, -1), "_int4": (1007, -1), "_int8": (1016, -1), "_text": (1009, -1), "_varchar": (1015, -1),
+    "_oid": (1028, -1), "_float8": (1022, -1), "_bool": (1000, -1),
+}
+OID_NAME = {oid: name for name, (oid, _) in PG_TYPES.items()}
+
+_SIMPLE = {
+    "BOOLEAN": "bool", "TINYINT": "int2", "SMALLINT": "int2", "INTEGER": "int4", "BIGINT": "int8",
+    "UTINYINT": "int2", "USMALLINT": "int4", "UINTEGER": "int8", "UBIGINT": "numeric", "HUGEINT": "numeric",
+    "UHUGEINT": "numeric", "FLOAT": "float4", "DOUBLE": "float8", "VARCHAR": "varchar", "JSON": "json",
+    "BLOB": "bytea", "DATE": "date", "TIME": "time", "TIMESTAMP": "timestamp", "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "TIMESTAMPTZ": "timestamptz", "TIMESTAMP_S": "timestamp", "TIMESTAMP_MS": "timestamp", "TIMESTAMP_NS": "timestamp",
+    "INTERVAL": "interval", "UUID": "uuid", "BIT": "text", "NULL": "text", "\"NULL\"": "text", "UNKNOWN": "text",
+    "SMALLINT[]": "_int2", "INTEGER[]": "_int4", "BIGINT[]": "_int8",
+}
+
+
+def pg_type(duck_type: str) -> str:
+    """The PostgreSQL type name we send for a DuckDB type (string as DuckDB prints it)."""
+    t = str(duck_type).upper()
+    if t in _SIMPLE:
+        return _SIMPLE[t]
+    if t.startswith("DECIMAL") or t.startswith("NUMERIC"):
+        return "numeric"
+    if t.startswith("VARCHAR") and not t.endswith("]"):
+        return "varchar"
+    return "text"  # MAP, STRUCT, lists, ENUM, UNION: JSON (or the value's own text) as text
+
+
+def oid_of(duck_type: str) -> int:
+    return PG_TYPES[pg_type(duck_type)][0]
+
+
+def describe(duck_type: str) -> tuple[int, int, int]:
+    """(oid, typlen, typmod) for RowDescription."""
+    oid, size = PG_TYPES[pg_type(duck_type)]
+    return oid, size, -1
+
+
+# --- result encoding ---------------------------------------------------------------------------
+
+_I = struct.Struct("!i")
+NULL = b"\xff\xff\xff\xff"
+PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+PG_EPOCH_NAIVE = dt.datetime(2000, 1, 1)
+PG_EPOCH_DATE = dt.date(2000, 1, 1)
+_EPOCH_US = 946_684_800_000_000  # 2000-01-01 in Unix microseconds
+
+
+def _float_text(v: float) -> str:
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    return repr(v)
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, (dt.datetime, dt.date, dt.time)):
+        return v.isoformat()
+    if isinstance(v, decimal.Decimal):
+        return str(v)
+    if isinstance(v, bytes):
+        return v.hex()
+    return str(v)
+
+
+def _nested_json(v: Any) -> str:
+    if isinstance(v, list) and v and isinstance(v[0], tuple) and len(v[0]) == 2:
+        v = dict(v)  # an Arrow map comes as a list of (key, value)
+    return json.dumps(v, default=_json_default, ensure_ascii=False)
+
+
+def _interval_text(v: Any) -> str:
+    if isinstance(v, dt.timedelta):
+        return str(v)
+    months, days, ns = v.months, v.days, v.nanoseconds  # pyarrow MonthDayNano
+    seconds = ns / 1e9
+    return f"{months // 12} years {months % 12} mons {days} days {seconds:.6f} seconds"
+
+
+def _ts_text(v: dt.datetime) -> str:
+    text = v.isoformat(sep=" ")
+    return text[:-6] + text[-6:-3] if v.tzinfo is not None and text.endswith(":00") else text
+
+
+def text_value(v: Any, pgname: str) -> str:
+    """PostgreSQL's text output for one Python value."""
+    if v is True:
+        return "t"
+    if v is False:
+        return "f"
+    if isinstance(v, float):
+        return _float_text(v)
+    if isinstance(v, dt.datetime):
+        return _ts_text(v)
+    if isinstance(v, (dt.date, dt.time)):
+        return v.isoformat()
+    if isinstance(v, bytes):
+        return "\\x" + v.hex()
+    if isinstance(v, (list, dict, tuple)):
+        if pgname.startswith("_"):
+            return "{" + ",".join("NULL" if x is None else _array_item(text_value(x, pgname[1:])) for x in v) + "}"
+        return _nested_json(v)
+    if isinstance(v, dt.timedelta) or type(v).__name__ == "MonthDayNano":
+        return _interval_text(v)
+    return str(v)
+
+
+def _array_item(text: str) -> str:
+    if text == "" or any(c in text for c in ',{}" \\') or text.upper() == "NULL":
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text
+
+
+def _binary_value(v: Any, pgname: str) -> bytes:
+    if pgname == "bool":
+        return b"\x01" if v else b"\x00"
+    if pgname == "int2":
+        return struct.pack("!h", v)
+    if pgname in ("int4", "oid"):
+        return struct.pack("!i" if pgname == "int4" else "!I", v)
+    if pgname == "int8":
+        return struct.pack("!q", v)
+    if pgname == "float4":
+        return struct.pack("!f", v)
+    if pgname == "float8":
+        return struct.pack("!d", v)
+    if pgname in ("timestamptz", "timestamp"):
+        if v.tzinfo is None:
+            delta = v - PG_EPOCH_NAIVE
+        else:
+            delta = v - PG_EPOCH
+        return struct.pack("!q", (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds)
+    if pgname == "date":
+        return struct.pack("!i", (v - PG_EPOCH_DATE).days)
+    if pgname == "time":
+        return struct.pack("!q", ((v.hour * 60 + v.minute) * 60 + v.second) * 1_000_000 + v.microsecond)
+    if pgname == "interval":
+        if isinstance(v, dt.timedelta):
+            return struct.pack("!qii", v.seconds * 1_000_000 + v.microseconds, v.days, 0)
+        return struct.pack("!qii", v.nanoseconds // 1000, v.days, v.months)
+    if pgname == "uuid":
+        return (v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))).bytes
+    if pgname == "bytea":
+        return bytes(v)
+    if pgname == "numeric":
+        return numeric_binary(decimal.Decimal(v))
+    if pgname.startswith("_"):
+        return array_binary(v, pgname[1:])
+    return text_value(v, pgname).encode("utf-8")
+
+
+def numeric_binary(value: decimal.Decimal) -> bytes:
+    """PostgreSQL's binary numeric: base-10000 digits, weight, sign, display scale."""
+    if value.is_nan():
+        return struct.pack("!hhHh", 0, 0, 0xC000, 0)
+    sign, _digits, exponent = value.as_tuple()
+    scale = max(0, -exponent)
+    int_part, _, frac_part = format(abs(value), "f").partition(".")
+    int_part = int_part.lstrip("0")
+    int_part = "0" * (-len(int_part) % 4) + int_part
+    frac_part = frac_part + "0" * (-len(frac_part) % 4)
+    groups = [int(int_part[i:i + 4]) for i in range(0, len(int_part), 4)]
+    weight = len(groups) - 1
+    groups += [int(frac_part[i:i + 4]) for i in range(0, len(frac_part), 4)]
+    while groups and groups[0] == 0:
+        groups.pop(0)
+        weight -= 1
+    while groups and groups[-1] == 0:
+        groups.pop()
+    if not groups:
+        weight = 0
+    return struct.pack(f"!hhHh{len(groups)}H", len(groups), weight, 0x4000 if sign else 0, scale, *groups)
+
+
+def array_binary(values: list, elem: str) -> bytes:
+    oid = PG_TYPES[elem][0]
+    parts = [struct.pack("!iiiii", 1, 1 if None in values else 0, oid, len(values), 1)]
+    for v in values:
+        if v is None:
+            parts.append(NULL)
+        else:
+            b = _binary_value(v, elem)
+            parts.append(_I.pack(len(b)) + b)
+    return b"".join(parts)
+
+
+def encode_column(array: Any, pgname: str, binary: bool) -> list[bytes]:
+    """One Arrow column -> length-prefixed fields (NULL as -1), fast paths for the common types."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    pack = _I.pack
+    if not binary and pgname in ("varchar", "text", "json", "int2", "int4", "int8", "numeric") and (
+            pa.types.is_string(array.type) or pa.types.is_large_string(array.type) or pa.types.is_integer(array.type)
+            or pa.types.is_decimal(array.type)):
+        strings = array if pa.types.is_string(array.type) else pc.cast(array, pa.string())
+        out = []
+        for s in strings.to_pylist():
+            if s is None:
+                out.append(NULL)
+            else:
+                b = s.encode("utf-8")
+                out.append(pack(len(b)) + b)
+        return out
+    values = array.to_pylist()
+    if binary:
+        fmt = {"int8": "!iq", "int4": "!ii", "int2": "!ih", "float8": "!id", "float4": "!if"}.get(pgname)
+        if fmt:
+            s = struct.Struct(fmt)
+            size = s.size - 4
+            return [NULL if v is None else s.pack(size, v) for v in values]
+        encode: Callable[[Any], bytes] = lambda v: _binary_value(v, pgname)  # noqa: E731
+    else:
+        encode = lambda v: text_value(v, pgname).encode("utf-8")  # noqa: E731
+    out = []
+    for v in values:
+        if v is None:
+            out.append(NULL)
+        else:
+            b = encode(v)
+            out.append(pack(len(b)) + b)
+    return out
+
+
+def encode_rows(batch: Any, pgnames: list[str], formats: list[int]) -> bytes:
+    """A record batch -> concatenated DataRow messages."""
+    ncols = batch.num_columns
+    if ncols == 0:
+        return b"".join(b"D\x00\x00\x00\x06\x00\x00" for _ in range(batch.num_rows))
+    columns = [encode_column(batch.column(i), pgnames[i], formats[i] == 1) for i in range(ncols)]
+    head = struct.pack("!h", ncols)
+    pack = _I.pack
+    out = []
+    append = out.append
+    for fields in zip(*columns):
+        body = b"".join(fields)
+        append(b"D" + pack(len(body) + 6) + head + body)
+    return b"".join(out)
+
+
+# --- parameter decoding ------------------------------------------------------------------------
+
+
+def decode_param(data: bytes | None, oid: int, binary: bool) -> Any:
+    """A Bind parameter -> the Python value DuckDB gets (text values it casts itself)."""
+    if data is None:
+        return None
+    name = OID_NAME.get(oid, "text")
+    if not binary:
+        text = data.decode("utf-8")
+        if name in ("int2", "int4", "int8", "oid"):
+            return int(text)
+        if name in ("float4", "float8"):
+            return float(text)
+        if name == "numeric":
+            return decimal.Decimal(text)
+        if name == "bool":
+            return text.strip().lower() in ("t", "true", "1", "on", "yes", "y")
+        return text
+    if name == "bool":
+        return data != b"\x00"
+    if name == "int2":
+        return struct.unpack("!h", data)[0]
+    if name == "int4":
+        return struct.unpack("!i", data)[0]
+    if name == "oid":
+        return struct.unpack("!I", data)[0]
+    if name == "int8":
+        return struct.unpack("!q", data)[0]
+    if name == "float4":
+        return struct.unpack("!f", data)[0]
+    if name == "float8":
+        return struct.unpack("!d", data)[0]
+    if name in ("timestamptz", "timestamp"):
+        us = struct.unpack("!q", data)[0]
+        base = PG_EPOCH if name == "timestamptz" else PG_EPOCH_NAIVE
+        return base + dt.timedelta(microseconds=us)
+    if name == "date":
+        return PG_EPOCH_DATE + dt.timedelta(days=struct.unpack("!i", data)[0])
+    if name == "uuid":
+        return str(uuid.UUID(bytes=data))
+    if name == "bytea":
+        return data
+    if name == "numeric":
+        return _numeric_from_binary(data)
+    if name.startswith("_"):
+        return _array_from_binary(data)
+    return data.decode("utf-8")
+
+
+def _numeric_from_binary(data: bytes) -> decimal.Decimal:
+    ndigits, weight, sign, scale = struct.unpack_from("!hhHh", data)
+    if sign == 0xC000:
+        return decimal.Decimal("NaN")
+    digits = struct.unpack_from(f"!{ndigits}H", data, 8)
+    value = sum(decimal.Decimal(d) * (decimal.Decimal(10000) ** (weight - i)) for i, d in enumerate(digits))
+    return -value if sign == 0x4000 else value
+
+
+def _array_from_binary(data: bytes) -> list:
+    ndim, _flags, elem = struct.unpack_from("!iiI", data)
+    if ndim == 0:
+        return []
+    if ndim != 1:
+        raise ValueError("only one-dimensional array parameters are supported")
+    count, _lower = struct.unpack_from("!ii", data, 12)
+    pos, out = 20, []
+    for _ in range(count):
+        (n,) = struct.unpack_from("!i", data, pos)
+        pos += 4
+        if n < 0:
+            out.append(None)
+            continue
+        out.append(decode_param(data[pos:pos + n], elem, True))
+        pos += n
+    return out

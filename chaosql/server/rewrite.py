@@ -27,11 +27,13 @@ _TEXT_FIXES = [
 _NEEDS = re.compile(r"pg_|information_schema|regclass|regtype|regnamespace|regproc|::\s*oid|::\s*name|\bpublic\s*\.|"
                     r"\bversion\s*\(|current_(schema|database|user|setting|catalog)|session_user|quote_ident|"
                     r"\bformat_type|_description|has_\w+_privilege|array_(upper|lower)|set_config|parse_ident|"
-                    r"to_reg|\"char\"|COLLATE|OPERATOR", re.I)
+                    r"to_reg|\"char\"|COLLATE|OPERATOR|json_build_object", re.I)
 
 _TYPED_FUNCS = {"CurrentVersion": "version", "CurrentSchema": "current_schema", "CurrentSchemas": "current_schemas",
                 "CurrentDatabase": "current_database", "CurrentUser": "current_user", "SessionUser": "session_user",
                 "CurrentCatalog": "current_catalog"}
+_RENAMED = {"json_build_object": "json_object", "jsonb_build_object": "json_object", "jsonb_agg": "json_group_array",
+            "json_agg": "json_group_array"}
 _OID_CASTS = {"OID", "XID", "REGPROCEDURE", "REGOPER", "REGROLE", "REGCONFIG"}
 _NAME_CASTS = {"NAME", '"CHAR"', "REGPROC", "CHAR", "PG_NODE_TREE", "ACLITEM"}
 
@@ -124,7 +126,9 @@ def _function(func) -> None:
     kind = type(func).__name__
     if isinstance(func, exp.Anonymous):
         name = func.name.lower()
-        if name in FUNCTIONS:
+        if name in _RENAMED:
+            func.set("this", _RENAMED[name])
+        elif name in FUNCTIONS:
             func.set("this", "pgc.main." + name)
         return
     name = _TYPED_FUNCS.get(kind)

@@ -115,6 +115,7 @@ class ServerThread:
 
     def _main(self) -> None:
         loop = self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(self.server.start())
         except BaseException as err:  # noqa: BLE001 - handed to the starting thread
@@ -124,6 +125,11 @@ class ServerThread:
         self._ready.set()
         loop.run_forever()
         loop.run_until_complete(self.server.stop())
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending, timeout=5))
         loop.close()
 
     @property

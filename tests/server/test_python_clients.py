@@ -1,0 +1,128 @@
+"""Python drivers against `chaosql serve`: each returns the same rows as Session.execute."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pgwire_env import QUERY, dsn
+
+
+def test_psycopg_simple_parameterised_prepared_and_binary(pg_server, expected):
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(dsn(pg_server.port), autocommit=True) as con:
+        assert con.execute(QUERY).fetchall() == expected  # simple protocol
+        rows = con.execute(QUERY.replace("LIMIT 50", "LIMIT %s"), (50,)).fetchall()  # extended, unnamed
+        assert rows == expected
+        for _ in range(3):  # prepare=True: a named statement, reused
+            assert con.execute(QUERY, prepare=True).fetchall() == expected
+        with con.cursor(binary=True) as cur:
+            cur.execute(QUERY)
+            assert cur.fetchall() == expected
+        kinds = con.execute("SELECT kind, count(*) FROM experiments WHERE kind = %s GROUP BY kind", (expected[0][2],)).fetchall()
+        assert kinds[0][0] == expected[0][2] and kinds[0][1] >= 1
+        assert con.info.transaction_status.name == "IDLE"
+
+
+def test_psycopg_types_text_and_binary(pg_server):
+    psycopg = pytest.importorskip("psycopg")
+    sql = ("SELECT 1::INTEGER AS i, 2::BIGINT AS b, 2.5::DOUBLE AS d, true AS t, 'x'::VARCHAR AS s, "
+           "TIMESTAMPTZ '2024-01-02 03:04:05.5+00' AS ts, '{\"a\": 1}'::JSON AS j, MAP {'k': 'v'} AS m, "
+           "['a', 'b'] AS l, NULL::VARCHAR AS n, 12345678901234567890::HUGEINT AS h, DATE '2024-02-03' AS dd")
+    want = (1, 2, 2.5, True, "x", dt.datetime(2024, 1, 2, 3, 4, 5, 500000, tzinfo=dt.timezone.utc), {"a": 1},
+            '{"k": "v"}', '["a", "b"]', None, 12345678901234567890, dt.date(2024, 2, 3))
+    with psycopg.connect(dsn(pg_server.port)) as con:
+        assert con.execute(sql).fetchone() == want
+        with con.cursor(binary=True) as cur:
+            assert cur.execute(sql).fetchone() == want
+
+
+def test_psycopg_errors_carry_sqlstate(pg_server):
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(dsn(pg_server.port), autocommit=True) as con:
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            con.execute("SELECT * FROM no_such_table")
+        with pytest.raises(psycopg.errors.UndefinedColumn):
+            con.execute("SELECT no_such_column FROM experiments")
+        with pytest.raises(psycopg.errors.SyntaxError):
+            con.execute("SELEC 1")
+        assert con.execute("SELECT 1").fetchone() == (1,)  # the connection is still usable
+
+
+def test_transaction_status_and_aborted_block(pg_server):
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(dsn(pg_server.port)) as con:  # not autocommit: psycopg sends BEGIN
+        con.execute("SELECT 1")
+        assert con.info.transaction_status.name == "INTRANS"
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            con.execute("SELECT * FROM nope")
+        assert con.info.transaction_status.name == "INERROR"
+        with pytest.raises(psycopg.errors.InFailedSqlTransaction):
+            con.execute("SELECT 1")
+        con.rollback()
+        assert con.info.transaction_status.name == "IDLE"
+        assert con.execute("SELECT 2").fetchone() == (2,)
+
+
+def test_asyncpg_prepared_and_binary(pg_server, expected):
+    asyncpg = pytest.importorskip("asyncpg")
+
+    async def main():
+        con = await asyncpg.connect(dsn(pg_server.port))
+        try:
+            rows = await con.fetch(QUERY)
+            stmt = await con.prepare(QUERY.replace("LIMIT 50", "LIMIT $1"))
+            again = await stmt.fetch(50)
+            one = await con.fetchval("SELECT count(*) FROM experiments WHERE kind = $1", expected[0][2])
+            return [tuple(r) for r in rows], [tuple(r) for r in again], one
+        finally:
+            await con.close()
+
+    rows, again, one = asyncio.run(main())
+    assert rows == expected and again == expected and one >= 1
+
+
+def test_pg8000_and_psycopg2(pg_server, expected):
+    pg8000 = pytest.importorskip("pg8000.native")
+    con = pg8000.Connection("tester", host="127.0.0.1", port=pg_server.port, database="chaosql")
+    try:
+        assert [tuple(r) for r in con.run(QUERY)] == expected
+        assert con.run("SELECT count(*) FROM experiments WHERE kind = :k", k=expected[0][2])[0][0] >= 1
+    finally:
+        con.close()
+    psycopg2 = pytest.importorskip("psycopg2")
+    con2 = psycopg2.connect(dsn(pg_server.port))
+    try:
+        cur = con2.cursor()
+        cur.execute(QUERY)
+        assert [tuple(r) for r in cur.fetchall()] == expected
+        cur.execute("SELECT count(*) FROM experiments WHERE kind = %s", (expected[0][2],))
+        assert cur.fetchone()[0] >= 1
+    finally:
+        con2.close()
+
+
+def test_sqlalchemy_inspect_and_pandas(pg_server, expected):
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    pd = pytest.importorskip("pandas")
+    from chaosql.tables import registry
+
+    engine = sqlalchemy.create_engine(dsn(pg_server.port).replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        inspector = sqlalchemy.inspect(engine)
+        assert set(inspector.get_table_names()) == set(registry())
+        columns = inspector.get_columns("experiments")
+        assert [c["name"] for c in columns] == [c.name for c in registry()["experiments"].columns]
+        assert str(columns[0]["type"]) == "VARCHAR"
+        with engine.connect() as con:
+            frame = pd.read_sql(sqlalchemy.text(QUERY), con)
+        assert len(frame) == len(expected)
+        assert list(frame["name"]) == [r[0] for r in expected]
+    finally:
+        engine.dispose()

@@ -106,6 +106,28 @@ class SavedQuery:
         return tree.sql(dialect="duckdb")
 
 
+def describe(text: str, query: SavedQuery, values: dict[str, Any], now: datetime) -> str:
+    """``text`` with each ``$name`` replaced by the value it runs with, for people to read.
+
+    >>> q = parse_text("-- param: minutes integer = 10\nSELECT $minutes", name="x")
+    >>> describe("more than $minutes minutes", q, {}, datetime(2026, 1, 1))
+    'more than 10 minutes'
+    """
+    def value(match: "re.Match[str]") -> str:
+        p = query.param(match.group(1))
+        if p is None:
+            return match.group(0)
+        raw = values.get(p.name, p.default)
+        if p.type == "timestamp" and raw is not None and str(raw).lower() != "null":
+            try:
+                return parse_timestamp(raw, now).strftime("%Y-%m-%d %H:%M UTC")
+            except ValueError:
+                pass
+        return str(raw)
+
+    return re.sub(r"\$([a-z_][a-z0-9_]*)", value, text)
+
+
 def _fold_where(tree: Any) -> None:
     """Fold constants in WHERE clauses, so an optional filter such as ``($ns IS NULL OR namespace =
     $ns)`` becomes ``namespace = 'shop'`` (and pushes down) or disappears when ``$ns`` is NULL."""

@@ -1,0 +1,205 @@
+"""The report definition: a TOML file naming the title, sources, parameters and queries.
+
+::
+
+    title = "Nightly chaos report"
+    format = "html"                  # markdown | html | json (--format or --out's suffix override it)
+    timeout = 60                     # seconds each query may run (the session setting timeout)
+
+    [sources]                        # name = spec, as for --source (default: config, else demo)
+    live = "demo"
+    history = "history:/var/lib/chaosql/history"
+
+    [params]                         # values for every query that declares a parameter of that name
+    now = "2026-11-20T12:00:00Z"
+
+    [[query]]
+    name = "stuck-injecting"         # a saved query (see chaosql queries) ...
+    params = { minutes = 30 }
+    check = "empty"                  # or { column = "n", min = 1, max = 10 }; false: no check
+    sources = ["live"]               # only these sources (default: all of the report's)
+
+    [[query]]
+    title = "Phase mix"              # ... or inline SQL
+    sql = "SELECT phase, cluster, count(*) AS n FROM experiments GROUP BY ALL"
+    format = "both"                  # table | chart | both | csv | json
+    chart = { type = "bar", x = "phase", y = "n", series = "cluster" }
+
+Everything is checked when the file is read, before any query runs: a mistake is a usage error
+(exit 2) naming the file and the query.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from chaosql.errors import UsageError
+from chaosql.reports.checks import Check
+from chaosql.reports.saved import FORMATS, SavedQuery, describe, parse_chart, parse_text
+
+DOCUMENT_FORMATS = ("markdown", "html", "json")
+_TOP_KEYS = {"title", "description", "format", "timeout", "sources", "params", "query", "limit"}
+_QUERY_KEYS = {"name", "id", "title", "description", "sql", "params", "check", "format", "chart", "timeout", "sources", "limit"}
+
+
+@dataclass
+class QuerySpec:
+    """One section of the report: a saved or inline query and how to show and check it."""
+
+    id: str
+    query: SavedQuery
+    params: dict[str, Any]
+    title: str
+    description: str
+    format: str
+    chart: dict[str, Any] | None
+    check: Check | None
+    timeout: float | None
+    sources: list[str] | None
+    limit: int | None
+    sql: str = ""  # bound when the report starts, with one shared now
+
+
+@dataclass
+class Report:
+    title: str
+    path: Path
+    description: str = ""
+    format: str | None = None
+    timeout: float | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    queries: list[QuerySpec] = field(default_factory=list)
+
+    def bind(self, now: datetime) -> None:
+        """Bind every query's parameters; a bad value is a UsageError naming the query."""
+        for spec in self.queries:
+            values = {k: v for k, v in self.params.items() if spec.query.param(k)}
+            values.update(spec.params)
+            try:
+                spec.sql = spec.query.bind(values, now=now)
+                spec.description = describe(spec.description, spec.query, values, now)
+            except UsageError as err:
+                err.message = f"{self.path}: query {spec.id}: " + err.message.removeprefix(f"query {spec.query.name}: ")
+                raise
+
+
+def load(path: str | Path, saved: dict[str, SavedQuery]) -> Report:
+    """Read and check a report definition; ``saved`` are the saved queries it may name."""
+    import tomllib
+
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise UsageError(f"cannot read report {path}: {err.strerror or err}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise UsageError(f"report {path}: invalid TOML: {err}") from None
+    where = str(path)
+    _no_unknown(raw, _TOP_KEYS, where)
+    fmt = raw.get("format")
+    if fmt is not None and fmt not in DOCUMENT_FORMATS:
+        raise UsageError(f"{where}: format {fmt!r} is not one of {', '.join(DOCUMENT_FORMATS)}")
+    sources = raw.get("sources") or {}
+    if isinstance(sources, list):
+        sources = {_source_name(spec): spec for spec in sources}
+    if not isinstance(sources, dict) or not all(isinstance(v, str) for v in sources.values()):
+        raise UsageError(f"{where}: sources must be a table of name = \"spec\" (or a list of specs)")
+    report = Report(
+        title=str(raw.get("title") or path.stem), path=path, description=str(raw.get("description") or ""),
+        format=fmt, timeout=_seconds(raw.get("timeout"), where), sources=sources,
+        params=dict(raw.get("params") or {}),
+    )
+    entries = raw.get("query") or []
+    if not isinstance(entries, list) or not entries:
+        raise UsageError(f"{where}: no [[query]] sections", hint='add [[query]] with name = "..." or sql = "..."')
+    seen: set[str] = set()
+    for i, entry in enumerate(entries, 1):
+        spec = _query(entry, i, report, saved, where)
+        base, n = spec.id, 2
+        while spec.id in seen:
+            spec.id, n = f"{base}-{n}", n + 1
+        seen.add(spec.id)
+        report.queries.append(spec)
+    return report
+
+
+def _query(entry: Any, i: int, report: Report, saved: dict[str, SavedQuery], where: str) -> QuerySpec:
+    if not isinstance(entry, dict):
+        raise UsageError(f"{where}: [[query]] number {i} is not a table")
+    label = entry.get("id") or entry.get("name") or entry.get("title") or f"number {i}"
+    here = f"{where}: query {label}"
+    _no_unknown(entry, _QUERY_KEYS, here)
+    if ("name" in entry) == ("sql" in entry):
+        raise UsageError(f"{here}: give either name (a saved query) or sql, not {'both' if 'name' in entry else 'neither'}")
+    if "name" in entry:
+        from chaosql.reports.saved import find
+
+        try:
+            query = find(str(entry["name"]), saved)
+        except UsageError as err:
+            err.message = f"{here}: {err.message}"
+            raise
+    else:
+        text = str(entry["sql"])
+        query = parse_text(text, name=_slug(entry.get("id") or entry.get("title") or f"query-{i}"), path=report.path)
+    params = dict(entry.get("params") or {})
+    unknown = sorted(k for k in params if not query.param(k))
+    if unknown:
+        takes = ", ".join(p.name for p in query.params) or "no parameters"
+        raise UsageError(f"{here}: unknown parameter {unknown[0]!r}", hint=f"it takes: {takes}")
+    chart = parse_chart(entry["chart"], where=here) if "chart" in entry else query.chart
+    fmt = entry.get("format") or ("both" if chart and "name" not in entry else query.format)
+    if fmt not in FORMATS:
+        raise UsageError(f"{here}: format {fmt!r} is not one of {', '.join(FORMATS)}")
+    if fmt in ("chart", "both") and not chart:
+        raise UsageError(f"{here}: format {fmt} needs a chart", hint='add chart = { type = "bar", x = "...", y = "..." }')
+    check = Check.parse(entry["check"], where=f"{here}: check") if "check" in entry else query.check
+    wanted = entry.get("sources")
+    if wanted is not None:
+        if isinstance(wanted, str):
+            wanted = [wanted]
+        missing = [s for s in wanted if s not in report.sources]
+        if missing:
+            raise UsageError(f"{here}: no source named {missing[0]!r} in [sources]",
+                             hint="known: " + (", ".join(report.sources) or "none (add a [sources] table)"))
+    limit = entry.get("limit")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+        raise UsageError(f"{here}: limit takes a whole number >= 0")
+    return QuerySpec(
+        id=_slug(str(entry.get("id") or query.name)), query=query, params=params,
+        title=str(entry.get("title") or query.title), description=str(entry.get("description") or query.description),
+        format=fmt, chart=chart, check=check, timeout=_seconds(entry.get("timeout"), here) or report.timeout,
+        sources=list(wanted) if wanted is not None else None, limit=limit,
+    )
+
+
+def _no_unknown(table: dict, known: set[str], where: str) -> None:
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise UsageError(f"{where}: unknown key {unknown[0]!r}", hint="known: " + ", ".join(sorted(known)))
+
+
+def _seconds(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise UsageError(f"{where}: timeout takes a number of seconds > 0, not {value!r}")
+    return float(value)
+
+
+def _source_name(spec: str) -> str:
+    scheme, _, rest = spec.partition(":")
+    return Path(rest).name or scheme if rest else scheme
+
+
+def _slug(text: str) -> str:
+    """
+    >>> _slug("Phase mix (all clusters)")
+    'phase-mix-all-clusters'
+    """
+    return re.sub(r"[^a-z0-9_]+", "-", text.lower()).strip("-") or "query"

@@ -244,6 +244,11 @@ def ts(t: dt.datetime) -> str:
     return t.isoformat()[:19] + "Z"  # every time here is UTC with whole seconds; 3x faster than strftime
 
 
+def kebab(text: str) -> str:
+    """``session-store-attrOverride`` -> ``session-store-attr-override`` (names must be lowercase)."""
+    return "".join("-" + ch.lower() if ch.isupper() else ch for ch in text).strip("-")
+
+
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 
 
@@ -678,6 +683,22 @@ def _mode(rng: random.Random, n: int) -> tuple[str, str | None]:
     return "random-max-percent", rng.choice(["30", "50"])
 
 
+def needs_daemon(kind: str, action: str | None) -> bool:
+    """Whether the controller injects this chaos through chaos-daemon on the target's node.
+
+    pod-kill and pod-failure go through the Kubernetes API, PhysicalMachineChaos through chaosd,
+    AWSChaos through AWS; everything else (container-kill included) calls chaos-daemon.
+    """
+    if kind == "PodChaos":
+        return action == "container-kill"
+    return kind not in ("PhysicalMachineChaos", "AWSChaos")
+
+
+def unreachable(d: "Draft", t: "Target") -> bool:
+    """The target's node has no chaos-daemon, and this chaos needs one."""
+    return t.pod is not None and not t.pod.node.daemon_ip and needs_daemon(d.kind, d.spec.get("action"))
+
+
 class Builder:
     """Makes the spec and the injection targets of one chaos object."""
 
@@ -713,7 +734,16 @@ class Builder:
 
     # the builders --------------------------------------------------------------------------
     def build(self, kind: str, phase: str, missing: bool, nodaemon: bool, ns: str | None = None) -> Draft:
-        return getattr(self, "b_" + kind)(phase, missing, nodaemon, ns)
+        """A draft for ``phase``: outside *injecting*, one whose targets can all be injected."""
+        make = getattr(self, "b_" + kind)
+        d = make(phase, missing, nodaemon, ns)
+        if phase == "injecting":
+            return d
+        for _ in range(30):
+            if not any(unreachable(d, t) for t in d.targets):
+                break
+            d = make(phase, missing, nodaemon, ns)
+        return d
 
     def _pod_level(self, kind, action, phase, missing, nodaemon, ns, want=None, extra=None, container=False,
                    container_names=None):
@@ -1033,20 +1063,39 @@ class Emitter:
                    {"activity": activity, "err": err})
 
     # errors --------------------------------------------------------------------------------
-    def apply_error(self, t: Target) -> str:
+    @staticmethod
+    def apply_error(d: Draft, t: Target) -> str:
+        """The error the controller records when applying ``d`` to ``t`` fails."""
+        if t.machine is not None:  # chaosd is down (errors.Wrap(err, body) with an empty body)
+            host = t.machine.address.split("//", 1)[1]
+            op = d.spec["action"].split("-", 1)[0]
+            return f': Post "{t.machine.address}/api/attack/{op}": dial tcp {host}: connect: connection refused'
+        pod = t.pod
+        if not needs_daemon(d.kind, d.spec.get("action")):
+            return (f'Operation cannot be fulfilled on pods "{pod.name}": the object has been modified; '
+                    "please apply your changes to the latest version and try again")
+        if not pod.node.daemon_ip:
+            return f"cannot find daemonIP on node {pod.node.name}"
+        return ('rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: '
+                f'dial tcp {pod.node.daemon_ip}:31767: i/o timeout"')
+
+    @staticmethod
+    def recover_error(d: Draft, t: Target) -> str:
+        """The error the controller records when recovering ``d`` on ``t`` keeps failing."""
         if t.machine is not None:
             host = t.machine.address.split("//", 1)[1]
-            return (f': Post "{t.machine.address}/api/attack/{{}}": dial tcp {host}: connect: connection refused')
-        node = t.pod.node
-        if not node.daemon_ip:
-            return f"cannot find daemonIP on node {node.name}"
+            return (f': Delete "{t.machine.address}/api/attack/{d.spec["uid"]}": dial tcp {host}: '
+                    "connect: connection refused")
+        if not needs_daemon(d.kind, d.spec.get("action")):
+            return (f'Operation cannot be fulfilled on pods "{t.pod.name}": the object has been modified; '
+                    "please apply your changes to the latest version and try again")
         return ('rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: '
-                f'dial tcp {node.daemon_ip}:31767: i/o timeout"')
+                f'dial tcp {t.pod.node.daemon_ip}:31767: connect: connection refused"')
 
     # objects -------------------------------------------------------------------------------
     def experiment(self, d: Draft, name: str, phase: str, created: dt.datetime, *, labels: dict | None = None,
-                   owner: dict | None = None, duration: str | None = "auto", paused_by_schedule=False,
-                   fail_some=False) -> dict:
+                   owner: dict | None = None, duration: str | None = "auto",
+                   paused_by_schedule: bool = False) -> dict:
         """A chaos object in ``phase``, with its status, and its events."""
         g, r = self.g, self.rng
         spec = dict(d.spec)
@@ -1072,13 +1121,6 @@ class Emitter:
         if owner:
             md["ownerReferences"] = [owner]
         obj = {"apiVersion": API, "kind": d.kind, "metadata": md, "spec": spec, "status": {}}
-        if d.kind == "PhysicalMachineChaos":
-            op = spec["action"].split("-", 1)[0]
-
-        def err_for(t):
-            e = self.apply_error(t)
-            return e.replace("{}", op) if d.kind == "PhysicalMachineChaos" else e
-
         t_apply = min(NOW, created + dt.timedelta(seconds=r.randint(1, 3)))
         # ---- events common to every life ---------------------------------------------------
         early = []  # (time, fn)
@@ -1103,12 +1145,10 @@ class Emitter:
                     break
                 self.ev_failed(obj, when, "records", "select targets", "no target has been selected")
         else:
-            failing: set[int] = set()
-            if phase == "injecting" or fail_some:
-                failing = {i for i, t in enumerate(d.targets)
-                           if t.pod is not None and not t.pod.node.daemon_ip}
-                if not failing and d.targets:
-                    failing = {r.randrange(len(d.targets))}
+            # targets on nodes without chaos-daemon always fail; an injecting experiment fails somewhere
+            failing = {i for i, t in enumerate(d.targets) if unreachable(d, t)}
+            if phase == "injecting" and not failing and d.targets:
+                failing = {r.randrange(len(d.targets))}
             if phase == "deleting":
                 del_at = max(created + dt.timedelta(seconds=5),
                              NOW - dt.timedelta(seconds=r.randint(120, 6 * 3600)))
@@ -1117,7 +1157,7 @@ class Emitter:
                        "injectedCount": 0, "recoveredCount": 0, "events": []}
                 records.append(rec)
                 if i in failing:
-                    e = err_for(t)
+                    e = self.apply_error(d, t)
                     for k in range(r.randint(1, 3)):
                         when = t_apply + dt.timedelta(seconds=10 * k * k)
                         if k and when > NOW:
@@ -1173,10 +1213,7 @@ class Emitter:
                         continue
                     t = d.targets[i]
                     if i in stuck:
-                        e = err_for(t)
-                        if t.pod is not None and t.pod.node.daemon_ip:
-                            e = (f"rpc error: code = Unknown desc = failed to recover: exit status 1: "
-                                 f"Error: no such process")
+                        e = self.recover_error(d, t)
                         for k in range(r.randint(1, 3)):
                             when = t_rec + dt.timedelta(seconds=5 + 20 * k)
                             if k and when > NOW:
@@ -1226,8 +1263,31 @@ class Emitter:
         obj["status"] = status
         md["resourceVersion"] = g.rv()
         self.chaos[d.kind].append(obj)
-        self.phase_of[f"{d.kind}/{d.namespace}/{name}"] = phase
+        self.phase_of[f"{d.kind}/{d.namespace}/{name}"] = derive_phase(obj)
         return obj
+
+
+def derive_phase(obj: dict) -> str:
+    """The phase Chaos Mesh shows for ``obj`` at NOW (``pkg/status.GetChaosStatus``)."""
+    md, spec, status = obj["metadata"], obj["spec"], obj["status"]
+    if md.get("deletionTimestamp"):
+        return "deleting"
+    true = {c["type"] for c in status["conditions"] if c["status"] == "True"}
+    if "Paused" in true:
+        return "paused"
+    records = status["experiment"].get("containerRecords") or []
+    if obj["kind"] == "PodChaos" and spec.get("action") in ONE_SHOT_ACTIONS:
+        if records and all(x["phase"] == "Injected" for x in records):
+            return "finished"
+    elif (status["experiment"].get("desiredPhase") != "Run"
+          and all(x["phase"] == "Not Injected" for x in records)
+          and spec.get("duration")
+          and dt.datetime.fromisoformat(md["creationTimestamp"][:-1] + "+00:00")
+          + dt.timedelta(seconds=parse_duration(spec["duration"])) < NOW):
+        return "finished"
+    if {"Selected", "AllInjected"} <= true:
+        return "running"
+    return "injecting"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1247,7 +1307,7 @@ SCHEDULES = (
     # (kind, cron, period hours, historyLimit, child duration, concurrency)
     ("PodChaos", "@every 6h", 6, 5, None, "Forbid"),
     ("NetworkChaos", "0 */4 * * *", 4, 3, "30m", "Forbid"),
-    ("StressChaos", "30 2 * * *", 24, 5, "15m", "Forbid"),
+    ("StressChaos", "30 11 * * *", 24, 5, "45m", "Forbid"),
     ("HTTPChaos", "@every 12h", 12, 3, "10m", "Forbid"),
     ("IOChaos", "0 9 * * *", 24, 4, "5m", "Forbid"),
     ("PhysicalMachineChaos", "0 3 * * *", 24, 3, "20m", "Forbid"),
@@ -1298,14 +1358,14 @@ class ClusterGen:
         n_wf = max(3, self.n // 80)
         self.make_schedules(n_sched)
         self.make_workflows(n_wf)
-        rest = max(len(PHASES) + len(REQUIRED_KINDS), self.n - self.count)
+        rest = max(len(PHASES) + len(CHAOS_KINDS), self.n - self.count)
         self.make_standalone(rest)
         self.world.finish_pods()
 
     # standalone ------------------------------------------------------------------------------
     def make_standalone(self, n: int) -> None:
         rng = self.rng
-        kinds = plan(rng, n, KIND_WEIGHTS, REQUIRED_KINDS)
+        kinds = plan(rng, n, KIND_WEIGHTS, REQUIRED_KINDS + CHAOS_KINDS[len(REQUIRED_KINDS):])
         phases = plan(rng, n, PHASE_WEIGHTS, PHASES)
         window_start = NOW - dt.timedelta(days=WINDOW_DAYS)
         for kind, phase in zip(kinds, phases):
@@ -1330,7 +1390,7 @@ class ClusterGen:
                 pick = self._duration_for(d, phase, created)
             else:
                 pick = "auto"
-            name = self.g.unique(d.namespace, f"{d.app or d.team}-{d.action}".strip("-"))
+            name = self.g.unique(d.namespace, kebab(f"{d.app or d.team}-{d.action}"))
             labels = {"env": self.spec.env, "team": d.team}
             if rng.random() < 0.25:
                 labels["gameday"] = (created.date()).isoformat()
@@ -1352,14 +1412,14 @@ class ClusterGen:
         rng, g = self.rng, self.g
         for i in range(n):
             kind, cron, period, limit, child_dur, policy = SCHEDULES[i % len(SCHEDULES)]
-            paused = i % len(SCHEDULES) == 4 or (i > len(SCHEDULES) and rng.random() < 0.1)
+            paused = i % len(SCHEDULES) == 3 or (i > len(SCHEDULES) and rng.random() < 0.1)
             d = self.builder.build(kind, "finished", False, False)
             if kind == "PodChaos":
                 d.spec["action"] = "pod-kill"
                 d.action = "pod-kill"
                 d.spec.pop("containerNames", None)
                 d.targets = [Target("/".join(t.id.split("/")[:2]), ".", t.pod) for t in d.targets]
-            sched_name = f"{d.app or d.team}-{d.action}-schedule"
+            sched_name = kebab(f"{d.app or d.team}-{d.action}-schedule")
             if (d.namespace, sched_name) in g._names:
                 sched_name = f"{sched_name}-{i}"
             g._names.add((d.namespace, sched_name))
@@ -1430,10 +1490,12 @@ class ClusterGen:
 
     # workflows ------------------------------------------------------------------------------
     def make_workflows(self, n: int) -> None:
+        spaces = [ns for ns, _, _ in self.world.namespaces if ns != "monitoring"] or [self.world.namespaces[0][0]]
+        self.rng.shuffle(spaces)
         for i in range(n):
             shape = ("serial", "parallel")[i % 2]
             running = i % 3 != 2
-            self._workflow(shape, running, first=i == 0)
+            self._workflow(spaces[i % len(spaces)], shape, running, first=i == 0)
 
     def _template_specs(self, ns: str):
         b = self.builder
@@ -1452,10 +1514,8 @@ class ClusterGen:
             out[kind] = d
         return out
 
-    def _workflow(self, shape: str, running: bool, first: bool = False) -> None:
+    def _workflow(self, ns: str, shape: str, running: bool, first: bool = False) -> None:
         g, rng = self.g, self.rng
-        ns = rng.choice([n for n, _, _ in self.world.namespaces if n != "monitoring"] or
-                        [self.world.namespaces[0][0]])
         team = self.world.team[ns]
         drafts = self._template_specs(ns)
         wf_name = f"{ns}-gameday-{shape}"

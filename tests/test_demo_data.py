@@ -447,6 +447,28 @@ def test_failed_applies_explain_themselves(cluster):
     assert hits
 
 
+def needs_daemon(obj: dict) -> bool:
+    if obj["kind"] == "PodChaos":
+        return obj["spec"]["action"] == "container-kill"
+    return obj["kind"] not in ("PhysicalMachineChaos", "AWSChaos")
+
+
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_nothing_injected_without_chaos_daemon(cluster):
+    """Chaos that goes through chaos-daemon never succeeds on a node that has none."""
+    pods = _pods(cluster)
+    daemon_nodes = {p["spec"]["nodeName"] for p in load(cluster, "pods")
+                    if p["metadata"]["labels"].get("app.kubernetes.io/component") == "chaos-daemon"}
+    for obj in experiments(cluster):
+        if not needs_daemon(obj):
+            continue
+        for r in obj["status"]["experiment"].get("containerRecords", []):
+            ns, name = r["id"].split("/")[:2]
+            if pods[(ns, name)]["spec"]["nodeName"] not in daemon_nodes:
+                assert r["phase"] == "Not Injected" and r["injectedCount"] == 0, (obj["metadata"]["name"], r["id"])
+                assert all(e["type"] == "Failed" for e in r.get("events", []))
+
+
 @pytest.mark.parametrize("cluster", CLUSTERS)
 def test_pods_and_nodes(cluster):
     nodes = {n["metadata"]["name"]: n for n in load(cluster, "nodes")}
@@ -547,3 +569,22 @@ def test_events_point_at_chaos_objects(cluster):
     for r in ("FinalizerInited", "Started", "Applied", "Recovered", "Paused", "Updated", "Failed", "TimeUp",
               "Deleted", "Spawned"):
         assert reasons[r], f"{cluster}: no {r} event"
+
+
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_metadata_is_what_the_apiserver_accepts(cluster):
+    """CRD schemas leave metadata open; the apiserver still checks names and labels."""
+    for res in list(EXPERIMENT_FILES) + list(OTHER_FILES):
+        for obj in load(cluster, res):
+            md = obj["metadata"]
+            assert len(md["name"]) <= 253 and _DNS1123_SUBDOMAIN.match(md["name"]), md["name"]
+            if res != "events":
+                assert len(md["name"]) <= 63 or res == "nodes", md["name"]
+            for key, value in md.get("labels", {}).items():
+                assert len(value) <= 63 and _LABEL_VALUE.match(value), (md["name"], key, value)
+            assert md["resourceVersion"].isdigit() and md["uid"]
+            parse_time(md["creationTimestamp"])

@@ -167,15 +167,26 @@ class Session:
             yield self.execute(statement)
 
     def split(self, sql: str) -> list[str]:
-        """Statements of a script, split by DuckDB's own parser (so ';' in strings is safe)."""
+        """Statements of a script, split by DuckDB's own parser (so ';' in strings is safe); what
+        DuckDB cannot parse (chaosql's own ``SET chaosql.x``) is split on sqlglot's tokens."""
+        import duckdb
+
         try:
             return [s.query.strip() for s in self.con.extract_statements(sql) if s.query.strip()]
-        except Exception as err:
-            import duckdb
+        except duckdb.Error as err:
+            parse_error = err
+        try:
+            from sqlglot.tokens import Tokenizer, TokenType
 
-            if isinstance(err, duckdb.Error):
-                raise translate(err, all_tables=self.tables) from err
-            raise
+            cuts = [t.start for t in Tokenizer().tokenize(sql) if t.token_type == TokenType.SEMICOLON]
+        except Exception:
+            raise translate(parse_error, all_tables=self.tables) from parse_error
+        pieces, start = [], 0
+        for cut in cuts + [len(sql)]:
+            if sql[start:cut].strip():
+                pieces.append(sql[start:cut].strip())
+            start = cut + 1
+        return pieces
 
     def cancel(self) -> None:
         """Interrupt the running statement (fetch or query), from any thread."""
@@ -287,7 +298,10 @@ class Session:
             mine = [i for i in items if _set_name(i).startswith("chaosql.")]
             if mine:
                 for item in mine:
-                    self.set(_set_name(item), _set_value(item))
+                    try:
+                        self.set(_set_name(item), _set_value(item))
+                    except UsageError as err:
+                        raise SqlError(err.message, hint=err.hint, sqlstate="42704") from None
                 return Result(status="SET")
         if isinstance(tree, exp.Show) and str(tree.name).upper() == "TABLES":
             return self._table_result(

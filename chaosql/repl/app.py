@@ -162,7 +162,7 @@ class Repl:
 
         bindings = KeyBindings()
 
-        @bindings.add("enter", filter=None)
+        @bindings.add("enter")
         def _(event):
             buffer = event.current_buffer
             text = buffer.text.strip()

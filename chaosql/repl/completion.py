@@ -107,12 +107,11 @@ class Catalog:
                     if col not in seen:
                         seen.add(col)
                         yield col, table
-            if not suggestion.tables:
-                for table, cols in self.columns.items():
-                    for col in cols:
-                        if col not in seen:
-                            seen.add(col)
-                            yield col, table
+            for table, cols in self.columns.items():  # then every other table's columns
+                for col in cols:
+                    if col not in seen:
+                        seen.add(col)
+                        yield col, table
         elif suggestion.kind == "keyword":
             yield from ((k, "keyword") for k in KEYWORDS)
         elif suggestion.kind == "meta":

@@ -5,4 +5,5 @@ Modules import their heavy dependencies inside ``run`` so ``chaosql --help`` sta
 
 MODULES = ["chaosql.commands.query", "chaosql.commands.repl", "chaosql.commands.tables",
            "chaosql.commands.queries", "chaosql.commands.run", "chaosql.commands.report",
+           "chaosql.commands.snapshot",
            "chaosql.server.cli"]

@@ -39,7 +39,13 @@ def _prometheus(name: str, spec: str, config: dict) -> Any:
     return open_prometheus(name, spec, config)
 
 
-BUILTIN: dict[str, Factory] = {"demo": _demo, "snapshot": _snapshot, "prometheus": _prometheus, "kube": _kube}
+def _history(name: str, spec: str, config: dict) -> Any:
+    from chaosql.sources.history import open_history
+
+    return open_history(name, spec, config)
+
+
+BUILTIN: dict[str, Factory] = {"demo": _demo, "snapshot": _snapshot, "prometheus": _prometheus, "kube": _kube, "history": _history}
 
 
 def factories() -> dict[str, Factory]:

@@ -1,0 +1,94 @@
+"""``chaosql snapshot``: append the current rows of some tables to the history dataset.
+
+Each table is read through the Session like any query, stamped with ``snapshot_at``, split by
+cluster and written as one new Parquet file per (table, day, cluster) partition (layout in
+``chaosql/sources/history.py``). A file is written under a hidden name and renamed when complete,
+so a reader never sees half a file. Nothing is ever rewritten: snapshots only append.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from chaosql.sources.history import partition_dir
+
+DEFAULT_TABLES = ("experiments", "targets", "events")
+
+
+@dataclass
+class Written:
+    table: str
+    files: list[Path] = field(default_factory=list)
+    rows: int = 0
+    error: str = ""
+
+
+def take(session: Any, root: Path, *, at: datetime | None = None, tables: tuple[str, ...] = DEFAULT_TABLES,
+         metrics: tuple[str, ...] = ()) -> list[Written]:
+    """Snapshot ``tables`` (and each PromQL query in ``metrics``, if a metrics table exists) into ``root``.
+
+    A table whose source fails is reported in its ``Written.error``; the others are still written.
+    """
+    from chaosql.errors import ChaosqlError
+
+    at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    jobs = [(name, f'SELECT * FROM "{name}"') for name in tables]
+    if metrics and "metrics" in session.tables:
+        jobs += [("metrics", _metrics_sql(session, q)) for q in metrics]
+    done: dict[str, Written] = {}
+    for name, sql in jobs:
+        written = done.setdefault(name, Written(name))
+        try:
+            result = session.execute(sql)
+        except ChaosqlError as err:
+            written.error = str(err)
+            continue
+        written.rows += result.arrow().num_rows
+        written.files += _write(result.arrow(), session.tables[name], root, at)
+    return list(done.values())
+
+
+def _metrics_sql(session: Any, promql: str) -> str:
+    """``SELECT * FROM metrics WHERE query = <promql>``, the query quoted by sqlglot, not pasted."""
+    from sqlglot import exp
+
+    select = exp.select("*").from_("metrics").where(exp.column("query").eq(exp.Literal.string(promql)))
+    return select.sql(dialect="duckdb")
+
+
+def _write(data: Any, table: Any, root: Path, at: datetime) -> list[Path]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from chaosql.tables.history import SNAPSHOT_AT
+    from chaosql.tables._table import arrow_type
+
+    # The file schema: snapshot_at, then the table's declared columns except the partition column.
+    fields = [pa.field(SNAPSHOT_AT.name, arrow_type(SNAPSHOT_AT.type))]
+    fields += [pa.field(c.name, arrow_type(c.type)) for c in table.columns if c.name != "cluster"]
+    schema = pa.schema(fields)
+    stamp = pa.array([at] * data.num_rows, type=arrow_type("TIMESTAMPTZ"))
+    data = data.append_column(SNAPSHOT_AT.name, stamp)
+    written = []
+    for cluster in sorted(set(data.column("cluster").to_pylist()), key=str):
+        part = data.filter(pc.equal(data.column("cluster"), cluster)) if cluster is not None else data
+        columns = [part.column(f.name).cast(f.type) if f.name in part.column_names else pa.nulls(part.num_rows, f.type)
+                   for f in schema]
+        out_dir = partition_dir(root, table.name, at.date(), str(cluster))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        name = f"part-{at.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:12]}.parquet"
+        tmp = out_dir / f".{name}.tmp"
+        try:
+            pq.write_table(pa.Table.from_arrays(columns, schema=schema), tmp, compression="zstd")
+            os.replace(tmp, out_dir / name)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        written.append(out_dir / name)
+    return written

@@ -1,0 +1,84 @@
+"""History tables: ``history_<table>`` has the columns of ``<table>`` plus ``snapshot_at``, one row
+per row of every snapshot taken with ``chaosql snapshot``, read from a ``history:DIR`` source.
+
+A filter on ``cluster`` or a time range on ``snapshot_at`` prunes partitions: only the
+``date=.../cluster=...`` directories that can hold matching rows are read. Every other predicate
+is applied by DuckDB. The base table's other key columns are not pushed down (Parquet holds them
+as plain columns), so their ``key`` is dropped here and DESCRIBE says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from chaosql.tables._table import Col, Feed, Row, Table
+
+if TYPE_CHECKING:
+    from chaosql.engine.pushdown import Constraints
+
+SNAPSHOT_AT = Col("snapshot_at", "TIMESTAMPTZ", "When the snapshot that recorded this row was taken (UTC).", key="range")
+
+
+class HistoryFeed(Feed):
+    """Rows of ``base`` from the Parquet files of a history source, partitions pruned first."""
+
+    family = "history"
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def fetch(self, source: Any, constraints: "Constraints", fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
+        first, last = _days(constraints)
+        clusters = constraints.values("cluster")
+        per_cluster = source.files(self.base, first=first, last=last, clusters=clusters)
+        for cluster, files in per_cluster.items():
+            days = sorted({d for d, _ in files})
+            span = days[0].isoformat() + ("" if len(days) == 1 else f"..{days[-1].isoformat()}")
+            with fetcher.log.timed(source.name, cluster, f"read {self.base} date={span}: {len(files)} parquet files") as call:
+                tables = [f.result() for f in [fetcher.submit(source.read, path) for _, path in files]]
+                call.items = sum(t.num_rows for t in tables)
+            yield cluster, self._rows(tables, cluster)
+
+    def _rows(self, tables: list, cluster: str) -> Iterator[Row]:
+        assert self.table is not None
+        maps = [c.name for c in self.table.columns if c.type.startswith("MAP(")]
+        for data in tables:
+            for row in data.to_pylist():
+                row["cluster"] = cluster
+                for name in maps:  # Arrow gives a MAP as [(key, value)]; rows carry dicts
+                    if isinstance(row.get(name), list):
+                        row[name] = dict(row[name])
+                yield row
+
+
+def _days(constraints: "Constraints") -> tuple[date | None, date | None]:
+    """The UTC days a ``snapshot_at`` range can fall on (the ``date=`` partitions to read)."""
+    rng = constraints.range("snapshot_at")
+    if rng is None:
+        return None, None
+    return _day(rng.lo), _day(rng.hi)
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).date()
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def history_table(base: Table) -> Table:
+    """``history_<base>``: ``snapshot_at``, then the base table's columns (only ``cluster`` keeps its key)."""
+    columns = [SNAPSHOT_AT] + [c if c.key == "cluster" else dataclasses.replace(c, key=None, exact=False) for c in base.columns]
+    return Table(
+        f"history_{base.name}",
+        f"Every snapshot of {base.name} (chaosql snapshot): {base.doc[0].lower()}{base.doc[1:]}",
+        columns,
+        feeds=[HistoryFeed(base.name)],
+        examples=[(
+            f"How did {base.name} change between the last two snapshots?",
+            f"SELECT snapshot_at, cluster, count(*) FROM history_{base.name} GROUP BY ALL ORDER BY ALL",
+        )],
+    )

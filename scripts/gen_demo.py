@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import os
 import random
 import sys
@@ -366,6 +365,7 @@ class World:
         self.apps: dict[tuple[str, str], App] = {}
         self.team = {ns: team for ns, team, _ in namespaces}
         self.cluster_created = NOW - dt.timedelta(days=400 + g.rng.randint(0, 200))
+        self._owner_uids: dict[tuple[str, str, str], str] = {}
         self._make_nodes()
         self._make_pods()
         self._make_machines()
@@ -476,7 +476,7 @@ class World:
                              "app.kubernetes.io/part-of": "chaos-mesh",
                              "app.kubernetes.io/version": CHAOS_MESH_VERSION,
                              "controller-revision-hash": daemon_hash, "pod-template-generation": "1"},
-                            ("DaemonSet", "chaos-daemon", "apps/v1"), cm_created, "sre")
+                            ("DaemonSet", "chaos-daemon", "apps/v1"), cm_created)
             node.daemon_ip = pod.obj["status"]["podIP"]
         for component, image, port, replicas in (
             ("controller-manager", "chaos-mesh", 10080, 3),
@@ -496,7 +496,7 @@ class World:
                            "app.kubernetes.io/part-of": "chaos-mesh",
                            "app.kubernetes.io/version": CHAOS_MESH_VERSION,
                            "pod-template-hash": rs.rsplit("-", 1)[1]},
-                          ("ReplicaSet", rs, "apps/v1"), cm_created, "sre")
+                          ("ReplicaSet", rs, "apps/v1"), cm_created)
         # applications
         for ns, team, apps in self.namespaces:
             for app in apps:
@@ -513,7 +513,7 @@ class World:
                         node = g.rng.choice(self.nodes)
                         pods.append(self._pod(ns, g.unique(ns, rs), app.name, node, app.containers,
                                               {**base_labels, "pod-template-hash": rs_hash},
-                                              ("ReplicaSet", rs, "apps/v1"), created, team, app))
+                                              ("ReplicaSet", rs, "apps/v1"), created, app))
                 else:
                     rev = f"{app.name}-{g.suffix(10)}"
                     mem_nodes = [n for n in self.nodes if n.pool in ("memory", "general")]
@@ -524,11 +524,14 @@ class World:
                         pods.append(self._pod(ns, name, app.name, node, app.containers,
                                               {**base_labels, "controller-revision-hash": rev,
                                                "statefulset.kubernetes.io/pod-name": name},
-                                              ("StatefulSet", app.name, "apps/v1"), created, team, app))
+                                              ("StatefulSet", app.name, "apps/v1"), created, app))
                 self.by_app[(ns, app.name)] = pods
 
-    def _pod(self, ns, name, app_name, node, containers, labels, owner, created, team, app=None) -> Pod:
+    def _pod(self, ns, name, app_name, node, containers, labels, owner, created, app=None) -> Pod:
         g = self.g
+        owner_key = (ns, owner[0], owner[1])
+        if owner_key not in self._owner_uids:
+            self._owner_uids[owner_key] = g.uid()
         started = created + dt.timedelta(seconds=g.rng.randint(0, 3 * 86400))
         started = min(started, NOW - dt.timedelta(days=WINDOW_DAYS, seconds=1))
         pod = Pod(ns, name, app_name, node, containers)
@@ -541,9 +544,11 @@ class World:
             if app is not None and app.data and cname == containers[0][0]:
                 c["volumeMounts"] = [{"mountPath": app.data, "name": "data"}]
             spec_containers.append(c)
+        account = {"chaos-dashboard": "chaos-dashboard", "chaos-daemon": "chaos-daemon",
+                   "chaos-dns-server": "chaos-dns-server"}.get(app_name, "chaos-controller-manager")
         spec = {"containers": spec_containers, "nodeName": node.name, "restartPolicy": "Always",
-                "schedulerName": "default-scheduler", "serviceAccountName": app_name if ns != "chaos-mesh" else "chaos-daemon"
-                if app_name == "chaos-daemon" else "chaos-controller-manager"}
+                "schedulerName": "default-scheduler",
+                "serviceAccountName": app_name if ns != "chaos-mesh" else account}
         if app_name == "chaos-daemon":
             spec["hostPID"] = True
         if app is not None and app.data:
@@ -558,7 +563,7 @@ class World:
                 "creationTimestamp": ts(started - dt.timedelta(seconds=3)), "labels": labels, "name": name,
                 "namespace": ns,
                 "ownerReferences": [{"apiVersion": owner[2], "blockOwnerDeletion": True, "controller": True,
-                                     "kind": owner[0], "name": owner[1], "uid": g.uid()}],
+                                     "kind": owner[0], "name": owner[1], "uid": self._owner_uids[owner_key]}],
                 "resourceVersion": g.rv(), "uid": g.uid(),
             },
             "spec": spec,
@@ -1123,7 +1128,6 @@ class Emitter:
         obj = {"apiVersion": API, "kind": d.kind, "metadata": md, "spec": spec, "status": {}}
         t_apply = min(NOW, created + dt.timedelta(seconds=r.randint(1, 3)))
         # ---- events common to every life ---------------------------------------------------
-        early = []  # (time, fn)
         self.event(obj, created, "initFinalizers", "Normal", "FinalizerInited", "Finalizer has been inited",
                    "finalizer-inited")
         if not one_shot:
@@ -1256,7 +1260,16 @@ class Emitter:
             exp["containerRecords"] = records
         status["experiment"] = exp
         if d.kind in ("NetworkChaos", "IOChaos", "HTTPChaos") and recs:
-            status["instances"] = {x["id"]: (1 if x["phase"] == "Injected" else 0) for x in recs}
+            # generation of the Pod{Network,IO,Http}Chaos the controller last wrote for the record
+            # (one more after a recovery)
+            instances = {x["id"]: 1 + int(r.random() * 30) + x["recoveredCount"]
+                         for x in recs if x["injectedCount"]}
+            if instances:
+                status["instances"] = instances
+        elif d.kind == "BlockChaos" and recs:
+            ids = {x["id"]: int(r.random() * 1000) for x in recs if x["phase"] == "Injected"}
+            if ids:
+                status["ids"] = ids  # the chaos-driver injection id per record
         elif d.kind == "StressChaos" and recs:
             status["instances"] = {x["id"]: {"startTime": ts(t_apply), "uid": g.hexid(12)}
                                    for x in recs if x["phase"] == "Injected"}
@@ -1804,6 +1817,35 @@ def render_readme(summary: dict, seed: int, experiments: int, namespaces: int) -
         f" {namespaces} application namespaces);",
         "  do not edit by hand. A test checks that the files are exactly what the script produces, and that",
         "  every chaos object validates against the Chaos Mesh CRD schemas.",
+        "",
+        "Try it:",
+        "",
+        "```sql",
+        "-- how is each cluster's chaos doing right now?",
+        "SELECT cluster, phase, count(*) AS n FROM experiments GROUP BY ALL ORDER BY ALL;",
+        "",
+        "-- which experiments are stuck injecting, on which target, and why?",
+        "SELECT e.cluster, e.namespace, e.name, t.target_id, t.last_message",
+        "FROM experiments e JOIN targets t",
+        "  ON t.cluster = e.cluster AND t.namespace = e.namespace AND t.experiment = e.name",
+        "WHERE e.phase = 'injecting' AND t.last_event_type = 'Failed';",
+        "",
+        "-- what did each team run in the last two weeks?",
+        "SELECT labels['team'] AS team, kind, count(*) FROM experiments GROUP BY ALL ORDER BY ALL;",
+        "```",
+        "",
+        "## Files",
+        "",
+        "`<cluster>/<resource>.json`, one per resource, named after the resource as kubectl knows it:",
+        "",
+        "| file | what |",
+        "| --- | --- |",
+        "| `podchaos.json`, `networkchaos.json`, ... (one per chaos kind) | chaos experiments, with `status` as the Chaos Mesh controllers write it |",
+        "| `schedules.json` | Schedules; their children are experiments owned by them |",
+        "| `workflows.json`, `workflownodes.json` | Workflows and the WorkflowNodes the workflow controller created |",
+        "| `physicalmachines.json` | PhysicalMachine objects (chaosd servers, `spec.address`) |",
+        "| `nodes.json`, `pods.json` | core/v1 Nodes and Pods (every record id resolves to one of these pods) |",
+        "| `events.json` | core/v1 Events the Chaos Mesh controllers emitted about the objects above |",
         "",
         "## Clusters",
         "",

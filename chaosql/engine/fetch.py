@@ -49,15 +49,28 @@ def fetch_table(
 ) -> "pa.Table":
     """All rows of ``table`` the sources hold that may satisfy ``constraints``, as one Arrow table."""
     pieces: list[Iterable["Row"]] = []
+    served = False
     for source in sources:
         feed = table.feed_for(source.family)
         if feed is None:
             continue
+        served = True
         try:
             for cluster, rows in feed.fetch(source, constraints, fetcher):
                 pieces.append(_guard(rows, table.name, source, cluster, on_source_error, fetcher))
         except ChaosqlError as err:
             _handle(err, table.name, source, None, on_source_error, fetcher)
+    whole = table.feed_for("*")  # a table derived from several families (impact) sees every source at once
+    if whole is not None:
+        served = True
+        try:
+            for cluster, rows in whole.fetch(sources, constraints, fetcher):
+                pieces.append(_guard(rows, table.name, None, cluster, on_source_error, fetcher))
+        except ChaosqlError as err:
+            _handle(err, table.name, None, None, on_source_error, fetcher)
+    if not served:  # say why the table is empty instead of answering nothing silently
+        families = " or ".join(f.family for f in table.feeds)
+        fetcher.warnings.append(f"{table.name}: no {families} source is configured, so the table is empty")
     return table.to_arrow(_chain(pieces, fetcher))
 
 

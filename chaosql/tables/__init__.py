@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from chaosql.tables._table import Table
 
-BUILTIN = ("experiments", "targets", "pods", "nodes", "events", "schedules", "workflows", "workflow_nodes")
+BUILTIN = ("experiments", "targets", "pods", "nodes", "events", "schedules", "workflows", "workflow_nodes", "metrics", "metric_series", "impact")
 BUILTIN += ("history_experiments", "history_targets", "history_events")  # snapshots, from history:DIR
 
 _registry: dict[str, "Table"] | None = None

@@ -1,0 +1,200 @@
+"""metrics: one row per sample of a PromQL query, from each configured Prometheus server.
+
+The PromQL comes from the ``query`` column's own filter (``WHERE query = 'up'``; ``IN`` runs
+each), the time range from constant predicates on ``ts`` and the resolution from ``step``:
+
+- no bound on ``ts``: an instant query at the server's now;
+- ``ts = T``: an instant query at ``T``;
+- a range (``>``, ``>=``, ``<``, ``<=``, ``BETWEEN``): a range query; a missing upper bound is
+  now, a missing lower bound is one hour before the upper one (with a warning);
+- ``step``: seconds (``step = 15``) or a duration (``step = '1m'``); by default about 250 points
+  over the range, never less than 1 s.
+
+DuckDB applies every predicate again, so an exclusive bound drops the sample that Prometheus
+returns on it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from chaosql.errors import SqlError
+from chaosql.tables._table import Col, Feed, Row, Table
+
+if TYPE_CHECKING:
+    from chaosql.engine.pushdown import Constraints, Range
+    from chaosql.sources.prometheus import PrometheusSource, Series
+
+#: Points a range query aims for when no step is given, as Grafana and the Prometheus UI do.
+DEFAULT_POINTS = 250
+#: A range with no lower bound looks back this far from its upper bound.
+DEFAULT_LOOKBACK = timedelta(hours=1)
+EXAMPLE_QUERY = "rate(http_requests_total[1m])"
+
+COLUMNS = [
+    Col("server", "VARCHAR", "Configured name of the Prometheus server that answered.", key="cluster"),
+    Col("query", "VARCHAR", "The PromQL that produced the row; required: WHERE query = '...'.", key="param", exact=True),
+    Col("ts", "TIMESTAMPTZ", "Sample time (evaluation time of the query), UTC; bounds the queried range.", key="range"),
+    Col("metric", "VARCHAR", "Metric name (__name__); NULL when the query's result has none, e.g. rate()."),
+    Col("labels", "MAP(VARCHAR, VARCHAR)", "The series' labels without __name__; labels['pod'] reads one."),
+    Col("value", "DOUBLE", "Sample value (NaN and ±Inf as Prometheus returns them)."),
+    Col("step", "VARCHAR", "Resolution of a range query: seconds or a duration such as '30s'; NULL for an instant query without a step filter.",
+        key="param", exact=True),
+]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to ask Prometheus: an instant query (``start is None``) at ``end``, or a range query."""
+
+    start: datetime | None
+    end: datetime | None
+    step: float | None
+
+    def describe(self) -> str:
+        if self.start is None:
+            return f"instant query at {self.end.isoformat() if self.end else 'now'}"
+        return f"range {self.start.isoformat()} .. {self.end.isoformat()} step {self.step:g}s"
+
+
+def plan(rng: "Range | None", step: float | None, *, now: datetime | None = None) -> tuple[Plan | None, list[str]]:
+    """The query to run for a ``ts`` range and an optional step; ``None`` when the range is empty.
+
+    >>> from chaosql.engine.pushdown import Range
+    >>> t = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    >>> plan(Range(t, True, t + timedelta(minutes=10), True), None)[0].describe()
+    'range 2026-01-01T00:00:00+00:00 .. 2026-01-01T00:10:00+00:00 step 3s'
+    >>> plan(None, None)[0].describe()
+    'instant query at now'
+    """
+    lo = as_time(rng.lo) if rng is not None else None
+    hi = as_time(rng.hi) if rng is not None else None
+    if lo is None and hi is None:
+        return Plan(None, None, None), []
+    notes = []
+    if lo is not None and hi is not None and lo == hi:
+        return (Plan(None, lo, None) if rng.lo_incl and rng.hi_incl else None), []
+    if hi is None:
+        hi = now or datetime.now(timezone.utc)
+    if lo is None:
+        lo = hi - DEFAULT_LOOKBACK
+        notes.append(f"no lower bound on ts: queried the hour before {hi.isoformat()}")
+    if lo > hi:
+        return None, notes
+    if step is None:
+        step = max(1.0, math.ceil((hi - lo).total_seconds() / DEFAULT_POINTS))
+    return Plan(lo, hi, step), notes
+
+
+def as_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    return None  # a bound chaosql cannot read as a time: query as if unbounded on that side
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
+_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+
+
+def parse_duration(value: Any, *, what: str = "step") -> float:
+    """Seconds in a number or a Prometheus duration such as ``1m30s``.
+
+    >>> parse_duration(15), parse_duration("1m30s"), parse_duration("0.5"), parse_duration("2h")
+    (15.0, 90.0, 0.5, 7200.0)
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        text = str(value).strip()
+        parts = _DURATION.findall(text)
+        try:
+            seconds = float(text)
+        except ValueError:
+            if not parts or "".join(n + u for n, u in parts) != text:
+                raise SqlError(f"{what} {value!r} is neither seconds nor a duration", sqlstate="22023",
+                               hint=f"write e.g. {what} = 30 or {what} = '1m'") from None
+            seconds = sum(float(n) * _SECONDS[u] for n, u in parts)
+    if not seconds > 0 or math.isinf(seconds):
+        raise SqlError(f"{what} must be more than 0 seconds, not {value!r}", sqlstate="22023")
+    return seconds
+
+
+def need_query(constraints: "Constraints", table: str) -> list[str]:
+    """The PromQL texts a reference asks for, or the error that says how to ask."""
+    queries = constraints.values("query")
+    if not queries:
+        raise SqlError(
+            f"{table} needs a PromQL query: add WHERE query = '{EXAMPLE_QUERY}' (or query IN (...))",
+            sqlstate="42P10",
+            hint="the predicate must sit in the SELECT that reads the table, not in an outer query",
+        )
+    return sorted(str(q) for q in queries)
+
+
+def sample_rows(series: Iterable["Series"], **fixed: Any) -> Iterator[Row]:
+    """One row per sample; ``fixed`` columns (query, server, step) are the same on each."""
+    for one in series:
+        labels = dict(one.labels)
+        metric = labels.pop("__name__", None)
+        for ts, value in one.samples:
+            yield {**fixed, "metric": metric, "labels": labels, "ts": _micros(ts), "value": value}
+
+
+def _micros(unix_seconds: float) -> int:
+    """Prometheus times have millisecond resolution: round to it, then to Arrow's microseconds."""
+    return round(unix_seconds * 1000) * 1000
+
+
+class PrometheusFeed(Feed):
+    """Rows of ``metrics`` from one Prometheus server: one call per query and step asked for."""
+
+    family = "prometheus"
+
+    def fetch(self, source: "PrometheusSource", constraints: "Constraints", fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
+        servers = constraints.values("server")
+        if servers is not None and source.name not in servers:
+            return
+        queries = need_query(constraints, "metrics")
+        steps = constraints.values("step")
+        runs = []
+        for step_value in sorted(steps, key=str) if steps else [None]:
+            step = parse_duration(step_value) if step_value is not None else None
+            found, notes = plan(constraints.range("ts"), step)
+            for note in notes:
+                if f"metrics: {note}" not in fetcher.warnings:
+                    fetcher.warnings.append(f"metrics: {note}")
+            if found is None:
+                continue
+            # a step filter is echoed as written (DuckDB checks it again); else the step used, if any
+            shown_step = str(step_value) if step_value is not None else (None if found.start is None else f"{found.step:g}")
+            for promql in queries:
+                runs.append((promql, shown_step, fetcher.submit(_run, source, promql, found, fetcher.log)))
+        for promql, shown_step, future in runs:
+            yield source.name, sample_rows(future.result(), query=promql, server=source.name, step=shown_step)
+
+
+def _run(source: "PrometheusSource", promql: str, found: Plan, log: Any) -> list["Series"]:
+    if found.start is None:
+        return source.query(promql, at=found.end, log=log)
+    return source.query_range(promql, found.start, found.end, found.step, log=log)
+
+
+TABLE = Table(
+    "metrics",
+    "One row per sample of a PromQL query (WHERE query = '...'), over the ts range asked for.",
+    COLUMNS,
+    feeds=[PrometheusFeed()],
+    examples=[
+        ("What is the request rate per pod right now?",
+         "SELECT labels['pod'] AS pod, value FROM metrics WHERE query = 'sum by (pod) (rate(http_requests_total[1m]))'"),
+        ("How did p99 latency move over the last hour, minute by minute?",
+         "SELECT ts, value FROM metrics WHERE query = 'histogram_quantile(0.99, sum by (le) "
+         "(rate(http_request_duration_seconds_bucket[5m])))' AND ts > now() - INTERVAL 1 HOUR AND step = '1m'"),
+    ],
+)

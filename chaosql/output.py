@@ -12,10 +12,32 @@ from typing import Any, Iterable, TextIO
 FORMATS = ("table", "csv", "json", "jsonl", "markdown")
 
 
+def interval(value: Any) -> str:
+    """An Arrow MonthDayNano interval as Postgres prints one: ``6 days 18:15:34``."""
+    seconds, nanos = divmod(value.nanoseconds, 1_000_000_000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = []
+    if value.months:
+        parts.append(f"{value.months} mon{'s' if value.months != 1 else ''}")
+    if value.days:
+        parts.append(f"{value.days} day{'s' if value.days != 1 else ''}")
+    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}" + (f".{nanos // 1000:06d}" if nanos else "")
+    if clock != "00:00:00" or not parts:
+        parts.append(clock)
+    return " ".join(parts)
+
+
+def _is_interval(value: Any) -> bool:
+    return type(value).__name__ == "MonthDayNano"
+
+
 def cell(value: Any) -> str:
     """A value as text for table, markdown and CSV output."""
     if value is None:
         return ""
+    if _is_interval(value):
+        return interval(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
@@ -29,6 +51,8 @@ def cell(value: Any) -> str:
 
 
 def jsonable(value: Any) -> Any:
+    if _is_interval(value):
+        return interval(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, Decimal):

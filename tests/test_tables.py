@@ -14,8 +14,8 @@ def test_every_table_is_valid_and_documented():
     assert {"experiments", "targets", "nodes", "events", "schedules", "workflows", "workflow_nodes"} <= set(tables)
     for table in tables.values():
         assert table.doc and table.columns and table.feeds
-        # the configured source name comes first: the cluster (or, for metrics, the Prometheus server)
-        assert table.columns[0].name in ("cluster", "server"), f"{table.name}: starts with its source name"
+        # every row names its configured source: the cluster (or, for metrics, the Prometheus server)
+        assert {"cluster", "server"} & set(table.column_names), f"{table.name}: needs its source name column"
         for col in table.columns:
             assert col.doc.strip().endswith("."), f"{table.name}.{col.name} needs a one-line doc (a sentence)"
             assert "\n" not in col.doc

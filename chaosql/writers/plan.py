@@ -1,0 +1,356 @@
+"""A write plan: the list of small operations one INSERT/UPDATE/DELETE becomes.
+
+Every operation says what it will do (``describe``), checks it without changing anything
+(``validate``: a server-side dry run, or a local check for files), does it (``apply``) and, where
+possible, takes it back (``undo``). ``Plan`` runs them in that order for a whole statement:
+
+1. validate every operation; if any fails, nothing is written and the error names the row;
+2. apply them one by one; if one fails, undo the applied ones in reverse order and say exactly
+   what state is left (``WriteFailed``).
+
+The kinds of operation (``Create``, ``MergePatch``, ``Delete``) talk to a ``Target``: the live
+Kubernetes API (``chaosql.writers.kube``) or a snapshot directory (``chaosql.writers.snapshot``).
+Other systems plug in by subclassing ``Operation`` (``chaosql.writers.chaosd``: ChaosdAttack and
+ChaosdRecover).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from chaosql.errors import ChaosqlError, Forbidden, WriteFailed, WriteRefused
+
+#: How often a patch or delete is retried after a 409 Conflict (each time on a fresh read).
+CONFLICT_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """Which object: its cluster (configured source name), kind, namespace and name."""
+
+    cluster: str
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.cluster}/{self.namespace}/{self.name}" if self.namespace else f"{self.cluster}/{self.name}"
+
+
+class TargetError(Exception):
+    """A target refused or failed one call: HTTP-like ``status`` (403, 404, 409, 422, 500...),
+    the API's ``reason`` (Forbidden, Conflict, Invalid...) and its ``message``."""
+
+    def __init__(self, status: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.reason, self.message = status, reason, message
+
+
+class Skipped(Exception):
+    """Raised by a conflict retry when the object no longer matches the statement's WHERE."""
+
+
+class Target(Protocol):
+    """Where objects are written: one Kubernetes cluster, or a snapshot directory."""
+
+    label: str  # for messages: cluster "prod" (kube), snapshot "dir"
+
+    def path(self, ref: ObjectRef, *, collection: bool = False) -> str: ...
+
+    def create(self, obj: dict, *, dry_run: bool) -> dict: ...
+
+    def patch(self, ref: ObjectRef, patch: dict, *, dry_run: bool) -> dict: ...
+
+    def delete(self, ref: ObjectRef, *, preconditions: dict | None, dry_run: bool) -> dict | None: ...
+
+    def get(self, ref: ObjectRef) -> dict | None: ...
+
+
+@dataclass
+class WriteContext:
+    """What operations may use while running: settings and test/trace hooks.
+
+    ``before_apply(index, operation)`` is called before each operation is applied; tests use it to
+    inject a failure or a concurrent change between validation and apply.
+    """
+
+    settings: dict[str, Any] = field(default_factory=dict)
+    before_apply: Callable[[int, "Operation"], None] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class Operation:
+    """One planned call. Subclasses set ``method`` and implement the four steps."""
+
+    method = ""
+    #: the object as the target returned it after apply (server values: uid, creationTimestamp)
+    result: dict | None = None
+    #: True once apply succeeded
+    applied = False
+    #: True when a conflict retry found the object no longer matching; nothing was done
+    skipped = False
+
+    ref: ObjectRef
+
+    def describe(self) -> tuple[str, str, str]:
+        """(method, path, summary) as EXPLAIN shows it."""
+        raise NotImplementedError
+
+    def validate(self, ctx: WriteContext) -> None:
+        """Check the operation without changing anything; raise ``TargetError`` if it would fail."""
+        raise NotImplementedError
+
+    def apply(self, ctx: WriteContext) -> None:
+        raise NotImplementedError
+
+    def undo(self, ctx: WriteContext) -> str:
+        """Take the applied operation back; return what was done. Raise when it cannot be."""
+        raise NotImplementedError(f"{self.method} {self.ref} cannot be undone")
+
+    def what(self) -> str:
+        """Past tense for state messages: "created c1/ns/x"."""
+        return f"{self.method} {self.ref}"
+
+
+@dataclass(eq=False)
+class Create(Operation):
+    """Create ``obj`` (a full manifest)."""
+
+    target: Target
+    ref: ObjectRef
+    obj: dict
+    method = "POST"
+
+    def describe(self) -> tuple[str, str, str]:
+        spec = self.obj.get("spec") or {}
+        bits = [f"create {self.ref.kind} {self.ref.namespace}/{self.ref.name}"]
+        bits += [f"{k}={spec[k]}" for k in ("action", "mode", "duration", "type", "schedule", "entry") if spec.get(k)]
+        return self.method, self.target.path(self.ref, collection=True), " ".join(bits)
+
+    def validate(self, ctx: WriteContext) -> None:
+        self.target.create(copy.deepcopy(self.obj), dry_run=True)
+
+    def apply(self, ctx: WriteContext) -> None:
+        self.result = self.target.create(copy.deepcopy(self.obj), dry_run=False)
+        self.applied = True
+
+    def undo(self, ctx: WriteContext) -> str:
+        uid = ((self.result or {}).get("metadata") or {}).get("uid")
+        self.target.delete(self.ref, preconditions={"uid": uid} if uid else None, dry_run=False)
+        return f"deleted {self.ref} again"
+
+    def what(self) -> str:
+        return f"created {self.ref.kind} {self.ref}"
+
+
+@dataclass(eq=False)
+class MergePatch(Operation):
+    """A JSON merge patch (RFC 7386) of one object.
+
+    ``before`` is the object as read, so ``undo`` can write the old values back. ``refresh`` is
+    called after a 409 Conflict: it re-reads the object, checks that it still matches the
+    statement and returns ``(new patch, fresh object)``, or raises ``Skipped``.
+    """
+
+    target: Target
+    ref: ObjectRef
+    patch: dict
+    before: dict | None = None
+    summary: str = ""
+    refresh: Callable[[], tuple[dict, dict]] | None = None
+    method = "PATCH"
+
+    def describe(self) -> tuple[str, str, str]:
+        return self.method, self.target.path(self.ref), self.summary or f"merge-patch {self.ref.kind} {self.ref}"
+
+    def validate(self, ctx: WriteContext) -> None:
+        self.target.patch(self.ref, self.patch, dry_run=True)
+
+    def apply(self, ctx: WriteContext) -> None:
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                self.result = self.target.patch(self.ref, self.patch, dry_run=False)
+                self.applied = True
+                return
+            except TargetError as err:
+                if err.status != 409 or self.refresh is None or attempt == CONFLICT_RETRIES:
+                    raise
+                try:
+                    self.patch, self.before = self.refresh()
+                except Skipped as why:
+                    self.skipped = True
+                    ctx.warnings.append(f"{self.ref}: {why}; not updated")
+                    return
+
+    def undo(self, ctx: WriteContext) -> str:
+        if self.before is None:
+            raise NotImplementedError(f"no earlier state of {self.ref} to restore")
+        self.target.patch(self.ref, reverse_patch(self.patch, self.before), dry_run=False)
+        return f"restored {self.ref}"
+
+    def what(self) -> str:
+        return f"patched {self.ref.kind} {self.ref}"
+
+
+@dataclass(eq=False)
+class Delete(Operation):
+    """Delete one object, with preconditions (uid, resourceVersion) so a recreated or changed
+    object is not deleted by mistake. ``force`` also clears Chaos Mesh's finalizers."""
+
+    target: Target
+    ref: ObjectRef
+    preconditions: dict | None = None
+    force: bool = False
+    before: dict | None = None
+    refresh: Callable[[], tuple[dict, dict]] | None = None  # -> (preconditions, fresh object)
+    method = "DELETE"
+
+    def describe(self) -> tuple[str, str, str]:
+        summary = f"delete {self.ref.kind} {self.ref}"
+        if self.force:
+            summary += " (forced: then clear Chaos Mesh's finalizers, no recovery)"
+        return self.method, self.target.path(self.ref), summary
+
+    def validate(self, ctx: WriteContext) -> None:
+        self.target.delete(self.ref, preconditions=self.preconditions, dry_run=True)
+
+    def apply(self, ctx: WriteContext) -> None:
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                self.result = self.target.delete(self.ref, preconditions=self.preconditions, dry_run=False)
+                break
+            except TargetError as err:
+                if err.status != 409 or self.refresh is None or attempt == CONFLICT_RETRIES:
+                    raise
+                try:
+                    self.preconditions, self.before = self.refresh()
+                except Skipped as why:
+                    self.skipped = True
+                    ctx.warnings.append(f"{self.ref}: {why}; not deleted")
+                    return
+        self.applied = True
+        if self.force and self.result and ((self.result.get("metadata") or {}).get("finalizers")):
+            force = getattr(self.target, "force_finalize", None)
+            if force is not None:
+                force(self.ref)
+
+    def what(self) -> str:
+        return f"deleted {self.ref.kind} {self.ref}"
+
+
+def reverse_patch(patch: dict, before: dict) -> dict:
+    """The merge patch that puts back what ``patch`` changed in ``before``.
+
+    >>> reverse_patch({"metadata": {"labels": {"a": "2", "b": None}}}, {"metadata": {"labels": {"a": "1", "b": "x"}}})
+    {'metadata': {'labels': {'a': '1', 'b': 'x'}}}
+    >>> reverse_patch({"spec": {"new": 1}}, {"spec": {}})
+    {'spec': {'new': None}}
+    """
+    out: dict = {}
+    for key, value in patch.items():
+        if key == "resourceVersion":
+            continue
+        old = before.get(key) if isinstance(before, dict) else None
+        if isinstance(value, dict) and isinstance(old, dict):
+            out[key] = reverse_patch(value, old)
+        else:
+            out[key] = copy.deepcopy(old)
+    return out
+
+
+def merge_diff(old: Any, new: Any) -> Any:
+    """The merge patch that turns ``old`` into ``new`` (keys that disappear become null).
+
+    >>> merge_diff({"a": 1, "b": {"c": 1, "d": 2}}, {"a": 1, "b": {"c": 3}, "e": 4})
+    {'b': {'c': 3, 'd': None}, 'e': 4}
+    """
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return copy.deepcopy(new)
+    out: dict = {}
+    for key, value in new.items():
+        if key not in old:
+            out[key] = copy.deepcopy(value)
+        elif old[key] != value:
+            out[key] = merge_diff(old[key], value)
+    for key in old:
+        if key not in new:
+            out[key] = None
+    return out
+
+
+# --- the plan ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """The operations of one statement on ``table`` (``verb``: INSERT, UPDATE or DELETE)."""
+
+    table: str
+    verb: str
+    operations: list[Operation] = field(default_factory=list)
+
+    def explain(self) -> list[tuple[str, str, str]]:
+        return [op.describe() for op in self.operations]
+
+    def validate(self, ctx: WriteContext) -> None:
+        """Dry-run every operation; on any failure raise, naming the first failing row."""
+        failures: list[tuple[Operation, TargetError]] = []
+        for op in self.operations:
+            try:
+                op.validate(ctx)
+            except TargetError as err:
+                failures.append((op, err))
+        if not failures:
+            return
+        op, err = failures[0]
+        more = f" ({len(failures) - 1} more rows fail too)" if len(failures) > 1 else ""
+        where = getattr(op.target, "label", "") if hasattr(op, "target") else ""
+        text = (f"{self.table}: {where + ': ' if where else ''}{self.verb} refused for row "
+                f"{self.operations.index(op) + 1} ({op.ref.kind} {op.ref}): {err.message}{more}")
+        hint = "nothing was written"
+        if err.status in (401, 403):
+            raise Forbidden(text, source=op.ref.cluster, hint=hint + "; ask for write access (RBAC) to this kind")
+        raise WriteRefused(text, hint=hint)
+
+    def apply(self, ctx: WriteContext) -> list[Operation]:
+        """Apply in order; on a failure undo what was applied and raise ``WriteFailed``."""
+        done: list[Operation] = []
+        for index, op in enumerate(self.operations):
+            try:
+                if ctx.before_apply is not None:
+                    ctx.before_apply(index, op)
+                op.apply(ctx)
+            except (TargetError, ChaosqlError) as err:
+                raise self._rolled_back(op, index, err, done, ctx) from err
+            if op.applied:
+                done.append(op)
+        return done
+
+    def _rolled_back(self, failed: Operation, index: int, err: Exception, done: list[Operation],
+                     ctx: WriteContext) -> WriteFailed:
+        reason = err.message if isinstance(err, (TargetError, ChaosqlError)) else str(err)
+        head = (f"{self.table}: {self.verb} failed at row {index + 1} of {len(self.operations)} "
+                f"({failed.ref.kind} {failed.ref}): {reason}")
+        undone, left = [], []
+        for op in reversed(done):
+            try:
+                undone.append(op.undo(ctx))
+            except NotImplementedError:
+                left.append(op.what())
+            except (TargetError, ChaosqlError) as undo_err:
+                left.append(f"{op.what()} (undo failed: {getattr(undo_err, 'message', undo_err)})")
+        untouched = len(self.operations) - index - 1
+        state = []
+        if undone:
+            state.append("rolled back: " + ", ".join(reversed(undone)))
+        if left:
+            state.append("still applied: " + ", ".join(reversed(left)))
+        if not done:
+            state.append("nothing had been written")
+        elif not left:
+            state.append("the cluster is as before the statement")
+        if untouched:
+            state.append(f"{untouched} later rows were not attempted")
+        return WriteFailed(head + "; " + "; ".join(state))

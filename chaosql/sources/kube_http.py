@@ -196,6 +196,35 @@ class KubeConnection:
                 continue
             return Response(raw.status_code, _json(raw.content))
 
+    def send(self, method: str, path: str, *, params: dict[str, str] | None = None, body: Any = None,
+             content_type: str = "application/json") -> Response:
+        """A write (POST, PATCH, PUT, DELETE) for chaosql.writers. Unlike ``get`` it retries only
+        when the request cannot have reached the server (connect errors), never on a status."""
+        import httpx
+
+        reloaded = False
+        for attempt in range(len(BACKOFF) + 1):
+            cfg, client = self._setup()
+            extensions = {"sni_hostname": cfg.tls_server_name} if getattr(cfg, "tls_server_name", None) else None
+            headers = {**self._auth_headers(cfg), "Content-Type": content_type}
+            try:
+                raw = client.request(method, path, params=params, headers=headers, extensions=extensions,
+                                     content=None if body is None else json.dumps(body).encode())
+            except (httpx.ConnectError, httpx.ConnectTimeout) as err:
+                if attempt < len(BACKOFF):
+                    time.sleep(BACKOFF[attempt])
+                    continue
+                raise Unavailable(f"{self.label}: cannot reach {cfg.host}: {_reason(err)}", source=self.label) from err
+            except httpx.TimeoutException as err:
+                raise SourceTimeout(f"{self.label}: {cfg.host} did not answer {method} {path} within {self.timeout:g}s; "
+                                    "the write may or may not have happened", source=self.label) from err
+            if raw.status_code == 401 and not reloaded:
+                reloaded = True
+                self.reset()
+                continue
+            return Response(raw.status_code, _json(raw.content))
+        raise AssertionError("unreachable")
+
     def close(self) -> None:
         self.reset()
 

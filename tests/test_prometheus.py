@@ -240,9 +240,28 @@ def test_prometheus_down_is_a_clear_error_and_other_tables_still_work(snapshot_s
         assert str(caught.value).startswith(f'metrics: prometheus "gone" at http://127.0.0.1:{port} is unreachable: connection refused')
         assert caught.value.sqlstate == "08006"
         assert session.execute("SELECT count(*) FROM experiments").scalar() == 4
+        with pytest.raises(Unavailable, match='^impact: prometheus "gone"'):
+            session.execute("SELECT * FROM impact WHERE query = 'up' AND name = 'net-delay-checkout'")
         session.execute("SET chaosql.on_source_error = 'warn'")
         result = session.execute("SELECT count(*) FROM metrics WHERE query = 'up'")
         assert result.scalar() == 0 and any("unreachable" in w for w in result.warnings)
+    finally:
+        session.close()
+
+
+def test_impact_asks_only_the_servers_that_watch_the_cluster(prom):
+    from chaosql.engine.session import Session
+    from chaosql.sources.prometheus import PrometheusSource
+    from chaosql.sources.snapshot import SnapshotSource
+
+    sources = [SnapshotSource(FIXTURE, name="fx"), PrometheusSource(prom.url, name="lab-prom", clusters=["lab"]),
+               PrometheusSource(prom.url, name="other-prom", clusters=["prod"])]
+    session = Session(sources)
+    try:
+        rows = session.execute(
+            "SELECT DISTINCT server FROM impact WHERE query = 'vector(1)' AND name = 'net-delay-checkout'"
+        ).rows()
+        assert rows == [("lab-prom",)]
     finally:
         session.close()
 

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from chaosql.sources.chaosmesh import API_VERSION
 from chaosql.tables._common import CLUSTER, CREATED_AT, NAMESPACE, UID
+from chaosql.tables._chaosd import ChaosdFeed, run_rows
 from chaosql.tables._kube import KubeFeed
 from chaosql.tables._table import Col, Row, RowContext, Table
 
@@ -57,7 +58,8 @@ TABLE = Table(
     "events",
     "One row per Kubernetes Event about a chaos object (Chaosd: per run of a scheduled attack).",
     COLUMNS,
-    feeds=[KubeFeed(("Event",), event_rows, fixed_fields=(("involvedObject.apiVersion", API_VERSION),))],
+    feeds=[KubeFeed(("Event",), event_rows, fixed_fields=(("involvedObject.apiVersion", API_VERSION),)),
+           ChaosdFeed("runs", run_rows)],
     examples=[
         ("Which experiments failed to inject in the last day?",
          "SELECT object_kind, object_name, message FROM events WHERE reason = 'Failed' AND last_at > now() - INTERVAL 1 DAY"),

@@ -9,6 +9,7 @@ from chaosql.tables._common import (
     ANNOTATIONS, CLUSTER, CREATED_AT, LABELS, NAME, NAMESPACE, UID,
     condition, duration_seconds, meta_values, owner, to_json,
 )
+from chaosql.tables._chaosd import ChaosdFeed, experiment_rows as chaosd_experiment_rows
 from chaosql.tables._kube import EXPERIMENT_KINDS, KubeFeed
 from chaosql.tables._table import Col, Row, RowContext, Table
 
@@ -131,7 +132,7 @@ TABLE = Table(
     "experiments",
     "One row per chaos experiment: every Chaos Mesh experiment kind, and each Chaosd experiment.",
     COLUMNS,
-    feeds=[KubeFeed(EXPERIMENT_KINDS, experiment_rows)],
+    feeds=[KubeFeed(EXPERIMENT_KINDS, experiment_rows), ChaosdFeed("experiments", chaosd_experiment_rows)],
     examples=[
         ("Which experiments are injecting or running right now?",
          "SELECT cluster, namespace, kind, name, phase FROM experiments WHERE phase IN ('injecting', 'running')"),

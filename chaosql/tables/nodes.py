@@ -7,6 +7,7 @@ from typing import Iterator
 from chaosql.sources.base import ListFilter
 from chaosql.sources.chaosmesh import PHYSICAL_MACHINE
 from chaosql.tables._common import ANNOTATIONS, CLUSTER, CREATED_AT, LABELS, NAME, NAMESPACE, UID, meta_values
+from chaosql.tables._chaosd import ChaosdFeed, node_rows as chaosd_node_rows
 from chaosql.tables._kube import KubeFeed
 from chaosql.tables._table import Col, Row, RowContext, Table
 from chaosql.tables.pods import CHAOS_DAEMON_LABEL
@@ -78,7 +79,8 @@ TABLE = Table(
             node_rows,
             lookups=(("Pod", ListFilter(labels=((CHAOS_DAEMON_LABEL[0], frozenset({CHAOS_DAEMON_LABEL[1]})),))),),
             kind_values=TYPES,
-        )
+        ),
+        ChaosdFeed("nodes", chaosd_node_rows),
     ],
     examples=[
         ("Which nodes have no chaos-daemon, so experiments cannot reach their pods?",

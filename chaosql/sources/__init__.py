@@ -45,7 +45,13 @@ def _history(name: str, spec: str, config: dict) -> Any:
     return open_history(name, spec, config)
 
 
-BUILTIN: dict[str, Factory] = {"demo": _demo, "snapshot": _snapshot, "prometheus": _prometheus, "kube": _kube, "history": _history}
+def _chaosd(name: str, spec: str, config: dict) -> Any:
+    from chaosql.sources.chaosd import open_chaosd
+
+    return open_chaosd(name, spec, config)
+
+
+BUILTIN: dict[str, Factory] = {"chaosd": _chaosd, "demo": _demo, "snapshot": _snapshot, "prometheus": _prometheus, "kube": _kube, "history": _history}
 
 
 def factories() -> dict[str, Factory]:

@@ -31,6 +31,7 @@ Environment variables:
 from __future__ import annotations
 
 import atexit
+import base64
 import json
 import os
 import selectors
@@ -41,6 +42,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -234,6 +236,7 @@ class KubeTestEnv:
         self._clients: dict[tuple, httpx.Client] = {}
         self._discovery: dict[str, dict[str, dict]] = {}
         self._log_file = None
+        self._lock = threading.RLock()  # helpers may be called from several threads
         atexit.register(self._atexit)
 
     # ---------------------------------------------------------------- lifecycle
@@ -255,6 +258,25 @@ class KubeTestEnv:
             shutil.rmtree(state)
         state.mkdir(parents=True, exist_ok=True)
         self.log_path = state / "kube-testenv.log"
+        for attempt in (1, 2):
+            try:
+                self._launch(binary, state, port)
+                break
+            except KubeTestEnvError as err:
+                # free ports are picked by bind+close, so another process can
+                # take one in between: pick new ones once (fresh state only)
+                if attempt == 2 or port or not fresh or "address already in use" not in str(err):
+                    raise
+                (state / "ports.json").unlink(missing_ok=True)
+        try:
+            if self.crds:
+                self.apply_crds(None if self.crds is True else self.crds)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _launch(self, binary: str, state: Path, port: int | None) -> None:
         cmd = [binary, "-state-dir", str(state), "-ready-timeout", f"{int(self.ready_timeout)}s"]
         if port:
             cmd += ["-port", str(port)]
@@ -265,6 +287,7 @@ class KubeTestEnv:
         self._log_file = open(self.log_path, "ab")
         self._log_file.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(cmd)}\n".encode())
         self._log_file.flush()
+        self._log_offset = self._log_file.tell()
         t0 = time.monotonic()
         # stdin stays an open pipe: the server exits when it reaches EOF,
         # i.e. when this process dies. stderr goes to a file, never a PIPE.
@@ -275,14 +298,15 @@ class KubeTestEnv:
             stderr=self._log_file,
             start_new_session=True,  # Ctrl-C in pytest doesn't kill it before teardown
         )
-        line = self._read_ready_line(self.ready_timeout + 30)
+        try:
+            line = self._read_ready_line(self.ready_timeout + 30)
+            self.info = json.loads(line)
+        except BaseException:
+            self.stop(kill=True)
+            raise
         self.wall_start_seconds = time.monotonic() - t0
-        self.info = json.loads(line)
         self._clients.clear()
         self._discovery.clear()
-        if self.crds:
-            self.apply_crds(None if self.crds is True else self.crds)
-        return self
 
     def _read_ready_line(self, timeout: float) -> bytes:
         assert self.proc and self.proc.stdout
@@ -430,6 +454,14 @@ class KubeTestEnv:
         ``token=...`` sends that bearer token instead (e.g. a wrong one)."""
         key = (user, auth, token)
         c = self._clients.get(key)
+        if c is not None and not c.is_closed:
+            return c
+        with self._lock:
+            return self._new_client(key)
+
+    def _new_client(self, key: tuple) -> httpx.Client:
+        user, auth, token = key
+        c = self._clients.get(key)
         if c is None or c.is_closed:
             if not self.info:
                 raise KubeTestEnvError("not started")
@@ -459,11 +491,11 @@ class KubeTestEnv:
             if field in user:
                 paths.append(user[field])
                 continue
-            import base64
-
             p = out / f"{ctx['user']}.{'crt' if field == 'client-certificate' else 'key'}"
-            p.write_bytes(base64.b64decode(user[field + "-data"]))
-            p.chmod(0o600)
+            tmp = p.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
+            tmp.write_bytes(base64.b64decode(user[field + "-data"]))
+            tmp.chmod(0o600)
+            tmp.replace(p)
             paths.append(str(p))
         return paths[0], paths[1]
 
@@ -600,14 +632,17 @@ class KubeTestEnv:
         long), skipping ones that exist, and wait until all are Established
         and served. Returns the CRD names."""
         crds = load_crds(Path(path) if path else None)
-        names = []
-        for crd in crds:
-            names.append(crd["metadata"]["name"])
+        names = [crd["metadata"]["name"] for crd in crds]
+
+        def create(crd: dict) -> None:
             try:
                 self.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json=crd)
             except ApiError as e:
                 if e.status != 409:
                     raise
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(create, crds))
         self.wait_crds_established(names, timeout=timeout)
         # wait until discovery serves every kind, so the first create can't 404
         want: dict[str, set[str]] = {}
@@ -632,14 +667,16 @@ class KubeTestEnv:
         return names
 
     def wait_crds_established(self, names: Iterable[str], *, timeout: float = 120.0) -> None:
+        """Wait until every named CRD has condition Established=True."""
         pending = set(names)
         deadline = time.monotonic() + timeout
+        base = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
         while pending:
-            body = self.request("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions")
-            for item in body["items"]:
+            for name in sorted(pending):
+                item = self.request("GET", f"{base}/{name}", ok=(200, 404))
                 conds = {c["type"]: c["status"] for c in (item.get("status") or {}).get("conditions") or []}
                 if conds.get("Established") == "True":
-                    pending.discard(item["metadata"]["name"])
+                    pending.discard(name)
             if not pending:
                 return
             if time.monotonic() > deadline:

@@ -109,7 +109,7 @@ class SavedQuery:
 def describe(text: str, query: SavedQuery, values: dict[str, Any], now: datetime) -> str:
     """``text`` with each ``$name`` replaced by the value it runs with, for people to read.
 
-    >>> q = parse_text("-- param: minutes integer = 10\nSELECT $minutes", name="x")
+    >>> q = parse_text("-- param: minutes integer = 10\\nSELECT $minutes", name="x")
     >>> describe("more than $minutes minutes", q, {}, datetime(2026, 1, 1))
     'more than 10 minutes'
     """

@@ -213,7 +213,8 @@ def test_explain_analyze_shows_the_calls(session):
     assert len(calls) == 1 and "GET /api/v1/query_range?query=up" in calls[0] and "step=3" in calls[0]
 
 
-def test_metric_series_discovers_series_and_labels(session):
+def test_metric_series_discovers_series_and_labels(session, prom):
+    prom.wait_for("chaosql_live_value", bool)  # the exporter's series exist once it was scraped
     rows = session.execute(
         f"SELECT metric, labels['namespace'] AS ns, server FROM metric_series WHERE metric = '{LATENCY}' ORDER BY ns"
     ).rows()
@@ -221,7 +222,7 @@ def test_metric_series_discovers_series_and_labels(session):
     names = {r[0] for r in session.execute("SELECT DISTINCT metric FROM metric_series").rows()}
     assert {LATENCY, ERRORS, "chaosql_live_value", "up"} <= names
     keys = session.execute(
-        f"SELECT list_sort(list_distinct(flatten(list(map_keys(labels))))) FROM metric_series WHERE match = '{{code=\"500\"}}'"
+        "SELECT list_sort(list_distinct(flatten(list(map_keys(labels))))) FROM metric_series WHERE match = '{code=\"500\"}'"
     ).scalar()
     assert keys == ["code", "namespace"]
 

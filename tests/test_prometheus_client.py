@@ -121,11 +121,16 @@ def test_a_server_that_hangs_is_a_timeout(scripted):
 def test_an_answer_that_is_not_the_prometheus_api_says_so(scripted):
     from chaosql.errors import Forbidden, SourceError
 
-    server = scripted((404, "<html>not here</html>"), (401, "no"))
+    from chaosql.errors import Unavailable
+
+    server = scripted((404, "<html>not here</html>"), (401, "no"), *[(502, "<html>bad gateway</html>")] * 3)
     with pytest.raises(SourceError, match="HTTP 404 without a Prometheus API body: <html>not here</html>"):
         source(server.url).query("up")
     with pytest.raises(Forbidden, match="refused the request"):
         source(server.url).query("up")
+    with pytest.raises(Unavailable, match="HTTP 502 without a Prometheus API body"):  # a proxy in front of it
+        source(server.url).query("up")
+    assert len(server.requests) == 5  # the 502 was retried twice
 
 
 def test_configured_headers_are_sent(scripted):

@@ -16,6 +16,7 @@ are retried with backoff, since every call is a read.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -79,6 +80,7 @@ class PrometheusSource:
         self.transport = transport
         self.warnings: list[str] = []
         self._client: "httpx.Client | None" = None
+        self._lock = threading.Lock()
 
     def describe(self) -> str:
         return f'prometheus "{self.name}" at {self.url}'
@@ -132,16 +134,20 @@ class PrometheusSource:
     # --- one call ---------------------------------------------------------------------------
 
     def _http(self) -> "httpx.Client":
-        if self._client is None:
-            import httpx
+        with self._lock:  # fetch threads share one client (and its connection pool)
+            if self._client is None:
+                self._client = self._new_client()
+            return self._client
 
-            self._client = httpx.Client(
-                base_url=self.url,
-                headers={"Accept": "application/json", **self.headers},
-                timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
-                transport=self.transport,
-            )
-        return self._client
+    def _new_client(self) -> "httpx.Client":
+        import httpx
+
+        return httpx.Client(
+            base_url=self.url,
+            headers={"Accept": "application/json", **self.headers},
+            timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+            transport=self.transport,
+        )
 
     def _call(self, path: str, params: Any, log: "CallLog | None", *, promql: str | None = None) -> Any:
         """GET (POST when the URL would be too long) ``path``; returns the answer's ``data``."""
@@ -207,7 +213,8 @@ class PrometheusSource:
 
                 raise Forbidden(f"{self.describe()} refused the request (HTTP {response.status_code})",
                                 source=self.name, hint="check the credentials (headers) configured for it")
-            raise SourceError(
+            error = Unavailable if response.status_code >= 500 else SourceError  # e.g. a proxy's 502 page
+            raise error(
                 f"{self.describe()} answered HTTP {response.status_code} without a Prometheus API body"
                 + (f": {response.text.strip()[:200]}" if response.text.strip() else ""),
                 source=self.name, hint="is the URL the Prometheus server itself (not its UI path or a proxy)?",

@@ -42,8 +42,8 @@ COLUMNS = [
     Col("metric", "VARCHAR", "Metric name (__name__); NULL when the query's result has none, e.g. rate()."),
     Col("labels", "MAP(VARCHAR, VARCHAR)", "The series' labels without __name__; labels['pod'] reads one."),
     Col("value", "DOUBLE", "Sample value (NaN and ±Inf as Prometheus returns them)."),
-    Col("step", "VARCHAR", "Resolution of a range query: seconds or a duration such as '30s'; NULL for an instant query without a step filter.",
-        key="param", exact=True),
+    Col("step", "VARCHAR", "Resolution of a range query, as text: seconds or a duration such as '30s'; "
+        "NULL for an instant query without a step filter.", key="param", exact=True),
 ]
 
 

@@ -117,7 +117,10 @@ class Session:
         self._fetcher = Fetcher()
         self._tables_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chaosql-table")
         self._reading: list[str] = []  # virtual tables the running statement reads, for messages
-        self.writer: Any = None  # chaosql.writers plug in here (INSERT/UPDATE/DELETE)
+        from chaosql.writers import Writer  # light: the planning code loads on the first write
+
+        self.writer: Any = Writer()  # INSERT/UPDATE/DELETE on chaos tables
+        self.confirm: Any = None  # callable(question) -> bool for big writes: the REPL asks, --yes agrees
         # Close even when the caller does not: DuckDB must not be torn down under live threads.
         self._finalizer = weakref.finalize(self, _shutdown, self._fetcher, self._tables_pool, self.con)
         from chaosql import plugins

@@ -59,7 +59,7 @@ class Target(Protocol):
 
     def path(self, ref: ObjectRef, *, collection: bool = False) -> str: ...
 
-    def create(self, obj: dict, *, dry_run: bool) -> dict: ...
+    def create(self, ref: ObjectRef, obj: dict, *, dry_run: bool) -> dict: ...
 
     def patch(self, ref: ObjectRef, patch: dict, *, dry_run: bool) -> dict: ...
 
@@ -130,10 +130,10 @@ class Create(Operation):
         return self.method, self.target.path(self.ref, collection=True), " ".join(bits)
 
     def validate(self, ctx: WriteContext) -> None:
-        self.target.create(copy.deepcopy(self.obj), dry_run=True)
+        self.target.create(self.ref, copy.deepcopy(self.obj), dry_run=True)
 
     def apply(self, ctx: WriteContext) -> None:
-        self.result = self.target.create(copy.deepcopy(self.obj), dry_run=False)
+        self.result = self.target.create(self.ref, copy.deepcopy(self.obj), dry_run=False)
         self.applied = True
 
     def undo(self, ctx: WriteContext) -> str:
@@ -235,6 +235,13 @@ class Delete(Operation):
             force = getattr(self.target, "force_finalize", None)
             if force is not None:
                 force(self.ref)
+
+    def undo(self, ctx: WriteContext) -> str:
+        restore = getattr(self.target, "undo_delete", None)  # files can be put back; API objects cannot
+        if restore is None:
+            raise NotImplementedError(f"{self.ref} cannot be undeleted")
+        restore(self.ref)
+        return f"restored {self.ref}"
 
     def what(self) -> str:
         return f"deleted {self.ref.kind} {self.ref}"

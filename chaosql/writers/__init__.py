@@ -1,0 +1,41 @@
+"""Writers: INSERT/UPDATE/DELETE on chaos tables become planned API operations.
+
+``Writer`` is what ``Session.writer`` holds; it is imported on every Session, so this module stays
+light and imports the planning code on first use.
+
+* ``plan``     — operations (Create, MergePatch, Delete, ...) and the validate/apply/rollback loop
+* ``dml``      — the statement's rows: INSERT values, UPDATE's SET values, the rows WHERE selects
+* ``objects``  — a row of experiments/schedules/workflows → a Chaos Mesh manifest, and SET → patch
+* ``kube``     — the live Kubernetes API as a write target (dry runs, preconditions)
+* ``snapshot`` — a snapshot directory as a write target (GitOps: tidy YAML files)
+* ``chaosd``   — Chaosd attack/recover operations
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from chaosql.engine.session import Result, Session
+
+
+class Writer:
+    """Runs one DML statement on a virtual table for a Session.
+
+    ``before_apply(index, operation)``, when set, is called before each operation is applied
+    (tests inject failures and concurrent changes there).
+    """
+
+    def __init__(self) -> None:
+        self.before_apply: Any = None
+
+    def execute(self, session: "Session", tree: "exp.Expression", *, explain: bool = False,
+                analyze: bool = False) -> "Result":
+        from chaosql.writers.dml import run_statement
+
+        return run_statement(self, session, tree, explain=explain, analyze=analyze)
+
+
+__all__ = ["Writer"]

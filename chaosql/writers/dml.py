@@ -1,0 +1,362 @@
+"""One INSERT/UPDATE/DELETE on a chaos table, from statement to result.
+
+1. refuse what is never done (read-only tables, UPDATE/DELETE without WHERE, computed columns);
+2. find the rows: INSERT runs its VALUES or SELECT through the session; UPDATE and DELETE run
+   ``SELECT <keys>, <SET expressions> FROM <table> WHERE <their WHERE>`` through the read path
+   (pushdown and all) while recording the objects the sources returned, so each patch or delete
+   carries the resourceVersion of exactly the object its row was computed from;
+3. plan one operation per row (``plan.Plan``); EXPLAIN shows it and stops here;
+4. ask for confirmation when more than ``chaosql.confirm_rows`` rows are touched;
+5. validate every operation (dry run), then apply, rolling back on failure;
+6. RETURNING: shape the objects the API returned with the table's own row shaper.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from chaosql.errors import SqlError, UnsupportedError, WriteRefused
+from chaosql.writers import objects
+from chaosql.writers.plan import Create, Delete, MergePatch, ObjectRef, Operation, Plan, Skipped, TargetError, WriteContext
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from chaosql.engine.session import Result, Session
+    from chaosql.tables._table import Table
+    from chaosql.writers import Writer
+
+KEY_PREFIX = "__chaosql_"
+
+
+def run_statement(writer: "Writer", session: "Session", tree: "exp.Expression", *, explain: bool,
+                  analyze: bool) -> "Result":
+    from sqlglot import exp
+
+    target_table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+    name = target_table.name.lower()
+    table = session.tables[name]
+    objects.writes_of(name)
+    verb = {exp.Insert: "INSERT", exp.Update: "UPDATE", exp.Delete: "DELETE"}[type(tree)]
+    for arg in ("conflict", "using", "from_", "order", "limit"):
+        if tree.args.get(arg):
+            raise UnsupportedError(f"{name}: {verb} with {arg.rstrip('_').upper()} is not supported",
+                                   hint="select the rows in the WHERE clause (a subquery may read other tables)")
+    targets = Targets(session)
+    if verb == "INSERT":
+        plan = _plan_insert(session, tree, table, targets)
+    else:
+        plan = _plan_change(session, tree, table, targets, verb)
+    ctx = WriteContext(settings=dict(session.settings), before_apply=writer.before_apply)
+    if explain:
+        return _explain(session, plan, ctx, analyze)
+    _confirm(session, plan)
+    try:
+        plan.validate(ctx)
+        done = plan.apply(ctx)
+    finally:
+        targets.finish()
+    result = _returning(session, tree, table, plan, done, targets)
+    count = len(done)
+    result.status = f"INSERT 0 {count}" if verb == "INSERT" else f"{verb} {count}"
+    result.warnings = ctx.warnings
+    return result
+
+
+# --- where rows go ---------------------------------------------------------------------------------
+
+
+class Targets:
+    """cluster name -> its write target, built on first use for this statement."""
+
+    def __init__(self, session: "Session") -> None:
+        self.session = session
+        self._by_cluster: dict[str, Any] = {}
+        self._made: dict[int, Any] = {}
+
+    def clusters(self) -> dict[str, Any]:
+        if not self._by_cluster:
+            for source in self.session.sources:
+                if getattr(source, "family", None) != "kube":
+                    continue
+                for cluster in source.clusters() or [source.name]:
+                    self._by_cluster.setdefault(cluster, source)
+        return self._by_cluster
+
+    def default_cluster(self) -> str:
+        clusters = self.clusters()
+        if not clusters:
+            raise WriteRefused("no Kubernetes or snapshot source to write to", hint="open one with --source kube[:CONTEXT]")
+        return next(iter(clusters))
+
+    def source_of(self, cluster: str) -> Any:
+        found = self.clusters().get(cluster)
+        snapshots = [s for s in self.session.sources if getattr(s, "kind_label", None) == "snapshot"]
+        if found is None and len(snapshots) == 1 and snapshots[0].path.is_dir():
+            found = self._by_cluster[cluster] = snapshots[0]  # a new cluster: a new sub-directory
+        if found is None:
+            raise WriteRefused(f'no cluster "{cluster}" among the sources', hint="known: " + ", ".join(self.clusters()))
+        return found
+
+    def target(self, cluster: str) -> Any:
+        source = self.source_of(cluster)
+        if id(source) not in self._made:
+            if source.kind_label == "snapshot":
+                from chaosql.writers.snapshot import SnapshotTarget
+
+                self._made[id(source)] = SnapshotTarget(source)
+            elif hasattr(source, "conn"):
+                from chaosql.writers.kube import KubeTarget
+
+                self._made[id(source)] = KubeTarget(source)
+            else:
+                raise UnsupportedError(f"source {source.name} cannot be written to")
+        return self._made[id(source)]
+
+    def finish(self) -> None:
+        for target in self._made.values():
+            finish = getattr(target, "finish", None)
+            if finish is not None:
+                finish()
+
+
+# --- INSERT ---------------------------------------------------------------------------------------
+
+
+def _plan_insert(session: "Session", tree: "exp.Insert", table: "Table", targets: Targets) -> Plan:
+    from sqlglot import exp
+
+    columns = [c.name.lower() for c in tree.this.expressions] if isinstance(tree.this, exp.Schema) else None
+    body = tree.expression
+    if isinstance(body, exp.Values):
+        if columns is None:
+            raise SqlError(f"INSERT INTO {table.name} ... VALUES needs a column list",
+                           hint=f"e.g. INSERT INTO {table.name} (namespace, name, kind, spec) VALUES (...)")
+        aliases = ", ".join(f'"{c}"' for c in columns)
+        select_sql = f"SELECT * FROM ({body.sql(dialect='duckdb')}) AS {KEY_PREFIX}values({aliases})"
+    elif isinstance(body, exp.Query):
+        query = body.copy()
+        if tree.args.get("with_"):
+            query.set("with_", tree.args["with_"].copy())
+        select_sql = query.sql(dialect="duckdb")
+    else:
+        raise UnsupportedError(f"INSERT INTO {table.name} takes VALUES or a SELECT")
+    found = session.execute(select_sql)
+    names = [c.lower() for c in found.columns]
+    if columns is not None:
+        if len(columns) != len(names):
+            raise SqlError(f"INSERT INTO {table.name} names {len(columns)} columns but its rows have {len(names)} values")
+        names = columns
+    objects.check_columns(table.name, names, table.column_names, "INSERT")
+    rows = [dict(zip(names, values)) for values in found.rows()]
+    plan = Plan(table.name, "INSERT")
+    seen: dict[ObjectRef, int] = {}
+    for index, row in enumerate(rows, 1):
+        cluster = row.get("cluster") or targets.default_cluster()
+        obj = objects.manifest(table.name, row, f"row {index}")
+        meta = obj["metadata"]
+        ref = ObjectRef(str(cluster), obj["kind"], meta["namespace"], meta["name"])
+        if ref in seen:
+            raise WriteRefused(f"{table.name}: rows {seen[ref]} and {index} both create {ref.kind} {ref}",
+                               hint="names must be unique per kind and namespace; nothing was written")
+        seen[ref] = index
+        plan.operations.append(Create(targets.target(ref.cluster), ref, obj))
+    return plan
+
+
+# --- UPDATE and DELETE ------------------------------------------------------------------------
+
+
+class _Recorder:
+    """A source that remembers every object it lists: (cluster, kind, namespace, name) -> object."""
+
+    def __init__(self, source: Any, seen: dict) -> None:
+        self._source = source
+        self._seen = seen
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._source, name)
+
+    @property
+    def warnings(self) -> list[str]:
+        return self._source.warnings
+
+    @warnings.setter
+    def warnings(self, value: list[str]) -> None:
+        self._source.warnings = value
+
+    def list(self, cluster: str, kind: str, flt: Any, log: Any) -> Any:
+        objs = self._source.list(cluster, kind, flt, log)
+        for obj in objs:
+            meta = obj.get("metadata") or {}
+            self._seen[(cluster, obj.get("kind") or kind, meta.get("namespace") or "", meta.get("name"))] = obj
+        return objs
+
+
+def _select_recording(session: "Session", sql: str) -> tuple[list[dict], dict]:
+    seen: dict = {}
+    saved = session.sources
+    session.sources = [_Recorder(s, seen) if getattr(s, "family", None) == "kube" else s for s in saved]
+    try:
+        rows = session.execute(sql).dicts()
+    finally:
+        session.sources = saved
+    return rows, seen
+
+
+def _plan_change(session: "Session", tree: "exp.Expression", table: "Table", targets: Targets, verb: str) -> Plan:
+    from sqlglot import exp
+
+    where = tree.args.get("where")
+    if where is None and not session.settings["allow_unqualified_writes"]:
+        raise WriteRefused(f"{verb} on {table.name} without WHERE would touch every row",
+                           hint="add a WHERE clause, or SET chaosql.allow_unqualified_writes = true")
+    sets: list[tuple[str, "exp.Expression"]] = []
+    if verb == "UPDATE":
+        for item in tree.expressions:
+            if not isinstance(item, exp.EQ) or not isinstance(item.this, exp.Column):
+                raise SqlError(f"UPDATE {table.name}: expected column = value, got {item.sql()}")
+            sets.append((item.this.name.lower(), item.expression))
+        objects.check_columns(table.name, [c for c, _ in sets], table.column_names, "UPDATE")
+        objects.check_sets(table.name, [c for c, _ in sets])
+    writes = objects.writes_of(table.name)
+    source_ref = tree.this.sql(dialect="duckdb")
+    keys = ["cluster", "namespace", "name"] + (["kind"] if writes.kind is None else [])
+    picked = [f'"{k}" AS "{KEY_PREFIX}{k}"' for k in keys]
+    picked += [f'({value.sql(dialect="duckdb")}) AS "{KEY_PREFIX}set_{i}"' for i, (_, value) in enumerate(sets)]
+    if "source" in table.column_names:
+        picked.append(f'"source" AS "{KEY_PREFIX}source"')
+    base = f"SELECT {', '.join(picked)} FROM {source_ref}"
+    condition = where.this.sql(dialect="duckdb") if where is not None else "true"
+
+    def select(extra: str = "") -> tuple[list[dict], dict]:
+        return _select_recording(session, f"{base} WHERE ({condition}){extra}")
+
+    rows, seen = select()
+    plan = Plan(table.name, verb)
+    force = bool(session.settings["force_delete"])
+    for row in rows:
+        ref = ObjectRef(row[f"{KEY_PREFIX}cluster"], row.get(f"{KEY_PREFIX}kind") or writes.kind,
+                        row[f"{KEY_PREFIX}namespace"] or "", row[f"{KEY_PREFIX}name"])
+        if row.get(f"{KEY_PREFIX}source") not in (None, "kube", "snapshot"):
+            raise UnsupportedError(f"{table.name}: {verb} of {row[f'{KEY_PREFIX}source']} rows is not supported here ({ref})")
+        obj = seen.get((ref.cluster, ref.kind, ref.namespace, ref.name))
+        if obj is None:
+            raise WriteRefused(f"{table.name}: {ref} was not read from a Kubernetes or snapshot source; cannot {verb}")
+        target = targets.target(ref.cluster)
+        refresh = _refresher(select, ref, obj, sets, table.name, verb)
+        if verb == "UPDATE":
+            values = {col: row[f"{KEY_PREFIX}set_{i}"] for i, (col, _) in enumerate(sets)}
+            patch, summary = objects.update_patch(table.name, obj, values)
+            plan.operations.append(MergePatch(target, ref, _with_precondition(patch, obj), before=obj,
+                                              summary=summary, refresh=refresh))
+        else:
+            plan.operations.append(Delete(target, ref, preconditions=_preconditions(obj), force=force,
+                                          before=obj, refresh=refresh))
+    return plan
+
+
+def _with_precondition(patch: dict, obj: dict) -> dict:
+    """Add metadata.resourceVersion: the API server then refuses the patch (409) if the object
+    changed since it was read, instead of silently overwriting that change."""
+    version = (obj.get("metadata") or {}).get("resourceVersion")
+    if version:
+        patch = {**patch, "metadata": {**(patch.get("metadata") or {}), "resourceVersion": version}}
+    return patch
+
+
+def _preconditions(obj: dict) -> dict:
+    meta = obj.get("metadata") or {}
+    return {"uid": meta.get("uid"), "resourceVersion": meta.get("resourceVersion")}
+
+
+def _refresher(select: Callable[[str], tuple[list[dict], dict]], ref: ObjectRef, obj: dict,
+               sets: list, table: str, verb: str) -> Callable[[], tuple[dict, dict]]:
+    """After a conflict: read the object again through the same WHERE (restricted to it) and
+    rebuild the change from the fresh object, so a concurrent change is kept, never lost."""
+    uid = (obj.get("metadata") or {}).get("uid")
+
+    def refresh() -> tuple[dict, dict]:
+        quoted = [f"{col} = '{str(value).replace(chr(39), chr(39) * 2)}'" for col, value in
+                  (("cluster", ref.cluster), ("namespace", ref.namespace), ("name", ref.name))]
+        if table == "experiments":
+            quoted.append(f"kind = '{ref.kind}'")
+        rows, seen = select(" AND " + " AND ".join(quoted))
+        fresh = seen.get((ref.cluster, ref.kind, ref.namespace, ref.name))
+        if not rows or fresh is None:
+            raise Skipped("changed concurrently and no longer matches the WHERE")
+        if uid and (fresh.get("metadata") or {}).get("uid") != uid:
+            raise Skipped("was deleted and created again concurrently")
+        if verb == "DELETE":
+            return _preconditions(fresh), fresh
+        values = {col: rows[0][f"{KEY_PREFIX}set_{i}"] for i, (col, _) in enumerate(sets)}
+        patch, _ = objects.update_patch(table, fresh, values)
+        return _with_precondition(patch, fresh), fresh
+
+    return refresh
+
+
+# --- EXPLAIN, confirmation, RETURNING ----------------------------------------------------------
+
+
+def _explain(session: "Session", plan: Plan, ctx: WriteContext, analyze: bool) -> "Result":
+    rows = plan.explain()
+    names = ["method", "path", "summary"]
+    columns: list[list] = [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]]
+    if analyze:
+        checks = []
+        for op in plan.operations:
+            try:
+                op.validate(ctx)
+                checks.append("ok")
+            except TargetError as err:
+                checks.append(err.message)
+        names.append("dry_run")
+        columns.append(checks)
+    result = session._table_result(names, columns, ["VARCHAR"] * len(names))
+    result.warnings = [f"EXPLAIN {plan.verb}: nothing was written"
+                       + (" (each call was checked with a server-side dry run, dryRun=All)" if analyze else
+                          " and no call was made; EXPLAIN ANALYZE adds server-side dry runs")]
+    return result
+
+
+def _confirm(session: "Session", plan: Plan) -> None:
+    limit = int(session.settings["confirm_rows"])
+    count = len(plan.operations)
+    if count <= limit:
+        return
+    question = f"{plan.verb} touches {count} {plan.table} rows (more than chaosql.confirm_rows = {limit}). Go ahead?"
+    confirm = getattr(session, "confirm", None)
+    if confirm is None:
+        raise WriteRefused(f"{plan.table}: {plan.verb} touches {count} rows, more than chaosql.confirm_rows = {limit}",
+                           hint="pass --yes to apply it, or SET chaosql.confirm_rows = " + str(count))
+    if not confirm(question):
+        raise WriteRefused(f"{plan.table}: {plan.verb} of {count} rows not confirmed; nothing was written")
+
+
+def _returning(session: "Session", tree: "exp.Expression", table: "Table", plan: Plan, done: list[Operation],
+               targets: Targets) -> "Result":
+    from chaosql.engine.session import Result
+    from chaosql.tables._table import RowContext
+
+    returning = tree.args.get("returning")
+    if returning is None:
+        return Result()
+    feed = table.feed_for("kube")
+    shaped = []
+    for op in done:
+        obj = getattr(op, "before", None) if isinstance(op, Delete) else op.result
+        if not obj:
+            continue
+        source = targets.source_of(op.ref.cluster)
+        ctx = RowContext(source=source.name, cluster=op.ref.cluster, family=source.kind_label)
+        shaped.extend(feed.rows(obj, ctx))
+    view = session._register(table.name, table.to_arrow(shaped))
+    from sqlglot import exp
+
+    written = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+    alias = written.alias or table.name
+    exprs = ", ".join(e.sql(dialect="duckdb") for e in returning.expressions)
+    relation = session.con.sql(f'SELECT {exprs} FROM "{view}" AS "{alias}"')
+    data = relation.to_arrow_table()
+    return Result(columns=list(relation.columns), types=[str(t) for t in relation.types], _table=data)

@@ -1,0 +1,89 @@
+"""The live Kubernetes API as a write target: create, merge-patch and delete chaos objects.
+
+Every call can be a server-side dry run (``dryRun=All``: admission, schema validation and RBAC
+run, nothing is stored). Patches carry ``metadata.resourceVersion`` and deletes carry
+``preconditions`` (uid, resourceVersion), so a concurrent change answers 409 Conflict instead of
+being overwritten. The connection (credentials, pooled client) is the KubeSource's own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chaosql.writers.plan import ObjectRef, TargetError
+
+if TYPE_CHECKING:
+    from chaosql.sources.kube import KubeSource, Resource
+
+#: Chaos Mesh's annotation that makes its controller drop the finalizers without recovering.
+CLEAN_FINALIZER = "chaos-mesh.org/cleanFinalizer"
+MERGE_PATCH = "application/merge-patch+json"
+
+
+class KubeTarget:
+    """Writes to the cluster of one ``KubeSource``."""
+
+    def __init__(self, source: "KubeSource") -> None:
+        self.source = source
+        self.label = f'cluster "{source.name}" (kube)'
+
+    def _resource(self, kind: str) -> "Resource":
+        return self.source._resource(kind)
+
+    def path(self, ref: ObjectRef, *, collection: bool = False) -> str:
+        base = self._resource(ref.kind).path(ref.namespace or None)
+        return base if collection else f"{base}/{ref.name}"
+
+    def _send(self, method: str, path: str, *, body: Any = None, dry_run: bool,
+              content_type: str = "application/json", ok: tuple[int, ...] = (200, 201, 202)) -> dict:
+        params = {"dryRun": "All"} if dry_run else None
+        response = self.source.conn.send(method, path, params=params, body=body, content_type=content_type)
+        if response.status not in ok:
+            raise TargetError(response.status, str(response.body.get("reason") or ""), _message(response.status, response.body))
+        return response.body
+
+    def create(self, ref: ObjectRef, obj: dict, *, dry_run: bool) -> dict:
+        return self._send("POST", self.path(ref, collection=True), body=obj, dry_run=dry_run)
+
+    def patch(self, ref: ObjectRef, patch: dict, *, dry_run: bool) -> dict:
+        return self._send("PATCH", self.path(ref), body=patch, dry_run=dry_run, content_type=MERGE_PATCH)
+
+    def delete(self, ref: ObjectRef, *, preconditions: dict | None, dry_run: bool) -> dict | None:
+        body: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
+        if preconditions:
+            body["preconditions"] = {k: v for k, v in preconditions.items() if v}
+        if dry_run:
+            body["dryRun"] = ["All"]
+        found = self._send("DELETE", self.path(ref), body=body, dry_run=dry_run)
+        # The answer is the object while finalizers hold it (deletionTimestamp set), else a Status.
+        return found if found.get("kind") == ref.kind else None
+
+    def get(self, ref: ObjectRef) -> dict | None:
+        response = self.source.conn.get(self.path(ref))
+        if response.status == 404:
+            return None
+        if response.status != 200:
+            raise TargetError(response.status, str(response.body.get("reason") or ""), _message(response.status, response.body))
+        return response.body
+
+    def force_finalize(self, ref: ObjectRef) -> None:
+        """Forced deletion: Chaos Mesh's clean-finalizer annotation, and the finalizers cleared
+        (the controller would do that on seeing the annotation; no recovery happens)."""
+        patch = {"metadata": {"annotations": {CLEAN_FINALIZER: "forced"}, "finalizers": None}}
+        try:
+            self._send("PATCH", self.path(ref), body=patch, dry_run=False, content_type=MERGE_PATCH)
+        except TargetError as err:
+            if err.status != 404:  # already gone: the finalizers were removed meanwhile
+                raise
+
+
+def _message(status: int, body: dict) -> str:
+    """The API's own words: the Status message (schema violations are listed in it)."""
+    message = str(body.get("message") or body.get("reason") or f"HTTP {status}")
+    if status == 403:
+        return f"forbidden (403): {message}"
+    if status == 409:
+        return f"conflict (409): {message}"
+    if status == 404:
+        return f"not found (404): {message}"
+    return message

@@ -3,8 +3,12 @@
 if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # --no-install-recommends: no node exporter, no service start beyond what the package does
+  # The package's own service would listen on every interface (:9090); the tests start their own
+  # servers on 127.0.0.1. policy-rc.d answering 101 keeps the install from starting it.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    _chaosql_policy_rc=1
+  fi
   apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-  # The package may start its own service where an init system runs; the tests start their own.
-  if command -v service >/dev/null 2>&1; then service prometheus stop >/dev/null 2>&1 || true; fi
+  if [ -n "${_chaosql_policy_rc:-}" ]; then rm -f /usr/sbin/policy-rc.d; unset _chaosql_policy_rc; fi
 fi

@@ -8,14 +8,14 @@ from pathlib import Path
 from chaosdenv import ChaosdTestEnv
 
 
-def source_for(env: ChaosdTestEnv, *, name: str = "lab", client_cert: bool = True, **options):
+def source_for(env: ChaosdTestEnv, *, name: str = "lab", with_client_cert: bool = True, **options):
     """A ChaosdSource on ``env`` as a user would configure it (TLS: CA, client cert, system URL)."""
     from chaosql.sources.chaosd import ChaosdSource
 
     node = {"url": env.base_url, "system_url": env.system_url}
     if env.mode != "http":
         options.setdefault("ca", str(env.ca_cert))
-        if env.mode == "mtls" and client_cert:
+        if env.mode == "mtls" and with_client_cert:
             options.setdefault("client_cert", str(env.client_cert))
             options.setdefault("client_key", str(env.client_key))
     options.setdefault("retries", 0)

@@ -247,3 +247,23 @@ name = "warning-events"
     section = doc["sections"][0]
     assert section["row_count"] == len(section["rows"]) > 100  # JSON is not cut at the table limit
     assert section["rows"][0]["last_at"].endswith("Z")
+
+
+def test_a_chart_that_does_not_fit_its_data_is_an_error_but_the_table_renders(tmp_path):
+    report = write(tmp_path, """
+title = "Chart typo"
+[[query]]
+title = "Kinds"
+sql = "SELECT kind, count(*) AS n FROM experiments GROUP BY ALL ORDER BY n DESC"
+chart = { type = "barh", x = "kind", y = "count" }
+[[query]]
+title = "Kinds by phase"
+sql = "SELECT kind, count(*) FILTER (WHERE phase = 'running') AS running, count(*) FILTER (WHERE phase = 'finished') AS finished FROM experiments GROUP BY ALL"
+chart = { type = "bar", x = "kind", y = "running,finished", stacked = false }
+""")
+    proc = chaosql("report", str(report), "--format", "html", "--source", "demo", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "chart: no column 'count' in the result (columns: kind, n)" in proc.stderr
+    kinds, by_phase = proc.stdout.split('<section id="kinds-by-phase"')
+    assert 'class="error"' in kinds and "<table>" in kinds and "<svg" not in kinds
+    assert 'class="ok"' in by_phase.split(">")[0] and "<svg" in by_phase  # several y columns: one series each

@@ -10,9 +10,14 @@ from chaosql.commands._context import open_session, report_error
 NAME = "snapshot"
 HELP = "append current experiments, targets and events to a Parquet history (read back with history:DIR)"
 DESCRIPTION = """\
-Append the rows of experiments, targets and events (and, when a metrics table exists, the PromQL
-queries listed in the config's [snapshot] metrics) to a Parquet dataset partitioned hive-style by
-date and cluster:
+Append the rows of experiments, targets and events to a Parquet dataset partitioned hive-style by
+date and cluster, and the samples of the PromQL queries the config lists over the last hour:
+
+  [snapshot]
+  metrics = ['sum by (namespace) (rate(http_requests_total{code=~"5.."}[5m]))']
+  metrics_window = "1h"          # match how often cron runs the snapshot
+
+The layout:
 
   DIR/experiments/date=2026-11-20/cluster=prod-eu/part-20261120T120000Z-<id>.parquet
 
@@ -45,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         from chaosql.errors import UsageError
         from chaosql.reports.saved import parse_timestamp
         from chaosql.reports.snapshot import DEFAULT_TABLES, take
+        from chaosql.tables._common import duration_seconds
 
         now = datetime.now(timezone.utc)
         try:
@@ -60,7 +66,11 @@ def run(args: argparse.Namespace) -> int:
             if unknown:
                 raise UsageError(f"--tables: cannot snapshot {unknown[0]!r}", hint="e.g. experiments,targets,events")
             root = Path(args.to).expanduser()
-            results = take(session, root, at=at, tables=tables, metrics=tuple(section.get("metrics") or ()))
+            window = duration_seconds(str(section.get("metrics_window") or "1h"))
+            if window is None:
+                raise UsageError(f"[snapshot] metrics_window: expected a duration such as 1h or 15m, not {section['metrics_window']!r}")
+            results = take(session, root, at=at, tables=tables, metrics=tuple(section.get("metrics") or ()),
+                           metrics_window=window)
         finally:
             session.close()
         failed = [w for w in results if w.error]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 KINDS = ("bar", "barh", "line")
@@ -25,24 +26,26 @@ class ChartError(ValueError):
 def draw(chart: dict[str, Any], columns: list[str], rows: list[tuple], *, fmt: str = "svg") -> str | bytes:
     """The chart as SVG text (``fmt="svg"``) or PNG bytes (``fmt="png"``)."""
     x_name = chart.get("x") or (columns[0] if columns else "")
-    y_name = chart.get("y") or (columns[-1] if columns else "")
+    # y is one column, or several ("p99_before,p99_during,p99_after"): then each is a series
+    y_names = [y.strip() for y in str(chart.get("y") or (columns[-1] if columns else "")).split(",") if y.strip()]
     series_name = chart.get("series")
-    for name in (x_name, y_name, series_name):
-        if name and name not in columns:
-            raise ChartError(f"chart: no column {name!r} in the result (columns: {', '.join(columns)})")
-    xi, yi = columns.index(x_name), columns.index(y_name)
+    check_columns(chart, columns)
+    xi, yis = columns.index(x_name), [columns.index(y) for y in y_names]
     si = columns.index(series_name) if series_name else None
+    y_name = y_names[0] if len(y_names) == 1 else "value"
 
     xs: list[Any] = []
     data: dict[str, dict[Any, float]] = {}
     for row in rows:
-        x, y = row[xi], row[yi]
-        if y is not None and not isinstance(y, (int, float)) or isinstance(y, bool):
-            raise ChartError(f"chart: y column {y_name!r} must be a number, found {type(y).__name__}")
+        x = row[xi]
         if x not in xs:
             xs.append(x)
-        key = str(row[si]) if si is not None else y_name
-        data.setdefault(key, {})[x] = (data.get(key, {}).get(x, 0.0)) + float(y or 0)
+        for name, yi in zip(y_names, yis):
+            y = row[yi]
+            if isinstance(y, bool) or (y is not None and not isinstance(y, (int, float, Decimal))):
+                raise ChartError(f"chart: y column {name!r} must be a number, found {type(y).__name__}")
+            key = str(row[si]) if si is not None else name
+            data.setdefault(key, {})[x] = data.get(key, {}).get(x, 0.0) + float(y or 0)
 
     import matplotlib
 
@@ -51,7 +54,7 @@ def draw(chart: dict[str, Any], columns: list[str], rows: list[tuple], *, fmt: s
 
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "chaosql", "font.size": 9,
                                 "axes.spines.top": False, "axes.spines.right": False}):
-        fig = Figure(figsize=(7.5, 3.2), dpi=100)
+        fig = Figure(figsize=(9.5, 3.4), dpi=100)
         ax = fig.add_subplot()
         kind = chart.get("type", "bar")
         stacked = str(chart.get("stacked", "true")).lower() != "false"
@@ -80,7 +83,7 @@ def draw(chart: dict[str, Any], columns: list[str], rows: list[tuple], *, fmt: s
         ax.set_ylabel(x_name if kind == "barh" else y_name)
         if chart.get("title"):
             ax.set_title(chart["title"])
-        if si is not None:
+        if len(data) > 1:
             ax.legend(title=series_name, frameon=False, fontsize=8)
         ax.grid(axis="x" if kind == "barh" else "y", alpha=0.3)
         fig.tight_layout()
@@ -90,6 +93,14 @@ def draw(chart: dict[str, Any], columns: list[str], rows: list[tuple], *, fmt: s
             return out.getvalue()
         fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
     return _inline_svg(out.getvalue().decode("utf-8"))
+
+
+def check_columns(chart: dict[str, Any], columns: list[str]) -> None:
+    """Raise ChartError when the chart names a column the result does not have."""
+    names = [chart.get("x"), chart.get("series")] + str(chart.get("y") or "").split(",")
+    for name in (n.strip() for n in names if n):
+        if name and name not in columns:
+            raise ChartError(f"chart: no column {name!r} in the result (columns: {', '.join(columns)})")
 
 
 def _ticks(ax: Any, labels: list[str], *, axis: str) -> None:

@@ -100,21 +100,13 @@ def run_section(spec: QuerySpec, session: Any, *, timeout: float | None = None) 
         if problem:
             section.status, section.message = CHECK_FAILED, problem
     if section.status in (OK, CHECK_FAILED) and spec.chart and spec.format in ("chart", "both"):
-        from chaosql.reports.charts import ChartError
+        from chaosql.reports.charts import ChartError, check_columns
 
         try:
-            _validate_chart(spec.chart, section.columns)
+            check_columns(spec.chart, section.columns)
         except ChartError as err:  # the table still renders; the report's author must fix the chart
             section.chart_error = str(err)
             if section.status == OK:
                 section.status, section.message = ERROR, str(err)
     return section
 
-
-def _validate_chart(chart: dict, columns: list[str]) -> None:
-    from chaosql.reports.charts import ChartError
-
-    for key in ("x", "y", "series"):
-        name = chart.get(key)
-        if name and name not in columns:
-            raise ChartError(f"chart: no column {name!r} in the result (columns: {', '.join(columns)})")

@@ -29,8 +29,9 @@ class Written:
 
 
 def take(session: Any, root: Path, *, at: datetime | None = None, tables: tuple[str, ...] = DEFAULT_TABLES,
-         metrics: tuple[str, ...] = ()) -> list[Written]:
-    """Snapshot ``tables`` (and each PromQL query in ``metrics``, if a metrics table exists) into ``root``.
+         metrics: tuple[str, ...] = (), metrics_window: float = 3600.0) -> list[Written]:
+    """Snapshot ``tables`` into ``root``, and the samples of each PromQL query in ``metrics`` over
+    the ``metrics_window`` seconds up to ``at`` (when a metrics table exists).
 
     A table whose source fails is reported in its ``Written.error``; the others are still written.
     """
@@ -39,7 +40,7 @@ def take(session: Any, root: Path, *, at: datetime | None = None, tables: tuple[
     at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     jobs = [(name, f'SELECT * FROM "{name}"') for name in tables]
     if metrics and "metrics" in session.tables:
-        jobs += [("metrics", _metrics_sql(session, q)) for q in metrics]
+        jobs += [("metrics", _metrics_sql(q, at, metrics_window)) for q in metrics]
     done: dict[str, Written] = {}
     for name, sql in jobs:
         written = done.setdefault(name, Written(name))
@@ -53,12 +54,25 @@ def take(session: Any, root: Path, *, at: datetime | None = None, tables: tuple[
     return list(done.values())
 
 
-def _metrics_sql(session: Any, promql: str) -> str:
-    """``SELECT * FROM metrics WHERE query = <promql>``, the query quoted by sqlglot, not pasted."""
+def _metrics_sql(promql: str, at: datetime, window: float) -> str:
+    """The samples of ``promql`` in (at - window, at]; values become sqlglot literals, never pasted text.
+
+    >>> _metrics_sql("up", datetime(2026, 11, 20, 12, tzinfo=timezone.utc), 3600)
+    "SELECT * FROM metrics WHERE query = 'up' AND ts > CAST('2026-11-20T11:00:00+00:00' AS TIMESTAMPTZ) AND ts <= CAST('2026-11-20T12:00:00+00:00' AS TIMESTAMPTZ)"
+    """
+    from datetime import timedelta
+
     from sqlglot import exp
 
-    select = exp.select("*").from_("metrics").where(exp.column("query").eq(exp.Literal.string(promql)))
-    return select.sql(dialect="duckdb")
+    def moment(t: datetime) -> exp.Expression:
+        return exp.cast(exp.Literal.string(t.isoformat()), "TIMESTAMPTZ")
+
+    condition = exp.and_(
+        exp.column("query").eq(exp.Literal.string(promql)),
+        exp.column("ts") > moment(at - timedelta(seconds=window)),
+        exp.column("ts") <= moment(at),
+    )
+    return exp.select("*").from_("metrics").where(condition).sql(dialect="duckdb")
 
 
 def _write(data: Any, table: Any, root: Path, at: datetime) -> list[Path]:
@@ -66,18 +80,19 @@ def _write(data: Any, table: Any, root: Path, at: datetime) -> list[Path]:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from chaosql.tables.history import SNAPSHOT_AT
+    from chaosql.tables.history import SNAPSHOT_AT, cluster_column
     from chaosql.tables._table import arrow_type
 
     # The file schema: snapshot_at, then the table's declared columns except the partition column.
+    by = cluster_column(table)
     fields = [pa.field(SNAPSHOT_AT.name, arrow_type(SNAPSHOT_AT.type))]
-    fields += [pa.field(c.name, arrow_type(c.type)) for c in table.columns if c.name != "cluster"]
+    fields += [pa.field(c.name, arrow_type(c.type)) for c in table.columns if c.name != by]
     schema = pa.schema(fields)
     stamp = pa.array([at] * data.num_rows, type=arrow_type("TIMESTAMPTZ"))
     data = data.append_column(SNAPSHOT_AT.name, stamp)
     written = []
-    for cluster in sorted(set(data.column("cluster").to_pylist()), key=str):
-        part = data.filter(pc.equal(data.column("cluster"), cluster)) if cluster is not None else data
+    for cluster in sorted(set(data.column(by).to_pylist()), key=str):
+        part = data.filter(pc.equal(data.column(by), cluster)) if cluster is not None else data
         columns = [part.column(f.name).cast(f.type) if f.name in part.column_names else pa.nulls(part.num_rows, f.type)
                    for f in schema]
         out_dir = partition_dir(root, table.name, at.date(), str(cluster))

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from chaosql.tables._table import Table
 
 BUILTIN = ("experiments", "targets", "pods", "nodes", "events", "schedules", "workflows", "workflow_nodes", "metrics", "metric_series", "impact")
-BUILTIN += ("history_experiments", "history_targets", "history_events")  # snapshots, from history:DIR
+BUILTIN += ("history_experiments", "history_targets", "history_events", "history_metrics")  # snapshots, from history:DIR
 
 _registry: dict[str, "Table"] | None = None
 

@@ -26,12 +26,13 @@ class HistoryFeed(Feed):
 
     family = "history"
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, cluster_col: str = "cluster") -> None:
         self.base = base
+        self.cluster_col = cluster_col  # the partition column: cluster (metrics: server)
 
     def fetch(self, source: Any, constraints: "Constraints", fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
         first, last = _days(constraints)
-        clusters = constraints.values("cluster")
+        clusters = constraints.values(self.cluster_col)
         per_cluster = source.files(self.base, first=first, last=last, clusters=clusters)
         for cluster, files in per_cluster.items():
             days = sorted({d for d, _ in files})
@@ -46,7 +47,7 @@ class HistoryFeed(Feed):
         maps = [c.name for c in self.table.columns if c.type.startswith("MAP(")]
         for data in tables:
             for row in data.to_pylist():
-                row["cluster"] = cluster
+                row[self.cluster_col] = cluster
                 for name in maps:  # Arrow gives a MAP as [(key, value)]; rows carry dicts
                     if isinstance(row.get(name), list):
                         row[name] = dict(row[name])
@@ -69,14 +70,19 @@ def _day(value: Any) -> date | None:
     return None
 
 
+def cluster_column(table: Table) -> str:
+    """The column a table's rows are partitioned by: the one with the ``cluster`` role."""
+    return next((c.name for c in table.columns if c.key == "cluster"), "cluster")
+
+
 def history_table(base: Table) -> Table:
-    """``history_<base>``: ``snapshot_at``, then the base table's columns (only ``cluster`` keeps its key)."""
+    """``history_<base>``: ``snapshot_at``, then the base table's columns (only the cluster column keeps its key)."""
     columns = [SNAPSHOT_AT] + [c if c.key == "cluster" else dataclasses.replace(c, key=None, exact=False) for c in base.columns]
     return Table(
         f"history_{base.name}",
         f"Every snapshot of {base.name} (chaosql snapshot): {base.doc[0].lower()}{base.doc[1:]}",
         columns,
-        feeds=[HistoryFeed(base.name)],
+        feeds=[HistoryFeed(base.name, cluster_column(base))],
         examples=[(
             f"How did {base.name} change between the last two snapshots?",
             f"SELECT snapshot_at, cluster, count(*) FROM history_{base.name} GROUP BY ALL ORDER BY ALL",

@@ -9,6 +9,7 @@ model objects. Both imports happen on first use, so a CLI that never touches a c
 from __future__ import annotations
 
 import json
+import os
 import ssl
 import threading
 import time
@@ -71,11 +72,16 @@ class KubeConnection:
             self._context_name = self.requested_context or self._current_context()
         return self._context_name
 
+    def _config_file(self) -> str:
+        """The kubeconfig path(s): the configured one, else $KUBECONFIG (read now, not when the
+        kubernetes package was imported), else ~/.kube/config."""
+        return self.kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+
     def _current_context(self) -> str:
         from kubernetes import config as kconfig
 
         try:
-            _, active = kconfig.list_kube_config_contexts(config_file=self.kubeconfig)
+            _, active = kconfig.list_kube_config_contexts(config_file=self._config_file())
         except Exception as err:  # missing file, bad YAML, no current-context
             raise SourceError(f"kube: cannot read the kubeconfig{self._where()}: {_first_line(err)}",
                               hint="pass --source kube:CONTEXT or set KUBECONFIG") from err
@@ -85,7 +91,7 @@ class KubeConnection:
         return active["name"]
 
     def _where(self) -> str:
-        return f" {self.kubeconfig}" if self.kubeconfig else ""
+        return f" {self._config_file()}"
 
     def _load(self) -> Any:
         """A kubernetes ``Configuration`` for the context (runs exec plugins, refreshes OIDC)."""
@@ -94,7 +100,7 @@ class KubeConnection:
 
         cfg = kclient.Configuration()
         try:
-            kconfig.load_kube_config(config_file=self.kubeconfig, context=self.context,
+            kconfig.load_kube_config(config_file=self._config_file(), context=self.context,
                                      client_configuration=cfg, persist_config=False)
         except SourceError:
             raise

@@ -1,0 +1,147 @@
+"""Pushdown against a real apiserver: fewer API calls and objects, never different answers.
+
+Calls are read from the session's call log, which records every HTTP request the source sent
+(path, query string, objects returned).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import seed
+
+
+def _calls(result, cluster: str | None = None) -> list:
+    return [c for c in result.calls if cluster is None or c.cluster == cluster]
+
+
+def _objects(result) -> int:
+    return sum(c.items for c in result.calls)
+
+
+def _both(session, sql: str):
+    """The result with pushdown, and the same query's rows without it."""
+    session.execute("SET chaosql.pushdown = true")
+    pushed = session.execute(sql)
+    session.execute("SET chaosql.pushdown = false")
+    plain = session.execute(sql)
+    session.execute("SET chaosql.pushdown = true")
+    assert sorted(pushed.rows(), key=repr) == sorted(plain.rows(), key=repr), sql
+    assert _objects(pushed) < _objects(plain), sql
+    return pushed, plain
+
+
+def test_namespace_becomes_namespaced_list_calls(kube_env, kube_source, kube_session):
+    session = kube_session(kube_source(kube_env))
+    pushed, plain = _both(session, "SELECT kind, name, phase FROM experiments WHERE namespace IN ('shop', 'kinds')")
+    paths = [c.what for c in pushed.calls]
+    assert paths and all("/namespaces/shop/" in p or "/namespaces/kinds/" in p for p in paths)
+    assert len(paths) == 2 * len(kube_env.kinds)  # one call per kind and namespace
+    assert all("/namespaces/" not in c.what for c in plain.calls)
+
+
+def test_kind_lists_only_that_resource(kube_env, kube_source, kube_session):
+    session = kube_session(kube_source(kube_env))
+    pushed, plain = _both(session, "SELECT namespace, name FROM experiments WHERE kind = 'NetworkChaos'")
+    assert [c.what for c in pushed.calls] == ["GET /apis/chaos-mesh.org/v1alpha1/networkchaos?limit=500"]
+    assert len(plain.calls) >= len(kube_env.kinds)
+
+
+def test_name_becomes_a_field_selector(kube_env, kube_source, kube_session):
+    session = kube_session(kube_source(kube_env))
+    pushed, _ = _both(session, "SELECT kind, namespace FROM experiments WHERE name = 'networkchaos-probe'")
+    assert pushed.rows() == [("NetworkChaos", "kinds")]
+    assert all("fieldSelector=metadata.name=networkchaos-probe" in c.what for c in pushed.calls)
+
+
+def test_labels_become_a_label_selector(kube_env, kube_source, kube_session):
+    session = kube_session(kube_source(kube_env))
+    pushed, _ = _both(session, "SELECT name FROM experiments WHERE labels['batch'] IN ('b1', 'b2') AND kind = 'PodChaos'")
+    assert len(pushed.rows()) == len([i for i in range(seed.BULK_COUNT) if i % 4 in (1, 2)])
+    assert [c.what.split("?")[1] for c in pushed.calls if "(continued)" not in c.what] == [
+        "limit=500&labelSelector=batch in (b1,b2)"]
+
+
+def test_event_columns_become_field_selectors(kube_env, kube_source, kube_session):
+    session = kube_session(kube_source(kube_env))
+    pushed, _ = _both(session, "SELECT object_name, message FROM events "
+                               "WHERE object_kind = 'PodChaos' AND reason = 'Applied' AND namespace = 'shop'")
+    assert len(pushed.rows()) > 0
+    assert [c.what for c in pushed.calls] == [
+        "GET /api/v1/namespaces/shop/events?limit=500&fieldSelector="
+        "involvedObject.apiVersion=chaos-mesh.org/v1alpha1,involvedObject.kind=PodChaos,reason=Applied"]
+
+
+def test_pod_columns_become_field_selectors(kube_env, kube_source, kube_session):
+    session = kube_session(kube_source(kube_env))
+    pushed, _ = _both(session, f"SELECT namespace, name FROM pods WHERE node = '{seed.NODE_A}'")
+    assert sorted(r[1] for r in pushed.rows()) == [seed.DAEMON[1], "web-0"]
+    assert pushed.calls[0].what == f"GET /api/v1/pods?limit=500&fieldSelector=spec.nodeName={seed.NODE_A}"
+
+
+def test_several_names_are_filtered_after_one_call(kube_env, kube_source, kube_session):
+    session = kube_session(kube_source(kube_env))
+    result = session.execute("SELECT name FROM experiments WHERE kind = 'PodChaos' AND name IN ('bulk-0001', 'bulk-0002')")
+    assert sorted(result.rows()) == [("bulk-0001",), ("bulk-0002",)]
+    assert "fieldSelector" not in result.calls[0].what
+
+
+def test_more_than_a_page_is_fetched_in_pages(kube_env, kube_source, kube_session):
+    session = kube_session(kube_source(kube_env))
+    result = session.execute("SELECT count(*) FROM experiments WHERE namespace = 'bulk'")
+    assert result.scalar() == seed.BULK_COUNT
+    pages = [c for c in result.calls if "/namespaces/bulk/podchaos" in c.what]
+    assert [c.items for c in pages] == [500, seed.BULK_COUNT - 500]
+    assert "(continued)" in pages[1].what
+    small = kube_session(kube_source(kube_env, page_size=100))
+    result = small.execute("SELECT count(*) FROM experiments WHERE namespace = 'bulk' AND kind = 'PodChaos'")
+    assert result.scalar() == seed.BULK_COUNT and len(result.calls) == 7
+
+
+def test_two_apiservers_in_one_query(kube_env, kube_env2, kube_source, kube_session):
+    c1, c2 = kube_source(kube_env), kube_source(kube_env2)
+    session = kube_session(c1, c2)
+    counts = dict(session.execute("SELECT cluster, count(*) FROM experiments WHERE namespace = 'shop' GROUP BY cluster").rows())
+    in_demo = sum(1 for stem, items in kube_env.demo.items() if stem.endswith("chaos")
+                  for o in items if o["metadata"]["namespace"] == "shop")
+    assert counts == {"c1": in_demo, "c2": 5}
+    # the second cluster has fewer CRDs: its kinds are discovered, and tables it lacks are just empty there
+    assert c2.chaos_kinds("c2") == ["NetworkChaos", "PodChaos", "StressChaos"]
+    assert session.execute("SELECT DISTINCT cluster FROM workflows").rows() in ([("c1",)], [])
+    assert {c.cluster for c in session.execute("SELECT count(*) FROM workflows").calls} == {"c1"}
+
+
+def test_cluster_picks_the_clusters_called(kube_env, kube_env2, kube_source, kube_session):
+    session = kube_session(kube_source(kube_env), kube_source(kube_env2))
+    pushed, plain = _both(session, "SELECT name FROM experiments WHERE cluster = 'c2'")
+    assert len(pushed.rows()) == 5
+    assert {c.cluster for c in pushed.calls} == {"c2"} and {c.cluster for c in plain.calls} == {"c1", "c2"}
+
+
+def test_joins_read_each_table_once_with_the_merged_pushdown(kube_env, kube_source, kube_session):
+    session = kube_session(kube_source(kube_env))
+    sql = ("SELECT e.kind, t.pod, t.node FROM experiments e JOIN targets t "
+           "ON t.cluster = e.cluster AND t.namespace = e.namespace AND t.experiment = e.name "
+           "WHERE e.namespace = 'kinds' AND t.namespace = 'kinds' AND e.kind = 'NetworkChaos' AND t.kind = 'NetworkChaos'")
+    pushed, _ = _both(session, sql)
+    assert sorted(pushed.rows()) == [("NetworkChaos", "web-0", seed.NODE_A), ("NetworkChaos", "web-1", seed.NODE_B)]
+    chaos_calls = [c.what for c in pushed.calls if "chaos-mesh.org" in c.what and "physicalmachines" not in c.what]
+    assert chaos_calls == ["GET /apis/chaos-mesh.org/v1alpha1/namespaces/kinds/networkchaos?limit=500"] * 2
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT name, phase FROM experiments WHERE namespace = 'payments' AND labels['team'] = 'payments'",
+    "SELECT name FROM schedules WHERE namespace = 'payments'",
+    "SELECT name, state FROM workflows WHERE name = 'payments-gameday-serial'",
+    "SELECT name, type FROM workflow_nodes WHERE namespace = 'payments'",
+    "SELECT name, type FROM nodes WHERE type = 'physical_machine'",
+    "SELECT target_id, node FROM targets WHERE kind = 'NetworkChaos' AND namespace = 'shop'",
+])
+def test_pushdown_never_changes_an_answer(sql, kube_env, kube_source, kube_session):
+    session = kube_session(kube_source(kube_env))
+    session.execute("SET chaosql.pushdown = false")
+    plain = session.execute(sql)
+    session.execute("SET chaosql.pushdown = true")
+    pushed = session.execute(sql)
+    assert sorted(pushed.rows(), key=repr) == sorted(plain.rows(), key=repr)
+    assert _objects(pushed) <= _objects(plain)

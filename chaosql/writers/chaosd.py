@@ -185,6 +185,10 @@ class ChaosdAttack(Operation):
     def what(self) -> str:
         return f"chaosd {self.route} attack {self.uid} on {self.target.node.url}"
 
+    def returning_row(self) -> dict:
+        """The experiments row RETURNING shows for this attack (as the read path would shape it)."""
+        return _row(self.target, self.route, self.uid, self.body, "success" if self.applied else "")
+
 
 @dataclass(eq=False)
 class ChaosdRecover(Operation):
@@ -240,6 +244,19 @@ class ChaosdRecover(Operation):
 
     def what(self) -> str:
         return f"recovered chaosd {self.ref.kind} {self.uid} on {self.target.node.url}"
+
+    def returning_row(self) -> dict:
+        return _row(self.target, self.ref.kind, self.uid, None, "destroyed" if self.applied else self.status)
+
+
+def _row(target: ChaosdTarget, kind: str, uid: str, body: dict | None, status: str) -> dict:
+    from chaosql.tables._chaosd import experiment_phase
+    from chaosql.tables._common import to_json
+
+    return {"cluster": target.source.name, "source": "chaosd", "name": uid, "uid": uid, "kind": kind,
+            "action": (body or {}).get("action") or None, "node": target.node.url, "paused": False,
+            "phase": experiment_phase(status), "spec": to_json(body), "status": to_json({"status": status}),
+            "labels": {}, "annotations": {}}
 
 
 # --- planning ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from chaosql.errors import SqlError, UnsupportedError, WriteRefused
-from chaosql.writers import objects
+from chaosql.writers import chaosd, objects
 from chaosql.writers.plan import Create, Delete, MergePatch, ObjectRef, Operation, Plan, Skipped, TargetError, WriteContext
 
 if TYPE_CHECKING:
@@ -147,8 +147,13 @@ def _plan_insert(session: "Session", tree: "exp.Insert", table: "Table", targets
         if len(columns) != len(names):
             raise SqlError(f"INSERT INTO {table.name} names {len(columns)} columns but its rows have {len(names)} values")
         names = columns
-    objects.check_columns(table.name, names, table.column_names, "INSERT")
     rows = [dict(zip(names, values)) for values in found.rows()]
+    if table.name == "experiments" and any(chaosd.is_chaosd_row(r) for r in rows):  # Chaosd attacks
+        if not all(chaosd.is_chaosd_row(r) for r in rows):
+            raise WriteRefused("experiments: one INSERT cannot mix Chaosd rows with Kubernetes rows",
+                               hint="insert the source = 'chaosd' rows in their own statement")
+        return Plan(table.name, "INSERT", list(chaosd.plan_insert(rows, session.sources)))
+    objects.check_columns(table.name, names, table.column_names, "INSERT")
     plan = Plan(table.name, "INSERT")
     seen: dict[ObjectRef, int] = {}
     for index, row in enumerate(rows, 1):
@@ -226,6 +231,8 @@ def _plan_change(session: "Session", tree: "exp.Expression", table: "Table", tar
     picked += [f'({value.sql(dialect="duckdb")}) AS "{KEY_PREFIX}set_{i}"' for i, (_, value) in enumerate(sets)]
     if "source" in table.column_names:
         picked.append(f'"source" AS "{KEY_PREFIX}source"')
+    chaosd_keys = [k for k in ("node", "uid", "status") if "node" in table.column_names]
+    picked += [f'"{k}" AS "{KEY_PREFIX}{k}"' for k in chaosd_keys]
     base = f"SELECT {', '.join(picked)} FROM {source_ref}"
     condition = where.this.sql(dialect="duckdb") if where is not None else "true"
 
@@ -238,6 +245,13 @@ def _plan_change(session: "Session", tree: "exp.Expression", table: "Table", tar
     for row in rows:
         ref = ObjectRef(row[f"{KEY_PREFIX}cluster"], row.get(f"{KEY_PREFIX}kind") or writes.kind,
                         row[f"{KEY_PREFIX}namespace"] or "", row[f"{KEY_PREFIX}name"])
+        if chaosd.is_chaosd_row({"source": row.get(f"{KEY_PREFIX}source")}):  # recover over the Chaosd API
+            if verb == "UPDATE":
+                raise WriteRefused(f"{table.name}: Chaosd experiments cannot be updated ({ref}): chaosd has no pause "
+                                   "and no spec change", hint="DELETE the row to recover it, then INSERT a new attack")
+            found = {k: row[f"{KEY_PREFIX}{k}"] for k in ("cluster", "kind", *chaosd_keys)}
+            plan.operations.extend(chaosd.plan_delete([found], session.sources))
+            continue
         if row.get(f"{KEY_PREFIX}source") not in (None, "kube", "snapshot"):
             raise UnsupportedError(f"{table.name}: {verb} of {row[f'{KEY_PREFIX}source']} rows is not supported here ({ref})")
         obj = seen.get((ref.cluster, ref.kind, ref.namespace, ref.name))
@@ -345,6 +359,9 @@ def _returning(session: "Session", tree: "exp.Expression", table: "Table", plan:
     feed = table.feed_for("kube")
     shaped = []
     for op in done:
+        if hasattr(op, "returning_row"):  # operations on other systems (Chaosd) shape their own row
+            shaped.append(op.returning_row())
+            continue
         obj = getattr(op, "before", None) if isinstance(op, Delete) else op.result
         if not obj:
             continue

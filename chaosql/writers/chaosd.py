@@ -5,7 +5,8 @@ Rows of ``experiments`` with ``source = 'chaosd'`` are written here instead of t
 - ``ChaosdAttack``: the row's ``spec`` (JSON) is the attack body. chaosql adds a client-made uuid4
   ``uid`` (or the row's ``uid``/``name``), merges the ``action`` and ``duration`` columns, and
   handles chaosd's quirks (../shared/chaosd/API.md 2.4, 2.6, 8): ``kind`` is never sent (it
-  would overwrite the server's preset and break recover); a process attack always carries
+  would overwrite the server's preset and break recover), nor ``spec.uid`` or the keys an attack
+  fills in (``PIDs``...), so a row's ``spec`` can be inserted again; a process attack always carries
   ``signal`` (from the action: kill → 9, stop → 19); kafka gets both ``action`` and ``Action``;
   numeric strings become numbers where chaosd's Go types want them. Undo is a recover.
 - ``ChaosdRecover``: a recover that chaosd answers 404 (already gone) or "can not recover
@@ -62,6 +63,10 @@ KEYS: dict[str, dict[str, str]] = {
     "vm": {"vm-name": "str"},
     "user_defined": {"attackCmd": "str", "recoverCmd": "str"},
 }
+#: Keys the attack itself fills in (``recover_command`` has them): dropped from an INSERT's body,
+#: so the ``spec`` of an existing row can be inserted again (``INSERT ... SELECT``).
+DERIVED = {"PIDs", "stress-ng-pid", "port-pid", "iperf-pid", "DdOptions", "FAllocateOption", "Path", "SecDelta",
+           "NsecDelta", "Store", "ClockIdsMask", "originModeOfFiles", "originConfig", "originCacheSize"}
 #: Actions chaosd accepts per route (None: any, the action is informational).
 ACTIONS: dict[str, tuple[str, ...] | None] = {
     "process": ("kill", "stop"),
@@ -361,7 +366,11 @@ def attack_body(route: str, spec: dict, *, action: Any = None, duration: Any = N
     >>> attack_body("user_defined", {"attackCmd": "true"}, uid="u")[1]
     ['user_defined needs recoverCmd']
     """
-    body = {k: v for k, v in spec.items() if k != "kind"}  # never send kind (API.md 2.4)
+    # Never send kind (API.md 2.4); the uid comes from the uid/name column or is new (a copied
+    # spec carries its old experiment's uid); derived keys are the attack's output, not input.
+    body = {k: v for k, v in spec.items() if k not in ("kind", "uid") and k not in DERIVED}
+    if route == "kafka":
+        body.pop("Action", None)  # set from action below
     problems: list[str] = []
     keys = KEYS[route]
     for key in list(body):
@@ -394,9 +403,7 @@ def attack_body(route: str, spec: dict, *, action: Any = None, duration: Any = N
             problems.append(f"{route}{' ' + act if (route, act) in REQUIRED else ''} needs {' or '.join(options)}")
     if body.get("schedule") and not body.get("duration"):
         problems.append("a scheduled attack needs duration (how long each run lasts)")
-    if body.get("uid") not in (None, "", uid) and uid:
-        problems.append(f"uid column {uid!r} differs from spec.uid {body['uid']!r}")
-    body["uid"] = str(uid or body.get("uid") or uuid.uuid4())
+    body["uid"] = str(uid or uuid.uuid4())
     return body, problems
 
 

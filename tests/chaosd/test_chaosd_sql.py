@@ -113,3 +113,23 @@ def test_delete_skips_rows_with_nothing_to_recover(chaosd, session_for):
     assert failed
     result = session.execute("DELETE FROM experiments WHERE source = 'chaosd' AND phase = 'failed'")
     assert any("nothing to recover" in w for w in result.warnings)
+
+
+def test_insert_select_runs_an_old_attack_again(chaosd, session_for, tmp_path):
+    marker = tmp_path / "again"
+    session = session_for(source_for(chaosd))
+    spec = json.dumps({"attackCmd": f"touch {marker}", "recoverCmd": f"rm -f {marker}"})
+    (first,) = session.execute(
+        f"INSERT INTO experiments (source, node, kind, spec) VALUES ('chaosd', {q(chaosd.base_url)}, "
+        f"'user_defined', {q(spec)}) RETURNING uid").rows()[0]
+    session.execute(f"DELETE FROM experiments WHERE source = 'chaosd' AND uid = {q(first)}")
+    assert not marker.exists()
+    # The stored spec carries kind and the old uid: both are left out of the new body.
+    (second,) = session.execute(
+        "INSERT INTO experiments (source, node, kind, action, spec) "
+        f"SELECT source, node, kind, action, spec FROM experiments WHERE uid = {q(first)} RETURNING uid").rows()[0]
+    assert second != first and marker.exists()
+    phases = dict(session.execute(f"SELECT uid, phase FROM experiments WHERE uid IN ({q(first)}, {q(second)})").rows())
+    assert phases == {first: "finished", second: "running"}
+    session.execute(f"DELETE FROM experiments WHERE source = 'chaosd' AND uid = {q(second)}")
+    assert not marker.exists()

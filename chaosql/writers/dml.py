@@ -132,22 +132,29 @@ def _plan_insert(session: "Session", tree: "exp.Insert", table: "Table", targets
         if columns is None:
             raise SqlError(f"INSERT INTO {table.name} ... VALUES needs a column list",
                            hint=f"e.g. INSERT INTO {table.name} (namespace, name, kind, spec) VALUES (...)")
-        aliases = ", ".join(f'"{c}"' for c in columns)
-        select_sql = f"SELECT * FROM ({body.sql(dialect='duckdb')}) AS {KEY_PREFIX}values({aliases})"
+        names = columns
+        rows = []
+        for number, item in enumerate(body.expressions, 1):
+            # one SELECT per row: rows may differ in type (a spec as JSON text here, a STRUCT of
+            # another shape there), which one VALUES list would have to unify into one type
+            values = item.expressions if isinstance(item, exp.Tuple) else [item]
+            if len(values) != len(columns):
+                raise SqlError(f"INSERT INTO {table.name}: row {number} has {len(values)} values for {len(columns)} columns")
+            found = session.execute("SELECT " + ", ".join(v.sql(dialect="duckdb") for v in values))
+            rows.append(dict(zip(columns, found.rows()[0])))
     elif isinstance(body, exp.Query):
         query = body.copy()
         if tree.args.get("with_"):
             query.set("with_", tree.args["with_"].copy())
-        select_sql = query.sql(dialect="duckdb")
+        found = session.execute(query.sql(dialect="duckdb"))
+        names = [c.lower() for c in found.columns]
+        if columns is not None:
+            if len(columns) != len(names):
+                raise SqlError(f"INSERT INTO {table.name} names {len(columns)} columns but its SELECT gives {len(names)}")
+            names = columns
+        rows = [dict(zip(names, values)) for values in found.rows()]
     else:
         raise UnsupportedError(f"INSERT INTO {table.name} takes VALUES or a SELECT")
-    found = session.execute(select_sql)
-    names = [c.lower() for c in found.columns]
-    if columns is not None:
-        if len(columns) != len(names):
-            raise SqlError(f"INSERT INTO {table.name} names {len(columns)} columns but its rows have {len(names)} values")
-        names = columns
-    rows = [dict(zip(names, values)) for values in found.rows()]
     if table.name == "experiments" and any(chaosd.is_chaosd_row(r) for r in rows):  # Chaosd attacks
         if not all(chaosd.is_chaosd_row(r) for r in rows):
             raise WriteRefused("experiments: one INSERT cannot mix Chaosd rows with Kubernetes rows",

@@ -81,7 +81,7 @@ def _message(status: int, body: dict) -> str:
     """The API's own words: the Status message (schema violations are listed in it)."""
     message = str(body.get("message") or body.get("reason") or f"HTTP {status}")
     if status == 403:
-        return f"forbidden (403): {message}"
+        return message if "forbidden" in message else f"forbidden (403): {message}"
     if status == 409:
         return f"conflict (409): {message}"
     if status == 404:

@@ -267,3 +267,14 @@ chart = { type = "bar", x = "kind", y = "running,finished", stacked = false }
     kinds, by_phase = proc.stdout.split('<section id="kinds-by-phase"')
     assert 'class="error"' in kinds and "<table>" in kinds and "<svg" not in kinds
     assert 'class="ok"' in by_phase.split(">")[0] and "<svg" in by_phase  # several y columns: one series each
+
+
+def test_csv_format_writes_one_file_per_query(tmp_path):
+    report = write(tmp_path, PASSING)
+    out = tmp_path / "csv"
+    proc = chaosql("report", str(report), "--format", "csv", "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["phase-mix.csv", "running-experiments.csv", "stuck-injecting.csv"]
+    running = sum(1 for _, o in truth.experiments() if truth.phase(o) == "running")
+    assert (out / "running-experiments.csv").read_text() == f"running\n{running}\n"
+    assert chaosql("report", str(report), "--format", "csv", cwd=tmp_path).returncode == 2  # needs --out DIR

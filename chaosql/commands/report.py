@@ -13,7 +13,8 @@ NAME = "report"
 HELP = "run a report definition (TOML) and write Markdown, HTML or JSON; made for cron"
 DESCRIPTION = """\
 Run the queries of a report definition and write one document: Markdown, self-contained HTML
-(tables and inline SVG charts, nothing fetched from the network) or JSON. With --out the file is
+(tables and inline SVG charts, nothing fetched from the network) or JSON; or, with --format csv,
+one CSV file per query in the directory --out names. With --out the file is
 written atomically (a temporary file beside it, then a rename), so cron never leaves half a report.
 
 Quiet on success: nothing on stderr unless -v. Failed checks and failed sections are marked in the
@@ -36,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from chaosql.reports.definition import DOCUMENT_FORMATS
 
     parser.add_argument("file", help="report definition (TOML)")
-    parser.add_argument("--out", "-o", metavar="FILE", help="write here, atomically (default: stdout)")
+    parser.add_argument("--out", "-o", metavar="FILE", help="write here, atomically (default: stdout); with --format csv, a directory")
     parser.add_argument("--format", "-F", choices=DOCUMENT_FORMATS, default=None,
                         help="document format (default: from --out's suffix, else the report's format, else markdown)")
     parser.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE",
@@ -84,6 +85,8 @@ def _prepare(args: argparse.Namespace):
                              hint="replace one with --source NAME=SPEC")
     report.bind(datetime.now(timezone.utc))
     fmt = args.format or _format_of(args.out) or report.format or "markdown"
+    if fmt == "csv" and not args.out:
+        raise UsageError("--format csv writes one file per query", hint="give the directory: --out DIR")
     return report, fmt, config
 
 
@@ -102,10 +105,17 @@ def _write(report, fmt: str, config, args: argparse.Namespace) -> int:
 
     sources = _opener(report, config, args)
     outcome = Outcome()
-    target = atomic_writer(args.out) if args.out else contextlib.nullcontext(sys.stdout)
+    shown = report.sources or {"default": ", ".join(args.source) or "configured sources"}
+    if fmt == "csv":  # one file per query: each is atomic, the directory is not
+        from chaosql.reports.render import CsvDirRenderer
+
+        target = contextlib.nullcontext(sys.stdout)
+        make = lambda out: CsvDirRenderer(out, directory=args.out, title=report.title, sources=shown)  # noqa: E731
+    else:
+        target = atomic_writer(args.out) if args.out else contextlib.nullcontext(sys.stdout)
+        make = lambda out: RENDERERS[fmt](out, title=report.title, description=report.description, sources=shown)  # noqa: E731
     with target as out:
-        renderer = RENDERERS[fmt](out, title=report.title, description=report.description,
-                                  sources=report.sources or {"default": ", ".join(args.source) or "configured sources"})
+        renderer = make(out)
         renderer.begin()
         for section in run_report(report, sources):
             renderer.section(section)  # may mark the section failed (a chart that does not fit)

@@ -3,7 +3,7 @@
 -- description: How many experiments were created each day of the $days days up to $now, per cluster.
 -- param: days integer = 14      -- how many days back
 -- param: now timestamp = now    -- end of the window (the demo data's now is 2026-11-20T12:00:00Z)
--- format: both
+-- format: chart
 -- chart: bar x=day y=experiments series=cluster
 SELECT CAST(date_trunc('day', created_at) AS DATE) AS day,
        cluster,

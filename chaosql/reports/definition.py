@@ -41,7 +41,7 @@ from chaosql.errors import UsageError
 from chaosql.reports.checks import Check
 from chaosql.reports.saved import FORMATS, SavedQuery, describe, parse_chart, parse_text
 
-DOCUMENT_FORMATS = ("markdown", "html", "json")
+DOCUMENT_FORMATS = ("markdown", "html", "json", "csv")  # csv: one file per query in --out DIR
 _TOP_KEYS = {"title", "description", "format", "timeout", "sources", "params", "query", "limit"}
 _QUERY_KEYS = {"name", "id", "title", "description", "sql", "params", "check", "format", "chart", "timeout", "sources", "limit"}
 

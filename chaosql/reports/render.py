@@ -104,7 +104,7 @@ class MarkdownRenderer(Renderer):
         if chart:
             w(f"![{spec.title}](data:image/png;base64,{base64.b64encode(chart).decode()})\n\n")
         rows = shown_rows(section)
-        if spec.format in ("table", "both") or (spec.format == "chart" and not chart):
+        if spec.format in ("table", "both", "chart"):  # Markdown has no folding: the data follows the chart
             w(_text(section, "markdown", rows) + "\n" if section.rows else "_No rows._\n\n")
         elif spec.format in ("csv", "json"):
             w(f"```{spec.format}\n{_text(section, spec.format, rows)}```\n\n")
@@ -262,6 +262,31 @@ def _json_cell(value: Any, is_json: bool) -> Any:
 
 def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
+class CsvDirRenderer(Renderer):
+    """One CSV file per query in a directory (``--format csv --out DIR``), each written atomically.
+
+    A failed section writes no file, so a consumer never reads an error as data; the exit code and
+    stderr say which one failed.
+    """
+
+    def __init__(self, out: TextIO, *, directory: str, **kwargs: Any) -> None:
+        super().__init__(out, **kwargs)
+        from pathlib import Path
+
+        self.directory = Path(directory)
+
+    def begin(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def section(self, section: Section) -> None:
+        from chaosql.reports.atomic import atomic_writer
+
+        if section.status in (SOURCE_FAILED, ERROR):
+            return
+        with atomic_writer(self.directory / f"{section.spec.id}.csv") as fh:
+            render_rows(section.columns, section.types, shown_rows(section, default=None), "csv", fh)
 
 
 RENDERERS = {"markdown": MarkdownRenderer, "html": HtmlRenderer, "json": JsonRenderer}

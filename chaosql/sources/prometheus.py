@@ -158,7 +158,7 @@ class PrometheusSource:
         method = "POST" if len(self.url) + len(path) + len(encoded) > _MAX_GET_URL else "GET"
         what = f"{method} {path}?" + " ".join(f"{k}={v}" for k, v in items)
         started = time.perf_counter()
-        response = None
+        response = data = None
         try:
             for attempt in range(self.retries + 1):
                 try:
@@ -196,8 +196,7 @@ class PrometheusSource:
                 from chaosql.sources.base import Call
 
                 call = Call(self.name, self.name, what, seconds=time.perf_counter() - started)
-                if response is not None and response.status_code == 200:
-                    call.items = _count(response)
+                call.items = _count(data)
                 log.record(call)
         return data
 
@@ -303,12 +302,8 @@ def _error_type(response: "httpx.Response") -> str:
     return str(body.get("errorType") or "") if isinstance(body, dict) else ""
 
 
-def _count(response: "httpx.Response") -> int:
-    """Samples (query answers) or items (series, labels) in a success answer, for the call log."""
-    try:
-        data = response.json().get("data")
-    except (ValueError, AttributeError):
-        return 0
+def _count(data: Any) -> int:
+    """Samples (query answers) or items (series, labels) in an answer's data, for the call log."""
     if isinstance(data, dict):
         result = data.get("result") or []
         if data.get("resultType") == "matrix":

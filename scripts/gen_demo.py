@@ -26,6 +26,14 @@ annotations of ``controllers/utils/recorder``. Facts worth knowing when reading 
 * schedule children carry exactly one label, ``managed-by: <schedule>``, and a controller
   ownerReference to the Schedule; workflow chaos children carry ``chaos-mesh.org/controlled-by:
   <workflow node>`` and ``chaos-mesh.org/workflow: <workflow>`` and are owned by the WorkflowNode.
+  The entry WorkflowNode is owned by its Workflow, the other nodes by the entry node.
+* events: every one the pipeline emits (FinalizerInited, Started, Applied, Failed, TimeUp, Paused,
+  Deleted, Recovered, Updated for desiredPhase; Spawned for schedules; EntryCreated, NodesCreated,
+  ChaosCRCreated, ChaosCRDeleted, NodeDeadlineExceed, NodeAccomplished, WorkflowAccomplished for
+  workflows), except the ``Updated`` events for ``finalizer`` and ``records``, which are left out
+  to keep the shipped files small.
+* the world does not age: a phase evaluated at any time after NOW is the phase at NOW, because only
+  experiments whose desiredPhase is already Stop (and whose duration has run out) are finished.
 """
 
 from __future__ import annotations
@@ -859,7 +867,7 @@ class Builder:
                 spec["delay"] = r.choice(["10ms", "50ms", "100ms", "1s"])
             elif action == "fault":
                 spec["errno"] = r.choice([5, 28])
-                spec["methods"] = r.choice([["READ"], ["WRITE"], ["READ", "WRITE"]])
+                spec["methods"] = r.choice([["read"], ["write"], ["read", "write"], ["open", "write", "fsync"]])
             elif action == "attrOverride":
                 spec["attr"] = {"perm": 72}
             else:
@@ -928,7 +936,7 @@ class Builder:
             elif action == "exception":
                 spec["exception"] = 'java.io.IOException("BOOM")'
             elif action == "return":
-                spec["value"] = r.choice(["null", "0", '"fallback"'])
+                spec["returnValue"] = r.choice(["null", "0", '"fallback"'])
             elif action == "stress":
                 if r.random() < 0.5:
                     spec["cpuCount"] = 2
@@ -937,10 +945,6 @@ class Builder:
         d = self._pod_level("JVMChaos", action, phase, missing, nodaemon, ns, want=lambda a: a.jvm, extra=extra,
                             container=True)
         d.action = f"jvm-{action}"
-        # JVMChaos "return" uses spec.value for the return value; it has no mode value then
-        if action == "return" and d.spec.get("mode") in ("fixed", "fixed-percent", "random-max-percent"):
-            d.spec["mode"] = "one"
-            d.targets = d.targets[:1]
         return d
 
     def b_KernelChaos(self, phase, missing, nodaemon, ns):
@@ -1932,7 +1936,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"RNG seed (default {DEFAULT_SEED})")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default chaosql/demo)")
     p.add_argument("--experiments", type=int, default=DEFAULT_EXPERIMENTS,
-                   help=f"chaos objects in all clusters together (default {DEFAULT_EXPERIMENTS})")
+                   help=f"chaos experiments in all clusters together (default {DEFAULT_EXPERIMENTS}); "
+                        "at least one of each kind and phase per cluster")
     p.add_argument("--namespaces", type=int, default=DEFAULT_NAMESPACES,
                    help=f"application namespaces per cluster (default {DEFAULT_NAMESPACES})")
     p.add_argument("--no-readme", action="store_true", help="do not write README.md")

@@ -105,13 +105,13 @@ def is_finished(obj: dict, now: dt.datetime = NOW) -> bool:
     return parse_time(obj["metadata"]["creationTimestamp"]) + go_duration(duration) < now
 
 
-def phase(obj: dict) -> str:
+def phase(obj: dict, now: dt.datetime = NOW) -> str:
     if obj["metadata"].get("deletionTimestamp"):
         return "deleting"
     true = {c["type"] for c in obj["status"].get("conditions", []) if c["status"] == "True"}
     if "Paused" in true:
         return "paused"
-    if is_finished(obj):
+    if is_finished(obj, now):
         return "finished"
     if {"Selected", "AllInjected"} <= true:
         return "running"
@@ -320,6 +320,13 @@ def test_every_phase_in_every_cluster(cluster):
     phases = Counter(phase(o) for o in experiments(cluster))
     for p in PHASES:
         assert phases[p] >= 2, f"{cluster}: {dict(phases)}"
+
+
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_phases_do_not_age(cluster):
+    """Evaluated with the wall clock (any time after the fixed now), every phase stays the same."""
+    for obj in experiments(cluster):
+        assert phase(obj, NOW + dt.timedelta(days=3650)) == phase(obj), obj["metadata"]["name"]
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)

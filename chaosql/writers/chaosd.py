@@ -27,7 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
-from chaosql.errors import ChaosqlError, Forbidden, SourceError, WriteRefused
+from chaosql.errors import ChaosqlError, Forbidden, SourceError, SourceTimeout, WriteRefused
 from chaosql.writers.plan import ObjectRef, Operation, TargetError, WriteContext
 
 if TYPE_CHECKING:
@@ -173,6 +173,12 @@ class ChaosdAttack(Operation):
     def apply(self, ctx: WriteContext) -> None:
         try:
             self.result = self.target.source.attack(self.target.node, self.route, self.body)
+        except SourceTimeout as err:
+            # chaosd runs the attack inside the request and goes on when the client gives up:
+            # whether it is applied is unknown, so say how to find out rather than guess.
+            raise TargetError(504, "Timeout", f"{err.message}; attack {self.uid} may still be applied on "
+                              f"{self.target.node.url}: check SELECT phase FROM experiments WHERE uid = "
+                              f"'{self.uid}', and DELETE it if needed") from err
         except ChaosqlError as err:
             error = _target_error(err)
             if error.status >= 500:

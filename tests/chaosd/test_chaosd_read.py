@@ -207,3 +207,20 @@ def test_source_spec_on_the_command_line(chaosd):
     source = open_source(f"chaosd:{chaosd.base_url},127.0.0.1:1", name="two")
     assert [n.url for n in source.nodes()] == [chaosd.base_url, "http://127.0.0.1:1"]
     assert source.family == "chaosd" and source.name == "two"
+
+
+def test_cli_query_with_a_chaosd_source(chaosd):
+    import subprocess
+    import sys
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "chaosql", "query", *args], capture_output=True, text=True,
+                              timeout=60)
+
+    out = run("--source", f"chaosd:{chaosd.base_url}", "--format", "csv",
+              "SELECT type, address, ready, version FROM nodes")
+    assert out.returncode == 0, out.stderr
+    assert f"chaosd,{chaosd.base_url},true,v1.4.0" in out.stdout
+    down = run("--source", "chaosd:http://127.0.0.1:1", "SELECT count(*) FROM experiments")
+    assert down.returncode != 0
+    assert "chaosd node http://127.0.0.1:1" in down.stderr and "connection refused" in down.stderr

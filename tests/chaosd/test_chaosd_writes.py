@@ -194,3 +194,25 @@ def test_explain_shows_the_call_and_body(chaosd):
 def chaosd_rows_all(env):
     with env.httpx_client() as c:
         return c.get("/api/experiments/").json()
+
+
+def test_attack_slower_than_the_timeout_says_it_may_be_applied(chaosd, session_for, tmp_path):
+    # chaosd runs user_defined attacks inside the request; the client gives up, chaosd does not.
+    marker = tmp_path / "slow"
+    source = source_for(chaosd, timeout=0.5)
+    row = {"source": "chaosd", "node": chaosd.base_url, "kind": "user_defined",
+           "spec": {"attackCmd": f"sleep 1.5; touch {marker}", "recoverCmd": f"rm -f {marker}"}}
+    plan = Plan("experiments", "INSERT", plan_insert([row], [source]))
+    plan.validate(WriteContext())
+    with pytest.raises(WriteFailed) as info:
+        plan.apply(WriteContext())
+    uid = plan.operations[0].uid
+    assert f"attack {uid} may still be applied" in str(info.value)
+    session = session_for(source_for(chaosd))
+    # While the command runs, chaosd's row is "created": the phase is injecting.
+    assert session.execute("SELECT phase FROM experiments WHERE uid = ?", [uid]).rows() == [("injecting",)]
+    assert wait_for(lambda: session.execute("SELECT phase FROM experiments WHERE uid = ?", [uid]).rows()
+                    == [("running",)], timeout=10)
+    assert marker.exists()
+    delete_where_uid(session, source_for(chaosd), uid)
+    assert not marker.exists()

@@ -134,7 +134,8 @@ def need_query(constraints: "Constraints", table: str) -> list[str]:
         raise SqlError(
             f"{table} needs a PromQL query: add WHERE query = '{EXAMPLE_QUERY}' (or query IN (...))",
             sqlstate="42P10",
-            hint="the predicate must sit in the SELECT that reads the table, not in an outer query",
+            hint="the predicate must sit in the SELECT that reads the table, not in an outer query "
+                 "(and SET chaosql.pushdown must be on)",
         )
     return sorted(str(q) for q in queries)
 

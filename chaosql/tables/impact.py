@@ -133,7 +133,8 @@ class ImpactFeed(Feed):
             raise SqlError(
                 f"impact selected {len(experiments)} experiments, more than {MAX_EXPERIMENTS}; "
                 f"each costs {len(WINDOWS)} range queries per server",
-                sqlstate="54000", hint="narrow it with WHERE cluster/namespace/kind/name = ... on impact itself",
+                sqlstate="54000", hint="narrow it on impact itself: WHERE cluster/namespace/kind/name = ... "
+                     "or started_at > now() - INTERVAL 1 DAY",
             )
         now = datetime.now(timezone.utc)
         shown = {"before": params["before"] or DEFAULT_WINDOW, "after": params["after"] or DEFAULT_WINDOW, "step": params["step"]}

@@ -77,14 +77,21 @@ def cluster_column(table: Table) -> str:
 
 def history_table(base: Table) -> Table:
     """``history_<base>``: ``snapshot_at``, then the base table's columns (only the cluster column keeps its key)."""
-    columns = [SNAPSHOT_AT] + [c if c.key == "cluster" else dataclasses.replace(c, key=None, exact=False) for c in base.columns]
+    columns = [SNAPSHOT_AT] + [c if c.key == "cluster" else _plain(c) for c in base.columns]
+    by = cluster_column(base)
     return Table(
         f"history_{base.name}",
-        f"Every snapshot of {base.name} (chaosql snapshot): {base.doc[0].lower()}{base.doc[1:]}",
+        f"Every row of {base.name} that each chaosql snapshot recorded, with snapshot_at (source history:DIR).",
         columns,
-        feeds=[HistoryFeed(base.name, cluster_column(base))],
+        feeds=[HistoryFeed(base.name, by)],
         examples=[(
-            f"How did {base.name} change between the last two snapshots?",
-            f"SELECT snapshot_at, cluster, count(*) FROM history_{base.name} GROUP BY ALL ORDER BY ALL",
+            f"How many rows of {base.name} did each snapshot record?",
+            f"SELECT snapshot_at, {by}, count(*) FROM history_{base.name} GROUP BY ALL ORDER BY ALL",
         )],
     )
+
+
+def _plain(col: Col) -> Col:
+    """The column without pushdown; a parameter column's "required" note does not apply to files."""
+    doc = col.doc.split("; required")[0].rstrip(".") + "." if col.exact else col.doc
+    return dataclasses.replace(col, key=None, exact=False, doc=doc)

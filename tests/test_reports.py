@@ -278,3 +278,24 @@ def test_csv_format_writes_one_file_per_query(tmp_path):
     running = sum(1 for _, o in truth.experiments() if truth.phase(o) == "running")
     assert (out / "running-experiments.csv").read_text() == f"running\n{running}\n"
     assert chaosql("report", str(report), "--format", "csv", cwd=tmp_path).returncode == 2  # needs --out DIR
+
+
+def test_out_in_a_missing_directory_is_one_clear_error(tmp_path):
+    proc = chaosql("report", str(write(tmp_path, PASSING)), "--out", str(tmp_path / "no" / "r.html"), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == f"chaosql: cannot write {tmp_path / 'no' / 'r.html'}: No such file or directory"
+
+
+def test_a_section_without_timeout_does_not_inherit_the_previous_one(tmp_path):
+    report = write(tmp_path, """
+title = "Timeouts"
+[[query]]
+title = "Quick"
+sql = "SELECT 1 AS one"
+timeout = 0.2
+[[query]]
+title = "Takes a second"
+sql = "SELECT count(*) AS n FROM range(40000000) t WHERE hash(t.range * 3) % 7 = 3"
+""")
+    proc = chaosql("report", str(report), "--format", "json", "--source", "demo", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -54,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE if code == 1 and _is_usage(err) else code
     try:
         return _write(report, fmt, config, args)
+    except OSError as err:  # --out in a missing or read-only directory (found before any query runs)
+        print(f"chaosql: cannot write {args.out}: {err.strerror or err}", file=sys.stderr)
+        return EXIT_ERROR
     except (Exception, KeyboardInterrupt) as err:
         code = report_error(err)
         return EXIT_USAGE if _is_usage(err) else (code or EXIT_ERROR)
@@ -157,7 +160,8 @@ def _opener(report, config, args: argparse.Namespace):
             if found is None:
                 from chaosql.sources import open_source
 
-                found = [open_source(spec, name="" if spec == "demo" else name, config=config.raw)]
+                # a source named after its own spec (--source SPEC) keeps the source's default name
+                found = [open_source(spec, name="" if spec in ("demo", name) else name, config=config.raw)]
             opened[name] = found[0]
         return opened[name]
 
@@ -165,7 +169,7 @@ def _opener(report, config, args: argparse.Namespace):
         if report.sources:
             sources = [source(n) for n in names]
         else:
-            sources = open_sources([], config, notice=None)
+            sources = open_sources([], config, notice=lambda m: print(m, file=sys.stderr))
         session = Session(sources, settings=settings)
         if timeout:
             session.set("timeout", timeout)

@@ -62,12 +62,15 @@ def run(report: Report, open_session: SessionFactory, *, timeout: float | None =
     ``open_session(source_names, timeout)`` makes a Session over those of the report's sources.
     """
     sessions: dict[tuple[str, ...], Any] = {}
+    defaults: dict[tuple[str, ...], float] = {}
     try:
         for spec in report.queries:
             names = tuple(spec.sources if spec.sources is not None else report.sources)
             if names not in sessions:
                 sessions[names] = open_session(names, timeout)
-            yield run_section(spec, sessions[names], timeout=spec.timeout or timeout)
+                defaults[names] = sessions[names].settings["timeout"]
+            # a section without its own timeout gets the session's, not the previous section's
+            yield run_section(spec, sessions[names], timeout=spec.timeout or defaults[names])
     finally:
         for session in sessions.values():
             session.close()

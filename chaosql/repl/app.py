@@ -50,6 +50,9 @@ class Repl:
             meta_commands=sorted({c.name for c in commands.REGISTRY.values()}),
         )
         self.spinner = bool(getattr(self.err, "isatty", lambda: False)())
+        self._asking = False  # a write is asking for confirmation: no spinner over the question
+        if session.confirm is None:
+            session.confirm = self.confirm
 
     # --- running input ----------------------------------------------------------------------
 
@@ -85,6 +88,20 @@ class Repl:
             self.write(f"Time: {result.elapsed * 1000:.1f} ms\n")
         self.out.flush()
 
+    def confirm(self, question: str) -> bool:
+        """Asked (from the statement's thread) before a write touching more than
+        chaosql.confirm_rows rows: y/N on a terminal; without one the answer is no."""
+        if not getattr(sys.stdin, "isatty", lambda: False)():
+            return False
+        self._asking = True
+        try:
+            self.err.write("\r" + " " * 20 + f"\r{question} [y/N] ")
+            self.err.flush()
+            answer = sys.stdin.readline()
+        finally:
+            self._asking = False
+        return answer.strip().lower() in ("y", "yes")
+
     def _execute_interruptibly(self, sql: str) -> "Result":
         """Run in a worker thread so Ctrl-C cancels the statement and keeps the shell."""
         box: dict[str, Any] = {}
@@ -101,7 +118,7 @@ class Repl:
         try:
             while worker.is_alive():
                 worker.join(0.1)
-                if self.spinner and time.monotonic() - started > 0.3:
+                if self.spinner and not self._asking and time.monotonic() - started > 0.3:
                     self.err.write(f"\r{SPINNER[frame % len(SPINNER)]} fetching…")
                     self.err.flush()
                     frame += 1

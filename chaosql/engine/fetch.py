@@ -47,8 +47,15 @@ def fetch_table(
     *,
     on_source_error: str = "fail",
 ) -> "pa.Table":
-    """All rows of ``table`` the sources hold that may satisfy ``constraints``, as one Arrow table."""
+    """All rows of ``table`` the sources hold that may satisfy ``constraints``, as one Arrow table.
+
+    A feed yields ``(cluster, rows)`` pieces; ``rows`` is dicts, or an Arrow table already in the
+    table's schema (``table.arrow_schema()``), which is appended as it is.
+    """
+    import pyarrow as pa
+
     pieces: list[Iterable["Row"]] = []
+    columnar: list[pa.Table] = []  # pieces a feed already holds as Arrow, in the table's schema
     served = False
     for source in sources:
         feed = table.feed_for(source.family)
@@ -57,7 +64,10 @@ def fetch_table(
         served = True
         try:
             for cluster, rows in feed.fetch(source, constraints, fetcher):
-                pieces.append(_guard(rows, table.name, source, cluster, on_source_error, fetcher))
+                if isinstance(rows, pa.Table):  # e.g. Parquet history: no detour through dicts
+                    columnar.append(rows)
+                else:
+                    pieces.append(_guard(rows, table.name, source, cluster, on_source_error, fetcher))
         except ChaosqlError as err:
             _handle(err, table.name, source, None, on_source_error, fetcher)
     whole = table.feed_for("*")  # a table derived from several families (impact) sees every source at once
@@ -71,7 +81,8 @@ def fetch_table(
     if not served:  # say why the table is empty instead of answering nothing silently
         families = " or ".join(f.family for f in table.feeds)
         fetcher.warnings.append(f"{table.name}: no {families} source is configured, so the table is empty")
-    return table.to_arrow(_chain(pieces, fetcher))
+    assembled = table.to_arrow(_chain(pieces, fetcher))
+    return pa.concat_tables([assembled, *columnar]) if columnar else assembled
 
 
 def _chain(pieces: list[Iterable["Row"]], fetcher: Fetcher) -> Iterator["Row"]:

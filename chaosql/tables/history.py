@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-from chaosql.tables._table import Col, Feed, Row, Table
+from chaosql.tables._table import Col, Feed, Table
 
 if TYPE_CHECKING:
     from chaosql.engine.pushdown import Constraints
@@ -30,7 +30,7 @@ class HistoryFeed(Feed):
         self.base = base
         self.cluster_col = cluster_col  # the partition column: cluster (metrics: server)
 
-    def fetch(self, source: Any, constraints: "Constraints", fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
+    def fetch(self, source: Any, constraints: "Constraints", fetcher: Any) -> Iterator[tuple[str, Any]]:
         first, last = _days(constraints)
         clusters = constraints.values(self.cluster_col)
         per_cluster = source.files(self.base, first=first, last=last, clusters=clusters)
@@ -40,18 +40,28 @@ class HistoryFeed(Feed):
             with fetcher.log.timed(source.name, cluster, f"read {self.base} date={span}: {len(files)} parquet files") as call:
                 tables = [f.result() for f in [fetcher.submit(source.read, path) for _, path in files]]
                 call.items = sum(t.num_rows for t in tables)
-            yield cluster, self._rows(tables, cluster)
+            # Arrow all the way: the engine appends a piece in the table's schema as it is
+            yield cluster, self._conform(tables, cluster)
 
-    def _rows(self, tables: list, cluster: str) -> Iterator[Row]:
+    def _conform(self, tables: list, cluster: str) -> Any:
+        """The files' rows in the table's schema: the cluster from the path, a column an older
+        snapshot lacks as NULLs, every type cast to the declared one."""
+        import pyarrow as pa
+
         assert self.table is not None
-        maps = [c.name for c in self.table.columns if c.type.startswith("MAP(")]
+        schema = self.table.arrow_schema()
+        out = []
         for data in tables:
-            for row in data.to_pylist():
-                row[self.cluster_col] = cluster
-                for name in maps:  # Arrow gives a MAP as [(key, value)]; rows carry dicts
-                    if isinstance(row.get(name), list):
-                        row[name] = dict(row[name])
-                yield row
+            columns = []
+            for field in schema:
+                if field.name == self.cluster_col:
+                    columns.append(pa.array([cluster] * data.num_rows, type=field.type))
+                elif field.name in data.column_names:
+                    columns.append(data.column(field.name).cast(field.type))
+                else:
+                    columns.append(pa.nulls(data.num_rows, type=field.type))
+            out.append(pa.Table.from_arrays(columns, schema=schema))
+        return pa.concat_tables(out) if out else schema.empty_table()
 
 
 def _days(constraints: "Constraints") -> tuple[date | None, date | None]:

@@ -171,3 +171,25 @@ sources = ["history"]
     assert proc.returncode == 4
     assert "never-snapshotted does not exist" in proc.stdout and "## Phase mix" in proc.stdout
     assert "section experiments-per-snapshot failed (source-failed)" in proc.stderr
+
+
+def test_a_file_from_an_older_snapshot_with_fewer_columns_reads_as_nulls(tmp_path):
+    """Tables gain columns over releases; files written before still read, the new columns NULL."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from chaosql.engine.session import Session
+    from chaosql.sources import open_source
+
+    part = tmp_path / "experiments" / "date=2026-01-02" / "cluster=old%2Fone"
+    part.mkdir(parents=True)
+    pq.write_table(pa.table({
+        "snapshot_at": pa.array([datetime(2026, 1, 2, 3, 0, tzinfo=_t(LAST_WEEK).tzinfo)], pa.timestamp("us", tz="UTC")),
+        "name": ["pod-kill-1"], "kind": ["PodChaos"], "target_count": pa.array([3], pa.int32()),
+    }), part / "part-old.parquet")
+    session = Session([open_source(f"history:{tmp_path}")])
+    try:
+        row = session.execute("SELECT cluster, name, kind, target_count, phase, labels FROM history_experiments").dicts()
+    finally:
+        session.close()
+    assert row == [{"cluster": "old/one", "name": "pod-kill-1", "kind": "PodChaos", "target_count": 3, "phase": None, "labels": None}]

@@ -175,6 +175,10 @@ class MergePatch(Operation):
                 self.applied = True
                 return
             except TargetError as err:
+                if err.status == 404 and self.refresh is not None:  # deleted since it was read
+                    self.skipped = True
+                    ctx.warnings.append(f"{self.ref}: was deleted concurrently; not updated")
+                    return
                 if err.status != 409 or self.refresh is None or attempt == CONFLICT_RETRIES:
                     raise
                 try:
@@ -222,6 +226,10 @@ class Delete(Operation):
                 self.result = self.target.delete(self.ref, preconditions=self.preconditions, dry_run=False)
                 break
             except TargetError as err:
+                if err.status == 404 and self.refresh is not None:  # someone else deleted it meanwhile
+                    self.skipped = True
+                    ctx.warnings.append(f"{self.ref}: was deleted concurrently")
+                    return
                 if err.status != 409 or self.refresh is None or attempt == CONFLICT_RETRIES:
                     raise
                 try:

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import WriteRefused
-from chaosql.sources.chaosmesh import API_VERSION
 from chaosql.writers.plan import ObjectRef, TargetError
 
 if TYPE_CHECKING:
@@ -220,4 +219,4 @@ def apply_merge_patch(target: Any, patch: Any) -> Any:
     return target
 
 
-__all__ = ["SnapshotTarget", "apply_merge_patch", "check_writable", "API_VERSION"]
+__all__ = ["SnapshotTarget", "apply_merge_patch", "check_writable"]

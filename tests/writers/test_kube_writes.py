@@ -285,3 +285,63 @@ def test_big_writes_need_confirmation(write_env, ns, session_as):
     with pytest.raises(WriteRefused, match="without WHERE"):
         session.execute("DELETE FROM experiments")
     assert len(chaos_objects(write_env, ns)) == 3
+
+
+def test_a_failed_update_reverts_the_patches_already_made(write_env, ns, session_as):
+    from chaosql.errors import Unavailable
+
+    session = session_as()
+    session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector, labels) VALUES "
+                    + ", ".join(f"('{ns}', 'u{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}', MAP {{'v': '1'}})" for i in (1, 2)))
+
+    def the_apiserver_goes_away_at_row_2(index, op):
+        if index == 1:
+            raise Unavailable("injected: the apiserver went away")
+
+    session.writer.before_apply = the_apiserver_goes_away_at_row_2
+    with pytest.raises(WriteFailed) as failed:
+        session.execute(f"UPDATE experiments SET labels = MAP {{'v': '2'}}, paused = true WHERE namespace = '{ns}'")
+    message = str(failed.value)
+    assert "UPDATE failed at row 2 of 2" in message and "injected: the apiserver went away" in message
+    assert "rolled back: restored c1/" in message and "the cluster is as before the statement" in message
+    for obj in chaos_objects(write_env, ns).values():
+        assert obj["metadata"]["labels"] == {"v": "1"}
+        assert PAUSE not in (obj["metadata"].get("annotations") or {})
+
+
+def test_a_failed_delete_says_which_objects_are_gone(write_env, ns, session_as):
+    from chaosql.errors import Unavailable
+
+    session = session_as()
+    session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES "
+                    + ", ".join(f"('{ns}', 'd{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')" for i in (1, 2, 3)))
+
+    def fail_at_row_2(index, op):
+        if index == 1:
+            raise Unavailable("injected: the apiserver went away")
+
+    session.writer.before_apply = fail_at_row_2
+    with pytest.raises(WriteFailed) as failed:
+        session.execute(f"DELETE FROM experiments WHERE namespace = '{ns}'")
+    assert str(failed.value).endswith(f"still applied: deleted PodChaos c1/{ns}/d1; 1 later rows were not attempted")
+    assert sorted(chaos_objects(write_env, ns)) == ["d2", "d3"]
+
+
+def test_delete_retries_a_conflict_and_skips_what_someone_else_deleted(write_env, ns, session_as):
+    session = session_as()
+    session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES "
+                    + ", ".join(f"('{ns}', 'x{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')" for i in (1, 2)))
+
+    def meanwhile(index, op):
+        if op.ref.name == "x1":  # a controller rewrites x1: its resourceVersion changes
+            obj = write_env.get(CHAOS_API_VERSION, "PodChaos", "x1", ns)
+            obj["metadata"]["labels"] = {"touched": "yes"}
+            write_env.update(obj)
+        else:  # and someone deletes x2 first
+            write_env.delete(CHAOS_API_VERSION, "PodChaos", "x2", ns)
+
+    session.writer.before_apply = meanwhile
+    result = session.execute(f"DELETE FROM experiments WHERE namespace = '{ns}'")
+    assert result.status == "DELETE 1"
+    assert result.warnings == [f"c1/{ns}/x2: was deleted concurrently"]
+    assert chaos_objects(write_env, ns) == {}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chaosql.errors import SqlError, WriteFailed, WriteRefused
+from chaosql.errors import SourceError, SqlError, WriteFailed, WriteRefused
 
 SELECTOR = {"namespaces": ["shop"]}
 
@@ -115,15 +115,22 @@ def test_a_failure_part_way_puts_every_file_back(gitops, snapshot_session):
     blocker.unlink()
     assert files(gitops) == before
 
+    def the_disk_fills_up(index, op):
+        if index == 1:
+            raise SourceError("injected: no space left on device")
+
+    session.writer.before_apply = the_disk_fills_up
+    with pytest.raises(WriteFailed, match="rolled back: restored c1/shop/b; the cluster is as before"):
+        session.execute("DELETE FROM experiments WHERE name IN ('b', 'c') ")
+    assert files(gitops) == before
+
     def someone_removes_the_list(index, op):
         if index == 1:
             (gitops / "c1" / "shop" / "list.yaml").unlink()
 
     session.writer.before_apply = someone_removes_the_list
-    with pytest.raises(WriteFailed, match="rolled back: restored c1/shop/b"):
-        session.execute("DELETE FROM experiments WHERE name IN ('b', 'c') ")
-    after = files(gitops)
-    assert after == {k: v for k, v in before.items() if k != "c1/shop/list.yaml"}
+    result = session.execute("DELETE FROM experiments WHERE name IN ('b', 'c') ")
+    assert result.status == "DELETE 1" and result.warnings == ["c1/shop/c: was deleted concurrently"]
 
 
 def test_refusals_change_no_file(gitops, snapshot_session, demo_session):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from chaosql.errors import Forbidden
+from chaosql.errors import ChaosqlError, Forbidden, SourceError
 from chaosql.sources.base import ListFilter
 from chaosql.tables._table import Feed, Row, RowContext
 
@@ -90,15 +90,31 @@ class KubeFeed(Feed):
             cluster: fetcher.submit(self._lookups, source, cluster, fetcher)
             for cluster in {c for c, _ in tasks}
         } if self.lookups else {}
-        listed = [(cluster, fetcher.submit(source.list, cluster, kind, flt, fetcher.log)) for cluster, kind in tasks]
+        listed = [
+            (cluster, fetcher.submit(self._list_and_shape, source, cluster, kind, flt, fetcher, lookups.get(cluster)))
+            for cluster, kind in tasks
+        ]
         for cluster, future in listed:
-            ctx = RowContext(
-                source=source.name,
-                cluster=cluster,
-                family=source.kind_label,
-                lookups=lookups[cluster].result() if cluster in lookups else {},
-            )
-            yield cluster, _shape(future.result(), self.rows, ctx)
+            yield cluster, future.result()  # a source error fails (or warns about) the cluster once
+
+    def _list_and_shape(self, source: Any, cluster: str, kind: str, flt: ListFilter, fetcher: Any,
+                        lookups: Any) -> list[Row]:
+        """List one kind and shape its rows in the worker, so shaping overlaps the list calls still
+        in flight instead of starting after the last one. (``lookups`` was submitted before this
+        task, so waiting for it here cannot starve the pool.)"""
+        objs = source.list(cluster, kind, flt, fetcher.log)
+        ctx = RowContext(
+            source=source.name,
+            cluster=cluster,
+            family=source.kind_label,
+            lookups=lookups.result() if lookups is not None else {},
+        )
+        try:
+            return list(_shape(objs, self.rows, ctx))
+        except ChaosqlError:
+            raise
+        except Exception as err:  # a shaper bug: still one readable line, never a traceback
+            raise SourceError(f'cluster "{cluster}": {kind}: {type(err).__name__}: {err}', source=source.name) from err
 
     def _lookups(self, source: Any, cluster: str, fetcher: Any) -> dict[str, dict]:
         """kind -> {(namespace, name): object}; a kind the user may not list is left out, so

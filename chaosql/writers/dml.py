@@ -91,9 +91,10 @@ class Targets:
 
     def source_of(self, cluster: str) -> Any:
         found = self.clusters().get(cluster)
-        snapshots = [s for s in self.session.sources if getattr(s, "kind_label", None) == "snapshot"]
-        if found is None and len(snapshots) == 1 and snapshots[0].path.is_dir():
-            found = self._by_cluster[cluster] = snapshots[0]  # a new cluster: a new sub-directory
+        kube_like = [s for s in self.session.sources if getattr(s, "family", None) == "kube"]
+        if (found is None and len(kube_like) == 1 and kube_like[0].kind_label == "snapshot"
+                and kube_like[0].path.is_dir()):
+            found = self._by_cluster[cluster] = kube_like[0]  # a new cluster: a new sub-directory
         if found is None:
             raise WriteRefused(f'no cluster "{cluster}" among the sources', hint="known: " + ", ".join(self.clusters()))
         return found

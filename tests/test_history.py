@@ -193,3 +193,27 @@ def test_a_file_from_an_older_snapshot_with_fewer_columns_reads_as_nulls(tmp_pat
     finally:
         session.close()
     assert row == [{"cluster": "old/one", "name": "pod-kill-1", "kind": "PodChaos", "target_count": 3, "phase": None, "labels": None}]
+
+
+def test_snapshot_of_a_source_that_is_down_names_each_table_and_writes_nothing(tmp_path):
+    proc = _chaosql("snapshot", "--to", str(tmp_path / "h"), "--source", f"snapshot:{tmp_path / 'gone'}")
+    assert proc.returncode == 1
+    assert [line.split(":")[1].strip() for line in proc.stderr.splitlines()] == [
+        "snapshot of experiments failed", "snapshot of targets failed", "snapshot of events failed"]
+    assert not list(tmp_path.rglob("*.parquet"))
+
+
+def test_a_table_that_fails_does_not_stop_the_others(tmp_path):
+    from chaosql.engine.session import Session
+    from chaosql.reports.snapshot import take
+    from chaosql.sources import open_source
+
+    session = Session([open_source("demo")])
+    try:
+        results = {w.table: w for w in take(session, tmp_path, tables=("experiments", "no_such_table"))}
+    finally:
+        session.close()
+    assert results["experiments"].rows == len(truth.experiments()) and not results["experiments"].error
+    assert "no_such_table" in results["no_such_table"].error
+    bad = _chaosql("snapshot", "--to", str(tmp_path), "--tables", "experiments,nodez", "--source", "demo")
+    assert bad.returncode == 2 and "cannot snapshot 'nodez'" in bad.stderr

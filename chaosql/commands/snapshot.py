@@ -29,7 +29,8 @@ examples:
   chaosql snapshot --to /var/lib/chaosql/history
   chaosql snapshot --to ./history --at 2026-11-13T12:00:00Z      # pretend it is another day
 
-exit codes: 0 ok, 1 error, 2 usage, 4 partial (a table's source failed; the others were written)
+exit codes: 0 ok, 1 error (nothing could be read), 2 usage, 4 partial (a table's source failed; the others
+were written)
 """
 
 
@@ -40,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chaosql.reports import EXIT_OK, EXIT_PARTIAL
+    from chaosql.reports import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
 
     try:
         from datetime import datetime, timezone
@@ -79,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"chaosql: snapshot of {w.table} failed: {w.error}", file=sys.stderr)
             elif args.verbose:
                 print(f"{w.table}: {w.rows} rows in {len(w.files)} files under {root / w.table}", file=sys.stderr)
+        if failed and len(failed) == len(results):
+            return EXIT_ERROR  # nothing could be read: not a partial snapshot, a failed one
         return EXIT_PARTIAL if failed else EXIT_OK
     except (Exception, KeyboardInterrupt) as err:
         return report_error(err)

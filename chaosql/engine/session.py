@@ -266,7 +266,12 @@ class Session:
                 return tree, tree.sql(dialect="duckdb")
             return tree, sql
         # sqlglot could not parse it: let DuckDB say what is wrong, or run it if it is DuckDB-only
-        self.split(sql)
+        import duckdb
+
+        try:
+            self.con.extract_statements(sql)
+        except duckdb.Error as err:
+            raise translate(err, all_tables=self.tables) from err
         words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql)}
         if words & set(self.tables):
             raise UnsupportedError(f"chaosql cannot analyse this statement: {str(last).splitlines()[0]}",

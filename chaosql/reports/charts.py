@@ -54,9 +54,11 @@ def draw(chart: dict[str, Any], columns: list[str], rows: list[tuple], *, fmt: s
 
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "chaosql", "font.size": 9,
                                 "axes.spines.top": False, "axes.spines.right": False}):
-        fig = Figure(figsize=(9.5, 3.4), dpi=100)
-        ax = fig.add_subplot()
         kind = chart.get("type", "bar")
+        # horizontal bars get taller with their number, so every label stays readable
+        height = max(3.4, 0.22 * len(xs) + 1.0) if kind == "barh" else 3.4
+        fig = Figure(figsize=(9.5, min(height, 12.0)), dpi=100)
+        ax = fig.add_subplot()
         stacked = str(chart.get("stacked", "true")).lower() != "false"
         labels = [_label(x) for x in xs]
         if kind == "line":
@@ -105,7 +107,7 @@ def check_columns(chart: dict[str, Any], columns: list[str]) -> None:
 
 def _ticks(ax: Any, labels: list[str], *, axis: str) -> None:
     positions = list(range(len(labels)))
-    step = max(1, len(labels) // 20)  # at most ~20 labels, so they stay readable
+    step = 1 if axis == "y" and len(labels) <= 48 else max(1, len(labels) // 20)  # at most ~20 labels on x
     shown = positions[::step]
     if axis == "x":
         ax.set_xticks(shown, [labels[i] for i in shown], rotation=45 if len(labels) > 6 else 0,
@@ -123,7 +125,8 @@ def _label(value: Any) -> str:
 
 
 def _inline_svg(text: str) -> str:
-    """The <svg> element alone: no XML declaration, no DOCTYPE (its DTD URL), no RDF metadata."""
+    """The <svg> element alone: no XML declaration, no DOCTYPE (its DTD URL), no RDF metadata, no comments."""
     start = text.find("<svg")
     text = text[start:]
-    return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    return re.sub(r"<!--.*?-->", "", text, flags=re.S)  # matplotlib's comments: the text it drew as paths

@@ -145,8 +145,51 @@ class Create(Operation):
         return f"created {self.ref.kind} {self.ref}"
 
 
+class _Retrying(Operation):
+    """A change to an object that was read: a 409 Conflict (the object changed since) re-reads it
+    through ``refresh`` and tries again with the change rebuilt from the fresh object; an object
+    deleted meanwhile, or no longer matching the statement, is skipped with a warning."""
+
+    refresh: Callable[[], tuple[dict, dict]] | None = None
+    not_done = "not changed"
+
+    def _call(self, dry_run: bool) -> Any:
+        raise NotImplementedError
+
+    def _refreshed(self, fresh: tuple[dict, dict]) -> None:
+        raise NotImplementedError
+
+    def _run(self, ctx: WriteContext, *, dry_run: bool) -> bool:
+        """Call until it succeeds or is skipped; False when skipped."""
+        if self.skipped:
+            return False
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                self.result = self._call(dry_run)
+                return True
+            except TargetError as err:
+                if self.refresh is None or err.status not in (404, 409) or attempt == CONFLICT_RETRIES:
+                    raise
+                if err.status == 404:
+                    self.skipped = True
+                    ctx.warnings.append(f"{self.ref}: was deleted concurrently" + ("" if self.method == "DELETE" else
+                                                                                    f"; {self.not_done}"))
+                    return False
+                try:
+                    self._refreshed(self.refresh())
+                except Skipped as why:
+                    self.skipped = True
+                    ctx.warnings.append(f"{self.ref}: {why}; {self.not_done}")
+                    return False
+        return False
+
+    def validate(self, ctx: WriteContext) -> None:
+        # controllers rewrite experiments often: a conflict here is retried like one while applying
+        self._run(ctx, dry_run=True)
+
+
 @dataclass(eq=False)
-class MergePatch(Operation):
+class MergePatch(_Retrying):
     """A JSON merge patch (RFC 7386) of one object.
 
     ``before`` is the object as read, so ``undo`` can write the old values back. ``refresh`` is
@@ -161,32 +204,19 @@ class MergePatch(Operation):
     summary: str = ""
     refresh: Callable[[], tuple[dict, dict]] | None = None
     method = "PATCH"
+    not_done = "not updated"
 
     def describe(self) -> tuple[str, str, str]:
         return self.method, self.target.path(self.ref), self.summary or f"merge-patch {self.ref.kind} {self.ref}"
 
-    def validate(self, ctx: WriteContext) -> None:
-        self.target.patch(self.ref, self.patch, dry_run=True)
+    def _call(self, dry_run: bool) -> Any:
+        return self.target.patch(self.ref, self.patch, dry_run=dry_run)
+
+    def _refreshed(self, fresh: tuple[dict, dict]) -> None:
+        self.patch, self.before = fresh
 
     def apply(self, ctx: WriteContext) -> None:
-        for attempt in range(CONFLICT_RETRIES + 1):
-            try:
-                self.result = self.target.patch(self.ref, self.patch, dry_run=False)
-                self.applied = True
-                return
-            except TargetError as err:
-                if err.status == 404 and self.refresh is not None:  # deleted since it was read
-                    self.skipped = True
-                    ctx.warnings.append(f"{self.ref}: was deleted concurrently; not updated")
-                    return
-                if err.status != 409 or self.refresh is None or attempt == CONFLICT_RETRIES:
-                    raise
-                try:
-                    self.patch, self.before = self.refresh()
-                except Skipped as why:
-                    self.skipped = True
-                    ctx.warnings.append(f"{self.ref}: {why}; not updated")
-                    return
+        self.applied = self._run(ctx, dry_run=False)
 
     def undo(self, ctx: WriteContext) -> str:
         if self.before is None:
@@ -199,7 +229,7 @@ class MergePatch(Operation):
 
 
 @dataclass(eq=False)
-class Delete(Operation):
+class Delete(_Retrying):
     """Delete one object, with preconditions (uid, resourceVersion) so a recreated or changed
     object is not deleted by mistake. ``force`` also clears Chaos Mesh's finalizers."""
 
@@ -210,6 +240,7 @@ class Delete(Operation):
     before: dict | None = None
     refresh: Callable[[], tuple[dict, dict]] | None = None  # -> (preconditions, fresh object)
     method = "DELETE"
+    not_done = "not deleted"
 
     def describe(self) -> tuple[str, str, str]:
         summary = f"delete {self.ref.kind} {self.ref}"
@@ -217,29 +248,15 @@ class Delete(Operation):
             summary += " (forced: then clear Chaos Mesh's finalizers, no recovery)"
         return self.method, self.target.path(self.ref), summary
 
-    def validate(self, ctx: WriteContext) -> None:
-        self.target.delete(self.ref, preconditions=self.preconditions, dry_run=True)
+    def _call(self, dry_run: bool) -> Any:
+        return self.target.delete(self.ref, preconditions=self.preconditions, dry_run=dry_run)
+
+    def _refreshed(self, fresh: tuple[dict, dict]) -> None:
+        self.preconditions, self.before = fresh
 
     def apply(self, ctx: WriteContext) -> None:
-        for attempt in range(CONFLICT_RETRIES + 1):
-            try:
-                self.result = self.target.delete(self.ref, preconditions=self.preconditions, dry_run=False)
-                break
-            except TargetError as err:
-                if err.status == 404 and self.refresh is not None:  # someone else deleted it meanwhile
-                    self.skipped = True
-                    ctx.warnings.append(f"{self.ref}: was deleted concurrently")
-                    return
-                if err.status != 409 or self.refresh is None or attempt == CONFLICT_RETRIES:
-                    raise
-                try:
-                    self.preconditions, self.before = self.refresh()
-                except Skipped as why:
-                    self.skipped = True
-                    ctx.warnings.append(f"{self.ref}: {why}; not deleted")
-                    return
-        self.applied = True
-        if self.force and self.result and ((self.result.get("metadata") or {}).get("finalizers")):
+        self.applied = self._run(ctx, dry_run=False)
+        if self.applied and self.force and self.result and (self.result.get("metadata") or {}).get("finalizers"):
             force = getattr(self.target, "force_finalize", None)
             if force is not None:
                 force(self.ref)

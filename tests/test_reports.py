@@ -188,6 +188,7 @@ name = "phase-mix"
     ("title = 'x'\n[[query]]\nname = 'phase-mix'\ncheck = { most = 3 }\n", "unknown key 'most'"),
     ("title = 'x'\n[[query]]\nname = 'phase-mix'\nsources = ['nope']\n", "no source named 'nope'"),
     ("title = = 'x'\n", "invalid TOML"),
+    ("title = 'x'\n[params]\nnwo = 'now'\n[[query]]\nname = 'warning-events'\n", "no query takes the parameter 'nwo'"),
     ("title = 'x'\n", "no [[query]] sections"),
 ])
 def test_report_definition_mistakes_exit_2_and_write_nothing(tmp_path, text, message):

@@ -77,6 +77,11 @@ class Report:
 
     def bind(self, now: datetime) -> None:
         """Bind every query's parameters; a bad value is a UsageError naming the query."""
+        unused = sorted(k for k in self.params if not any(spec.query.param(k) for spec in self.queries))
+        if unused:  # most likely a typo, which would otherwise silently leave a default in place
+            takes = sorted({p.name for spec in self.queries for p in spec.query.params})
+            raise UsageError(f"{self.path}: no query takes the parameter {unused[0]!r}",
+                             hint="parameters of its queries: " + (", ".join(takes) or "none"))
         for spec in self.queries:
             values = {k: v for k, v in self.params.items() if spec.query.param(k)}
             values.update(spec.params)

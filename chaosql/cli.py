@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Sequence
 
@@ -69,7 +70,15 @@ def _default_command(argv: list[str], commands: set[str]) -> list[str]:
     return ["repl", *argv]
 
 
+def _keep_pandas_out() -> None:
+    """pyarrow imports pandas (~0.4 s) just to ask whether a list is a DataFrame; the CLI never
+    hands it one, so the command line does without. Library users are not affected."""
+    if "pandas" not in sys.modules and not os.environ.get("CHAOSQL_ALLOW_PANDAS"):
+        sys.modules["pandas"] = None  # type: ignore[assignment]  # makes `import pandas` fail fast
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _keep_pandas_out()
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]

@@ -28,7 +28,9 @@ class TableWrites:
 
     def columns(self) -> list[str]:
         base = ["cluster", "namespace", "name", "labels", "annotations", "spec"]
-        return base + (["kind"] if self.kind is None else []) + (["paused"] if self.pausable else []) + list(self.spec_columns)
+        # experiments.source may be given ('kube' or 'snapshot' here; 'chaosd' rows go to writers.chaosd)
+        kind = ["kind", "source"] if self.kind is None else []
+        return base + kind + (["paused"] if self.pausable else []) + list(self.spec_columns)
 
 
 WRITABLE: dict[str, TableWrites] = {
@@ -66,6 +68,9 @@ def manifest(table: str, row: dict[str, Any], where: str) -> dict:
     """The object an INSERT row creates. ``where`` names the row in messages ("row 2")."""
     writes = writes_of(table)
     kind = writes.kind or row.get("kind")
+    if row.get("source") not in (None, "kube", "snapshot"):
+        raise WriteRefused(f"{table}: {where}: source {row['source']!r} cannot be written here",
+                           hint="source is kube or snapshot (the cluster decides which), or chaosd for Chaosd attacks")
     name, namespace = row.get("name"), row.get("namespace")
     for col, value in (("name", name), ("namespace", namespace), ("kind", kind)):
         if not value:

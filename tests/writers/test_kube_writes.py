@@ -345,3 +345,28 @@ def test_delete_retries_a_conflict_and_skips_what_someone_else_deleted(write_env
     assert result.status == "DELETE 1"
     assert result.warnings == [f"c1/{ns}/x2: was deleted concurrently"]
     assert chaos_objects(write_env, ns) == {}
+
+
+def test_rows_go_to_the_cluster_they_name(write_env, ns, session_as):
+    from chaosql.engine.session import Session
+    from chaosql.sources.kube import KubeSource
+
+    # two configured clusters (here: two contexts of one apiserver, admin and reader)
+    first = KubeSource(context="admin", kubeconfig=write_env.kubeconfig, name="prod")
+    second = KubeSource(context="reader", kubeconfig=write_env.kubeconfig, name="staging")
+    session = Session([first, second])
+    try:
+        result = session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) "
+                                 f"VALUES ('{ns}', 'default', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}') RETURNING cluster")
+        assert result.rows() == [("prod",)]  # no cluster column: the first cluster
+        with pytest.raises(Forbidden, match='staging.*User "chaosql-reader" cannot create'):
+            session.execute(f"INSERT INTO experiments (cluster, namespace, name, kind, action, mode, selector) "
+                            f"VALUES ('staging', '{ns}', 'there', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')")
+        with pytest.raises(WriteRefused, match='no cluster "nope" among the sources; known: prod, staging'):
+            session.execute(f"INSERT INTO experiments (cluster, namespace, name, kind, spec) "
+                            f"VALUES ('nope', '{ns}', 'x', 'PodChaos', '{{}}')")
+        assert sorted(chaos_objects(write_env, ns)) == ["default"]
+    finally:
+        session.close()
+        first.close()
+        second.close()

@@ -45,27 +45,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chaosql.reports import EXIT_ERROR, EXIT_USAGE
+    from chaosql.reports import EXIT_ERROR
 
     try:
         report, fmt, config = _prepare(args)
-    except (Exception, KeyboardInterrupt) as err:
-        code = report_error(err)
-        return EXIT_USAGE if code == 1 and _is_usage(err) else code
-    try:
         return _write(report, fmt, config, args)
     except OSError as err:  # --out in a missing or read-only directory (found before any query runs)
         print(f"chaosql: cannot write {args.out}: {err.strerror or err}", file=sys.stderr)
         return EXIT_ERROR
     except (Exception, KeyboardInterrupt) as err:
-        code = report_error(err)
-        return EXIT_USAGE if _is_usage(err) else (code or EXIT_ERROR)
-
-
-def _is_usage(err: BaseException) -> bool:
-    from chaosql.errors import UsageError
-
-    return isinstance(err, UsageError)
+        return report_error(err)  # UsageError: 2, anything else: 1
 
 
 def _prepare(args: argparse.Namespace):

@@ -61,19 +61,28 @@ def run(report: Report, open_session: SessionFactory, *, timeout: float | None =
 
     ``open_session(source_names, timeout)`` makes a Session over those of the report's sources.
     """
+    from chaosql.errors import SourceError
+
     sessions: dict[tuple[str, ...], Any] = {}
     defaults: dict[tuple[str, ...], float] = {}
     try:
         for spec in report.queries:
             names = tuple(spec.sources if spec.sources is not None else report.sources)
             if names not in sessions:
-                sessions[names] = open_session(names, timeout)
-                defaults[names] = sessions[names].settings["timeout"]
+                try:
+                    sessions[names] = open_session(names, timeout)
+                    defaults[names] = sessions[names].settings["timeout"]
+                except SourceError as err:  # a source that cannot even be opened fails its sections only
+                    sessions[names] = err
+            if isinstance(sessions[names], SourceError):
+                yield Section(spec, status=SOURCE_FAILED, message=str(sessions[names]))
+                continue
             # a section without its own timeout gets the session's, not the previous section's
             yield run_section(spec, sessions[names], timeout=spec.timeout or defaults[names])
     finally:
         for session in sessions.values():
-            session.close()
+            if not isinstance(session, SourceError):
+                session.close()
 
 
 def run_section(spec: QuerySpec, session: Any, *, timeout: float | None = None) -> Section:

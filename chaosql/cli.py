@@ -70,11 +70,21 @@ def _default_command(argv: list[str], commands: set[str]) -> list[str]:
     return ["repl", *argv]
 
 
+class _NoPandas:
+    """A meta-path finder that says pandas is not installed."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError("pandas is kept out of the chaosql command line", name=name)
+        return None
+
+
 def _keep_pandas_out() -> None:
     """pyarrow imports pandas (~0.4 s) just to ask whether a list is a DataFrame; the CLI never
     hands it one, so the command line does without. Library users are not affected."""
     if "pandas" not in sys.modules and not os.environ.get("CHAOSQL_ALLOW_PANDAS"):
-        sys.modules["pandas"] = None  # type: ignore[assignment]  # makes `import pandas` fail fast
+        sys.meta_path.insert(0, _NoPandas())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

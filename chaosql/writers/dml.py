@@ -38,8 +38,8 @@ def run_statement(writer: "Writer", session: "Session", tree: "exp.Expression", 
     table = session.tables[name]
     objects.writes_of(name)
     verb = {exp.Insert: "INSERT", exp.Update: "UPDATE", exp.Delete: "DELETE"}[type(tree)]
-    for arg in ("conflict", "using", "from_", "order", "limit"):
-        if tree.args.get(arg):
+    for arg in ("conflict", "using", "from_", "order", "limit", "with_"):
+        if tree.args.get(arg) and not (arg == "with_" and verb == "INSERT"):
             raise UnsupportedError(f"{name}: {verb} with {arg.rstrip('_').upper()} is not supported",
                                    hint="select the rows in the WHERE clause (a subquery may read other tables)")
     targets = Targets(session)
@@ -47,7 +47,8 @@ def run_statement(writer: "Writer", session: "Session", tree: "exp.Expression", 
         plan = _plan_insert(session, tree, table, targets)
     else:
         plan = _plan_change(session, tree, table, targets, verb)
-    ctx = WriteContext(settings=dict(session.settings), before_apply=writer.before_apply)
+    ctx = WriteContext(settings=dict(session.settings), before_apply=writer.before_apply,
+                       cancelled=session._fetcher.cancelled.is_set)
     if explain:
         return _explain(session, plan, ctx, analyze)
     _confirm(session, plan)

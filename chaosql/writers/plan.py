@@ -20,7 +20,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from chaosql.errors import ChaosqlError, Forbidden, WriteFailed, WriteRefused
+from chaosql.errors import ChaosqlError, Forbidden, QueryCancelled, WriteFailed, WriteRefused
 
 #: How often a patch or delete is retried after a 409 Conflict (each time on a fresh read).
 CONFLICT_RETRIES = 5
@@ -79,6 +79,7 @@ class WriteContext:
     settings: dict[str, Any] = field(default_factory=dict)
     before_apply: Callable[[int, "Operation"], None] | None = None
     warnings: list[str] = field(default_factory=list)
+    cancelled: Callable[[], bool] = lambda: False  # the user pressed Ctrl-C (or the timeout hit)
 
 
 class Operation:
@@ -219,9 +220,13 @@ class MergePatch(_Retrying):
         self.applied = self._run(ctx, dry_run=False)
 
     def undo(self, ctx: WriteContext) -> str:
-        if self.before is None:
+        restore = getattr(self.target, "restore", None)  # a file is put back byte for byte
+        if restore is not None:
+            restore(self.ref)
+        elif self.before is None:
             raise NotImplementedError(f"no earlier state of {self.ref} to restore")
-        self.target.patch(self.ref, reverse_patch(self.patch, self.before), dry_run=False)
+        else:
+            self.target.patch(self.ref, reverse_patch(self.patch, self.before), dry_run=False)
         return f"restored {self.ref}"
 
     def what(self) -> str:
@@ -262,7 +267,7 @@ class Delete(_Retrying):
                 force(self.ref)
 
     def undo(self, ctx: WriteContext) -> str:
-        restore = getattr(self.target, "undo_delete", None)  # files can be put back; API objects cannot
+        restore = getattr(self.target, "restore", None)  # files can be put back; API objects cannot
         if restore is None:
             raise NotImplementedError(f"{self.ref} cannot be undeleted")
         restore(self.ref)
@@ -351,6 +356,8 @@ class Plan:
         done: list[Operation] = []
         for index, op in enumerate(self.operations):
             try:
+                if ctx.cancelled():
+                    raise QueryCancelled("cancelled")
                 if ctx.before_apply is not None:
                     ctx.before_apply(index, op)
                 op.apply(ctx)

@@ -95,8 +95,9 @@ class SnapshotTarget:
 
     # --- statement end ------------------------------------------------------------------------
 
-    def undo_delete(self, ref: ObjectRef) -> None:
-        """Put back the file that held ``ref`` as it was before this statement."""
+    def restore(self, ref: ObjectRef) -> None:
+        """Put back the file that held ``ref`` as it was before this statement (undo of a patch
+        or a delete: operations are undone in reverse order, so this is exact)."""
         file = self.source.origin.get((ref.cluster, ref.kind, ref.namespace, ref.name))
         if file is None or file not in self._saved:
             raise NotImplementedError(f"no saved copy of {ref}")

@@ -173,3 +173,18 @@ def test_explain_shows_the_files_and_writes_nothing(gitops, snapshot_session):
     checked = session.execute("EXPLAIN ANALYZE DELETE FROM experiments WHERE namespace = 'shop'").dicts()
     assert {r["dry_run"] for r in checked} == {"ok"} and len(checked) == 4
     assert files(gitops) == before
+
+
+def test_cancelling_a_write_part_way_rolls_it_back(gitops, snapshot_session):
+    session = snapshot_session(gitops)
+    before = files(gitops)
+
+    def user_presses_ctrl_c(index, op):
+        if index == 1:
+            session.cancel()
+
+    session.writer.before_apply = user_presses_ctrl_c
+    with pytest.raises(WriteFailed) as failed:
+        session.execute("UPDATE experiments SET paused = true WHERE namespace = 'shop'")
+    assert "UPDATE failed at row 3 of 4" in str(failed.value) and ": cancelled; rolled back: " in str(failed.value)
+    assert files(gitops) == before

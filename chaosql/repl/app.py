@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from chaosql.errors import ChaosqlError, QueryCancelled
+from chaosql.errors import ChaosqlError, QueryCancelled, WriteFailed
 from chaosql.output import render
 from chaosql.repl import commands
 from chaosql.repl.completion import Catalog, matches
@@ -126,7 +126,8 @@ class Repl:
             self.session.cancel()
             worker.join(5)
             box.pop("result", None)
-            box["error"] = QueryCancelled("query cancelled")
+            if not isinstance(box.get("error"), WriteFailed):  # a cancelled write says what it rolled back
+                box["error"] = QueryCancelled("query cancelled")
         finally:
             if self.spinner and frame:
                 self.err.write("\r" + " " * 20 + "\r")

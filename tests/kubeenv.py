@@ -170,15 +170,23 @@ def record(
 
 
 def experiment_status(
-    records: Iterable[dict] = (),
+    records: Iterable[dict] | None = (),
     *,
     desired_phase: str = "Run",
     paused: bool = False,
     conditions: list[dict] | None = None,
 ) -> dict:
-    """A ``status`` for an experiment kind, with conditions derived like the
-    Chaos Mesh controller does (Selected, AllInjected, AllRecovered, Paused)."""
-    recs = list(records)
+    """A ``status`` for an experiment kind, with conditions derived the way the
+    Chaos Mesh controller derives them from the records:
+
+    * Selected: records exist. No (or empty) ``records`` means nothing was
+      selected yet: the controller then has no ``containerRecords`` at all.
+    * AllInjected / AllRecovered: every record is ``Injected`` / ``Not Injected``
+      (so both are True when there are no records, as in the controller).
+    * Paused: ``paused`` (the controller mirrors the
+      ``experiment.chaos-mesh.org/pause`` annotation).
+    """
+    recs = list(records or ())
     if conditions is None:
 
         def cond(type_: str, ok: bool) -> dict:
@@ -186,14 +194,14 @@ def experiment_status(
 
         conditions = [
             cond("Selected", bool(recs)),
-            cond("AllInjected", bool(recs) and all(r.get("phase") == "Injected" for r in recs)),
-            cond("AllRecovered", bool(recs) and all(r.get("phase") == "Not Injected" for r in recs)),
+            cond("AllInjected", all(r.get("phase") == "Injected" for r in recs)),
+            cond("AllRecovered", all(r.get("phase") == "Not Injected" for r in recs)),
             cond("Paused", paused),
         ]
-    return {
-        "conditions": conditions,
-        "experiment": {"desiredPhase": desired_phase, "containerRecords": recs},
-    }
+    experiment: dict[str, Any] = {"desiredPhase": desired_phase}
+    if recs:
+        experiment["containerRecords"] = recs
+    return {"conditions": conditions, "experiment": experiment}
 
 
 # --------------------------------------------------------------------------- the environment

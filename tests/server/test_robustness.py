@@ -1,0 +1,137 @@
+"""Cancel, write refusal, 50 concurrent clients, and a fuzz test that must not hurt the server or others."""
+
+from __future__ import annotations
+
+import random
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pgwire_env import PASSWORD, QUERY, dsn  # noqa: E402
+
+LONG = "SELECT count(*) FROM range(10000000000) t(x) WHERE x % 7 = 3"
+
+
+CANCEL_CLIENT = """
+import sys, threading, time, psycopg
+con = psycopg.connect(sys.argv[1], autocommit=True)
+threading.Timer(1.0, con.cancel).start()
+started = time.monotonic()
+try:
+    con.execute(sys.argv[2])
+    print("not-cancelled")
+except psycopg.errors.QueryCanceled as err:
+    print("cancelled", err.sqlstate, round(time.monotonic() - started, 1))
+print("after", con.execute("SELECT 7").fetchone()[0])
+"""
+
+
+def test_psycopg_cancel_leaves_connection_usable(pg_server):
+    # The client runs in its own process, as a real client does: in this process it would compete
+    # with the server's worker threads for the GIL.
+    pytest.importorskip("psycopg")
+    run = subprocess.run([sys.executable, "-c", CANCEL_CLIENT, dsn(pg_server.port), LONG],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.split("\n")
+    cancelled = lines[0].split()
+    assert cancelled[:2] == ["cancelled", "57014"] and float(cancelled[2]) < 20
+    assert lines[1] == "after 7"
+
+
+def test_writes_refused_for_read_only_user(auth_server):
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(dsn(auth_server.port, "alice", PASSWORD), autocommit=True) as con:
+        for sql in ("DELETE FROM experiments WHERE name = 'x'", "UPDATE experiments SET paused = true WHERE name = 'x'",
+                    "INSERT INTO experiments (name) VALUES ('x')"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                con.execute(sql)
+        assert con.execute("SELECT count(*) > 0 FROM experiments").fetchone() == (True,)
+
+
+def test_wrong_password_sqlstate(auth_server):
+    psycopg = pytest.importorskip("psycopg")
+    with pytest.raises(psycopg.OperationalError) as info:
+        psycopg.connect(dsn(auth_server.port, "alice", "nope", sslmode="disable"))
+    assert "28P01" in str(info.value) or "password authentication failed" in str(info.value)
+    with psycopg.connect(dsn(auth_server.port, "alice", PASSWORD, sslmode="require")) as con:
+        assert con.info.pgconn.ssl_in_use
+
+
+def test_fifty_concurrent_clients(pg_server, expected):
+    psycopg = pytest.importorskip("psycopg")
+    errors: list[BaseException] = []
+    done = [0]
+    deadline = time.monotonic() + 20
+
+    def client(i: int) -> None:
+        try:
+            with psycopg.connect(dsn(pg_server.port), autocommit=True) as con:
+                n = 0
+                while time.monotonic() < deadline and n < 4:
+                    if i % 2:
+                        assert con.execute(QUERY).fetchall() == expected
+                    else:
+                        assert con.execute("SELECT %s::INTEGER + 1", (i,)).fetchone() == (i + 1,)
+                    n += 1
+                done[0] += 1
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors[:3]
+    assert done[0] == 50
+
+
+def _startup(user: str = "fuzz") -> bytes:
+    body = struct.pack("!i", 196608) + b"user\x00" + user.encode() + b"\x00database\x00chaosql\x00\x00"
+    return struct.pack("!i", len(body) + 4) + body
+
+
+def _messages(rng: random.Random) -> bytes:
+    kinds = [b"Q", b"P", b"B", b"D", b"E", b"C", b"S", b"H", b"d", b"F", b"Z", b"\x00", b"p"]
+    choice = rng.randrange(6)
+    if choice == 0:  # random bytes after a good startup
+        return _startup() + rng.randbytes(rng.randrange(1, 200))
+    if choice == 1:  # random bytes instead of a startup
+        return rng.randbytes(rng.randrange(1, 200))
+    if choice == 2:  # oversized length
+        return _startup() + rng.choice(kinds) + struct.pack("!i", rng.choice([2 ** 31 - 1, 2 ** 30, -5, 3]))
+    if choice == 3:  # truncated / inconsistent message contents
+        kind = rng.choice(kinds)
+        body = rng.randbytes(rng.randrange(0, 30))
+        return _startup() + kind + struct.pack("!i", len(body) + 4) + body
+    if choice == 4:  # huge counts inside a Bind
+        body = b"\x00\x00" + struct.pack("!h", 32000) + b"\x00"
+        return _startup() + b"B" + struct.pack("!i", len(body) + 4) + body
+    return struct.pack("!ii", rng.choice([8, 16, 100000, 3]), rng.randrange(2 ** 31))  # odd startup codes
+
+
+def test_fuzz_never_crashes_server_or_other_sessions(pg_server):
+    psycopg = pytest.importorskip("psycopg")
+    rng = random.Random(20261127)
+    with psycopg.connect(dsn(pg_server.port), autocommit=True) as bystander:
+        for _ in range(300):  # fixed budget
+            payload = _messages(rng)
+            with socket.create_connection(("127.0.0.1", pg_server.port), timeout=5) as s:
+                try:
+                    s.sendall(payload)
+                    s.shutdown(socket.SHUT_WR)
+                    while s.recv(65536):
+                        pass
+                except OSError:
+                    pass
+        assert bystander.execute("SELECT 1").fetchone() == (1,)
+    with psycopg.connect(dsn(pg_server.port)) as fresh:
+        assert fresh.execute("SELECT 2").fetchone() == (2,)

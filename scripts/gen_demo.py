@@ -1044,6 +1044,7 @@ class Emitter:
         self.events: list[dict] = []
         self.phase_of: dict[str, str] = {}
         self._involved: dict[str, dict] = {}
+        self.with_events = True
 
     # k8s events ----------------------------------------------------------------------------
     def event(self, obj: dict, when: dt.datetime, component: str, etype: str, reason: str, message: str,
@@ -1051,6 +1052,11 @@ class Emitter:
         """A core/v1 Event as ``controllers/utils/recorder`` creates it (count 1, unique name)."""
         md = obj["metadata"]
         assert when <= NOW, (md["name"], reason, when)
+        if not self.with_events:  # draw the same random numbers, so every other file stays the same
+            self.rng.random()
+            self.g.rv()
+            self.rng.getrandbits(128)
+            return
         involved = self._involved.get(md["uid"])
         if involved is None:  # shared by all events of the object; it is never modified
             involved = self._involved[md["uid"]] = {
@@ -1757,7 +1763,8 @@ def dump_list(path: Path, items: list[dict]) -> None:
         fh.write(('\n' if items else '') + '],"kind":"List","metadata":{"resourceVersion":""}}\n')
 
 
-def generate_cluster(out: Path, seed: int, index: int, experiments: int, namespaces: int) -> dict:
+def generate_cluster(out: Path, seed: int, index: int, experiments: int, namespaces: int,
+                     events: bool = True) -> dict:
     """Generate one cluster (``CLUSTERS[index]``) into ``out/<cluster>``; returns its counts."""
     spec = CLUSTERS[index]
     # Millions of small dicts and no reference cycles: the cyclic GC would only rescan them over
@@ -1765,14 +1772,16 @@ def generate_cluster(out: Path, seed: int, index: int, experiments: int, namespa
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _generate_cluster(out, seed, spec, experiments, namespaces)
+        return _generate_cluster(out, seed, spec, experiments, namespaces, events)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _generate_cluster(out: Path, seed: int, spec: ClusterSpec, experiments: int, namespaces: int) -> dict:
+def _generate_cluster(out: Path, seed: int, spec: ClusterSpec, experiments: int, namespaces: int,
+                      events: bool) -> dict:
     cg = ClusterGen(seed, spec, experiments, namespaces)
+    cg.em.with_events = events
     cg.run()
     cdir = out / spec.name
     cdir.mkdir(parents=True, exist_ok=True)
@@ -1805,7 +1814,8 @@ def _generate_cluster(out: Path, seed: int, spec: ClusterSpec, experiments: int,
 
 
 def generate(out: Path, *, seed: int = DEFAULT_SEED, experiments: int = DEFAULT_EXPERIMENTS,
-             namespaces: int = DEFAULT_NAMESPACES, readme: bool = True, jobs: int | None = None) -> dict:
+             namespaces: int = DEFAULT_NAMESPACES, readme: bool = True, jobs: int | None = None,
+             events: bool = True) -> dict:
     """Generate the demo world into ``out``; returns counts per cluster and resource.
 
     Each cluster has its own RNG stream, so generating the clusters in parallel processes
@@ -1816,7 +1826,7 @@ def generate(out: Path, *, seed: int = DEFAULT_SEED, experiments: int = DEFAULT_
     share[0] += experiments - sum(share)
     if jobs is None:
         jobs = min(len(CLUSTERS), os.cpu_count() or 1) if experiments >= 5000 else 1
-    args = [(out, seed, i, n, namespaces) for i, n in enumerate(share)]
+    args = [(out, seed, i, n, namespaces, events) for i, n in enumerate(share)]
     if jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -1954,6 +1964,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--namespaces", type=int, default=DEFAULT_NAMESPACES,
                    help=f"application namespaces per cluster (default {DEFAULT_NAMESPACES})")
     p.add_argument("--no-readme", action="store_true", help="do not write README.md")
+    p.add_argument("--no-events", action="store_true",
+                   help="write empty events.json files (every other file stays the same)")
     p.add_argument("--jobs", type=int, default=None,
                    help="clusters generated in parallel (default: all of them from 5,000 experiments on)")
     p.add_argument("-q", "--quiet", action="store_true")
@@ -1962,7 +1974,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--experiments and --namespaces must be positive")
     started = time.perf_counter()
     summary = generate(a.out, seed=a.seed, experiments=a.experiments, namespaces=a.namespaces,
-                       readme=not a.no_readme, jobs=a.jobs)
+                       readme=not a.no_readme, jobs=a.jobs, events=not a.no_events)
     if not a.quiet:
         for cluster, c in summary.items():
             total = sum(c[RESOURCES[k]] for k in CHAOS_KINDS)

@@ -253,6 +253,18 @@ def test_shipped_files_match_generator(tmp_path):
     assert not different, f"regenerate with `python scripts/gen_demo.py`: {different}"
 
 
+def test_no_events_changes_nothing_else(tmp_path):
+    out = tmp_path / "quiet"
+    subprocess.run([sys.executable, str(SCRIPT), "--out", str(out), "--quiet", "--no-events", "--no-readme"],
+                   check=True, cwd=REPO)
+    for cluster in CLUSTERS:
+        for f in (out / cluster).iterdir():
+            if f.name == "events.json":
+                assert json.loads(f.read_text())["items"] == []
+            else:
+                assert f.read_bytes() == (DEMO / cluster / f.name).read_bytes(), f.name
+
+
 def test_readme_states_fixed_now():
     text = (DEMO / "README.md").read_text(encoding="utf-8")
     assert "2026-11-20T12:00:00Z" in text

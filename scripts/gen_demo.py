@@ -1086,6 +1086,13 @@ class Emitter:
 
     # errors --------------------------------------------------------------------------------
     @staticmethod
+    def forbidden(d: Draft, pod: Pod) -> str:
+        """pod-kill / pod-failure act through the API server; a namespace's RBAC can stop them."""
+        verb = "delete" if d.spec.get("action") == "pod-kill" else "update"
+        return (f'pods "{pod.name}" is forbidden: User "system:serviceaccount:chaos-mesh:chaos-controller-manager" '
+                f'cannot {verb} resource "pods" in API group "" in the namespace "{pod.namespace}"')
+
+    @staticmethod
     def apply_error(d: Draft, t: Target) -> str:
         """The error the controller records when applying ``d`` to ``t`` fails."""
         if t.machine is not None:  # chaosd is down (errors.Wrap(err, body) with an empty body)
@@ -1094,8 +1101,7 @@ class Emitter:
             return f': Post "{t.machine.address}/api/attack/{op}": dial tcp {host}: connect: connection refused'
         pod = t.pod
         if not needs_daemon(d.kind, d.spec.get("action")):
-            return (f'Operation cannot be fulfilled on pods "{pod.name}": the object has been modified; '
-                    "please apply your changes to the latest version and try again")
+            return Emitter.forbidden(d, pod)
         if not pod.node.daemon_ip:
             return f"cannot find daemonIP on node {pod.node.name}"
         return ('rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: '
@@ -1109,8 +1115,7 @@ class Emitter:
             return (f': Delete "{t.machine.address}/api/attack/{d.spec["uid"]}": dial tcp {host}: '
                     "connect: connection refused")
         if not needs_daemon(d.kind, d.spec.get("action")):
-            return (f'Operation cannot be fulfilled on pods "{t.pod.name}": the object has been modified; '
-                    "please apply your changes to the latest version and try again")
+            return Emitter.forbidden(d, t.pod)
         return ('rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: '
                 f'dial tcp {t.pod.node.daemon_ip}:31767: connect: connection refused"')
 
@@ -1288,8 +1293,11 @@ class Emitter:
             if ids:
                 status["ids"] = ids  # the chaos-driver injection id per record
         elif d.kind == "StressChaos" and recs:
-            status["instances"] = {x["id"]: {"startTime": ts(t_apply), "uid": g.hexid(12)}
-                                   for x in recs if x["phase"] == "Injected"}
+            # one stress-ng process per injected record; recovering deletes the entry
+            instances = {x["id"]: {"startTime": ts(t_apply), "uid": g.hexid(12)}
+                         for x in recs if x["phase"] == "Injected"}
+            if instances:
+                status["instances"] = instances
         obj["status"] = status
         md["resourceVersion"] = g.rv()
         self.chaos[d.kind].append(obj)
@@ -1938,7 +1946,10 @@ def render_readme(summary: dict, seed: int, experiments: int, namespaces: int) -
         "",
         "- Nodes in the `legacy` pool (label `pool=legacy`) run no chaos-daemon. Experiments that hit pods",
         "  there stay *injecting*: their records show `Failed`/`Apply` events with `cannot find daemonIP on",
-        "  node ...`, and the same message appears as a `Failed` Kubernetes event.",
+        "  node ...`, and the same message appears as a `Failed` Kubernetes event. Other stuck",
+        "  experiments (injecting, or deleting while a recovery keeps failing) say why the same way: a",
+        "  chaos-daemon that times out, a chaosd server refusing connections, or RBAC forbidding the",
+        "  controller to touch pods.",
         "- `targets` ids: `ns/pod` (pod-level kinds), `ns/pod/container` (container-level kinds),",
         "  `ns/pod/container//host/path` (BlockChaos), `chaos-mesh/<machine>` or the chaosd address",
         "  `http://10.x.1.y:31767` (PhysicalMachineChaos), the JSON of the AWS selector (AWSChaos).",

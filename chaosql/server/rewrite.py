@@ -32,7 +32,8 @@ _NEEDS = re.compile(r"pg_|information_schema|regclass|regtype|regnamespace|regpr
 _TYPED_FUNCS = {"CurrentVersion": "version", "CurrentSchema": "current_schema", "CurrentSchemas": "current_schemas",
                 "CurrentDatabase": "current_database", "CurrentUser": "current_user", "SessionUser": "session_user",
                 "CurrentCatalog": "current_catalog"}
-_RENAMED = {"json_build_object": "json_object", "jsonb_build_object": "json_object", "jsonb_agg": "json_group_array",
+_RENAMED = {"json_build_object": "system.main.json_object", "jsonb_build_object": "system.main.json_object",
+            "jsonb_agg": "json_group_array",
             "json_agg": "json_group_array"}
 _OID_CASTS = {"OID", "XID", "REGPROCEDURE", "REGOPER", "REGROLE", "REGCONFIG"}
 _NAME_CASTS = {"NAME", '"CHAR"', "REGPROC", "CHAR", "PG_NODE_TREE", "ACLITEM"}

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 #: Statuses worth a second try: the apiserver is overloaded or restarting.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: Pauses before the retries of a failed connection or a retryable status (seconds).
-BACKOFF = (0.2, 0.6)
+BACKOFF = (0.2, 0.6, 1.5)
 
 
 @dataclass

@@ -94,8 +94,9 @@ class KubeFeed(Feed):
             (cluster, fetcher.submit(self._list_and_shape, source, cluster, kind, flt, fetcher, lookups.get(cluster)))
             for cluster, kind in tasks
         ]
+        failed: set[str] = set()
         for cluster, future in listed:
-            yield cluster, future.result()  # a source error fails (or warns about) the cluster once
+            yield cluster, _rows_of(cluster, future, failed)
 
     def _list_and_shape(self, source: Any, cluster: str, kind: str, flt: ListFilter, fetcher: Any,
                         lookups: Any) -> list[Row]:
@@ -131,6 +132,20 @@ class KubeFeed(Feed):
                 ((o["metadata"].get("namespace") or ""), o["metadata"]["name"]): o for o in objs
             }
         return out
+
+
+def _rows_of(cluster: str, future: Any, failed: set[str]) -> Iterator[Row]:
+    """One piece's rows, read when the engine gets to it (so it assembles the pieces that are done
+    while later ones are still being fetched). A cluster's first error is raised once; its later
+    pieces are skipped, so ``on_source_error = warn`` gives one warning per cluster, not per kind."""
+    if cluster in failed:
+        return
+    try:
+        rows = future.result()
+    except ChaosqlError:
+        failed.add(cluster)
+        raise
+    yield from rows
 
 
 def _shape(objs: Iterable[dict], rows: Shaper, ctx: RowContext) -> Iterator[Row]:

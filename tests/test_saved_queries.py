@@ -176,3 +176,19 @@ def test_user_queries_from_the_config_directory(tmp_path):
     assert proc.stdout.splitlines() == ["n", str(expected)]
     shown = chaosql("queries", "stuck-injecting", env=env)
     assert "--param minutes integer = 10" in shown.stdout and "SELECT" in shown.stdout
+
+
+def test_a_broken_user_file_is_named_and_does_not_stop_the_others(tmp_path):
+    mine = tmp_path / "q"
+    mine.mkdir()
+    (mine / "good.sql").write_text("SELECT 1 AS one\n")
+    (mine / "bad.sql").write_text("-- param: n int = 1\nSELECT $n\n")
+    config = tmp_path / "config.toml"
+    config.write_text('[queries]\ndir = "q"\n')
+    env = {"CHAOSQL_CONFIG": str(config), "CHAOSQL_SOURCE": "demo"}
+    listing = chaosql("queries", "--format", "csv", env=env)
+    assert listing.returncode == 2
+    assert "good," in listing.stdout and f"saved query {mine / 'bad.sql'} line 1: parameter n has unknown type 'int'" in listing.stderr
+    assert chaosql("run", "good", env=env).returncode == 0
+    bad = chaosql("run", "bad", env=env)
+    assert bad.returncode == 2 and "unknown type 'int'" in bad.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from chaosql.commands._context import EXIT_OK, report_error
+from chaosql.commands._context import EXIT_OK, EXIT_USAGE, report_error
 
 NAME = "queries"
 HELP = "list saved queries (built-in and from [queries] dir in the config), or show one"
@@ -57,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
             for q in sorted(queries.values(), key=lambda q: q.name)
         ]
         render(["name", "parameters", "check", "origin", "description"], ["VARCHAR"] * 5, rows, args.format, sys.stdout)
-        return EXIT_OK
+        for err in queries.broken.values():  # listed after the good ones; each names its file
+            print(f"chaosql: {err}", file=sys.stderr)
+        return EXIT_USAGE if queries.broken else EXIT_OK
     except (Exception, KeyboardInterrupt) as err:
         return report_error(err)

@@ -322,9 +322,18 @@ def user_dirs(config: Any) -> list[Path]:
     return [(base / Path(p).expanduser()).resolve() for p in paths]
 
 
-def catalog(dirs: Iterable[Path] = ()) -> dict[str, SavedQuery]:
+class Catalog(dict):
+    """Saved queries by name; ``broken`` holds the user files that failed to load, by file stem,
+    so one bad file does not stop every other query from running."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken: dict[str, UsageError] = {}
+
+
+def catalog(dirs: Iterable[Path] = ()) -> Catalog:
     """Built-in queries, then the user's (a user query with a built-in's name replaces it)."""
-    found: dict[str, SavedQuery] = {}
+    found = Catalog()
     for path in sorted(BUILTIN_DIR.glob("*.sql")):
         query = load_file(path, builtin=True)
         found[query.name] = query
@@ -332,7 +341,11 @@ def catalog(dirs: Iterable[Path] = ()) -> dict[str, SavedQuery]:
         if not directory.is_dir():
             raise UsageError(f"queries directory {directory} does not exist", hint="fix [queries] dir in the config")
         for path in sorted(directory.glob("*.sql")):
-            query = load_file(path)
+            try:
+                query = load_file(path)
+            except UsageError as err:
+                found.broken[path.stem] = err
+                continue
             found[query.name] = query
     return found
 
@@ -340,6 +353,9 @@ def catalog(dirs: Iterable[Path] = ()) -> dict[str, SavedQuery]:
 def find(name: str, queries: dict[str, SavedQuery]) -> SavedQuery:
     if name in queries:
         return queries[name]
+    broken = getattr(queries, "broken", {})
+    if name in broken:
+        raise broken[name]
     close = difflib.get_close_matches(name, list(queries), n=1)
     hint = f"did you mean {close[0]}? " if close else ""
     raise UsageError(f"no saved query named {name!r}", hint=hint + "chaosql queries lists them")

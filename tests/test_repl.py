@@ -112,8 +112,12 @@ def test_ctrl_c_cancels_the_query_and_keeps_the_shell(tmp_path):
     child = spawn(tmp_path)
     child.send("SELECT count(*) FROM range(100000000000) a, range(10) b;\r")
     child.expect("fetching", timeout=30)  # the spinner: the statement is running, the terminal is cooked
-    child.sendintr()
-    child.expect("cancelled", timeout=30)
+    for _ in range(3):  # on a loaded machine the first ^C can land before the shell waits on the query
+        child.sendintr()
+        if child.expect(["cancelled", pexpect.TIMEOUT], timeout=15) == 0:
+            break
+    else:
+        pytest.fail("Ctrl-C did not cancel the query: " + child.before[-300:])
     child.expect("chaosql>")
     child.send("SELECT 40 + 2 AS answer;\r")
     child.expect("42")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import demo_truth as truth
@@ -72,3 +73,28 @@ def test_labels_map_and_timestamps(demo_session):
         "SELECT labels['team'], typeof(created_at), created_at <= TIMESTAMPTZ '2026-11-20 12:00:00+00' "
         "FROM experiments WHERE labels['team'] IS NOT NULL LIMIT 1").rows()[0]
     assert row[0] and row[1] == "TIMESTAMP WITH TIME ZONE" and row[2] is True
+
+
+def test_schedule_and_workflow_owners(demo_session):
+    schedules = {(c, o["metadata"]["namespace"], o["metadata"]["name"]): o for c, o in truth.objects() if o["kind"] == "Schedule"}
+    expected = {}
+    for c, o in truth.experiments():
+        meta = o["metadata"]
+        schedule = next((r["name"] for r in meta.get("ownerReferences", []) if r["kind"] == "Schedule"), None)
+        workflow = meta.get("labels", {}).get("chaos-mesh.org/workflow")
+        if workflow is None and schedule:
+            workflow = schedules[(c, meta["namespace"], schedule)]["metadata"].get("labels", {}).get("chaos-mesh.org/workflow")
+        expected[(c, meta["namespace"], meta["name"])] = (schedule, workflow)
+    rows = demo_session.execute("SELECT cluster, namespace, name, schedule, workflow FROM experiments").rows()
+    assert {r[:3]: r[3:] for r in rows} == expected
+    assert any(s and w for s, w in expected.values())  # a workflow's Schedule node spawned some
+
+
+def test_cloud_targets_join_to_their_nodes(demo_session):
+    node_of = {(c, o["spec"].get("providerID", "").rsplit("/", 1)[-1]): o["metadata"]["name"]
+               for c, o in truth.objects() if o["kind"] == "Node"}
+    expected = sorted((c, node_of.get((c, json.loads(r["id"])["ec2Instance"])))
+                      for c, o in truth.experiments() if o["kind"] == "AWSChaos"
+                      for r in o["status"]["experiment"].get("containerRecords", []))
+    rows = demo_session.execute("SELECT cluster, node FROM targets WHERE kind = 'AWSChaos' AND target_type = 'cloud_instance'").rows()
+    assert sorted(rows) == expected and all(node for _, node in expected)

@@ -74,12 +74,27 @@ def experiment_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
         target_count=len(records),
         injected_count=sum(r.get("injectedCount") or 0 for r in records),
         recovered_count=sum(r.get("recoveredCount") or 0 for r in records),
-        schedule=owner(obj, "Schedule") or (meta.get("labels") or {}).get("chaos-mesh.org/controlled-by"),
-        workflow=(meta.get("labels") or {}).get("chaos-mesh.org/workflow"),
+        schedule=owner(obj, "Schedule"),
+        workflow=_workflow(obj, ctx),
         spec=to_json(spec),
         status=to_json(status),
     )
     yield row
+
+
+WORKFLOW_LABEL = "chaos-mesh.org/workflow"
+
+
+def _workflow(obj: dict, ctx: RowContext) -> str | None:
+    """The Workflow behind an experiment: its own label (children of a WorkflowNode carry it), or
+    the label of the Schedule that spawned it (a workflow's Schedule node labels the Schedule only)."""
+    meta = obj.get("metadata") or {}
+    workflow = (meta.get("labels") or {}).get(WORKFLOW_LABEL)
+    schedule = owner(obj, "Schedule")
+    if workflow is None and schedule:
+        parent = ctx.lookup("Schedule", meta.get("namespace") or "", schedule) or {}
+        workflow = ((parent.get("metadata") or {}).get("labels") or {}).get(WORKFLOW_LABEL)
+    return workflow
 
 
 def experiment_phase(obj: dict, now: datetime | None = None) -> str:
@@ -132,7 +147,7 @@ TABLE = Table(
     "experiments",
     "One row per chaos experiment: every Chaos Mesh experiment kind, and each Chaosd experiment.",
     COLUMNS,
-    feeds=[KubeFeed(EXPERIMENT_KINDS, experiment_rows), ChaosdFeed("experiments", chaosd_experiment_rows)],
+    feeds=[KubeFeed(EXPERIMENT_KINDS, experiment_rows, lookups=("Schedule",)), ChaosdFeed("experiments", chaosd_experiment_rows)],
     examples=[
         ("Which experiments are injecting or running right now?",
          "SELECT cluster, namespace, kind, name, phase FROM experiments WHERE phase IN ('injecting', 'running')"),

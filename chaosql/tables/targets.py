@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Iterator
 
 from chaosql.sources.chaosmesh import PHYSICAL_MACHINE
@@ -17,15 +18,15 @@ COLUMNS = [
     Col("kind", "VARCHAR", "Kind of that experiment.", key="kind"),
     Col("experiment_uid", "VARCHAR", "uid of that experiment."),
     Col("experiment_phase", "VARCHAR", "Derived phase of that experiment (see experiments.phase)."),
-    Col("target_id", "VARCHAR", "Record id: ns/pod, ns/pod/container, or a physical machine."),
-    Col("target_type", "VARCHAR", "pod, container or physical_machine."),
+    Col("target_id", "VARCHAR", "Record id: ns/pod, ns/pod/container, a physical machine, or a cloud instance selector."),
+    Col("target_type", "VARCHAR", "pod, container, physical_machine or cloud_instance."),
     Col("target_namespace", "VARCHAR", "Namespace of the targeted pod or PhysicalMachine."),
     Col("pod", "VARCHAR", "Targeted pod name; join with pods.name."),
     Col("container", "VARCHAR", "Targeted container, for container-level records."),
-    Col("node", "VARCHAR", "Node the targeted pod runs on (pod spec.nodeName); join with nodes.name."),
+    Col("node", "VARCHAR", "Node the targeted pod runs on (or the cloud instance is); join with nodes.name."),
     Col("pod_ip", "VARCHAR", "IP of the targeted pod, when known."),
     Col("physical_machine", "VARCHAR", "Targeted PhysicalMachine name; join with nodes.name."),
-    Col("address", "VARCHAR", "Chaosd address of the targeted physical machine."),
+    Col("address", "VARCHAR", "Chaosd address of the targeted physical machine; instance id of a cloud target."),
     Col("phase", "VARCHAR", "Record phase: Injected or Not Injected."),
     Col("selector_key", "VARCHAR", "Which selector picked the target (selectorKey)."),
     Col("injected_count", "BIGINT", "Successful injections on this target."),
@@ -70,8 +71,13 @@ def target_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
         yield row
 
 
+#: Cloud kinds record the instance selector as JSON; the instance id names a Node's providerID.
+CLOUD_INSTANCE_KEYS = {"AWSChaos": "ec2Instance", "GCPChaos": "instance", "AzureChaos": "vmName"}
+
+
 def _target(record_id: str, kind: str | None, namespace: str, ctx: RowContext) -> Row:
-    """Split a record id into what it points at, joined with the pod or machine it names."""
+    """Split a record id into what it points at (by kind: ids do not share one shape), joined with
+    the pod, machine or node it names."""
     if kind == "PhysicalMachineChaos":
         if "://" in record_id or ":" in record_id.rsplit("/", 1)[-1]:
             return {"target_type": "physical_machine", "address": record_id}
@@ -83,7 +89,14 @@ def _target(record_id: str, kind: str | None, namespace: str, ctx: RowContext) -
             "physical_machine": name,
             "address": (machine.get("spec") or {}).get("address"),
         }
-    parts = record_id.split("/")
+    if kind in CLOUD_INSTANCE_KEYS:
+        try:
+            instance = json.loads(record_id).get(CLOUD_INSTANCE_KEYS[kind])
+        except (ValueError, AttributeError):
+            instance = None
+        return {"target_type": "cloud_instance", "address": instance, "node": _node_of_instance(instance, ctx)}
+    pod_part = record_id.split("//", 1)[0]  # BlockChaos: ns/pod/container//volume/path
+    parts = pod_part.split("/")
     ns, pod = (parts + ["", ""])[:2]
     container = parts[2] if len(parts) > 2 else None
     found = ctx.lookup("Pod", ns, pod) or {}
@@ -97,11 +110,20 @@ def _target(record_id: str, kind: str | None, namespace: str, ctx: RowContext) -
     }
 
 
+def _node_of_instance(instance: str | None, ctx: RowContext) -> str | None:
+    if "nodes_by_instance" not in ctx.memo:
+        ctx.memo["nodes_by_instance"] = {
+            ((n.get("spec") or {}).get("providerID") or "").rsplit("/", 1)[-1]: name
+            for (_, name), n in (ctx.lookups.get("Node") or {}).items()
+        }
+    return ctx.memo["nodes_by_instance"].get(instance) if instance else None
+
+
 TABLE = Table(
     "targets",
     "One row per injection record of a chaos experiment: the pod, container or physical machine it hit.",
     COLUMNS,
-    feeds=[KubeFeed(EXPERIMENT_KINDS, target_rows, lookups=("Pod", PHYSICAL_MACHINE))],
+    feeds=[KubeFeed(EXPERIMENT_KINDS, target_rows, lookups=("Pod", PHYSICAL_MACHINE, "Node"))],
     examples=[
         ("Which pods are being injected right now, and on which nodes?",
          "SELECT namespace, experiment, pod, node FROM targets WHERE phase = 'Injected' AND experiment_phase = 'running'"),

@@ -6,6 +6,7 @@ picks resources, ``namespace``/``name``/``labels``/``field:*`` become server-sid
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from chaosql.errors import ChaosqlError, Forbidden, SourceError
@@ -39,12 +40,16 @@ class KubeFeed(Feed):
         lookups: tuple[str | tuple[str, ListFilter], ...] = (),
         kind_values: dict[str, str] | None = None,
         fixed_fields: tuple[tuple[str, str], ...] = (),
+        same_namespace_lookups: tuple[str, ...] = (),
     ) -> None:
         self.kinds = kinds
         self.rows = rows
         self.lookups = [(k, ListFilter()) if isinstance(k, str) else k for k in lookups]
         self.kind_values = kind_values or {}  # kind -> value of the table's kind-role column
         self.fixed_fields = fixed_fields  # field selectors every list call carries
+        # lookup kinds that only ever live in the row object's own namespace (an experiment's
+        # Schedule): they follow the query's namespace filter instead of listing every namespace
+        self.same_namespace_lookups = same_namespace_lookups
         self.table: "Table | None" = None  # set when the table is built
 
     def list_filter(self, constraints: "Constraints") -> ListFilter:
@@ -87,7 +92,7 @@ class KubeFeed(Feed):
                 if source.has_kind(cluster, kind):
                     tasks.append((cluster, kind))
         lookups = {
-            cluster: fetcher.submit(self._lookups, source, cluster, fetcher)
+            cluster: fetcher.submit(self._lookups, source, cluster, fetcher, flt.namespaces)
             for cluster in {c for c, _ in tasks}
         } if self.lookups else {}
         listed = [
@@ -117,11 +122,13 @@ class KubeFeed(Feed):
         except Exception as err:  # a shaper bug: still one readable line, never a traceback
             raise SourceError(f'cluster "{cluster}": {kind}: {type(err).__name__}: {err}', source=source.name) from err
 
-    def _lookups(self, source: Any, cluster: str, fetcher: Any) -> dict[str, dict]:
+    def _lookups(self, source: Any, cluster: str, fetcher: Any, namespaces: frozenset[str] | None = None) -> dict[str, dict]:
         """kind -> {(namespace, name): object}; a kind the user may not list is left out, so
         ``ctx.lookup`` answers None and the columns it feeds are NULL ("not visible"), not an error."""
         out = {}
         for kind, flt in self.lookups:
+            if kind in self.same_namespace_lookups and namespaces is not None:
+                flt = replace(flt, namespaces=namespaces)
             try:
                 objs = source.list(cluster, kind, flt, fetcher.log) if source.has_kind(cluster, kind) else []
             except Forbidden as err:
@@ -136,13 +143,14 @@ class KubeFeed(Feed):
 
 def _rows_of(cluster: str, future: Any, failed: set[str]) -> Iterator[Row]:
     """One piece's rows, read when the engine gets to it (so it assembles the pieces that are done
-    while later ones are still being fetched). A cluster's first error is raised once; its later
-    pieces are skipped, so ``on_source_error = warn`` gives one warning per cluster, not per kind."""
-    if cluster in failed:
-        return
+    while later ones are still being fetched). Only a cluster's first error is raised: under
+    ``on_source_error = warn`` the result keeps every piece that could be read, with one warning
+    per failing cluster rather than one per kind."""
     try:
         rows = future.result()
     except ChaosqlError:
+        if cluster in failed:
+            return
         failed.add(cluster)
         raise
     yield from rows

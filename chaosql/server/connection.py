@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
 from chaosql.server import auth, chatter, wire
 from chaosql.server.statements import Prepared, Runner, _translate, pg_names, result_columns, split
-from chaosql.server.types import describe, encode_rows
+from chaosql.server.rows import data_rows
+from chaosql.server.types import describe
 
 if TYPE_CHECKING:
     from chaosql.server.server import Server
@@ -320,7 +321,7 @@ class Connection:
             batch = pa.RecordBatch.from_arrays([pa.array([row[i] for row in answer.rows], pa.string())
                                                 for i in range(len(answer.columns))], names=answer.columns)
             fmts = _formats(formats, len(answer.columns))
-            self.send(encode_rows(batch, ["text"] * len(answer.columns), fmts))
+            self.send(data_rows(batch, ["text"] * len(answer.columns), fmts))
         self.send(wire.command_complete(tag))
 
     def _row_description(self, columns: list[tuple[str, str]], formats: list[int]) -> bytes:
@@ -499,7 +500,7 @@ class Connection:
         if batch.num_rows > want:
             portal.pending = batch.slice(want)
             batch = batch.slice(0, want)
-        return encode_rows(batch, names, formats), batch.num_rows, False
+        return data_rows(batch, names, formats), batch.num_rows, False
 
 
 def _formats(formats: list[int], n: int) -> list[int]:

@@ -296,8 +296,8 @@ class Connection:
                 continue
             self._transaction_gate(prepared)
             if prepared.answer is not None:
-                live = chatter.answer(statement, self.settings)
-                await self._send_answer(live, describe_rows=True, formats=[])
+                live = chatter.answer(statement, self.settings)  # None for SHOW chaosql.*: prepared has it
+                await self._send_answer(live or prepared.answer, describe_rows=True, formats=[])
                 continue
             self.cancelled = False
             portal = Portal(prepared, [], [])
@@ -427,7 +427,8 @@ class Connection:
                 self.send(wire.command_complete(prepared.answer.tag))
                 return
             portal.answered = True
-            await self._send_answer(chatter.answer(prepared.sql, self.settings), describe_rows=False, formats=portal.formats)
+            live = chatter.answer(prepared.sql, self.settings)
+            await self._send_answer(live or prepared.answer, describe_rows=False, formats=portal.formats)
             return
         if portal.done:
             self.send(wire.command_complete(portal.result.status if portal.result and not portal.columns

@@ -87,6 +87,15 @@ class Runner:
 
     def prepare(self, sql: str, param_oids: list[int]) -> Prepared:
         prepared = Prepared(sql, list(param_oids))
+        own = re.match(r"^\s*show\s+chaosql\.(\w+)\s*;?\s*$", sql, re.I)
+        if own:  # chaosql's session settings, read like any PostgreSQL setting
+            key = own.group(1).lower()
+            if key not in self.session.settings:
+                raise SqlError(f'unrecognized configuration parameter "chaosql.{key}"', sqlstate="42704")
+            value = self.session.settings[key]
+            text = ("on" if value else "off") if isinstance(value, bool) else str(value)
+            prepared.answer = chatter.Answer("SHOW", [f"chaosql.{key}"], [(text,)])
+            return prepared
         prepared.answer = chatter.answer(sql, dict(self.settings))
         if prepared.answer is None:
             prepared.run_sql = self._for_session(sql)

@@ -144,7 +144,13 @@ def _cast(cast) -> None:
     to = cast.args.get("to")
     if to is None:
         return
-    target = to.sql(dialect="postgres").upper().removeprefix("PG_CATALOG.")
+    spelled = to.sql(dialect="postgres").upper()
+    target = spelled.removeprefix("PG_CATALOG.")
+    if spelled != target:  # CAST(x AS pg_catalog.text): DuckDB knows the type only unqualified
+        try:
+            cast.set("to", exp.DataType.build(target.lower(), dialect="postgres"))
+        except Exception:
+            pass
     inner = cast.this
     literal_like = isinstance(inner, (exp.Literal, exp.Placeholder, exp.Parameter)) or (
         isinstance(inner, exp.Cast) and inner.args["to"].sql(dialect="postgres").upper() in ("TEXT", "VARCHAR"))

@@ -125,23 +125,17 @@ class Runner:
             prepared.param_types = []
             prepared.columns = [(c, "VARCHAR") for c in prepared.answer.columns] if prepared.answer.columns else None
             return
-        from duckdb import _seam
-
         self.session._ensure_catalog()
-        self.ensure_catalog() if "pgc." in prepared.run_sql else None
+        if "pgc." in prepared.run_sql:
+            self.ensure_catalog()
         try:
-            sig = _seam.bind(self.session.con, prepared.run_sql)
-            if sig.names == ["unknown"] and sig.parameters:
-                sig = _seam.bind(self.session.con, prepared.run_sql, values=[None] * len(sig.parameters))
+            names, types, params, rowless = _bind(self.session.con, prepared.run_sql)
         except Exception as err:  # chaosql's own statements (SHOW TABLES, EXPLAIN ...) or a real error
             raise _translate(err, self.session) from err
         given = prepared.param_oids
-        types = [oid_of(str(t)) if str(t).upper() != "UNKNOWN" else 25 for _, t in sig.parameters]
-        prepared.param_types = [given[i] if i < len(given) and given[i] else t for i, t in enumerate(types)]
-        if sig.return_type in _ROWLESS:
-            prepared.columns = None
-        else:
-            prepared.columns = [(n, str(t)) for n, t in zip(sig.names, sig.types)]
+        oids = [oid_of(t) if t.upper() != "UNKNOWN" else 25 for t in params]
+        prepared.param_types = [given[i] if i < len(given) and given[i] else t for i, t in enumerate(oids)]
+        prepared.columns = None if rowless else list(zip(names, types))
 
     def own_statement(self, sql: str) -> bool:
         """chaosql's statements whose shape only running them tells (SHOW TABLES, DESCRIBE, EXPLAIN)."""
@@ -168,6 +162,26 @@ class Runner:
             raise WriteRefused(f"user {self.user.name} may not write to {m.group(1).lower()} over this server",
                                hint="enable writes = true for the user in [server.users.NAME]")
         return self.session.execute(prepared.run_sql, params or None, stream=True)
+
+
+def _bind(con: Any, sql: str) -> tuple[list[str], list[str], list[str], bool]:
+    """(result names, result types, parameter types, returns no rows) without running ``sql``."""
+    try:
+        from duckdb import _seam  # DuckDB 2.x: binds without running, and types the parameters
+    except ImportError:
+        _seam = None
+    if _seam is not None:
+        sig = _seam.bind(con, sql)
+        if sig.names == ["unknown"] and sig.parameters:
+            sig = _seam.bind(con, sql, values=[None] * len(sig.parameters))
+        return (list(sig.names), [str(t) for t in sig.types], [str(t) for _, t in sig.parameters],
+                sig.return_type in _ROWLESS)
+    # Older DuckDB: a relation binds a query without running it; anything else is described as rowless
+    count = len(set(re.findall(r"\$(\d+)", sql)))
+    if not re.match(r"^\s*(\(\s*)*(select|with|values|table|from)\b", chatter.strip_comments(sql), re.I):
+        return [], [], ["UNKNOWN"] * count, True
+    relation = con.sql(sql, params=[None] * count) if count else con.sql(sql)
+    return list(relation.columns), [str(t) for t in relation.types], ["UNKNOWN"] * count, False
 
 
 def _translate(err: Exception, session: Any) -> ChaosqlError:

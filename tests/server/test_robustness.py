@@ -94,6 +94,20 @@ def test_fifty_concurrent_clients(pg_server, expected):
     assert done[0] == 50
 
 
+def test_client_that_stops_reading_blocks_nobody(pg_server):
+    """A client asks for 5M rows and never reads them: others keep getting answers quickly."""
+    psycopg = pytest.importorskip("psycopg")
+    query = b"SELECT x, 'row-' || x::VARCHAR FROM range(5000000) t(x)\x00"
+    with socket.create_connection(("127.0.0.1", pg_server.port)) as stuck:
+        stuck.sendall(_startup("stuck") + b"Q" + struct.pack("!i", len(query) + 4) + query)
+        time.sleep(1.0)  # the server fills the socket buffers and waits for this client
+        with psycopg.connect(dsn(pg_server.port), autocommit=True) as other:
+            started = time.monotonic()
+            for i in range(5):
+                assert other.execute("SELECT %s::INTEGER", (i,)).fetchone() == (i,)
+            assert time.monotonic() - started < 5
+
+
 def _startup(user: str = "fuzz") -> bytes:
     body = struct.pack("!i", 196608) + b"user\x00" + user.encode() + b"\x00database\x00chaosql\x00\x00"
     return struct.pack("!i", len(body) + 4) + body

@@ -36,6 +36,13 @@ def shop_only(kube_env):
     kube_env.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
                      "metadata": {"name": "node-reader"}, "subjects": subject,
                      "roleRef": {"kind": "ClusterRole", "name": "node-reader", "apiGroup": "rbac.authorization.k8s.io"}})
+    # in namespace kinds, only two of the experiment kinds
+    kube_env.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                     "metadata": {"name": "two-kinds", "namespace": seed.KINDS_NS},
+                     "rules": [{"apiGroups": ["chaos-mesh.org"], "resources": ["podchaos", "networkchaos"], "verbs": ["list"]}]})
+    kube_env.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                     "metadata": {"name": "two-kinds", "namespace": seed.KINDS_NS}, "subjects": subject,
+                     "roleRef": {"kind": "Role", "name": "two-kinds", "apiGroup": "rbac.authorization.k8s.io"}})
     deadline = time.monotonic() + 10  # RBAC caches catch up within moments
     while kube_env.client("noaccess").get("/apis/chaos-mesh.org/v1alpha1/namespaces/shop/podchaos").status_code != 200:
         assert time.monotonic() < deadline, "RBAC for the noaccess user did not take effect"
@@ -90,6 +97,21 @@ def test_one_failing_cluster_fails_the_query_or_warns(shop_only, kube_env2, kube
     assert len(result.warnings) == 1
     assert result.warnings[0].startswith('experiments: cluster "c1" (kube): forbidden to list ')
     assert result.warnings[0].endswith("its rows are missing from this result")
+
+
+def test_kinds_a_user_may_read_give_a_partial_result_with_warn(shop_only, kube_source, kube_session):
+    sql = "SELECT kind, count(*) FROM experiments WHERE namespace = 'kinds' GROUP BY kind ORDER BY kind"
+    strict = kube_session(kube_source(shop_only, "noaccess", name="c1"))
+    with pytest.raises(Forbidden, match='forbidden to list awschaos.chaos-mesh.org in "kinds"'):
+        strict.execute(sql)
+    lenient = kube_session(kube_source(shop_only, "noaccess", name="c1"), on_source_error="warn")
+    result = lenient.execute(sql)
+    assert result.rows() == [("NetworkChaos", 1), ("PodChaos", 1)]
+    refused = [w for w in result.warnings if "its rows are missing" in w]
+    assert refused == ['experiments: cluster "c1" (kube): forbidden to list awschaos.chaos-mesh.org in "kinds"; '
+                       "ask for list on awschaos.chaos-mesh.org or pick another namespace; "
+                       "its rows are missing from this result"]
+    assert all(w.startswith('experiments: cluster "c1" (kube): forbidden to list ') for w in result.warnings)
 
 
 def test_chaos_daemon_is_null_when_pods_are_not_visible(shop_only, kube_source, kube_session):

@@ -161,7 +161,8 @@ class Session:
             self._reading = []
         result.elapsed = time.perf_counter() - started
         result.calls = list(self._fetcher.log.calls)
-        result.warnings = self.source_warnings() + self._fetcher.warnings + result.warnings
+        # the same warning from several kinds of one cluster is said once
+        result.warnings = list(dict.fromkeys(self.source_warnings() + self._fetcher.warnings + result.warnings))
         return result
 
     def execute_script(self, sql: str) -> Iterator[Result]:

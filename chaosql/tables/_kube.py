@@ -6,7 +6,7 @@ picks resources, ``namespace``/``name``/``labels``/``field:*`` become server-sid
 
 from __future__ import annotations
 
-from dataclasses import replace
+import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from chaosql.errors import ChaosqlError, Forbidden, SourceError
@@ -40,16 +40,16 @@ class KubeFeed(Feed):
         lookups: tuple[str | tuple[str, ListFilter], ...] = (),
         kind_values: dict[str, str] | None = None,
         fixed_fields: tuple[tuple[str, str], ...] = (),
-        same_namespace_lookups: tuple[str, ...] = (),
+        on_demand: tuple[str, ...] = (),
     ) -> None:
         self.kinds = kinds
         self.rows = rows
         self.lookups = [(k, ListFilter()) if isinstance(k, str) else k for k in lookups]
         self.kind_values = kind_values or {}  # kind -> value of the table's kind-role column
         self.fixed_fields = fixed_fields  # field selectors every list call carries
-        # lookup kinds that only ever live in the row object's own namespace (an experiment's
-        # Schedule): they follow the query's namespace filter instead of listing every namespace
-        self.same_namespace_lookups = same_namespace_lookups
+        # kinds joined from the row object's own namespace and only for some rows (an experiment's
+        # Schedule): listed on first need, once per cluster, within the query's namespace filter
+        self.on_demand = on_demand
         self.table: "Table | None" = None  # set when the table is built
 
     def list_filter(self, constraints: "Constraints") -> ListFilter:
@@ -92,11 +92,17 @@ class KubeFeed(Feed):
                 if source.has_kind(cluster, kind):
                     tasks.append((cluster, kind))
         lookups = {
-            cluster: fetcher.submit(self._lookups, source, cluster, fetcher, flt.namespaces)
+            cluster: fetcher.submit(self._lookups, source, cluster, fetcher)
             for cluster in {c for c, _ in tasks}
         } if self.lookups else {}
+        on_demand = {
+            cluster: {kind: _OnDemand(source, cluster, kind, ListFilter(namespaces=flt.namespaces), fetcher)
+                      for kind in self.on_demand}
+            for cluster in {c for c, _ in tasks}
+        }
         listed = [
-            (cluster, fetcher.submit(self._list_and_shape, source, cluster, kind, flt, fetcher, lookups.get(cluster)))
+            (cluster, fetcher.submit(self._list_and_shape, source, cluster, kind, flt, fetcher, lookups.get(cluster),
+                                     on_demand[cluster]))
             for cluster, kind in tasks
         ]
         failed: set[str] = set()
@@ -104,17 +110,15 @@ class KubeFeed(Feed):
             yield cluster, _rows_of(cluster, future, failed)
 
     def _list_and_shape(self, source: Any, cluster: str, kind: str, flt: ListFilter, fetcher: Any,
-                        lookups: Any) -> list[Row]:
+                        lookups: Any, on_demand: dict[str, "_OnDemand"]) -> list[Row]:
         """List one kind and shape its rows in the worker, so shaping overlaps the list calls still
         in flight instead of starting after the last one. (``lookups`` was submitted before this
         task, so waiting for it here cannot starve the pool.)"""
         objs = source.list(cluster, kind, flt, fetcher.log)
-        ctx = RowContext(
-            source=source.name,
-            cluster=cluster,
-            family=source.kind_label,
-            lookups=lookups.result() if lookups is not None else {},
-        )
+        joined, unseen = lookups.result() if lookups is not None else ({}, [])
+        fetcher.warnings.extend(unseen)  # only now: when the list itself fails, its error says it all
+        ctx = RowContext(source=source.name, cluster=cluster, family=source.kind_label, lookups=joined,
+                         on_demand=on_demand)
         try:
             return list(_shape(objs, self.rows, ctx))
         except ChaosqlError:
@@ -122,23 +126,42 @@ class KubeFeed(Feed):
         except Exception as err:  # a shaper bug: still one readable line, never a traceback
             raise SourceError(f'cluster "{cluster}": {kind}: {type(err).__name__}: {err}', source=source.name) from err
 
-    def _lookups(self, source: Any, cluster: str, fetcher: Any, namespaces: frozenset[str] | None = None) -> dict[str, dict]:
-        """kind -> {(namespace, name): object}; a kind the user may not list is left out, so
-        ``ctx.lookup`` answers None and the columns it feeds are NULL ("not visible"), not an error."""
-        out = {}
+    def _lookups(self, source: Any, cluster: str, fetcher: Any) -> tuple[dict[str, dict], list[str]]:
+        """(kind -> {(namespace, name): object}, warnings); a kind the user may not list is left
+        out, so ``ctx.lookup`` answers None and the columns it feeds are NULL ("not visible")."""
+        out, unseen = {}, []
         for kind, flt in self.lookups:
-            if kind in self.same_namespace_lookups and namespaces is not None:
-                flt = replace(flt, namespaces=namespaces)
             try:
                 objs = source.list(cluster, kind, flt, fetcher.log) if source.has_kind(cluster, kind) else []
             except Forbidden as err:
-                fetcher.warnings.append(f"{self.table.name if self.table else kind}: {err.message}; "
-                                        f"the columns joined from {kind} objects are NULL")
+                unseen.append(f"{self.table.name if self.table else kind}: {err.message}; "
+                              f"the columns joined from {kind} objects are NULL")
                 continue
             out[kind] = {
                 ((o["metadata"].get("namespace") or ""), o["metadata"]["name"]): o for o in objs
             }
-        return out
+        return out, unseen
+
+
+class _OnDemand:
+    """One kind of one cluster, listed the first time a row asks for it (thread-safe)."""
+
+    def __init__(self, source: Any, cluster: str, kind: str, flt: ListFilter, fetcher: Any) -> None:
+        self.args = (source, cluster, kind, flt, fetcher)
+        self.lock = threading.Lock()
+        self.index: dict[tuple[str, str], dict] | None = None
+
+    def __call__(self) -> dict[tuple[str, str], dict]:
+        with self.lock:
+            if self.index is None:
+                source, cluster, kind, flt, fetcher = self.args
+                try:
+                    objs = source.list(cluster, kind, flt, fetcher.log) if source.has_kind(cluster, kind) else []
+                except Forbidden as err:
+                    fetcher.warnings.append(f"{err.message}; the columns joined from {kind} objects are NULL")
+                    objs = []
+                self.index = {((o["metadata"].get("namespace") or ""), o["metadata"]["name"]): o for o in objs}
+            return self.index
 
 
 def _rows_of(cluster: str, future: Any, failed: set[str]) -> Iterator[Row]:

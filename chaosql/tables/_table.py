@@ -51,8 +51,12 @@ class RowContext:
     family: str  # "kube", "chaosd", "prometheus"
     lookups: Mapping[str, Mapping[tuple[str, str], dict]] = field(default_factory=dict)
     memo: dict = field(default_factory=dict)  # indexes a shaper derives once per fetch piece
+    # kind -> loader listed only when a row first needs it (rarely needed joins cost no call)
+    on_demand: Mapping[str, Any] = field(default_factory=dict)
 
     def lookup(self, kind: str, namespace: str, name: str) -> dict | None:
+        if kind not in self.lookups and kind in self.on_demand:
+            return self.on_demand[kind]().get((namespace or "", name))
         return self.lookups.get(kind, {}).get((namespace or "", name))
 
 

@@ -147,7 +147,7 @@ TABLE = Table(
     "experiments",
     "One row per chaos experiment: every Chaos Mesh experiment kind, and each Chaosd experiment.",
     COLUMNS,
-    feeds=[KubeFeed(EXPERIMENT_KINDS, experiment_rows, lookups=("Schedule",), same_namespace_lookups=("Schedule",)), ChaosdFeed("experiments", chaosd_experiment_rows)],
+    feeds=[KubeFeed(EXPERIMENT_KINDS, experiment_rows, on_demand=("Schedule",)), ChaosdFeed("experiments", chaosd_experiment_rows)],
     examples=[
         ("Which experiments are injecting or running right now?",
          "SELECT cluster, namespace, kind, name, phase FROM experiments WHERE phase IN ('injecting', 'running')"),

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
-from chaosql.server import auth, chatter, wire
+from chaosql.server import chatter, wire
+from chaosql.server.handshake import Fatal, authenticate
 from chaosql.server.statements import Prepared, Runner, _translate, pg_names, result_columns, split
 from chaosql.server.rows import data_rows
 from chaosql.server.types import describe
@@ -24,12 +25,6 @@ if TYPE_CHECKING:
     from chaosql.server.server import Server
 
 BATCH_ROWS = 10_000
-
-
-class Fatal(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass
@@ -139,7 +134,7 @@ class Connection:
         name = params.get("user", "")
         if not name:
             raise Fatal("28000", "no PostgreSQL user name specified in startup packet")
-        user = await self.authenticate(name)
+        user = await authenticate(self.reader, self.writer, self.server.auth, name, self.server.startup_timeout)
         database = params.get("database") or name
         self.settings = chatter.default_settings(user.name, database)
         if params.get("application_name"):
@@ -160,57 +155,6 @@ class Connection:
         self.send(wire.ready_for_query(self.status))
         await self.writer.drain()
         return True
-
-    async def authenticate(self, name: str) -> auth.User:
-        cfg = self.server.auth
-        user = cfg.user(name)
-        method = cfg.method
-        if method == "trust":
-            if user is None:
-                raise Fatal("28000", f'role "{name}" does not exist')
-            return user
-        failed = Fatal("28P01", f'password authentication failed for user "{name}"')
-        if method == "scram-sha-256":
-            self.send(wire.authentication(10, b"SCRAM-SHA-256\x00\x00"))
-            await self.writer.drain()
-            r = wire.Reader(await self._password_message())
-            mechanism = r.cstring()
-            if mechanism != "SCRAM-SHA-256":
-                raise Fatal("28000", f"unsupported SASL mechanism {mechanism}")
-            length = r.int32()
-            first = r.bytes(length).decode("utf-8", "replace") if length >= 0 else ""
-            scram = auth.Scram(user, cfg.salt)
-            try:
-                server_first = scram.first(first)
-            except ValueError as err:
-                raise Fatal("08P01", str(err)) from err
-            self.send(wire.authentication(11, server_first.encode()))
-            await self.writer.drain()
-            final = scram.final((await self._password_message()).decode("utf-8", "replace"))
-            if final is None or user is None:
-                raise failed
-            self.send(wire.authentication(12, final.encode()))
-            return user
-        if method == "md5":
-            salt = os.urandom(4)
-            self.send(wire.authentication(5, salt))
-            await self.writer.drain()
-            answer = wire.Reader(await self._password_message()).cstring()
-            if not auth.md5_ok(user, answer, salt) or user is None:
-                raise failed
-            return user
-        self.send(wire.authentication(3))
-        await self.writer.drain()
-        answer = wire.Reader(await self._password_message()).cstring()
-        if not auth.cleartext_ok(user, answer) or user is None:
-            raise failed
-        return user
-
-    async def _password_message(self) -> bytes:
-        kind, body = await asyncio.wait_for(wire.read_message(self.reader), self.server.startup_timeout)
-        if kind != b"p":
-            raise Fatal("08P01", f"expected a password message, got {kind!r}")
-        return body
 
     # --- the query loop --------------------------------------------------------------------
 

@@ -8,6 +8,10 @@ from pathlib import Path
 from chaosdenv import ChaosdTestEnv
 
 
+#: Sources made by source_for, closed after each test (conftest.py) so no socket is left open.
+OPENED: list = []
+
+
 def source_for(env: ChaosdTestEnv, *, name: str = "lab", with_client_cert: bool = True, **options):
     """A ChaosdSource on ``env`` as a user would configure it (TLS: CA, client cert, system URL)."""
     from chaosql.sources.chaosd import ChaosdSource
@@ -19,7 +23,9 @@ def source_for(env: ChaosdTestEnv, *, name: str = "lab", with_client_cert: bool 
             options.setdefault("client_cert", str(env.client_cert))
             options.setdefault("client_key", str(env.client_key))
     options.setdefault("retries", 0)
-    return ChaosdSource([node], name=name, **options)
+    source = ChaosdSource([node], name=name, **options)
+    OPENED.append(source)
+    return source
 
 
 def proc_state(pid: int) -> str:

@@ -59,6 +59,15 @@ def chaosd_mtls(chaosd_binary, tmp_path_factory):
     env.stop()
 
 
+@pytest.fixture(autouse=True)
+def _close_sources():
+    import chaosd_support
+
+    yield
+    while chaosd_support.OPENED:
+        chaosd_support.OPENED.pop().close()
+
+
 @pytest.fixture
 def session_for():
     """``session_for(*sources, **settings)``: a Session, closed after the test."""

@@ -401,9 +401,9 @@ class Connection:
         result = portal.result
         if portal.columns is None:
             portal.done = True
-            self.send(wire.command_complete(result.status or "OK"))
             for warning in result.warnings:
                 self.send(wire.notice_response(warning))
+            self.send(wire.command_complete(result.status or "OK"))
             return
         if portal.batches is None:
             portal.batches = iter(result.batches())
@@ -419,6 +419,8 @@ class Connection:
                 await self.writer.drain()
             if finished:
                 portal.done = True
+                for warning in result.warnings:  # e.g. a source skipped under on_source_error = warn
+                    self.send(wire.notice_response(warning))
                 self.send(wire.command_complete(f"SELECT {portal.sent}"))
                 return
             if limit is not None:

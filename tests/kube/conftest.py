@@ -65,7 +65,7 @@ def kube_env(tmp_path_factory):
 @pytest.fixture(scope="session")
 def kube_env2(tmp_path_factory):
     crds = seed.write_crd_subset(C2_KINDS, tmp_path_factory.mktemp("crds") / "crd-subset.yaml")
-    env = _start(KubeTestEnv(crds=crds), "c2")
+    env = _start(KubeTestEnv(crds=crds, audit=True), "c2")  # the audit log shows the calls it served
     env.create_namespace("shop")
     for i in range(3):
         seed.put(env, {"apiVersion": seed.CHAOS_API_VERSION, "kind": "PodChaos",

@@ -6,6 +6,9 @@ Calls are read from the session's call log, which records every HTTP request the
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 
 import seed
@@ -121,6 +124,33 @@ def test_cluster_picks_the_clusters_called(kube_env, kube_env2, kube_source, kub
     pushed, plain = _both(session, "SELECT name FROM experiments WHERE cluster = 'c2'")
     assert len(pushed.rows()) == 5
     assert {c.cluster for c in pushed.calls} == {"c2"} and {c.cluster for c in plain.calls} == {"c1", "c2"}
+
+
+def _audited_lists(env, since: int) -> list[str]:
+    """Paths of the list requests chaosql sent, as the apiserver's audit log recorded them."""
+    from urllib.parse import unquote
+
+    with open(env.audit_log, "rb") as log:
+        log.seek(since)
+        events = [json.loads(line) for line in log.read().splitlines() if line.strip()]
+    return sorted(unquote(e["requestURI"]) for e in events if e.get("userAgent") == "chaosql" and e["verb"] == "list")
+
+
+def test_the_apiservers_audit_log_shows_pushdown_saves_calls(kube_env2, kube_source, kube_session):
+    session = kube_session(kube_source(kube_env2))
+    session.execute("SELECT count(*) FROM experiments")  # discovery is done and cached
+    sql = "SELECT name FROM experiments WHERE kind = 'PodChaos' AND name = 'c2-kill-1'"
+    calls = {}
+    for pushdown in ("true", "false"):
+        session.execute(f"SET chaosql.pushdown = {pushdown}")
+        since = os.path.getsize(kube_env2.audit_log)
+        result = session.execute(sql)
+        assert result.rows() == [("c2-kill-1",)]
+        calls[pushdown] = _audited_lists(kube_env2, since)
+        assert calls[pushdown] == sorted(c.what.removeprefix("GET ").split(" ")[0] for c in result.calls)
+    chaos = [c for c in calls["true"] if c.split("?")[0].endswith("chaos")]
+    assert chaos == ["/apis/chaos-mesh.org/v1alpha1/podchaos?limit=500&fieldSelector=metadata.name=c2-kill-1"]
+    assert len(calls["false"]) > len(calls["true"])
 
 
 def test_joins_read_each_table_once_with_the_merged_pushdown(kube_env, kube_source, kube_session):

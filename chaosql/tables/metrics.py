@@ -140,25 +140,23 @@ def need_query(constraints: "Constraints", table: str) -> list[str]:
     return sorted(str(q) for q in queries)
 
 
-@dataclass(frozen=True)
-class SeriesRows:
-    """The rows of one series as a block: ``fixed`` column values shared by all of its samples."""
+def samples_table(series: Iterable["Series"], schema: "pa.Schema", **fixed: Any) -> "pa.Table":
+    """The samples as Arrow, one record batch per series built column by column: a day of 100
+    series at 15 s is 576,000 samples, too many for a Python dict each. ``fixed`` columns (query,
+    server, step) are the same on every row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    fixed: dict
-    series: "Series"
-
-    def batch(self, schema: "pa.Schema") -> "pa.RecordBatch":
-        """One Arrow record batch, built column by column (no dict per sample)."""
-        import pyarrow as pa
-
-        samples = self.series.samples
-        labels = dict(self.series.labels)
-        values = {**self.fixed, "metric": labels.pop("__name__", None)}
+    batches = []
+    for one in series:
+        samples = one.samples
+        if not samples:
+            continue
+        labels = dict(one.labels)
+        values = {**fixed, "metric": labels.pop("__name__", None)}
         arrays = []
         for column in schema:
             if column.name == "ts":  # Prometheus times have millisecond resolution: round to it
-                import pyarrow.compute as pc
-
                 millis = pc.round(pc.multiply(pa.array([t for t, _ in samples], type=pa.float64()), 1000.0))
                 arrays.append(pc.multiply(millis.cast(pa.int64()), 1000).cast(column.type))
             elif column.name == "value":
@@ -167,33 +165,8 @@ class SeriesRows:
                 arrays.append(pa.repeat(pa.scalar(list(labels.items()), type=column.type), len(samples)))
             else:
                 arrays.append(pa.repeat(pa.scalar(values.get(column.name), type=column.type), len(samples)))
-        return pa.RecordBatch.from_arrays(arrays, schema=schema)
-
-
-class SampleTable(Table):
-    """A table whose feeds yield ``SeriesRows`` blocks (plain row dicts are welcome too): a day of
-    100 series at 15 s is 576,000 samples, too many for a Python dict each."""
-
-    def to_arrow(self, rows: Iterable[Any]) -> "pa.Table":
-        import pyarrow as pa
-
-        schema = self.arrow_schema()
-        batches, plain = [], []
-        for row in rows:
-            if isinstance(row, SeriesRows):
-                batches.append(row.batch(schema))
-            else:
-                plain.append(row)
-        if plain:
-            batches.extend(super().to_arrow(plain).to_batches())
-        return pa.Table.from_batches(batches, schema=schema)
-
-
-def sample_rows(series: Iterable["Series"], **fixed: Any) -> Iterator[SeriesRows]:
-    """One block of rows per series; ``fixed`` columns (query, server, step) are the same on each."""
-    for one in series:
-        if one.samples:
-            yield SeriesRows(fixed, one)
+        batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    return pa.Table.from_batches(batches, schema=schema)
 
 
 class PrometheusFeed(Feed):
@@ -206,6 +179,7 @@ class PrometheusFeed(Feed):
         if servers is not None and source.name not in servers:
             return
         queries = need_query(constraints, "metrics")
+        schema = self.table.arrow_schema()
         steps = constraints.values("step")
         runs = []
         for step_value in sorted(steps, key=str) if steps else [None]:
@@ -221,7 +195,8 @@ class PrometheusFeed(Feed):
             for promql in queries:
                 runs.append((promql, shown_step, fetcher.submit(_run, source, promql, found, fetcher.log)))
         for promql, shown_step, future in runs:
-            yield source.name, sample_rows(future.result(), query=promql, server=source.name, step=shown_step)
+            # an Arrow table in the table's schema: the engine appends it as it is
+            yield source.name, samples_table(future.result(), schema, query=promql, server=source.name, step=shown_step)
 
 
 def _run(source: "PrometheusSource", promql: str, found: Plan, log: Any) -> list["Series"]:
@@ -230,7 +205,7 @@ def _run(source: "PrometheusSource", promql: str, found: Plan, log: Any) -> list
     return source.query_range(promql, found.start, found.end, found.step, log=log)
 
 
-TABLE = SampleTable(
+TABLE = Table(
     "metrics",
     "One row per sample of a PromQL query (WHERE query = '...'), over the ts range asked for.",
     COLUMNS,

@@ -193,6 +193,9 @@ def test_bad_promql_gives_prometheus_own_message(session):
     assert message.startswith("metrics: ") and '"prom"' in message
     assert "parse error" in message and "unclosed left parenthesis" in message
     assert caught.value.sqlstate == "42601"
+    session.execute("SET chaosql.on_source_error = 'warn'")  # a wrong query is not a source outage
+    with pytest.raises(SqlError, match="unclosed left parenthesis"):
+        session.execute("SELECT * FROM metrics WHERE query = 'sum(rate(x[1m])'")
 
 
 def test_a_query_predicate_is_required_and_the_error_says_how(session):

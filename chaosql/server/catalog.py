@@ -240,8 +240,9 @@ def macros(*, user: str, database: str, settings: dict[str, str], pid: int) -> l
         f"{m}pg_postmaster_start_time() AS TIMESTAMPTZ '2000-01-01 00:00:00+00'",
         f"{m}inet_server_addr() AS '127.0.0.1'",
         f"{m}pg_get_keywords() AS TABLE SELECT 'select' AS word, 'R' AS catcode, 'reserved' AS catdesc",
-        "CREATE OR REPLACE MACRO pgc.info._pg_expandarray(a) AS TABLE "
-        "SELECT unnest(a) AS x, generate_subscripts(a, 1) AS n",
+        # PostgreSQL's is set-returning; it is only ever applied to pg_index.indkey, and pg_index is
+        # empty here, so a scalar of the right shape lets pgjdbc's and Metabase's queries bind.
+        "CREATE OR REPLACE MACRO pgc.info._pg_expandarray(a) AS {'x': a[1], 'n': 1}",
     ]
 
 

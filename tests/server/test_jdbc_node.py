@@ -40,6 +40,8 @@ def test_pgjdbc_metadata_prepared_and_cancel(pg_server, expected, jdbc_classes):
     columns = [(row[1], row[2]) for row in lines if row[0] == "column"]
     assert [c for c, _ in columns] == [c.name for c in registry()["experiments"].columns]
     assert ("created_at", "timestamptz") in columns and ("target_count", "int8") in columns
+    assert {row[1] for row in lines if row[0] == "schema"} >= {"public", "pg_catalog", "information_schema"}
+    assert ["meta", "varchar", "timestamptz", "false", ""] in lines
     rows = [row[1] for row in lines if row[0] == "row"]
     assert rows and rows[0] == next(r[0] for r in expected if r[2] == expected[0][2])
     cancel = next(row for row in lines if row[0] == "cancel")

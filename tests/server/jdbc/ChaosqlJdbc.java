@@ -14,6 +14,20 @@ public class ChaosqlJdbc {
             try (ResultSet rs = md.getColumns(null, "public", "experiments", "%")) {
                 while (rs.next()) System.out.println("column\t" + rs.getString("COLUMN_NAME") + "\t" + rs.getString("TYPE_NAME"));
             }
+            try (ResultSet rs = md.getSchemas()) {
+                while (rs.next()) System.out.println("schema\t" + rs.getString("TABLE_SCHEM"));
+            }
+            try (ResultSet rs = md.getPrimaryKeys(null, "public", "experiments")) {
+                while (rs.next()) System.out.println("pk\t" + rs.getString("COLUMN_NAME"));
+            }
+            try (ResultSet rs = md.getIndexInfo(null, "public", "experiments", false, true)) {
+                while (rs.next()) System.out.println("index\t" + rs.getString("INDEX_NAME"));
+            }
+            try (Statement st = con.createStatement(); ResultSet rs = st.executeQuery("SELECT name, created_at FROM experiments LIMIT 1")) {
+                ResultSetMetaData rmd = rs.getMetaData();  // asks the catalog whether columns are serial
+                System.out.println("meta\t" + rmd.getColumnTypeName(1) + "\t" + rmd.getColumnTypeName(2) + "\t" + rmd.isAutoIncrement(1)
+                                   + "\t" + rmd.getTableName(1));
+            }
             try (PreparedStatement ps = con.prepareStatement(
                     "SELECT name, target_count FROM experiments WHERE kind = ? ORDER BY cluster, namespace, name, uid LIMIT 5")) {
                 for (int round = 0; round < 6; round++) {  // past prepareThreshold: a server-side named statement

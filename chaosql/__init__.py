@@ -23,7 +23,8 @@ def connect(*sources: str, config: str | None = None, **settings: Any) -> "Sessi
     from chaosql.config import load_config, open_sources
 
     cfg = load_config(config)
-    return __getattr__("Session")(open_sources(list(sources), cfg), settings={**cfg.settings, **settings})
+    return __getattr__("Session")(open_sources(list(sources), cfg), settings={**cfg.settings, **settings},
+                                  owns_sources=True)
 
 
 def __getattr__(name: str) -> Any:  # lazy: importing chaosql stays cheap

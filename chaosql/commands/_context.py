@@ -33,7 +33,7 @@ def open_session(args: argparse.Namespace) -> Any:
         if not eq:
             raise UsageError(f"--set {item}: expected NAME=VALUE")
         settings[name.strip()] = value.strip()
-    return Session(sources, settings=settings)
+    return Session(sources, settings=settings, owns_sources=True)
 
 
 def warn(message: str) -> None:

@@ -100,12 +100,16 @@ class Result:
 class Session:
     """A DuckDB connection over the virtual tables of ``sources``; not for concurrent use."""
 
-    def __init__(self, sources: Sequence[Any], *, settings: dict[str, Any] | None = None) -> None:
+    def __init__(self, sources: Sequence[Any], *, settings: dict[str, Any] | None = None,
+                 owns_sources: bool = False) -> None:
+        """``owns_sources``: close the sources' connections with the session (the CLI's case; the
+        server shares sources between sessions and closes them itself)."""
         import duckdb
 
         from chaosql.tables import registry
 
         self.sources = list(sources)
+        self._owns_sources = owns_sources
         self.tables: dict[str, "Table"] = registry()
         self.settings = {name: default for name, (default, _) in SETTINGS.items()}
         for name, value in (settings or {}).items():
@@ -202,6 +206,11 @@ class Session:
 
     def close(self) -> None:
         self._finalizer()
+        if self._owns_sources:
+            for source in self.sources:
+                close = getattr(source, "close", None)
+                if close is not None:
+                    close()
 
     def source_warnings(self) -> list[str]:
         out = []

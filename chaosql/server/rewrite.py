@@ -27,7 +27,7 @@ _TEXT_FIXES = [
 _NEEDS = re.compile(r"pg_|information_schema|regclass|regtype|regnamespace|regproc|::\s*oid|::\s*name|\bpublic\s*\.|"
                     r"\bversion\s*\(|current_(schema|database|user|setting|catalog)|session_user|quote_ident|"
                     r"\bformat_type|_description|has_\w+_privilege|array_(upper|lower)|set_config|parse_ident|"
-                    r"to_reg|\"char\"|COLLATE|OPERATOR|json_build_object", re.I)
+                    r"to_reg|\"char\"|COLLATE|OPERATOR|json_build_object|'\{[^']*'\s*::", re.I)
 
 _TYPED_FUNCS = {"CurrentVersion": "version", "CurrentSchema": "current_schema", "CurrentSchemas": "current_schemas",
                 "CurrentDatabase": "current_database", "CurrentUser": "current_user", "SessionUser": "session_user",
@@ -152,6 +152,11 @@ def _cast(cast) -> None:
         except Exception:
             pass
     inner = cast.this
+    if target.endswith("[]") and isinstance(inner, exp.Literal) and inner.is_string and inner.this.startswith("{"):
+        # PostgreSQL's array literal '{a,b}' -> a DuckDB list
+        items = [exp.null() if v is None else exp.Literal.string(v) for v in _pg_array(inner.this)]
+        cast.set("this", exp.Array(expressions=items))
+        return
     literal_like = isinstance(inner, (exp.Literal, exp.Placeholder, exp.Parameter)) or (
         isinstance(inner, exp.Cast) and inner.args["to"].sql(dialect="postgres").upper() in ("TEXT", "VARCHAR"))
     as_text = isinstance(cast.parent, exp.Cast) and cast.parent.args["to"].sql(dialect="postgres").upper() in ("TEXT", "VARCHAR")
@@ -169,3 +174,31 @@ def _cast(cast) -> None:
         cast.set("to", exp.DataType.build("BIGINT"))
     elif target in _NAME_CASTS:
         cast.set("to", exp.DataType.build("VARCHAR"))
+
+
+def _pg_array(text: str) -> list[str | None]:
+    """Items of a one-dimensional PostgreSQL array literal: ``{a,"b c",NULL}``."""
+    body = text.strip()[1:-1]
+    items: list[str | None] = []
+    current, quoted, was_quoted, i = "", False, False, 0
+    while i < len(body):
+        c = body[i]
+        if quoted:
+            if c == "\\" and i + 1 < len(body):
+                current += body[i + 1]
+                i += 1
+            elif c == '"':
+                quoted = False
+            else:
+                current += c
+        elif c == '"':
+            quoted = was_quoted = True
+        elif c == ",":
+            items.append(None if not was_quoted and current.strip().upper() == "NULL" else current.strip() if not was_quoted else current)
+            current, was_quoted = "", False
+        else:
+            current += c
+        i += 1
+    if body.strip() or was_quoted:
+        items.append(None if not was_quoted and current.strip().upper() == "NULL" else current.strip() if not was_quoted else current)
+    return items

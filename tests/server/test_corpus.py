@@ -1,7 +1,8 @@
 """Replay what real clients sent to a real PostgreSQL (tests/server/corpus/*.sql) against chaosql.
 
 The corpus is captured by tests/server/corpus/capture.py; bi_tools.sql holds Grafana's and
-Metabase's connection and introspection queries, rendered by hand from their source.
+Metabase's connection and introspection queries, rendered by hand from their source, and
+dbeaver.sql DBeaver's, written by hand (neither tool runs here).
 """
 
 from __future__ import annotations

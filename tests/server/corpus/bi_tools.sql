@@ -1,3 +1,4 @@
+-- Grafana (ping, meta queries) and Metabase (sync) introspection, rendered by hand from their source
 -- ping
 ;;
 SELECT current_setting('server_version_num')::int/100 AS version

@@ -143,16 +143,14 @@ class KubeConnection:
         )
 
     def _auth_headers(self, cfg: Any) -> dict[str, str]:
-        hook = getattr(cfg, "refresh_api_key_hook", None)
-        if hook is not None:
-            with self._lock:  # renews an expired exec/OIDC token in place
-                hook(cfg)
-        token = cfg.get_api_key_with_prefix("authorization")
-        if token:
-            return {"Authorization": token}
-        if cfg.username and cfg.password:
-            return {"Authorization": cfg.get_basic_auth_token()}
-        return {}
+        """The Authorization header for a token credential (static, exec plugin or OIDC), asked of
+        the Configuration itself: where it keeps the token differs between client versions."""
+        with self._lock:  # auth_settings() runs the refresh hook, which renews an expired token in place
+            settings = cfg.auth_settings() or {}
+        return {
+            s["key"]: s["value"] for s in settings.values()
+            if s.get("in") == "header" and s.get("key") and s.get("value")
+        }
 
     def reset(self) -> None:
         """Forget credentials and connections: the next request loads the kubeconfig again."""

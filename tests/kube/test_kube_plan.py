@@ -39,3 +39,13 @@ def test_filters_become_list_parameters(resource, flt, namespaces, params, refil
 ])
 def test_filters_nothing_can_match_make_no_call(resource, flt):
     assert plan_list(resource, flt).empty
+
+
+def test_the_kubernetes_package_is_not_imported_until_a_cluster_is_used():
+    import subprocess
+    import sys
+
+    code = ("import sys, chaosql.cli; from chaosql.sources import open_source; s = open_source('kube:prod'); "
+            "assert s.name == 'prod'; print('kubernetes' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr

@@ -47,8 +47,9 @@ def test_errors_show_sqlstate(pg_server):
 
 
 def test_scram_password_right_wrong_and_tls(auth_server):
-    ok = psql(dsn(auth_server.port, "alice", PASSWORD, sslmode="require"), "SELECT ssl FROM (SELECT true AS ssl)")
+    ok = psql(dsn(auth_server.port, "alice", PASSWORD, sslmode="require"), r"\conninfo", "SELECT count(*) FROM nodes")
     assert ok.returncode == 0, ok.stderr
+    assert "SSL connection" in ok.stdout
     bad = psql(dsn(auth_server.port, "alice", "wrong", sslmode="disable"), "SELECT 1")
     assert bad.returncode != 0 and "password authentication failed" in bad.stderr
     unknown = psql(dsn(auth_server.port, "mallory", PASSWORD), "SELECT 1")

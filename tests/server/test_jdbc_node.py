@@ -42,11 +42,24 @@ def test_pgjdbc_metadata_prepared_and_cancel(pg_server, expected, jdbc_classes):
     assert ("created_at", "timestamptz") in columns and ("target_count", "int8") in columns
     assert {row[1] for row in lines if row[0] == "schema"} >= {"public", "pg_catalog", "information_schema"}
     assert ["meta", "varchar", "timestamptz", "false", ""] in lines
-    rows = [row[1] for row in lines if row[0] == "row"]
-    assert rows and rows[0] == next(r[0] for r in expected if r[2] == expected[0][2])
+    rows = [(row[1], int(row[2])) for row in lines if row[0] == "row"]
+    assert rows == _session_rows(
+        f"SELECT name, target_count FROM experiments WHERE kind = '{expected[0][2]}' "
+        "ORDER BY cluster, namespace, name, uid LIMIT 5")
     cancel = next(row for row in lines if row[0] == "cancel")
     assert cancel[1] == "57014", cancel
     assert ["after-cancel", "42"] in lines
+
+
+def _session_rows(sql: str) -> list[tuple]:
+    from chaosql.engine.session import Session
+    from chaosql.sources import open_source
+
+    session = Session([open_source("demo")])
+    try:
+        return session.execute(sql).rows()
+    finally:
+        session.close()
 
 
 def test_node_postgres(pg_server, expected):

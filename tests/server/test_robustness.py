@@ -54,6 +54,9 @@ def test_writes_refused_for_read_only_user(auth_server):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 con.execute(sql)
         assert con.execute("SELECT count(*) > 0 FROM experiments").fetchone() == (True,)
+    with psycopg.connect(dsn(auth_server.port, "writer", PASSWORD), autocommit=True) as con:  # writes = true
+        cur = con.execute("DELETE FROM experiments WHERE name = 'no-such-experiment'")
+        assert cur.statusmessage == "DELETE 0"
 
 
 def test_wrong_password_sqlstate(auth_server):

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chaosql.errors import Forbidden, SourceError, SourceTimeout, Unavailable
+from chaosql.errors import SourceError, SourceTimeout, Unavailable
 
 if TYPE_CHECKING:
     import httpx

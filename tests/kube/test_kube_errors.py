@@ -4,14 +4,12 @@ other clusters and a warning."""
 
 from __future__ import annotations
 
-import base64
 import time
 
-import httpx
 import pytest
+import seed
 import yaml
 
-import seed
 from chaosql.errors import Forbidden, SourceError, Unavailable
 
 NOACCESS_USER = "chaosql-noaccess"
@@ -135,9 +133,9 @@ def _kubeconfig(env, path, *, server: str | None = None, token: str | None = Non
 
 
 def test_an_unreachable_cluster_is_named(kube_env, tmp_path, kube_session):
-    from chaosql.sources.kube import KubeSource
-
     import socket
+
+    from chaosql.sources.kube import KubeSource
 
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))

@@ -12,8 +12,8 @@ import sys
 import time
 
 import pytest
-
 import seed
+
 from chaosql.sources.kube import KubeSource
 from chaosql.sources.snapshot import SnapshotSource
 

@@ -176,11 +176,7 @@ class KubeConnection:
             extensions = {"sni_hostname": cfg.tls_server_name} if getattr(cfg, "tls_server_name", None) else None
             try:
                 raw = client.get(path, params=params, headers=self._auth_headers(cfg), extensions=extensions)
-            except httpx.TimeoutException as err:
-                if attempt < len(BACKOFF) and isinstance(err, httpx.ConnectTimeout):
-                    time.sleep(BACKOFF[attempt])
-                    attempt += 1
-                    continue
+            except httpx.TimeoutException as err:  # not retried: a hung server would multiply the wait
                 raise SourceTimeout(f"{self.label}: {cfg.host} did not answer within {self.timeout:g}s",
                                     source=self.label, hint="check the cluster's health, or raise the timeout") from err
             except (httpx.TransportError, OSError) as err:

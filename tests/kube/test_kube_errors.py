@@ -230,3 +230,23 @@ def test_exec_plugin_credentials_work_and_are_renewed_after_a_401(kube_env, tmp_
     # the first token is refused (401): chaosql loads the kubeconfig again, the plugin runs again
     assert session.execute("SELECT count(*) FROM experiments WHERE namespace = 'kinds'").scalar() == 14
     assert int((tmp_path / "calls").read_text()) == 2
+
+
+def test_a_server_that_does_not_answer_times_out(kube_env, tmp_path, kube_session):
+    import socket
+
+    from chaosql.errors import SourceTimeout
+    from chaosql.sources.kube import KubeSource
+
+    with socket.socket() as silent:  # accepts connections (the kernel does) but never speaks TLS
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        config = _kubeconfig(kube_env, tmp_path / "silent.yaml", server=f"https://127.0.0.1:{port}")
+        session = kube_session(KubeSource(kubeconfig=config, context="admin", name="slow", timeout=1.0))
+        started = time.monotonic()
+        with pytest.raises(SourceTimeout) as caught:
+            session.execute("SELECT count(*) FROM pods")
+    assert time.monotonic() - started < 5
+    assert str(caught.value).startswith(f'pods: cluster "slow" (kube): https://127.0.0.1:{port} did not answer within 1s')
+    assert caught.value.sqlstate == "57014"

@@ -14,6 +14,7 @@ touches a live cluster that is down, and a section's timeout is that session's s
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -24,6 +25,38 @@ OK, CHECK_FAILED, SOURCE_FAILED, ERROR = "ok", "check-failed", "source-failed", 
 EXIT_OF = {OK: EXIT_OK, CHECK_FAILED: EXIT_CHECK_FAILED, SOURCE_FAILED: EXIT_PARTIAL, ERROR: EXIT_ERROR}
 
 
+class LazyRows(Sequence):
+    """A result's rows as tuples, converted from Arrow only where they are read: a report shows
+    the first rows of a big result and checks its count without turning all of it into Python."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+
+    def __len__(self) -> int:
+        return self._table.num_rows
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            rows = _tuples(self._table.slice(start, max(0, stop - start)))
+            return rows[::step] if step != 1 else rows
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return _tuples(self._table.slice(index, 1))[0]
+
+    def __iter__(self) -> Iterator[tuple]:
+        for batch in self._table.to_batches():
+            yield from _tuples(batch)
+
+
+def _tuples(table: Any) -> list[tuple]:
+    if not table.num_columns:
+        return [()] * table.num_rows
+    return list(zip(*(column.to_pylist() for column in table.columns)))
+
+
 @dataclass
 class Section:
     spec: QuerySpec
@@ -31,7 +64,7 @@ class Section:
     message: str = ""  # the error, or what the check found
     columns: list[str] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
-    rows: list[tuple] = field(default_factory=list)
+    rows: Sequence[tuple] = field(default_factory=list)
     elapsed: float = 0.0
     warnings: list[str] = field(default_factory=list)
     chart_error: str = ""
@@ -95,7 +128,7 @@ def run_section(spec: QuerySpec, session: Any, *, timeout: float | None = None) 
     try:
         result = session.execute(spec.sql)
         section.columns, section.types = result.columns, result.types
-        section.rows = result.rows()
+        section.rows = LazyRows(result.arrow())
         section.warnings = list(result.warnings)
     except QueryCancelled:
         section.status = SOURCE_FAILED

@@ -125,6 +125,12 @@ class Runner:
             prepared.param_types = []
             prepared.columns = [(c, "VARCHAR") for c in prepared.answer.columns] if prepared.answer.columns else None
             return
+        if self.own_statement(prepared.run_sql) and not prepared.param_oids:
+            # SHOW TABLES, DESCRIBE t, EXPLAIN: chaosql answers them itself, so only running tells the shape
+            result = self.session.execute(prepared.run_sql)
+            prepared.param_types = []
+            prepared.columns = list(zip(result.columns, result.types)) if result.has_rows else None
+            return
         self.session._ensure_catalog()
         if "pgc." in prepared.run_sql:
             self.ensure_catalog()

@@ -121,3 +121,16 @@ def test_chaosql_serve_command_with_config_users(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "chaosql", "serve", "--host", "0.0.0.0", "--port", "0", "-s", "demo"],
                          cwd=REPO, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "refusing to listen on 0.0.0.0 without authentication" in bad.stderr
+
+
+def test_chaosql_statements_over_the_extended_protocol(pg_server):
+    psycopg = pytest.importorskip("psycopg")
+    from chaosql.tables import registry
+
+    with psycopg.connect(dsn(pg_server.port), autocommit=True) as con:
+        for _ in range(2):  # prepared: Describe, then Execute, then Execute again
+            cur = con.execute("SHOW TABLES", prepare=True)
+            assert [d.name for d in cur.description] == ["name", "description"]
+            assert {r[0] for r in cur.fetchall()} == set(registry())
+        cur = con.execute("DESCRIBE experiments", prepare=True)
+        assert ("created_at", "TIMESTAMPTZ") in [r[:2] for r in cur.fetchall()]

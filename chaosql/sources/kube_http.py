@@ -106,7 +106,7 @@ class KubeConnection:
             raise
         except Exception as err:
             raise SourceError(
-                f'{self.label}: cannot load kubeconfig context "{self.context}"{self._where()}: {_first_line(err)}',
+                f'{self.label}: cannot load context "{self.context}" from kubeconfig{self._where()}: {_first_line(err)}',
                 hint="kubectl config get-contexts lists the contexts",
             ) from err
         return cfg

@@ -33,8 +33,8 @@ _SIMPLE = {
     "BLOB": "bytea", "DATE": "date", "TIME": "time", "TIMESTAMP": "timestamp", "TIMESTAMP WITH TIME ZONE": "timestamptz",
     "TIMESTAMPTZ": "timestamptz", "TIMESTAMP_S": "timestamp", "TIMESTAMP_MS": "timestamp", "TIMESTAMP_NS": "timestamp",
     "INTERVAL": "interval", "UUID": "uuid", "BIT": "text", "NULL": "text", "\"NULL\"": "text", "UNKNOWN": "text",
-    "SMALLINT[]": "_int2", "INTEGER[]": "_int4", "BIGINT[]": "_int8",
 }
+# Lists are sent as JSON text too: array OIDs other than text[]/oid[] make asyncpg introspect types.
 
 
 def pg_type(duck_type: str) -> str:
@@ -94,11 +94,26 @@ def _nested_json(v: Any) -> str:
 
 
 def _interval_text(v: Any) -> str:
+    """PostgreSQL's interval output (IntervalStyle postgres): ``1 year 2 mons 3 days 04:05:06.5``."""
     if isinstance(v, dt.timedelta):
-        return str(v)
-    months, days, ns = v.months, v.days, v.nanoseconds  # pyarrow MonthDayNano
-    seconds = ns / 1e9
-    return f"{months // 12} years {months % 12} mons {days} days {seconds:.6f} seconds"
+        months, days, us = 0, v.days, v.seconds * 1_000_000 + v.microseconds
+    else:  # pyarrow MonthDayNano
+        months, days, us = v.months, v.days, v.nanoseconds // 1000
+    parts = []
+    years, mons = divmod(abs(months), 12)
+    sign = "-" if months < 0 else ""
+    for n, unit in ((years, "year"), (mons, "mon")):
+        if n:
+            parts.append(f"{sign}{n} {unit}{'s' if n != 1 else ''}")
+    if days:
+        parts.append(f"{days} day{'s' if abs(days) != 1 else ''}")
+    if us or not parts:
+        hours, rest = divmod(abs(us), 3_600_000_000)
+        minutes, rest = divmod(rest, 60_000_000)
+        seconds, micro = divmod(rest, 1_000_000)
+        text = f"{'-' if us < 0 else ''}{hours:02d}:{minutes:02d}:{seconds:02d}"
+        parts.append(text + (f".{micro:06d}".rstrip("0") if micro else ""))
+    return " ".join(parts)
 
 
 def _ts_text(v: dt.datetime) -> str:
@@ -120,12 +135,12 @@ def text_value(v: Any, pgname: str) -> str:
         return v.isoformat()
     if isinstance(v, bytes):
         return "\\x" + v.hex()
+    if isinstance(v, dt.timedelta) or type(v).__name__ == "MonthDayNano":
+        return _interval_text(v)
     if isinstance(v, (list, dict, tuple)):
         if pgname.startswith("_"):
             return "{" + ",".join("NULL" if x is None else _array_item(text_value(x, pgname[1:])) for x in v) + "}"
         return _nested_json(v)
-    if isinstance(v, dt.timedelta) or type(v).__name__ == "MonthDayNano":
-        return _interval_text(v)
     return str(v)
 
 

@@ -279,6 +279,8 @@ class KubeSource:
                 response = self.conn.get(path, query)
                 page = response.body.get("items") if response.status == 200 else None
                 call.items = len(page or [])
+                if response.status != 200:  # -v and EXPLAIN ANALYZE show which call failed, and how
+                    call.what += f" (HTTP {response.status})"
             if response.status == 410 and token and not restarted:
                 # the continue token expired (etcd compacted): start over once, from a fresh list
                 items, token, restarted = [], "", True

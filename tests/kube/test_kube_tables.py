@@ -139,6 +139,17 @@ def test_the_cli_queries_a_kubeconfig_context_and_shows_its_calls(kube_env, tmp_
     assert "GET /apis/chaos-mesh.org/v1alpha1/namespaces/kinds/podchaos?limit=500 -> 1 objects" in done.stderr
 
 
+def test_several_contexts_are_several_clusters(kube_env, tmp_path):
+    env = {"KUBECONFIG": kube_env.kubeconfig, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "chaosql", "query", "--source", "kube:admin", "--source", "kube:reader", "--format", "csv",
+         "SELECT cluster, count(*) AS n FROM experiments WHERE namespace = 'kinds' GROUP BY cluster ORDER BY cluster"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["cluster,n", "admin,14", "reader,14"]
+
+
 def test_a_config_file_names_the_cluster(kube_env, tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(f'[sources.prod]\ntype = "kube"\ncontext = "reader"\nkubeconfig = "{kube_env.kubeconfig}"\n')

@@ -62,6 +62,7 @@ class KubeConnection:
         self._config: Any = None  # kubernetes.client.Configuration once loaded
         self._client: "httpx.Client | None" = None
         self._context_name: str | None = None
+        self._retired: list["httpx.Client"] = []  # replaced after a 401; closed by close()
 
     # --- kubeconfig ---------------------------------------------------------------------------
 
@@ -153,11 +154,12 @@ class KubeConnection:
         }
 
     def reset(self) -> None:
-        """Forget credentials and connections: the next request loads the kubeconfig again."""
+        """Forget credentials: the next request loads the kubeconfig again. The old client stays
+        open until ``close``, since other threads may still have requests in flight on it."""
         with self._lock:
-            client, self._client, self._config = self._client, None, None
-        if client is not None:
-            client.close()
+            if self._client is not None:
+                self._retired.append(self._client)
+            self._client, self._config = None, None
 
     # --- requests -----------------------------------------------------------------------------
 
@@ -227,6 +229,10 @@ class KubeConnection:
 
     def close(self) -> None:
         self.reset()
+        with self._lock:
+            retired, self._retired = self._retired, []
+        for client in retired:
+            client.close()
 
 
 def _json(content: bytes) -> dict[str, Any]:

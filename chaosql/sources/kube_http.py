@@ -160,6 +160,9 @@ class KubeConnection:
             if self._client is not None:
                 self._retired.append(self._client)
             self._client, self._config = None, None
+            stale, self._retired = self._retired[:-4], self._retired[-4:]  # older ones are long done
+        for client in stale:
+            client.close()
 
     # --- requests -----------------------------------------------------------------------------
 

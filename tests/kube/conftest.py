@@ -79,6 +79,14 @@ def kube_env2(tmp_path_factory):
 
 
 @pytest.fixture
+def bare_env():
+    """An apiserver without Chaos Mesh's CRDs."""
+    env = _start(KubeTestEnv(crds=False), "bare")
+    yield env
+    env.cleanup()
+
+
+@pytest.fixture
 def kube_source():
     """``kube_source(env, context="admin", name=None, **options)`` -> a KubeSource, closed afterwards."""
     from chaosql.sources.kube import KubeSource

@@ -250,3 +250,18 @@ def test_a_server_that_does_not_answer_times_out(kube_env, tmp_path, kube_sessio
     assert time.monotonic() - started < 5
     assert str(caught.value).startswith(f'pods: cluster "slow" (kube): https://127.0.0.1:{port} did not answer within 1s')
     assert caught.value.sqlstate == "57014"
+
+
+def test_a_cluster_without_chaos_mesh_has_empty_chaos_tables_and_a_warning(bare_env, kube_session):
+    from chaosql.sources.kube import KubeSource
+
+    bare_env.create_namespace("shop")
+    seed.put(bare_env, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "shop"},
+                        "spec": {"containers": [{"name": "web", "image": "nginx"}]}})
+    session = kube_session(KubeSource(kubeconfig=bare_env.kubeconfig, context="reader", name="bare"))
+    result = session.execute("SELECT count(*) FROM experiments")
+    assert result.scalar() == 0
+    assert result.warnings == ['cluster "bare" (kube): Chaos Mesh is not installed (no chaos-mesh.org/v1alpha1 API); '
+                               "its chaos tables are empty"]
+    assert session.execute("SELECT name FROM pods WHERE namespace = 'shop'").rows() == [("web",)]
+    assert session.execute("SELECT count(*) FROM schedules").scalar() == 0

@@ -146,6 +146,11 @@ def test_an_unreachable_cluster_is_named(kube_env, tmp_path, kube_session):
         session.execute("SELECT count(*) FROM experiments")
     assert str(caught.value).startswith(f'experiments: cluster "gone" (kube): cannot reach https://127.0.0.1:{port}: connection refused;')
     assert caught.value.sqlstate == "08006"
+    both = kube_session(KubeSource(kubeconfig=config, context="admin", name="gone"),
+                        KubeSource(kubeconfig=kube_env.kubeconfig, context="reader", name="c1"), on_source_error="warn")
+    result = both.execute("SELECT cluster, count(*) FROM experiments WHERE namespace = 'kinds' GROUP BY cluster")
+    assert result.rows() == [("c1", 14)]
+    assert [w.split(":")[0:2] for w in result.warnings] == [["experiments", ' cluster "gone" (kube)']]
 
 
 def test_bad_credentials_are_named(kube_env, tmp_path, kube_session):

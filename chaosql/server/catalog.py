@@ -132,8 +132,14 @@ class CatalogRows:
             self._add("information_schema", "schemata", {"catalog_name": "{db}", "schema_name": nsp,
                                                          "schema_owner": "chaosql"})
 
-    def script(self, *, user: str, database: str, settings: dict[str, str], pid: int) -> list[str]:
-        """SQL statements that create the ``pgc`` catalog in one DuckDB connection."""
+    def install(self, con: Any, *, user: str, database: str, settings: dict[str, str], pid: int) -> None:
+        """Create the ``pgc`` catalog in one DuckDB connection.
+
+        Tables are created by one script and filled from Arrow: DuckDB binds a long VALUES list
+        far more slowly than it copies an Arrow table.
+        """
+        import pyarrow as pa
+
         extra = {
             ("pg_catalog", "pg_database"): [{"oid": DATABASE_OID, "datname": database, "datdba": OWNER_OID, "encoding": 6,
                                              "datlocprovider": "c", "datallowconn": True, "datconnlimit": -1,
@@ -145,21 +151,35 @@ class CatalogRows:
             ("pg_catalog", "pg_settings"): [{"name": k, "setting": v, "context": "user", "vartype": "string",
                                              "source": "default"} for k, v in sorted(settings.items())],
         }
-        out = ["ATTACH ':memory:' AS pgc", "CREATE SCHEMA pgc.info"]
-        for schema, relations in pg_schema.SCHEMAS.items():
+        con.execute("ATTACH ':memory:' AS pgc; CREATE SCHEMA pgc.info; " + self.create_script)
+        for (schema, name), columns in self.columns.items():
+            rows = self.rows.get((schema, name), []) + extra.get((schema, name), [])
+            if not rows:
+                continue
+            # pg_catalog columns are NOT NULL in PostgreSQL (0/false when unused); information_schema's are NULL
+            defaults = {c: _default(d) if schema == "pg_catalog" else None for c, d in columns}
+            data = pa.table({c: pa.array([_fill(row.get(c, defaults[c]), database) for row in rows]) for c, _ in columns})
+            view = f"__pgc_{name}"
+            con.register(view, data)
+            try:
+                target = "pgc.main" if schema == "pg_catalog" else "pgc.info"
+                con.execute(f'INSERT INTO {target}."{name}" SELECT * FROM "{view}"')
+            finally:
+                con.unregister(view)
+        con.execute(";\n".join(macros(user=user, database=database, settings=settings, pid=pid)))
+
+    @property
+    def columns(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        return {(schema, name): [(col, duck_type(t)) for col, t in columns]
+                for schema, relations in pg_schema.SCHEMAS.items() for name, columns in relations.items()}
+
+    @property
+    def create_script(self) -> str:
+        out = []
+        for (schema, name), columns in self.columns.items():
             target = "pgc.main" if schema == "pg_catalog" else "pgc.info"
-            for name, columns in relations.items():
-                ducks = [(col, duck_type(t)) for col, t in columns]
-                defs = ", ".join(f'"{c}" {d}' for c, d in ducks)
-                out.append(f'CREATE TABLE {target}."{name}" ({defs})')
-                rows = self.rows.get((schema, name), []) + extra.get((schema, name), [])
-                if rows:
-                    values = ", ".join(
-                        "(" + ", ".join(_literal(_fill(row.get(c, _default(d)), database)) for c, d in ducks) + ")"
-                        for row in rows)
-                    out.append(f'INSERT INTO {target}."{name}" VALUES {values}')
-        out += macros(user=user, database=database, settings=settings, pid=pid)
-        return out
+            out.append(f'CREATE TABLE {target}."{name}" (' + ", ".join(f'"{c}" {d}' for c, d in columns) + ")")
+        return ";\n".join(out)
 
 
 def _fill(value: Any, database: str) -> Any:
@@ -266,5 +286,4 @@ def install(con: Any, tables: dict[str, Any], *, user: str, database: str, setti
     rows = _ROWS_CACHE.get(key)
     if rows is None:
         rows = _ROWS_CACHE[key] = CatalogRows(tables)
-    for statement in rows.script(user=user, database=database, settings=settings, pid=pid):
-        con.execute(statement)
+    rows.install(con, user=user, database=database, settings=settings, pid=pid)

@@ -24,7 +24,7 @@ _TEXT_FIXES = [
     (re.compile(r"::\s*int2vector\b", re.I), "::SMALLINT[]"),
     (re.compile(r"::\s*oidvector\b", re.I), "::BIGINT[]"),
 ]
-_NEEDS = re.compile(r"pg_|information_schema|regclass|regtype|regnamespace|regproc|::\s*oid|::\s*name|\bpublic\s*\.|"
+_NEEDS = re.compile(r"pg_|information_schema|regclass|regtype|regnamespace|regproc|::\s*oid|::\s*name|\bpublic\"?\s*\.|"
                     r"\bversion\s*\(|current_(schema|database|user|setting|catalog)|session_user|quote_ident|"
                     r"\bformat_type|_description|has_\w+_privilege|array_(upper|lower)|set_config|parse_ident|"
                     r"to_reg|\"char\"|COLLATE|OPERATOR|json_build_object|'\{[^']*'\s*::", re.I)
@@ -97,6 +97,8 @@ def _table(table, virtual: set[str], ctes: set[str]) -> None:
             table.set("db", None)
         return
     name, db = table.name.lower(), (table.db or "").lower()
+    if table.catalog and table.catalog.lower() != "pgc" and db in ("public", "main", "pg_catalog", "information_schema"):
+        table.set("catalog", None)  # <database>.public.experiments: every database name is this one
     if name in virtual and db in ("public", "main") and not table.catalog:
         table.set("db", None)
         return

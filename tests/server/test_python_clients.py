@@ -153,3 +153,18 @@ def test_sqlalchemy_inspect_and_pandas(pg_server, expected):
         assert list(frame["name"]) == [r[0] for r in expected]
     finally:
         engine.dispose()
+
+
+def test_schema_and_database_qualified_names(pg_server, expected):
+    """Metabase and DBeaver qualify tables and columns ("public"."experiments"."name", chaosql.public.x)."""
+    psycopg = pytest.importorskip("psycopg")
+    names = [r[0] for r in expected]
+    with psycopg.connect(dsn(pg_server.port), autocommit=True) as con:
+        metabase = con.execute(
+            'SELECT "public"."experiments"."name" AS "name" FROM "public"."experiments" '
+            'ORDER BY "public"."experiments"."cluster", "public"."experiments"."namespace", '
+            '"public"."experiments"."name", "public"."experiments"."uid" LIMIT 50').fetchall()
+        assert [r[0] for r in metabase] == names
+        qualified = con.execute("SELECT e.name FROM chaosql.public.experiments e "
+                                "ORDER BY e.cluster, e.namespace, e.name, e.uid LIMIT 50").fetchall()
+        assert [r[0] for r in qualified] == names

@@ -84,9 +84,22 @@ def transform(tree, virtual: set[str]):
             dot.replace(exp.Anonymous(this="pgc.info._pg_expandarray", expressions=dot.expression.expressions))
     for func in list(tree.find_all(exp.Func)):
         _function(func)
+    for div in list(tree.find_all(exp.Div)):
+        if _integral(div.this) and _integral(div.expression):  # PostgreSQL's int / int truncates; DuckDB's doesn't
+            div.replace(exp.IntDiv(this=div.this, expression=div.expression))
     for cast in list(tree.find_all(exp.Cast)):
         _cast(cast)
     return tree
+
+
+def _integral(node) -> bool:
+    from sqlglot import exp
+
+    if isinstance(node, exp.Literal):
+        return not node.is_string and node.this.lstrip("-").isdigit()
+    if isinstance(node, exp.Cast):
+        return node.args["to"].this in (exp.DataType.Type.INT, exp.DataType.Type.BIGINT, exp.DataType.Type.SMALLINT)
+    return False
 
 
 def _table(table, virtual: set[str], ctes: set[str]) -> None:

@@ -71,6 +71,8 @@ def test_sessions_are_isolated(pg_server):
         assert a.execute("SHOW transaction isolation level").fetchone() == ("read committed",)
         assert a.execute("SELECT current_setting('server_version_num')").fetchone() == ("150018",)
         assert a.execute("SELECT version()").fetchone()[0].startswith("PostgreSQL 15.")
+        # Grafana reads the version this way and scans it into an integer
+        assert a.execute("SELECT current_setting('server_version_num')::int/100").fetchone() == (1500,)
 
 
 @pytest.mark.parametrize("method", ["md5", "password"])

@@ -72,6 +72,11 @@ def transform(tree, virtual: set[str]):
     for table in list(tree.find_all(exp.Table)):
         _table(table, virtual, ctes)
     for column in list(tree.find_all(exp.Column)):
+        ident = column.this
+        if column.name.lower() in ("user", "current_role") and not column.table and isinstance(ident, exp.Identifier) \
+                and not ident.quoted:
+            column.replace(exp.Anonymous(this="pgc.main.current_user", expressions=[]))  # PostgreSQL's bare `user`
+            continue
         db = column.args.get("db")
         if db is not None and db.name.lower() in ("pg_catalog", "information_schema", "public"):
             column.set("db", None)
@@ -102,9 +107,20 @@ def _integral(node) -> bool:
     return False
 
 
+_SCALAR_IN_FROM = {"string_to_array", "regexp_split_to_array", "current_schemas"}
+
+
 def _table(table, virtual: set[str], ctes: set[str]) -> None:
     from sqlglot import exp
 
+    func = table.this
+    if isinstance(func, exp.Func) and (isinstance(func, exp.StringToArray) or (
+            isinstance(func, exp.Anonymous) and func.name.lower() in _SCALAR_IN_FROM)):
+        # PostgreSQL lets a scalar function be a one-row FROM item: string_to_array(...) s
+        alias = table.alias or "s"
+        select = exp.select(exp.alias_(func.copy(), alias)).subquery(alias)
+        table.replace(select)
+        return
     if not isinstance(table.this, exp.Identifier):
         if (table.db or "").lower() == "pg_catalog":  # pg_catalog.generate_series(...) and friends
             table.set("db", None)

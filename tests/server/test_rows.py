@@ -20,7 +20,8 @@ def test_vector_rows_decode_like_per_value_rows(binary):
         "TIMESTAMPTZ '2026-01-01 00:00:00.123+00' + to_seconds(x) END AS at, x::INTEGER AS i, DATE '2024-01-01' + x::INTEGER AS d, "
         "'' AS e, MAP {'a': x::VARCHAR} AS m FROM range(2000) t(x)")
     names = [pg_type(str(t)) for t in rel.types]
-    for batch in rel.to_arrow_reader(700):
+    batches = list(rel.to_arrow_reader(700))
+    for batch in batches + [batches[0].slice(3, 500), batches[1].slice(650)]:  # Execute with max_rows slices
         fast = data_rows(batch, names, [int(binary)] * len(names))
         slow = encode_rows(batch, names, [int(binary)] * len(names))
         if binary:

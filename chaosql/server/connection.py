@@ -11,13 +11,13 @@ import asyncio
 import os
 import struct
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
 from chaosql.server import chatter, wire
 from chaosql.server.handshake import Fatal, authenticate
-from chaosql.server.statements import Prepared, Runner, _translate, pg_names, result_columns, split
+from chaosql.server.statements import Prepared, Runner, translate_error, pg_names, result_columns, split
 from chaosql.server.rows import data_rows
 from chaosql.server.types import describe
 
@@ -39,7 +39,6 @@ class Portal:
     done: bool = False
     columns: list[tuple[str, str]] | None = None
     answered: bool = False  # chatter already applied
-    extra: list[bytes] = field(default_factory=list)
 
 
 class Connection:
@@ -194,7 +193,7 @@ class Connection:
 
     async def _error(self, err: BaseException, *, extended: bool) -> None:
         if not isinstance(err, ChaosqlError):
-            err = await self.call(_translate, err, self.runner.session) if self.runner else SqlError(str(err))
+            err = await self.call(translate_error, err, self.runner.session) if self.runner else SqlError(str(err))
         if self.cancelled and not isinstance(err, QueryCancelled):
             err = QueryCancelled("canceling statement due to user request")
         self.cancelled = False
@@ -443,7 +442,7 @@ class Connection:
         except Exception as err:
             if self.cancelled:
                 raise QueryCancelled("canceling statement due to user request") from err
-            raise _translate(err, self.runner.session) from err
+            raise translate_error(err, self.runner.session) from err
         if batch.num_rows > want:
             portal.pending = batch.slice(want)
             batch = batch.slice(0, want)

@@ -137,7 +137,7 @@ class Runner:
         try:
             names, types, params, rowless = _bind(self.session.con, prepared.run_sql)
         except Exception as err:  # chaosql's own statements (SHOW TABLES, EXPLAIN ...) or a real error
-            raise _translate(err, self.session) from err
+            raise translate_error(err, self.session) from err
         given = prepared.param_oids
         oids = [oid_of(t) if t.upper() != "UNKNOWN" else 25 for t in params]
         prepared.param_types = [given[i] if i < len(given) and given[i] else t for i, t in enumerate(oids)]
@@ -190,7 +190,7 @@ def _bind(con: Any, sql: str) -> tuple[list[str], list[str], list[str], bool]:
     return list(relation.columns), [str(t) for t in relation.types], ["UNKNOWN"] * count, False
 
 
-def _translate(err: Exception, session: Any) -> ChaosqlError:
+def translate_error(err: Exception, session: Any) -> ChaosqlError:
     if isinstance(err, ChaosqlError):
         return err
     import duckdb

@@ -82,6 +82,9 @@ class Runner:
         self.pid = pid
         self.catalog_ready = False
         self.virtual = set(session.tables)
+        # A network client must not reach the server's files through DuckDB (COPY TO, read_csv, ATTACH
+        # of a file, INSTALL); DuckDB cannot turn this back on for the connection.
+        session.con.execute("SET enable_external_access = false")
 
     # --- preparing -----------------------------------------------------------------------
 
@@ -167,7 +170,12 @@ class Runner:
         if m and m.group(1).lower() in self.virtual and not self.user.writes:
             raise WriteRefused(f"user {self.user.name} may not write to {m.group(1).lower()} over this server",
                                hint="enable writes = true for the user in [server.users.NAME]")
-        return self.session.execute(prepared.run_sql, params or None, stream=True)
+        try:
+            return self.session.execute(prepared.run_sql, params or None, stream=True)
+        except ChaosqlError as err:
+            if err.__cause__ is not None and type(err.__cause__).__name__ == "PermissionException":
+                raise translate_error(err.__cause__, self.session) from err
+            raise
 
 
 def _bind(con: Any, sql: str) -> tuple[list[str], list[str], list[str], bool]:
@@ -197,6 +205,9 @@ def translate_error(err: Exception, session: Any) -> ChaosqlError:
 
     from chaosql.engine.errors import translate
 
+    if isinstance(err, duckdb.PermissionException):
+        return SqlError("the server's files are not reachable over the wire: " + str(err).split(": ", 1)[-1].split(" - ")[0],
+                        sqlstate="42501", hint="run chaosql locally (chaosql query) to read or write files")
     if isinstance(err, duckdb.Error):
         return translate(err, all_tables=session.tables)
     return SqlError(str(err).splitlines()[0] if str(err) else type(err).__name__, sqlstate="XX000")

@@ -59,6 +59,19 @@ def test_writes_refused_for_read_only_user(auth_server):
         assert cur.statusmessage == "DELETE 0"
 
 
+def test_server_files_are_out_of_reach(pg_server, tmp_path):
+    """COPY TO, read_csv, ATTACH and INSTALL would touch the server's disk: refused with 42501."""
+    psycopg = pytest.importorskip("psycopg")
+    target = tmp_path / "leak.csv"
+    with psycopg.connect(dsn(pg_server.port), autocommit=True) as con:
+        for sql in (f"COPY (SELECT 1) TO '{target}'", "SELECT * FROM read_csv('/etc/passwd')",
+                    f"ATTACH '{tmp_path / 'x.db'}' AS x", "INSTALL httpfs"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                con.execute(sql)
+        assert con.execute("SELECT count(*) > 0 FROM experiments").fetchone() == (True,)
+    assert not target.exists() and not (tmp_path / "x.db").exists()
+
+
 def test_wrong_password_sqlstate(auth_server):
     psycopg = pytest.importorskip("psycopg")
     with pytest.raises(psycopg.OperationalError) as info:

@@ -14,8 +14,9 @@ from chaosql.server import chatter
 from chaosql.server.rewrite import rewrite
 from chaosql.server.types import decode_param, oid_of, pg_type
 
-_WRITE = re.compile(r'^\s*(?:insert\s+into|update|delete\s+from|merge\s+into)\s+(?:"?(?:public|main)"?\s*\.\s*)?"?(\w+)"?',
+_WRITE = re.compile(r'\b(?:insert\s+into|update|delete\s+from|merge\s+into)\s+(?:"?(?:public|main)"?\s*\.\s*)?"?(\w+)"?',
                     re.I)
+_WRITE_WORD = re.compile(r"\b(insert|update|delete|merge)\b", re.I)
 _ROWLESS = {"nothing", "changed_rows", "statement_result"}
 
 
@@ -164,11 +165,33 @@ class Runner:
                 raise SqlError(f"invalid value for parameter ${i + 1}: {err}", sqlstate="22P02") from err
         return out
 
+    def write_target(self, sql: str) -> str | None:
+        """The chaos table ``sql`` writes to (INSERT/UPDATE/DELETE/MERGE, also inside WITH), if any."""
+        if not _WRITE_WORD.search(sql):
+            return None
+        import sqlglot
+        from sqlglot import exp
+        from sqlglot.errors import ParseError, TokenError
+
+        for dialect in ("duckdb", "postgres"):
+            try:
+                trees = [t for t in sqlglot.parse(sql, read=dialect) if t is not None]
+            except (ParseError, TokenError):
+                continue
+            for tree in trees:
+                for node in tree.find_all(exp.Insert, exp.Update, exp.Delete, exp.Merge):
+                    table = node.this.this if isinstance(node.this, exp.Schema) else node.this
+                    if isinstance(table, exp.Table) and table.name.lower() in self.virtual:
+                        return table.name.lower()
+            return None
+        m = _WRITE.search(sql)  # unparsable: be strict
+        return m.group(1).lower() if m and m.group(1).lower() in self.virtual else None
+
     def run(self, prepared: Prepared, params: list[Any]) -> Any:
         """Run on the Session: a streamed Result. Refuses writes this user may not do."""
-        m = _WRITE.match(chatter.strip_comments(prepared.run_sql))
-        if m and m.group(1).lower() in self.virtual and not self.user.writes:
-            raise WriteRefused(f"user {self.user.name} may not write to {m.group(1).lower()} over this server",
+        target = None if self.user.writes else self.write_target(prepared.run_sql)
+        if target:
+            raise WriteRefused(f"user {self.user.name} may not write to {target} over this server",
                                hint="enable writes = true for the user in [server.users.NAME]")
         try:
             return self.session.execute(prepared.run_sql, params or None, stream=True)

@@ -50,7 +50,8 @@ def test_writes_refused_for_read_only_user(auth_server):
     psycopg = pytest.importorskip("psycopg")
     with psycopg.connect(dsn(auth_server.port, "alice", PASSWORD), autocommit=True) as con:
         for sql in ("DELETE FROM experiments WHERE name = 'x'", "UPDATE experiments SET paused = true WHERE name = 'x'",
-                    "INSERT INTO experiments (name) VALUES ('x')"):
+                    "INSERT INTO experiments (name) VALUES ('x')",
+                    "WITH doomed AS (SELECT 'x' AS n) DELETE FROM public.experiments WHERE name IN (SELECT n FROM doomed)"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 con.execute(sql)
         assert con.execute("SELECT count(*) > 0 FROM experiments").fetchone() == (True,)

@@ -132,6 +132,35 @@ def _scope_sources(select: exp.Select) -> dict[str, set[str] | None]:
     return found
 
 
+def needed_columns(tree: exp.Expression, columns: Iterable[str], row_names: Iterable[str] = ()) -> frozenset[str] | None:
+    """Columns of a table the statement may read, or ``None`` for all of them.
+
+    Conservative on purpose: every identifier anywhere in the statement counts (so aliases,
+    USING lists and outer references are covered), and ``*``, ``COLUMNS(...)``, NATURAL joins or
+    a whole-row reference (``row_names``: the table's aliases) mean all columns. Leaving out a column that is read would answer NULL,
+    so when in doubt it is kept.
+
+    >>> import sqlglot
+    >>> sorted(needed_columns(sqlglot.parse_one("SELECT phase, count(*) FROM experiments"), ["phase", "spec", "name"]))
+    ['phase']
+    >>> needed_columns(sqlglot.parse_one("SELECT * FROM experiments"), ["phase"]) is None
+    True
+    """
+    for star in tree.find_all(exp.Star):
+        if not isinstance(star.parent, exp.Count):
+            return None
+    if any(type(f).__name__ == "Columns" or f.name.upper() == "COLUMNS" for f in tree.find_all(exp.Func)):
+        return None
+    row_names = {n.lower() for n in row_names}  # ``SELECT e FROM experiments e``: the whole row
+    if any(not c.table and c.name.lower() in row_names for c in tree.find_all(exp.Column)):
+        return None
+    if any(j.args.get("method") or (j.args.get("kind") or "").upper() == "NATURAL" for j in tree.find_all(exp.Join)):
+        return None
+    names = {i.this.lower() for i in tree.find_all(exp.Identifier) if isinstance(i.this, str)}
+    wanted = {c for c in columns if c.lower() in names}
+    return frozenset(wanted)
+
+
 def rewrite(tree: exp.Expression, refs: list[exp.Table], relation_for: Callable[[str], str]) -> exp.Expression:
     """Point each reference at ``relation_for(table_name)``, keeping the name as its alias."""
     for table in refs:

@@ -81,7 +81,7 @@ def fetch_table(
     if not served:  # say why the table is empty instead of answering nothing silently
         families = " or ".join(f.family for f in table.feeds)
         fetcher.warnings.append(f"{table.name}: no {families} source is configured, so the table is empty")
-    assembled = table.to_arrow(_chain(pieces, fetcher))
+    assembled = table.to_arrow(_chain(pieces, fetcher), constraints.columns)
     return pa.concat_tables([assembled, *columnar]) if columnar else assembled
 
 

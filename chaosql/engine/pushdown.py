@@ -81,6 +81,8 @@ class Constraints:
 
     eq: dict[Hashable, frozenset] = field(default_factory=dict)
     ranges: dict[str, Range] = field(default_factory=dict)
+    #: columns the statement may read (``None``: all); feeds may leave the others NULL
+    columns: frozenset[str] | None = None
 
     def values(self, column: str) -> frozenset | None:
         return self.eq.get(column)

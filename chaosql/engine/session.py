@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from chaosql._gc import paused
 from chaosql.engine import analyze
 from chaosql.engine.errors import RELATION_PREFIX, translate
 from chaosql.engine.fetch import Fetcher, fetch_table
@@ -247,7 +248,8 @@ class Session:
         per_table = self._constraints(refs)
         if explain and not explain.group(1):
             return self._explain(tree, refs, per_table)
-        fetched = self._fetch(per_table)
+        with paused():
+            fetched = self._fetch(per_table)
         names = {name: self._register(name, data) for name, data in fetched.items()}
         analyze.rewrite(tree, refs, lambda name: names[name])
         final = tree.sql(dialect="duckdb")
@@ -380,7 +382,13 @@ class Session:
             else:
                 found = Constraints()
             grouped.setdefault(name, []).append(_pushable(found, table))
-        return {name: union(found) for name, found in grouped.items()}
+        merged = {name: union(found) for name, found in grouped.items()}
+        if self.settings["pushdown"]:
+            tree = refs[0].root()
+            for name, constraints in merged.items():
+                aliases = [r.alias_or_name for r in refs if r.name.lower() == name]
+                constraints.columns = analyze.needed_columns(tree, self.tables[name].column_names, aliases)
+        return merged
 
     def _evaluate(self, node: "exp.Expression") -> Any:
         # fetchall: DuckDB 2 keeps a result fetched with fetchone() open and refuses the next register()

@@ -15,6 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
 
+from chaosql._gc import paused
 from chaosql.errors import SourceError
 from chaosql.sources.base import CallLog, ListFilter
 from chaosql.sources.chaosmesh import CORE_KINDS, GROUP, is_experiment_kind
@@ -69,7 +70,8 @@ class SnapshotSource:
         if self._objects is None:
             with self._lock:
                 if self._objects is None:
-                    self._objects = self._read_all()
+                    with paused():
+                        self._objects = self._read_all()
         return self._objects
 
     def reload(self) -> None:

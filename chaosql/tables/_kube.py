@@ -102,7 +102,7 @@ class KubeFeed(Feed):
         }
         listed = [
             (cluster, fetcher.submit(self._list_and_shape, source, cluster, kind, flt, fetcher, lookups.get(cluster),
-                                     on_demand[cluster]))
+                                     on_demand[cluster], constraints.columns))
             for cluster, kind in tasks
         ]
         failed: set[str] = set()
@@ -110,7 +110,7 @@ class KubeFeed(Feed):
             yield cluster, _rows_of(cluster, future, failed)
 
     def _list_and_shape(self, source: Any, cluster: str, kind: str, flt: ListFilter, fetcher: Any,
-                        lookups: Any, on_demand: dict[str, "_OnDemand"]) -> list[Row]:
+                        lookups: Any, on_demand: dict[str, "_OnDemand"], columns: frozenset[str] | None) -> list[Row]:
         """List one kind and shape its rows in the worker, so shaping overlaps the list calls still
         in flight instead of starting after the last one. (``lookups`` was submitted before this
         task, so waiting for it here cannot starve the pool.)"""
@@ -118,7 +118,7 @@ class KubeFeed(Feed):
         joined, unseen = lookups.result() if lookups is not None else ({}, [])
         fetcher.warnings.extend(unseen)  # only now: when the list itself fails, its error says it all
         ctx = RowContext(source=source.name, cluster=cluster, family=source.kind_label, lookups=joined,
-                         on_demand=on_demand)
+                         on_demand=on_demand, columns=columns)
         try:
             return list(_shape(objs, self.rows, ctx))
         except ChaosqlError:

@@ -53,6 +53,11 @@ class RowContext:
     memo: dict = field(default_factory=dict)  # indexes a shaper derives once per fetch piece
     # kind -> loader listed only when a row first needs it (rarely needed joins cost no call)
     on_demand: Mapping[str, Any] = field(default_factory=dict)
+    columns: frozenset[str] | None = None  # what the statement reads (None: everything)
+
+    def wants(self, column: str) -> bool:
+        """Whether the statement reads ``column``: shapers skip costly values nobody reads."""
+        return self.columns is None or column in self.columns
 
     def lookup(self, kind: str, namespace: str, name: str) -> dict | None:
         if kind not in self.lookups and kind in self.on_demand:
@@ -106,18 +111,22 @@ class Table:
 
         return pa.schema([pa.field(c.name, arrow_type(c.type)) for c in self.columns])
 
-    def to_arrow(self, rows: Iterable[Row]) -> "pa.Table":
-        """Columnar assembly: one Python list per column, converted once per column."""
+    def to_arrow(self, rows: Iterable[Row], columns: frozenset[str] | None = None) -> "pa.Table":
+        """Columnar assembly: one Python list per column, converted once per column. Columns
+        outside ``columns`` (those the statement does not read) are left NULL."""
         import pyarrow as pa
 
-        names = self.column_names
+        names = [n for n in self.column_names if columns is None or n in columns]
         values: dict[str, list] = {n: [] for n in names}
         appenders = [(values[n].append, n) for n in names]
+        count = 0
         for row in rows:
+            count += 1
             get = row.get
             for append, n in appenders:
                 append(get(n))
-        arrays = [_to_array(values[c.name], c.type) for c in self.columns]
+        arrays = [_to_array(values[c.name], c.type) if c.name in values else pa.nulls(count, arrow_type(c.type))
+                  for c in self.columns]
         return pa.Table.from_arrays(arrays, schema=self.arrow_schema())
 
 

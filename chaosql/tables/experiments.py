@@ -63,7 +63,7 @@ def experiment_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
         action=spec.get("action"),
         mode=spec.get("mode"),
         value=None if spec.get("value") is None else str(spec.get("value")),
-        selector=to_json(spec.get("selector")),
+        selector=to_json(spec.get("selector")) if ctx.wants("selector") else None,
         duration=spec.get("duration"),
         duration_seconds=seconds,
         paused=(meta.get("annotations") or {}).get(PAUSE_ANNOTATION) == "true",
@@ -76,8 +76,8 @@ def experiment_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
         recovered_count=sum(r.get("recoveredCount") or 0 for r in records),
         schedule=owner(obj, "Schedule"),
         workflow=_workflow(obj, ctx),
-        spec=to_json(spec),
-        status=to_json(status),
+        spec=to_json(spec) if ctx.wants("spec") else None,
+        status=to_json(status) if ctx.wants("status") else None,
     )
     yield row
 

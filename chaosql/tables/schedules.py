@@ -34,8 +34,8 @@ def schedule_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
         paused=row["annotations"].get(PAUSE_ANNOTATION) == "true",
         active_count=len(status.get("active") or []),
         last_scheduled_at=status.get("time"),
-        spec=to_json(spec),
-        status=to_json(status),
+        spec=to_json(spec) if ctx.wants("spec") else None,
+        status=to_json(status) if ctx.wants("status") else None,
     )
     yield row
 

@@ -38,8 +38,8 @@ def workflow_node_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
         accomplished=condition(obj, "Accomplished"),
         deadline_exceeded=condition(obj, "DeadlineExceed"),
         chaos_resource=resource.get("name") if isinstance(resource, dict) else None,
-        spec=to_json(spec),
-        status=to_json(status),
+        spec=to_json(spec) if ctx.wants("spec") else None,
+        status=to_json(status) if ctx.wants("status") else None,
     )
     yield row
 

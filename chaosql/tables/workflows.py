@@ -29,8 +29,8 @@ def workflow_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
         state=workflow_state(obj),
         started_at=status.get("startTime"),
         ended_at=status.get("endTime"),
-        spec=to_json(spec),
-        status=to_json(status),
+        spec=to_json(spec) if ctx.wants("spec") else None,
+        status=to_json(status) if ctx.wants("status") else None,
     )
     yield row
 

@@ -221,6 +221,8 @@ class Connection:
             if answer.transaction == "commit" and self.status == "E":
                 tag = "ROLLBACK"
             self.status = "I"
+            # the transaction's cursors end with it (DECLARE ... WITH HOLD is not kept either)
+            self.portals = {name: p for name, p in self.portals.items() if p.prepared.cursor is None and name == ""}
         elif answer.transaction == "rollback_to" and self.status == "E":
             self.status = "T"
         for key, value in answer.changed.items():
@@ -238,6 +240,9 @@ class Connection:
                 self.send(wire.EMPTY_QUERY)
                 continue
             self._transaction_gate(prepared)
+            if prepared.cursor is not None:
+                await self._cursor(prepared, [], [], simple=True)
+                continue
             if prepared.answer is not None:
                 live = chatter.answer(statement, self.settings)  # None for SHOW chaosql.*: prepared has it
                 await self._send_answer(live or prepared.answer, describe_rows=True, formats=[])
@@ -295,7 +300,7 @@ class Connection:
             raw.append(None if n < 0 else r.bytes(n))
         result_formats = [r.int16() for _ in range(r.count(2))]
         prepared = self._statement(name)
-        if prepared.answer is None and not prepared.described:
+        if prepared.answer is None and not prepared.described and (prepared.cursor is None or prepared.cursor.kind == "declare"):
             await self.call(self._describe_quietly, prepared)
         params = await self.call(self.runner.params, prepared, raw, param_formats)
         if portal_name and portal_name in self.portals:
@@ -317,6 +322,8 @@ class Connection:
     async def describe(self, r: wire.Reader) -> None:
         kind = r.byte()
         name = r.cstring()
+        if kind in (b"S", b"P") and self._describe_cursor(kind, name):
+            return
         if kind == b"S":
             prepared = self._statement(name)
             await self._describe_prepared(prepared, None)
@@ -361,6 +368,14 @@ class Connection:
             raise SqlError(f'portal "{name}" does not exist', sqlstate="34000")
         portal = self.portals[name]
         prepared = portal.prepared
+        if prepared.cursor is not None and portal.result is None:
+            self._transaction_gate(prepared)
+            if portal.answered:
+                self.send(wire.command_complete("SELECT 0"))
+                return
+            portal.answered = True
+            await self._cursor(prepared, portal.params, portal.formats, simple=False)
+            return
         if prepared.answer is not None:
             if prepared.answer.empty:
                 self.send(wire.EMPTY_QUERY)
@@ -396,6 +411,73 @@ class Connection:
 
     # --- streaming rows --------------------------------------------------------------------
 
+    # --- SQL-level cursors -----------------------------------------------------------------
+
+    def _describe_cursor(self, kind: bytes, name: str) -> bool:
+        """Describe for DECLARE/FETCH/MOVE/CLOSE statements; False when ``name`` is something else."""
+        holder = self.statements.get(name) if kind == b"S" else self.portals.get(name)
+        prepared = holder if kind == b"S" else (holder.prepared if holder is not None else None)
+        op = getattr(prepared, "cursor", None)
+        if op is None or (kind == b"P" and holder.result is not None):
+            return False  # an ordinary statement, or the cursor's own portal (Describe P "c1")
+        if kind == b"S":
+            self.send(wire.parameter_description(prepared.param_types or prepared.param_oids))
+        cursor = self.portals.get(op.name) if op.kind == "fetch" else None
+        if cursor is not None and cursor.columns:
+            formats = holder.formats if kind == b"P" else []
+            self.send(self._row_description(cursor.columns, formats))
+        else:
+            self.send(wire.NO_DATA)
+        return True
+
+    async def _cursor(self, prepared: Prepared, params: list[Any], formats: list[int], *, simple: bool) -> None:
+        op = prepared.cursor
+        if op.kind == "declare":
+            if op.name in self.portals:
+                raise SqlError(f'cursor "{op.name}" already exists', sqlstate="42P03")
+            cursor = Portal(Prepared(op.query, prepared.param_oids, run_sql=prepared.run_sql), params, [])
+            await self._start(cursor)
+            self.portals[op.name] = cursor
+            self.send(wire.command_complete("DECLARE CURSOR"))
+            return
+        if op.kind == "close":
+            names = [op.name] if op.name else [n for n, p in self.portals.items() if n and p.result is not None]
+            for name in names:
+                if self.portals.pop(name, None) is None:
+                    raise SqlError(f'cursor "{name}" does not exist', sqlstate="34000")
+            self.send(wire.command_complete("CLOSE CURSOR"))
+            return
+        cursor = self.portals.get(op.name)
+        if cursor is None or cursor.result is None:
+            raise SqlError(f'cursor "{op.name}" does not exist', sqlstate="34000")
+        if cursor.columns is None:
+            self.send(wire.command_complete(f"{op.kind.upper()} 0"))
+            return
+        if simple and op.kind == "fetch":
+            self.send(self._row_description(cursor.columns, []))
+        cursor.formats = formats
+        count, _ = await self._pump(cursor, op.count, send=op.kind == "fetch")
+        self.send(wire.command_complete(f"{op.kind.upper()} {count}"))
+
+    async def _pump(self, portal: Portal, limit: int | None, *, send: bool = True) -> tuple[int, bool]:
+        """Send up to ``limit`` rows (all when None) of ``portal``; returns (rows, finished)."""
+        if portal.batches is None:
+            portal.batches = iter(portal.result.batches())
+        names = pg_names(portal.columns)
+        formats = _formats(portal.formats, len(portal.columns))
+        total = 0
+        while limit is None or total < limit:
+            want = BATCH_ROWS if limit is None else min(BATCH_ROWS, limit - total)
+            chunk, count, finished = await self.call(self._next_chunk, portal, names, formats, want)
+            portal.sent += count
+            total += count
+            if chunk and send:
+                self.send(chunk)
+                await self.writer.drain()
+            if finished:
+                return total, True
+        return total, False
+
     async def _stream(self, portal: Portal, max_rows: int) -> None:
         result = portal.result
         if portal.columns is None:
@@ -404,29 +486,14 @@ class Connection:
                 self.send(wire.notice_response(warning))
             self.send(wire.command_complete(result.status or "OK"))
             return
-        if portal.batches is None:
-            portal.batches = iter(result.batches())
-        names = pg_names(portal.columns)
-        formats = _formats(portal.formats, len(portal.columns))
-        limit = max_rows if max_rows > 0 else None
-        while True:
-            want = BATCH_ROWS if limit is None else min(BATCH_ROWS, limit)
-            chunk, count, finished = await self.call(self._next_chunk, portal, names, formats, want)
-            portal.sent += count
-            if chunk:
-                self.send(chunk)
-                await self.writer.drain()
-            if finished:
-                portal.done = True
-                for warning in result.warnings:  # e.g. a source skipped under on_source_error = warn
-                    self.send(wire.notice_response(warning))
-                self.send(wire.command_complete(f"SELECT {portal.sent}"))
-                return
-            if limit is not None:
-                limit -= count
-                if limit <= 0:
-                    self.send(wire.PORTAL_SUSPENDED)
-                    return
+        _, finished = await self._pump(portal, max_rows if max_rows > 0 else None)
+        if not finished:
+            self.send(wire.PORTAL_SUSPENDED)
+            return
+        portal.done = True
+        for warning in result.warnings:  # e.g. a source skipped under on_source_error = warn
+            self.send(wire.notice_response(warning))
+        self.send(wire.command_complete(f"SELECT {portal.sent}"))
 
     def _next_chunk(self, portal: Portal, names: list[str], formats: list[int], want: int) -> tuple[bytes, int, bool]:
         """Up to ``want`` rows encoded as DataRows (runs in the worker thread)."""

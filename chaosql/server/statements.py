@@ -70,6 +70,7 @@ class Prepared:
     described: bool = False
     param_types: list[int] = field(default_factory=list)
     columns: list[tuple[str, str]] | None = None  # (name, DuckDB type), None = no rows
+    cursor: Any = None  # a cursors.CursorOp for DECLARE/FETCH/MOVE/CLOSE
 
 
 class Runner:
@@ -99,6 +100,13 @@ class Runner:
             value = self.session.settings[key]
             text = ("on" if value else "off") if isinstance(value, bool) else str(value)
             prepared.answer = chatter.Answer("SHOW", [f"chaosql.{key}"], [(text,)])
+            return prepared
+        from chaosql.server import cursors
+
+        prepared.cursor = cursors.parse(sql)
+        if prepared.cursor is not None:
+            if prepared.cursor.kind == "declare":
+                prepared.run_sql = self._for_session(prepared.cursor.query)
             return prepared
         prepared.answer = chatter.answer(sql, dict(self.settings))
         if prepared.answer is None:

@@ -168,3 +168,38 @@ def test_schema_and_database_qualified_names(pg_server, expected):
         qualified = con.execute("SELECT e.name FROM chaosql.public.experiments e "
                                 "ORDER BY e.cluster, e.namespace, e.name, e.uid LIMIT 50").fetchall()
         assert [r[0] for r in qualified] == names
+
+
+def test_server_side_cursors(pg_server, expected):
+    """DECLARE/FETCH/CLOSE: psycopg2 named cursors, psycopg 3 server cursors, pandas chunks."""
+    psycopg2 = pytest.importorskip("psycopg2")
+    psycopg = pytest.importorskip("psycopg")
+    con2 = psycopg2.connect(dsn(pg_server.port))
+    try:
+        cur = con2.cursor(name="big")
+        cur.itersize = 1000
+        cur.execute("SELECT x, 'r' || x::VARCHAR FROM range(25000) t(x) ORDER BY x")
+        rows = list(cur)
+        assert len(rows) == 25000 and rows[-1] == (24999, "r24999")
+        cur.close()
+        con2.commit()
+    finally:
+        con2.close()
+    with psycopg.connect(dsn(pg_server.port)) as con:
+        with con.cursor(name="c3") as cur:
+            cur.execute(QUERY.replace("LIMIT 50", "LIMIT %s"), (50,))
+            assert cur.fetchmany(10) + cur.fetchall() == expected
+        with con.cursor(name="c4", binary=True) as cur:
+            cur.execute(QUERY)
+            assert cur.fetchall() == expected
+        with pytest.raises(psycopg.errors.InvalidCursorName):
+            con.execute("FETCH 1 FROM nope")
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    pd = pytest.importorskip("pandas")
+    engine = sqlalchemy.create_engine(dsn(pg_server.port).replace("postgresql://", "postgresql+psycopg2://"))
+    try:
+        with engine.connect().execution_options(stream_results=True) as con:
+            chunks = list(pd.read_sql(sqlalchemy.text("SELECT x FROM range(12345) t(x)"), con, chunksize=5000))
+        assert [len(c) for c in chunks] == [5000, 5000, 2345]
+    finally:
+        engine.dispose()

@@ -1,0 +1,148 @@
+"""Sending rows: streaming a portal's result in batches, Execute row limits, and SQL cursors.
+
+SQL-level cursors (DECLARE ... CURSOR FOR, FETCH, MOVE, CLOSE) are what psycopg2's named cursors,
+psycopg 3's server-side cursors and SQLAlchemy's ``stream_results`` (pandas ``chunksize``) use;
+DuckDB has none, so each is kept as an open portal over a streamed result. A mixin of Connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
+from chaosql.server import wire
+from chaosql.server.rows import data_rows
+from chaosql.server.statements import Prepared, pg_names, translate_error
+
+BATCH_ROWS = 10_000
+
+
+@dataclass
+class Portal:
+    prepared: Prepared
+    params: list[Any]
+    formats: list[int]
+    result: Any = None
+    batches: Iterator[Any] | None = None
+    pending: Any = None  # part of a batch left over by an Execute with max_rows
+    sent: int = 0
+    done: bool = False
+    columns: list[tuple[str, str]] | None = None
+    answered: bool = False  # chatter already applied
+
+
+
+class Streaming:
+    """Row sending for Connection (which provides send, call, writer, portals, runner, cancelled, _start)."""
+
+    # --- SQL-level cursors -----------------------------------------------------------------
+
+    def _describe_cursor(self, kind: bytes, name: str) -> bool:
+        """Describe for DECLARE/FETCH/MOVE/CLOSE statements; False when ``name`` is something else."""
+        holder = self.statements.get(name) if kind == b"S" else self.portals.get(name)
+        prepared = holder if kind == b"S" else (holder.prepared if holder is not None else None)
+        op = getattr(prepared, "cursor", None)
+        if op is None or (kind == b"P" and holder.result is not None):
+            return False  # an ordinary statement, or the cursor's own portal (Describe P "c1")
+        if kind == b"S":
+            self.send(wire.parameter_description(prepared.param_types or prepared.param_oids))
+        cursor = self.portals.get(op.name) if op.kind == "fetch" else None
+        if cursor is not None and cursor.columns:
+            formats = holder.formats if kind == b"P" else []
+            self.send(self._row_description(cursor.columns, formats))
+        else:
+            self.send(wire.NO_DATA)
+        return True
+
+    async def _cursor(self, prepared: Prepared, params: list[Any], formats: list[int], *, simple: bool) -> None:
+        op = prepared.cursor
+        if op.kind == "declare":
+            if op.name in self.portals:
+                raise SqlError(f'cursor "{op.name}" already exists', sqlstate="42P03")
+            cursor = Portal(Prepared(op.query, prepared.param_oids, run_sql=prepared.run_sql), params, [])
+            await self._start(cursor)
+            self.portals[op.name] = cursor
+            self.send(wire.command_complete("DECLARE CURSOR"))
+            return
+        if op.kind == "close":
+            names = [op.name] if op.name else [n for n, p in self.portals.items() if n and p.result is not None]
+            for name in names:
+                if self.portals.pop(name, None) is None:
+                    raise SqlError(f'cursor "{name}" does not exist', sqlstate="34000")
+            self.send(wire.command_complete("CLOSE CURSOR"))
+            return
+        cursor = self.portals.get(op.name)
+        if cursor is None or cursor.result is None:
+            raise SqlError(f'cursor "{op.name}" does not exist', sqlstate="34000")
+        if cursor.columns is None:
+            self.send(wire.command_complete(f"{op.kind.upper()} 0"))
+            return
+        if simple and op.kind == "fetch":
+            self.send(self._row_description(cursor.columns, []))
+        cursor.formats = formats
+        count, _ = await self._pump(cursor, op.count, send=op.kind == "fetch")
+        self.send(wire.command_complete(f"{op.kind.upper()} {count}"))
+
+    async def _pump(self, portal: Portal, limit: int | None, *, send: bool = True) -> tuple[int, bool]:
+        """Send up to ``limit`` rows (all when None) of ``portal``; returns (rows, finished)."""
+        if portal.batches is None:
+            portal.batches = iter(portal.result.batches())
+        names = pg_names(portal.columns)
+        formats = result_formats(portal.formats, len(portal.columns))
+        total = 0
+        while limit is None or total < limit:
+            want = BATCH_ROWS if limit is None else min(BATCH_ROWS, limit - total)
+            chunk, count, finished = await self.call(self._next_chunk, portal, names, formats, want)
+            portal.sent += count
+            total += count
+            if chunk and send:
+                self.send(chunk)
+                await self.writer.drain()
+            if finished:
+                return total, True
+        return total, False
+
+    async def _stream(self, portal: Portal, max_rows: int) -> None:
+        result = portal.result
+        if portal.columns is None:
+            portal.done = True
+            for warning in result.warnings:
+                self.send(wire.notice_response(warning))
+            self.send(wire.command_complete(result.status or "OK"))
+            return
+        _, finished = await self._pump(portal, max_rows if max_rows > 0 else None)
+        if not finished:
+            self.send(wire.PORTAL_SUSPENDED)
+            return
+        portal.done = True
+        for warning in result.warnings:  # e.g. a source skipped under on_source_error = warn
+            self.send(wire.notice_response(warning))
+        self.send(wire.command_complete(f"SELECT {portal.sent}"))
+
+    def _next_chunk(self, portal: Portal, names: list[str], formats: list[int], want: int) -> tuple[bytes, int, bool]:
+        """Up to ``want`` rows encoded as DataRows (runs in the worker thread)."""
+        batch = portal.pending
+        portal.pending = None
+        try:
+            while batch is None or batch.num_rows == 0:
+                batch = next(portal.batches, None)
+                if batch is None:
+                    return b"", 0, True
+        except ChaosqlError:
+            raise
+        except Exception as err:
+            if self.cancelled:
+                raise QueryCancelled("canceling statement due to user request") from err
+            raise translate_error(err, self.runner.session) from err
+        if batch.num_rows > want:
+            portal.pending = batch.slice(want)
+            batch = batch.slice(0, want)
+        return data_rows(batch, names, formats), batch.num_rows, False
+
+def result_formats(formats: list[int], n: int) -> list[int]:
+    if not formats:
+        return [0] * n
+    if len(formats) == 1:
+        return formats * n
+    return list(formats[:n]) + [0] * max(0, n - len(formats))

@@ -16,17 +16,18 @@ import threading
 import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from chaosql._gc import paused
 from chaosql.engine import analyze
+from chaosql.engine import own as statements
+from chaosql.engine.result import Result
+from chaosql.engine.settings import SETTINGS, coerce
 from chaosql.engine.errors import RELATION_PREFIX, translate
 from chaosql.engine.fetch import Fetcher, fetch_table
 from chaosql.engine.pushdown import Constraints, union
-from chaosql.errors import ChaosqlError, QueryCancelled, SqlError, UnsupportedError, UsageError
-from chaosql.sources.base import Call
+from chaosql.errors import ChaosqlError, QueryCancelled, SqlError, UnsupportedError
 
 if TYPE_CHECKING:
     import duckdb
@@ -35,67 +36,9 @@ if TYPE_CHECKING:
 
     from chaosql.tables._table import Table
 
-#: Session settings, changed with ``SET chaosql.<name> = value``: name -> (default, doc).
-SETTINGS: dict[str, tuple[Any, str]] = {
-    "pushdown": (True, "Push predicates down to the sources (off only to compare answers)."),
-    "on_source_error": ("fail", "fail: a failing source fails the query; warn: go on without it, with a warning."),
-    "timeout": (300.0, "Seconds a statement may run (fetch and query) before it is cancelled."),
-    "allow_unqualified_writes": (False, "Allow UPDATE and DELETE without WHERE."),
-    "confirm_rows": (10, "Writes touching more rows than this ask first in the REPL (the CLI needs --yes)."),
-    "force_delete": (False, "DELETE also removes Chaos Mesh's finalizers (forced deletion, no recovery)."),
-}
+__all__ = ["SETTINGS", "Result", "Session"]
 
 _EXPLAIN = re.compile(r"^\s*explain\s+(analyze\s+)?", re.IGNORECASE)
-
-
-@dataclass
-class Result:
-    """One statement's answer: columns, Arrow data (materialised or streamed) and what it cost."""
-
-    columns: list[str] = field(default_factory=list)
-    types: list[str] = field(default_factory=list)
-    status: str = ""
-    elapsed: float = 0.0
-    calls: list[Call] = field(default_factory=list)
-    pushdown: dict[str, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    _table: "pa.Table | None" = None
-    _reader: "pa.RecordBatchReader | None" = None
-
-    @property
-    def has_rows(self) -> bool:
-        return self._table is not None or self._reader is not None
-
-    def arrow(self) -> "pa.Table":
-        """The whole result as an Arrow table (reads a streamed result to the end)."""
-        if self._table is None:
-            import pyarrow as pa
-
-            if self._reader is not None:
-                self._table = self._reader.read_all()
-                self._reader = None
-            else:
-                self._table = pa.table({})
-        return self._table
-
-    def batches(self) -> Iterator["pa.RecordBatch"]:
-        """Record batches, without materialising a streamed result."""
-        if self._reader is not None:
-            reader, self._reader = self._reader, None
-            yield from reader
-        else:
-            yield from self.arrow().to_batches()
-
-    def rows(self) -> list[tuple]:
-        table = self.arrow()
-        return list(zip(*(col.to_pylist() for col in table.columns))) if table.num_columns else []
-
-    def dicts(self) -> list[dict]:
-        return self.arrow().to_pylist()
-
-    def scalar(self) -> Any:
-        rows = self.rows()
-        return rows[0][0] if rows else None
 
 
 class Session:
@@ -136,10 +79,7 @@ class Session:
 
     def set(self, name: str, value: Any) -> None:
         key = name.removeprefix("chaosql.")
-        if key not in SETTINGS:
-            raise UsageError(f"unknown setting chaosql.{key}", hint="known: " + ", ".join(f"chaosql.{k}" for k in SETTINGS))
-        default = SETTINGS[key][0]
-        self.settings[key] = _coerce(key, value, default)
+        self.settings[key] = coerce(key, value)
 
     # --- the public API ---------------------------------------------------------------------
 
@@ -231,7 +171,7 @@ class Session:
             return self._run(text, params, stream)
         from sqlglot import exp
 
-        own = self._own_statement(tree)
+        own = statements.answer(self, tree)
         if own is not None:
             return own
         if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)) and self._writes_virtual(tree):
@@ -242,20 +182,20 @@ class Session:
         refs = analyze.virtual_refs(tree, self.tables)
         self._reading = sorted({ref.name.lower() for ref in refs})
         if not refs:
-            self._ensure_catalog()
+            self.ensure_catalog()
             return self._run(sql if not explain else sql, params, stream)
         _freeze_now(tree)
         per_table = self._constraints(refs)
         if explain and not explain.group(1):
-            return self._explain(tree, refs, per_table)
+            return statements.explain(per_table)
         with paused():
             fetched = self._fetch(per_table)
-        names = {name: self._register(name, data) for name, data in fetched.items()}
+        names = {name: self.register_rows(name, data) for name, data in fetched.items()}
         analyze.rewrite(tree, refs, lambda name: names[name])
         final = tree.sql(dialect="duckdb")
         if explain:  # EXPLAIN ANALYZE: run it, then report what was fetched and the calls made
             self._run(final, params, stream=False).arrow()
-            return self._explain(tree, [], per_table, analyzed=True)
+            return statements.explain(per_table, list(self._fetcher.log.calls))
         result = self._run(final, params, stream)
         result.pushdown = {name: c.describe() for name, c in per_table.items()}
         return result
@@ -308,43 +248,17 @@ class Session:
             result.status = f"SELECT {result._table.num_rows}"
         return result
 
-    # --- chaosql's own statements -----------------------------------------------------------
+    def ensure_catalog(self) -> None:
+        """Create the empty catalog tables (once) so information_schema sees the virtual tables."""
+        if not self._catalog_ready:
+            statements.create_catalog(self.con, self.tables)
+            self._catalog_ready = True
 
-    def _own_statement(self, tree: "exp.Expression") -> Result | None:
-        from sqlglot import exp
+    _ensure_catalog = ensure_catalog  # older name, kept for callers outside the engine
 
-        if isinstance(tree, exp.Set):
-            items = tree.expressions
-            mine = [i for i in items if _set_name(i).startswith("chaosql.")]
-            if mine:
-                for item in mine:
-                    try:
-                        self.set(_set_name(item), _set_value(item))
-                    except UsageError as err:
-                        raise SqlError(err.message, hint=err.hint, sqlstate="42704") from None
-                return Result(status="SET")
-        if isinstance(tree, exp.Show) and str(tree.name).upper() == "TABLES":
-            return self._table_result(
-                ["name", "description"], [[t.name for t in self.tables.values()], [t.doc for t in self.tables.values()]],
-                ["VARCHAR", "VARCHAR"],
-            )
-        if isinstance(tree, exp.Describe) and isinstance(tree.this, exp.Table):
-            name = tree.this.name.lower()
-            if name in self.tables and not tree.this.db:
-                cols = self.tables[name].columns
-                return self._table_result(
-                    ["column_name", "column_type", "pushdown", "description"],
-                    [[c.name for c in cols], [c.type for c in cols], [_pushdown_note(c) for c in cols], [c.doc for c in cols]],
-                    ["VARCHAR"] * 4,
-                )
-        return None
-
-    @staticmethod
-    def _table_result(names: list[str], columns: list[list], types: list[str]) -> Result:
-        import pyarrow as pa
-
-        table = pa.table(dict(zip(names, columns)))
-        return Result(columns=names, types=types, status=f"SELECT {table.num_rows}", _table=table)
+    def cancelled(self) -> bool:
+        """Whether the running statement was cancelled (writers check it between API calls)."""
+        return self._fetcher.cancelled.is_set()
 
     def _writes_virtual(self, tree: "exp.Expression") -> bool:
         from sqlglot import exp
@@ -353,18 +267,6 @@ class Session:
         if isinstance(target, exp.Schema):
             target = target.this
         return isinstance(target, exp.Table) and target.name.lower() in self.tables and not target.db
-
-    def _ensure_catalog(self) -> None:
-        """Empty tables with the virtual tables' schemas and comments, for introspection."""
-        if self._catalog_ready:
-            return
-        for table in self.tables.values():
-            cols = ", ".join(f'"{c.name}" {c.type}' for c in table.columns)
-            self.con.execute(f'CREATE TABLE IF NOT EXISTS main."{table.name}" ({cols})')
-            self.con.execute(f"COMMENT ON TABLE main.\"{table.name}\" IS {_quote(table.doc)}")
-            for c in table.columns:
-                self.con.execute(f'COMMENT ON COLUMN main."{table.name}"."{c.name}" IS {_quote(c.doc)}')
-        self._catalog_ready = True
 
     # --- pushdown, fetch, register ----------------------------------------------------------
 
@@ -411,7 +313,8 @@ class Session:
                         raise QueryCancelled("query cancelled while fetching " + name)
         return out
 
-    def _register(self, name: str, data: "pa.Table") -> str:
+    def register_rows(self, name: str, data: "pa.Table") -> str:
+        """Register fetched rows of table ``name`` for this statement; returns the relation to read."""
         arrow_name, view_name = f"{RELATION_PREFIX}arrow_{name}", f"{RELATION_PREFIX}{name}"
         self.con.register(arrow_name, data)
         casts = [f'CAST("{c.name}" AS JSON) AS "{c.name}"' for c in self.tables[name].columns if c.type == "JSON"]
@@ -430,21 +333,6 @@ class Session:
             except Exception:
                 pass
         self._registered = []
-
-    def _explain(self, tree, refs, per_table: dict[str, Constraints], *, analyzed: bool = False) -> Result:
-        steps, details = [], []
-        for name, c in per_table.items():
-            steps.append(f"fetch {name}")
-            details.append(f"pushed down: {c.describe()}")
-        if analyzed:
-            for call in self._fetcher.log.calls:
-                steps.append("call")
-                details.append(str(call))
-        else:
-            steps.append("query")
-            details.append("DuckDB runs the statement over the fetched rows and applies every predicate again")
-        return self._table_result(["step", "detail"], [steps, details], ["VARCHAR", "VARCHAR"])
-
 
 # --- helpers ------------------------------------------------------------------------------------
 
@@ -486,57 +374,14 @@ def _pushable(found: Constraints, table: "Table") -> Constraints:
     return Constraints(eq, ranges)
 
 
-def _set_name(item: "exp.Expression") -> str:
-    from sqlglot import exp
-
-    inner = item.this if isinstance(item, exp.SetItem) else item
-    if isinstance(inner, exp.EQ):
-        inner = inner.left
-    return inner.sql(dialect="duckdb").strip('"').lower().replace('"', "")
 
 
-def _set_value(item: "exp.Expression") -> Any:
-    from sqlglot import exp
-
-    inner = item.this if isinstance(item, exp.SetItem) else item
-    value = inner.right if isinstance(inner, exp.EQ) else None
-    if isinstance(value, exp.Literal):
-        return value.this
-    if isinstance(value, exp.Boolean):
-        return value.this
-    return value.sql(dialect="duckdb") if value is not None else None
 
 
-def _coerce(key: str, value: Any, default: Any) -> Any:
-    if isinstance(default, bool):
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("true", "on", "1", "yes"):
-            return True
-        if text in ("false", "off", "0", "no"):
-            return False
-        raise UsageError(f"chaosql.{key} takes true or false, not {value!r}")
-    if isinstance(default, (int, float)):
-        try:
-            return type(default)(value)
-        except (TypeError, ValueError):
-            raise UsageError(f"chaosql.{key} takes a number, not {value!r}") from None
-    if key == "on_source_error" and str(value) not in ("fail", "warn"):
-        raise UsageError(f"chaosql.{key} takes fail or warn, not {value!r}")
-    return str(value)
 
 
-def _pushdown_note(col) -> str:
-    if not col.key:
-        return ""
-    if col.key == "range":
-        return "time range"
-    return "=, IN" + (" (labels['key'])" if col.key == "labels" else "")
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 _DML = {"INSERT", "UPDATE", "DELETE"}

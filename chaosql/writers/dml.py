@@ -48,7 +48,7 @@ def run_statement(writer: "Writer", session: "Session", tree: "exp.Expression", 
     else:
         plan = _plan_change(session, tree, table, targets, verb)
     ctx = WriteContext(settings=dict(session.settings), before_apply=writer.before_apply,
-                       cancelled=session._fetcher.cancelled.is_set)
+                       cancelled=session.cancelled)
     if explain:
         return _explain(session, plan, ctx, analyze)
     _confirm(session, plan)
@@ -336,7 +336,9 @@ def _explain(session: "Session", plan: Plan, ctx: WriteContext, analyze: bool) -
                 checks.append(err.message)
         names.append("dry_run")
         columns.append(checks)
-    result = session._table_result(names, columns, ["VARCHAR"] * len(names))
+    from chaosql.engine.result import Result
+
+    result = Result.of_columns(names, columns, ["VARCHAR"] * len(names))
     result.warnings = [f"EXPLAIN {plan.verb}: nothing was written"
                        + (" (each call was checked with a server-side dry run, dryRun=All)" if analyze else
                           " and no call was made; EXPLAIN ANALYZE adds server-side dry runs")]
@@ -377,7 +379,7 @@ def _returning(session: "Session", tree: "exp.Expression", table: "Table", plan:
         source = targets.source_of(op.ref.cluster)
         ctx = RowContext(source=source.name, cluster=op.ref.cluster, family=source.kind_label)
         shaped.extend(feed.rows(obj, ctx))
-    view = session._register(table.name, table.to_arrow(shaped))
+    view = session.register_rows(table.name, table.to_arrow(shaped))
     from sqlglot import exp
 
     written = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this

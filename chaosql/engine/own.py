@@ -1,0 +1,102 @@
+"""chaosql's own statements, answered without a fetch: SET chaosql.*, SHOW TABLES, DESCRIBE t,
+EXPLAIN, and the empty catalog tables that let information_schema describe the virtual tables."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chaosql.engine.result import Result
+from chaosql.errors import SqlError, UsageError
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from chaosql.engine.pushdown import Constraints
+    from chaosql.sources.base import Call
+
+
+def answer(session: Any, tree: "exp.Expression") -> Result | None:
+    """The answer to one of chaosql's own statements, or None for anything else."""
+    from sqlglot import exp
+
+    if isinstance(tree, exp.Set):
+        mine = [i for i in tree.expressions if _set_name(i).startswith("chaosql.")]
+        if mine:
+            for item in mine:
+                try:
+                    session.set(_set_name(item), _set_value(item))
+                except UsageError as err:
+                    raise SqlError(err.message, hint=err.hint, sqlstate="42704") from None
+            return Result(status="SET")
+    if isinstance(tree, exp.Show) and str(tree.name).upper() == "TABLES":
+        tables = session.tables.values()
+        return Result.of_columns(["name", "description"], [[t.name for t in tables], [t.doc for t in tables]],
+                                 ["VARCHAR", "VARCHAR"])
+    if isinstance(tree, exp.Describe) and isinstance(tree.this, exp.Table):
+        name = tree.this.name.lower()
+        if name in session.tables and not tree.this.db:
+            cols = session.tables[name].columns
+            return Result.of_columns(
+                ["column_name", "column_type", "pushdown", "description"],
+                [[c.name for c in cols], [c.type for c in cols], [_pushdown_note(c) for c in cols], [c.doc for c in cols]],
+                ["VARCHAR"] * 4,
+            )
+    return None
+
+
+def create_catalog(con: Any, tables: dict) -> None:
+    """Empty tables with the virtual tables' schemas and comments, for introspection."""
+    for table in tables.values():
+        cols = ", ".join(f'"{c.name}" {c.type}' for c in table.columns)
+        con.execute(f'CREATE TABLE IF NOT EXISTS main."{table.name}" ({cols})')
+        con.execute(f"COMMENT ON TABLE main.\"{table.name}\" IS {_quote(table.doc)}")
+        for c in table.columns:
+            con.execute(f'COMMENT ON COLUMN main."{table.name}"."{c.name}" IS {_quote(c.doc)}')
+
+
+def explain(per_table: dict[str, "Constraints"], calls: list["Call"] | None = None) -> Result:
+    """EXPLAIN: what each table fetch pushes down; EXPLAIN ANALYZE (``calls``): the calls made."""
+    steps, details = [], []
+    for name, c in per_table.items():
+        steps.append(f"fetch {name}")
+        details.append(f"pushed down: {c.describe()}")
+    if calls is not None:
+        for call in calls:
+            steps.append("call")
+            details.append(str(call))
+    else:
+        steps.append("query")
+        details.append("DuckDB runs the statement over the fetched rows and applies every predicate again")
+    return Result.of_columns(["step", "detail"], [steps, details], ["VARCHAR", "VARCHAR"])
+
+def _set_name(item: "exp.Expression") -> str:
+    from sqlglot import exp
+
+    inner = item.this if isinstance(item, exp.SetItem) else item
+    if isinstance(inner, exp.EQ):
+        inner = inner.left
+    return inner.sql(dialect="duckdb").strip('"').lower().replace('"', "")
+
+
+def _set_value(item: "exp.Expression") -> Any:
+    from sqlglot import exp
+
+    inner = item.this if isinstance(item, exp.SetItem) else item
+    value = inner.right if isinstance(inner, exp.EQ) else None
+    if isinstance(value, exp.Literal):
+        return value.this
+    if isinstance(value, exp.Boolean):
+        return value.this
+    return value.sql(dialect="duckdb") if value is not None else None
+
+
+def _pushdown_note(col) -> str:
+    if not col.key:
+        return ""
+    if col.key == "range":
+        return "time range"
+    return "=, IN" + (" (labels['key'])" if col.key == "labels" else "")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

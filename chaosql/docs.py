@@ -1,12 +1,15 @@
-"""User documentation generated from the table modules, so it cannot drift from the code.
+"""User documentation generated from the code, so it cannot drift from it.
 
-``python -m chaosql.docs`` rewrites ``docs/tables.md`` and the table reference in ``README.md``;
-``python -m chaosql.docs --check`` fails when they are out of date (a test runs it).
+``python -m chaosql.docs`` rewrites ``docs/tables.md`` (from the table modules),
+``docs/reference.md`` (the CLI's --help, the settings, the REPL's meta-commands, the plugin hooks)
+and the table reference in ``README.md``; ``python -m chaosql.docs --check`` fails when any of them
+is out of date (a test runs it).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -56,6 +59,50 @@ def readme_reference() -> str:
     return "\n".join(lines)
 
 
+def reference_page() -> str:
+    """docs/reference.md: every command's --help, setting, meta-command and plugin hook."""
+    import inspect
+    import io
+    from contextlib import redirect_stdout
+
+    from chaosql import hookspecs
+    from chaosql.cli import build_parser
+    from chaosql.engine.settings import SETTINGS
+    from chaosql.repl.commands import REGISTRY
+
+    out = ["# Reference", "", "Generated from the code by `python -m chaosql.docs`.", "", "## Command line", ""]
+    parser = build_parser()
+    helps = [("chaosql", parser)] + [
+        (f"chaosql {name}", sub) for name, sub in parser._subparsers._group_actions[0].choices.items()  # type: ignore[union-attr]
+    ]
+    width = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"  # argparse wraps to the terminal: fix it so the page is stable
+    for title, sub in helps:
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            sub.print_help()
+        text = buf.getvalue().replace("usage: chaosql", "usage: chaosql", 1)
+        out += [f"### {title}", "", "```", text.rstrip(), "```", ""]
+    if width is None:
+        del os.environ["COLUMNS"]
+    else:
+        os.environ["COLUMNS"] = width
+    out += ["## Settings", "", "Change one with `SET chaosql.NAME = value`, `--set NAME=VALUE` or the config's `[settings]`.", "",
+            "| setting | default | meaning |", "|---|---|---|"]
+    for name, (default, doc) in SETTINGS.items():
+        out.append(f"| `chaosql.{name}` | `{default!r}` | {doc} |")
+    out += ["", "## Shell meta-commands", "", "| command | meaning |", "|---|---|"]
+    for cmd in {c.name: c for c in REGISTRY.values()}.values():
+        aliases = f" (also {', '.join(cmd.aliases)})" if cmd.aliases else ""
+        out.append(f"| `{cmd.syntax}` | {cmd.description}{aliases} |")
+    out += ["", "## Plugin hooks", "", "A plugin is a module with `@chaosql.hookspecs.hookimpl` functions, found through the",
+            "`chaosql` entry-point group.", ""]
+    for name, fn in inspect.getmembers(hookspecs, inspect.isfunction):
+        if hasattr(fn, "chaosql_spec"):
+            out += [f"### `{name}{inspect.signature(fn)}`", "", inspect.getdoc(fn) or "", ""]
+    return "\n".join(out)
+
+
 def _updated_readme(text: str) -> str:
     if START not in text or END not in text:
         raise SystemExit(f"README.md lacks the {START} ... {END} markers")
@@ -65,11 +112,12 @@ def _updated_readme(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Regenerate docs/tables.md and README.md's table reference.")
+    parser = argparse.ArgumentParser(description="Regenerate docs/tables.md, docs/reference.md and README.md's table reference.")
     parser.add_argument("--check", action="store_true", help="exit 1 if they are out of date")
     args = parser.parse_args(argv)
     targets = {
         REPO / "docs" / "tables.md": tables_page() + "\n",
+        REPO / "docs" / "reference.md": reference_page() + "\n",
         REPO / "README.md": _updated_readme((REPO / "README.md").read_text()),
     }
     stale = [p for p, text in targets.items() if not p.exists() or p.read_text() != text]

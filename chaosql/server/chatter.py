@@ -54,6 +54,20 @@ _SET = re.compile(r"^set\s+(?:(session|local)\s+)?(?!transaction\b|session\s+cha
                   r"([a-z_][\w.]*|time\s+zone)\s*(?:=|\bto\b)?\s*(.*?)\s*;?\s*$", re.I | re.S)
 
 
+def timeout_seconds(value: str) -> float | None:
+    """statement_timeout ('5000', '5s', '2min', '0') -> seconds; None for 0 (no limit of its own).
+
+    >>> timeout_seconds("1500"), timeout_seconds("5s"), timeout_seconds("2min"), timeout_seconds("0")
+    (1.5, 5.0, 120.0, None)
+    """
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*", value or "", re.I)
+    if not m:
+        raise ValueError(f"invalid value for parameter statement_timeout: {value!r}")
+    unit = {"ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}[(m.group(2) or "ms").lower()]
+    seconds = float(m.group(1)) * unit
+    return seconds or None
+
+
 def strip_comments(sql: str) -> str:
     return _COMMENTS.sub(" ", sql).strip().rstrip(";").strip()
 
@@ -133,7 +147,7 @@ def _set(text: str, settings: dict[str, str]) -> Answer | None:
     settings[key] = value
     if key.lower() in ("timezone", "datestyle", "intervalstyle"):
         settings[key.lower()] = value
-    changed = {key: value} if key in REPORTED else {}
+    changed = {key: value} if key in REPORTED or key == "statement_timeout" else {}
     return Answer("SET", changed=changed)
 
 

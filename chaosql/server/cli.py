@@ -34,22 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build(args: argparse.Namespace):
     """The Server for ``args``: sources opened once and shared by every connection's Session."""
-    from chaosql.commands._context import warn
-    from chaosql.config import load_config, open_sources
+    from chaosql.commands._context import sources_and_settings
     from chaosql.engine.session import Session
-    from chaosql.errors import UsageError
     from chaosql.server.auth import auth_config
     from chaosql.server.server import Server
 
-    config = load_config(getattr(args, "config", None))
+    sources, settings, config = sources_and_settings(args)
     section = config.section("server")
-    sources = open_sources(getattr(args, "source", []) or [], config, notice=warn)
-    settings = dict(config.settings)
-    for item in getattr(args, "settings", []) or []:
-        name, eq, value = item.partition("=")
-        if not eq:
-            raise UsageError(f"--set {item}: expected NAME=VALUE")
-        settings[name.strip()] = value.strip()
     Session(sources, settings=settings).close()  # bad settings fail now, not at the first client
 
     def new_session() -> Session:

@@ -131,6 +131,7 @@ class Connection(Streaming):
         except ChaosqlError as err:
             raise Fatal(err.sqlstate, f"cannot open a session: {err}") from err
         self.runner = Runner(session, user=user, database=database, settings=self.settings, pid=self.pid)
+        self.server_timeout = session.settings["timeout"]  # what statement_timeout = 0 goes back to
         for key in chatter.REPORTED:
             self.send(wire.parameter_status(key, self.settings[key]))
         self.send(wire.backend_key_data(self.pid, self.secret))
@@ -244,6 +245,12 @@ class Connection(Streaming):
     async def _send_answer(self, answer: chatter.Answer, *, describe_rows: bool, formats: list[int]) -> None:
         if answer.changed.get("__error__"):
             raise SqlError(answer.changed["__error__"], sqlstate="42704")
+        if "statement_timeout" in answer.changed:  # PostgreSQL's statement timeout is chaosql.timeout
+            try:
+                seconds = chatter.timeout_seconds(answer.changed["statement_timeout"])
+            except ValueError as err:
+                raise SqlError(str(err), sqlstate="22023") from err
+            await self.call(self.runner.session.set, "timeout", seconds or self.server_timeout)
         tag = self._apply(answer)
         if answer.columns:
             if describe_rows:

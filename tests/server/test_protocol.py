@@ -68,6 +68,12 @@ def test_sessions_are_isolated(pg_server):
         with pytest.raises(psycopg.errors.UndefinedTable):
             a.execute("SELECT * FROM nope")
         assert b.execute("SELECT 3").fetchone() == (3,)
+        a.execute("SET statement_timeout = '1s'")  # PostgreSQL's timeout is chaosql.timeout
+        assert a.execute("SHOW chaosql.timeout").fetchone() == ("1.0",)
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            a.execute("SELECT count(*) FROM range(10000000000) t(x) WHERE x % 7 = 3")
+        a.execute("SET statement_timeout = 0")
+        assert b.execute("SHOW chaosql.timeout").fetchone() == ("300.0",)
         assert a.execute("SHOW transaction isolation level").fetchone() == ("read committed",)
         assert a.execute("SELECT current_setting('server_version_num')").fetchone() == ("150018",)
         assert a.execute("SELECT version()").fetchone()[0].startswith("PostgreSQL 15.")

@@ -81,7 +81,7 @@ def render(columns: list[str], types: list[str], rows: list[tuple], fmt: str, ou
     elif fmt in ("json", "jsonl"):
         json_cols = {i for i, t in enumerate(types) if t.upper() == "JSON"}
         objs = (
-            {c: _json_value(v, i in json_cols) for i, (c, v) in enumerate(zip(columns, row))} for row in rows
+            {c: json_value(v, i in json_cols) for i, (c, v) in enumerate(zip(columns, row))} for row in rows
         )
         if fmt == "jsonl":
             for obj in objs:
@@ -92,7 +92,8 @@ def render(columns: list[str], types: list[str], rows: list[tuple], fmt: str, ou
         raise ValueError(f"unknown format {fmt!r}")
 
 
-def _json_value(value: Any, is_json: bool) -> Any:
+def json_value(value: Any, is_json: bool) -> Any:
+    """A value for JSON output: JSON columns as JSON, the rest via ``jsonable``."""
     if is_json and isinstance(value, str):
         try:
             return json.loads(value)

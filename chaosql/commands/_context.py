@@ -20,9 +20,9 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--verbose", "-v", action="store_true", help="print what was pushed down and each call made, on stderr")
 
 
-def open_session(args: argparse.Namespace) -> Any:
+def sources_and_settings(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any], Any]:
+    """The sources, session settings and config that the global options and config file name."""
     from chaosql.config import load_config, open_sources
-    from chaosql.engine.session import Session
     from chaosql.errors import UsageError
 
     config = load_config(getattr(args, "config", None))
@@ -33,6 +33,13 @@ def open_session(args: argparse.Namespace) -> Any:
         if not eq:
             raise UsageError(f"--set {item}: expected NAME=VALUE")
         settings[name.strip()] = value.strip()
+    return sources, settings, config
+
+
+def open_session(args: argparse.Namespace) -> Any:
+    from chaosql.engine.session import Session
+
+    sources, settings, _ = sources_and_settings(args)
     return Session(sources, settings=settings, owns_sources=True)
 
 

@@ -15,7 +15,7 @@ import json
 from datetime import datetime
 from typing import Any, TextIO
 
-from chaosql.output import cell, jsonable, render as render_rows
+from chaosql.output import cell, json_value, render as render_rows
 from chaosql.reports.runner import CHECK_FAILED, ERROR, OK, SOURCE_FAILED, Outcome, Section
 
 DEFAULT_LIMIT = 100
@@ -239,7 +239,7 @@ class JsonRenderer(Renderer):
             "id": spec.id, "title": spec.title, "status": section.status, "message": section.message or None,
             "check": spec.check.describe() if spec.check else None,
             "columns": section.columns, "types": section.types, "row_count": len(section.rows),
-            "rows": [{c: _json_cell(v, i in json_cols) for i, (c, v) in enumerate(zip(section.columns, row))} for row in rows],
+            "rows": [{c: json_value(v, i in json_cols) for i, (c, v) in enumerate(zip(section.columns, row))} for row in rows],
             "elapsed_ms": round(section.elapsed * 1000, 1), "warnings": section.warnings,
         }
         self.out.write(("\n" if self._first else ",\n") + json.dumps(body, default=str))
@@ -249,15 +249,6 @@ class JsonRenderer(Renderer):
         summary = {"exit_code": outcome.exit_code, "sections": len(outcome.sections),
                    **{status: outcome.count(status) for status in (OK, CHECK_FAILED, SOURCE_FAILED, ERROR)}}
         self.out.write('\n  ],\n  "summary": ' + json.dumps(summary) + "\n}\n")
-
-
-def _json_cell(value: Any, is_json: bool) -> Any:
-    if is_json and isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return jsonable(value)
 
 
 def _stamp(moment: datetime) -> str:

@@ -29,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-key", metavar="FILE", help="PEM private key for --tls-cert")
     parser.add_argument("--auth", choices=["scram-sha-256", "md5", "password", "trust"],
                         help="password exchange (default: scram-sha-256 when users are configured, else trust)")
+    parser.add_argument("--require-tls", action="store_true",
+                        help="refuse clients that do not switch to TLS (or [server] require_tls = true)")
     parser.add_argument("--insecure", action="store_true", help="allow listening on a non-loopback address without auth")
 
 
@@ -50,7 +52,7 @@ def build(args: argparse.Namespace):
                   host=args.host or section.get("host") or "127.0.0.1",
                   port=args.port if args.port is not None else int(section.get("port", 5433)),
                   tls_cert=args.tls_cert or section.get("tls_cert"), tls_key=args.tls_key or section.get("tls_key"),
-                  insecure=args.insecure)
+                  insecure=args.insecure, require_tls=args.require_tls or bool(section.get("require_tls", False)))
 
 
 def run(args: argparse.Namespace) -> int:

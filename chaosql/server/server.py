@@ -48,6 +48,8 @@ class Server:
                 self.ssl_context.load_cert_chain(tls_cert, tls_key)
             except (OSError, ssl.SSLError) as err:
                 raise UsageError(f"cannot load the TLS certificate or key: {err}") from err
+        if require_tls and self.ssl_context is None:
+            raise UsageError("--require-tls needs --tls-cert and --tls-key")
         self.require_tls = require_tls
         self.startup_timeout = 30.0
         self._pids = itertools.count(1000)

@@ -166,3 +166,19 @@ def test_fuzz_never_crashes_server_or_other_sessions(pg_server):
         assert bystander.execute("SELECT 1").fetchone() == (1,)
     with psycopg.connect(dsn(pg_server.port)) as fresh:
         assert fresh.execute("SELECT 2").fetchone() == (2,)
+
+
+def test_require_tls_refuses_plain_connections(shared_sources, tls_files):
+    psycopg = pytest.importorskip("psycopg")
+    from chaosql.engine.session import Session
+    from chaosql.server.auth import auth_config
+    from chaosql.server.server import Server, ServerThread
+
+    cfg = auth_config({"auth": "password", "users": {"bob": {"password": PASSWORD}}})
+    server = Server(lambda: Session(shared_sources), auth=cfg, port=0, tls_cert=tls_files[0], tls_key=tls_files[1],
+                    require_tls=True)
+    with ServerThread(server) as thread:
+        with pytest.raises(psycopg.OperationalError, match="only TLS"):
+            psycopg.connect(dsn(thread.port, "bob", PASSWORD, sslmode="disable"))
+        with psycopg.connect(dsn(thread.port, "bob", PASSWORD, sslmode="require")) as con:
+            assert con.info.pgconn.ssl_in_use and con.execute("SELECT 1").fetchone() == (1,)

@@ -107,6 +107,12 @@ def test_asyncpg_prepared_and_binary(pg_server, expected):
             stmt = await con.prepare(QUERY.replace("LIMIT 50", "LIMIT $1"))
             again = await stmt.fetch(50)
             one = await con.fetchval("SELECT count(*) FROM experiments WHERE kind = $1", expected[0][2])
+            # a custom codec makes asyncpg introspect the type through pg_type and its typeinfo query
+            import json
+
+            await con.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+            spec = await con.fetchval("SELECT spec FROM experiments WHERE spec IS NOT NULL LIMIT 1")
+            assert isinstance(spec, dict)
             return [tuple(r) for r in rows], [tuple(r) for r in again], one
         finally:
             await con.close()

@@ -178,7 +178,10 @@ class Session:
             if self.writer is None:
                 raise UnsupportedError("writes to chaos tables are not available in this build",
                                        hint="query the tables with SELECT")
-            return self.writer.execute(self, tree, explain=bool(explain), analyze=bool(explain and explain.group(1)))
+            # params only when given: a Writer without the keyword still serves unparameterised writes
+            extra = {"params": params} if params is not None else {}
+            return self.writer.execute(self, tree, explain=bool(explain), analyze=bool(explain and explain.group(1)),
+                                       **extra)
         refs = analyze.virtual_refs(tree, self.tables)
         self._reading = sorted({ref.name.lower() for ref in refs})
         if not refs:

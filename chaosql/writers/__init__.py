@@ -4,6 +4,7 @@
 light and imports the planning code on first use.
 
 * ``plan``     — operations (Create, MergePatch, Delete, ...) and the validate/apply/rollback loop
+* ``params``   — a write's bind parameters as literals in its tree, before planning
 * ``dml``      — the statement's rows: INSERT values, UPDATE's SET values, the rows WHERE selects
 * ``objects``  — a row of experiments/schedules/workflows → a Chaos Mesh manifest, and SET → patch
 * ``kube``     — the live Kubernetes API as a write target (dry runs, preconditions)
@@ -13,7 +14,7 @@ light and imports the planning code on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -32,10 +33,11 @@ class Writer:
         self.before_apply: Any = None
 
     def execute(self, session: "Session", tree: "exp.Expression", *, explain: bool = False,
-                analyze: bool = False) -> "Result":
+                analyze: bool = False, params: "Sequence[Any] | Mapping[str, Any] | None" = None) -> "Result":
+        """``params`` fill the statement's ``?``, ``$1`` or ``$name`` placeholders (``writers.params``)."""
         from chaosql.writers.dml import run_statement
 
-        return run_statement(self, session, tree, explain=explain, analyze=analyze)
+        return run_statement(self, session, tree, explain=explain, analyze=analyze, params=params)
 
 
 __all__ = ["Writer"]

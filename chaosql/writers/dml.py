@@ -1,5 +1,6 @@
 """One INSERT/UPDATE/DELETE on a chaos table, from statement to result.
 
+0. bind the parameters (``?``, ``$1``, ``$name``) into the tree as typed literals (``params``);
 1. refuse what is never done (read-only tables, UPDATE/DELETE without WHERE, computed columns);
 2. find the rows: INSERT runs its VALUES or SELECT through the session; UPDATE and DELETE run
    ``SELECT <keys>, <SET expressions> FROM <table> WHERE <their WHERE>`` through the read path
@@ -30,8 +31,12 @@ KEY_PREFIX = "__chaosql_"
 
 
 def run_statement(writer: "Writer", session: "Session", tree: "exp.Expression", *, explain: bool,
-                  analyze: bool) -> "Result":
+                  analyze: bool, params: Any = None) -> "Result":
     from sqlglot import exp
+
+    from chaosql.writers.params import bind
+
+    tree = bind(tree, params)  # the rows, SETs and WHERE are run piece by piece: no placeholders left
 
     target_table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
     name = target_table.name.lower()

@@ -19,7 +19,7 @@ from chaosql.server import chatter, wire
 from chaosql.server.handshake import Fatal, authenticate
 from chaosql.server.statements import Prepared, Runner, translate_error, result_columns, split
 from chaosql.server.rows import data_rows
-from chaosql.server.streaming import Portal, Streaming, result_formats
+from chaosql.server.streaming import Portal, Streaming, result_formats, row_tag
 from chaosql.server.types import describe
 
 if TYPE_CHECKING:
@@ -381,7 +381,7 @@ class Connection(Streaming):
             return
         if portal.done:
             self.send(wire.command_complete(portal.result.status if portal.result and not portal.columns
-                                            else f"SELECT {portal.sent}"))
+                                            else row_tag(portal.result, portal.sent)))
             return
         await self._start(portal)
         await self._stream(portal, max_rows)

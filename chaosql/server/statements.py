@@ -123,7 +123,7 @@ class Runner:
         if not self.catalog_ready:
             from chaosql.server import catalog
 
-            self.session._ensure_catalog()
+            self.session.ensure_catalog()
             catalog.install(self.session.con, self.session.tables, user=self.user.name, database=self.database,
                             settings=self.settings, pid=self.pid)
             self.catalog_ready = True
@@ -143,7 +143,7 @@ class Runner:
             prepared.param_types = []
             prepared.columns = list(zip(result.columns, result.types)) if result.has_rows else None
             return
-        self.session._ensure_catalog()
+        self.session.ensure_catalog()
         if "pgc." in prepared.run_sql:
             self.ensure_catalog()
         try:

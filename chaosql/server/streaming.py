@@ -33,6 +33,13 @@ class Portal:
 
 
 
+def row_tag(result: Any, sent: int) -> str:
+    """CommandComplete for a statement that returned rows: a write with RETURNING keeps its own
+    tag (``INSERT 0 3``), anything else is ``SELECT n``."""
+    status = getattr(result, "status", "") or ""
+    return status if status.split(" ", 1)[0] in ("INSERT", "UPDATE", "DELETE") else f"SELECT {sent}"
+
+
 class Streaming:
     """Row sending for Connection (which provides send, call, writer, portals, runner, cancelled, _start)."""
 
@@ -118,7 +125,7 @@ class Streaming:
         portal.done = True
         for warning in result.warnings:  # e.g. a source skipped under on_source_error = warn
             self.send(wire.notice_response(warning))
-        self.send(wire.command_complete(f"SELECT {portal.sent}"))
+        self.send(wire.command_complete(row_tag(result, portal.sent)))
 
     def _next_chunk(self, portal: Portal, names: list[str], formats: list[int], want: int) -> tuple[bytes, int, bool]:
         """Up to ``want`` rows encoded as DataRows (runs in the worker thread)."""

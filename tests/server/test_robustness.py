@@ -182,3 +182,29 @@ def test_require_tls_refuses_plain_connections(shared_sources, tls_files):
             psycopg.connect(dsn(thread.port, "bob", PASSWORD, sslmode="disable"))
         with psycopg.connect(dsn(thread.port, "bob", PASSWORD, sslmode="require")) as con:
             assert con.info.pgconn.ssl_in_use and con.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_writes_over_the_wire_keep_their_command_tags(tmp_path):
+    """A write user changes a GitOps snapshot directory; RETURNING rows come with INSERT/DELETE tags."""
+    psycopg = pytest.importorskip("psycopg")
+    from chaosql.engine.session import Session
+    from chaosql.server.auth import auth_config
+    from chaosql.server.server import Server, ServerThread
+    from chaosql.sources.snapshot import SnapshotSource
+
+    (tmp_path / "lab").mkdir()
+    source = SnapshotSource(tmp_path)
+    cfg = auth_config({"users": {"writer": {"password": PASSWORD, "writes": True}}})
+    thread = ServerThread(Server(lambda: Session([source]), port=0, auth=cfg)).start()
+    spec = '{"action": "pod-kill", "mode": "one", "selector": {"namespaces": ["shop"]}}'
+    try:
+        with psycopg.connect(dsn(thread.port, "writer", PASSWORD), autocommit=True) as con:
+            cur = con.execute("INSERT INTO experiments (cluster, namespace, name, kind, spec) "
+                              f"VALUES ('lab', 'shop', 'kill-one', 'PodChaos', '{spec}') RETURNING name, kind")
+            assert cur.fetchall() == [("kill-one", "PodChaos")] and cur.statusmessage == "INSERT 0 1"
+            assert (tmp_path / "lab" / "shop" / "podchaos-kill-one.yaml").exists()
+            cur = con.execute("DELETE FROM experiments WHERE name = 'kill-one' RETURNING name")
+            assert cur.fetchall() == [("kill-one",)] and cur.statusmessage == "DELETE 1"
+            assert not (tmp_path / "lab" / "shop" / "podchaos-kill-one.yaml").exists()
+    finally:
+        thread.stop()

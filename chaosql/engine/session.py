@@ -140,6 +140,7 @@ class Session:
     def cancel(self) -> None:
         """Interrupt the running statement (fetch or query), from any thread."""
         self._fetcher.cancelled.set()
+        self._fetcher.log.cancel()  # the sources stop between pages and retries (the log is per statement)
         try:
             self.con.interrupt()
         except Exception:

@@ -73,14 +73,33 @@ class Call:
 
 @dataclass
 class CallLog:
-    """Thread-safe list of the calls made while answering one statement."""
+    """Thread-safe list of the calls made while answering one statement, and whether that statement
+    was cancelled: sources call ``check()`` before each request (each page, each retry) and
+    ``pause()`` instead of sleeping, so a cancelled statement stops calling in the background."""
 
     calls: list[Call] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def record(self, call: Call) -> None:
         with self._lock:
             self.calls.append(call)
+
+    def cancel(self) -> None:
+        """Stop the statement's further calls (its log is its own: the next statement gets a new one)."""
+        self.cancelled.set()
+
+    def check(self) -> None:
+        """Raise ``QueryCancelled`` if the statement was cancelled."""
+        if self.cancelled.is_set():
+            from chaosql.errors import QueryCancelled
+
+            raise QueryCancelled("query cancelled")
+
+    def pause(self, seconds: float) -> None:
+        """Sleep before a retry, waking up (and raising ``QueryCancelled``) on cancel."""
+        self.cancelled.wait(seconds)
+        self.check()
 
     def timed(self, source: str, cluster: str, what: str) -> "_Timer":
         return _Timer(self, Call(source, cluster, what))

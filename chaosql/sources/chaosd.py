@@ -296,6 +296,8 @@ class ChaosdSource:
         tls = base.startswith("https://")
         extensions = {"sni_hostname": self.server_name} if tls and self.server_name else {}
         where = f"chaosd node {node.url}" + (f' (source "{self.name}")' if self.name else "")
+        if log is not None:  # the statement was cancelled: make no further call
+            log.check()
         started = time.perf_counter()
         response = None
         # Reads and DELETE (chaosd answers a repeated recover idempotently) retry on any
@@ -307,7 +309,7 @@ class ChaosdSource:
                     response = self._client(tls).request(method, base + path, json=json, extensions=extensions)
                 except httpx.TimeoutException as err:
                     if retry_any and isinstance(err, httpx.ConnectTimeout) and attempt < self.retries:
-                        time.sleep(self.backoff * 2**attempt)
+                        _pause(log, self.backoff * 2**attempt)
                         continue
                     raise SourceTimeout(f"{where} did not answer {method} {path} within "
                                         f"{self.connect_timeout if isinstance(err, httpx.ConnectTimeout) else self.timeout:g} s",
@@ -317,20 +319,20 @@ class ChaosdSource:
                         raise Forbidden(f"{where}: TLS handshake failed: {_reason(err)}", source=self.name,
                                         hint=self._tls_hint()) from err
                     if attempt < self.retries:
-                        time.sleep(self.backoff * 2**attempt)
+                        _pause(log, self.backoff * 2**attempt)
                         continue
                     raise Unavailable(f"{where} is unreachable at {base}: {_reason(err)}", source=self.name,
                                       hint="check that chaosd runs there, or SET chaosql.on_source_error = 'warn'") from err
                 except (httpx.RemoteProtocolError, httpx.ReadError) as err:
                     if retry_any and attempt < self.retries:
-                        time.sleep(self.backoff * 2**attempt)
+                        _pause(log, self.backoff * 2**attempt)
                         continue
                     raise Unavailable(f"{where}: connection broken during {method} {path}: {_reason(err)}",
                                       source=self.name) from err
                 except httpx.HTTPError as err:
                     raise SourceError(f"{where}: {type(err).__name__}: {err}", source=self.name) from err
                 if method == "GET" and response.status_code >= 500 and attempt < self.retries:
-                    time.sleep(self.backoff * 2**attempt)
+                    _pause(log, self.backoff * 2**attempt)
                     continue
                 break
             assert response is not None
@@ -459,3 +461,11 @@ def _discovery_sources(name: str, discover: Any, config: dict) -> list[Any]:
         if getattr(source, "family", None) == "kube":
             out.append(source)
     return out
+
+
+def _pause(log: "CallLog | None", seconds: float) -> None:
+    """Wait before a retry; a cancel of the statement ends the wait and the retries."""
+    if log is None:
+        time.sleep(seconds)
+    else:
+        log.pause(seconds)

@@ -270,13 +270,14 @@ class KubeSource:
         token = ""
         restarted = False
         while True:
+            log.check()  # a cancelled statement fetches no further page
             query = {"limit": str(self.page_size), **params}
             if token:
                 query["continue"] = token
             shown = "&".join(f"{k}={v}" for k, v in query.items() if k != "continue")
             with log.timed(self.name, self.name, f"GET {path}?{shown}" + (" (continued)" if token else "")) as call:
                 self.conn.label = self.label
-                response = self.conn.get(path, query)
+                response = self.conn.get(path, query, log=log)
                 page = response.body.get("items") if response.status == 200 else None
                 call.items = len(page or [])
                 if response.status != 200:  # -v and EXPLAIN ANALYZE show which call failed, and how

@@ -21,6 +21,8 @@ from chaosql.errors import SourceError, SourceTimeout, Unavailable
 if TYPE_CHECKING:
     import httpx
 
+    from chaosql.sources.base import CallLog
+
 #: Statuses worth a second try: the apiserver is overloaded or restarting.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: Pauses before the retries of a failed connection or a retryable status (seconds).
@@ -166,11 +168,12 @@ class KubeConnection:
 
     # --- requests -----------------------------------------------------------------------------
 
-    def get(self, path: str, params: dict[str, str] | None = None) -> Response:
+    def get(self, path: str, params: dict[str, str] | None = None, *, log: "CallLog | None" = None) -> Response:
         """GET ``path``; retries connection failures and 429/5xx, reloads credentials once on 401.
 
         Raises ``Unavailable`` or ``SourceTimeout`` when the server cannot be reached; any HTTP
-        status comes back as a ``Response`` for the caller to explain.
+        status comes back as a ``Response`` for the caller to explain. With the statement's
+        ``log``, a cancel stops the retries (``QueryCancelled``), also during the pause before one.
         """
         import httpx
 
@@ -186,7 +189,7 @@ class KubeConnection:
                                     source=self.label, hint="check the cluster's health, or raise the timeout") from err
             except (httpx.TransportError, OSError) as err:
                 if attempt < len(BACKOFF):
-                    time.sleep(BACKOFF[attempt])
+                    _pause(log, BACKOFF[attempt])
                     attempt += 1
                     continue
                 raise Unavailable(f"{self.label}: cannot reach {cfg.host}: {_reason(err)}", source=self.label,
@@ -196,7 +199,7 @@ class KubeConnection:
                 self.reset()
                 continue
             if raw.status_code in RETRY_STATUSES and attempt < len(BACKOFF):
-                time.sleep(_retry_after(raw) or BACKOFF[attempt])
+                _pause(log, _retry_after(raw) or BACKOFF[attempt])
                 attempt += 1
                 continue
             return Response(raw.status_code, _json(raw.content))
@@ -236,6 +239,13 @@ class KubeConnection:
             retired, self._retired = self._retired, []
         for client in retired:
             client.close()
+
+
+def _pause(log: "CallLog | None", seconds: float) -> None:
+    if log is None:
+        time.sleep(seconds)
+    else:
+        log.pause(seconds)
 
 
 def _json(content: bytes) -> dict[str, Any]:

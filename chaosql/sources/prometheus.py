@@ -157,6 +157,8 @@ class PrometheusSource:
         encoded = urlencode(items)
         method = "POST" if len(self.url) + len(path) + len(encoded) > _MAX_GET_URL else "GET"
         what = f"{method} {path}?" + " ".join(f"{k}={v}" for k, v in items)
+        if log is not None:  # the statement was cancelled: make no further call
+            log.check()
         started = time.perf_counter()
         response = data = None
         try:
@@ -176,7 +178,7 @@ class PrometheusSource:
                     ) from err
                 except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as err:
                     if attempt < self.retries:
-                        time.sleep(self.backoff * 2**attempt)
+                        _pause(log, self.backoff * 2**attempt)
                         continue
                     raise Unavailable(
                         f"{self.describe()} is unreachable: {_reason(err)}", source=self.name,
@@ -186,7 +188,7 @@ class PrometheusSource:
                     raise SourceError(f"{self.describe()}: {type(err).__name__}: {err}", source=self.name) from err
                 if response.status_code >= 500 and _error_type(response) not in ("timeout", "canceled", "execution"):
                     if attempt < self.retries:
-                        time.sleep(self.backoff * 2**attempt)
+                        _pause(log, self.backoff * 2**attempt)
                         continue
                 break
             assert response is not None
@@ -342,3 +344,11 @@ def open_prometheus(name: str, spec: str, config: dict) -> PrometheusSource:
         )
     except (TypeError, ValueError) as err:
         raise UsageError(f"prometheus source {name or url}: {err}") from err
+
+
+def _pause(log: "CallLog | None", seconds: float) -> None:
+    """Wait before a retry; a cancel of the statement ends the wait and the retries."""
+    if log is None:
+        time.sleep(seconds)
+    else:
+        log.pause(seconds)

@@ -24,6 +24,7 @@ from chaosql.engine import analyze
 from chaosql.engine import own as statements
 from chaosql.engine.result import Result
 from chaosql.engine.settings import SETTINGS, coerce
+from chaosql.engine.watchdog import WATCHDOG
 from chaosql.engine.errors import RELATION_PREFIX, translate
 from chaosql.engine.fetch import Fetcher, fetch_table
 from chaosql.engine.pushdown import Constraints, union
@@ -88,9 +89,7 @@ class Session:
         started = time.perf_counter()
         self._drop_registered()
         self._fetcher.reset()
-        timer = threading.Timer(float(self.settings["timeout"]), self.cancel)
-        timer.daemon = True
-        timer.start()
+        deadline = WATCHDOG.arm(float(self.settings["timeout"]), self.cancel)
         try:
             result = self._execute(sql, params, stream)
         except ChaosqlError:
@@ -102,7 +101,7 @@ class Session:
                 raise translate(err, tables=self._reading, all_tables=self.tables) from err
             raise
         finally:
-            timer.cancel()
+            WATCHDOG.disarm(deadline)
             self._reading = []
         result.elapsed = time.perf_counter() - started
         result.calls = list(self._fetcher.log.calls)

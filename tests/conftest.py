@@ -36,18 +36,25 @@ def demo_session(demo_source):
 
 
 @pytest.fixture
-def snapshot_session():
-    """A Session factory over any snapshot path: ``snapshot_session(path, **settings)``."""
+def session_for():
+    """``session_for(*sources, **settings)``: a Session over those sources, closed after the test."""
     from chaosql.engine.session import Session
-    from chaosql.sources.snapshot import SnapshotSource
 
     opened = []
 
-    def make(path, **settings):
-        session = Session([SnapshotSource(path)], settings=settings)
+    def make(*sources, **settings):
+        session = Session(list(sources), settings=settings)
         opened.append(session)
         return session
 
     yield make
     for session in opened:
         session.close()
+
+
+@pytest.fixture
+def snapshot_session(session_for):
+    """``snapshot_session(path, **settings)``: a Session over a snapshot file or directory."""
+    from chaosql.sources.snapshot import SnapshotSource
+
+    return lambda path, **settings: session_for(SnapshotSource(path), **settings)

@@ -69,23 +69,6 @@ def _close_sources():
 
 
 @pytest.fixture
-def session_for():
-    """``session_for(*sources, **settings)``: a Session, closed after the test."""
-    from chaosql.engine.session import Session
-
-    opened = []
-
-    def make(*sources, **settings):
-        session = Session(list(sources), settings=settings)
-        opened.append(session)
-        return session
-
-    yield make
-    for session in opened:
-        session.close()
-
-
-@pytest.fixture
 def sleeper():
     """A child ``sleep`` to stop and continue by PID."""
     proc = subprocess.Popen(["sleep", "300"], stdin=subprocess.DEVNULL)

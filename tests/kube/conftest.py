@@ -104,17 +104,6 @@ def kube_source():
 
 
 @pytest.fixture
-def kube_session():
+def kube_session(session_for):
     """``kube_session(*sources, **settings)`` -> a Session, closed afterwards."""
-    from chaosql.engine.session import Session
-
-    opened = []
-
-    def make(*sources, **settings):
-        session = Session(list(sources), settings=settings)
-        opened.append(session)
-        return session
-
-    yield make
-    for session in opened:
-        session.close()
+    return session_for

@@ -123,3 +123,14 @@ def test_ctrl_c_cancels_the_query_and_keeps_the_shell(tmp_path):
     child.expect("42")
     child.send("\\q\r")
     child.expect(pexpect.EOF)
+
+
+def test_run_saved_queries_from_the_shell(repl):
+    repl.handle("\\run running-by-namespace")
+    assert "namespace" in repl.out.getvalue()
+    repl.handle("\\run stuck-injecting minutes=30")
+    assert "CHECK FAILED: stuck-injecting" in repl.err.getvalue()  # the demo has stuck experiments
+    repl.handle("\\run no-such-query")
+    repl.handle("\\run stuck-injecting minutes=soon")
+    errors = repl.err.getvalue().splitlines()
+    assert any("no-such-query" in e for e in errors) and any("minutes" in e for e in errors[-1:])

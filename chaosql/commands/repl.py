@@ -22,7 +22,12 @@ def run(args: argparse.Namespace) -> int:
     from chaosql.repl.app import Repl
 
     try:
+        from chaosql.config import load_config
+        from chaosql.reports.saved import user_dirs
+
         session = open_session(args)
-        return Repl(session).run()
+        repl = Repl(session)
+        repl.query_dirs = user_dirs(load_config(args.config))
+        return repl.run()
     except Exception as err:
         return report_error(err)

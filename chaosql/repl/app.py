@@ -50,6 +50,7 @@ class Repl:
             meta_commands=sorted({c.name for c in commands.REGISTRY.values()}),
         )
         self.spinner = bool(getattr(self.err, "isatty", lambda: False)())
+        self.query_dirs: list = []  # the user's saved-query directories, for \\run
         self._asking = False  # a write is asking for confirmation: no spinner over the question
         if session.confirm is None:
             session.confirm = self.confirm
@@ -76,7 +77,7 @@ class Repl:
             self.err.write(f"ERROR: {err}\n")
             self.err.flush()
 
-    def run_sql(self, sql: str) -> None:
+    def run_sql(self, sql: str) -> "Result":
         result = self._execute_interruptibly(sql)
         for warning in result.warnings:
             self.err.write(f"WARNING: {warning}\n")
@@ -87,6 +88,7 @@ class Repl:
         if self.timing:
             self.write(f"Time: {result.elapsed * 1000:.1f} ms\n")
         self.out.flush()
+        return result
 
     def confirm(self, question: str) -> bool:
         """Asked (from the statement's thread) before a write touching more than

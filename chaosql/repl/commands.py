@@ -103,6 +103,20 @@ def _include(repl: "Repl", arg: str) -> None:
         repl.run_sql(statement)
 
 
+@command("\\run", "\\run NAME [key=value ...]", "run a saved query (chaosql queries lists them)")
+def _run_saved(repl: "Repl", arg: str) -> None:
+    from chaosql.reports.saved import catalog, find, parse_assignments
+
+    if not arg:
+        raise UsageError("\\run needs a saved query name", hint="chaosql queries lists them")
+    name, *assignments = arg.split()
+    query = find(name, catalog(repl.query_dirs))
+    result = repl.run_sql(query.bind(parse_assignments(assignments)))
+    problem = query.check.verify(result.columns, result.rows()) if query.check else None
+    if problem:
+        repl.err.write(f"CHECK FAILED: {name}: {problem}\n")
+
+
 @command("\\refresh", "\\refresh", "re-read snapshots and refresh completion values")
 def _refresh(repl: "Repl", arg: str) -> None:
     for source in repl.session.sources:

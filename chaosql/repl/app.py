@@ -50,7 +50,7 @@ class Repl:
             meta_commands=sorted({c.name for c in commands.REGISTRY.values()}),
         )
         self.spinner = bool(getattr(self.err, "isatty", lambda: False)())
-        self.query_dirs: list = []  # the user's saved-query directories, for \\run
+        self.query_dirs: list = []  # the user's saved-query directories, for \run
         self._asking = False  # a write is asking for confirmation: no spinner over the question
         if session.confirm is None:
             session.confirm = self.confirm

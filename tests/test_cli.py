@@ -122,3 +122,13 @@ def test_config_file_names_sources(tmp_path: Path):
     (tmp_path / "broken.toml").write_text("[sources.x]\npath = 1\n")
     run = chaosql("--config", str(tmp_path / "broken.toml"), "-c", "SELECT 1")
     assert run.returncode == 2 and "has no type" in run.stderr
+
+
+def test_a_closed_pipe_is_not_an_error():
+    proc = subprocess.Popen([sys.executable, "-m", "chaosql", "query", "SELECT * FROM range(200000)"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "CHAOSQL_CONFIG": "", "XDG_CONFIG_HOME": "/nonexistent"})
+    proc.stdout.readline()
+    proc.stdout.close()  # like `| head -1`
+    assert proc.wait(timeout=120) == 0
+    assert "Error" not in proc.stderr.read()

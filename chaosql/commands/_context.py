@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -51,6 +52,10 @@ def report_error(err: BaseException) -> int:
     """One line on stderr, never a traceback; returns the exit code."""
     from chaosql.errors import ChaosqlError, UsageError
 
+    if isinstance(err, BrokenPipeError):  # `chaosql query ... | head`: the reader has all it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
+        return EXIT_OK
     if isinstance(err, UsageError):
         print(f"chaosql: {err}", file=sys.stderr)
         return EXIT_USAGE

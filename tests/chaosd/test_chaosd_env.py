@@ -16,9 +16,6 @@ set ``CHAOSQL_REQUIRE_CHAOSD=1`` to make that a failure instead.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from datetime import datetime
@@ -27,11 +24,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-# --import-mode=importlib (pyproject.toml) does not put tests/ on sys.path.
-if str(Path(__file__).resolve().parent) not in sys.path:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from chaosdenv import ChaosdEnvError, ChaosdTestEnv, build_chaosd  # noqa: E402
 
 EXPERIMENT_KEYS = {
     "id", "uid", "created_at", "updated_at", "status", "error", "kind", "action",
@@ -41,45 +33,13 @@ ERROR_KEYS = {"error", "message", "code", "full_text"}
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="session")
-def chaosd_binary() -> Path:
-    try:
-        return build_chaosd()
-    except ChaosdEnvError as exc:
-        if os.environ.get("CHAOSQL_REQUIRE_CHAOSD"):
-            raise
-        pytest.skip(f"no chaosd binary: {exc}")
-
-
-def _env(mode: str, binary: Path, tmp_path_factory: pytest.TempPathFactory):
-    # workdir under pytest's tmp dir: chaosd.log survives a failing run
-    env = ChaosdTestEnv(mode, binary=binary, workdir=tmp_path_factory.mktemp(f"chaosd-{mode}"))
-    env.start()
-    return env
-
-
-@pytest.fixture(scope="module")
-def chaosd(chaosd_binary, tmp_path_factory):
-    env = _env("http", chaosd_binary, tmp_path_factory)
-    yield env
-    env.stop()
+# chaosd (http), chaosd_tls, chaosd_mtls, chaosd_binary and sleeper come from tests/chaosd/conftest.py
 
 
 @pytest.fixture
 def client(chaosd):
     with chaosd.httpx_client() as c:
         yield c
-
-
-@pytest.fixture
-def sleeper():
-    """A child `sleep` process to stop and continue by PID."""
-    proc = subprocess.Popen(["sleep", "300"], stdin=subprocess.DEVNULL)
-    yield proc
-    proc.kill()
-    proc.wait()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -546,18 +506,9 @@ def test_scheduled_attack_has_runs(chaosd, client, tmp_path):
 # --------------------------------------------------------------------------- TLS / mTLS
 
 
-@pytest.fixture(scope="module")
-def chaosd_tls(chaosd_binary, tmp_path_factory):
-    env = _env("tls", chaosd_binary, tmp_path_factory)
-    yield env
-    env.stop()
 
 
-@pytest.fixture(scope="module")
-def chaosd_mtls(chaosd_binary, tmp_path_factory):
-    env = _env("mtls", chaosd_binary, tmp_path_factory)
-    yield env
-    env.stop()
+
 
 
 def test_tls_serves_the_api_on_https_and_system_on_http(chaosd_tls, tmp_path):

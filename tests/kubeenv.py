@@ -704,3 +704,20 @@ __all__ = [
     "record",
     "shared_dir",
 ]
+
+
+def start_for_tests(env: KubeTestEnv, name: str) -> KubeTestEnv:
+    """``env.start(name)`` for a pytest fixture: if the apiserver cannot be built or started, the
+    tests that need it are skipped, or fail with ``CHAOSQL_REQUIRE_KUBE=1`` or ``CI`` set."""
+    import pytest
+
+    try:
+        return env.start(name)
+    except (KubeTestEnvError, OSError) as err:
+        env.cleanup()
+        message = f"kube-apiserver test environment unavailable: {err}"
+        if os.environ.get("CHAOSQL_REQUIRE_KUBE") == "1" or os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+        raise  # not reached: skip raises
+

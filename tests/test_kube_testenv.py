@@ -7,7 +7,6 @@ tests are skipped, unless CHAOSQL_REQUIRE_KUBE=1 or CI is set.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -20,10 +19,10 @@ from kubeenv import (  # noqa: E402
     CHAOS_API_VERSION,
     ApiError,
     KubeTestEnv,
-    KubeTestEnvError,
     experiment_status,
     load_crds,
     record,
+    start_for_tests,
 )
 
 pytestmark = pytest.mark.kube
@@ -31,15 +30,7 @@ pytestmark = pytest.mark.kube
 
 @pytest.fixture(scope="module")
 def env():
-    e = KubeTestEnv()
-    try:
-        e.start("testenv")
-    except (KubeTestEnvError, OSError) as err:
-        e.cleanup()
-        msg = f"kube-apiserver test environment unavailable: {err}"
-        if os.environ.get("CHAOSQL_REQUIRE_KUBE") == "1" or os.environ.get("CI"):
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
+    e = start_for_tests(KubeTestEnv(), "testenv")
     yield e
     e.cleanup()
 

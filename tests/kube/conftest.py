@@ -9,7 +9,6 @@ with ``CHAOSQL_REQUIRE_KUBE=1`` or ``CI`` set that is a failure instead.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ for path in (HERE, HERE.parent):  # --import-mode=importlib puts neither on sys.
         sys.path.insert(0, str(path))
 
 import seed  # noqa: E402
-from kubeenv import KubeTestEnv, KubeTestEnvError  # noqa: E402
+from kubeenv import KubeTestEnv, start_for_tests  # noqa: E402
 
 #: Kinds installed in the second cluster: fewer than Chaos Mesh has.
 C2_KINDS = ("PodChaos", "NetworkChaos", "StressChaos", "Schedule", "PhysicalMachine")
@@ -34,25 +33,9 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.kube)
 
 
-def _unavailable(err: Exception):
-    message = f"kube-apiserver test environment unavailable: {err}"
-    if os.environ.get("CHAOSQL_REQUIRE_KUBE") == "1" or os.environ.get("CI"):
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
-def _start(env: KubeTestEnv, name: str) -> KubeTestEnv:
-    try:
-        return env.start(name)
-    except (KubeTestEnvError, OSError) as err:
-        env.cleanup()
-        _unavailable(err)
-        raise
-
-
 @pytest.fixture(scope="session")
 def kube_env(tmp_path_factory):
-    env = _start(KubeTestEnv(), "c1")
+    env = start_for_tests(KubeTestEnv(), "c1")
     env.demo_snapshot = tmp_path_factory.mktemp("demo-loaded")
     env.demo, env.demo_rejected = seed.load_demo(env, env.demo_snapshot)
     env.kinds = seed.seed_kinds(env)
@@ -65,7 +48,7 @@ def kube_env(tmp_path_factory):
 @pytest.fixture(scope="session")
 def kube_env2(tmp_path_factory):
     crds = seed.write_crd_subset(C2_KINDS, tmp_path_factory.mktemp("crds") / "crd-subset.yaml")
-    env = _start(KubeTestEnv(crds=crds, audit=True), "c2")  # the audit log shows the calls it served
+    env = start_for_tests(KubeTestEnv(crds=crds, audit=True), "c2")  # the audit log shows the calls it served
     env.create_namespace("shop")
     for i in range(3):
         seed.put(env, {"apiVersion": seed.CHAOS_API_VERSION, "kind": "PodChaos",
@@ -81,7 +64,7 @@ def kube_env2(tmp_path_factory):
 @pytest.fixture
 def bare_env():
     """An apiserver without Chaos Mesh's CRDs."""
-    env = _start(KubeTestEnv(crds=False), "bare")
+    env = start_for_tests(KubeTestEnv(crds=False), "bare")
     yield env
     env.cleanup()
 

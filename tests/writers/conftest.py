@@ -19,22 +19,14 @@ TESTS = Path(__file__).resolve().parent.parent
 if str(TESTS) not in sys.path:  # --import-mode=importlib puts nothing on sys.path
     sys.path.insert(0, str(TESTS))
 
-from kubeenv import KubeTestEnv, KubeTestEnvError  # noqa: E402
+from kubeenv import KubeTestEnv, start_for_tests  # noqa: E402
 
 _names = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
 def write_env():
-    env = KubeTestEnv(audit=True)
-    try:
-        env.start("writes")
-    except (KubeTestEnvError, OSError) as err:
-        env.cleanup()
-        message = f"kube-apiserver test environment unavailable: {err}"
-        if os.environ.get("CHAOSQL_REQUIRE_KUBE") == "1" or os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+    env = start_for_tests(KubeTestEnv(audit=True), "writes")
     yield env
     env.cleanup()
 

@@ -56,7 +56,9 @@ def main() -> None:
                     if i % 10 == 0:
                         body.update(schedule="@every 1h", duration="1s")
                     c.post("/api/attack/user_defined", json=body).raise_for_status()
-        print(f"seeded {args.experiments} experiments on each of {args.nodes} nodes in {time.perf_counter() - start:.1f} s")
+        print(
+            f"seeded {args.experiments} experiments on each of {args.nodes} nodes in {time.perf_counter() - start:.1f} s"
+        )
 
         with envs[0].httpx_client() as c:
             t, n = best(lambda: len(json.loads(c.get("/api/experiments/").content)), args.runs)
@@ -66,15 +68,18 @@ def main() -> None:
         t, n = best(lambda: session.execute("SELECT count(*) FROM experiments").scalar(), args.runs)
         print(f"2. SELECT count(*) FROM experiments over {args.nodes} nodes: {n} rows in {t * 1000:.0f} ms")
         t, n = best(lambda: session.execute("SELECT count(*) FROM events").scalar(), args.runs)
-        print(f"3. SELECT count(*) FROM events (runs of {args.experiments // 10 * args.nodes} scheduled): "
-              f"{n} rows in {t * 1000:.0f} ms")
+        print(
+            f"3. SELECT count(*) FROM events (runs of {args.experiments // 10 * args.nodes} scheduled): "
+            f"{n} rows in {t * 1000:.0f} ms"
+        )
 
         node = envs[0].base_url
 
         def write() -> None:
             (uid,) = session.execute(
                 f"INSERT INTO experiments (source, node, kind, spec) VALUES ('chaosd', '{node}', 'user_defined', "
-                "'{\"attackCmd\": \"true\", \"recoverCmd\": \"true\"}') RETURNING uid").rows()[0]
+                '\'{"attackCmd": "true", "recoverCmd": "true"}\') RETURNING uid'
+            ).rows()[0]
             session.execute(f"DELETE FROM experiments WHERE source = 'chaosd' AND uid = '{uid}'")
 
         t, _ = best(write, args.runs)

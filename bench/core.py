@@ -27,8 +27,12 @@ def startup(runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "chaosql", "query", "SELECT count(*) FROM experiments"],
-                       check=True, capture_output=True, env={"CHAOSQL_CONFIG": "", "PATH": "/usr/bin:/bin"})
+        subprocess.run(
+            [sys.executable, "-m", "chaosql", "query", "SELECT count(*) FROM experiments"],
+            check=True,
+            capture_output=True,
+            env={"CHAOSQL_CONFIG": "", "PATH": "/usr/bin:/bin"},
+        )
         times.append(time.perf_counter() - started)
     return times
 
@@ -39,8 +43,20 @@ def scale(experiments: int, runs: int) -> tuple[float, float, int]:
 
     with tempfile.TemporaryDirectory() as tmp:
         # events are left out: the comparison is experiments parsed and shaped vs parsed only
-        subprocess.run([sys.executable, str(REPO / "scripts" / "gen_demo.py"), "--out", tmp, "--no-events",
-                        "--no-readme", "--experiments", str(experiments)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "scripts" / "gen_demo.py"),
+                "--out",
+                tmp,
+                "--no-events",
+                "--no-readme",
+                "--experiments",
+                str(experiments),
+            ],
+            check=True,
+            capture_output=True,
+        )
         files = sorted(Path(tmp).glob("*/*.json"))
         parse_times, query_times = [], []
         for _ in range(runs):
@@ -61,7 +77,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     times = startup(args.runs)
-    print(f"start-up to first result (demo, count(*)): best {min(times):.3f} s, median {statistics.median(times):.3f} s")
+    print(
+        f"start-up to first result (demo, count(*)): best {min(times):.3f} s, median {statistics.median(times):.3f} s"
+    )
     parse, query, n = scale(args.experiments, max(2, args.runs // 2))
     print(f"{n} experiments: json parse only {parse:.2f} s, chaosql query {query:.2f} s, ratio {query / parse:.2f}x")
 

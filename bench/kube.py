@@ -38,9 +38,11 @@ PODS_PER_NAMESPACE = 25
 QUERIES = {
     "count": "SELECT count(*) FROM experiments",
     "namespace": "SELECT kind, name, phase, target_count FROM experiments WHERE namespace = 'bench-07'",
-    "join": ("SELECT e.kind, t.node, count(*) AS n FROM experiments e JOIN targets t "
-             "ON t.cluster = e.cluster AND t.namespace = e.namespace AND t.experiment = e.name "
-             "WHERE e.phase = 'running' GROUP BY ALL"),
+    "join": (
+        "SELECT e.kind, t.node, count(*) AS n FROM experiments e JOIN targets t "
+        "ON t.cluster = e.cluster AND t.namespace = e.namespace AND t.experiment = e.name "
+        "WHERE e.phase = 'running' GROUP BY ALL"
+    ),
 }
 
 
@@ -52,8 +54,12 @@ def seed(env: KubeTestEnv, experiments: int, namespaces: int) -> None:
 
     def pod(args: tuple[str, int]) -> None:
         ns, i = args
-        body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"web-{i}", "namespace": ns, "labels": {"app": "web"}},
-                "spec": {"nodeName": f"node-{i % 10}", "containers": [{"name": "web", "image": "nginx"}]}}
+        body = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": f"web-{i}", "namespace": ns, "labels": {"app": "web"}},
+            "spec": {"nodeName": f"node-{i % 10}", "containers": [{"name": "web", "image": "nginx"}]},
+        }
         r = client.post(f"/api/v1/namespaces/{ns}/pods", json=body)
         assert r.status_code in (201, 409), r.text
 
@@ -62,9 +68,13 @@ def seed(env: KubeTestEnv, experiments: int, namespaces: int) -> None:
         ns = names[i % namespaces]
         spec = {**KINDS[kind], "selector": {"namespaces": [ns], "labelSelectors": {"app": "web"}}}
         records = [record(f"{ns}/web-{(i + k) % PODS_PER_NAMESPACE}", "Injected") for k in range(i % 3)]
-        body = {"apiVersion": CHAOS_API_VERSION, "kind": kind,
-                "metadata": {"name": f"{kind.lower()}-{i:05d}", "namespace": ns, "labels": {"team": f"t{i % 7}"}},
-                "spec": spec, "status": experiment_status(records)}
+        body = {
+            "apiVersion": CHAOS_API_VERSION,
+            "kind": kind,
+            "metadata": {"name": f"{kind.lower()}-{i:05d}", "namespace": ns, "labels": {"team": f"t{i % 7}"}},
+            "spec": spec,
+            "status": experiment_status(records),
+        }
         r = client.post(env.path(CHAOS_API_VERSION, kind, ns), json=body)
         assert r.status_code in (201, 409), r.text
 
@@ -123,7 +133,9 @@ def main() -> None:
         source = KubeSource(context="admin", kubeconfig=env.kubeconfig, name="bench")
         session = Session([source])
         session.execute(QUERIES["count"])  # warm up: discovery, TLS connections
-        print(f"{'query':<10} {'rows':>6} {'calls':>6} {'chaosql s':>10} {'raw s':>8} {'ratio':>6}   (best of {args.repeat}: chaosql, raw, ratio)")
+        print(
+            f"{'query':<10} {'rows':>6} {'calls':>6} {'chaosql s':>10} {'raw s':>8} {'ratio':>6}   (best of {args.repeat}: chaosql, raw, ratio)"
+        )
         for label, sql in QUERIES.items():
             ours, raws = [], []
             for _ in range(args.repeat):  # interleaved, so load from elsewhere hits both alike
@@ -132,8 +144,10 @@ def main() -> None:
                 ours.append(time.perf_counter() - started)
                 raws.append(replay(env, result.calls))
             med, raw_med = statistics.median(ours), statistics.median(raws)
-            print(f"{label:<10} {result.arrow().num_rows:>6} {len(result.calls):>6} {med:>10.3f} {raw_med:>8.3f} "
-                  f"{med / raw_med:>5.2f}x   ({min(ours):.3f}, {min(raws):.3f}, {min(ours) / min(raws):.2f}x)")
+            print(
+                f"{label:<10} {result.arrow().num_rows:>6} {len(result.calls):>6} {med:>10.3f} {raw_med:>8.3f} "
+                f"{med / raw_med:>5.2f}x   ({min(ours):.3f}, {min(raws):.3f}, {min(ours) / min(raws):.2f}x)"
+            )
             if label == "count":
                 assert result.scalar() == args.experiments
         session.close()

@@ -20,16 +20,24 @@ sys.path.insert(0, str(REPO / "tests" / "server"))
 from realpg import RealPostgres, free_port  # noqa: E402
 
 ROWS = 1_000_000
-CHAOSQL_SQL = (f"SELECT x AS id, 'experiment-' || x::VARCHAR AS name, x / 3.0 AS value, "
-               f"TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_seconds(x) AS at FROM range({ROWS}) t(x)")
-PG_SQL = (f"SELECT x::bigint AS id, 'experiment-' || x::text AS name, (x / 3.0)::float8 AS value, "
-          f"TIMESTAMPTZ '2026-01-01 00:00:00+00' + make_interval(secs => x) AS at FROM generate_series(0, {ROWS - 1}) x")
+CHAOSQL_SQL = (
+    f"SELECT x AS id, 'experiment-' || x::VARCHAR AS name, x / 3.0 AS value, "
+    f"TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_seconds(x) AS at FROM range({ROWS}) t(x)"
+)
+PG_SQL = (
+    f"SELECT x::bigint AS id, 'experiment-' || x::text AS name, (x / 3.0)::float8 AS value, "
+    f"TIMESTAMPTZ '2026-01-01 00:00:00+00' + make_interval(secs => x) AS at FROM generate_series(0, {ROWS - 1}) x"
+)
 
 
 def start_chaosql() -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "chaosql", "serve", "--port", str(port), "-s", "demo"],
-                            cwd=REPO, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chaosql", "serve", "--port", str(port), "-s", "demo"],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stderr.readline()
     if "serving" not in line:
         raise SystemExit(f"chaosql serve did not start: {line}")

@@ -17,13 +17,13 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-START = datetime(2026, 11, 1, tzinfo=timezone.utc)
+START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def history(series: int, hours: int) -> str:
@@ -52,11 +52,11 @@ def main() -> None:
     args = parser.parse_args()
 
     import httpx
+    from promenv import PrometheusEnv
 
     from chaosql.engine.session import Session
     from chaosql.sources.prometheus import PrometheusSource, format_time
     from chaosql.sources.snapshot import SnapshotSource
-    from promenv import PrometheusEnv
 
     end = START + timedelta(hours=args.hours) - timedelta(seconds=15)
     samples = args.series * args.hours * 240
@@ -78,12 +78,20 @@ def main() -> None:
             f"creationTimestamp: '{(START + timedelta(hours=args.hours / 2)).isoformat()}'}}\nspec: {{duration: 1h}}\n"
         )
         session = Session([SnapshotSource(tmp, name="s"), PrometheusSource(prom.url, name="p", timeout=300)])
-        sql = (f"SELECT count(*) FROM metrics WHERE query = 'bench_value' AND ts BETWEEN '{START.isoformat()}' "
-               f"AND '{end.isoformat()}' AND step = '15s'")
+        sql = (
+            f"SELECT count(*) FROM metrics WHERE query = 'bench_value' AND ts BETWEEN '{START.isoformat()}' "
+            f"AND '{end.isoformat()}' AND step = '15s'"
+        )
         t_sql, n_sql = best(args.runs, lambda: session.execute(sql).scalar())
-        print(f"2. chaosql metrics:        {t_sql:6.2f} s  {n_sql:,} rows     ({n_sql / t_sql:,.0f} rows/s, {t_sql / t_raw:.1f}x raw)")
-        t_imp, n_imp = best(args.runs, lambda: session.execute(
-            "SELECT count(*) FROM impact WHERE query = 'avg(bench_value)' AND name = 'x'").scalar())
+        print(
+            f"2. chaosql metrics:        {t_sql:6.2f} s  {n_sql:,} rows     ({n_sql / t_sql:,.0f} rows/s, {t_sql / t_raw:.1f}x raw)"
+        )
+        t_imp, n_imp = best(
+            args.runs,
+            lambda: session.execute(
+                "SELECT count(*) FROM impact WHERE query = 'avg(bench_value)' AND name = 'x'"
+            ).scalar(),
+        )
         print(f"3. chaosql impact:         {t_imp:6.2f} s  {n_imp} rows (3 windows, 3 range queries)")
         session.close()
 

@@ -49,13 +49,16 @@ def main() -> None:
     ns = f"bench-{int(time.time())}"
     env.create_namespace(ns)
     source = KubeSource(context="admin", kubeconfig=env.kubeconfig, name="bench")
-    session = Session([source], settings={"confirm_rows": 10 ** 9})
+    session = Session([source], settings={"confirm_rows": 10**9})
     selector = json.dumps({"namespaces": [ns]})
     values = ", ".join(f"('{ns}', 'k{i}', 'PodChaos', 'pod-kill', 'one', '{selector}')" for i in range(args.rows))
     statements = [
         ("INSERT VALUES", f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES {values}"),
-        ("INSERT SELECT", f"INSERT INTO experiments (namespace, name, kind, spec) "
-                          f"SELECT namespace, name || '-copy', kind, spec FROM experiments WHERE namespace = '{ns}'"),
+        (
+            "INSERT SELECT",
+            f"INSERT INTO experiments (namespace, name, kind, spec) "
+            f"SELECT namespace, name || '-copy', kind, spec FROM experiments WHERE namespace = '{ns}'",
+        ),
         ("UPDATE paused", f"UPDATE experiments SET paused = true WHERE namespace = '{ns}'"),
         ("EXPLAIN UPDATE", f"EXPLAIN UPDATE experiments SET paused = false WHERE namespace = '{ns}'"),
         ("DELETE", f"DELETE FROM experiments WHERE namespace = '{ns}'"),

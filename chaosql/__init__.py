@@ -18,13 +18,14 @@ if TYPE_CHECKING:
     from chaosql.errors import ChaosqlError
 
 
-def connect(*sources: str, config: str | None = None, **settings: Any) -> "Session":
+def connect(*sources: str, config: str | None = None, **settings: Any) -> Session:
     """A Session over ``sources`` (specs such as ``"demo"`` or ``"snapshot:PATH"``; default: the config, else demo)."""
     from chaosql.config import load_config, open_sources
 
     cfg = load_config(config)
-    return __getattr__("Session")(open_sources(list(sources), cfg), settings={**cfg.settings, **settings},
-                                  owns_sources=True)
+    return __getattr__("Session")(
+        open_sources(list(sources), cfg), settings={**cfg.settings, **settings}, owns_sources=True
+    )
 
 
 def __getattr__(name: str) -> Any:  # lazy: importing chaosql stays cheap

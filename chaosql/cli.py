@@ -6,7 +6,7 @@ import argparse
 import importlib
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from chaosql.commands import MODULES
 from chaosql.commands._context import EXIT_USAGE, add_global_options
@@ -34,16 +34,22 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     add_global_options(common)
-    parser = _Parser(prog="chaosql", description=DESCRIPTION, parents=[common],
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog="chaosql", description=DESCRIPTION, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     from chaosql import __version__
 
     parser.add_argument("--version", action="version", version=f"chaosql {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for path in MODULES:
         module = importlib.import_module(path)
-        p = sub.add_parser(module.NAME, help=module.HELP, description=getattr(module, "DESCRIPTION", module.HELP),
-                           parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            module.NAME,
+            help=module.HELP,
+            description=getattr(module, "DESCRIPTION", module.HELP),
+            parents=[common],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(p)
         p.set_defaults(run=module.run)
     return parser

@@ -69,7 +69,9 @@ def load_config(explicit: str | None = None) -> Config:
         raise UsageError(f"config file {path}: [sources.NAME] sections expected")
     for name, spec in sources.items():
         if "type" not in spec:
-            raise UsageError(f"config file {path}: source {name} has no type", hint='add type = "kube" (or snapshot, demo, ...)')
+            raise UsageError(
+                f"config file {path}: source {name} has no type", hint='add type = "kube" (or snapshot, demo, ...)'
+            )
     return Config(path=path, sources=sources, settings=dict(raw.get("settings") or {}), raw=raw)
 
 
@@ -79,8 +81,10 @@ def open_sources(specs: list[str], config: Config, *, notice=None) -> list[Any]:
 
     specs = specs or [s for s in os.environ.get("CHAOSQL_SOURCE", "").split(",") if s.strip()]
     if specs:
-        return [_open_named(s.strip(), config) if s.strip() in config.sources else open_source(s.strip(), config=config.raw)
-                for s in specs]
+        return [
+            _open_named(s.strip(), config) if s.strip() in config.sources else open_source(s.strip(), config=config.raw)
+            for s in specs
+        ]
     if config.sources:
         return [_open_named(name, config) for name in config.sources]
     if notice:

@@ -33,11 +33,23 @@ def tables_page() -> str:
     """docs/tables.md: one section per table: what a row is, its columns, pushdown, examples."""
     from chaosql.tables import registry
 
-    out = ["# Tables", "", "Generated from the table modules in `chaosql/tables/` by `python -m chaosql.docs`.",
-           "Columns marked in *pushdown* are filtered at the source when a query constrains them;",
-           "DuckDB applies every predicate again, so pushdown never changes an answer.", ""]
+    out = [
+        "# Tables",
+        "",
+        "Generated from the table modules in `chaosql/tables/` by `python -m chaosql.docs`.",
+        "Columns marked in *pushdown* are filtered at the source when a query constrains them;",
+        "DuckDB applies every predicate again, so pushdown never changes an answer.",
+        "",
+    ]
     for table in registry().values():
-        out += [f"## {table.name}", "", table.doc, "", "| column | type | pushdown | description |", "|---|---|---|---|"]
+        out += [
+            f"## {table.name}",
+            "",
+            table.doc,
+            "",
+            "| column | type | pushdown | description |",
+            "|---|---|---|---|",
+        ]
         for c in table.columns:
             doc = c.doc.replace("|", "\\|")
             out.append(f"| `{c.name}` | {c.type} | {_pushdown(c)} | {doc} |")
@@ -73,7 +85,8 @@ def reference_page() -> str:
     out = ["# Reference", "", "Generated from the code by `python -m chaosql.docs`.", "", "## Command line", ""]
     parser = build_parser()
     helps = [("chaosql", parser)] + [
-        (f"chaosql {name}", sub) for name, sub in parser._subparsers._group_actions[0].choices.items()  # type: ignore[union-attr]
+        (f"chaosql {name}", sub)
+        for name, sub in parser._subparsers._group_actions[0].choices.items()  # type: ignore[union-attr]
     ]
     width = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = "100"  # argparse wraps to the terminal: fix it so the page is stable
@@ -87,16 +100,28 @@ def reference_page() -> str:
         del os.environ["COLUMNS"]
     else:
         os.environ["COLUMNS"] = width
-    out += ["## Settings", "", "Change one with `SET chaosql.NAME = value`, `--set NAME=VALUE` or the config's `[settings]`.", "",
-            "| setting | default | meaning |", "|---|---|---|"]
+    out += [
+        "## Settings",
+        "",
+        "Change one with `SET chaosql.NAME = value`, `--set NAME=VALUE` or the config's `[settings]`.",
+        "",
+        "| setting | default | meaning |",
+        "|---|---|---|",
+    ]
     for name, (default, doc) in SETTINGS.items():
         out.append(f"| `chaosql.{name}` | `{default!r}` | {doc} |")
     out += ["", "## Shell meta-commands", "", "| command | meaning |", "|---|---|"]
     for cmd in {c.name: c for c in REGISTRY.values()}.values():
         aliases = f" (also {', '.join(cmd.aliases)})" if cmd.aliases else ""
         out.append(f"| `{cmd.syntax}` | {cmd.description}{aliases} |")
-    out += ["", "## Plugin hooks", "", "A plugin is a module with `@chaosql.hookspecs.hookimpl` functions, found through the",
-            "`chaosql` entry-point group.", ""]
+    out += [
+        "",
+        "## Plugin hooks",
+        "",
+        "A plugin is a module with `@chaosql.hookspecs.hookimpl` functions, found through the",
+        "`chaosql` entry-point group.",
+        "",
+    ]
     for name, fn in inspect.getmembers(hookspecs, inspect.isfunction):
         if hasattr(fn, "chaosql_spec"):
             out += [f"### `{name}{inspect.signature(fn)}`", "", inspect.getdoc(fn) or "", ""]
@@ -112,7 +137,9 @@ def _updated_readme(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Regenerate docs/tables.md, docs/reference.md and README.md's table reference.")
+    parser = argparse.ArgumentParser(
+        description="Regenerate docs/tables.md, docs/reference.md and README.md's table reference."
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 if they are out of date")
     args = parser.parse_args(argv)
     targets = {

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterable, TextIO
+from typing import Any, TextIO
 
 FORMATS = ("table", "csv", "json", "jsonl", "markdown")
 
@@ -68,7 +69,9 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def render(columns: list[str], types: list[str], rows: list[tuple], fmt: str, out: TextIO, *, expanded: bool = False) -> None:
+def render(
+    columns: list[str], types: list[str], rows: list[tuple], fmt: str, out: TextIO, *, expanded: bool = False
+) -> None:
     """Write ``rows`` in ``fmt``; JSON columns are emitted as JSON values in json/jsonl."""
     if fmt == "table":
         (_expanded if expanded else _table)(columns, rows, out)
@@ -80,9 +83,7 @@ def render(columns: list[str], types: list[str], rows: list[tuple], fmt: str, ou
         writer.writerows([cell(v) for v in row] for row in rows)
     elif fmt in ("json", "jsonl"):
         json_cols = {i for i, t in enumerate(types) if t.upper() == "JSON"}
-        objs = (
-            {c: json_value(v, i in json_cols) for i, (c, v) in enumerate(zip(columns, row))} for row in rows
-        )
+        objs = ({c: json_value(v, i in json_cols) for i, (c, v) in enumerate(zip(columns, row))} for row in rows)
         if fmt == "jsonl":
             for obj in objs:
                 out.write(json.dumps(obj, default=str) + "\n")

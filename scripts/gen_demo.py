@@ -49,7 +49,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-NOW = dt.datetime(2026, 11, 20, 12, 0, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 20, 12, 0, 0, tzinfo=dt.UTC)
 """The demo world's fixed "now"; nothing depends on the wall clock."""
 NOW_TEXT = "2026-11-20T12:00:00Z"
 DEFAULT_SEED = 20261120
@@ -142,17 +142,35 @@ class ClusterSpec:
 
 CLUSTERS = (
     ClusterSpec(
-        "prod-eu", "prod", "eu-west-1", ("eu-west-1a", "eu-west-1b", "eu-west-1c"),
-        "eu-west-1.compute.internal", 0,
-        (("general", 9), ("memory", 4), ("arm", 2), ("legacy", 1)), 1.0, "v1.30.4-eks-a737599",
-        (("bm-kafka-01", "kafka"), ("bm-kafka-02", "kafka"), ("bm-kafka-03", "kafka"),
-         ("bm-db-01", "db"), ("bm-db-02", "db"), ("bm-edge-01", "edge")),
+        "prod-eu",
+        "prod",
+        "eu-west-1",
+        ("eu-west-1a", "eu-west-1b", "eu-west-1c"),
+        "eu-west-1.compute.internal",
+        0,
+        (("general", 9), ("memory", 4), ("arm", 2), ("legacy", 1)),
+        1.0,
+        "v1.30.4-eks-a737599",
+        (
+            ("bm-kafka-01", "kafka"),
+            ("bm-kafka-02", "kafka"),
+            ("bm-kafka-03", "kafka"),
+            ("bm-db-01", "db"),
+            ("bm-db-02", "db"),
+            ("bm-edge-01", "edge"),
+        ),
     ),
     ClusterSpec(
-        "staging-us", "staging", "us-east-1", ("us-east-1a", "us-east-1b"), "ec2.internal", 8,
-        (("general", 6), ("memory", 2), ("arm", 1), ("legacy", 1)), 0.6, "v1.31.2-eks-7f9249a",
-        (("bm-kafka-01", "kafka"), ("bm-db-01", "db"), ("bm-edge-01", "edge"),
-         ("bm-build-01", "build")),
+        "staging-us",
+        "staging",
+        "us-east-1",
+        ("us-east-1a", "us-east-1b"),
+        "ec2.internal",
+        8,
+        (("general", 6), ("memory", 2), ("arm", 1), ("legacy", 1)),
+        0.6,
+        "v1.31.2-eks-7f9249a",
+        (("bm-kafka-01", "kafka"), ("bm-db-01", "db"), ("bm-edge-01", "edge"), ("bm-build-01", "build")),
     ),
 )
 
@@ -186,46 +204,134 @@ def _c(name: str, image: str, port: int) -> tuple[str, str, int]:
 
 
 NAMESPACES: tuple[tuple[str, str, tuple[App, ...]], ...] = (
-    ("shop", "storefront", (
-        App("frontend", "deploy", 12, (_c("frontend", "ghcr.io/acme/shop-frontend:4.12.0", 8080),), http=True),
-        App("cart", "deploy", 8, (_c("cart", "ghcr.io/acme/cart:2.7.3", 7070),), http=True),
-        App("catalog", "deploy", 8, (_c("catalog", "ghcr.io/acme/catalog:3.1.9", 8080),
-                                     _c("envoy", "envoyproxy/envoy:v1.31.2", 15001)), http=True),
-        App("checkout", "deploy", 6, (_c("checkout", "ghcr.io/acme/checkout:5.0.4", 5050),), http=True, jvm=True),
-        App("recommendations", "deploy", 6, (_c("recommendations", "ghcr.io/acme/recommendations:1.18.0", 8080),), jvm=True),
-        App("notifications", "deploy", 4, (_c("notifications", "ghcr.io/acme/notifications:0.9.12", 8080),)),
-        App("redis-cart", "sts", 3, (_c("redis", "redis:7.2.5", 6379),
-                                     _c("redis-exporter", "oliver006/redis_exporter:v1.62.0", 9121)), data="/data"),
-    )),
-    ("payments", "payments", (
-        App("payments-api", "deploy", 8, (_c("payments-api", "ghcr.io/acme/payments-api:8.3.1", 8443),), http=True),
-        App("ledger", "deploy", 4, (_c("ledger", "ghcr.io/acme/ledger:12.0.2", 8080),), http=True, jvm=True),
-        App("fraud-detector", "deploy", 4, (_c("fraud-detector", "ghcr.io/acme/fraud-detector:2.2.0", 8080),), jvm=True),
-        App("payouts", "deploy", 4, (_c("payouts", "ghcr.io/acme/payouts:1.4.7", 8080),), jvm=True),
-        App("postgres", "sts", 3, (_c("postgres", "postgres:16.4", 5432),
-                                   _c("postgres-exporter", "quay.io/prometheuscommunity/postgres-exporter:v0.15.0", 9187)),
-            data="/var/lib/postgresql/data"),
-    )),
-    ("search", "discovery", (
-        App("search-api", "deploy", 8, (_c("search-api", "ghcr.io/acme/search-api:6.5.0", 8080),), http=True),
-        App("indexer", "deploy", 4, (_c("indexer", "ghcr.io/acme/indexer:6.5.0", 8080),), jvm=True),
-        App("query-suggest", "deploy", 4, (_c("query-suggest", "ghcr.io/acme/query-suggest:0.21.3", 8080),), http=True),
-        App("elasticsearch", "sts", 5, (_c("elasticsearch", "docker.elastic.co/elasticsearch/elasticsearch:8.15.3", 9200),),
-            jvm=True, data="/usr/share/elasticsearch/data", host_path="/mnt/disks/es-data"),
-    )),
-    ("auth", "identity", (
-        App("auth-api", "deploy", 6, (_c("auth-api", "ghcr.io/acme/auth-api:3.9.1", 8080),), http=True),
-        App("token-service", "deploy", 4, (_c("token-service", "ghcr.io/acme/token-service:2.0.8", 8080),), http=True, jvm=True),
-        App("oauth-gateway", "deploy", 4, (_c("oauth-gateway", "ghcr.io/acme/oauth-gateway:1.12.4", 8443),), http=True),
-        App("session-store", "sts", 3, (_c("redis", "redis:7.2.5", 6379),), data="/data"),
-    )),
-    ("monitoring", "sre", (
-        App("prometheus", "sts", 2, (_c("prometheus", "quay.io/prometheus/prometheus:v2.54.1", 9090),
-                                     _c("config-reloader", "quay.io/prometheus-operator/prometheus-config-reloader:v0.77.1", 8080)),
-            data="/prometheus"),
-        App("grafana", "deploy", 2, (_c("grafana", "grafana/grafana:11.2.2", 3000),), http=True),
-        App("alertmanager", "sts", 3, (_c("alertmanager", "quay.io/prometheus/alertmanager:v0.27.0", 9093),), http=True),
-    )),
+    (
+        "shop",
+        "storefront",
+        (
+            App("frontend", "deploy", 12, (_c("frontend", "ghcr.io/acme/shop-frontend:4.12.0", 8080),), http=True),
+            App("cart", "deploy", 8, (_c("cart", "ghcr.io/acme/cart:2.7.3", 7070),), http=True),
+            App(
+                "catalog",
+                "deploy",
+                8,
+                (_c("catalog", "ghcr.io/acme/catalog:3.1.9", 8080), _c("envoy", "envoyproxy/envoy:v1.31.2", 15001)),
+                http=True,
+            ),
+            App("checkout", "deploy", 6, (_c("checkout", "ghcr.io/acme/checkout:5.0.4", 5050),), http=True, jvm=True),
+            App(
+                "recommendations",
+                "deploy",
+                6,
+                (_c("recommendations", "ghcr.io/acme/recommendations:1.18.0", 8080),),
+                jvm=True,
+            ),
+            App("notifications", "deploy", 4, (_c("notifications", "ghcr.io/acme/notifications:0.9.12", 8080),)),
+            App(
+                "redis-cart",
+                "sts",
+                3,
+                (_c("redis", "redis:7.2.5", 6379), _c("redis-exporter", "oliver006/redis_exporter:v1.62.0", 9121)),
+                data="/data",
+            ),
+        ),
+    ),
+    (
+        "payments",
+        "payments",
+        (
+            App("payments-api", "deploy", 8, (_c("payments-api", "ghcr.io/acme/payments-api:8.3.1", 8443),), http=True),
+            App("ledger", "deploy", 4, (_c("ledger", "ghcr.io/acme/ledger:12.0.2", 8080),), http=True, jvm=True),
+            App(
+                "fraud-detector",
+                "deploy",
+                4,
+                (_c("fraud-detector", "ghcr.io/acme/fraud-detector:2.2.0", 8080),),
+                jvm=True,
+            ),
+            App("payouts", "deploy", 4, (_c("payouts", "ghcr.io/acme/payouts:1.4.7", 8080),), jvm=True),
+            App(
+                "postgres",
+                "sts",
+                3,
+                (
+                    _c("postgres", "postgres:16.4", 5432),
+                    _c("postgres-exporter", "quay.io/prometheuscommunity/postgres-exporter:v0.15.0", 9187),
+                ),
+                data="/var/lib/postgresql/data",
+            ),
+        ),
+    ),
+    (
+        "search",
+        "discovery",
+        (
+            App("search-api", "deploy", 8, (_c("search-api", "ghcr.io/acme/search-api:6.5.0", 8080),), http=True),
+            App("indexer", "deploy", 4, (_c("indexer", "ghcr.io/acme/indexer:6.5.0", 8080),), jvm=True),
+            App(
+                "query-suggest",
+                "deploy",
+                4,
+                (_c("query-suggest", "ghcr.io/acme/query-suggest:0.21.3", 8080),),
+                http=True,
+            ),
+            App(
+                "elasticsearch",
+                "sts",
+                5,
+                (_c("elasticsearch", "docker.elastic.co/elasticsearch/elasticsearch:8.15.3", 9200),),
+                jvm=True,
+                data="/usr/share/elasticsearch/data",
+                host_path="/mnt/disks/es-data",
+            ),
+        ),
+    ),
+    (
+        "auth",
+        "identity",
+        (
+            App("auth-api", "deploy", 6, (_c("auth-api", "ghcr.io/acme/auth-api:3.9.1", 8080),), http=True),
+            App(
+                "token-service",
+                "deploy",
+                4,
+                (_c("token-service", "ghcr.io/acme/token-service:2.0.8", 8080),),
+                http=True,
+                jvm=True,
+            ),
+            App(
+                "oauth-gateway",
+                "deploy",
+                4,
+                (_c("oauth-gateway", "ghcr.io/acme/oauth-gateway:1.12.4", 8443),),
+                http=True,
+            ),
+            App("session-store", "sts", 3, (_c("redis", "redis:7.2.5", 6379),), data="/data"),
+        ),
+    ),
+    (
+        "monitoring",
+        "sre",
+        (
+            App(
+                "prometheus",
+                "sts",
+                2,
+                (
+                    _c("prometheus", "quay.io/prometheus/prometheus:v2.54.1", 9090),
+                    _c("config-reloader", "quay.io/prometheus-operator/prometheus-config-reloader:v0.77.1", 8080),
+                ),
+                data="/prometheus",
+            ),
+            App("grafana", "deploy", 2, (_c("grafana", "grafana/grafana:11.2.2", 3000),), http=True),
+            App(
+                "alertmanager",
+                "sts",
+                3,
+                (_c("alertmanager", "quay.io/prometheus/alertmanager:v0.27.0", 9093),),
+                http=True,
+            ),
+        ),
+    ),
 )
 
 
@@ -234,11 +340,17 @@ def namespace_catalog(count: int) -> list[tuple[str, str, tuple[App, ...]]]:
     result = list(NAMESPACES[:count])
     for i in range(len(result), count):
         ns = f"team-{i + 1:02d}"
-        result.append((ns, ns, (
-            App("api", "deploy", 4, (_c("api", f"ghcr.io/acme/{ns}-api:1.{i}.0", 8080),), http=True),
-            App("worker", "deploy", 3, (_c("worker", f"ghcr.io/acme/{ns}-worker:1.{i}.0", 8080),), jvm=True),
-            App("cache", "sts", 2, (_c("redis", "redis:7.2.5", 6379),), data="/data"),
-        )))
+        result.append(
+            (
+                ns,
+                ns,
+                (
+                    App("api", "deploy", 4, (_c("api", f"ghcr.io/acme/{ns}-api:1.{i}.0", 8080),), http=True),
+                    App("worker", "deploy", 3, (_c("worker", f"ghcr.io/acme/{ns}-worker:1.{i}.0", 8080),), jvm=True),
+                    App("cache", "sts", 2, (_c("redis", "redis:7.2.5", 6379),), data="/data"),
+                ),
+            )
+        )
     return result
 
 
@@ -270,8 +382,8 @@ def parse_duration(text: str) -> float:
             i += 1
             continue
         unit = ch
-        if text[i:i + 2] in ("ns", "us", "ms"):
-            unit = text[i:i + 2]
+        if text[i : i + 2] in ("ns", "us", "ms"):
+            unit = text[i : i + 2]
         total += float(num) * _DURATION_UNITS[unit]
         num = ""
         i += len(unit)
@@ -311,7 +423,7 @@ class Gen:
                 return name
 
     def hexid(self, n: int = 64) -> str:
-        return "%0*x" % (n, self.rng.getrandbits(4 * n))
+        return f"{self.rng.getrandbits(4 * n):0{n}x}"
 
     def when(self, lo: dt.datetime, hi: dt.datetime) -> dt.datetime:
         span = max(0, int((hi - lo).total_seconds()))
@@ -319,8 +431,7 @@ class Gen:
 
 
 def owner_ref(kind: str, name: str, uid: str, api: str = API) -> dict:
-    return {"apiVersion": api, "blockOwnerDeletion": True, "controller": True,
-            "kind": kind, "name": name, "uid": uid}
+    return {"apiVersion": api, "blockOwnerDeletion": True, "controller": True, "kind": kind, "name": name, "uid": uid}
 
 
 # --------------------------------------------------------------------------------------------
@@ -415,11 +526,16 @@ class World:
             ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
             ("Ready", "KubeletReady", "kubelet is posting ready status"),
         ):
-            conditions.append({
-                "lastHeartbeatTime": ts(heartbeat), "lastTransitionTime": ts(created + dt.timedelta(seconds=40)),
-                "message": message, "reason": reason, "status": "True" if ctype == "Ready" else "False",
-                "type": ctype,
-            })
+            conditions.append(
+                {
+                    "lastHeartbeatTime": ts(heartbeat),
+                    "lastTransitionTime": ts(created + dt.timedelta(seconds=40)),
+                    "message": message,
+                    "reason": reason,
+                    "status": "True" if ctype == "Ready" else "False",
+                    "type": ctype,
+                }
+            )
         labels = {
             "beta.kubernetes.io/arch": arch,
             "beta.kubernetes.io/instance-type": itype,
@@ -436,12 +552,18 @@ class World:
             "topology.kubernetes.io/zone": node.zone,
         }
         return {
-            "apiVersion": "v1", "kind": "Node",
+            "apiVersion": "v1",
+            "kind": "Node",
             "metadata": {
-                "annotations": {"node.alpha.kubernetes.io/ttl": "0",
-                                "volumes.kubernetes.io/controller-managed-attach-detach": "true"},
-                "creationTimestamp": ts(created), "labels": labels, "name": node.name,
-                "resourceVersion": g.rv(), "uid": g.uid(),
+                "annotations": {
+                    "node.alpha.kubernetes.io/ttl": "0",
+                    "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+                },
+                "creationTimestamp": ts(created),
+                "labels": labels,
+                "name": node.name,
+                "resourceVersion": g.rv(),
+                "uid": g.uid(),
             },
             "spec": {"providerID": f"aws:///{node.zone}/{node.instance}"},
             "status": {
@@ -450,16 +572,27 @@ class World:
                     {"address": node.name, "type": "InternalDNS"},
                     {"address": node.name, "type": "Hostname"},
                 ],
-                "allocatable": {"cpu": alloc_cpu, "ephemeral-storage": "95491281146",
-                                "memory": f"{mem_ki - 1200000}Ki", "pods": "58"},
-                "capacity": {"cpu": str(cpu), "ephemeral-storage": "104779756Ki",
-                             "memory": f"{mem_ki}Ki", "pods": "58"},
+                "allocatable": {
+                    "cpu": alloc_cpu,
+                    "ephemeral-storage": "95491281146",
+                    "memory": f"{mem_ki - 1200000}Ki",
+                    "pods": "58",
+                },
+                "capacity": {
+                    "cpu": str(cpu),
+                    "ephemeral-storage": "104779756Ki",
+                    "memory": f"{mem_ki}Ki",
+                    "pods": "58",
+                },
                 "conditions": conditions,
                 "nodeInfo": {
-                    "architecture": arch, "containerRuntimeVersion": "containerd://1.7.22",
+                    "architecture": arch,
+                    "containerRuntimeVersion": "containerd://1.7.22",
                     "kernelVersion": "6.1.112-122.189.amzn2023." + ("aarch64" if arch == "arm64" else "x86_64"),
-                    "kubeProxyVersion": spec.kubelet, "kubeletVersion": spec.kubelet,
-                    "operatingSystem": "linux", "osImage": "Amazon Linux 2023.6.20241031",
+                    "kubeProxyVersion": spec.kubelet,
+                    "kubeletVersion": spec.kubelet,
+                    "operatingSystem": "linux",
+                    "osImage": "Amazon Linux 2023.6.20241031",
                 },
             },
         }
@@ -477,15 +610,24 @@ class World:
         for node in self.nodes:
             if not POOLS[node.pool][4]:
                 continue
-            pod = self._pod("chaos-mesh", g.unique("chaos-mesh", "chaos-daemon"), "chaos-daemon", node,
-                            (("chaos-daemon", f"ghcr.io/chaos-mesh/chaos-daemon:{CHAOS_MESH_VERSION}", 31767),),
-                            {"app.kubernetes.io/component": "chaos-daemon",
-                             "app.kubernetes.io/instance": "chaos-mesh",
-                             "app.kubernetes.io/name": "chaos-mesh",
-                             "app.kubernetes.io/part-of": "chaos-mesh",
-                             "app.kubernetes.io/version": CHAOS_MESH_VERSION,
-                             "controller-revision-hash": daemon_hash, "pod-template-generation": "1"},
-                            ("DaemonSet", "chaos-daemon", "apps/v1"), cm_created)
+            pod = self._pod(
+                "chaos-mesh",
+                g.unique("chaos-mesh", "chaos-daemon"),
+                "chaos-daemon",
+                node,
+                (("chaos-daemon", f"ghcr.io/chaos-mesh/chaos-daemon:{CHAOS_MESH_VERSION}", 31767),),
+                {
+                    "app.kubernetes.io/component": "chaos-daemon",
+                    "app.kubernetes.io/instance": "chaos-mesh",
+                    "app.kubernetes.io/name": "chaos-mesh",
+                    "app.kubernetes.io/part-of": "chaos-mesh",
+                    "app.kubernetes.io/version": CHAOS_MESH_VERSION,
+                    "controller-revision-hash": daemon_hash,
+                    "pod-template-generation": "1",
+                },
+                ("DaemonSet", "chaos-daemon", "apps/v1"),
+                cm_created,
+            )
             node.daemon_ip = pod.obj["status"]["podIP"]
         for component, image, port, replicas in (
             ("controller-manager", "chaos-mesh", 10080, 3),
@@ -496,33 +638,60 @@ class World:
             rs = f"{name}-{g.suffix(10)}"
             for _ in range(replicas):
                 node = g.rng.choice([n for n in self.nodes if n.pool == "general"])
-                self._pod("chaos-mesh", g.unique("chaos-mesh", rs), name, node,
-                          ((component if component != "controller-manager" else "chaos-mesh",
-                            f"ghcr.io/chaos-mesh/{image}" + ("" if ":" in image else f":{CHAOS_MESH_VERSION}"), port),),
-                          {"app.kubernetes.io/component": component,
-                           "app.kubernetes.io/instance": "chaos-mesh",
-                           "app.kubernetes.io/name": "chaos-mesh",
-                           "app.kubernetes.io/part-of": "chaos-mesh",
-                           "app.kubernetes.io/version": CHAOS_MESH_VERSION,
-                           "pod-template-hash": rs.rsplit("-", 1)[1]},
-                          ("ReplicaSet", rs, "apps/v1"), cm_created)
+                self._pod(
+                    "chaos-mesh",
+                    g.unique("chaos-mesh", rs),
+                    name,
+                    node,
+                    (
+                        (
+                            component if component != "controller-manager" else "chaos-mesh",
+                            f"ghcr.io/chaos-mesh/{image}" + ("" if ":" in image else f":{CHAOS_MESH_VERSION}"),
+                            port,
+                        ),
+                    ),
+                    {
+                        "app.kubernetes.io/component": component,
+                        "app.kubernetes.io/instance": "chaos-mesh",
+                        "app.kubernetes.io/name": "chaos-mesh",
+                        "app.kubernetes.io/part-of": "chaos-mesh",
+                        "app.kubernetes.io/version": CHAOS_MESH_VERSION,
+                        "pod-template-hash": rs.rsplit("-", 1)[1],
+                    },
+                    ("ReplicaSet", rs, "apps/v1"),
+                    cm_created,
+                )
         # applications
         for ns, team, apps in self.namespaces:
             for app in apps:
                 self.apps[(ns, app.name)] = app
                 replicas = max(1, round(app.replicas * spec.replica_factor))
                 created = NOW - dt.timedelta(days=g.rng.randint(WINDOW_DAYS + 1, 45), seconds=g.rng.randint(0, 86399))
-                base_labels = {"app": app.name, "app.kubernetes.io/name": app.name,
-                               "app.kubernetes.io/part-of": ns, "team": team}
+                base_labels = {
+                    "app": app.name,
+                    "app.kubernetes.io/name": app.name,
+                    "app.kubernetes.io/part-of": ns,
+                    "team": team,
+                }
                 pods = []
                 if app.workload == "deploy":
                     rs_hash = g.suffix(10)
                     rs = f"{app.name}-{rs_hash}"
                     for _ in range(replicas):
                         node = g.rng.choice(self.nodes)
-                        pods.append(self._pod(ns, g.unique(ns, rs), app.name, node, app.containers,
-                                              {**base_labels, "pod-template-hash": rs_hash},
-                                              ("ReplicaSet", rs, "apps/v1"), created, app))
+                        pods.append(
+                            self._pod(
+                                ns,
+                                g.unique(ns, rs),
+                                app.name,
+                                node,
+                                app.containers,
+                                {**base_labels, "pod-template-hash": rs_hash},
+                                ("ReplicaSet", rs, "apps/v1"),
+                                created,
+                                app,
+                            )
+                        )
                 else:
                     rev = f"{app.name}-{g.suffix(10)}"
                     mem_nodes = [n for n in self.nodes if n.pool in ("memory", "general")]
@@ -530,10 +699,23 @@ class World:
                         node = g.rng.choice(mem_nodes)
                         name = f"{app.name}-{i}"
                         g._names.add((ns, name))
-                        pods.append(self._pod(ns, name, app.name, node, app.containers,
-                                              {**base_labels, "controller-revision-hash": rev,
-                                               "statefulset.kubernetes.io/pod-name": name},
-                                              ("StatefulSet", app.name, "apps/v1"), created, app))
+                        pods.append(
+                            self._pod(
+                                ns,
+                                name,
+                                app.name,
+                                node,
+                                app.containers,
+                                {
+                                    **base_labels,
+                                    "controller-revision-hash": rev,
+                                    "statefulset.kubernetes.io/pod-name": name,
+                                },
+                                ("StatefulSet", app.name, "apps/v1"),
+                                created,
+                                app,
+                            )
+                        )
                 self.by_app[(ns, app.name)] = pods
 
     def _pod(self, ns, name, app_name, node, containers, labels, owner, created, app=None) -> Pod:
@@ -546,18 +728,33 @@ class World:
         pod = Pod(ns, name, app_name, node, containers)
         spec_containers = []
         for cname, image, port in containers:
-            c = {"image": image, "name": cname,
-                 "ports": [{"containerPort": port, "name": "http" if port not in (6379, 5432, 9200, 31767, 53) else "tcp",
-                            "protocol": "TCP"}],
-                 "resources": {"limits": {"memory": "1Gi"}, "requests": {"cpu": "250m", "memory": "512Mi"}}}
+            c = {
+                "image": image,
+                "name": cname,
+                "ports": [
+                    {
+                        "containerPort": port,
+                        "name": "http" if port not in (6379, 5432, 9200, 31767, 53) else "tcp",
+                        "protocol": "TCP",
+                    }
+                ],
+                "resources": {"limits": {"memory": "1Gi"}, "requests": {"cpu": "250m", "memory": "512Mi"}},
+            }
             if app is not None and app.data and cname == containers[0][0]:
                 c["volumeMounts"] = [{"mountPath": app.data, "name": "data"}]
             spec_containers.append(c)
-        account = {"chaos-dashboard": "chaos-dashboard", "chaos-daemon": "chaos-daemon",
-                   "chaos-dns-server": "chaos-dns-server"}.get(app_name, "chaos-controller-manager")
-        spec = {"containers": spec_containers, "nodeName": node.name, "restartPolicy": "Always",
-                "schedulerName": "default-scheduler",
-                "serviceAccountName": app_name if ns != "chaos-mesh" else account}
+        account = {
+            "chaos-dashboard": "chaos-dashboard",
+            "chaos-daemon": "chaos-daemon",
+            "chaos-dns-server": "chaos-dns-server",
+        }.get(app_name, "chaos-controller-manager")
+        spec = {
+            "containers": spec_containers,
+            "nodeName": node.name,
+            "restartPolicy": "Always",
+            "schedulerName": "default-scheduler",
+            "serviceAccountName": app_name if ns != "chaos-mesh" else account,
+        }
         if app_name == "chaos-daemon":
             spec["hostPID"] = True
         if app is not None and app.data:
@@ -567,27 +764,56 @@ class World:
                 spec["volumes"] = [{"name": "data", "persistentVolumeClaim": {"claimName": f"data-{name}"}}]
         ip = self._pod_ip(node)
         pod.obj = {
-            "apiVersion": "v1", "kind": "Pod",
+            "apiVersion": "v1",
+            "kind": "Pod",
             "metadata": {
-                "creationTimestamp": ts(started - dt.timedelta(seconds=3)), "labels": labels, "name": name,
+                "creationTimestamp": ts(started - dt.timedelta(seconds=3)),
+                "labels": labels,
+                "name": name,
                 "namespace": ns,
-                "ownerReferences": [{"apiVersion": owner[2], "blockOwnerDeletion": True, "controller": True,
-                                     "kind": owner[0], "name": owner[1], "uid": self._owner_uids[owner_key]}],
-                "resourceVersion": g.rv(), "uid": g.uid(),
+                "ownerReferences": [
+                    {
+                        "apiVersion": owner[2],
+                        "blockOwnerDeletion": True,
+                        "controller": True,
+                        "kind": owner[0],
+                        "name": owner[1],
+                        "uid": self._owner_uids[owner_key],
+                    }
+                ],
+                "resourceVersion": g.rv(),
+                "uid": g.uid(),
             },
             "spec": spec,
             "status": {
-                "conditions": [{"lastProbeTime": None, "lastTransitionTime": ts(started + dt.timedelta(seconds=9)),
-                                "status": "True", "type": t}
-                               for t in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady",
-                                         "PodScheduled")],
+                "conditions": [
+                    {
+                        "lastProbeTime": None,
+                        "lastTransitionTime": ts(started + dt.timedelta(seconds=9)),
+                        "status": "True",
+                        "type": t,
+                    }
+                    for t in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")
+                ],
                 "containerStatuses": [
-                    {"containerID": "containerd://" + g.hexid(), "image": image, "name": cname, "ready": True,
-                     "restartCount": 0, "started": True,
-                     "state": {"running": {"startedAt": ts(started + dt.timedelta(seconds=4))}}}
-                    for cname, image, _ in containers],
-                "hostIP": node.ip, "hostIPs": [{"ip": node.ip}], "phase": "Running", "podIP": ip,
-                "podIPs": [{"ip": ip}], "qosClass": "Burstable", "startTime": ts(started),
+                    {
+                        "containerID": "containerd://" + g.hexid(),
+                        "image": image,
+                        "name": cname,
+                        "ready": True,
+                        "restartCount": 0,
+                        "started": True,
+                        "state": {"running": {"startedAt": ts(started + dt.timedelta(seconds=4))}},
+                    }
+                    for cname, image, _ in containers
+                ],
+                "hostIP": node.ip,
+                "hostIPs": [{"ip": node.ip}],
+                "phase": "Running",
+                "podIP": ip,
+                "podIPs": [{"ip": ip}],
+                "qosClass": "Burstable",
+                "startTime": ts(started),
             },
         }
         self.pods.append(pod)
@@ -612,14 +838,21 @@ class World:
                     status["containerID"] = "containerd://" + self.g.hexid()
                     status["state"] = {"running": {"startedAt": ts(born + dt.timedelta(seconds=5))}}
             for status in obj["status"]["containerStatuses"]:
-                kills = sorted(t for t in pod.restarts.get(status["name"], ())
-                               if pod.killed_at is None or t > pod.killed_at)
+                kills = sorted(
+                    t for t in pod.restarts.get(status["name"], ()) if pod.killed_at is None or t > pod.killed_at
+                )
                 if not kills:
                     continue
                 status["restartCount"] = len(kills)
-                status["lastState"] = {"terminated": {
-                    "containerID": status["containerID"], "exitCode": 137, "finishedAt": ts(kills[-1]),
-                    "reason": "Error", "startedAt": status["state"]["running"]["startedAt"]}}
+                status["lastState"] = {
+                    "terminated": {
+                        "containerID": status["containerID"],
+                        "exitCode": 137,
+                        "finishedAt": ts(kills[-1]),
+                        "reason": "Error",
+                        "startedAt": status["state"]["running"]["startedAt"],
+                    }
+                }
                 status["containerID"] = "containerd://" + self.g.hexid()
                 status["state"] = {"running": {"startedAt": ts(kills[-1] + dt.timedelta(seconds=1))}}
 
@@ -630,12 +863,18 @@ class World:
             address = f"http://10.{spec.net}.1.{11 + i}:31767"
             m = Machine("chaos-mesh", name, role, address)
             m.obj = {
-                "apiVersion": API, "kind": "PhysicalMachine",
+                "apiVersion": API,
+                "kind": "PhysicalMachine",
                 "metadata": {
-                    "creationTimestamp": ts(NOW - dt.timedelta(days=50 + g.rng.randint(0, 30), seconds=g.rng.randint(0, 86399))),
+                    "creationTimestamp": ts(
+                        NOW - dt.timedelta(days=50 + g.rng.randint(0, 30), seconds=g.rng.randint(0, 86399))
+                    ),
                     "generation": 1,
                     "labels": {"arch": "amd64", "region": spec.region, "role": role, "team": MACHINE_TEAMS[role]},
-                    "name": name, "namespace": "chaos-mesh", "resourceVersion": g.rv(), "uid": g.uid(),
+                    "name": name,
+                    "namespace": "chaos-mesh",
+                    "resourceVersion": g.rv(),
+                    "uid": g.uid(),
                 },
                 "spec": {"address": address},
             }
@@ -708,7 +947,7 @@ def needs_daemon(kind: str, action: str | None) -> bool:
     return kind not in ("PhysicalMachineChaos", "AWSChaos")
 
 
-def unreachable(d: "Draft", t: "Target") -> bool:
+def unreachable(d: Draft, t: Target) -> bool:
     """The target's node has no chaos-daemon, and this chaos needs one."""
     return t.pod is not None and not t.pod.node.daemon_ip and needs_daemon(d.kind, d.spec.get("action"))
 
@@ -761,8 +1000,9 @@ class Builder:
             d = make(phase, missing, nodaemon, ns)
         return d
 
-    def _pod_level(self, kind, action, phase, missing, nodaemon, ns, want=None, extra=None, container=False,
-                   container_names=None):
+    def _pod_level(
+        self, kind, action, phase, missing, nodaemon, ns, want=None, extra=None, container=False, container_names=None
+    ):
         ns, app = self.pick_app(want, ns, nodaemon)
         pods = self.w.by_app[(ns, app.name)]
         mode, value = _mode(self.rng, len(pods))
@@ -779,7 +1019,7 @@ class Builder:
         targets = []
         for pod in chosen:
             if container:
-                for cname in (names or [pod.containers[0][0]]):
+                for cname in names or [pod.containers[0][0]]:
                     targets.append(Target(f"{pod.namespace}/{pod.name}/{cname}", ".", pod))
             else:
                 targets.append(Target(f"{pod.namespace}/{pod.name}", ".", pod))
@@ -793,20 +1033,26 @@ class Builder:
         else:
             action = self.rng.choices(["pod-kill", "pod-failure", "container-kill"], [5, 3, 3])[0]
         if action == "container-kill":
+
             def names(app):
                 if len(app.containers) > 1 and self.rng.random() < 0.4:
                     return [app.containers[1][0]]
                 return [app.containers[0][0]]
+
             d = self._pod_level("PodChaos", action, phase, missing, nodaemon, ns, container=True, container_names=names)
         else:
+
             def extra(spec, app):
                 if action == "pod-kill" and self.rng.random() < 0.5:
                     spec["gracePeriod"] = self.rng.choice([0, 0, 30])
+
             d = self._pod_level("PodChaos", action, phase, missing, nodaemon, ns, extra=extra)
         return d
 
     def b_NetworkChaos(self, phase, missing, nodaemon, ns):
-        action = self.rng.choices(["delay", "loss", "partition", "bandwidth", "duplicate", "corrupt"], [8, 5, 4, 2, 1, 1])[0]
+        action = self.rng.choices(
+            ["delay", "loss", "partition", "bandwidth", "duplicate", "corrupt"], [8, 5, 4, 2, 1, 1]
+        )[0]
         ns, app = self.pick_app(None, ns, nodaemon)
         pods = self.w.by_app[(ns, app.name)]
         mode, value = ("all", None) if nodaemon else _mode(self.rng, len(pods))
@@ -816,8 +1062,11 @@ class Builder:
         targets = [Target(f"{p.namespace}/{p.name}", ".", p) for p in chosen]
         r = self.rng
         if action == "delay":
-            spec["delay"] = {"latency": r.choice(["50ms", "90ms", "100ms", "200ms", "500ms", "1s"]),
-                             "correlation": r.choice(["0", "25", "50"]), "jitter": r.choice(["0ms", "10ms", "50ms"])}
+            spec["delay"] = {
+                "latency": r.choice(["50ms", "90ms", "100ms", "200ms", "500ms", "1s"]),
+                "correlation": r.choice(["0", "25", "50"]),
+                "jitter": r.choice(["0ms", "10ms", "50ms"]),
+            }
         elif action == "loss":
             spec["loss"] = {"loss": r.choice(["10", "25", "50", "100"]), "correlation": r.choice(["0", "25"])}
         elif action == "duplicate":
@@ -850,7 +1099,10 @@ class Builder:
                 if r.random() < 0.3:
                     spec["stressors"]["cpu"]["options"] = ["--cpu 2", "--timeout 600"]
             else:
-                spec["stressors"] = {"memory": {"workers": r.choice([1, 2]), "size": r.choice(["256MB", "512MB", "1GB", "80%"])}}
+                spec["stressors"] = {
+                    "memory": {"workers": r.choice([1, 2]), "size": r.choice(["256MB", "512MB", "1GB", "80%"])}
+                }
+
         d = self._pod_level("StressChaos", "", phase, missing, nodaemon, ns, extra=extra, container=True)
         d.action = f"stress-{which}"
         return d
@@ -872,8 +1124,10 @@ class Builder:
                 spec["attr"] = {"perm": 72}
             else:
                 spec["mistake"] = {"filling": r.choice(["zero", "random"]), "maxOccurrences": 1, "maxLength": 10}
-        return self._pod_level("IOChaos", action, phase, missing, nodaemon, ns, want=lambda a: bool(a.data),
-                               extra=extra, container=True)
+
+        return self._pod_level(
+            "IOChaos", action, phase, missing, nodaemon, ns, want=lambda a: bool(a.data), extra=extra, container=True
+        )
 
     def b_TimeChaos(self, phase, missing, nodaemon, ns):
         r = self.rng
@@ -882,6 +1136,7 @@ class Builder:
             spec["timeOffset"] = r.choice(["-10m100ns", "-1h", "+30m", "+2h", "-5m"])
             if r.random() < 0.4:
                 spec["clockIds"] = ["CLOCK_REALTIME"]
+
         d = self._pod_level("TimeChaos", "", phase, missing, nodaemon, ns, extra=extra, container=True)
         d.action = "time-shift"
         return d
@@ -891,8 +1146,15 @@ class Builder:
         action = r.choice(["error", "random"])
 
         def extra(spec, app):
-            spec["patterns"] = r.choice([["api.stripe.com"], ["*.amazonaws.com"], ["google.com", "chaos-mesh.*", "github.?om"],
-                                         [f"postgres.{spec['selector']['namespaces'][0]}.svc.cluster.local"]])
+            spec["patterns"] = r.choice(
+                [
+                    ["api.stripe.com"],
+                    ["*.amazonaws.com"],
+                    ["google.com", "chaos-mesh.*", "github.?om"],
+                    [f"postgres.{spec['selector']['namespaces'][0]}.svc.cluster.local"],
+                ]
+            )
+
         d = self._pod_level("DNSChaos", action, phase, missing, nodaemon, ns, extra=extra, container=True)
         d.action = f"dns-{action}"
         return d
@@ -915,7 +1177,10 @@ class Builder:
             elif flavor == "replace":
                 spec["replace"] = {"code": r.choice([500, 503, 429])}
             else:
-                spec["patch"] = {"body": {"type": "JSON", "value": '{"status":"Failed","reason":"hacked by Chaos Mesh"}'}}
+                spec["patch"] = {
+                    "body": {"type": "JSON", "value": '{"status":"Failed","reason":"hacked by Chaos Mesh"}'}
+                }
+
         d = self._pod_level("HTTPChaos", "", phase, missing, nodaemon, ns, want=lambda a: a.http, extra=extra)
         d.action = f"http-{flavor}"
         return d
@@ -925,8 +1190,11 @@ class Builder:
         action = r.choice(["latency", "exception", "return", "stress", "gc"])
 
         def extra(spec, app):
-            cls = {"checkout": "com.acme.checkout.PaymentClient", "ledger": "com.acme.ledger.PostingService",
-                   "elasticsearch": "org.elasticsearch.search.SearchService"}.get(app.name, f"com.acme.{app.name.replace('-', '')}.Main")
+            cls = {
+                "checkout": "com.acme.checkout.PaymentClient",
+                "ledger": "com.acme.ledger.PostingService",
+                "elasticsearch": "org.elasticsearch.search.SearchService",
+            }.get(app.name, f"com.acme.{app.name.replace('-', '')}.Main")
             spec["port"] = 9277
             if action in ("latency", "exception", "return"):
                 spec["class"] = cls
@@ -942,15 +1210,22 @@ class Builder:
                     spec["cpuCount"] = 2
                 else:
                     spec["memType"] = "heap"
-        d = self._pod_level("JVMChaos", action, phase, missing, nodaemon, ns, want=lambda a: a.jvm, extra=extra,
-                            container=True)
+
+        d = self._pod_level(
+            "JVMChaos", action, phase, missing, nodaemon, ns, want=lambda a: a.jvm, extra=extra, container=True
+        )
         d.action = f"jvm-{action}"
         return d
 
     def b_KernelChaos(self, phase, missing, nodaemon, ns):
         def extra(spec, app):
-            spec["failKernRequest"] = {"callchain": [{"funcname": "__x64_sys_mount"}], "failtype": 0,
-                                       "probability": 10, "times": 5}
+            spec["failKernRequest"] = {
+                "callchain": [{"funcname": "__x64_sys_mount"}],
+                "failtype": 0,
+                "probability": 10,
+                "times": 5,
+            }
+
         d = self._pod_level("KernelChaos", "", phase, missing, nodaemon, ns, extra=extra)
         d.action = "kernel-fail-mount"
         return d
@@ -961,8 +1236,18 @@ class Builder:
         def extra(spec, app):
             spec["volumeName"] = "data"
             spec["delay"] = {"latency": r.choice(["100ms", "1s"]), "jitter": "10ms", "correlation": "25"}
-        d = self._pod_level("BlockChaos", "delay", phase, missing, nodaemon, ns, want=lambda a: bool(a.host_path),
-                            extra=extra, container=True)
+
+        d = self._pod_level(
+            "BlockChaos",
+            "delay",
+            phase,
+            missing,
+            nodaemon,
+            ns,
+            want=lambda a: bool(a.host_path),
+            extra=extra,
+            container=True,
+        )
         app = self.w.apps[(d.namespace, d.app)]
         for t in d.targets:
             t.id = f"{t.id}/{app.host_path}"
@@ -971,14 +1256,20 @@ class Builder:
 
     def b_AWSChaos(self, phase, missing, nodaemon, ns):
         node = self.rng.choice([n for n in self.w.nodes if n.pool == "general"])
-        spec = {"action": "ec2-stop", "awsRegion": self.w.spec.region, "ec2Instance": node.instance,
-                "secretName": "cloud-key-secret"}
+        spec = {
+            "action": "ec2-stop",
+            "awsRegion": self.w.spec.region,
+            "ec2Instance": node.instance,
+            "secretName": "cloud-key-secret",
+        }
         sel = json.dumps({"awsRegion": self.w.spec.region, "ec2Instance": node.instance}, separators=(",", ":"))
         return Draft("AWSChaos", "ec2-stop", "chaos-mesh", "sre", spec, [Target(sel, ".")])
 
     def b_PhysicalMachineChaos(self, phase, missing, nodaemon, ns):
         r, w = self.rng, self.w
-        action = r.choice(["stress-cpu", "stress-mem", "network-delay", "network-loss", "disk-fill", "process", "clock"])
+        action = r.choice(
+            ["stress-cpu", "stress-mem", "network-delay", "network-loss", "disk-fill", "process", "clock"]
+        )
         role = r.choice(sorted({m.role for m in w.machines}))
         group = [m for m in w.machines if m.role == role]
         style = r.choices(["names", "labels", "address"], [5, 3, 2])[0]
@@ -1009,18 +1300,28 @@ class Builder:
         elif action == "stress-mem":
             spec[action] = {"size": r.choice(["2GB", "4GB", "50%"])}
         elif action == "network-delay":
-            spec[action] = {"device": "eth0", "ip-address": r.choice(["140.82.112.3", f"10.{w.spec.net}.0.0/16"]),
-                            "latency": r.choice(["100ms", "1000ms"]), "jitter": "10ms", "correlation": "25"}
+            spec[action] = {
+                "device": "eth0",
+                "ip-address": r.choice(["140.82.112.3", f"10.{w.spec.net}.0.0/16"]),
+                "latency": r.choice(["100ms", "1000ms"]),
+                "jitter": "10ms",
+                "correlation": "25",
+            }
         elif action == "network-loss":
             spec[action] = {"device": "eth0", "percent": r.choice(["10", "30"]), "correlation": "0"}
         elif action == "disk-fill":
             spec[action] = {"path": "/var/lib/fill.img", "size": r.choice(["10GB", "50GB"]), "fill-by-fallocate": True}
         elif action == "process":
-            spec[action] = {"process": {"kafka": "kafka.Kafka", "db": "postgres", "edge": "haproxy",
-                                        "build": "buildkitd"}[role], "signal": r.choice([9, 15])}
+            spec[action] = {
+                "process": {"kafka": "kafka.Kafka", "db": "postgres", "edge": "haproxy", "build": "buildkitd"}[role],
+                "signal": r.choice([9, 15]),
+            }
         else:
-            spec[action] = {"pid": r.randint(900, 30000), "time-offset": r.choice(["-30m", "+1h"]),
-                            "clock-ids-slice": "CLOCK_REALTIME"}
+            spec[action] = {
+                "pid": r.randint(900, 30000),
+                "time-offset": r.choice(["-30m", "+1h"]),
+                "clock-ids-slice": "CLOCK_REALTIME",
+            }
         spec["uid"] = self.g.uid()
         return Draft("PhysicalMachineChaos", action, "chaos-mesh", MACHINE_TEAMS[role], spec, targets, role)
 
@@ -1047,8 +1348,17 @@ class Emitter:
         self.with_events = True
 
     # k8s events ----------------------------------------------------------------------------
-    def event(self, obj: dict, when: dt.datetime, component: str, etype: str, reason: str, message: str,
-              ann_type: str, fields: dict | None = None) -> None:
+    def event(
+        self,
+        obj: dict,
+        when: dt.datetime,
+        component: str,
+        etype: str,
+        reason: str,
+        message: str,
+        ann_type: str,
+        fields: dict | None = None,
+    ) -> None:
         """A core/v1 Event as ``controllers/utils/recorder`` creates it (count 1, unique name)."""
         md = obj["metadata"]
         assert when <= NOW, (md["name"], reason, when)
@@ -1060,37 +1370,76 @@ class Emitter:
         involved = self._involved.get(md["uid"])
         if involved is None:  # shared by all events of the object; it is never modified
             involved = self._involved[md["uid"]] = {
-                "apiVersion": API, "kind": obj["kind"], "name": md["name"], "namespace": md["namespace"],
-                "resourceVersion": md["resourceVersion"], "uid": md["uid"]}
+                "apiVersion": API,
+                "kind": obj["kind"],
+                "name": md["name"],
+                "namespace": md["namespace"],
+                "resourceVersion": md["resourceVersion"],
+                "uid": md["uid"],
+            }
         w = ts(when)
         nanos = int(when.timestamp()) * 1_000_000_000 + int(self.rng.random() * 1e9)
         annotations = {"chaos-mesh.org/" + k: v for k, v in fields.items()} if fields else {}
         annotations["chaos-mesh.org/type"] = ann_type
-        self.events.append({
-            "apiVersion": "v1", "kind": "Event", "count": 1, "eventTime": None, "firstTimestamp": w,
-            "involvedObject": involved, "lastTimestamp": w, "message": message,
-            "metadata": {"annotations": annotations, "creationTimestamp": w,
-                         "name": f"{md['name']}.{nanos:x}", "namespace": md["namespace"],
-                         "resourceVersion": self.g.rv(), "uid": self.g.uid()},
-            "reason": reason, "reportingComponent": "", "reportingInstance": "",
-            "source": {"component": component}, "type": etype,
-        })
+        self.events.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "count": 1,
+                "eventTime": None,
+                "firstTimestamp": w,
+                "involvedObject": involved,
+                "lastTimestamp": w,
+                "message": message,
+                "metadata": {
+                    "annotations": annotations,
+                    "creationTimestamp": w,
+                    "name": f"{md['name']}.{nanos:x}",
+                    "namespace": md["namespace"],
+                    "resourceVersion": self.g.rv(),
+                    "uid": self.g.uid(),
+                },
+                "reason": reason,
+                "reportingComponent": "",
+                "reportingInstance": "",
+                "source": {"component": component},
+                "type": etype,
+            }
+        )
 
     def ev_updated(self, obj, when, component, fld):
-        self.event(obj, when, component, "Normal", "Updated", f"Successfully update {fld} of resource", "updated",
-                   {"field": fld})
+        self.event(
+            obj,
+            when,
+            component,
+            "Normal",
+            "Updated",
+            f"Successfully update {fld} of resource",
+            "updated",
+            {"field": fld},
+        )
 
     def ev_failed(self, obj, when, component, activity, err):
-        self.event(obj, when, component, "Warning", "Failed", f"Failed to {activity}: {err}", "failed",
-                   {"activity": activity, "err": err})
+        self.event(
+            obj,
+            when,
+            component,
+            "Warning",
+            "Failed",
+            f"Failed to {activity}: {err}",
+            "failed",
+            {"activity": activity, "err": err},
+        )
 
     # errors --------------------------------------------------------------------------------
     @staticmethod
     def forbidden(d: Draft, pod: Pod) -> str:
         """pod-kill / pod-failure act through the API server; a namespace's RBAC can stop them."""
         verb = "delete" if d.spec.get("action") == "pod-kill" else "update"
-        return (f'pods "{pod.name}" is forbidden: User "system:serviceaccount:chaos-mesh:chaos-controller-manager" '
-                f'cannot {verb} resource "pods" in API group "" in the namespace "{pod.namespace}"')
+        return (
+            f'pods "{pod.name}" is forbidden: User "system:serviceaccount:chaos-mesh:chaos-controller-manager" '
+            f'cannot {verb} resource "pods" in API group "" in the namespace "{pod.namespace}"'
+        )
 
     @staticmethod
     def apply_error(d: Draft, t: Target) -> str:
@@ -1104,25 +1453,40 @@ class Emitter:
             return Emitter.forbidden(d, pod)
         if not pod.node.daemon_ip:
             return f"cannot find daemonIP on node {pod.node.name}"
-        return ('rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: '
-                f'dial tcp {pod.node.daemon_ip}:31767: i/o timeout"')
+        return (
+            'rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: '
+            f'dial tcp {pod.node.daemon_ip}:31767: i/o timeout"'
+        )
 
     @staticmethod
     def recover_error(d: Draft, t: Target) -> str:
         """The error the controller records when recovering ``d`` on ``t`` keeps failing."""
         if t.machine is not None:
             host = t.machine.address.split("//", 1)[1]
-            return (f': Delete "{t.machine.address}/api/attack/{d.spec["uid"]}": dial tcp {host}: '
-                    "connect: connection refused")
+            return (
+                f': Delete "{t.machine.address}/api/attack/{d.spec["uid"]}": dial tcp {host}: '
+                "connect: connection refused"
+            )
         if not needs_daemon(d.kind, d.spec.get("action")):
             return Emitter.forbidden(d, t.pod)
-        return ('rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: '
-                f'dial tcp {t.pod.node.daemon_ip}:31767: connect: connection refused"')
+        return (
+            'rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: '
+            f'dial tcp {t.pod.node.daemon_ip}:31767: connect: connection refused"'
+        )
 
     # objects -------------------------------------------------------------------------------
-    def experiment(self, d: Draft, name: str, phase: str, created: dt.datetime, *, labels: dict | None = None,
-                   owner: dict | None = None, duration: str | None = "auto",
-                   paused_by_schedule: bool = False) -> dict:
+    def experiment(
+        self,
+        d: Draft,
+        name: str,
+        phase: str,
+        created: dt.datetime,
+        *,
+        labels: dict | None = None,
+        owner: dict | None = None,
+        duration: str | None = "auto",
+        paused_by_schedule: bool = False,
+    ) -> dict:
         """A chaos object in ``phase``, with its status, and its events."""
         g, r = self.g, self.rng
         spec = dict(d.spec)
@@ -1141,8 +1505,15 @@ class Emitter:
         elif "duration" in spec:
             del spec["duration"]
         dur_s = parse_duration(duration) if duration else None
-        md = {"creationTimestamp": ts(created), "finalizers": [RECORD_FINALIZER], "generation": 1,
-              "name": name, "namespace": d.namespace, "resourceVersion": g.rv(), "uid": g.uid()}
+        md = {
+            "creationTimestamp": ts(created),
+            "finalizers": [RECORD_FINALIZER],
+            "generation": 1,
+            "name": name,
+            "namespace": d.namespace,
+            "resourceVersion": g.rv(),
+            "uid": g.uid(),
+        }
         if labels:
             md["labels"] = labels
         if owner:
@@ -1150,8 +1521,9 @@ class Emitter:
         obj = {"apiVersion": API, "kind": d.kind, "metadata": md, "spec": spec, "status": {}}
         t_apply = min(NOW, created + dt.timedelta(seconds=r.randint(1, 3)))
         # ---- events common to every life ---------------------------------------------------
-        self.event(obj, created, "initFinalizers", "Normal", "FinalizerInited", "Finalizer has been inited",
-                   "finalizer-inited")
+        self.event(
+            obj, created, "initFinalizers", "Normal", "FinalizerInited", "Finalizer has been inited", "finalizer-inited"
+        )
         if not one_shot:
             self.event(obj, created, "desiredphase", "Normal", "Started", "Experiment has started", "started")
         self.ev_updated(obj, created, "desiredphase", "desiredPhase")
@@ -1176,11 +1548,16 @@ class Emitter:
             if phase == "injecting" and not failing and d.targets:
                 failing = {r.randrange(len(d.targets))}
             if phase == "deleting":
-                del_at = max(created + dt.timedelta(seconds=5),
-                             NOW - dt.timedelta(seconds=r.randint(120, 6 * 3600)))
+                del_at = max(created + dt.timedelta(seconds=5), NOW - dt.timedelta(seconds=r.randint(120, 6 * 3600)))
             for i, t in enumerate(d.targets):
-                rec = {"id": t.id, "selectorKey": t.selector_key, "phase": "Not Injected",
-                       "injectedCount": 0, "recoveredCount": 0, "events": []}
+                rec = {
+                    "id": t.id,
+                    "selectorKey": t.selector_key,
+                    "phase": "Not Injected",
+                    "injectedCount": 0,
+                    "recoveredCount": 0,
+                    "events": [],
+                }
                 records.append(rec)
                 if i in failing:
                     e = self.apply_error(d, t)
@@ -1188,14 +1565,24 @@ class Emitter:
                         when = t_apply + dt.timedelta(seconds=10 * k * k)
                         if k and when > NOW:
                             break
-                        rec["events"].append({"type": "Failed", "operation": "Apply", "message": e, "timestamp": ts(when)})
+                        rec["events"].append(
+                            {"type": "Failed", "operation": "Apply", "message": e, "timestamp": ts(when)}
+                        )
                         self.ev_failed(obj, when, "records", "apply chaos", e)
                     continue
                 rec["phase"] = "Injected"
                 rec["injectedCount"] = 1
                 rec["events"].append({"type": "Succeeded", "operation": "Apply", "timestamp": ts(t_apply)})
-                self.event(obj, t_apply, "records", "Normal", "Applied", f"Successfully apply chaos for {t.id}",
-                           "applied", {"id": t.id})
+                self.event(
+                    obj,
+                    t_apply,
+                    "records",
+                    "Normal",
+                    "Applied",
+                    f"Successfully apply chaos for {t.id}",
+                    "applied",
+                    {"id": t.id},
+                )
                 if t.pod is not None and d.kind == "PodChaos" and spec.get("action") == "container-kill":
                     t.pod.restarts.setdefault(t.id.rsplit("/", 1)[1], []).append(t_apply)
                 elif t.pod is not None and d.kind == "PodChaos" and spec.get("action") == "pod-kill":
@@ -1207,8 +1594,9 @@ class Emitter:
                     stop_at, stop_reason = del_at, "deleted"
                 elif paused_by_schedule or phase == "paused":
                     paused = True
-            elif phase == "finished" or (phase == "paused" and paused_by_schedule and dur_s and
-                                         created + dt.timedelta(seconds=dur_s) < NOW):
+            elif phase == "finished" or (
+                phase == "paused" and paused_by_schedule and dur_s and created + dt.timedelta(seconds=dur_s) < NOW
+            ):
                 stop_at, stop_reason = created + dt.timedelta(seconds=dur_s), "timeup"
                 paused = phase == "paused"
             elif phase == "paused":
@@ -1222,12 +1610,15 @@ class Emitter:
             if stop_at is not None:
                 desired = "Stop"
                 if stop_reason == "timeup":
-                    self.event(obj, stop_at, "desiredphase", "Normal", "TimeUp", "Time up according to the duration",
-                               "time-up")
+                    self.event(
+                        obj, stop_at, "desiredphase", "Normal", "TimeUp", "Time up according to the duration", "time-up"
+                    )
                 elif stop_reason == "paused":
                     self.event(obj, stop_at, "desiredphase", "Normal", "Paused", "Experiment has been paused", "paused")
                 else:
-                    self.event(obj, stop_at, "desiredphase", "Normal", "Deleted", "Experiment has been deleted", "deleted")
+                    self.event(
+                        obj, stop_at, "desiredphase", "Normal", "Deleted", "Experiment has been deleted", "deleted"
+                    )
                 self.ev_updated(obj, stop_at, "desiredphase", "desiredPhase")
                 t_rec = stop_at + dt.timedelta(seconds=r.randint(0, 2))
                 stuck = set()
@@ -1244,8 +1635,9 @@ class Emitter:
                             when = t_rec + dt.timedelta(seconds=5 + 20 * k)
                             if k and when > NOW:
                                 break
-                            rec["events"].append({"type": "Failed", "operation": "Recover", "message": e,
-                                                  "timestamp": ts(when)})
+                            rec["events"].append(
+                                {"type": "Failed", "operation": "Recover", "message": e, "timestamp": ts(when)}
+                            )
                             self.ev_failed(obj, when, "records", "recover chaos", e)
                         continue
                     if one_shot and stop_reason != "deleted":
@@ -1253,8 +1645,16 @@ class Emitter:
                     rec["phase"] = "Not Injected"
                     rec["recoveredCount"] = 1
                     rec["events"].append({"type": "Succeeded", "operation": "Recover", "timestamp": ts(t_rec)})
-                    self.event(obj, t_rec, "records", "Normal", "Recovered", f"Successfully recover chaos for {t.id}",
-                               "recovered", {"id": t.id})
+                    self.event(
+                        obj,
+                        t_rec,
+                        "records",
+                        "Normal",
+                        "Recovered",
+                        f"Successfully recover chaos for {t.id}",
+                        "recovered",
+                        {"id": t.id},
+                    )
                 if stop_reason == "deleted":
                     md["deletionGracePeriodSeconds"] = 0
                     md["deletionTimestamp"] = ts(stop_at)
@@ -1284,8 +1684,7 @@ class Emitter:
         if d.kind in ("NetworkChaos", "IOChaos", "HTTPChaos") and recs:
             # generation of the Pod{Network,IO,Http}Chaos the controller last wrote for the record
             # (one more after a recovery)
-            instances = {x["id"]: 1 + int(r.random() * 30) + x["recoveredCount"]
-                         for x in recs if x["injectedCount"]}
+            instances = {x["id"]: 1 + int(r.random() * 30) + x["recoveredCount"] for x in recs if x["injectedCount"]}
             if instances:
                 status["instances"] = instances
         elif d.kind == "BlockChaos" and recs:
@@ -1294,8 +1693,9 @@ class Emitter:
                 status["ids"] = ids  # the chaos-driver injection id per record
         elif d.kind == "StressChaos" and recs:
             # one stress-ng process per injected record; recovering deletes the entry
-            instances = {x["id"]: {"startTime": ts(t_apply), "uid": g.hexid(12)}
-                         for x in recs if x["phase"] == "Injected"}
+            instances = {
+                x["id"]: {"startTime": ts(t_apply), "uid": g.hexid(12)} for x in recs if x["phase"] == "Injected"
+            }
             if instances:
                 status["instances"] = instances
         obj["status"] = status
@@ -1317,11 +1717,14 @@ def derive_phase(obj: dict) -> str:
     if obj["kind"] == "PodChaos" and spec.get("action") in ONE_SHOT_ACTIONS:
         if records and all(x["phase"] == "Injected" for x in records):
             return "finished"
-    elif (status["experiment"].get("desiredPhase") != "Run"
-          and all(x["phase"] == "Not Injected" for x in records)
-          and spec.get("duration")
-          and dt.datetime.fromisoformat(md["creationTimestamp"][:-1] + "+00:00")
-          + dt.timedelta(seconds=parse_duration(spec["duration"])) < NOW):
+    elif (
+        status["experiment"].get("desiredPhase") != "Run"
+        and all(x["phase"] == "Not Injected" for x in records)
+        and spec.get("duration")
+        and dt.datetime.fromisoformat(md["creationTimestamp"][:-1] + "+00:00")
+        + dt.timedelta(seconds=parse_duration(spec["duration"]))
+        < NOW
+    ):
         return "finished"
     if {"Selected", "AllInjected"} <= true:
         return "running"
@@ -1403,7 +1806,7 @@ class ClusterGen:
     # standalone ------------------------------------------------------------------------------
     def make_standalone(self, n: int) -> None:
         rng = self.rng
-        kinds = plan(rng, n, KIND_WEIGHTS, REQUIRED_KINDS + CHAOS_KINDS[len(REQUIRED_KINDS):])
+        kinds = plan(rng, n, KIND_WEIGHTS, REQUIRED_KINDS + CHAOS_KINDS[len(REQUIRED_KINDS) :])
         phases = plan(rng, n, PHASE_WEIGHTS, PHASES)
         window_start = NOW - dt.timedelta(days=WINDOW_DAYS)
         for kind, phase in zip(kinds, phases):
@@ -1467,12 +1870,25 @@ class ClusterGen:
             if child_dur:
                 spec_embed["duration"] = child_dur
             sched = {
-                "apiVersion": API, "kind": "Schedule",
-                "metadata": {"creationTimestamp": ts(created), "generation": 1,
-                             "labels": {"env": self.spec.env, "team": d.team},
-                             "name": sched_name, "namespace": d.namespace, "resourceVersion": g.rv(), "uid": g.uid()},
-                "spec": {"concurrencyPolicy": policy, "historyLimit": limit, "schedule": cron,
-                         "startingDeadlineSeconds": None, "type": kind, EMBED_KEY[kind]: spec_embed},
+                "apiVersion": API,
+                "kind": "Schedule",
+                "metadata": {
+                    "creationTimestamp": ts(created),
+                    "generation": 1,
+                    "labels": {"env": self.spec.env, "team": d.team},
+                    "name": sched_name,
+                    "namespace": d.namespace,
+                    "resourceVersion": g.rv(),
+                    "uid": g.uid(),
+                },
+                "spec": {
+                    "concurrencyPolicy": policy,
+                    "historyLimit": limit,
+                    "schedule": cron,
+                    "startingDeadlineSeconds": None,
+                    "type": kind,
+                    EMBED_KEY[kind]: spec_embed,
+                },
                 "status": {},
             }
             if rng.random() < 0.5:
@@ -1502,20 +1918,42 @@ class ClusterGen:
             dur_s = parse_duration(child_dur) if child_dur else 0
             if paused:
                 phase = "paused"
-            elif d.kind == "PodChaos":
-                phase = "finished"
-            elif run + dt.timedelta(seconds=dur_s) < NOW:
+            elif d.kind == "PodChaos" or run + dt.timedelta(seconds=dur_s) < NOW:
                 phase = "finished"
             else:
                 phase = "running"
-            obj = self.em.experiment(d, child_name, phase, run, labels={LABEL_MANAGED_BY: md["name"]}, owner=owner,
-                                     duration=child_dur, paused_by_schedule=paused)
+            obj = self.em.experiment(
+                d,
+                child_name,
+                phase,
+                run,
+                labels={LABEL_MANAGED_BY: md["name"]},
+                owner=owner,
+                duration=child_dur,
+                paused_by_schedule=paused,
+            )
             self.count += 1
-            self.em.event(sched, run, "schedule-cron", "Normal", "Spawned", f"Create new object: {child_name}",
-                          "schedule-spawn", {"name": child_name})
+            self.em.event(
+                sched,
+                run,
+                "schedule-cron",
+                "Normal",
+                "Spawned",
+                f"Create new object: {child_name}",
+                "schedule-spawn",
+                {"name": child_name},
+            )
             self.em.ev_updated(sched, run, "schedule-cron", "lastScheduleTime")
-            active.append({"apiVersion": API, "kind": d.kind, "name": child_name, "namespace": md["namespace"],
-                           "resourceVersion": obj["metadata"]["resourceVersion"], "uid": obj["metadata"]["uid"]})
+            active.append(
+                {
+                    "apiVersion": API,
+                    "kind": d.kind,
+                    "name": child_name,
+                    "namespace": md["namespace"],
+                    "resourceVersion": obj["metadata"]["resourceVersion"],
+                    "uid": obj["metadata"]["uid"],
+                }
+            )
         active.sort(key=lambda a: a["name"])
         status = {}
         if active:
@@ -1564,19 +2002,38 @@ class ClusterGen:
         net, stress, pod = drafts["NetworkChaos"], drafts["StressChaos"], drafts["PodChaos"]
         templates = []
         if shape == "serial":
-            children = ["workflow-stress-chaos", "prefix-suspending", "workflow-network-chaos", "suffix-suspending",
-                        "workflow-pod-chaos"]
-            deadlines = {"workflow-stress-chaos": "10m", "prefix-suspending": "2m", "workflow-network-chaos": "15m",
-                         "suffix-suspending": "1m", "workflow-pod-chaos": "10m"}
+            children = [
+                "workflow-stress-chaos",
+                "prefix-suspending",
+                "workflow-network-chaos",
+                "suffix-suspending",
+                "workflow-pod-chaos",
+            ]
+            deadlines = {
+                "workflow-stress-chaos": "10m",
+                "prefix-suspending": "2m",
+                "workflow-network-chaos": "15m",
+                "suffix-suspending": "1m",
+                "workflow-pod-chaos": "10m",
+            }
             entry_deadline = "1h"
         else:
             children = ["workflow-stress-chaos", "workflow-network-chaos", "workflow-pod-chaos"]
             deadlines = {"workflow-stress-chaos": "20m", "workflow-network-chaos": "20m", "workflow-pod-chaos": "30m"}
             entry_deadline = "40m"
-        templates.append({"children": children, "deadline": entry_deadline, "name": "the-entry",
-                          "templateType": "Serial" if shape == "serial" else "Parallel"})
-        kinds = {"workflow-stress-chaos": ("StressChaos", stress), "workflow-network-chaos": ("NetworkChaos", net),
-                 "workflow-pod-chaos": ("Schedule", pod)}
+        templates.append(
+            {
+                "children": children,
+                "deadline": entry_deadline,
+                "name": "the-entry",
+                "templateType": "Serial" if shape == "serial" else "Parallel",
+            }
+        )
+        kinds = {
+            "workflow-stress-chaos": ("StressChaos", stress),
+            "workflow-network-chaos": ("NetworkChaos", net),
+            "workflow-pod-chaos": ("Schedule", pod),
+        }
         for c in children:
             if c.endswith("suspending"):
                 templates.append({"deadline": deadlines[c], "name": c, "templateType": "Suspend"})
@@ -1586,9 +2043,20 @@ class ClusterGen:
             if kind == "Schedule":
                 body = dict(body, action="pod-kill")
                 body.pop("containerNames", None)
-                templates.append({"deadline": deadlines[c], "name": c, "templateType": "Schedule",
-                                  "schedule": {"concurrencyPolicy": "Allow", "historyLimit": 2,
-                                               "podChaos": body, "schedule": "@every 5m", "type": "PodChaos"}})
+                templates.append(
+                    {
+                        "deadline": deadlines[c],
+                        "name": c,
+                        "templateType": "Schedule",
+                        "schedule": {
+                            "concurrencyPolicy": "Allow",
+                            "historyLimit": 2,
+                            "podChaos": body,
+                            "schedule": "@every 5m",
+                            "type": "PodChaos",
+                        },
+                    }
+                )
             else:
                 templates.append({"deadline": deadlines[c], EMBED_KEY[kind]: body, "name": c, "templateType": kind})
         # timeline
@@ -1609,11 +2077,21 @@ class ClusterGen:
             else:
                 start = self.g.when(NOW - dt.timedelta(days=WINDOW_DAYS - 1), NOW - dt.timedelta(hours=6))
         created = start - dt.timedelta(seconds=1)
-        wf = {"apiVersion": API, "kind": "Workflow",
-              "metadata": {"creationTimestamp": ts(created), "generation": 1,
-                           "labels": {"env": self.spec.env, "team": team}, "name": wf_name, "namespace": ns,
-                           "resourceVersion": g.rv(), "uid": g.uid()},
-              "spec": {"entry": "the-entry", "templates": templates}, "status": {}}
+        wf = {
+            "apiVersion": API,
+            "kind": "Workflow",
+            "metadata": {
+                "creationTimestamp": ts(created),
+                "generation": 1,
+                "labels": {"env": self.spec.env, "team": team},
+                "name": wf_name,
+                "namespace": ns,
+                "resourceVersion": g.rv(),
+                "uid": g.uid(),
+            },
+            "spec": {"entry": "the-entry", "templates": templates},
+            "status": {},
+        }
         self.workflows.append(wf)
         tmpl = {t["name"]: t for t in templates}
 
@@ -1621,8 +2099,7 @@ class ClusterGen:
             t = tmpl[template]
             name = g.unique(ns, template)
             owner = parent or wf
-            spec = {"startTime": ts(t0), "templateName": template, "type": t["templateType"],
-                    "workflowName": wf_name}
+            spec = {"startTime": ts(t0), "templateName": template, "type": t["templateType"], "workflowName": wf_name}
             if "deadline" in t:
                 spec["deadline"] = ts(t0 + dt.timedelta(seconds=parse_duration(t["deadline"])))
             if "children" in t:
@@ -1632,21 +2109,37 @@ class ClusterGen:
                     spec[k] = t[k]
             if "schedule" in t:
                 spec["schedule"] = t["schedule"]
-            n = {"apiVersion": API, "kind": "WorkflowNode",
-                 "metadata": {"creationTimestamp": ts(t0), "finalizers": ["foregroundDeletion"], "generation": 1,
-                              "labels": {LABEL_CONTROLLED_BY: owner["metadata"]["name"], LABEL_WORKFLOW: wf_name},
-                              "name": name, "namespace": ns,
-                              "ownerReferences": [owner_ref(owner["kind"], owner["metadata"]["name"],
-                                                            owner["metadata"]["uid"])],
-                              "resourceVersion": g.rv(), "uid": g.uid()},
-                 "spec": spec, "status": {}}
+            n = {
+                "apiVersion": API,
+                "kind": "WorkflowNode",
+                "metadata": {
+                    "creationTimestamp": ts(t0),
+                    "finalizers": ["foregroundDeletion"],
+                    "generation": 1,
+                    "labels": {LABEL_CONTROLLED_BY: owner["metadata"]["name"], LABEL_WORKFLOW: wf_name},
+                    "name": name,
+                    "namespace": ns,
+                    "ownerReferences": [owner_ref(owner["kind"], owner["metadata"]["name"], owner["metadata"]["uid"])],
+                    "resourceVersion": g.rv(),
+                    "uid": g.uid(),
+                },
+                "spec": spec,
+                "status": {},
+            }
             self.wf_nodes.append(n)
             return n
 
         entry = node("the-entry", None, start)
-        self.em.event(wf, start, "workflow-entry-reconciler", "Normal", "EntryCreated",
-                      f"entry node created, entry node {entry['metadata']['name']}", "entry-created",
-                      {"entry": entry["metadata"]["name"]})
+        self.em.event(
+            wf,
+            start,
+            "workflow-entry-reconciler",
+            "Normal",
+            "EntryCreated",
+            f"entry node created, entry node {entry['metadata']['name']}",
+            "entry-created",
+            {"entry": entry["metadata"]["name"]},
+        )
         finished_children, active_children = [], []
         t = start
         all_done = True
@@ -1657,8 +2150,16 @@ class ClusterGen:
                 break
             n = node(c, entry, t0)
             nname = n["metadata"]["name"]
-            self.em.event(entry, t0, f"workflow-{shape}-node-reconciler", "Normal", "NodesCreated",
-                          f"child nodes created, {nname}", "nodes-created", {"child-nodes": json.dumps([nname])})
+            self.em.event(
+                entry,
+                t0,
+                f"workflow-{shape}-node-reconciler",
+                "Normal",
+                "NodesCreated",
+                f"child nodes created, {nname}",
+                "nodes-created",
+                {"child-nodes": json.dumps([nname])},
+            )
             done = end <= NOW
             conds = []
             typ = tmpl[c]["templateType"]
@@ -1666,21 +2167,42 @@ class ClusterGen:
                 kind = typ if typ != "Schedule" else "Schedule"
                 res_name = g.unique(ns, nname)
                 n["status"]["chaosResource"] = {"apiGroup": "chaos-mesh.org", "kind": kind, "name": res_name}
-                self.em.event(n, t0, "workflow-chaos-node-reconciler", "Normal", "ChaosCRCreated",
-                              f"chaos CR {res_name} created", "chaos-custom-resource-created",
-                              {"name": res_name, "kind": kind})
+                self.em.event(
+                    n,
+                    t0,
+                    "workflow-chaos-node-reconciler",
+                    "Normal",
+                    "ChaosCRCreated",
+                    f"chaos CR {res_name} created",
+                    "chaos-custom-resource-created",
+                    {"name": res_name, "kind": kind},
+                )
                 if done:
                     conds.append({"reason": "ChaosCRNotExists", "status": "False", "type": "ChaosInjected"})
-                    self.em.event(n, end, "workflow-chaos-node-reconciler", "Normal", "ChaosCRDeleted",
-                                  f"chaos CR {res_name} deleted", "chaos-custom-resource-deleted",
-                                  {"name": res_name, "kind": kind})
+                    self.em.event(
+                        n,
+                        end,
+                        "workflow-chaos-node-reconciler",
+                        "Normal",
+                        "ChaosCRDeleted",
+                        f"chaos CR {res_name} deleted",
+                        "chaos-custom-resource-deleted",
+                        {"name": res_name, "kind": kind},
+                    )
                 else:
                     conds.append({"reason": "ChaosCRCreated", "status": "True", "type": "ChaosInjected"})
                     self._workflow_child(n, typ, kinds[c][1], res_name, t0)
             if done:
                 conds.append({"reason": "NodeDeadlineExceed", "status": "True", "type": "DeadlineExceed"})
-                self.em.event(n, end, "workflow-deadline-reconciler", "Normal", "NodeDeadlineExceed", "deadline exceed",
-                              "deadline-exceed")
+                self.em.event(
+                    n,
+                    end,
+                    "workflow-deadline-reconciler",
+                    "Normal",
+                    "NodeDeadlineExceed",
+                    "deadline exceed",
+                    "deadline-exceed",
+                )
                 finished_children.append({"name": nname})
             else:
                 conds.append({"reason": "NodeDeadlineNotExceed", "status": "False", "type": "DeadlineExceed"})
@@ -1705,17 +2227,36 @@ class ClusterGen:
         else:
             est["conditions"].append({"reason": "NodeDeadlineNotExceed", "status": "False", "type": "DeadlineExceed"})
         if all_done:
-            self.em.event(entry, end_time, f"workflow-{shape}-node-reconciler", "Normal", "NodeAccomplished",
-                          "node accomplished", "node-accomplished")
+            self.em.event(
+                entry,
+                end_time,
+                f"workflow-{shape}-node-reconciler",
+                "Normal",
+                "NodeAccomplished",
+                "node accomplished",
+                "node-accomplished",
+            )
         entry["status"] = est
         entry["metadata"]["resourceVersion"] = g.rv()
-        wst = {"conditions": [{"reason": "", "status": "True" if all_done else "False", "type": "Accomplished"},
-                              {"reason": "", "status": "True", "type": "Scheduled"}],
-               "entryNode": entry["metadata"]["name"], "startTime": ts(start)}
+        wst = {
+            "conditions": [
+                {"reason": "", "status": "True" if all_done else "False", "type": "Accomplished"},
+                {"reason": "", "status": "True", "type": "Scheduled"},
+            ],
+            "entryNode": entry["metadata"]["name"],
+            "startTime": ts(start),
+        }
         if all_done:
             wst["endTime"] = ts(end_time)
-            self.em.event(wf, end_time, "workflow-entry-reconciler", "Normal", "WorkflowAccomplished",
-                          "workflow accomplished", "workflow-accomplished")
+            self.em.event(
+                wf,
+                end_time,
+                "workflow-entry-reconciler",
+                "Normal",
+                "WorkflowAccomplished",
+                "workflow accomplished",
+                "workflow-accomplished",
+            )
         wf["status"] = wst
         wf["metadata"]["resourceVersion"] = g.rv()
 
@@ -1730,14 +2271,31 @@ class ClusterGen:
             self.count += 1
             return
         body = n["spec"]["schedule"]
-        sched = {"apiVersion": API, "kind": "Schedule",
-                 "metadata": {"creationTimestamp": ts(created), "generation": 1, "labels": labels,
-                              "name": res_name, "namespace": nmd["namespace"], "ownerReferences": [owner],
-                              "resourceVersion": self.g.rv(), "uid": self.g.uid()},
-                 "spec": dict(body), "status": {}}
+        sched = {
+            "apiVersion": API,
+            "kind": "Schedule",
+            "metadata": {
+                "creationTimestamp": ts(created),
+                "generation": 1,
+                "labels": labels,
+                "name": res_name,
+                "namespace": nmd["namespace"],
+                "ownerReferences": [owner],
+                "resourceVersion": self.g.rv(),
+                "uid": self.g.uid(),
+            },
+            "spec": dict(body),
+            "status": {},
+        }
         self.schedules.append(sched)
-        pd = Draft("PodChaos", "pod-kill", d.namespace, d.team, dict(body["podChaos"]),
-                   [Target("/".join(t.id.split("/")[:2]), ".", t.pod) for t in d.targets])
+        pd = Draft(
+            "PodChaos",
+            "pod-kill",
+            d.namespace,
+            d.team,
+            dict(body["podChaos"]),
+            [Target("/".join(t.id.split("/")[:2]), ".", t.pod) for t in d.targets],
+        )
         runs = []
         t = created + dt.timedelta(minutes=5)
         while t <= NOW - dt.timedelta(seconds=10):
@@ -1768,11 +2326,10 @@ def dump_list(path: Path, items: list[dict]) -> None:
             fh.write(sep)
             fh.write(_ENCODE(it))
             sep = ",\n"
-        fh.write(('\n' if items else '') + '],"kind":"List","metadata":{"resourceVersion":""}}\n')
+        fh.write(("\n" if items else "") + '],"kind":"List","metadata":{"resourceVersion":""}}\n')
 
 
-def generate_cluster(out: Path, seed: int, index: int, experiments: int, namespaces: int,
-                     events: bool = True) -> dict:
+def generate_cluster(out: Path, seed: int, index: int, experiments: int, namespaces: int, events: bool = True) -> dict:
     """Generate one cluster (``CLUSTERS[index]``) into ``out/<cluster>``; returns its counts."""
     spec = CLUSTERS[index]
     # Millions of small dicts and no reference cycles: the cyclic GC would only rescan them over
@@ -1786,8 +2343,7 @@ def generate_cluster(out: Path, seed: int, index: int, experiments: int, namespa
             gc.enable()
 
 
-def _generate_cluster(out: Path, seed: int, spec: ClusterSpec, experiments: int, namespaces: int,
-                      events: bool) -> dict:
+def _generate_cluster(out: Path, seed: int, spec: ClusterSpec, experiments: int, namespaces: int, events: bool) -> dict:
     cg = ClusterGen(seed, spec, experiments, namespaces)
     cg.em.with_events = events
     cg.run()
@@ -1801,8 +2357,9 @@ def _generate_cluster(out: Path, seed: int, spec: ClusterSpec, experiments: int,
         "schedules": sorted(cg.schedules, key=_sort_key),
         "workflows": sorted(cg.workflows, key=_sort_key),
         "workflownodes": sorted(cg.wf_nodes, key=_sort_key),
-        "events": sorted(cg.em.events, key=lambda e: (e["firstTimestamp"], e["metadata"]["namespace"],
-                                                      e["metadata"]["name"])),
+        "events": sorted(
+            cg.em.events, key=lambda e: (e["firstTimestamp"], e["metadata"]["namespace"], e["metadata"]["name"])
+        ),
     }
     for kind in CHAOS_KINDS:
         files[RESOURCES[kind]] = sorted(cg.em.chaos[kind], key=_sort_key)
@@ -1821,9 +2378,16 @@ def _generate_cluster(out: Path, seed: int, spec: ClusterSpec, experiments: int,
     return counts
 
 
-def generate(out: Path, *, seed: int = DEFAULT_SEED, experiments: int = DEFAULT_EXPERIMENTS,
-             namespaces: int = DEFAULT_NAMESPACES, readme: bool = True, jobs: int | None = None,
-             events: bool = True) -> dict:
+def generate(
+    out: Path,
+    *,
+    seed: int = DEFAULT_SEED,
+    experiments: int = DEFAULT_EXPERIMENTS,
+    namespaces: int = DEFAULT_NAMESPACES,
+    readme: bool = True,
+    jobs: int | None = None,
+    events: bool = True,
+) -> dict:
     """Generate the demo world into ``out``; returns counts per cluster and resource.
 
     Each cluster has its own RNG stream, so generating the clusters in parallel processes
@@ -1902,44 +2466,80 @@ def render_readme(summary: dict, seed: int, experiments: int, namespaces: int) -
     for spec in CLUSTERS:
         c = summary[spec.name]
         total = sum(c[RESOURCES[k]] for k in kinds)
-        lines.append(f"| `{spec.name}` | {spec.region} | {c['nodes']} | {c['pods']} | {c['physicalmachines']} | {total} |"
-                     f" {c['schedules']} | {c['workflows']} | {c['workflownodes']} | {c['events']} |")
-    lines += ["", "## Chaos objects by kind", "", "| kind | file | " + " | ".join(s.name for s in CLUSTERS) + " |",
-              "| --- | --- |" + " --- |" * len(CLUSTERS)]
+        lines.append(
+            f"| `{spec.name}` | {spec.region} | {c['nodes']} | {c['pods']} | {c['physicalmachines']} | {total} |"
+            f" {c['schedules']} | {c['workflows']} | {c['workflownodes']} | {c['events']} |"
+        )
+    lines += [
+        "",
+        "## Chaos objects by kind",
+        "",
+        "| kind | file | " + " | ".join(s.name for s in CLUSTERS) + " |",
+        "| --- | --- |" + " --- |" * len(CLUSTERS),
+    ]
     for k in kinds:
-        lines.append(f"| {k} | `{RESOURCES[k]}.json` | " + " | ".join(str(summary[s.name][RESOURCES[k]]) for s in CLUSTERS) + " |")
-    lines += ["", "## Phases", "", "Derived the way Chaos Mesh derives them (`pkg/status.GetChaosStatus`), checked in this order:", "",
-              "1. **deleting** - `metadata.deletionTimestamp` is set (the `chaos-mesh/records` finalizer holds the",
-              "   object while a recovery keeps failing);",
-              "2. **paused** - condition `Paused` is `True` (annotation `experiment.chaos-mesh.org/pause: \"true\"`);",
-              "3. **finished** - one-shot actions (PodChaos `pod-kill`, `container-kill`): every record `Injected`",
-              "   (their `desiredPhase` stays `Run`); others: `desiredPhase: Stop`, every record `Not Injected` and",
-              "   `creationTimestamp + spec.duration` before now;",
-              "4. **running** - conditions `Selected` and `AllInjected` are `True`;",
-              "5. **injecting** - anything else: nothing selected yet (`Selected: False`) or a record whose",
-              "   apply keeps failing.",
-              "",
-              "| phase | " + " | ".join(s.name for s in CLUSTERS) + " |", "| --- |" + " --- |" * len(CLUSTERS)]
+        lines.append(
+            f"| {k} | `{RESOURCES[k]}.json` | "
+            + " | ".join(str(summary[s.name][RESOURCES[k]]) for s in CLUSTERS)
+            + " |"
+        )
+    lines += [
+        "",
+        "## Phases",
+        "",
+        "Derived the way Chaos Mesh derives them (`pkg/status.GetChaosStatus`), checked in this order:",
+        "",
+        "1. **deleting** - `metadata.deletionTimestamp` is set (the `chaos-mesh/records` finalizer holds the",
+        "   object while a recovery keeps failing);",
+        '2. **paused** - condition `Paused` is `True` (annotation `experiment.chaos-mesh.org/pause: "true"`);',
+        "3. **finished** - one-shot actions (PodChaos `pod-kill`, `container-kill`): every record `Injected`",
+        "   (their `desiredPhase` stays `Run`); others: `desiredPhase: Stop`, every record `Not Injected` and",
+        "   `creationTimestamp + spec.duration` before now;",
+        "4. **running** - conditions `Selected` and `AllInjected` are `True`;",
+        "5. **injecting** - anything else: nothing selected yet (`Selected: False`) or a record whose",
+        "   apply keeps failing.",
+        "",
+        "| phase | " + " | ".join(s.name for s in CLUSTERS) + " |",
+        "| --- |" + " --- |" * len(CLUSTERS),
+    ]
     for p in PHASES:
         lines.append(f"| {p} | " + " | ".join(str(summary[s.name]["phases"][p]) for s in CLUSTERS) + " |")
-    all_reasons = sorted({r for s in CLUSTERS for r in summary[s.name]["reasons"]},
-                         key=lambda r: (-sum(summary[s.name]["reasons"].get(r, 0) for s in CLUSTERS), r))
-    lines += ["", "## Events", "",
-              "core/v1 Events about chaos objects, schedules, workflows and workflow nodes, with the reasons,",
-              "messages, `source.component` and `chaos-mesh.org/*` annotations the Chaos Mesh recorder writes",
-              "(`count` 1, `eventTime` null, `firstTimestamp` = `lastTimestamp`).", "",
-              "| reason | " + " | ".join(s.name for s in CLUSTERS) + " |", "| --- |" + " --- |" * len(CLUSTERS)]
+    all_reasons = sorted(
+        {r for s in CLUSTERS for r in summary[s.name]["reasons"]},
+        key=lambda r: (-sum(summary[s.name]["reasons"].get(r, 0) for s in CLUSTERS), r),
+    )
+    lines += [
+        "",
+        "## Events",
+        "",
+        "core/v1 Events about chaos objects, schedules, workflows and workflow nodes, with the reasons,",
+        "messages, `source.component` and `chaos-mesh.org/*` annotations the Chaos Mesh recorder writes",
+        "(`count` 1, `eventTime` null, `firstTimestamp` = `lastTimestamp`).",
+        "",
+        "| reason | " + " | ".join(s.name for s in CLUSTERS) + " |",
+        "| --- |" + " --- |" * len(CLUSTERS),
+    ]
     for reason in all_reasons:
-        lines.append(f"| {reason} | " + " | ".join(str(summary[s.name]["reasons"].get(reason, 0)) for s in CLUSTERS) + " |")
-    lines += ["", "## Namespaces and teams", "",
-              "Both clusters run the same applications (staging with fewer replicas). Experiments carry the labels",
-              "`team` and `env`; children of a Schedule carry only `managed-by: <schedule>` and children of a",
-              "Workflow only `chaos-mesh.org/controlled-by` and `chaos-mesh.org/workflow`, as Chaos Mesh sets them.",
-              "", "| namespace | team | applications |", "| --- | --- | --- |"]
+        lines.append(
+            f"| {reason} | " + " | ".join(str(summary[s.name]["reasons"].get(reason, 0)) for s in CLUSTERS) + " |"
+        )
+    lines += [
+        "",
+        "## Namespaces and teams",
+        "",
+        "Both clusters run the same applications (staging with fewer replicas). Experiments carry the labels",
+        "`team` and `env`; children of a Schedule carry only `managed-by: <schedule>` and children of a",
+        "Workflow only `chaos-mesh.org/controlled-by` and `chaos-mesh.org/workflow`, as Chaos Mesh sets them.",
+        "",
+        "| namespace | team | applications |",
+        "| --- | --- | --- |",
+    ]
     for ns, team, apps in namespace_catalog(namespaces):
         lines.append(f"| `{ns}` | {team} | " + ", ".join(a.name for a in apps) + " |")
-    lines.append("| `chaos-mesh` | sre | chaos-controller-manager, chaos-daemon, chaos-dashboard, chaos-dns-server;"
-                 " PhysicalMachines and PhysicalMachineChaos |")
+    lines.append(
+        "| `chaos-mesh` | sre | chaos-controller-manager, chaos-daemon, chaos-dashboard, chaos-dns-server;"
+        " PhysicalMachines and PhysicalMachineChaos |"
+    )
     lines += [
         "",
         "## Things worth knowing",
@@ -1969,29 +2569,51 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"RNG seed (default {DEFAULT_SEED})")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default chaosql/demo)")
-    p.add_argument("--experiments", type=int, default=DEFAULT_EXPERIMENTS,
-                   help=f"chaos experiments in all clusters together (default {DEFAULT_EXPERIMENTS}); "
-                        "at least one of each kind and phase per cluster")
-    p.add_argument("--namespaces", type=int, default=DEFAULT_NAMESPACES,
-                   help=f"application namespaces per cluster (default {DEFAULT_NAMESPACES})")
+    p.add_argument(
+        "--experiments",
+        type=int,
+        default=DEFAULT_EXPERIMENTS,
+        help=f"chaos experiments in all clusters together (default {DEFAULT_EXPERIMENTS}); "
+        "at least one of each kind and phase per cluster",
+    )
+    p.add_argument(
+        "--namespaces",
+        type=int,
+        default=DEFAULT_NAMESPACES,
+        help=f"application namespaces per cluster (default {DEFAULT_NAMESPACES})",
+    )
     p.add_argument("--no-readme", action="store_true", help="do not write README.md")
-    p.add_argument("--no-events", action="store_true",
-                   help="write empty events.json files (every other file stays the same)")
-    p.add_argument("--jobs", type=int, default=None,
-                   help="clusters generated in parallel (default: all of them from 5,000 experiments on)")
+    p.add_argument(
+        "--no-events", action="store_true", help="write empty events.json files (every other file stays the same)"
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="clusters generated in parallel (default: all of them from 5,000 experiments on)",
+    )
     p.add_argument("-q", "--quiet", action="store_true")
     a = p.parse_args(argv)
     if a.namespaces < 1 or a.experiments < 1:
         p.error("--experiments and --namespaces must be positive")
     started = time.perf_counter()
-    summary = generate(a.out, seed=a.seed, experiments=a.experiments, namespaces=a.namespaces,
-                       readme=not a.no_readme, jobs=a.jobs, events=not a.no_events)
+    summary = generate(
+        a.out,
+        seed=a.seed,
+        experiments=a.experiments,
+        namespaces=a.namespaces,
+        readme=not a.no_readme,
+        jobs=a.jobs,
+        events=not a.no_events,
+    )
     if not a.quiet:
         for cluster, c in summary.items():
             total = sum(c[RESOURCES[k]] for k in CHAOS_KINDS)
-            print(f"{cluster}: {total} chaos objects, {c['schedules']} schedules, {c['workflows']} workflows, "
-                  f"{c['pods']} pods, {c['nodes']} nodes, {c['events']} events; phases {c['phases']}",
-                  file=sys.stderr)
+            print(
+                f"{cluster}: {total} chaos objects, {c['schedules']} schedules, {c['workflows']} workflows, "
+                f"{c['pods']} pods, {c['nodes']} nodes, {c['events']} events; phases {c['phases']}",
+                file=sys.stderr,
+            )
         print(f"wrote {a.out} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return 0
 

@@ -79,7 +79,7 @@ class ChaosdEnvError(RuntimeError):
 
 
 # Servers still running when the interpreter exits (e.g. an interrupted test run) are stopped.
-_RUNNING: "weakref.WeakSet[ChaosdTestEnv]" = weakref.WeakSet()
+_RUNNING: weakref.WeakSet[ChaosdTestEnv] = weakref.WeakSet()
 
 
 @atexit.register
@@ -140,9 +140,7 @@ def build_chaosd(*, force: bool = False, timeout: float = 3600.0) -> Path:
         except subprocess.TimeoutExpired as exc:
             raise ChaosdEnvError(f"chaosd build timed out after {timeout:.0f}s; see {log_path}") from exc
     if proc.returncode != 0:
-        raise ChaosdEnvError(
-            f"chaosd build failed (exit {proc.returncode}); {log_path}:\n{_tail(log_path)}"
-        )
+        raise ChaosdEnvError(f"chaosd build failed (exit {proc.returncode}); {log_path}:\n{_tail(log_path)}")
     return Path(proc.stdout.decode().strip().splitlines()[-1])
 
 
@@ -197,7 +195,7 @@ def _make_tls_files_cryptography(files: TLSFiles, server_name: str) -> None:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
 
     def write_key(path: Path) -> Any:
         key = ec.generate_private_key(ec.SECP256R1())
@@ -265,22 +263,25 @@ def _make_tls_files_cryptography(files: TLSFiles, server_name: str) -> None:
     write_cert(
         files.server_cert,
         issue(
-            name(server_name), srv_key, ca_name, ca_key, ca=False,
-            eku=[ExtendedKeyUsageOID.SERVER_AUTH], sans=[server_name, "localhost"],
+            name(server_name),
+            srv_key,
+            ca_name,
+            ca_key,
+            ca=False,
+            eku=[ExtendedKeyUsageOID.SERVER_AUTH],
+            sans=[server_name, "localhost"],
         ),
     )
     cli_key = write_key(files.client_key)
     write_cert(
         files.client_cert,
-        issue(name("chaosql-test-client"), cli_key, ca_name, ca_key, ca=False,
-              eku=[ExtendedKeyUsageOID.CLIENT_AUTH]),
+        issue(name("chaosql-test-client"), cli_key, ca_name, ca_key, ca=False, eku=[ExtendedKeyUsageOID.CLIENT_AUTH]),
     )
     rogue_key = write_key(files.rogue_key)
     rogue_name = name("chaosql-rogue-client")
     write_cert(
         files.rogue_cert,
-        issue(rogue_name, rogue_key, rogue_name, rogue_key, ca=False,
-              eku=[ExtendedKeyUsageOID.CLIENT_AUTH]),
+        issue(rogue_name, rogue_key, rogue_name, rogue_key, ca=False, eku=[ExtendedKeyUsageOID.CLIENT_AUTH]),
     )
 
 
@@ -291,8 +292,7 @@ def _make_tls_files_openssl(files: TLSFiles, server_name: str) -> None:
     d = files.ca_cert.parent
 
     def run(*args: str) -> None:
-        proc = subprocess.run([openssl, *args], cwd=d, stdin=subprocess.DEVNULL,
-                              capture_output=True, check=False)
+        proc = subprocess.run([openssl, *args], cwd=d, stdin=subprocess.DEVNULL, capture_output=True, check=False)
         if proc.returncode != 0:
             raise ChaosdEnvError(f"openssl {' '.join(args)} failed: {proc.stderr.decode(errors='replace')}")
 
@@ -305,28 +305,74 @@ def _make_tls_files_openssl(files: TLSFiles, server_name: str) -> None:
         extfile.write_text(ext)
         genkey(key)
         run("req", "-new", "-key", str(key), "-subj", f"/O=chaosql tests/CN={cn}", "-out", str(csr))
-        run("x509", "-req", "-in", str(csr), "-CA", str(files.ca_cert), "-CAkey", str(files.ca_key),
-            "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", "2", "-sha256",
-            "-extfile", str(extfile), "-out", str(cert))
+        run(
+            "x509",
+            "-req",
+            "-in",
+            str(csr),
+            "-CA",
+            str(files.ca_cert),
+            "-CAkey",
+            str(files.ca_key),
+            "-set_serial",
+            str(int.from_bytes(os.urandom(8), "big")),
+            "-days",
+            "2",
+            "-sha256",
+            "-extfile",
+            str(extfile),
+            "-out",
+            str(cert),
+        )
         csr.unlink()
         extfile.unlink()
 
     genkey(files.ca_key)
-    run("req", "-x509", "-new", "-key", str(files.ca_key), "-subj", "/O=chaosql tests/CN=chaosql test CA",
-        "-days", "2", "-sha256",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,digitalSignature,keyCertSign,cRLSign",
-        "-out", str(files.ca_cert))
+    run(
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        str(files.ca_key),
+        "-subj",
+        "/O=chaosql tests/CN=chaosql test CA",
+        "-days",
+        "2",
+        "-sha256",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,digitalSignature,keyCertSign,cRLSign",
+        "-out",
+        str(files.ca_cert),
+    )
     leaf = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
-    signed(files.server_cert, files.server_key, server_name,
-           leaf + f"extendedKeyUsage=serverAuth\nsubjectAltName=DNS:{server_name},DNS:localhost\n")
+    signed(
+        files.server_cert,
+        files.server_key,
+        server_name,
+        leaf + f"extendedKeyUsage=serverAuth\nsubjectAltName=DNS:{server_name},DNS:localhost\n",
+    )
     signed(files.client_cert, files.client_key, "chaosql-test-client", leaf + "extendedKeyUsage=clientAuth\n")
     genkey(files.rogue_key)
-    run("req", "-x509", "-new", "-key", str(files.rogue_key), "-subj", "/O=chaosql tests/CN=chaosql-rogue-client",
-        "-days", "2", "-sha256",
-        "-addext", "basicConstraints=critical,CA:FALSE",
-        "-addext", "extendedKeyUsage=clientAuth",
-        "-out", str(files.rogue_cert))
+    run(
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        str(files.rogue_key),
+        "-subj",
+        "/O=chaosql tests/CN=chaosql-rogue-client",
+        "-days",
+        "2",
+        "-sha256",
+        "-addext",
+        "basicConstraints=critical,CA:FALSE",
+        "-addext",
+        "extendedKeyUsage=clientAuth",
+        "-out",
+        str(files.rogue_cert),
+    )
 
 
 # --------------------------------------------------------------------------- server
@@ -477,13 +523,13 @@ class ChaosdTestEnv:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def __enter__(self) -> "ChaosdTestEnv":
+    def __enter__(self) -> ChaosdTestEnv:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> "ChaosdTestEnv":
+    def start(self) -> ChaosdTestEnv:
         """Start the server and wait until it answers; returns ``self``.
 
         Raises:
@@ -520,11 +566,16 @@ class ChaosdTestEnv:
         assert self.workdir is not None and self.binary is not None
         self.port, self.https_port = _free_ports(self.host, 2)
         args = [
-            str(self.binary), "server",
-            "--log-level", self.log_level,
-            "--host", self.host,
-            "--port", str(self.port),
-            "--https-port", str(self.https_port),
+            str(self.binary),
+            "server",
+            "--log-level",
+            self.log_level,
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--https-port",
+            str(self.https_port),
         ]
         if self.tls is not None:
             args += ["--cert", str(self.tls.server_cert), "--key", str(self.tls.server_key)]
@@ -533,7 +584,7 @@ class ChaosdTestEnv:
         args += self.extra_args
         env = dict(os.environ)
         env.update(self._extra_env)
-        self._log_file = open(self.workdir / "chaosd.log", "ab")
+        self._log_file = open(self.workdir / "chaosd.log", "ab")  # noqa: SIM115 (open while the server runs)
         self._log_file.write(f"### {' '.join(args)}\n".encode())
         self._log_file.flush()
         self.proc = subprocess.Popen(

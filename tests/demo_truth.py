@@ -25,8 +25,11 @@ def objects() -> list[tuple[str, dict]]:
 
 
 def experiments() -> list[tuple[str, dict]]:
-    return [(c, o) for c, o in objects()
-            if o["apiVersion"].startswith("chaos-mesh.org/") and o["kind"].endswith("Chaos") and o["kind"] not in INTERNAL]
+    return [
+        (c, o)
+        for c, o in objects()
+        if o["apiVersion"].startswith("chaos-mesh.org/") and o["kind"].endswith("Chaos") and o["kind"] not in INTERNAL
+    ]
 
 
 def _cond(obj: dict, ctype: str) -> bool:
@@ -74,22 +77,33 @@ def count_by(key) -> Counter:
 
 
 def targets_per_experiment() -> Counter:
-    return Counter({(c, o["metadata"]["namespace"], o["metadata"]["name"]):
-                    len(o.get("status", {}).get("experiment", {}).get("containerRecords") or [])
-                    for c, o in experiments()})
+    return Counter(
+        {
+            (c, o["metadata"]["namespace"], o["metadata"]["name"]): len(
+                o.get("status", {}).get("experiment", {}).get("containerRecords") or []
+            )
+            for c, o in experiments()
+        }
+    )
 
 
 def events_per_experiment() -> Counter:
-    return Counter((c, o["involvedObject"]["namespace"], o["involvedObject"]["name"])
-                   for c, o in objects()
-                   if o["kind"] == "Event" and o["involvedObject"]["apiVersion"].startswith("chaos-mesh.org/")
-                   and o["involvedObject"]["kind"].endswith("Chaos"))
+    return Counter(
+        (c, o["involvedObject"]["namespace"], o["involvedObject"]["name"])
+        for c, o in objects()
+        if o["kind"] == "Event"
+        and o["involvedObject"]["apiVersion"].startswith("chaos-mesh.org/")
+        and o["involvedObject"]["kind"].endswith("Chaos")
+    )
 
 
 def injected_targets_per_node() -> Counter:
     """(cluster, node) -> records in phase Injected whose pod runs there."""
-    pods = {(c, o["metadata"]["namespace"], o["metadata"]["name"]): o["spec"].get("nodeName")
-            for c, o in objects() if o["kind"] == "Pod"}
+    pods = {
+        (c, o["metadata"]["namespace"], o["metadata"]["name"]): o["spec"].get("nodeName")
+        for c, o in objects()
+        if o["kind"] == "Pod"
+    }
     out: Counter = Counter()
     for c, o in experiments():
         if o["kind"] == "PhysicalMachineChaos":

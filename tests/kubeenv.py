@@ -42,9 +42,10 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import httpx
 import yaml
@@ -125,9 +126,7 @@ def build_binary(*, force: bool = False) -> str:
         env = dict(os.environ)
         if force:
             env["KUBE_TESTENV_FORCE"] = "1"
-        proc = subprocess.run(
-            ["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, stderr=None, text=True, env=env
-        )
+        proc = subprocess.run(["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, stderr=None, text=True, env=env)
         if proc.returncode != 0:
             raise KubeTestEnvError(f"{BUILD_SCRIPT} failed with exit code {proc.returncode}")
         path = proc.stdout.strip().splitlines()[-1]
@@ -225,7 +224,7 @@ class KubeTestEnv:
         *,
         audit: bool = False,
         ready_timeout: float = 180.0,
-        crds: str | os.PathLike | None | bool = True,
+        crds: str | os.PathLike | bool | None = True,
         extra_args: Iterable[str] = (),
     ):
         """``state_root``: parent of the per-name state dirs (default: a new
@@ -249,7 +248,7 @@ class KubeTestEnv:
 
     # ---------------------------------------------------------------- lifecycle
 
-    def start(self, name: str = "default", *, port: int | None = None, fresh: bool = True) -> "KubeTestEnv":
+    def start(self, name: str = "default", *, port: int | None = None, fresh: bool = True) -> KubeTestEnv:
         """Build if needed, start the server in ``<state_root>/<name>``, wait
         for its ready line, create the CRDs and wait until they are Established.
 
@@ -292,7 +291,7 @@ class KubeTestEnv:
             cmd.append("-audit")
         cmd += [f"-apiserver-arg={a}" for a in self.extra_args]
 
-        self._log_file = open(self.log_path, "ab")
+        self._log_file = open(self.log_path, "ab")  # noqa: SIM115 (open while the server runs)
         self._log_file.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(cmd)}\n".encode())
         self._log_file.flush()
         self._log_offset = self._log_file.tell()
@@ -333,7 +332,9 @@ class KubeTestEnv:
                     chunk = os.read(fd, 65536)
                     if not chunk:
                         rc = self.proc.wait(10)
-                        raise KubeTestEnvError(f"kube-testenv exited with code {rc} before it was ready\n{self.log_tail()}")
+                        raise KubeTestEnvError(
+                            f"kube-testenv exited with code {rc} before it was ready\n{self.log_tail()}"
+                        )
                     buf += chunk
         finally:
             sel.close()
@@ -379,7 +380,7 @@ class KubeTestEnv:
             self._log_file.close()
             self._log_file = None
 
-    def attach(self, info: dict) -> "KubeTestEnv":
+    def attach(self, info: dict) -> KubeTestEnv:
         """Use a server this object did not start (e.g. one from
         ``scripts/kube-testenv up``), given its ready line as a dict.
         :meth:`stop` then only forgets it."""
@@ -390,14 +391,14 @@ class KubeTestEnv:
         self._discovery.clear()
         return self
 
-    def start_again(self) -> "KubeTestEnv":
+    def start_again(self) -> KubeTestEnv:
         """Start the stopped server again on the same state dir and port: same
         cluster, same objects, same kubeconfig."""
         if self.name is None or not self.info:
             raise KubeTestEnvError("start_again() before start()")
         return self.start(self.name, port=self.info["port"], fresh=False)
 
-    def restart(self, *, kill: bool = False) -> "KubeTestEnv":
+    def restart(self, *, kill: bool = False) -> KubeTestEnv:
         """:meth:`stop` then :meth:`start_again`."""
         self.stop(kill=kill)
         return self.start_again()
@@ -421,7 +422,7 @@ class KubeTestEnv:
         except Exception:
             self._kill()
 
-    def __enter__(self) -> "KubeTestEnv":
+    def __enter__(self) -> KubeTestEnv:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -589,7 +590,9 @@ class KubeTestEnv:
         """GET a collection; ``params`` become query parameters (limit, labelSelector, ...)."""
         return self.request("GET", self.path(api_version, kind, namespace), params=params or None, user=user)
 
-    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None, *, user: str = "admin") -> dict:
+    def delete(
+        self, api_version: str, kind: str, name: str, namespace: str | None = None, *, user: str = "admin"
+    ) -> dict:
         return self.request("DELETE", self.path(api_version, kind, namespace, name), user=user, ok=(200, 202))
 
     def create_namespace(self, name: str, *, labels: dict | None = None, exist_ok: bool = True) -> dict:
@@ -693,8 +696,8 @@ class KubeTestEnv:
 
 
 __all__ = [
-    "ApiError",
     "CHAOS_API_VERSION",
+    "ApiError",
     "KubeTestEnv",
     "KubeTestEnvError",
     "build_binary",
@@ -720,4 +723,3 @@ def start_for_tests(env: KubeTestEnv, name: str) -> KubeTestEnv:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
         raise  # not reached: skip raises
-

@@ -26,9 +26,10 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 __all__ = ["Exporter", "PrometheusEnv", "PrometheusEnvError", "free_port", "prometheus_available"]
 
@@ -88,13 +89,13 @@ class PrometheusEnv:
 
     # --- life cycle -------------------------------------------------------------------------
 
-    def __enter__(self) -> "PrometheusEnv":
+    def __enter__(self) -> PrometheusEnv:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def start(self) -> "PrometheusEnv":
+    def start(self) -> PrometheusEnv:
         if not prometheus_available():
             raise PrometheusEnvError("prometheus/promtool not found; run tests/setup.d/30-prometheus.sh")
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -115,10 +116,14 @@ class PrometheusEnv:
         source.write_text(text, encoding="utf-8")
         done = subprocess.run(
             ["promtool", "tsdb", "create-blocks-from", "openmetrics", str(source), str(self.data_dir)],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if done.returncode != 0:
-            raise PrometheusEnvError(f"promtool failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+            raise PrometheusEnvError(
+                f"promtool failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}"
+            )
 
     def _config(self) -> str:
         lines = [
@@ -139,7 +144,7 @@ class PrometheusEnv:
         return "\n".join(lines) + "\n"
 
     def _launch(self, config: Path) -> None:
-        log = open(self.log_path, "ab")
+        log = open(self.log_path, "ab")  # noqa: SIM115 (handed to the server process)
         try:
             self.proc = subprocess.Popen(
                 [
@@ -150,7 +155,10 @@ class PrometheusEnv:
                     "--storage.tsdb.retention.time=100y",
                     "--web.enable-lifecycle",
                 ],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.dir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.dir,
             )
         finally:
             log.close()
@@ -225,7 +233,7 @@ class Exporter:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 if self.path.split("?")[0] != "/metrics":
                     self.send_error(404)
                     return
@@ -247,7 +255,7 @@ class Exporter:
     def address(self) -> str:
         return f"127.0.0.1:{self.server.server_address[1]}"
 
-    def __enter__(self) -> "Exporter":
+    def __enter__(self) -> Exporter:
         self.thread.start()
         return self
 

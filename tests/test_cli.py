@@ -15,8 +15,9 @@ import pytest
 
 def chaosql(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "CHAOSQL_CONFIG": "", "XDG_CONFIG_HOME": "/nonexistent", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "chaosql", *args], input=stdin, capture_output=True, text=True,
-                          env=full_env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "chaosql", *args], input=stdin, capture_output=True, text=True, env=full_env, timeout=120
+    )
 
 
 def test_demo_by_default_with_one_notice():
@@ -53,14 +54,17 @@ def test_sql_from_c_file_and_stdin(tmp_path: Path):
     assert chaosql("--format", "csv", stdin="SELECT 7 AS seven").stdout.split() == ["seven", "7"]
 
 
-@pytest.mark.parametrize("sql,message,code", [
-    ("SELEC * FROM experiments", 'syntax error at or near "SELEC"', 1),
-    ("SELECT * FROM experimnts", 'unknown table "experimnts" (did you mean "experiments"?)', 1),
-    ("SELECT nmae FROM experiments", 'unknown column "nmae" in table experiments (did you mean "name"?)', 1),
-    ("SELECT name + 1 FROM experiments", "No function matches", 1),
-    ("SELECT CAST(name AS INTEGER) FROM experiments", "invalid value", 1),
-    ("SET chaosql.nope = 1", "unknown setting chaosql.nope", 1),
-])
+@pytest.mark.parametrize(
+    "sql,message,code",
+    [
+        ("SELEC * FROM experiments", 'syntax error at or near "SELEC"', 1),
+        ("SELECT * FROM experimnts", 'unknown table "experimnts" (did you mean "experiments"?)', 1),
+        ("SELECT nmae FROM experiments", 'unknown column "nmae" in table experiments (did you mean "name"?)', 1),
+        ("SELECT name + 1 FROM experiments", "No function matches", 1),
+        ("SELECT CAST(name AS INTEGER) FROM experiments", "invalid value", 1),
+        ("SET chaosql.nope = 1", "unknown setting chaosql.nope", 1),
+    ],
+)
 def test_bad_sql_gets_one_clear_line(sql, message, code):
     run = chaosql("query", sql)
     assert run.returncode == code
@@ -115,7 +119,9 @@ def test_help_teaches():
 
 def test_config_file_names_sources(tmp_path: Path):
     config = tmp_path / "chaosql.toml"
-    config.write_text(f'[settings]\npushdown = false\n\n[sources.lab]\ntype = "snapshot"\npath = "{Path(__file__).parent.parent / "chaosql" / "demo"}"\n')
+    config.write_text(
+        f'[settings]\npushdown = false\n\n[sources.lab]\ntype = "snapshot"\npath = "{Path(__file__).parent.parent / "chaosql" / "demo"}"\n'
+    )
     run = chaosql("--config", str(config), "-c", "SELECT DISTINCT cluster FROM experiments ORDER BY 1", "-F", "csv")
     assert run.returncode == 0 and run.stdout.split() == ["cluster", "prod-eu", "staging-us"]
     assert "demo data" not in run.stderr
@@ -125,9 +131,13 @@ def test_config_file_names_sources(tmp_path: Path):
 
 
 def test_a_closed_pipe_is_not_an_error():
-    proc = subprocess.Popen([sys.executable, "-m", "chaosql", "query", "SELECT * FROM range(200000)"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "CHAOSQL_CONFIG": "", "XDG_CONFIG_HOME": "/nonexistent"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chaosql", "query", "SELECT * FROM range(200000)"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CHAOSQL_CONFIG": "", "XDG_CONFIG_HOME": "/nonexistent"},
+    )
     proc.stdout.readline()
     proc.stdout.close()  # like `| head -1`
     assert proc.wait(timeout=120) == 0

@@ -14,7 +14,7 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -23,19 +23,43 @@ REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "chaosql" / "demo"
 SCRIPT = REPO / "scripts" / "gen_demo.py"
 CLUSTERS = ("prod-eu", "staging-us")
-NOW = dt.datetime(2026, 11, 20, 12, 0, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 20, 12, 0, 0, tzinfo=dt.UTC)
 GROUP = "chaos-mesh.org/v1alpha1"
 
 EXPERIMENT_FILES = {
-    "podchaos": "PodChaos", "networkchaos": "NetworkChaos", "stresschaos": "StressChaos",
-    "iochaos": "IOChaos", "timechaos": "TimeChaos", "dnschaos": "DNSChaos", "httpchaos": "HTTPChaos",
-    "jvmchaos": "JVMChaos", "physicalmachinechaos": "PhysicalMachineChaos", "blockchaos": "BlockChaos",
-    "kernelchaos": "KernelChaos", "awschaos": "AWSChaos",
+    "podchaos": "PodChaos",
+    "networkchaos": "NetworkChaos",
+    "stresschaos": "StressChaos",
+    "iochaos": "IOChaos",
+    "timechaos": "TimeChaos",
+    "dnschaos": "DNSChaos",
+    "httpchaos": "HTTPChaos",
+    "jvmchaos": "JVMChaos",
+    "physicalmachinechaos": "PhysicalMachineChaos",
+    "blockchaos": "BlockChaos",
+    "kernelchaos": "KernelChaos",
+    "awschaos": "AWSChaos",
 }
-REQUIRED_KINDS = ("PodChaos", "NetworkChaos", "StressChaos", "IOChaos", "TimeChaos", "DNSChaos",
-                  "HTTPChaos", "JVMChaos", "PhysicalMachineChaos")
-OTHER_FILES = {"schedules": "Schedule", "workflows": "Workflow", "workflownodes": "WorkflowNode",
-               "physicalmachines": "PhysicalMachine", "nodes": "Node", "pods": "Pod", "events": "Event"}
+REQUIRED_KINDS = (
+    "PodChaos",
+    "NetworkChaos",
+    "StressChaos",
+    "IOChaos",
+    "TimeChaos",
+    "DNSChaos",
+    "HTTPChaos",
+    "JVMChaos",
+    "PhysicalMachineChaos",
+)
+OTHER_FILES = {
+    "schedules": "Schedule",
+    "workflows": "Workflow",
+    "workflownodes": "WorkflowNode",
+    "physicalmachines": "PhysicalMachine",
+    "nodes": "Node",
+    "pods": "Pod",
+    "events": "Event",
+}
 PHASES = ("deleting", "paused", "finished", "running", "injecting")
 POD_LEVEL = {"NetworkChaos", "HTTPChaos", "KernelChaos"}
 CONTAINER_LEVEL = {"StressChaos", "IOChaos", "TimeChaos", "DNSChaos", "JVMChaos"}
@@ -46,7 +70,7 @@ CONTAINER_LEVEL = {"StressChaos", "IOChaos", "TimeChaos", "DNSChaos", "JVMChaos"
 # ---------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(cluster: str, resource: str) -> list[dict]:
     doc = json.loads((DEMO / cluster / f"{resource}.json").read_text(encoding="utf-8"))
     assert doc["apiVersion"] == "v1" and doc["kind"] == "List", resource
@@ -58,13 +82,12 @@ def experiments(cluster: str) -> list[dict]:
 
 
 def chaos_mesh_objects(cluster: str) -> list[dict]:
-    extra = [o for res in ("schedules", "workflows", "workflownodes", "physicalmachines")
-             for o in load(cluster, res)]
+    extra = [o for res in ("schedules", "workflows", "workflownodes", "physicalmachines") for o in load(cluster, res)]
     return experiments(cluster) + extra
 
 
 def parse_time(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
 
 
 _GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
@@ -84,10 +107,12 @@ def go_duration(text: str) -> dt.timedelta:
 
 def is_one_shot(obj: dict) -> bool:
     kind, action = obj["kind"], obj["spec"].get("action")
-    return ((kind == "PodChaos" and action in ("pod-kill", "container-kill"))
-            or (kind == "AWSChaos" and action == "ec2-restart")
-            or (kind == "AzureChaos" and action == "vm-restart")
-            or (kind == "GCPChaos" and action == "node-reset"))
+    return (
+        (kind == "PodChaos" and action in ("pod-kill", "container-kill"))
+        or (kind == "AWSChaos" and action == "ec2-restart")
+        or (kind == "AzureChaos" and action == "vm-restart")
+        or (kind == "GCPChaos" and action == "node-reset")
+    )
 
 
 def is_finished(obj: dict, now: dt.datetime = NOW) -> bool:
@@ -151,9 +176,7 @@ def openapi_to_jsonschema(node):
             continue
         if key == "properties":
             out[key] = {k: openapi_to_jsonschema(v) for k, v in value.items()}
-        elif key in ("items", "additionalProperties", "not"):
-            out[key] = openapi_to_jsonschema(value)
-        elif key in ("allOf", "anyOf", "oneOf"):
+        elif key in ("items", "additionalProperties", "not") or key in ("allOf", "anyOf", "oneOf"):
             out[key] = openapi_to_jsonschema(value)
         elif key in ("exclusiveMinimum", "exclusiveMaximum") and isinstance(value, bool):
             continue
@@ -167,8 +190,11 @@ def openapi_to_jsonschema(node):
         out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
     if node.get("x-kubernetes-list-type") == "set":
         out["uniqueItems"] = True
-    if ("properties" in node and "additionalProperties" not in node
-            and not node.get("x-kubernetes-preserve-unknown-fields")):
+    if (
+        "properties" in node
+        and "additionalProperties" not in node
+        and not node.get("x-kubernetes-preserve-unknown-fields")
+    ):
         out["additionalProperties"] = False
     if node.get("nullable"):
         if "type" in out:
@@ -178,7 +204,7 @@ def openapi_to_jsonschema(node):
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def crd_validators() -> dict:
     import jsonschema  # a test dependency (pip install -e '.[test]')
     import yaml
@@ -188,8 +214,8 @@ def crd_validators() -> dict:
     date_time = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
     checker = jsonschema.FormatChecker(formats=())
     checker.checks("date-time")(lambda v: not isinstance(v, str) or bool(date_time.match(v)))
-    checker.checks("int32")(lambda v: not isinstance(v, int) or -2**31 <= v < 2**31)
-    checker.checks("int64")(lambda v: not isinstance(v, int) or -2**63 <= v < 2**63)
+    checker.checks("int32")(lambda v: not isinstance(v, int) or -(2**31) <= v < 2**31)
+    checker.checks("int64")(lambda v: not isinstance(v, int) or -(2**63) <= v < 2**63)
     validators = {}
     with crd_path.open(encoding="utf-8") as fh:
         for crd in yaml.safe_load_all(fh):
@@ -215,8 +241,9 @@ def test_chaos_objects_validate_against_crds(cluster):
         assert validator is not None, f"no CRD for {obj['apiVersion']} {obj['kind']}"
         for err in validator.iter_errors(obj):
             path = "/".join(str(p) for p in err.absolute_path)
-            problems.append(f"{obj['kind']} {obj['metadata']['namespace']}/{obj['metadata']['name']}: "
-                            f"{path}: {err.message}")
+            problems.append(
+                f"{obj['kind']} {obj['metadata']['namespace']}/{obj['metadata']['name']}: {path}: {err.message}"
+            )
     assert not problems, "\n".join(problems[:30])
 
 
@@ -224,15 +251,24 @@ def test_schema_conversion_is_strict():
     """The converted schema rejects what the apiserver would reject or prune."""
     validators = crd_validators()
     v = validators[(GROUP, "PodChaos")]
-    good = {"apiVersion": GROUP, "kind": "PodChaos", "metadata": {"name": "x"},
-            "spec": {"action": "pod-kill", "mode": "one", "selector": {"namespaces": ["a"]}}}
+    good = {
+        "apiVersion": GROUP,
+        "kind": "PodChaos",
+        "metadata": {"name": "x"},
+        "spec": {"action": "pod-kill", "mode": "one", "selector": {"namespaces": ["a"]}},
+    }
     assert not list(v.iter_errors(good))
     assert list(v.iter_errors({**good, "spec": {**good["spec"], "action": "pod-explode"}}))
     assert list(v.iter_errors({**good, "spec": {**good["spec"], "mdoe": "one"}}))
     assert list(v.iter_errors({**good, "spec": {"action": "pod-kill", "selector": {}}}))
     s = validators[(GROUP, "Schedule")]
-    sched = {"apiVersion": GROUP, "kind": "Schedule", "metadata": {"name": "s"},
-             "spec": {"schedule": "@every 1h", "type": "PodChaos"}, "status": {"time": None}}
+    sched = {
+        "apiVersion": GROUP,
+        "kind": "Schedule",
+        "metadata": {"name": "s"},
+        "spec": {"schedule": "@every 1h", "type": "PodChaos"},
+        "status": {"time": None},
+    }
     assert not list(s.iter_errors(sched))
     assert list(s.iter_errors({**sched, "spec": {**sched["spec"], "startingDeadlineSeconds": 0}}))
 
@@ -245,8 +281,9 @@ def test_schema_conversion_is_strict():
 def test_shipped_files_match_generator(tmp_path):
     out = tmp_path / "demo"
     subprocess.run([sys.executable, str(SCRIPT), "--out", str(out), "--quiet"], check=True, cwd=REPO)
-    shipped = sorted(p.relative_to(DEMO).as_posix() for p in DEMO.rglob("*") if p.is_file()
-                     and "__pycache__" not in p.parts)
+    shipped = sorted(
+        p.relative_to(DEMO).as_posix() for p in DEMO.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    )
     generated = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert shipped == generated
     different = [f for f in generated if (DEMO / f).read_bytes() != (out / f).read_bytes()]
@@ -255,8 +292,9 @@ def test_shipped_files_match_generator(tmp_path):
 
 def test_no_events_changes_nothing_else(tmp_path):
     out = tmp_path / "quiet"
-    subprocess.run([sys.executable, str(SCRIPT), "--out", str(out), "--quiet", "--no-events", "--no-readme"],
-                   check=True, cwd=REPO)
+    subprocess.run(
+        [sys.executable, str(SCRIPT), "--out", str(out), "--quiet", "--no-events", "--no-readme"], check=True, cwd=REPO
+    )
     for cluster in CLUSTERS:
         for f in (out / cluster).iterdir():
             if f.name == "events.json":
@@ -272,14 +310,31 @@ def test_readme_states_fixed_now():
 
 def test_generator_options(tmp_path):
     out = tmp_path / "big"
-    subprocess.run([sys.executable, str(SCRIPT), "--out", str(out), "--quiet", "--seed", "7",
-                    "--experiments", "1500", "--namespaces", "7", "--no-readme"], check=True, cwd=REPO)
+    subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--out",
+            str(out),
+            "--quiet",
+            "--seed",
+            "7",
+            "--experiments",
+            "1500",
+            "--namespaces",
+            "7",
+            "--no-readme",
+        ],
+        check=True,
+        cwd=REPO,
+    )
     total = 0
     for cluster in CLUSTERS:
         for res in EXPERIMENT_FILES:
             total += len(json.loads((out / cluster / f"{res}.json").read_text())["items"])
-        namespaces = {p["metadata"]["namespace"] for p in
-                      json.loads((out / cluster / "pods.json").read_text())["items"]}
+        namespaces = {
+            p["metadata"]["namespace"] for p in json.loads((out / cluster / "pods.json").read_text())["items"]
+        }
         assert len(namespaces - {"chaos-mesh"}) == 7
     assert total == 1500
     assert not (out / "README.md").exists()
@@ -303,10 +358,14 @@ def test_minimum_counts():
         namespaces = {o["metadata"]["namespace"] for o in load(cluster, "pods")}
         assert len(namespaces) >= 6, namespaces  # 5 application namespaces + chaos-mesh
         assert len({o["metadata"]["namespace"] for o in exps}) >= 5
-        serial = [w for w in load(cluster, "workflows")
-                  if any(t["templateType"] == "Serial" for t in w["spec"]["templates"])]
-        parallel = [w for w in load(cluster, "workflows")
-                    if any(t["templateType"] == "Parallel" for t in w["spec"]["templates"])]
+        serial = [
+            w for w in load(cluster, "workflows") if any(t["templateType"] == "Serial" for t in w["spec"]["templates"])
+        ]
+        parallel = [
+            w
+            for w in load(cluster, "workflows")
+            if any(t["templateType"] == "Parallel" for t in w["spec"]["templates"])
+        ]
         assert serial and parallel
         assert load(cluster, "schedules") and load(cluster, "physicalmachines")
     assert totals["experiments"] >= 300
@@ -352,10 +411,12 @@ def test_status_is_consistent(cluster):
         cond = {c["type"]: c["status"] for c in status["conditions"]}
         assert set(cond) == {"Selected", "AllInjected", "AllRecovered", "Paused"}, name
         assert cond["Selected"] == ("True" if records else "False"), name
-        assert cond["AllInjected"] == ("True" if records and all(r["phase"] == "Injected" for r in records)
-                                       else "False"), name
-        assert cond["AllRecovered"] == ("True" if records and all(r["phase"] == "Not Injected" for r in records)
-                                        else "False"), name
+        assert cond["AllInjected"] == (
+            "True" if records and all(r["phase"] == "Injected" for r in records) else "False"
+        ), name
+        assert cond["AllRecovered"] == (
+            "True" if records and all(r["phase"] == "Not Injected" for r in records) else "False"
+        ), name
         paused = md.get("annotations", {}).get("experiment.chaos-mesh.org/pause") == "true"
         assert cond["Paused"] == ("True" if paused else "False"), name
         assert md["finalizers"] == ["chaos-mesh/records"], name
@@ -380,9 +441,15 @@ def test_injecting_has_both_flavours():
     for cluster in CLUSTERS:
         injecting = [o for o in experiments(cluster) if phase(o) == "injecting"]
         not_selected = [o for o in injecting if not o["status"]["experiment"].get("containerRecords")]
-        failing = [o for o in injecting
-                   if any(e["type"] == "Failed" for r in o["status"]["experiment"].get("containerRecords", [])
-                          for e in r.get("events", []))]
+        failing = [
+            o
+            for o in injecting
+            if any(
+                e["type"] == "Failed"
+                for r in o["status"]["experiment"].get("containerRecords", [])
+                for e in r.get("events", [])
+            )
+        ]
         assert not_selected and failing, cluster
 
 
@@ -452,8 +519,11 @@ def test_record_ids_point_at_targets(cluster):
 def test_failed_applies_explain_themselves(cluster):
     """A record that cannot be injected because its node has no chaos-daemon says so."""
     pods = _pods(cluster)
-    daemon_nodes = {p["spec"]["nodeName"] for p in load(cluster, "pods")
-                    if p["metadata"]["labels"].get("app.kubernetes.io/component") == "chaos-daemon"}
+    daemon_nodes = {
+        p["spec"]["nodeName"]
+        for p in load(cluster, "pods")
+        if p["metadata"]["labels"].get("app.kubernetes.io/component") == "chaos-daemon"
+    }
     hits = 0
     for obj in experiments(cluster):
         for r in obj["status"]["experiment"].get("containerRecords", []):
@@ -477,8 +547,11 @@ def needs_daemon(obj: dict) -> bool:
 def test_nothing_injected_without_chaos_daemon(cluster):
     """Chaos that goes through chaos-daemon never succeeds on a node that has none."""
     pods = _pods(cluster)
-    daemon_nodes = {p["spec"]["nodeName"] for p in load(cluster, "pods")
-                    if p["metadata"]["labels"].get("app.kubernetes.io/component") == "chaos-daemon"}
+    daemon_nodes = {
+        p["spec"]["nodeName"]
+        for p in load(cluster, "pods")
+        if p["metadata"]["labels"].get("app.kubernetes.io/component") == "chaos-daemon"
+    }
     for obj in experiments(cluster):
         if not needs_daemon(obj):
             continue
@@ -538,40 +611,58 @@ def test_uids_unique_and_owners_resolve(cluster):
 @pytest.mark.parametrize("cluster", CLUSTERS)
 def test_schedules_and_workflows(cluster):
     exps = experiments(cluster)
-    children = Counter(o["metadata"]["ownerReferences"][0]["uid"] for o in exps
-                       if o["metadata"].get("ownerReferences"))
+    children = Counter(o["metadata"]["ownerReferences"][0]["uid"] for o in exps if o["metadata"].get("ownerReferences"))
     for s in load(cluster, "schedules"):
         active = s["status"].get("active", [])
         assert len(active) == children[s["metadata"]["uid"]]
         assert len(active) <= s["spec"].get("historyLimit", 1)
     assert any(children[s["metadata"]["uid"]] for s in load(cluster, "schedules"))
     wf_nodes = load(cluster, "workflownodes")
-    wf_children = [o for o in exps if any(r["kind"] == "WorkflowNode" for r in o["metadata"].get("ownerReferences", []))]
+    wf_children = [
+        o for o in exps if any(r["kind"] == "WorkflowNode" for r in o["metadata"].get("ownerReferences", []))
+    ]
     assert wf_children
     for wf in load(cluster, "workflows"):
         entry = wf["status"]["entryNode"]
-        assert any(n["metadata"]["name"] == entry and n["spec"]["workflowName"] == wf["metadata"]["name"]
-                   for n in wf_nodes)
+        assert any(
+            n["metadata"]["name"] == entry and n["spec"]["workflowName"] == wf["metadata"]["name"] for n in wf_nodes
+        )
     for n in wf_nodes:
         res = n["status"].get("chaosResource")
         if res and any(c["type"] == "ChaosInjected" and c["status"] == "True" for c in n["status"]["conditions"]):
-            files = "schedules" if res["kind"] == "Schedule" else next(
-                f for f, k in EXPERIMENT_FILES.items() if k == res["kind"])
+            files = (
+                "schedules"
+                if res["kind"] == "Schedule"
+                else next(f for f, k in EXPERIMENT_FILES.items() if k == res["kind"])
+            )
             assert any(o["metadata"]["name"] == res["name"] for o in load(cluster, files)), res
 
 
 KNOWN_REASONS = {
     # controllers/utils/recorder (chaos-mesh v2.8)
-    "FinalizerInited", "Started", "Applied", "Recovered", "Paused", "Updated", "Failed", "TimeUp",
-    "Deleted", "Spawned", "EntryCreated", "NodesCreated", "ChaosCRCreated", "ChaosCRDeleted",
-    "NodeDeadlineExceed", "NodeAccomplished", "WorkflowAccomplished",
+    "FinalizerInited",
+    "Started",
+    "Applied",
+    "Recovered",
+    "Paused",
+    "Updated",
+    "Failed",
+    "TimeUp",
+    "Deleted",
+    "Spawned",
+    "EntryCreated",
+    "NodesCreated",
+    "ChaosCRCreated",
+    "ChaosCRDeleted",
+    "NodeDeadlineExceed",
+    "NodeAccomplished",
+    "WorkflowAccomplished",
 }
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
 def test_events_point_at_chaos_objects(cluster):
-    objects = {(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]): o
-               for o in chaos_mesh_objects(cluster)}
+    objects = {(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]): o for o in chaos_mesh_objects(cluster)}
     reasons = Counter()
     for ev in load(cluster, "events"):
         io = ev["involvedObject"]
@@ -586,8 +677,18 @@ def test_events_point_at_chaos_objects(cluster):
         assert ev["firstTimestamp"] == ev["lastTimestamp"]
         assert parse_time(ev["firstTimestamp"]) >= parse_time(obj["metadata"]["creationTimestamp"])
         reasons[ev["reason"]] += 1
-    for r in ("FinalizerInited", "Started", "Applied", "Recovered", "Paused", "Updated", "Failed", "TimeUp",
-              "Deleted", "Spawned"):
+    for r in (
+        "FinalizerInited",
+        "Started",
+        "Applied",
+        "Recovered",
+        "Paused",
+        "Updated",
+        "Failed",
+        "TimeUp",
+        "Deleted",
+        "Spawned",
+    ):
         assert reasons[r], f"{cluster}: no {r} event"
 
 

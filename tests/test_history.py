@@ -11,9 +11,8 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-import pytest
-
 import demo_truth as truth
+import pytest
 
 LAST_WEEK = "2026-11-13T12:00:00Z"
 THIS_WEEK = "2026-11-20T12:00:00Z"
@@ -44,7 +43,9 @@ def _world(root: Path, keep) -> Path:
 
 def _chaosql(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("CHAOSQL_CONFIG", "CHAOSQL_SOURCE")}
-    return subprocess.run([sys.executable, "-m", "chaosql", *args], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "chaosql", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +85,12 @@ def session(history):
 def test_layout_is_hive_partitioned_by_date_and_cluster(history):
     files = sorted(p.relative_to(history).as_posix() for p in history.rglob("*.parquet"))
     dirs = {f.rsplit("/", 1)[0] for f in files}
-    assert dirs == {f"{t}/date={d}/cluster={c}" for t in ("experiments", "targets", "events")
-                    for d in ("2026-11-13", "2026-11-20") for c in ("prod-eu", "staging-us")}
+    assert dirs == {
+        f"{t}/date={d}/cluster={c}"
+        for t in ("experiments", "targets", "events")
+        for d in ("2026-11-13", "2026-11-20")
+        for c in ("prod-eu", "staging-us")
+    }
     assert all(f.rsplit("/", 1)[1].startswith("part-") for f in files)
     assert not [p for p in history.rglob(".*")]  # no temporary files left
 
@@ -130,12 +135,17 @@ def test_events_per_reason_this_week_vs_last_week_after_kubernetes_forgot(sessio
 
 def test_cluster_and_snapshot_time_prune_partitions(session):
     # partitions are whole UTC days: after midnight of the 14th leaves only date=2026-11-20
-    result = session.execute("SELECT count(*) FROM history_targets WHERE cluster = 'prod-eu' "
-                             "AND snapshot_at >= TIMESTAMPTZ '2026-11-14 00:00:00Z'")
+    result = session.execute(
+        "SELECT count(*) FROM history_targets WHERE cluster = 'prod-eu' "
+        "AND snapshot_at >= TIMESTAMPTZ '2026-11-14 00:00:00Z'"
+    )
     reads = [str(c) for c in result.calls]
     assert len(reads) == 1 and "prod-eu" in reads[0] and "date=2026-11-20" in reads[0], reads
-    expected = sum(len(o.get("status", {}).get("experiment", {}).get("containerRecords") or [])
-                   for c, o in truth.experiments() if c == "prod-eu")
+    expected = sum(
+        len(o.get("status", {}).get("experiment", {}).get("containerRecords") or [])
+        for c, o in truth.experiments()
+        if c == "prod-eu"
+    )
     assert result.scalar() == expected
 
 
@@ -158,7 +168,7 @@ def test_missing_history_dir_is_a_partial_report(tmp_path):
 title = "Weekly"
 [sources]
 live = "demo"
-history = "history:{tmp_path / 'never-snapshotted'}"
+history = "history:{tmp_path / "never-snapshotted"}"
 [[query]]
 name = "phase-mix"
 sources = ["live"]
@@ -183,23 +193,46 @@ def test_a_file_from_an_older_snapshot_with_fewer_columns_reads_as_nulls(tmp_pat
 
     part = tmp_path / "experiments" / "date=2026-01-02" / "cluster=old%2Fone"
     part.mkdir(parents=True)
-    pq.write_table(pa.table({
-        "snapshot_at": pa.array([datetime(2026, 1, 2, 3, 0, tzinfo=_t(LAST_WEEK).tzinfo)], pa.timestamp("us", tz="UTC")),
-        "name": ["pod-kill-1"], "kind": ["PodChaos"], "target_count": pa.array([3], pa.int32()),
-    }), part / "part-old.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "snapshot_at": pa.array(
+                    [datetime(2026, 1, 2, 3, 0, tzinfo=_t(LAST_WEEK).tzinfo)], pa.timestamp("us", tz="UTC")
+                ),
+                "name": ["pod-kill-1"],
+                "kind": ["PodChaos"],
+                "target_count": pa.array([3], pa.int32()),
+            }
+        ),
+        part / "part-old.parquet",
+    )
     session = Session([open_source(f"history:{tmp_path}")])
     try:
-        row = session.execute("SELECT cluster, name, kind, target_count, phase, labels FROM history_experiments").dicts()
+        row = session.execute(
+            "SELECT cluster, name, kind, target_count, phase, labels FROM history_experiments"
+        ).dicts()
     finally:
         session.close()
-    assert row == [{"cluster": "old/one", "name": "pod-kill-1", "kind": "PodChaos", "target_count": 3, "phase": None, "labels": None}]
+    assert row == [
+        {
+            "cluster": "old/one",
+            "name": "pod-kill-1",
+            "kind": "PodChaos",
+            "target_count": 3,
+            "phase": None,
+            "labels": None,
+        }
+    ]
 
 
 def test_snapshot_of_a_source_that_is_down_names_each_table_and_writes_nothing(tmp_path):
     proc = _chaosql("snapshot", "--to", str(tmp_path / "h"), "--source", f"snapshot:{tmp_path / 'gone'}")
     assert proc.returncode == 1
     assert [line.split(":")[1].strip() for line in proc.stderr.splitlines()] == [
-        "snapshot of experiments failed", "snapshot of targets failed", "snapshot of events failed"]
+        "snapshot of experiments failed",
+        "snapshot of targets failed",
+        "snapshot of events failed",
+    ]
     assert not list(tmp_path.rglob("*.parquet"))
 
 

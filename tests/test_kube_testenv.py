@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kubeenv import (  # noqa: E402
+from kubeenv import (
     CHAOS_API_VERSION,
     ApiError,
     KubeTestEnv,
@@ -96,8 +96,14 @@ def test_status_written_like_the_controller(env):
 
     # Pod: has a status subresource -> PUT .../status
     assert env.resource("v1", "Pod")["_status"] is True
-    pod = env.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-0", "namespace": "t-status"},
-                      "spec": {"containers": [{"name": "c", "image": "x"}]}})
+    pod = env.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "web-0", "namespace": "t-status"},
+            "spec": {"containers": [{"name": "c", "image": "x"}]},
+        }
+    )
     pod = env.write_status(pod, {"phase": "Running", "podIP": "10.2.0.7"})
     assert env.get("v1", "Pod", "web-0", "t-status")["status"]["podIP"] == "10.2.0.7"
 

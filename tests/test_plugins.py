@@ -20,9 +20,18 @@ class GameDays(Feed):
 class ExamplePlugin:
     @hookimpl
     def register_tables(self):
-        return [Table("game_days", "One row per planned game day.", [
-            Col("cluster", "VARCHAR", "Where it happens."), Col("name", "VARCHAR", "Its name."),
-            Col("teams", "BIGINT", "Teams taking part.")], feeds=[GameDays()])]
+        return [
+            Table(
+                "game_days",
+                "One row per planned game day.",
+                [
+                    Col("cluster", "VARCHAR", "Where it happens."),
+                    Col("name", "VARCHAR", "Its name."),
+                    Col("teams", "BIGINT", "Teams taking part."),
+                ],
+                feeds=[GameDays()],
+            )
+        ]
 
     @hookimpl
     def register_sources(self):

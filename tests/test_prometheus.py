@@ -8,18 +8,20 @@ scrapes every second. What Prometheus was asked is read back from its own query 
 
 from __future__ import annotations
 
+import itertools
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from promenv import Exporter, PrometheusEnv, free_port, prometheus_available
 
-pytestmark = pytest.mark.skipif(not prometheus_available(), reason="needs prometheus and promtool (tests/setup.d/30-prometheus.sh)")
+pytestmark = pytest.mark.skipif(
+    not prometheus_available(), reason="needs prometheus and promtool (tests/setup.d/30-prometheus.sh)"
+)
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "prometheus"
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 FIRST, LAST = T0 - timedelta(minutes=30), T0 + timedelta(minutes=120)
 INTERVAL = 15  # seconds between loaded samples
 LATENCY = "checkout_latency_p99_seconds"
@@ -65,7 +67,7 @@ def history() -> str:
 
 @pytest.fixture(scope="module")
 def exporter():
-    with Exporter("# TYPE chaosql_live_value gauge\nchaosql_live_value{room=\"a\"} 42\n") as running:
+    with Exporter('# TYPE chaosql_live_value gauge\nchaosql_live_value{room="a"} 42\n') as running:
         yield running
 
 
@@ -136,7 +138,9 @@ def test_instant_query_at_a_time(session, prom):
         f"SELECT ts, value, step FROM metrics WHERE query = '{LATENCY}{{service=\"checkout\"}}' AND ts = '{at(10).isoformat()}'"
     ).rows()
     assert rows == [(at(10), 0.2, None)]
-    total = session.execute(f"SELECT value FROM metrics WHERE query = '{ERRORS}' AND ts = '{at(41).isoformat()}'").scalar()
+    total = session.execute(
+        f"SELECT value FROM metrics WHERE query = '{ERRORS}' AND ts = '{at(41).isoformat()}'"
+    ).scalar()
     assert total == sum(error_step(t) for t in times() if t <= at(41))
     logged = log_since(prom, mark)
     assert [(p["query"], p["start"], p["end"], p["step"]) for p in logged] == [
@@ -171,7 +175,9 @@ def test_query_pushdown_through_a_cte_and_a_self_join(session, prom):
 
 def test_live_samples_from_a_scraped_exporter(session, prom, exporter):
     prom.wait_for("chaosql_live_value", lambda result: bool(result))
-    rows = session.execute("SELECT metric, labels['room'], labels['job'], value FROM metrics WHERE query = 'chaosql_live_value'").rows()
+    rows = session.execute(
+        "SELECT metric, labels['room'], labels['job'], value FROM metrics WHERE query = 'chaosql_live_value'"
+    ).rows()
     assert rows == [("chaosql_live_value", "a", "exporter", 42.0)]
     exporter.text = exporter.text.replace(" 42", " 43")
     prom.wait_for("chaosql_live_value", lambda result: result and result[0]["value"][1] == "43")
@@ -181,7 +187,7 @@ def test_live_samples_from_a_scraped_exporter(session, prom, exporter):
     ).rows()
     # the exporter is up since it was first scraped, one evaluation per second from then on
     assert up and {value for _, value in up} == {1.0}
-    assert all(b - a == timedelta(seconds=1) for (a, _), (b, _) in zip(up, up[1:]))
+    assert all(b - a == timedelta(seconds=1) for (a, _), (b, _) in itertools.pairwise(up))
 
 
 def test_bad_promql_gives_prometheus_own_message(session):
@@ -237,11 +243,15 @@ def test_prometheus_down_is_a_clear_error_and_other_tables_still_work(snapshot_s
     from chaosql.sources.snapshot import SnapshotSource
 
     port = free_port()  # nothing listens there
-    session = Session([SnapshotSource(FIXTURE, name="fx"), PrometheusSource(f"http://127.0.0.1:{port}", name="gone", backoff=0.01)])
+    session = Session(
+        [SnapshotSource(FIXTURE, name="fx"), PrometheusSource(f"http://127.0.0.1:{port}", name="gone", backoff=0.01)]
+    )
     try:
         with pytest.raises(Unavailable) as caught:
             session.execute("SELECT * FROM metrics WHERE query = 'up'")
-        assert str(caught.value).startswith(f'metrics: prometheus "gone" at http://127.0.0.1:{port} is unreachable: connection refused')
+        assert str(caught.value).startswith(
+            f'metrics: prometheus "gone" at http://127.0.0.1:{port} is unreachable: connection refused'
+        )
         assert caught.value.sqlstate == "08006"
         assert session.execute("SELECT count(*) FROM experiments").scalar() == 4
         with pytest.raises(Unavailable, match='^impact: prometheus "gone"'):
@@ -258,8 +268,11 @@ def test_impact_asks_only_the_servers_that_watch_the_cluster(prom):
     from chaosql.sources.prometheus import PrometheusSource
     from chaosql.sources.snapshot import SnapshotSource
 
-    sources = [SnapshotSource(FIXTURE, name="fx"), PrometheusSource(prom.url, name="lab-prom", clusters=["lab"]),
-               PrometheusSource(prom.url, name="other-prom", clusters=["prod"])]
+    sources = [
+        SnapshotSource(FIXTURE, name="fx"),
+        PrometheusSource(prom.url, name="lab-prom", clusters=["lab"]),
+        PrometheusSource(prom.url, name="other-prom", clusters=["prod"]),
+    ]
     session = Session(sources)
     try:
         rows = session.execute(
@@ -315,7 +328,8 @@ def test_impact_gives_before_during_after_of_each_experiment(session, prom):
     # one range query per window, the placeholder filled with the experiment's namespace
     logged = log_since(prom, mark)
     assert sorted((p["start"], p["end"], p["step"]) for p in logged) == sorted(
-        (iso(lo), iso(hi), max(1, math.ceil((hi - lo).total_seconds() / 250))) for lo, hi, _ in expected_windows.values()
+        (iso(lo), iso(hi), max(1, math.ceil((hi - lo).total_seconds() / 250)))
+        for lo, hi, _ in expected_windows.values()
     )
     assert {p["query"] for p in logged} == {f'max({LATENCY}{{namespace="shop",service="checkout"}})'}
 
@@ -334,7 +348,9 @@ def test_impact_joined_with_experiments_and_an_explicit_step(session, prom):
         ("net-delay-checkout", "delay", "after", 8, pytest.approx(0.2), at(0), at(10)),
     ]
     assert sorted((p["start"], p["end"], p["step"]) for p in log_since(prom, mark)) == [
-        (iso(at(-1)), iso(at(0)), 15), (iso(at(0)), iso(at(10)), 15), (iso(at(10)), iso(at(12)), 15)
+        (iso(at(-1)), iso(at(0)), 15),
+        (iso(at(0)), iso(at(10)), 15),
+        (iso(at(10)), iso(at(12)), 15),
     ]
 
 
@@ -372,4 +388,9 @@ def test_saved_query_experiments_during_error_rise(session):
     assert stress["errors_before"] == pytest.approx(1 / 15)
     # rate() over 1m needs a minute to catch up with the step change, so the during mean sits below 2/s
     assert 1.0 < stress["errors_during"] <= 2.0
-    assert {r["name"] for r in rows} == {"net-delay-checkout", "net-partition-early", "cpu-stress-payments", "net-loss-search"}
+    assert {r["name"] for r in rows} == {
+        "net-delay-checkout",
+        "net-partition-early",
+        "cpu-stress-payments",
+        "net-loss-search",
+    }

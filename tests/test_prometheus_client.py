@@ -11,16 +11,24 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from promenv import PrometheusEnv, prometheus_available
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "prometheus"
-OK = (200, {"status": "success", "data": {"resultType": "vector", "result": [
-    {"metric": {"__name__": "up", "job": "x"}, "value": [1795168800.5, "1"]}]}})
+OK = (
+    200,
+    {
+        "status": "success",
+        "data": {
+            "resultType": "vector",
+            "result": [{"metric": {"__name__": "up", "job": "x"}, "value": [1795168800.5, "1"]}],
+        },
+    },
+)
 
 
 class Scripted:
@@ -99,8 +107,10 @@ def test_5xx_that_persists_is_unavailable_after_the_retries(scripted):
 def test_a_query_error_is_not_retried(scripted):
     from chaosql.errors import SourceTimeout, SqlError
 
-    server = scripted((422, {"status": "error", "errorType": "execution", "error": "many-to-many matching not allowed"}),
-                      (503, {"status": "error", "errorType": "timeout", "error": "query timed out in expression evaluation"}))
+    server = scripted(
+        (422, {"status": "error", "errorType": "execution", "error": "many-to-many matching not allowed"}),
+        (503, {"status": "error", "errorType": "timeout", "error": "query timed out in expression evaluation"}),
+    )
     with pytest.raises(SqlError, match="could not run the query: many-to-many"):
         source(server.url).query("a / b")
     with pytest.raises(SourceTimeout, match="query timeout"):
@@ -119,9 +129,7 @@ def test_a_server_that_hangs_is_a_timeout(scripted):
 
 
 def test_an_answer_that_is_not_the_prometheus_api_says_so(scripted):
-    from chaosql.errors import Forbidden, SourceError
-
-    from chaosql.errors import Unavailable
+    from chaosql.errors import Forbidden, SourceError, Unavailable
 
     server = scripted((404, "<html>not here</html>"), (401, "no"), *[(502, "<html>bad gateway</html>")] * 3)
     with pytest.raises(SourceError, match="HTTP 404 without a Prometheus API body: <html>not here</html>"):
@@ -139,7 +147,9 @@ def test_configured_headers_are_sent(scripted):
     assert server.headers[0]["Authorization"] == "Bearer t0ken"
 
 
-needs_prometheus = pytest.mark.skipif(not prometheus_available(), reason="needs prometheus (tests/setup.d/30-prometheus.sh)")
+needs_prometheus = pytest.mark.skipif(
+    not prometheus_available(), reason="needs prometheus (tests/setup.d/30-prometheus.sh)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -153,13 +163,13 @@ def prom():
 
 @needs_prometheus
 def test_a_long_query_is_sent_as_a_post(prom):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from chaosql.sources.base import CallLog
 
     long_query = "g" + " + 0 * g" * 700  # about 6,000 characters: too long for a URL
     log = CallLog()
-    start, end = (datetime.fromtimestamp(t, timezone.utc) for t in (1795168800, 1795168830))
+    start, end = (datetime.fromtimestamp(t, UTC) for t in (1795168800, 1795168830))
     [series] = source(prom.url).query_range(long_query, start, end, 15, log=log)
     assert log.calls[0].what.startswith("POST /api/v1/query_range?query=g + 0 * g")
     assert prom.query_log()[-1]["params"]["query"] == long_query
@@ -174,7 +184,9 @@ def test_several_servers_by_name_and_the_server_filter(prom):
     session = Session([PrometheusSource(prom.url, name="eu"), PrometheusSource(prom.url, name="us")])
     try:
         window = "ts BETWEEN '2026-11-20T10:00:00Z' AND '2026-11-20T10:02:00Z' AND step = '15s'"
-        rows = session.execute(f"SELECT server, count(*), sum(value) FROM metrics WHERE query = 'g' AND {window} GROUP BY 1 ORDER BY 1").rows()
+        rows = session.execute(
+            f"SELECT server, count(*), sum(value) FROM metrics WHERE query = 'g' AND {window} GROUP BY 1 ORDER BY 1"
+        ).rows()
         assert rows == [("eu", 9, 36.0), ("us", 9, 36.0)]
         before = len(prom.query_log())
         result = session.execute(f"SELECT count(*) FROM metrics WHERE query = 'g' AND server = 'us' AND {window}")
@@ -187,11 +199,24 @@ def test_several_servers_by_name_and_the_server_filter(prom):
 @needs_prometheus
 def test_cli_source_flag_and_verbose_calls(prom):
     run = subprocess.run(
-        [sys.executable, "-m", "chaosql", "query", "--source", f"snapshot:{FIXTURE}", "--source", f"prometheus:{prom.url}",
-         "--verbose", "--format", "csv",
-         "SELECT ts, value FROM metrics WHERE query = 'g' AND ts BETWEEN '2026-11-20T10:00:00Z' AND '2026-11-20T10:00:30Z' "
-         "AND step = '15s' ORDER BY ts"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "chaosql",
+            "query",
+            "--source",
+            f"snapshot:{FIXTURE}",
+            "--source",
+            f"prometheus:{prom.url}",
+            "--verbose",
+            "--format",
+            "csv",
+            "SELECT ts, value FROM metrics WHERE query = 'g' AND ts BETWEEN '2026-11-20T10:00:00Z' AND '2026-11-20T10:00:30Z' "
+            "AND step = '15s' ORDER BY ts",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 0, run.stderr
     rows = [line.split(",") for line in run.stdout.splitlines()[1:]]

@@ -24,8 +24,11 @@ def fixture_cases() -> list[tuple[str, dict[str, str]]]:
 @pytest.mark.parametrize("sql,expected", fixture_cases(), ids=[c[0][:70] for c in fixture_cases()])
 def test_pushdown_fixture(demo_session, sql, expected):
     rows = demo_session.execute("EXPLAIN " + sql).rows()
-    pushed = {step.removeprefix("fetch "): detail.removeprefix("pushed down: ")
-              for step, detail in rows if step.startswith("fetch ")}
+    pushed = {
+        step.removeprefix("fetch "): detail.removeprefix("pushed down: ")
+        for step, detail in rows
+        if step.startswith("fetch ")
+    }
     assert pushed == expected
 
 

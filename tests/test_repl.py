@@ -86,10 +86,17 @@ def test_output_to_file_and_include(repl, tmp_path):
 
 
 def spawn(tmp_path) -> pexpect.spawn:
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path), "CHAOSQL_CONFIG": "",
-           "TERM": "xterm", "PYTHONUNBUFFERED": "1"}
-    child = pexpect.spawn(sys.executable, ["-m", "chaosql"], env=env, encoding="utf-8", timeout=60,
-                          dimensions=(40, 200))
+    env = {
+        **os.environ,
+        "XDG_DATA_HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "CHAOSQL_CONFIG": "",
+        "TERM": "xterm",
+        "PYTHONUNBUFFERED": "1",
+    }
+    child = pexpect.spawn(
+        sys.executable, ["-m", "chaosql"], env=env, encoding="utf-8", timeout=60, dimensions=(40, 200)
+    )
     child.expect("chaosql>")
     return child
 

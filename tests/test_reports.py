@@ -14,19 +14,21 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 import demo_truth as truth
+import pytest
 
 NOW = "2026-11-20T12:00:00Z"
 
 
-def chaosql(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def chaosql(
+    *args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if k not in ("CHAOSQL_CONFIG", "CHAOSQL_SOURCE")}
     full_env["XDG_CONFIG_HOME"] = str(cwd or "/nonexistent")
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "chaosql", *args], capture_output=True, text=True, cwd=cwd,
-                          env=full_env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "chaosql", *args], capture_output=True, text=True, cwd=cwd, env=full_env, timeout=timeout
+    )
 
 
 def write(tmp_path: Path, text: str, name: str = "report.toml") -> Path:
@@ -72,8 +74,11 @@ def test_failing_check_still_renders_marks_and_names_it_exit_3(tmp_path):
     report = write(tmp_path, PASSING.replace("minutes = 100000", "minutes = 10").replace("min = 1", "max = 2"))
     proc = chaosql("report", str(report), "--format", "markdown", cwd=tmp_path)
     assert proc.returncode == 3, proc.stderr
-    stuck = {(c, o["metadata"]["name"]) for c, o in truth.experiments() if truth.phase(o) == "injecting"
-             and o["metadata"]["creationTimestamp"] <= "2026-11-20T11:50:00Z"}
+    stuck = {
+        (c, o["metadata"]["name"])
+        for c, o in truth.experiments()
+        if truth.phase(o) == "injecting" and o["metadata"]["creationTimestamp"] <= "2026-11-20T11:50:00Z"
+    }
     running = sum(1 for _, o in truth.experiments() if truth.phase(o) == "running")
     assert f"check stuck-injecting failed: {len(stuck)} rows, expected none" in proc.stderr
     assert f"check running-experiments failed: running = {running}, above the maximum 2" in proc.stderr
@@ -83,11 +88,13 @@ def test_failing_check_still_renders_marks_and_names_it_exit_3(tmp_path):
 
 
 def test_a_source_that_is_down_fails_only_its_sections_exit_4(tmp_path):
-    report = write(tmp_path, f"""
+    report = write(
+        tmp_path,
+        f"""
 title = "Two sources"
 [sources]
 demo = "demo"
-lab = "snapshot:{tmp_path / 'no-such-dir'}"
+lab = "snapshot:{tmp_path / "no-such-dir"}"
 [[query]]
 name = "phase-mix"
 sources = ["demo"]
@@ -98,7 +105,8 @@ sources = ["lab"]
 [[query]]
 title = "Both"
 sql = "SELECT count(*) AS n FROM experiments"
-""")
+""",
+    )
     out = tmp_path / "r.json"
     proc = chaosql("report", str(report), "--out", str(out), cwd=tmp_path)
     assert proc.returncode == 4, proc.stderr
@@ -125,7 +133,9 @@ users: [{{name: u, user: {{token: t}}}}]
 contexts: [{{name: down, context: {{cluster: down, user: u}}}}]
 current-context: down
 """)
-    report = write(tmp_path, """
+    report = write(
+        tmp_path,
+        """
 title = "Live and demo"
 [sources]
 demo = "demo"
@@ -136,7 +146,8 @@ sources = ["demo"]
 [[query]]
 name = "running-by-namespace"
 sources = ["prod"]
-""")
+""",
+    )
     started = time.monotonic()
     proc = chaosql("report", str(report), "--format", "html", cwd=tmp_path, env={"KUBECONFIG": str(kubeconfig)})
     assert proc.returncode == 4, proc.stderr
@@ -147,7 +158,9 @@ sources = ["prod"]
 
 
 def test_a_query_over_its_timeout_fails_its_section_exit_4(tmp_path):
-    report = write(tmp_path, """
+    report = write(
+        tmp_path,
+        """
 title = "Slow"
 [[query]]
 name = "phase-mix"
@@ -155,7 +168,8 @@ name = "phase-mix"
 title = "Slow query"
 sql = "SELECT count(*) AS n FROM range(2000000000) a, range(1000) b WHERE (a.range * b.range) % 7 = 3"
 timeout = 1
-""")
+""",
+    )
     started = time.monotonic()
     proc = chaosql("report", str(report), "--format", "json", "--source", "demo", cwd=tmp_path)
     assert time.monotonic() - started < 30
@@ -167,30 +181,42 @@ timeout = 1
 
 
 def test_sql_error_in_one_section_exits_1_and_the_rest_renders(tmp_path):
-    report = write(tmp_path, """
+    report = write(
+        tmp_path,
+        """
 title = "Broken"
 [[query]]
 title = "Typo"
 sql = "SELECT nam FROM experiments"
 [[query]]
 name = "phase-mix"
-""")
+""",
+    )
     proc = chaosql("report", str(report), "--format", "markdown", "--source", "demo", cwd=tmp_path)
     assert proc.returncode == 1
     assert "> **ERROR**:" in proc.stdout and "## Phase mix" in proc.stdout
     assert "section typo failed (error)" in proc.stderr
 
 
-@pytest.mark.parametrize("text, message", [
-    ("title = 'x'\n[[query]]\nname = 'stuck-injectin'\n", "no saved query named 'stuck-injectin'"),
-    ("title = 'x'\n[[query]]\nname = 'stuck-injecting'\nparams = { minutes = 'ten' }\n", "parameter minutes takes an integer"),
-    ("title = 'x'\n[[query]]\nname = 'phase-mix'\nformat = 'pie'\n", "format 'pie' is not one of"),
-    ("title = 'x'\n[[query]]\nname = 'phase-mix'\ncheck = { most = 3 }\n", "unknown key 'most'"),
-    ("title = 'x'\n[[query]]\nname = 'phase-mix'\nsources = ['nope']\n", "no source named 'nope'"),
-    ("title = = 'x'\n", "invalid TOML"),
-    ("title = 'x'\n[params]\nnwo = 'now'\n[[query]]\nname = 'warning-events'\n", "no query takes the parameter 'nwo'"),
-    ("title = 'x'\n", "no [[query]] sections"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("title = 'x'\n[[query]]\nname = 'stuck-injectin'\n", "no saved query named 'stuck-injectin'"),
+        (
+            "title = 'x'\n[[query]]\nname = 'stuck-injecting'\nparams = { minutes = 'ten' }\n",
+            "parameter minutes takes an integer",
+        ),
+        ("title = 'x'\n[[query]]\nname = 'phase-mix'\nformat = 'pie'\n", "format 'pie' is not one of"),
+        ("title = 'x'\n[[query]]\nname = 'phase-mix'\ncheck = { most = 3 }\n", "unknown key 'most'"),
+        ("title = 'x'\n[[query]]\nname = 'phase-mix'\nsources = ['nope']\n", "no source named 'nope'"),
+        ("title = = 'x'\n", "invalid TOML"),
+        (
+            "title = 'x'\n[params]\nnwo = 'now'\n[[query]]\nname = 'warning-events'\n",
+            "no query takes the parameter 'nwo'",
+        ),
+        ("title = 'x'\n", "no [[query]] sections"),
+    ],
+)
 def test_report_definition_mistakes_exit_2_and_write_nothing(tmp_path, text, message):
     out = tmp_path / "out.html"
     proc = chaosql("report", str(write(tmp_path, text)), "--out", str(out), "--source", "demo", cwd=tmp_path)
@@ -202,7 +228,9 @@ def test_report_definition_mistakes_exit_2_and_write_nothing(tmp_path, text, mes
 def test_report_killed_mid_write_leaves_the_old_file_untouched(tmp_path):
     out = tmp_path / "nightly.html"
     out.write_text("yesterday's report\n")
-    report = write(tmp_path, """
+    report = write(
+        tmp_path,
+        """
 title = "Killed"
 [[query]]
 name = "phase-mix"
@@ -210,10 +238,16 @@ name = "phase-mix"
 title = "Slow query"
 sql = "SELECT count(*) AS n FROM range(2000000000) a, range(1000) b WHERE (a.range * b.range) % 7 = 3"
 timeout = 60
-""")
+""",
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("CHAOSQL_CONFIG", "CHAOSQL_SOURCE")}
-    proc = subprocess.Popen([sys.executable, "-m", "chaosql", "report", str(report), "--out", str(out), "--source", "demo"],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chaosql", "report", str(report), "--out", str(out), "--source", "demo"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         partial: list[Path] = []
@@ -235,13 +269,16 @@ timeout = 60
 
 
 def test_json_document_has_every_row(tmp_path):
-    report = write(tmp_path, f"""
+    report = write(
+        tmp_path,
+        f"""
 title = "JSON"
 [params]
 now = "{NOW}"
 [[query]]
 name = "warning-events"
-""")
+""",
+    )
     proc = chaosql("report", str(report), "--format", "json", "--source", "demo", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
@@ -251,7 +288,9 @@ name = "warning-events"
 
 
 def test_a_chart_that_does_not_fit_its_data_is_an_error_but_the_table_renders(tmp_path):
-    report = write(tmp_path, """
+    report = write(
+        tmp_path,
+        """
 title = "Chart typo"
 [[query]]
 title = "Kinds"
@@ -261,7 +300,8 @@ chart = { type = "barh", x = "kind", y = "count" }
 title = "Kinds by phase"
 sql = "SELECT kind, count(*) FILTER (WHERE phase = 'running') AS running, count(*) FILTER (WHERE phase = 'finished') AS finished FROM experiments GROUP BY ALL"
 chart = { type = "bar", x = "kind", y = "running,finished", stacked = false }
-""")
+""",
+    )
     proc = chaosql("report", str(report), "--format", "html", "--source", "demo", cwd=tmp_path)
     assert proc.returncode == 1
     assert "chart: no column 'count' in the result (columns: kind, n)" in proc.stderr
@@ -288,7 +328,9 @@ def test_out_in_a_missing_directory_is_one_clear_error(tmp_path):
 
 
 def test_a_section_without_timeout_does_not_inherit_the_previous_one(tmp_path):
-    report = write(tmp_path, """
+    report = write(
+        tmp_path,
+        """
 title = "Timeouts"
 [[query]]
 title = "Quick"
@@ -297,6 +339,7 @@ timeout = 0.2
 [[query]]
 title = "Takes a second"
 sql = "SELECT count(*) AS n FROM range(40000000) t WHERE hash(t.range * 3) % 7 = 3"
-""")
+""",
+    )
     proc = chaosql("report", str(report), "--format", "json", "--source", "demo", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr

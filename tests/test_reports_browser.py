@@ -41,8 +41,14 @@ class Browser:
         self.events: list[dict] = []
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False,
-                  session=True)
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+            session=True,
+        )
         self.call("Network.enable", session=True)
         self.call("Page.enable", session=True)
 
@@ -59,10 +65,23 @@ class Browser:
 
         try:
             return subprocess.Popen(
-                [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
-                 "--remote-debugging-pipe", f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",
-                 f"--window-size={width},{height}", "about:blank"],
-                pass_fds=(3, 4), preexec_fn=wire, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    CHROMIUM,
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--hide-scrollbars",
+                    "--no-first-run",
+                    "--remote-debugging-pipe",
+                    f"--user-data-dir={profile}",
+                    "--host-resolver-rules=MAP * ~NOTFOUND",
+                    f"--window-size={width},{height}",
+                    "about:blank",
+                ],
+                pass_fds=(3, 4),
+                preexec_fn=wire,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
         finally:
             os.close(high_r)
@@ -108,7 +127,9 @@ class Browser:
         return [e["params"]["request"]["url"] for e in self.events if e.get("method") == "Network.requestWillBeSent"]
 
     def evaluate(self, expression: str):
-        return self.call("Runtime.evaluate", expression=expression, returnByValue=True, session=True)["result"].get("value")
+        return self.call("Runtime.evaluate", expression=expression, returnByValue=True, session=True)["result"].get(
+            "value"
+        )
 
     def screenshot(self) -> bytes:
         return base64.b64decode(self.call("Page.captureScreenshot", format="png", session=True)["data"])
@@ -138,8 +159,13 @@ def browser(tmp_path_factory):
 def report(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("report") / "nightly.html"
     env = {k: v for k, v in os.environ.items() if k not in ("CHAOSQL_CONFIG", "CHAOSQL_SOURCE")}
-    proc = subprocess.run([sys.executable, "-m", "chaosql", "report", str(REPO / "examples" / "report.toml"), "--out", str(out)],
-                          capture_output=True, text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "chaosql", "report", str(REPO / "examples" / "report.toml"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 3, proc.stderr  # the example's stuck-injecting check fails on the demo data
     return out
 
@@ -147,7 +173,9 @@ def report(tmp_path_factory) -> Path:
 def test_report_opens_with_tables_charts_and_no_network_request(browser, report):
     browser.open(report.as_uri())
     assert browser.requests() == [report.as_uri()]  # the document itself, nothing else
-    sections = browser.evaluate("Object.fromEntries([...document.querySelectorAll('section')].map(s => [s.id, s.className]))")
+    sections = browser.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('section')].map(s => [s.id, s.className]))"
+    )
     assert sections["stuck-injecting"] == "check-failed" and sections["summary"] == "check-failed"
     for ok in ("experiments-per-day", "phase-mix", "events-per-reason", "targets-per-node", "running-by-namespace"):
         assert sections[ok] == "ok", (ok, sections)
@@ -158,11 +186,18 @@ def test_report_opens_with_tables_charts_and_no_network_request(browser, report)
     charts = browser.evaluate("""[...document.querySelectorAll('figure.chart svg')].map(svg => ({
         section: svg.closest('section').id, width: svg.getBoundingClientRect().width,
         bars: svg.querySelectorAll('path').length}))""")
-    assert {c["section"] for c in charts} == {"experiments-per-day", "phase-mix", "events-per-reason", "targets-per-node"}
+    assert {c["section"] for c in charts} == {
+        "experiments-per-day",
+        "phase-mix",
+        "events-per-reason",
+        "targets-per-node",
+    }
     assert all(c["width"] > 300 and c["bars"] > 10 for c in charts), charts
     # the summary is written last but shown first
-    order = browser.evaluate("[...document.querySelectorAll('header, #summary, #stuck-injecting')]"
-                             ".map(e => [e.id || e.tagName, e.getBoundingClientRect().top])")
+    order = browser.evaluate(
+        "[...document.querySelectorAll('header, #summary, #stuck-injecting')]"
+        ".map(e => [e.id || e.tagName, e.getBoundingClientRect().top])"
+    )
     tops = {name: top for name, top in order}
     assert tops["HEADER"] < tops["summary"] < tops["stuck-injecting"]
 

@@ -11,17 +11,18 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from promenv import PrometheusEnv, prometheus_available
 
-pytestmark = pytest.mark.skipif(not prometheus_available(), reason="needs prometheus and promtool (tests/setup.d/30-prometheus.sh)")
+pytestmark = pytest.mark.skipif(
+    not prometheus_available(), reason="needs prometheus and promtool (tests/setup.d/30-prometheus.sh)"
+)
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "prometheus"
-T0 = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 METRIC = "checkout_latency_p99_seconds"
 P99 = f'max({METRIC}{{namespace="{{{{namespace}}}}",service="checkout"}})'
 
@@ -46,7 +47,9 @@ def chaosql(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Comple
     full = {k: v for k, v in os.environ.items() if k not in ("CHAOSQL_CONFIG", "CHAOSQL_SOURCE")}
     full["XDG_CONFIG_HOME"] = str(cwd)
     full.update(env or {})
-    return subprocess.run([sys.executable, "-m", "chaosql", *args], capture_output=True, text=True, cwd=cwd, env=full, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "chaosql", *args], capture_output=True, text=True, cwd=cwd, env=full, timeout=180
+    )
 
 
 def test_metric_impact_section_with_a_before_during_after_chart(tmp_path, prom):
@@ -87,19 +90,24 @@ path = "{FIXTURE}"
 type = "prometheus"
 url = "{prom.url}"
 [snapshot]
-metrics = ['{P99.replace('{{namespace}}', 'shop')}']
+metrics = ['{P99.replace("{{namespace}}", "shop")}']
 metrics_window = "30m"
 """)
     history = tmp_path / "history"
-    proc = chaosql("snapshot", "--to", str(history), "--at", "2026-11-20T10:20:00Z", "--config", str(config), cwd=tmp_path)
+    proc = chaosql(
+        "snapshot", "--to", str(history), "--at", "2026-11-20T10:20:00Z", "--config", str(config), cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     assert [p.relative_to(history).parts[:3] for p in history.glob("metrics/*/*/*.parquet")] == [
-        ("metrics", "date=2026-11-20", "cluster=prom")]
-    sql = ("SELECT count(*) AS samples, max(value) AS peak, min(ts) AS first, max(ts) AS last "
-           "FROM history_metrics WHERE server = 'prom'")
+        ("metrics", "date=2026-11-20", "cluster=prom")
+    ]
+    sql = (
+        "SELECT count(*) AS samples, max(value) AS peak, min(ts) AS first, max(ts) AS last "
+        "FROM history_metrics WHERE server = 'prom'"
+    )
     query = chaosql("query", sql, "--source", f"history:{history}", "--format", "json", cwd=tmp_path)
     assert query.returncode == 0, query.stderr
     row = json.loads(query.stdout)[0]
     assert row["peak"] == pytest.approx(0.5)  # the delay's 0.5 s lies in the 30 minutes before 10:20
-    assert "2026-11-20T09:50:00Z" < row["first"] and row["last"] <= "2026-11-20T10:20:00Z"
+    assert row["first"] > "2026-11-20T09:50:00Z" and row["last"] <= "2026-11-20T10:20:00Z"
     assert row["samples"] > 10

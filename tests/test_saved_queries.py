@@ -7,11 +7,11 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
+import demo_truth as truth
 import pytest
 
-import demo_truth as truth
-from chaosql.reports.saved import catalog, find, parse_text
 from chaosql.errors import UsageError
+from chaosql.reports.saved import catalog, find, parse_text
 
 NOW = "2026-11-20T12:00:00Z"
 QUERIES = catalog()
@@ -22,8 +22,9 @@ def chaosql(*args: str, env: dict | None = None, cwd=None) -> subprocess.Complet
 
     full_env = {**os.environ, "CHAOSQL_SOURCE": "demo", **(env or {})}
     full_env.pop("CHAOSQL_CONFIG", None) if env is None or "CHAOSQL_CONFIG" not in env else None
-    return subprocess.run([sys.executable, "-m", "chaosql", *args], capture_output=True, text=True, env=full_env,
-                          cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "chaosql", *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=120
+    )
 
 
 def run(session, name: str, **params):
@@ -56,7 +57,8 @@ def test_stuck_injecting_matches_the_demo_json(demo_session, minutes):
     expected = {
         (c, o["metadata"]["namespace"], o["metadata"]["name"])
         for c, o in truth.experiments()
-        if truth.phase(o) == "injecting" and _time(o["metadata"]["creationTimestamp"]) <= now - timedelta(minutes=minutes)
+        if truth.phase(o) == "injecting"
+        and _time(o["metadata"]["creationTimestamp"]) <= now - timedelta(minutes=minutes)
     }
     result = run(demo_session, "stuck-injecting", minutes=str(minutes))
     got = {(r["cluster"], r["namespace"], r["name"]) for r in result.dicts()}
@@ -68,14 +70,19 @@ def test_stuck_injecting_matches_the_demo_json(demo_session, minutes):
 def test_never_injected_matches_the_demo_json(demo_session):
     expected = set()
     for c, o in truth.experiments():
-        for record in (o.get("status", {}).get("experiment", {}).get("containerRecords") or []):
+        for record in o.get("status", {}).get("experiment", {}).get("containerRecords") or []:
             if not record.get("injectedCount"):
                 expected.add((c, o["metadata"]["namespace"], o["metadata"]["name"], record["id"]))
-    got = {(r["cluster"], r["namespace"], r["experiment"], r["target_id"]) for r in run(demo_session, "never-injected").dicts()}
+    got = {
+        (r["cluster"], r["namespace"], r["experiment"], r["target_id"])
+        for r in run(demo_session, "never-injected").dicts()
+    }
     assert got == expected and expected
     shop = {row for row in expected if row[1] == "shop"}
-    got_shop = {(r["cluster"], r["namespace"], r["experiment"], r["target_id"])
-                for r in run(demo_session, "never-injected", namespace="shop").dicts()}
+    got_shop = {
+        (r["cluster"], r["namespace"], r["experiment"], r["target_id"])
+        for r in run(demo_session, "never-injected", namespace="shop").dicts()
+    }
     assert got_shop == shop
 
 
@@ -84,10 +91,14 @@ def test_warning_events_of_the_last_day_match_the_demo_json(demo_session):
     expected = sorted(
         (c, o["involvedObject"]["name"], o["reason"], _time(o.get("lastTimestamp") or o["eventTime"]))
         for c, o in truth.objects()
-        if o["kind"] == "Event" and o["type"] == "Warning" and o["involvedObject"]["apiVersion"].startswith("chaos-mesh.org/")
+        if o["kind"] == "Event"
+        and o["type"] == "Warning"
+        and o["involvedObject"]["apiVersion"].startswith("chaos-mesh.org/")
         and now - timedelta(days=1) < _time(o.get("lastTimestamp") or o["eventTime"]) <= now
     )
-    got = sorted((r["cluster"], r["object_name"], r["reason"], r["last_at"]) for r in run(demo_session, "warning-events").dicts())
+    got = sorted(
+        (r["cluster"], r["object_name"], r["reason"], r["last_at"]) for r in run(demo_session, "warning-events").dicts()
+    )
     assert got == expected and expected
 
 
@@ -110,12 +121,15 @@ def test_parameters_are_bound_as_literals_not_pasted(demo_session):
     assert "namespace" in run(demo_session, "running-by-namespace", namespace="shop").pushdown["experiments"]
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"minutes": "ten"}, "parameter minutes takes an integer, not 'ten'"),
-    ({"minutes": "1; DROP TABLE x"}, "parameter minutes takes an integer"),
-    ({"now": "yesterday-ish"}, "parameter now takes a timestamp"),
-    ({"mins": "5"}, "unknown parameter 'mins'"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"minutes": "ten"}, "parameter minutes takes an integer, not 'ten'"),
+        ({"minutes": "1; DROP TABLE x"}, "parameter minutes takes an integer"),
+        ({"now": "yesterday-ish"}, "parameter now takes a timestamp"),
+        ({"mins": "5"}, "unknown parameter 'mins'"),
+    ],
+)
 def test_bad_parameters_are_usage_errors(params, message):
     with pytest.raises(UsageError, match=message.replace("(", r"\(")):
         find("stuck-injecting", QUERIES).bind(params)
@@ -146,7 +160,11 @@ def test_cli_failing_check_exits_3_and_names_the_check():
 
 def test_cli_unknown_query_and_bad_parameter_exit_2():
     proc = chaosql("run", "stuck-injectin")
-    assert proc.returncode == 2 and "no saved query named 'stuck-injectin'" in proc.stderr and "did you mean stuck-injecting" in proc.stderr
+    assert (
+        proc.returncode == 2
+        and "no saved query named 'stuck-injectin'" in proc.stderr
+        and "did you mean stuck-injecting" in proc.stderr
+    )
     proc = chaosql("run", "stuck-injecting", "--param", "minutes=soon")
     assert proc.returncode == 2 and "parameter minutes takes an integer, not 'soon'" in proc.stderr
     proc = chaosql("run", "stuck-injecting", "--param", "minutes")
@@ -159,7 +177,8 @@ def test_user_queries_from_the_config_directory(tmp_path):
     (mine / "pod-kills.sql").write_text(
         "-- description: Pod kills in one namespace.\n"
         "-- param: ns text = shop\n"
-        "SELECT count(*) AS n FROM experiments WHERE kind = 'PodChaos' AND action = 'pod-kill' AND namespace = $ns\n")
+        "SELECT count(*) AS n FROM experiments WHERE kind = 'PodChaos' AND action = 'pod-kill' AND namespace = $ns\n"
+    )
     (mine / "phase-mix.sql").write_text("-- description: mine, not the built-in\nSELECT 1 AS one\n")
     config = tmp_path / "config.toml"
     config.write_text('[queries]\ndir = "my-queries"\n\n[sources.demo]\ntype = "demo"\n')
@@ -169,8 +188,13 @@ def test_user_queries_from_the_config_directory(tmp_path):
     lines = {line.split(",")[0]: line for line in listing.stdout.splitlines()}
     assert "pod-kills" in lines and str(mine / "pod-kills.sql") in lines["pod-kills"]
     assert "mine, not the built-in" in lines["phase-mix"] and "stuck-injecting" in lines
-    expected = sum(1 for c, o in truth.experiments() if o["kind"] == "PodChaos"
-                   and o["spec"].get("action") == "pod-kill" and o["metadata"]["namespace"] == "payments")
+    expected = sum(
+        1
+        for c, o in truth.experiments()
+        if o["kind"] == "PodChaos"
+        and o["spec"].get("action") == "pod-kill"
+        and o["metadata"]["namespace"] == "payments"
+    )
     proc = chaosql("run", "pod-kills", "--param", "ns=payments", "--format", "csv", env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["n", str(expected)]
@@ -188,7 +212,10 @@ def test_a_broken_user_file_is_named_and_does_not_stop_the_others(tmp_path):
     env = {"CHAOSQL_CONFIG": str(config), "CHAOSQL_SOURCE": "demo"}
     listing = chaosql("queries", "--format", "csv", env=env)
     assert listing.returncode == 2
-    assert "good," in listing.stdout and f"saved query {mine / 'bad.sql'} line 1: parameter n has unknown type 'int'" in listing.stderr
+    assert (
+        "good," in listing.stdout
+        and f"saved query {mine / 'bad.sql'} line 1: parameter n has unknown type 'int'" in listing.stderr
+    )
     assert chaosql("run", "good", env=env).returncode == 0
     bad = chaosql("run", "bad", env=env)
     assert bad.returncode == 2 and "unknown type 'int'" in bad.stderr

@@ -16,28 +16,48 @@ spec: {action: pod-kill, mode: one, selector: {namespaces: [shop]}}
 
 def test_multi_document_yaml_lists_and_single_objects(tmp_path: Path, snapshot_session):
     (tmp_path / "stream.yaml").write_text("---\n".join(POD_CHAOS % n for n in ("a", "b")) + "---\n")
-    (tmp_path / "list.json").write_text(json.dumps({
-        "apiVersion": "v1", "kind": "List",
-        "items": [{"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "NetworkChaos",
-                   "metadata": {"name": "c", "namespace": "auth"}, "spec": {"action": "delay"}}]}))
+    (tmp_path / "list.json").write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [
+                    {
+                        "apiVersion": "chaos-mesh.org/v1alpha1",
+                        "kind": "NetworkChaos",
+                        "metadata": {"name": "c", "namespace": "auth"},
+                        "spec": {"action": "delay"},
+                    }
+                ],
+            }
+        )
+    )
     (tmp_path / "typed.yaml").write_text(
-        "apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: web-1, namespace: shop}\n  spec: {nodeName: n1}\n")
+        "apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: web-1, namespace: shop}\n  spec: {nodeName: n1}\n"
+    )
     (tmp_path / "single.yml").write_text(POD_CHAOS % "d")
     session = snapshot_session(tmp_path)
     rows = session.execute("SELECT cluster, namespace, kind, name FROM experiments ORDER BY name").rows()
-    assert rows == [(tmp_path.name, "shop", "PodChaos", "a"), (tmp_path.name, "shop", "PodChaos", "b"),
-                    (tmp_path.name, "auth", "NetworkChaos", "c"), (tmp_path.name, "shop", "PodChaos", "d")]
+    assert rows == [
+        (tmp_path.name, "shop", "PodChaos", "a"),
+        (tmp_path.name, "shop", "PodChaos", "b"),
+        (tmp_path.name, "auth", "NetworkChaos", "c"),
+        (tmp_path.name, "shop", "PodChaos", "d"),
+    ]
     assert session.execute("SELECT name, node FROM pods").rows() == [("web-1", "n1")]
 
 
 def test_unknown_kinds_are_skipped_with_one_warning(tmp_path: Path, snapshot_session):
     (tmp_path / "mixed.yaml").write_text(
         POD_CHAOS % "a" + "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n"
-        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: y}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: z}\n")
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: y}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: z}\n"
+    )
     session = snapshot_session(tmp_path)
     result = session.execute("SELECT count(*) FROM experiments")
     assert result.scalar() == 1
-    assert len(result.warnings) == 1 and "skipped 3 objects" in result.warnings[0] and "2 Deployment" in result.warnings[0]
+    assert (
+        len(result.warnings) == 1 and "skipped 3 objects" in result.warnings[0] and "2 Deployment" in result.warnings[0]
+    )
     assert session.execute("SELECT count(*) FROM experiments").warnings == []  # said once
 
 

@@ -45,7 +45,8 @@ def test_introspection_before_any_fetch(demo_session):
     assert [r[0] for r in described] == registry()["targets"].column_names
     columns = demo_session.execute(
         "SELECT column_name, data_type, column_comment FROM information_schema.columns "
-        "WHERE table_name = 'experiments' ORDER BY ordinal_position").rows()
+        "WHERE table_name = 'experiments' ORDER BY ordinal_position"
+    ).rows()
     assert columns[0] == ("cluster", "VARCHAR", registry()["experiments"].columns[0].doc)
     assert ("created_at", "TIMESTAMP WITH TIME ZONE", "Creation time (metadata.creationTimestamp), UTC.") in columns
     assert demo_session._fetcher.log.calls == []  # nothing was fetched

@@ -23,8 +23,13 @@ def audit_writes(env: KubeTestEnv, since: int, *, at_least: int = 0) -> list[dic
         with open(env.audit_log, "rb") as fh:
             fh.seek(since)
             events = [json.loads(line) for line in fh.read().splitlines() if line.strip()]
-        found = [e for e in events if e.get("userAgent", "").startswith("chaosql")
-                 and e.get("verb") not in ("get", "list", "watch") and e.get("stage") == "ResponseComplete"]
+        found = [
+            e
+            for e in events
+            if e.get("userAgent", "").startswith("chaosql")
+            and e.get("verb") not in ("get", "list", "watch")
+            and e.get("stage") == "ResponseComplete"
+        ]
         if time.monotonic() > deadline or (at_least and len(found) >= at_least):
             return found
         time.sleep(0.1)

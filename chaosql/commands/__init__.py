@@ -3,7 +3,13 @@
 Modules import their heavy dependencies inside ``run`` so ``chaosql --help`` stays fast.
 """
 
-MODULES = ["chaosql.commands.query", "chaosql.commands.repl", "chaosql.commands.tables",
-           "chaosql.commands.queries", "chaosql.commands.run", "chaosql.commands.report",
-           "chaosql.commands.snapshot",
-           "chaosql.server.cli"]
+MODULES = [
+    "chaosql.commands.query",
+    "chaosql.commands.repl",
+    "chaosql.commands.tables",
+    "chaosql.commands.queries",
+    "chaosql.commands.run",
+    "chaosql.commands.report",
+    "chaosql.commands.snapshot",
+    "chaosql.server.cli",
+]

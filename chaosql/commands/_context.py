@@ -12,13 +12,29 @@ EXIT_OK, EXIT_QUERY_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 def add_global_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("sources and settings")
-    g.add_argument("--source", "-s", action="append", default=[], metavar="SPEC",
-                   help="where rows come from: demo, snapshot:PATH, kube[:CONTEXT], or a source named in the "
-                        "config; repeat for several (default: the config's sources, else demo)")
-    g.add_argument("--config", metavar="FILE", help="TOML config file (default: $CHAOSQL_CONFIG, ~/.config/chaosql/config.toml)")
-    g.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
-                   help="a session setting, e.g. --set on_source_error=warn (see SET chaosql.*)")
-    g.add_argument("--verbose", "-v", action="store_true", help="print what was pushed down and each call made, on stderr")
+    g.add_argument(
+        "--source",
+        "-s",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="where rows come from: demo, snapshot:PATH, kube[:CONTEXT], or a source named in the "
+        "config; repeat for several (default: the config's sources, else demo)",
+    )
+    g.add_argument(
+        "--config", metavar="FILE", help="TOML config file (default: $CHAOSQL_CONFIG, ~/.config/chaosql/config.toml)"
+    )
+    g.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        dest="settings",
+        help="a session setting, e.g. --set on_source_error=warn (see SET chaosql.*)",
+    )
+    g.add_argument(
+        "--verbose", "-v", action="store_true", help="print what was pushed down and each call made, on stderr"
+    )
 
 
 def sources_and_settings(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any], Any]:

@@ -28,7 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from chaosql.output import FORMATS
 
     parser.add_argument("name", nargs="?", help="show this query: header, parameters and SQL")
-    parser.add_argument("--format", "-F", choices=FORMATS, default="table", help="output format of the list (default: table)")
+    parser.add_argument(
+        "--format", "-F", choices=FORMATS, default="table", help="output format of the list (default: table)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,8 +54,13 @@ def run(args: argparse.Namespace) -> int:
             out.write("\n" + query.sql + "\n")
             return EXIT_OK
         rows = [
-            (q.name, ", ".join(f"{p.name}={p.default if not p.required else '(required)'}" for p in q.params),
-             "check" if q.check else "", q.origin, q.description)
+            (
+                q.name,
+                ", ".join(f"{p.name}={p.default if not p.required else '(required)'}" for p in q.params),
+                "check" if q.check else "",
+                q.origin,
+                q.description,
+            )
             for q in sorted(queries.values(), key=lambda q: q.name)
         ]
         render(["name", "parameters", "check", "origin", "description"], ["VARCHAR"] * 5, rows, args.format, sys.stdout)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from chaosql.commands._context import report_error
@@ -37,11 +37,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from chaosql.reports.definition import DOCUMENT_FORMATS
 
     parser.add_argument("file", help="report definition (TOML)")
-    parser.add_argument("--out", "-o", metavar="FILE", help="write here, atomically (default: stdout); with --format csv, a directory")
-    parser.add_argument("--format", "-F", choices=DOCUMENT_FORMATS, default=None,
-                        help="document format (default: from --out's suffix, else the report's format, else markdown)")
-    parser.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE",
-                        help="a value for every query that declares this parameter (overrides [params])")
+    parser.add_argument(
+        "--out", "-o", metavar="FILE", help="write here, atomically (default: stdout); with --format csv, a directory"
+    )
+    parser.add_argument(
+        "--format",
+        "-F",
+        choices=DOCUMENT_FORMATS,
+        default=None,
+        help="document format (default: from --out's suffix, else the report's format, else markdown)",
+    )
+    parser.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a value for every query that declares this parameter (overrides [params])",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,9 +86,11 @@ def _prepare(args: argparse.Namespace):
         elif not report.sources:
             report.sources[item] = item
         else:
-            raise UsageError(f"--source {item}: the report names its sources ({', '.join(report.sources)})",
-                             hint="replace one with --source NAME=SPEC")
-    report.bind(datetime.now(timezone.utc))
+            raise UsageError(
+                f"--source {item}: the report names its sources ({', '.join(report.sources)})",
+                hint="replace one with --source NAME=SPEC",
+            )
+    report.bind(datetime.now(UTC))
     fmt = args.format or _format_of(args.out) or report.format or "markdown"
     if fmt == "csv" and not args.out:
         raise UsageError("--format csv writes one file per query", hint="give the directory: --out DIR")
@@ -85,7 +100,9 @@ def _prepare(args: argparse.Namespace):
 def _format_of(out: str | None) -> str | None:
     if not out:
         return None
-    return {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".json": "json"}.get(Path(out).suffix.lower())
+    return {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".json": "json"}.get(
+        Path(out).suffix.lower()
+    )
 
 
 def _write(report, fmt: str, config, args: argparse.Namespace) -> int:
@@ -93,7 +110,8 @@ def _write(report, fmt: str, config, args: argparse.Namespace) -> int:
 
     from chaosql.reports.atomic import atomic_writer
     from chaosql.reports.render import RENDERERS
-    from chaosql.reports.runner import OK, Outcome, run as run_report
+    from chaosql.reports.runner import OK, Outcome
+    from chaosql.reports.runner import run as run_report
 
     sources = _opener(report, config, args)
     outcome = Outcome()
@@ -115,8 +133,10 @@ def _write(report, fmt: str, config, args: argparse.Namespace) -> int:
             outcome.sections.append(section)
             if args.verbose:
                 state = "ok" if section.status == OK else section.status
-                print(f"section {section.spec.id}: {state}, {len(section.rows)} rows in {section.elapsed * 1000:.0f} ms",
-                      file=sys.stderr)
+                print(
+                    f"section {section.spec.id}: {state}, {len(section.rows)} rows in {section.elapsed * 1000:.0f} ms",
+                    file=sys.stderr,
+                )
         renderer.end(outcome)
     for section in outcome.sections:
         if section.status == "check-failed":

@@ -29,10 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from chaosql.output import FORMATS
 
     parser.add_argument("name", help="saved query name")
-    parser.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE",
-                        help="a parameter value; repeat for several")
-    parser.add_argument("--format", "-F", choices=FORMATS, default=None,
-                        help="output format (default: the query's own, else table)")
+    parser.add_argument(
+        "--param", "-p", action="append", default=[], metavar="NAME=VALUE", help="a parameter value; repeat for several"
+    )
+    parser.add_argument(
+        "--format", "-F", choices=FORMATS, default=None, help="output format (default: the query's own, else table)"
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors and failed checks")
 
 

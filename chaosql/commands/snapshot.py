@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC
 
 from chaosql.commands._context import open_session, report_error
 
@@ -36,7 +37,9 @@ were written)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", required=True, metavar="DIR", help="history directory (created if missing)")
-    parser.add_argument("--at", metavar="TIMESTAMP", help="snapshot time to record (default: now), e.g. to backfill or test")
+    parser.add_argument(
+        "--at", metavar="TIMESTAMP", help="snapshot time to record (default: now), e.g. to backfill or test"
+    )
     parser.add_argument("--tables", metavar="A,B", help="tables to snapshot (default: experiments,targets,events)")
 
 
@@ -44,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from chaosql.reports import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
 
     try:
-        from datetime import datetime, timezone
+        from datetime import datetime
         from pathlib import Path
 
         from chaosql.config import load_config
@@ -53,14 +56,18 @@ def run(args: argparse.Namespace) -> int:
         from chaosql.reports.snapshot import DEFAULT_TABLES, take
         from chaosql.tables._common import duration_seconds
 
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         try:
             at = parse_timestamp(args.at, now) if args.at else now
         except ValueError:
             raise UsageError(f"--at {args.at}: expected an ISO 8601 timestamp, e.g. 2026-11-20T12:00:00Z") from None
         config = load_config(args.config)
         section = config.section("snapshot")
-        tables = tuple(t.strip() for t in (args.tables or ",".join(section.get("tables") or DEFAULT_TABLES)).split(",") if t.strip())
+        tables = tuple(
+            t.strip()
+            for t in (args.tables or ",".join(section.get("tables") or DEFAULT_TABLES)).split(",")
+            if t.strip()
+        )
         session = open_session(args)
         try:
             unknown = [t for t in tables if t not in session.tables or t.startswith("history_")]
@@ -69,9 +76,12 @@ def run(args: argparse.Namespace) -> int:
             root = Path(args.to).expanduser()
             window = duration_seconds(str(section.get("metrics_window") or "1h"))
             if window is None:
-                raise UsageError(f"[snapshot] metrics_window: expected a duration such as 1h or 15m, not {section['metrics_window']!r}")
-            results = take(session, root, at=at, tables=tables, metrics=tuple(section.get("metrics") or ()),
-                           metrics_window=window)
+                raise UsageError(
+                    f"[snapshot] metrics_window: expected a duration such as 1h or 15m, not {section['metrics_window']!r}"
+                )
+            results = take(
+                session, root, at=at, tables=tables, metrics=tuple(section.get("metrics") or ()), metrics_window=window
+            )
         finally:
             session.close()
         failed = [w for w in results if w.error]

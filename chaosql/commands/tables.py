@@ -29,7 +29,13 @@ def run(args: argparse.Namespace) -> int:
             rows = [(c.name, c.type, c.doc) for c in t.columns]
             render(["column", "type", "description"], ["VARCHAR"] * 3, rows, "table", sys.stdout)
         else:
-            render(["table", "description"], ["VARCHAR"] * 2, [(t.name, t.doc) for t in tables.values()], "table", sys.stdout)
+            render(
+                ["table", "description"],
+                ["VARCHAR"] * 2,
+                [(t.name, t.doc) for t in tables.values()],
+                "table",
+                sys.stdout,
+            )
         return 0
     except Exception as err:
         return report_error(err)

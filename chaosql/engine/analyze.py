@@ -11,7 +11,7 @@ Works on sqlglot expressions, never on SQL text. The steps, each a small functio
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from sqlglot import exp
 
@@ -96,8 +96,7 @@ def reference_constraints(
         if side in ("", "LEFT") and kind in ("", "INNER", "OUTER", "SEMI"):
             on = holder.args["on"]
             touches_only_me = all(
-                (c.table or "").lower() == alias or (not c.table and resolve(c))
-                for c in on.find_all(exp.Column)
+                (c.table or "").lower() == alias or (not c.table and resolve(c)) for c in on.find_all(exp.Column)
             )
             if touches_only_me:
                 result = result.both(implied(on, resolve, range_columns=range_columns, evaluate=evaluate))
@@ -125,14 +124,20 @@ def _scope_sources(select: exp.Select) -> dict[str, set[str] | None]:
     items = ([from_.this] if from_ is not None else []) + [j.this for j in select.args.get("joins") or []]
     for item in items:
         alias = item.alias_or_name.lower()
-        if isinstance(item, exp.Table) and item.name.lower() in tables and not _shadowed_by_cte(item, item.name.lower()):
+        if (
+            isinstance(item, exp.Table)
+            and item.name.lower() in tables
+            and not _shadowed_by_cte(item, item.name.lower())
+        ):
             found[alias] = set(tables[item.name.lower()].column_names)
         else:
             found[alias] = None
     return found
 
 
-def needed_columns(tree: exp.Expression, columns: Iterable[str], row_names: Iterable[str] = ()) -> frozenset[str] | None:
+def needed_columns(
+    tree: exp.Expression, columns: Iterable[str], row_names: Iterable[str] = ()
+) -> frozenset[str] | None:
     """Columns of a table the statement may read, or ``None`` for all of them.
 
     Conservative on purpose: every identifier anywhere in the statement counts (so aliases,

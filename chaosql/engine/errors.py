@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError, UnsupportedError
 
@@ -28,8 +28,13 @@ def translate(err: Exception, *, tables: Iterable[str] = (), all_tables: Iterabl
         if m:
             name = m.group(1)
             guess = _guess(name, all_tables)
-            return SqlError(f'unknown table "{name}"' + (f' (did you mean "{guess}"?)' if guess else ""),
-                            hint="SHOW TABLES lists them", line=line, col=col, sqlstate="42P01")
+            return SqlError(
+                f'unknown table "{name}"' + (f' (did you mean "{guess}"?)' if guess else ""),
+                hint="SHOW TABLES lists them",
+                line=line,
+                col=col,
+                sqlstate="42P01",
+            )
         return SqlError(body, line=line, col=col, sqlstate="42P01" if "does not exist" in body else "42000")
     if isinstance(err, duckdb.BinderException):
         m = re.search(r'Referenced column "([^"]+)" not found', body)
@@ -38,11 +43,17 @@ def translate(err: Exception, *, tables: Iterable[str] = (), all_tables: Iterabl
             candidates = re.findall(r'"([^"]+)"', rest.partition("Candidate bindings:")[2].split("\n")[0])
             guess = _guess(name, [c.split(".")[-1] for c in candidates])
             where = f" in table {', '.join(sorted(set(tables)))}" if tables else ""
-            return SqlError(f'unknown column "{name}"{where}' + (f' (did you mean "{guess}"?)' if guess else ""),
-                            line=line, col=col, sqlstate="42703")
+            return SqlError(
+                f'unknown column "{name}"{where}' + (f' (did you mean "{guess}"?)' if guess else ""),
+                line=line,
+                col=col,
+                sqlstate="42703",
+            )
         m = re.search(r'Table "([^"]+)" does not have a column named "([^"]+)"', body)
         if m:
-            return SqlError(f'unknown column "{m.group(2)}" in table {m.group(1)}', line=line, col=col, sqlstate="42703")
+            return SqlError(
+                f'unknown column "{m.group(2)}" in table {m.group(1)}', line=line, col=col, sqlstate="42703"
+            )
         state = "42883" if "function" in body.lower() else "42804"
         return SqlError(body, line=line, col=col, sqlstate=state)
     if isinstance(err, duckdb.ConversionException):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import ChaosqlError, QueryCancelled, SourceError
 from chaosql.sources.base import CallLog
@@ -40,13 +41,13 @@ class Fetcher:
 
 
 def fetch_table(
-    table: "Table",
+    table: Table,
     sources: list[Any],
-    constraints: "Constraints",
+    constraints: Constraints,
     fetcher: Fetcher,
     *,
     on_source_error: str = "fail",
-) -> "pa.Table":
+) -> pa.Table:
     """All rows of ``table`` the sources hold that may satisfy ``constraints``, as one Arrow table.
 
     A feed yields ``(cluster, rows)`` pieces; ``rows`` is dicts, or an Arrow table already in the
@@ -54,7 +55,7 @@ def fetch_table(
     """
     import pyarrow as pa
 
-    pieces: list[Iterable["Row"]] = []
+    pieces: list[Iterable[Row]] = []
     columnar: list[pa.Table] = []  # pieces a feed already holds as Arrow, in the table's schema
     served = False
     for source in sources:
@@ -85,21 +86,27 @@ def fetch_table(
     return pa.concat_tables([assembled, *columnar]) if columnar else assembled
 
 
-def _chain(pieces: list[Iterable["Row"]], fetcher: Fetcher) -> Iterator["Row"]:
+def _chain(pieces: list[Iterable[Row]], fetcher: Fetcher) -> Iterator[Row]:
     for piece in pieces:
         if fetcher.cancelled.is_set():
             raise QueryCancelled("query cancelled")
         yield from piece
 
 
-def _guard(rows, table, source, cluster, policy, fetcher) -> Iterator["Row"]:
+def _guard(rows, table, source, cluster, policy, fetcher) -> Iterator[Row]:
     try:
         yield from rows
     except ChaosqlError as err:
         _handle(err, table, source, cluster, policy, fetcher)
     except Exception as err:  # a shaper or source bug: still one readable line, never a traceback
-        _handle(SourceError(f"{type(err).__name__}: {err}", source=getattr(source, "name", None)),
-                table, source, cluster, policy, fetcher)
+        _handle(
+            SourceError(f"{type(err).__name__}: {err}", source=getattr(source, "name", None)),
+            table,
+            source,
+            cluster,
+            policy,
+            fetcher,
+        )
 
 
 def _handle(err: ChaosqlError, table: str, source: Any, cluster: str | None, policy: str, fetcher: Fetcher) -> None:

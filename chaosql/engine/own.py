@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from chaosql.sources.base import Call
 
 
-def answer(session: Any, tree: "exp.Expression") -> Result | None:
+def answer(session: Any, tree: exp.Expression) -> Result | None:
     """The answer to one of chaosql's own statements, or None for anything else."""
     from sqlglot import exp
 
@@ -30,15 +30,21 @@ def answer(session: Any, tree: "exp.Expression") -> Result | None:
             return Result(status="SET")
     if isinstance(tree, exp.Show) and str(tree.name).upper() == "TABLES":
         tables = session.tables.values()
-        return Result.of_columns(["name", "description"], [[t.name for t in tables], [t.doc for t in tables]],
-                                 ["VARCHAR", "VARCHAR"])
+        return Result.of_columns(
+            ["name", "description"], [[t.name for t in tables], [t.doc for t in tables]], ["VARCHAR", "VARCHAR"]
+        )
     if isinstance(tree, exp.Describe) and isinstance(tree.this, exp.Table):
         name = tree.this.name.lower()
         if name in session.tables and not tree.this.db:
             cols = session.tables[name].columns
             return Result.of_columns(
                 ["column_name", "column_type", "pushdown", "description"],
-                [[c.name for c in cols], [c.type for c in cols], [_pushdown_note(c) for c in cols], [c.doc for c in cols]],
+                [
+                    [c.name for c in cols],
+                    [c.type for c in cols],
+                    [_pushdown_note(c) for c in cols],
+                    [c.doc for c in cols],
+                ],
                 ["VARCHAR"] * 4,
             )
     return None
@@ -49,12 +55,12 @@ def create_catalog(con: Any, tables: dict) -> None:
     for table in tables.values():
         cols = ", ".join(f'"{c.name}" {c.type}' for c in table.columns)
         con.execute(f'CREATE TABLE IF NOT EXISTS main."{table.name}" ({cols})')
-        con.execute(f"COMMENT ON TABLE main.\"{table.name}\" IS {_quote(table.doc)}")
+        con.execute(f'COMMENT ON TABLE main."{table.name}" IS {_quote(table.doc)}')
         for c in table.columns:
             con.execute(f'COMMENT ON COLUMN main."{table.name}"."{c.name}" IS {_quote(c.doc)}')
 
 
-def explain(per_table: dict[str, "Constraints"], calls: list["Call"] | None = None) -> Result:
+def explain(per_table: dict[str, Constraints], calls: list[Call] | None = None) -> Result:
     """EXPLAIN: what each table fetch pushes down; EXPLAIN ANALYZE (``calls``): the calls made."""
     steps, details = [], []
     for name, c in per_table.items():
@@ -69,7 +75,8 @@ def explain(per_table: dict[str, "Constraints"], calls: list["Call"] | None = No
         details.append("DuckDB runs the statement over the fetched rows and applies every predicate again")
     return Result.of_columns(["step", "detail"], [steps, details], ["VARCHAR", "VARCHAR"])
 
-def _set_name(item: "exp.Expression") -> str:
+
+def _set_name(item: exp.Expression) -> str:
     from sqlglot import exp
 
     inner = item.this if isinstance(item, exp.SetItem) else item
@@ -78,7 +85,7 @@ def _set_name(item: "exp.Expression") -> str:
     return inner.sql(dialect="duckdb").strip('"').lower().replace('"', "")
 
 
-def _set_value(item: "exp.Expression") -> Any:
+def _set_value(item: exp.Expression) -> Any:
     from sqlglot import exp
 
     inner = item.this if isinstance(item, exp.SetItem) else item

@@ -12,14 +12,15 @@ expressions:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Hashable, Optional
+from typing import Any
 
 from sqlglot import exp
 
 #: Maps a column expression to the key it constrains for the reference at hand, or None.
-Resolver = Callable[[exp.Expression], Optional[str]]
+Resolver = Callable[[exp.Expression], str | None]
 #: Evaluates a constant expression (e.g. ``now() - INTERVAL 1 HOUR``) to a Python value, or raises.
 Evaluator = Callable[[exp.Expression], Any]
 
@@ -33,12 +34,12 @@ class Range:
     hi: Any = None
     hi_incl: bool = True
 
-    def intersect(self, other: "Range") -> "Range":
+    def intersect(self, other: Range) -> Range:
         lo, lo_incl = _pick(self.lo, self.lo_incl, other.lo, other.lo_incl, max, tighter=True)
         hi, hi_incl = _pick(self.hi, self.hi_incl, other.hi, other.hi_incl, min, tighter=True)
         return Range(lo, lo_incl, hi, hi_incl)
 
-    def hull(self, other: "Range") -> "Range":
+    def hull(self, other: Range) -> Range:
         if self.lo is None or other.lo is None:
             lo, lo_incl = None, True
         else:
@@ -105,7 +106,7 @@ class Constraints:
         parts += [f"{col} in {rng}" for col, rng in sorted(self.ranges.items())]
         return " AND ".join(parts) or "(none)"
 
-    def both(self, other: "Constraints") -> "Constraints":
+    def both(self, other: Constraints) -> Constraints:
         """Rows must satisfy both (AND)."""
         eq = dict(self.eq)
         for key, vals in other.eq.items():
@@ -115,7 +116,7 @@ class Constraints:
             ranges[col] = ranges[col].intersect(rng) if col in ranges else rng
         return Constraints(eq, ranges)
 
-    def either(self, other: "Constraints") -> "Constraints":
+    def either(self, other: Constraints) -> Constraints:
         """Rows satisfy one or the other (OR): only what both constrain survives, widened."""
         eq = {key: vals | other.eq[key] for key, vals in self.eq.items() if key in other.eq}
         ranges = {col: rng.hull(other.ranges[col]) for col, rng in self.ranges.items() if col in other.ranges}

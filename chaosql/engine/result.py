@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from chaosql.sources.base import Call
 
@@ -22,14 +23,14 @@ class Result:
     calls: list[Call] = field(default_factory=list)
     pushdown: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    _table: "pa.Table | None" = None
-    _reader: "pa.RecordBatchReader | None" = None
+    _table: pa.Table | None = None
+    _reader: pa.RecordBatchReader | None = None
 
     @property
     def has_rows(self) -> bool:
         return self._table is not None or self._reader is not None
 
-    def arrow(self) -> "pa.Table":
+    def arrow(self) -> pa.Table:
         """The whole result as an Arrow table (reads a streamed result to the end)."""
         if self._table is None:
             import pyarrow as pa
@@ -41,7 +42,7 @@ class Result:
                 self._table = pa.table({})
         return self._table
 
-    def batches(self) -> Iterator["pa.RecordBatch"]:
+    def batches(self) -> Iterator[pa.RecordBatch]:
         """Record batches, without materialising a streamed result."""
         if self._reader is not None:
             reader, self._reader = self._reader, None
@@ -61,7 +62,7 @@ class Result:
         return rows[0][0] if rows else None
 
     @classmethod
-    def of_columns(cls, names: list[str], columns: list[list], types: list[str]) -> "Result":
+    def of_columns(cls, names: list[str], columns: list[list], types: list[str]) -> Result:
         """A small materialised result from Python lists (SHOW TABLES, EXPLAIN, ...)."""
         import pyarrow as pa
 

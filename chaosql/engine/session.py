@@ -12,22 +12,22 @@ Steps for one statement:
 from __future__ import annotations
 
 import re
-import threading
 import time
 import weakref
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from chaosql._gc import paused
 from chaosql.engine import analyze
 from chaosql.engine import own as statements
-from chaosql.engine.result import Result
-from chaosql.engine.settings import SETTINGS, coerce
-from chaosql.engine.watchdog import WATCHDOG
 from chaosql.engine.errors import RELATION_PREFIX, translate
 from chaosql.engine.fetch import Fetcher, fetch_table
 from chaosql.engine.pushdown import Constraints, union
+from chaosql.engine.result import Result
+from chaosql.engine.settings import SETTINGS, coerce
+from chaosql.engine.watchdog import WATCHDOG
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError, UnsupportedError
 
 if TYPE_CHECKING:
@@ -45,8 +45,9 @@ _EXPLAIN = re.compile(r"^\s*explain\s+(analyze\s+)?", re.IGNORECASE)
 class Session:
     """A DuckDB connection over the virtual tables of ``sources``; not for concurrent use."""
 
-    def __init__(self, sources: Sequence[Any], *, settings: dict[str, Any] | None = None,
-                 owns_sources: bool = False) -> None:
+    def __init__(
+        self, sources: Sequence[Any], *, settings: dict[str, Any] | None = None, owns_sources: bool = False
+    ) -> None:
         """``owns_sources``: close the sources' connections with the session (the CLI's case; the
         server shares sources between sessions and closes them itself)."""
         import duckdb
@@ -55,11 +56,11 @@ class Session:
 
         self.sources = list(sources)
         self._owns_sources = owns_sources
-        self.tables: dict[str, "Table"] = registry()
+        self.tables: dict[str, Table] = registry()
         self.settings = {name: default for name, (default, _) in SETTINGS.items()}
         for name, value in (settings or {}).items():
             self.set(name, value)
-        self.con: "duckdb.DuckDBPyConnection" = duckdb.connect(":memory:")
+        self.con: duckdb.DuckDBPyConnection = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         self._catalog_ready = False
         self._registered: list[tuple[str, str]] = []  # (kind, name) of last statement's relations
@@ -165,7 +166,7 @@ class Session:
 
     def _execute(self, sql: str, params: Sequence[Any] | None, stream: bool) -> Result:
         explain = _EXPLAIN.match(sql)
-        body = sql[explain.end():] if explain else sql
+        body = sql[explain.end() :] if explain else sql
         tree, text = self._parse(body)
         if tree is None:  # DuckDB-only syntax that reads no virtual table
             return self._run(text, params, stream)
@@ -176,17 +177,19 @@ class Session:
             return own
         if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)) and self._writes_virtual(tree):
             if self.writer is None:
-                raise UnsupportedError("writes to chaos tables are not available in this build",
-                                       hint="query the tables with SELECT")
+                raise UnsupportedError(
+                    "writes to chaos tables are not available in this build", hint="query the tables with SELECT"
+                )
             # params only when given: a Writer without the keyword still serves unparameterised writes
             extra = {"params": params} if params is not None else {}
-            return self.writer.execute(self, tree, explain=bool(explain), analyze=bool(explain and explain.group(1)),
-                                       **extra)
+            return self.writer.execute(
+                self, tree, explain=bool(explain), analyze=bool(explain and explain.group(1)), **extra
+            )
         refs = analyze.virtual_refs(tree, self.tables)
         self._reading = sorted({ref.name.lower() for ref in refs})
         if not refs:
             self.ensure_catalog()
-            return self._run(sql if not explain else sql, params, stream)
+            return self._run(sql, params, stream)
         _freeze_now(tree)
         per_table = self._constraints(refs)
         if explain and not explain.group(1):
@@ -203,7 +206,7 @@ class Session:
         result.pushdown = {name: c.describe() for name, c in per_table.items()}
         return result
 
-    def _parse(self, sql: str) -> tuple["exp.Expression | None", str]:
+    def _parse(self, sql: str) -> tuple[exp.Expression | None, str]:
         import sqlglot
         from sqlglot.errors import ParseError, TokenError
 
@@ -215,7 +218,9 @@ class Session:
                 last = err
                 continue
             if len(trees) != 1:
-                raise SqlError(f"expected one statement, found {len(trees)}", hint="run a script with -f FILE or \\i FILE")
+                raise SqlError(
+                    f"expected one statement, found {len(trees)}", hint="run a script with -f FILE or \\i FILE"
+                )
             tree = trees[0]
             if dialect == "postgres":
                 return tree, tree.sql(dialect="duckdb")
@@ -229,8 +234,10 @@ class Session:
             raise translate(err, all_tables=self.tables) from err
         words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql)}
         if words & set(self.tables):
-            raise UnsupportedError(f"chaosql cannot analyse this statement: {str(last).splitlines()[0]}",
-                                   hint="rewrite it in DuckDB or Postgres syntax")
+            raise UnsupportedError(
+                f"chaosql cannot analyse this statement: {str(last).splitlines()[0]}",
+                hint="rewrite it in DuckDB or Postgres syntax",
+            )
         return None, sql
 
     def _run(self, sql: str, params: Sequence[Any] | None, stream: bool) -> Result:
@@ -263,7 +270,7 @@ class Session:
         """Whether the running statement was cancelled (writers check it between API calls)."""
         return self._fetcher.cancelled.is_set()
 
-    def _writes_virtual(self, tree: "exp.Expression") -> bool:
+    def _writes_virtual(self, tree: exp.Expression) -> bool:
         from sqlglot import exp
 
         target = tree.this
@@ -273,7 +280,7 @@ class Session:
 
     # --- pushdown, fetch, register ----------------------------------------------------------
 
-    def _constraints(self, refs: list["exp.Table"]) -> dict[str, Constraints]:
+    def _constraints(self, refs: list[exp.Table]) -> dict[str, Constraints]:
         grouped: dict[str, list[Constraints]] = {}
         for ref in refs:
             name = ref.name.lower()
@@ -281,8 +288,10 @@ class Session:
             if self.settings["pushdown"]:
                 ranges = frozenset(c.name for c in table.columns if c.key == "range")
                 found = analyze.reference_constraints(
-                    ref, lambda n: set(self.tables[n].column_names) if n in self.tables else None,
-                    range_columns=ranges, evaluate=self._evaluate,
+                    ref,
+                    lambda n: set(self.tables[n].column_names) if n in self.tables else None,
+                    range_columns=ranges,
+                    evaluate=self._evaluate,
                 )
             else:
                 found = Constraints()
@@ -295,14 +304,16 @@ class Session:
                 constraints.columns = analyze.needed_columns(tree, self.tables[name].column_names, aliases)
         return merged
 
-    def _evaluate(self, node: "exp.Expression") -> Any:
+    def _evaluate(self, node: exp.Expression) -> Any:
         # fetchall: DuckDB 2 keeps a result fetched with fetchone() open and refuses the next register()
         return self.con.execute("SELECT " + node.sql(dialect="duckdb")).fetchall()[0][0]
 
-    def _fetch(self, per_table: dict[str, Constraints]) -> dict[str, "pa.Table"]:
+    def _fetch(self, per_table: dict[str, Constraints]) -> dict[str, pa.Table]:
         policy = self.settings["on_source_error"]
         futures = {
-            name: self._tables_pool.submit(fetch_table, self.tables[name], self.sources, c, self._fetcher, on_source_error=policy)
+            name: self._tables_pool.submit(
+                fetch_table, self.tables[name], self.sources, c, self._fetcher, on_source_error=policy
+            )
             for name, c in per_table.items()
         }
         out = {}
@@ -313,10 +324,10 @@ class Session:
                     break
                 except TimeoutError:
                     if self._fetcher.cancelled.is_set():
-                        raise QueryCancelled("query cancelled while fetching " + name)
+                        raise QueryCancelled("query cancelled while fetching " + name) from None
         return out
 
-    def register_rows(self, name: str, data: "pa.Table") -> str:
+    def register_rows(self, name: str, data: pa.Table) -> str:
         """Register fetched rows of table ``name`` for this statement; returns the relation to read."""
         arrow_name, view_name = f"{RELATION_PREFIX}arrow_{name}", f"{RELATION_PREFIX}{name}"
         self.con.register(arrow_name, data)
@@ -337,6 +348,7 @@ class Session:
                 pass
         self._registered = []
 
+
 # --- helpers ------------------------------------------------------------------------------------
 
 
@@ -346,12 +358,12 @@ def _shutdown(fetcher: Fetcher, pool: ThreadPoolExecutor, con: Any) -> None:
     con.close()
 
 
-def _freeze_now(tree: "exp.Expression") -> None:
+def _freeze_now(tree: exp.Expression) -> None:
     """Fix now()/current_timestamp/current_date for the statement, so pushed-down time bounds and
     DuckDB's own evaluation agree exactly."""
     from sqlglot import exp
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for node in list(tree.find_all(exp.CurrentTimestamp, exp.CurrentDate, exp.Anonymous)):
         if isinstance(node, exp.CurrentDate):
             node.replace(exp.cast(exp.Literal.string(now.date().isoformat()), "DATE"))
@@ -362,7 +374,7 @@ def _freeze_now(tree: "exp.Expression") -> None:
 _PY_TYPES = {"VARCHAR": str, "MAP(VARCHAR, VARCHAR)": str, "BIGINT": int, "INTEGER": int, "BOOLEAN": bool}
 
 
-def _pushable(found: Constraints, table: "Table") -> Constraints:
+def _pushable(found: Constraints, table: Table) -> Constraints:
     """Keep what the table's key columns accept, with values of the column's own type (a
     comparison DuckDB would answer by casting, like ``namespace = 1``, stays in DuckDB)."""
     eq = {}
@@ -377,21 +389,35 @@ def _pushable(found: Constraints, table: "Table") -> Constraints:
     return Constraints(eq, ranges)
 
 
-
-
-
-
-
-
-
-
-
-
 _DML = {"INSERT", "UPDATE", "DELETE"}
 _NO_ROWS = _DML | {
-    "CREATE", "DROP", "ALTER", "SET", "RESET", "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "ATTACH",
-    "DETACH", "USE", "LOAD", "INSTALL", "CHECKPOINT", "COPY", "EXPORT", "IMPORT", "VACUUM", "PREPARE",
-    "DEALLOCATE", "COMMENT", "TRUNCATE", "SAVEPOINT", "RELEASE",
+    "CREATE",
+    "DROP",
+    "ALTER",
+    "SET",
+    "RESET",
+    "BEGIN",
+    "START",
+    "COMMIT",
+    "END",
+    "ROLLBACK",
+    "ABORT",
+    "ATTACH",
+    "DETACH",
+    "USE",
+    "LOAD",
+    "INSTALL",
+    "CHECKPOINT",
+    "COPY",
+    "EXPORT",
+    "IMPORT",
+    "VACUUM",
+    "PREPARE",
+    "DEALLOCATE",
+    "COMMENT",
+    "TRUNCATE",
+    "SAVEPOINT",
+    "RELEASE",
 }
 
 

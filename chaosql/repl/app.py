@@ -36,7 +36,7 @@ VALUE_QUERIES = {
 
 
 class Repl:
-    def __init__(self, session: "Session", *, out: TextIO | None = None, err: TextIO | None = None) -> None:
+    def __init__(self, session: Session, *, out: TextIO | None = None, err: TextIO | None = None) -> None:
         self.session = session
         self.out = out or sys.stdout
         self.err = err or sys.stderr
@@ -77,7 +77,7 @@ class Repl:
             self.err.write(f"ERROR: {err}\n")
             self.err.flush()
 
-    def run_sql(self, sql: str) -> "Result":
+    def run_sql(self, sql: str) -> Result:
         result = self._execute_interruptibly(sql)
         for warning in result.warnings:
             self.err.write(f"WARNING: {warning}\n")
@@ -104,7 +104,7 @@ class Repl:
             self._asking = False
         return answer.strip().lower() in ("y", "yes")
 
-    def _execute_interruptibly(self, sql: str) -> "Result":
+    def _execute_interruptibly(self, sql: str) -> Result:
         """Run in a worker thread so Ctrl-C cancels the statement and keeps the shell."""
         box: dict[str, Any] = {}
 
@@ -140,7 +140,7 @@ class Repl:
     def set_output(self, path: str | None) -> None:
         if self.out is not self._terminal_out:
             self.out.close()
-        self.out = open(path, "a", encoding="utf-8") if path else self._terminal_out
+        self.out = open(path, "a", encoding="utf-8") if path else self._terminal_out  # noqa: SIM115 (kept open until \o)
 
     # --- live completion values -------------------------------------------------------------
 
@@ -177,8 +177,13 @@ class Repl:
             def get_completions(self, document, complete_event):
                 word = document.get_word_before_cursor(WORD=False)
                 for text, meta in matches(repl.catalog, document.text, document.cursor_position):
-                    yield Completion(text, start_position=-len(word) if not text.startswith("\\") else
-                                     -len(document.text_before_cursor.split(" ")[-1]), display_meta=meta)
+                    yield Completion(
+                        text,
+                        start_position=-len(word)
+                        if not text.startswith("\\")
+                        else -len(document.text_before_cursor.split(" ")[-1]),
+                        display_meta=meta,
+                    )
 
         bindings = KeyBindings()
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from chaosql.errors import UsageError
 from chaosql.output import FORMATS
@@ -17,7 +18,7 @@ class MetaCommand:
     name: str
     syntax: str
     description: str
-    handler: Callable[["Repl", str], None]
+    handler: Callable[[Repl, str], None]
     aliases: tuple[str, ...] = ()
 
 
@@ -25,7 +26,7 @@ REGISTRY: dict[str, MetaCommand] = {}
 
 
 def command(name: str, syntax: str, description: str, aliases: tuple[str, ...] = ()):
-    def register(fn: Callable[["Repl", str], None]) -> Callable[["Repl", str], None]:
+    def register(fn: Callable[[Repl, str], None]) -> Callable[[Repl, str], None]:
         cmd = MetaCommand(name, syntax, description, fn, aliases)
         for key in (name, *aliases):
             REGISTRY[key] = cmd
@@ -43,7 +44,7 @@ def lookup(text: str) -> tuple[MetaCommand, str]:
 
 
 @command("\\?", "\\?", "show this help", aliases=("help",))
-def _help(repl: "Repl", arg: str) -> None:
+def _help(repl: Repl, arg: str) -> None:
     unique = {c.name: c for c in REGISTRY.values()}
     width = max(len(c.syntax) for c in unique.values())
     for c in unique.values():
@@ -51,34 +52,34 @@ def _help(repl: "Repl", arg: str) -> None:
 
 
 @command("\\q", "\\q", "quit", aliases=("quit", "exit"))
-def _quit(repl: "Repl", arg: str) -> None:
+def _quit(repl: Repl, arg: str) -> None:
     repl.done = True
 
 
 @command("\\dt", "\\dt", "list tables")
-def _tables(repl: "Repl", arg: str) -> None:
+def _tables(repl: Repl, arg: str) -> None:
     repl.run_sql("SHOW TABLES")
 
 
 @command("\\d", "\\d TABLE", "describe a table: columns, types, pushdown, docs")
-def _describe(repl: "Repl", arg: str) -> None:
+def _describe(repl: Repl, arg: str) -> None:
     repl.run_sql(f"DESCRIBE {arg}" if arg else "SHOW TABLES")
 
 
 @command("\\x", "\\x [on|off]", "toggle expanded output (one field per line)")
-def _expanded(repl: "Repl", arg: str) -> None:
+def _expanded(repl: Repl, arg: str) -> None:
     repl.expanded = _toggle(repl.expanded, arg)
     repl.write(f"Expanded display is {'on' if repl.expanded else 'off'}.\n")
 
 
 @command("\\timing", "\\timing [on|off]", "toggle printing how long each statement took")
-def _timing(repl: "Repl", arg: str) -> None:
+def _timing(repl: Repl, arg: str) -> None:
     repl.timing = _toggle(repl.timing, arg)
     repl.write(f"Timing is {'on' if repl.timing else 'off'}.\n")
 
 
 @command("\\format", "\\format FMT", "output format: " + ", ".join(FORMATS))
-def _format(repl: "Repl", arg: str) -> None:
+def _format(repl: Repl, arg: str) -> None:
     if arg not in FORMATS:
         raise UsageError(f"unknown format {arg!r}", hint="choose one of " + ", ".join(FORMATS))
     repl.format = arg
@@ -86,12 +87,12 @@ def _format(repl: "Repl", arg: str) -> None:
 
 
 @command("\\o", "\\o [FILE]", "send results to FILE (no FILE: back to the terminal)")
-def _output(repl: "Repl", arg: str) -> None:
+def _output(repl: Repl, arg: str) -> None:
     repl.set_output(arg or None)
 
 
 @command("\\i", "\\i FILE", "run the statements in FILE")
-def _include(repl: "Repl", arg: str) -> None:
+def _include(repl: Repl, arg: str) -> None:
     if not arg:
         raise UsageError("\\i needs a file name")
     try:
@@ -104,7 +105,7 @@ def _include(repl: "Repl", arg: str) -> None:
 
 
 @command("\\run", "\\run NAME [key=value ...]", "run a saved query (chaosql queries lists them)")
-def _run_saved(repl: "Repl", arg: str) -> None:
+def _run_saved(repl: Repl, arg: str) -> None:
     from chaosql.reports.saved import catalog, find, parse_assignments
 
     if not arg:
@@ -118,7 +119,7 @@ def _run_saved(repl: "Repl", arg: str) -> None:
 
 
 @command("\\refresh", "\\refresh", "re-read snapshots and refresh completion values")
-def _refresh(repl: "Repl", arg: str) -> None:
+def _refresh(repl: Repl, arg: str) -> None:
     for source in repl.session.sources:
         if hasattr(source, "reload"):
             source.reload()

@@ -8,15 +8,71 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
-KEYWORDS = (
-    "SELECT FROM WHERE AND OR NOT IN IS NULL LIKE ILIKE BETWEEN GROUP BY ORDER HAVING LIMIT OFFSET JOIN LEFT "
-    "RIGHT FULL INNER OUTER ON AS DISTINCT COUNT SUM AVG MIN MAX CASE WHEN THEN ELSE END WITH UNION ALL "
-    "INSERT INTO VALUES UPDATE SET DELETE RETURNING EXPLAIN ANALYZE DESCRIBE SHOW TABLES ASC DESC TRUE FALSE "
-    "INTERVAL NOW CAST JSON_EXTRACT_STRING"
-).split()
+KEYWORDS = [
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "AND",
+    "OR",
+    "NOT",
+    "IN",
+    "IS",
+    "NULL",
+    "LIKE",
+    "ILIKE",
+    "BETWEEN",
+    "GROUP",
+    "BY",
+    "ORDER",
+    "HAVING",
+    "LIMIT",
+    "OFFSET",
+    "JOIN",
+    "LEFT",
+    "RIGHT",
+    "FULL",
+    "INNER",
+    "OUTER",
+    "ON",
+    "AS",
+    "DISTINCT",
+    "COUNT",
+    "SUM",
+    "AVG",
+    "MIN",
+    "MAX",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "WITH",
+    "UNION",
+    "ALL",
+    "INSERT",
+    "INTO",
+    "VALUES",
+    "UPDATE",
+    "SET",
+    "DELETE",
+    "RETURNING",
+    "EXPLAIN",
+    "ANALYZE",
+    "DESCRIBE",
+    "SHOW",
+    "TABLES",
+    "ASC",
+    "DESC",
+    "TRUE",
+    "FALSE",
+    "INTERVAL",
+    "NOW",
+    "CAST",
+    "JSON_EXTRACT_STRING",
+]
 
 _TABLE_CONTEXT = {"FROM", "JOIN", "INTO", "UPDATE", "TABLE", "DESCRIBE"}
 _COLUMN_CONTEXT = {"SELECT", "WHERE", "AND", "OR", "BY", "ON", "SET", "HAVING", "DISTINCT", "NOT", ","}
@@ -68,8 +124,24 @@ def tables_in(text: str) -> dict[str, str]:
     {'e': 'experiments', 'experiments': 'experiments', 't': 'targets', 'targets': 'targets'}
     """
     found: dict[str, str] = {}
-    reserved = {"where", "join", "on", "left", "right", "inner", "full", "group", "order", "limit", "using", "cross", "natural"}
-    for m in re.finditer(r"\b(?:from|join)\s+([A-Za-z_][A-Za-z0-9_]*)(?:\s+(?:as\s+)?([A-Za-z_][A-Za-z0-9_]*))?", text, re.IGNORECASE):
+    reserved = {
+        "where",
+        "join",
+        "on",
+        "left",
+        "right",
+        "inner",
+        "full",
+        "group",
+        "order",
+        "limit",
+        "using",
+        "cross",
+        "natural",
+    }
+    for m in re.finditer(
+        r"\b(?:from|join)\s+([A-Za-z_][A-Za-z0-9_]*)(?:\s+(?:as\s+)?([A-Za-z_][A-Za-z0-9_]*))?", text, re.IGNORECASE
+    ):
         table = m.group(1).lower()
         alias = (m.group(2) or "").lower()
         if alias and alias not in reserved:

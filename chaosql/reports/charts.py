@@ -52,8 +52,15 @@ def draw(chart: dict[str, Any], columns: list[str], rows: list[tuple], *, fmt: s
     matplotlib.use("Agg")  # no display; safe in cron
     from matplotlib.figure import Figure
 
-    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "chaosql", "font.size": 9,
-                                "axes.spines.top": False, "axes.spines.right": False}):
+    with matplotlib.rc_context(
+        {
+            "svg.fonttype": "path",
+            "svg.hashsalt": "chaosql",
+            "font.size": 9,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    ):
         kind = chart.get("type", "bar")
         # horizontal bars get taller with their number, so every label stays readable
         height = max(3.4, 0.22 * len(xs) + 1.0) if kind == "barh" else 3.4
@@ -63,8 +70,14 @@ def draw(chart: dict[str, Any], columns: list[str], rows: list[tuple], *, fmt: s
         labels = [_label(x) for x in xs]
         if kind == "line":
             for i, (key, values) in enumerate(data.items()):
-                ax.plot(range(len(xs)), [values.get(x, 0.0) for x in xs], marker="o", markersize=3,
-                        label=key, color=PALETTE[i % len(PALETTE)])
+                ax.plot(
+                    range(len(xs)),
+                    [values.get(x, 0.0) for x in xs],
+                    marker="o",
+                    markersize=3,
+                    label=key,
+                    color=PALETTE[i % len(PALETTE)],
+                )
             _ticks(ax, labels, axis="x")
         else:
             positions = list(range(len(xs)))
@@ -73,7 +86,9 @@ def draw(chart: dict[str, Any], columns: list[str], rows: list[tuple], *, fmt: s
             bar = ax.barh if kind == "barh" else ax.bar
             for i, (key, values) in enumerate(data.items()):
                 heights = [values.get(x, 0.0) for x in xs]
-                offset = [p + (0 if stacked or len(data) == 1 else (i - (len(data) - 1) / 2) * width) for p in positions]
+                offset = [
+                    p + (0 if stacked or len(data) == 1 else (i - (len(data) - 1) / 2) * width) for p in positions
+                ]
                 extra = {"left" if kind == "barh" else "bottom": bottom} if stacked else {}
                 bar(offset, heights, width, label=key, color=PALETTE[i % len(PALETTE)], **extra)
                 if stacked:
@@ -110,15 +125,23 @@ def _ticks(ax: Any, labels: list[str], *, axis: str) -> None:
     step = 1 if axis == "y" and len(labels) <= 48 else max(1, len(labels) // 20)  # at most ~20 labels on x
     shown = positions[::step]
     if axis == "x":
-        ax.set_xticks(shown, [labels[i] for i in shown], rotation=45 if len(labels) > 6 else 0,
-                      ha="right" if len(labels) > 6 else "center")
+        ax.set_xticks(
+            shown,
+            [labels[i] for i in shown],
+            rotation=45 if len(labels) > 6 else 0,
+            ha="right" if len(labels) > 6 else "center",
+        )
     else:
         ax.set_yticks(shown, [labels[i] for i in shown])
 
 
 def _label(value: Any) -> str:
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d") if (value.hour, value.minute, value.second) == (0, 0, 0) else value.strftime("%m-%d %H:%M")
+        return (
+            value.strftime("%Y-%m-%d")
+            if (value.hour, value.minute, value.second) == (0, 0, 0)
+            else value.strftime("%m-%d %H:%M")
+        )
     if isinstance(value, date):
         return value.isoformat()
     return "(none)" if value is None else str(value)

@@ -32,7 +32,7 @@ class Check:
     max: float | None = None
 
     @classmethod
-    def parse(cls, spec: Any, *, where: str = "check") -> "Check | None":
+    def parse(cls, spec: Any, *, where: str = "check") -> Check | None:
         """A check from a header string (``empty``, ``max_rows=0``, ``column=n min=1 max=9``) or a TOML value."""
         if spec is None or spec is False:
             return None
@@ -46,12 +46,14 @@ class Check:
             for part in spec.split():
                 key, eq, value = part.partition("=")
                 if not eq:
-                    raise UsageError(f"{where}: expected empty or KEY=VALUE pairs, not {part!r}",
-                                     hint="keys: " + ", ".join(sorted(_KEYS - {"empty"})))
+                    raise UsageError(
+                        f"{where}: expected empty or KEY=VALUE pairs, not {part!r}",
+                        hint="keys: " + ", ".join(sorted(_KEYS - {"empty"})),
+                    )
                 items[key] = value
             spec = items
         if not isinstance(spec, dict):
-            raise UsageError(f"{where}: expected \"empty\" or a table like {{ column = \"n\", max = 5 }}")
+            raise UsageError(f'{where}: expected "empty" or a table like {{ column = "n", max = 5 }}')
         unknown = set(spec) - _KEYS
         if unknown:
             raise UsageError(f"{where}: unknown key {sorted(unknown)[0]!r}", hint="keys: " + ", ".join(sorted(_KEYS)))

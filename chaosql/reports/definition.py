@@ -43,7 +43,20 @@ from chaosql.reports.saved import FORMATS, SavedQuery, describe, parse_chart, pa
 
 DOCUMENT_FORMATS = ("markdown", "html", "json", "csv")  # csv: one file per query in --out DIR
 _TOP_KEYS = {"title", "description", "format", "timeout", "sources", "params", "query", "limit"}
-_QUERY_KEYS = {"name", "id", "title", "description", "sql", "params", "check", "format", "chart", "timeout", "sources", "limit"}
+_QUERY_KEYS = {
+    "name",
+    "id",
+    "title",
+    "description",
+    "sql",
+    "params",
+    "check",
+    "format",
+    "chart",
+    "timeout",
+    "sources",
+    "limit",
+}
 
 
 @dataclass
@@ -80,8 +93,10 @@ class Report:
         unused = sorted(k for k in self.params if not any(spec.query.param(k) for spec in self.queries))
         if unused:  # most likely a typo, which would otherwise silently leave a default in place
             takes = sorted({p.name for spec in self.queries for p in spec.query.params})
-            raise UsageError(f"{self.path}: no query takes the parameter {unused[0]!r}",
-                             hint="parameters of its queries: " + (", ".join(takes) or "none"))
+            raise UsageError(
+                f"{self.path}: no query takes the parameter {unused[0]!r}",
+                hint="parameters of its queries: " + (", ".join(takes) or "none"),
+            )
         for spec in self.queries:
             values = {k: v for k, v in self.params.items() if spec.query.param(k)}
             values.update(spec.params)
@@ -113,10 +128,14 @@ def load(path: str | Path, saved: dict[str, SavedQuery]) -> Report:
     if isinstance(sources, list):
         sources = {_source_name(spec): spec for spec in sources}
     if not isinstance(sources, dict) or not all(isinstance(v, str) for v in sources.values()):
-        raise UsageError(f"{where}: sources must be a table of name = \"spec\" (or a list of specs)")
+        raise UsageError(f'{where}: sources must be a table of name = "spec" (or a list of specs)')
     report = Report(
-        title=str(raw.get("title") or path.stem), path=path, description=str(raw.get("description") or ""),
-        format=fmt, timeout=_seconds(raw.get("timeout"), where), sources=sources,
+        title=str(raw.get("title") or path.stem),
+        path=path,
+        description=str(raw.get("description") or ""),
+        format=fmt,
+        timeout=_seconds(raw.get("timeout"), where),
+        sources=sources,
         params=dict(raw.get("params") or {}),
     )
     entries = raw.get("query") or []
@@ -140,7 +159,9 @@ def _query(entry: Any, i: int, report: Report, saved: dict[str, SavedQuery], whe
     here = f"{where}: query {label}"
     _no_unknown(entry, _QUERY_KEYS, here)
     if ("name" in entry) == ("sql" in entry):
-        raise UsageError(f"{here}: give either name (a saved query) or sql, not {'both' if 'name' in entry else 'neither'}")
+        raise UsageError(
+            f"{here}: give either name (a saved query) or sql, not {'both' if 'name' in entry else 'neither'}"
+        )
     if "name" in entry:
         from chaosql.reports.saved import find
 
@@ -162,7 +183,9 @@ def _query(entry: Any, i: int, report: Report, saved: dict[str, SavedQuery], whe
     if fmt not in FORMATS:
         raise UsageError(f"{here}: format {fmt!r} is not one of {', '.join(FORMATS)}")
     if fmt in ("chart", "both") and not chart:
-        raise UsageError(f"{here}: format {fmt} needs a chart", hint='add chart = { type = "bar", x = "...", y = "..." }')
+        raise UsageError(
+            f"{here}: format {fmt} needs a chart", hint='add chart = { type = "bar", x = "...", y = "..." }'
+        )
     check = Check.parse(entry["check"], where=f"{here}: check") if "check" in entry else query.check
     wanted = entry.get("sources")
     if wanted is not None:
@@ -170,16 +193,25 @@ def _query(entry: Any, i: int, report: Report, saved: dict[str, SavedQuery], whe
             wanted = [wanted]
         missing = [s for s in wanted if s not in report.sources]
         if missing:
-            raise UsageError(f"{here}: no source named {missing[0]!r} in [sources]",
-                             hint="known: " + (", ".join(report.sources) or "none (add a [sources] table)"))
+            raise UsageError(
+                f"{here}: no source named {missing[0]!r} in [sources]",
+                hint="known: " + (", ".join(report.sources) or "none (add a [sources] table)"),
+            )
     limit = entry.get("limit")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
         raise UsageError(f"{here}: limit takes a whole number >= 0")
     return QuerySpec(
-        id=_slug(str(entry.get("id") or query.name)), query=query, params=params,
-        title=str(entry.get("title") or query.title), description=str(entry.get("description") or query.description),
-        format=fmt, chart=chart, check=check, timeout=_seconds(entry.get("timeout"), here) or report.timeout,
-        sources=list(wanted) if wanted is not None else None, limit=limit,
+        id=_slug(str(entry.get("id") or query.name)),
+        query=query,
+        params=params,
+        title=str(entry.get("title") or query.title),
+        description=str(entry.get("description") or query.description),
+        format=fmt,
+        chart=chart,
+        check=check,
+        timeout=_seconds(entry.get("timeout"), here) or report.timeout,
+        sources=list(wanted) if wanted is not None else None,
+        limit=limit,
     )
 
 

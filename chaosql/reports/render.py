@@ -15,7 +15,8 @@ import json
 from datetime import datetime
 from typing import Any, TextIO
 
-from chaosql.output import cell, json_value, render as render_rows
+from chaosql.output import cell, json_value
+from chaosql.output import render as render_rows
 from chaosql.reports.runner import CHECK_FAILED, ERROR, OK, SOURCE_FAILED, Outcome, Section
 
 DEFAULT_LIMIT = 100
@@ -25,8 +26,15 @@ LABELS = {OK: "ok", CHECK_FAILED: "check failed", SOURCE_FAILED: "source failed"
 class Renderer:
     """``begin`` once, ``section`` per query, ``end`` once with the whole outcome."""
 
-    def __init__(self, out: TextIO, *, title: str, description: str = "", sources: dict[str, str] | None = None,
-                 started: datetime | None = None) -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        title: str,
+        description: str = "",
+        sources: dict[str, str] | None = None,
+        started: datetime | None = None,
+    ) -> None:
         self.out, self.title, self.description = out, title, description
         self.sources = sources or {}
         self.started = started or datetime.now().astimezone()
@@ -87,7 +95,9 @@ class MarkdownRenderer(Renderer):
         self.out.write(f"# {self.title}\n\n")
         if self.description:
             self.out.write(self.description.strip() + "\n\n")
-        self.out.write(f"Generated {_stamp(self.started)} from {', '.join(self.sources.values()) or 'the default sources'}.\n\n")
+        self.out.write(
+            f"Generated {_stamp(self.started)} from {', '.join(self.sources.values()) or 'the default sources'}.\n\n"
+        )
 
     def section(self, section: Section) -> None:
         spec, w = section.spec, self.out.write
@@ -164,7 +174,9 @@ class HtmlRenderer(Renderer):
         if spec.description:
             w(f'<p class="note">{html.escape(spec.description)}</p>\n')
         if section.status != OK:
-            w(f'<p class="problem"><strong>{LABELS[section.status].capitalize()}:</strong> {html.escape(section.message)}</p>\n')
+            w(
+                f'<p class="problem"><strong>{LABELS[section.status].capitalize()}:</strong> {html.escape(section.message)}</p>\n'
+            )
         elif spec.check:
             w(f'<p class="note">Check passed: {html.escape(spec.check.describe())}.</p>\n')
         if section.status in (SOURCE_FAILED, ERROR) and not section.columns:
@@ -181,8 +193,10 @@ class HtmlRenderer(Renderer):
             text = _text(section, spec.format, rows)
             mime = "text/csv" if spec.format == "csv" else "application/json"
             data = base64.b64encode(_text(section, spec.format, section.rows).encode()).decode()
-            w(f'<p><a download="{html.escape(spec.id)}.{spec.format}" href="data:{mime};base64,{data}">'
-              f"Download {spec.format.upper()}</a></p>\n<pre>{html.escape(text)}</pre>\n")
+            w(
+                f'<p><a download="{html.escape(spec.id)}.{spec.format}" href="data:{mime};base64,{data}">'
+                f"Download {spec.format.upper()}</a></p>\n<pre>{html.escape(text)}</pre>\n"
+            )
         if len(rows) < len(section.rows):
             w(f'<p class="note">First {len(rows)} of {len(section.rows)} rows.</p>\n')
         for warning in section.warnings:
@@ -196,23 +210,38 @@ class HtmlRenderer(Renderer):
         numeric = [t.upper() in _NUMERIC or t.upper().startswith("DECIMAL") for t in section.types]
         head = "".join(f"<th>{html.escape(c)}</th>" for c in section.columns)
         body = "".join(
-            "<tr>" + "".join(
-                f'<td class="num">{html.escape(cell(v))}</td>' if numeric[i] else f'<td title="{html.escape(cell(v))}">{html.escape(cell(v))}</td>'
-                for i, v in enumerate(row)) + "</tr>\n"
+            "<tr>"
+            + "".join(
+                f'<td class="num">{html.escape(cell(v))}</td>'
+                if numeric[i]
+                else f'<td title="{html.escape(cell(v))}">{html.escape(cell(v))}</td>'
+                for i, v in enumerate(row)
+            )
+            + "</tr>\n"
             for row in rows
         )
-        return f'<div class="table-wrap"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody></table></div>\n'
+        return (
+            f'<div class="table-wrap"><table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody></table></div>\n'
+        )
 
     def end(self, outcome: Outcome) -> None:
         w = self.out.write
         status = "ok" if outcome.exit_code == 0 else "failed"
-        w(f'<section id="summary" class="{"ok" if status == "ok" else "check-failed"}" data-exit-code="{outcome.exit_code}">\n'
-          f"<h2>Summary</h2>\n<p>{html.escape(_summary_line(outcome))}.</p>\n")
+        w(
+            f'<section id="summary" class="{"ok" if status == "ok" else "check-failed"}" data-exit-code="{outcome.exit_code}">\n'
+            f"<h2>Summary</h2>\n<p>{html.escape(_summary_line(outcome))}.</p>\n"
+        )
         failed = [s for s in outcome.sections if s.failed]
         if failed:
-            w("<ul>\n" + "".join(
-                f'<li><a href="#{html.escape(s.spec.id)}">{html.escape(s.spec.title)}</a>: {LABELS[s.status]}: '
-                f"{html.escape(s.message)}</li>\n" for s in failed) + "</ul>\n")
+            w(
+                "<ul>\n"
+                + "".join(
+                    f'<li><a href="#{html.escape(s.spec.id)}">{html.escape(s.spec.title)}</a>: {LABELS[s.status]}: '
+                    f"{html.escape(s.message)}</li>\n"
+                    for s in failed
+                )
+                + "</ul>\n"
+            )
         w("</section>\n</main>\n</body>\n</html>\n")
 
 
@@ -226,8 +255,12 @@ class JsonRenderer(Renderer):
     """One JSON document; every row of every section (unless the query sets a limit)."""
 
     def begin(self) -> None:
-        head = {"title": self.title, "description": self.description, "generated_at": _stamp(self.started),
-                "sources": self.sources}
+        head = {
+            "title": self.title,
+            "description": self.description,
+            "generated_at": _stamp(self.started),
+            "sources": self.sources,
+        }
         self.out.write(json.dumps(head, indent=2)[:-2] + ',\n  "sections": [')
         self._first = True
 
@@ -236,18 +269,29 @@ class JsonRenderer(Renderer):
         rows = shown_rows(section, default=None)
         json_cols = {i for i, t in enumerate(section.types) if t.upper() == "JSON"}
         body = {
-            "id": spec.id, "title": spec.title, "status": section.status, "message": section.message or None,
+            "id": spec.id,
+            "title": spec.title,
+            "status": section.status,
+            "message": section.message or None,
             "check": spec.check.describe() if spec.check else None,
-            "columns": section.columns, "types": section.types, "row_count": len(section.rows),
-            "rows": [{c: json_value(v, i in json_cols) for i, (c, v) in enumerate(zip(section.columns, row))} for row in rows],
-            "elapsed_ms": round(section.elapsed * 1000, 1), "warnings": section.warnings,
+            "columns": section.columns,
+            "types": section.types,
+            "row_count": len(section.rows),
+            "rows": [
+                {c: json_value(v, i in json_cols) for i, (c, v) in enumerate(zip(section.columns, row))} for row in rows
+            ],
+            "elapsed_ms": round(section.elapsed * 1000, 1),
+            "warnings": section.warnings,
         }
         self.out.write(("\n" if self._first else ",\n") + json.dumps(body, default=str))
         self._first = False
 
     def end(self, outcome: Outcome) -> None:
-        summary = {"exit_code": outcome.exit_code, "sections": len(outcome.sections),
-                   **{status: outcome.count(status) for status in (OK, CHECK_FAILED, SOURCE_FAILED, ERROR)}}
+        summary = {
+            "exit_code": outcome.exit_code,
+            "sections": len(outcome.sections),
+            **{status: outcome.count(status) for status in (OK, CHECK_FAILED, SOURCE_FAILED, ERROR)},
+        }
         self.out.write('\n  ],\n  "summary": ' + json.dumps(summary) + "\n}\n")
 
 

@@ -14,9 +14,9 @@ touches a live cluster that is down, and a section's timeout is that session's s
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from chaosql.reports import EXIT_CHECK_FAILED, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, worst
 from chaosql.reports.definition import QuerySpec, Report
@@ -154,4 +154,3 @@ def run_section(spec: QuerySpec, session: Any, *, timeout: float | None = None) 
             if section.status == OK:
                 section.status, section.message = ERROR, str(err)
     return section
-

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from chaosql.errors import UsageError
 from chaosql.reports.checks import Check
@@ -86,14 +87,15 @@ class SavedQuery:
         if unknown:
             takes = ", ".join(p.name for p in self.params) or "no parameters"
             raise UsageError(f"query {self.name}: unknown parameter {unknown[0]!r}", hint=f"it takes: {takes}")
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         literals = {}
         for p in self.params:
             if p.name in values:
                 raw = values[p.name]
             elif p.required:
-                raise UsageError(f"query {self.name}: parameter {p.name} ({p.type}) is required",
-                                 hint=f"pass --param {p.name}=VALUE")
+                raise UsageError(
+                    f"query {self.name}: parameter {p.name} ({p.type}) is required", hint=f"pass --param {p.name}=VALUE"
+                )
             else:
                 raw = p.default
             literals[p.name] = literal(p, raw, now=now, query=self.name)
@@ -113,7 +115,8 @@ def describe(text: str, query: SavedQuery, values: dict[str, Any], now: datetime
     >>> describe("more than $minutes minutes", q, {}, datetime(2026, 1, 1))
     'more than 10 minutes'
     """
-    def value(match: "re.Match[str]") -> str:
+
+    def value(match: re.Match[str]) -> str:
         p = query.param(match.group(1))
         if p is None:
             return match.group(0)
@@ -161,7 +164,16 @@ def literal(p: Param, raw: Any, *, now: datetime, query: str = "") -> Any:
                 raise ValueError
             return exp.Literal.number(repr(number))
         if p.type == "boolean":
-            truth = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+            truth = {
+                "true": True,
+                "yes": True,
+                "on": True,
+                "1": True,
+                "false": False,
+                "no": False,
+                "off": False,
+                "0": False,
+            }
             value = text if isinstance(text, bool) else truth[str(text).lower()]
             return exp.Boolean(this=value)
         if p.type == "timestamp":
@@ -173,10 +185,18 @@ def literal(p: Param, raw: Any, *, now: datetime, query: str = "") -> Any:
             return exp.cast(exp.Literal.string(day.isoformat()), "DATE")
     except (ValueError, KeyError, TypeError):
         pass
-    examples = {"integer": "10", "number": "0.5", "boolean": "true", "timestamp": "2026-11-20T12:00:00Z or now",
-                "date": "2026-11-20 or today", "text": "shop"}
+    examples = {
+        "integer": "10",
+        "number": "0.5",
+        "boolean": "true",
+        "timestamp": "2026-11-20T12:00:00Z or now",
+        "date": "2026-11-20 or today",
+        "text": "shop",
+    }
     article = "an" if p.type[0] in "aeiou" else "a"
-    raise UsageError(f"{where}parameter {p.name} takes {article} {p.type}, not {raw!r}", hint=f"e.g. {p.name}={examples[p.type]}")
+    raise UsageError(
+        f"{where}parameter {p.name} takes {article} {p.type}, not {raw!r}", hint=f"e.g. {p.name}={examples[p.type]}"
+    )
 
 
 def parse_timestamp(value: Any, now: datetime) -> datetime:
@@ -189,7 +209,7 @@ def parse_timestamp(value: Any, now: datetime) -> datetime:
         moment = now
     else:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- reading files ---------------------------------------------------------------------------
@@ -226,8 +246,10 @@ def parse_text(text: str, *, name: str, path: Path | None = None, builtin: bool 
         raise UsageError(f"saved query {where}: no SQL after the header")
     unknown = set(header) - {"name", "title", "description", "format", "check", "chart"}
     if unknown:
-        raise UsageError(f"saved query {where}: unknown header key {sorted(unknown)[0]!r}",
-                         hint="keys: name, title, description, param, format, check, chart")
+        raise UsageError(
+            f"saved query {where}: unknown header key {sorted(unknown)[0]!r}",
+            hint="keys: name, title, description, param, format, check, chart",
+        )
     query_name = header.get("name") or name
     if not _NAME.match(query_name):
         raise UsageError(f"saved query {where}: name {query_name!r} must be lower-case letters, digits, - or _")
@@ -235,9 +257,14 @@ def parse_text(text: str, *, name: str, path: Path | None = None, builtin: bool 
     if fmt not in FORMATS:
         raise UsageError(f"saved query {where}: format {fmt!r} is not one of {', '.join(FORMATS)}")
     query = SavedQuery(
-        name=query_name, sql=sql, path=path, builtin=builtin,
+        name=query_name,
+        sql=sql,
+        path=path,
+        builtin=builtin,
         title=header.get("title") or query_name.replace("-", " ").capitalize(),
-        description=header.get("description", ""), params=params, format=fmt,
+        description=header.get("description", ""),
+        params=params,
+        format=fmt,
         check=Check.parse(header.get("check"), where=f"saved query {where}: check"),
         chart=parse_chart(header["chart"], where=f"saved query {where}") if header.get("chart") else None,
     )
@@ -252,7 +279,9 @@ def _param(spec: str, where: str) -> Param:
         raise UsageError(f"saved query {where}: expected 'param: NAME TYPE [= DEFAULT] [-- doc]', not {spec!r}")
     name, kind, default = match.groups()
     if kind not in TYPES:
-        raise UsageError(f"saved query {where}: parameter {name} has unknown type {kind!r}", hint="types: " + ", ".join(TYPES))
+        raise UsageError(
+            f"saved query {where}: parameter {name} has unknown type {kind!r}", hint="types: " + ", ".join(TYPES)
+        )
     return Param(name, kind, None if default is None else default.strip(), doc.strip())
 
 
@@ -263,7 +292,7 @@ def parse_chart(spec: Any, *, where: str) -> dict[str, str]:
     if isinstance(spec, str):
         words = spec.split()
         chart: dict[str, Any] = {"type": words[0]} if words and "=" not in words[0] else {}
-        for word in words[len(chart):]:
+        for word in words[len(chart) :]:
             key, eq, value = word.partition("=")
             if not eq:
                 raise UsageError(f"{where}: chart: expected KEY=VALUE, not {word!r}")
@@ -271,13 +300,15 @@ def parse_chart(spec: Any, *, where: str) -> dict[str, str]:
     elif isinstance(spec, dict):
         chart = dict(spec)
     else:
-        raise UsageError(f"{where}: chart: expected a table like {{ type = \"bar\", x = \"day\", y = \"n\" }}")
+        raise UsageError(f'{where}: chart: expected a table like {{ type = "bar", x = "day", y = "n" }}')
     chart.setdefault("type", "bar")
     if chart["type"] not in KINDS:
         raise UsageError(f"{where}: chart type {chart['type']!r} is not one of {', '.join(KINDS)}")
     unknown = set(chart) - {"type", "x", "y", "series", "title", "stacked"}
     if unknown:
-        raise UsageError(f"{where}: chart: unknown key {sorted(unknown)[0]!r}", hint="keys: type, x, y, series, title, stacked")
+        raise UsageError(
+            f"{where}: chart: unknown key {sorted(unknown)[0]!r}", hint="keys: type, x, y, series, title, stacked"
+        )
     return chart
 
 
@@ -299,10 +330,15 @@ def _check_placeholders(query: SavedQuery, where: str) -> None:
 
     used = {node.name for node in _parse(query.sql, where).find_all(exp.Placeholder)}
     if "" in used:
-        raise UsageError(f"saved query {where}: uses a positional parameter (? or $1)", hint="name it: $name, declared with -- param:")
+        raise UsageError(
+            f"saved query {where}: uses a positional parameter (? or $1)",
+            hint="name it: $name, declared with -- param:",
+        )
     undeclared = sorted(used - {p.name for p in query.params})
     if undeclared:
-        raise UsageError(f"saved query {where}: ${undeclared[0]} is not declared", hint=f"add: -- param: {undeclared[0]} text = ...")
+        raise UsageError(
+            f"saved query {where}: ${undeclared[0]} is not declared", hint=f"add: -- param: {undeclared[0]} text = ..."
+        )
 
 
 def load_file(path: Path, *, builtin: bool = False) -> SavedQuery:

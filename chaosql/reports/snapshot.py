@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +28,15 @@ class Written:
     error: str = ""
 
 
-def take(session: Any, root: Path, *, at: datetime | None = None, tables: tuple[str, ...] = DEFAULT_TABLES,
-         metrics: tuple[str, ...] = (), metrics_window: float = 3600.0) -> list[Written]:
+def take(
+    session: Any,
+    root: Path,
+    *,
+    at: datetime | None = None,
+    tables: tuple[str, ...] = DEFAULT_TABLES,
+    metrics: tuple[str, ...] = (),
+    metrics_window: float = 3600.0,
+) -> list[Written]:
     """Snapshot ``tables`` into ``root``, and the samples of each PromQL query in ``metrics`` over
     the ``metrics_window`` seconds up to ``at`` (when a metrics table exists).
 
@@ -37,7 +44,7 @@ def take(session: Any, root: Path, *, at: datetime | None = None, tables: tuple[
     """
     from chaosql.errors import ChaosqlError
 
-    at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    at = (at or datetime.now(UTC)).astimezone(UTC)
     jobs = [(name, f'SELECT * FROM "{name}"') for name in tables]
     if metrics and "metrics" in session.tables:
         jobs += [("metrics", _metrics_sql(q, at, metrics_window)) for q in metrics]
@@ -57,7 +64,7 @@ def take(session: Any, root: Path, *, at: datetime | None = None, tables: tuple[
 def _metrics_sql(promql: str, at: datetime, window: float) -> str:
     """The samples of ``promql`` in (at - window, at]; values become sqlglot literals, never pasted text.
 
-    >>> _metrics_sql("up", datetime(2026, 11, 20, 12, tzinfo=timezone.utc), 3600)
+    >>> _metrics_sql("up", datetime(2026, 11, 20, 12, tzinfo=UTC), 3600)
     "SELECT * FROM metrics WHERE query = 'up' AND ts > CAST('2026-11-20T11:00:00+00:00' AS TIMESTAMPTZ) AND ts <= CAST('2026-11-20T12:00:00+00:00' AS TIMESTAMPTZ)"
     """
     from datetime import timedelta
@@ -80,8 +87,8 @@ def _write(data: Any, table: Any, root: Path, at: datetime) -> list[Path]:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from chaosql.tables.history import SNAPSHOT_AT, cluster_column
     from chaosql.tables._table import arrow_type
+    from chaosql.tables.history import SNAPSHOT_AT, cluster_column
 
     # The file schema: snapshot_at, then the table's declared columns except the partition column.
     by = cluster_column(table)
@@ -93,8 +100,10 @@ def _write(data: Any, table: Any, root: Path, at: datetime) -> list[Path]:
     written = []
     for cluster in sorted(set(data.column(by).to_pylist()), key=str):
         part = data.filter(pc.equal(data.column(by), cluster)) if cluster is not None else data
-        columns = [part.column(f.name).cast(f.type) if f.name in part.column_names else pa.nulls(part.num_rows, f.type)
-                   for f in schema]
+        columns = [
+            part.column(f.name).cast(f.type) if f.name in part.column_names else pa.nulls(part.num_rows, f.type)
+            for f in schema
+        ]
         out_dir = partition_dir(root, table.name, at.date(), str(cluster))
         out_dir.mkdir(parents=True, exist_ok=True)
         name = f"part-{at.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:12]}.parquet"

@@ -136,7 +136,7 @@ def _split_gs2(message: str) -> tuple[str, str, str]:
     second = message.find(",", first + 1) if first >= 0 else -1
     if first < 0 or second < 0 or not message:
         return message, "", ""
-    return message[:second], ",", message[second + 1:]
+    return message[:second], ",", message[second + 1 :]
 
 
 def _attrs(text: str) -> dict[str, str]:

@@ -21,17 +21,49 @@ DATABASE_OID = 16383
 OWNER_OID = 10
 
 #: Well-known oids of catalog relations (``'pg_class'::regclass`` and friends).
-CATALOG_OIDS = {"pg_type": 1247, "pg_attribute": 1249, "pg_proc": 1255, "pg_class": 1259, "pg_database": 1262,
-                "pg_namespace": 2615, "pg_constraint": 2606, "pg_description": 2609, "pg_index": 2610,
-                "pg_attrdef": 2604, "pg_am": 2601, "pg_inherits": 2611, "pg_trigger": 2620, "pg_rewrite": 2618,
-                "pg_collation": 3456, "pg_extension": 3079, "pg_enum": 3501, "pg_authid": 1260}
+CATALOG_OIDS = {
+    "pg_type": 1247,
+    "pg_attribute": 1249,
+    "pg_proc": 1255,
+    "pg_class": 1259,
+    "pg_database": 1262,
+    "pg_namespace": 2615,
+    "pg_constraint": 2606,
+    "pg_description": 2609,
+    "pg_index": 2610,
+    "pg_attrdef": 2604,
+    "pg_am": 2601,
+    "pg_inherits": 2611,
+    "pg_trigger": 2620,
+    "pg_rewrite": 2618,
+    "pg_collation": 3456,
+    "pg_extension": 3079,
+    "pg_enum": 3501,
+    "pg_authid": 1260,
+}
 
 #: Type names as SQL spells them (information_schema.columns.data_type, format_type).
-SQL_NAMES = {"bool": "boolean", "int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "real",
-             "float8": "double precision", "varchar": "character varying", "timestamptz": "timestamp with time zone",
-             "timestamp": "timestamp without time zone", "time": "time without time zone", "char": '"char"',
-             "_int2": "smallint[]", "_int4": "integer[]", "_int8": "bigint[]", "_text": "text[]",
-             "_varchar": "character varying[]", "_oid": "oid[]", "_float8": "double precision[]", "_bool": "boolean[]"}
+SQL_NAMES = {
+    "bool": "boolean",
+    "int2": "smallint",
+    "int4": "integer",
+    "int8": "bigint",
+    "float4": "real",
+    "float8": "double precision",
+    "varchar": "character varying",
+    "timestamptz": "timestamp with time zone",
+    "timestamp": "timestamp without time zone",
+    "time": "time without time zone",
+    "char": '"char"',
+    "_int2": "smallint[]",
+    "_int4": "integer[]",
+    "_int8": "bigint[]",
+    "_text": "text[]",
+    "_varchar": "character varying[]",
+    "_oid": "oid[]",
+    "_float8": "double precision[]",
+    "_bool": "boolean[]",
+}
 
 CATALOG_TABLES = set(pg_schema.SCHEMAS["pg_catalog"])
 INFO_TABLES = set(pg_schema.SCHEMAS["information_schema"])
@@ -43,11 +75,27 @@ def duck_type(pg: str) -> str:
     if t.endswith("[]"):
         return duck_type(t[:-2]) + "[]"
     return {
-        "oid": "BIGINT", "xid": "BIGINT", "xid8": "BIGINT", "cid": "BIGINT", "regclass": "BIGINT", "regtype": "BIGINT",
-        "regnamespace": "BIGINT", "regrole": "BIGINT", "smallint": "SMALLINT", "integer": "INTEGER", "bigint": "BIGINT",
-        "real": "FLOAT", "double precision": "DOUBLE", "boolean": "BOOLEAN", "timestamp with time zone": "TIMESTAMPTZ",
-        "time_stamp": "TIMESTAMPTZ", "cardinal_number": "INTEGER", "bytea": "BLOB", "int2vector": "SMALLINT[]",
-        "oidvector": "BIGINT[]", "interval": "INTERVAL",
+        "oid": "BIGINT",
+        "xid": "BIGINT",
+        "xid8": "BIGINT",
+        "cid": "BIGINT",
+        "regclass": "BIGINT",
+        "regtype": "BIGINT",
+        "regnamespace": "BIGINT",
+        "regrole": "BIGINT",
+        "smallint": "SMALLINT",
+        "integer": "INTEGER",
+        "bigint": "BIGINT",
+        "real": "FLOAT",
+        "double precision": "DOUBLE",
+        "boolean": "BOOLEAN",
+        "timestamp with time zone": "TIMESTAMPTZ",
+        "time_stamp": "TIMESTAMPTZ",
+        "cardinal_number": "INTEGER",
+        "bytea": "BLOB",
+        "int2vector": "SMALLINT[]",
+        "oidvector": "BIGINT[]",
+        "interval": "INTERVAL",
     }.get(t, "VARCHAR")
 
 
@@ -92,45 +140,144 @@ class CatalogRows:
             row = dict(zip(pg_schema.TYPE_COLUMNS, values))
             row.update(typnamespace=11, typowner=OWNER_OID, typnotnull=False, typstorage=row["typstorage"])
             self._add("pg_catalog", "pg_type", row)
-        self._add("pg_catalog", "pg_collation", {"oid": 100, "collname": "default", "collnamespace": 11,
-                                                  "collowner": OWNER_OID, "collprovider": "d", "collisdeterministic": True,
-                                                  "collencoding": -1})
-        for i, (name, oid) in enumerate(sorted(CATALOG_OIDS.items())):
-            self._add("pg_catalog", "pg_class", {"oid": oid, "relname": name, "relnamespace": 11, "relowner": OWNER_OID,
-                                                 "relam": 2, "relkind": "r", "relpersistence": "p", "relreplident": "n",
-                                                 "relispopulated": True, "reltuples": -1.0})
+        self._add(
+            "pg_catalog",
+            "pg_collation",
+            {
+                "oid": 100,
+                "collname": "default",
+                "collnamespace": 11,
+                "collowner": OWNER_OID,
+                "collprovider": "d",
+                "collisdeterministic": True,
+                "collencoding": -1,
+            },
+        )
+        for _i, (name, oid) in enumerate(sorted(CATALOG_OIDS.items())):
+            self._add(
+                "pg_catalog",
+                "pg_class",
+                {
+                    "oid": oid,
+                    "relname": name,
+                    "relnamespace": 11,
+                    "relowner": OWNER_OID,
+                    "relam": 2,
+                    "relkind": "r",
+                    "relpersistence": "p",
+                    "relreplident": "n",
+                    "relispopulated": True,
+                    "reltuples": -1.0,
+                },
+            )
         for name, table in self.tables.items():
             oid = self.oids[name]
-            self._add("pg_catalog", "pg_class", {
-                "oid": oid, "relname": name, "relnamespace": 2200, "relowner": OWNER_OID, "relam": 2,
-                "relfilenode": oid, "reltuples": -1.0, "relpersistence": "p", "relkind": "r",
-                "relnatts": len(table.columns), "relispopulated": True, "relreplident": "d"})
-            self._add("pg_catalog", "pg_description", {"objoid": oid, "classoid": 1259, "objsubid": 0, "description": table.doc})
-            self._add("pg_catalog", "pg_tables", {"schemaname": "public", "tablename": name, "tableowner": "chaosql",
-                                                  "hasindexes": False, "hasrules": False, "hastriggers": False, "rowsecurity": False})
+            self._add(
+                "pg_catalog",
+                "pg_class",
+                {
+                    "oid": oid,
+                    "relname": name,
+                    "relnamespace": 2200,
+                    "relowner": OWNER_OID,
+                    "relam": 2,
+                    "relfilenode": oid,
+                    "reltuples": -1.0,
+                    "relpersistence": "p",
+                    "relkind": "r",
+                    "relnatts": len(table.columns),
+                    "relispopulated": True,
+                    "relreplident": "d",
+                },
+            )
+            self._add(
+                "pg_catalog",
+                "pg_description",
+                {"objoid": oid, "classoid": 1259, "objsubid": 0, "description": table.doc},
+            )
+            self._add(
+                "pg_catalog",
+                "pg_tables",
+                {
+                    "schemaname": "public",
+                    "tablename": name,
+                    "tableowner": "chaosql",
+                    "hasindexes": False,
+                    "hasrules": False,
+                    "hastriggers": False,
+                    "rowsecurity": False,
+                },
+            )
             self._add("pg_catalog", "pg_stat_user_tables", {"relid": oid, "schemaname": "public", "relname": name})
-            self._add("information_schema", "tables", {
-                "table_catalog": "{db}", "table_schema": "public", "table_name": name, "table_type": "BASE TABLE",
-                "is_insertable_into": "NO", "is_typed": "NO"})
+            self._add(
+                "information_schema",
+                "tables",
+                {
+                    "table_catalog": "{db}",
+                    "table_schema": "public",
+                    "table_name": name,
+                    "table_type": "BASE TABLE",
+                    "is_insertable_into": "NO",
+                    "is_typed": "NO",
+                },
+            )
             for num, col in enumerate(table.columns, 1):
                 pgname = pg_type(col.type)
                 type_oid, typlen = PG_TYPES[pgname]
-                self._add("pg_catalog", "pg_attribute", {
-                    "attrelid": oid, "attname": col.name, "atttypid": type_oid, "attstattarget": -1, "attlen": typlen,
-                    "attnum": num, "attcacheoff": -1, "atttypmod": -1, "attbyval": typlen in (1, 2, 4, 8),
-                    "attalign": "d" if typlen == 8 else "i", "attstorage": "x" if typlen < 0 else "p",
-                    "attislocal": True, "attcollation": 100 if pgname in ("varchar", "text") else 0,
-                    "attidentity": "", "attgenerated": "", "attcompression": ""})
-                self._add("pg_catalog", "pg_description", {"objoid": oid, "classoid": 1259, "objsubid": num,
-                                                           "description": col.doc})
-                self._add("information_schema", "columns", {
-                    "table_catalog": "{db}", "table_schema": "public", "table_name": name, "column_name": col.name,
-                    "ordinal_position": num, "is_nullable": "YES", "data_type": SQL_NAMES.get(pgname, pgname),
-                    "udt_catalog": "{db}", "udt_schema": "pg_catalog", "udt_name": pgname, "dtd_identifier": str(num),
-                    "is_self_referencing": "NO", "is_identity": "NO", "is_generated": "NEVER", "is_updatable": "NO"})
+                self._add(
+                    "pg_catalog",
+                    "pg_attribute",
+                    {
+                        "attrelid": oid,
+                        "attname": col.name,
+                        "atttypid": type_oid,
+                        "attstattarget": -1,
+                        "attlen": typlen,
+                        "attnum": num,
+                        "attcacheoff": -1,
+                        "atttypmod": -1,
+                        "attbyval": typlen in (1, 2, 4, 8),
+                        "attalign": "d" if typlen == 8 else "i",
+                        "attstorage": "x" if typlen < 0 else "p",
+                        "attislocal": True,
+                        "attcollation": 100 if pgname in ("varchar", "text") else 0,
+                        "attidentity": "",
+                        "attgenerated": "",
+                        "attcompression": "",
+                    },
+                )
+                self._add(
+                    "pg_catalog",
+                    "pg_description",
+                    {"objoid": oid, "classoid": 1259, "objsubid": num, "description": col.doc},
+                )
+                self._add(
+                    "information_schema",
+                    "columns",
+                    {
+                        "table_catalog": "{db}",
+                        "table_schema": "public",
+                        "table_name": name,
+                        "column_name": col.name,
+                        "ordinal_position": num,
+                        "is_nullable": "YES",
+                        "data_type": SQL_NAMES.get(pgname, pgname),
+                        "udt_catalog": "{db}",
+                        "udt_schema": "pg_catalog",
+                        "udt_name": pgname,
+                        "dtd_identifier": str(num),
+                        "is_self_referencing": "NO",
+                        "is_identity": "NO",
+                        "is_generated": "NEVER",
+                        "is_updatable": "NO",
+                    },
+                )
         for nsp in ("public", "pg_catalog", "information_schema"):
-            self._add("information_schema", "schemata", {"catalog_name": "{db}", "schema_name": nsp,
-                                                         "schema_owner": "chaosql"})
+            self._add(
+                "information_schema",
+                "schemata",
+                {"catalog_name": "{db}", "schema_name": nsp, "schema_owner": "chaosql"},
+            )
 
     def install(self, con: Any, *, user: str, database: str, settings: dict[str, str], pid: int) -> None:
         """Create the ``pgc`` catalog in one DuckDB connection.
@@ -141,15 +288,36 @@ class CatalogRows:
         import pyarrow as pa
 
         extra = {
-            ("pg_catalog", "pg_database"): [{"oid": DATABASE_OID, "datname": database, "datdba": OWNER_OID, "encoding": 6,
-                                             "datlocprovider": "c", "datallowconn": True, "datconnlimit": -1,
-                                             "dattablespace": 1663, "datcollate": "C", "datctype": "C"}],
-            ("pg_catalog", "pg_roles"): [{"rolname": user, "oid": OWNER_OID, "rolsuper": False, "rolinherit": True,
-                                          "rolcanlogin": True, "rolconnlimit": -1}],
+            ("pg_catalog", "pg_database"): [
+                {
+                    "oid": DATABASE_OID,
+                    "datname": database,
+                    "datdba": OWNER_OID,
+                    "encoding": 6,
+                    "datlocprovider": "c",
+                    "datallowconn": True,
+                    "datconnlimit": -1,
+                    "dattablespace": 1663,
+                    "datcollate": "C",
+                    "datctype": "C",
+                }
+            ],
+            ("pg_catalog", "pg_roles"): [
+                {
+                    "rolname": user,
+                    "oid": OWNER_OID,
+                    "rolsuper": False,
+                    "rolinherit": True,
+                    "rolcanlogin": True,
+                    "rolconnlimit": -1,
+                }
+            ],
             ("pg_catalog", "pg_user"): [{"usename": user, "usesysid": OWNER_OID}],
             ("pg_catalog", "pg_authid"): [{"oid": OWNER_OID, "rolname": user, "rolcanlogin": True, "rolconnlimit": -1}],
-            ("pg_catalog", "pg_settings"): [{"name": k, "setting": v, "context": "user", "vartype": "string",
-                                             "source": "default"} for k, v in sorted(settings.items())],
+            ("pg_catalog", "pg_settings"): [
+                {"name": k, "setting": v, "context": "user", "vartype": "string", "source": "default"}
+                for k, v in sorted(settings.items())
+            ],
         }
         con.execute("ATTACH ':memory:' AS pgc; CREATE SCHEMA pgc.info; " + self.create_script)
         for (schema, name), columns in self.columns.items():
@@ -158,7 +326,9 @@ class CatalogRows:
                 continue
             # pg_catalog columns are NOT NULL in PostgreSQL (0/false when unused); information_schema's are NULL
             defaults = {c: _default(d) if schema == "pg_catalog" else None for c, d in columns}
-            data = pa.table({c: pa.array([_fill(row.get(c, defaults[c]), database) for row in rows]) for c, _ in columns})
+            data = pa.table(
+                {c: pa.array([_fill(row.get(c, defaults[c]), database) for row in rows]) for c, _ in columns}
+            )
             view = f"__pgc_{name}"
             con.register(view, data)
             try:
@@ -170,8 +340,11 @@ class CatalogRows:
 
     @property
     def columns(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
-        return {(schema, name): [(col, duck_type(t)) for col, t in columns]
-                for schema, relations in pg_schema.SCHEMAS.items() for name, columns in relations.items()}
+        return {
+            (schema, name): [(col, duck_type(t)) for col, t in columns]
+            for schema, relations in pg_schema.SCHEMAS.items()
+            for name, columns in relations.items()
+        }
 
     @property
     def create_script(self) -> str:
@@ -190,11 +363,27 @@ def macros(*, user: str, database: str, settings: dict[str, str], pid: int) -> l
     """The functions clients call that DuckDB lacks or answers differently."""
     u, db = _literal(user), _literal(database)
     setting_cases = " ".join(f"WHEN {_literal(k.lower())} THEN {_literal(v)}" for k, v in sorted(settings.items()))
-    type_names = " ".join(f"WHEN {oid} THEN {_literal(SQL_NAMES.get(name, name))}" for name, (oid, _) in PG_TYPES.items())
-    aliases = {"integer": "int4", "int": "int4", "bigint": "int8", "smallint": "int2", "boolean": "bool",
-               "double precision": "float8", "real": "float4", "character varying": "varchar", "varchar": "varchar",
-               "timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp",
-               "timestamp": "timestamp", "text": "text", "json": "json", "numeric": "numeric", "decimal": "numeric"}
+    type_names = " ".join(
+        f"WHEN {oid} THEN {_literal(SQL_NAMES.get(name, name))}" for name, (oid, _) in PG_TYPES.items()
+    )
+    aliases = {
+        "integer": "int4",
+        "int": "int4",
+        "bigint": "int8",
+        "smallint": "int2",
+        "boolean": "bool",
+        "double precision": "float8",
+        "real": "float4",
+        "character varying": "varchar",
+        "varchar": "varchar",
+        "timestamp with time zone": "timestamptz",
+        "timestamp without time zone": "timestamp",
+        "timestamp": "timestamp",
+        "text": "text",
+        "json": "json",
+        "numeric": "numeric",
+        "decimal": "numeric",
+    }
     alias_cases = " ".join(f"WHEN {_literal(k)} THEN {_literal(v)}" for k, v in aliases.items())
     m = "CREATE OR REPLACE MACRO pgc.main."
     return [
@@ -273,8 +462,10 @@ def macros(*, user: str, database: str, settings: dict[str, str], pid: int) -> l
     ]
 
 
-FUNCTIONS = {m.group(1).lower() for m in re.finditer(r"pgc\.main\.(\w+)\(", "\n".join(
-    macros(user="u", database="d", settings={}, pid=0)))}
+FUNCTIONS = {
+    m.group(1).lower()
+    for m in re.finditer(r"pgc\.main\.(\w+)\(", "\n".join(macros(user="u", database="d", settings={}, pid=0)))
+}
 
 
 _ROWS_CACHE: dict[int, CatalogRows] = {}

@@ -16,24 +16,64 @@ SERVER_VERSION_NUM = "150018"
 VERSION_TEXT = f"PostgreSQL {SERVER_VERSION} (chaosql) on x86_64-pc-linux-gnu, compiled by gcc, 64-bit"
 
 #: Settings reported to the client with ParameterStatus at startup and whenever they change.
-REPORTED = ("server_version", "server_encoding", "client_encoding", "application_name", "DateStyle", "TimeZone",
-            "integer_datetimes", "standard_conforming_strings", "IntervalStyle", "is_superuser",
-            "session_authorization", "default_transaction_read_only", "in_hot_standby")
+REPORTED = (
+    "server_version",
+    "server_encoding",
+    "client_encoding",
+    "application_name",
+    "DateStyle",
+    "TimeZone",
+    "integer_datetimes",
+    "standard_conforming_strings",
+    "IntervalStyle",
+    "is_superuser",
+    "session_authorization",
+    "default_transaction_read_only",
+    "in_hot_standby",
+)
 
 
 def default_settings(user: str, database: str) -> dict[str, str]:
     return {
-        "server_version": SERVER_VERSION, "server_version_num": SERVER_VERSION_NUM, "server_encoding": "UTF8",
-        "client_encoding": "UTF8", "application_name": "", "DateStyle": "ISO, MDY", "TimeZone": "UTC",
-        "integer_datetimes": "on", "standard_conforming_strings": "on", "IntervalStyle": "postgres",
-        "is_superuser": "off", "session_authorization": user, "default_transaction_read_only": "off",
-        "in_hot_standby": "off", "search_path": '"$user", public', "transaction_isolation": "read committed",
-        "default_transaction_isolation": "read committed", "transaction_read_only": "off", "extra_float_digits": "1",
-        "max_identifier_length": "63", "lc_collate": "C", "lc_ctype": "C", "lc_messages": "C", "jit": "off",
-        "statement_timeout": "0", "lock_timeout": "0", "idle_in_transaction_session_timeout": "0",
-        "block_size": "8192", "max_index_keys": "32", "bytea_output": "hex", "client_min_messages": "notice",
-        "datestyle": "ISO, MDY", "timezone": "UTC", "intervalstyle": "postgres", "escape_string_warning": "on",
-        "server_version_full": VERSION_TEXT, "database": database, "max_connections": "100", "port": "5433",
+        "server_version": SERVER_VERSION,
+        "server_version_num": SERVER_VERSION_NUM,
+        "server_encoding": "UTF8",
+        "client_encoding": "UTF8",
+        "application_name": "",
+        "DateStyle": "ISO, MDY",
+        "TimeZone": "UTC",
+        "integer_datetimes": "on",
+        "standard_conforming_strings": "on",
+        "IntervalStyle": "postgres",
+        "is_superuser": "off",
+        "session_authorization": user,
+        "default_transaction_read_only": "off",
+        "in_hot_standby": "off",
+        "search_path": '"$user", public',
+        "transaction_isolation": "read committed",
+        "default_transaction_isolation": "read committed",
+        "transaction_read_only": "off",
+        "extra_float_digits": "1",
+        "max_identifier_length": "63",
+        "lc_collate": "C",
+        "lc_ctype": "C",
+        "lc_messages": "C",
+        "jit": "off",
+        "statement_timeout": "0",
+        "lock_timeout": "0",
+        "idle_in_transaction_session_timeout": "0",
+        "block_size": "8192",
+        "max_index_keys": "32",
+        "bytea_output": "hex",
+        "client_min_messages": "notice",
+        "datestyle": "ISO, MDY",
+        "timezone": "UTC",
+        "intervalstyle": "postgres",
+        "escape_string_warning": "on",
+        "server_version_full": VERSION_TEXT,
+        "database": database,
+        "max_connections": "100",
+        "port": "5433",
     }
 
 
@@ -50,8 +90,11 @@ class Answer:
 
 
 _COMMENTS = re.compile(r"(\s|--[^\n]*(\n|$)|/\*.*?\*/)+", re.S)
-_SET = re.compile(r"^set\s+(?:(session|local)\s+)?(?!transaction\b|session\s+characteristics)"
-                  r"([a-z_][\w.]*|time\s+zone)\s*(?:=|\bto\b)?\s*(.*?)\s*;?\s*$", re.I | re.S)
+_SET = re.compile(
+    r"^set\s+(?:(session|local)\s+)?(?!transaction\b|session\s+characteristics)"
+    r"([a-z_][\w.]*|time\s+zone)\s*(?:=|\bto\b)?\s*(.*?)\s*;?\s*$",
+    re.I | re.S,
+)
 
 
 def timeout_seconds(value: str) -> float | None:
@@ -92,7 +135,7 @@ def answer(sql: str, settings: dict[str, str]) -> Answer | None:
     if not text:
         return Answer("", empty=True)
     first = text.split(None, 1)[0].lower()
-    rest = text[len(first):].strip().lower()
+    rest = text[len(first) :].strip().lower()
     if first in ("begin", "start"):
         return Answer("BEGIN", transaction="begin")
     if first in ("commit", "end"):
@@ -156,14 +199,16 @@ def _show(rest: str, settings: dict[str, str]) -> Answer | None:
     if name in ("tables",) or name.startswith("chaosql.") or name.startswith("tables "):
         return None
     if name == "all":
-        return Answer("SHOW", ["name", "setting", "description"],
-                      [(k, v, "") for k, v in sorted(settings.items())])
+        return Answer("SHOW", ["name", "setting", "description"], [(k, v, "") for k, v in sorted(settings.items())])
     if name == "transaction isolation level":
         return Answer("SHOW", ["transaction_isolation"], [(settings["transaction_isolation"],)])
     if name in ("time zone", "timezone"):
         return Answer("SHOW", ["TimeZone"], [(settings["TimeZone"],)])
     key = _canonical(name, settings)
     if key not in settings:
-        return Answer("SHOW", [name], [("",)]) if name.startswith("pgjdbc.") else Answer(
-            "ERROR", [name], [], changed={"__error__": f'unrecognized configuration parameter "{name}"'})
+        return (
+            Answer("SHOW", [name], [("",)])
+            if name.startswith("pgjdbc.")
+            else Answer("ERROR", [name], [], changed={"__error__": f'unrecognized configuration parameter "{name}"'})
+        )
     return Answer("SHOW", [key.lower() if key != "TimeZone" else key], [(settings[key],)])

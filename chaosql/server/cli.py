@@ -27,11 +27,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=None, help="TCP port (default: 5433, or [server] port)")
     parser.add_argument("--tls-cert", metavar="FILE", help="PEM certificate: answer SSLRequest with TLS")
     parser.add_argument("--tls-key", metavar="FILE", help="PEM private key for --tls-cert")
-    parser.add_argument("--auth", choices=["scram-sha-256", "md5", "password", "trust"],
-                        help="password exchange (default: scram-sha-256 when users are configured, else trust)")
-    parser.add_argument("--require-tls", action="store_true",
-                        help="refuse clients that do not switch to TLS (or [server] require_tls = true)")
-    parser.add_argument("--insecure", action="store_true", help="allow listening on a non-loopback address without auth")
+    parser.add_argument(
+        "--auth",
+        choices=["scram-sha-256", "md5", "password", "trust"],
+        help="password exchange (default: scram-sha-256 when users are configured, else trust)",
+    )
+    parser.add_argument(
+        "--require-tls",
+        action="store_true",
+        help="refuse clients that do not switch to TLS (or [server] require_tls = true)",
+    )
+    parser.add_argument(
+        "--insecure", action="store_true", help="allow listening on a non-loopback address without auth"
+    )
 
 
 def build(args: argparse.Namespace):
@@ -48,11 +56,16 @@ def build(args: argparse.Namespace):
     def new_session() -> Session:
         return Session(sources, settings=settings)
 
-    return Server(new_session, auth=auth_config(section, method=args.auth),
-                  host=args.host or section.get("host") or "127.0.0.1",
-                  port=args.port if args.port is not None else int(section.get("port", 5433)),
-                  tls_cert=args.tls_cert or section.get("tls_cert"), tls_key=args.tls_key or section.get("tls_key"),
-                  insecure=args.insecure, require_tls=args.require_tls or bool(section.get("require_tls", False)))
+    return Server(
+        new_session,
+        auth=auth_config(section, method=args.auth),
+        host=args.host or section.get("host") or "127.0.0.1",
+        port=args.port if args.port is not None else int(section.get("port", 5433)),
+        tls_cert=args.tls_cert or section.get("tls_cert"),
+        tls_key=args.tls_key or section.get("tls_key"),
+        insecure=args.insecure,
+        require_tls=args.require_tls or bool(section.get("require_tls", False)),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,8 +77,12 @@ def run(args: argparse.Namespace) -> int:
         async def main() -> None:
             await server.start()
             tls = ", TLS" if server.ssl_context else ""
-            print(f"chaosql: serving PostgreSQL protocol on {server.host}:{server.port} "
-                  f"(auth {server.auth.method}{tls}); Ctrl-C stops", file=sys.stderr, flush=True)
+            print(
+                f"chaosql: serving PostgreSQL protocol on {server.host}:{server.port} "
+                f"(auth {server.auth.method}{tls}); Ctrl-C stops",
+                file=sys.stderr,
+                flush=True,
+            )
             async with server._server:
                 await server._server.serve_forever()
 

@@ -17,16 +17,17 @@ from typing import TYPE_CHECKING
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
 from chaosql.server import chatter, wire
 from chaosql.server.handshake import Fatal, authenticate
-from chaosql.server.statements import Prepared, Runner, translate_error, result_columns, split
 from chaosql.server.rows import data_rows
+from chaosql.server.statements import Prepared, Runner, result_columns, split, translate_error
 from chaosql.server.streaming import Portal, Streaming, result_formats, row_tag
 from chaosql.server.types import describe
 
 if TYPE_CHECKING:
     from chaosql.server.server import Server
 
+
 class Connection(Streaming):
-    def __init__(self, server: "Server", reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, server: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.server = server
         self.reader = reader
         self.writer = writer
@@ -143,8 +144,15 @@ class Connection(Streaming):
     # --- the query loop --------------------------------------------------------------------
 
     async def loop(self) -> None:
-        handlers = {b"Q": self.simple_query, b"P": self.parse, b"B": self.bind, b"D": self.describe,
-                    b"E": self.execute, b"C": self.close_message, b"H": self.flush}
+        handlers = {
+            b"Q": self.simple_query,
+            b"P": self.parse,
+            b"B": self.bind,
+            b"D": self.describe,
+            b"E": self.execute,
+            b"C": self.close_message,
+            b"H": self.flush,
+        }
         while True:
             kind, body = await wire.read_message(self.reader)
             if kind == b"X":
@@ -158,7 +166,9 @@ class Connection(Streaming):
             handler = handlers.get(kind)
             if handler is None:
                 if kind in (b"d", b"c", b"f", b"F"):
-                    await self._error(SqlError("COPY and function calls are not supported", sqlstate="0A000"), extended=True)
+                    await self._error(
+                        SqlError("COPY and function calls are not supported", sqlstate="0A000"), extended=True
+                    )
                     continue
                 raise wire.ProtocolViolation(f"invalid frontend message type {kind!r}")
             if self.failed_extended and kind != b"Q":
@@ -193,9 +203,12 @@ class Connection(Streaming):
         await self.writer.drain()
 
     def _transaction_gate(self, prepared: Prepared) -> None:
-        if self.status == "E" and not (prepared.answer and prepared.answer.transaction in ("commit", "rollback", "rollback_to")):
-            raise SqlError("current transaction is aborted, commands ignored until end of transaction block",
-                           sqlstate="25P02")
+        if self.status == "E" and not (
+            prepared.answer and prepared.answer.transaction in ("commit", "rollback", "rollback_to")
+        ):
+            raise SqlError(
+                "current transaction is aborted, commands ignored until end of transaction block", sqlstate="25P02"
+            )
 
     def _apply(self, answer: chatter.Answer) -> str:
         """Apply a chatter answer for real (settings, transaction status); returns its tag."""
@@ -257,8 +270,10 @@ class Connection(Streaming):
                 self.send(self._row_description([(c, "VARCHAR") for c in answer.columns], []))
             import pyarrow as pa
 
-            batch = pa.RecordBatch.from_arrays([pa.array([row[i] for row in answer.rows], pa.string())
-                                                for i in range(len(answer.columns))], names=answer.columns)
+            batch = pa.RecordBatch.from_arrays(
+                [pa.array([row[i] for row in answer.rows], pa.string()) for i in range(len(answer.columns))],
+                names=answer.columns,
+            )
             fmts = result_formats(formats, len(answer.columns))
             self.send(data_rows(batch, ["text"] * len(answer.columns), fmts))
         self.send(wire.command_complete(tag))
@@ -291,7 +306,11 @@ class Connection(Streaming):
             raw.append(None if n < 0 else r.bytes(n))
         result_formats = [r.int16() for _ in range(r.count(2))]
         prepared = self._statement(name)
-        if prepared.answer is None and not prepared.described and (prepared.cursor is None or prepared.cursor.kind == "declare"):
+        if (
+            prepared.answer is None
+            and not prepared.described
+            and (prepared.cursor is None or prepared.cursor.kind == "declare")
+        ):
             await self.call(self._describe_quietly, prepared)
         params = await self.call(self.runner.params, prepared, raw, param_formats)
         if portal_name and portal_name in self.portals:
@@ -380,8 +399,13 @@ class Connection(Streaming):
             await self._send_answer(live or prepared.answer, describe_rows=False, formats=portal.formats)
             return
         if portal.done:
-            self.send(wire.command_complete(portal.result.status if portal.result and not portal.columns
-                                            else row_tag(portal.result, portal.sent)))
+            self.send(
+                wire.command_complete(
+                    portal.result.status
+                    if portal.result and not portal.columns
+                    else row_tag(portal.result, portal.sent)
+                )
+            )
             return
         await self._start(portal)
         await self._stream(portal, max_rows)
@@ -401,5 +425,3 @@ class Connection(Streaming):
         self.portals.pop("", None)
 
     # --- streaming rows --------------------------------------------------------------------
-
-

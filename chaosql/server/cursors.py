@@ -11,10 +11,17 @@ import re
 from dataclasses import dataclass
 
 _NAME = r'("(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
-_DECLARE = re.compile(r"^\s*declare\s+" + _NAME + r"\s+(?:binary\s+)?(?:insensitive\s+|asensitive\s+)?(?:(?:no\s+)?scroll\s+)?"
-                      r"cursor\s+(?:(?:with|without)\s+hold\s+)?for\s+(.*?)\s*;?\s*$", re.I | re.S)
-_FETCH = re.compile(r"^\s*(fetch|move)\s+(?:(next|forward\s+all|forward\s+\d+|forward|all|\d+)\s+)?(?:from\s+|in\s+)?"
-                    + _NAME + r"\s*;?\s*$", re.I | re.S)
+_DECLARE = re.compile(
+    r"^\s*declare\s+" + _NAME + r"\s+(?:binary\s+)?(?:insensitive\s+|asensitive\s+)?(?:(?:no\s+)?scroll\s+)?"
+    r"cursor\s+(?:(?:with|without)\s+hold\s+)?for\s+(.*?)\s*;?\s*$",
+    re.I | re.S,
+)
+_FETCH = re.compile(
+    r"^\s*(fetch|move)\s+(?:(next|forward\s+all|forward\s+\d+|forward|all|\d+)\s+)?(?:from\s+|in\s+)?"
+    + _NAME
+    + r"\s*;?\s*$",
+    re.I | re.S,
+)
 _CLOSE = re.compile(r"^\s*close\s+(all|" + _NAME[1:-1] + r")\s*;?\s*$", re.I | re.S)
 
 

@@ -16,8 +16,9 @@ class Fatal(Exception):
         self.code = code
 
 
-async def authenticate(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, cfg: auth.AuthConfig, name: str,
-                       timeout: float) -> auth.User:
+async def authenticate(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, cfg: auth.AuthConfig, name: str, timeout: float
+) -> auth.User:
     """Run the configured exchange for user ``name``; raises Fatal 28P01 on a wrong password or unknown user."""
     user = cfg.user(name)
     method = cfg.method

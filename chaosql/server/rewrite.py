@@ -9,8 +9,8 @@ Two steps: a small text pass for syntax sqlglot cannot parse (``OPERATOR(pg_cata
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from chaosql.server.catalog import CATALOG_TABLES, FUNCTIONS, INFO_TABLES
 
@@ -24,17 +24,29 @@ _TEXT_FIXES = [
     (re.compile(r"::\s*int2vector\b", re.I), "::SMALLINT[]"),
     (re.compile(r"::\s*oidvector\b", re.I), "::BIGINT[]"),
 ]
-_NEEDS = re.compile(r"pg_|information_schema|regclass|regtype|regnamespace|regproc|::\s*oid|::\s*name|\bpublic\"?\s*\.|"
-                    r"\bversion\s*\(|current_(schema|database|user|setting|catalog)|session_user|quote_ident|"
-                    r"\bformat_type|_description|has_\w+_privilege|array_(upper|lower)|set_config|parse_ident|"
-                    r"to_reg|\"char\"|COLLATE|OPERATOR|json_build_object|'\{[^']*'\s*::", re.I)
+_NEEDS = re.compile(
+    r"pg_|information_schema|regclass|regtype|regnamespace|regproc|::\s*oid|::\s*name|\bpublic\"?\s*\.|"
+    r"\bversion\s*\(|current_(schema|database|user|setting|catalog)|session_user|quote_ident|"
+    r"\bformat_type|_description|has_\w+_privilege|array_(upper|lower)|set_config|parse_ident|"
+    r"to_reg|\"char\"|COLLATE|OPERATOR|json_build_object|'\{[^']*'\s*::",
+    re.I,
+)
 
-_TYPED_FUNCS = {"CurrentVersion": "version", "CurrentSchema": "current_schema", "CurrentSchemas": "current_schemas",
-                "CurrentDatabase": "current_database", "CurrentUser": "current_user", "SessionUser": "session_user",
-                "CurrentCatalog": "current_catalog"}
-_RENAMED = {"json_build_object": "system.main.json_object", "jsonb_build_object": "system.main.json_object",
-            "jsonb_agg": "json_group_array",
-            "json_agg": "json_group_array"}
+_TYPED_FUNCS = {
+    "CurrentVersion": "version",
+    "CurrentSchema": "current_schema",
+    "CurrentSchemas": "current_schemas",
+    "CurrentDatabase": "current_database",
+    "CurrentUser": "current_user",
+    "SessionUser": "session_user",
+    "CurrentCatalog": "current_catalog",
+}
+_RENAMED = {
+    "json_build_object": "system.main.json_object",
+    "jsonb_build_object": "system.main.json_object",
+    "jsonb_agg": "json_group_array",
+    "json_agg": "json_group_array",
+}
 _OID_CASTS = {"OID", "XID", "REGPROCEDURE", "REGOPER", "REGROLE", "REGCONFIG"}
 _NAME_CASTS = {"NAME", '"CHAR"', "REGPROC", "CHAR", "PG_NODE_TREE", "ACLITEM"}
 
@@ -73,8 +85,12 @@ def transform(tree, virtual: set[str]):
         _table(table, virtual, ctes)
     for column in list(tree.find_all(exp.Column)):
         ident = column.this
-        if column.name.lower() in ("user", "current_role") and not column.table and isinstance(ident, exp.Identifier) \
-                and not ident.quoted:
+        if (
+            column.name.lower() in ("user", "current_role")
+            and not column.table
+            and isinstance(ident, exp.Identifier)
+            and not ident.quoted
+        ):
             column.replace(exp.Anonymous(this="pgc.main.current_user", expressions=[]))  # PostgreSQL's bare `user`
             continue
         db = column.args.get("db")
@@ -82,10 +98,18 @@ def transform(tree, virtual: set[str]):
             column.set("db", None)
             column.set("catalog", None)
     for dot in list(tree.find_all(exp.Dot)):
-        if isinstance(dot.this, exp.Identifier) and dot.this.name.lower() in ("pg_catalog",) and isinstance(dot.expression, exp.Func):
+        if (
+            isinstance(dot.this, exp.Identifier)
+            and dot.this.name.lower() in ("pg_catalog",)
+            and isinstance(dot.expression, exp.Func)
+        ):
             dot.replace(dot.expression)
-        elif isinstance(dot.this, exp.Identifier) and dot.this.name.lower() == "information_schema" and \
-                isinstance(dot.expression, exp.Anonymous) and dot.expression.name.lower() == "_pg_expandarray":
+        elif (
+            isinstance(dot.this, exp.Identifier)
+            and dot.this.name.lower() == "information_schema"
+            and isinstance(dot.expression, exp.Anonymous)
+            and dot.expression.name.lower() == "_pg_expandarray"
+        ):
             dot.replace(exp.Anonymous(this="pgc.info._pg_expandarray", expressions=dot.expression.expressions))
     for func in list(tree.find_all(exp.Func)):
         _function(func)
@@ -114,8 +138,10 @@ def _table(table, virtual: set[str], ctes: set[str]) -> None:
     from sqlglot import exp
 
     func = table.this
-    if isinstance(func, exp.Func) and (isinstance(func, exp.StringToArray) or (
-            isinstance(func, exp.Anonymous) and func.name.lower() in _SCALAR_IN_FROM)):
+    if isinstance(func, exp.Func) and (
+        isinstance(func, exp.StringToArray)
+        or (isinstance(func, exp.Anonymous) and func.name.lower() in _SCALAR_IN_FROM)
+    ):
         # PostgreSQL lets a scalar function be a one-row FROM item: string_to_array(...) s
         alias = table.alias or "s"
         select = exp.select(exp.alias_(func.copy(), alias)).subquery(alias)
@@ -126,7 +152,11 @@ def _table(table, virtual: set[str], ctes: set[str]) -> None:
             table.set("db", None)
         return
     name, db = table.name.lower(), (table.db or "").lower()
-    if table.catalog and table.catalog.lower() != "pgc" and db in ("public", "main", "pg_catalog", "information_schema"):
+    if (
+        table.catalog
+        and table.catalog.lower() != "pgc"
+        and db in ("public", "main", "pg_catalog", "information_schema")
+    ):
         table.set("catalog", None)  # <database>.public.experiments: every database name is this one
     if name in virtual and db in ("public", "main") and not table.catalog:
         table.set("db", None)
@@ -189,10 +219,17 @@ def _cast(cast) -> None:
         cast.set("this", exp.Array(expressions=items))
         return
     literal_like = isinstance(inner, (exp.Literal, exp.Placeholder, exp.Parameter)) or (
-        isinstance(inner, exp.Cast) and inner.args["to"].sql(dialect="postgres").upper() in ("TEXT", "VARCHAR"))
-    as_text = isinstance(cast.parent, exp.Cast) and cast.parent.args["to"].sql(dialect="postgres").upper() in ("TEXT", "VARCHAR")
-    lookups = {"REGCLASS": ("to_regclass", "regclass_name"), "REGTYPE": ("to_regtype", "regtype_name"),
-               "REGNAMESPACE": ("to_regnamespace", "regnamespace_name")}
+        isinstance(inner, exp.Cast) and inner.args["to"].sql(dialect="postgres").upper() in ("TEXT", "VARCHAR")
+    )
+    as_text = isinstance(cast.parent, exp.Cast) and cast.parent.args["to"].sql(dialect="postgres").upper() in (
+        "TEXT",
+        "VARCHAR",
+    )
+    lookups = {
+        "REGCLASS": ("to_regclass", "regclass_name"),
+        "REGTYPE": ("to_regtype", "regtype_name"),
+        "REGNAMESPACE": ("to_regnamespace", "regnamespace_name"),
+    }
     if target in lookups:
         to_oid, to_name = lookups[target]
         if literal_like:
@@ -225,11 +262,23 @@ def _pg_array(text: str) -> list[str | None]:
         elif c == '"':
             quoted = was_quoted = True
         elif c == ",":
-            items.append(None if not was_quoted and current.strip().upper() == "NULL" else current.strip() if not was_quoted else current)
+            items.append(
+                None
+                if not was_quoted and current.strip().upper() == "NULL"
+                else current.strip()
+                if not was_quoted
+                else current
+            )
             current, was_quoted = "", False
         else:
             current += c
         i += 1
     if body.strip() or was_quoted:
-        items.append(None if not was_quoted and current.strip().upper() == "NULL" else current.strip() if not was_quoted else current)
+        items.append(
+            None
+            if not was_quoted and current.strip().upper() == "NULL"
+            else current.strip()
+            if not was_quoted
+            else current
+        )
     return items

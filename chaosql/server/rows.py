@@ -19,7 +19,7 @@ _EPOCH_US = 946_684_800_000_000
 _BINARY_WIDTH = {"int8": ">i8", "int4": ">i4", "int2": ">i2", "float8": ">f8", "float4": ">f4"}
 
 
-def _from_fixed(values: "np.ndarray", valid: "np.ndarray | None") -> Any:
+def _from_fixed(values: np.ndarray, valid: np.ndarray | None) -> Any:
     import pyarrow as pa
 
     raw = np.ascontiguousarray(values).view(np.uint8)
@@ -33,8 +33,12 @@ def _from_fixed(values: "np.ndarray", valid: "np.ndarray | None") -> Any:
     np.cumsum(lengths, out=offsets[1:])
     data = raw.reshape(n, width)[valid].reshape(-1)
     mask = pa.array(~valid).to_numpy(zero_copy_only=False)
-    return pa.Array.from_buffers(pa.binary(), n, [pa.array(~mask).buffers()[1], pa.py_buffer(offsets),
-                                                  pa.py_buffer(data)], null_count=int((~valid).sum()))
+    return pa.Array.from_buffers(
+        pa.binary(),
+        n,
+        [pa.array(~mask).buffers()[1], pa.py_buffer(offsets), pa.py_buffer(data)],
+        null_count=int((~valid).sum()),
+    )
 
 
 def field_bytes(array: Any, pgname: str, binary: bool) -> Any:
@@ -93,7 +97,9 @@ def data_rows(batch: Any, pgnames: list[str], formats: list[int]) -> bytes:
         col = batch.column(i)
         fields = field_bytes(col, pgnames[i], formats[i] == 1)
         if fields is None or pa.types.is_large_string(fields.type) or pa.types.is_large_binary(fields.type):
-            encoded = [None if f == types.NULL else f[4:] for f in types.encode_column(col, pgnames[i], formats[i] == 1)]
+            encoded = [
+                None if f == types.NULL else f[4:] for f in types.encode_column(col, pgnames[i], formats[i] == 1)
+            ]
             fields = pa.array(encoded, pa.binary())
         columns.append(fields)
     return _assemble(columns, n)
@@ -103,7 +109,7 @@ def _assemble(columns: list[Any], n: int) -> bytes:
     lengths, datas, offsets_list = [], [], []
     for arr in columns:
         bufs = arr.buffers()
-        offsets = np.frombuffer(bufs[1], dtype=np.int32, count=arr.offset + n + 1)[arr.offset:]
+        offsets = np.frombuffer(bufs[1], dtype=np.int32, count=arr.offset + n + 1)[arr.offset :]
         data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
         length = np.diff(offsets).astype(np.int64)
         if arr.null_count:
@@ -135,7 +141,7 @@ def _assemble(columns: list[Any], n: int) -> bytes:
     return out.tobytes()
 
 
-def _byte_index(offsets: "np.ndarray", copy: "np.ndarray") -> "np.ndarray":
+def _byte_index(offsets: np.ndarray, copy: np.ndarray) -> np.ndarray:
     """Source byte positions of every copied field, in order (skipping NULL fields' bytes, if any)."""
     total = int(copy.sum())
     starts = np.repeat(offsets[:-1].astype(np.int64), copy)
@@ -143,7 +149,7 @@ def _byte_index(offsets: "np.ndarray", copy: "np.ndarray") -> "np.ndarray":
     return starts + within
 
 
-def _put_be(out: "np.ndarray", positions: "np.ndarray", values: "np.ndarray") -> None:
+def _put_be(out: np.ndarray, positions: np.ndarray, values: np.ndarray) -> None:
     raw = np.ascontiguousarray(values).view(np.uint8).reshape(len(values), values.dtype.itemsize)
     for k in range(values.dtype.itemsize):
         out[positions + k] = raw[:, k]

@@ -8,7 +8,8 @@ import itertools
 import socket
 import ssl
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chaosql.errors import UsageError
 from chaosql.server.auth import AuthConfig
@@ -29,12 +30,23 @@ def is_loopback(host: str) -> bool:
 class Server:
     """``Server(new_session, auth=...)``; ``new_session()`` opens a Session over the shared sources."""
 
-    def __init__(self, new_session: Callable[[], Any], *, auth: AuthConfig, host: str = "127.0.0.1", port: int = 5433,
-                 tls_cert: str | None = None, tls_key: str | None = None, insecure: bool = False,
-                 require_tls: bool = False) -> None:
+    def __init__(
+        self,
+        new_session: Callable[[], Any],
+        *,
+        auth: AuthConfig,
+        host: str = "127.0.0.1",
+        port: int = 5433,
+        tls_cert: str | None = None,
+        tls_key: str | None = None,
+        insecure: bool = False,
+        require_tls: bool = False,
+    ) -> None:
         if auth.method == "trust" and not is_loopback(host) and not insecure:
-            raise UsageError(f"refusing to listen on {host} without authentication",
-                             hint="configure [server.users.NAME] in the config file, or pass --insecure")
+            raise UsageError(
+                f"refusing to listen on {host} without authentication",
+                hint="configure [server.users.NAME] in the config file, or pass --insecure",
+            )
         self.new_session = new_session
         self.auth = auth
         self.host = host
@@ -87,7 +99,7 @@ class Server:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self._server = await asyncio.start_server(self._client, self.host, self.port, limit=2 ** 20, backlog=256)
+        self._server = await asyncio.start_server(self._client, self.host, self.port, limit=2**20, backlog=256)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def serve_forever(self) -> None:
@@ -120,7 +132,7 @@ class ServerThread:
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(self.server.start())
-        except BaseException as err:  # noqa: BLE001 - handed to the starting thread
+        except BaseException as err:
             self._error = err
             self._ready.set()
             return
@@ -138,7 +150,7 @@ class ServerThread:
     def port(self) -> int:
         return self.server.port
 
-    def start(self) -> "ServerThread":
+    def start(self) -> ServerThread:
         self._thread.start()
         self._ready.wait(30)
         if self._error:
@@ -150,7 +162,7 @@ class ServerThread:
             self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 
-    def __enter__(self) -> "ServerThread":
+    def __enter__(self) -> ServerThread:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

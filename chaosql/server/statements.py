@@ -6,16 +6,18 @@ Everything here runs in the connection's worker thread, next to its Session.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from chaosql.errors import ChaosqlError, SqlError, WriteRefused
 from chaosql.server import chatter
 from chaosql.server.rewrite import rewrite
 from chaosql.server.types import decode_param, oid_of, pg_type
 
-_WRITE = re.compile(r'\b(?:insert\s+into|update|delete\s+from|merge\s+into)\s+(?:"?(?:public|main)"?\s*\.\s*)?"?(\w+)"?',
-                    re.I)
+_WRITE = re.compile(
+    r'\b(?:insert\s+into|update|delete\s+from|merge\s+into)\s+(?:"?(?:public|main)"?\s*\.\s*)?"?(\w+)"?', re.I
+)
 _WRITE_WORD = re.compile(r"\b(insert|update|delete|merge)\b", re.I)
 _ROWLESS = {"nothing", "changed_rows", "statement_result"}
 
@@ -124,8 +126,14 @@ class Runner:
             from chaosql.server import catalog
 
             self.session.ensure_catalog()
-            catalog.install(self.session.con, self.session.tables, user=self.user.name, database=self.database,
-                            settings=self.settings, pid=self.pid)
+            catalog.install(
+                self.session.con,
+                self.session.tables,
+                user=self.user.name,
+                database=self.database,
+                settings=self.settings,
+                pid=self.pid,
+            )
             self.catalog_ready = True
 
     def describe(self, prepared: Prepared) -> None:
@@ -165,7 +173,11 @@ class Runner:
         oids = prepared.param_oids or prepared.param_types
         out = []
         for i, data in enumerate(raw):
-            oid = oids[i] if i < len(oids) and oids[i] else (prepared.param_types[i] if i < len(prepared.param_types) else 25)
+            oid = (
+                oids[i]
+                if i < len(oids) and oids[i]
+                else (prepared.param_types[i] if i < len(prepared.param_types) else 25)
+            )
             fmt = formats[0] if len(formats) == 1 else (formats[i] if i < len(formats) else 0)
             try:
                 out.append(decode_param(data, oid, fmt == 1))
@@ -199,8 +211,10 @@ class Runner:
         """Run on the Session: a streamed Result. Refuses writes this user may not do."""
         target = None if self.user.writes else self.write_target(prepared.run_sql)
         if target:
-            raise WriteRefused(f"user {self.user.name} may not write to {target} over this server",
-                               hint="enable writes = true for the user in [server.users.NAME]")
+            raise WriteRefused(
+                f"user {self.user.name} may not write to {target} over this server",
+                hint="enable writes = true for the user in [server.users.NAME]",
+            )
         try:
             return self.session.execute(prepared.run_sql, params or None, stream=True)
         except ChaosqlError as err:
@@ -219,8 +233,12 @@ def _bind(con: Any, sql: str) -> tuple[list[str], list[str], list[str], bool]:
         sig = _seam.bind(con, sql)
         if sig.names == ["unknown"] and sig.parameters:
             sig = _seam.bind(con, sql, values=[None] * len(sig.parameters))
-        return (list(sig.names), [str(t) for t in sig.types], [str(t) for _, t in sig.parameters],
-                sig.return_type in _ROWLESS)
+        return (
+            list(sig.names),
+            [str(t) for t in sig.types],
+            [str(t) for _, t in sig.parameters],
+            sig.return_type in _ROWLESS,
+        )
     # Older DuckDB: a relation binds a query without running it; anything else is described as rowless
     count = len(set(re.findall(r"\$(\d+)", sql)))
     if not re.match(r"^\s*(\(\s*)*(select|with|values|table|from)\b", chatter.strip_comments(sql), re.I):
@@ -237,8 +255,11 @@ def translate_error(err: Exception, session: Any) -> ChaosqlError:
     from chaosql.engine.errors import translate
 
     if isinstance(err, duckdb.PermissionException):
-        return SqlError("the server's files are not reachable over the wire: " + str(err).split(": ", 1)[-1].split(" - ")[0],
-                        sqlstate="42501", hint="run chaosql locally (chaosql query) to read or write files")
+        return SqlError(
+            "the server's files are not reachable over the wire: " + str(err).split(": ", 1)[-1].split(" - ")[0],
+            sqlstate="42501",
+            hint="run chaosql locally (chaosql query) to read or write files",
+        )
     if isinstance(err, duckdb.Error):
         return translate(err, all_tables=session.tables)
     return SqlError(str(err).splitlines()[0] if str(err) else type(err).__name__, sqlstate="XX000")

@@ -7,8 +7,9 @@ DuckDB has none, so each is kept as an open portal over a streamed result. A mix
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
 from chaosql.server import wire
@@ -30,7 +31,6 @@ class Portal:
     done: bool = False
     columns: list[tuple[str, str]] | None = None
     answered: bool = False  # chatter already applied
-
 
 
 def row_tag(result: Any, sent: int) -> str:
@@ -146,6 +146,7 @@ class Streaming:
             portal.pending = batch.slice(want)
             batch = batch.slice(0, want)
         return data_rows(batch, names, formats), batch.num_rows, False
+
 
 def result_formats(formats: list[int], n: int) -> list[int]:
     if not formats:

@@ -13,26 +13,74 @@ import json
 import math
 import struct
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # name -> (oid, typlen); typmod is always -1
 PG_TYPES: dict[str, tuple[int, int]] = {
-    "bool": (16, 1), "bytea": (17, -1), "int8": (20, 8), "int2": (21, 2), "int4": (23, 4), "text": (25, -1),
-    "oid": (26, 4), "json": (114, -1), "float4": (700, 4), "float8": (701, 8), "unknown": (705, -2),
-    "varchar": (1043, -1), "date": (1082, 4), "time": (1083, 8), "timestamp": (1114, 8), "timestamptz": (1184, 8),
-    "interval": (1186, 16), "numeric": (1700, -1), "uuid": (2950, 16), "name": (19, 64), "char": (18, 1),
-    "_int2": (1005, -1), "_int4": (1007, -1), "_int8": (1016, -1), "_text": (1009, -1), "_varchar": (1015, -1),
-    "_oid": (1028, -1), "_float8": (1022, -1), "_bool": (1000, -1),
+    "bool": (16, 1),
+    "bytea": (17, -1),
+    "int8": (20, 8),
+    "int2": (21, 2),
+    "int4": (23, 4),
+    "text": (25, -1),
+    "oid": (26, 4),
+    "json": (114, -1),
+    "float4": (700, 4),
+    "float8": (701, 8),
+    "unknown": (705, -2),
+    "varchar": (1043, -1),
+    "date": (1082, 4),
+    "time": (1083, 8),
+    "timestamp": (1114, 8),
+    "timestamptz": (1184, 8),
+    "interval": (1186, 16),
+    "numeric": (1700, -1),
+    "uuid": (2950, 16),
+    "name": (19, 64),
+    "char": (18, 1),
+    "_int2": (1005, -1),
+    "_int4": (1007, -1),
+    "_int8": (1016, -1),
+    "_text": (1009, -1),
+    "_varchar": (1015, -1),
+    "_oid": (1028, -1),
+    "_float8": (1022, -1),
+    "_bool": (1000, -1),
 }
 OID_NAME = {oid: name for name, (oid, _) in PG_TYPES.items()}
 
 _SIMPLE = {
-    "BOOLEAN": "bool", "TINYINT": "int2", "SMALLINT": "int2", "INTEGER": "int4", "BIGINT": "int8",
-    "UTINYINT": "int2", "USMALLINT": "int4", "UINTEGER": "int8", "UBIGINT": "numeric", "HUGEINT": "numeric",
-    "UHUGEINT": "numeric", "FLOAT": "float4", "DOUBLE": "float8", "VARCHAR": "varchar", "JSON": "json",
-    "BLOB": "bytea", "DATE": "date", "TIME": "time", "TIMESTAMP": "timestamp", "TIMESTAMP WITH TIME ZONE": "timestamptz",
-    "TIMESTAMPTZ": "timestamptz", "TIMESTAMP_S": "timestamp", "TIMESTAMP_MS": "timestamp", "TIMESTAMP_NS": "timestamp",
-    "INTERVAL": "interval", "UUID": "uuid", "BIT": "text", "NULL": "text", "\"NULL\"": "text", "UNKNOWN": "text",
+    "BOOLEAN": "bool",
+    "TINYINT": "int2",
+    "SMALLINT": "int2",
+    "INTEGER": "int4",
+    "BIGINT": "int8",
+    "UTINYINT": "int2",
+    "USMALLINT": "int4",
+    "UINTEGER": "int8",
+    "UBIGINT": "numeric",
+    "HUGEINT": "numeric",
+    "UHUGEINT": "numeric",
+    "FLOAT": "float4",
+    "DOUBLE": "float8",
+    "VARCHAR": "varchar",
+    "JSON": "json",
+    "BLOB": "bytea",
+    "DATE": "date",
+    "TIME": "time",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "TIMESTAMPTZ": "timestamptz",
+    "TIMESTAMP_S": "timestamp",
+    "TIMESTAMP_MS": "timestamp",
+    "TIMESTAMP_NS": "timestamp",
+    "INTERVAL": "interval",
+    "UUID": "uuid",
+    "BIT": "text",
+    "NULL": "text",
+    '"NULL"': "text",
+    "UNKNOWN": "text",
 }
 # Lists are sent as JSON text too: array OIDs other than text[]/oid[] make asyncpg introspect types.
 
@@ -63,7 +111,7 @@ def describe(duck_type: str) -> tuple[int, int, int]:
 
 _I = struct.Struct("!i")
 NULL = b"\xff\xff\xff\xff"
-PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 PG_EPOCH_NAIVE = dt.datetime(2000, 1, 1)
 PG_EPOCH_DATE = dt.date(2000, 1, 1)
 _EPOCH_US = 946_684_800_000_000  # 2000-01-01 in Unix microseconds
@@ -198,9 +246,9 @@ def numeric_binary(value: decimal.Decimal) -> bytes:
     int_part = int_part.lstrip("0")
     int_part = "0" * (-len(int_part) % 4) + int_part
     frac_part = frac_part + "0" * (-len(frac_part) % 4)
-    groups = [int(int_part[i:i + 4]) for i in range(0, len(int_part), 4)]
+    groups = [int(int_part[i : i + 4]) for i in range(0, len(int_part), 4)]
     weight = len(groups) - 1
-    groups += [int(frac_part[i:i + 4]) for i in range(0, len(frac_part), 4)]
+    groups += [int(frac_part[i : i + 4]) for i in range(0, len(frac_part), 4)]
     while groups and groups[0] == 0:
         groups.pop(0)
         weight -= 1
@@ -231,9 +279,16 @@ def encode_column(array: Any, pgname: str, binary: bool) -> list[bytes]:
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     pack = _I.pack
-    if not binary and pgname in ("varchar", "text", "json", "int2", "int4", "int8", "numeric") and (
-            pa.types.is_string(array.type) or pa.types.is_large_string(array.type) or pa.types.is_integer(array.type)
-            or pa.types.is_decimal(array.type)):
+    if (
+        not binary
+        and pgname in ("varchar", "text", "json", "int2", "int4", "int8", "numeric")
+        and (
+            pa.types.is_string(array.type)
+            or pa.types.is_large_string(array.type)
+            or pa.types.is_integer(array.type)
+            or pa.types.is_decimal(array.type)
+        )
+    ):
         strings = array if pa.types.is_string(array.type) else pc.cast(array, pa.string())
         out = []
         for s in strings.to_pylist():
@@ -330,7 +385,7 @@ def decode_param(data: bytes | None, oid: int, binary: bool) -> Any:
 
 
 def _numeric_from_binary(data: bytes) -> decimal.Decimal:
-    ndigits, weight, sign, scale = struct.unpack_from("!hhHh", data)
+    ndigits, weight, sign, _scale = struct.unpack_from("!hhHh", data)
     if sign == 0xC000:
         return decimal.Decimal("NaN")
     digits = struct.unpack_from(f"!{ndigits}H", data, 8)
@@ -352,6 +407,6 @@ def _array_from_binary(data: bytes) -> list:
         if n < 0:
             out.append(None)
             continue
-        out.append(decode_param(data[pos:pos + n], elem, True))
+        out.append(decode_param(data[pos : pos + n], elem, True))
         pos += n
     return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from typing import Iterable
+from collections.abc import Iterable
 
 MAX_MESSAGE = 64 * 1024 * 1024  # a Parse or Bind larger than this is refused
 MAX_STARTUP = 10_000
@@ -83,18 +83,18 @@ class Reader:
     def byte(self) -> bytes:
         self._need(1)
         self.pos += 1
-        return self.data[self.pos - 1:self.pos]
+        return self.data[self.pos - 1 : self.pos]
 
     def bytes(self, n: int) -> bytes:
         self._need(n)
         self.pos += n
-        return self.data[self.pos - n:self.pos]
+        return self.data[self.pos - n : self.pos]
 
     def cstring(self) -> str:
         end = self.data.find(b"\x00", self.pos)
         if end < 0:
             raise ProtocolViolation("unterminated string in message")
-        value = self.data[self.pos:end]
+        value = self.data[self.pos : end]
         self.pos = end + 1
         return value.decode("utf-8", "replace")
 
@@ -137,7 +137,9 @@ def command_complete(tag: str) -> bytes:
     return message(b"C", cstr(tag))
 
 
-def error_response(severity: str, code: str, text: str, *, hint: str | None = None, position: int | None = None) -> bytes:
+def error_response(
+    severity: str, code: str, text: str, *, hint: str | None = None, position: int | None = None
+) -> bytes:
     fields = b"S" + cstr(severity) + b"V" + cstr(severity) + b"C" + cstr(code) + b"M" + cstr(text)
     if hint:
         fields += b"H" + cstr(hint)

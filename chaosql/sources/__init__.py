@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from chaosql.errors import UsageError
 
@@ -51,7 +52,14 @@ def _chaosd(name: str, spec: str, config: dict) -> Any:
     return open_chaosd(name, spec, config)
 
 
-BUILTIN: dict[str, Factory] = {"chaosd": _chaosd, "demo": _demo, "snapshot": _snapshot, "prometheus": _prometheus, "kube": _kube, "history": _history}
+BUILTIN: dict[str, Factory] = {
+    "chaosd": _chaosd,
+    "demo": _demo,
+    "snapshot": _snapshot,
+    "prometheus": _prometheus,
+    "kube": _kube,
+    "history": _history,
+}
 
 
 def factories() -> dict[str, Factory]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -33,10 +34,7 @@ class ListFilter:
             labels = meta.get("labels") or {}
             if any(labels.get(key) not in allowed for key, allowed in self.labels):
                 return False
-        for path, value in self.fields:
-            if str(_dig(obj, path.split("."))) != value:
-                return False
-        return True
+        return all(str(_dig(obj, path.split("."))) == value for path, value in self.fields)
 
     def describe(self) -> str:
         parts = []
@@ -101,7 +99,7 @@ class CallLog:
         self.cancelled.wait(seconds)
         self.check()
 
-    def timed(self, source: str, cluster: str, what: str) -> "_Timer":
+    def timed(self, source: str, cluster: str, what: str) -> _Timer:
         return _Timer(self, Call(source, cluster, what))
 
 

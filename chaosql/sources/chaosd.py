@@ -30,8 +30,9 @@ from __future__ import annotations
 import ssl
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from chaosql.errors import Forbidden, SourceError, SourceTimeout, Unavailable, UsageError
@@ -53,8 +54,9 @@ class ChaosdError(SourceError):
     """An error answer of a chaosd node: ``status`` (HTTP), ``code`` (errorx type) and ``text``
     (chaosd's message without the code prefix)."""
 
-    def __init__(self, message: str, *, status: int, code: str, text: str, source: str | None = None,
-                 hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, status: int, code: str, text: str, source: str | None = None, hint: str | None = None
+    ) -> None:
         super().__init__(message, source=source, hint=hint)
         self.status = status
         self.code = code
@@ -92,8 +94,10 @@ def normalize_url(url: str) -> str:
         url = "http://" + url
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"chaosd node address {url!r} is not an http(s) URL",
-                         hint="write nodes as http://HOST:31767 or https://HOST:31768")
+        raise UsageError(
+            f"chaosd node address {url!r} is not an http(s) URL",
+            hint="write nodes as http://HOST:31767 or https://HOST:31768",
+        )
     return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
 
@@ -141,7 +145,7 @@ class ChaosdSource:
         retries: int = 2,
         backoff: float = 0.2,
         discover_from: Sequence[Any] = (),
-        transport: "httpx.BaseTransport | None" = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.name = name
         self.ca, self.client_cert, self.client_key = ca, client_cert, client_key
@@ -156,7 +160,7 @@ class ChaosdSource:
         self.transport = transport
         self.warnings: list[str] = []
         self._static = [self._node(n) for n in nodes]
-        self._clients: dict[bool, "httpx.Client"] = {}
+        self._clients: dict[bool, httpx.Client] = {}
         self._lock = threading.Lock()
 
     def describe(self) -> str:
@@ -178,14 +182,14 @@ class ChaosdSource:
 
     # --- nodes ------------------------------------------------------------------------------
 
-    def nodes(self, log: "CallLog | None" = None) -> list[Node]:
+    def nodes(self, log: CallLog | None = None) -> list[Node]:
         """Configured nodes, then discovered ones (PhysicalMachine ``spec.address``), each URL once."""
         found: dict[str, Node] = {n.url: n for n in self._static}
         for node in self._discover(log):
             found.setdefault(node.url, node)
         return list(found.values())
 
-    def node(self, url: str, log: "CallLog | None" = None) -> Node | None:
+    def node(self, url: str, log: CallLog | None = None) -> Node | None:
         """The known node with this address (any spelling ``normalize_url`` accepts), or None."""
         try:
             wanted = normalize_url(url)
@@ -193,7 +197,7 @@ class ChaosdSource:
             return None
         return next((n for n in self.nodes(log) if n.url == wanted), None)
 
-    def _discover(self, log: "CallLog | None") -> list[Node]:
+    def _discover(self, log: CallLog | None) -> list[Node]:
         from chaosql.sources.base import CallLog, ListFilter
         from chaosql.sources.chaosmesh import PHYSICAL_MACHINE
 
@@ -220,31 +224,31 @@ class ChaosdSource:
 
     # --- the API ----------------------------------------------------------------------------
 
-    def health(self, node: Node, log: "CallLog | None" = None) -> bool:
+    def health(self, node: Node, log: CallLog | None = None) -> bool:
         """Whether ``GET /api/system/health`` answers ``{"status": 0}`` (on the plain port)."""
         body = self._call(node, "GET", "/api/system/health", log, base=node.system_url)
         return isinstance(body, dict) and body.get("status") == 0
 
-    def version(self, node: Node, log: "CallLog | None" = None) -> dict:
+    def version(self, node: Node, log: CallLog | None = None) -> dict:
         """``GET /api/system/version``: gitVersion, gitCommit, buildDate, goVersion, platform..."""
         body = self._call(node, "GET", "/api/system/version", log, base=node.system_url)
         return body if isinstance(body, dict) else {}
 
-    def experiments(self, node: Node, log: "CallLog | None" = None) -> list[dict]:
+    def experiments(self, node: Node, log: CallLog | None = None) -> list[dict]:
         """``GET /api/experiments/``: every experiment row of the node, in chaosd's order."""
         body = self._call(node, "GET", "/api/experiments/", log, count=True)
         return list(body or [])
 
-    def runs(self, node: Node, uid: str, log: "CallLog | None" = None) -> list[dict]:
+    def runs(self, node: Node, uid: str, log: CallLog | None = None) -> list[dict]:
         """``GET /api/experiments/{uid}/runs``: the runs of a scheduled experiment ([] otherwise)."""
         body = self._call(node, "GET", f"/api/experiments/{uid}/runs", log, count=True)
         return list(body or [])
 
-    def attack(self, node: Node, route: str, body: dict, log: "CallLog | None" = None) -> dict:
+    def attack(self, node: Node, route: str, body: dict, log: CallLog | None = None) -> dict:
         """``POST /api/attack/{route}``; returns chaosd's ``{"status", "message", "uid"}``."""
         return self._call(node, "POST", f"/api/attack/{route}", log, json=body)
 
-    def recover(self, node: Node, uid: str, log: "CallLog | None" = None) -> dict:
+    def recover(self, node: Node, uid: str, log: CallLog | None = None) -> dict:
         """``DELETE /api/attack/{uid}``; a ChaosdError keeps chaosd's status and text."""
         return self._call(node, "DELETE", f"/api/attack/{uid}", log)
 
@@ -256,7 +260,7 @@ class ChaosdSource:
 
     # --- one call ---------------------------------------------------------------------------
 
-    def _client(self, tls: bool) -> "httpx.Client":
+    def _client(self, tls: bool) -> httpx.Client:
         with self._lock:
             if tls not in self._clients:
                 import httpx
@@ -284,12 +288,22 @@ class ChaosdSource:
             try:
                 ctx.load_cert_chain(self.client_cert, self.client_key)
             except (OSError, ssl.SSLError) as err:
-                raise UsageError(f'chaosd source "{self.name}": cannot load client certificate '
-                                 f"{self.client_cert}: {err}") from err
+                raise UsageError(
+                    f'chaosd source "{self.name}": cannot load client certificate {self.client_cert}: {err}'
+                ) from err
         return ctx
 
-    def _call(self, node: Node, method: str, path: str, log: "CallLog | None", *, base: str | None = None,
-              json: Any = None, count: bool = False) -> Any:
+    def _call(
+        self,
+        node: Node,
+        method: str,
+        path: str,
+        log: CallLog | None,
+        *,
+        base: str | None = None,
+        json: Any = None,
+        count: bool = False,
+    ) -> Any:
         import httpx
 
         base = base or node.url
@@ -311,24 +325,32 @@ class ChaosdSource:
                     if retry_any and isinstance(err, httpx.ConnectTimeout) and attempt < self.retries:
                         _pause(log, self.backoff * 2**attempt)
                         continue
-                    raise SourceTimeout(f"{where} did not answer {method} {path} within "
-                                        f"{self.connect_timeout if isinstance(err, httpx.ConnectTimeout) else self.timeout:g} s",
-                                        source=self.name, hint="check the node, or raise timeout in the source's config") from err
+                    raise SourceTimeout(
+                        f"{where} did not answer {method} {path} within "
+                        f"{self.connect_timeout if isinstance(err, httpx.ConnectTimeout) else self.timeout:g} s",
+                        source=self.name,
+                        hint="check the node, or raise timeout in the source's config",
+                    ) from err
                 except httpx.ConnectError as err:
                     if _tls_failure(err):
-                        raise Forbidden(f"{where}: TLS handshake failed: {_reason(err)}", source=self.name,
-                                        hint=self._tls_hint()) from err
+                        raise Forbidden(
+                            f"{where}: TLS handshake failed: {_reason(err)}", source=self.name, hint=self._tls_hint()
+                        ) from err
                     if attempt < self.retries:
                         _pause(log, self.backoff * 2**attempt)
                         continue
-                    raise Unavailable(f"{where} is unreachable at {base}: {_reason(err)}", source=self.name,
-                                      hint="check that chaosd runs there, or SET chaosql.on_source_error = 'warn'") from err
+                    raise Unavailable(
+                        f"{where} is unreachable at {base}: {_reason(err)}",
+                        source=self.name,
+                        hint="check that chaosd runs there, or SET chaosql.on_source_error = 'warn'",
+                    ) from err
                 except (httpx.RemoteProtocolError, httpx.ReadError) as err:
                     if retry_any and attempt < self.retries:
                         _pause(log, self.backoff * 2**attempt)
                         continue
-                    raise Unavailable(f"{where}: connection broken during {method} {path}: {_reason(err)}",
-                                      source=self.name) from err
+                    raise Unavailable(
+                        f"{where}: connection broken during {method} {path}: {_reason(err)}", source=self.name
+                    ) from err
                 except httpx.HTTPError as err:
                     raise SourceError(f"{where}: {type(err).__name__}: {err}", source=self.name) from err
                 if method == "GET" and response.status_code >= 500 and attempt < self.retries:
@@ -349,7 +371,7 @@ class ChaosdSource:
                         pass
                 log.record(call)
 
-    def _answer(self, response: "httpx.Response", where: str, method: str, path: str) -> Any:
+    def _answer(self, response: httpx.Response, where: str, method: str, path: str) -> Any:
         try:
             body = response.json()
         except ValueError:
@@ -362,22 +384,32 @@ class ChaosdSource:
             code = str(body.get("code") or "")
             text = str(body.get("message") or "")
             if code and text.startswith(code + ": "):
-                text = text[len(code) + 2:]  # the real server prefixes the errorx code (README 2.)
+                text = text[len(code) + 2 :]  # the real server prefixes the errorx code (README 2.)
         else:
             text = response.text.strip()[:200] or response.reason_phrase
         if status in (401, 403):
-            hint = ("configure client_cert and client_key (signed by the CA chaosd trusts)"
-                    if status == 401 else "the client certificate is not signed by the CA chaosd trusts")
+            hint = (
+                "configure client_cert and client_key (signed by the CA chaosd trusts)"
+                if status == 401
+                else "the client certificate is not signed by the CA chaosd trusts"
+            )
             raise Forbidden(f"{where} refused {method} {path} (HTTP {status}): {text}", source=self.name, hint=hint)
         if status in (301, 302, 307, 308):
             text = f"redirected to {response.headers.get('location')}"
-        raise ChaosdError(f"{where}: {method} {path} failed (HTTP {status}): {text}", status=status, code=code,
-                          text=text, source=self.name)
+        raise ChaosdError(
+            f"{where}: {method} {path} failed (HTTP {status}): {text}",
+            status=status,
+            code=code,
+            text=text,
+            source=self.name,
+        )
 
     def _tls_hint(self) -> str:
         name = f"the name {self.server_name}" if self.server_name else "the URL's host name"
-        return (f"chaosql verifies {name} against the CA "
-                f"{self.ca or '(system store)'}; set ca, server_name (\"\" for the URL's host) or client_cert")
+        return (
+            f"chaosql verifies {name} against the CA "
+            f'{self.ca or "(system store)"}; set ca, server_name ("" for the URL\'s host) or client_cert'
+        )
 
 
 def _tls_failure(err: Exception) -> bool:
@@ -411,8 +443,10 @@ def open_chaosd(name: str, spec: str, config: dict) -> ChaosdSource:
         nodes.append(options["url"])
     discover = _discovery_sources(name, options.get("discover"), config)
     if not nodes and not discover:
-        raise UsageError(f"chaosd source {name or '(unnamed)'} has no nodes",
-                         hint='use --source chaosd:http://HOST:31767 or nodes = ["http://HOST:31767"], or discover = true')
+        raise UsageError(
+            f"chaosd source {name or '(unnamed)'} has no nodes",
+            hint='use --source chaosd:http://HOST:31767 or nodes = ["http://HOST:31767"], or discover = true',
+        )
 
     def path(key: str) -> str | None:
         from pathlib import Path
@@ -424,7 +458,9 @@ def open_chaosd(name: str, spec: str, config: dict) -> ChaosdSource:
         return ChaosdSource(
             nodes,
             name=name or "chaosd",
-            ca=path("ca"), client_cert=path("client_cert"), client_key=path("client_key"),
+            ca=path("ca"),
+            client_cert=path("client_cert"),
+            client_key=path("client_key"),
             server_name=str(options["server_name"]) if "server_name" in options else CHAOSD_SERVER_NAME,
             insecure=bool(options.get("insecure", False)),
             system_port=int(options.get("system_port", DEFAULT_HTTP_PORT)),
@@ -452,8 +488,10 @@ def _discovery_sources(name: str, discover: Any, config: dict) -> list[Any]:
     out = []
     for other in wanted:
         if other not in sections:
-            raise UsageError(f"chaosd source {name}: discover names {other!r}, which is not a configured source",
-                             hint="known: " + ", ".join(sorted(sections)))
+            raise UsageError(
+                f"chaosd source {name}: discover names {other!r}, which is not a configured source",
+                hint="known: " + ", ".join(sorted(sections)),
+            )
         section = dict(sections[other])
         kind = section.pop("type")
         target = section.get("path") or section.get("context") or section.get("url") or ""
@@ -463,7 +501,7 @@ def _discovery_sources(name: str, discover: Any, config: dict) -> list[Any]:
     return out
 
 
-def _pause(log: "CallLog | None", seconds: float) -> None:
+def _pause(log: CallLog | None, seconds: float) -> None:
     """Wait before a retry; a cancel of the statement ends the wait and the retries."""
     if log is None:
         time.sleep(seconds)

@@ -46,12 +46,16 @@ class HistorySource:
         self.name = name or "history"
         self.warnings: list[str] = []
 
-    def files(self, table: str, *, first: date | None = None, last: date | None = None,
-              clusters: frozenset[str] | None = None) -> dict[str, list[tuple[date, Path]]]:
+    def files(
+        self, table: str, *, first: date | None = None, last: date | None = None, clusters: frozenset[str] | None = None
+    ) -> dict[str, list[tuple[date, Path]]]:
         """Parquet files of ``table`` per cluster, only from the partitions the bounds allow."""
         if not self.path.is_dir():
-            raise SourceError(f"history source {self.name!r}: {self.path} does not exist", source=self.name,
-                              hint="take a snapshot first (chaosql snapshot --to DIR), or fix the path")
+            raise SourceError(
+                f"history source {self.name!r}: {self.path} does not exist",
+                source=self.name,
+                hint="take a snapshot first (chaosql snapshot --to DIR), or fix the path",
+            )
         found: dict[str, list[tuple[date, Path]]] = {}
         base = self.path / table
         if not base.is_dir():
@@ -73,7 +77,7 @@ class HistorySource:
                         found.setdefault(cluster, []).append((day_value, file))
         return found
 
-    def read(self, file: Path) -> "pa.Table":
+    def read(self, file: Path) -> pa.Table:
         import pyarrow as pa
         import pyarrow.parquet as pq
 

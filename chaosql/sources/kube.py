@@ -43,11 +43,33 @@ NAMESPACED_CORE = frozenset({"Pod", "Event"})
 #: Custom resources accept only the metadata fields unless their CRD declares selectableFields,
 #: which Chaos Mesh's do not. Update this when a table pushes a new field.
 FIELD_SELECTORS: dict[str, frozenset[str]] = {
-    "Pod": frozenset({"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
-                      "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"}),
-    "Event": frozenset({"involvedObject.kind", "involvedObject.namespace", "involvedObject.name",
-                        "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion",
-                        "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"}),
+    "Pod": frozenset(
+        {
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.nominatedNodeName",
+        }
+    ),
+    "Event": frozenset(
+        {
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        }
+    ),
     "Node": frozenset({"spec.unschedulable"}),
 }
 META_FIELDS = frozenset({"metadata.name", "metadata.namespace"})
@@ -123,7 +145,11 @@ def plan_list(resource: Resource, flt: ListFilter) -> ListPlan:
     selectors = []
     for key, allowed in flt.labels:
         values = sorted(allowed)
-        if values and _LABEL_KEY.fullmatch(key) and all(v and _LABEL_VALUE.fullmatch(v) and len(v) <= 63 for v in values):
+        if (
+            values
+            and _LABEL_KEY.fullmatch(key)
+            and all(v and _LABEL_VALUE.fullmatch(v) and len(v) <= 63 for v in values)
+        ):
             selectors.append(f"{key} in ({','.join(values)})")
         else:
             plan.refilter = True
@@ -161,8 +187,9 @@ class KubeSource:
         timeout: float = 30.0,
         max_connections: int = 16,
     ) -> None:
-        self.conn = KubeConnection(context=context, kubeconfig=kubeconfig, timeout=timeout,
-                                   max_connections=max_connections)
+        self.conn = KubeConnection(
+            context=context, kubeconfig=kubeconfig, timeout=timeout, max_connections=max_connections
+        )
         self._name = name
         self.page_size = page_size
         self.warnings: list[str] = []
@@ -225,8 +252,11 @@ class KubeSource:
             return CORE_RESOURCES[kind]
         found = self._discover().get(kind)
         if found is None:
-            raise SourceError(f"{self.label}: {kind} ({API_VERSION}) is not served: its CRD is not installed",
-                              source=self.name, hint="install Chaos Mesh's CRDs in this cluster, or query another one")
+            raise SourceError(
+                f"{self.label}: {kind} ({API_VERSION}) is not served: its CRD is not installed",
+                source=self.name,
+                hint="install Chaos Mesh's CRDs in this cluster, or query another one",
+            )
         return found
 
     def _discover(self) -> dict[str, Resource]:
@@ -238,8 +268,9 @@ class KubeSource:
         response = self.conn.get(CHAOS_PREFIX)
         if response.status == 404:
             kinds: dict[str, Resource] = {}
-            self._warn_once(GROUP, f"{self.label}: Chaos Mesh is not installed (no {API_VERSION} API); "
-                                   "its chaos tables are empty")
+            self._warn_once(
+                GROUP, f"{self.label}: Chaos Mesh is not installed (no {API_VERSION} API); its chaos tables are empty"
+            )
         elif response.status != 200:
             raise self._error(response, f"discover the {API_VERSION} API", None, "get")
         else:
@@ -298,31 +329,39 @@ class KubeSource:
                 obj["apiVersion"] = resource.api_version
         return items
 
-    def _error(self, response: Response, what: str | None, resource: Resource | None, verb: str,
-               namespace: str | None = None) -> SourceError:
+    def _error(
+        self, response: Response, what: str | None, resource: Resource | None, verb: str, namespace: str | None = None
+    ) -> SourceError:
         """One clear message for a failed call: who refused what, and what to do next."""
         target = what or f"{verb} {resource.rbac_name}" + (f' in "{namespace}"' if namespace else "")
         where = f"{self.label}: "
         if response.status == 401:
-            return Forbidden(f"{where}credentials rejected (401 Unauthorized) by {self.conn.server} trying to {target}",
-                             source=self.name,
-                             hint=f'renew the credentials of kubeconfig context "{self.conn.context}" (log in again)')
+            return Forbidden(
+                f"{where}credentials rejected (401 Unauthorized) by {self.conn.server} trying to {target}",
+                source=self.name,
+                hint=f'renew the credentials of kubeconfig context "{self.conn.context}" (log in again)',
+            )
         if response.status == 403:
             if resource is None:
                 hint = f"ask for get on the {API_VERSION} API"
             elif namespace:
                 hint = f"ask for {verb} on {resource.rbac_name} or pick another namespace"
             elif resource.namespaced:
-                hint = (f"ask for {verb} on {resource.rbac_name} in all namespaces (a ClusterRole), "
-                        "or filter on namespace = '...' to read only namespaces you may")
+                hint = (
+                    f"ask for {verb} on {resource.rbac_name} in all namespaces (a ClusterRole), "
+                    "or filter on namespace = '...' to read only namespaces you may"
+                )
             else:
                 hint = f"ask for {verb} on {resource.rbac_name} (a ClusterRole)"
             scope = "" if namespace or resource is None or not resource.namespaced else " in all namespaces"
             return Forbidden(f"{where}forbidden to {target}{scope}", source=self.name, hint=hint)
         if response.status == 404 and resource is not None:
             self.forget_discovery()
-            return SourceError(f"{where}{resource.rbac_name} is not served (404 Not Found): its CRD is not installed",
-                               source=self.name, hint="install Chaos Mesh's CRDs in this cluster, or query another one")
+            return SourceError(
+                f"{where}{resource.rbac_name} is not served (404 Not Found): its CRD is not installed",
+                source=self.name,
+                hint="install Chaos Mesh's CRDs in this cluster, or query another one",
+            )
         return SourceError(f"{where}cannot {target}: HTTP {response.status}: {response.message}", source=self.name)
 
 

@@ -62,9 +62,9 @@ class KubeConnection:
         self.label = "kube"
         self._lock = threading.Lock()
         self._config: Any = None  # kubernetes.client.Configuration once loaded
-        self._client: "httpx.Client | None" = None
+        self._client: httpx.Client | None = None
         self._context_name: str | None = None
-        self._retired: list["httpx.Client"] = []  # replaced after a 401; closed by close()
+        self._retired: list[httpx.Client] = []  # replaced after a 401; closed by close()
 
     # --- kubeconfig ---------------------------------------------------------------------------
 
@@ -86,11 +86,14 @@ class KubeConnection:
         try:
             _, active = kconfig.list_kube_config_contexts(config_file=self._config_file())
         except Exception as err:  # missing file, bad YAML, no current-context
-            raise SourceError(f"kube: cannot read the kubeconfig{self._where()}: {_first_line(err)}",
-                              hint="pass --source kube:CONTEXT or set KUBECONFIG") from err
+            raise SourceError(
+                f"kube: cannot read the kubeconfig{self._where()}: {_first_line(err)}",
+                hint="pass --source kube:CONTEXT or set KUBECONFIG",
+            ) from err
         if not active:
-            raise SourceError(f"kube: the kubeconfig{self._where()} has no current context",
-                              hint="pass --source kube:CONTEXT")
+            raise SourceError(
+                f"kube: the kubeconfig{self._where()} has no current context", hint="pass --source kube:CONTEXT"
+            )
         return active["name"]
 
     def _where(self) -> str:
@@ -103,8 +106,9 @@ class KubeConnection:
 
         cfg = kclient.Configuration()
         try:
-            kconfig.load_kube_config(config_file=self._config_file(), context=self.context,
-                                     client_configuration=cfg, persist_config=False)
+            kconfig.load_kube_config(
+                config_file=self._config_file(), context=self.context, client_configuration=cfg, persist_config=False
+            )
         except SourceError:
             raise
         except Exception as err:
@@ -118,14 +122,14 @@ class KubeConnection:
     def server(self) -> str:
         return self._setup()[0].host
 
-    def _setup(self) -> tuple[Any, "httpx.Client"]:
+    def _setup(self) -> tuple[Any, httpx.Client]:
         with self._lock:
             if self._client is None:
                 self._config = self._load()
                 self._client = self._new_client(self._config)
             return self._config, self._client
 
-    def _new_client(self, cfg: Any) -> "httpx.Client":
+    def _new_client(self, cfg: Any) -> httpx.Client:
         import httpx
 
         context = ssl.create_default_context(cafile=cfg.ssl_ca_cert or None)
@@ -151,7 +155,8 @@ class KubeConnection:
         with self._lock:  # auth_settings() runs the refresh hook, which renews an expired token in place
             settings = cfg.auth_settings() or {}
         return {
-            s["key"]: s["value"] for s in settings.values()
+            s["key"]: s["value"]
+            for s in settings.values()
             if s.get("in") == "header" and s.get("key") and s.get("value")
         }
 
@@ -168,7 +173,7 @@ class KubeConnection:
 
     # --- requests -----------------------------------------------------------------------------
 
-    def get(self, path: str, params: dict[str, str] | None = None, *, log: "CallLog | None" = None) -> Response:
+    def get(self, path: str, params: dict[str, str] | None = None, *, log: CallLog | None = None) -> Response:
         """GET ``path``; retries connection failures and 429/5xx, reloads credentials once on 401.
 
         Raises ``Unavailable`` or ``SourceTimeout`` when the server cannot be reached; any HTTP
@@ -185,15 +190,21 @@ class KubeConnection:
             try:
                 raw = client.get(path, params=params, headers=self._auth_headers(cfg), extensions=extensions)
             except httpx.TimeoutException as err:  # not retried: a hung server would multiply the wait
-                raise SourceTimeout(f"{self.label}: {cfg.host} did not answer within {self.timeout:g}s",
-                                    source=self.label, hint="check the cluster's health, or raise the timeout") from err
+                raise SourceTimeout(
+                    f"{self.label}: {cfg.host} did not answer within {self.timeout:g}s",
+                    source=self.label,
+                    hint="check the cluster's health, or raise the timeout",
+                ) from err
             except (httpx.TransportError, OSError) as err:
                 if attempt < len(BACKOFF):
                     _pause(log, BACKOFF[attempt])
                     attempt += 1
                     continue
-                raise Unavailable(f"{self.label}: cannot reach {cfg.host}: {_reason(err)}", source=self.label,
-                                  hint=f'check that the cluster is up and that kubeconfig context "{self.context}" points at it') from err
+                raise Unavailable(
+                    f"{self.label}: cannot reach {cfg.host}: {_reason(err)}",
+                    source=self.label,
+                    hint=f'check that the cluster is up and that kubeconfig context "{self.context}" points at it',
+                ) from err
             if raw.status_code == 401 and not reloaded:
                 reloaded = True  # an expired token or rotated certificate: load the kubeconfig again
                 self.reset()
@@ -204,8 +215,15 @@ class KubeConnection:
                 continue
             return Response(raw.status_code, _json(raw.content))
 
-    def send(self, method: str, path: str, *, params: dict[str, str] | None = None, body: Any = None,
-             content_type: str = "application/json") -> Response:
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+    ) -> Response:
         """A write (POST, PATCH, PUT, DELETE) for chaosql.writers. Unlike ``get`` it retries only
         when the request cannot have reached the server (connect errors), never on a status."""
         import httpx
@@ -216,16 +234,25 @@ class KubeConnection:
             extensions = {"sni_hostname": cfg.tls_server_name} if getattr(cfg, "tls_server_name", None) else None
             headers = {**self._auth_headers(cfg), "Content-Type": content_type}
             try:
-                raw = client.request(method, path, params=params, headers=headers, extensions=extensions,
-                                     content=None if body is None else json.dumps(body).encode())
+                raw = client.request(
+                    method,
+                    path,
+                    params=params,
+                    headers=headers,
+                    extensions=extensions,
+                    content=None if body is None else json.dumps(body).encode(),
+                )
             except (httpx.ConnectError, httpx.ConnectTimeout) as err:
                 if attempt < len(BACKOFF):
                     time.sleep(BACKOFF[attempt])
                     continue
                 raise Unavailable(f"{self.label}: cannot reach {cfg.host}: {_reason(err)}", source=self.label) from err
             except httpx.TimeoutException as err:
-                raise SourceTimeout(f"{self.label}: {cfg.host} did not answer {method} {path} within {self.timeout:g}s; "
-                                    "the write may or may not have happened", source=self.label) from err
+                raise SourceTimeout(
+                    f"{self.label}: {cfg.host} did not answer {method} {path} within {self.timeout:g}s; "
+                    "the write may or may not have happened",
+                    source=self.label,
+                ) from err
             if raw.status_code == 401 and not reloaded:
                 reloaded = True
                 self.reset()
@@ -241,7 +268,7 @@ class KubeConnection:
             client.close()
 
 
-def _pause(log: "CallLog | None", seconds: float) -> None:
+def _pause(log: CallLog | None, seconds: float) -> None:
     if log is None:
         time.sleep(seconds)
     else:
@@ -256,7 +283,7 @@ def _json(content: bytes) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _retry_after(raw: "httpx.Response") -> float | None:
+def _retry_after(raw: httpx.Response) -> float | None:
     try:
         return min(float(raw.headers.get("Retry-After", "")), 2.0)
     except ValueError:

@@ -18,9 +18,10 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from chaosql.errors import SourceError, SourceTimeout, SqlError, Unavailable
@@ -67,7 +68,7 @@ class PrometheusSource:
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         retries: int = 2,
         backoff: float = 0.2,
-        transport: "httpx.BaseTransport | None" = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.name = name
@@ -79,7 +80,7 @@ class PrometheusSource:
         self.backoff = backoff
         self.transport = transport
         self.warnings: list[str] = []
-        self._client: "httpx.Client | None" = None
+        self._client: httpx.Client | None = None
         self._lock = threading.Lock()
 
     def describe(self) -> str:
@@ -90,7 +91,7 @@ class PrometheusSource:
 
     # --- the API ----------------------------------------------------------------------------
 
-    def query(self, promql: str, *, at: datetime | None = None, log: "CallLog | None" = None) -> list[Series]:
+    def query(self, promql: str, *, at: datetime | None = None, log: CallLog | None = None) -> list[Series]:
         """Instant query at ``at`` (the server's now when ``None``)."""
         params = {"query": promql}
         if at is not None:
@@ -98,30 +99,43 @@ class PrometheusSource:
         return _series(self._call("/api/v1/query", params, log, promql=promql))
 
     def query_range(
-        self, promql: str, start: datetime, end: datetime, step: float, *, log: "CallLog | None" = None
+        self, promql: str, start: datetime, end: datetime, step: float, *, log: CallLog | None = None
     ) -> list[Series]:
         """Range query: evaluated at ``start``, ``start + step``, ... up to ``end`` inclusive."""
         params = {"query": promql, "start": format_time(start), "end": format_time(end), "step": format_step(step)}
         return _series(self._call("/api/v1/query_range", params, log, promql=promql))
 
     def series(
-        self, match: Sequence[str], *, start: datetime | None = None, end: datetime | None = None,
-        log: "CallLog | None" = None,
+        self,
+        match: Sequence[str],
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        log: CallLog | None = None,
     ) -> list[dict[str, str]]:
         """Label sets of the series that ``match`` selects (each a PromQL series selector)."""
         params: list[tuple[str, str]] = [("match[]", m) for m in match] + _window(start, end)
         return list(self._call("/api/v1/series", params, log) or [])
 
     def label_names(
-        self, *, match: Sequence[str] = (), start: datetime | None = None, end: datetime | None = None,
-        log: "CallLog | None" = None,
+        self,
+        *,
+        match: Sequence[str] = (),
+        start: datetime | None = None,
+        end: datetime | None = None,
+        log: CallLog | None = None,
     ) -> list[str]:
         params = [("match[]", m) for m in match] + _window(start, end)
         return list(self._call("/api/v1/labels", params, log) or [])
 
     def label_values(
-        self, label: str, *, match: Sequence[str] = (), start: datetime | None = None,
-        end: datetime | None = None, log: "CallLog | None" = None,
+        self,
+        label: str,
+        *,
+        match: Sequence[str] = (),
+        start: datetime | None = None,
+        end: datetime | None = None,
+        log: CallLog | None = None,
     ) -> list[str]:
         params = [("match[]", m) for m in match] + _window(start, end)
         return list(self._call(f"/api/v1/label/{label}/values", params, log) or [])
@@ -133,13 +147,13 @@ class PrometheusSource:
 
     # --- one call ---------------------------------------------------------------------------
 
-    def _http(self) -> "httpx.Client":
+    def _http(self) -> httpx.Client:
         with self._lock:  # fetch threads share one client (and its connection pool)
             if self._client is None:
                 self._client = self._new_client()
             return self._client
 
-    def _new_client(self) -> "httpx.Client":
+    def _new_client(self) -> httpx.Client:
         import httpx
 
         return httpx.Client(
@@ -149,7 +163,7 @@ class PrometheusSource:
             transport=self.transport,
         )
 
-    def _call(self, path: str, params: Any, log: "CallLog | None", *, promql: str | None = None) -> Any:
+    def _call(self, path: str, params: Any, log: CallLog | None, *, promql: str | None = None) -> Any:
         """GET (POST when the URL would be too long) ``path``; returns the answer's ``data``."""
         import httpx
 
@@ -173,7 +187,8 @@ class PrometheusSource:
                         response = self._http().post(path, data=form)
                 except httpx.TimeoutException as err:
                     raise SourceTimeout(
-                        f"{self.describe()} did not answer within {self.timeout:g} s", source=self.name,
+                        f"{self.describe()} did not answer within {self.timeout:g} s",
+                        source=self.name,
                         hint="narrow the time range, raise the step, or simplify the query",
                     ) from err
                 except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as err:
@@ -181,7 +196,8 @@ class PrometheusSource:
                         _pause(log, self.backoff * 2**attempt)
                         continue
                     raise Unavailable(
-                        f"{self.describe()} is unreachable: {_reason(err)}", source=self.name,
+                        f"{self.describe()} is unreachable: {_reason(err)}",
+                        source=self.name,
                         hint="check that Prometheus runs and the URL is right, or SET chaosql.on_source_error = 'warn'",
                     ) from err
                 except httpx.HTTPError as err:
@@ -202,7 +218,7 @@ class PrometheusSource:
                 log.record(call)
         return data
 
-    def _answer(self, response: "httpx.Response", promql: str | None) -> Any:
+    def _answer(self, response: httpx.Response, promql: str | None) -> Any:
         """The ``data`` of a success answer; otherwise the error, translated."""
         try:
             body = response.json()
@@ -212,13 +228,17 @@ class PrometheusSource:
             if response.status_code in (401, 403):
                 from chaosql.errors import Forbidden
 
-                raise Forbidden(f"{self.describe()} refused the request (HTTP {response.status_code})",
-                                source=self.name, hint="check the credentials (headers) configured for it")
+                raise Forbidden(
+                    f"{self.describe()} refused the request (HTTP {response.status_code})",
+                    source=self.name,
+                    hint="check the credentials (headers) configured for it",
+                )
             error = Unavailable if response.status_code >= 500 else SourceError  # e.g. a proxy's 502 page
             raise error(
                 f"{self.describe()} answered HTTP {response.status_code} without a Prometheus API body"
                 + (f": {response.text.strip()[:200]}" if response.text.strip() else ""),
-                source=self.name, hint="is the URL the Prometheus server itself (not its UI path or a proxy)?",
+                source=self.name,
+                hint="is the URL the Prometheus server itself (not its UI path or a proxy)?",
             )
         if body.get("status") == "success":
             for warning in body.get("warnings") or []:
@@ -227,16 +247,24 @@ class PrometheusSource:
         kind, message = body.get("errorType") or "", body.get("error") or "unknown error"
         if kind == "bad_data":
             shown = f" in {promql!r}" if promql else ""
-            raise SqlError(f"{self.describe()} rejected the query{shown}: {message}", sqlstate="42601",
-                           hint="see https://prometheus.io/docs/prometheus/latest/querying/basics/")
+            raise SqlError(
+                f"{self.describe()} rejected the query{shown}: {message}",
+                sqlstate="42601",
+                hint="see https://prometheus.io/docs/prometheus/latest/querying/basics/",
+            )
         if kind == "execution":
             raise SqlError(f"{self.describe()} could not run the query: {message}", sqlstate="22000")
         if kind in ("timeout", "canceled"):
-            raise SourceTimeout(f"{self.describe()}: query {kind}: {message}", source=self.name,
-                                hint="narrow the time range or raise the step")
+            raise SourceTimeout(
+                f"{self.describe()}: query {kind}: {message}",
+                source=self.name,
+                hint="narrow the time range or raise the step",
+            )
         if response.status_code >= 500:
             raise Unavailable(f"{self.describe()} failed: HTTP {response.status_code}: {message}", source=self.name)
-        raise SourceError(f"{self.describe()}: {kind or 'HTTP ' + str(response.status_code)}: {message}", source=self.name)
+        raise SourceError(
+            f"{self.describe()}: {kind or 'HTTP ' + str(response.status_code)}: {message}", source=self.name
+        )
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -245,11 +273,11 @@ class PrometheusSource:
 def format_time(when: datetime) -> str:
     """Unix seconds with millisecond precision, Prometheus's own resolution.
 
-    >>> format_time(datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc))
+    >>> format_time(datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC))
     '1767323045.678'
     """
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     millis = round(when.timestamp() * 1000)
     return f"{millis // 1000}.{millis % 1000:03d}"
 
@@ -296,7 +324,7 @@ def _sample(pair: Sequence[Any]) -> tuple[float, float]:
     return float(pair[0]), float(pair[1])  # float() reads "NaN", "+Inf", "-Inf" as Prometheus writes them
 
 
-def _error_type(response: "httpx.Response") -> str:
+def _error_type(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
@@ -332,12 +360,15 @@ def open_prometheus(name: str, spec: str, config: dict) -> PrometheusSource:
     options = dict(config.get("source") or {})
     url = spec or options.get("url") or ""
     if not url.startswith(("http://", "https://")):
-        raise UsageError(f"prometheus source needs an http(s) URL, not {url!r}",
-                         hint="use --source prometheus:http://127.0.0.1:9090")
+        raise UsageError(
+            f"prometheus source needs an http(s) URL, not {url!r}", hint="use --source prometheus:http://127.0.0.1:9090"
+        )
     clusters = options.get("clusters") or ([options["cluster"]] if options.get("cluster") else [])
     try:
         return PrometheusSource(
-            url, name=name or "prometheus", clusters=[str(c) for c in clusters],
+            url,
+            name=name or "prometheus",
+            clusters=[str(c) for c in clusters],
             headers={str(k): str(v) for k, v in (options.get("headers") or {}).items()},
             timeout=float(options.get("timeout", DEFAULT_READ_TIMEOUT)),
             retries=int(options.get("retries", 2)),
@@ -346,7 +377,7 @@ def open_prometheus(name: str, spec: str, config: dict) -> PrometheusSource:
         raise UsageError(f"prometheus source {name or url}: {err}") from err
 
 
-def _pause(log: "CallLog | None", seconds: float) -> None:
+def _pause(log: CallLog | None, seconds: float) -> None:
     """Wait before a retry; a cancel of the statement ends the wait and the retries."""
     if log is None:
         time.sleep(seconds)

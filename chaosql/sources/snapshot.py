@@ -12,8 +12,8 @@ import json
 import os
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from chaosql._gc import paused
 from chaosql.errors import SourceError
@@ -81,8 +81,11 @@ class SnapshotSource:
 
     def _read_all(self) -> dict[str, dict[str, list[dict]]]:
         if not self.path.exists():
-            raise SourceError(f"snapshot {self.name}: {self.path} does not exist", source=self.name,
-                              hint="pass an existing file or directory with --source snapshot:PATH")
+            raise SourceError(
+                f"snapshot {self.name}: {self.path} does not exist",
+                source=self.name,
+                hint="pass an existing file or directory with --source snapshot:PATH",
+            )
         objects: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
         skipped: dict[str, int] = defaultdict(int)
         for cluster, file in self._files():
@@ -98,7 +101,9 @@ class SnapshotSource:
                 self.origin[(cluster, kind, meta.get("namespace") or "", meta["name"])] = file
         if skipped:
             detail = ", ".join(f"{n} {k}" for k, n in sorted(skipped.items()))
-            self.warnings.append(f"snapshot {self.name}: skipped {sum(skipped.values())} objects of kinds chaosql does not read ({detail})")
+            self.warnings.append(
+                f"snapshot {self.name}: skipped {sum(skipped.values())} objects of kinds chaosql does not read ({detail})"
+            )
         return {c: dict(kinds) for c, kinds in objects.items()}
 
     def _files(self) -> Iterable[tuple[str, Path]]:
@@ -123,7 +128,9 @@ def _read_file(file: Path, source: str) -> Iterable[dict]:
         try:
             docs: list = [json.loads(text)]
         except json.JSONDecodeError as err:
-            raise SourceError(f"snapshot {source}: {file} line {err.lineno}: invalid JSON: {err.msg}", source=source) from err
+            raise SourceError(
+                f"snapshot {source}: {file} line {err.lineno}: invalid JSON: {err.msg}", source=source
+            ) from err
     else:
         docs = _yaml_docs(text, file, source)
     for doc in docs:
@@ -145,7 +152,10 @@ def _yaml_docs(text: str, file: Path, source: str) -> list:
 
 def _objects(doc, file: Path, source: str) -> Iterable[dict]:
     if not isinstance(doc, dict):
-        raise SourceError(f"snapshot {source}: {file}: expected a Kubernetes object or List, found {type(doc).__name__}", source=source)
+        raise SourceError(
+            f"snapshot {source}: {file}: expected a Kubernetes object or List, found {type(doc).__name__}",
+            source=source,
+        )
     kind = doc.get("kind") or ""
     if kind == "List" or (kind.endswith("List") and isinstance(doc.get("items"), list)):
         item_kind = kind[: -len("List")] if kind != "List" else None

@@ -11,13 +11,30 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from chaosql.tables._table import Table
 
-BUILTIN = ("experiments", "targets", "pods", "nodes", "events", "schedules", "workflows", "workflow_nodes", "metrics", "metric_series", "impact")
-BUILTIN += ("history_experiments", "history_targets", "history_events", "history_metrics")  # snapshots, from history:DIR
+BUILTIN = (
+    "experiments",
+    "targets",
+    "pods",
+    "nodes",
+    "events",
+    "schedules",
+    "workflows",
+    "workflow_nodes",
+    "metrics",
+    "metric_series",
+    "impact",
+)
+BUILTIN += (
+    "history_experiments",
+    "history_targets",
+    "history_events",
+    "history_metrics",
+)  # snapshots, from history:DIR
 
-_registry: dict[str, "Table"] | None = None
+_registry: dict[str, Table] | None = None
 
 
-def registry() -> dict[str, "Table"]:
+def registry() -> dict[str, Table]:
     """Every virtual table by name, built-in ones first, then those plugins register."""
     global _registry
     if _registry is None:

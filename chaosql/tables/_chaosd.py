@@ -26,8 +26,9 @@ revoked        finished      declared by chaosd, never set
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import SourceError
 from chaosql.tables._table import Feed, Row
@@ -36,8 +37,14 @@ if TYPE_CHECKING:
     from chaosql.engine.pushdown import Constraints
     from chaosql.sources.chaosd import ChaosdSource, Node
 
-PHASES = {"created": "injecting", "success": "running", "scheduled": "running", "error": "failed",
-          "destroyed": "finished", "revoked": "finished"}
+PHASES = {
+    "created": "injecting",
+    "success": "running",
+    "scheduled": "running",
+    "error": "failed",
+    "destroyed": "finished",
+    "revoked": "finished",
+}
 #: Run statuses as Chaos Mesh event reasons, so ``reason = 'Failed'`` reads both worlds alike.
 RUN_REASONS = {"started": "Started", "success": "Applied", "failed": "Failed", "recovered": "Recovered"}
 #: Kinds chaosd stores under another name than its route (API.md 2.1).
@@ -50,21 +57,23 @@ class ChaosdFeed(Feed):
 
     family = "chaosd"
 
-    def __init__(self, what: str, rows: Callable[[dict, "ChaosdSource", "Node"], Iterable[Row]]) -> None:
+    def __init__(self, what: str, rows: Callable[[dict, ChaosdSource, Node], Iterable[Row]]) -> None:
         if what not in ("nodes", "experiments", "runs"):
             raise ValueError(f"ChaosdFeed: unknown fetch {what!r}")
         self.what = what
         self.rows = rows
         self.table = None
 
-    def _allowed(self, constraints: "Constraints", column: str, value: str) -> bool:
+    def _allowed(self, constraints: Constraints, column: str, value: str) -> bool:
         assert self.table is not None
         if self.table.column(column) is None:
             return True
         wanted = constraints.values(column)
         return wanted is None or value in wanted
 
-    def fetch(self, source: "ChaosdSource", constraints: "Constraints", fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
+    def fetch(
+        self, source: ChaosdSource, constraints: Constraints, fetcher: Any
+    ) -> Iterator[tuple[str, Iterable[Row]]]:
         if not self._allowed(constraints, "cluster", source.name) or not self._allowed(constraints, "source", "chaosd"):
             return
         if self.what == "nodes" and not self._allowed(constraints, "type", "chaosd"):
@@ -75,12 +84,12 @@ class ChaosdFeed(Feed):
         for node, future in futures:
             yield source.name, self._shape(future, source, node)
 
-    def _shape(self, future, source: "ChaosdSource", node: "Node") -> Iterator[Row]:
+    def _shape(self, future, source: ChaosdSource, node: Node) -> Iterator[Row]:
         for obj in future.result():
             yield from self.rows(obj, source, node)
 
 
-def _node_facts(source: "ChaosdSource", node: "Node", constraints: "Constraints", log) -> list[dict]:
+def _node_facts(source: ChaosdSource, node: Node, constraints: Constraints, log) -> list[dict]:
     """Health and version; an unreachable or refusing node is still a row (ready = false)."""
     facts: dict[str, Any] = {"ready": False, "version": None, "error": None}
     try:
@@ -92,11 +101,11 @@ def _node_facts(source: "ChaosdSource", node: "Node", constraints: "Constraints"
     return [facts]
 
 
-def _experiments(source: "ChaosdSource", node: "Node", constraints: "Constraints", log) -> list[dict]:
+def _experiments(source: ChaosdSource, node: Node, constraints: Constraints, log) -> list[dict]:
     return newest_per_uid(source.experiments(node, log))
 
 
-def _runs(source: "ChaosdSource", node: "Node", constraints: "Constraints", log) -> list[dict]:
+def _runs(source: ChaosdSource, node: Node, constraints: Constraints, log) -> list[dict]:
     """Runs exist only for scheduled experiments (API.md 3.2), so only those are asked."""
     kinds, names = constraints.values("object_kind"), constraints.values("object_name")
     out = []
@@ -130,7 +139,7 @@ def newest_per_uid(experiments: list[dict]) -> list[dict]:
 # --- row shapers ---------------------------------------------------------------------------------
 
 
-def node_rows(facts: dict, source: "ChaosdSource", node: "Node") -> Iterator[Row]:
+def node_rows(facts: dict, source: ChaosdSource, node: Node) -> Iterator[Row]:
     version = facts.get("version") or {}
     annotations = {"chaosd.chaosql/system-url": node.system_url, "chaosd.chaosql/origin": node.origin}
     if facts.get("error"):
@@ -149,7 +158,7 @@ def node_rows(facts: dict, source: "ChaosdSource", node: "Node") -> Iterator[Row
     }
 
 
-def experiment_rows(exp: dict, source: "ChaosdSource", node: "Node") -> Iterator[Row]:
+def experiment_rows(exp: dict, source: ChaosdSource, node: Node) -> Iterator[Row]:
     params = parameters(exp)
     status = exp.get("status") or ""
     from chaosql.tables._common import duration_seconds, to_json
@@ -177,17 +186,19 @@ def experiment_rows(exp: dict, source: "ChaosdSource", node: "Node") -> Iterator
         "labels": {},
         "annotations": {},
         "spec": to_json(params),
-        "status": to_json({
-            "status": status,
-            "error": exp.get("error") or "",
-            "id": exp.get("id"),
-            "launch_mode": exp.get("launch_mode"),
-            "updated_at": exp.get("updated_at"),
-        }),
+        "status": to_json(
+            {
+                "status": status,
+                "error": exp.get("error") or "",
+                "id": exp.get("id"),
+                "launch_mode": exp.get("launch_mode"),
+                "updated_at": exp.get("updated_at"),
+            }
+        ),
     }
 
 
-def run_rows(run: dict, source: "ChaosdSource", node: "Node") -> Iterator[Row]:
+def run_rows(run: dict, source: ChaosdSource, node: Node) -> Iterator[Row]:
     exp = run.get("experiment") or {}
     status = run.get("status") or ""
     start = go_time(run.get("start_at"))
@@ -253,9 +264,9 @@ def go_time(text: str | None) -> str | None:
             if not ch.isdigit():
                 break
             digits += ch
-        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits):]}"
+        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits) :]}"
     try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+        when = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:
         return None
     return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -8,7 +8,9 @@ from typing import Any
 
 from chaosql.tables._table import Col
 
-CLUSTER = Col("cluster", "VARCHAR", "Configured source name of the cluster (or Chaosd node) the row comes from.", key="cluster")
+CLUSTER = Col(
+    "cluster", "VARCHAR", "Configured source name of the cluster (or Chaosd node) the row comes from.", key="cluster"
+)
 NAMESPACE = Col("namespace", "VARCHAR", "Kubernetes namespace of the object.", key="namespace")
 NAME = Col("name", "VARCHAR", "Object name (metadata.name).", key="name")
 UID = Col("uid", "VARCHAR", "Object uid (metadata.uid).")

@@ -7,7 +7,8 @@ picks resources, ``namespace``/``name``/``labels``/``field:*`` become server-sid
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import ChaosqlError, Forbidden, SourceError
 from chaosql.sources.base import ListFilter
@@ -50,9 +51,9 @@ class KubeFeed(Feed):
         # kinds joined from the row object's own namespace and only for some rows (an experiment's
         # Schedule): listed on first need, once per cluster, within the query's namespace filter
         self.on_demand = on_demand
-        self.table: "Table | None" = None  # set when the table is built
+        self.table: Table | None = None  # set when the table is built
 
-    def list_filter(self, constraints: "Constraints") -> ListFilter:
+    def list_filter(self, constraints: Constraints) -> ListFilter:
         assert self.table is not None
         namespaces = names = None
         labels: list[tuple[str, frozenset[str]]] = []
@@ -72,12 +73,12 @@ class KubeFeed(Feed):
             namespaces=namespaces, names=names, labels=tuple(labels), fields=self.fixed_fields + tuple(fields)
         )
 
-    def _wanted(self, role: str, constraints: "Constraints") -> frozenset | None:
+    def _wanted(self, role: str, constraints: Constraints) -> frozenset | None:
         assert self.table is not None
         col = next((c for c in self.table.key_columns if c.key == role), None)
         return constraints.values(col.name) if col else None
 
-    def fetch(self, source: Any, constraints: "Constraints", fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
+    def fetch(self, source: Any, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
         wanted_clusters = self._wanted("cluster", constraints)
         wanted_kinds = self._wanted("kind", constraints)
         flt = self.list_filter(constraints)
@@ -91,34 +92,64 @@ class KubeFeed(Feed):
                     continue
                 if source.has_kind(cluster, kind):
                     tasks.append((cluster, kind))
-        lookups = {
-            cluster: fetcher.submit(self._lookups, source, cluster, fetcher)
-            for cluster in {c for c, _ in tasks}
-        } if self.lookups else {}
+        lookups = (
+            {cluster: fetcher.submit(self._lookups, source, cluster, fetcher) for cluster in {c for c, _ in tasks}}
+            if self.lookups
+            else {}
+        )
         on_demand = {
-            cluster: {kind: _OnDemand(source, cluster, kind, ListFilter(namespaces=flt.namespaces), fetcher)
-                      for kind in self.on_demand}
+            cluster: {
+                kind: _OnDemand(source, cluster, kind, ListFilter(namespaces=flt.namespaces), fetcher)
+                for kind in self.on_demand
+            }
             for cluster in {c for c, _ in tasks}
         }
         listed = [
-            (cluster, fetcher.submit(self._list_and_shape, source, cluster, kind, flt, fetcher, lookups.get(cluster),
-                                     on_demand[cluster], constraints.columns))
+            (
+                cluster,
+                fetcher.submit(
+                    self._list_and_shape,
+                    source,
+                    cluster,
+                    kind,
+                    flt,
+                    fetcher,
+                    lookups.get(cluster),
+                    on_demand[cluster],
+                    constraints.columns,
+                ),
+            )
             for cluster, kind in tasks
         ]
         failed: set[str] = set()
         for cluster, future in listed:
             yield cluster, _rows_of(cluster, future, failed)
 
-    def _list_and_shape(self, source: Any, cluster: str, kind: str, flt: ListFilter, fetcher: Any,
-                        lookups: Any, on_demand: dict[str, "_OnDemand"], columns: frozenset[str] | None) -> list[Row]:
+    def _list_and_shape(
+        self,
+        source: Any,
+        cluster: str,
+        kind: str,
+        flt: ListFilter,
+        fetcher: Any,
+        lookups: Any,
+        on_demand: dict[str, _OnDemand],
+        columns: frozenset[str] | None,
+    ) -> list[Row]:
         """List one kind and shape its rows in the worker, so shaping overlaps the list calls still
         in flight instead of starting after the last one. (``lookups`` was submitted before this
         task, so waiting for it here cannot starve the pool.)"""
         objs = source.list(cluster, kind, flt, fetcher.log)
         joined, unseen = lookups.result() if lookups is not None else ({}, [])
         fetcher.warnings.extend(unseen)  # only now: when the list itself fails, its error says it all
-        ctx = RowContext(source=source.name, cluster=cluster, family=source.kind_label, lookups=joined,
-                         on_demand=on_demand, columns=columns)
+        ctx = RowContext(
+            source=source.name,
+            cluster=cluster,
+            family=source.kind_label,
+            lookups=joined,
+            on_demand=on_demand,
+            columns=columns,
+        )
         try:
             return list(_shape(objs, self.rows, ctx))
         except ChaosqlError:
@@ -134,12 +165,12 @@ class KubeFeed(Feed):
             try:
                 objs = source.list(cluster, kind, flt, fetcher.log) if source.has_kind(cluster, kind) else []
             except Forbidden as err:
-                unseen.append(f"{self.table.name if self.table else kind}: {err.message}; "
-                              f"the columns joined from {kind} objects are NULL")
+                unseen.append(
+                    f"{self.table.name if self.table else kind}: {err.message}; "
+                    f"the columns joined from {kind} objects are NULL"
+                )
                 continue
-            out[kind] = {
-                ((o["metadata"].get("namespace") or ""), o["metadata"]["name"]): o for o in objs
-            }
+            out[kind] = {((o["metadata"].get("namespace") or ""), o["metadata"]["name"]): o for o in objs}
         return out, unseen
 
 

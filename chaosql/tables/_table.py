@@ -8,8 +8,9 @@ becomes rows (a ``Feed`` per source family).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -69,9 +70,9 @@ class Feed:
     """How rows of a table come out of one family of sources (kube, chaosd, prometheus, ...)."""
 
     family: str = ""
-    table: "Table | None" = None
+    table: Table | None = None
 
-    def fetch(self, source: Any, constraints: "Constraints", fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
+    def fetch(self, source: Any, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
         """Yield ``(cluster, rows)`` pieces; ``fetcher`` runs work concurrently and logs calls."""
         raise NotImplementedError
 
@@ -106,12 +107,12 @@ class Table:
     def feed_for(self, family: str) -> Feed | None:
         return next((f for f in self.feeds if f.family == family), None)
 
-    def arrow_schema(self) -> "pa.Schema":
+    def arrow_schema(self) -> pa.Schema:
         import pyarrow as pa
 
         return pa.schema([pa.field(c.name, arrow_type(c.type)) for c in self.columns])
 
-    def to_arrow(self, rows: Iterable[Row], columns: frozenset[str] | None = None) -> "pa.Table":
+    def to_arrow(self, rows: Iterable[Row], columns: frozenset[str] | None = None) -> pa.Table:
         """Columnar assembly: one Python list per column, converted once per column. Columns
         outside ``columns`` (those the statement does not read) are left NULL."""
         import pyarrow as pa
@@ -125,8 +126,10 @@ class Table:
             get = row.get
             for append, n in appenders:
                 append(get(n))
-        arrays = [_to_array(values[c.name], c.type) if c.name in values else pa.nulls(count, arrow_type(c.type))
-                  for c in self.columns]
+        arrays = [
+            _to_array(values[c.name], c.type) if c.name in values else pa.nulls(count, arrow_type(c.type))
+            for c in self.columns
+        ]
         return pa.Table.from_arrays(arrays, schema=self.arrow_schema())
 
 
@@ -153,7 +156,7 @@ def _validate(table: Table) -> None:
 JSON_TYPES = {"JSON"}
 
 
-def arrow_type(duck_type: str) -> "pa.DataType":
+def arrow_type(duck_type: str) -> pa.DataType:
     import pyarrow as pa
 
     simple = {
@@ -173,7 +176,7 @@ def arrow_type(duck_type: str) -> "pa.DataType":
         raise ValueError(f"unknown column type {duck_type!r}") from None
 
 
-def _to_array(values: list, duck_type: str) -> "pa.Array":
+def _to_array(values: list, duck_type: str) -> pa.Array:
     import pyarrow as pa
 
     if duck_type == "TIMESTAMPTZ":
@@ -183,7 +186,7 @@ def _to_array(values: list, duck_type: str) -> "pa.Array":
     return pa.array(values, type=arrow_type(duck_type))
 
 
-def _timestamps(values: list) -> "pa.Array":
+def _timestamps(values: list) -> pa.Array:
     """RFC 3339 strings (as Kubernetes writes them) to UTC timestamps, parsed by Arrow in bulk."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -197,4 +200,3 @@ def _timestamps(values: list) -> "pa.Array":
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         parsed = pc.strptime(pc.replace_substring_regex(strings, r"\.\d+", ""), "%Y-%m-%dT%H:%M:%S%z", "us")
         return parsed.cast(target)
-

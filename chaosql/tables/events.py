@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from chaosql.sources.chaosmesh import API_VERSION
-from chaosql.tables._common import CLUSTER, CREATED_AT, NAMESPACE, UID
 from chaosql.tables._chaosd import ChaosdFeed, run_rows
+from chaosql.tables._common import CLUSTER, CREATED_AT, NAMESPACE, UID
 from chaosql.tables._kube import KubeFeed
 from chaosql.tables._table import Col, Row, RowContext, Table
 
@@ -15,10 +15,20 @@ COLUMNS = [
     NAMESPACE,
     Col("name", "VARCHAR", "Event object name."),
     UID,
-    Col("object_kind", "VARCHAR", "Kind of the chaos object the event is about (involvedObject.kind).", key="field:involvedObject.kind"),
+    Col(
+        "object_kind",
+        "VARCHAR",
+        "Kind of the chaos object the event is about (involvedObject.kind).",
+        key="field:involvedObject.kind",
+    ),
     Col("object_name", "VARCHAR", "Name of that object; join with experiments.name.", key="field:involvedObject.name"),
     Col("object_uid", "VARCHAR", "uid of that object; join with experiments.uid."),
-    Col("reason", "VARCHAR", "Chaos Mesh's reason, e.g. Started, Applied, Recovered, Failed, Paused, TimeUp.", key="field:reason"),
+    Col(
+        "reason",
+        "VARCHAR",
+        "Chaos Mesh's reason, e.g. Started, Applied, Recovered, Failed, Paused, TimeUp.",
+        key="field:reason",
+    ),
     Col("type", "VARCHAR", "Normal or Warning.", key="field:type"),
     Col("message", "VARCHAR", "Event message."),
     Col("count", "BIGINT", "How many times the event occurred."),
@@ -58,10 +68,14 @@ TABLE = Table(
     "events",
     "One row per Kubernetes Event about a chaos object (Chaosd: per run of a scheduled attack).",
     COLUMNS,
-    feeds=[KubeFeed(("Event",), event_rows, fixed_fields=(("involvedObject.apiVersion", API_VERSION),)),
-           ChaosdFeed("runs", run_rows)],
+    feeds=[
+        KubeFeed(("Event",), event_rows, fixed_fields=(("involvedObject.apiVersion", API_VERSION),)),
+        ChaosdFeed("runs", run_rows),
+    ],
     examples=[
-        ("Which experiments failed to inject in the last day?",
-         "SELECT object_kind, object_name, message FROM events WHERE reason = 'Failed' AND last_at > now() - INTERVAL 1 DAY"),
+        (
+            "Which experiments failed to inject in the last day?",
+            "SELECT object_kind, object_name, message FROM events WHERE reason = 'Failed' AND last_at > now() - INTERVAL 1 DAY",
+        ),
     ],
 )

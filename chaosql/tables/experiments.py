@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
+from chaosql.tables._chaosd import ChaosdFeed
+from chaosql.tables._chaosd import experiment_rows as chaosd_experiment_rows
 from chaosql.tables._common import (
-    ANNOTATIONS, CLUSTER, CREATED_AT, LABELS, NAME, NAMESPACE, UID,
-    condition, duration_seconds, meta_values, owner, to_json,
+    ANNOTATIONS,
+    CLUSTER,
+    CREATED_AT,
+    LABELS,
+    NAME,
+    NAMESPACE,
+    UID,
+    condition,
+    duration_seconds,
+    meta_values,
+    owner,
+    to_json,
 )
-from chaosql.tables._chaosd import ChaosdFeed, experiment_rows as chaosd_experiment_rows
 from chaosql.tables._kube import EXPERIMENT_KINDS, KubeFeed
 from chaosql.tables._table import Col, Row, RowContext, Table
 
@@ -31,7 +42,7 @@ COLUMNS = [
     Col("selector", "JSON", "spec.selector: which pods or machines the experiment targets."),
     Col("duration", "VARCHAR", "spec.duration as written (Go duration, e.g. 30s, 5m)."),
     Col("duration_seconds", "DOUBLE", "spec.duration in seconds; NULL when the experiment runs until deleted."),
-    Col("paused", "BOOLEAN", f"Whether the {PAUSE_ANNOTATION} annotation is \"true\"."),
+    Col("paused", "BOOLEAN", f'Whether the {PAUSE_ANNOTATION} annotation is "true".'),
     Col("desired_phase", "VARCHAR", "status.experiment.desiredPhase: Run or Stop."),
     Col("phase", "VARCHAR", "Derived as Chaos Mesh does: deleting, paused, finished, running or injecting."),
     CREATED_AT,
@@ -113,7 +124,7 @@ def experiment_phase(obj: dict, now: datetime | None = None) -> str:
     status = obj.get("status") or {}
     experiment = status.get("experiment") or {}
     records = experiment.get("containerRecords") or []
-    if ((obj.get("kind"), (obj.get("spec") or {}).get("action")) in ONE_SHOT_ACTIONS):
+    if (obj.get("kind"), (obj.get("spec") or {}).get("action")) in ONE_SHOT_ACTIONS:
         if records and all(r.get("phase") == "Injected" for r in records):
             return "finished"
     elif experiment.get("desiredPhase") == "Stop":
@@ -130,7 +141,7 @@ def _duration_passed(obj: dict, now: datetime | None) -> bool:
     if seconds is None or not created:
         return True  # stopped without a duration: nothing left to wait for
     end = _parse_time(created) + timedelta(seconds=seconds)
-    return end <= (now or datetime.now(timezone.utc))
+    return end <= (now or datetime.now(UTC))
 
 
 def _ends_at(created: str | None, seconds: float | None) -> datetime | None:
@@ -147,11 +158,18 @@ TABLE = Table(
     "experiments",
     "One row per chaos experiment: every Chaos Mesh experiment kind, and each Chaosd experiment.",
     COLUMNS,
-    feeds=[KubeFeed(EXPERIMENT_KINDS, experiment_rows, on_demand=("Schedule",)), ChaosdFeed("experiments", chaosd_experiment_rows)],
+    feeds=[
+        KubeFeed(EXPERIMENT_KINDS, experiment_rows, on_demand=("Schedule",)),
+        ChaosdFeed("experiments", chaosd_experiment_rows),
+    ],
     examples=[
-        ("Which experiments are injecting or running right now?",
-         "SELECT cluster, namespace, kind, name, phase FROM experiments WHERE phase IN ('injecting', 'running')"),
-        ("How many experiments of each kind ran per cluster?",
-         "SELECT cluster, kind, count(*) AS n FROM experiments GROUP BY ALL ORDER BY n DESC"),
+        (
+            "Which experiments are injecting or running right now?",
+            "SELECT cluster, namespace, kind, name, phase FROM experiments WHERE phase IN ('injecting', 'running')",
+        ),
+        (
+            "How many experiments of each kind ran per cluster?",
+            "SELECT cluster, kind, count(*) AS n FROM experiments GROUP BY ALL ORDER BY n DESC",
+        ),
     ],
 )

@@ -10,15 +10,18 @@ as plain columns), so their ``key`` is dropped here and DESCRIBE says so.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 from chaosql.tables._table import Col, Feed, Table
 
 if TYPE_CHECKING:
     from chaosql.engine.pushdown import Constraints
 
-SNAPSHOT_AT = Col("snapshot_at", "TIMESTAMPTZ", "When the snapshot that recorded this row was taken (UTC).", key="range")
+SNAPSHOT_AT = Col(
+    "snapshot_at", "TIMESTAMPTZ", "When the snapshot that recorded this row was taken (UTC).", key="range"
+)
 
 
 class HistoryFeed(Feed):
@@ -30,14 +33,16 @@ class HistoryFeed(Feed):
         self.base = base
         self.cluster_col = cluster_col  # the partition column: cluster (metrics: server)
 
-    def fetch(self, source: Any, constraints: "Constraints", fetcher: Any) -> Iterator[tuple[str, Any]]:
+    def fetch(self, source: Any, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Any]]:
         first, last = _days(constraints)
         clusters = constraints.values(self.cluster_col)
         per_cluster = source.files(self.base, first=first, last=last, clusters=clusters)
         for cluster, files in per_cluster.items():
             days = sorted({d for d, _ in files})
             span = days[0].isoformat() + ("" if len(days) == 1 else f"..{days[-1].isoformat()}")
-            with fetcher.log.timed(source.name, cluster, f"read {self.base} date={span}: {len(files)} parquet files") as call:
+            with fetcher.log.timed(
+                source.name, cluster, f"read {self.base} date={span}: {len(files)} parquet files"
+            ) as call:
                 tables = [f.result() for f in [fetcher.submit(source.read, path) for _, path in files]]
                 call.items = sum(t.num_rows for t in tables)
             # Arrow all the way: the engine appends a piece in the table's schema as it is
@@ -64,7 +69,7 @@ class HistoryFeed(Feed):
         return pa.concat_tables(out) if out else schema.empty_table()
 
 
-def _days(constraints: "Constraints") -> tuple[date | None, date | None]:
+def _days(constraints: Constraints) -> tuple[date | None, date | None]:
     """The UTC days a ``snapshot_at`` range can fall on (the ``date=`` partitions to read)."""
     rng = constraints.range("snapshot_at")
     if rng is None:
@@ -74,7 +79,7 @@ def _days(constraints: "Constraints") -> tuple[date | None, date | None]:
 
 def _day(value: Any) -> date | None:
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc).date()
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).date()
     if isinstance(value, date):
         return value
     return None
@@ -94,10 +99,12 @@ def history_table(base: Table) -> Table:
         f"Every row of {base.name} that each chaosql snapshot recorded, with snapshot_at (source history:DIR).",
         columns,
         feeds=[HistoryFeed(base.name, by)],
-        examples=[(
-            f"How many rows of {base.name} did each snapshot record?",
-            f"SELECT snapshot_at, {by}, count(*) FROM history_{base.name} GROUP BY ALL ORDER BY ALL",
-        )],
+        examples=[
+            (
+                f"How many rows of {base.name} did each snapshot record?",
+                f"SELECT snapshot_at, {by}, count(*) FROM history_{base.name} GROUP BY ALL ORDER BY ALL",
+            )
+        ],
     )
 
 

@@ -18,8 +18,9 @@ evaluated at each step (NaN left out). ``{{namespace}}``, ``{{name}}``, ``{{clus
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import SqlError
 from chaosql.tables._common import CLUSTER, NAME, NAMESPACE
@@ -41,9 +42,20 @@ COLUMNS = [
     NAMESPACE,
     NAME,
     Col("kind", "VARCHAR", "Chaos kind of the experiment, e.g. NetworkChaos.", key="kind"),
-    Col("started_at", "TIMESTAMPTZ", "Start of the experiment (created_at); a range on it selects experiments.", key="range"),
+    Col(
+        "started_at",
+        "TIMESTAMPTZ",
+        "Start of the experiment (created_at); a range on it selects experiments.",
+        key="range",
+    ),
     Col("ended_at", "TIMESTAMPTZ", "End of the experiment: the earlier of ends_at and deleted_at; NULL while it runs."),
-    Col("query", "VARCHAR", "The PromQL asked for (may use {{namespace}}, {{name}}, ...); required.", key="param", exact=True),
+    Col(
+        "query",
+        "VARCHAR",
+        "The PromQL asked for (may use {{namespace}}, {{name}}, ...); required.",
+        key="param",
+        exact=True,
+    ),
     Col("server", "VARCHAR", "Configured name of the Prometheus server that answered.", key="param"),
     Col("window", "VARCHAR", "before, during or after the experiment."),
     Col("ts_from", "TIMESTAMPTZ", "Start of the window (included), UTC."),
@@ -58,14 +70,22 @@ COLUMNS = [
     Col("p99", "DOUBLE", "99th percentile of the values (linear interpolation)."),
     Col("before", "VARCHAR", "Length of the before window, e.g. '5m' (default) or '600'.", key="param", exact=True),
     Col("after", "VARCHAR", "Length of the after window, e.g. '5m' (default).", key="param", exact=True),
-    Col("step", "VARCHAR", "Step of the range queries, e.g. '15s'; default about 250 points per window.", key="param", exact=True),
+    Col(
+        "step",
+        "VARCHAR",
+        "Step of the range queries, e.g. '15s'; default about 250 points per window.",
+        key="param",
+        exact=True,
+    ),
 ]
 
 
-def windows(start: datetime, end: datetime | None, before: float, after: float, now: datetime) -> list[tuple[str, datetime, datetime]]:
+def windows(
+    start: datetime, end: datetime | None, before: float, after: float, now: datetime
+) -> list[tuple[str, datetime, datetime]]:
     """The windows of one experiment; ``after`` only once it has begun.
 
-    >>> t = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
     >>> [(w, str(a.time()), str(b.time())) for w, a, b in windows(t, t + timedelta(minutes=10), 300, 300, t + timedelta(days=1))]
     [('before', '23:55:00', '00:00:00'), ('during', '00:00:00', '00:10:00'), ('after', '00:10:00', '00:15:00')]
     """
@@ -86,8 +106,14 @@ def stats(values: Sequence[float]) -> dict[str, Any]:
     kept = sorted(v for v in values if not math.isnan(v))
     if not kept:
         return {"samples": 0, "avg": None, "min": None, "max": None, "p50": None, "p99": None}
-    return {"samples": len(kept), "avg": math.fsum(kept) / len(kept), "min": kept[0], "max": kept[-1],
-            "p50": _quantile(kept, 0.5), "p99": _quantile(kept, 0.99)}
+    return {
+        "samples": len(kept),
+        "avg": math.fsum(kept) / len(kept),
+        "min": kept[0],
+        "max": kept[-1],
+        "p50": _quantile(kept, 0.5),
+        "p99": _quantile(kept, 0.99),
+    }
 
 
 def _quantile(ordered: Sequence[float], q: float) -> float:
@@ -116,47 +142,75 @@ class ImpactFeed(Feed):
 
     family = "*"  # sees every source: experiments come from kube/chaosd, samples from prometheus
 
-    def fetch(self, sources: list[Any], constraints: "Constraints", fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
+    def fetch(self, sources: list[Any], constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
         queries = need_query(constraints, "impact")
         params = {k: _one(constraints, k) for k in ("before", "after", "step")}
         before = parse_duration(params["before"] or DEFAULT_WINDOW, what="before")
         after = parse_duration(params["after"] or DEFAULT_WINDOW, what="after")
         step = parse_duration(params["step"]) if params["step"] else None
         wanted_servers = constraints.values("server")
-        servers = [s for s in sources if s.family == "prometheus" and (wanted_servers is None or s.name in wanted_servers)]
+        servers = [
+            s for s in sources if s.family == "prometheus" and (wanted_servers is None or s.name in wanted_servers)
+        ]
         if not servers:
-            fetcher.warnings.append("impact: no prometheus source is configured (or none matches server), so it is empty")
+            fetcher.warnings.append(
+                "impact: no prometheus source is configured (or none matches server), so it is empty"
+            )
             return
-        experiments = [e for e in self._experiments(sources, constraints, fetcher)
-                       if e["created_at"] is not None and _within(e["created_at"], constraints.range("started_at"))]
+        experiments = [
+            e
+            for e in self._experiments(sources, constraints, fetcher)
+            if e["created_at"] is not None and _within(e["created_at"], constraints.range("started_at"))
+        ]
         if len(experiments) > MAX_EXPERIMENTS:
             raise SqlError(
                 f"impact selected {len(experiments)} experiments, more than {MAX_EXPERIMENTS}; "
                 f"each costs {len(WINDOWS)} range queries per server",
-                sqlstate="54000", hint="narrow it on impact itself: WHERE cluster/namespace/kind/name = ... "
-                     "or started_at > now() - INTERVAL 1 DAY",
+                sqlstate="54000",
+                hint="narrow it on impact itself: WHERE cluster/namespace/kind/name = ... "
+                "or started_at > now() - INTERVAL 1 DAY",
             )
-        now = datetime.now(timezone.utc)
-        shown = {"before": params["before"] or DEFAULT_WINDOW, "after": params["after"] or DEFAULT_WINDOW, "step": params["step"]}
+        now = datetime.now(UTC)
+        shown = {
+            "before": params["before"] or DEFAULT_WINDOW,
+            "after": params["after"] or DEFAULT_WINDOW,
+            "step": params["step"],
+        }
         jobs = []
         for exp_row in experiments:
             start = exp_row["created_at"]
             ends = [t for t in (exp_row["ends_at"], exp_row["deleted_at"]) if t is not None]
             end = min(ends) if ends else None
             identity = {key: exp_row[key] for key in _PLACEHOLDERS} | {
-                "started_at": start, "ended_at": end if end is not None and end <= now else None}
+                "started_at": start,
+                "ended_at": end if end is not None and end <= now else None,
+            }
             for window, lo, hi in windows(start, end, before, after, now):
                 for server in servers:
                     if not server.watches(exp_row["cluster"]):
                         continue
                     for promql in queries:
-                        future = fetcher.submit(_window_series, server, fill(promql, exp_row), lo, hi, step, fetcher.log)
-                        jobs.append((identity | shown | {"query": promql, "server": server.name, "window": window,
-                                                     "ts_from": lo, "ts_to": hi}, future))
+                        future = fetcher.submit(
+                            _window_series, server, fill(promql, exp_row), lo, hi, step, fetcher.log
+                        )
+                        jobs.append(
+                            (
+                                identity
+                                | shown
+                                | {
+                                    "query": promql,
+                                    "server": server.name,
+                                    "window": window,
+                                    "ts_from": lo,
+                                    "ts_to": hi,
+                                },
+                                future,
+                            )
+                        )
         for base, future in jobs:
             yield base["cluster"], _rows(base, future.result())
 
-    def _experiments(self, sources: list[Any], constraints: "Constraints", fetcher: Any) -> list[dict]:
+    def _experiments(self, sources: list[Any], constraints: Constraints, fetcher: Any) -> list[dict]:
         from chaosql.engine.fetch import fetch_table
         from chaosql.engine.pushdown import Constraints
         from chaosql.tables import registry
@@ -185,7 +239,7 @@ def _within(value: datetime, rng: Any) -> bool:
     return True
 
 
-def _one(constraints: "Constraints", column: str) -> str | None:
+def _one(constraints: Constraints, column: str) -> str | None:
     values = constraints.values(column)
     if not values:
         return None
@@ -194,8 +248,9 @@ def _one(constraints: "Constraints", column: str) -> str | None:
     return str(next(iter(values)))
 
 
-def _window_series(server: "PrometheusSource", promql: str, lo: datetime, hi: datetime,
-                   step: float | None, log: Any) -> list["Series"]:
+def _window_series(
+    server: PrometheusSource, promql: str, lo: datetime, hi: datetime, step: float | None, log: Any
+) -> list[Series]:
     if hi <= lo:
         return []
     step = step or max(1.0, math.ceil((hi - lo).total_seconds() / DEFAULT_POINTS))
@@ -205,7 +260,7 @@ def _window_series(server: "PrometheusSource", promql: str, lo: datetime, hi: da
     return [s.__class__(s.labels, [p for p in s.samples if p[0] < end - 1e-6]) for s in found]
 
 
-def _rows(base: dict, series: list["Series"]) -> Iterator[Row]:
+def _rows(base: dict, series: list[Series]) -> Iterator[Row]:
     if not series or all(not s.samples for s in series):
         yield base | {"metric": None, "labels": None} | stats([])
         return
@@ -223,9 +278,11 @@ TABLE = Table(
     COLUMNS,
     feeds=[ImpactFeed()],
     examples=[
-        ("Did this NetworkChaos raise p99 latency, and by how much?",
-         "SELECT window, avg FROM impact WHERE query = 'histogram_quantile(0.99, sum by (le) "
-         "(rate(http_request_duration_seconds_bucket{namespace=\"{{namespace}}\"}[1m])))' "
-         "AND namespace = 'shop' AND name = 'net-delay-1' ORDER BY ts_from"),
+        (
+            "Did this NetworkChaos raise p99 latency, and by how much?",
+            "SELECT window, avg FROM impact WHERE query = 'histogram_quantile(0.99, sum by (le) "
+            '(rate(http_request_duration_seconds_bucket{namespace="{{namespace}}"}[1m])))\' '
+            "AND namespace = 'shop' AND name = 'net-delay-1' ORDER BY ts_from",
+        ),
     ],
 )

@@ -8,8 +8,9 @@ Label names are ``map_keys(labels)``; a label's values are ``DISTINCT labels['ke
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from functools import partial
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from chaosql.tables._table import Col, Feed, Row, Table
 
@@ -23,15 +24,22 @@ COLUMNS = [
     Col("server", "VARCHAR", "Configured name of the Prometheus server that holds the series.", key="cluster"),
     Col("metric", "VARCHAR", "Metric name (__name__); pushed down as a series matcher.", key="name"),
     Col("labels", "MAP(VARCHAR, VARCHAR)", "The series' labels without __name__."),
-    Col("match", "VARCHAR", "Series selector sent to the server, e.g. '{job=\"api\"}'; filled from WHERE match = ...",
-        key="param", exact=True),
+    Col(
+        "match",
+        "VARCHAR",
+        "Series selector sent to the server, e.g. '{job=\"api\"}'; filled from WHERE match = ...",
+        key="param",
+        exact=True,
+    ),
 ]
 
 
 class SeriesFeed(Feed):
     family = "prometheus"
 
-    def fetch(self, source: "PrometheusSource", constraints: "Constraints", fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
+    def fetch(
+        self, source: PrometheusSource, constraints: Constraints, fetcher: Any
+    ) -> Iterator[tuple[str, Iterable[Row]]]:
         servers = constraints.values("server")
         if servers is not None and source.name not in servers:
             return
@@ -43,7 +51,9 @@ class SeriesFeed(Feed):
             calls = [(["{__name__=" + json.dumps(str(n)) + "}" for n in sorted(names, key=str)], None)]
         else:
             calls = [([EVERY_SERIES], None)]
-        futures = [(fetcher.submit(partial(source.series, selectors, log=fetcher.log)), shown) for selectors, shown in calls]
+        futures = [
+            (fetcher.submit(partial(source.series, selectors, log=fetcher.log)), shown) for selectors, shown in calls
+        ]
         for future, shown in futures:
             yield source.name, _rows(future.result(), source.name, shown)
 
@@ -62,7 +72,9 @@ TABLE = Table(
     feeds=[SeriesFeed()],
     examples=[
         ("Which metrics does the server have?", "SELECT DISTINCT metric FROM metric_series ORDER BY 1"),
-        ("Which labels does http_requests_total carry?",
-         "SELECT DISTINCT unnest(map_keys(labels)) FROM metric_series WHERE metric = 'http_requests_total'"),
+        (
+            "Which labels does http_requests_total carry?",
+            "SELECT DISTINCT unnest(map_keys(labels)) FROM metric_series WHERE metric = 'http_requests_total'",
+        ),
     ],
 )

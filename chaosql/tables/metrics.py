@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import SqlError
 from chaosql.tables._table import Col, Feed, Row, Table
@@ -39,13 +40,21 @@ EXAMPLE_QUERY = "rate(http_requests_total[1m])"
 
 COLUMNS = [
     Col("server", "VARCHAR", "Configured name of the Prometheus server that answered.", key="cluster"),
-    Col("query", "VARCHAR", "The PromQL that produced the row; required: WHERE query = '...'.", key="param", exact=True),
+    Col(
+        "query", "VARCHAR", "The PromQL that produced the row; required: WHERE query = '...'.", key="param", exact=True
+    ),
     Col("ts", "TIMESTAMPTZ", "Sample time (evaluation time of the query), UTC; bounds the queried range.", key="range"),
     Col("metric", "VARCHAR", "Metric name (__name__); NULL when the query's result has none, e.g. rate()."),
     Col("labels", "MAP(VARCHAR, VARCHAR)", "The series' labels without __name__; labels['pod'] reads one."),
     Col("value", "DOUBLE", "Sample value (NaN and ±Inf as Prometheus returns them)."),
-    Col("step", "VARCHAR", "Resolution of a range query, as text: seconds or a duration such as '30s'; "
-        "NULL for an instant query without a step filter.", key="param", exact=True),
+    Col(
+        "step",
+        "VARCHAR",
+        "Resolution of a range query, as text: seconds or a duration such as '30s'; "
+        "NULL for an instant query without a step filter.",
+        key="param",
+        exact=True,
+    ),
 ]
 
 
@@ -63,11 +72,11 @@ class Plan:
         return f"range {self.start.isoformat()} .. {self.end.isoformat()} step {self.step:g}s"
 
 
-def plan(rng: "Range | None", step: float | None, *, now: datetime | None = None) -> tuple[Plan | None, list[str]]:
+def plan(rng: Range | None, step: float | None, *, now: datetime | None = None) -> tuple[Plan | None, list[str]]:
     """The query to run for a ``ts`` range and an optional step; ``None`` when the range is empty.
 
     >>> from chaosql.engine.pushdown import Range
-    >>> t = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    >>> t = datetime(2026, 1, 1, tzinfo=UTC)
     >>> plan(Range(t, True, t + timedelta(minutes=10), True), None)[0].describe()
     'range 2026-01-01T00:00:00+00:00 .. 2026-01-01T00:10:00+00:00 step 3s'
     >>> plan(None, None)[0].describe()
@@ -81,7 +90,7 @@ def plan(rng: "Range | None", step: float | None, *, now: datetime | None = None
     if lo is not None and hi is not None and lo == hi:
         return (Plan(None, lo, None) if rng.lo_incl and rng.hi_incl else None), []
     if hi is None:
-        hi = now or datetime.now(timezone.utc)
+        hi = now or datetime.now(UTC)
     if lo is None:
         lo = hi - DEFAULT_LOOKBACK
         notes.append(f"no lower bound on ts: queried the hour before {hi.isoformat()}")
@@ -94,9 +103,9 @@ def plan(rng: "Range | None", step: float | None, *, now: datetime | None = None
 
 def as_time(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     return None  # a bound chaosql cannot read as a time: query as if unbounded on that side
 
 
@@ -119,15 +128,18 @@ def parse_duration(value: Any, *, what: str = "step") -> float:
             seconds = float(text)
         except ValueError:
             if not parts or "".join(n + u for n, u in parts) != text:
-                raise SqlError(f"{what} {value!r} is neither seconds nor a duration", sqlstate="22023",
-                               hint=f"write e.g. {what} = 30 or {what} = '1m'") from None
+                raise SqlError(
+                    f"{what} {value!r} is neither seconds nor a duration",
+                    sqlstate="22023",
+                    hint=f"write e.g. {what} = 30 or {what} = '1m'",
+                ) from None
             seconds = sum(float(n) * _SECONDS[u] for n, u in parts)
     if not seconds > 0 or math.isinf(seconds):
         raise SqlError(f"{what} must be more than 0 seconds, not {value!r}", sqlstate="22023")
     return seconds
 
 
-def need_query(constraints: "Constraints", table: str) -> list[str]:
+def need_query(constraints: Constraints, table: str) -> list[str]:
     """The PromQL texts a reference asks for, or the error that says how to ask."""
     queries = constraints.values("query")
     if not queries:
@@ -135,12 +147,12 @@ def need_query(constraints: "Constraints", table: str) -> list[str]:
             f"{table} needs a PromQL query: add WHERE query = '{EXAMPLE_QUERY}' (or query IN (...))",
             sqlstate="42P10",
             hint="the predicate must sit in the SELECT that reads the table, not in an outer query "
-                 "(and SET chaosql.pushdown must be on)",
+            "(and SET chaosql.pushdown must be on)",
         )
     return sorted(str(q) for q in queries)
 
 
-def samples_table(series: Iterable["Series"], schema: "pa.Schema", **fixed: Any) -> "pa.Table":
+def samples_table(series: Iterable[Series], schema: pa.Schema, **fixed: Any) -> pa.Table:
     """The samples as Arrow, one record batch per series built column by column: a day of 100
     series at 15 s is 576,000 samples, too many for a Python dict each. ``fixed`` columns (query,
     server, step) are the same on every row."""
@@ -174,7 +186,9 @@ class PrometheusFeed(Feed):
 
     family = "prometheus"
 
-    def fetch(self, source: "PrometheusSource", constraints: "Constraints", fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
+    def fetch(
+        self, source: PrometheusSource, constraints: Constraints, fetcher: Any
+    ) -> Iterator[tuple[str, Iterable[Row]]]:
         servers = constraints.values("server")
         if servers is not None and source.name not in servers:
             return
@@ -191,7 +205,9 @@ class PrometheusFeed(Feed):
             if found is None:
                 continue
             # a step filter is echoed as written (DuckDB checks it again); else the step used, if any
-            shown_step = str(step_value) if step_value is not None else (None if found.start is None else f"{found.step:g}")
+            shown_step = (
+                str(step_value) if step_value is not None else (None if found.start is None else f"{found.step:g}")
+            )
             for promql in queries:
                 runs.append((promql, shown_step, fetcher.submit(_run, source, promql, found, fetcher.log)))
         for promql, shown_step, future in runs:
@@ -199,7 +215,7 @@ class PrometheusFeed(Feed):
             yield source.name, samples_table(future.result(), schema, query=promql, server=source.name, step=shown_step)
 
 
-def _run(source: "PrometheusSource", promql: str, found: Plan, log: Any) -> list["Series"]:
+def _run(source: PrometheusSource, promql: str, found: Plan, log: Any) -> list[Series]:
     if found.start is None:
         return source.query(promql, at=found.end, log=log)
     return source.query_range(promql, found.start, found.end, found.step, log=log)
@@ -211,10 +227,14 @@ TABLE = Table(
     COLUMNS,
     feeds=[PrometheusFeed()],
     examples=[
-        ("What is the request rate per pod right now?",
-         "SELECT labels['pod'] AS pod, value FROM metrics WHERE query = 'sum by (pod) (rate(http_requests_total[1m]))'"),
-        ("How did p99 latency move over the last hour, minute by minute?",
-         "SELECT ts, value FROM metrics WHERE query = 'histogram_quantile(0.99, sum by (le) "
-         "(rate(http_request_duration_seconds_bucket[5m])))' AND ts > now() - INTERVAL 1 HOUR AND step = '1m'"),
+        (
+            "What is the request rate per pod right now?",
+            "SELECT labels['pod'] AS pod, value FROM metrics WHERE query = 'sum by (pod) (rate(http_requests_total[1m]))'",
+        ),
+        (
+            "How did p99 latency move over the last hour, minute by minute?",
+            "SELECT ts, value FROM metrics WHERE query = 'histogram_quantile(0.99, sum by (le) "
+            "(rate(http_request_duration_seconds_bucket[5m])))' AND ts > now() - INTERVAL 1 HOUR AND step = '1m'",
+        ),
     ],
 )

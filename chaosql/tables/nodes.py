@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from chaosql.sources.base import ListFilter
 from chaosql.sources.chaosmesh import PHYSICAL_MACHINE
+from chaosql.tables._chaosd import ChaosdFeed
+from chaosql.tables._chaosd import node_rows as chaosd_node_rows
 from chaosql.tables._common import ANNOTATIONS, CLUSTER, CREATED_AT, LABELS, NAME, NAMESPACE, UID, meta_values
-from chaosql.tables._chaosd import ChaosdFeed, node_rows as chaosd_node_rows
 from chaosql.tables._kube import KubeFeed
 from chaosql.tables._table import Col, Row, RowContext, Table
 from chaosql.tables.pods import CHAOS_DAEMON_LABEL
@@ -63,9 +64,11 @@ def _daemons_by_node(ctx: RowContext) -> dict[str, str] | None:
     """node name -> chaos-daemon pod, built once per cluster; None when pods were not visible."""
     if "daemons" not in ctx.memo:
         pods = ctx.lookups.get("Pod")
-        ctx.memo["daemons"] = None if pods is None else {
-            (p.get("spec") or {}).get("nodeName"): f"{ns}/{name}" for (ns, name), p in pods.items()
-        }
+        ctx.memo["daemons"] = (
+            None
+            if pods is None
+            else {(p.get("spec") or {}).get("nodeName"): f"{ns}/{name}" for (ns, name), p in pods.items()}
+        )
     return ctx.memo["daemons"]
 
 
@@ -83,7 +86,9 @@ TABLE = Table(
         ChaosdFeed("nodes", chaosd_node_rows),
     ],
     examples=[
-        ("Which nodes have no chaos-daemon, so experiments cannot reach their pods?",
-         "SELECT cluster, name FROM nodes WHERE type = 'kubernetes' AND NOT chaos_daemon"),
+        (
+            "Which nodes have no chaos-daemon, so experiments cannot reach their pods?",
+            "SELECT cluster, name FROM nodes WHERE type = 'kubernetes' AND NOT chaos_daemon",
+        ),
     ],
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from chaosql.tables._common import meta_columns, meta_values
 from chaosql.tables._kube import KubeFeed
@@ -43,8 +43,10 @@ TABLE = Table(
     COLUMNS,
     feeds=[KubeFeed(("Pod",), pod_rows)],
     examples=[
-        ("Which pods were hit most often?",
-         "SELECT p.namespace, p.name, count(*) AS hits FROM targets t JOIN pods p "
-         "ON p.cluster = t.cluster AND p.namespace = t.target_namespace AND p.name = t.pod GROUP BY ALL ORDER BY hits DESC LIMIT 10"),
+        (
+            "Which pods were hit most often?",
+            "SELECT p.namespace, p.name, count(*) AS hits FROM targets t JOIN pods p "
+            "ON p.cluster = t.cluster AND p.namespace = t.target_namespace AND p.name = t.pod GROUP BY ALL ORDER BY hits DESC LIMIT 10",
+        ),
     ],
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from chaosql.sources.chaosmesh import SCHEDULE
 from chaosql.tables._common import meta_columns, meta_values, to_json
@@ -15,7 +15,7 @@ COLUMNS = meta_columns() + [
     Col("schedule", "VARCHAR", "spec.schedule: the cron expression, e.g. @every 5m."),
     Col("concurrency_policy", "VARCHAR", "spec.concurrencyPolicy: Forbid or Allow."),
     Col("history_limit", "BIGINT", "spec.historyLimit: how many finished children are kept."),
-    Col("paused", "BOOLEAN", f"Whether the {PAUSE_ANNOTATION} annotation is \"true\"."),
+    Col("paused", "BOOLEAN", f'Whether the {PAUSE_ANNOTATION} annotation is "true".'),
     Col("active_count", "BIGINT", "Number of children listed in status.active."),
     Col("last_scheduled_at", "TIMESTAMPTZ", "status.time: when it last created a child."),
     Col("spec", "JSON", "The whole spec."),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
 from chaosql.sources.chaosmesh import PHYSICAL_MACHINE
 from chaosql.tables._common import CLUSTER, NAMESPACE
@@ -18,7 +18,9 @@ COLUMNS = [
     Col("kind", "VARCHAR", "Kind of that experiment.", key="kind"),
     Col("experiment_uid", "VARCHAR", "uid of that experiment."),
     Col("experiment_phase", "VARCHAR", "Derived phase of that experiment (see experiments.phase)."),
-    Col("target_id", "VARCHAR", "Record id: ns/pod, ns/pod/container, a physical machine, or a cloud instance selector."),
+    Col(
+        "target_id", "VARCHAR", "Record id: ns/pod, ns/pod/container, a physical machine, or a cloud instance selector."
+    ),
     Col("target_type", "VARCHAR", "pod, container, physical_machine or cloud_instance."),
     Col("target_namespace", "VARCHAR", "Namespace of the targeted pod or PhysicalMachine."),
     Col("pod", "VARCHAR", "Targeted pod name; join with pods.name."),
@@ -125,7 +127,9 @@ TABLE = Table(
     COLUMNS,
     feeds=[KubeFeed(EXPERIMENT_KINDS, target_rows, lookups=("Pod", PHYSICAL_MACHINE, "Node"))],
     examples=[
-        ("Which pods are being injected right now, and on which nodes?",
-         "SELECT namespace, experiment, pod, node FROM targets WHERE phase = 'Injected' AND experiment_phase = 'running'"),
+        (
+            "Which pods are being injected right now, and on which nodes?",
+            "SELECT namespace, experiment, pod, node FROM targets WHERE phase = 'Injected' AND experiment_phase = 'running'",
+        ),
     ],
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from chaosql.sources.chaosmesh import WORKFLOW_NODE
 from chaosql.tables._common import condition, meta_columns, meta_values, owner, to_json
@@ -49,6 +49,10 @@ TABLE = Table(
     "One row per WorkflowNode: one step (template run) of a Workflow.",
     COLUMNS,
     feeds=[KubeFeed((WORKFLOW_NODE,), workflow_node_rows)],
-    examples=[("Which workflow steps missed their deadline?",
-               "SELECT workflow, template, type FROM workflow_nodes WHERE deadline_exceeded")],
+    examples=[
+        (
+            "Which workflow steps missed their deadline?",
+            "SELECT workflow, template, type FROM workflow_nodes WHERE deadline_exceeded",
+        )
+    ],
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from chaosql.sources.chaosmesh import WORKFLOW
 from chaosql.tables._common import condition, meta_columns, meta_values, to_json
@@ -49,5 +49,10 @@ TABLE = Table(
     "One row per Chaos Mesh Workflow.",
     COLUMNS,
     feeds=[KubeFeed((WORKFLOW,), workflow_rows)],
-    examples=[("Which workflows are still running?", "SELECT namespace, name, started_at FROM workflows WHERE state = 'running'")],
+    examples=[
+        (
+            "Which workflows are still running?",
+            "SELECT namespace, name, started_at FROM workflows WHERE state = 'running'",
+        )
+    ],
 )

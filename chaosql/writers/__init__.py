@@ -14,7 +14,8 @@ light and imports the planning code on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -32,8 +33,15 @@ class Writer:
     def __init__(self) -> None:
         self.before_apply: Any = None
 
-    def execute(self, session: "Session", tree: "exp.Expression", *, explain: bool = False,
-                analyze: bool = False, params: "Sequence[Any] | Mapping[str, Any] | None" = None) -> "Result":
+    def execute(
+        self,
+        session: Session,
+        tree: exp.Expression,
+        *,
+        explain: bool = False,
+        analyze: bool = False,
+        params: Sequence[Any] | Mapping[str, Any] | None = None,
+    ) -> Result:
         """``params`` fill the statement's ``?``, ``$1`` or ``$name`` placeholders (``writers.params``)."""
         from chaosql.writers.dml import run_statement
 

@@ -26,8 +26,9 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import ChaosqlError, Forbidden, SourceError, SourceTimeout, WriteRefused
 from chaosql.writers.plan import ObjectRef, Operation, TargetError, WriteContext
@@ -42,33 +43,127 @@ COMMON_KEYS = {"schedule", "duration", "action", "uid"}
 KEYS: dict[str, dict[str, str]] = {
     "process": {"process": "str", "signal": "int", "PIDs": "list", "recoverCmd": "str"},
     "stress": {"load": "int", "workers": "int", "size": "str", "options": "list", "stress-ng-pid": "int"},
-    "network": {k: "str" for k in ("latency", "jitter", "correlation", "percent", "device", "source-port",
-                                   "egress-port", "ip-address", "ip-protocol", "hostname", "direction",
-                                   "dns-server", "dns-ip", "dns-domain-name", "port", "rate",
-                                   "accept-tcp-flags")}
-    | {"port-pid": "int", "parallel": "int", "iperf-pid": "int", "limit": "int", "buffer": "int",
-       "peakrate": "int", "minburst": "int"},
-    "disk": {"size": "str", "path": "str", "percent": "str", "payload-process-num": "int", "fallocate": "bool",
-             "DdOptions": "any", "FAllocateOption": "any", "Path": "str"},
-    "clock": {"pid": "int", "time-offset": "str", "clock-ids-slice": "str", "SecDelta": "int", "NsecDelta": "int",
-              "Store": "any", "ClockIdsMask": "int"},
-    "jvm": {"port": "int", "pid": "int", "class": "str", "method": "str", "cpu-count": "int", "mem-type": "str",
-            "mysql-connector-version": "str", "database": "str", "table": "str", "sql-type": "str", "name": "str",
-            "value": "str", "exception": "str", "latency": "int", "rule-file": "str", "rule-data": "str"},
-    "kafka": {"Action": "str", "topic": "str", "host": "str", "port": "int", "username": "str", "password": "str",
-              "authMechanism": "str", "messageSize": "int", "maxBytes": "int", "reloadCommand": "str",
-              "threads": "int", "configFile": "str", "nonReadable": "bool", "nonWritable": "bool",
-              "originModeOfFiles": "any", "originConfig": "str"},
-    "redis": {"addr": "str", "password": "str", "conf": "str", "flushConfig": "bool", "redisPath": "str",
-              "requestNum": "int", "cacheSize": "str", "percent": "str", "key": "str", "expiration": "str",
-              "option": "str", "originCacheSize": "str"},
+    "network": {
+        k: "str"
+        for k in (
+            "latency",
+            "jitter",
+            "correlation",
+            "percent",
+            "device",
+            "source-port",
+            "egress-port",
+            "ip-address",
+            "ip-protocol",
+            "hostname",
+            "direction",
+            "dns-server",
+            "dns-ip",
+            "dns-domain-name",
+            "port",
+            "rate",
+            "accept-tcp-flags",
+        )
+    }
+    | {
+        "port-pid": "int",
+        "parallel": "int",
+        "iperf-pid": "int",
+        "limit": "int",
+        "buffer": "int",
+        "peakrate": "int",
+        "minburst": "int",
+    },
+    "disk": {
+        "size": "str",
+        "path": "str",
+        "percent": "str",
+        "payload-process-num": "int",
+        "fallocate": "bool",
+        "DdOptions": "any",
+        "FAllocateOption": "any",
+        "Path": "str",
+    },
+    "clock": {
+        "pid": "int",
+        "time-offset": "str",
+        "clock-ids-slice": "str",
+        "SecDelta": "int",
+        "NsecDelta": "int",
+        "Store": "any",
+        "ClockIdsMask": "int",
+    },
+    "jvm": {
+        "port": "int",
+        "pid": "int",
+        "class": "str",
+        "method": "str",
+        "cpu-count": "int",
+        "mem-type": "str",
+        "mysql-connector-version": "str",
+        "database": "str",
+        "table": "str",
+        "sql-type": "str",
+        "name": "str",
+        "value": "str",
+        "exception": "str",
+        "latency": "int",
+        "rule-file": "str",
+        "rule-data": "str",
+    },
+    "kafka": {
+        "Action": "str",
+        "topic": "str",
+        "host": "str",
+        "port": "int",
+        "username": "str",
+        "password": "str",
+        "authMechanism": "str",
+        "messageSize": "int",
+        "maxBytes": "int",
+        "reloadCommand": "str",
+        "threads": "int",
+        "configFile": "str",
+        "nonReadable": "bool",
+        "nonWritable": "bool",
+        "originModeOfFiles": "any",
+        "originConfig": "str",
+    },
+    "redis": {
+        "addr": "str",
+        "password": "str",
+        "conf": "str",
+        "flushConfig": "bool",
+        "redisPath": "str",
+        "requestNum": "int",
+        "cacheSize": "str",
+        "percent": "str",
+        "key": "str",
+        "expiration": "str",
+        "option": "str",
+        "originCacheSize": "str",
+    },
     "vm": {"vm-name": "str"},
     "user_defined": {"attackCmd": "str", "recoverCmd": "str"},
 }
 #: Keys the attack itself fills in (``recover_command`` has them): dropped from an INSERT's body,
 #: so the ``spec`` of an existing row can be inserted again (``INSERT ... SELECT``).
-DERIVED = {"PIDs", "stress-ng-pid", "port-pid", "iperf-pid", "DdOptions", "FAllocateOption", "Path", "SecDelta",
-           "NsecDelta", "Store", "ClockIdsMask", "originModeOfFiles", "originConfig", "originCacheSize"}
+DERIVED = {
+    "PIDs",
+    "stress-ng-pid",
+    "port-pid",
+    "iperf-pid",
+    "DdOptions",
+    "FAllocateOption",
+    "Path",
+    "SecDelta",
+    "NsecDelta",
+    "Store",
+    "ClockIdsMask",
+    "originModeOfFiles",
+    "originConfig",
+    "originCacheSize",
+}
 #: Actions chaosd accepts per route (None: any, the action is informational).
 ACTIONS: dict[str, tuple[str, ...] | None] = {
     "process": ("kill", "stop"),
@@ -106,8 +201,11 @@ REQUIRED: dict[Any, tuple[Any, ...]] = {
     ("redis", "penetration"): ("requestNum",),
 }
 #: Route of each accepted kind spelling: the stored kinds (experiments.kind) map back to routes.
-ROUTES = {route: route for route in KEYS} | {"disk-server": "disk", "userDefined": "user_defined",
-                                             "user-defined": "user_defined"}
+ROUTES = {route: route for route in KEYS} | {
+    "disk-server": "disk",
+    "userDefined": "user_defined",
+    "user-defined": "user_defined",
+}
 PROCESS_SIGNALS = {"kill": 9, "stop": 19}
 #: chaosd's process scan fails when any process exits meanwhile: "open /proc/123/status: no such file".
 _PROC_RACE = re.compile(r"/proc/\d+/\w+: no such file or directory")
@@ -120,8 +218,8 @@ INSERT_COLUMNS = {"source", "cluster", "node", "kind", "action", "spec", "uid", 
 class ChaosdTarget:
     """One chaosd node of one source, where an operation goes."""
 
-    source: "ChaosdSource"
-    node: "Node"
+    source: ChaosdSource
+    node: Node
 
     @property
     def label(self) -> str:
@@ -136,7 +234,11 @@ class ChaosdTarget:
         except SourceError as err:
             raise TargetError(503, "Unavailable", err.message) from err
         if not healthy:
-            raise TargetError(503, "Unhealthy", f"chaosd node {self.node.url} is not healthy ({self.node.system_url}/api/system/health)")
+            raise TargetError(
+                503,
+                "Unhealthy",
+                f"chaosd node {self.node.url} is not healthy ({self.node.system_url}/api/system/health)",
+            )
 
     def experiments(self) -> list[dict]:
         try:
@@ -164,16 +266,23 @@ class ChaosdAttack(Operation):
         bits = [f"attack {self.route}"] + ([self.body["action"]] if self.body.get("action") else [])
         bits.append(f"uid={self.uid}")
         shown = {k: v for k, v in self.body.items() if k not in ("uid",)}
-        return self.method, f"{self.target.node.url}/api/attack/{self.route}", " ".join(bits) + " " + json.dumps(shown, separators=(",", ":"))
+        return (
+            self.method,
+            f"{self.target.node.url}/api/attack/{self.route}",
+            " ".join(bits) + " " + json.dumps(shown, separators=(",", ":")),
+        )
 
     def validate(self, ctx: WriteContext) -> None:
         if self.problems:
             raise TargetError(422, "Invalid", "; ".join(self.problems))
         self.target.check_node()
         if any(e.get("uid") == self.uid for e in self.target.experiments()):
-            raise TargetError(409, "AlreadyExists",
-                              f"uid {self.uid} is already used on {self.target.node.url}; chaosd would rewrite that "
-                              "experiment's rows (leave uid out and chaosql makes a new one)")
+            raise TargetError(
+                409,
+                "AlreadyExists",
+                f"uid {self.uid} is already used on {self.target.node.url}; chaosd would rewrite that "
+                "experiment's rows (leave uid out and chaosql makes a new one)",
+            )
 
     def apply(self, ctx: WriteContext) -> None:
         try:
@@ -185,16 +294,23 @@ class ChaosdAttack(Operation):
                     # chaosd's process attack reads /proc of every process; one that exits during
                     # that scan fails the attack (API.md 2.4). Nothing was signalled then, and the
                     # same uid again rewrites that failed row (README 3.), so trying again is safe.
-                    if not (self.route == "process" and _PROC_RACE.search(getattr(err, "text", ""))
-                            and attempt < PROCESS_SCAN_RETRIES):
+                    if not (
+                        self.route == "process"
+                        and _PROC_RACE.search(getattr(err, "text", ""))
+                        and attempt < PROCESS_SCAN_RETRIES
+                    ):
                         raise
                     time.sleep(0.05 * (attempt + 1))
         except SourceTimeout as err:
             # chaosd runs the attack inside the request and goes on when the client gives up:
             # whether it is applied is unknown, so say how to find out rather than guess.
-            raise TargetError(504, "Timeout", f"{err.message}; attack {self.uid} may still be applied on "
-                              f"{self.target.node.url}: check SELECT phase FROM experiments WHERE uid = "
-                              f"'{self.uid}', and DELETE it if needed") from err
+            raise TargetError(
+                504,
+                "Timeout",
+                f"{err.message}; attack {self.uid} may still be applied on "
+                f"{self.target.node.url}: check SELECT phase FROM experiments WHERE uid = "
+                f"'{self.uid}', and DELETE it if needed",
+            ) from err
         except ChaosqlError as err:
             error = _target_error(err)
             if error.status >= 500:
@@ -246,7 +362,9 @@ class ChaosdRecover(Operation):
     def apply(self, ctx: WriteContext) -> None:
         if not self.recoverable:
             self.skipped = True
-            ctx.warnings.append(f"chaosd {self.uid} on {self.target.node.url}: status {self.status}, nothing to recover")
+            ctx.warnings.append(
+                f"chaosd {self.uid} on {self.target.node.url}: status {self.status}, nothing to recover"
+            )
             return
         try:
             self.result = self.target.source.recover(self.target.node, self.uid)
@@ -267,7 +385,8 @@ class ChaosdRecover(Operation):
             ctx.warnings.append(
                 f"chaosd {self.ref.kind} {self.uid} on {self.target.node.url}: chaosd accepted the recover but the "
                 f"experiment is still {newest[-1].get('status')}: this attack cannot be recovered "
-                "(e.g. a process kill without recoverCmd)")
+                "(e.g. a process kill without recoverCmd)"
+            )
 
     def what(self) -> str:
         return f"recovered chaosd {self.ref.kind} {self.uid} on {self.target.node.url}"
@@ -280,10 +399,21 @@ def _row(target: ChaosdTarget, kind: str, uid: str, body: dict | None, status: s
     from chaosql.tables._chaosd import experiment_phase
     from chaosql.tables._common import to_json
 
-    return {"cluster": target.source.name, "source": "chaosd", "name": uid, "uid": uid, "kind": kind,
-            "action": (body or {}).get("action") or None, "node": target.node.url, "paused": False,
-            "phase": experiment_phase(status), "spec": to_json(body), "status": to_json({"status": status}),
-            "labels": {}, "annotations": {}}
+    return {
+        "cluster": target.source.name,
+        "source": "chaosd",
+        "name": uid,
+        "uid": uid,
+        "kind": kind,
+        "action": (body or {}).get("action") or None,
+        "node": target.node.url,
+        "paused": False,
+        "phase": experiment_phase(status),
+        "spec": to_json(body),
+        "status": to_json({"status": status}),
+        "labels": {},
+        "annotations": {},
+    }
 
 
 # --- planning ------------------------------------------------------------------------------------
@@ -317,49 +447,68 @@ def plan_delete(rows: Iterable[dict], sources: Iterable[Any]) -> list[ChaosdReco
         uid = row.get("uid") or row.get("name")
         if not uid:
             raise WriteRefused(f"experiments: DELETE row {i}: a Chaosd row without uid cannot be recovered")
-        ops.append(ChaosdRecover(target, ObjectRef(target.source.name, str(row.get("kind") or "chaosd"), "", uid),
-                                 uid=uid, status=str((status or {}).get("status") or "")))
+        ops.append(
+            ChaosdRecover(
+                target,
+                ObjectRef(target.source.name, str(row.get("kind") or "chaosd"), "", uid),
+                uid=uid,
+                status=str((status or {}).get("status") or ""),
+            )
+        )
     return ops
 
 
 def _target(i: int, row: dict, chaosd: list[Any]) -> ChaosdTarget:
     if not chaosd:
-        raise WriteRefused("experiments: no chaosd source is configured",
-                           hint='add --source chaosd:http://HOST:31767 or a [sources.NAME] type = "chaosd" section')
+        raise WriteRefused(
+            "experiments: no chaosd source is configured",
+            hint='add --source chaosd:http://HOST:31767 or a [sources.NAME] type = "chaosd" section',
+        )
     cluster = row.get("cluster")
     candidates = [s for s in chaosd if not cluster or s.name == cluster]
     if not candidates:
-        raise WriteRefused(f"experiments: row {i}: no chaosd source is named {cluster!r}",
-                           hint="chaosd sources: " + ", ".join(s.name for s in chaosd))
+        raise WriteRefused(
+            f"experiments: row {i}: no chaosd source is named {cluster!r}",
+            hint="chaosd sources: " + ", ".join(s.name for s in chaosd),
+        )
     node_url = row.get("node")
     if not node_url:
         only = [(s, n) for s in candidates for n in s.nodes()]
         if len(only) == 1:
             return ChaosdTarget(*only[0])
-        raise WriteRefused(f"experiments: row {i}: a Chaosd row needs node (the chaosd address)",
-                           hint="known nodes: " + ", ".join(n.url for _, n in only) if only else None)
+        raise WriteRefused(
+            f"experiments: row {i}: a Chaosd row needs node (the chaosd address)",
+            hint="known nodes: " + ", ".join(n.url for _, n in only) if only else None,
+        )
     for source in candidates:
         node = source.node(str(node_url))
         if node is not None:
             return ChaosdTarget(source, node)
     known = [n.url for s in candidates for n in s.nodes()]
-    raise WriteRefused(f"experiments: row {i}: {node_url!r} is not a node of "
-                       + ", ".join(f'chaosd source "{s.name}"' for s in candidates),
-                       hint=("known nodes: " + ", ".join(known)) if known else "configure it in nodes = [...]")
+    raise WriteRefused(
+        f"experiments: row {i}: {node_url!r} is not a node of "
+        + ", ".join(f'chaosd source "{s.name}"' for s in candidates),
+        hint=("known nodes: " + ", ".join(known)) if known else "configure it in nodes = [...]",
+    )
 
 
 def _attack(i: int, row: dict, chaosd: list[Any]) -> ChaosdAttack:
     extra = sorted(k for k, v in row.items() if v is not None and k not in INSERT_COLUMNS)
     if extra:
-        raise WriteRefused(f"experiments: row {i}: column{'s' if len(extra) > 1 else ''} {', '.join(extra)} "
-                           "do not apply to Chaosd rows",
-                           hint="a Chaosd attack takes source, node, kind, action, duration, spec (and uid/name)")
+        raise WriteRefused(
+            f"experiments: row {i}: column{'s' if len(extra) > 1 else ''} {', '.join(extra)} "
+            "do not apply to Chaosd rows",
+            hint="a Chaosd attack takes source, node, kind, action, duration, spec (and uid/name)",
+        )
     kind = str(row.get("kind") or "")
     route = ROUTES.get(kind) or ROUTES.get(kind.lower())
     if route is None:
-        raise WriteRefused(f"experiments: row {i}: chaosd has no attack kind {kind!r}" if kind else
-                           f"experiments: row {i}: a Chaosd row needs kind",
-                           hint="kinds: " + ", ".join(KEYS) + " (host, file and http are not served over HTTP)")
+        raise WriteRefused(
+            f"experiments: row {i}: chaosd has no attack kind {kind!r}"
+            if kind
+            else f"experiments: row {i}: a Chaosd row needs kind",
+            hint="kinds: " + ", ".join(KEYS) + " (host, file and http are not served over HTTP)",
+        )
     target = _target(i, row, chaosd)
     spec = row.get("spec")
     if isinstance(spec, str):
@@ -370,15 +519,19 @@ def _attack(i: int, row: dict, chaosd: list[Any]) -> ChaosdAttack:
     if spec is None:
         spec = {}
     if not isinstance(spec, dict):
-        raise WriteRefused(f"experiments: row {i}: spec must be a JSON object (the attack body), not {type(spec).__name__}")
-    body, problems = attack_body(route, spec, action=row.get("action"), duration=row.get("duration"),
-                                 uid=row.get("uid") or row.get("name"))
+        raise WriteRefused(
+            f"experiments: row {i}: spec must be a JSON object (the attack body), not {type(spec).__name__}"
+        )
+    body, problems = attack_body(
+        route, spec, action=row.get("action"), duration=row.get("duration"), uid=row.get("uid") or row.get("name")
+    )
     ref = ObjectRef(target.source.name, route, "", body["uid"])
     return ChaosdAttack(target, ref, route=route, body=body, problems=problems)
 
 
-def attack_body(route: str, spec: dict, *, action: Any = None, duration: Any = None,
-                uid: Any = None) -> tuple[dict, list[str]]:
+def attack_body(
+    route: str, spec: dict, *, action: Any = None, duration: Any = None, uid: Any = None
+) -> tuple[dict, list[str]]:
     """The JSON body for ``POST /api/attack/{route}`` and the problems chaosd would reject it for.
 
     >>> attack_body("process", {"process": 1234}, action="stop", uid="u")
@@ -417,8 +570,11 @@ def attack_body(route: str, spec: dict, *, action: Any = None, duration: Any = N
     allowed = ACTIONS[route]
     act = body.get("action") or ""
     if allowed is not None and act not in allowed:
-        problems.append(f"{route} needs action, one of {', '.join(allowed)}" if not act else
-                        f"{route} has no action {act!r} (actions: {', '.join(allowed)})")
+        problems.append(
+            f"{route} needs action, one of {', '.join(allowed)}"
+            if not act
+            else f"{route} has no action {act!r} (actions: {', '.join(allowed)})"
+        )
     for need in REQUIRED.get(route, ()) + REQUIRED.get((route, act), ()):
         options = need if isinstance(need, tuple) else (need,)
         if not any(body.get(o) not in (None, "") for o in options):

@@ -14,11 +14,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import SqlError, UnsupportedError, WriteRefused
 from chaosql.writers import chaosd, objects
-from chaosql.writers.plan import Create, Delete, MergePatch, ObjectRef, Operation, Plan, Skipped, TargetError, WriteContext
+from chaosql.writers.plan import (
+    Create,
+    Delete,
+    MergePatch,
+    ObjectRef,
+    Operation,
+    Plan,
+    Skipped,
+    TargetError,
+    WriteContext,
+)
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -30,8 +41,9 @@ if TYPE_CHECKING:
 KEY_PREFIX = "__chaosql_"
 
 
-def run_statement(writer: "Writer", session: "Session", tree: "exp.Expression", *, explain: bool,
-                  analyze: bool, params: Any = None) -> "Result":
+def run_statement(
+    writer: Writer, session: Session, tree: exp.Expression, *, explain: bool, analyze: bool, params: Any = None
+) -> Result:
     from sqlglot import exp
 
     from chaosql.writers.params import bind
@@ -45,15 +57,16 @@ def run_statement(writer: "Writer", session: "Session", tree: "exp.Expression", 
     verb = {exp.Insert: "INSERT", exp.Update: "UPDATE", exp.Delete: "DELETE"}[type(tree)]
     for arg in ("conflict", "using", "from_", "order", "limit", "with_"):
         if tree.args.get(arg) and not (arg == "with_" and verb == "INSERT"):
-            raise UnsupportedError(f"{name}: {verb} with {arg.rstrip('_').upper()} is not supported",
-                                   hint="select the rows in the WHERE clause (a subquery may read other tables)")
+            raise UnsupportedError(
+                f"{name}: {verb} with {arg.rstrip('_').upper()} is not supported",
+                hint="select the rows in the WHERE clause (a subquery may read other tables)",
+            )
     targets = Targets(session)
     if verb == "INSERT":
         plan = _plan_insert(session, tree, table, targets)
     else:
         plan = _plan_change(session, tree, table, targets, verb)
-    ctx = WriteContext(settings=dict(session.settings), before_apply=writer.before_apply,
-                       cancelled=session.cancelled)
+    ctx = WriteContext(settings=dict(session.settings), before_apply=writer.before_apply, cancelled=session.cancelled)
     if explain:
         return _explain(session, plan, ctx, analyze)
     _confirm(session, plan)
@@ -75,7 +88,7 @@ def run_statement(writer: "Writer", session: "Session", tree: "exp.Expression", 
 class Targets:
     """cluster name -> its write target, built on first use for this statement."""
 
-    def __init__(self, session: "Session") -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
         self._by_cluster: dict[str, Any] = {}
         self._made: dict[int, Any] = {}
@@ -92,14 +105,20 @@ class Targets:
     def default_cluster(self) -> str:
         clusters = self.clusters()
         if not clusters:
-            raise WriteRefused("no Kubernetes or snapshot source to write to", hint="open one with --source kube[:CONTEXT]")
+            raise WriteRefused(
+                "no Kubernetes or snapshot source to write to", hint="open one with --source kube[:CONTEXT]"
+            )
         return next(iter(clusters))
 
     def source_of(self, cluster: str) -> Any:
         found = self.clusters().get(cluster)
         kube_like = [s for s in self.session.sources if getattr(s, "family", None) == "kube"]
-        if (found is None and len(kube_like) == 1 and kube_like[0].kind_label == "snapshot"
-                and kube_like[0].path.is_dir()):
+        if (
+            found is None
+            and len(kube_like) == 1
+            and kube_like[0].kind_label == "snapshot"
+            and kube_like[0].path.is_dir()
+        ):
             found = self._by_cluster[cluster] = kube_like[0]  # a new cluster: a new sub-directory
         if found is None:
             raise WriteRefused(f'no cluster "{cluster}" among the sources', hint="known: " + ", ".join(self.clusters()))
@@ -130,15 +149,17 @@ class Targets:
 # --- INSERT ---------------------------------------------------------------------------------------
 
 
-def _plan_insert(session: "Session", tree: "exp.Insert", table: "Table", targets: Targets) -> Plan:
+def _plan_insert(session: Session, tree: exp.Insert, table: Table, targets: Targets) -> Plan:
     from sqlglot import exp
 
     columns = [c.name.lower() for c in tree.this.expressions] if isinstance(tree.this, exp.Schema) else None
     body = tree.expression
     if isinstance(body, exp.Values):
         if columns is None:
-            raise SqlError(f"INSERT INTO {table.name} ... VALUES needs a column list",
-                           hint=f"e.g. INSERT INTO {table.name} (namespace, name, kind, spec) VALUES (...)")
+            raise SqlError(
+                f"INSERT INTO {table.name} ... VALUES needs a column list",
+                hint=f"e.g. INSERT INTO {table.name} (namespace, name, kind, spec) VALUES (...)",
+            )
         names = columns
         rows = []
         for number, item in enumerate(body.expressions, 1):
@@ -146,7 +167,9 @@ def _plan_insert(session: "Session", tree: "exp.Insert", table: "Table", targets
             # another shape there), which one VALUES list would have to unify into one type
             values = item.expressions if isinstance(item, exp.Tuple) else [item]
             if len(values) != len(columns):
-                raise SqlError(f"INSERT INTO {table.name}: row {number} has {len(values)} values for {len(columns)} columns")
+                raise SqlError(
+                    f"INSERT INTO {table.name}: row {number} has {len(values)} values for {len(columns)} columns"
+                )
             found = session.execute("SELECT " + ", ".join(v.sql(dialect="duckdb") for v in values))
             rows.append(dict(zip(columns, found.rows()[0])))
     elif isinstance(body, exp.Query):
@@ -157,15 +180,19 @@ def _plan_insert(session: "Session", tree: "exp.Insert", table: "Table", targets
         names = [c.lower() for c in found.columns]
         if columns is not None:
             if len(columns) != len(names):
-                raise SqlError(f"INSERT INTO {table.name} names {len(columns)} columns but its SELECT gives {len(names)}")
+                raise SqlError(
+                    f"INSERT INTO {table.name} names {len(columns)} columns but its SELECT gives {len(names)}"
+                )
             names = columns
         rows = [dict(zip(names, values)) for values in found.rows()]
     else:
         raise UnsupportedError(f"INSERT INTO {table.name} takes VALUES or a SELECT")
     if table.name == "experiments" and any(chaosd.is_chaosd_row(r) for r in rows):  # Chaosd attacks
         if not all(chaosd.is_chaosd_row(r) for r in rows):
-            raise WriteRefused("experiments: one INSERT cannot mix Chaosd rows with Kubernetes rows",
-                               hint="insert the source = 'chaosd' rows in their own statement")
+            raise WriteRefused(
+                "experiments: one INSERT cannot mix Chaosd rows with Kubernetes rows",
+                hint="insert the source = 'chaosd' rows in their own statement",
+            )
         return Plan(table.name, "INSERT", list(chaosd.plan_insert(rows, session.sources)))
     objects.check_columns(table.name, names, table.column_names, "INSERT")
     plan = Plan(table.name, "INSERT")
@@ -176,8 +203,10 @@ def _plan_insert(session: "Session", tree: "exp.Insert", table: "Table", targets
         meta = obj["metadata"]
         ref = ObjectRef(str(cluster), obj["kind"], meta["namespace"], meta["name"])
         if ref in seen:
-            raise WriteRefused(f"{table.name}: rows {seen[ref]} and {index} both create {ref.kind} {ref}",
-                               hint="names must be unique per kind and namespace; nothing was written")
+            raise WriteRefused(
+                f"{table.name}: rows {seen[ref]} and {index} both create {ref.kind} {ref}",
+                hint="names must be unique per kind and namespace; nothing was written",
+            )
         seen[ref] = index
         plan.operations.append(Create(targets.target(ref.cluster), ref, obj))
     return plan
@@ -212,7 +241,7 @@ class _Recorder:
         return objs
 
 
-def _select_recording(session: "Session", sql: str) -> tuple[list[dict], dict]:
+def _select_recording(session: Session, sql: str) -> tuple[list[dict], dict]:
     seen: dict = {}
     saved = session.sources
     session.sources = [_Recorder(s, seen) if getattr(s, "family", None) == "kube" else s for s in saved]
@@ -223,14 +252,16 @@ def _select_recording(session: "Session", sql: str) -> tuple[list[dict], dict]:
     return rows, seen
 
 
-def _plan_change(session: "Session", tree: "exp.Expression", table: "Table", targets: Targets, verb: str) -> Plan:
+def _plan_change(session: Session, tree: exp.Expression, table: Table, targets: Targets, verb: str) -> Plan:
     from sqlglot import exp
 
     where = tree.args.get("where")
     if where is None and not session.settings["allow_unqualified_writes"]:
-        raise WriteRefused(f"{verb} on {table.name} without WHERE would touch every row",
-                           hint="add a WHERE clause, or SET chaosql.allow_unqualified_writes = true")
-    sets: list[tuple[str, "exp.Expression"]] = []
+        raise WriteRefused(
+            f"{verb} on {table.name} without WHERE would touch every row",
+            hint="add a WHERE clause, or SET chaosql.allow_unqualified_writes = true",
+        )
+    sets: list[tuple[str, exp.Expression]] = []
     if verb == "UPDATE":
         for item in tree.expressions:
             if not isinstance(item, exp.EQ) or not isinstance(item.this, exp.Column):
@@ -257,17 +288,26 @@ def _plan_change(session: "Session", tree: "exp.Expression", table: "Table", tar
     plan = Plan(table.name, verb)
     force = bool(session.settings["force_delete"])
     for row in rows:
-        ref = ObjectRef(row[f"{KEY_PREFIX}cluster"], row.get(f"{KEY_PREFIX}kind") or writes.kind,
-                        row[f"{KEY_PREFIX}namespace"] or "", row[f"{KEY_PREFIX}name"])
+        ref = ObjectRef(
+            row[f"{KEY_PREFIX}cluster"],
+            row.get(f"{KEY_PREFIX}kind") or writes.kind,
+            row[f"{KEY_PREFIX}namespace"] or "",
+            row[f"{KEY_PREFIX}name"],
+        )
         if chaosd.is_chaosd_row({"source": row.get(f"{KEY_PREFIX}source")}):  # recover over the Chaosd API
             if verb == "UPDATE":
-                raise WriteRefused(f"{table.name}: Chaosd experiments cannot be updated ({ref}): chaosd has no pause "
-                                   "and no spec change", hint="DELETE the row to recover it, then INSERT a new attack")
+                raise WriteRefused(
+                    f"{table.name}: Chaosd experiments cannot be updated ({ref}): chaosd has no pause "
+                    "and no spec change",
+                    hint="DELETE the row to recover it, then INSERT a new attack",
+                )
             found = {k: row[f"{KEY_PREFIX}{k}"] for k in ("cluster", "kind", *chaosd_keys)}
             plan.operations.extend(chaosd.plan_delete([found], session.sources))
             continue
         if row.get(f"{KEY_PREFIX}source") not in (None, "kube", "snapshot"):
-            raise UnsupportedError(f"{table.name}: {verb} of {row[f'{KEY_PREFIX}source']} rows is not supported here ({ref})")
+            raise UnsupportedError(
+                f"{table.name}: {verb} of {row[f'{KEY_PREFIX}source']} rows is not supported here ({ref})"
+            )
         obj = seen.get((ref.cluster, ref.kind, ref.namespace, ref.name))
         if obj is None:
             raise WriteRefused(f"{table.name}: {ref} was not read from a Kubernetes or snapshot source; cannot {verb}")
@@ -276,11 +316,13 @@ def _plan_change(session: "Session", tree: "exp.Expression", table: "Table", tar
         if verb == "UPDATE":
             values = {col: row[f"{KEY_PREFIX}set_{i}"] for i, (col, _) in enumerate(sets)}
             patch, summary = objects.update_patch(table.name, obj, values)
-            plan.operations.append(MergePatch(target, ref, _with_precondition(patch, obj), before=obj,
-                                              summary=summary, refresh=refresh))
+            plan.operations.append(
+                MergePatch(target, ref, _with_precondition(patch, obj), before=obj, summary=summary, refresh=refresh)
+            )
         else:
-            plan.operations.append(Delete(target, ref, preconditions=_preconditions(obj), force=force,
-                                          before=obj, refresh=refresh))
+            plan.operations.append(
+                Delete(target, ref, preconditions=_preconditions(obj), force=force, before=obj, refresh=refresh)
+            )
     return plan
 
 
@@ -298,15 +340,18 @@ def _preconditions(obj: dict) -> dict:
     return {"uid": meta.get("uid"), "resourceVersion": meta.get("resourceVersion")}
 
 
-def _refresher(select: Callable[[str], tuple[list[dict], dict]], ref: ObjectRef, obj: dict,
-               sets: list, table: str, verb: str) -> Callable[[], tuple[dict, dict]]:
+def _refresher(
+    select: Callable[[str], tuple[list[dict], dict]], ref: ObjectRef, obj: dict, sets: list, table: str, verb: str
+) -> Callable[[], tuple[dict, dict]]:
     """After a conflict: read the object again through the same WHERE (restricted to it) and
     rebuild the change from the fresh object, so a concurrent change is kept, never lost."""
     uid = (obj.get("metadata") or {}).get("uid")
 
     def refresh() -> tuple[dict, dict]:
-        quoted = [f"{col} = '{str(value).replace(chr(39), chr(39) * 2)}'" for col, value in
-                  (("cluster", ref.cluster), ("namespace", ref.namespace), ("name", ref.name))]
+        quoted = [
+            f"{col} = '{str(value).replace(chr(39), chr(39) * 2)}'"
+            for col, value in (("cluster", ref.cluster), ("namespace", ref.namespace), ("name", ref.name))
+        ]
         if table == "experiments":
             quoted.append(f"kind = '{ref.kind}'")
         rows, seen = select(" AND " + " AND ".join(quoted))
@@ -327,7 +372,7 @@ def _refresher(select: Callable[[str], tuple[list[dict], dict]], ref: ObjectRef,
 # --- EXPLAIN, confirmation, RETURNING ----------------------------------------------------------
 
 
-def _explain(session: "Session", plan: Plan, ctx: WriteContext, analyze: bool) -> "Result":
+def _explain(session: Session, plan: Plan, ctx: WriteContext, analyze: bool) -> Result:
     rows = plan.explain()
     names = ["method", "path", "summary"]
     columns: list[list] = [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]]
@@ -344,13 +389,18 @@ def _explain(session: "Session", plan: Plan, ctx: WriteContext, analyze: bool) -
     from chaosql.engine.result import Result
 
     result = Result.of_columns(names, columns, ["VARCHAR"] * len(names))
-    result.warnings = [f"EXPLAIN {plan.verb}: nothing was written"
-                       + (" (each call was checked with a server-side dry run, dryRun=All)" if analyze else
-                          " and no call was made; EXPLAIN ANALYZE adds server-side dry runs")]
+    result.warnings = [
+        f"EXPLAIN {plan.verb}: nothing was written"
+        + (
+            " (each call was checked with a server-side dry run, dryRun=All)"
+            if analyze
+            else " and no call was made; EXPLAIN ANALYZE adds server-side dry runs"
+        )
+    ]
     return result
 
 
-def _confirm(session: "Session", plan: Plan) -> None:
+def _confirm(session: Session, plan: Plan) -> None:
     limit = int(session.settings["confirm_rows"])
     count = len(plan.operations)
     if count <= limit:
@@ -358,14 +408,17 @@ def _confirm(session: "Session", plan: Plan) -> None:
     question = f"{plan.verb} touches {count} {plan.table} rows (more than chaosql.confirm_rows = {limit}). Go ahead?"
     confirm = getattr(session, "confirm", None)
     if confirm is None:
-        raise WriteRefused(f"{plan.table}: {plan.verb} touches {count} rows, more than chaosql.confirm_rows = {limit}",
-                           hint="pass --yes to apply it, or SET chaosql.confirm_rows = " + str(count))
+        raise WriteRefused(
+            f"{plan.table}: {plan.verb} touches {count} rows, more than chaosql.confirm_rows = {limit}",
+            hint="pass --yes to apply it, or SET chaosql.confirm_rows = " + str(count),
+        )
     if not confirm(question):
         raise WriteRefused(f"{plan.table}: {plan.verb} of {count} rows not confirmed; nothing was written")
 
 
-def _returning(session: "Session", tree: "exp.Expression", table: "Table", plan: Plan, done: list[Operation],
-               targets: Targets) -> "Result":
+def _returning(
+    session: Session, tree: exp.Expression, table: Table, plan: Plan, done: list[Operation], targets: Targets
+) -> Result:
     from chaosql.engine.session import Result
     from chaosql.tables._table import RowContext
 

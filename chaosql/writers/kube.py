@@ -23,23 +23,33 @@ MERGE_PATCH = "application/merge-patch+json"
 class KubeTarget:
     """Writes to the cluster of one ``KubeSource``."""
 
-    def __init__(self, source: "KubeSource") -> None:
+    def __init__(self, source: KubeSource) -> None:
         self.source = source
         self.label = f'cluster "{source.name}" (kube)'
 
-    def _resource(self, kind: str) -> "Resource":
+    def _resource(self, kind: str) -> Resource:
         return self.source._resource(kind)
 
     def path(self, ref: ObjectRef, *, collection: bool = False) -> str:
         base = self._resource(ref.kind).path(ref.namespace or None)
         return base if collection else f"{base}/{ref.name}"
 
-    def _send(self, method: str, path: str, *, body: Any = None, dry_run: bool,
-              content_type: str = "application/json", ok: tuple[int, ...] = (200, 201, 202)) -> dict:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        dry_run: bool,
+        content_type: str = "application/json",
+        ok: tuple[int, ...] = (200, 201, 202),
+    ) -> dict:
         params = {"dryRun": "All"} if dry_run else None
         response = self.source.conn.send(method, path, params=params, body=body, content_type=content_type)
         if response.status not in ok:
-            raise TargetError(response.status, str(response.body.get("reason") or ""), _message(response.status, response.body))
+            raise TargetError(
+                response.status, str(response.body.get("reason") or ""), _message(response.status, response.body)
+            )
         return response.body
 
     def create(self, ref: ObjectRef, obj: dict, *, dry_run: bool) -> dict:
@@ -63,7 +73,9 @@ class KubeTarget:
         if response.status == 404:
             return None
         if response.status != 200:
-            raise TargetError(response.status, str(response.body.get("reason") or ""), _message(response.status, response.body))
+            raise TargetError(
+                response.status, str(response.body.get("reason") or ""), _message(response.status, response.body)
+            )
         return response.body
 
     def force_finalize(self, ref: ObjectRef) -> None:

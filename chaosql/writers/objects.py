@@ -34,10 +34,23 @@ class TableWrites:
 
 
 WRITABLE: dict[str, TableWrites] = {
-    "experiments": TableWrites(None, {"action": "action", "mode": "mode", "value": "value", "selector": "selector",
-                                      "duration": "duration"}, spec_updatable=False, pausable=True),
-    "schedules": TableWrites(SCHEDULE, {"type": "type", "schedule": "schedule", "concurrency_policy": "concurrencyPolicy",
-                                        "history_limit": "historyLimit"}, spec_updatable=True, pausable=True),
+    "experiments": TableWrites(
+        None,
+        {"action": "action", "mode": "mode", "value": "value", "selector": "selector", "duration": "duration"},
+        spec_updatable=False,
+        pausable=True,
+    ),
+    "schedules": TableWrites(
+        SCHEDULE,
+        {
+            "type": "type",
+            "schedule": "schedule",
+            "concurrency_policy": "concurrencyPolicy",
+            "history_limit": "historyLimit",
+        },
+        spec_updatable=True,
+        pausable=True,
+    ),
     "workflows": TableWrites(WORKFLOW, {"entry": "entry"}, spec_updatable=True, pausable=False),
 }
 
@@ -47,8 +60,10 @@ WEBHOOK_REASON = "Cannot update chaos spec"
 
 def writes_of(table: str) -> TableWrites:
     if table not in WRITABLE:
-        raise WriteRefused(f"{table} is read-only: chaosql writes experiments, schedules and workflows",
-                           hint="change the chaos object the rows come from instead")
+        raise WriteRefused(
+            f"{table} is read-only: chaosql writes experiments, schedules and workflows",
+            hint="change the chaos object the rows come from instead",
+        )
     return WRITABLE[table]
 
 
@@ -60,8 +75,10 @@ def check_columns(table: str, columns: list[str], all_columns: list[str], verb: 
         if col not in all_columns:
             raise WriteRefused(f"{table} has no column {col}", hint="writable columns: " + ", ".join(allowed))
         if col not in allowed:
-            raise WriteRefused(f"{table}.{col} is computed by Chaos Mesh or the API server; {verb} cannot set it",
-                               hint="writable columns: " + ", ".join(allowed))
+            raise WriteRefused(
+                f"{table}.{col} is computed by Chaos Mesh or the API server; {verb} cannot set it",
+                hint="writable columns: " + ", ".join(allowed),
+            )
 
 
 def manifest(table: str, row: dict[str, Any], where: str) -> dict:
@@ -69,16 +86,23 @@ def manifest(table: str, row: dict[str, Any], where: str) -> dict:
     writes = writes_of(table)
     kind = writes.kind or row.get("kind")
     if row.get("source") not in (None, "kube", "snapshot"):
-        raise WriteRefused(f"{table}: {where}: source {row['source']!r} cannot be written here",
-                           hint="source is kube or snapshot (the cluster decides which), or chaosd for Chaosd attacks")
+        raise WriteRefused(
+            f"{table}: {where}: source {row['source']!r} cannot be written here",
+            hint="source is kube or snapshot (the cluster decides which), or chaosd for Chaosd attacks",
+        )
     name, namespace = row.get("name"), row.get("namespace")
     for col, value in (("name", name), ("namespace", namespace), ("kind", kind)):
         if not value:
-            raise WriteRefused(f"{table}: {where}: {col} is required", hint="every new object needs a namespace, a name"
-                               + (" and a kind (e.g. PodChaos)" if writes.kind is None else ""))
+            raise WriteRefused(
+                f"{table}: {where}: {col} is required",
+                hint="every new object needs a namespace, a name"
+                + (" and a kind (e.g. PodChaos)" if writes.kind is None else ""),
+            )
     if writes.kind is None and not is_experiment_kind(str(kind)):
-        raise WriteRefused(f"{table}: {where}: {kind!r} is not a Chaos Mesh experiment kind",
-                           hint="e.g. PodChaos, NetworkChaos, StressChaos; schedules and workflows have their own tables")
+        raise WriteRefused(
+            f"{table}: {where}: {kind!r} is not a Chaos Mesh experiment kind",
+            hint="e.g. PodChaos, NetworkChaos, StressChaos; schedules and workflows have their own tables",
+        )
     spec = json_value(row.get("spec"), f"{table}: {where}: spec") or {}
     if not isinstance(spec, dict):
         raise WriteRefused(f"{table}: {where}: spec must be a JSON object, not {type(spec).__name__}")
@@ -108,12 +132,17 @@ def check_sets(table: str, columns: list[str]) -> None:
     writes = writes_of(table)
     spec_sets = [c for c in columns if c == "spec" or c in writes.spec_columns]
     if spec_sets and not writes.spec_updatable:
-        raise WriteRefused(f'{table}: spec cannot change after creation (Chaos Mesh webhook: "{WEBHOOK_REASON}"; '
-                           f"SET {', '.join(spec_sets)})", hint="use DELETE, then INSERT")
+        raise WriteRefused(
+            f'{table}: spec cannot change after creation (Chaos Mesh webhook: "{WEBHOOK_REASON}"; '
+            f"SET {', '.join(spec_sets)})",
+            hint="use DELETE, then INSERT",
+        )
     for col in ("cluster", "namespace", "name", "kind"):
         if col in columns:
-            raise WriteRefused(f"{table}: {col} cannot change (it names the object)",
-                               hint="INSERT a copy under the new name, then DELETE the old one")
+            raise WriteRefused(
+                f"{table}: {col} cannot change (it names the object)",
+                hint="INSERT a copy under the new name, then DELETE the old one",
+            )
 
 
 def update_patch(table: str, obj: dict, sets: dict[str, Any]) -> tuple[dict, str]:
@@ -215,6 +244,10 @@ def mapping(value: Any, what: str) -> dict[str, str]:
     if found is None:
         return {}
     if not isinstance(found, dict):
-        raise WriteRefused(f"{what}: expected a MAP or a JSON object, not {type(found).__name__}",
-                           hint="e.g. MAP {'team': 'shop'} or '{\"team\": \"shop\"}'")
-    return {str(k): ("true" if v is True else "false" if v is False else str(v)) for k, v in found.items() if v is not None}
+        raise WriteRefused(
+            f"{what}: expected a MAP or a JSON object, not {type(found).__name__}",
+            hint="e.g. MAP {'team': 'shop'} or '{\"team\": \"shop\"}'",
+        )
+    return {
+        str(k): ("true" if v is True else "false" if v is False else str(v)) for k, v in found.items() if v is not None
+    }

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import SqlError
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 _MARK = "__chaosql_param_"
 
 
-def bind(tree: "exp.Expression", params: Sequence[Any] | Mapping[str, Any] | None) -> "exp.Expression":
+def bind(tree: exp.Expression, params: Sequence[Any] | Mapping[str, Any] | None) -> exp.Expression:
     """``tree`` with every ``?``, ``$N`` and ``$name`` replaced by its parameter as a literal.
 
     Raises ``SqlError`` when the parameters given do not fit the placeholders (count, style)."""
@@ -30,8 +31,10 @@ def bind(tree: "exp.Expression", params: Sequence[Any] | Mapping[str, Any] | Non
     marks = list(tree.find_all(exp.Placeholder, exp.Parameter))
     if not marks:
         if params:
-            raise SqlError(f"the statement has no parameters but {_count(len(params))} given",
-                           hint="use ? or $1, $2, ... where the values go")
+            raise SqlError(
+                f"the statement has no parameters but {_count(len(params))} given",
+                hint="use ? or $1, $2, ... where the values go",
+            )
         return tree
     tree = tree.copy()  # the caller's tree stays as written (EXPLAIN, messages)
     marks = _in_text_order(tree)
@@ -43,8 +46,10 @@ def bind(tree: "exp.Expression", params: Sequence[Any] | Mapping[str, Any] | Non
         raise SqlError("the statement mixes parameter styles (?, $1, $name)", hint="use one style per statement")
     if named:
         if not isinstance(params, Mapping):
-            raise SqlError(f"the statement has named parameters (${', $'.join(sorted(named))}) "
-                           "but no mapping of names to values was given")
+            raise SqlError(
+                f"the statement has named parameters (${', $'.join(sorted(named))}) "
+                "but no mapping of names to values was given"
+            )
         missing = sorted(named - set(params))
         if missing:
             raise SqlError(f"no value given for parameter ${missing[0]}", hint="given: " + ", ".join(sorted(params)))
@@ -55,8 +60,9 @@ def bind(tree: "exp.Expression", params: Sequence[Any] | Mapping[str, Any] | Non
             raise SqlError("the statement has positional parameters but a mapping of names was given")
         wanted = len(positional) if positional else max(numbered)
         if len(given) != wanted:
-            raise SqlError(f"the statement takes {wanted} parameter{'s' if wanted != 1 else ''} "
-                           f"but {_count(len(given))} given")
+            raise SqlError(
+                f"the statement takes {wanted} parameter{'s' if wanted != 1 else ''} but {_count(len(given))} given"
+            )
         values = {i: v for i, v in enumerate(given, 1)}
         keys = list(range(1, len(positional) + 1)) if positional else keys
     for node, key in zip(marks, keys):
@@ -64,7 +70,7 @@ def bind(tree: "exp.Expression", params: Sequence[Any] | Mapping[str, Any] | Non
     return tree
 
 
-def _in_text_order(tree: "exp.Expression") -> list["exp.Expression"]:
+def _in_text_order(tree: exp.Expression) -> list[exp.Expression]:
     """The placeholders in the order they appear in the SQL text. sqlglot's tree walk follows its
     argument order (an INSERT's WITH comes after its body), which is not the order of ``?``."""
     from sqlglot import exp
@@ -76,7 +82,7 @@ def _in_text_order(tree: "exp.Expression") -> list["exp.Expression"]:
         node.replace(exp.Placeholder(this=f"{_MARK}{i}_"))
     text = tree.sql(dialect="duckdb")
     for node in list(tree.find_all(exp.Placeholder)):
-        node.replace(originals[int(node.name[len(_MARK):-1])])
+        node.replace(originals[int(node.name[len(_MARK) : -1])])
     restored = list(tree.find_all(exp.Placeholder, exp.Parameter))  # same walk, same order as ``marks``
     return [restored[i] for i in sorted(range(len(marks)), key=lambda i: text.find(f"{_MARK}{i}_"))]
 
@@ -85,7 +91,7 @@ def _count(n: int) -> str:
     return f"{n} {'was' if n == 1 else 'were'}"
 
 
-def _key(node: "exp.Expression") -> int | str | None:
+def _key(node: exp.Expression) -> int | str | None:
     """None for ``?``, N for ``$N``, the name for ``$name``."""
     name = node.this.name if node.this is not None and hasattr(node.this, "name") else node.args.get("this")
     if name is None or name == "":
@@ -94,7 +100,7 @@ def _key(node: "exp.Expression") -> int | str | None:
     return int(text) if text.isdigit() else text
 
 
-def _literal(value: Any, what: str) -> "exp.Expression":
+def _literal(value: Any, what: str) -> exp.Expression:
     from sqlglot import exp
 
     if isinstance(value, (dict, tuple)) or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
@@ -107,5 +113,7 @@ def _literal(value: Any, what: str) -> "exp.Expression":
     try:
         return exp.convert(value)
     except ValueError as err:
-        raise SqlError(f"parameter {what}: a {type(value).__name__} value cannot be used in a write",
-                       hint="pass text, a number, a boolean, a timestamp, a list or a dict") from err
+        raise SqlError(
+            f"parameter {what}: a {type(value).__name__} value cannot be used in a write",
+            hint="pass text, a number, a boolean, a timestamp, a list or a dict",
+        ) from err

@@ -17,8 +17,9 @@ ChaosdRecover).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from chaosql.errors import ChaosqlError, Forbidden, QueryCancelled, WriteFailed, WriteRefused
 
@@ -77,7 +78,7 @@ class WriteContext:
     """
 
     settings: dict[str, Any] = field(default_factory=dict)
-    before_apply: Callable[[int, "Operation"], None] | None = None
+    before_apply: Callable[[int, Operation], None] | None = None
     warnings: list[str] = field(default_factory=list)
     cancelled: Callable[[], bool] = lambda: False  # the user pressed Ctrl-C (or the timeout hit)
 
@@ -173,8 +174,10 @@ class _Retrying(Operation):
                     raise
                 if err.status == 404:
                     self.skipped = True
-                    ctx.warnings.append(f"{self.ref}: was deleted concurrently" + ("" if self.method == "DELETE" else
-                                                                                    f"; {self.not_done}"))
+                    ctx.warnings.append(
+                        f"{self.ref}: was deleted concurrently"
+                        + ("" if self.method == "DELETE" else f"; {self.not_done}")
+                    )
                     return False
                 try:
                     self._refreshed(self.refresh())
@@ -344,8 +347,10 @@ class Plan:
         op, err = failures[0]
         more = f" ({len(failures) - 1} more rows fail too)" if len(failures) > 1 else ""
         where = getattr(op.target, "label", "") if hasattr(op, "target") else ""
-        text = (f"{self.table}: {where + ': ' if where else ''}{self.verb} refused for row "
-                f"{self.operations.index(op) + 1} ({op.ref.kind} {op.ref}): {err.message}{more}")
+        text = (
+            f"{self.table}: {where + ': ' if where else ''}{self.verb} refused for row "
+            f"{self.operations.index(op) + 1} ({op.ref.kind} {op.ref}): {err.message}{more}"
+        )
         hint = "nothing was written"
         if err.status in (401, 403):
             raise Forbidden(text, source=op.ref.cluster, hint=hint + "; ask for write access (RBAC) to this kind")
@@ -367,11 +372,14 @@ class Plan:
                 done.append(op)
         return done
 
-    def _rolled_back(self, failed: Operation, index: int, err: Exception, done: list[Operation],
-                     ctx: WriteContext) -> WriteFailed:
+    def _rolled_back(
+        self, failed: Operation, index: int, err: Exception, done: list[Operation], ctx: WriteContext
+    ) -> WriteFailed:
         reason = err.message if isinstance(err, (TargetError, ChaosqlError)) else str(err)
-        head = (f"{self.table}: {self.verb} failed at row {index + 1} of {len(self.operations)} "
-                f"({failed.ref.kind} {failed.ref}): {reason}")
+        head = (
+            f"{self.table}: {self.verb} failed at row {index + 1} of {len(self.operations)} "
+            f"({failed.ref.kind} {failed.ref}): {reason}"
+        )
         undone, left = [], []
         for op in reversed(done):
             try:

@@ -27,23 +27,27 @@ if TYPE_CHECKING:
 _DNS_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
 
 
-def check_writable(source: "SnapshotSource") -> None:
+def check_writable(source: SnapshotSource) -> None:
     """Refuse sources whose files must not change: the bundled demo data, a single file."""
     from chaosql.sources import DEMO_PATH
 
     path = source.path.resolve()
     if path == DEMO_PATH.resolve() or DEMO_PATH.resolve() in path.parents:
-        raise WriteRefused(f"snapshot {source.name}: the demo data ships with chaosql and is read-only",
-                           hint=f"copy it (cp -r {DEMO_PATH} DIR) and use --source snapshot:DIR")
+        raise WriteRefused(
+            f"snapshot {source.name}: the demo data ships with chaosql and is read-only",
+            hint=f"copy it (cp -r {DEMO_PATH} DIR) and use --source snapshot:DIR",
+        )
     if not path.is_dir():
-        raise WriteRefused(f"snapshot {source.name}: {path} is a single file; writes need a snapshot directory",
-                           hint="split it into a directory (one sub-directory per cluster) and use snapshot:DIR")
+        raise WriteRefused(
+            f"snapshot {source.name}: {path} is a single file; writes need a snapshot directory",
+            hint="split it into a directory (one sub-directory per cluster) and use snapshot:DIR",
+        )
 
 
 class SnapshotTarget:
     """Writes to the files of one ``SnapshotSource`` (a directory)."""
 
-    def __init__(self, source: "SnapshotSource") -> None:
+    def __init__(self, source: SnapshotSource) -> None:
         check_writable(source)
         self.source = source
         self.root = source.path
@@ -131,7 +135,11 @@ class SnapshotTarget:
         docs = _load(file)
         for obj in _walk(docs):
             meta = obj.get("metadata") or {}
-            if obj.get("kind") == ref.kind and meta.get("name") == ref.name and (meta.get("namespace") or "") == ref.namespace:
+            if (
+                obj.get("kind") == ref.kind
+                and meta.get("name") == ref.name
+                and (meta.get("namespace") or "") == ref.namespace
+            ):
                 return file, docs, obj
         raise TargetError(404, "NotFound", f'{ref.kind} "{ref.name}" is no longer in {file}')
 

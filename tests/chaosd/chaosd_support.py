@@ -7,7 +7,6 @@ from pathlib import Path
 
 from chaosdenv import ChaosdTestEnv
 
-
 #: Sources made by source_for, closed after each test (conftest.py) so no socket is left open.
 OPENED: list = []
 

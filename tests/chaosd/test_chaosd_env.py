@@ -24,10 +24,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-
 EXPERIMENT_KEYS = {
-    "id", "uid", "created_at", "updated_at", "status", "error", "kind", "action",
-    "recover_command", "launch_mode",
+    "id",
+    "uid",
+    "created_at",
+    "updated_at",
+    "status",
+    "error",
+    "kind",
+    "action",
+    "recover_command",
+    "launch_mode",
 }
 ERROR_KEYS = {"error", "message", "code", "full_text"}
 
@@ -91,7 +98,7 @@ def parse_go_time(s: str) -> datetime:
     head, dot, rest = s.partition(".")
     if dot:
         frac = "".join(ch for ch in rest if ch.isdigit())
-        zone = rest[len(frac):]
+        zone = rest[len(frac) :]
         s = f"{head}.{frac[:6].ljust(6, '0')}{zone}"
     return datetime.fromisoformat(s.replace("Z", "+00:00"))
 
@@ -256,8 +263,7 @@ def test_process_kill_with_recover_cmd(chaosd, client, sleeper, tmp_path):
     uid = new_uid()
     r = client.post(
         "/api/attack/process",
-        json={"uid": uid, "action": "kill", "process": str(sleeper.pid), "signal": 15,
-              "recoverCmd": f"touch {marker}"},
+        json={"uid": uid, "action": "kill", "process": str(sleeper.pid), "signal": 15, "recoverCmd": f"touch {marker}"},
     )
     assert r.status_code == 200, r.text
     assert sleeper.wait(5) == -15
@@ -301,8 +307,7 @@ def test_disk_fill_is_kind_disk_server_and_recover_removes_the_file(chaosd, clie
 def test_disk_write_payload_to_a_new_file(chaosd, client, tmp_path):
     target = tmp_path / "payload"
     uid = new_uid()
-    r = client.post("/api/attack/disk",
-                    json={"uid": uid, "action": "write-payload", "path": str(target), "size": "1M"})
+    r = client.post("/api/attack/disk", json={"uid": uid, "action": "write-payload", "path": str(target), "size": "1M"})
     assert r.status_code == 200, r.text
     assert wait_for(target.exists)
     assert client.delete(f"/api/attack/{uid}").status_code == 200
@@ -315,8 +320,9 @@ def test_disk_write_payload_to_a_new_file(chaosd, client, tmp_path):
 def test_sending_kind_breaks_recover(chaosd, client):
     # API.md: never send `kind`; it overwrites the preset and recover cannot dispatch.
     uid = new_uid()
-    r = client.post("/api/attack/user_defined",
-                    json={"uid": uid, "kind": "bogus", "attackCmd": "true", "recoverCmd": "true"})
+    r = client.post(
+        "/api/attack/user_defined", json={"uid": uid, "kind": "bogus", "attackCmd": "true", "recoverCmd": "true"}
+    )
     assert r.status_code == 200, r.text
     assert row_for(client, uid)["kind"] == "bogus"
     r = client.delete(f"/api/attack/{uid}")
@@ -335,8 +341,9 @@ def test_kafka_needs_both_action_keys(chaosd, client):
 
 
 def test_redis_expiration_rejects_valid_options(chaosd, client):
-    r = client.post("/api/attack/redis",
-                    json={"action": "expiration", "addr": "127.0.0.1:1", "expiration": "1m", "option": "XX"})
+    r = client.post(
+        "/api/attack/redis", json={"action": "expiration", "addr": "127.0.0.1:1", "expiration": "1m", "option": "XX"}
+    )
     body = assert_api_error(r, 400, "error.api.invalid_request")
     assert body["message"].endswith("cause: option invalid")
 
@@ -506,11 +513,6 @@ def test_scheduled_attack_has_runs(chaosd, client, tmp_path):
 # --------------------------------------------------------------------------- TLS / mTLS
 
 
-
-
-
-
-
 def test_tls_serves_the_api_on_https_and_system_on_http(chaosd_tls, tmp_path):
     env = chaosd_tls
     assert env.base_url.startswith("https://127.0.0.1:")
@@ -527,8 +529,9 @@ def test_tls_serves_the_api_on_https_and_system_on_http(chaosd_tls, tmp_path):
         assert c.get("/api/experiments/").json() == []
         marker = tmp_path / "tls"
         uid = new_uid()
-        r = c.post("/api/attack/user_defined",
-                   json={"uid": uid, "attackCmd": f"touch {marker}", "recoverCmd": f"rm {marker}"})
+        r = c.post(
+            "/api/attack/user_defined", json={"uid": uid, "attackCmd": f"touch {marker}", "recoverCmd": f"rm {marker}"}
+        )
         assert r.status_code == 200, r.text
         assert marker.exists()
         assert c.delete(f"/api/attack/{uid}").status_code == 200
@@ -542,8 +545,7 @@ def test_tls_hostname_is_chaosd_chaos_mesh_org(chaosd_tls):
         with pytest.raises(httpx.ConnectError):
             c.get("/api/experiments/")
     # localhost is a SAN too.
-    with httpx.Client(base_url=f"https://localhost:{env.https_port}",
-                      verify=env.ssl_context(client_cert=False)) as c:
+    with httpx.Client(base_url=f"https://localhost:{env.https_port}", verify=env.ssl_context(client_cert=False)) as c:
         assert c.get("/api/experiments/").status_code == 200
     # The ssl module directly, as a client without httpx would do it.
     import socket

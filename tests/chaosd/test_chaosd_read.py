@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from chaosd_support import source_for, wait_for
+
 from chaosql.errors import Unavailable
 
 
@@ -18,19 +18,52 @@ def seeded(chaosd, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("seed")
     uids = {name: str(uuid.uuid4()) for name in ("success", "destroyed", "error", "scheduled")}
     with chaosd.httpx_client() as c:
+
         def post(route, body):
             return c.post(f"/api/attack/{route}", json=body)
 
-        assert post("user_defined", {"uid": uids["success"], "action": "touch", "attackCmd": f"touch {tmp}/a",
-                                     "recoverCmd": f"rm -f {tmp}/a"}).status_code == 200
-        assert post("user_defined", {"uid": uids["destroyed"], "attackCmd": "true", "recoverCmd": "true"}).status_code == 200
+        assert (
+            post(
+                "user_defined",
+                {
+                    "uid": uids["success"],
+                    "action": "touch",
+                    "attackCmd": f"touch {tmp}/a",
+                    "recoverCmd": f"rm -f {tmp}/a",
+                },
+            ).status_code
+            == 200
+        )
+        assert (
+            post("user_defined", {"uid": uids["destroyed"], "attackCmd": "true", "recoverCmd": "true"}).status_code
+            == 200
+        )
         assert c.delete(f"/api/attack/{uids['destroyed']}").status_code == 200
-        assert post("user_defined", {"uid": uids["error"], "attackCmd": "echo boom; exit 3",
-                                     "recoverCmd": "true"}).status_code == 500
-        assert post("user_defined", {"uid": uids["scheduled"], "attackCmd": "true", "recoverCmd": "true",
-                                     "schedule": "@every 1s", "duration": "200ms"}).status_code == 200
-        runs = wait_for(lambda: [r for r in c.get(f"/api/experiments/{uids['scheduled']}/runs").json()
-                                 if r["status"] == "recovered"], timeout=10)
+        assert (
+            post(
+                "user_defined", {"uid": uids["error"], "attackCmd": "echo boom; exit 3", "recoverCmd": "true"}
+            ).status_code
+            == 500
+        )
+        assert (
+            post(
+                "user_defined",
+                {
+                    "uid": uids["scheduled"],
+                    "attackCmd": "true",
+                    "recoverCmd": "true",
+                    "schedule": "@every 1s",
+                    "duration": "200ms",
+                },
+            ).status_code
+            == 200
+        )
+        runs = wait_for(
+            lambda: [
+                r for r in c.get(f"/api/experiments/{uids['scheduled']}/runs").json() if r["status"] == "recovered"
+            ],
+            timeout=10,
+        )
         assert runs, "the scheduled attack never ran"
         raw = {e["uid"]: e for e in c.get("/api/experiments/").json()}
     return uids, raw
@@ -47,14 +80,15 @@ def test_nodes_row_has_health_and_version(chaosd, session_for):
     assert row["version"] == "v1.4.0"  # the tag build.sh stamps, read from /api/system/version
     assert dict(row["annotations"])["chaosd.chaosql/platform"].startswith("linux/")
     assert {c.what.split(" ")[0] + " " + c.what.rsplit("/api", 1)[1] for c in result.calls} == {
-        "GET /system/health", "GET /system/version"}
+        "GET /system/health",
+        "GET /system/version",
+    }
 
 
 def test_experiments_rows(chaosd, seeded, session_for):
     uids, raw = seeded
     session = session_for(source_for(chaosd))
-    rows = {r["uid"]: r for r in session.execute(
-        "SELECT * FROM experiments WHERE source = 'chaosd'").dicts()}
+    rows = {r["uid"]: r for r in session.execute("SELECT * FROM experiments WHERE source = 'chaosd'").dicts()}
     assert set(uids.values()) <= set(rows)
     ok = rows[uids["success"]]
     assert ok["cluster"] == "lab" and ok["source"] == "chaosd" and ok["node"] == chaosd.base_url
@@ -67,7 +101,7 @@ def test_experiments_rows(chaosd, seeded, session_for):
     assert status["status"] == "success" and status["launch_mode"] == "svr"
     assert status["id"] == raw[uids["success"]]["id"]
     created = ok["created_at"]
-    assert created.tzinfo is not None and abs(datetime.now(timezone.utc) - created) < timedelta(minutes=5)
+    assert created.tzinfo is not None and abs(datetime.now(UTC) - created) < timedelta(minutes=5)
     assert ok["deleted_at"] is None
 
     gone = rows[uids["destroyed"]]
@@ -89,16 +123,15 @@ def test_phase_filter_and_join_with_nodes(chaosd, seeded, session_for):
     uids, _ = seeded
     session = session_for(source_for(chaosd))
     rows = session.execute(
-        "SELECT e.uid, n.version FROM experiments e JOIN nodes n ON n.address = e.node "
-        "WHERE e.phase = 'failed'").rows()
+        "SELECT e.uid, n.version FROM experiments e JOIN nodes n ON n.address = e.node WHERE e.phase = 'failed'"
+    ).rows()
     assert (uids["error"], "v1.4.0") in rows
 
 
 def test_runs_are_events(chaosd, seeded, session_for):
     uids, raw = seeded
     session = session_for(source_for(chaosd))
-    result = session.execute(
-        "SELECT * FROM events WHERE object_name = ? ORDER BY first_at", [uids["scheduled"]])
+    result = session.execute("SELECT * FROM events WHERE object_name = ? ORDER BY first_at", [uids["scheduled"]])
     rows = result.dicts()
     assert rows and all(r["object_kind"] == "userDefined" and r["object_uid"] == uids["scheduled"] for r in rows)
     assert {r["reason"] for r in rows} <= {"Started", "Applied", "Recovered", "Failed"}
@@ -106,8 +139,11 @@ def test_runs_are_events(chaosd, seeded, session_for):
     first = rows[0]
     assert first["cluster"] == "lab" and first["component"] == "chaosd" and first["type"] == "Normal"
     assert first["name"] == first["uid"] and first["uid"] != uids["scheduled"]  # a run has its own uuid
-    assert first["first_at"] == first["last_at"] >= datetime.fromisoformat(
-        raw[uids["scheduled"]]["created_at"][:19] + "+00:00")
+    assert (
+        first["first_at"]
+        == first["last_at"]
+        >= datetime.fromisoformat(raw[uids["scheduled"]]["created_at"][:19] + "+00:00")
+    )
     # Only the named experiment's runs were asked for; immediate attacks have none anyway.
     runs_calls = [c.what for c in result.calls if c.what.endswith("/runs")]
     assert runs_calls == [f"GET {chaosd.base_url}/api/experiments/{uids['scheduled']}/runs"]
@@ -172,9 +208,12 @@ def test_config_file_and_discovery_from_physical_machines(chaosd, tmp_path, monk
     from chaosql.config import load_config, open_sources
     from chaosql.engine.session import Session
 
-    pm = {"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "PhysicalMachine",
-          "metadata": {"name": "box-1", "namespace": "chaos"},
-          "spec": {"address": chaosd.base_url}}
+    pm = {
+        "apiVersion": "chaos-mesh.org/v1alpha1",
+        "kind": "PhysicalMachine",
+        "metadata": {"name": "box-1", "namespace": "chaos"},
+        "spec": {"address": chaosd.base_url},
+    }
     snap = tmp_path / "cluster"
     snap.mkdir()
     (snap / "pm.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [pm]}))
@@ -192,8 +231,7 @@ retries = 0
     sources = open_sources([], load_config(str(config)))
     session = Session(sources)
     try:
-        rows = session.execute(
-            "SELECT cluster, type, address, ready, annotations FROM nodes ORDER BY type").dicts()
+        rows = session.execute("SELECT cluster, type, address, ready, annotations FROM nodes ORDER BY type").dicts()
         by_type = {r["type"]: r for r in rows}
         assert by_type["physical_machine"]["address"] == chaosd.base_url
         node = by_type["chaosd"]
@@ -216,11 +254,13 @@ def test_cli_query_with_a_chaosd_source(chaosd):
     import sys
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "chaosql", "query", *args], capture_output=True, text=True,
-                              timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "chaosql", "query", *args], capture_output=True, text=True, timeout=60
+        )
 
-    out = run("--source", f"chaosd:{chaosd.base_url}", "--format", "csv",
-              "SELECT type, address, ready, version FROM nodes")
+    out = run(
+        "--source", f"chaosd:{chaosd.base_url}", "--format", "csv", "SELECT type, address, ready, version FROM nodes"
+    )
     assert out.returncode == 0, out.stderr
     assert f"chaosd,{chaosd.base_url},true,v1.4.0" in out.stdout
     down = run("--source", "chaosd:http://127.0.0.1:1", "SELECT count(*) FROM experiments")

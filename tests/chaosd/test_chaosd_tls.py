@@ -3,24 +3,43 @@
 from __future__ import annotations
 
 import pytest
-
 from chaosd_support import source_for
+
 from chaosql.errors import Forbidden, WriteRefused
 from chaosql.writers.chaosd import plan_delete, plan_insert
 from chaosql.writers.plan import Plan, WriteContext
 
 
 def attack_and_recover(env, source, marker):
-    plan = Plan("experiments", "INSERT", plan_insert(
-        [{"source": "chaosd", "node": env.base_url, "kind": "user_defined",
-          "spec": {"attackCmd": f"touch {marker}", "recoverCmd": f"rm -f {marker}"}}], [source]))
+    plan = Plan(
+        "experiments",
+        "INSERT",
+        plan_insert(
+            [
+                {
+                    "source": "chaosd",
+                    "node": env.base_url,
+                    "kind": "user_defined",
+                    "spec": {"attackCmd": f"touch {marker}", "recoverCmd": f"rm -f {marker}"},
+                }
+            ],
+            [source],
+        ),
+    )
     ctx = WriteContext()
     plan.validate(ctx)
     plan.apply(ctx)
     assert marker.exists()
     uid = plan.operations[0].uid
-    rows = [{"cluster": source.name, "node": env.base_url, "kind": "userDefined", "uid": uid,
-             "status": '{"status": "success"}'}]
+    rows = [
+        {
+            "cluster": source.name,
+            "node": env.base_url,
+            "kind": "userDefined",
+            "uid": uid,
+            "status": '{"status": "success"}',
+        }
+    ]
     recover = Plan("experiments", "DELETE", plan_delete(rows, [source]))
     recover.validate(ctx)
     recover.apply(ctx)
@@ -69,17 +88,30 @@ def test_mtls_without_client_certificate_is_forbidden(chaosd_mtls, session_for):
     assert "HTTP 401" in str(err) and "you need to provide a client certificate" in str(err)
     assert "client_cert" in str(err)  # the hint says what to configure
     # Writes are refused before anything is sent to the attack route.
-    plan = Plan("experiments", "INSERT", plan_insert(
-        [{"source": "chaosd", "node": chaosd_mtls.base_url, "kind": "user_defined",
-          "spec": {"attackCmd": "true", "recoverCmd": "true"}}], [source]))
+    plan = Plan(
+        "experiments",
+        "INSERT",
+        plan_insert(
+            [
+                {
+                    "source": "chaosd",
+                    "node": chaosd_mtls.base_url,
+                    "kind": "user_defined",
+                    "spec": {"attackCmd": "true", "recoverCmd": "true"},
+                }
+            ],
+            [source],
+        ),
+    )
     with pytest.raises((Forbidden, WriteRefused)) as info:
         plan.validate(WriteContext())
     assert "client certificate" in str(info.value)
 
 
 def test_mtls_with_a_foreign_client_certificate_is_forbidden(chaosd_mtls, session_for):
-    source = source_for(chaosd_mtls, client_cert=str(chaosd_mtls.tls.rogue_cert),
-                        client_key=str(chaosd_mtls.tls.rogue_key))
+    source = source_for(
+        chaosd_mtls, client_cert=str(chaosd_mtls.tls.rogue_cert), client_key=str(chaosd_mtls.tls.rogue_key)
+    )
     with pytest.raises(Forbidden) as info:
         session_for(source).execute("SELECT * FROM experiments")
     assert "HTTP 403" in str(info.value) and "Unauthorized certificate credentials" in str(info.value)

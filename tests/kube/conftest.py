@@ -51,12 +51,25 @@ def kube_env2(tmp_path_factory):
     env = start_for_tests(KubeTestEnv(crds=crds, audit=True), "c2")  # the audit log shows the calls it served
     env.create_namespace("shop")
     for i in range(3):
-        seed.put(env, {"apiVersion": seed.CHAOS_API_VERSION, "kind": "PodChaos",
-                       "metadata": {"name": f"c2-kill-{i}", "namespace": "shop", "labels": {"team": "storefront"}},
-                       "spec": seed.SPECS["PodChaos"]})
+        seed.put(
+            env,
+            {
+                "apiVersion": seed.CHAOS_API_VERSION,
+                "kind": "PodChaos",
+                "metadata": {"name": f"c2-kill-{i}", "namespace": "shop", "labels": {"team": "storefront"}},
+                "spec": seed.SPECS["PodChaos"],
+            },
+        )
     for i in range(2):
-        seed.put(env, {"apiVersion": seed.CHAOS_API_VERSION, "kind": "NetworkChaos",
-                       "metadata": {"name": f"c2-delay-{i}", "namespace": "shop"}, "spec": seed.SPECS["NetworkChaos"]})
+        seed.put(
+            env,
+            {
+                "apiVersion": seed.CHAOS_API_VERSION,
+                "kind": "NetworkChaos",
+                "metadata": {"name": f"c2-delay-{i}", "namespace": "shop"},
+                "spec": seed.SPECS["NetworkChaos"],
+            },
+        )
     yield env
     env.cleanup()
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 TESTS = Path(__file__).resolve().parent.parent
 if str(TESTS) not in sys.path:
@@ -30,8 +31,16 @@ KINDS_NS, BULK_NS = "kinds", "bulk"
 BULK_COUNT = 620
 FINALIZER = "chaos-mesh/records"
 #: metadata the apiserver assigns itself; a create must not carry it
-SERVER_META = ("creationTimestamp", "resourceVersion", "uid", "generation", "deletionTimestamp",
-               "deletionGracePeriodSeconds", "managedFields", "selfLink")
+SERVER_META = (
+    "creationTimestamp",
+    "resourceVersion",
+    "uid",
+    "generation",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "managedFields",
+    "selfLink",
+)
 
 
 def experiment_kinds() -> list[str]:
@@ -94,7 +103,9 @@ def load_demo(env: KubeTestEnv, snapshot_dir: Path) -> tuple[dict[str, list[dict
 
     for stem in order + rest + ["events"]:
         accepted[stem] = [o for o in parallel(attempt, objects.get(stem, [])) if o is not None]
-        (snapshot_dir / f"{stem}.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": accepted[stem]}))
+        (snapshot_dir / f"{stem}.json").write_text(
+            json.dumps({"apiVersion": "v1", "kind": "List", "items": accepted[stem]})
+        )
     return accepted, rejected
 
 
@@ -110,19 +121,39 @@ SELECT = {"namespaces": [KINDS_NS], "labelSelectors": {"app": "web"}}
 SPECS: dict[str, dict] = {
     "AWSChaos": {"action": "ec2-stop", "awsRegion": "eu-west-1", "ec2Instance": "i-0abc", "secretName": "aws"},
     "AzureChaos": {"action": "vm-stop", "subscriptionID": "sub-1", "resourceGroupName": "rg", "vmName": "vm-1"},
-    "BlockChaos": {"action": "delay", "delay": {"latency": "10ms"}, "mode": "one", "selector": SELECT,
-                   "volumeName": "data", "containerNames": ["web"]},
+    "BlockChaos": {
+        "action": "delay",
+        "delay": {"latency": "10ms"},
+        "mode": "one",
+        "selector": SELECT,
+        "volumeName": "data",
+        "containerNames": ["web"],
+    },
     "DNSChaos": {"action": "error", "mode": "all", "selector": SELECT, "patterns": ["example.com"]},
     "GCPChaos": {"action": "node-stop", "project": "p", "zone": "europe-west1-b", "instance": "vm-1"},
     "HTTPChaos": {"mode": "all", "selector": SELECT, "target": "Request", "port": 80, "abort": True},
     "IOChaos": {"action": "latency", "mode": "one", "selector": SELECT, "volumePath": "/data", "delay": "10ms"},
-    "JVMChaos": {"action": "latency", "mode": "one", "selector": SELECT, "class": "Main", "method": "run",
-                 "latency": 100, "port": 9277},
-    "KernelChaos": {"mode": "one", "selector": SELECT,
-                    "failKernRequest": {"callchain": [{"funcname": "__x64_sys_mount"}], "failtype": 0}},
+    "JVMChaos": {
+        "action": "latency",
+        "mode": "one",
+        "selector": SELECT,
+        "class": "Main",
+        "method": "run",
+        "latency": 100,
+        "port": 9277,
+    },
+    "KernelChaos": {
+        "mode": "one",
+        "selector": SELECT,
+        "failKernRequest": {"callchain": [{"funcname": "__x64_sys_mount"}], "failtype": 0},
+    },
     "NetworkChaos": {"action": "delay", "mode": "all", "selector": SELECT, "delay": {"latency": "50ms"}},
-    "PhysicalMachineChaos": {"action": "stress-cpu", "mode": "one", "selector": {"namespaces": ["chaos-mesh"]},
-                             "stress-cpu": {"load": 10, "workers": 1}},
+    "PhysicalMachineChaos": {
+        "action": "stress-cpu",
+        "mode": "one",
+        "selector": {"namespaces": ["chaos-mesh"]},
+        "stress-cpu": {"load": 10, "workers": 1},
+    },
     "PodChaos": {"action": "pod-kill", "mode": "one", "selector": SELECT},
     "StressChaos": {"mode": "one", "selector": SELECT, "stressors": {"cpu": {"workers": 1}}},
     "TimeChaos": {"mode": "one", "selector": SELECT, "timeOffset": "-1h", "duration": "1s"},
@@ -131,12 +162,12 @@ SPECS: dict[str, dict] = {
 
 #: kind -> (expected phase, record ids); kinds not listed are running with one record
 STATES: dict[str, tuple[str, list[str]]] = {
-    "PodChaos": ("finished", ["kinds/web-0"]),          # one-shot pod-kill, record Injected
+    "PodChaos": ("finished", ["kinds/web-0"]),  # one-shot pod-kill, record Injected
     "NetworkChaos": ("running", ["kinds/web-0", "kinds/web-1"]),
     "StressChaos": ("paused", ["kinds/web-0"]),
-    "IOChaos": ("injecting", []),                      # nothing selected yet
-    "TimeChaos": ("finished", ["kinds/web-1"]),         # Stop, Not Injected, 1s duration passed
-    "DNSChaos": ("deleting", ["kinds/web-0"]),          # finalizer held, DELETE sent
+    "IOChaos": ("injecting", []),  # nothing selected yet
+    "TimeChaos": ("finished", ["kinds/web-1"]),  # Stop, Not Injected, 1s duration passed
+    "DNSChaos": ("deleting", ["kinds/web-0"]),  # finalizer held, DELETE sent
     "PhysicalMachineChaos": ("running", [f"chaos-mesh/{MACHINE}"]),
     "BlockChaos": ("running", ["kinds/web-0/web"]),
 }
@@ -155,18 +186,41 @@ def seed_kinds(env: KubeTestEnv) -> list[str]:
     env.create_namespace(KINDS_NS)
     env.create_namespace("chaos-mesh")
     for node, ready in ((NODE_A, "True"), (NODE_B, "False")):
-        put(env, {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node, "labels": {"pool": "kinds"}},
-                  "status": {"conditions": [{"type": "Ready", "status": ready}],
-                             "addresses": [{"type": "InternalIP", "address": f"10.9.0.{1 if node == NODE_A else 2}"}],
-                             "capacity": {"cpu": "4", "memory": "16Gi"}}})
+        put(
+            env,
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {"name": node, "labels": {"pool": "kinds"}},
+                "status": {
+                    "conditions": [{"type": "Ready", "status": ready}],
+                    "addresses": [{"type": "InternalIP", "address": f"10.9.0.{1 if node == NODE_A else 2}"}],
+                    "capacity": {"cpu": "4", "memory": "16Gi"},
+                },
+            },
+        )
     pods = [(KINDS_NS, name, node, ip, {"app": "web"}) for name, (node, ip) in PODS.items()]
     pods.append((DAEMON[0], DAEMON[1], NODE_A, "10.9.0.20", {"app.kubernetes.io/component": "chaos-daemon"}))
     for ns, name, node, ip, labels in pods:
-        put(env, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": labels},
-                  "spec": {"nodeName": node, "containers": [{"name": "web", "image": "nginx"}]},
-                  "status": {"phase": "Running", "podIP": ip}})
-    put(env, {"apiVersion": CHAOS_API_VERSION, "kind": "PhysicalMachine",
-              "metadata": {"name": MACHINE, "namespace": "chaos-mesh"}, "spec": {"address": MACHINE_ADDRESS}})
+        put(
+            env,
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": name, "namespace": ns, "labels": labels},
+                "spec": {"nodeName": node, "containers": [{"name": "web", "image": "nginx"}]},
+                "status": {"phase": "Running", "podIP": ip},
+            },
+        )
+    put(
+        env,
+        {
+            "apiVersion": CHAOS_API_VERSION,
+            "kind": "PhysicalMachine",
+            "metadata": {"name": MACHINE, "namespace": "chaos-mesh"},
+            "spec": {"address": MACHINE_ADDRESS},
+        },
+    )
     kinds = experiment_kinds()
     parallel(lambda kind: _probe(env, kind), kinds)
     return kinds
@@ -174,12 +228,18 @@ def seed_kinds(env: KubeTestEnv) -> list[str]:
 
 def _probe(env: KubeTestEnv, kind: str) -> None:
     phase, ids = expected(kind)
-    meta: dict[str, Any] = {"name": probe_name(kind), "namespace": KINDS_NS, "labels": {"probe": "yes", "kind": kind.lower()},
-                            "finalizers": [FINALIZER]}
+    meta: dict[str, Any] = {
+        "name": probe_name(kind),
+        "namespace": KINDS_NS,
+        "labels": {"probe": "yes", "kind": kind.lower()},
+        "finalizers": [FINALIZER],
+    }
     if phase == "paused":
         meta["annotations"] = {"experiment.chaos-mesh.org/pause": "true"}
     if phase == "finished" and kind != "PodChaos":
-        status = experiment_status([record(i, "Not Injected", recovered=1, injected=1) for i in ids], desired_phase="Stop")
+        status = experiment_status(
+            [record(i, "Not Injected", recovered=1, injected=1) for i in ids], desired_phase="Stop"
+        )
     else:
         status = experiment_status([record(i, "Injected") for i in ids], paused=phase == "paused")
     obj = {"apiVersion": CHAOS_API_VERSION, "kind": kind, "metadata": meta, "spec": SPECS[kind], "status": status}
@@ -197,9 +257,12 @@ def seed_bulk(env: KubeTestEnv, count: int = BULK_COUNT) -> None:
     path = env.path(CHAOS_API_VERSION, "PodChaos", BULK_NS)
 
     def create(i: int) -> None:
-        body = {"apiVersion": CHAOS_API_VERSION, "kind": "PodChaos",
-                "metadata": {"name": f"bulk-{i:04d}", "namespace": BULK_NS, "labels": {"batch": f"b{i % 4}"}},
-                "spec": {"action": "pod-failure", "mode": "one", "duration": "30s", "selector": {"namespaces": [BULK_NS]}}}
+        body = {
+            "apiVersion": CHAOS_API_VERSION,
+            "kind": "PodChaos",
+            "metadata": {"name": f"bulk-{i:04d}", "namespace": BULK_NS, "labels": {"batch": f"b{i % 4}"}},
+            "spec": {"action": "pod-failure", "mode": "one", "duration": "30s", "selector": {"namespaces": [BULK_NS]}},
+        }
         r = client.post(path, json=body)
         assert r.status_code in (201, 409), r.text
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import seed
@@ -72,7 +73,7 @@ def test_a_cancel_ends_the_retries_of_an_unreachable_cluster(kube_env, tmp_path,
     with socket.socket() as sock:  # a port nothing listens on: every request is refused and retried
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    config = yaml.safe_load(open(kube_env.kubeconfig))
+    config = yaml.safe_load(Path(kube_env.kubeconfig).read_text())
     config["clusters"][0]["cluster"]["server"] = f"https://127.0.0.1:{port}"
     (tmp_path / "gone.yaml").write_text(yaml.safe_dump(config))
     session = kube_session(KubeSource(kubeconfig=str(tmp_path / "gone.yaml"), context="admin", name="gone"))

@@ -5,6 +5,7 @@ other clusters and a warning."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 import seed
@@ -19,28 +20,66 @@ NOACCESS_USER = "chaosql-noaccess"
 def shop_only(kube_env):
     """The ``noaccess`` user may read chaos objects, pods and events in namespace shop only, and
     list nodes and PhysicalMachines cluster-wide (but no pods outside shop)."""
-    rules = [{"apiGroups": ["chaos-mesh.org"], "resources": ["*"], "verbs": ["get", "list"]},
-             {"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["get", "list"]}]
-    kube_env.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-                     "metadata": {"name": "shop-reader", "namespace": "shop"}, "rules": rules})
+    rules = [
+        {"apiGroups": ["chaos-mesh.org"], "resources": ["*"], "verbs": ["get", "list"]},
+        {"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["get", "list"]},
+    ]
+    kube_env.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "shop-reader", "namespace": "shop"},
+            "rules": rules,
+        }
+    )
     subject = [{"kind": "User", "name": NOACCESS_USER, "apiGroup": "rbac.authorization.k8s.io"}]
-    kube_env.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-                     "metadata": {"name": "shop-reader", "namespace": "shop"}, "subjects": subject,
-                     "roleRef": {"kind": "Role", "name": "shop-reader", "apiGroup": "rbac.authorization.k8s.io"}})
-    kube_env.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                     "metadata": {"name": "node-reader"},
-                     "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]},
-                               {"apiGroups": ["chaos-mesh.org"], "resources": ["physicalmachines"], "verbs": ["list"]}]})
-    kube_env.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-                     "metadata": {"name": "node-reader"}, "subjects": subject,
-                     "roleRef": {"kind": "ClusterRole", "name": "node-reader", "apiGroup": "rbac.authorization.k8s.io"}})
+    kube_env.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "shop-reader", "namespace": "shop"},
+            "subjects": subject,
+            "roleRef": {"kind": "Role", "name": "shop-reader", "apiGroup": "rbac.authorization.k8s.io"},
+        }
+    )
+    kube_env.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "node-reader"},
+            "rules": [
+                {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]},
+                {"apiGroups": ["chaos-mesh.org"], "resources": ["physicalmachines"], "verbs": ["list"]},
+            ],
+        }
+    )
+    kube_env.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "node-reader"},
+            "subjects": subject,
+            "roleRef": {"kind": "ClusterRole", "name": "node-reader", "apiGroup": "rbac.authorization.k8s.io"},
+        }
+    )
     # in namespace kinds, only two of the experiment kinds
-    kube_env.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-                     "metadata": {"name": "two-kinds", "namespace": seed.KINDS_NS},
-                     "rules": [{"apiGroups": ["chaos-mesh.org"], "resources": ["podchaos", "networkchaos"], "verbs": ["list"]}]})
-    kube_env.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-                     "metadata": {"name": "two-kinds", "namespace": seed.KINDS_NS}, "subjects": subject,
-                     "roleRef": {"kind": "Role", "name": "two-kinds", "apiGroup": "rbac.authorization.k8s.io"}})
+    kube_env.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "two-kinds", "namespace": seed.KINDS_NS},
+            "rules": [{"apiGroups": ["chaos-mesh.org"], "resources": ["podchaos", "networkchaos"], "verbs": ["list"]}],
+        }
+    )
+    kube_env.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "two-kinds", "namespace": seed.KINDS_NS},
+            "subjects": subject,
+            "roleRef": {"kind": "Role", "name": "two-kinds", "apiGroup": "rbac.authorization.k8s.io"},
+        }
+    )
     deadline = time.monotonic() + 10  # RBAC caches catch up within moments
     while kube_env.client("noaccess").get("/apis/chaos-mesh.org/v1alpha1/namespaces/shop/podchaos").status_code != 200:
         assert time.monotonic() < deadline, "RBAC for the noaccess user did not take effect"
@@ -51,8 +90,12 @@ def shop_only(kube_env):
 def test_the_read_only_user_sees_what_the_admin_sees(kube_env, kube_source, kube_session):
     admin = kube_session(kube_source(kube_env, "admin"))
     reader = kube_session(kube_source(kube_env, "reader"))
-    for sql in ("SELECT kind, namespace, name, phase FROM experiments",
-                "SELECT count(*) FROM events", "SELECT name, chaos_daemon FROM nodes", "SELECT count(*) FROM targets"):
+    for sql in (
+        "SELECT kind, namespace, name, phase FROM experiments",
+        "SELECT count(*) FROM events",
+        "SELECT name, chaos_daemon FROM nodes",
+        "SELECT count(*) FROM targets",
+    ):
         assert sorted(reader.execute(sql).rows(), key=repr) == sorted(admin.execute(sql).rows(), key=repr)
 
 
@@ -70,8 +113,10 @@ def test_a_user_without_cluster_wide_access_gets_a_clear_error(shop_only, kube_s
 def test_the_namespace_a_user_may_read_works(shop_only, kube_source, kube_session):
     admin = kube_session(kube_source(shop_only, "admin"))
     scoped = kube_session(kube_source(shop_only, "noaccess", name="c1"))
-    for sql in ("SELECT kind, name, phase FROM experiments WHERE namespace = 'shop'",
-                "SELECT object_name, reason FROM events WHERE namespace = 'shop'"):
+    for sql in (
+        "SELECT kind, name, phase FROM experiments WHERE namespace = 'shop'",
+        "SELECT object_name, reason FROM events WHERE namespace = 'shop'",
+    ):
         rows = scoped.execute(sql).rows()
         assert rows and sorted(rows, key=repr) == sorted(admin.execute(sql).rows(), key=repr)
 
@@ -80,8 +125,10 @@ def test_a_forbidden_namespace_is_named(shop_only, kube_source, kube_session):
     session = kube_session(kube_source(shop_only, "noaccess", name="c1"))
     with pytest.raises(Forbidden) as caught:
         session.execute("SELECT count(*) FROM events WHERE namespace IN ('shop', 'payments')")
-    assert str(caught.value) == ('events: cluster "c1" (kube): forbidden to list events in "payments"; '
-                                 'ask for list on events or pick another namespace')
+    assert str(caught.value) == (
+        'events: cluster "c1" (kube): forbidden to list events in "payments"; '
+        "ask for list on events or pick another namespace"
+    )
 
 
 def test_one_failing_cluster_fails_the_query_or_warns(shop_only, kube_env2, kube_source, kube_session):
@@ -106,22 +153,26 @@ def test_kinds_a_user_may_read_give_a_partial_result_with_warn(shop_only, kube_s
     result = lenient.execute(sql)
     assert result.rows() == [("NetworkChaos", 1), ("PodChaos", 1)]
     refused = [w for w in result.warnings if "its rows are missing" in w]
-    assert refused == ['experiments: cluster "c1" (kube): forbidden to list awschaos.chaos-mesh.org in "kinds"; '
-                       "ask for list on awschaos.chaos-mesh.org or pick another namespace; "
-                       "its rows are missing from this result"]
+    assert refused == [
+        'experiments: cluster "c1" (kube): forbidden to list awschaos.chaos-mesh.org in "kinds"; '
+        "ask for list on awschaos.chaos-mesh.org or pick another namespace; "
+        "its rows are missing from this result"
+    ]
     assert all(w.startswith('experiments: cluster "c1" (kube): forbidden to list ') for w in result.warnings)
 
 
 def test_chaos_daemon_is_null_when_pods_are_not_visible(shop_only, kube_source, kube_session):
     session = kube_session(kube_source(shop_only, "noaccess", name="c1"))
-    result = session.execute(f"SELECT name, chaos_daemon, ready FROM nodes WHERE name IN ('{seed.NODE_A}', '{seed.NODE_B}') ORDER BY name")
+    result = session.execute(
+        f"SELECT name, chaos_daemon, ready FROM nodes WHERE name IN ('{seed.NODE_A}', '{seed.NODE_B}') ORDER BY name"
+    )
     assert result.rows() == [(seed.NODE_A, None, True), (seed.NODE_B, None, False)]
     assert any("forbidden to list pods in all namespaces" in w and "NULL" in w for w in result.warnings)
 
 
 def _kubeconfig(env, path, *, server: str | None = None, token: str | None = None) -> str:
     """A copy of the env's kubeconfig pointing elsewhere or using another credential."""
-    config = yaml.safe_load(open(env.kubeconfig))
+    config = yaml.safe_load(Path(env.kubeconfig).read_text())
     if server:
         config["clusters"][0]["cluster"]["server"] = server
     if token:
@@ -144,10 +195,15 @@ def test_an_unreachable_cluster_is_named(kube_env, tmp_path, kube_session):
     session = kube_session(KubeSource(kubeconfig=config, context="admin", name="gone"))
     with pytest.raises(Unavailable) as caught:
         session.execute("SELECT count(*) FROM experiments")
-    assert str(caught.value).startswith(f'experiments: cluster "gone" (kube): cannot reach https://127.0.0.1:{port}: connection refused;')
+    assert str(caught.value).startswith(
+        f'experiments: cluster "gone" (kube): cannot reach https://127.0.0.1:{port}: connection refused;'
+    )
     assert caught.value.sqlstate == "08006"
-    both = kube_session(KubeSource(kubeconfig=config, context="admin", name="gone"),
-                        KubeSource(kubeconfig=kube_env.kubeconfig, context="reader", name="c1"), on_source_error="warn")
+    both = kube_session(
+        KubeSource(kubeconfig=config, context="admin", name="gone"),
+        KubeSource(kubeconfig=kube_env.kubeconfig, context="reader", name="c1"),
+        on_source_error="warn",
+    )
     result = both.execute("SELECT cluster, count(*) FROM experiments WHERE namespace = 'kinds' GROUP BY cluster")
     assert result.rows() == [("c1", 14)]
     assert [w.split(":")[0:2] for w in result.warnings] == [["experiments", ' cluster "gone" (kube)']]
@@ -178,16 +234,33 @@ def test_a_missing_crd_is_named_then_the_kinds_are_discovered_again(kube_env2, k
         with pytest.raises(SourceError) as caught:  # discovery (cached) still said NetworkChaos exists
             session.execute("SELECT count(*) FROM experiments")
         assert str(caught.value).startswith(
-            'experiments: cluster "c2" (kube): networkchaos.chaos-mesh.org is not served (404 Not Found): its CRD is not installed')
+            'experiments: cluster "c2" (kube): networkchaos.chaos-mesh.org is not served (404 Not Found): its CRD is not installed'
+        )
         assert session.execute("SELECT kind, count(*) FROM experiments GROUP BY kind").rows() == [("PodChaos", 3)]
     finally:
         kube_env2.apply_crds(kube_env2.crds)
-        kube_env2.request("POST", "/apis/chaos-mesh.org/v1alpha1/namespaces/shop/networkchaos",
-                          json={"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "NetworkChaos",
-                                "metadata": {"name": "c2-delay-0", "namespace": "shop"}, "spec": seed.SPECS["NetworkChaos"]}, ok=(201, 409))
-        kube_env2.request("POST", "/apis/chaos-mesh.org/v1alpha1/namespaces/shop/networkchaos",
-                          json={"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "NetworkChaos",
-                                "metadata": {"name": "c2-delay-1", "namespace": "shop"}, "spec": seed.SPECS["NetworkChaos"]}, ok=(201, 409))
+        kube_env2.request(
+            "POST",
+            "/apis/chaos-mesh.org/v1alpha1/namespaces/shop/networkchaos",
+            json={
+                "apiVersion": "chaos-mesh.org/v1alpha1",
+                "kind": "NetworkChaos",
+                "metadata": {"name": "c2-delay-0", "namespace": "shop"},
+                "spec": seed.SPECS["NetworkChaos"],
+            },
+            ok=(201, 409),
+        )
+        kube_env2.request(
+            "POST",
+            "/apis/chaos-mesh.org/v1alpha1/namespaces/shop/networkchaos",
+            json={
+                "apiVersion": "chaos-mesh.org/v1alpha1",
+                "kind": "NetworkChaos",
+                "metadata": {"name": "c2-delay-1", "namespace": "shop"},
+                "spec": seed.SPECS["NetworkChaos"],
+            },
+            ok=(201, 409),
+        )
 
 
 def test_a_stopped_apiserver_fails_clearly_and_works_again_once_back(kube_env2, kube_source, kube_session):
@@ -209,16 +282,29 @@ def _exec_kubeconfig(env, tmp_path, tokens: list[str]) -> str:
     plugin hands out ``tokens`` in turn, then repeats the last one."""
     plugin = tmp_path / "token-plugin.sh"
     state = tmp_path / "calls"
-    lines = [f'n=$(cat {state} 2>/dev/null || echo 0); echo $((n + 1)) > {state}', "case $n in"]
+    lines = [f"n=$(cat {state} 2>/dev/null || echo 0); echo $((n + 1)) > {state}", "case $n in"]
     lines += [f'  {i}) token="{token}" ;;' for i, token in enumerate(tokens[:-1])]
-    lines += [f'  *) token="{tokens[-1]}" ;;', "esac",
-              'printf \'{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential",'
-              '"status":{"token":"%s"}}\' "$token"']
+    lines += [
+        f'  *) token="{tokens[-1]}" ;;',
+        "esac",
+        'printf \'{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential",'
+        '"status":{"token":"%s"}}\' "$token"',
+    ]
     plugin.write_text("#!/bin/sh\n" + "\n".join(lines) + "\n")
     plugin.chmod(0o755)
-    config = yaml.safe_load(open(env.kubeconfig))
-    config["users"] = [{"name": "exec", "user": {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
-                                                          "command": str(plugin), "interactiveMode": "Never"}}}]
+    config = yaml.safe_load(Path(env.kubeconfig).read_text())
+    config["users"] = [
+        {
+            "name": "exec",
+            "user": {
+                "exec": {
+                    "apiVersion": "client.authentication.k8s.io/v1beta1",
+                    "command": str(plugin),
+                    "interactiveMode": "Never",
+                }
+            },
+        }
+    ]
     config["contexts"] = [{"name": "exec", "context": {"cluster": config["clusters"][0]["name"], "user": "exec"}}]
     config["current-context"] = "exec"
     path = tmp_path / "exec.yaml"
@@ -253,7 +339,9 @@ def test_a_server_that_does_not_answer_times_out(kube_env, tmp_path, kube_sessio
         with pytest.raises(SourceTimeout) as caught:
             session.execute("SELECT count(*) FROM pods")
     assert time.monotonic() - started < 5
-    assert str(caught.value).startswith(f'pods: cluster "slow" (kube): https://127.0.0.1:{port} did not answer within 1s')
+    assert str(caught.value).startswith(
+        f'pods: cluster "slow" (kube): https://127.0.0.1:{port} did not answer within 1s'
+    )
     assert caught.value.sqlstate == "57014"
 
 
@@ -261,12 +349,21 @@ def test_a_cluster_without_chaos_mesh_has_empty_chaos_tables_and_a_warning(bare_
     from chaosql.sources.kube import KubeSource
 
     bare_env.create_namespace("shop")
-    seed.put(bare_env, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "shop"},
-                        "spec": {"containers": [{"name": "web", "image": "nginx"}]}})
+    seed.put(
+        bare_env,
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"containers": [{"name": "web", "image": "nginx"}]},
+        },
+    )
     session = kube_session(KubeSource(kubeconfig=bare_env.kubeconfig, context="reader", name="bare"))
     result = session.execute("SELECT count(*) FROM experiments")
     assert result.scalar() == 0
-    assert result.warnings == ['cluster "bare" (kube): Chaos Mesh is not installed (no chaos-mesh.org/v1alpha1 API); '
-                               "its chaos tables are empty"]
+    assert result.warnings == [
+        'cluster "bare" (kube): Chaos Mesh is not installed (no chaos-mesh.org/v1alpha1 API); '
+        "its chaos tables are empty"
+    ]
     assert session.execute("SELECT name FROM pods WHERE namespace = 'shop'").rows() == [("web",)]
     assert session.execute("SELECT count(*) FROM schedules").scalar() == 0

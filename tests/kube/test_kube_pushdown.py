@@ -63,20 +63,25 @@ def test_name_becomes_a_field_selector(kube_env, kube_source, kube_session):
 
 def test_labels_become_a_label_selector(kube_env, kube_source, kube_session):
     session = kube_session(kube_source(kube_env))
-    pushed, _ = _both(session, "SELECT name FROM experiments WHERE labels['batch'] IN ('b1', 'b2') AND kind = 'PodChaos'")
+    pushed, _ = _both(
+        session, "SELECT name FROM experiments WHERE labels['batch'] IN ('b1', 'b2') AND kind = 'PodChaos'"
+    )
     assert len(pushed.rows()) == len([i for i in range(seed.BULK_COUNT) if i % 4 in (1, 2)])
-    assert [c.what.split("?")[1] for c in _experiment_calls(pushed)] == [
-        "limit=500&labelSelector=batch in (b1,b2)"]
+    assert [c.what.split("?")[1] for c in _experiment_calls(pushed)] == ["limit=500&labelSelector=batch in (b1,b2)"]
 
 
 def test_event_columns_become_field_selectors(kube_env, kube_source, kube_session):
     session = kube_session(kube_source(kube_env))
-    pushed, _ = _both(session, "SELECT object_name, message FROM events "
-                               "WHERE object_kind = 'PodChaos' AND reason = 'Applied' AND namespace = 'shop'")
+    pushed, _ = _both(
+        session,
+        "SELECT object_name, message FROM events "
+        "WHERE object_kind = 'PodChaos' AND reason = 'Applied' AND namespace = 'shop'",
+    )
     assert len(pushed.rows()) > 0
     assert [c.what for c in pushed.calls] == [
         "GET /api/v1/namespaces/shop/events?limit=500&fieldSelector="
-        "involvedObject.apiVersion=chaos-mesh.org/v1alpha1,involvedObject.kind=PodChaos,reason=Applied"]
+        "involvedObject.apiVersion=chaos-mesh.org/v1alpha1,involvedObject.kind=PodChaos,reason=Applied"
+    ]
 
 
 def test_pod_columns_become_field_selectors(kube_env, kube_source, kube_session):
@@ -88,7 +93,9 @@ def test_pod_columns_become_field_selectors(kube_env, kube_source, kube_session)
 
 def test_several_names_are_filtered_after_one_call(kube_env, kube_source, kube_session):
     session = kube_session(kube_source(kube_env))
-    result = session.execute("SELECT name FROM experiments WHERE kind = 'PodChaos' AND name IN ('bulk-0001', 'bulk-0002')")
+    result = session.execute(
+        "SELECT name FROM experiments WHERE kind = 'PodChaos' AND name IN ('bulk-0001', 'bulk-0002')"
+    )
     assert sorted(result.rows()) == [("bulk-0001",), ("bulk-0002",)]
     assert "fieldSelector" not in _experiment_calls(result)[0].what
 
@@ -108,9 +115,16 @@ def test_more_than_a_page_is_fetched_in_pages(kube_env, kube_source, kube_sessio
 def test_two_apiservers_in_one_query(kube_env, kube_env2, kube_source, kube_session):
     c1, c2 = kube_source(kube_env), kube_source(kube_env2)
     session = kube_session(c1, c2)
-    counts = dict(session.execute("SELECT cluster, count(*) FROM experiments WHERE namespace = 'shop' GROUP BY cluster").rows())
-    in_demo = sum(1 for stem, items in kube_env.demo.items() if stem.endswith("chaos")
-                  for o in items if o["metadata"]["namespace"] == "shop")
+    counts = dict(
+        session.execute("SELECT cluster, count(*) FROM experiments WHERE namespace = 'shop' GROUP BY cluster").rows()
+    )
+    in_demo = sum(
+        1
+        for stem, items in kube_env.demo.items()
+        if stem.endswith("chaos")
+        for o in items
+        if o["metadata"]["namespace"] == "shop"
+    )
     assert counts == {"c1": in_demo, "c2": 5}
     # the second cluster has fewer CRDs: its kinds are discovered, and tables it lacks are just empty there
     assert c2.chaos_kinds("c2") == ["NetworkChaos", "PodChaos", "StressChaos"]
@@ -154,22 +168,29 @@ def test_the_apiservers_audit_log_shows_pushdown_saves_calls(kube_env2, kube_sou
 
 def test_joins_read_each_table_once_with_the_merged_pushdown(kube_env, kube_source, kube_session):
     session = kube_session(kube_source(kube_env))
-    sql = ("SELECT e.kind, t.pod, t.node FROM experiments e JOIN targets t "
-           "ON t.cluster = e.cluster AND t.namespace = e.namespace AND t.experiment = e.name "
-           "WHERE e.namespace = 'kinds' AND t.namespace = 'kinds' AND e.kind = 'NetworkChaos' AND t.kind = 'NetworkChaos'")
+    sql = (
+        "SELECT e.kind, t.pod, t.node FROM experiments e JOIN targets t "
+        "ON t.cluster = e.cluster AND t.namespace = e.namespace AND t.experiment = e.name "
+        "WHERE e.namespace = 'kinds' AND t.namespace = 'kinds' AND e.kind = 'NetworkChaos' AND t.kind = 'NetworkChaos'"
+    )
     pushed, _ = _both(session, sql)
     assert sorted(pushed.rows()) == [("NetworkChaos", "web-0", seed.NODE_A), ("NetworkChaos", "web-1", seed.NODE_B)]
-    assert [c.what for c in _experiment_calls(pushed)] == ["GET /apis/chaos-mesh.org/v1alpha1/namespaces/kinds/networkchaos?limit=500"] * 2
+    assert [c.what for c in _experiment_calls(pushed)] == [
+        "GET /apis/chaos-mesh.org/v1alpha1/namespaces/kinds/networkchaos?limit=500"
+    ] * 2
 
 
-@pytest.mark.parametrize("sql", [
-    "SELECT name, phase FROM experiments WHERE namespace = 'payments' AND labels['team'] = 'payments'",
-    "SELECT name FROM schedules WHERE namespace = 'payments'",
-    "SELECT name, state FROM workflows WHERE name = 'payments-gameday-serial'",
-    "SELECT name, type FROM workflow_nodes WHERE namespace = 'payments'",
-    "SELECT name, type FROM nodes WHERE type = 'physical_machine'",
-    "SELECT target_id, node FROM targets WHERE kind = 'NetworkChaos' AND namespace = 'shop'",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT name, phase FROM experiments WHERE namespace = 'payments' AND labels['team'] = 'payments'",
+        "SELECT name FROM schedules WHERE namespace = 'payments'",
+        "SELECT name, state FROM workflows WHERE name = 'payments-gameday-serial'",
+        "SELECT name, type FROM workflow_nodes WHERE namespace = 'payments'",
+        "SELECT name, type FROM nodes WHERE type = 'physical_machine'",
+        "SELECT target_id, node FROM targets WHERE kind = 'NetworkChaos' AND namespace = 'shop'",
+    ],
+)
 def test_pushdown_never_changes_an_answer(sql, kube_env, kube_source, kube_session):
     session = kube_session(kube_source(kube_env))
     session.execute("SET chaosql.pushdown = false")

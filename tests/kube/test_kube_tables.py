@@ -31,7 +31,12 @@ def test_every_experiment_kind_appears_with_its_columns_and_derived_phase(kube_e
     for kind, row in by_kind.items():
         phase, ids = seed.expected(kind)
         spec = seed.SPECS[kind]
-        assert (row["cluster"], row["source"], row["name"], row["probe"]) == ("c1", "kube", seed.probe_name(kind), "yes")
+        assert (row["cluster"], row["source"], row["name"], row["probe"]) == (
+            "c1",
+            "kube",
+            seed.probe_name(kind),
+            "yes",
+        )
         assert row["action"] == spec.get("action") and row["mode"] == spec.get("mode"), kind
         assert row["phase"] == phase, kind
         assert row["target_count"] == len(ids), kind
@@ -56,13 +61,23 @@ def test_targets_are_joined_with_the_pods_and_machines_they_hit(kube_env, kube_s
     ).dicts()
     network = [r for r in rows if r["kind"] == "NetworkChaos"]
     assert [(r["pod"], r["node"], r["pod_ip"], r["target_type"]) for r in network] == [
-        ("web-0", seed.NODE_A, "10.9.0.10", "pod"), ("web-1", seed.NODE_B, "10.9.0.11", "pod")]
+        ("web-0", seed.NODE_A, "10.9.0.10", "pod"),
+        ("web-1", seed.NODE_B, "10.9.0.11", "pod"),
+    ]
     assert all(r["experiment"] == "networkchaos-probe" and r["experiment_phase"] == "running" for r in network)
     block = next(r for r in rows if r["kind"] == "BlockChaos")
-    assert (block["target_type"], block["pod"], block["container"], block["node"]) == ("container", "web-0", "web", seed.NODE_A)
+    assert (block["target_type"], block["pod"], block["container"], block["node"]) == (
+        "container",
+        "web-0",
+        "web",
+        seed.NODE_A,
+    )
     machine = next(r for r in rows if r["kind"] == "PhysicalMachineChaos")
     assert (machine["target_type"], machine["physical_machine"], machine["address"]) == (
-        "physical_machine", seed.MACHINE, seed.MACHINE_ADDRESS)
+        "physical_machine",
+        seed.MACHINE,
+        seed.MACHINE_ADDRESS,
+    )
     timechaos = next(r for r in rows if r["kind"] == "TimeChaos")
     assert timechaos["phase"] == "Not Injected"
     expected_rows = sum(len(seed.expected(k)[1]) for k in kube_env.kinds)
@@ -88,7 +103,10 @@ def test_nodes_show_where_a_chaos_daemon_runs(kube_env, kube_source, kube_sessio
 #: experiments.spec, which gains the CRD schema's defaults (e.g. stressors.memory.oomScoreAdj: 0);
 #: pods.labels, which gain the node's topology.kubernetes.io labels (PodTopologyLabels admission).
 DEMO_CHECKS = {
-    "experiments": ("namespace NOT IN ('kinds', 'bulk')", ("uid", "created_at", "deleted_at", "ends_at", "phase", "source", "spec")),
+    "experiments": (
+        "namespace NOT IN ('kinds', 'bulk')",
+        ("uid", "created_at", "deleted_at", "ends_at", "phase", "source", "spec"),
+    ),
     "targets": ("namespace NOT IN ('kinds', 'bulk')", ("experiment_uid", "experiment_phase")),
     "pods": (f"namespace <> 'kinds' AND name <> '{seed.DAEMON[1]}'", ("uid", "created_at", "labels")),
     "nodes": (f"name NOT IN ('{seed.NODE_A}', '{seed.NODE_B}', '{seed.MACHINE}')", ("uid", "created_at")),
@@ -130,9 +148,22 @@ def _normalised(result) -> list[tuple]:
 def test_the_cli_queries_a_kubeconfig_context_and_shows_its_calls(kube_env, tmp_path):
     env = {"KUBECONFIG": kube_env.kubeconfig, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-m", "chaosql", "query", "-v", "--source", "kube:reader", "--format", "csv",
-         "SELECT count(*) AS n FROM experiments WHERE namespace = 'kinds'"],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "chaosql",
+            "query",
+            "-v",
+            "--source",
+            "kube:reader",
+            "--format",
+            "csv",
+            "SELECT count(*) AS n FROM experiments WHERE namespace = 'kinds'",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["n", "14"]
@@ -143,9 +174,23 @@ def test_the_cli_queries_a_kubeconfig_context_and_shows_its_calls(kube_env, tmp_
 def test_several_contexts_are_several_clusters(kube_env, tmp_path):
     env = {"KUBECONFIG": kube_env.kubeconfig, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-m", "chaosql", "query", "--source", "kube:admin", "--source", "kube:reader", "--format", "csv",
-         "SELECT cluster, count(*) AS n FROM experiments WHERE namespace = 'kinds' GROUP BY cluster ORDER BY cluster"],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "chaosql",
+            "query",
+            "--source",
+            "kube:admin",
+            "--source",
+            "kube:reader",
+            "--format",
+            "csv",
+            "SELECT cluster, count(*) AS n FROM experiments WHERE namespace = 'kinds' GROUP BY cluster ORDER BY cluster",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["cluster,n", "admin,14", "reader,14"]
@@ -155,9 +200,21 @@ def test_a_config_file_names_the_cluster(kube_env, tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(f'[sources.prod]\ntype = "kube"\ncontext = "reader"\nkubeconfig = "{kube_env.kubeconfig}"\n')
     done = subprocess.run(
-        [sys.executable, "-m", "chaosql", "query", "--config", str(config), "--format", "csv",
-         "SELECT DISTINCT cluster FROM experiments WHERE namespace = 'kinds'"],
-        capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "chaosql",
+            "query",
+            "--config",
+            str(config),
+            "--format",
+            "csv",
+            "SELECT DISTINCT cluster FROM experiments WHERE namespace = 'kinds'",
+        ],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["cluster", "prod"]
@@ -180,6 +237,8 @@ def test_explain_analyze_lists_the_calls(kube_env, kube_source, kube_session):
     session = kube_session(kube_source(kube_env))
     rows = session.execute("EXPLAIN ANALYZE SELECT * FROM events WHERE object_kind = 'PodChaos'").rows()
     steps = [detail for step, detail in rows if step == "call"]
-    assert steps and all("fieldSelector=involvedObject.apiVersion=chaos-mesh.org/v1alpha1,involvedObject.kind=PodChaos" in s
-                         for s in steps)
+    assert steps and all(
+        "fieldSelector=involvedObject.apiVersion=chaos-mesh.org/v1alpha1,involvedObject.kind=PodChaos" in s
+        for s in steps
+    )
     assert isinstance(session.sources[0], KubeSource)

@@ -12,8 +12,7 @@ import pytest
 # --import-mode=importlib does not put this directory on sys.path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pgwire_env import PASSWORD, QUERY  # noqa: E402
-
+from pgwire_env import PASSWORD, QUERY
 
 
 def _sources():
@@ -50,8 +49,26 @@ def tls_files(tmp_path_factory) -> tuple[str, str]:
         pytest.skip("openssl not installed")
     d = tmp_path_factory.mktemp("tls")
     cert, key = d / "server.crt", d / "server.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return str(cert), str(key)
 
 
@@ -76,4 +93,3 @@ def expected(shared_sources):
         return session.execute(QUERY).rows()
     finally:
         session.close()
-

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-QUERY = ("SELECT name, namespace, kind, phase, created_at, target_count, paused, duration_seconds "
-         "FROM experiments ORDER BY cluster, namespace, name, uid LIMIT 50")
+QUERY = (
+    "SELECT name, namespace, kind, phase, created_at, target_count, paused, duration_seconds "
+    "FROM experiments ORDER BY cluster, namespace, name, uid LIMIT 50"
+)
 PASSWORD = "s3cret-pw"
 REPO = Path(__file__).resolve().parents[2]
 

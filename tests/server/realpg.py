@@ -51,7 +51,7 @@ class RealPostgres:
             args = ["runuser", "-u", "postgres", "--"] + args
         subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
-    def start(self) -> "RealPostgres":
+    def start(self) -> RealPostgres:
         initdb, pg_ctl = pg_bin("initdb"), pg_bin("pg_ctl")
         if not initdb or not pg_ctl:
             raise RuntimeError("PostgreSQL server binaries not found (apt-get install postgresql)")
@@ -60,8 +60,23 @@ class RealPostgres:
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres")
             shutil.chown(pwfile, "postgres")
-        self._run([initdb, "-D", str(self.data), "-U", "postgres", "--pwfile", str(pwfile), "-A", "scram-sha-256",
-                   "-E", "UTF8", "--locale", "C"])
+        self._run(
+            [
+                initdb,
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--pwfile",
+                str(pwfile),
+                "-A",
+                "scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale",
+                "C",
+            ]
+        )
         opts = f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.dir} -c fsync=off"
         if self.log_statements:
             opts += " -c log_statement=all -c log_line_prefix='%a|%p|' -c log_min_error_statement=panic"
@@ -76,7 +91,7 @@ class RealPostgres:
             pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> "RealPostgres":
+    def __enter__(self) -> RealPostgres:
         return self.start()
 
     def __exit__(self, *exc) -> None:

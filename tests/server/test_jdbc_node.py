@@ -32,8 +32,9 @@ def test_pgjdbc_metadata_prepared_and_cancel(pg_server, expected, jdbc_classes):
     from chaosql.tables import registry
 
     url = f"jdbc:postgresql://127.0.0.1:{pg_server.port}/chaosql"
-    run = subprocess.run(["java", "-cp", jdbc_classes, "ChaosqlJdbc", url, expected[0][2]],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        ["java", "-cp", jdbc_classes, "ChaosqlJdbc", url, expected[0][2]], capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     lines = [line.split("\t") for line in run.stdout.splitlines()]
     assert {row[1] for row in lines if row[0] == "table"} == set(registry())
@@ -45,7 +46,8 @@ def test_pgjdbc_metadata_prepared_and_cancel(pg_server, expected, jdbc_classes):
     rows = [(row[1], int(row[2])) for row in lines if row[0] == "row"]
     assert rows == _session_rows(
         f"SELECT name, target_count FROM experiments WHERE kind = '{expected[0][2]}' "
-        "ORDER BY cluster, namespace, name, uid LIMIT 5")
+        "ORDER BY cluster, namespace, name, uid LIMIT 5"
+    )
     cancel = next(row for row in lines if row[0] == "cancel")
     assert cancel[1] == "57014", cancel
     assert ["after-cancel", "42"] in lines
@@ -67,8 +69,13 @@ def test_node_postgres(pg_server, expected):
     if not shutil.which("node") or not (node_modules / "pg").exists():
         pytest.skip("node or the npm package pg missing (tests/setup.d/40-pgwire.sh installs them)")
     sql = QUERY.replace("created_at, ", "").replace("duration_seconds", "duration_seconds::DOUBLE")
-    run = subprocess.run(["node", str(HERE / "nodejs" / "client.js"), dsn(pg_server.port), sql, expected[0][2]],
-                         capture_output=True, text=True, timeout=60, env={"NODE_PATH": str(node_modules), "PATH": "/usr/bin:/bin"})
+    run = subprocess.run(
+        ["node", str(HERE / "nodejs" / "client.js"), dsn(pg_server.port), sql, expected[0][2]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"NODE_PATH": str(node_modules), "PATH": "/usr/bin:/bin"},
+    )
     assert run.returncode == 0, run.stderr
     out = {d["kind"]: d for d in map(json.loads, run.stdout.splitlines())}
     want = [[r[0], r[1], r[2], r[3], str(r[5]) if r[5] is not None else None, r[6], r[7]] for r in expected]

@@ -42,7 +42,9 @@ def test_describe_does_not_run_the_statement(pg_server):
         con = await asyncpg.connect(dsn(pg_server.port))
         try:
             started = time.monotonic()
-            stmt = await con.prepare("SELECT count(*) AS n, $1::VARCHAR AS label FROM range(10000000000) t(x) WHERE x % 7 = 3")
+            stmt = await con.prepare(
+                "SELECT count(*) AS n, $1::VARCHAR AS label FROM range(10000000000) t(x) WHERE x % 7 = 3"
+            )
             elapsed = time.monotonic() - started
             return elapsed, [a.name for a in stmt.get_attributes()], [t.name for t in stmt.get_parameters()]
         finally:
@@ -55,8 +57,10 @@ def test_describe_does_not_run_the_statement(pg_server):
 
 def test_sessions_are_isolated(pg_server):
     psycopg = pytest.importorskip("psycopg")
-    with psycopg.connect(dsn(pg_server.port), autocommit=True) as a, \
-            psycopg.connect(dsn(pg_server.port), autocommit=True) as b:
+    with (
+        psycopg.connect(dsn(pg_server.port), autocommit=True) as a,
+        psycopg.connect(dsn(pg_server.port), autocommit=True) as b,
+    ):
         a.execute("SET chaosql.on_source_error = 'warn'")
         assert a.execute("SHOW chaosql.on_source_error").fetchone() == ("warn",)
         assert b.execute("SHOW chaosql.on_source_error").fetchone() == ("fail",)
@@ -113,9 +117,13 @@ def test_chaosql_serve_command_with_config_users(tmp_path):
     config = tmp_path / "chaosql.toml"
     config.write_text(f'[server]\nauth = "scram-sha-256"\n\n[server.users.grafana]\npassword = "{PASSWORD}"\n')
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "chaosql", "serve", "--port", str(port), "--config", str(config),
-                             "-s", "demo"], cwd=REPO, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chaosql", "serve", "--port", str(port), "--config", str(config), "-s", "demo"],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     try:
         line = proc.stderr.readline()
         assert f"127.0.0.1:{port}" in line and "scram-sha-256" in line, line
@@ -126,8 +134,13 @@ def test_chaosql_serve_command_with_config_users(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
-    bad = subprocess.run([sys.executable, "-m", "chaosql", "serve", "--host", "0.0.0.0", "--port", "0", "-s", "demo"],
-                         cwd=REPO, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "chaosql", "serve", "--host", "0.0.0.0", "--port", "0", "-s", "demo"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "refusing to listen on 0.0.0.0 without authentication" in bad.stderr
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pgwire_env import PASSWORD, dsn  # noqa: E402
+from pgwire_env import PASSWORD, dsn
 
 pytestmark = pytest.mark.skipif(not shutil.which("psql"), reason="psql not installed (tests/setup.d/40-pgwire.sh)")
 

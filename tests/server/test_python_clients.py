@@ -25,7 +25,9 @@ def test_psycopg_simple_parameterised_prepared_and_binary(pg_server, expected):
         with con.cursor(binary=True) as cur:
             cur.execute(QUERY)
             assert cur.fetchall() == expected
-        kinds = con.execute("SELECT kind, count(*) FROM experiments WHERE kind = %s GROUP BY kind", (expected[0][2],)).fetchall()
+        kinds = con.execute(
+            "SELECT kind, count(*) FROM experiments WHERE kind = %s GROUP BY kind", (expected[0][2],)
+        ).fetchall()
         assert kinds[0][0] == expected[0][2] and kinds[0][1] >= 1
         assert con.info.transaction_status.name == "IDLE"
 
@@ -36,17 +38,37 @@ TYPES_SQL = (
     "['a', 'b'] AS l, NULL::VARCHAR AS n, 12345678901234567890::HUGEINT AS h, DATE '2024-02-03' AS dd, "
     "'12345678-1234-5678-1234-567812345678'::UUID AS u, INTERVAL '1 day 2 hours' AS iv, TIME '12:34:56.5' AS tm, "
     "12.345::DECIMAL(10, 3) AS dec, TIMESTAMP '2024-01-02 03:04:05' AS naive, {'a': 1} AS st, [1, 2] AS il, "
-    "'inf'::DOUBLE AS inf, 3::TINYINT AS tiny")
+    "'inf'::DOUBLE AS inf, 3::TINYINT AS tiny"
+)
 
 
 def _types_want():
     import decimal
     import uuid
 
-    return (1, 2, 2.5, True, "x", dt.datetime(2024, 1, 2, 3, 4, 5, 500000, tzinfo=dt.timezone.utc), {"a": 1},
-            '{"k": "v"}', '["a", "b"]', None, 12345678901234567890, dt.date(2024, 2, 3),
-            uuid.UUID("12345678-1234-5678-1234-567812345678"), dt.timedelta(days=1, hours=2), dt.time(12, 34, 56, 500000),
-            decimal.Decimal("12.345"), dt.datetime(2024, 1, 2, 3, 4, 5), '{"a": 1}', "[1, 2]", float("inf"), 3)
+    return (
+        1,
+        2,
+        2.5,
+        True,
+        "x",
+        dt.datetime(2024, 1, 2, 3, 4, 5, 500000, tzinfo=dt.UTC),
+        {"a": 1},
+        '{"k": "v"}',
+        '["a", "b"]',
+        None,
+        12345678901234567890,
+        dt.date(2024, 2, 3),
+        uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        dt.timedelta(days=1, hours=2),
+        dt.time(12, 34, 56, 500000),
+        decimal.Decimal("12.345"),
+        dt.datetime(2024, 1, 2, 3, 4, 5),
+        '{"a": 1}',
+        "[1, 2]",
+        float("inf"),
+        3,
+    )
 
 
 def test_every_type_we_emit_in_text_and_binary(pg_server):
@@ -169,10 +191,12 @@ def test_schema_and_database_qualified_names(pg_server, expected):
         metabase = con.execute(
             'SELECT "public"."experiments"."name" AS "name" FROM "public"."experiments" '
             'ORDER BY "public"."experiments"."cluster", "public"."experiments"."namespace", '
-            '"public"."experiments"."name", "public"."experiments"."uid" LIMIT 50').fetchall()
+            '"public"."experiments"."name", "public"."experiments"."uid" LIMIT 50'
+        ).fetchall()
         assert [r[0] for r in metabase] == names
-        qualified = con.execute("SELECT e.name FROM chaosql.public.experiments e "
-                                "ORDER BY e.cluster, e.namespace, e.name, e.uid LIMIT 50").fetchall()
+        qualified = con.execute(
+            "SELECT e.name FROM chaosql.public.experiments e ORDER BY e.cluster, e.namespace, e.name, e.uid LIMIT 50"
+        ).fetchall()
         assert [r[0] for r in qualified] == names
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pgwire_env import PASSWORD, QUERY, dsn  # noqa: E402
+from pgwire_env import PASSWORD, QUERY, dsn
 
 LONG = "SELECT count(*) FROM range(10000000000) t(x) WHERE x % 7 = 3"
 
@@ -37,8 +37,9 @@ def test_psycopg_cancel_leaves_connection_usable(pg_server):
     # The client runs in its own process, as a real client does: in this process it would compete
     # with the server's worker threads for the GIL.
     pytest.importorskip("psycopg")
-    run = subprocess.run([sys.executable, "-c", CANCEL_CLIENT, dsn(pg_server.port), LONG],
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-c", CANCEL_CLIENT, dsn(pg_server.port), LONG], capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 0, run.stderr
     lines = run.stdout.split("\n")
     cancelled = lines[0].split()
@@ -49,9 +50,12 @@ def test_psycopg_cancel_leaves_connection_usable(pg_server):
 def test_writes_refused_for_read_only_user(auth_server):
     psycopg = pytest.importorskip("psycopg")
     with psycopg.connect(dsn(auth_server.port, "alice", PASSWORD), autocommit=True) as con:
-        for sql in ("DELETE FROM experiments WHERE name = 'x'", "UPDATE experiments SET paused = true WHERE name = 'x'",
-                    "INSERT INTO experiments (name) VALUES ('x')",
-                    "WITH doomed AS (SELECT 'x' AS n) DELETE FROM public.experiments WHERE name IN (SELECT n FROM doomed)"):
+        for sql in (
+            "DELETE FROM experiments WHERE name = 'x'",
+            "UPDATE experiments SET paused = true WHERE name = 'x'",
+            "INSERT INTO experiments (name) VALUES ('x')",
+            "WITH doomed AS (SELECT 'x' AS n) DELETE FROM public.experiments WHERE name IN (SELECT n FROM doomed)",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 con.execute(sql)
         assert con.execute("SELECT count(*) > 0 FROM experiments").fetchone() == (True,)
@@ -65,8 +69,12 @@ def test_server_files_are_out_of_reach(pg_server, tmp_path):
     psycopg = pytest.importorskip("psycopg")
     target = tmp_path / "leak.csv"
     with psycopg.connect(dsn(pg_server.port), autocommit=True) as con:
-        for sql in (f"COPY (SELECT 1) TO '{target}'", "SELECT * FROM read_csv('/etc/passwd')",
-                    f"ATTACH '{tmp_path / 'x.db'}' AS x", "INSTALL httpfs"):
+        for sql in (
+            f"COPY (SELECT 1) TO '{target}'",
+            "SELECT * FROM read_csv('/etc/passwd')",
+            f"ATTACH '{tmp_path / 'x.db'}' AS x",
+            "INSTALL httpfs",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 con.execute(sql)
         assert con.execute("SELECT count(*) > 0 FROM experiments").fetchone() == (True,)
@@ -99,7 +107,7 @@ def test_fifty_concurrent_clients(pg_server, expected):
                         assert con.execute("SELECT %s::INTEGER + 1", (i,)).fetchone() == (i + 1,)
                     n += 1
                 done[0] += 1
-        except BaseException as err:  # noqa: BLE001 - reported below
+        except BaseException as err:
             errors.append(err)
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(50)]
@@ -138,7 +146,7 @@ def _messages(rng: random.Random) -> bytes:
     if choice == 1:  # random bytes instead of a startup
         return rng.randbytes(rng.randrange(1, 200))
     if choice == 2:  # oversized length
-        return _startup() + rng.choice(kinds) + struct.pack("!i", rng.choice([2 ** 31 - 1, 2 ** 30, -5, 3]))
+        return _startup() + rng.choice(kinds) + struct.pack("!i", rng.choice([2**31 - 1, 2**30, -5, 3]))
     if choice == 3:  # truncated / inconsistent message contents
         kind = rng.choice(kinds)
         body = rng.randbytes(rng.randrange(0, 30))
@@ -146,7 +154,7 @@ def _messages(rng: random.Random) -> bytes:
     if choice == 4:  # huge counts inside a Bind
         body = b"\x00\x00" + struct.pack("!h", 32000) + b"\x00"
         return _startup() + b"B" + struct.pack("!i", len(body) + 4) + body
-    return struct.pack("!ii", rng.choice([8, 16, 100000, 3]), rng.randrange(2 ** 31))  # odd startup codes
+    return struct.pack("!ii", rng.choice([8, 16, 100000, 3]), rng.randrange(2**31))  # odd startup codes
 
 
 def test_fuzz_never_crashes_server_or_other_sessions(pg_server):
@@ -175,8 +183,9 @@ def test_require_tls_refuses_plain_connections(shared_sources, tls_files):
     from chaosql.server.server import Server, ServerThread
 
     cfg = auth_config({"auth": "password", "users": {"bob": {"password": PASSWORD}}})
-    server = Server(lambda: Session(shared_sources), auth=cfg, port=0, tls_cert=tls_files[0], tls_key=tls_files[1],
-                    require_tls=True)
+    server = Server(
+        lambda: Session(shared_sources), auth=cfg, port=0, tls_cert=tls_files[0], tls_key=tls_files[1], require_tls=True
+    )
     with ServerThread(server) as thread:
         with pytest.raises(psycopg.OperationalError, match="only TLS"):
             psycopg.connect(dsn(thread.port, "bob", PASSWORD, sslmode="disable"))
@@ -199,8 +208,10 @@ def test_writes_over_the_wire_keep_their_command_tags(tmp_path):
     spec = '{"action": "pod-kill", "mode": "one", "selector": {"namespaces": ["shop"]}}'
     try:
         with psycopg.connect(dsn(thread.port, "writer", PASSWORD), autocommit=True) as con:
-            cur = con.execute("INSERT INTO experiments (cluster, namespace, name, kind, spec) "
-                              f"VALUES ('lab', 'shop', 'kill-one', 'PodChaos', '{spec}') RETURNING name, kind")
+            cur = con.execute(
+                "INSERT INTO experiments (cluster, namespace, name, kind, spec) "
+                f"VALUES ('lab', 'shop', 'kill-one', 'PodChaos', '{spec}') RETURNING name, kind"
+            )
             assert cur.fetchall() == [("kill-one", "PodChaos")] and cur.statusmessage == "INSERT 0 1"
             assert (tmp_path / "lab" / "shop" / "podchaos-kill-one.yaml").exists()
             cur = con.execute("DELETE FROM experiments WHERE name = 'kill-one' RETURNING name")

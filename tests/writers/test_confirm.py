@@ -9,21 +9,33 @@ from pathlib import Path
 
 import pexpect
 
-INSERT_3 = ("INSERT INTO experiments (cluster, namespace, name, kind, action, mode, selector) VALUES "
-            + ", ".join(f"('c1', 'shop', 'k{i}', 'PodChaos', 'pod-kill', 'one', '{{}}')" for i in range(3)))
+INSERT_3 = "INSERT INTO experiments (cluster, namespace, name, kind, action, mode, selector) VALUES " + ", ".join(
+    f"('c1', 'shop', 'k{i}', 'PodChaos', 'pod-kill', 'one', '{{}}')" for i in range(3)
+)
 
 
 def env_for(tmp_path: Path) -> dict:
-    return {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path), "CHAOSQL_CONFIG": "",
-            "TERM": "xterm", "PYTHONUNBUFFERED": "1"}
+    return {
+        **os.environ,
+        "XDG_DATA_HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path),
+        "CHAOSQL_CONFIG": "",
+        "TERM": "xterm",
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 def test_the_repl_asks_before_a_big_write(tmp_path):
     repo = tmp_path / "repo"
     repo.mkdir()
-    child = pexpect.spawn(sys.executable, ["-m", "chaosql", "repl", "--source", f"snapshot:{repo}",
-                                           "--set", "confirm_rows=2"], env=env_for(tmp_path), encoding="utf-8",
-                          timeout=60, dimensions=(40, 200))
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "chaosql", "repl", "--source", f"snapshot:{repo}", "--set", "confirm_rows=2"],
+        env=env_for(tmp_path),
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 200),
+    )
     child.expect("chaosql>")
     child.send(INSERT_3 + ";\r")
     child.expect(r"INSERT touches 3 experiments rows \(more than chaosql.confirm_rows = 2\)\. Go ahead\? \[y/N\]")

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from chaosql.errors import Forbidden, WriteFailed, WriteRefused
 from kubeenv import CHAOS_API_VERSION
 from writes_support import audit_offset, audit_writes, chaos_objects
+
+from chaosql.errors import Forbidden, WriteFailed, WriteRefused
 
 pytestmark = pytest.mark.kube
 
@@ -63,8 +63,10 @@ def test_insert_select_copies_rows_read_from_virtual_tables(write_env, ns, sessi
 
 def test_pause_and_resume_set_and_remove_the_annotation(write_env, ns, session_as):
     session = session_as()
-    session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) "
-                    f"VALUES ('{ns}', 'p', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')")
+    session.execute(
+        f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) "
+        f"VALUES ('{ns}', 'p', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')"
+    )
     assert session.execute(f"UPDATE experiments SET paused = true WHERE namespace = '{ns}'").status == "UPDATE 1"
     assert chaos_objects(write_env, ns)["p"]["metadata"]["annotations"] == {PAUSE: "true"}
     assert session.execute(f"SELECT paused FROM experiments WHERE namespace = '{ns}'").scalar() is True
@@ -74,9 +76,11 @@ def test_pause_and_resume_set_and_remove_the_annotation(write_env, ns, session_a
 
 def test_update_labels_and_annotations_is_a_merge_of_the_new_map(write_env, ns, session_as):
     session = session_as()
-    session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector, labels, annotations) "
-                    f"VALUES ('{ns}', 'l', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}', MAP {{'a': '1', 'b': '2'}}, "
-                    f"MAP {{'note': 'x'}})")
+    session.execute(
+        f"INSERT INTO experiments (namespace, name, kind, action, mode, selector, labels, annotations) "
+        f"VALUES ('{ns}', 'l', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}', MAP {{'a': '1', 'b': '2'}}, "
+        f"MAP {{'note': 'x'}})"
+    )
     result = session.execute(f"""UPDATE experiments SET labels = map_concat(map_from_entries(
                                    list_filter(map_entries(labels), e -> e.key <> 'b')), MAP {{'c': '3'}}),
                                  annotations = MAP {{'note': 'y'}}
@@ -90,33 +94,54 @@ def test_update_labels_and_annotations_is_a_merge_of_the_new_map(write_env, ns, 
 
 def test_spec_of_an_experiment_cannot_change_but_schedules_and_workflows_can(write_env, ns, session_as):
     session = session_as()
-    session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) "
-                    f"VALUES ('{ns}', 'fixed', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')")
+    session.execute(
+        f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) "
+        f"VALUES ('{ns}', 'fixed', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')"
+    )
     before = chaos_objects(write_env, ns)["fixed"]
     with pytest.raises(WriteRefused) as refused:
         session.execute(f"UPDATE experiments SET mode = 'all' WHERE namespace = '{ns}'")
-    assert str(refused.value) == ('experiments: spec cannot change after creation (Chaos Mesh webhook: '
-                                  '"Cannot update chaos spec"; SET mode); use DELETE, then INSERT')
+    assert str(refused.value) == (
+        "experiments: spec cannot change after creation (Chaos Mesh webhook: "
+        '"Cannot update chaos spec"; SET mode); use DELETE, then INSERT'
+    )
     assert chaos_objects(write_env, ns)["fixed"]["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
 
-    schedule_spec = {"podChaos": {"action": "pod-kill", "mode": "one", "selector": {"namespaces": [ns]}},
-                     "historyLimit": 2, "concurrencyPolicy": "Forbid"}
-    session.execute(f"INSERT INTO schedules (namespace, name, schedule, type, spec) "
-                    f"VALUES ('{ns}', 'nightly', '@every 5m', 'PodChaos', '{json.dumps(schedule_spec)}')")
-    result = session.execute(f"UPDATE schedules SET schedule = '@every 10m', history_limit = 5, paused = true "
-                             f"WHERE namespace = '{ns}' RETURNING schedule, history_limit, paused")
+    schedule_spec = {
+        "podChaos": {"action": "pod-kill", "mode": "one", "selector": {"namespaces": [ns]}},
+        "historyLimit": 2,
+        "concurrencyPolicy": "Forbid",
+    }
+    session.execute(
+        f"INSERT INTO schedules (namespace, name, schedule, type, spec) "
+        f"VALUES ('{ns}', 'nightly', '@every 5m', 'PodChaos', '{json.dumps(schedule_spec)}')"
+    )
+    result = session.execute(
+        f"UPDATE schedules SET schedule = '@every 10m', history_limit = 5, paused = true "
+        f"WHERE namespace = '{ns}' RETURNING schedule, history_limit, paused"
+    )
     assert result.rows() == [("@every 10m", 5, True)]
     stored = write_env.get(CHAOS_API_VERSION, "Schedule", "nightly", ns)
     assert stored["spec"]["schedule"] == "@every 10m" and stored["spec"]["historyLimit"] == 5
     assert stored["spec"]["podChaos"] == schedule_spec["podChaos"]
     assert stored["metadata"]["annotations"][PAUSE] == "true"
 
-    workflow = {"entry": "entry", "templates": [
-        {"name": "entry", "templateType": "Serial", "deadline": "5m", "children": ["kill"]},
-        {"name": "kill", "templateType": "PodChaos", "deadline": "1m",
-         "podChaos": {"action": "pod-kill", "mode": "one", "selector": {"namespaces": [ns]}}}]}
+    workflow = {
+        "entry": "entry",
+        "templates": [
+            {"name": "entry", "templateType": "Serial", "deadline": "5m", "children": ["kill"]},
+            {
+                "name": "kill",
+                "templateType": "PodChaos",
+                "deadline": "1m",
+                "podChaos": {"action": "pod-kill", "mode": "one", "selector": {"namespaces": [ns]}},
+            },
+        ],
+    }
     session.execute(f"INSERT INTO workflows (namespace, name, spec) VALUES ('{ns}', 'flow', '{json.dumps(workflow)}')")
-    session.execute(f"UPDATE workflows SET spec = json_merge_patch(spec, '{{\"entry\": \"kill\"}}') WHERE namespace = '{ns}'")
+    session.execute(
+        f"UPDATE workflows SET spec = json_merge_patch(spec, '{{\"entry\": \"kill\"}}') WHERE namespace = '{ns}'"
+    )
     assert write_env.get(CHAOS_API_VERSION, "Workflow", "flow", ns)["spec"]["entry"] == "kill"
     assert session.execute(f"DELETE FROM workflows WHERE namespace = '{ns}'").status == "DELETE 1"
     assert session.execute(f"DELETE FROM schedules WHERE namespace = '{ns}'").status == "DELETE 1"
@@ -125,18 +150,27 @@ def test_spec_of_an_experiment_cannot_change_but_schedules_and_workflows_can(wri
 
 def test_delete_removes_the_selected_objects_only(write_env, ns, session_as):
     session = session_as()
-    session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES "
-                    + ", ".join(f"('{ns}', 'd{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')" for i in range(4)))
-    result = session.execute(f"DELETE FROM experiments WHERE namespace = '{ns}' AND name IN ('d1', 'd3') RETURNING name, uid")
+    session.execute(
+        "INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES "
+        + ", ".join(f"('{ns}', 'd{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')" for i in range(4))
+    )
+    result = session.execute(
+        f"DELETE FROM experiments WHERE namespace = '{ns}' AND name IN ('d1', 'd3') RETURNING name, uid"
+    )
     assert result.status == "DELETE 2"
     assert sorted(r[0] for r in result.rows()) == ["d1", "d3"]
     assert sorted(chaos_objects(write_env, ns)) == ["d0", "d2"]
 
 
 def test_forced_delete_only_when_asked(write_env, ns, session_as):
-    write_env.create({"apiVersion": CHAOS_API_VERSION, "kind": "PodChaos",
-                      "metadata": {"name": "held", "namespace": ns, "finalizers": ["chaos-mesh/records"]},
-                      "spec": {"action": "pod-kill", "mode": "one", "selector": {"namespaces": [ns]}}})
+    write_env.create(
+        {
+            "apiVersion": CHAOS_API_VERSION,
+            "kind": "PodChaos",
+            "metadata": {"name": "held", "namespace": ns, "finalizers": ["chaos-mesh/records"]},
+            "spec": {"action": "pod-kill", "mode": "one", "selector": {"namespaces": [ns]}},
+        }
+    )
     session = session_as()
     assert session.execute(f"DELETE FROM experiments WHERE namespace = '{ns}'").status == "DELETE 1"
     held = chaos_objects(write_env, ns)["held"]  # Chaos Mesh recovers first, then drops its finalizer
@@ -166,20 +200,33 @@ def test_schema_violation_is_rejected_with_the_api_message_and_nothing_is_create
 
 def test_a_failure_while_applying_rolls_back_what_the_statement_created(write_env, ns, session_as):
     session = session_as()
-    write_env.create({"apiVersion": CHAOS_API_VERSION, "kind": "PodChaos", "metadata": {"name": "keep", "namespace": ns},
-                      "spec": {"action": "pod-kill", "mode": "one", "selector": {"namespaces": [ns]}}})
+    write_env.create(
+        {
+            "apiVersion": CHAOS_API_VERSION,
+            "kind": "PodChaos",
+            "metadata": {"name": "keep", "namespace": ns},
+            "spec": {"action": "pod-kill", "mode": "one", "selector": {"namespaces": [ns]}},
+        }
+    )
     before = chaos_objects(write_env, ns)
 
     def someone_else_creates_row_3(index, op):
         if index == 2:  # between validation and apply, another client takes the third name
-            write_env.create({"apiVersion": CHAOS_API_VERSION, "kind": "PodChaos",
-                              "metadata": {"name": "r3", "namespace": ns},
-                              "spec": {"action": "pod-kill", "mode": "all", "selector": {"namespaces": [ns]}}})
+            write_env.create(
+                {
+                    "apiVersion": CHAOS_API_VERSION,
+                    "kind": "PodChaos",
+                    "metadata": {"name": "r3", "namespace": ns},
+                    "spec": {"action": "pod-kill", "mode": "all", "selector": {"namespaces": [ns]}},
+                }
+            )
 
     session.writer.before_apply = someone_else_creates_row_3
     with pytest.raises(WriteFailed) as failed:
-        session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES "
-                        + ", ".join(f"('{ns}', 'r{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')" for i in range(1, 5)))
+        session.execute(
+            "INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES "
+            + ", ".join(f"('{ns}', 'r{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')" for i in range(1, 5))
+        )
     message = str(failed.value)
     assert message.startswith(f"experiments: INSERT failed at row 3 of 4 (PodChaos c1/{ns}/r3): conflict (409)")
     assert f"rolled back: deleted c1/{ns}/r1 again, deleted c1/{ns}/r2 again" in message
@@ -192,8 +239,10 @@ def test_a_failure_while_applying_rolls_back_what_the_statement_created(write_en
 
 def test_a_concurrent_change_between_read_and_patch_is_not_lost(write_env, ns, session_as):
     session = session_as()
-    session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector, labels) "
-                    f"VALUES ('{ns}', 'counted', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}', MAP {{'count': '1'}})")
+    session.execute(
+        f"INSERT INTO experiments (namespace, name, kind, action, mode, selector, labels) "
+        f"VALUES ('{ns}', 'counted', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}', MAP {{'count': '1'}})"
+    )
 
     def another_client_increments(index, op):
         obj = write_env.get(CHAOS_API_VERSION, "PodChaos", "counted", ns)
@@ -213,8 +262,10 @@ def test_a_concurrent_change_between_read_and_patch_is_not_lost(write_env, ns, s
 
 def test_a_row_that_stops_matching_before_the_patch_is_left_alone(write_env, ns, session_as):
     session = session_as()
-    session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector, labels) "
-                    f"VALUES ('{ns}', 'moved', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}', MAP {{'stage': 'test'}})")
+    session.execute(
+        f"INSERT INTO experiments (namespace, name, kind, action, mode, selector, labels) "
+        f"VALUES ('{ns}', 'moved', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}', MAP {{'stage': 'test'}})"
+    )
 
     def another_client_relabels(index, op):
         obj = write_env.get(CHAOS_API_VERSION, "PodChaos", "moved", ns)
@@ -222,7 +273,9 @@ def test_a_row_that_stops_matching_before_the_patch_is_left_alone(write_env, ns,
         write_env.update(obj)
 
     session.writer.before_apply = another_client_relabels
-    result = session.execute(f"UPDATE experiments SET paused = true WHERE namespace = '{ns}' AND labels['stage'] = 'test'")
+    result = session.execute(
+        f"UPDATE experiments SET paused = true WHERE namespace = '{ns}' AND labels['stage'] = 'test'"
+    )
     assert result.status == "UPDATE 0"
     assert any("no longer matches the WHERE" in w for w in result.warnings)
     assert PAUSE not in (chaos_objects(write_env, ns)["moved"]["metadata"].get("annotations") or {})
@@ -230,8 +283,10 @@ def test_a_row_that_stops_matching_before_the_patch_is_left_alone(write_env, ns,
 
 def test_explain_makes_no_write_calls_and_explain_analyze_only_dry_runs(write_env, ns, session_as):
     session = session_as()
-    session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) "
-                    f"VALUES ('{ns}', 'e', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')")
+    session.execute(
+        f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) "
+        f"VALUES ('{ns}', 'e', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')"
+    )
     start = audit_offset(write_env)
     statements = [
         f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES ('{ns}', 'n', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')",
@@ -252,14 +307,21 @@ def test_explain_makes_no_write_calls_and_explain_analyze_only_dry_runs(write_en
 
 
 def test_the_read_only_user_gets_forbidden_and_nothing_changes(write_env, ns, session_as):
-    session_as().execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) "
-                         f"VALUES ('{ns}', 'ro', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')")
+    session_as().execute(
+        f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) "
+        f"VALUES ('{ns}', 'ro', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')"
+    )
     before = chaos_objects(write_env, ns)
     reader = session_as("reader")
-    for sql, verb in ((f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) "
-                       f"VALUES ('{ns}', 'new', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')", "create"),
-                      (f"UPDATE experiments SET paused = true WHERE namespace = '{ns}'", "patch"),
-                      (f"DELETE FROM experiments WHERE namespace = '{ns}'", "delete")):
+    for sql, verb in (
+        (
+            f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) "
+            f"VALUES ('{ns}', 'new', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')",
+            "create",
+        ),
+        (f"UPDATE experiments SET paused = true WHERE namespace = '{ns}'", "patch"),
+        (f"DELETE FROM experiments WHERE namespace = '{ns}'", "delete"),
+    ):
         with pytest.raises(Forbidden) as refused:
             reader.execute(sql)
         assert f'User "chaosql-reader" cannot {verb} resource "podchaos"' in str(refused.value)
@@ -270,8 +332,9 @@ def test_the_read_only_user_gets_forbidden_and_nothing_changes(write_env, ns, se
 
 def test_big_writes_need_confirmation(write_env, ns, session_as):
     session = session_as(confirm_rows=2)
-    sql = (f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES "
-           + ", ".join(f"('{ns}', 'c{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')" for i in range(3)))
+    sql = "INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES " + ", ".join(
+        f"('{ns}', 'c{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')" for i in range(3)
+    )
     with pytest.raises(WriteRefused, match="touches 3 rows, more than chaosql.confirm_rows = 2; pass --yes"):
         session.execute(sql)
     asked = []
@@ -291,8 +354,10 @@ def test_a_failed_update_reverts_the_patches_already_made(write_env, ns, session
     from chaosql.errors import Unavailable
 
     session = session_as()
-    session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector, labels) VALUES "
-                    + ", ".join(f"('{ns}', 'u{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}', MAP {{'v': '1'}})" for i in (1, 2)))
+    session.execute(
+        "INSERT INTO experiments (namespace, name, kind, action, mode, selector, labels) VALUES "
+        + ", ".join(f"('{ns}', 'u{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}', MAP {{'v': '1'}})" for i in (1, 2))
+    )
 
     def the_apiserver_goes_away_at_row_2(index, op):
         if index == 1:
@@ -313,8 +378,10 @@ def test_a_failed_delete_says_which_objects_are_gone(write_env, ns, session_as):
     from chaosql.errors import Unavailable
 
     session = session_as()
-    session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES "
-                    + ", ".join(f"('{ns}', 'd{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')" for i in (1, 2, 3)))
+    session.execute(
+        "INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES "
+        + ", ".join(f"('{ns}', 'd{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')" for i in (1, 2, 3))
+    )
 
     def fail_at_row_2(index, op):
         if index == 1:
@@ -329,8 +396,10 @@ def test_a_failed_delete_says_which_objects_are_gone(write_env, ns, session_as):
 
 def test_delete_retries_a_conflict_and_skips_what_someone_else_deleted(write_env, ns, session_as):
     session = session_as()
-    session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES "
-                    + ", ".join(f"('{ns}', 'x{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')" for i in (1, 2)))
+    session.execute(
+        "INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES "
+        + ", ".join(f"('{ns}', 'x{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')" for i in (1, 2))
+    )
 
     def meanwhile(index, op):
         if op.ref.name == "x1":  # a controller rewrites x1: its resourceVersion changes
@@ -356,15 +425,21 @@ def test_rows_go_to_the_cluster_they_name(write_env, ns, session_as):
     second = KubeSource(context="reader", kubeconfig=write_env.kubeconfig, name="staging")
     session = Session([first, second])
     try:
-        result = session.execute(f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) "
-                                 f"VALUES ('{ns}', 'default', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}') RETURNING cluster")
+        result = session.execute(
+            f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) "
+            f"VALUES ('{ns}', 'default', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}') RETURNING cluster"
+        )
         assert result.rows() == [("prod",)]  # no cluster column: the first cluster
         with pytest.raises(Forbidden, match='staging.*User "chaosql-reader" cannot create'):
-            session.execute(f"INSERT INTO experiments (cluster, namespace, name, kind, action, mode, selector) "
-                            f"VALUES ('staging', '{ns}', 'there', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')")
+            session.execute(
+                f"INSERT INTO experiments (cluster, namespace, name, kind, action, mode, selector) "
+                f"VALUES ('staging', '{ns}', 'there', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')"
+            )
         with pytest.raises(WriteRefused, match='no cluster "nope" among the sources; known: prod, staging'):
-            session.execute(f"INSERT INTO experiments (cluster, namespace, name, kind, spec) "
-                            f"VALUES ('nope', '{ns}', 'x', 'PodChaos', '{{}}')")
+            session.execute(
+                f"INSERT INTO experiments (cluster, namespace, name, kind, spec) "
+                f"VALUES ('nope', '{ns}', 'x', 'PodChaos', '{{}}')"
+            )
         assert sorted(chaos_objects(write_env, ns)) == ["default"]
     finally:
         session.close()

@@ -14,8 +14,12 @@ SELECTOR = {"namespaces": ["shop"]}
 
 
 def manifest(kind: str, name: str, spec: dict, **meta) -> dict:
-    return {"apiVersion": "chaos-mesh.org/v1alpha1", "kind": kind,
-            "metadata": {"name": name, "namespace": "shop", **meta}, "spec": spec}
+    return {
+        "apiVersion": "chaos-mesh.org/v1alpha1",
+        "kind": kind,
+        "metadata": {"name": name, "namespace": "shop", **meta},
+        "spec": spec,
+    }
 
 
 @pytest.fixture
@@ -23,17 +27,50 @@ def gitops(tmp_path: Path) -> Path:
     """A repository of manifests: a multi-document file, a kubectl List and a JSON file."""
     shop = tmp_path / "c1" / "shop"
     shop.mkdir(parents=True)
-    (shop / "multi.yaml").write_text(yaml.safe_dump_all([
-        manifest("PodChaos", "a", {"action": "pod-kill", "mode": "one", "selector": SELECTOR}),
-        manifest("NetworkChaos", "b", {"action": "delay", "mode": "all", "selector": SELECTOR, "delay": {"latency": "10ms"}}),
-    ], sort_keys=False))
-    (shop / "list.yaml").write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [
-        manifest("PodChaos", "c", {"action": "pod-failure", "mode": "one", "selector": SELECTOR, "duration": "30s"}),
-        manifest("Schedule", "s", {"schedule": "@every 5m", "type": "PodChaos", "historyLimit": 1,
-                                   "podChaos": {"action": "pod-kill", "mode": "one", "selector": SELECTOR}}),
-    ]}, sort_keys=False))
-    (shop / "stress.json").write_text(json.dumps(manifest("StressChaos", "d", {"mode": "one", "selector": SELECTOR,
-                                                                               "stressors": {"cpu": {"workers": 1}}})))
+    (shop / "multi.yaml").write_text(
+        yaml.safe_dump_all(
+            [
+                manifest("PodChaos", "a", {"action": "pod-kill", "mode": "one", "selector": SELECTOR}),
+                manifest(
+                    "NetworkChaos",
+                    "b",
+                    {"action": "delay", "mode": "all", "selector": SELECTOR, "delay": {"latency": "10ms"}},
+                ),
+            ],
+            sort_keys=False,
+        )
+    )
+    (shop / "list.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [
+                    manifest(
+                        "PodChaos",
+                        "c",
+                        {"action": "pod-failure", "mode": "one", "selector": SELECTOR, "duration": "30s"},
+                    ),
+                    manifest(
+                        "Schedule",
+                        "s",
+                        {
+                            "schedule": "@every 5m",
+                            "type": "PodChaos",
+                            "historyLimit": 1,
+                            "podChaos": {"action": "pod-kill", "mode": "one", "selector": SELECTOR},
+                        },
+                    ),
+                ],
+            },
+            sort_keys=False,
+        )
+    )
+    (shop / "stress.json").write_text(
+        json.dumps(
+            manifest("StressChaos", "d", {"mode": "one", "selector": SELECTOR, "stressors": {"cpu": {"workers": 1}}})
+        )
+    )
     return tmp_path
 
 
@@ -54,10 +91,16 @@ def test_insert_writes_tidy_yaml_that_loads_back_as_the_same_rows(gitops, snapsh
     written = gitops / "c1" / "shop" / "podchaos-kill-web.yaml"
     assert written.read_text() == (
         "apiVersion: chaos-mesh.org/v1alpha1\nkind: PodChaos\nmetadata:\n  name: kill-web\n  namespace: shop\n"
-        "  labels:\n    team: web\nspec:\n  action: pod-kill\n  mode: one\n  selector:\n    namespaces:\n    - shop\n")
+        "  labels:\n    team: web\nspec:\n  action: pod-kill\n  mode: one\n  selector:\n    namespaces:\n    - shop\n"
+    )
     slow = yaml.safe_load((gitops / "c2" / "pay" / "networkchaos-slow.yaml").read_text())
-    assert slow["spec"] == {"delay": {"latency": "100ms"}, "action": "delay", "mode": "all",
-                            "selector": {"namespaces": ["pay"]}, "duration": "5m"}
+    assert slow["spec"] == {
+        "delay": {"latency": "100ms"},
+        "action": "delay",
+        "mode": "all",
+        "selector": {"namespaces": ["pay"]},
+        "duration": "5m",
+    }
     fresh = snapshot_session(gitops)  # a new source reads the files from disk
     again = fresh.execute("SELECT * FROM experiments WHERE name IN ('kill-web', 'slow') ORDER BY name")
     assert again.dicts() == sorted(result.dicts(), key=lambda r: r["name"])
@@ -65,11 +108,15 @@ def test_insert_writes_tidy_yaml_that_loads_back_as_the_same_rows(gitops, snapsh
 
 def test_update_rewrites_the_object_where_it_is_and_keeps_the_rest(gitops, snapshot_session):
     session = snapshot_session(gitops)
-    result = session.execute("UPDATE experiments SET paused = true, labels = MAP {'reviewed': 'yes'} "
-                             "WHERE name IN ('b', 'c') RETURNING name, paused, labels")
+    result = session.execute(
+        "UPDATE experiments SET paused = true, labels = MAP {'reviewed': 'yes'} "
+        "WHERE name IN ('b', 'c') RETURNING name, paused, labels"
+    )
     assert result.status == "UPDATE 2"
-    assert sorted((r[0], r[1], dict(r[2])) for r in result.rows()) == [("b", True, {"reviewed": "yes"}),
-                                                                      ("c", True, {"reviewed": "yes"})]
+    assert sorted((r[0], r[1], dict(r[2])) for r in result.rows()) == [
+        ("b", True, {"reviewed": "yes"}),
+        ("c", True, {"reviewed": "yes"}),
+    ]
     multi = list(yaml.safe_load_all((gitops / "c1" / "shop" / "multi.yaml").read_text()))
     assert [d["metadata"]["name"] for d in multi] == ["a", "b"]
     assert "annotations" not in multi[0]["metadata"]
@@ -108,8 +155,10 @@ def test_a_failure_part_way_puts_every_file_back(gitops, snapshot_session):
 
     session.writer.before_apply = someone_writes_the_second_file
     with pytest.raises(WriteFailed) as failed:
-        session.execute("INSERT INTO experiments (cluster, namespace, name, kind, action, mode, selector) VALUES "
-                        + ", ".join(f"('c1', 'shop', 'n{i}', 'PodChaos', 'pod-kill', 'one', '{{}}')" for i in (1, 2, 3)))
+        session.execute(
+            "INSERT INTO experiments (cluster, namespace, name, kind, action, mode, selector) VALUES "
+            + ", ".join(f"('c1', 'shop', 'n{i}', 'PodChaos', 'pod-kill', 'one', '{{}}')" for i in (1, 2, 3))
+        )
     assert "INSERT failed at row 2 of 3" in str(failed.value)
     assert "rolled back: deleted c1/shop/n1 again; the cluster is as before the statement" in str(failed.value)
     blocker.unlink()
@@ -142,10 +191,8 @@ def test_refusals_change_no_file(gitops, snapshot_session, demo_session):
         "UPDATE experiments SET action = 'x' WHERE name = 'a'": "spec cannot change after creation",
         "UPDATE experiments SET phase = 'running' WHERE name = 'a'": "experiments.phase is computed",
         "INSERT INTO targets (namespace) VALUES ('shop')": "targets is read-only",
-        "INSERT INTO experiments (cluster, namespace, name, kind, spec) VALUES ('c1', 'shop', 'a', 'PodChaos', '{\"mode\": \"one\"}')":
-            "already exists in",
-        "INSERT INTO experiments (namespace, name, kind, spec) VALUES ('shop', 'x', 'Pod', '{}')":
-            "'Pod' is not a Chaos Mesh experiment kind",
+        "INSERT INTO experiments (cluster, namespace, name, kind, spec) VALUES ('c1', 'shop', 'a', 'PodChaos', '{\"mode\": \"one\"}')": "already exists in",
+        "INSERT INTO experiments (namespace, name, kind, spec) VALUES ('shop', 'x', 'Pod', '{}')": "'Pod' is not a Chaos Mesh experiment kind",
         "INSERT INTO experiments (namespace, name, kind, spec) VALUES (NULL, 'x', 'PodChaos', '{}')": "namespace is required",
         "INSERT INTO experiments (namespace, name, kind, spec) VALUES ('shop', 'x', 'PodChaos', '{bad')": "spec: not valid JSON",
         "INSERT INTO experiments (cluster, namespace, name, kind, spec) VALUES ('c1', 'shop', 'x', 'PodChaos', "
@@ -165,10 +212,13 @@ def test_refusals_change_no_file(gitops, snapshot_session, demo_session):
 def test_explain_shows_the_files_and_writes_nothing(gitops, snapshot_session):
     session = snapshot_session(gitops)
     before = files(gitops)
-    plan = session.execute("EXPLAIN INSERT INTO experiments (cluster, namespace, name, kind, action, mode, selector) "
-                           "VALUES ('c1', 'shop', 'new', 'PodChaos', 'pod-kill', 'one', '{}')")
-    assert plan.rows() == [("POST", str(gitops / "c1" / "shop" / "podchaos-new.yaml"),
-                            "create PodChaos shop/new action=pod-kill mode=one")]
+    plan = session.execute(
+        "EXPLAIN INSERT INTO experiments (cluster, namespace, name, kind, action, mode, selector) "
+        "VALUES ('c1', 'shop', 'new', 'PodChaos', 'pod-kill', 'one', '{}')"
+    )
+    assert plan.rows() == [
+        ("POST", str(gitops / "c1" / "shop" / "podchaos-new.yaml"), "create PodChaos shop/new action=pod-kill mode=one")
+    ]
     assert "nothing was written" in plan.warnings[0]
     checked = session.execute("EXPLAIN ANALYZE DELETE FROM experiments WHERE namespace = 'shop'").dicts()
     assert {r["dry_run"] for r in checked} == {"ok"} and len(checked) == 4

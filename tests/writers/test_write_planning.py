@@ -9,45 +9,96 @@ from chaosql.writers.objects import manifest, update_patch
 from chaosql.writers.plan import merge_diff, reverse_patch
 from chaosql.writers.snapshot import apply_merge_patch
 
-OBJ = {"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "Schedule",
-       "metadata": {"name": "s", "namespace": "shop", "labels": {"a": "1", "b": "2"},
-                    "annotations": {"experiment.chaos-mesh.org/pause": "true", "note": "x"}},
-       "spec": {"schedule": "@every 5m", "historyLimit": 1, "podChaos": {"action": "pod-kill", "mode": "one"}}}
+OBJ = {
+    "apiVersion": "chaos-mesh.org/v1alpha1",
+    "kind": "Schedule",
+    "metadata": {
+        "name": "s",
+        "namespace": "shop",
+        "labels": {"a": "1", "b": "2"},
+        "annotations": {"experiment.chaos-mesh.org/pause": "true", "note": "x"},
+    },
+    "spec": {"schedule": "@every 5m", "historyLimit": 1, "podChaos": {"action": "pod-kill", "mode": "one"}},
+}
 
 
 def test_convenience_columns_merge_into_the_manifest():
-    obj = manifest("experiments", {"namespace": "shop", "name": "k", "kind": "PodChaos", "spec": '{"mode": "all"}',
-                                   "action": "pod-kill", "mode": "one", "value": 2, "selector": [("namespaces", ["shop"])],
-                                   "labels": [("team", "web")], "annotations": {"n": True}, "paused": True,
-                                   "source": "kube"}, "row 1")
-    assert obj == {"apiVersion": "chaos-mesh.org/v1alpha1", "kind": "PodChaos",
-                   "metadata": {"name": "k", "namespace": "shop", "labels": {"team": "web"},
-                                "annotations": {"n": "true", "experiment.chaos-mesh.org/pause": "true"}},
-                   "spec": {"mode": "one", "action": "pod-kill", "value": "2", "selector": {"namespaces": ["shop"]}}}
-    schedule = manifest("schedules", {"namespace": "shop", "name": "s", "schedule": "@daily", "history_limit": 3,
-                                      "concurrency_policy": "Forbid", "type": "PodChaos"}, "row 1")
+    obj = manifest(
+        "experiments",
+        {
+            "namespace": "shop",
+            "name": "k",
+            "kind": "PodChaos",
+            "spec": '{"mode": "all"}',
+            "action": "pod-kill",
+            "mode": "one",
+            "value": 2,
+            "selector": [("namespaces", ["shop"])],
+            "labels": [("team", "web")],
+            "annotations": {"n": True},
+            "paused": True,
+            "source": "kube",
+        },
+        "row 1",
+    )
+    assert obj == {
+        "apiVersion": "chaos-mesh.org/v1alpha1",
+        "kind": "PodChaos",
+        "metadata": {
+            "name": "k",
+            "namespace": "shop",
+            "labels": {"team": "web"},
+            "annotations": {"n": "true", "experiment.chaos-mesh.org/pause": "true"},
+        },
+        "spec": {"mode": "one", "action": "pod-kill", "value": "2", "selector": {"namespaces": ["shop"]}},
+    }
+    schedule = manifest(
+        "schedules",
+        {
+            "namespace": "shop",
+            "name": "s",
+            "schedule": "@daily",
+            "history_limit": 3,
+            "concurrency_policy": "Forbid",
+            "type": "PodChaos",
+        },
+        "row 1",
+    )
     assert schedule["kind"] == "Schedule"
-    assert schedule["spec"] == {"type": "PodChaos", "schedule": "@daily", "concurrencyPolicy": "Forbid", "historyLimit": 3}
+    assert schedule["spec"] == {
+        "type": "PodChaos",
+        "schedule": "@daily",
+        "concurrencyPolicy": "Forbid",
+        "historyLimit": 3,
+    }
 
 
-@pytest.mark.parametrize("row, message", [
-    ({"name": "k", "kind": "PodChaos"}, "row 1: namespace is required"),
-    ({"namespace": "n", "name": "k", "kind": "Schedule"}, "'Schedule' is not a Chaos Mesh experiment kind"),
-    ({"namespace": "n", "name": "k", "kind": "PodChaos", "spec": "[1]"}, "spec must be a JSON object"),
-    ({"namespace": "n", "name": "k", "kind": "PodChaos", "labels": "3"}, "labels: expected a MAP or a JSON object"),
-    ({"namespace": "n", "name": "k", "kind": "PodChaos", "source": "prometheus"}, "source 'prometheus' cannot be written"),
-])
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ({"name": "k", "kind": "PodChaos"}, "row 1: namespace is required"),
+        ({"namespace": "n", "name": "k", "kind": "Schedule"}, "'Schedule' is not a Chaos Mesh experiment kind"),
+        ({"namespace": "n", "name": "k", "kind": "PodChaos", "spec": "[1]"}, "spec must be a JSON object"),
+        ({"namespace": "n", "name": "k", "kind": "PodChaos", "labels": "3"}, "labels: expected a MAP or a JSON object"),
+        (
+            {"namespace": "n", "name": "k", "kind": "PodChaos", "source": "prometheus"},
+            "source 'prometheus' cannot be written",
+        ),
+    ],
+)
 def test_bad_rows_are_named(row, message):
     with pytest.raises(WriteRefused, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
         manifest("experiments", row, "row 1")
 
 
 def test_set_values_become_the_smallest_merge_patch():
-    patch, summary = update_patch("schedules", OBJ, {"labels": {"a": "1", "c": "3"}, "paused": False,
-                                                     "schedule": "@every 5m", "history_limit": 4})
-    assert patch == {"spec": {"historyLimit": 4},
-                     "metadata": {"labels": {"c": "3", "b": None},
-                                  "annotations": {"experiment.chaos-mesh.org/pause": None}}}
+    patch, summary = update_patch(
+        "schedules", OBJ, {"labels": {"a": "1", "c": "3"}, "paused": False, "schedule": "@every 5m", "history_limit": 4}
+    )
+    assert patch == {
+        "spec": {"historyLimit": 4},
+        "metadata": {"labels": {"c": "3", "b": None}, "annotations": {"experiment.chaos-mesh.org/pause": None}},
+    }
     assert summary == 'merge-patch Schedule shop/s: labels {"c":"3","b":null}; resume; spec {"historyLimit":4}'
     assert update_patch("schedules", OBJ, {"paused": True})[0] == {}  # already paused: nothing to send
     back = reverse_patch(patch, OBJ)

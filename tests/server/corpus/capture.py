@@ -21,8 +21,17 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 from realpg import RealPostgres  # noqa: E402
 
-PG_TYPES = {"VARCHAR": "varchar", "JSON": "json", "BIGINT": "bigint", "INTEGER": "integer", "DOUBLE": "double precision",
-            "BOOLEAN": "boolean", "TIMESTAMPTZ": "timestamptz", "MAP(VARCHAR, VARCHAR)": "text", "VARCHAR[]": "text"}
+PG_TYPES = {
+    "VARCHAR": "varchar",
+    "JSON": "json",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "DOUBLE": "double precision",
+    "BOOLEAN": "boolean",
+    "TIMESTAMPTZ": "timestamptz",
+    "MAP(VARCHAR, VARCHAR)": "text",
+    "VARCHAR[]": "text",
+}
 SEPARATOR = "\n;;\n"
 
 
@@ -43,9 +52,28 @@ def scenarios(pg: RealPostgres) -> dict[str, callable]:
 
     def psql() -> None:
         env = {**os.environ, "PGPASSWORD": "chaos"}
-        subprocess.run(["psql", user_dsn, "-X", "-c", "SELECT name, kind FROM experiments LIMIT 3", "-c", r"\dt",
-                        "-c", r"\d experiments", "-c", r"\l", "-c", r"\dn", "-c", r"\d+ experiments"],
-                       check=True, capture_output=True, env={**env, "PGAPPNAME": "psql"})
+        subprocess.run(
+            [
+                "psql",
+                user_dsn,
+                "-X",
+                "-c",
+                "SELECT name, kind FROM experiments LIMIT 3",
+                "-c",
+                r"\dt",
+                "-c",
+                r"\d experiments",
+                "-c",
+                r"\l",
+                "-c",
+                r"\dn",
+                "-c",
+                r"\d+ experiments",
+            ],
+            check=True,
+            capture_output=True,
+            env={**env, "PGAPPNAME": "psql"},
+        )
 
     def psycopg3() -> None:
         import psycopg
@@ -71,8 +99,9 @@ def scenarios(pg: RealPostgres) -> dict[str, callable]:
     def pg8000_() -> None:
         import pg8000.native
 
-        con = pg8000.native.Connection("postgres", password="chaos", host="127.0.0.1", port=pg.port,
-                                       application_name="pg8000")
+        con = pg8000.native.Connection(
+            "postgres", password="chaos", host="127.0.0.1", port=pg.port, application_name="pg8000"
+        )
         con.run("SELECT name, kind FROM experiments LIMIT 3")
         con.run("SELECT count(*) FROM experiments WHERE kind = :k", k="PodChaos")
         con.close()
@@ -89,8 +118,9 @@ def scenarios(pg: RealPostgres) -> dict[str, callable]:
     def sqlalchemy_() -> None:
         import sqlalchemy
 
-        engine = sqlalchemy.create_engine(user_dsn.replace("postgresql://", "postgresql+psycopg://"),
-                                          connect_args={"application_name": "sqlalchemy"})
+        engine = sqlalchemy.create_engine(
+            user_dsn.replace("postgresql://", "postgresql+psycopg://"), connect_args={"application_name": "sqlalchemy"}
+        )
         inspector = sqlalchemy.inspect(engine)
         inspector.get_table_names()
         inspector.get_columns("experiments")
@@ -105,22 +135,47 @@ def scenarios(pg: RealPostgres) -> dict[str, callable]:
         jar = "/usr/share/java/postgresql.jar"
         out = HERE.parent / "build" / "jdbc"
         out.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["javac", "-d", str(out), "-cp", jar, str(HERE.parent / "jdbc" / "ChaosqlJdbc.java")], check=True)
+        subprocess.run(
+            ["javac", "-d", str(out), "-cp", jar, str(HERE.parent / "jdbc" / "ChaosqlJdbc.java")], check=True
+        )
         url = f"jdbc:postgresql://127.0.0.1:{pg.port}/postgres?user=postgres&password=chaos&ApplicationName=pgjdbc"
-        subprocess.run(["java", "-cp", f"{out}:{jar}", "ChaosqlJdbc", url, "PodChaos"], check=True, capture_output=True,
-                       timeout=120)
+        subprocess.run(
+            ["java", "-cp", f"{out}:{jar}", "ChaosqlJdbc", url, "PodChaos"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
 
     def node() -> None:
         modules = HERE.parent / "node" / "node_modules"
-        subprocess.run(["node", str(HERE.parent / "nodejs" / "client.js"), user_dsn + "?application_name=node",
-                        "SELECT name, kind FROM experiments LIMIT 3", "PodChaos"],
-                       check=True, capture_output=True, env={**os.environ, "NODE_PATH": str(modules)})
+        subprocess.run(
+            [
+                "node",
+                str(HERE.parent / "nodejs" / "client.js"),
+                user_dsn + "?application_name=node",
+                "SELECT name, kind FROM experiments LIMIT 3",
+                "PodChaos",
+            ],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "NODE_PATH": str(modules)},
+        )
 
-    return {"psql": psql, "psycopg": psycopg3, "asyncpg": asyncpg_, "pg8000": pg8000_, "psycopg2": psycopg2_,
-            "sqlalchemy": sqlalchemy_, "pgjdbc": pgjdbc, "node": node}
+    return {
+        "psql": psql,
+        "psycopg": psycopg3,
+        "asyncpg": asyncpg_,
+        "pg8000": pg8000_,
+        "psycopg2": psycopg2_,
+        "sqlalchemy": sqlalchemy_,
+        "pgjdbc": pgjdbc,
+        "node": node,
+    }
 
 
-_ENTRY = re.compile(r"^(?P<app>[^|\n]*)\|\d+\|(?P<level>LOG|DETAIL|ERROR|STATEMENT|HINT|WARNING|NOTICE|FATAL):\s+", re.M)
+_ENTRY = re.compile(
+    r"^(?P<app>[^|\n]*)\|\d+\|(?P<level>LOG|DETAIL|ERROR|STATEMENT|HINT|WARNING|NOTICE|FATAL):\s+", re.M
+)
 
 
 def parse_log(text: str) -> dict[str, list[str]]:
@@ -129,12 +184,12 @@ def parse_log(text: str) -> dict[str, list[str]]:
     entries = []
     starts = [m for m in _ENTRY.finditer(text)]
     for i, m in enumerate(starts):
-        body = text[m.end(): starts[i + 1].start() if i + 1 < len(starts) else len(text)].rstrip("\n")
+        body = text[m.end() : starts[i + 1].start() if i + 1 < len(starts) else len(text)].rstrip("\n")
         entries.append((m.group("app"), body, m.group("level")))
     for i, (app, body, level) in enumerate(entries):
         if level != "LOG":
             continue
-        following = [e for e in entries[i + 1:i + 3] if e[0] == app]
+        following = [e for e in entries[i + 1 : i + 3] if e[0] == app]
         if any(e[2] == "ERROR" for e in following):
             continue  # failed on PostgreSQL too (a test's deliberate error)
         m = re.match(r"(?:statement|execute [^:]*):\s(.*)", body, re.S)
@@ -144,7 +199,7 @@ def parse_log(text: str) -> dict[str, list[str]]:
         nxt = entries[i + 1][1] if i + 1 < len(entries) else ""
         if nxt.startswith("parameters:"):
             params = dict(re.findall(r"(\$\d+) = ((?:'(?:[^']|'')*')|NULL)", nxt))
-            sql = re.sub(r"\$\d+", lambda p: params.get(p.group(0), p.group(0)), sql)
+            sql = re.sub(r"\$\d+", lambda p, params=params: params.get(p.group(0), p.group(0)), sql)
         out.setdefault(app or "unknown", []).append(sql.strip())
     return out
 
@@ -165,7 +220,9 @@ def main() -> None:
             continue
         app = "startup" if app == "[unknown]" else app  # sent before application_name is set (pgjdbc)
         kept = [s for s in dict.fromkeys(statements) if "CREATE TABLE" not in s and "COMMENT ON" not in s]
-        (HERE / f"{re.sub(r'[^a-z0-9]+', '_', app.lower())}.sql").write_text(SEPARATOR.join(kept) + "\n", encoding="utf-8")
+        (HERE / f"{re.sub(r'[^a-z0-9]+', '_', app.lower())}.sql").write_text(
+            SEPARATOR.join(kept) + "\n", encoding="utf-8"
+        )
         print(f"{app}: {len(kept)} statements")
 
 

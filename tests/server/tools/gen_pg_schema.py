@@ -14,27 +14,128 @@ HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parent.parent))
 from realpg import RealPostgres  # noqa: E402
 
-PG_CATALOG = """
-pg_namespace pg_class pg_attribute pg_type pg_description pg_shdescription pg_database pg_am pg_roles pg_user
-pg_authid pg_auth_members pg_index pg_constraint pg_attrdef pg_inherits pg_policy pg_statistic_ext pg_publication
-pg_publication_rel pg_publication_namespace pg_collation pg_proc pg_settings pg_extension pg_stat_user_tables
-pg_statio_user_tables pg_stat_all_tables pg_enum pg_range pg_tables pg_views pg_matviews pg_sequence pg_sequences
-pg_trigger pg_rewrite pg_tablespace pg_foreign_table pg_foreign_server pg_foreign_data_wrapper pg_partitioned_table
-pg_depend pg_shdepend pg_indexes pg_stat_activity pg_locks pg_event_trigger pg_opclass pg_operator pg_cast
-pg_language pg_stat_database pg_prepared_statements pg_timezone_names pg_available_extensions pg_init_privs
-pg_aggregate pg_conversion pg_subscription pg_transform pg_ts_config pg_user_mapping pg_default_acl
-pg_db_role_setting pg_stat_replication pg_prepared_xacts pg_largeobject_metadata pg_seclabel pg_stat_user_indexes
-""".split()
+PG_CATALOG = [
+    "pg_namespace",
+    "pg_class",
+    "pg_attribute",
+    "pg_type",
+    "pg_description",
+    "pg_shdescription",
+    "pg_database",
+    "pg_am",
+    "pg_roles",
+    "pg_user",
+    "pg_authid",
+    "pg_auth_members",
+    "pg_index",
+    "pg_constraint",
+    "pg_attrdef",
+    "pg_inherits",
+    "pg_policy",
+    "pg_statistic_ext",
+    "pg_publication",
+    "pg_publication_rel",
+    "pg_publication_namespace",
+    "pg_collation",
+    "pg_proc",
+    "pg_settings",
+    "pg_extension",
+    "pg_stat_user_tables",
+    "pg_statio_user_tables",
+    "pg_stat_all_tables",
+    "pg_enum",
+    "pg_range",
+    "pg_tables",
+    "pg_views",
+    "pg_matviews",
+    "pg_sequence",
+    "pg_sequences",
+    "pg_trigger",
+    "pg_rewrite",
+    "pg_tablespace",
+    "pg_foreign_table",
+    "pg_foreign_server",
+    "pg_foreign_data_wrapper",
+    "pg_partitioned_table",
+    "pg_depend",
+    "pg_shdepend",
+    "pg_indexes",
+    "pg_stat_activity",
+    "pg_locks",
+    "pg_event_trigger",
+    "pg_opclass",
+    "pg_operator",
+    "pg_cast",
+    "pg_language",
+    "pg_stat_database",
+    "pg_prepared_statements",
+    "pg_timezone_names",
+    "pg_available_extensions",
+    "pg_init_privs",
+    "pg_aggregate",
+    "pg_conversion",
+    "pg_subscription",
+    "pg_transform",
+    "pg_ts_config",
+    "pg_user_mapping",
+    "pg_default_acl",
+    "pg_db_role_setting",
+    "pg_stat_replication",
+    "pg_prepared_xacts",
+    "pg_largeobject_metadata",
+    "pg_seclabel",
+    "pg_stat_user_indexes",
+]
 
-INFORMATION_SCHEMA = """
-schemata tables columns views table_constraints key_column_usage referential_constraints constraint_column_usage
-check_constraints routines parameters sequences triggers table_privileges column_privileges role_table_grants
-element_types domains character_sets enabled_roles applicable_roles usage_privileges
-""".split()
+INFORMATION_SCHEMA = [
+    "schemata",
+    "tables",
+    "columns",
+    "views",
+    "table_constraints",
+    "key_column_usage",
+    "referential_constraints",
+    "constraint_column_usage",
+    "check_constraints",
+    "routines",
+    "parameters",
+    "sequences",
+    "triggers",
+    "table_privileges",
+    "column_privileges",
+    "role_table_grants",
+    "element_types",
+    "domains",
+    "character_sets",
+    "enabled_roles",
+    "applicable_roles",
+    "usage_privileges",
+]
 
-TYPE_COLUMNS = """oid typname typlen typbyval typtype typcategory typispreferred typisdefined typdelim typrelid
-typelem typarray typinput typoutput typreceive typsend typalign typstorage typbasetype typtypmod typndims
-typcollation""".split()
+TYPE_COLUMNS = [
+    "oid",
+    "typname",
+    "typlen",
+    "typbyval",
+    "typtype",
+    "typcategory",
+    "typispreferred",
+    "typisdefined",
+    "typdelim",
+    "typrelid",
+    "typelem",
+    "typarray",
+    "typinput",
+    "typoutput",
+    "typreceive",
+    "typsend",
+    "typalign",
+    "typstorage",
+    "typbasetype",
+    "typtypmod",
+    "typndims",
+    "typcollation",
+]
 
 
 def main() -> None:
@@ -49,22 +150,52 @@ def main() -> None:
                     "SELECT a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a "
                     "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
                     "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped "
-                    "ORDER BY a.attnum", (schema, name)).fetchall()
+                    "ORDER BY a.attnum",
+                    (schema, name),
+                ).fetchall()
                 if not rows:
                     raise SystemExit(f"{schema}.{name}: not in PostgreSQL")
-                if schema == "pg_catalog" and name not in ("pg_roles", "pg_user", "pg_settings") and \
-                        con.execute("SELECT relkind FROM pg_class WHERE relname=%s AND relnamespace=11", (name,)).fetchone()[0] == "r":
-                    rows = [("oid", "oid")] + [r for r in rows if r[0] != "oid"] if name not in (
-                        "pg_description", "pg_shdescription", "pg_inherits", "pg_index", "pg_sequence", "pg_depend",
-                        "pg_shdepend", "pg_init_privs", "pg_seclabel", "pg_partitioned_table", "pg_foreign_table",
-                        "pg_auth_members", "pg_aggregate", "pg_statistic_ext", "pg_largeobject_metadata",
-                        "pg_db_role_setting") else rows
+                if (
+                    schema == "pg_catalog"
+                    and name not in ("pg_roles", "pg_user", "pg_settings")
+                    and con.execute(
+                        "SELECT relkind FROM pg_class WHERE relname=%s AND relnamespace=11", (name,)
+                    ).fetchone()[0]
+                    == "r"
+                ):
+                    rows = (
+                        [("oid", "oid")] + [r for r in rows if r[0] != "oid"]
+                        if name
+                        not in (
+                            "pg_description",
+                            "pg_shdescription",
+                            "pg_inherits",
+                            "pg_index",
+                            "pg_sequence",
+                            "pg_depend",
+                            "pg_shdepend",
+                            "pg_init_privs",
+                            "pg_seclabel",
+                            "pg_partitioned_table",
+                            "pg_foreign_table",
+                            "pg_auth_members",
+                            "pg_aggregate",
+                            "pg_statistic_ext",
+                            "pg_largeobject_metadata",
+                            "pg_db_role_setting",
+                        )
+                        else rows
+                    )
                     rows = list(dict.fromkeys(rows))
                 schemas[schema][name] = [tuple(r) for r in rows]
-        cols = ", ".join(f"{c}::text" if c.startswith("typ") and c in ("typinput", "typoutput", "typreceive", "typsend")
-                         else c for c in TYPE_COLUMNS)
-        types = con.execute(f"SELECT {cols} FROM pg_type WHERE typnamespace = 11 AND typtype IN ('b', 'p') "
-                            "AND typname NOT LIKE 'pg\\_%' ORDER BY oid").fetchall()
+        cols = ", ".join(
+            f"{c}::text" if c.startswith("typ") and c in ("typinput", "typoutput", "typreceive", "typsend") else c
+            for c in TYPE_COLUMNS
+        )
+        types = con.execute(
+            f"SELECT {cols} FROM pg_type WHERE typnamespace = 11 AND typtype IN ('b', 'p') "
+            "AND typname NOT LIKE 'pg\\_%' ORDER BY oid"
+        ).fetchall()
         am = con.execute("SELECT oid, amname, amtype FROM pg_am ORDER BY oid").fetchall()
         version = con.execute("SHOW server_version").fetchone()[0]
     out = HERE.parents[3] / "chaosql" / "server" / "pg_schema.py"
@@ -75,7 +206,9 @@ def main() -> None:
         f"SCHEMAS = {pprint.pformat(schemas, width=118, compact=True)}\n\n"
         f"TYPE_COLUMNS = {TYPE_COLUMNS!r}\n\n"
         f"TYPES = {pprint.pformat([tuple(t) for t in types], width=118, compact=True)}\n\n"
-        f"ACCESS_METHODS = {am!r}\n", encoding="utf-8")
+        f"ACCESS_METHODS = {am!r}\n",
+        encoding="utf-8",
+    )
     print(f"wrote {out}")
 
 

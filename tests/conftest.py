@@ -8,13 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("CHAOSQL_SHARED") or REPO.parent / "shared")
 DEMO = REPO / "chaosql" / "demo"
-
-
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    return SHARED
 
 
 @pytest.fixture(scope="session")

@@ -23,8 +23,6 @@ Typical use::
 
 Environment variables:
 
-``CHAOSQL_SHARED``      directory holding ``chaos-mesh/crd.yaml``
-                        (default: ``<repo>/../shared``)
 ``KUBE_TESTENV_BIN``    use this binary instead of running build.sh
 """
 
@@ -79,14 +77,11 @@ class ApiError(KubeTestEnvError):
 # --------------------------------------------------------------------------- paths
 
 
-def shared_dir() -> Path:
-    """The shared docs/data directory (``$CHAOSQL_SHARED`` or ``<repo>/../shared``)."""
-    env = os.environ.get("CHAOSQL_SHARED")
-    return Path(env) if env else (REPO_ROOT.parent / "shared").resolve()
-
-
 def crd_path() -> Path:
-    return shared_dir() / "chaos-mesh" / "crd.yaml"
+    """The Chaos Mesh CRD manifest the package ships (``chaosql/crds/chaos-mesh/crd.yaml``)."""
+    from chaosql.crds import chaos_mesh_crds
+
+    return chaos_mesh_crds()
 
 
 _crd_cache: dict[Path, list[dict]] = {}
@@ -97,7 +92,7 @@ def load_crds(path: Path | None = None) -> list[dict]:
     path = Path(path or crd_path())
     if path not in _crd_cache:
         if not path.exists():
-            raise KubeTestEnvError(f"CRD file not found: {path} (set CHAOSQL_SHARED)")
+            raise KubeTestEnvError(f"CRD file not found: {path}")
         with path.open() as f:
             docs = [d for d in yaml.load_all(f, Loader=_YamlLoader) if d]
         _crd_cache[path] = [d for d in docs if d.get("kind") == "CustomResourceDefinition"]
@@ -705,7 +700,6 @@ __all__ = [
     "experiment_status",
     "load_crds",
     "record",
-    "shared_dir",
 ]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import subprocess
 import sys
@@ -148,12 +147,6 @@ def phase(obj: dict, now: dt.datetime = NOW) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _shared_dir() -> Path:
-    """``$CHAOSQL_SHARED`` or ``<repo>/../shared``: the folder holding ``chaos-mesh/crd.yaml``."""
-    env = os.environ.get("CHAOSQL_SHARED")
-    return Path(env) if env else REPO.parent / "shared"
-
-
 def openapi_to_jsonschema(node):
     """Turn a CRD's OpenAPI v3 (structural) schema into a strict JSON Schema (draft 7).
 
@@ -209,8 +202,9 @@ def crd_validators() -> dict:
     import jsonschema  # a test dependency (pip install -e '.[test]')
     import yaml
 
-    crd_path = _shared_dir() / "chaos-mesh" / "crd.yaml"
-    assert crd_path.is_file(), f"no {crd_path}: set CHAOSQL_SHARED to the folder that holds chaos-mesh/crd.yaml"
+    from chaosql.crds import chaos_mesh_crds
+
+    crd_path = chaos_mesh_crds()
     date_time = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
     checker = jsonschema.FormatChecker(formats=())
     checker.checks("date-time")(lambda v: not isinstance(v, str) or bool(date_time.match(v)))

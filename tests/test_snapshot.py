@@ -78,8 +78,10 @@ def test_cluster_pushdown_skips_other_clusters(tmp_path: Path, snapshot_session)
     assert {c.cluster for c in result.calls} == {"staging-us"}
 
 
-def test_real_chaos_mesh_examples_load(shared_dir: Path, snapshot_session):
-    session = snapshot_session(shared_dir / "chaos-mesh" / "examples")
+def test_real_chaos_mesh_examples_load(snapshot_session):
+    from chaosql.crds import chaos_mesh_examples
+
+    session = snapshot_session(chaos_mesh_examples())
     kinds = {r[0] for r in session.execute("SELECT DISTINCT kind FROM experiments").rows()}
     assert {"PodChaos", "NetworkChaos", "StressChaos", "IOChaos", "TimeChaos", "DNSChaos", "JVMChaos"} <= kinds
     assert session.execute("SELECT count(*) FROM schedules").scalar() >= 1

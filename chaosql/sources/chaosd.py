@@ -4,8 +4,8 @@ Chaosd has no node registry: a node is the base URL of one ``chaosd server``. No
 configuration (``nodes = [...]``), from ``--source chaosd:URL[,URL...]``, and, when ``discover``
 says so, from the ``spec.address`` of the PhysicalMachine objects of kube-family sources.
 
-What the client relies on is ../shared/chaosd/API.md plus what the real v1.4.0 server showed
-(tests/chaosd-env/README.md):
+What the client relies on is chaosd v1.4.0's HTTP API (its ``pkg/server/httpserver``; Chaosd
+publishes no OpenAPI document) as the real server showed it (tests/chaosd-env/README.md):
 
 - Plain HTTP (``http://host:31767``) serves every route. With TLS (``https://host:31768``) the
   attack and experiment routes are on HTTPS only, and ``/api/system/health`` and ``/version`` on

@@ -4,7 +4,7 @@ Rows of ``experiments`` with ``source = 'chaosd'`` are written here instead of t
 
 - ``ChaosdAttack``: the row's ``spec`` (JSON) is the attack body. chaosql adds a client-made uuid4
   ``uid`` (or the row's ``uid``/``name``), merges the ``action`` and ``duration`` columns, and
-  handles chaosd's quirks (../shared/chaosd/API.md 2.4, 2.6, 8): ``kind`` is never sent (it
+  handles chaosd's quirks (docs/chaosd.md, "Quirks that chaosql handles"): ``kind`` is never sent (it
   would overwrite the server's preset and break recover), nor ``spec.uid`` or the keys an attack
   fills in (``PIDs``...), so a row's ``spec`` can be inserted again; a process attack always carries
   ``signal`` (from the action: kill → 9, stop → 19); kafka gets both ``action`` and ``Action``;

@@ -1,12 +1,12 @@
 """The Chaosd test environment against the real chaosd v1.4.0 server.
 
 These tests pin down the Chaosd HTTP API that chaosql relies on
-(../shared/chaosd/API.md) on a real ``chaosd server`` started by
+(chaosd v1.4.0's ``pkg/server/httpserver``) on a real ``chaosd server`` started by
 ``tests/chaosdenv.py``, with unprivileged attacks only: ``user_defined``
 (touch/rm a temp file) and ``process`` by PID on a child ``sleep``.
 They use httpx directly, like chaosql's client: no redirects followed.
 
-Where the real server differs from API.md, the test says so in a comment
+Where the real server differs from what its API notes say, the test says so in a comment
 starting with ``REAL:``.
 
 If the binary cannot be built (no Go, no module proxy) the tests are skipped;

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from chaosql.commands import MODULES
-from chaosql.commands._context import EXIT_USAGE, add_global_options
+from chaosql.commands._context import EXIT_USAGE, add_global_options, merge_global_options, report_error
 
 DESCRIPTION = """\
 SQL over chaos-engineering state: Chaos Mesh experiments, their targets, nodes and events
@@ -32,11 +32,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _Parser(add_help=False)
-    add_global_options(common)
-    parser = _Parser(
-        prog="chaosql", description=DESCRIPTION, parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = _Parser(prog="chaosql", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_global_options(parser)
     from chaosql import __version__
 
     parser.add_argument("--version", action="version", version=f"chaosql {__version__}")
@@ -47,9 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
             module.NAME,
             help=module.HELP,
             description=getattr(module, "DESCRIPTION", module.HELP),
-            parents=[common],
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        add_global_options(p, after_command=True)
         module.add_arguments(p)
         p.set_defaults(run=module.run)
     return parser
@@ -57,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _default_command(argv: list[str], commands: set[str]) -> list[str]:
     """``chaosql -c SQL``, ``chaosql "SQL"`` and piped stdin mean ``query``; a bare terminal means ``repl``."""
-    takes_value = {"--source", "-s", "--config", "--set"}
+    takes_value = {"--source", "-s", "--config", "--set", "--format", "-F", "-c", "--command", "-f", "--file"}
     positional, skip = None, False
     for arg in argv:
         if skip:
@@ -99,6 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     args = parser.parse_args(_default_command(args_list, commands))
+    try:
+        merge_global_options(args)
+    except Exception as err:
+        return report_error(err)
     return args.run(args)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
@@ -51,13 +52,24 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+#: JSON has no NaN or infinity; they are written as PostgreSQL's ``to_json`` writes them: strings.
+NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
 def jsonable(value: Any) -> Any:
+    """``value`` as something ``json.dumps`` writes as strict JSON.
+
+    >>> jsonable([float("nan"), float("inf"), 1.5])
+    ['NaN', 'Infinity', 1.5]
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return NON_FINITE[str(value)]
     if _is_interval(value):
         return interval(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, Decimal):
-        return float(value)
+        return jsonable(float(value))
     if isinstance(value, list) and value and isinstance(value[0], tuple) and len(value[0]) == 2:
         return {k: jsonable(v) for k, v in value}
     if isinstance(value, list):
@@ -86,9 +98,9 @@ def render(
         objs = ({c: json_value(v, i in json_cols) for i, (c, v) in enumerate(zip(columns, row))} for row in rows)
         if fmt == "jsonl":
             for obj in objs:
-                out.write(json.dumps(obj, default=str) + "\n")
+                out.write(json.dumps(obj, default=str, allow_nan=False) + "\n")
         else:
-            out.write(json.dumps(list(objs), default=str, indent=2) + "\n")
+            out.write(json.dumps(list(objs), default=str, indent=2, allow_nan=False) + "\n")
     else:
         raise ValueError(f"unknown format {fmt!r}")
 
@@ -97,10 +109,14 @@ def json_value(value: Any, is_json: bool) -> Any:
     """A value for JSON output: JSON columns as JSON, the rest via ``jsonable``."""
     if is_json and isinstance(value, str):
         try:
-            return json.loads(value)
+            return json.loads(value, parse_constant=_refuse_constant)
         except ValueError:
             return value
     return jsonable(value)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # such a JSON column value is written as its text
 
 
 def _table(columns: list[str], rows: list[tuple], out: TextIO, max_width: int = 60) -> None:

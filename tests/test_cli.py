@@ -142,3 +142,70 @@ def test_a_closed_pipe_is_not_an_error():
     proc.stdout.close()  # like `| head -1`
     assert proc.wait(timeout=120) == 0
     assert "Error" not in proc.stderr.read()
+
+
+DEMO = Path(__file__).parent.parent / "chaosql" / "demo"
+
+
+def test_global_options_work_before_and_after_the_command(tmp_path: Path):
+    sql = "SELECT DISTINCT cluster FROM experiments ORDER BY 1"
+    for args in (
+        ("--source", f"snapshot:{DEMO / 'prod-eu'}", "query", sql, "-F", "csv"),
+        ("query", "--source", f"snapshot:{DEMO / 'prod-eu'}", sql, "-F", "csv"),
+    ):
+        run = chaosql(*args)
+        assert run.returncode == 0 and run.stdout.split() == ["cluster", "prod-eu"], (args, run.stderr)
+        assert "demo data" not in run.stderr
+    run = chaosql("--config", "/nonexistent.toml", "query", "SELECT 1")
+    assert run.returncode == 2 and "config file /nonexistent.toml not found" in run.stderr
+    run = chaosql("-v", "query", "SELECT count(*) FROM experiments WHERE kind = 'PodChaos'")
+    assert "pushdown experiments: kind = 'PodChaos'" in run.stderr
+    # --set before the command and --set after it both apply
+    run = chaosql("--set", "pushdown=false", "query", "-v", "SELECT count(*) FROM experiments WHERE kind = 'PodChaos'")
+    assert "pushdown experiments: (none)" in run.stderr
+    run = chaosql("--set", "pushdown=false", "query", "--set", "nope=1", "SELECT 1")
+    assert run.returncode == 2 and "unknown setting chaosql.nope" in run.stderr
+
+
+def test_json_output_is_strict_json():
+    run = chaosql(
+        "query", "SELECT 'nan'::DOUBLE AS a, ['inf'::DOUBLE] AS b, {'x': '-inf'::FLOAT} AS c, 1.5 AS d", "-F", "json"
+    )
+
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+
+    assert json.loads(run.stdout, parse_constant=refuse) == [
+        {"a": "NaN", "b": ["Infinity"], "c": {"x": "-Infinity"}, "d": 1.5}
+    ]
+    run = chaosql("query", "SELECT 'nan'::DOUBLE AS a", "-F", "jsonl")
+    assert json.loads(run.stdout, parse_constant=refuse) == {"a": "NaN"}
+
+
+def test_two_sources_with_one_name_are_refused():
+    run = chaosql("--source", "demo", "--source", "demo", "-c", "SELECT count(*) FROM experiments")
+    assert run.returncode == 2 and 'two sources are named "demo"' in run.stderr and run.stdout == ""
+    # a snapshot directory named like one of the demo's clusters would double that cluster's rows
+    run = chaosql(
+        "--source", "demo", "--source", f"snapshot:{DEMO / 'prod-eu'}", "-c", "SELECT count(*) FROM experiments"
+    )
+    assert run.returncode == 2 and 'cluster "prod-eu" is served by two sources' in run.stderr and run.stdout == ""
+
+
+def test_duckdb_syntax_sqlglot_reads_differently():
+    sql = (
+        "SELECT count(*) FROM experiments "
+        "WHERE json_array_length(spec->'$.selector.namespaces') = 1 AND spec->'$.selector' IS NOT NULL"
+    )
+    run = chaosql("query", sql, "-F", "csv")
+    expected = chaosql(
+        "query",
+        "SELECT count(*) FROM experiments WHERE json_array_length(json_extract(spec, '$.selector.namespaces')) = 1",
+        "-F",
+        "csv",
+    )
+    assert run.returncode == 0 and run.stdout == expected.stdout and int(run.stdout.split()[1]) > 0, run.stderr
+    run = chaosql("query", "SUMMARIZE experiments", "-F", "csv")
+    assert run.returncode == 0, run.stderr
+    summary = {r["column_name"]: r for r in csv.DictReader(io.StringIO(run.stdout))}
+    assert summary["kind"]["count"] == "360" and summary["cluster"]["approx_unique"] == "2"

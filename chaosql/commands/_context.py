@@ -10,31 +10,79 @@ from typing import Any
 EXIT_OK, EXIT_QUERY_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def add_global_options(parser: argparse.ArgumentParser) -> None:
+#: The global options' destinations, with the value each takes when it is not given.
+GLOBAL_DEFAULTS: dict[str, Any] = {"source": [], "config": None, "settings": [], "verbose": False}
+#: Where a subcommand's parser stores the global options given after the command name.
+AFTER_COMMAND = "after_command_"
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, after_command: bool = False) -> None:
+    """The options every command takes, before the command name or after it.
+
+    The main parser and each subcommand's parser both define them. argparse copies a
+    subcommand's defaults over what the main parser already read, so on a subcommand they are
+    stored apart (``AFTER_COMMAND`` + dest, no default) and ``merge_global_options`` joins the two.
+    """
     g = parser.add_argument_group("sources and settings")
+
+    def dest(name: str) -> dict[str, Any]:
+        if after_command:
+            return {"dest": AFTER_COMMAND + name, "default": argparse.SUPPRESS}
+        return {"dest": name, "default": GLOBAL_DEFAULTS[name]}
+
     g.add_argument(
         "--source",
         "-s",
         action="append",
-        default=[],
+        **dest("source"),
         metavar="SPEC",
         help="where rows come from: demo, snapshot:PATH, kube[:CONTEXT], or a source named in the "
         "config; repeat for several (default: the config's sources, else demo)",
     )
     g.add_argument(
-        "--config", metavar="FILE", help="TOML config file (default: $CHAOSQL_CONFIG, ~/.config/chaosql/config.toml)"
+        "--config",
+        **dest("config"),
+        metavar="FILE",
+        help="TOML config file (default: $CHAOSQL_CONFIG, ~/.config/chaosql/config.toml)",
     )
     g.add_argument(
         "--set",
         action="append",
-        default=[],
+        **dest("settings"),
         metavar="NAME=VALUE",
-        dest="settings",
         help="a session setting, e.g. --set on_source_error=warn (see SET chaosql.*)",
     )
     g.add_argument(
-        "--verbose", "-v", action="store_true", help="print what was pushed down and each call made, on stderr"
+        "--verbose",
+        "-v",
+        action="store_true",
+        **dest("verbose"),
+        help="print what was pushed down and each call made, on stderr",
     )
+
+
+def merge_global_options(args: argparse.Namespace) -> argparse.Namespace:
+    """Join the global options given before the command name with those given after it:
+    lists (``--source``, ``--set``) in the order written, one ``--config`` (given twice with
+    different files is a usage error), ``--verbose`` from either place."""
+    from chaosql.errors import UsageError
+
+    for name, default in GLOBAL_DEFAULTS.items():
+        before = getattr(args, name, default)
+        if not hasattr(args, AFTER_COMMAND + name):
+            setattr(args, name, before)
+            continue
+        after = getattr(args, AFTER_COMMAND + name)
+        delattr(args, AFTER_COMMAND + name)
+        if isinstance(default, list):
+            setattr(args, name, [*before, *after])
+        elif isinstance(default, bool):
+            setattr(args, name, before or after)
+        else:
+            if before is not None and before != after:
+                raise UsageError(f"--config given twice ({before} and {after})", hint="name one config file")
+            setattr(args, name, after)
+    return args
 
 
 def sources_and_settings(args: argparse.Namespace) -> tuple[list[Any], dict[str, Any], Any]:

@@ -17,6 +17,9 @@ examples:
   chaosql query "SELECT kind, phase, count(*) FROM experiments GROUP BY ALL"
   chaosql query -f report.sql --format csv > out.csv
   echo "SELECT * FROM nodes" | chaosql query --format json
+
+json and jsonl are strict JSON: NaN and infinite numbers are written as the strings "NaN",
+"Infinity" and "-Infinity" (as PostgreSQL's to_json writes them), JSON columns as JSON values.
 """
 
 

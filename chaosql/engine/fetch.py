@@ -55,6 +55,10 @@ def fetch_table(
     """
     import pyarrow as pa
 
+    from chaosql.sources import check_distinct_clusters
+
+    if table.feed_for("kube") is not None:
+        check_distinct_clusters(sources)
     pieces: list[Iterable[Row]] = []
     columnar: list[pa.Table] = []  # pieces a feed already holds as Arrow, in the table's schema
     served = False

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from chaosql._gc import paused
 from chaosql.engine import analyze
 from chaosql.engine import own as statements
+from chaosql.engine.dialect import as_duckdb
 from chaosql.engine.errors import RELATION_PREFIX, translate
 from chaosql.engine.fetch import Fetcher, fetch_table
 from chaosql.engine.pushdown import Constraints, union
@@ -52,8 +53,10 @@ class Session:
         server shares sources between sessions and closes them itself)."""
         import duckdb
 
+        from chaosql.sources import check_distinct
         from chaosql.tables import registry
 
+        check_distinct(list(sources))
         self.sources = list(sources)
         self._owns_sources = owns_sources
         self.tables: dict[str, Table] = registry()
@@ -221,7 +224,7 @@ class Session:
                 raise SqlError(
                     f"expected one statement, found {len(trees)}", hint="run a script with -f FILE or \\i FILE"
                 )
-            tree = trees[0]
+            tree = as_duckdb(trees[0])
             if dialect == "postgres":
                 return tree, tree.sql(dialect="duckdb")
             return tree, sql

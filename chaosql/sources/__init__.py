@@ -79,3 +79,51 @@ def open_source(spec: str, *, name: str = "", config: dict | None = None) -> Any
         known = ", ".join(sorted(table))
         raise UsageError(f"unknown source {spec!r}", hint=f"use one of: {known} (e.g. snapshot:PATH)")
     return table[scheme](name, rest, config or {})
+
+
+def check_distinct(sources: list[Any]) -> None:
+    """Refuse two sources with one name: their rows would carry the same ``cluster`` and mix."""
+    seen: dict[str, Any] = {}
+    for source in sources:
+        name = getattr(source, "name", None)
+        if name is None:
+            continue
+        if name in seen:
+            raise UsageError(
+                f'two sources are named "{name}" ({_described(seen[name])} and {_described(source)}): '
+                "their rows could not be told apart",
+                hint="give them different names ([sources.NAME] sections in the config file)",
+            )
+        seen[name] = source
+
+
+def check_distinct_clusters(sources: list[Any]) -> None:
+    """Refuse two Kubernetes-like sources that serve a cluster of the same name (two snapshot
+    directories with the same sub-directory, or a snapshot named like a context): a query would
+    count that cluster's rows twice, or mix two clusters under one name."""
+    owner: dict[str, Any] = {}
+    for source in sources:
+        if getattr(source, "family", None) != "kube":
+            continue
+        try:
+            clusters = source.clusters()
+        except Exception:  # a source that cannot be read fails (or warns) where its rows are fetched
+            continue
+        for cluster in clusters:
+            if cluster in owner and owner[cluster] is not source:
+                raise UsageError(
+                    f'cluster "{cluster}" is served by two sources ({_described(owner[cluster])} and '
+                    f"{_described(source)}): its rows would be mixed or counted twice",
+                    hint="give one source another name, or rename the snapshot sub-directory",
+                )
+            owner[cluster] = source
+
+
+def _described(source: Any) -> str:
+    path = getattr(source, "path", None)
+    if path is not None:
+        return f"{getattr(source, 'kind_label', 'source')} {path}"
+    describe = getattr(source, "describe", None)
+    if callable(describe):
+        return str(describe())
+    return str(getattr(source, "label", None) or repr(source))

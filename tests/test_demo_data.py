@@ -211,8 +211,9 @@ def crd_validators() -> dict:
     checker.checks("int32")(lambda v: not isinstance(v, int) or -(2**31) <= v < 2**31)
     checker.checks("int64")(lambda v: not isinstance(v, int) or -(2**63) <= v < 2**63)
     validators = {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 3 MB of CRDs in 1 s, not 7
     with crd_path.open(encoding="utf-8") as fh:
-        for crd in yaml.safe_load_all(fh):
+        for crd in yaml.load_all(fh, Loader=loader):
             if not crd or crd.get("kind") != "CustomResourceDefinition":
                 continue
             kind = crd["spec"]["names"]["kind"]

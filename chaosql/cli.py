@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from chaosql.commands import MODULES
 from chaosql.commands._context import EXIT_USAGE, add_global_options, merge_global_options, report_error
@@ -25,7 +26,7 @@ exit codes: 0 ok, 1 query or source error, 2 usage error, 130 interrupted
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line and exit code 2, as for every usage error
+    def error(self, message: str) -> NoReturn:  # one line and exit code 2, as for every usage error
         self.print_usage(sys.stderr)
         print(f"chaosql: {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
@@ -50,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_arguments(p)
         p.set_defaults(run=module.run)
     return parser
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """Each command's parser, by name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 def _default_command(argv: list[str], commands: set[str]) -> list[str]:
@@ -94,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _keep_pandas_out()
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    commands = set(subcommands(parser))
     args = parser.parse_args(_default_command(args_list, commands))
     try:
         merge_global_options(args)

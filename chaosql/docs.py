@@ -78,16 +78,13 @@ def reference_page() -> str:
     from contextlib import redirect_stdout
 
     from chaosql import hookspecs
-    from chaosql.cli import build_parser
+    from chaosql.cli import build_parser, subcommands
     from chaosql.engine.settings import SETTINGS
     from chaosql.repl.commands import REGISTRY
 
     out = ["# Reference", "", "Generated from the code by `python -m chaosql.docs`.", "", "## Command line", ""]
     parser = build_parser()
-    helps = [("chaosql", parser)] + [
-        (f"chaosql {name}", sub)
-        for name, sub in parser._subparsers._group_actions[0].choices.items()  # type: ignore[union-attr]
-    ]
+    helps = [("chaosql", parser)] + [(f"chaosql {name}", sub) for name, sub in subcommands(parser).items()]
     width = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = "100"  # argparse wraps to the terminal: fix it so the page is stable
     for title, sub in helps:

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TextIO
@@ -82,7 +82,7 @@ def jsonable(value: Any) -> Any:
 
 
 def render(
-    columns: list[str], types: list[str], rows: list[tuple], fmt: str, out: TextIO, *, expanded: bool = False
+    columns: list[str], types: list[str], rows: Sequence[tuple], fmt: str, out: TextIO, *, expanded: bool = False
 ) -> None:
     """Write ``rows`` in ``fmt``; JSON columns are emitted as JSON values in json/jsonl."""
     if fmt == "table":
@@ -119,7 +119,7 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # such a JSON column value is written as its text
 
 
-def _table(columns: list[str], rows: list[tuple], out: TextIO, max_width: int = 60) -> None:
+def _table(columns: list[str], rows: Sequence[tuple], out: TextIO, max_width: int = 60) -> None:
     texts = [[_clip(cell(v), max_width) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in texts]) for i, c in enumerate(columns)]
     out.write(" " + " | ".join(c.center(w) for c, w in zip(columns, widths)).rstrip() + "\n")
@@ -129,7 +129,7 @@ def _table(columns: list[str], rows: list[tuple], out: TextIO, max_width: int = 
     out.write(f"({len(rows)} row{'' if len(rows) == 1 else 's'})\n")
 
 
-def _expanded(columns: list[str], rows: list[tuple], out: TextIO) -> None:
+def _expanded(columns: list[str], rows: Sequence[tuple], out: TextIO) -> None:
     width = max((len(c) for c in columns), default=0)
     for n, row in enumerate(rows, 1):
         out.write(f"-[ RECORD {n} ]" + "-" * max(width - 8, 4) + "\n")
@@ -139,7 +139,7 @@ def _expanded(columns: list[str], rows: list[tuple], out: TextIO) -> None:
         out.write("(0 rows)\n")
 
 
-def _markdown(columns: list[str], rows: list[tuple], out: TextIO) -> None:
+def _markdown(columns: list[str], rows: Sequence[tuple], out: TextIO) -> None:
     def esc(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 

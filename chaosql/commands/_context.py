@@ -114,7 +114,7 @@ def warn(message: str) -> None:
 
 def report_error(err: BaseException) -> int:
     """One line on stderr, never a traceback; returns the exit code."""
-    from chaosql.errors import ChaosqlError, UsageError
+    from chaosql.errors import ChaosqlError, SqlError, UsageError
 
     if isinstance(err, BrokenPipeError):  # `chaosql query ... | head`: the reader has all it wanted
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -124,7 +124,7 @@ def report_error(err: BaseException) -> int:
         print(f"chaosql: {err}", file=sys.stderr)
         return EXIT_USAGE
     if isinstance(err, ChaosqlError):
-        where = f" (line {err.line}, column {err.col})" if getattr(err, "line", None) else ""
+        where = f" (line {err.line}, column {err.col})" if isinstance(err, SqlError) and err.line else ""
         print(f"chaosql: {err}{where}", file=sys.stderr)
         return EXIT_QUERY_ERROR
     if isinstance(err, KeyboardInterrupt):

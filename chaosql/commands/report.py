@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from chaosql.commands._context import report_error
+
+if TYPE_CHECKING:
+    from chaosql.reports.render import Renderer
 
 NAME = "report"
 HELP = "run a report definition (TOML) and write Markdown, HTML or JSON; made for cron"
@@ -116,6 +121,8 @@ def _write(report, fmt: str, config, args: argparse.Namespace) -> int:
     sources = _opener(report, config, args)
     outcome = Outcome()
     shown = report.sources or {"default": ", ".join(args.source) or "configured sources"}
+    target: contextlib.AbstractContextManager[TextIO]
+    make: Callable[[TextIO], Renderer]
     if fmt == "csv":  # one file per query: each is atomic, the directory is not
         from chaosql.reports.render import CsvDirRenderer
 

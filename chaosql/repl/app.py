@@ -205,7 +205,7 @@ class Repl:
             lexer = PygmentsLexer(PostgresLexer)
         except ImportError:
             pass
-        prompt = PromptSession(
+        prompt: PromptSession[str] = PromptSession(
             history=FileHistory(str(HISTORY)),
             completer=ThreadedCompleter(_Completer()),
             complete_while_typing=True,

@@ -193,12 +193,19 @@ class Catalog:
                 yield from ((v, suggestion.column or "") for v in self.values.get(suggestion.column or "", []))
 
 
+def _word_before(before: str) -> str:
+    """The word being typed: what follows an open quote, else a name (``\\x`` for a meta-command)."""
+    quoted = re.search(r"'([^']*)$", before)
+    if quoted:
+        return quoted.group(1)
+    name = re.search(r"\\?[A-Za-z0-9_-]*$", before)
+    return name.group(0) if name else ""
+
+
 def matches(catalog: Catalog, text: str, cursor: int | None = None) -> list[tuple[str, str]]:
     """Completion candidates for ``text`` at ``cursor`` whose start matches the word being typed."""
     before = text[: len(text) if cursor is None else cursor]
-    word = re.search(r"(\\?[A-Za-z0-9_-]*)$", before).group(1)
-    if re.search(r"'[^']*$", before):
-        word = re.search(r"'([^']*)$", before).group(1)
+    word = _word_before(before)
     out, seen = [], set()
     for suggestion in suggest(text, cursor):
         for candidate, meta in catalog.candidates(suggestion):

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, overload
 
 KINDS = ("bar", "barh", "line")
 #: Colours that stay apart for colour-blind readers (Okabe–Ito).
@@ -23,7 +24,11 @@ class ChartError(ValueError):
     """The chart does not fit the result (a named column is missing, y is not a number)."""
 
 
-def draw(chart: dict[str, Any], columns: list[str], rows: list[tuple], *, fmt: str = "svg") -> str | bytes:
+@overload
+def draw(chart: dict[str, Any], columns: list[str], rows: Sequence[tuple], *, fmt: Literal["svg"] = ...) -> str: ...
+@overload
+def draw(chart: dict[str, Any], columns: list[str], rows: Sequence[tuple], *, fmt: Literal["png"]) -> bytes: ...
+def draw(chart: dict[str, Any], columns: list[str], rows: Sequence[tuple], *, fmt: str = "svg") -> str | bytes:
     """The chart as SVG text (``fmt="svg"``) or PNG bytes (``fmt="png"``)."""
     x_name = chart.get("x") or (columns[0] if columns else "")
     # y is one column, or several ("p99_before,p99_during,p99_after"): then each is a series
@@ -83,14 +88,17 @@ def draw(chart: dict[str, Any], columns: list[str], rows: list[tuple], *, fmt: s
             positions = list(range(len(xs)))
             bottom = [0.0] * len(xs)
             width = 0.8 if stacked or len(data) == 1 else 0.8 / len(data)
-            bar = ax.barh if kind == "barh" else ax.bar
             for i, (key, values) in enumerate(data.items()):
                 heights = [values.get(x, 0.0) for x in xs]
                 offset = [
                     p + (0 if stacked or len(data) == 1 else (i - (len(data) - 1) / 2) * width) for p in positions
                 ]
-                extra = {"left" if kind == "barh" else "bottom": bottom} if stacked else {}
-                bar(offset, heights, width, label=key, color=PALETTE[i % len(PALETTE)], **extra)
+                base = bottom if stacked else None
+                colour = PALETTE[i % len(PALETTE)]
+                if kind == "barh":
+                    ax.barh(offset, heights, width, left=base, label=key, color=colour)
+                else:
+                    ax.bar(offset, heights, width, bottom=base, label=key, color=colour)
                 if stacked:
                     bottom = [b + h for b, h in zip(bottom, heights)]
             _ticks(ax, labels, axis="y" if kind == "barh" else "x")

@@ -15,6 +15,7 @@ A check is declared in a saved query's header (``-- check: empty``) or in a repo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,7 +74,7 @@ class Check:
             raise UsageError(f"{where}: says nothing to check", hint="use empty, min_rows, max_rows, min or max")
         return check
 
-    def verify(self, columns: list[str], rows: list[tuple]) -> str | None:
+    def verify(self, columns: list[str], rows: Sequence[tuple]) -> str | None:
         """``None`` when the result passes, else one line saying what is wrong."""
         n = len(rows)
         if self.max_rows is not None and n > self.max_rows:

@@ -12,8 +12,9 @@ import base64
 import html
 import io
 import json
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO, overload
 
 from chaosql.output import cell, json_value
 from chaosql.output import render as render_rows
@@ -49,12 +50,16 @@ class Renderer:
         self.out.flush()
 
 
-def shown_rows(section: Section, *, default: int | None = DEFAULT_LIMIT) -> list[tuple]:
+def shown_rows(section: Section, *, default: int | None = DEFAULT_LIMIT) -> Sequence[tuple]:
     limit = section.spec.limit if section.spec.limit is not None else default
     return section.rows if limit is None or limit == 0 else section.rows[:limit]
 
 
-def _chart(section: Section, fmt: str) -> str | bytes | None:
+@overload
+def _chart(section: Section, fmt: Literal["svg"]) -> str | None: ...
+@overload
+def _chart(section: Section, fmt: Literal["png"]) -> bytes | None: ...
+def _chart(section: Section, fmt: Literal["svg", "png"]) -> str | bytes | None:
     """The section's chart, or None; a chart that does not fit its data marks the section an error."""
     spec = section.spec
     if not spec.chart or spec.format not in ("chart", "both") or section.status not in (OK, CHECK_FAILED):
@@ -72,7 +77,7 @@ def _chart(section: Section, fmt: str) -> str | bytes | None:
         return None
 
 
-def _text(section: Section, fmt: str, rows: list[tuple]) -> str:
+def _text(section: Section, fmt: str, rows: Sequence[tuple]) -> str:
     buffer = io.StringIO()
     render_rows(section.columns, section.types, rows, fmt, buffer)
     return buffer.getvalue()
@@ -204,7 +209,7 @@ class HtmlRenderer(Renderer):
         w(f'<p class="note">{len(section.rows)} rows in {section.elapsed * 1000:.0f} ms</p>\n</section>\n')
 
     @staticmethod
-    def _table(section: Section, rows: list[tuple]) -> str:
+    def _table(section: Section, rows: Sequence[tuple]) -> str:
         if not section.rows:
             return '<p class="note">No rows.</p>\n'
         numeric = [t.upper() in _NUMERIC or t.upper().startswith("DECIMAL") for t in section.types]

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class ListFilter:
         return ", ".join(parts) or "all"
 
 
-def _dig(obj: dict, path: list[str]):
+def _dig(obj: Any, path: list[str]) -> Any:
     for part in path:
         if not isinstance(obj, dict):
             return None

@@ -221,7 +221,7 @@ class ImpactFeed(Feed):
         data = fetch_table(experiments, [s for s in sources if s.family != "prometheus"], narrowed, fetcher)
         rows = data.select(wanted).to_pylist()
         # the experiments feed may return more than asked (pushdown is an optimisation): filter here
-        return [r for r in rows if all(r[k] in v for k, v in narrowed.eq.items())]
+        return [r for r in rows if all(r[k] in v for k in _PLACEHOLDERS if (v := narrowed.values(k)) is not None)]
 
 
 def _within(value: datetime, rng: Any) -> bool:

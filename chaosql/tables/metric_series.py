@@ -45,6 +45,7 @@ class SeriesFeed(Feed):
             return
         matches = constraints.values("match")
         names = constraints.values("metric")
+        calls: list[tuple[list[str], str | None]]
         if matches:  # one call per selector, so each row can say which one it answers
             calls = [([str(m)], str(m)) for m in sorted(matches, key=str)]
         elif names:

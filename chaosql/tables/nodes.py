@@ -38,7 +38,7 @@ COLUMNS = [
 def node_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
     row = meta_values(obj, ctx.cluster)
     kind = obj.get("kind")
-    row["type"] = TYPES.get(kind, kind)
+    row["type"] = TYPES.get(kind, kind) if kind is not None else None
     row["zone"] = row["labels"].get("topology.kubernetes.io/zone")
     if kind == PHYSICAL_MACHINE:
         row["address"] = (obj.get("spec") or {}).get("address")

@@ -44,6 +44,7 @@ def bind(tree: exp.Expression, params: Sequence[Any] | Mapping[str, Any] | None)
     named = {key for key in keys if isinstance(key, str)}
     if sum(map(bool, (positional, numbered, named))) > 1:
         raise SqlError("the statement mixes parameter styles (?, $1, $name)", hint="use one style per statement")
+    values: dict[int | str | None, Any]
     if named:
         if not isinstance(params, Mapping):
             raise SqlError(
@@ -100,7 +101,7 @@ def _key(node: exp.Expression) -> int | str | None:
     return int(text) if text.isdigit() else text
 
 
-def _literal(value: Any, what: str) -> exp.Expression:
+def _literal(value: Any, what: str) -> exp.Expr:
     from sqlglot import exp
 
     if isinstance(value, (dict, tuple)) or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):

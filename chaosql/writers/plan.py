@@ -344,15 +344,15 @@ class Plan:
                 failures.append((op, err))
         if not failures:
             return
-        op, err = failures[0]
+        op, first = failures[0]
         more = f" ({len(failures) - 1} more rows fail too)" if len(failures) > 1 else ""
         where = getattr(op.target, "label", "") if hasattr(op, "target") else ""
         text = (
             f"{self.table}: {where + ': ' if where else ''}{self.verb} refused for row "
-            f"{self.operations.index(op) + 1} ({op.ref.kind} {op.ref}): {err.message}{more}"
+            f"{self.operations.index(op) + 1} ({op.ref.kind} {op.ref}): {first.message}{more}"
         )
         hint = "nothing was written"
-        if err.status in (401, 403):
+        if first.status in (401, 403):
             raise Forbidden(text, source=op.ref.cluster, hint=hint + "; ask for write access (RBAC) to this kind")
         raise WriteRefused(text, hint=hint)
 

@@ -123,7 +123,7 @@ def test_a_server_that_hangs_is_a_timeout(scripted):
 
     server = scripted((200, OK[1], 2.0))
     started = time.monotonic()
-    with pytest.raises(SourceTimeout, match=r'prometheus "p" at .* did not answer within 0.3 s'):
+    with pytest.raises(SourceTimeout, match=r'prometheus "p": http://127.0.0.1:\d+ did not answer within 0.3s'):
         source(server.url, timeout=0.3).query("up")
     assert time.monotonic() - started < 1.5
 
@@ -137,7 +137,7 @@ def test_an_answer_that_is_not_the_prometheus_api_says_so(scripted):
     with pytest.raises(Forbidden, match="refused the request"):
         source(server.url).query("up")
     with pytest.raises(Unavailable, match="HTTP 502 without a Prometheus API body"):  # a proxy in front of it
-        source(server.url).query("up")
+        source(server.url, retries=2).query("up")
     assert len(server.requests) == 5  # the 502 was retried twice
 
 

@@ -28,14 +28,23 @@ and code, so writers can tell "not found" from "cannot recover".
 from __future__ import annotations
 
 import ssl
-import threading
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from chaosql.errors import Forbidden, SourceError, SourceTimeout, Unavailable, UsageError
+from chaosql.errors import Forbidden, SourceError, UsageError
+from chaosql.sources.http import (
+    CONNECT_TIMEOUT,
+    FIRST_PAUSE,
+    RETRIES,
+    Hints,
+    HttpClient,
+    Response,
+    read_policy,
+    write_policy,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -45,7 +54,7 @@ if TYPE_CHECKING:
 #: The name Chaos Mesh's PKI puts into chaosd server certificates (CN and DNS SAN).
 CHAOSD_SERVER_NAME = "chaosd.chaos-mesh.org"
 DEFAULT_HTTP_PORT = 31767
-DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_CONNECT_TIMEOUT = CONNECT_TIMEOUT
 #: Attacks run synchronously inside the request (user_defined waits for its command).
 DEFAULT_TIMEOUT = 30.0
 
@@ -142,8 +151,8 @@ class ChaosdSource:
         system_port: int = DEFAULT_HTTP_PORT,
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        retries: int = 2,
-        backoff: float = 0.2,
+        retries: int = RETRIES,
+        backoff: float = FIRST_PAUSE,
         discover_from: Sequence[Any] = (),
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -160,8 +169,18 @@ class ChaosdSource:
         self.transport = transport
         self.warnings: list[str] = []
         self._static = [self._node(n) for n in nodes]
-        self._clients: dict[bool, httpx.Client] = {}
-        self._lock = threading.Lock()
+        self._read = read_policy(retries, backoff)
+        self._write = write_policy(retries, backoff)
+        self._recover = write_policy(retries, backoff, resend=True)
+        hints = Hints(
+            unreachable="check that chaosd runs there, or SET chaosql.on_source_error = 'warn'",
+            timeout="check the node, or raise timeout in the source's config",
+            tls=self._tls_hint(),
+        )
+        self._http = {
+            tls: HttpClient(partial(self._new_client, tls), who=f'chaosd "{name}"', source=name, hints=hints)
+            for tls in (False, True)
+        }
 
     def describe(self) -> str:
         n = len(self._static)
@@ -253,26 +272,21 @@ class ChaosdSource:
         return self._call(node, "DELETE", f"/api/attack/{uid}", log)
 
     def close(self) -> None:
-        with self._lock:
-            for client in self._clients.values():
-                client.close()
-            self._clients.clear()
+        for http in self._http.values():
+            http.close()
 
     # --- one call ---------------------------------------------------------------------------
 
-    def _client(self, tls: bool) -> httpx.Client:
-        with self._lock:
-            if tls not in self._clients:
-                import httpx
+    def _new_client(self, tls: bool) -> httpx.Client:
+        import httpx
 
-                self._clients[tls] = httpx.Client(
-                    timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
-                    verify=self._ssl_context() if tls else True,
-                    follow_redirects=False,
-                    headers={"Accept": "application/json"},
-                    transport=self.transport,
-                )
-            return self._clients[tls]
+        return httpx.Client(
+            timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+            verify=self._ssl_context() if tls else True,
+            follow_redirects=False,
+            headers={"Accept": "application/json"},
+            transport=self.transport,
+        )
 
     def _ssl_context(self) -> ssl.SSLContext | bool:
         if self.insecure:
@@ -304,79 +318,29 @@ class ChaosdSource:
         json: Any = None,
         count: bool = False,
     ) -> Any:
-        import httpx
+        from chaosql.sources.base import Call
 
         base = base or node.url
         tls = base.startswith("https://")
-        extensions = {"sni_hostname": self.server_name} if tls and self.server_name else {}
+        # Reads under the read policy; a recover (DELETE) is answered idempotently by chaosd, so it
+        # may be resent after a broken connection; an attack (POST) only when it surely never left.
+        policy = self._read if method == "GET" else self._recover if method == "DELETE" else self._write
+        response = self._http[tls].request(
+            method,
+            base + path,
+            policy=policy,
+            json_body=json,
+            extensions={"sni_hostname": self.server_name} if tls and self.server_name else None,
+            log=log,
+            call=Call(self.name, node.url, f"{method} {base}{path}"),
+            count=(lambda r: len(r.data or [])) if count else None,
+        )
         where = f"chaosd node {node.url}" + (f' (source "{self.name}")' if self.name else "")
-        if log is not None:  # the statement was cancelled: make no further call
-            log.check()
-        started = time.perf_counter()
-        response = None
-        # Reads and DELETE (chaosd answers a repeated recover idempotently) retry on any
-        # transport error; a POST only when it was surely not sent (connect failed).
-        retry_any = method in ("GET", "DELETE")
-        try:
-            for attempt in range(self.retries + 1):
-                try:
-                    response = self._client(tls).request(method, base + path, json=json, extensions=extensions)
-                except httpx.TimeoutException as err:
-                    if retry_any and isinstance(err, httpx.ConnectTimeout) and attempt < self.retries:
-                        _pause(log, self.backoff * 2**attempt)
-                        continue
-                    raise SourceTimeout(
-                        f"{where} did not answer {method} {path} within "
-                        f"{self.connect_timeout if isinstance(err, httpx.ConnectTimeout) else self.timeout:g} s",
-                        source=self.name,
-                        hint="check the node, or raise timeout in the source's config",
-                    ) from err
-                except httpx.ConnectError as err:
-                    if _tls_failure(err):
-                        raise Forbidden(
-                            f"{where}: TLS handshake failed: {_reason(err)}", source=self.name, hint=self._tls_hint()
-                        ) from err
-                    if attempt < self.retries:
-                        _pause(log, self.backoff * 2**attempt)
-                        continue
-                    raise Unavailable(
-                        f"{where} is unreachable at {base}: {_reason(err)}",
-                        source=self.name,
-                        hint="check that chaosd runs there, or SET chaosql.on_source_error = 'warn'",
-                    ) from err
-                except (httpx.RemoteProtocolError, httpx.ReadError) as err:
-                    if retry_any and attempt < self.retries:
-                        _pause(log, self.backoff * 2**attempt)
-                        continue
-                    raise Unavailable(
-                        f"{where}: connection broken during {method} {path}: {_reason(err)}", source=self.name
-                    ) from err
-                except httpx.HTTPError as err:
-                    raise SourceError(f"{where}: {type(err).__name__}: {err}", source=self.name) from err
-                if method == "GET" and response.status_code >= 500 and attempt < self.retries:
-                    _pause(log, self.backoff * 2**attempt)
-                    continue
-                break
-            assert response is not None
-            return self._answer(response, where, method, path)
-        finally:
-            if log is not None:
-                from chaosql.sources.base import Call
+        return self._answer(response, where, method, path)
 
-                call = Call(self.name, node.url, f"{method} {base}{path}", seconds=time.perf_counter() - started)
-                if count and response is not None and response.status_code == 200:
-                    try:
-                        call.items = len(response.json() or [])
-                    except ValueError:
-                        pass
-                log.record(call)
-
-    def _answer(self, response: httpx.Response, where: str, method: str, path: str) -> Any:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        status = response.status_code
+    def _answer(self, response: Response, where: str, method: str, path: str) -> Any:
+        body = response.data
+        status = response.status
         if status == 200:
             return body
         code = text = ""
@@ -386,7 +350,7 @@ class ChaosdSource:
             if code and text.startswith(code + ": "):
                 text = text[len(code) + 2 :]  # the real server prefixes the errorx code (README 2.)
         else:
-            text = response.text.strip()[:200] or response.reason_phrase
+            text = response.text.strip()[:200] or response.reason
         if status in (401, 403):
             hint = (
                 "configure client_cert and client_key (signed by the CA chaosd trusts)"
@@ -410,22 +374,6 @@ class ChaosdSource:
             f"chaosql verifies {name} against the CA "
             f'{self.ca or "(system store)"}; set ca, server_name ("" for the URL\'s host) or client_cert'
         )
-
-
-def _tls_failure(err: Exception) -> bool:
-    seen: BaseException | None = err
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return "SSL" in str(err) or "certificate" in str(err).lower()
-
-
-def _reason(err: Exception) -> str:
-    text = str(err) or type(err).__name__
-    if "refused" in text.lower():
-        return "connection refused"
-    return text
 
 
 def open_chaosd(name: str, spec: str, config: dict) -> ChaosdSource:
@@ -466,7 +414,7 @@ def open_chaosd(name: str, spec: str, config: dict) -> ChaosdSource:
             system_port=int(options.get("system_port", DEFAULT_HTTP_PORT)),
             timeout=float(options.get("timeout", DEFAULT_TIMEOUT)),
             connect_timeout=float(options.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT)),
-            retries=int(options.get("retries", 2)),
+            retries=int(options.get("retries", RETRIES)),
             discover_from=discover,
         )
     except (TypeError, ValueError) as err:
@@ -499,11 +447,3 @@ def _discovery_sources(name: str, discover: Any, config: dict) -> list[Any]:
         if getattr(source, "family", None) == "kube":
             out.append(source)
     return out
-
-
-def _pause(log: CallLog | None, seconds: float) -> None:
-    """Wait before a retry; a cancel of the statement ends the wait and the retries."""
-    if log is None:
-        time.sleep(seconds)
-    else:
-        log.pause(seconds)

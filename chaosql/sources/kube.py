@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from chaosql.errors import Forbidden, SourceError
-from chaosql.sources.base import CallLog, ListFilter
+from chaosql.sources.base import Call, CallLog, ListFilter
 from chaosql.sources.chaosmesh import API_VERSION, CORE_KINDS, GROUP, is_experiment_kind
+from chaosql.sources.http import CONNECT_TIMEOUT, FIRST_PAUSE, RETRIES, status_error
 from chaosql.sources.kube_http import KubeConnection, Response
 
 PAGE_SIZE = 500
@@ -185,10 +186,19 @@ class KubeSource:
         name: str | None = None,
         page_size: int = PAGE_SIZE,
         timeout: float = 30.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
         max_connections: int = 16,
+        retries: int = RETRIES,
+        backoff: float = FIRST_PAUSE,
     ) -> None:
         self.conn = KubeConnection(
-            context=context, kubeconfig=kubeconfig, timeout=timeout, max_connections=max_connections
+            context=context,
+            kubeconfig=kubeconfig,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_connections=max_connections,
+            retries=retries,
+            backoff=backoff,
         )
         self._name = name
         self.page_size = page_size
@@ -306,13 +316,10 @@ class KubeSource:
             if token:
                 query["continue"] = token
             shown = "&".join(f"{k}={v}" for k, v in query.items() if k != "continue")
-            with log.timed(self.name, self.name, f"GET {path}?{shown}" + (" (continued)" if token else "")) as call:
-                self.conn.label = self.label
-                response = self.conn.get(path, query, log=log)
-                page = response.body.get("items") if response.status == 200 else None
-                call.items = len(page or [])
-                if response.status != 200:  # -v and EXPLAIN ANALYZE show which call failed, and how
-                    call.what += f" (HTTP {response.status})"
+            call = Call(self.name, self.name, f"GET {path}?{shown}" + (" (continued)" if token else ""))
+            self.conn.label = self.label
+            response = self.conn.get(path, query, log=log, call=call)
+            page = response.body.get("items") if response.status == 200 else None
             if response.status == 410 and token and not restarted:
                 # the continue token expired (etcd compacted): start over once, from a fresh list
                 items, token, restarted = [], "", True
@@ -362,7 +369,7 @@ class KubeSource:
                 source=self.name,
                 hint="install Chaos Mesh's CRDs in this cluster, or query another one",
             )
-        return SourceError(f"{where}cannot {target}: HTTP {response.status}: {response.message}", source=self.name)
+        return status_error(self.label, response, target, source=self.name)
 
 
 def open_kube(name: str, spec: str, config: dict) -> KubeSource:
@@ -380,4 +387,6 @@ def open_kube(name: str, spec: str, config: dict) -> KubeSource:
         name=name or context or None,
         page_size=int(section.get("page_size") or PAGE_SIZE),
         timeout=float(section.get("timeout") or 30.0),
+        connect_timeout=float(section.get("connect_timeout") or CONNECT_TIMEOUT),
+        retries=int(section.get("retries", RETRIES)),
     )

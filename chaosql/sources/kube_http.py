@@ -4,6 +4,9 @@ The ``kubernetes`` package is used only to read the kubeconfig and produce crede
 certificates, bearer tokens, exec plugins, OIDC refresh); requests go through one pooled
 ``httpx.Client`` per cluster, and response bodies are parsed straight into dicts, never into client
 model objects. Both imports happen on first use, so a CLI that never touches a cluster stays fast.
+
+Retries, pauses, errors and the call log are chaosql.sources.http's: ``get`` reads under its read
+policy, ``send`` writes under its write policy, ``stream`` opens a watch.
 """
 
 from __future__ import annotations
@@ -12,33 +15,29 @@ import json
 import os
 import ssl
 import threading
-import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from chaosql.errors import SourceError, SourceTimeout, Unavailable
+from chaosql.errors import SourceError
+from chaosql.sources.http import (
+    CONNECT_TIMEOUT,
+    FIRST_PAUSE,
+    RETRIES,
+    Hints,
+    HttpClient,
+    Response,
+    Streamed,
+    read_policy,
+    write_policy,
+)
 
 if TYPE_CHECKING:
     import httpx
 
-    from chaosql.sources.base import CallLog
+    from chaosql.sources.base import Call, CallLog
 
-#: Statuses worth a second try: the apiserver is overloaded or restarting.
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-#: Pauses before the retries of a failed connection or a retryable status (seconds).
-BACKOFF = (0.2, 0.6, 1.5)
-
-
-@dataclass
-class Response:
-    """What a GET returned: the status and the parsed JSON body (``{}`` when it was not JSON)."""
-
-    status: int
-    body: dict[str, Any]
-
-    @property
-    def message(self) -> str:
-        return str(self.body.get("message") or self.body.get("reason") or f"HTTP {self.status}")
+__all__ = ["KubeConnection", "Response", "Streamed"]
 
 
 class KubeConnection:
@@ -53,18 +52,32 @@ class KubeConnection:
         context: str | None = None,
         kubeconfig: str | None = None,
         timeout: float = 30.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
         max_connections: int = 16,
+        retries: int = RETRIES,
+        backoff: float = FIRST_PAUSE,
     ) -> None:
         self.requested_context = context
         self.kubeconfig = kubeconfig
         self.timeout = timeout
+        self.connect_timeout = connect_timeout
         self.max_connections = max_connections
-        self.label = "kube"
+        self.read_policy = read_policy(retries, backoff)
+        self.write_policy = write_policy(retries, backoff)
         self._lock = threading.Lock()
         self._config: Any = None  # kubernetes.client.Configuration once loaded
-        self._client: httpx.Client | None = None
         self._context_name: str | None = None
-        self._retired: list[httpx.Client] = []  # replaced after a 401; closed by close()
+        self.http = HttpClient(
+            self._new_client, who="kube", auth=self._auth_headers, extensions=self._extensions, renew=self.reset
+        )
+
+    @property
+    def label(self) -> str:
+        return self.http.who
+
+    @label.setter
+    def label(self, value: str) -> None:
+        self.http.who = value
 
     # --- kubeconfig ---------------------------------------------------------------------------
 
@@ -118,20 +131,25 @@ class KubeConnection:
             ) from err
         return cfg
 
+    def _cfg(self) -> Any:
+        with self._lock:
+            if self._config is None:
+                self._config = self._load()
+            return self._config
+
     @property
     def server(self) -> str:
-        return self._setup()[0].host
+        return self._cfg().host
 
-    def _setup(self) -> tuple[Any, httpx.Client]:
-        with self._lock:
-            if self._client is None:
-                self._config = self._load()
-                self._client = self._new_client(self._config)
-            return self._config, self._client
-
-    def _new_client(self, cfg: Any) -> httpx.Client:
+    def _new_client(self) -> httpx.Client:
         import httpx
 
+        cfg = self._cfg()
+        self.http.hints = Hints(
+            unreachable=f'check that the cluster is up and that kubeconfig context "{self.context}" points at it',
+            timeout="check the cluster's health, or raise the timeout",
+            tls=f'check the certificate-authority and server of kubeconfig context "{self.context}"',
+        )
         context = ssl.create_default_context(cafile=cfg.ssl_ca_cert or None)
         if not cfg.verify_ssl:  # insecure-skip-tls-verify: true in the kubeconfig
             context.check_hostname = False
@@ -144,14 +162,15 @@ class KubeConnection:
             proxy=cfg.proxy or None,
             # pool=None: list calls queue for a free connection instead of failing under load;
             # the session's statement timeout still bounds the whole fetch.
-            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0), pool=None),
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, self.connect_timeout), pool=None),
             limits=httpx.Limits(max_connections=self.max_connections, max_keepalive_connections=self.max_connections),
             headers={"Accept": "application/json", "User-Agent": "chaosql"},
         )
 
-    def _auth_headers(self, cfg: Any) -> dict[str, str]:
+    def _auth_headers(self) -> dict[str, str]:
         """The Authorization header for a token credential (static, exec plugin or OIDC), asked of
         the Configuration itself: where it keeps the token differs between client versions."""
+        cfg = self._cfg()
         with self._lock:  # auth_settings() runs the refresh hook, which renews an expired token in place
             settings = cfg.auth_settings() or {}
         return {
@@ -160,60 +179,32 @@ class KubeConnection:
             if s.get("in") == "header" and s.get("key") and s.get("value")
         }
 
+    def _extensions(self) -> dict[str, Any] | None:
+        name = getattr(self._cfg(), "tls_server_name", None)
+        return {"sni_hostname": name} if name else None
+
     def reset(self) -> None:
-        """Forget credentials: the next request loads the kubeconfig again. The old client stays
-        open until ``close``, since other threads may still have requests in flight on it."""
+        """Forget credentials: the next request loads the kubeconfig again."""
         with self._lock:
-            if self._client is not None:
-                self._retired.append(self._client)
-            self._client, self._config = None, None
-            stale, self._retired = self._retired[:-4], self._retired[-4:]  # older ones are long done
-        for client in stale:
-            client.close()
+            self._config = None
+        self.http.reset()
 
     # --- requests -----------------------------------------------------------------------------
 
-    def get(self, path: str, params: dict[str, str] | None = None, *, log: CallLog | None = None) -> Response:
-        """GET ``path``; retries connection failures and 429/5xx, reloads credentials once on 401.
-
-        Raises ``Unavailable`` or ``SourceTimeout`` when the server cannot be reached; any HTTP
-        status comes back as a ``Response`` for the caller to explain. With the statement's
-        ``log``, a cancel stops the retries (``QueryCancelled``), also during the pause before one.
-        """
-        import httpx
-
-        reloaded = False
-        attempt = 0
-        while True:
-            cfg, client = self._setup()
-            extensions = {"sni_hostname": cfg.tls_server_name} if getattr(cfg, "tls_server_name", None) else None
-            try:
-                raw = client.get(path, params=params, headers=self._auth_headers(cfg), extensions=extensions)
-            except httpx.TimeoutException as err:  # not retried: a hung server would multiply the wait
-                raise SourceTimeout(
-                    f"{self.label}: {cfg.host} did not answer within {self.timeout:g}s",
-                    source=self.label,
-                    hint="check the cluster's health, or raise the timeout",
-                ) from err
-            except (httpx.TransportError, OSError) as err:
-                if attempt < len(BACKOFF):
-                    _pause(log, BACKOFF[attempt])
-                    attempt += 1
-                    continue
-                raise Unavailable(
-                    f"{self.label}: cannot reach {cfg.host}: {_reason(err)}",
-                    source=self.label,
-                    hint=f'check that the cluster is up and that kubeconfig context "{self.context}" points at it',
-                ) from err
-            if raw.status_code == 401 and not reloaded:
-                reloaded = True  # an expired token or rotated certificate: load the kubeconfig again
-                self.reset()
-                continue
-            if raw.status_code in RETRY_STATUSES and attempt < len(BACKOFF):
-                _pause(log, _retry_after(raw) or BACKOFF[attempt])
-                attempt += 1
-                continue
-            return Response(raw.status_code, _json(raw.content))
+    def get(
+        self,
+        path: str,
+        params: dict[str, str] | None = None,
+        *,
+        log: CallLog | None = None,
+        call: Call | None = None,
+    ) -> Response:
+        """GET ``path`` under the read policy (connection failures and 429/5xx tried again, the
+        credentials reloaded once on 401). Raises ``Unavailable`` or ``SourceTimeout`` when the server
+        cannot be reached; any HTTP status comes back as a ``Response`` for the caller to explain.
+        With the statement's ``log``, a cancel stops the retries (``QueryCancelled``), also during
+        the pause before one, and ``call`` is recorded with the number of ``items`` listed."""
+        return self.http.request("GET", path, policy=self.read_policy, params=params, log=log, call=call, count=_items)
 
     def send(
         self,
@@ -223,79 +214,48 @@ class KubeConnection:
         params: dict[str, str] | None = None,
         body: Any = None,
         content_type: str = "application/json",
+        log: CallLog | None = None,
+        call: Call | None = None,
     ) -> Response:
-        """A write (POST, PATCH, PUT, DELETE) for chaosql.writers. Unlike ``get`` it retries only
-        when the request cannot have reached the server (connect errors), never on a status."""
-        import httpx
+        """A write (POST, PATCH, PUT, DELETE) for chaosql.writers, under the write policy: tried
+        again only when the request cannot have reached the server, never on a status."""
+        return self.http.request(
+            method,
+            path,
+            policy=self.write_policy,
+            params=params,
+            content=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": content_type},
+            log=log,
+            call=call,
+        )
 
-        reloaded = False
-        for attempt in range(len(BACKOFF) + 1):
-            cfg, client = self._setup()
-            extensions = {"sni_hostname": cfg.tls_server_name} if getattr(cfg, "tls_server_name", None) else None
-            headers = {**self._auth_headers(cfg), "Content-Type": content_type}
-            try:
-                raw = client.request(
-                    method,
-                    path,
-                    params=params,
-                    headers=headers,
-                    extensions=extensions,
-                    content=None if body is None else json.dumps(body).encode(),
-                )
-            except (httpx.ConnectError, httpx.ConnectTimeout) as err:
-                if attempt < len(BACKOFF):
-                    time.sleep(BACKOFF[attempt])
-                    continue
-                raise Unavailable(f"{self.label}: cannot reach {cfg.host}: {_reason(err)}", source=self.label) from err
-            except httpx.TimeoutException as err:
-                raise SourceTimeout(
-                    f"{self.label}: {cfg.host} did not answer {method} {path} within {self.timeout:g}s; "
-                    "the write may or may not have happened",
-                    source=self.label,
-                ) from err
-            if raw.status_code == 401 and not reloaded:
-                reloaded = True
-                self.reset()
-                continue
-            return Response(raw.status_code, _json(raw.content))
-        raise AssertionError("unreachable")
+    @contextmanager
+    def stream(
+        self, path: str, params: dict[str, str] | None = None, *, read_timeout: float | None, log: CallLog | None = None
+    ) -> Iterator[Streamed]:
+        """A long-lived GET (``watch=true``): connecting as ``get`` does, then the body line by line,
+        waiting at most ``read_timeout`` seconds for each (``Streamed.json_lines()`` yields a
+        watch's events). A status other than 2xx is in ``Streamed.error``.
+
+        A watch: ``with conn.stream(path, {"watch": "true", "resourceVersion": rv,
+        "allowWatchBookmarks": "true", "timeoutSeconds": "300"}, read_timeout=330) as s:``
+        ``for event in s.json_lines(): ...``
+        """
+        with self.http.stream(
+            "GET", path, read_timeout=read_timeout, policy=self.read_policy, params=params, log=log
+        ) as streamed:
+            yield streamed
 
     def close(self) -> None:
-        self.reset()
         with self._lock:
-            retired, self._retired = self._retired, []
-        for client in retired:
-            client.close()
+            self._config = None
+        self.http.close()
 
 
-def _pause(log: CallLog | None, seconds: float) -> None:
-    if log is None:
-        time.sleep(seconds)
-    else:
-        log.pause(seconds)
-
-
-def _json(content: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(content)
-    except ValueError:
-        return {"message": content[:200].decode("utf-8", "replace").strip()}
-    return body if isinstance(body, dict) else {}
-
-
-def _retry_after(raw: httpx.Response) -> float | None:
-    try:
-        return min(float(raw.headers.get("Retry-After", "")), 2.0)
-    except ValueError:
-        return None
-
-
-def _reason(err: BaseException) -> str:
-    text = str(err) or type(err).__name__
-    for known in ("Connection refused", "Name or service not known", "No route to host", "certificate verify failed"):
-        if known.lower() in text.lower():
-            return known.lower()
-    return _first_line(err)
+def _items(response: Response) -> int:
+    data = response.data
+    return len(data.get("items") or []) if isinstance(data, dict) else 0
 
 
 def _first_line(err: BaseException) -> str:

@@ -6,8 +6,9 @@ nothing about SQL: the ``metrics`` and ``impact`` tables turn its answers into r
 
 Errors are translated at the boundary: PromQL that Prometheus rejects becomes a ``SqlError``
 carrying Prometheus's own message, a server that cannot be reached becomes ``Unavailable``
-naming it, a query that takes too long ``SourceTimeout``. Connection errors and 5xx answers
-are retried with backoff, since every call is a read.
+naming it, a query that takes too long ``SourceTimeout``. Every call is a read, retried under
+chaosql.sources.http's read policy (connection errors, 429 and 5xx, but not a query Prometheus
+itself timed out or could not run).
 
 >>> PrometheusSource("http://127.0.0.1:9090", name="eu").describe()
 'prometheus "eu" at http://127.0.0.1:9090'
@@ -16,15 +17,14 @@ are retried with backoff, since every call is a read.
 from __future__ import annotations
 
 import math
-import threading
-import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from chaosql.errors import SourceError, SourceTimeout, SqlError, Unavailable
+from chaosql.sources.http import CONNECT_TIMEOUT, FIRST_PAUSE, RETRIES, Hints, HttpClient, Response, read_policy
 
 if TYPE_CHECKING:
     import httpx
@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from chaosql.sources.base import CallLog
 
 #: Seconds to connect, and to wait for an answer; a query may legitimately take a while.
-DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_CONNECT_TIMEOUT = CONNECT_TIMEOUT
 DEFAULT_READ_TIMEOUT = 60.0
+#: Prometheus's own verdicts on a query: running it again would give the same answer.
+_FINAL_ERRORS = frozenset({"timeout", "canceled", "execution"})
 #: URLs longer than this are sent as a POST form instead (long PromQL, many series matchers).
 _MAX_GET_URL = 4000
 
@@ -66,8 +68,8 @@ class PrometheusSource:
         headers: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_READ_TIMEOUT,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        retries: int = 2,
-        backoff: float = 0.2,
+        retries: int = RETRIES,
+        backoff: float = FIRST_PAUSE,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
@@ -80,8 +82,17 @@ class PrometheusSource:
         self.backoff = backoff
         self.transport = transport
         self.warnings: list[str] = []
-        self._client: httpx.Client | None = None
-        self._lock = threading.Lock()
+        # a query Prometheus itself gave up on (timeout, canceled, execution) is not run again
+        self.policy = replace(read_policy(retries, backoff), retry_if=lambda r: _error_type(r) not in _FINAL_ERRORS)
+        self.http = HttpClient(
+            self._new_client,
+            who=f'prometheus "{name}"',
+            source=name,
+            hints=Hints(
+                unreachable="check that Prometheus runs and the URL is right, or SET chaosql.on_source_error = 'warn'",
+                timeout="narrow the time range, raise the step, or simplify the query",
+            ),
+        )
 
     def describe(self) -> str:
         return f'prometheus "{self.name}" at {self.url}'
@@ -141,17 +152,9 @@ class PrometheusSource:
         return list(self._call(f"/api/v1/label/{label}/values", params, log) or [])
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        self.http.close()
 
     # --- one call ---------------------------------------------------------------------------
-
-    def _http(self) -> httpx.Client:
-        with self._lock:  # fetch threads share one client (and its connection pool)
-            if self._client is None:
-                self._client = self._new_client()
-            return self._client
 
     def _new_client(self) -> httpx.Client:
         import httpx
@@ -165,77 +168,42 @@ class PrometheusSource:
 
     def _call(self, path: str, params: Any, log: CallLog | None, *, promql: str | None = None) -> Any:
         """GET (POST when the URL would be too long) ``path``; returns the answer's ``data``."""
-        import httpx
+        from chaosql.sources.base import Call
 
         items = list(params.items()) if isinstance(params, Mapping) else list(params)
         encoded = urlencode(items)
         method = "POST" if len(self.url) + len(path) + len(encoded) > _MAX_GET_URL else "GET"
-        what = f"{method} {path}?" + " ".join(f"{k}={v}" for k, v in items)
-        if log is not None:  # the statement was cancelled: make no further call
-            log.check()
-        started = time.perf_counter()
-        response = data = None
-        try:
-            for attempt in range(self.retries + 1):
-                try:
-                    if method == "GET":
-                        response = self._http().get(path, params=items)
-                    else:
-                        form: dict[str, list[str]] = {}
-                        for key, value in items:
-                            form.setdefault(key, []).append(value)
-                        response = self._http().post(path, data=form)
-                except httpx.TimeoutException as err:
-                    raise SourceTimeout(
-                        f"{self.describe()} did not answer within {self.timeout:g} s",
-                        source=self.name,
-                        hint="narrow the time range, raise the step, or simplify the query",
-                    ) from err
-                except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as err:
-                    if attempt < self.retries:
-                        _pause(log, self.backoff * 2**attempt)
-                        continue
-                    raise Unavailable(
-                        f"{self.describe()} is unreachable: {_reason(err)}",
-                        source=self.name,
-                        hint="check that Prometheus runs and the URL is right, or SET chaosql.on_source_error = 'warn'",
-                    ) from err
-                except httpx.HTTPError as err:
-                    raise SourceError(f"{self.describe()}: {type(err).__name__}: {err}", source=self.name) from err
-                if response.status_code >= 500 and _error_type(response) not in ("timeout", "canceled", "execution"):
-                    if attempt < self.retries:
-                        _pause(log, self.backoff * 2**attempt)
-                        continue
-                break
-            assert response is not None
-            data = self._answer(response, promql)
-        finally:
-            if log is not None:
-                from chaosql.sources.base import Call
+        call = Call(self.name, self.name, f"{method} {path}?" + " ".join(f"{k}={v}" for k, v in items))
+        form: dict[str, list[str]] = {}
+        for key, value in items:
+            form.setdefault(key, []).append(value)
+        response = self.http.request(
+            method,
+            path,
+            policy=self.policy,  # a POST here is a read too: retried like a GET
+            params=items if method == "GET" else None,
+            data=form if method == "POST" else None,
+            log=log,
+            call=call,
+            count=lambda r: _count((r.data or {}).get("data") if isinstance(r.data, dict) else None),
+        )
+        return self._answer(response, promql)
 
-                call = Call(self.name, self.name, what, seconds=time.perf_counter() - started)
-                call.items = _count(data)
-                log.record(call)
-        return data
-
-    def _answer(self, response: httpx.Response, promql: str | None) -> Any:
+    def _answer(self, response: Response, promql: str | None) -> Any:
         """The ``data`` of a success answer; otherwise the error, translated."""
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        body = response.data
         if not isinstance(body, dict):
-            if response.status_code in (401, 403):
+            if response.status in (401, 403):
                 from chaosql.errors import Forbidden
 
                 raise Forbidden(
-                    f"{self.describe()} refused the request (HTTP {response.status_code})",
+                    f"{self.describe()} refused the request (HTTP {response.status})",
                     source=self.name,
                     hint="check the credentials (headers) configured for it",
                 )
-            error = Unavailable if response.status_code >= 500 else SourceError  # e.g. a proxy's 502 page
+            error = Unavailable if response.status >= 500 else SourceError  # e.g. a proxy's 502 page
             raise error(
-                f"{self.describe()} answered HTTP {response.status_code} without a Prometheus API body"
+                f"{self.describe()} answered HTTP {response.status} without a Prometheus API body"
                 + (f": {response.text.strip()[:200]}" if response.text.strip() else ""),
                 source=self.name,
                 hint="is the URL the Prometheus server itself (not its UI path or a proxy)?",
@@ -260,11 +228,9 @@ class PrometheusSource:
                 source=self.name,
                 hint="narrow the time range or raise the step",
             )
-        if response.status_code >= 500:
-            raise Unavailable(f"{self.describe()} failed: HTTP {response.status_code}: {message}", source=self.name)
-        raise SourceError(
-            f"{self.describe()}: {kind or 'HTTP ' + str(response.status_code)}: {message}", source=self.name
-        )
+        if response.status >= 500:
+            raise Unavailable(f"{self.describe()} failed: HTTP {response.status}: {message}", source=self.name)
+        raise SourceError(f"{self.describe()}: {kind or 'HTTP ' + str(response.status)}: {message}", source=self.name)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -324,11 +290,8 @@ def _sample(pair: Sequence[Any]) -> tuple[float, float]:
     return float(pair[0]), float(pair[1])  # float() reads "NaN", "+Inf", "-Inf" as Prometheus writes them
 
 
-def _error_type(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
+def _error_type(response: Response) -> str:
+    body = response.data
     return str(body.get("errorType") or "") if isinstance(body, dict) else ""
 
 
@@ -340,13 +303,6 @@ def _count(data: Any) -> int:
             return sum(len(r.get("values") or []) for r in result)
         return len(result) if data.get("resultType") == "vector" else 1
     return len(data) if isinstance(data, list) else 0
-
-
-def _reason(err: Exception) -> str:
-    text = str(err) or type(err).__name__
-    if "refused" in text.lower():
-        return "connection refused"
-    return text
 
 
 def open_prometheus(name: str, spec: str, config: dict) -> PrometheusSource:
@@ -371,15 +327,7 @@ def open_prometheus(name: str, spec: str, config: dict) -> PrometheusSource:
             clusters=[str(c) for c in clusters],
             headers={str(k): str(v) for k, v in (options.get("headers") or {}).items()},
             timeout=float(options.get("timeout", DEFAULT_READ_TIMEOUT)),
-            retries=int(options.get("retries", 2)),
+            retries=int(options.get("retries", RETRIES)),
         )
     except (TypeError, ValueError) as err:
         raise UsageError(f"prometheus source {name or url}: {err}") from err
-
-
-def _pause(log: CallLog | None, seconds: float) -> None:
-    """Wait before a retry; a cancel of the statement ends the wait and the retries."""
-    if log is None:
-        time.sleep(seconds)
-    else:
-        log.pause(seconds)

@@ -24,16 +24,17 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import ChaosqlError, Forbidden, SourceError, SourceTimeout, WriteRefused
+from chaosql.sources.http import pause
 from chaosql.writers.plan import ObjectRef, Operation, TargetError, WriteContext
 
 if TYPE_CHECKING:
+    from chaosql.sources.base import CallLog
     from chaosql.sources.chaosd import ChaosdSource, Node
 
 COMMON_KEYS = {"schedule", "duration", "action", "uid"}
@@ -216,10 +217,12 @@ INSERT_COLUMNS = {"source", "cluster", "node", "kind", "action", "spec", "uid", 
 
 @dataclass(frozen=True)
 class ChaosdTarget:
-    """One chaosd node of one source, where an operation goes."""
+    """One chaosd node of one source, where an operation goes; with the statement's ``log`` its
+    calls are recorded there and a cancel ends a retry pause."""
 
     source: ChaosdSource
     node: Node
+    log: CallLog | None = field(default=None, compare=False)
 
     @property
     def label(self) -> str:
@@ -228,7 +231,7 @@ class ChaosdTarget:
     def check_node(self) -> None:
         """The node answers its health check, else TargetError (503, or 401/403 when it refuses)."""
         try:
-            healthy = self.source.health(self.node)
+            healthy = self.source.health(self.node, self.log)
         except Forbidden as err:
             raise TargetError(403, "Forbidden", err.message) from err
         except SourceError as err:
@@ -242,7 +245,7 @@ class ChaosdTarget:
 
     def experiments(self) -> list[dict]:
         try:
-            return self.source.experiments(self.node)
+            return self.source.experiments(self.node, self.log)
         except ChaosqlError as err:
             raise _target_error(err) from err
 
@@ -288,7 +291,7 @@ class ChaosdAttack(Operation):
         try:
             for attempt in range(PROCESS_SCAN_RETRIES + 1):
                 try:
-                    self.result = self.target.source.attack(self.target.node, self.route, self.body)
+                    self.result = self.target.source.attack(self.target.node, self.route, self.body, self.target.log)
                     break
                 except SourceError as err:
                     # chaosd's process attack reads /proc of every process; one that exits during
@@ -300,7 +303,7 @@ class ChaosdAttack(Operation):
                         and attempt < PROCESS_SCAN_RETRIES
                     ):
                         raise
-                    time.sleep(0.05 * (attempt + 1))
+                    pause(self.target.log, 0.05 * (attempt + 1))
         except SourceTimeout as err:
             # chaosd runs the attack inside the request and goes on when the client gives up:
             # whether it is applied is unknown, so say how to find out rather than guess.
@@ -320,7 +323,7 @@ class ChaosdAttack(Operation):
 
     def undo(self, ctx: WriteContext) -> str:
         try:
-            self.target.source.recover(self.target.node, self.uid)
+            self.target.source.recover(self.target.node, self.uid, self.target.log)
         except ChaosqlError as err:
             raise _target_error(err) from err
         return f"recovered chaosd {self.route} attack {self.uid} on {self.target.node.url}"
@@ -367,7 +370,7 @@ class ChaosdRecover(Operation):
             )
             return
         try:
-            self.result = self.target.source.recover(self.target.node, self.uid)
+            self.result = self.target.source.recover(self.target.node, self.uid, self.target.log)
         except ChaosqlError as err:
             status, text = getattr(err, "status", 0), getattr(err, "text", "")
             if status == 404:  # gone already: Chaos Mesh counts 404 as recovered too
@@ -424,20 +427,20 @@ def is_chaosd_row(row: dict) -> bool:
     return str(row.get("source") or "").lower() == "chaosd"
 
 
-def plan_insert(rows: Iterable[dict], sources: Iterable[Any]) -> list[ChaosdAttack]:
+def plan_insert(rows: Iterable[dict], sources: Iterable[Any], log: CallLog | None = None) -> list[ChaosdAttack]:
     """One ``ChaosdAttack`` per INSERT row. Refuses (``WriteRefused``, nothing written) a row whose
     node, kind or columns cannot be written; body problems are reported by ``validate``."""
     chaosd = [s for s in sources if getattr(s, "family", None) == "chaosd"]
-    return [_attack(i, row, chaosd) for i, row in enumerate(rows, 1)]
+    return [_attack(i, row, chaosd, log) for i, row in enumerate(rows, 1)]
 
 
-def plan_delete(rows: Iterable[dict], sources: Iterable[Any]) -> list[ChaosdRecover]:
+def plan_delete(rows: Iterable[dict], sources: Iterable[Any], log: CallLog | None = None) -> list[ChaosdRecover]:
     """One ``ChaosdRecover`` per experiments row (as the read path found them: cluster, node,
     kind, uid, status JSON)."""
     chaosd = [s for s in sources if getattr(s, "family", None) == "chaosd"]
     ops = []
     for i, row in enumerate(rows, 1):
-        target = _target(i, row, chaosd)
+        target = _target(i, row, chaosd, log)
         status = row.get("status")
         if isinstance(status, str):
             try:
@@ -458,7 +461,7 @@ def plan_delete(rows: Iterable[dict], sources: Iterable[Any]) -> list[ChaosdReco
     return ops
 
 
-def _target(i: int, row: dict, chaosd: list[Any]) -> ChaosdTarget:
+def _target(i: int, row: dict, chaosd: list[Any], log: CallLog | None = None) -> ChaosdTarget:
     if not chaosd:
         raise WriteRefused(
             "experiments: no chaosd source is configured",
@@ -475,7 +478,7 @@ def _target(i: int, row: dict, chaosd: list[Any]) -> ChaosdTarget:
     if not node_url:
         only = [(s, n) for s in candidates for n in s.nodes()]
         if len(only) == 1:
-            return ChaosdTarget(*only[0])
+            return ChaosdTarget(*only[0], log)
         raise WriteRefused(
             f"experiments: row {i}: a Chaosd row needs node (the chaosd address)",
             hint="known nodes: " + ", ".join(n.url for _, n in only) if only else None,
@@ -483,7 +486,7 @@ def _target(i: int, row: dict, chaosd: list[Any]) -> ChaosdTarget:
     for source in candidates:
         node = source.node(str(node_url))
         if node is not None:
-            return ChaosdTarget(source, node)
+            return ChaosdTarget(source, node, log)
     known = [n.url for s in candidates for n in s.nodes()]
     raise WriteRefused(
         f"experiments: row {i}: {node_url!r} is not a node of "
@@ -492,7 +495,7 @@ def _target(i: int, row: dict, chaosd: list[Any]) -> ChaosdTarget:
     )
 
 
-def _attack(i: int, row: dict, chaosd: list[Any]) -> ChaosdAttack:
+def _attack(i: int, row: dict, chaosd: list[Any], log: CallLog | None = None) -> ChaosdAttack:
     extra = sorted(k for k, v in row.items() if v is not None and k not in INSERT_COLUMNS)
     if extra:
         raise WriteRefused(
@@ -509,7 +512,7 @@ def _attack(i: int, row: dict, chaosd: list[Any]) -> ChaosdAttack:
             else f"experiments: row {i}: a Chaosd row needs kind",
             hint="kinds: " + ", ".join(KEYS) + " (host, file and http are not served over HTTP)",
         )
-    target = _target(i, row, chaosd)
+    target = _target(i, row, chaosd, log)
     spec = row.get("spec")
     if isinstance(spec, str):
         try:

@@ -89,9 +89,13 @@ class Targets:
     """cluster name -> its write target, built on first use for this statement."""
 
     def __init__(self, session: Session) -> None:
+        from chaosql.sources.base import CallLog
+
         self.session = session
         self._by_cluster: dict[str, Any] = {}
         self._made: dict[int, Any] = {}
+        # the write calls' log: it shares the statement's cancel flag, so a cancel ends a retry pause
+        self.log = CallLog(cancelled=session._fetcher.cancelled)
 
     def clusters(self) -> dict[str, Any]:
         if not self._by_cluster:
@@ -134,7 +138,7 @@ class Targets:
             elif hasattr(source, "conn"):
                 from chaosql.writers.kube import KubeTarget
 
-                self._made[id(source)] = KubeTarget(source)
+                self._made[id(source)] = KubeTarget(source, self.log)
             else:
                 raise UnsupportedError(f"source {source.name} cannot be written to")
         return self._made[id(source)]
@@ -193,7 +197,7 @@ def _plan_insert(session: Session, tree: exp.Insert, table: Table, targets: Targ
                 "experiments: one INSERT cannot mix Chaosd rows with Kubernetes rows",
                 hint="insert the source = 'chaosd' rows in their own statement",
             )
-        return Plan(table.name, "INSERT", list(chaosd.plan_insert(rows, session.sources)))
+        return Plan(table.name, "INSERT", list(chaosd.plan_insert(rows, session.sources, targets.log)))
     objects.check_columns(table.name, names, table.column_names, "INSERT")
     plan = Plan(table.name, "INSERT")
     seen: dict[ObjectRef, int] = {}
@@ -302,7 +306,7 @@ def _plan_change(session: Session, tree: exp.Expression, table: Table, targets: 
                     hint="DELETE the row to recover it, then INSERT a new attack",
                 )
             found = {k: row[f"{KEY_PREFIX}{k}"] for k in ("cluster", "kind", *chaosd_keys)}
-            plan.operations.extend(chaosd.plan_delete([found], session.sources))
+            plan.operations.extend(chaosd.plan_delete([found], session.sources, targets.log))
             continue
         if row.get(f"{KEY_PREFIX}source") not in (None, "kube", "snapshot"):
             raise UnsupportedError(

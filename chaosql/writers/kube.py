@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from chaosql.sources.base import Call
 from chaosql.writers.plan import ObjectRef, TargetError
 
 if TYPE_CHECKING:
+    from chaosql.sources.base import CallLog
     from chaosql.sources.kube import KubeSource, Resource
 
 #: Chaos Mesh's annotation that makes its controller drop the finalizers without recovering.
@@ -21,10 +23,13 @@ MERGE_PATCH = "application/merge-patch+json"
 
 
 class KubeTarget:
-    """Writes to the cluster of one ``KubeSource``."""
+    """Writes to the cluster of one ``KubeSource``. With the statement's ``log`` its calls are
+    recorded there, and a cancel ends a retry pause (chaosql.sources.http's write policy: a write
+    is tried again only when it cannot have reached the server)."""
 
-    def __init__(self, source: KubeSource) -> None:
+    def __init__(self, source: KubeSource, log: CallLog | None = None) -> None:
         self.source = source
+        self.log = log
         self.label = f'cluster "{source.name}" (kube)'
 
     def _resource(self, kind: str) -> Resource:
@@ -45,7 +50,10 @@ class KubeTarget:
         ok: tuple[int, ...] = (200, 201, 202),
     ) -> dict:
         params = {"dryRun": "All"} if dry_run else None
-        response = self.source.conn.send(method, path, params=params, body=body, content_type=content_type)
+        call = Call(self.source.name, self.source.name, f"{method} {path}" + (" (dry run)" if dry_run else ""))
+        response = self.source.conn.send(
+            method, path, params=params, body=body, content_type=content_type, log=self.log, call=call
+        )
         if response.status not in ok:
             raise TargetError(
                 response.status, str(response.body.get("reason") or ""), _message(response.status, response.body)
@@ -69,7 +77,10 @@ class KubeTarget:
         return found if found.get("kind") == ref.kind else None
 
     def get(self, ref: ObjectRef) -> dict | None:
-        response = self.source.conn.get(self.path(ref))
+        path = self.path(ref)
+        response = self.source.conn.get(
+            path, log=self.log, call=Call(self.source.name, self.source.name, f"GET {path}")
+        )
         if response.status == 404:
             return None
         if response.status != 200:

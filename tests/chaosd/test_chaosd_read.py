@@ -190,7 +190,7 @@ def test_node_down_names_the_node(chaosd_binary, session_for, demo_source, tmp_p
     with pytest.raises(Unavailable) as info:
         session.execute("SELECT count(*) FROM experiments")
     message = str(info.value)
-    assert f"chaosd node {url}" in message and "connection refused" in message
+    assert f"cannot reach {url}: connection refused" in message
     assert info.value.sqlstate == "08006"
     # Tables without Chaosd rows do not ask the node at all.
     assert session.execute("SELECT count(*) FROM pods").scalar() > 0
@@ -201,7 +201,7 @@ def test_node_down_names_the_node(chaosd_binary, session_for, demo_source, tmp_p
     session.execute("SET chaosql.on_source_error = 'warn'")
     result = session.execute("SELECT source, count(*) FROM experiments GROUP BY source")
     assert dict(result.rows()).get("snapshot", 0) > 0
-    assert any(url in w and "unreachable" in w for w in result.warnings), result.warnings
+    assert any(f"cannot reach {url}" in w for w in result.warnings), result.warnings
 
 
 def test_config_file_and_discovery_from_physical_machines(chaosd, tmp_path, monkeypatch):
@@ -265,4 +265,4 @@ def test_cli_query_with_a_chaosd_source(chaosd):
     assert f"chaosd,{chaosd.base_url},true,v1.4.0" in out.stdout
     down = run("--source", "chaosd:http://127.0.0.1:1", "SELECT count(*) FROM experiments")
     assert down.returncode != 0
-    assert "chaosd node http://127.0.0.1:1" in down.stderr and "connection refused" in down.stderr
+    assert "cannot reach http://127.0.0.1:1: connection refused" in down.stderr

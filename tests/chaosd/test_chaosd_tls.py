@@ -70,7 +70,7 @@ def test_tls_verifies_the_chaos_mesh_server_name(chaosd_tls, session_for):
     with pytest.raises(Forbidden) as info:
         session.execute("SELECT * FROM experiments")
     message = str(info.value)
-    assert "TLS handshake failed" in message and "server_name" in message
+    assert f"TLS handshake with {chaosd_tls.base_url} failed" in message and "server_name" in message
     # A CA that did not issue the server certificate fails the same way.
     session = session_for(source_for(chaosd_tls, ca=str(chaosd_tls.tls.rogue_cert)))
     with pytest.raises(Forbidden, match="certificate verify failed"):

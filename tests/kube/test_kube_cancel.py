@@ -67,8 +67,8 @@ def test_a_cancelled_list_fetches_no_further_pages(kube_env, kube_source, kube_s
 
 
 def test_a_cancel_ends_the_retries_of_an_unreachable_cluster(kube_env, tmp_path, kube_session):
+    from chaosql.sources.http import READ
     from chaosql.sources.kube import KubeSource
-    from chaosql.sources.kube_http import BACKOFF
 
     with socket.socket() as sock:  # a port nothing listens on: every request is refused and retried
         sock.bind(("127.0.0.1", 0))
@@ -88,6 +88,7 @@ def test_a_cancel_ends_the_retries_of_an_unreachable_cluster(kube_env, tmp_path,
     while not log.calls and time.monotonic() < deadline:  # the failed call is recorded when its retries end
         time.sleep(0.02)
     assert [c.what.split("?")[0] for c in log.calls] == ["GET /api/v1/pods"]
-    # cancelled 0.3 s in, during the first pauses: not after all of them (sum(BACKOFF) = 2.3 s)
-    assert log.calls[0].seconds < sum(BACKOFF) / 2, log.calls[0]
+    # cancelled 0.3 s in, during the first pauses: not after all of them (sum(READ.pauses) = 1.05 s)
+    assert log.calls[0].seconds < sum(READ.pauses) / 2, log.calls[0]
+    assert log.calls[0].what.endswith(" (cancelled)")
     assert session.execute("SELECT 42").scalar() == 42

@@ -11,7 +11,7 @@ Works on sqlglot expressions, never on SQL text. The steps, each a small functio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from sqlglot import exp
 
@@ -43,36 +43,62 @@ def virtual_refs(tree: exp.Expression, names: Iterable[str]) -> list[exp.Table]:
 
 
 def _shadowed_by_cte(table: exp.Table, name: str) -> bool:
-    node: exp.Expression | None = table
+    """Whether a CTE called ``name`` that is visible where ``table`` stands hides the virtual table.
+
+    As DuckDB scopes them: a query's CTEs are visible in its body; inside the WITH, a CTE sees only
+    the CTEs before it, and itself only from the recursive branch (the right side of the UNION) of a
+    WITH RECURSIVE. So ``WITH experiments AS (SELECT * FROM experiments WHERE ...)`` reads the table.
+    """
+    path: list[exp.Expression] = [table]
+    node = table.parent
     while node is not None:
-        parent = node.parent
-        with_ = parent.args.get("with_") or parent.args.get("with") if parent is not None else None
-        if isinstance(with_, exp.With):
-            for cte in with_.expressions:
-                if cte.alias_or_name.lower() == name and (with_.args.get("recursive") or cte is not node):
+        child = path[-1]
+        if isinstance(node, exp.With):
+            ctes = list(node.expressions)
+            index = next((i for i, cte in enumerate(ctes) if cte is child), len(ctes))
+            if any(cte.alias_or_name.lower() == name for cte in ctes[:index]):
+                return True
+            if index < len(ctes) and ctes[index].alias_or_name.lower() == name and node.args.get("recursive"):
+                body = ctes[index].this
+                if isinstance(body, exp.Union) and any(step is body.expression for step in path):
                     return True
-        node = parent
+            # the query that owns this WITH: its body sees these CTEs, its WITH does not see itself
+            path.append(node)
+            node = node.parent
+            if node is None:
+                break
+        else:
+            with_ = node.args.get("with_") or node.args.get("with")
+            if isinstance(with_, exp.With) and any(cte.alias_or_name.lower() == name for cte in with_.expressions):
+                return True
+        path.append(node)
+        node = node.parent
     return False
 
 
 def reference_constraints(
     table: exp.Table,
-    columns_of: Callable[[str], set[str] | None],
+    columns_of: Callable[[str], Sequence[str] | None],
     *,
-    range_columns: frozenset[str] = frozenset(),
+    range_columns: Mapping[str, str] | None = None,
     evaluate: Evaluator | None = None,
 ) -> Constraints:
     """Predicates every row read through ``table`` must satisfy for the statement's answer.
 
-    ``columns_of(name)`` gives the columns of a virtual table (``None`` for anything else), so
-    unqualified columns are resolved only when it is certain which table they belong to.
+    ``columns_of(name)`` gives the columns of a virtual table in order (``None`` for anything
+    else), so unqualified columns are resolved only when it is certain which table they belong to.
+    ``range_columns`` maps the columns whose ranges are wanted to their type.
+
+    Rows that feed a sample (``TABLESAMPLE``, ``USING SAMPLE``), a PIVOT/UNPIVOT or a positional or
+    ASOF join are not filtered by the statement's predicates before those run, so such a reference
+    gets no constraints.
     """
     holder = table.parent
     select = holder.parent if isinstance(holder, (exp.From, exp.Join)) else None
-    if not isinstance(select, exp.Select):
+    if not isinstance(select, exp.Select) or _rows_feed_more_than_the_result(table, select):
         return Constraints()
     alias = table.alias_or_name.lower()
-    mine = columns_of(table.name.lower()) or set()
+    mine = visible_columns(table, columns_of(table.name.lower()) or []) or {}
     sources = _scope_sources(select)
 
     def resolve(col: exp.Expression) -> str | None:
@@ -82,14 +108,15 @@ def reference_constraints(
         if name not in mine:
             return None
         if col.table:
-            return name if col.table.lower() == alias else None
+            return mine[name] if col.table.lower() == alias else None
         owners = [a for a, cols in sources.items() if cols is None or name in cols]
-        return name if owners == [alias] else None
+        return mine[name] if owners == [alias] else None
 
+    ranges = dict(range_columns or {})
     result = Constraints()
     where = select.args.get("where")
     if where is not None:
-        result = result.both(implied(where.this, resolve, range_columns=range_columns, evaluate=evaluate))
+        result = result.both(implied(where.this, resolve, range_columns=ranges, evaluate=evaluate))
     if isinstance(holder, exp.Join) and holder.args.get("on") is not None:
         side = (holder.side or "").upper()
         kind = (holder.kind or "").upper()
@@ -99,10 +126,52 @@ def reference_constraints(
                 (c.table or "").lower() == alias or (not c.table and resolve(c)) for c in on.find_all(exp.Column)
             )
             if touches_only_me:
-                result = result.both(implied(on, resolve, range_columns=range_columns, evaluate=evaluate))
+                result = result.both(implied(on, resolve, range_columns=ranges, evaluate=evaluate))
             else:
-                result = result.both(_conjuncts_only_mine(on, alias, resolve, range_columns, evaluate))
-    return result
+                result = result.both(_conjuncts_only_mine(on, alias, resolve, ranges, evaluate))
+    return result.with_unbounded(_compared_without_bounds(select, resolve, ranges, result))
+
+
+def _rows_feed_more_than_the_result(table: exp.Table, select: exp.Select) -> bool:
+    if table.args.get("sample") or table.args.get("pivots") or select.args.get("sample"):
+        return True
+    return any(j.args.get("method") for j in select.args.get("joins") or [])
+
+
+def _compared_without_bounds(
+    select: exp.Select, resolve: Callable[[exp.Expression], str | None], ranges: Mapping[str, str], found: Constraints
+) -> frozenset[str]:
+    """Range columns the SELECT compares with values that depend on rows (another table's column,
+    a subquery) while no constant range bounds them: a source that needs a range to answer (the
+    Prometheus tables) must refuse rather than guess one."""
+    conditions = [select.args["where"].this] if select.args.get("where") is not None else []
+    conditions += [j.args["on"] for j in select.args.get("joins") or [] if j.args.get("on") is not None]
+    out = set()
+    for condition in conditions:
+        for node in condition.find_all(exp.EQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In):
+            operands = [v for v in node.args.values() if isinstance(v, exp.Expression)]
+            operands += [v for v in node.args.get("expressions") or []]
+            mine = {resolve(o) for o in operands if isinstance(o, exp.Column)} & set(ranges)
+            others = [o for o in operands if not (isinstance(o, exp.Column) and resolve(o) in mine)]
+            if mine and any(o.find(exp.Column, exp.Select, exp.Subquery) is not None for o in others):
+                out |= {key for key in mine if found.range(key) is None}
+    return frozenset(out)
+
+
+def visible_columns(table: exp.Table, columns: Iterable[str]) -> dict[str, str] | None:
+    """Column names a reference shows (lower case) -> the table's own names; ``None`` when unknown.
+
+    ``experiments AS e(c1, c2)`` renames the first columns; a PIVOT/UNPIVOT makes new ones.
+    """
+    if table.args.get("pivots"):
+        return None
+    names = list(columns)
+    alias = table.args.get("alias")
+    renamed = [c.name.lower() for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
+    shown = renamed + [n.lower() for n in names[len(renamed) :]]
+    if len(set(shown)) != len(shown):  # DuckDB renames the clash (name_1): leave such a reference alone
+        return None
+    return dict(zip(shown, names, strict=False))
 
 
 def _conjuncts_only_mine(on, alias, resolve, range_columns, evaluate) -> Constraints:
@@ -115,7 +184,7 @@ def _conjuncts_only_mine(on, alias, resolve, range_columns, evaluate) -> Constra
 
 
 def _scope_sources(select: exp.Select) -> dict[str, set[str] | None]:
-    """alias -> known column names (virtual tables only; ``None`` = unknown) of a SELECT's FROM."""
+    """alias -> column names it shows (virtual tables only; ``None`` = unknown) of a SELECT's FROM."""
     from chaosql.tables import registry
 
     tables = registry()
@@ -129,26 +198,32 @@ def _scope_sources(select: exp.Select) -> dict[str, set[str] | None]:
             and item.name.lower() in tables
             and not _shadowed_by_cte(item, item.name.lower())
         ):
-            found[alias] = set(tables[item.name.lower()].column_names)
+            shown = visible_columns(item, tables[item.name.lower()].column_names)
+            found[alias] = set(shown) if shown is not None else None
         else:
             found[alias] = None
     return found
 
 
 def needed_columns(
-    tree: exp.Expression, columns: Iterable[str], row_names: Iterable[str] = ()
+    tree: exp.Expression, columns: Iterable[str], refs: Iterable[exp.Table] = ()
 ) -> frozenset[str] | None:
-    """Columns of a table the statement may read, or ``None`` for all of them.
+    """Columns of a table the statement may read through ``refs`` (its references), or ``None``
+    for all of them.
 
     Conservative on purpose: every identifier anywhere in the statement counts (so aliases,
-    USING lists and outer references are covered), and ``*``, ``COLUMNS(...)``, NATURAL joins or
-    a whole-row reference (``row_names``: the table's aliases) mean all columns. Leaving out a column that is read would answer NULL,
-    so when in doubt it is kept.
+    USING lists and outer references are covered), and ``*``, ``COLUMNS(...)``, ``#1``, NATURAL,
+    positional or ASOF joins, PIVOT/UNPIVOT (which group by or pass on every other column) or a
+    whole-row reference (``SELECT e FROM experiments e``) or a column-alias list
+    (``experiments AS e(c1)``, which renames columns) mean all columns. Leaving out a column that
+    is read would answer NULL, so when in doubt it is kept.
 
     >>> import sqlglot
     >>> sorted(needed_columns(sqlglot.parse_one("SELECT phase, count(*) FROM experiments"), ["phase", "spec", "name"]))
     ['phase']
     >>> needed_columns(sqlglot.parse_one("SELECT * FROM experiments"), ["phase"]) is None
+    True
+    >>> needed_columns(sqlglot.parse_one("PIVOT experiments ON phase USING count(*)", read="duckdb"), ["phase"]) is None
     True
     """
     for star in tree.find_all(exp.Star):
@@ -156,22 +231,34 @@ def needed_columns(
             return None
     if any(type(f).__name__ == "Columns" or f.name.upper() == "COLUMNS" for f in tree.find_all(exp.Func)):
         return None
-    row_names = {n.lower() for n in row_names}  # ``SELECT e FROM experiments e``: the whole row
+    if tree.find(exp.Pivot, exp.PositionalColumn) is not None:
+        return None
+    refs = list(refs)
+    row_names = {r.alias_or_name.lower() for r in refs}
     if any(not c.table and c.name.lower() in row_names for c in tree.find_all(exp.Column)):
         return None
     if any(j.args.get("method") or (j.args.get("kind") or "").upper() == "NATURAL" for j in tree.find_all(exp.Join)):
         return None
+    if any(isinstance(alias := r.args.get("alias"), exp.TableAlias) and alias.columns for r in refs):
+        return None  # renamed columns (and DuckDB's name_1 for a clash) are not the table's names
     names = {i.this.lower() for i in tree.find_all(exp.Identifier) if isinstance(i.this, str)}
-    wanted = {c for c in columns if c.lower() in names}
-    return frozenset(wanted)
+    return frozenset(c for c in columns if c.lower() in names)
 
 
 def rewrite(tree: exp.Expression, refs: list[exp.Table], relation_for: Callable[[str], str]) -> exp.Expression:
-    """Point each reference at ``relation_for(table_name)``, keeping the name as its alias."""
+    """Point each reference at ``relation_for(table_name)``, keeping the name as its alias.
+
+    The node is changed in place, so everything attached to it stays: a column-alias list,
+    TABLESAMPLE, PIVOT/UNPIVOT, the joins of a parenthesised join, hints.
+    """
     for table in refs:
-        original = table.name
-        alias = table.alias or original
-        replacement = exp.to_table(relation_for(original.lower()))
-        replacement.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
-        table.replace(replacement)
+        original = table.this
+        table.set("this", exp.to_identifier(relation_for(table.name.lower()), quoted=True))
+        table.set("db", None)
+        table.set("catalog", None)
+        alias = table.args.get("alias")
+        if not isinstance(alias, exp.TableAlias):
+            table.set("alias", exp.TableAlias(this=original))
+        elif alias.this is None:
+            alias.set("this", original)
     return tree

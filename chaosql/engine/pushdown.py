@@ -12,7 +12,7 @@ expressions:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,19 +27,46 @@ Evaluator = Callable[[exp.Expression], Any]
 
 @dataclass(frozen=True)
 class Range:
-    """Bounds on a column; ``None`` means unbounded on that side."""
+    """Bounds on a column; ``None`` means unbounded on that side.
+
+    ``points``: the column takes only these values (``ts = A``, ``ts IN (A, B)``), ``lo`` and ``hi``
+    are then their extremes. ``points_widened``: an OR joined such exact values with a range, so
+    the range holds them but a source that samples the range on a grid may miss them.
+    """
 
     lo: Any = None
     lo_incl: bool = True
     hi: Any = None
     hi_incl: bool = True
+    points: frozenset | None = None
+    points_widened: bool = False
+
+    @classmethod
+    def of_points(cls, values: Iterable[Any]) -> Range | None:
+        """The range of exactly ``values``; ``None`` when they cannot be ordered."""
+        values = frozenset(values)
+        if not values:
+            return cls(points=frozenset())
+        try:
+            return cls(min(values), True, max(values), True, points=values)
+        except TypeError:
+            return None
 
     def intersect(self, other: Range) -> Range:
         lo, lo_incl = _pick(self.lo, self.lo_incl, other.lo, other.lo_incl, max, tighter=True)
         hi, hi_incl = _pick(self.hi, self.hi_incl, other.hi, other.hi_incl, min, tighter=True)
-        return Range(lo, lo_incl, hi, hi_incl)
+        points = self.points if other.points is None else other.points if self.points is None else None
+        if self.points is not None and other.points is not None:
+            points = self.points & other.points
+        if points is not None:  # keep the values the other bounds allow (all, when they cannot be compared)
+            points = frozenset(v for v in points if Range(lo, lo_incl, hi, hi_incl).may_hold(v))
+        return Range(lo, lo_incl, hi, hi_incl, points, self.points_widened or other.points_widened)
 
     def hull(self, other: Range) -> Range:
+        if self.points == frozenset():  # an empty set of values adds nothing to the union
+            return other
+        if other.points == frozenset():
+            return self
         if self.lo is None or other.lo is None:
             lo, lo_incl = None, True
         else:
@@ -48,9 +75,24 @@ class Range:
             hi, hi_incl = None, True
         else:
             hi, hi_incl = _pick(self.hi, self.hi_incl, other.hi, other.hi_incl, max, tighter=False)
-        return Range(lo, lo_incl, hi, hi_incl)
+        points = self.points | other.points if self.points is not None and other.points is not None else None
+        widened = self.points_widened or other.points_widened or ((self.points is None) != (other.points is None))
+        return Range(lo, lo_incl, hi, hi_incl, points, widened)
+
+    def may_hold(self, value: Any) -> bool:
+        """Whether ``value`` can lie in the range (``True`` when it cannot be compared)."""
+        try:
+            if self.lo is not None and (value < self.lo or (value == self.lo and not self.lo_incl)):
+                return False
+            if self.hi is not None and (value > self.hi or (value == self.hi and not self.hi_incl)):
+                return False
+        except TypeError:
+            return True
+        return True
 
     def __str__(self) -> str:
+        if self.points is not None:
+            return "{" + ", ".join(str(v) for v in sorted(self.points, key=str)) + "}"
         lo = f"{'[' if self.lo_incl else '('}{self.lo}" if self.lo is not None else "(-inf"
         hi = f"{self.hi}{']' if self.hi_incl else ')'}" if self.hi is not None else "+inf)"
         return f"{lo}, {hi}"
@@ -58,7 +100,13 @@ class Range:
 
 def _pick(a, a_incl, b, b_incl, choose, *, tighter: bool):
     """The bound ``choose`` (max or min) prefers; on a tie a tighter bound is inclusive only if
-    both are, a looser one if either is."""
+    both are, a looser one if either is. Bounds that cannot be compared (a date and a zoned
+    time): a tighter one keeps either (both hold), a looser one is dropped (the union must widen).
+
+    >>> from datetime import date
+    >>> str(Range(hi=date(2026, 11, 17)).hull(Range(hi=datetime(2026, 11, 21))))
+    '(-inf, +inf)'
+    """
     if a is None:
         return b, b_incl
     if b is None:
@@ -68,7 +116,7 @@ def _pick(a, a_incl, b, b_incl, choose, *, tighter: bool):
             return a, (a_incl and b_incl) if tighter else (a_incl or b_incl)
         winner = choose(a, b)
     except TypeError:
-        return a, a_incl
+        return (a, a_incl) if tighter else (None, True)
     return (a, a_incl) if winner is a else (b, b_incl)
 
 
@@ -84,6 +132,8 @@ class Constraints:
     ranges: dict[str, Range] = field(default_factory=dict)
     #: columns the statement may read (``None``: all); feeds may leave the others NULL
     columns: frozenset[str] | None = None
+    #: range columns compared with values that depend on rows, with no constant range to bound them
+    unbounded: frozenset[str] = frozenset()
 
     def values(self, column: str) -> frozenset | None:
         return self.eq.get(column)
@@ -114,13 +164,17 @@ class Constraints:
         ranges = dict(self.ranges)
         for col, rng in other.ranges.items():
             ranges[col] = ranges[col].intersect(rng) if col in ranges else rng
-        return Constraints(eq, ranges)
+        return Constraints(eq, ranges, unbounded=self.unbounded | other.unbounded)
 
     def either(self, other: Constraints) -> Constraints:
         """Rows satisfy one or the other (OR): only what both constrain survives, widened."""
         eq = {key: vals | other.eq[key] for key, vals in self.eq.items() if key in other.eq}
         ranges = {col: rng.hull(other.ranges[col]) for col, rng in self.ranges.items() if col in other.ranges}
-        return Constraints(eq, ranges)
+        return Constraints(eq, ranges, unbounded=self.unbounded | other.unbounded)
+
+    def with_unbounded(self, columns: Iterable[str]) -> Constraints:
+        """The same constraints, noting range ``columns`` compared without a constant bound."""
+        return Constraints(self.eq, self.ranges, self.columns, self.unbounded | frozenset(columns))
 
 
 def union(all_constraints: list[Constraints]) -> Constraints:
@@ -141,10 +195,16 @@ def implied(
     condition: exp.Expression,
     resolve: Resolver,
     *,
-    range_columns: frozenset[str] = frozenset(),
+    range_columns: Mapping[str, str | None] | Iterable[str] = (),
     evaluate: Evaluator | None = None,
 ) -> Constraints:
-    """Constraints that every row satisfying ``condition`` satisfies, for the resolved columns."""
+    """Constraints that every row satisfying ``condition`` satisfies, for the resolved columns.
+
+    ``range_columns`` maps the columns whose ranges are wanted to their DuckDB type: with
+    ``evaluate``, a bound is the value DuckDB compares with, ``CAST(bound AS type)``, so a
+    zone-less time means the session's time zone, exactly as in DuckDB's own comparison.
+    """
+    types = dict(range_columns) if isinstance(range_columns, Mapping) else dict.fromkeys(range_columns)
 
     def walk(node: exp.Expression) -> Constraints:
         if isinstance(node, exp.Paren):
@@ -156,6 +216,9 @@ def implied(
         if isinstance(node, exp.EQ):
             return _equality(node.left, node.right) or _equality(node.right, node.left) or Constraints()
         if isinstance(node, exp.In) and not node.args.get("query") and not node.args.get("unnest"):
+            col = _range_col(node.this)
+            if col:
+                return _points(col, node.expressions)
             key = _key(node.this)
             values = [_literal(v) for v in node.expressions]
             if key is not None and values and all(v is not _NOT_CONST for v in values):
@@ -165,9 +228,17 @@ def implied(
             return _comparison(node)
         if isinstance(node, exp.Between):
             col = _range_col(node.this)
-            lo, hi = _bound(node.args.get("low")), _bound(node.args.get("high"))
-            if col and lo is not _NOT_CONST and hi is not _NOT_CONST and lo is not None and hi is not None:
-                return Constraints(ranges={col: Range(lo, True, hi, True)})
+            if not col:
+                return Constraints()
+            lo, hi = _bound(node.args.get("low"), col), _bound(node.args.get("high"), col)
+            if lo is _NOT_CONST or hi is _NOT_CONST or lo is None or hi is None:
+                return Constraints()
+            if node.args.get("symmetric"):  # BETWEEN SYMMETRIC: either order
+                try:
+                    lo, hi = min(lo, hi), max(lo, hi)
+                except TypeError:
+                    return Constraints()
+            return Constraints(ranges={col: Range(lo, True, hi, True)})
         return Constraints()
 
     def _key(node: exp.Expression) -> Hashable | None:
@@ -182,49 +253,56 @@ def implied(
         return None
 
     def _equality(left: exp.Expression, right: exp.Expression) -> Constraints | None:
+        col = _range_col(left)
+        if col:
+            found = _points(col, [right])
+            return found if found else None
         key = _key(left)
         if key is None:
             return None
         value = _literal(right)
-        if value is _NOT_CONST:
-            col = _range_col(left)
-            bound = _bound(right) if col else _NOT_CONST
-            if col and bound is not _NOT_CONST and bound is not None:
-                return Constraints(ranges={col: Range(bound, True, bound, True)})
+        if value is _NOT_CONST or value is None:  # col = NULL is never true: no rows; push nothing
             return None
-        if value is None:  # col = NULL is never true: no rows; keep it simple and push nothing
-            return None
-        out = Constraints({key: frozenset({value})})
-        if isinstance(key, str) and key in range_columns:
-            bound = _bound(right)
-            if bound is not _NOT_CONST and bound is not None:
-                out.ranges[key] = Range(bound, True, bound, True)
-        return out
+        return Constraints({key: frozenset({value})})
+
+    def _points(col: str, nodes: list[exp.Expression]) -> Constraints:
+        """``col = A`` or ``col IN (A, B)``: the column takes only those values (NULL matches none)."""
+        bounds = [_bound(node, col) for node in nodes]
+        if not bounds or any(b is _NOT_CONST for b in bounds):
+            return Constraints()
+        rng = Range.of_points(b for b in bounds if b is not None)
+        return Constraints(ranges={col: rng}) if rng is not None else Constraints()
 
     def _range_col(node: exp.Expression) -> str | None:
         if isinstance(node, exp.Column):
             key = resolve(node)
-            if isinstance(key, str) and key in range_columns:
+            if isinstance(key, str) and key in types:
                 return key
         return None
 
-    def _bound(node: exp.Expression | None):
+    def _bound(node: exp.Expression | None, col: str):
+        """The value DuckDB compares ``col`` with, ``None`` for NULL or no usable bound (an
+        infinite time), or ``_NOT_CONST``."""
         if node is None:
             return None
-        value = _literal(node)
-        if isinstance(value, str):
-            try:
-                return datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                pass
-        if value is not _NOT_CONST and not isinstance(value, str):
+        if evaluate is None:
+            value = _literal(node)
+            if isinstance(value, str):
+                try:
+                    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+                except ValueError:
+                    return _NOT_CONST
             return value
-        if evaluate is None or node.find(exp.Column, exp.Subquery, exp.Select):
+        if node.find(exp.Column, exp.Subquery, exp.Select):
             return _NOT_CONST
+        wanted = types.get(col)
         try:
-            return evaluate(node)
+            value = evaluate(exp.cast(node.copy(), wanted) if wanted else node)
         except Exception:
             return _NOT_CONST
+        if wanted == "TIMESTAMPTZ" and isinstance(value, datetime) and value.tzinfo is None:
+            return None  # DuckDB's ±infinity come back as naive datetime.max/min: no bound on that side
+        return value
 
     def _comparison(node: exp.Expression) -> Constraints:
         flipped = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE}
@@ -232,7 +310,7 @@ def implied(
         if not _range_col(left):
             op, left, right = flipped[op], right, left
         col = _range_col(left)
-        bound = _bound(right) if col else _NOT_CONST
+        bound = _bound(right, col) if col else _NOT_CONST
         if not col or bound is _NOT_CONST or bound is None:
             return Constraints()
         if op in (exp.GT, exp.GTE):

@@ -289,10 +289,10 @@ class Session:
             name = ref.name.lower()
             table = self.tables[name]
             if self.settings["pushdown"]:
-                ranges = frozenset(c.name for c in table.columns if c.key == "range")
+                ranges = {c.name: c.type for c in table.columns if c.key == "range"}
                 found = analyze.reference_constraints(
                     ref,
-                    lambda n: set(self.tables[n].column_names) if n in self.tables else None,
+                    lambda n: self.tables[n].column_names if n in self.tables else None,
                     range_columns=ranges,
                     evaluate=self._evaluate,
                 )
@@ -303,8 +303,8 @@ class Session:
         if self.settings["pushdown"]:
             tree = refs[0].root()
             for name, constraints in merged.items():
-                aliases = [r.alias_or_name for r in refs if r.name.lower() == name]
-                constraints.columns = analyze.needed_columns(tree, self.tables[name].column_names, aliases)
+                mine = [r for r in refs if r.name.lower() == name]
+                constraints.columns = analyze.needed_columns(tree, self.tables[name].column_names, mine)
         return merged
 
     def _evaluate(self, node: exp.Expression) -> Any:
@@ -367,6 +367,7 @@ def _freeze_now(tree: exp.Expression) -> None:
     from sqlglot import exp
 
     now = datetime.now(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # whole ms, as Prometheus can evaluate it
     for node in list(tree.find_all(exp.CurrentTimestamp, exp.CurrentDate, exp.Anonymous)):
         if isinstance(node, exp.CurrentDate):
             node.replace(exp.cast(exp.Literal.string(now.date().isoformat()), "DATE"))
@@ -379,17 +380,21 @@ _PY_TYPES = {"VARCHAR": str, "MAP(VARCHAR, VARCHAR)": str, "BIGINT": int, "INTEG
 
 def _pushable(found: Constraints, table: Table) -> Constraints:
     """Keep what the table's key columns accept, with values of the column's own type (a
-    comparison DuckDB would answer by casting, like ``namespace = 1``, stays in DuckDB)."""
+    comparison DuckDB would answer by casting, like ``namespace = 1``, stays in DuckDB). A
+    parameter such as ``step = 15`` also takes a number, as text: the feed echoes it, and DuckDB
+    compares that text with the number by casting it."""
     eq = {}
     for key, values in found.eq.items():
         col = table.column(key[0] if isinstance(key, tuple) else key)
         if col is None or not col.key or col.key == "range" or (isinstance(key, tuple) and col.key != "labels"):
             continue
         wanted = _PY_TYPES.get(col.type)
-        if wanted and all(type(v) is wanted for v in values):
+        if col.key == "param" and wanted is str and all(type(v) in (str, int, float) for v in values):
+            eq[key] = frozenset(str(v) for v in values)
+        elif wanted and all(type(v) is wanted for v in values):
             eq[key] = values
     ranges = {c: r for c, r in found.ranges.items() if (col := table.column(c)) is not None and col.key == "range"}
-    return Constraints(eq, ranges)
+    return Constraints(eq, ranges, unbounded=found.unbounded)
 
 
 _DML = {"INSERT", "UPDATE", "DELETE"}

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from chaosql.errors import QueryCancelled
+from chaosql.errors import QueryCancelled, SqlError
 
 LONG = "SELECT count(*) FROM range(100000000000) a, range(10) b"
 
@@ -34,3 +34,75 @@ def test_a_finished_statement_is_never_cancelled_later(demo_session):
         assert demo_session.execute("SELECT 1").scalar() == 1
     time.sleep(0.6)  # the deadlines of the statements above have passed
     assert demo_session.execute("SELECT count(*) FROM experiments").scalar() == 360
+
+
+@pytest.mark.parametrize("value", ["1e10", "'inf'", "1e400", "-1", "'nan'", "'-inf'", "'soon'", "true"])
+def test_timeouts_out_of_range_are_refused(demo_session, value):
+    with pytest.raises(SqlError) as info:
+        demo_session.execute(f"SET chaosql.timeout = {value}")
+    assert "chaosql.timeout takes a number from 0 to 2.14748e+06" in str(info.value)
+    assert "0 means no limit" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "name,value,message",
+    [
+        ("confirm_rows", "-1", "chaosql.confirm_rows takes a whole number from 0"),
+        ("confirm_rows", "2.5", "chaosql.confirm_rows takes a whole number"),
+        ("confirm_rows", "1e12", "chaosql.confirm_rows takes a whole number"),
+        ("max_statement_bytes", "10", "chaosql.max_statement_bytes takes a whole number from 1024"),
+        ("max_statement_bytes", "'nan'", "chaosql.max_statement_bytes takes a whole number"),
+        ("pushdown", "'maybe'", "chaosql.pushdown takes true or false"),
+        ("on_source_error", "'ignore'", "chaosql.on_source_error takes fail or warn"),
+    ],
+)
+def test_every_setting_checks_its_range(demo_session, name, value, message):
+    with pytest.raises(SqlError) as info:
+        demo_session.execute(f"SET chaosql.{name} = {value}")
+    assert message in str(info.value)
+
+
+def test_a_refused_setting_leaves_the_limit_working(demo_session):
+    """The values that used to kill the shared watchdog thread (OverflowError) are refused, and the
+    watchdog still cancels this session's statements, and those of a session opened later."""
+    from chaosql.engine.session import Session
+    from chaosql.sources import open_source
+
+    for value in ("1e10", "'inf'", "1e400"):
+        with pytest.raises(SqlError):
+            demo_session.execute(f"SET chaosql.timeout = {value}")
+    demo_session.execute("SET chaosql.timeout = 0.5")
+    started = time.monotonic()
+    with pytest.raises(QueryCancelled):
+        demo_session.execute(LONG)
+    assert time.monotonic() - started < 10
+    other = Session([open_source("demo")], settings={"timeout": 0.5})
+    try:
+        with pytest.raises(QueryCancelled):
+            other.execute(LONG)
+    finally:
+        other.close()
+
+
+def test_timeout_zero_means_no_limit(demo_session):
+    """As PostgreSQL's statement_timeout = 0: no limit, not "cancel at once"."""
+    demo_session.execute("SET chaosql.timeout = 0")
+    assert demo_session.execute("SELECT count(*) FROM experiments").scalar() == 360
+    assert demo_session.execute("SELECT count(*) FROM range(30000000)").scalar() == 30000000
+
+
+def test_the_watchdog_survives_any_deadline():
+    """Huge, infinite and invalid deadlines neither stop the thread nor delay other deadlines."""
+    from chaosql.engine.watchdog import Watchdog
+
+    dog = Watchdog()
+    fired = threading.Event()
+    dog.arm(1e300, lambda: None)  # far away: sleeps in bounded steps, no OverflowError
+    assert dog.arm(float("inf"), lambda: None) == dog.arm(0, lambda: None)  # no deadline at all
+    for bad in (float("nan"), -1.0):
+        with pytest.raises(ValueError):
+            dog.arm(bad, lambda: None)
+    dog.arm(1e9, lambda: 1 / 0)  # an action that fails later does not matter either
+    dog.arm(0.2, fired.set)
+    assert fired.wait(5)
+    assert dog._thread is not None and dog._thread.is_alive()

@@ -25,8 +25,9 @@ def answer(session: Any, tree: exp.Expression) -> Result | None:
             for item in mine:
                 try:
                     session.set(_set_name(item), _set_value(item))
-                except UsageError as err:
-                    raise SqlError(err.message, hint=err.hint, sqlstate="42704") from None
+                except UsageError as err:  # PostgreSQL: 42704 unknown parameter, 22023 invalid value
+                    unknown = err.message.startswith("unknown setting")
+                    raise SqlError(err.message, hint=err.hint, sqlstate="42704" if unknown else "22023") from None
             return Result(status="SET")
     if isinstance(tree, exp.Show) and str(tree.name).upper() == "TABLES":
         tables = session.tables.values()

@@ -191,6 +191,31 @@ def union(all_constraints: list[Constraints]) -> Constraints:
     return merged
 
 
+def all_of(parts: list[Constraints]) -> Constraints:
+    """Rows satisfy every part (AND)."""
+    merged = Constraints()
+    for part in parts:
+        merged = merged.both(part)
+    return merged
+
+
+def any_of(parts: list[Constraints]) -> Constraints:
+    """Rows satisfy one of the parts (OR): only keys every part constrains survive, widened.
+    The value sets are joined once, so a chain of n ORs costs O(n), not O(n²).
+
+    >>> any_of([Constraints({"ns": frozenset({"a"})}), Constraints({"ns": frozenset({"b"}), "k": frozenset({1})})]).describe()
+    "ns IN ('a', 'b')"
+    """
+    if not parts:
+        return Constraints()
+    keys = set(parts[0].eq).intersection(*(p.eq for p in parts[1:]))
+    eq = {key: frozenset().union(*(p.eq[key] for p in parts)) for key in keys}
+    ranges = dict(parts[0].ranges)
+    for part in parts[1:]:
+        ranges = {col: rng.hull(part.ranges[col]) for col, rng in ranges.items() if col in part.ranges}
+    return Constraints(eq, ranges)
+
+
 def implied(
     condition: exp.Expression,
     resolve: Resolver,
@@ -209,10 +234,10 @@ def implied(
     def walk(node: exp.Expression) -> Constraints:
         if isinstance(node, exp.Paren):
             return walk(node.this)
-        if isinstance(node, exp.And):
-            return walk(node.left).both(walk(node.right))
+        if isinstance(node, exp.And):  # a chain of hundreds of terms (BI tools) without recursing
+            return all_of([walk(term) for term in node.flatten()])
         if isinstance(node, exp.Or):
-            return walk(node.left).either(walk(node.right))
+            return any_of([walk(term) for term in node.flatten()])
         if isinstance(node, exp.EQ):
             return _equality(node.left, node.right) or _equality(node.right, node.left) or Constraints()
         if isinstance(node, exp.In) and not node.args.get("query") and not node.args.get("unnest"):

@@ -25,6 +25,7 @@ from chaosql.engine import own as statements
 from chaosql.engine.dialect import as_duckdb
 from chaosql.engine.errors import RELATION_PREFIX, translate
 from chaosql.engine.fetch import Fetcher, fetch_table
+from chaosql.engine.limits import bounded, check_statement
 from chaosql.engine.pushdown import Constraints, union
 from chaosql.engine.result import Result
 from chaosql.engine.settings import SETTINGS, coerce
@@ -91,11 +92,12 @@ class Session:
     def execute(self, sql: str, params: Sequence[Any] | None = None, *, stream: bool = False) -> Result:
         """Run one statement. Raises a ``ChaosqlError`` subclass with a one-line message."""
         started = time.perf_counter()
+        check_statement(sql, int(self.settings["max_statement_bytes"]))  # before any work on it
         self._drop_registered()
         self._fetcher.reset()
         deadline = WATCHDOG.arm(float(self.settings["timeout"]), self.cancel)
         try:
-            result = self._execute(sql, params, stream)
+            result = bounded(lambda: self._execute(sql, params, stream), sql, cancelled=self.cancelled)
         except ChaosqlError:
             raise
         except Exception as err:

@@ -97,17 +97,31 @@ _SET = re.compile(
 )
 
 
+STATEMENT_TIMEOUT_MAX_MS = 2147483647
+
+
 def timeout_seconds(value: str) -> float | None:
     """statement_timeout ('5000', '5s', '2min', '0') -> seconds; None for 0 (no limit of its own).
 
     >>> timeout_seconds("1500"), timeout_seconds("5s"), timeout_seconds("2min"), timeout_seconds("0")
     (1.5, 5.0, 120.0, None)
+    >>> timeout_seconds("99999999999")
+    Traceback (most recent call last):
+    ...
+    ValueError: invalid value for parameter "statement_timeout": "99999999999"
     """
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*", value or "", re.I)
+    m = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(ms|s|min|h|d)?\s*", value or "", re.I)
     if not m:
-        raise ValueError(f"invalid value for parameter statement_timeout: {value!r}")
+        raise ValueError(f'invalid value for parameter "statement_timeout": "{value}"')
     unit = {"ms": 0.001, "s": 1, "min": 60, "h": 3600, "d": 86400}[(m.group(2) or "ms").lower()]
     seconds = float(m.group(1)) * unit
+    if abs(seconds * 1000) > STATEMENT_TIMEOUT_MAX_MS:  # as PostgreSQL: an int of milliseconds
+        raise ValueError(f'invalid value for parameter "statement_timeout": "{value}"')
+    if seconds < 0:
+        raise ValueError(
+            f'{m.group(1)} {m.group(2) or "ms"} is outside the valid range for parameter "statement_timeout" '
+            f"(0 .. {STATEMENT_TIMEOUT_MAX_MS})"
+        )
     return seconds or None
 
 

@@ -14,6 +14,7 @@ import struct
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from chaosql.engine.limits import too_large
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
 from chaosql.server import chatter, wire
 from chaosql.server.handshake import Fatal, authenticate
@@ -154,7 +155,16 @@ class Connection(Streaming):
             b"H": self.flush,
         }
         while True:
-            kind, body = await wire.read_message(self.reader)
+            try:
+                kind, body = await wire.read_message(self.reader, statement_limit=self._statement_limit())
+            except wire.StatementTooLong as err:  # refused unread: the connection goes on
+                extended = err.kind != b"Q"
+                if not (extended and self.failed_extended):
+                    await self._error(too_large(err.size, self._statement_limit()), extended=extended)
+                if not extended:
+                    self.send(wire.ready_for_query(self.status))
+                    await self.writer.drain()
+                continue
             if kind == b"X":
                 return
             if kind == b"S":
@@ -182,6 +192,12 @@ class Connection(Streaming):
                 if kind == b"Q":
                     self.send(wire.ready_for_query(self.status))
                     await self.writer.drain()
+
+    def _statement_limit(self) -> int:
+        from chaosql.engine.settings import SETTINGS
+
+        session = self.runner.session if self.runner is not None else None
+        return int(session.settings["max_statement_bytes"] if session else SETTINGS["max_statement_bytes"][0])
 
     async def flush(self, _r: wire.Reader) -> None:
         await self.writer.drain()

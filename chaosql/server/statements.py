@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from chaosql.engine.limits import check_statement, deep_enough, too_complex
 from chaosql.errors import ChaosqlError, SqlError, WriteRefused
 from chaosql.server import chatter
 from chaosql.server.rewrite import rewrite
@@ -93,6 +94,11 @@ class Runner:
     # --- preparing -----------------------------------------------------------------------
 
     def prepare(self, sql: str, param_oids: list[int]) -> Prepared:
+        check_statement(sql, int(self.session.settings["max_statement_bytes"]))  # before any parse
+        with deep_enough():  # the catalog rewrite parses with sqlglot too
+            return self._prepare(sql, param_oids)
+
+    def _prepare(self, sql: str, param_oids: list[int]) -> Prepared:
         prepared = Prepared(sql, list(param_oids))
         own = re.match(r"^\s*show\s+chaosql\.(\w+)\s*;?\s*$", sql, re.I)
         if own:  # chaosql's session settings, read like any PostgreSQL setting
@@ -209,7 +215,8 @@ class Runner:
 
     def run(self, prepared: Prepared, params: list[Any]) -> Any:
         """Run on the Session: a streamed Result. Refuses writes this user may not do."""
-        target = None if self.user.writes else self.write_target(prepared.run_sql)
+        with deep_enough():
+            target = None if self.user.writes else self.write_target(prepared.run_sql)
         if target:
             raise WriteRefused(
                 f"user {self.user.name} may not write to {target} over this server",
@@ -250,6 +257,8 @@ def _bind(con: Any, sql: str) -> tuple[list[str], list[str], list[str], bool]:
 def translate_error(err: Exception, session: Any) -> ChaosqlError:
     if isinstance(err, ChaosqlError):
         return err
+    if isinstance(err, RecursionError):
+        return too_complex(err)
     import duckdb
 
     from chaosql.engine.errors import translate

@@ -37,13 +37,34 @@ async def read_startup(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return _I.unpack_from(body)[0], body[4:]
 
 
-async def read_message(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
-    """A typed message: (type byte, payload)."""
+class StatementTooLong(Exception):
+    """A Query or Parse message longer than the session's statement limit: its body was read and
+    dropped without being kept, and the client gets an ERROR 54000, not a closed connection."""
+
+    def __init__(self, kind: bytes, size: int) -> None:
+        super().__init__(f"{kind!r} message of {size} bytes")
+        self.kind, self.size = kind, size
+
+
+#: What a Parse message holds beside its SQL: a statement name and up to 65535 parameter types.
+PARSE_OVERHEAD = 1024 + 4 * 65535
+
+
+async def read_message(reader: asyncio.StreamReader, *, statement_limit: int | None = None) -> tuple[bytes, bytes]:
+    """A typed message: (type byte, payload). A Query (Parse) message whose SQL cannot fit in
+    ``statement_limit`` bytes is skipped in chunks and raises ``StatementTooLong``."""
     header = await reader.readexactly(5)
     kind = header[:1]
     (length,) = _I.unpack_from(header, 1)
     if length < 4 or length > MAX_MESSAGE:
         raise ProtocolViolation(f"invalid message length {length} for message type {kind!r}")
+    if statement_limit is not None and kind in (b"Q", b"P"):
+        room = statement_limit + 1 + (PARSE_OVERHEAD if kind == b"P" else 0)
+        if length - 4 > room:
+            left = length - 4
+            while left:
+                left -= len(await reader.readexactly(min(left, 64 * 1024)))
+            raise StatementTooLong(kind, length - 4)
     return kind, await reader.readexactly(length - 4)
 
 

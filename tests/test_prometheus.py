@@ -298,6 +298,116 @@ def test_source_spec_and_config_open_prometheus(tmp_path, prom):
         open_source("prometheus:localhost:9090")
 
 
+# --- no silent empty answers (issue 17, item 7) -----------------------------------------------
+
+
+def test_a_numeric_step_is_seconds(session, prom):
+    mark = len(prom.query_log())
+    rows = session.execute(
+        f"SELECT ts, value, step FROM metrics WHERE query = '{LATENCY}{{service=\"checkout\"}}' "
+        f"AND ts BETWEEN '{at(-1).isoformat()}' AND '{at(1).isoformat()}' AND step = 15 ORDER BY ts"
+    ).rows()
+    assert [r[0] for r in rows] == [at(-1) + timedelta(seconds=15 * i) for i in range(9)]
+    assert {r[2] for r in rows} == {"15"}
+    assert [p["step"] for p in log_since(prom, mark)] == [15]
+    # what the error for a bad step suggests works as written
+    from chaosql.errors import SqlError
+
+    with pytest.raises(SqlError) as caught:
+        session.execute(f"SELECT * FROM metrics WHERE query = 'up' AND ts > '{at(0).isoformat()}' AND step = 'often'")
+    assert "step = 30" in caught.value.hint
+    rows = session.execute(
+        f"SELECT count(*) FROM metrics WHERE query = '{LATENCY}{{service=\"checkout\"}}' "
+        f"AND ts BETWEEN '{at(0).isoformat()}' AND '{at(10).isoformat()}' AND step = 30"
+    ).scalar()
+    assert rows == 21
+
+
+def test_impact_takes_numbers_for_step_and_windows(session, prom):
+    mark = len(prom.query_log())
+    rows = session.execute(
+        f"SELECT window, samples, avg, before, step FROM impact WHERE query = '{CHECKOUT_P99}' "
+        f"AND name = 'net-delay-checkout' AND step = 15 AND before = 600 AND after = 120 ORDER BY ts_from"
+    ).rows()
+    assert rows == [
+        ("before", 40, pytest.approx(0.1), "600", "15"),
+        ("during", 40, pytest.approx(0.5), "600", "15"),
+        ("after", 8, pytest.approx(0.2), "600", "15"),
+    ]
+    assert sorted((p["start"], p["end"], p["step"]) for p in log_since(prom, mark)) == [
+        (iso(at(-10)), iso(at(0)), 15),
+        (iso(at(0)), iso(at(10)), 15),
+        (iso(at(10)), iso(at(12)), 15),
+    ]
+
+
+def test_exact_times_are_each_an_instant_query(session, prom):
+    mark = len(prom.query_log())
+    promql = f'{LATENCY}{{service="checkout"}}'
+    rows = session.execute(
+        f"SELECT ts, value FROM metrics WHERE query = '{promql}' "
+        f"AND ts IN ('{at(-5).isoformat()}', TIMESTAMPTZ '{at(5).isoformat()}', DATE '2026-11-20') ORDER BY ts"
+    ).rows()
+    midnight = datetime(2026, 11, 20, tzinfo=UTC)  # no data then
+    assert rows == [(at(-5), 0.1), (at(5), 0.5)]
+    assert sorted((p["start"], p["step"]) for p in log_since(prom, mark)) == [
+        (iso(midnight), 0),
+        (iso(at(-5)), 0),
+        (iso(at(5)), 0),
+    ]
+    rows = session.execute(
+        f"SELECT ts, value FROM metrics WHERE query = '{promql}' "
+        f"AND (ts = '{at(12).isoformat()}' OR ts = '{at(13).isoformat()}') ORDER BY ts"
+    ).rows()
+    assert rows == [(at(12), 0.2), (at(13), 0.2)]
+    # a time without a zone is in the session's time zone, as DuckDB reads it
+    session.execute("SET TimeZone = 'Asia/Tokyo'")
+    assert session.execute(
+        f"SELECT value FROM metrics WHERE query = '{promql}' AND ts = '2026-11-20 19:10'"
+    ).rows() == [(0.2,)]
+
+
+def test_ts_equals_now_returns_the_current_sample(session, prom, exporter):
+    prom.wait_for("chaosql_live_value", bool)
+    rows = session.execute(
+        "SELECT ts = now(), value FROM metrics WHERE query = 'chaosql_live_value' AND ts = now()"
+    ).rows()
+    assert rows == [(True, 42.0)] or rows == [(True, 43.0)]  # the exporter's value (another test may bump it)
+
+
+def test_a_time_finer_than_a_millisecond_is_refused_with_the_fix(session):
+    from chaosql.errors import SqlError
+
+    with pytest.raises(SqlError) as caught:
+        session.execute("SELECT * FROM metrics WHERE query = 'up' AND ts = TIMESTAMPTZ '2026-11-20 10:00:00.0005+00'")
+    assert "whole milliseconds" in str(caught.value)
+    assert "ts = TIMESTAMPTZ '2026-11-20T10:00:00+00:00'" in caught.value.hint
+
+
+def test_ts_compared_with_other_rows_needs_a_constant_range(session, prom):
+    from chaosql.errors import SqlError
+
+    join = (
+        f"SELECT e.name, count(*) AS samples, max(m.value) AS peak FROM experiments e JOIN metrics m "
+        f"ON m.ts >= e.created_at AND m.ts < e.ends_at WHERE m.query = 'max({LATENCY})' AND e.name = 'net-delay-checkout' "
+        "{range}GROUP BY e.name"
+    )
+    with pytest.raises(SqlError) as caught:
+        session.execute(join.format(range=""))
+    assert "no constant range" in str(caught.value) and "m.ts BETWEEN" in caught.value.hint
+    with pytest.raises(SqlError, match="no constant range"):
+        session.execute("SELECT * FROM metrics WHERE query = 'up' AND ts = (SELECT max(created_at) FROM experiments)")
+    with pytest.raises(SqlError, match="OR-ed with a range"):
+        session.execute(
+            f"SELECT * FROM metrics WHERE query = 'up' AND (ts = '{at(0).isoformat()}' OR ts > '{at(5).isoformat()}')"
+        )
+    # with a constant range the join is answered: the loaded p99 during net-delay-checkout
+    ranged = join.format(
+        range=f"AND m.ts BETWEEN '{at(-5).isoformat()}' AND '{at(15).isoformat()}' AND m.step = '15s' "
+    )
+    assert session.execute(ranged).rows() == [("net-delay-checkout", 40, 0.5)]
+
+
 # --- impact -----------------------------------------------------------------------------------
 
 CHECKOUT_P99 = f'max({LATENCY}{{namespace="{{{{namespace}}}}",service="checkout"}})'

@@ -4,11 +4,16 @@ The PromQL comes from the ``query`` column's own filter (``WHERE query = 'up'``;
 each), the time range from constant predicates on ``ts`` and the resolution from ``step``:
 
 - no bound on ``ts``: an instant query at the server's now;
-- ``ts = T``: an instant query at ``T``;
+- ``ts = T`` or ``ts IN (T1, T2)``: an instant query at each time (whole milliseconds, as
+  Prometheus evaluates; ``now()`` is one);
 - a range (``>``, ``>=``, ``<``, ``<=``, ``BETWEEN``): a range query; a missing upper bound is
   now, a missing lower bound is one hour before the upper one (with a warning);
 - ``step``: seconds (``step = 15``) or a duration (``step = '1m'``); by default about 250 points
   over the range, never less than 1 s.
+
+Times written without a zone are in the session's ``TimeZone``, as DuckDB reads them. What
+Prometheus cannot be asked is refused rather than answered with nothing: ``ts`` compared with
+another table's column or a subquery without a constant range, exact times OR-ed with a range.
 
 DuckDB applies every predicate again, so an exclusive bound drops the sample that Prometheus
 returns on it.
@@ -72,33 +77,72 @@ class Plan:
         return f"range {self.start.isoformat()} .. {self.end.isoformat()} step {self.step:g}s"
 
 
-def plan(rng: Range | None, step: float | None, *, now: datetime | None = None) -> tuple[Plan | None, list[str]]:
-    """The query to run for a ``ts`` range and an optional step; ``None`` when the range is empty.
+def plan(
+    rng: Range | None, step: float | None, *, now: datetime | None = None, unbounded: bool = False
+) -> tuple[list[Plan], list[str]]:
+    """The queries to run for a ``ts`` range and an optional step: an instant query per exact time
+    asked for, else one range query; none when the range is empty.
+
+    ``unbounded``: the statement compares ``ts`` with values from other rows (a join, a subquery),
+    which Prometheus cannot be asked for; without a constant range that is refused, since an
+    instant query at now would answer nothing the comparison keeps.
 
     >>> from chaosql.engine.pushdown import Range
     >>> t = datetime(2026, 1, 1, tzinfo=UTC)
-    >>> plan(Range(t, True, t + timedelta(minutes=10), True), None)[0].describe()
+    >>> plan(Range(t, True, t + timedelta(minutes=10), True), None)[0][0].describe()
     'range 2026-01-01T00:00:00+00:00 .. 2026-01-01T00:10:00+00:00 step 3s'
-    >>> plan(None, None)[0].describe()
+    >>> [p.describe() for p in plan(Range.of_points([t, t + timedelta(hours=1)]), None)[0]]
+    ['instant query at 2026-01-01T00:00:00+00:00', 'instant query at 2026-01-01T01:00:00+00:00']
+    >>> plan(None, None)[0][0].describe()
     'instant query at now'
     """
-    lo = as_time(rng.lo) if rng is not None else None
-    hi = as_time(rng.hi) if rng is not None else None
-    if lo is None and hi is None:
-        return Plan(None, None, None), []
+    if rng is None or (rng.lo is None and rng.hi is None and rng.points is None):
+        if unbounded:
+            raise SqlError(
+                "metrics: ts is compared with values of other rows (a join or a subquery), and no constant "
+                "range says which times to ask Prometheus for",
+                sqlstate="0A000",
+                hint="add constant bounds on the metrics side, e.g. AND m.ts BETWEEN TIMESTAMPTZ '...' AND "
+                "TIMESTAMPTZ '...' (a range query) or ts IN (...) (instant queries); "
+                "for windows around experiments use the impact table",
+            )
+        return [Plan(None, None, None)], []
+    if rng.points is not None:
+        return [Plan(None, _instant(t), None) for t in sorted(t for t in map(as_time, rng.points) if t)], []
+    if rng.points_widened:
+        raise SqlError(
+            "metrics: exact times (ts = ..., ts IN (...)) are OR-ed with a range of ts, and a range query "
+            "evaluates only on its step grid, so it would miss the exact times",
+            sqlstate="0A000",
+            hint="ask for the exact times and the range in separate statements",
+        )
+    lo, hi = as_time(rng.lo), as_time(rng.hi)
     notes = []
     if lo is not None and hi is not None and lo == hi:
-        return (Plan(None, lo, None) if rng.lo_incl and rng.hi_incl else None), []
+        return ([Plan(None, _instant(lo), None)] if rng.lo_incl and rng.hi_incl else []), []
     if hi is None:
         hi = now or datetime.now(UTC)
     if lo is None:
         lo = hi - DEFAULT_LOOKBACK
         notes.append(f"no lower bound on ts: queried the hour before {hi.isoformat()}")
     if lo > hi:
-        return None, notes
+        return [], notes
     if step is None:
         step = max(1.0, math.ceil((hi - lo).total_seconds() / DEFAULT_POINTS))
-    return Plan(lo, hi, step), notes
+    return [Plan(lo, hi, step)], notes
+
+
+def _instant(when: datetime) -> datetime:
+    """An exact time to evaluate at: Prometheus resolves milliseconds, so a finer time is refused
+    (its samples would carry the rounded time, which ``ts = ...`` then filters out)."""
+    if when.microsecond % 1000:
+        rounded = when.replace(microsecond=when.microsecond // 1000 * 1000)
+        raise SqlError(
+            f"metrics: Prometheus evaluates at whole milliseconds, and ts = {when.isoformat()} is not one",
+            sqlstate="22023",
+            hint=f"write ts = TIMESTAMPTZ '{rounded.isoformat()}', or a range of ts",
+        )
+    return when
 
 
 def as_time(value: Any) -> datetime | None:
@@ -198,18 +242,17 @@ class PrometheusFeed(Feed):
         runs = []
         for step_value in sorted(steps, key=str) if steps else [None]:
             step = parse_duration(step_value) if step_value is not None else None
-            found, notes = plan(constraints.range("ts"), step)
+            found, notes = plan(constraints.range("ts"), step, unbounded="ts" in constraints.unbounded)
             for note in notes:
                 if f"metrics: {note}" not in fetcher.warnings:
                     fetcher.warnings.append(f"metrics: {note}")
-            if found is None:
-                continue
-            # a step filter is echoed as written (DuckDB checks it again); else the step used, if any
-            shown_step = (
-                str(step_value) if step_value is not None else (None if found.start is None else f"{found.step:g}")
-            )
-            for promql in queries:
-                runs.append((promql, shown_step, fetcher.submit(_run, source, promql, found, fetcher.log)))
+            for one in found:
+                # a step filter is echoed as written (DuckDB checks it again); else the step used, if any
+                shown_step = (
+                    str(step_value) if step_value is not None else (None if one.start is None else f"{one.step:g}")
+                )
+                for promql in queries:
+                    runs.append((promql, shown_step, fetcher.submit(_run, source, promql, one, fetcher.log)))
         for promql, shown_step, future in runs:
             # an Arrow table in the table's schema: the engine appends it as it is
             yield source.name, samples_table(future.result(), schema, query=promql, server=source.name, step=shown_step)

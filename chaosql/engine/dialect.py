@@ -3,14 +3,79 @@
 Each rule takes the parsed statement and returns it (changed in place where needed); the
 session applies them right after parsing, so analysis, pushdown and the SQL handed back to
 DuckDB all see what DuckDB itself would have run.
+
+What a tree cannot be given back, because sqlglot's parser already dropped it, is fixed in the
+parser: ``DuckDB`` and ``Postgres`` below are sqlglot's dialects with those slips corrected.
+
+* ``INTERVAL '1 day 12:00:00'``: sqlglot keeps the first ``<number> <unit>`` of the string and
+  drops the rest (``INTERVAL '1' DAY``), so ``ts - interval '1 day 12:00:00'`` would count the
+  wrong rows. A literal that is not exactly one ``<number> <unit>`` is kept whole; DuckDB and
+  PostgreSQL both read it.
+* The PostgreSQL parser also records how a function was spelled (``now()``, ``date_part``), which
+  sqlglot's typed nodes forget; the wire server names result columns from it as PostgreSQL does.
+
+>>> import sqlglot
+>>> from chaosql.engine.dialect import DuckDB, Postgres
+>>> sqlglot.parse_one("SELECT INTERVAL '1 day 12:00:00'", read=DuckDB).sql("duckdb")
+"SELECT INTERVAL '1 day 12:00:00'"
+>>> sqlglot.parse_one("SELECT INTERVAL '3 days'", read=Postgres).sql("duckdb")
+"SELECT INTERVAL '3' DAYS"
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlglot import exp
+
+_ONE_UNIT = re.compile(r"\s*-?[0-9]+(?:\.[0-9]+)?\s*[a-zA-Z]+\s*")
+
+
+def _whole_interval(parser: Any, this: Any) -> Any:
+    """``INTERVAL '<several parts>'`` with no unit after it, kept as one literal."""
+    from sqlglot import exp
+
+    if this is None or not this.is_string or _ONE_UNIT.fullmatch(this.name):
+        return None
+    following = parser._curr
+    if following is not None and following.text.upper() in parser.dialect.VALID_INTERVAL_UNITS:
+        return None  # INTERVAL '1:30' HOUR TO MINUTE: sqlglot's own handling
+    return exp.Interval(this=this)
+
+
+def _build() -> dict[str, type]:
+    from sqlglot import exp
+    from sqlglot.dialects.duckdb import DuckDB as _DuckDB
+    from sqlglot.dialects.postgres import Postgres as _Postgres
+
+    class DuckDB(_DuckDB):
+        class Parser(_DuckDB.Parser):
+            def _parse_interval_span(self, this: Any, parse_function_unit: bool = True) -> Any:
+                return _whole_interval(self, this) or super()._parse_interval_span(this, parse_function_unit)
+
+    class Postgres(_Postgres):
+        class Parser(_Postgres.Parser):
+            def _parse_interval_span(self, this: Any, parse_function_unit: bool = True) -> Any:
+                return _whole_interval(self, this) or super()._parse_interval_span(this, parse_function_unit)
+
+            def _parse_function_call(self, *args: Any, **kwargs: Any) -> Any:
+                token = self._curr
+                node = super()._parse_function_call(*args, **kwargs)
+                if node is not None and token is not None and isinstance(node, exp.Func):
+                    node.meta.setdefault("spelled", token.text.lower())
+                return node
+
+    return {"DuckDB": DuckDB, "Postgres": Postgres}
+
+
+def __getattr__(name: str) -> Any:
+    """``DuckDB`` and ``Postgres`` are built on first use: importing sqlglot costs CLI start-up."""
+    if name in ("DuckDB", "Postgres"):
+        globals().update(_build())
+        return globals()[name]
+    raise AttributeError(name)
 
 
 def json_arrows(tree: exp.Expression) -> exp.Expression:

@@ -23,6 +23,8 @@ def translate(err: Exception, *, tables: Iterable[str] = (), all_tables: Iterabl
         return QueryCancelled("query cancelled")
     if isinstance(err, duckdb.ParserException):
         return SqlError(f"syntax error: {body}", line=line, col=col, sqlstate="42601")
+    if isinstance(err, duckdb.CatalogException) and re.match(r"(Scalar|Aggregate|Table) Function with name", body):
+        return SqlError(body.rstrip("!"), line=line, col=col, sqlstate="42883")
     if isinstance(err, duckdb.CatalogException):
         m = re.search(r"Table with name (\S+) does not exist", body)
         if m:
@@ -54,6 +56,8 @@ def translate(err: Exception, *, tables: Iterable[str] = (), all_tables: Iterabl
             return SqlError(
                 f'unknown column "{m.group(2)}" in table {m.group(1)}', line=line, col=col, sqlstate="42703"
             )
+        if "must appear in the GROUP BY clause" in body:
+            return SqlError(body.rstrip("."), line=line, col=col, sqlstate="42803")
         state = "42883" if "function" in body.lower() else "42804"
         return SqlError(body, line=line, col=col, sqlstate=state)
     if isinstance(err, duckdb.ConversionException):
@@ -62,6 +66,8 @@ def translate(err: Exception, *, tables: Iterable[str] = (), all_tables: Iterabl
         return UnsupportedError(body, sqlstate="0A000")
     if isinstance(err, (duckdb.OutOfRangeException,)):
         return SqlError(body, sqlstate="22003")
+    if isinstance(err, duckdb.InvalidInputException) and body.startswith("Division by zero"):
+        return SqlError("division by zero", sqlstate="22012")
     if isinstance(err, duckdb.InvalidInputException):
         return SqlError(body, sqlstate="22023")
     return SqlError(body or type(err).__name__, sqlstate="XX000")

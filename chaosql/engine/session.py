@@ -89,8 +89,12 @@ class Session:
 
     # --- the public API ---------------------------------------------------------------------
 
-    def execute(self, sql: str, params: Sequence[Any] | None = None, *, stream: bool = False) -> Result:
-        """Run one statement. Raises a ``ChaosqlError`` subclass with a one-line message."""
+    def execute(
+        self, sql: str | exp.Expression, params: Sequence[Any] | None = None, *, stream: bool = False
+    ) -> Result:
+        """Run one statement: SQL text, or a tree parsed already (the wire server's, whose own
+        rewrites make DuckDB answer as PostgreSQL). Raises a ``ChaosqlError`` subclass with a
+        one-line message."""
         started = time.perf_counter()
         check_statement(sql, int(self.settings["max_statement_bytes"]))  # before any work on it
         self._drop_registered()
@@ -169,10 +173,15 @@ class Session:
 
     # --- one statement ----------------------------------------------------------------------
 
-    def _execute(self, sql: str, params: Sequence[Any] | None, stream: bool) -> Result:
-        explain = _EXPLAIN.match(sql)
-        body = sql[explain.end() :] if explain else sql
-        tree, text = self._parse(body)
+    def _execute(self, statement: str | exp.Expression, params: Sequence[Any] | None, stream: bool) -> Result:
+        if isinstance(statement, str):
+            sql = statement
+            explain = _EXPLAIN.match(sql)
+            body = sql[explain.end() :] if explain else sql
+            tree, text = self._parse(body)
+        else:
+            explain, tree = None, statement
+            sql = text = tree.sql(dialect="duckdb")
         if tree is None:  # DuckDB-only syntax that reads no virtual table
             return self._run(text, params, stream)
         from sqlglot import exp
@@ -215,8 +224,10 @@ class Session:
         import sqlglot
         from sqlglot.errors import ParseError, TokenError
 
+        from chaosql.engine.dialect import DuckDB, Postgres
+
         last: Exception | None = None
-        for dialect in ("duckdb", "postgres"):
+        for dialect in (DuckDB, Postgres):
             try:
                 trees = [t for t in sqlglot.parse(sql, read=dialect) if t is not None]
             except (ParseError, TokenError) as err:
@@ -227,7 +238,7 @@ class Session:
                     f"expected one statement, found {len(trees)}", hint="run a script with -f FILE or \\i FILE"
                 )
             tree = as_duckdb(trees[0])
-            if dialect == "postgres":
+            if dialect is Postgres:
                 return tree, tree.sql(dialect="duckdb")
             return tree, sql
         # sqlglot could not parse it: let DuckDB say what is wrong, or run it if it is DuckDB-only
@@ -255,6 +266,11 @@ class Session:
         relation = self.con.sql(sql, params=list(params)) if params else self.con.sql(sql)
         if relation is None:
             return Result(status=_status(command, None))
+        if "count_star()" in relation.columns and len(set(relation.columns)) == len(relation.columns):
+            # count(*) is called count everywhere (PostgreSQL's name), not DuckDB's count_star()
+            relation = relation.project(
+                ", ".join(f'"{c}" AS "{"count" if c == "count_star()" else c}"' for c in relation.columns)
+            )
         result = Result(columns=list(relation.columns), types=[str(t) for t in relation.types])
         if stream:
             result._reader = relation.to_arrow_reader(10_000)

@@ -403,6 +403,11 @@ def macros(*, user: str, database: str, settings: dict[str, str], pid: int) -> l
         f"{m}array_lower(a, d) AS CASE WHEN len(a) > 0 THEN 1 END",
         f"{m}quote_ident(x) AS CASE WHEN regexp_full_match(x, '[a-z_][a-z0-9_$]*') THEN x "
         "ELSE '\"' || replace(x, '\"', '\"\"') || '\"' END",
+        # PostgreSQL's quote_literal: E'...' with doubled backslashes when there is one
+        f"{m}quote_literal(x) AS CASE WHEN contains(x::VARCHAR, chr(92)) THEN 'E''' || "
+        "replace(replace(x::VARCHAR, chr(92), chr(92) || chr(92)), '''', '''''') || '''' "
+        "ELSE '''' || replace(x::VARCHAR, '''', '''''') || '''' END",
+        f"{m}quote_nullable(x) AS coalesce(pgc.main.quote_literal(x), 'NULL')",
         f"{m}parse_ident(x) AS string_split(replace(x, '\"', ''), '.')",
         f"{m}pg_get_expr(a, b) AS NULL::VARCHAR, (a, b, c) AS NULL::VARCHAR",
         f"{m}pg_get_indexdef(a) AS NULL::VARCHAR, (a, b, c) AS NULL::VARCHAR",

@@ -19,8 +19,8 @@ from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
 from chaosql.server import chatter, wire
 from chaosql.server.handshake import Fatal, authenticate
 from chaosql.server.rows import data_rows
-from chaosql.server.statements import Prepared, Runner, result_columns, split, translate_error
-from chaosql.server.streaming import Portal, Streaming, result_formats, row_tag
+from chaosql.server.statements import Prepared, Runner, split, translate_error
+from chaosql.server.streaming import Portal, Streaming, portal_columns, result_formats, row_tag
 from chaosql.server.types import describe
 
 if TYPE_CHECKING:
@@ -257,6 +257,9 @@ class Connection(Streaming):
             if prepared.cursor is not None:
                 await self._cursor(prepared, [], [], simple=True)
                 continue
+            if prepared.copy is not None:
+                await self._copy_out(prepared, [])
+                continue
             if prepared.answer is not None:
                 live = chatter.answer(statement, self.settings)  # None for SHOW chaosql.*: prepared has it
                 await self._send_answer(live or prepared.answer, describe_rows=True, formats=[])
@@ -264,7 +267,7 @@ class Connection(Streaming):
             self.cancelled = False
             portal = Portal(prepared, [], [])
             portal.result = await self.call(self.runner.run, prepared, [])
-            portal.columns = result_columns(portal.result) if portal.result.has_rows else None
+            portal.columns = portal_columns(portal)
             if portal.columns is not None:
                 self.send(self._row_description(portal.columns, []))
             await self._stream(portal, 0)
@@ -331,6 +334,8 @@ class Connection(Streaming):
         params = await self.call(self.runner.params, prepared, raw, param_formats)
         if portal_name and portal_name in self.portals:
             raise SqlError(f'portal "{portal_name}" already exists', sqlstate="42P03")
+        if 1700 in prepared.param_oids:
+            prepared = await self.call(self.runner.bound, prepared, params)
         self.portals[portal_name] = Portal(prepared, params, result_formats)
         self.send(wire.BIND_COMPLETE)
 
@@ -385,7 +390,7 @@ class Connection(Streaming):
         self._transaction_gate(portal.prepared)
         self.cancelled = False
         portal.result = await self.call(self.runner.run, portal.prepared, portal.params)
-        portal.columns = result_columns(portal.result) if portal.result.has_rows else None
+        portal.columns = portal_columns(portal)
 
     async def execute(self, r: wire.Reader) -> None:
         name = r.cstring()
@@ -394,6 +399,10 @@ class Connection(Streaming):
             raise SqlError(f'portal "{name}" does not exist', sqlstate="34000")
         portal = self.portals[name]
         prepared = portal.prepared
+        if prepared.copy is not None:
+            self._transaction_gate(prepared)
+            await self._copy_out(prepared, portal.params)
+            return
         if prepared.cursor is not None and portal.result is None:
             self._transaction_gate(prepared)
             if portal.answered:

@@ -1,36 +1,35 @@
-"""Rewrite PostgreSQL client SQL so DuckDB can run it against the ``pgc`` catalog.
+"""Turn a client's PostgreSQL statement into what DuckDB runs: the one place every statement that
+reaches DuckDB over the wire goes through (simple or extended protocol, PREPARE, cursors, COPY).
 
-Two steps: a small text pass for syntax sqlglot cannot parse (``OPERATOR(pg_catalog.~)``,
-``COLLATE pg_catalog.default``, ``::oid[]``), then transforms on sqlglot's AST: catalog tables to
-``pgc``, ``public.experiments`` to the virtual table, catalog functions to our macros,
-``::regclass``/``::regtype`` casts to lookups. SQL that needs none of this is passed on unchanged.
+Three steps: a small text pass for syntax sqlglot cannot parse (``OPERATOR(pg_catalog.~)``,
+``COLLATE pg_catalog.default``, ``::oid[]``); parsing as PostgreSQL (``engine.dialect``); then
+transforms on sqlglot's AST: catalog tables to ``pgc``, ``public.experiments`` to the virtual
+table, catalog functions to our macros, ``::regclass``/``::regtype`` casts to lookups (here), and
+PostgreSQL's semantics where DuckDB's differ (``semantics``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from chaosql.server.catalog import CATALOG_TABLES, FUNCTIONS, INFO_TABLES
+from chaosql.server.types import pg_array
 
 _TEXT_FIXES = [
     (re.compile(r"OPERATOR\s*\(\s*(?:pg_catalog\s*\.\s*)?([~!<>=*+\-/|&^#@%]+)\s*\)", re.I), r" \1 "),
     (re.compile(r"\s+COLLATE\s+(?:pg_catalog\s*\.\s*)?(?:\"default\"|default|\"C\"|\"POSIX\"|C\b)", re.I), ""),
-    (re.compile(r"::\s*pg_catalog\s*\.\s*", re.I), "::"),
+    (re.compile(r"::\s*\"?pg_catalog\"?\s*\.\s*", re.I), "::"),
+    (re.compile(r"::\s*\"(?!char\")([a-z_][a-z0-9_]*)\"", re.I), r"::\1"),  # ::"text" (asyncpg)
     (re.compile(r"::\s*(?:oid|regclass|regtype|regproc|xid)\s*\[\s*\]", re.I), "::BIGINT[]"),
     (re.compile(r"::\s*(?:int2|smallint)\s*\[\s*\]", re.I), "::SMALLINT[]"),
     (re.compile(r"::\s*(?:name|\"char\"|char)\s*\[\s*\]", re.I), "::VARCHAR[]"),
     (re.compile(r"::\s*int2vector\b", re.I), "::SMALLINT[]"),
     (re.compile(r"::\s*oidvector\b", re.I), "::BIGINT[]"),
 ]
-_NEEDS = re.compile(
-    r"pg_|information_schema|regclass|regtype|regnamespace|regproc|::\s*oid|::\s*name|\bpublic\"?\s*\.|"
-    r"\bversion\s*\(|current_(schema|database|user|setting|catalog)|session_user|quote_ident|"
-    r"\bformat_type|_description|has_\w+_privilege|array_(upper|lower)|set_config|parse_ident|"
-    r"to_reg|\"char\"|COLLATE|OPERATOR|json_build_object|'\{[^']*'\s*::",
-    re.I,
-)
+_TEXT_NEEDED = re.compile(r"OPERATOR|COLLATE|::", re.I)
 
 _TYPED_FUNCS = {
     "CurrentVersion": "version",
@@ -47,34 +46,84 @@ _RENAMED = {
     "jsonb_agg": "json_group_array",
     "json_agg": "json_group_array",
 }
+_STATEMENTS: tuple[type, ...] = ()
 _OID_CASTS = {"OID", "XID", "REGPROCEDURE", "REGOPER", "REGROLE", "REGCONFIG"}
 _NAME_CASTS = {"NAME", '"CHAR"', "REGPROC", "CHAR", "PG_NODE_TREE", "ACLITEM"}
 
 
 @dataclass
-class Rewritten:
-    sql: str
-    changed: bool
+class Translation:
+    """A client statement as DuckDB runs it."""
+
+    sql: str  # DuckDB SQL (also what Describe binds)
+    tree: Any = None  # the translated sqlglot tree; None when sqlglot cannot parse the statement
+    catalog: bool = False  # reads the pgc catalog
+    params: int = 0  # highest $n
+    types: list[str | None] = field(default_factory=list)  # PostgreSQL types DuckDB cannot tell apart
+    param_casts: dict[int, str] = field(default_factory=dict)  # $n -> PostgreSQL type of its ::cast
 
 
-def rewrite(sql: str, virtual: Iterable[str]) -> Rewritten:
-    """SQL for DuckDB: unchanged when it needs nothing, else rewritten (or unchanged when sqlglot fails)."""
-    if not _NEEDS.search(sql):
-        return Rewritten(sql, False)
+def fix_text(sql: str) -> str:
+    """The text pass: PostgreSQL syntax sqlglot cannot parse, spelled so it can."""
+    if not _TEXT_NEEDED.search(sql):
+        return sql
+    for pattern, repl in _TEXT_FIXES:
+        sql = pattern.sub(repl, sql)
+    return sql
+
+
+def parse(sql: str) -> Any:
+    """One PostgreSQL statement as a sqlglot tree, or None (several, or not parsable by sqlglot)."""
     import sqlglot
+    from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
 
-    text = sql
-    for pattern, repl in _TEXT_FIXES:
-        text = pattern.sub(repl, text)
+    from chaosql.engine.dialect import Postgres
+
     try:
-        trees = sqlglot.parse(text, read="postgres")
-    except (ParseError, TokenError):
-        return Rewritten(text, text != sql)
-    if len(trees) != 1 or trees[0] is None:
-        return Rewritten(text, text != sql)
-    tree = transform(trees[0], {v.lower() for v in virtual})
-    return Rewritten(tree.sql(dialect="duckdb"), True)
+        trees = [t for t in sqlglot.parse(sql, read=Postgres) if t is not None]
+    except (ParseError, TokenError, RecursionError):
+        return None
+    if len(trees) != 1 or isinstance(trees[0], exp.Command):
+        return None
+    return trees[0]
+
+
+def _statement_kinds() -> tuple[type, ...]:
+    from sqlglot import exp
+
+    return (exp.Query, exp.DML, exp.DDL, exp.Set, exp.Show, exp.Describe, exp.Values, exp.Pragma)
+
+
+def translate(
+    sql: str,
+    virtual: Iterable[str],
+    *,
+    columns_of: Callable[[str], dict[str, str] | None] = lambda name: None,
+    param_types: dict[int, str] | None = None,
+) -> Translation:
+    """``sql`` (PostgreSQL) as DuckDB must run it to give PostgreSQL's answer.
+
+    ``columns_of(table)``: the chaos table's column types; ``param_types``: ``$n`` -> DuckDB type
+    for the parameters the client typed.
+    """
+    from chaosql.server import semantics
+
+    global _STATEMENTS
+    _STATEMENTS = _STATEMENTS or _statement_kinds()
+    text = fix_text(sql)
+    tree = parse(text)
+    if tree is None or not isinstance(tree, _STATEMENTS):  # DuckDB's own (INSTALL, ATTACH ...): as sent
+        return Translation(text, catalog="pgc." in text.lower())
+    semantics.name_columns(tree)
+    types = semantics.output_types(tree)
+    param_casts = semantics.cast_parameter_types(tree)
+    transform(tree, {v.lower() for v in virtual})
+    catalog = semantics.functions(tree)
+    semantics.numeric(tree, semantics.column_kinds(tree, columns_of))
+    semantics.typed_parameters(tree, param_types or {})
+    out = tree.sql(dialect="duckdb")
+    return Translation(out, tree, catalog or "pgc." in out.lower(), semantics.parameter_count(tree), types, param_casts)
 
 
 def transform(tree, virtual: set[str]):
@@ -113,22 +162,9 @@ def transform(tree, virtual: set[str]):
             dot.replace(exp.Anonymous(this="pgc.info._pg_expandarray", expressions=dot.expression.expressions))
     for func in list(tree.find_all(exp.Func)):
         _function(func)
-    for div in list(tree.find_all(exp.Div)):
-        if _integral(div.this) and _integral(div.expression):  # PostgreSQL's int / int truncates; DuckDB's doesn't
-            div.replace(exp.IntDiv(this=div.this, expression=div.expression))
     for cast in list(tree.find_all(exp.Cast)):
         _cast(cast)
     return tree
-
-
-def _integral(node) -> bool:
-    from sqlglot import exp
-
-    if isinstance(node, exp.Literal):
-        return not node.is_string and node.this.lstrip("-").isdigit()
-    if isinstance(node, exp.Cast):
-        return node.args["to"].this in (exp.DataType.Type.INT, exp.DataType.Type.BIGINT, exp.DataType.Type.SMALLINT)
-    return False
 
 
 _SCALAR_IN_FROM = {"string_to_array", "regexp_split_to_array", "current_schemas"}
@@ -215,7 +251,7 @@ def _cast(cast) -> None:
     inner = cast.this
     if target.endswith("[]") and isinstance(inner, exp.Literal) and inner.is_string and inner.this.startswith("{"):
         # PostgreSQL's array literal '{a,b}' -> a DuckDB list
-        items = [exp.null() if v is None else exp.Literal.string(v) for v in _pg_array(inner.this)]
+        items = [exp.null() if v is None else exp.Literal.string(v) for v in pg_array(inner.this)]
         cast.set("this", exp.Array(expressions=items))
         return
     literal_like = isinstance(inner, (exp.Literal, exp.Placeholder, exp.Parameter)) or (
@@ -232,7 +268,10 @@ def _cast(cast) -> None:
     }
     if target in lookups:
         to_oid, to_name = lookups[target]
-        if literal_like:
+        if literal_like and as_text:  # 'experiments'::regclass::text is the name again
+            lookup = exp.Anonymous(this="pgc.main." + to_oid, expressions=[inner])
+            cast.replace(exp.Anonymous(this="pgc.main." + to_name, expressions=[lookup]))
+        elif literal_like:
             cast.replace(exp.Anonymous(this="pgc.main." + to_oid, expressions=[inner]))
         elif as_text or isinstance(cast.parent, (exp.Select, exp.Alias)):
             cast.replace(exp.Anonymous(this="pgc.main." + to_name, expressions=[inner]))
@@ -242,43 +281,3 @@ def _cast(cast) -> None:
         cast.set("to", exp.DataType.build("BIGINT"))
     elif target in _NAME_CASTS:
         cast.set("to", exp.DataType.build("VARCHAR"))
-
-
-def _pg_array(text: str) -> list[str | None]:
-    """Items of a one-dimensional PostgreSQL array literal: ``{a,"b c",NULL}``."""
-    body = text.strip()[1:-1]
-    items: list[str | None] = []
-    current, quoted, was_quoted, i = "", False, False, 0
-    while i < len(body):
-        c = body[i]
-        if quoted:
-            if c == "\\" and i + 1 < len(body):
-                current += body[i + 1]
-                i += 1
-            elif c == '"':
-                quoted = False
-            else:
-                current += c
-        elif c == '"':
-            quoted = was_quoted = True
-        elif c == ",":
-            items.append(
-                None
-                if not was_quoted and current.strip().upper() == "NULL"
-                else current.strip()
-                if not was_quoted
-                else current
-            )
-            current, was_quoted = "", False
-        else:
-            current += c
-        i += 1
-    if body.strip() or was_quoted:
-        items.append(
-            None
-            if not was_quoted and current.strip().upper() == "NULL"
-            else current.strip()
-            if not was_quoted
-            else current
-        )
-    return items

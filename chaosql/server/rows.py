@@ -75,7 +75,8 @@ def field_bytes(array: Any, pgname: str, binary: bool) -> Any:
         finite = pc.is_finite(array)
         if pc.all(pc.or_kleene(finite, pc.is_null(array))).as_py() is False:
             return None  # NaN/Infinity spelled as PostgreSQL does: per value
-        return pc.cast(array, pa.string())
+        # PostgreSQL writes at least two exponent digits (1.5e-07), as C's printf does
+        return pc.replace_substring_regex(pc.cast(array, pa.string()), r"e([+-])(\d)$", r"e\10\2")
     if pa.types.is_timestamp(t) and t.tz is not None:
         us = pc.cast(array, pa.timestamp("us", tz="UTC"))
         text = pc.strftime(us, format="%Y-%m-%d %H:%M:%S", locale="C")
@@ -83,6 +84,16 @@ def field_bytes(array: Any, pgname: str, binary: bool) -> Any:
     if pa.types.is_date32(t):
         return pc.cast(array, pa.string())
     return None
+
+
+def text_fields(array: Any, pgname: str) -> Any:
+    """An Arrow string array of each value's PostgreSQL text output (NULLs stay NULL)."""
+    import pyarrow as pa
+
+    fields = field_bytes(array, pgname, False)
+    if fields is None:
+        return pa.array([None if v is None else types.text_value(v, pgname) for v in array.to_pylist()], pa.string())
+    return fields if pa.types.is_string(fields.type) else fields.cast(pa.string())
 
 
 def data_rows(batch: Any, pgnames: list[str], formats: list[int]) -> bytes:

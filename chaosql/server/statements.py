@@ -5,6 +5,7 @@ Everything here runs in the connection's worker thread, next to its Session.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,8 +14,8 @@ from typing import Any
 from chaosql.engine.limits import check_statement, deep_enough, too_complex
 from chaosql.errors import ChaosqlError, SqlError, WriteRefused
 from chaosql.server import chatter
-from chaosql.server.rewrite import rewrite
-from chaosql.server.types import decode_param, oid_of, pg_type
+from chaosql.server.rewrite import translate
+from chaosql.server.types import OVERRIDE, PG_TYPES, decode_param, oid_of, param_duck_type, pg_type
 
 _WRITE = re.compile(
     r'\b(?:insert\s+into|update|delete\s+from|merge\s+into)\s+(?:"?(?:public|main)"?\s*\.\s*)?"?(\w+)"?', re.I
@@ -69,11 +70,16 @@ class Prepared:
     sql: str
     param_oids: list[int]
     answer: chatter.Answer | None = None  # when the server answers it itself
-    run_sql: str = ""  # what goes to the Session
+    run_sql: str = ""  # what goes to the Session (DuckDB SQL)
+    tree: Any = None  # the same, parsed (rewrite.translate); None when sqlglot cannot parse it
+    output_types: list[str | None] = field(default_factory=list)  # PostgreSQL types DuckDB cannot tell
+    nparams: int = 0  # highest $n in the statement
+    param_casts: dict[int, str] = field(default_factory=dict)  # $n -> PostgreSQL type of its ::cast
     described: bool = False
     param_types: list[int] = field(default_factory=list)
     columns: list[tuple[str, str]] | None = None  # (name, DuckDB type), None = no rows
     cursor: Any = None  # a cursors.CursorOp for DECLARE/FETCH/MOVE/CLOSE
+    copy: Any = None  # a copy.CopyOut for COPY ... TO STDOUT
 
 
 class Runner:
@@ -90,6 +96,8 @@ class Runner:
         # A network client must not reach the server's files through DuckDB (COPY TO, read_csv, ATTACH
         # of a file, INSTALL); DuckDB cannot turn this back on for the connection.
         session.con.execute("SET enable_external_access = false")
+        # PostgreSQL's arithmetic: int / int truncates, and any division by zero is an error (22012)
+        session.con.execute("SET integer_division = true")
 
     # --- preparing -----------------------------------------------------------------------
 
@@ -114,18 +122,48 @@ class Runner:
         prepared.cursor = cursors.parse(sql)
         if prepared.cursor is not None:
             if prepared.cursor.kind == "declare":
-                prepared.run_sql = self._for_session(prepared.cursor.query)
+                self.translate(prepared, prepared.cursor.query)
+            return prepared
+        from chaosql.server import copy
+
+        prepared.copy = copy.parse(sql)
+        if prepared.copy is not None:
+            self.translate(prepared, prepared.copy.query)
             return prepared
         prepared.answer = chatter.answer(sql, dict(self.settings))
         if prepared.answer is None:
-            prepared.run_sql = self._for_session(sql)
+            self.translate(prepared, sql)
         return prepared
 
-    def _for_session(self, sql: str) -> str:
-        rewritten = rewrite(sql, self.virtual)
-        if rewritten.changed or "pgc." in rewritten.sql:
+    def translate(self, prepared: Prepared, sql: str, values: list[Any] | None = None) -> None:
+        """Fill ``prepared`` with ``sql`` as DuckDB runs it (``values``: the bound parameters, when
+        a parameter's DuckDB type depends on its value, as a numeric's scale does)."""
+        if self.own_statement(sql):
+            prepared.run_sql = sql
+            return
+        typed = {}
+        for i, oid in enumerate(prepared.param_oids):
+            duck = param_duck_type(oid, values[i] if values and i < len(values) else None)
+            if duck:
+                typed[i + 1] = duck
+        translated = translate(sql, self.virtual, columns_of=self._columns_of, param_types=typed)
+        if translated.catalog:
             self.ensure_catalog()
-        return rewritten.sql
+        prepared.run_sql, prepared.tree = translated.sql, translated.tree
+        prepared.output_types, prepared.nparams = translated.types, translated.params
+        prepared.param_casts = translated.param_casts
+
+    def bound(self, prepared: Prepared, params: list[Any]) -> Prepared:
+        """The statement for these values: a numeric parameter's scale is part of its DuckDB type."""
+        if prepared.tree is None or 1700 not in prepared.param_oids:
+            return prepared
+        copy = dataclasses.replace(prepared)
+        self.translate(copy, _query_of(prepared), params)
+        return copy
+
+    def _columns_of(self, name: str) -> dict[str, str] | None:
+        table = self.session.tables.get(name)
+        return {c.name: c.type for c in table.columns} if table is not None else None
 
     def ensure_catalog(self) -> None:
         if not self.catalog_ready:
@@ -158,16 +196,22 @@ class Runner:
             prepared.columns = list(zip(result.columns, result.types)) if result.has_rows else None
             return
         self.session.ensure_catalog()
-        if "pgc." in prepared.run_sql:
+        if "pgc." in prepared.run_sql.lower():
             self.ensure_catalog()
         try:
             names, types, params, rowless = _bind(self.session.con, prepared.run_sql)
         except Exception as err:  # chaosql's own statements (SHOW TABLES, EXPLAIN ...) or a real error
             raise translate_error(err, self.session) from err
         given = prepared.param_oids
-        oids = [oid_of(t) if t.upper() != "UNKNOWN" else 25 for t in params]
+        oids = [oid_of(t) if t.upper() not in ("UNKNOWN", "NULL") else 25 for t in params]
+        for n, name in prepared.param_casts.items():  # $1::varchar: varchar, as PostgreSQL says
+            if n <= len(oids) and name in PG_TYPES:
+                oids[n - 1] = PG_TYPES[name][0]
+        oids += [25] * (max(prepared.nparams, len(given)) - len(oids))  # untyped and unused: text, as in PostgreSQL
         prepared.param_types = [given[i] if i < len(given) and given[i] else t for i, t in enumerate(oids)]
-        prepared.columns = None if rowless else list(zip(names, types))
+        prepared.columns = None if rowless else result_columns(names, types, prepared.output_types)
+        if prepared.copy is not None:
+            prepared.columns = None  # COPY sends its rows as CopyData, not DataRows
 
     def own_statement(self, sql: str) -> bool:
         """chaosql's statements whose shape only running them tells (SHOW TABLES, DESCRIBE, EXPLAIN)."""
@@ -222,12 +266,22 @@ class Runner:
                 f"user {self.user.name} may not write to {target} over this server",
                 hint="enable writes = true for the user in [server.users.NAME]",
             )
+        statement = prepared.tree.copy() if prepared.tree is not None else prepared.run_sql
         try:
-            return self.session.execute(prepared.run_sql, params or None, stream=True)
+            return self.session.execute(statement, params or None, stream=True)
         except ChaosqlError as err:
             if err.__cause__ is not None and type(err.__cause__).__name__ == "PermissionException":
                 raise translate_error(err.__cause__, self.session) from err
             raise
+
+
+def _query_of(prepared: Prepared) -> str:
+    """The query a statement runs: a cursor's or a COPY's, else the statement itself."""
+    if prepared.cursor is not None:
+        return prepared.cursor.query
+    if prepared.copy is not None:
+        return prepared.copy.query
+    return prepared.sql
 
 
 def _bind(con: Any, sql: str) -> tuple[list[str], list[str], list[str], bool]:
@@ -274,8 +328,12 @@ def translate_error(err: Exception, session: Any) -> ChaosqlError:
     return SqlError(str(err).splitlines()[0] if str(err) else type(err).__name__, sqlstate="XX000")
 
 
-def result_columns(result: Any) -> list[tuple[str, str]]:
-    return list(zip(result.columns, result.types))
+def result_columns(names: list[str], types: list[str], overrides: list[str | None]) -> list[tuple[str, str]]:
+    """(name, type) per column; a PostgreSQL type the statement spelled wins over DuckDB's."""
+    return [
+        (name, OVERRIDE + overrides[i] if i < len(overrides) and overrides[i] else t)
+        for i, (name, t) in enumerate(zip(names, types))
+    ]
 
 
 def batches_of(result: Any) -> Iterator[Any]:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
-from chaosql.server import wire
+from chaosql.server import copy, wire
 from chaosql.server.rows import data_rows
-from chaosql.server.statements import Prepared, pg_names, translate_error
+from chaosql.server.statements import Prepared, pg_names, result_columns, translate_error
 
 BATCH_ROWS = 10_000
 
@@ -33,6 +33,14 @@ class Portal:
     answered: bool = False  # chatter already applied
 
 
+def portal_columns(portal: Portal) -> list[tuple[str, str]] | None:
+    """The columns a portal's result sends, None when it returns no rows."""
+    result = portal.result
+    if not result.has_rows:
+        return None
+    return result_columns(result.columns, result.types, portal.prepared.output_types)
+
+
 def row_tag(result: Any, sent: int) -> str:
     """CommandComplete for a statement that returned rows: a write with RETURNING keeps its own
     tag (``INSERT 0 3``), anything else is ``SELECT n``."""
@@ -42,6 +50,39 @@ def row_tag(result: Any, sent: int) -> str:
 
 class Streaming:
     """Row sending for Connection (which provides send, call, writer, portals, runner, cancelled, _start)."""
+
+    # --- COPY ... TO STDOUT -----------------------------------------------------------------
+
+    async def _copy_out(self, prepared: Prepared, params: list[Any]) -> None:
+        portal = Portal(prepared, params, [])
+        await self._start(portal)
+        columns = portal.columns or []
+        op = prepared.copy
+        self.send(wire.copy_out_response(len(columns)))
+        if op.header:
+            self.send(wire.copy_data([copy.header([name for name, _ in columns], op)]))
+        total = 0
+        if columns:
+            names = pg_names(columns)
+            batches = iter(portal.result.batches())
+            while True:
+                rows = await self.call(self._copy_chunk, batches, names, op)
+                if rows is None:
+                    break
+                total += len(rows)
+                self.send(wire.copy_data(rows))
+                await self.writer.drain()
+        self.send(wire.COPY_DONE)
+        self.send(wire.command_complete(f"COPY {total}"))
+
+    def _copy_chunk(self, batches: Iterator[Any], names: list[str], op: copy.CopyOut) -> list[bytes] | None:
+        try:
+            batch = next(batches, None)
+        except ChaosqlError:
+            raise
+        except Exception as err:
+            raise translate_error(err, self.runner.session) from err
+        return None if batch is None else copy.encode(batch, names, op)
 
     # --- SQL-level cursors -----------------------------------------------------------------
 

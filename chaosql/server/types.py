@@ -26,6 +26,7 @@ PG_TYPES: dict[str, tuple[int, int]] = {
     "text": (25, -1),
     "oid": (26, 4),
     "json": (114, -1),
+    "jsonb": (3802, -1),
     "float4": (700, 4),
     "float8": (701, 8),
     "unknown": (705, -2),
@@ -47,6 +48,10 @@ PG_TYPES: dict[str, tuple[int, int]] = {
     "_oid": (1028, -1),
     "_float8": (1022, -1),
     "_bool": (1000, -1),
+    "_float4": (1021, -1),
+    "_date": (1182, -1),
+    "_timestamptz": (1185, -1),
+    "_numeric": (1231, -1),
 }
 OID_NAME = {oid: name for name, (oid, _) in PG_TYPES.items()}
 
@@ -64,7 +69,7 @@ _SIMPLE = {
     "UHUGEINT": "numeric",
     "FLOAT": "float4",
     "DOUBLE": "float8",
-    "VARCHAR": "varchar",
+    "VARCHAR": "text",  # DuckDB has one string type; PostgreSQL's own is text (an explicit ::varchar says varchar)
     "JSON": "json",
     "BLOB": "bytea",
     "DATE": "date",
@@ -82,19 +87,29 @@ _SIMPLE = {
     '"NULL"': "text",
     "UNKNOWN": "text",
 }
-# Lists are sent as JSON text too: array OIDs other than text[]/oid[] make asyncpg introspect types.
+#: PostgreSQL's type for a type DuckDB cannot tell apart (``::varchar``, ``::jsonb``): ``pg:varchar``.
+OVERRIDE = "pg:"
 
 
 def pg_type(duck_type: str) -> str:
-    """The PostgreSQL type name we send for a DuckDB type (string as DuckDB prints it)."""
-    t = str(duck_type).upper()
+    """The PostgreSQL type name we send for a DuckDB type (string as DuckDB prints it).
+
+    >>> pg_type("VARCHAR"), pg_type("DECIMAL(38,2)"), pg_type("VARCHAR[]"), pg_type("INTEGER[]")
+    ('text', 'numeric', '_text', 'text')
+    """
+    t = str(duck_type)
+    if t.startswith(OVERRIDE):
+        return t[len(OVERRIDE) :]
+    t = t.upper()
     if t in _SIMPLE:
         return _SIMPLE[t]
     if t.startswith("DECIMAL") or t.startswith("NUMERIC"):
         return "numeric"
-    if t.startswith("VARCHAR") and not t.endswith("]"):
-        return "varchar"
-    return "text"  # MAP, STRUCT, lists, ENUM, UNION: JSON (or the value's own text) as text
+    if t == "VARCHAR[]":  # text[]; other lists stay JSON text: any array oid but text[] and oid[]
+        return "_text"  # makes asyncpg introspect the type, which its recursive catalog query cannot
+    if t.startswith("VARCHAR"):
+        return "text"
+    return "text"  # MAP, STRUCT, ENUM, UNION, nested lists: JSON (or the value's own text) as text
 
 
 def oid_of(duck_type: str) -> int:
@@ -169,8 +184,30 @@ def _ts_text(v: dt.datetime) -> str:
     return text[:-6] + text[-6:-3] if v.tzinfo is not None and text.endswith(":00") else text
 
 
+def jsonb_text(text: str) -> str:
+    """PostgreSQL's jsonb output: keys ordered by length then bytes, ``", "`` and ``": "``.
+
+    >>> jsonb_text('{"bb":1,"a":[1,2.50],"c":{"z":null}}')
+    '{"a": [1, 2.50], "c": {"z": null}, "bb": 1}'
+    """
+
+    def dump(v: Any) -> str:
+        if isinstance(v, dict):
+            keys = sorted(v, key=lambda k: (len(k.encode()), k.encode()))
+            return "{" + ", ".join(json.dumps(k, ensure_ascii=False) + ": " + dump(v[k]) for k in keys) + "}"
+        if isinstance(v, list):
+            return "[" + ", ".join(dump(x) for x in v) + "]"
+        if isinstance(v, decimal.Decimal):
+            return str(v)
+        return json.dumps(v, ensure_ascii=False)
+
+    return dump(json.loads(text, parse_float=decimal.Decimal))
+
+
 def text_value(v: Any, pgname: str) -> str:
     """PostgreSQL's text output for one Python value."""
+    if pgname == "jsonb" and isinstance(v, str):
+        return jsonb_text(v)
     if v is True:
         return "t"
     if v is False:
@@ -229,6 +266,8 @@ def _binary_value(v: Any, pgname: str) -> bytes:
         return (v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))).bytes
     if pgname == "bytea":
         return bytes(v)
+    if pgname == "jsonb":
+        return b"\x01" + text_value(v, pgname).encode("utf-8")
     if pgname == "numeric":
         return numeric_binary(decimal.Decimal(v))
     if pgname.startswith("_"):
@@ -336,6 +375,47 @@ def encode_rows(batch: Any, pgnames: list[str], formats: list[int]) -> bytes:
 
 # --- parameter decoding ------------------------------------------------------------------------
 
+_PARAM_DUCK = {
+    "int2": "SMALLINT",
+    "int4": "INTEGER",
+    "int8": "BIGINT",
+    "oid": "BIGINT",
+    "float4": "FLOAT",
+    "float8": "DOUBLE",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+    "time": "TIME",
+    "timestamp": "TIMESTAMP",
+    "timestamptz": "TIMESTAMPTZ",
+    "interval": "INTERVAL",
+    "json": "JSON",
+    "jsonb": "JSON",
+    "uuid": "UUID",
+    "bytea": "BLOB",
+}
+
+
+def param_duck_type(oid: int, value: Any = None) -> str | None:
+    """The DuckDB type a parameter the client typed gets in the SQL (None: leave it to DuckDB).
+
+    Strings stay untyped (DuckDB infers them from where they are used, as PostgreSQL does for
+    ``unknown``); a numeric's scale comes from its bound value, as PostgreSQL keeps it.
+
+    >>> param_duck_type(23), param_duck_type(25), param_duck_type(1700, decimal.Decimal("1.23456"))
+    ('INTEGER', None, 'DECIMAL(38, 5)')
+    """
+    name = OID_NAME.get(oid)
+    if name is None:
+        return None
+    if name == "numeric":
+        if not isinstance(value, decimal.Decimal) or not value.is_finite():
+            return None
+        return f"DECIMAL(38, {min(max(0, -value.as_tuple().exponent), 37)})"
+    if name.startswith("_"):
+        element = _PARAM_DUCK.get(name[1:]) or ("VARCHAR" if name[1:] in ("text", "varchar", "name") else None)
+        return element + "[]" if element else None
+    return _PARAM_DUCK.get(name)
+
 
 def decode_param(data: bytes | None, oid: int, binary: bool) -> Any:
     """A Bind parameter -> the Python value DuckDB gets (text values it casts itself)."""
@@ -344,6 +424,9 @@ def decode_param(data: bytes | None, oid: int, binary: bool) -> Any:
     name = OID_NAME.get(oid, "text")
     if not binary:
         text = data.decode("utf-8")
+        if name.startswith("_"):  # '{a,"b c",NULL}'
+            element = PG_TYPES.get(name[1:], (25, -1))[0]
+            return [None if v is None else decode_param(v.encode("utf-8"), element, False) for v in pg_array(text)]
         if name in ("int2", "int4", "int8", "oid"):
             return int(text)
         if name in ("float4", "float8"):
@@ -373,6 +456,14 @@ def decode_param(data: bytes | None, oid: int, binary: bool) -> Any:
         return base + dt.timedelta(microseconds=us)
     if name == "date":
         return PG_EPOCH_DATE + dt.timedelta(days=struct.unpack("!i", data)[0])
+    if name == "time":
+        us = struct.unpack("!q", data)[0]
+        return (dt.datetime.min + dt.timedelta(microseconds=us)).time()
+    if name == "interval":  # DuckDB casts the text to INTERVAL (months do not fit a timedelta)
+        us, days, months = struct.unpack("!qii", data)
+        return f"{months} months {days} days {us} microseconds"
+    if name == "jsonb":
+        return data[1:].decode("utf-8")
     if name == "uuid":
         return str(uuid.UUID(bytes=data))
     if name == "bytea":
@@ -410,3 +501,45 @@ def _array_from_binary(data: bytes) -> list:
         out.append(decode_param(data[pos : pos + n], elem, True))
         pos += n
     return out
+
+
+def pg_array(text: str) -> list[str | None]:
+    """Items of a one-dimensional PostgreSQL array literal: ``{a,"b c",NULL}``.
+
+    >>> pg_array('{a,"b c",NULL,"NULL"}')
+    ['a', 'b c', None, 'NULL']
+    """
+    body = text.strip()
+    if not (body.startswith("{") and body.endswith("}")):
+        raise ValueError(f"malformed array literal: {text!r}")
+    body = body[1:-1]
+    items: list[str | None] = []
+    current, quoted, was_quoted, i = "", False, False, 0
+
+    def finish() -> None:
+        if not was_quoted and current.strip().upper() == "NULL":
+            items.append(None)
+        else:
+            items.append(current if was_quoted else current.strip())
+
+    while i < len(body):
+        c = body[i]
+        if quoted:
+            if c == "\\" and i + 1 < len(body):
+                current += body[i + 1]
+                i += 1
+            elif c == '"':
+                quoted = False
+            else:
+                current += c
+        elif c == '"':
+            quoted = was_quoted = True
+        elif c == ",":
+            finish()
+            current, was_quoted = "", False
+        else:
+            current += c
+        i += 1
+    if body.strip() or was_quoted:
+        finish()
+    return items

@@ -186,9 +186,20 @@ def parameter_description(oids: list[int]) -> bytes:
     return message(b"t", _H.pack(len(oids)) + b"".join(_I.pack(o) for o in oids))
 
 
+def copy_out_response(columns: int) -> bytes:
+    """CopyOutResponse: text format for every column."""
+    return message(b"H", b"\x00" + _H.pack(columns) + _H.pack(0) * columns)
+
+
+def copy_data(rows: list[bytes]) -> bytes:
+    """One CopyData message per row (clients parse a message as one row)."""
+    return b"".join(b"d" + _I.pack(len(row) + 4) + row for row in rows)
+
+
 PARSE_COMPLETE = message(b"1")
 BIND_COMPLETE = message(b"2")
 CLOSE_COMPLETE = message(b"3")
 NO_DATA = message(b"n")
 EMPTY_QUERY = message(b"I")
 PORTAL_SUSPENDED = message(b"s")
+COPY_DONE = message(b"c")

@@ -42,7 +42,7 @@ def test_pgjdbc_metadata_prepared_and_cancel(pg_server, expected, jdbc_classes):
     assert [c for c, _ in columns] == [c.name for c in registry()["experiments"].columns]
     assert ("created_at", "timestamptz") in columns and ("target_count", "int8") in columns
     assert {row[1] for row in lines if row[0] == "schema"} >= {"public", "pg_catalog", "information_schema"}
-    assert ["meta", "varchar", "timestamptz", "false", ""] in lines
+    assert ["meta", "text", "timestamptz", "false", ""] in lines
     rows = [(row[1], int(row[2])) for row in lines if row[0] == "row"]
     assert rows == _session_rows(
         f"SELECT name, target_count FROM experiments WHERE kind = '{expected[0][2]}' "

@@ -55,7 +55,7 @@ def _types_want():
         dt.datetime(2024, 1, 2, 3, 4, 5, 500000, tzinfo=dt.UTC),
         {"a": 1},
         '{"k": "v"}',
-        '["a", "b"]',
+        ["a", "b"],  # lists of simple types are PostgreSQL arrays
         None,
         12345678901234567890,
         dt.date(2024, 2, 3),
@@ -65,7 +65,7 @@ def _types_want():
         decimal.Decimal("12.345"),
         dt.datetime(2024, 1, 2, 3, 4, 5),
         '{"a": 1}',
-        "[1, 2]",
+        "[1, 2]",  # other lists: JSON text (docs/server.md)
         float("inf"),
         3,
     )
@@ -174,7 +174,7 @@ def test_sqlalchemy_inspect_and_pandas(pg_server, expected):
         assert set(inspector.get_table_names()) == set(registry())
         columns = inspector.get_columns("experiments")
         assert [c["name"] for c in columns] == [c.name for c in registry()["experiments"].columns]
-        assert str(columns[0]["type"]) == "VARCHAR"
+        assert str(columns[0]["type"]) == "TEXT"  # PostgreSQL's string type
         with engine.connect() as con:
             frame = pd.read_sql(sqlalchemy.text(QUERY), con)
         assert len(frame) == len(expected)

@@ -1,7 +1,9 @@
-# Clients for the Postgres-wire tests (tests/server): psql, pgjdbc + javac, node-postgres.
+# Clients for the Postgres-wire tests (tests/server): psql, pgjdbc + javac, node-postgres, and a
+# real PostgreSQL 15 server (initdb/pg_ctl) the differential tests compare chaosql's answers with.
 # Python drivers come from pyproject's [test] extra. Sourced by scripts/test; idempotent.
 _pgwire_apt=()
 command -v psql >/dev/null 2>&1 || _pgwire_apt+=(postgresql-client)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || _pgwire_apt+=(postgresql)
 [ -e /usr/share/java/postgresql.jar ] || _pgwire_apt+=(libpostgresql-jdbc-java)
 command -v javac >/dev/null 2>&1 || _pgwire_apt+=(default-jdk-headless)
 command -v npm >/dev/null 2>&1 || _pgwire_apt+=(npm)

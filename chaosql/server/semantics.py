@@ -1,0 +1,355 @@
+"""PostgreSQL's answers from DuckDB: the expression rewrites every client statement gets.
+
+Applied by ``rewrite.translate`` to the statement's sqlglot tree (parsed as PostgreSQL), whatever
+the statement reads. What DuckDB does differently and what is done about it:
+
+* result column names: PostgreSQL names an unaliased expression after its function (``count``),
+  its cast's type (``int4``) or ``?column?``; DuckDB after the expression's text (``count_star()``).
+  Every unaliased projection gets PostgreSQL's name as an alias.
+* ``x::numeric`` without a precision: DuckDB's ``DECIMAL`` is ``DECIMAL(18,3)`` (rounds to three
+  decimals, overflows past 15 digits). A number keeps its own scale in PostgreSQL, so a literal gets
+  ``DECIMAL(38, its scale)``, an integer ``DECIMAL(38,0)``, a decimal ``DECIMAL(38, its scale)``;
+  ``round(x::numeric, n)`` is ``DECIMAL(38, n)``. A floating-point value stays double precision
+  (documented exception: PostgreSQL's arbitrary precision has no DuckDB equivalent).
+* ``format('%s %I %L', ...)``: PostgreSQL's format, spelled out as a concatenation.
+* ``EXTRACT(field FROM x)`` is ``numeric`` in PostgreSQL 14+ (``date_part`` is double precision).
+* typed parameters (``Parse`` with parameter types, ``PREPARE p(int)``): ``$n`` becomes
+  ``CAST($n AS type)``, so DuckDB types the expressions around it as PostgreSQL does.
+
+Integer division (``7/2`` is 3) and division by zero (an error, 22012) come from the connection's
+DuckDB settings (``integer_division``), not from a rewrite: DuckDB then decides by the operands'
+real types, which a rewrite could only guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from sqlglot import exp
+
+T = exp.DataType.Type
+
+#: PostgreSQL's internal type names (what an unaliased ``x::type`` is called).
+_PG_TYPE_NAMES = {
+    T.INT: "int4",
+    T.BIGINT: "int8",
+    T.SMALLINT: "int2",
+    T.TINYINT: "int2",
+    T.TEXT: "text",
+    T.VARCHAR: "varchar",
+    T.CHAR: "bpchar",
+    T.DECIMAL: "numeric",
+    T.DOUBLE: "float8",
+    T.FLOAT: "float4",
+    T.BOOLEAN: "bool",
+    T.TIMESTAMPTZ: "timestamptz",
+    T.TIMESTAMP: "timestamp",
+    T.DATE: "date",
+    T.TIME: "time",
+    T.INTERVAL: "interval",
+    T.JSON: "json",
+    T.JSONB: "jsonb",
+    T.UUID: "uuid",
+    T.VARBINARY: "bytea",
+}
+_INTEGERS = {T.INT, T.BIGINT, T.SMALLINT, T.TINYINT, T.UBIGINT, T.UINT, T.USMALLINT, T.UTINYINT}
+_DUCK_INTEGERS = {"INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"}
+
+
+def pg_column_name(node: exp.Expression) -> str | None:
+    """The name PostgreSQL gives an output column (its FigureColname), None for ``*``.
+
+    >>> import sqlglot
+    >>> from chaosql.engine.dialect import Postgres
+    >>> sql = "SELECT count(*), 1, x::int, 'a'::text, now(), e.name, labels['a'], 'e'::regclass::text"
+    >>> [pg_column_name(e) for e in sqlglot.parse_one(sql, read=Postgres).expressions]
+    ['count', '?column?', 'x', 'text', 'now', 'name', 'labels', 'text']
+    """
+    if isinstance(node, exp.Star) or (isinstance(node, exp.Column) and isinstance(node.this, exp.Star)):
+        return None
+    name, _ = _figure(node)
+    return name or "?column?"
+
+
+def _figure(node: exp.Expression) -> tuple[str | None, int]:
+    """(name, strength) as PostgreSQL's FigureColnameInternal: a cast's type name (strength 1)
+    gives way to anything stronger beneath it."""
+    if isinstance(node, exp.Alias):
+        return node.alias, 2
+    if isinstance(node, (exp.Column, exp.Dot)):
+        return node.name, 2
+    if isinstance(node, (exp.Paren, exp.Bracket)):
+        return _figure(node.this)
+    if isinstance(node, (exp.Cast, exp.TryCast)):
+        name, strength = _figure(node.this)
+        if strength > 1:
+            return name, strength
+        to = node.args.get("to")
+        if to is None:
+            return name, strength
+        return _PG_TYPE_NAMES.get(to.this, to.sql(dialect="postgres").lower()), 1
+    if isinstance(node, exp.Case):
+        return "case", 2
+    if isinstance(node, exp.Interval):
+        return "interval", 1
+    if isinstance(node, exp.Exists):
+        return "exists", 2
+    if isinstance(node, exp.Array):
+        return "array", 2
+    if isinstance(node, exp.Subquery):
+        inner = node.this
+        if isinstance(inner, exp.Select) and inner.expressions:
+            return _figure(inner.expressions[0])
+        return None, 0
+    if isinstance(node, exp.Func) and not isinstance(node, (exp.Binary, exp.Not, exp.Predicate)):
+        spelled = node.meta.get("spelled")
+        if spelled:
+            return spelled.split(".")[-1], 2
+        if isinstance(node, exp.Anonymous):
+            return node.name.lower().split(".")[-1], 2
+        m = re.match(r"[A-Za-z_]\w*", node.sql(dialect="postgres"))
+        return (m.group(0).lower(), 2) if m else (None, 0)
+    return None, 0
+
+
+def name_columns(tree: exp.Expression) -> None:
+    """Alias every unaliased, non-column projection with PostgreSQL's name for it."""
+    for select in tree.find_all(exp.Select):
+        projections = select.expressions
+        for i, node in enumerate(projections):
+            if isinstance(node, (exp.Alias, exp.Column, exp.Star)):
+                continue
+            name = pg_column_name(node)
+            if name is None:
+                continue
+            projections[i] = exp.alias_(node, name, quoted=True)
+            projections[i].parent = select
+
+
+def column_kinds(tree: exp.Expression, columns_of: Callable[[str], dict[str, str] | None]) -> dict[str, str]:
+    """Column name -> DuckDB type for the chaos tables the statement reads (unique names only)."""
+    kinds: dict[str, str] = {}
+    clashes: set[str] = set()
+    for table in tree.find_all(exp.Table):
+        found = columns_of(table.name.lower()) if isinstance(table.this, exp.Identifier) else None
+        for name, duck in (found or {}).items():
+            if name in kinds and kinds[name] != duck:
+                clashes.add(name)
+            kinds[name] = duck
+    return {k: v for k, v in kinds.items() if k not in clashes}
+
+
+def _kind(node: exp.Expression, kinds: dict[str, str]) -> str | None:
+    """'int', 'decimal:<scale>', 'float' or None (unknown) for an expression's type."""
+    if isinstance(node, exp.Paren):
+        return _kind(node.this, kinds)
+    if isinstance(node, exp.Literal) and not node.is_string:
+        text = node.this
+        if re.fullmatch(r"-?\d+", text):
+            return "int"
+        m = re.fullmatch(r"-?\d*\.(\d*)", text)
+        return f"decimal:{len(m.group(1))}" if m else "float"
+    if isinstance(node, exp.Literal) and node.is_string:
+        m = re.fullmatch(r"\s*[-+]?\d+(?:\.(\d*))?\s*", node.this)
+        if m:
+            return f"decimal:{len(m.group(1) or '')}"
+        return None
+    if isinstance(node, exp.Neg):
+        return _kind(node.this, kinds)
+    if isinstance(node, exp.Column):
+        duck = kinds.get(node.name.lower(), "")
+        if duck in _DUCK_INTEGERS:
+            return "int"
+        if duck in ("DOUBLE", "FLOAT"):
+            return "float"
+        m = re.fullmatch(r"DECIMAL\(\d+,\s*(\d+)\)", duck)
+        return f"decimal:{m.group(1)}" if m else None
+    if isinstance(node, exp.Count):
+        return "int"
+    if isinstance(node, (exp.Sum, exp.Min, exp.Max, exp.Abs)):
+        return _kind(node.this, kinds)
+    if isinstance(node, (exp.Avg, exp.Stddev, exp.Variance)):
+        return "float"
+    if isinstance(node, (exp.Cast, exp.TryCast)):
+        to = node.args["to"]
+        if to.this in _INTEGERS:
+            return "int"
+        if to.this in (T.DOUBLE, T.FLOAT):
+            return "float"
+        if to.this == T.DECIMAL:
+            params = to.expressions
+            if len(params) == 2:
+                return f"decimal:{params[1].this.this if hasattr(params[1].this, 'this') else params[1].name}"
+            return _kind(node.this, kinds)
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Mod)):
+        left, right = _kind(node.this, kinds), _kind(node.expression, kinds)
+        if left == right == "int":
+            return "int"
+        if "float" in (left, right):
+            return "float"
+    return None
+
+
+def _numeric_type(kind: str | None) -> exp.DataType:
+    if kind == "int":
+        return exp.DataType.build("DECIMAL(38, 0)")
+    if kind and kind.startswith("decimal:"):
+        scale = min(int(kind.split(":")[1] or 0), 37)
+        return exp.DataType.build(f"DECIMAL(38, {scale})")
+    return exp.DataType.build("DOUBLE")
+
+
+def _unconstrained_numeric(to: Any) -> bool:
+    return isinstance(to, exp.DataType) and to.this in (T.DECIMAL, T.BIGDECIMAL) and not to.expressions
+
+
+def numeric(tree: exp.Expression, kinds: dict[str, str]) -> None:
+    """``::numeric`` without precision as PostgreSQL keeps it: the value's own scale."""
+    for cast in list(tree.find_all(exp.Cast)):
+        if _unconstrained_numeric(cast.args.get("to")):
+            cast.set("to", _numeric_type(_kind(cast.this, kinds)))
+            cast.meta["pg_numeric"] = True
+    for node in list(tree.find_all(exp.Floor, exp.Ceil)):
+        inner = node.this.unnest() if isinstance(node.this, exp.Paren) else node.this
+        if isinstance(inner, exp.Div) and any(
+            (_kind(side, kinds) or "").startswith("decimal") for side in (inner.this, inner.expression)
+        ):  # floor(numeric / n) is numeric in PostgreSQL (Grafana's time buckets); DuckDB divides in double
+            node.replace(exp.cast(node.copy(), exp.DataType.build("DECIMAL(38, 0)")))
+    for rnd in list(tree.find_all(exp.Round)):
+        digits = rnd.args.get("decimals")
+        inner = rnd.this
+        if (
+            isinstance(inner, exp.Cast)
+            and inner.meta.get("pg_numeric")
+            and inner.args["to"].this == T.DOUBLE
+            and isinstance(digits, exp.Literal)
+            and not digits.is_string
+            and digits.this.isdigit()
+        ):  # round(x::numeric, 2) of a float: numeric with scale 2 in PostgreSQL
+            rnd.replace(exp.cast(rnd.copy(), exp.DataType.build(f"DECIMAL(38, {min(int(digits.this), 37)})")))
+
+
+_FORMAT_SPEC = re.compile(r"%(?:(\d+)\$)?([sIL%])")
+
+
+def _format(func: exp.Expression) -> exp.Expression | None:
+    """PostgreSQL's ``format(fmt, args...)`` for a literal ``fmt`` (%s, %I, %L, %%, %n$)."""
+    args = func.expressions if isinstance(func, exp.Anonymous) else [func.this, *func.expressions]
+    if not args or not (isinstance(args[0], exp.Literal) and args[0].is_string):
+        return None
+    fmt, values = args[0].this, args[1:]
+    pieces: list[exp.Expression] = []
+    pos, nxt = 0, 0
+    for m in _FORMAT_SPEC.finditer(fmt):
+        if m.start() > pos:
+            pieces.append(exp.Literal.string(fmt[pos : m.start()]))
+        pos = m.end()
+        if m.group(2) == "%":
+            pieces.append(exp.Literal.string("%"))
+            continue
+        index = int(m.group(1)) - 1 if m.group(1) else nxt
+        nxt = index + 1
+        if index >= len(values):
+            from chaosql.errors import SqlError
+
+            raise SqlError("too few arguments for format()", sqlstate="22023")
+        value = exp.cast(values[index].copy(), "TEXT")
+        if m.group(2) == "s":
+            pieces.append(exp.func("coalesce", value, exp.Literal.string("")))
+        elif m.group(2) == "I":
+            pieces.append(exp.Anonymous(this="pgc.main.quote_ident", expressions=[value]))
+        else:
+            pieces.append(exp.Anonymous(this="pgc.main.quote_nullable", expressions=[value]))
+    if pos < len(fmt):
+        pieces.append(exp.Literal.string(fmt[pos:]))
+    if "%" in _FORMAT_SPEC.sub("", fmt):
+        return None  # widths and flags (%-10s): left to DuckDB, which refuses them
+    return exp.func("concat", *(pieces or [exp.Literal.string("")]))
+
+
+def functions(tree: exp.Expression) -> bool:
+    """format(), EXTRACT; returns whether the catalog macros are needed."""
+    needs_catalog = False
+    for func in list(tree.find_all(exp.Anonymous, exp.Format if hasattr(exp, "Format") else exp.Anonymous)):
+        name = func.name.lower() if isinstance(func, exp.Anonymous) else "format"
+        if name == "format" or func.meta.get("spelled") == "format":
+            replacement = _format(func)
+            if replacement is not None:
+                func.replace(replacement)
+                needs_catalog = True
+    for node in list(tree.find_all(exp.Length, exp.StrPosition, exp.ArraySize)):
+        node.replace(exp.cast(node.copy(), "INTEGER"))  # int4 in PostgreSQL, BIGINT in DuckDB
+    for node in list(tree.find_all(exp.StrToTime)):
+        node.replace(exp.cast(node.copy(), "TIMESTAMPTZ"))  # to_timestamp(text, fmt): in the session's zone
+    for extract in list(tree.find_all(exp.Extract)):
+        field = extract.this.name.lower() if extract.this is not None else ""
+        if extract.meta.get("spelled") == "date_part":
+            extract.replace(exp.cast(extract.copy(), "DOUBLE"))
+        elif field in ("epoch", "second", "seconds"):
+            extract.replace(exp.cast(extract.copy(), exp.DataType.build("DECIMAL(38, 6)")))
+        elif field in ("millisecond", "milliseconds"):
+            extract.replace(exp.cast(extract.copy(), exp.DataType.build("DECIMAL(38, 3)")))
+        else:
+            extract.replace(exp.cast(extract.copy(), exp.DataType.build("DECIMAL(38, 0)")))
+    return needs_catalog
+
+
+def typed_parameters(tree: exp.Expression, duck_types: dict[int, str]) -> None:
+    """``$n`` -> ``CAST($n AS type)`` for the parameters whose type the client gave."""
+    if not duck_types:
+        return
+    for param in list(tree.find_all(exp.Placeholder, exp.Parameter)):
+        index = _param_index(param)
+        if index is None or index not in duck_types:
+            continue
+        if isinstance(param.parent, exp.Cast):
+            continue  # already typed in the SQL
+        param.replace(exp.cast(param.copy(), exp.DataType.build(duck_types[index])))
+
+
+def _param_index(node: exp.Expression) -> int | None:
+    text = node.sql(dialect="postgres")
+    m = re.fullmatch(r"\$(\d+)", text)
+    return int(m.group(1)) if m else None
+
+
+def cast_parameter_types(tree: exp.Expression) -> dict[int, str]:
+    """``$n::type`` in the statement: PostgreSQL takes the parameter to be of that type."""
+    out: dict[int, str] = {}
+    for param in tree.find_all(exp.Placeholder, exp.Parameter):
+        index = _param_index(param)
+        cast = param.parent
+        if index is not None and isinstance(cast, exp.Cast) and cast.args.get("to") is not None:
+            name = _PG_TYPE_NAMES.get(cast.args["to"].this)
+            if name and not cast.args["to"].expressions:
+                out.setdefault(index, name)
+    return out
+
+
+def parameter_count(tree: exp.Expression) -> int:
+    """The highest ``$n`` the statement uses."""
+    found = [_param_index(p) for p in tree.find_all(exp.Placeholder, exp.Parameter)]
+    return max([n for n in found if n is not None], default=0)
+
+
+def output_types(tree: exp.Expression) -> list[str | None]:
+    """PostgreSQL types DuckDB cannot tell apart, per output column: an explicit ``::varchar`` (DuckDB
+    has only one string type, sent as ``text``) and ``::jsonb``."""
+    select = tree
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return []
+    out: list[str | None] = []
+    for node in select.expressions:
+        inner = node.this if isinstance(node, exp.Alias) else node
+        to = inner.args.get("to") if isinstance(inner, exp.Cast) else None
+        if to is not None and to.this in (T.VARCHAR, T.NVARCHAR):
+            out.append("varchar")
+        elif to is not None and to.this == T.JSONB:
+            out.append("jsonb")
+        else:
+            out.append(None)
+    return out

@@ -1,0 +1,107 @@
+-- prepare-count (issue 12 #1: EXECUTE of a prepared count)
+SELECT count(*) FROM experiments
+;;
+-- interval-time-part (#2)
+SELECT count(*) FROM experiments WHERE created_at > TIMESTAMPTZ '2026-11-20 12:00:00+00' - interval '1 day 12:00:00'
+;;
+-- interval-literals (#2)
+SELECT interval '1 day 12:00:00', interval '2 hours 30 minutes', interval '3 days', interval '1 year 2 mons'
+;;
+-- integer-division (#3)
+SELECT 7/2, -7/2, 7 % 3
+;;
+-- integer-division-table-named (#3: the answer must not depend on how the table is named)
+SELECT 7/2 AS x, count(*) FROM public.experiments
+;;
+-- integer-division-columns (#3)
+SELECT target_count / 2 AS half, count(*) FROM experiments GROUP BY 1 ORDER BY 1
+;;
+-- division-by-zero (#4)
+SELECT 1/0
+;;
+-- division-by-zero-float (#4)
+SELECT 1.5::float8 / 0
+;;
+-- modulo-by-zero (#4)
+SELECT 5 % 0
+;;
+-- numeric-scale (#5)
+SELECT 1.23456::numeric, 12345678901234567890.5::numeric, 2::numeric, '3.10'::numeric
+;;
+-- numeric-round (#5)
+SELECT round(avg(target_count)::numeric, 2) AS avg_targets FROM experiments
+;;
+-- numeric-of-bigint (#5)
+SELECT count(*)::numeric FROM experiments
+;;
+-- format (#6)
+SELECT format('%s-%I-%L', 'a', 'b c', 'it''s'), format('%s|%s', NULL, 1), format('%2$s %1$s', 'a', 'b'), format('100%%')
+;;
+-- format-metabase (#6: Metabase's describe-fields)
+SELECT format('%I.%I', 'public', 'experiments')
+;;
+-- to-char (#15)
+SELECT to_char(created_at, 'YYYY-MM-DD') AS day, count(*) FROM experiments GROUP BY 1 ORDER BY 1
+;;
+-- to-timestamp (#15)
+SELECT to_timestamp('2026-11-20 10:30', 'YYYY-MM-DD HH24:MI')
+;;
+-- unknown-function (#15: 42883)
+SELECT no_such_function(1)
+;;
+-- jsonb-literal (#14)
+SELECT '{"b": 1, "a": [1, 2]}'::jsonb
+;;
+-- regclass-text (#20)
+SELECT 'experiments'::regclass::text
+;;
+-- names-count (#17)
+SELECT count(*) FROM experiments
+;;
+-- names-expressions (#17)
+SELECT 1, 'a', 'a'::text, 1::int, kind::text, upper(kind), coalesce(kind, 'x'), CASE WHEN paused THEN 1 ELSE 0 END, (SELECT 1 AS one), max(created_at) FROM experiments GROUP BY kind, paused ORDER BY kind, 8 LIMIT 3
+;;
+-- names-subquery (#17)
+SELECT * FROM (SELECT count(*), kind FROM experiments GROUP BY kind) s ORDER BY kind
+;;
+-- text-oid (text is oid 25, an explicit varchar 1043)
+SELECT name, 'x' || name AS prefixed, name::varchar AS v FROM experiments ORDER BY name LIMIT 3
+;;
+-- group-by-error (42803)
+SELECT name, count(*) FROM experiments
+;;
+-- syntax-error (42601)
+SELEC 1
+;;
+-- unknown-column (42703)
+SELECT nmae FROM experiments
+;;
+-- unknown-table (42P01)
+SELECT * FROM no_such_table
+;;
+-- bigint-sum (numeric in both)
+SELECT sum(target_count), min(target_count), max(target_count) FROM experiments
+;;
+-- booleans-and-nulls
+SELECT paused, count(*) FROM experiments GROUP BY paused ORDER BY paused
+;;
+-- timestamps
+SELECT name, created_at FROM experiments ORDER BY created_at, name LIMIT 5
+;;
+-- dates
+SELECT created_at::date AS day, count(*) FROM experiments GROUP BY 1 ORDER BY 1
+;;
+-- extract
+SELECT extract(hour FROM created_at) AS h, count(*) FROM experiments GROUP BY 1 ORDER BY 1
+;;
+-- extract-epoch
+SELECT extract(epoch FROM TIMESTAMPTZ '2026-11-20 12:00:00.5+00')
+;;
+-- date-part
+SELECT date_part('hour', TIMESTAMPTZ '2026-11-20 12:00:00+00')
+;;
+-- floats
+SELECT 100.0::float8, 0.1::float8 + 0.2::float8, 1e20::float8, 1234567890123456::float8, 1.5e-7::float8
+;;
+-- text-array
+SELECT name, containers FROM pods ORDER BY name LIMIT 3

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import ChaosqlError, QueryCancelled, SourceError
-from chaosql.sources.base import CallLog
+from chaosql.sources.base import CallLog, Source
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -42,7 +42,7 @@ class Fetcher:
 
 def fetch_table(
     table: Table,
-    sources: list[Any],
+    sources: Sequence[Source],
     constraints: Constraints,
     fetcher: Fetcher,
     *,

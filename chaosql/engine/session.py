@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from sqlglot import exp
 
+    from chaosql.sources.base import Source
     from chaosql.tables._table import Table
 
 __all__ = ["SETTINGS", "Result", "Session"]
@@ -48,7 +49,7 @@ class Session:
     """A DuckDB connection over the virtual tables of ``sources``; not for concurrent use."""
 
     def __init__(
-        self, sources: Sequence[Any], *, settings: dict[str, Any] | None = None, owns_sources: bool = False
+        self, sources: Sequence[Source], *, settings: dict[str, Any] | None = None, owns_sources: bool = False
     ) -> None:
         """``owns_sources``: close the sources' connections with the session (the CLI's case; the
         server shares sources between sessions and closes them itself)."""
@@ -159,16 +160,13 @@ class Session:
         self._finalizer()
         if self._owns_sources:
             for source in self.sources:
-                close = getattr(source, "close", None)
-                if close is not None:
-                    close()
+                source.close()
 
     def source_warnings(self) -> list[str]:
-        out = []
+        out: list[str] = []
         for source in self.sources:
-            out.extend(getattr(source, "warnings", []))
-            if hasattr(source, "warnings"):
-                source.warnings = []
+            out.extend(source.warnings)
+            source.warnings = []
         return out
 
     # --- one statement ----------------------------------------------------------------------

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chaosql.errors import UsageError
 
+if TYPE_CHECKING:
+    from chaosql.sources.base import Source
+
 DEMO_PATH = Path(__file__).resolve().parent.parent / "demo"
 
-Factory = Callable[[str, str, dict], Any]  # (name, spec after the colon, config) -> source
+Factory = Callable[[str, str, dict], "Source"]  # (name, spec after the colon, config) -> source
 
 
-def _demo(name: str, spec: str, config: dict) -> Any:
+def _demo(name: str, spec: str, config: dict) -> Source:
     from chaosql.sources.snapshot import SnapshotSource
 
     return SnapshotSource(DEMO_PATH, name=name or "demo")
 
 
-def _snapshot(name: str, spec: str, config: dict) -> Any:
+def _snapshot(name: str, spec: str, config: dict) -> Source:
     from chaosql.sources.snapshot import SnapshotSource
 
     if not spec:
@@ -28,25 +31,25 @@ def _snapshot(name: str, spec: str, config: dict) -> Any:
     return SnapshotSource(path, name=name or path.stem or "snapshot")
 
 
-def _kube(name: str, spec: str, config: dict) -> Any:
+def _kube(name: str, spec: str, config: dict) -> Source:
     from chaosql.sources.kube import open_kube
 
     return open_kube(name, spec, config)
 
 
-def _prometheus(name: str, spec: str, config: dict) -> Any:
+def _prometheus(name: str, spec: str, config: dict) -> Source:
     from chaosql.sources.prometheus import open_prometheus
 
     return open_prometheus(name, spec, config)
 
 
-def _history(name: str, spec: str, config: dict) -> Any:
+def _history(name: str, spec: str, config: dict) -> Source:
     from chaosql.sources.history import open_history
 
     return open_history(name, spec, config)
 
 
-def _chaosd(name: str, spec: str, config: dict) -> Any:
+def _chaosd(name: str, spec: str, config: dict) -> Source:
     from chaosql.sources.chaosd import open_chaosd
 
     return open_chaosd(name, spec, config)
@@ -71,7 +74,7 @@ def factories() -> dict[str, Factory]:
     return found
 
 
-def open_source(spec: str, *, name: str = "", config: dict | None = None) -> Any:
+def open_source(spec: str, *, name: str = "", config: dict | None = None) -> Source:
     """``demo``, ``snapshot:PATH``, ``kube[:CONTEXT]``, ... -> a source object."""
     scheme, _, rest = spec.partition(":")
     table = BUILTIN if scheme in BUILTIN else factories()
@@ -81,29 +84,29 @@ def open_source(spec: str, *, name: str = "", config: dict | None = None) -> Any
     return table[scheme](name, rest, config or {})
 
 
-def check_distinct(sources: list[Any]) -> None:
+def check_distinct(sources: Sequence[Source]) -> None:
     """Refuse two sources with one name: their rows would carry the same ``cluster`` and mix."""
-    seen: dict[str, Any] = {}
+    seen: dict[str, Source] = {}
     for source in sources:
-        name = getattr(source, "name", None)
-        if name is None:
-            continue
+        name = source.name
         if name in seen:
             raise UsageError(
-                f'two sources are named "{name}" ({_described(seen[name])} and {_described(source)}): '
+                f'two sources are named "{name}" ({seen[name].describe()} and {source.describe()}): '
                 "their rows could not be told apart",
                 hint="give them different names ([sources.NAME] sections in the config file)",
             )
         seen[name] = source
 
 
-def check_distinct_clusters(sources: list[Any]) -> None:
+def check_distinct_clusters(sources: Sequence[Source]) -> None:
     """Refuse two Kubernetes-like sources that serve a cluster of the same name (two snapshot
     directories with the same sub-directory, or a snapshot named like a context): a query would
     count that cluster's rows twice, or mix two clusters under one name."""
-    owner: dict[str, Any] = {}
+    from chaosql.sources.base import KubeLikeSource
+
+    owner: dict[str, Source] = {}
     for source in sources:
-        if getattr(source, "family", None) != "kube":
+        if source.family != "kube" or not isinstance(source, KubeLikeSource):
             continue
         try:
             clusters = source.clusters()
@@ -112,18 +115,8 @@ def check_distinct_clusters(sources: list[Any]) -> None:
         for cluster in clusters:
             if cluster in owner and owner[cluster] is not source:
                 raise UsageError(
-                    f'cluster "{cluster}" is served by two sources ({_described(owner[cluster])} and '
-                    f"{_described(source)}): its rows would be mixed or counted twice",
+                    f'cluster "{cluster}" is served by two sources ({owner[cluster].describe()} and '
+                    f"{source.describe()}): its rows would be mixed or counted twice",
                     hint="give one source another name, or rename the snapshot sub-directory",
                 )
             owner[cluster] = source
-
-
-def _described(source: Any) -> str:
-    path = getattr(source, "path", None)
-    if path is not None:
-        return f"{getattr(source, 'kind_label', 'source')} {path}"
-    describe = getattr(source, "describe", None)
-    if callable(describe):
-        return str(describe())
-    return str(getattr(source, "label", None) or repr(source))

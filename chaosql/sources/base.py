@@ -1,4 +1,5 @@
-"""What every source shares: the list filter a table hands down, and the log of calls made.
+"""What every source shares: the ``Source`` protocol, the list filter a table hands down, and the
+log of calls made.
 
 Sources talk to systems and know nothing about SQL. A Kubernetes-like source (``family = "kube"``:
 the live API and snapshots) answers ``list(cluster, kind, ListFilter)`` with plain dicts shaped
@@ -119,12 +120,37 @@ class _Timer:
 
 
 @runtime_checkable
-class KubeLikeSource(Protocol):
-    """A source of Kubernetes objects: the live API (``kube``) or files (``snapshot``)."""
+class Source(Protocol):
+    """What the engine, the writers and the front ends may ask of any source, built-in or a
+    plugin's (``register_sources``). The rest is between a source and the feeds of its family."""
 
-    family: str  # always "kube"
-    name: str  # configured name; the default for the cluster column
-    kind_label: str  # what the experiments.source column says: "kube" or "snapshot"
+    #: which tables' feeds read it: "kube", "chaosd", "prometheus", "history" (a plugin may add one)
+    family: str
+
+    @property
+    def name(self) -> str:
+        """The configured name; two sources may not share one, and rows' cluster column defaults to it."""
+        ...
+
+    #: what the experiments.source column and messages call it: "kube", "snapshot", "chaosd", ...
+    kind_label: str
+    #: what reading skipped (an unknown kind, a node that did not answer); the session shows each
+    #: once after the statement, then clears the list
+    warnings: list[str]
+
+    def describe(self) -> str:
+        """The source in a message, e.g. ``cluster "prod" (kube)`` or ``snapshot ~/chaos/lab``."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and threads; the source is not used afterwards."""
+        ...
+
+
+@runtime_checkable
+class KubeLikeSource(Source, Protocol):
+    """A source of Kubernetes objects: the live API (``kube``) or files (``snapshot``); its
+    ``family`` is always "kube", its ``name`` the default for the cluster column."""
 
     def clusters(self) -> list[str]: ...
 

@@ -444,6 +444,6 @@ def _discovery_sources(name: str, discover: Any, config: dict) -> list[Any]:
         kind = section.pop("type")
         target = section.get("path") or section.get("context") or section.get("url") or ""
         source = open_source(f"{kind}:{target}" if target else kind, name=other, config={**config, "source": section})
-        if getattr(source, "family", None) == "kube":
+        if source.family == "kube":
             out.append(source)
     return out

@@ -46,6 +46,12 @@ class HistorySource:
         self.name = name or "history"
         self.warnings: list[str] = []
 
+    def describe(self) -> str:
+        return f"{self.kind_label} {self.path}"
+
+    def close(self) -> None:
+        """Nothing to release: each Parquet file is opened and closed by ``read``."""
+
     def files(
         self, table: str, *, first: date | None = None, last: date | None = None, clusters: frozenset[str] | None = None
     ) -> dict[str, list[tuple[date, Path]]]:

@@ -18,6 +18,7 @@ Whatever the server could not filter is filtered in memory. Lists paginate with 
 
 from __future__ import annotations
 
+import builtins
 import re
 import threading
 import time
@@ -222,6 +223,9 @@ class KubeSource:
     def label(self) -> str:
         return f'cluster "{self.name}" (kube)'
 
+    def describe(self) -> str:
+        return self.label
+
     def __repr__(self) -> str:
         return f"KubeSource(name={self._name!r}, context={self.conn.requested_context!r})"
 
@@ -305,7 +309,9 @@ class KubeSource:
 
     # --- listing ------------------------------------------------------------------------------
 
-    def _list_all(self, resource: Resource, namespace: str | None, params: dict[str, str], log: CallLog) -> list[dict]:
+    def _list_all(
+        self, resource: Resource, namespace: str | None, params: dict[str, str], log: CallLog
+    ) -> builtins.list[dict]:  # builtins: in this class, "list" is the method above
         path = resource.path(namespace)
         items: list[dict] = []
         token = ""

@@ -20,6 +20,9 @@ from chaosql.errors import SourceError
 from chaosql.sources.base import CallLog, ListFilter
 from chaosql.sources.chaosmesh import CORE_KINDS, GROUP, is_experiment_kind
 
+#: cluster -> kind -> objects (named here: inside SnapshotSource, ``list`` is its method)
+Objects = dict[str, dict[str, list[dict]]]
+
 CHAOS_MESH_KINDS = {"Schedule", "Workflow", "WorkflowNode", "PhysicalMachine", "StatusCheck"}
 SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -42,10 +45,16 @@ class SnapshotSource:
         self.name = name or self.path.stem or "snapshot"
         self.warnings: list[str] = []
         self._lock = threading.Lock()
-        self._objects: dict[str, dict[str, list[dict]]] | None = None
+        self._objects: Objects | None = None
         self.origin: dict[tuple[str, str, str, str], Path] = {}  # (cluster, kind, ns, name) -> file
 
     # --- the KubeLikeSource protocol ---------------------------------------------------------
+
+    def describe(self) -> str:
+        return f"{self.kind_label} {self.path}"
+
+    def close(self) -> None:
+        """Nothing to release: the files were read once and closed."""
 
     def clusters(self) -> list[str]:
         return sorted(self._load())
@@ -66,7 +75,7 @@ class SnapshotSource:
 
     # --- loading ----------------------------------------------------------------------------
 
-    def _load(self) -> dict[str, dict[str, list[dict]]]:
+    def _load(self) -> Objects:
         if self._objects is None:
             with self._lock:
                 if self._objects is None:
@@ -79,7 +88,7 @@ class SnapshotSource:
             self._objects = None
             self.origin.clear()
 
-    def _read_all(self) -> dict[str, dict[str, list[dict]]]:
+    def _read_all(self) -> Objects:
         if not self.path.exists():
             raise SourceError(
                 f"snapshot {self.name}: {self.path} does not exist",

@@ -430,14 +430,14 @@ def is_chaosd_row(row: dict) -> bool:
 def plan_insert(rows: Iterable[dict], sources: Iterable[Any], log: CallLog | None = None) -> list[ChaosdAttack]:
     """One ``ChaosdAttack`` per INSERT row. Refuses (``WriteRefused``, nothing written) a row whose
     node, kind or columns cannot be written; body problems are reported by ``validate``."""
-    chaosd = [s for s in sources if getattr(s, "family", None) == "chaosd"]
+    chaosd = [s for s in sources if s.family == "chaosd"]
     return [_attack(i, row, chaosd, log) for i, row in enumerate(rows, 1)]
 
 
 def plan_delete(rows: Iterable[dict], sources: Iterable[Any], log: CallLog | None = None) -> list[ChaosdRecover]:
     """One ``ChaosdRecover`` per experiments row (as the read path found them: cluster, node,
     kind, uid, status JSON)."""
-    chaosd = [s for s in sources if getattr(s, "family", None) == "chaosd"]
+    chaosd = [s for s in sources if s.family == "chaosd"]
     ops = []
     for i, row in enumerate(rows, 1):
         target = _target(i, row, chaosd, log)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import SqlError, UnsupportedError, WriteRefused
+from chaosql.sources.base import KubeLikeSource
 from chaosql.writers import chaosd, objects
 from chaosql.writers.plan import (
     Create,
@@ -100,7 +101,7 @@ class Targets:
     def clusters(self) -> dict[str, Any]:
         if not self._by_cluster:
             for source in self.session.sources:
-                if getattr(source, "family", None) != "kube":
+                if source.family != "kube" or not isinstance(source, KubeLikeSource):
                     continue
                 for cluster in source.clusters() or [source.name]:
                     self._by_cluster.setdefault(cluster, source)
@@ -115,12 +116,14 @@ class Targets:
         return next(iter(clusters))
 
     def source_of(self, cluster: str) -> Any:
+        from chaosql.sources.snapshot import SnapshotSource
+
         found = self.clusters().get(cluster)
-        kube_like = [s for s in self.session.sources if getattr(s, "family", None) == "kube"]
+        kube_like = [s for s in self.session.sources if s.family == "kube"]
         if (
             found is None
             and len(kube_like) == 1
-            and kube_like[0].kind_label == "snapshot"
+            and isinstance(kube_like[0], SnapshotSource)
             and kube_like[0].path.is_dir()
         ):
             found = self._by_cluster[cluster] = kube_like[0]  # a new cluster: a new sub-directory
@@ -129,13 +132,16 @@ class Targets:
         return found
 
     def target(self, cluster: str) -> Any:
+        from chaosql.sources.kube import KubeSource
+        from chaosql.sources.snapshot import SnapshotSource
+
         source = self.source_of(cluster)
         if id(source) not in self._made:
-            if source.kind_label == "snapshot":
+            if isinstance(source, SnapshotSource):
                 from chaosql.writers.snapshot import SnapshotTarget
 
                 self._made[id(source)] = SnapshotTarget(source)
-            elif hasattr(source, "conn"):
+            elif isinstance(source, KubeSource):
                 from chaosql.writers.kube import KubeTarget
 
                 self._made[id(source)] = KubeTarget(source, self.log)
@@ -248,7 +254,7 @@ class _Recorder:
 def _select_recording(session: Session, sql: str) -> tuple[list[dict], dict]:
     seen: dict = {}
     saved = session.sources
-    session.sources = [_Recorder(s, seen) if getattr(s, "family", None) == "kube" else s for s in saved]
+    session.sources = [_Recorder(s, seen) if s.family == "kube" else s for s in saved]
     try:
         rows = session.execute(sql).dicts()
     finally:

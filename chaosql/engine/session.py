@@ -97,12 +97,13 @@ class Session:
         rewrites make DuckDB answer as PostgreSQL). Raises a ``ChaosqlError`` subclass with a
         one-line message."""
         started = time.perf_counter()
-        check_statement(sql, int(self.settings["max_statement_bytes"]))  # before any work on it
+        text = sql if isinstance(sql, str) else ""  # a tree was parsed (and its text checked) already
+        check_statement(text, int(self.settings["max_statement_bytes"]))  # before any work on it
         self._drop_registered()
         self._fetcher.reset()
         deadline = WATCHDOG.arm(float(self.settings["timeout"]), self.cancel)
         try:
-            result = bounded(lambda: self._execute(sql, params, stream), sql, cancelled=self.cancelled)
+            result = bounded(lambda: self._execute(sql, params, stream), text, cancelled=self.cancelled)
         except ChaosqlError:
             raise
         except Exception as err:

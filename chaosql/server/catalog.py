@@ -359,6 +359,13 @@ def _fill(value: Any, database: str) -> Any:
     return database if value == "{db}" else value
 
 
+def refresh_settings(con: Any, settings: dict[str, str]) -> None:
+    """current_setting() answers the session's settings as they are now (after SET)."""
+    for macro in macros(user="", database="", settings=settings, pid=0):
+        if "current_setting(" in macro.split(" AS ", 1)[0]:
+            con.execute(macro)
+
+
 def macros(*, user: str, database: str, settings: dict[str, str], pid: int) -> list[str]:
     """The functions clients call that DuckDB lacks or answers differently."""
     u, db = _literal(user), _literal(database)

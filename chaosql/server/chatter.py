@@ -77,6 +77,9 @@ def default_settings(user: str, database: str) -> dict[str, str]:
     }
 
 
+_ALIASES = ("datestyle", "timezone", "intervalstyle")  # lowercase copies kept for lookups
+
+
 @dataclass
 class Answer:
     """The server's own answer to one statement."""
@@ -92,7 +95,7 @@ class Answer:
 _COMMENTS = re.compile(r"(\s|--[^\n]*(\n|$)|/\*.*?\*/)+", re.S)
 _SET = re.compile(
     r"^set\s+(?:(session|local)\s+)?(?!transaction\b|session\s+characteristics)"
-    r"([a-z_][\w.]*|time\s+zone)\s*(?:=|\bto\b)?\s*(.*?)\s*;?\s*$",
+    r"(time\s+zone|[a-z_][\w.]*)\s*(?:=|\bto\b)?\s*(.*?)\s*;?\s*$",
     re.I | re.S,
 )
 
@@ -125,8 +128,66 @@ def timeout_seconds(value: str) -> float | None:
     return seconds or None
 
 
+def time_zone(value: str, settings: dict[str, str]) -> str:
+    """A ``SET TIME ZONE`` value as a zone name: LOCAL/DEFAULT is the server's (UTC), a number
+    of hours is a fixed offset (``SET TIME ZONE -7``, POSIX-style names as PostgreSQL shows them).
+
+    >>> time_zone("Europe/Berlin", {}), time_zone("local", {}), time_zone("-7", {})
+    ('Europe/Berlin', 'UTC', '<-07>+07')
+    """
+    text = value.strip()
+    if text.lower() in ("local", "default", ""):
+        return "UTC"
+    if re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
+        hours = float(text)
+        whole = int(hours)
+        return f"<{'-' if hours < 0 else '+'}{abs(whole):02d}>{'+' if hours < 0 else '-'}{abs(whole):02d}"
+    return text
+
+
+def duckdb_zone(name: str) -> str:
+    """The zone DuckDB (ICU) knows for a PostgreSQL zone name: ``<-07>+07`` is ``Etc/GMT+7``."""
+    m = re.fullmatch(r"<([+-])(\d\d)>[+-]\d\d", name)
+    if m:
+        hours = int(m.group(2))
+        return "UTC" if hours == 0 else f"Etc/GMT{'-' if m.group(1) == '+' else '+'}{hours}"
+    return name
+
+
 def strip_comments(sql: str) -> str:
     return _COMMENTS.sub(" ", sql).strip().rstrip(";").strip()
+
+
+def startup_options(options: str) -> dict[str, str]:
+    """``-c name=value`` and ``--name=value`` from the startup packet's options (PGOPTIONS).
+
+    >>> startup_options("-c statement_timeout=1000 --TimeZone=Europe/Berlin")
+    {'statement_timeout': '1000', 'TimeZone': 'Europe/Berlin'}
+    """
+    words = re.findall(r"(?:\\.|\S)+", options or "")
+    words = [re.sub(r"\\(.)", r"\1", w) for w in words]
+    out, i = {}, 0
+    while i < len(words):
+        word = words[i]
+        if word == "-c" and i + 1 < len(words):
+            word, i = words[i + 1], i + 1
+        elif word.startswith("-c") or word.startswith("--"):
+            word = word[2:]
+        else:
+            i += 1
+            continue
+        name, _, value = word.partition("=")
+        out[name] = value
+        i += 1
+    return out
+
+
+def quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def canonical(name: str, settings: dict[str, str]) -> str:
+    return _canonical(name, settings)
 
 
 def _canonical(name: str, settings: dict[str, str]) -> str:
@@ -140,6 +201,7 @@ def _canonical(name: str, settings: dict[str, str]) -> str:
 def _value(raw: str) -> str:
     parts = re.findall(r"'((?:[^']|'')*)'|([^,\s]+)", raw)
     values = [q.replace("''", "'") if q or not u else u for q, u in parts]
+    values = [v[1:-1].replace('""', '"') if len(v) > 1 and v[0] == v[-1] == '"' else v for v in values]
     return ", ".join(values) if values else ""
 
 
@@ -199,10 +261,11 @@ def _set(text: str, settings: dict[str, str]) -> Answer | None:
     if value.lower() == "default":
         fresh = default_settings(settings.get("session_authorization", ""), settings.get("database", ""))
         value = fresh.get(key, "")
-    if key in ("TimeZone", "timezone") and value.upper() not in ("UTC", "GMT", "ETC/UTC", "Z", "+00", "0", "UTC0"):
-        value = "UTC"  # chaosql computes in UTC; report what is actually used
+    if key.lower() == "timezone":  # applied to the session's DuckDB by the connection, which checks it
+        key = "TimeZone"
+        value = time_zone(value, settings)
     settings[key] = value
-    if key.lower() in ("timezone", "datestyle", "intervalstyle"):
+    if key.lower() in _ALIASES:
         settings[key.lower()] = value
     changed = {key: value} if key in REPORTED or key == "statement_timeout" else {}
     return Answer("SET", changed=changed)
@@ -212,8 +275,9 @@ def _show(rest: str, settings: dict[str, str]) -> Answer | None:
     name = re.sub(r"\s+", " ", rest.strip().strip('"'))
     if name in ("tables",) or name.startswith("chaosql.") or name.startswith("tables "):
         return None
-    if name == "all":
-        return Answer("SHOW", ["name", "setting", "description"], [(k, v, "") for k, v in sorted(settings.items())])
+    if name == "all":  # each setting once, under PostgreSQL's spelling
+        rows = [(k, v, "") for k, v in sorted(settings.items()) if k not in _ALIASES and k != "database"]
+        return Answer("SHOW", ["name", "setting", "description"], rows)
     if name == "transaction isolation level":
         return Answer("SHOW", ["transaction_isolation"], [(settings["transaction_isolation"],)])
     if name in ("time zone", "timezone"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import struct
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -122,11 +123,11 @@ class Connection(Streaming):
         user = await authenticate(self.reader, self.writer, self.server.auth, name, self.server.startup_timeout)
         database = params.get("database") or name
         self.settings = chatter.default_settings(user.name, database)
-        if params.get("application_name"):
-            self.settings["application_name"] = params["application_name"]
-        for key, value in params.items():  # options like DateStyle sent in the startup packet
-            if key not in ("user", "database", "options", "replication") and key in self.settings:
-                self.settings[key] = value
+        self.settings["port"] = str(self.server.port)
+        # settings sent in the startup packet (PGTZ, TimeZone, DateStyle ...) and in its options
+        # (PGOPTIONS='-c statement_timeout=1000'), applied as SET would once the session is open
+        startup = {k: v for k, v in params.items() if k not in ("user", "database", "options", "replication")}
+        startup.update(chatter.startup_options(params.get("options", "")))
         self.send(wire.authentication(0))
         try:
             session = await self.call(self.server.new_session)
@@ -134,6 +135,14 @@ class Connection(Streaming):
             raise Fatal(err.sqlstate, f"cannot open a session: {err}") from err
         self.runner = Runner(session, user=user, database=database, settings=self.settings, pid=self.pid)
         self.server_timeout = session.settings["timeout"]  # what statement_timeout = 0 goes back to
+        for key, value in startup.items():
+            if chatter.canonical(key, self.settings) not in self.settings:
+                continue  # PostgreSQL ignores nothing here, but clients send settings chaosql need not know
+            answer = chatter.answer(f"SET {key} TO {chatter.quote(value)}", self.settings)
+            try:
+                await self._effects(answer)
+            except ChaosqlError as err:
+                raise Fatal(err.sqlstate, str(err)) from err
         for key in chatter.REPORTED:
             self.send(wire.parameter_status(key, self.settings[key]))
         self.send(wire.backend_key_data(self.pid, self.secret))
@@ -205,12 +214,13 @@ class Connection(Streaming):
     async def _error(self, err: BaseException, *, extended: bool) -> None:
         if not isinstance(err, ChaosqlError):
             err = await self.call(translate_error, err, self.runner.session) if self.runner else SqlError(str(err))
+        by_client = self.cancelled
         if self.cancelled and not isinstance(err, QueryCancelled):
             err = QueryCancelled("canceling statement due to user request")
         self.cancelled = False
         message = err.message if isinstance(err, ChaosqlError) else str(err)
-        if isinstance(err, QueryCancelled):
-            message = "canceling statement due to user request"
+        if isinstance(err, QueryCancelled):  # a client's CancelRequest, or else the watchdog's deadline
+            message = "canceling statement due to " + ("user request" if by_client else "statement timeout")
         self.send(wire.error_response("ERROR", err.sqlstate, message, hint=getattr(err, "hint", None)))
         if self.status == "T":
             self.status = "E"
@@ -249,11 +259,15 @@ class Connection(Streaming):
     async def simple_query(self, r: wire.Reader) -> None:
         sql = r.cstring()
         for statement in split(sql):
+            await self._park_open()  # preparing may touch DuckDB (the catalog) too
             prepared = await self.call(self.runner.prepare, statement, [])
             if prepared.answer is not None and prepared.answer.empty:
                 self.send(wire.EMPTY_QUERY)
                 continue
             self._transaction_gate(prepared)
+            if prepared.define is not None or prepared.run_named is not None:
+                await self._sql_prepared(prepared, [], describe_rows=True)
+                continue
             if prepared.cursor is not None:
                 await self._cursor(prepared, [], [], simple=True)
                 continue
@@ -263,8 +277,10 @@ class Connection(Streaming):
             if prepared.answer is not None:
                 live = chatter.answer(statement, self.settings)  # None for SHOW chaosql.*: prepared has it
                 await self._send_answer(live or prepared.answer, describe_rows=True, formats=[])
+                self._deallocate(prepared)
                 continue
             self.cancelled = False
+            await self._park_open()
             portal = Portal(prepared, [], [])
             portal.result = await self.call(self.runner.run, prepared, [])
             portal.columns = portal_columns(portal)
@@ -277,12 +293,7 @@ class Connection(Streaming):
     async def _send_answer(self, answer: chatter.Answer, *, describe_rows: bool, formats: list[int]) -> None:
         if answer.changed.get("__error__"):
             raise SqlError(answer.changed["__error__"], sqlstate="42704")
-        if "statement_timeout" in answer.changed:  # PostgreSQL's statement timeout is chaosql.timeout
-            try:
-                seconds = chatter.timeout_seconds(answer.changed["statement_timeout"])
-            except ValueError as err:
-                raise SqlError(str(err), sqlstate="22023") from err
-            await self.call(self.runner.session.set, "timeout", seconds or self.server_timeout)
+        await self._effects(answer)
         tag = self._apply(answer)
         if answer.columns:
             if describe_rows:
@@ -297,6 +308,17 @@ class Connection(Streaming):
             self.send(data_rows(batch, ["text"] * len(answer.columns), fmts))
         self.send(wire.command_complete(tag))
 
+    async def _effects(self, answer: chatter.Answer) -> None:
+        """What a changed setting does to the session: statement_timeout and TimeZone."""
+        if "statement_timeout" in answer.changed:  # PostgreSQL's statement timeout is chaosql.timeout
+            try:
+                seconds = chatter.timeout_seconds(answer.changed["statement_timeout"])
+            except ValueError as err:
+                raise SqlError(str(err), sqlstate="22023") from err
+            await self.call(self.runner.session.set, "timeout", seconds or self.server_timeout)
+        if "TimeZone" in answer.changed:
+            await self.call(self.runner.set_time_zone, answer.changed["TimeZone"])
+
     def _row_description(self, columns: list[tuple[str, str]], formats: list[int]) -> bytes:
         fmts = result_formats(formats, len(columns))
         return wire.row_description((name, *describe(t), fmts[i]) for i, (name, t) in enumerate(columns))
@@ -310,6 +332,7 @@ class Connection(Streaming):
         if name and name in self.statements:
             raise SqlError(f'prepared statement "{name}" already exists', sqlstate="42P05")
         statements = split(sql)
+        await self._park_open()
         if len(statements) > 1:
             raise SqlError("cannot insert multiple commands into a prepared statement", sqlstate="42601")
         self.statements[name] = await self.call(self.runner.prepare, statements[0] if statements else "", oids)
@@ -330,6 +353,7 @@ class Connection(Streaming):
             and not prepared.described
             and (prepared.cursor is None or prepared.cursor.kind == "declare")
         ):
+            await self._park_open()
             await self.call(self._describe_quietly, prepared)
         params = await self.call(self.runner.params, prepared, raw, param_formats)
         if portal_name and portal_name in self.portals:
@@ -374,6 +398,7 @@ class Connection(Streaming):
         if prepared.answer is None and self.runner.own_statement(prepared.run_sql) and portal is not None:
             await self._start(portal)  # its shape is known only by running it
             return
+        await self._park_open()
         try:
             await self.call(self.runner.describe, prepared)
         except Exception:
@@ -389,6 +414,7 @@ class Connection(Streaming):
             return
         self._transaction_gate(portal.prepared)
         self.cancelled = False
+        await self._park_open()
         portal.result = await self.call(self.runner.run, portal.prepared, portal.params)
         portal.columns = portal_columns(portal)
 
@@ -402,6 +428,10 @@ class Connection(Streaming):
         if prepared.copy is not None:
             self._transaction_gate(prepared)
             await self._copy_out(prepared, portal.params)
+            return
+        if prepared.define is not None or prepared.run_named is not None:
+            self._transaction_gate(prepared)
+            await self._sql_prepared(prepared, portal.formats, describe_rows=False)
             return
         if prepared.cursor is not None and portal.result is None:
             self._transaction_gate(prepared)
@@ -434,6 +464,43 @@ class Connection(Streaming):
             return
         await self._start(portal)
         await self._stream(portal, max_rows)
+
+    async def _sql_prepared(self, prepared: Prepared, formats: list[int], *, describe_rows: bool) -> None:
+        """PREPARE and EXECUTE: the same statements (and namespace) as Parse and Bind/Execute."""
+        if prepared.define is not None:
+            name, oids, body = prepared.define
+            if name in self.statements:
+                raise SqlError(f'prepared statement "{name}" already exists', sqlstate="42P05")
+            self.statements[name] = await self.call(self.runner.prepare, body, oids)
+            self.send(wire.command_complete("PREPARE"))
+            return
+        name, arguments = prepared.run_named
+        target = self._statement(name)
+        params = await self.call(self.runner.arguments, target, arguments)
+        if len(params) != max(len(target.param_oids), target.nparams):
+            raise SqlError(
+                f'wrong number of parameters for prepared statement "{name}": '
+                f"expected {max(len(target.param_oids), target.nparams)}, got {len(params)}",
+                sqlstate="42601",
+            )
+        if target.answer is not None or target.cursor is not None or target.copy is not None:
+            raise SqlError("EXECUTE runs queries and data changes; prepare this statement with Parse", sqlstate="0A000")
+        portal = Portal(target, params, formats)
+        await self._start(portal)
+        if portal.columns is not None and describe_rows:
+            self.send(self._row_description(portal.columns, formats))
+        await self._stream(portal, 0)
+
+    def _deallocate(self, prepared: Prepared) -> None:
+        """DEALLOCATE [PREPARE] name | ALL forgets SQL- and protocol-level statements alike."""
+        m = re.match(r"^\s*deallocate\s+(?:prepare\s+)?(\"[^\"]+\"|[\w$]+)\s*;?\s*$", prepared.sql, re.I)
+        if not m:
+            return
+        name = m.group(1)
+        if name.lower() == "all":
+            self.statements = {k: v for k, v in self.statements.items() if k == ""}
+        else:
+            self.statements.pop(name[1:-1] if name.startswith('"') else name.lower(), None)
 
     async def close_message(self, r: wire.Reader) -> None:
         kind = r.byte()

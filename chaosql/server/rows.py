@@ -78,12 +78,39 @@ def field_bytes(array: Any, pgname: str, binary: bool) -> Any:
         # PostgreSQL writes at least two exponent digits (1.5e-07), as C's printf does
         return pc.replace_substring_regex(pc.cast(array, pa.string()), r"e([+-])(\d)$", r"e\10\2")
     if pa.types.is_timestamp(t) and t.tz is not None:
-        us = pc.cast(array, pa.timestamp("us", tz="UTC"))
-        text = pc.strftime(us, format="%Y-%m-%d %H:%M:%S", locale="C")
-        return pc.binary_join_element_wise(pc.replace_substring_regex(text, r"\.?0+$", ""), "+00", "")
+        return _zoned_text(array)
     if pa.types.is_date32(t):
         return pc.cast(array, pa.string())
     return None
+
+
+def _zoned_text(array: Any) -> Any:
+    """timestamptz as PostgreSQL prints it in the session's time zone (DuckDB hands Arrow the
+    session's zone): ``2026-11-20 13:00:00+01``, ``17:30:00+05:30``, fractions without trailing 0s."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    zone = array.type.tz
+    us = pc.cast(array, pa.timestamp("us", tz=zone))
+    if zone.upper() in ("UTC", "ETC/UTC", "GMT", "Z", "+00:00"):
+        local, offsets = pc.cast(us, pa.timestamp("us")), None
+    else:
+        local = pc.local_timestamp(us)
+        utc = pc.cast(us, pa.int64()).fill_null(0).to_numpy()
+        offsets = (pc.cast(local, pa.int64()).fill_null(0).to_numpy() - utc) // 1_000_000
+    text = pc.replace_substring_regex(pc.strftime(local, format="%Y-%m-%d %H:%M:%S", locale="C"), r"\.?0+$", "")
+    if offsets is None:
+        return pc.binary_join_element_wise(text, "+00", "")
+    unique, index = np.unique(offsets, return_inverse=True)
+    suffix = pa.array([_offset_text(int(o)) for o in unique]).take(pa.array(index))
+    return pc.binary_join_element_wise(text, suffix, "")
+
+
+def _offset_text(seconds: int) -> str:
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{sign}{hours:02d}" + (f":{minutes:02d}" if minutes or secs else "") + (f":{secs:02d}" if secs else "")
 
 
 def text_fields(array: Any, pgname: str) -> Any:

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from chaosql.engine.limits import check_statement, deep_enough, too_complex
+from chaosql.engine.limits import bounded, check_statement, deep_enough, too_complex
+from chaosql.engine.watchdog import WATCHDOG
 from chaosql.errors import ChaosqlError, SqlError, WriteRefused
 from chaosql.server import chatter
 from chaosql.server.rewrite import translate
@@ -80,6 +81,8 @@ class Prepared:
     columns: list[tuple[str, str]] | None = None  # (name, DuckDB type), None = no rows
     cursor: Any = None  # a cursors.CursorOp for DECLARE/FETCH/MOVE/CLOSE
     copy: Any = None  # a copy.CopyOut for COPY ... TO STDOUT
+    define: tuple[str, list[int], str] | None = None  # PREPARE name(types) AS body
+    run_named: tuple[str, str] | None = None  # EXECUTE name(arguments)
 
 
 class Runner:
@@ -92,6 +95,7 @@ class Runner:
         self.settings = settings
         self.pid = pid
         self.catalog_ready = False
+        self.time_zone = settings.get("TimeZone", "UTC")
         self.virtual = set(session.tables)
         # A network client must not reach the server's files through DuckDB (COPY TO, read_csv, ATTACH
         # of a file, INSTALL); DuckDB cannot turn this back on for the connection.
@@ -103,8 +107,13 @@ class Runner:
 
     def prepare(self, sql: str, param_oids: list[int]) -> Prepared:
         check_statement(sql, int(self.session.settings["max_statement_bytes"]))  # before any parse
-        with deep_enough():  # the catalog rewrite parses with sqlglot too
-            return self._prepare(sql, param_oids)
+        # translating parses with sqlglot: that time counts against the statement's time limit too
+        self.session._fetcher.reset()
+        deadline = WATCHDOG.arm(float(self.session.settings["timeout"]), self.session.cancel)
+        try:
+            return bounded(lambda: self._prepare(sql, param_oids), sql, cancelled=self.session.cancelled)
+        finally:
+            WATCHDOG.disarm(deadline)
 
     def _prepare(self, sql: str, param_oids: list[int]) -> Prepared:
         prepared = Prepared(sql, list(param_oids))
@@ -123,6 +132,15 @@ class Runner:
         if prepared.cursor is not None:
             if prepared.cursor.kind == "declare":
                 self.translate(prepared, prepared.cursor.query)
+            return prepared
+        m = _PREPARE.match(sql)
+        if m:  # SQL-level PREPARE: the same statement objects as the extended protocol's Parse
+            types = [t.strip() for t in _split_top(m.group(2) or "") if t.strip()]
+            prepared.define = (_ident(m.group(1)), [type_oid(t) for t in types], m.group(3))
+            return prepared
+        m = _EXECUTE.match(sql)
+        if m:
+            prepared.run_named = (_ident(m.group(1)), m.group(2) or "")
             return prepared
         from chaosql.server import copy
 
@@ -152,6 +170,38 @@ class Runner:
         prepared.run_sql, prepared.tree = translated.sql, translated.tree
         prepared.output_types, prepared.nparams = translated.types, translated.params
         prepared.param_casts = translated.param_casts
+
+    def arguments(self, target: Prepared, text: str) -> list[Any]:
+        """EXECUTE's argument expressions, evaluated (as the statement's parameter types)."""
+        if not text.strip():
+            return []
+        import sqlglot
+        from sqlglot import exp
+
+        from chaosql.engine.dialect import Postgres
+
+        tree = sqlglot.parse_one(f"SELECT {text}", read=Postgres)
+        for i, node in enumerate(tree.expressions):
+            oid = target.param_oids[i] if i < len(target.param_oids) else 0
+            duck = param_duck_type(oid)
+            if duck:
+                node.replace(exp.cast(node.copy(), exp.DataType.build(duck)))
+        rows = self.session.execute(tree).rows()
+        return list(rows[0]) if rows else []
+
+    def set_time_zone(self, name: str) -> None:
+        """The session's time zone: DuckDB computes and prints timestamptz in it (date_trunc,
+        ::date, extract), as PostgreSQL does. An unknown zone changes nothing (22023)."""
+        try:
+            self.session.con.execute(f"SET TimeZone = {chatter.quote(chatter.duckdb_zone(name))}")
+        except Exception as err:
+            self.settings["TimeZone"] = self.settings["timezone"] = self.time_zone
+            raise SqlError(f'invalid value for parameter "TimeZone": "{name}"', sqlstate="22023") from err
+        self.time_zone = self.settings["TimeZone"] = self.settings["timezone"] = name
+        if self.catalog_ready:
+            from chaosql.server import catalog
+
+            catalog.refresh_settings(self.session.con, self.settings)
 
     def bound(self, prepared: Prepared, params: list[Any]) -> Prepared:
         """The statement for these values: a numeric parameter's scale is part of its DuckDB type."""
@@ -273,6 +323,54 @@ class Runner:
             if err.__cause__ is not None and type(err.__cause__).__name__ == "PermissionException":
                 raise translate_error(err.__cause__, self.session) from err
             raise
+
+
+_PREPARE = re.compile(r"^\s*prepare\s+(\"[^\"]+\"|[\w$]+)\s*(?:\((.*?)\))?\s+as\s+(.*?)\s*;?\s*$", re.I | re.S)
+_EXECUTE = re.compile(r"^\s*execute\s+(\"[^\"]+\"|[\w$]+)\s*(?:\((.*)\))?\s*;?\s*$", re.I | re.S)
+_TYPE_ALIASES = {
+    "integer": "int4",
+    "int": "int4",
+    "bigint": "int8",
+    "smallint": "int2",
+    "boolean": "bool",
+    "double precision": "float8",
+    "real": "float4",
+    "character varying": "varchar",
+    "decimal": "numeric",
+    "timestamp with time zone": "timestamptz",
+    "timestamp without time zone": "timestamp",
+}
+
+
+def type_oid(name: str) -> int:
+    """The oid of a PostgreSQL type name as SQL spells it (``integer``, ``text[]``); 0 unknown."""
+    t = re.sub(r"\s+", " ", name.strip().lower()).removeprefix("pg_catalog.")
+    t = re.sub(r"\(.*\)", "", t).strip()
+    array = t.endswith("[]")
+    t = _TYPE_ALIASES.get(t.removesuffix("[]"), t.removesuffix("[]"))
+    return PG_TYPES.get("_" + t if array else t, (0, 0))[0]
+
+
+def _ident(token: str) -> str:
+    return token[1:-1] if token.startswith('"') else token.lower()
+
+
+def _split_top(text: str) -> list[str]:
+    """Split at commas outside parentheses and quotes."""
+    out, depth, current, quote = [], 0, "", False
+    for c in text:
+        if c == "'":
+            quote = not quote
+        elif not quote and c == "(":
+            depth += 1
+        elif not quote and c == ")":
+            depth -= 1
+        elif not quote and depth == 0 and c == ",":
+            out.append(current)
+            current = ""
+            continue
+        current += c
+    return out + [current]
 
 
 def _query_of(prepared: Prepared) -> str:

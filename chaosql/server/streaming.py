@@ -7,6 +7,7 @@ DuckDB has none, so each is kept as an open portal over a streamed result. A mix
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,9 @@ class Portal:
     done: bool = False
     columns: list[tuple[str, str]] | None = None
     answered: bool = False  # chatter already applied
+    table: Any = None  # a SCROLL cursor's whole result (it may move backwards)
+    position: int = 0  # a SCROLL cursor's row: 0 before the first, rows + 1 after the last
+    parked: bool = False  # read to the end so other statements can run meanwhile
 
 
 def portal_columns(portal: Portal) -> list[tuple[str, str]] | None:
@@ -108,8 +112,11 @@ class Streaming:
         if op.kind == "declare":
             if op.name in self.portals:
                 raise SqlError(f'cursor "{op.name}" already exists', sqlstate="42P03")
-            cursor = Portal(Prepared(op.query, prepared.param_oids, run_sql=prepared.run_sql), params, [])
+            query = dataclasses.replace(prepared, sql=op.query, cursor=None)
+            cursor = Portal(query, params, [])
             await self._start(cursor)
+            if op.scroll and cursor.columns is not None:
+                cursor.table = await self.call(cursor.result.arrow)
             self.portals[op.name] = cursor
             self.send(wire.command_complete("DECLARE CURSOR"))
             return
@@ -129,8 +136,55 @@ class Streaming:
         if simple and op.kind == "fetch":
             self.send(self._row_description(cursor.columns, []))
         cursor.formats = formats
-        count, _ = await self._pump(cursor, op.count, send=op.kind == "fetch")
+        send = op.kind == "fetch"
+        if cursor.table is not None:
+            count = await self._scroll(cursor, op, send=send)
+        elif op.direction == "forward":
+            count, _ = await self._pump(cursor, op.count, send=send)
+        else:  # ABSOLUTE/RELATIVE forward of a cursor that streams: skip, then one row
+            target = op.count if op.direction == "absolute" else cursor.sent + (op.count or 0)
+            if op.direction == "backward" or target is None or target <= cursor.sent:
+                raise SqlError(
+                    "cursor can only scan forward",
+                    hint="declare it with SCROLL to move backward",
+                    sqlstate="55000",
+                )
+            await self._pump(cursor, target - cursor.sent - 1, send=False)
+            count, _ = await self._pump(cursor, 1, send=send)
         self.send(wire.command_complete(f"{op.kind.upper()} {count}"))
+
+    async def _scroll(self, cursor: Portal, op: Any, *, send: bool) -> int:
+        """FETCH/MOVE on a SCROLL cursor, as PostgreSQL positions it; returns the row count."""
+        total, p = cursor.table.num_rows, cursor.position
+        if op.direction == "forward":
+            end = total if op.count is None else min(p + op.count, total)
+            rows = list(range(p, end))
+            cursor.position = p + op.count if op.count is not None and p + op.count <= total else total + 1
+        elif op.direction == "backward":
+            last = 1 if op.count is None else max(p - op.count, 1)
+            rows = list(range(min(p, total + 1) - 2, last - 2, -1))
+            cursor.position = p - op.count if op.count is not None and p - op.count >= 1 else 0
+        else:
+            target = op.count if op.direction == "absolute" else p + op.count
+            if op.direction == "absolute" and target < 0:
+                target = total + target + 1
+            rows = [target - 1] if 1 <= target <= total else []
+            cursor.position = min(max(target, 0), total + 1)
+        if send and rows:
+            batch = cursor.table.take(rows).combine_chunks().to_batches()
+            names = pg_names(cursor.columns)
+            formats = result_formats(cursor.formats, len(cursor.columns))
+            for part in batch:
+                self.send(data_rows(part, names, formats))
+        return len(rows)
+
+    async def _park_open(self) -> None:
+        """Several portals may be open at once, but DuckDB streams one result per connection: an
+        open portal's rest is read into memory before another statement runs."""
+        for portal in list(self.portals.values()):
+            if portal.result is None or portal.done or portal.table is not None or portal.parked:
+                continue
+            await self.call(_park, portal)
 
     async def _pump(self, portal: Portal, limit: int | None, *, send: bool = True) -> tuple[int, bool]:
         """Send up to ``limit`` rows (all when None) of ``portal``; returns (rows, finished)."""
@@ -187,6 +241,12 @@ class Streaming:
             portal.pending = batch.slice(want)
             batch = batch.slice(0, want)
         return data_rows(batch, names, formats), batch.num_rows, False
+
+
+def _park(portal: Portal) -> None:
+    rest = list(portal.batches if portal.batches is not None else portal.result.batches())
+    portal.batches = iter(rest)
+    portal.parked = True
 
 
 def result_formats(formats: list[int], n: int) -> list[int]:

@@ -82,3 +82,64 @@ def test_same_answer(case, chaosql, postgres):
         return
     problem = differential.compare(case, ours, theirs)
     assert problem is None, f"{case.name}: {problem}\n  sql: {case.sql}"
+
+
+#: statements run in order on one connection (settings, cursors and prepared statements persist)
+SESSIONS = {
+    "prepare-execute": [
+        "PREPARE p AS SELECT count(*) FROM experiments",
+        "EXECUTE p",
+        "PREPARE p0(text) AS SELECT count(*) FROM experiments WHERE kind = $1",
+        "EXECUTE p0('PodChaos')",
+        "PREPARE p1(int) AS SELECT $1 + 1",
+        "EXECUTE p1(41)",
+        "DEALLOCATE p1",
+        "EXECUTE p1(1)",
+    ],
+    "time-zone": [
+        "SET TIME ZONE 'Asia/Kolkata'",
+        "SHOW timezone",
+        "SELECT TIMESTAMPTZ '2026-11-20 12:00:00+00', date_trunc('day', TIMESTAMPTZ '2026-11-20 20:00:00+00'), "
+        "(TIMESTAMPTZ '2026-11-20 20:00:00+00')::date, extract(hour FROM TIMESTAMPTZ '2026-11-20 12:00:00+00'), "
+        "current_setting('TimeZone')",
+        "SELECT date_trunc('day', created_at) AS day, count(*) FROM experiments GROUP BY 1 ORDER BY 1",
+        "SET timezone = 'No/Such_Zone'",
+        "SHOW TimeZone",
+        "SET TIME ZONE 'America/New_York'",
+        "SELECT name, created_at FROM experiments ORDER BY created_at, name LIMIT 3",
+    ],
+    "cursors": [
+        "BEGIN",
+        "DECLARE c CURSOR FOR SELECT name FROM experiments ORDER BY name",
+        "FETCH 2 FROM c",
+        "SELECT 43",
+        "FETCH 2 FROM c",
+        "MOVE ABSOLUTE 10 FROM c",
+        "FETCH 1 FROM c",
+        "DECLARE s SCROLL CURSOR FOR SELECT name FROM experiments ORDER BY name",
+        "FETCH 3 FROM s",
+        "MOVE ABSOLUTE 0 FROM s",
+        "FETCH NEXT FROM s",
+        "FETCH PRIOR FROM s",
+        "FETCH LAST FROM s",
+        "FETCH BACKWARD 2 FROM s",
+        "MOVE ABSOLUTE -1 FROM s",
+        "FETCH RELATIVE -2 FROM s",
+        "COMMIT",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", list(SESSIONS))
+def test_same_session(name, pg_server, postgres):
+    ours = differential.text_connection(dsn(pg_server.port, user="postgres"))
+    theirs = differential.text_connection(postgres.info.dsn + " password=chaos")
+    try:
+        for sql in SESSIONS[name]:
+            a, b = differential.outcome(ours, sql), differential.outcome(theirs, sql)
+            case = differential.Case(name, sql, ordered=True)
+            problem = differential.compare(case, a, b)
+            assert problem is None, f"{name}: {sql}: {problem}"
+    finally:
+        ours.close()
+        theirs.close()

@@ -240,3 +240,21 @@ def test_impact_refuses_more_experiments_than_it_may_query(prom):
         assert len(prom.query_log()) == before  # refused before asking Prometheus anything
     finally:
         session.close()
+
+
+@needs_prometheus
+def test_a_stopped_prometheus_is_reported_soon_after_the_first_try():
+    from chaosql.errors import Unavailable
+    from chaosql.sources.http import READ
+    from chaosql.sources.prometheus import PrometheusSource
+
+    with PrometheusEnv(openmetrics='# TYPE g gauge\ng{a="x"} 1 1795168800\n# EOF\n') as env:
+        source = PrometheusSource(env.url, name="p")  # the default retries
+        assert source.query("up") == []
+        env.stop(remove=False)
+        started = time.monotonic()
+        with pytest.raises(Unavailable, match=f'^prometheus "p": cannot reach {env.url}: connection refused'):
+            source.query("up")
+        took = time.monotonic() - started
+        source.close()
+    assert sum(READ.pauses) <= took < sum(READ.pauses) + 2.0, took

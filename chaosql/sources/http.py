@@ -53,9 +53,10 @@ if TYPE_CHECKING:
 #: Statuses a read tries again: the server is overloaded, restarting, or behind a busy proxy.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: Retries after the first attempt, and the pause before the first of them (doubling after).
-#: 0.15 + 0.3 + 0.6 s: a server that is down is reported about a second after the first attempt.
+#: 0.1 + 0.2 + 0.4 s: a server that is down is reported 0.7 s after the first attempt (a restarting
+#: one that comes back meanwhile answers); a server's Retry-After stretches a pause.
 RETRIES = 3
-FIRST_PAUSE = 0.15
+FIRST_PAUSE = 0.1
 #: The longest ``Retry-After`` obeyed (seconds); a server asking for more gets this.
 MAX_RETRY_AFTER = 2.0
 #: Seconds to open a connection. A server that answers at all accepts within a fraction of a
@@ -83,8 +84,8 @@ class Policy:
 def pauses(retries: int = RETRIES, first: float = FIRST_PAUSE) -> tuple[float, ...]:
     """The pauses before each retry: ``first``, doubling.
 
-    >>> pauses(3, 0.15)
-    (0.15, 0.3, 0.6)
+    >>> pauses(3, 0.1)
+    (0.1, 0.2, 0.4)
     """
     return tuple(first * 2**i for i in range(max(0, retries)))
 

@@ -4,11 +4,14 @@ A path is a file or a directory (read recursively, ``*.yaml``, ``*.yml``, ``*.js
 one object, several YAML documents, or a ``kind: List`` / ``*List`` as kubectl prints it. In a
 directory, each top-level sub-directory is one cluster named after it; files at the top level
 belong to a cluster named after the source. Unknown kinds are skipped and counted in one warning.
+
+Only regular files are read (a FIFO or device is skipped with a warning), each read and checked by
+``chaosql.sources.manifests``: bounded size, YAML without alias bombs or crashing depth, and the
+fields the row shapers rely on of the right type, or an error naming the file and the field.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections import defaultdict
@@ -17,6 +20,7 @@ from pathlib import Path
 
 from chaosql._gc import paused
 from chaosql.errors import SourceError
+from chaosql.sources import manifests
 from chaosql.sources.base import CallLog, ListFilter
 from chaosql.sources.chaosmesh import CORE_KINDS, GROUP, is_experiment_kind
 
@@ -103,8 +107,7 @@ class SnapshotSource:
                 if not known_kind(api_version, kind):
                     skipped[kind or "(no kind)"] += 1
                     continue
-                if not isinstance(obj.get("metadata"), dict) or not obj["metadata"].get("name"):
-                    raise SourceError(f"snapshot {self.name}: {file}: a {kind} has no metadata.name", source=self.name)
+                manifests.check_object(obj, file, self.name, experiment=is_experiment_kind(kind))
                 objects[cluster][kind].append(obj)
                 meta = obj["metadata"]
                 self.origin[(cluster, kind, meta.get("namespace") or "", meta["name"])] = file
@@ -116,47 +119,43 @@ class SnapshotSource:
         return {c: dict(kinds) for c, kinds in objects.items()}
 
     def _files(self) -> Iterable[tuple[str, Path]]:
-        if self.path.is_file():
+        """(cluster, file) of every regular file to read: a FIFO, device or socket is never
+        opened (reading one would block forever or never end), even behind a symlink."""
+        if not self.path.is_dir():
+            if not self.path.is_file():
+                raise SourceError(
+                    f"snapshot {self.name}: {self.path} is not a regular file or a directory", source=self.name
+                )
             yield self.name, self.path
             return
+        special: list[str] = []
         for entry in sorted(self.path.iterdir()):
             if entry.is_dir():
                 for file in sorted(entry.rglob("*")):
-                    if file.is_file() and file.suffix in SUFFIXES:
-                        yield entry.name, file
+                    if file.suffix in SUFFIXES and not file.is_dir():
+                        if file.is_file():
+                            yield entry.name, file
+                        else:
+                            special.append(str(file))
             elif entry.suffix in SUFFIXES:
-                yield self.name, entry
+                if entry.is_file():
+                    yield self.name, entry
+                else:
+                    special.append(str(entry))
+        if special:
+            self.warnings.append(
+                f"snapshot {self.name}: skipped {len(special)} files that are not regular files: " + ", ".join(special)
+            )
 
 
 def _read_file(file: Path, source: str) -> Iterable[dict]:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise SourceError(f"snapshot {source}: cannot read {file}: {err}", source=source) from err
+    text = manifests.read_text(file, source)
     if file.suffix == ".json":
-        try:
-            docs: list = [json.loads(text)]
-        except json.JSONDecodeError as err:
-            raise SourceError(
-                f"snapshot {source}: {file} line {err.lineno}: invalid JSON: {err.msg}", source=source
-            ) from err
+        docs: list = [manifests.json_document(text, file, source)]
     else:
-        docs = _yaml_docs(text, file, source)
+        docs = manifests.yaml_documents(text, file, source)
     for doc in docs:
         yield from _objects(doc, file, source)
-
-
-def _yaml_docs(text: str, file: Path, source: str) -> list:
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        return [d for d in yaml.load_all(text, Loader=loader) if d is not None]
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise SourceError(f"snapshot {source}: {file}{where}: invalid YAML: {problem}", source=source) from err
 
 
 def _objects(doc, file: Path, source: str) -> Iterable[dict]:
@@ -166,9 +165,15 @@ def _objects(doc, file: Path, source: str) -> Iterable[dict]:
             source=source,
         )
     kind = doc.get("kind") or ""
-    if kind == "List" or (kind.endswith("List") and isinstance(doc.get("items"), list)):
+    for field in ("kind", "apiVersion"):
+        if doc.get(field) is not None and not isinstance(doc[field], str):
+            raise manifests.problem(source, file, f"{field} must be a string, not {doc[field]!r}")
+    if kind == "List" or kind.endswith("List"):
+        items = doc.get("items")
+        if items is not None and not isinstance(items, list):
+            raise manifests.problem(source, file, f"a {kind}'s items must be a list, not {type(items).__name__}")
         item_kind = kind[: -len("List")] if kind != "List" else None
-        for item in doc.get("items") or []:
+        for item in items or []:
             if isinstance(item, dict):
                 if item_kind and not item.get("kind"):
                     item = {**item, "kind": item_kind, "apiVersion": doc.get("apiVersion", "")}

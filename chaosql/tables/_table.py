@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from chaosql.errors import SourceError
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -127,10 +129,25 @@ class Table:
             for append, n in appenders:
                 append(get(n))
         arrays = [
-            _to_array(values[c.name], c.type) if c.name in values else pa.nulls(count, arrow_type(c.type))
+            self._column(c, values[c.name]) if c.name in values else pa.nulls(count, arrow_type(c.type))
             for c in self.columns
         ]
         return pa.Table.from_arrays(arrays, schema=self.arrow_schema())
+
+    def _column(self, column: Col, values: list) -> pa.Array:
+        """One column as Arrow; a value a source gave that does not fit the column's type is a
+        SourceError naming the table, the column and the value (never an internal error)."""
+        import pyarrow as pa
+
+        try:
+            return _to_array(values, column.type)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as err:
+            bad = next((v for v in values if not _fits(v, column.type)), None)
+            shown = repr(bad) if len(repr(bad)) <= 60 else repr(bad)[:57] + "..."
+            raise SourceError(
+                f"{self.name}.{column.name}: a source gave {shown}, which is not a {column.type}",
+                hint=f"fix that field in the source ({type(err).__name__}: {str(err).splitlines()[0][:120]})",
+            ) from err
 
 
 def _validate(table: Table) -> None:
@@ -174,6 +191,14 @@ def arrow_type(duck_type: str) -> pa.DataType:
         return simple[duck_type]
     except KeyError:
         raise ValueError(f"unknown column type {duck_type!r}") from None
+
+
+def _fits(value: Any, duck_type: str) -> bool:
+    try:
+        _to_array([value], duck_type)
+    except Exception:
+        return False
+    return True
 
 
 def _to_array(values: list, duck_type: str) -> pa.Array:

@@ -215,6 +215,17 @@ name = "phase-mix"
             "no query takes the parameter 'nwo'",
         ),
         ("title = 'x'\n", "no [[query]] sections"),
+        ("params = 5\n[[query]]\nname = 'phase-mix'\n", "params takes a table, e.g. params = { minutes = 30 }"),
+        ("sources = [5]\n[[query]]\nname = 'phase-mix'\n", 'sources must be a table of name = "spec"'),
+        ("timeout = nan\n[[query]]\nname = 'phase-mix'\n", "timeout takes a number of seconds from 0 to"),
+        ("timeout = inf\n[[query]]\nname = 'phase-mix'\n", "timeout takes a number of seconds from 0 to"),
+        ("limit = 'ten'\n[[query]]\nname = 'phase-mix'\n", "limit takes a whole number >= 0, not 'ten'"),
+        ("title = [1]\n[[query]]\nname = 'phase-mix'\n", "title takes a string (in quotes), not [1]"),
+        ("[[query]]\nsql = 5\n", "query number 1: sql takes a string"),
+        ("[[query]]\nname = 'phase-mix'\nparams = 5\n", "query phase-mix: params takes a table"),
+        ("[[query]]\nname = 'phase-mix'\ntimeout = -inf\n", "query phase-mix: timeout takes a number"),
+        ("[[query]]\nname = 'phase-mix'\nsources = [5]\n", "query phase-mix: sources must be a list of names"),
+        ("x = " + "[" * 5000 + "]" * 5000 + "\n", "arrays or tables nested too deeply"),
     ],
 )
 def test_report_definition_mistakes_exit_2_and_write_nothing(tmp_path, text, message):
@@ -223,6 +234,23 @@ def test_report_definition_mistakes_exit_2_and_write_nothing(tmp_path, text, mes
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert not out.exists() and list(tmp_path.glob(".out.html*")) == []
+
+
+def test_a_report_that_is_not_utf8_is_a_usage_error(tmp_path):
+    report = tmp_path / "latin1.toml"
+    report.write_bytes(b"title = 'caf\xe9'\n[[query]]\nname = 'phase-mix'\n")
+    proc = chaosql("report", str(report), "--source", "demo", cwd=tmp_path)
+    assert proc.returncode == 2 and "not UTF-8 text (byte 12)" in proc.stderr, proc.stderr
+    assert "internal error" not in proc.stderr
+
+
+def test_a_top_level_limit_is_every_sections_default(tmp_path):
+    text = (
+        "limit = 2\n[[query]]\nsql = 'SELECT * FROM range(5)'\n[[query]]\nsql = 'SELECT * FROM range(5)'\nlimit = 4\n"
+    )
+    proc = chaosql("report", str(write(tmp_path, text)), "--format", "json", "--source", "demo", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert [len(s["rows"]) for s in json.loads(proc.stdout)["sections"]] == [2, 4]
 
 
 def test_report_killed_mid_write_leaves_the_old_file_untouched(tmp_path):

@@ -5,6 +5,7 @@
     title = "Nightly chaos report"
     format = "html"                  # markdown | html | json (--format or --out's suffix override it)
     timeout = 60                     # seconds each query may run (the session setting timeout)
+    limit = 50                       # rows each section shows unless its query sets limit
 
     [sources]                        # name = spec, as for --source (default: config, else demo)
     live = "demo"
@@ -31,6 +32,7 @@ Everything is checked when the file is read, before any query runs: a mistake is
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,6 +88,7 @@ class Report:
     timeout: float | None = None
     sources: dict[str, str] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    limit: int | None = None  # rows each section shows, unless the query sets its own
     queries: list[QuerySpec] = field(default_factory=list)
 
     def bind(self, now: datetime) -> None:
@@ -114,29 +117,36 @@ def load(path: str | Path, saved: dict[str, SavedQuery]) -> Report:
 
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except OSError as err:
         raise UsageError(f"cannot read report {path}: {err.strerror or err}") from None
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise UsageError(f"report {path}: not UTF-8 text (byte {err.start})", hint="save it as UTF-8") from None
     except tomllib.TOMLDecodeError as err:
         raise UsageError(f"report {path}: invalid TOML: {err}") from None
+    except RecursionError:
+        raise UsageError(f"report {path}: arrays or tables nested too deeply") from None
     where = str(path)
     _no_unknown(raw, _TOP_KEYS, where)
-    fmt = raw.get("format")
+    fmt = _text(raw, "format", where)
     if fmt is not None and fmt not in DOCUMENT_FORMATS:
         raise UsageError(f"{where}: format {fmt!r} is not one of {', '.join(DOCUMENT_FORMATS)}")
     sources = raw.get("sources") or {}
-    if isinstance(sources, list):
+    if isinstance(sources, list) and all(isinstance(spec, str) for spec in sources):
         sources = {_source_name(spec): spec for spec in sources}
     if not isinstance(sources, dict) or not all(isinstance(v, str) for v in sources.values()):
         raise UsageError(f'{where}: sources must be a table of name = "spec" (or a list of specs)')
     report = Report(
-        title=str(raw.get("title") or path.stem),
+        title=_text(raw, "title", where) or path.stem,
         path=path,
-        description=str(raw.get("description") or ""),
+        description=_text(raw, "description", where) or "",
         format=fmt,
         timeout=_seconds(raw.get("timeout"), where),
         sources=sources,
-        params=dict(raw.get("params") or {}),
+        params=_table(raw, "params", where),
+        limit=_limit(raw, where),
     )
     entries = raw.get("query") or []
     if not isinstance(entries, list) or not entries:
@@ -158,6 +168,8 @@ def _query(entry: Any, i: int, report: Report, saved: dict[str, SavedQuery], whe
     label = entry.get("id") or entry.get("name") or entry.get("title") or f"number {i}"
     here = f"{where}: query {label}"
     _no_unknown(entry, _QUERY_KEYS, here)
+    for key in ("name", "id", "title", "description", "sql", "format"):
+        _text(entry, key, here)
     if ("name" in entry) == ("sql" in entry):
         raise UsageError(
             f"{here}: give either name (a saved query) or sql, not {'both' if 'name' in entry else 'neither'}"
@@ -166,14 +178,14 @@ def _query(entry: Any, i: int, report: Report, saved: dict[str, SavedQuery], whe
         from chaosql.reports.saved import find
 
         try:
-            query = find(str(entry["name"]), saved)
+            query = find(entry["name"], saved)
         except UsageError as err:
             err.message = f"{here}: {err.message}"
             raise
     else:
-        text = str(entry["sql"])
+        text = entry["sql"]
         query = parse_text(text, name=_slug(entry.get("id") or entry.get("title") or f"query-{i}"), path=report.path)
-    params = dict(entry.get("params") or {})
+    params = _table(entry, "params", here)
     unknown = sorted(k for k in params if not query.param(k))
     if unknown:
         takes = ", ".join(p.name for p in query.params) or "no parameters"
@@ -191,15 +203,15 @@ def _query(entry: Any, i: int, report: Report, saved: dict[str, SavedQuery], whe
     if wanted is not None:
         if isinstance(wanted, str):
             wanted = [wanted]
+        if not isinstance(wanted, list) or not all(isinstance(w, str) for w in wanted):
+            raise UsageError(f'{here}: sources must be a list of names from [sources], e.g. ["live"]')
         missing = [s for s in wanted if s not in report.sources]
         if missing:
             raise UsageError(
                 f"{here}: no source named {missing[0]!r} in [sources]",
                 hint="known: " + (", ".join(report.sources) or "none (add a [sources] table)"),
             )
-    limit = entry.get("limit")
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
-        raise UsageError(f"{here}: limit takes a whole number >= 0")
+    limit = _limit(entry, here)
     return QuerySpec(
         id=_slug(str(entry.get("id") or query.name)),
         query=query,
@@ -211,7 +223,7 @@ def _query(entry: Any, i: int, report: Report, saved: dict[str, SavedQuery], whe
         check=check,
         timeout=_seconds(entry.get("timeout"), here) or report.timeout,
         sources=list(wanted) if wanted is not None else None,
-        limit=limit,
+        limit=limit if limit is not None else report.limit,
     )
 
 
@@ -222,11 +234,42 @@ def _no_unknown(table: dict, known: set[str], where: str) -> None:
 
 
 def _seconds(value: Any, where: str) -> float | None:
+    from chaosql.engine.settings import MAX_TIMEOUT
+
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        raise UsageError(f"{where}: timeout takes a number of seconds > 0, not {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0 < value <= MAX_TIMEOUT
+    ):
+        raise UsageError(f"{where}: timeout takes a number of seconds from 0 to {MAX_TIMEOUT:g}, not {value!r}")
     return float(value)
+
+
+def _text(table: dict, key: str, where: str) -> str | None:
+    """``table[key]`` when it is a string (or absent), else a UsageError naming the key."""
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise UsageError(f"{where}: {key} takes a string (in quotes), not {value!r}")
+    return value
+
+
+def _table(table: dict, key: str, where: str) -> dict[str, Any]:
+    value = table.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UsageError(f"{where}: {key} takes a table, e.g. {key} = {{ minutes = 30 }}, not {value!r}")
+    return dict(value)
+
+
+def _limit(table: dict, where: str) -> int | None:
+    limit = table.get("limit")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+        raise UsageError(f"{where}: limit takes a whole number >= 0, not {limit!r}")
+    return limit
 
 
 def _source_name(spec: str) -> str:

@@ -397,6 +397,8 @@ def test_ts_compared_with_other_rows_needs_a_constant_range(session, prom):
     assert "no constant range" in str(caught.value) and "m.ts BETWEEN" in caught.value.hint
     with pytest.raises(SqlError, match="no constant range"):
         session.execute("SELECT * FROM metrics WHERE query = 'up' AND ts = (SELECT max(created_at) FROM experiments)")
+    with pytest.raises(SqlError, match="bind parameter"):
+        session.execute("SELECT * FROM metrics WHERE query = 'up' AND ts > ?", [at(0)])
     with pytest.raises(SqlError, match="OR-ed with a range"):
         session.execute(
             f"SELECT * FROM metrics WHERE query = 'up' AND (ts = '{at(0).isoformat()}' OR ts > '{at(5).isoformat()}')"

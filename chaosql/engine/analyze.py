@@ -141,9 +141,9 @@ def _rows_feed_more_than_the_result(table: exp.Table, select: exp.Select) -> boo
 def _compared_without_bounds(
     select: exp.Select, resolve: Callable[[exp.Expression], str | None], ranges: Mapping[str, str], found: Constraints
 ) -> frozenset[str]:
-    """Range columns the SELECT compares with values that depend on rows (another table's column,
-    a subquery) while no constant range bounds them: a source that needs a range to answer (the
-    Prometheus tables) must refuse rather than guess one."""
+    """Range columns the SELECT compares with values chaosql cannot know before it runs (another
+    table's column, a subquery, a bind parameter) while no constant range bounds them: a source
+    that needs a range to answer (the Prometheus tables) must refuse rather than guess one."""
     conditions = [select.args["where"].this] if select.args.get("where") is not None else []
     conditions += [j.args["on"] for j in select.args.get("joins") or [] if j.args.get("on") is not None]
     out = set()
@@ -153,7 +153,7 @@ def _compared_without_bounds(
             operands += [v for v in node.args.get("expressions") or []]
             mine = {resolve(o) for o in operands if isinstance(o, exp.Column)} & set(ranges)
             others = [o for o in operands if not (isinstance(o, exp.Column) and resolve(o) in mine)]
-            if mine and any(o.find(exp.Column, exp.Select, exp.Subquery) is not None for o in others):
+            if mine and any(o.find(exp.Column, exp.Select, exp.Subquery, exp.Placeholder) is not None for o in others):
                 out |= {key for key in mine if found.range(key) is None}
     return frozenset(out)
 

@@ -318,7 +318,7 @@ def implied(
                 except ValueError:
                     return _NOT_CONST
             return value
-        if node.find(exp.Column, exp.Subquery, exp.Select):
+        if node.find(exp.Column, exp.Subquery, exp.Select, exp.Placeholder):
             return _NOT_CONST
         wanted = types.get(col)
         try:

@@ -99,8 +99,9 @@ def plan(
     if rng is None or (rng.lo is None and rng.hi is None and rng.points is None):
         if unbounded:
             raise SqlError(
-                "metrics: ts is compared with values of other rows (a join or a subquery), and no constant "
-                "range says which times to ask Prometheus for",
+                "metrics: ts is compared with values known only while the statement runs (another table's "
+                "column, a subquery or a bind parameter), and no constant range says which times to ask "
+                "Prometheus for",
                 sqlstate="0A000",
                 hint="add constant bounds on the metrics side, e.g. AND m.ts BETWEEN TIMESTAMPTZ '...' AND "
                 "TIMESTAMPTZ '...' (a range query) or ts IN (...) (instant queries); "
@@ -111,8 +112,9 @@ def plan(
         return [Plan(None, _instant(t), None) for t in sorted(t for t in map(as_time, rng.points) if t)], []
     if rng.points_widened:
         raise SqlError(
-            "metrics: exact times (ts = ..., ts IN (...)) are OR-ed with a range of ts, and a range query "
-            "evaluates only on its step grid, so it would miss the exact times",
+            "metrics: exact times (ts = ..., ts IN (...)) are OR-ed with a range of ts (or another reference "
+            "to metrics in the statement asks for a range), and a range query evaluates only on its step "
+            "grid, so it would miss the exact times",
             sqlstate="0A000",
             hint="ask for the exact times and the range in separate statements",
         )

@@ -522,6 +522,7 @@ class Generator:
             ("alias_columns", 4, self.alias_columns),
             ("ordered_limit", 4, self.ordered_limit),
             ("history_range", 12, self.history_range),
+            ("other_sql", 8, self.other_sql),
         ]
         name, _, make = self.rnd.choices(shapes, weights=[w for _, w, _ in shapes])[0]
         sql = make()
@@ -730,3 +731,47 @@ class Generator:
         group = rnd.choice(["", f" GROUP BY {a}.snapshot_at", f" GROUP BY {a}.cluster"])
         select = "count(*)" + (f", {group.split()[-1]}" if group else "")
         return f"SELECT {select} FROM {table} {a} WHERE {where}{group}"
+
+    def other_sql(self) -> str:
+        """LATERAL, windows with QUALIFY, DISTINCT ON, HAVING, scalar subqueries, positional
+        columns and table names written in other cases or with their schema."""
+        rnd = self.rnd
+        table = rnd.choice(TABLES)
+        a, b = self.alias(), self.alias()
+        key = rnd.choice([c[0] for c in self.cols(table, {"VARCHAR"})])
+        roll = rnd.random()
+        if roll < 0.15:
+            written = rnd.choice([table.upper(), f'"{table}"', f"main.{table}", table.capitalize()])
+            select, group = self.projection([(table, a)])
+            return f"SELECT {select} FROM {written} {a} WHERE {self.predicate(table, a)}{group}"
+        if roll < 0.3:
+            return (
+                f"SELECT {a}.{key}, {a}.cluster, row_number() OVER (PARTITION BY {a}.cluster ORDER BY {a}.{key}, {a}.cluster) AS n "
+                f"FROM {table} {a} WHERE {self.predicate(table, a)} QUALIFY n <= {rnd.randint(1, 4)}"
+            )
+        if roll < 0.45:
+            return (
+                f"SELECT DISTINCT ON ({a}.{key}) {a}.{key}, count(*) OVER (PARTITION BY {a}.{key}) "
+                f"FROM {table} {a} WHERE {self.predicate(table, a)} ORDER BY {a}.{key}"
+            )
+        if roll < 0.6:
+            return (
+                f"SELECT {a}.{key}, count(*) FROM {table} {a} WHERE {self.predicate(table, a)} "
+                f"GROUP BY ALL HAVING count(*) > {rnd.randint(0, 5)}"
+            )
+        if roll < 0.75:
+            left, right, pairs = self.join_pair()
+            x, y = pairs[-1]
+            return (
+                f"SELECT {a}.{x}, l.n FROM {left} {a}, LATERAL (SELECT count(*) AS n FROM {right} {b} "
+                f"WHERE {b}.{y} = {a}.{x} AND {self.predicate(right, b)}) l WHERE {self.predicate(left, a)}"
+            )
+        if roll < 0.88:
+            left, right, pairs = self.join_pair()
+            x, y = pairs[-1]
+            return (
+                f"SELECT {a}.{x}, (SELECT count(*) FROM {right} {b} WHERE {b}.{y} = {a}.{x} "
+                f"AND {self.predicate(right, b)}) FROM {left} {a} WHERE {self.predicate(left, a)}"
+            )
+        position = rnd.randint(1, 4)
+        return f"SELECT #{position}, count(*) FROM {table} {a} WHERE {self.predicate(table, a)} GROUP BY #{position}"

@@ -49,7 +49,7 @@ def _shadowed_by_cte(table: exp.Table, name: str) -> bool:
     the CTEs before it, and itself only from the recursive branch (the right side of the UNION) of a
     WITH RECURSIVE. So ``WITH experiments AS (SELECT * FROM experiments WHERE ...)`` reads the table.
     """
-    path: list[exp.Expression] = [table]
+    path: list[exp.Expr] = [table]
     node = table.parent
     while node is not None:
         child = path[-1]
@@ -151,7 +151,8 @@ def _compared_without_bounds(
         for node in condition.find_all(exp.EQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Between, exp.In):
             operands = [v for v in node.args.values() if isinstance(v, exp.Expression)]
             operands += [v for v in node.args.get("expressions") or []]
-            mine = {resolve(o) for o in operands if isinstance(o, exp.Column)} & set(ranges)
+            keys = [resolve(o) for o in operands if isinstance(o, exp.Column)]
+            mine = {key for key in keys if isinstance(key, str) and key in ranges}
             others = [o for o in operands if not (isinstance(o, exp.Column) and resolve(o) in mine)]
             if mine and any(o.find(exp.Column, exp.Select, exp.Subquery, exp.Placeholder) is not None for o in others):
                 out |= {key for key in mine if found.range(key) is None}

@@ -62,14 +62,21 @@ JOINS = [
 SCALAR = {"VARCHAR", "BIGINT", "INTEGER", "DOUBLE", "BOOLEAN", "TIMESTAMPTZ"}
 
 
-def take_history(session: Any, root: Path) -> Path:
-    """Snapshot the tables ``session`` reads at each of ``SNAPSHOTS`` into ``root``."""
+def world_over(source: Any, root: Path) -> World:
+    """The three engines over ``source`` (the demo) and a history of it under ``root``: the
+    tables ``source`` serves, snapshotted at each of ``SNAPSHOTS``."""
+    from chaosql.engine.session import Session
     from chaosql.reports.snapshot import take
+    from chaosql.sources.history import HistorySource
 
-    for at in SNAPSHOTS:
-        written = take(session, root, at=datetime.fromisoformat(at))
-        assert not [w.error for w in written if w.error], written
-    return root
+    snapshotter = Session([source])
+    try:
+        for at in SNAPSHOTS:
+            written = take(snapshotter, root, at=datetime.fromisoformat(at))
+            assert not [w.error for w in written if w.error], written
+    finally:
+        snapshotter.close()
+    return World.build([source, HistorySource(root, name="history")])
 
 
 # --- the three engines --------------------------------------------------------------------------

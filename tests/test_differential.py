@@ -16,16 +16,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def world(demo_source, tmp_path_factory):
-    from chaosql.engine.session import Session
-    from chaosql.sources.history import HistorySource
-
-    root = tmp_path_factory.mktemp("history")
-    snapshotter = Session([demo_source])
-    try:
-        differential.take_history(snapshotter, root)
-    finally:
-        snapshotter.close()
-    built = differential.World.build([demo_source, HistorySource(root, name="history")])
+    built = differential.world_over(demo_source, tmp_path_factory.mktemp("history"))
     yield built
     built.close()
 

@@ -120,3 +120,10 @@ def test_cloud_targets_join_to_their_nodes(demo_session):
         "SELECT cluster, node FROM targets WHERE kind = 'AWSChaos' AND target_type = 'cloud_instance'"
     ).rows()
     assert sorted(rows) == expected and all(node for _, node in expected)
+
+
+def test_count_is_renamed_next_to_columns_whose_names_hold_quotes(demo_session):
+    """count(*) is called count; a column DuckDB names with quotes in it (min(e."cluster")) stays."""
+    result = demo_session.execute('SELECT count(*), min(e."cluster") FROM experiments e')
+    assert result.columns == ["count", 'min(e."cluster")']
+    assert result.rows() == [(360, "prod-eu")]

@@ -17,16 +17,7 @@ SHOP = 88  # of them in namespace shop
 def world(demo_source, tmp_path_factory):
     """chaosql with pushdown on and off, and plain DuckDB, over the demo and three history snapshots
     (2026-11-13 12:00, 2026-11-17 06:00 and 2026-11-20 23:30 UTC)."""
-    from chaosql.engine.session import Session
-    from chaosql.sources.history import HistorySource
-
-    root = tmp_path_factory.mktemp("history")
-    snapshotter = Session([demo_source])
-    try:
-        differential.take_history(snapshotter, root)
-    finally:
-        snapshotter.close()
-    built = differential.World.build([demo_source, HistorySource(root, name="history")])
+    built = differential.world_over(demo_source, tmp_path_factory.mktemp("history"))
     yield built
     built.close()
 

@@ -268,7 +268,7 @@ class Session:
         if "count_star()" in relation.columns and len(set(relation.columns)) == len(relation.columns):
             # count(*) is called count everywhere (PostgreSQL's name), not DuckDB's count_star()
             relation = relation.project(
-                ", ".join(f'"{c}" AS "{"count" if c == "count_star()" else c}"' for c in relation.columns)
+                ", ".join(f"{_quoted(c)} AS {_quoted('count' if c == 'count_star()' else c)}" for c in relation.columns)
             )
         result = Result(columns=list(relation.columns), types=[str(t) for t in relation.types])
         if stream:
@@ -444,6 +444,11 @@ _NO_ROWS = _DML | {
     "SAVEPOINT",
     "RELEASE",
 }
+
+
+def _quoted(name: str) -> str:
+    """A column name as a DuckDB identifier (a name such as ``min(a."x")`` holds quotes)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _command_of(sql: str) -> str:

@@ -370,4 +370,7 @@ sql = "SELECT count(*) AS n FROM range(40000000) t WHERE hash(t.range * 3) % 7 =
 """,
     )
     proc = chaosql("report", str(report), "--format", "json", "--source", "demo", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    quick, long = json.loads(proc.stdout)["sections"]
+    assert long["status"] == "ok", proc.stdout + proc.stderr  # it did not inherit the 0.2 s
+    # on a busy machine even SELECT 1 may take 0.2 s (opening the session's catalog): that is not the point
+    assert quick["status"] in ("ok", "source-failed") and proc.returncode in (0, 4), proc.stderr

@@ -18,7 +18,7 @@ from sqlglot import exp
 from chaosql.engine.pushdown import Constraints, Evaluator, implied
 
 
-def virtual_refs(tree: exp.Expression, names: Iterable[str]) -> list[exp.Table]:
+def virtual_refs(tree: exp.Expr, names: Iterable[str]) -> list[exp.Table]:
     """Table nodes in ``tree`` that read a virtual table.
 
     >>> import sqlglot
@@ -101,7 +101,7 @@ def reference_constraints(
     mine = visible_columns(table, columns_of(table.name.lower()) or []) or {}
     sources = _scope_sources(select)
 
-    def resolve(col: exp.Expression) -> str | None:
+    def resolve(col: exp.Expr) -> str | None:
         if not isinstance(col, exp.Column) or col.args.get("db"):
             return None
         name = col.name.lower()
@@ -139,7 +139,7 @@ def _rows_feed_more_than_the_result(table: exp.Table, select: exp.Select) -> boo
 
 
 def _compared_without_bounds(
-    select: exp.Select, resolve: Callable[[exp.Expression], str | None], ranges: Mapping[str, str], found: Constraints
+    select: exp.Select, resolve: Callable[[exp.Expr], str | None], ranges: Mapping[str, str], found: Constraints
 ) -> frozenset[str]:
     """Range columns the SELECT compares with values chaosql cannot know before it runs (another
     table's column, a subquery, a bind parameter) while no constant range bounds them: a source
@@ -206,9 +206,7 @@ def _scope_sources(select: exp.Select) -> dict[str, set[str] | None]:
     return found
 
 
-def needed_columns(
-    tree: exp.Expression, columns: Iterable[str], refs: Iterable[exp.Table] = ()
-) -> frozenset[str] | None:
+def needed_columns(tree: exp.Expr, columns: Iterable[str], refs: Iterable[exp.Table] = ()) -> frozenset[str] | None:
     """Columns of a table the statement may read through ``refs`` (its references), or ``None``
     for all of them.
 
@@ -246,7 +244,7 @@ def needed_columns(
     return frozenset(c for c in columns if c.lower() in names)
 
 
-def rewrite(tree: exp.Expression, refs: list[exp.Table], relation_for: Callable[[str], str]) -> exp.Expression:
+def rewrite(tree: exp.Expr, refs: list[exp.Table], relation_for: Callable[[str], str]) -> exp.Expr:
     """Point each reference at ``relation_for(table_name)``, keeping the name as its alias.
 
     The node is changed in place, so everything attached to it stays: a column-alias list,

@@ -50,13 +50,19 @@ def _build() -> dict[str, type]:
     from sqlglot.dialects.duckdb import DuckDB as _DuckDB
     from sqlglot.dialects.postgres import Postgres as _Postgres
 
+    if TYPE_CHECKING:  # what the dialects' Parser attributes are, named where mypy can see them
+        from sqlglot.parsers.duckdb import DuckDBParser as _DuckDBParser
+        from sqlglot.parsers.postgres import PostgresParser as _PostgresParser
+    else:
+        _DuckDBParser, _PostgresParser = _DuckDB.Parser, _Postgres.Parser
+
     class DuckDB(_DuckDB):
-        class Parser(_DuckDB.Parser):
+        class Parser(_DuckDBParser):
             def _parse_interval_span(self, this: Any, parse_function_unit: bool = True) -> Any:
                 return _whole_interval(self, this) or super()._parse_interval_span(this, parse_function_unit)
 
     class Postgres(_Postgres):
-        class Parser(_Postgres.Parser):
+        class Parser(_PostgresParser):
             def _parse_interval_span(self, this: Any, parse_function_unit: bool = True) -> Any:
                 return _whole_interval(self, this) or super()._parse_interval_span(this, parse_function_unit)
 
@@ -78,7 +84,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def json_arrows(tree: exp.Expression) -> exp.Expression:
+def json_arrows(tree: exp.Expr) -> exp.Expr:
     """``f(spec -> '$.path')``: inside a function's arguments sqlglot reads ``name -> expr`` as
     a lambda; DuckDB (2.0: the arrow lambda is gone, lambdas are ``lambda x: ...``) reads a JSON
     extraction. A one-parameter lambda whose body does not use its parameter cannot be a lambda
@@ -111,7 +117,7 @@ def json_arrows(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-def summarize_table(tree: exp.Expression) -> exp.Expression:
+def summarize_table(tree: exp.Expr) -> exp.Expr:
     """``SUMMARIZE experiments`` as ``SUMMARIZE SELECT * FROM experiments``: the table reference is
     replaced by a relation with an alias, which DuckDB's SUMMARIZE takes only inside a query.
 
@@ -129,7 +135,7 @@ def summarize_table(tree: exp.Expression) -> exp.Expression:
 RULES = (json_arrows, summarize_table)
 
 
-def as_duckdb(tree: exp.Expression) -> exp.Expression:
+def as_duckdb(tree: exp.Expr) -> exp.Expr:
     """Apply every rule."""
     for rule in RULES:
         tree = rule(tree)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from chaosql.sources.base import Call
 
 
-def answer(session: Any, tree: exp.Expression) -> Result | None:
+def answer(session: Any, tree: exp.Expr) -> Result | None:
     """The answer to one of chaosql's own statements, or None for anything else."""
     from sqlglot import exp
 
@@ -77,7 +77,7 @@ def explain(per_table: dict[str, Constraints], calls: list[Call] | None = None) 
     return Result.of_columns(["step", "detail"], [steps, details], ["VARCHAR", "VARCHAR"])
 
 
-def _set_name(item: exp.Expression) -> str:
+def _set_name(item: exp.Expr) -> str:
     from sqlglot import exp
 
     inner = item.this if isinstance(item, exp.SetItem) else item
@@ -86,7 +86,7 @@ def _set_name(item: exp.Expression) -> str:
     return inner.sql(dialect="duckdb").strip('"').lower().replace('"', "")
 
 
-def _set_value(item: exp.Expression) -> Any:
+def _set_value(item: exp.Expr) -> Any:
     from sqlglot import exp
 
     inner = item.this if isinstance(item, exp.SetItem) else item

@@ -12,7 +12,7 @@ expressions:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,9 +20,9 @@ from typing import Any
 from sqlglot import exp
 
 #: Maps a column expression to the key it constrains for the reference at hand, or None.
-Resolver = Callable[[exp.Expression], str | None]
+Resolver = Callable[[exp.Expr], str | None]
 #: Evaluates a constant expression (e.g. ``now() - INTERVAL 1 HOUR``) to a Python value, or raises.
-Evaluator = Callable[[exp.Expression], Any]
+Evaluator = Callable[[exp.Expr], Any]
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,10 @@ def _pick(a, a_incl, b, b_incl, choose, *, tighter: bool):
     return (a, a_incl) if winner is a else (b, b_incl)
 
 
+#: What ``Constraints.eq`` is keyed by: a column, or a map column and one of its keys.
+EqKey = str | tuple[str, str]
+
+
 @dataclass
 class Constraints:
     """What a fetch may assume about the rows it must return.
@@ -128,7 +132,7 @@ class Constraints:
     of values it may take; ``ranges`` maps a column to its bounds.
     """
 
-    eq: dict[Hashable, frozenset] = field(default_factory=dict)
+    eq: dict[EqKey, frozenset] = field(default_factory=dict)
     ranges: dict[str, Range] = field(default_factory=dict)
     #: columns the statement may read (``None``: all); feeds may leave the others NULL
     columns: frozenset[str] | None = None
@@ -217,7 +221,7 @@ def any_of(parts: list[Constraints]) -> Constraints:
 
 
 def implied(
-    condition: exp.Expression,
+    condition: exp.Expr,
     resolve: Resolver,
     *,
     range_columns: Mapping[str, str | None] | Iterable[str] = (),
@@ -231,7 +235,7 @@ def implied(
     """
     types = dict(range_columns) if isinstance(range_columns, Mapping) else dict.fromkeys(range_columns)
 
-    def walk(node: exp.Expression) -> Constraints:
+    def walk(node: exp.Expr) -> Constraints:
         if isinstance(node, exp.Paren):
             return walk(node.this)
         if isinstance(node, exp.And):  # a chain of hundreds of terms (BI tools) without recursing
@@ -266,7 +270,7 @@ def implied(
             return Constraints(ranges={col: Range(lo, True, hi, True)})
         return Constraints()
 
-    def _key(node: exp.Expression) -> Hashable | None:
+    def _key(node: exp.Expr) -> EqKey | None:
         if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
             base = resolve(node.this) if isinstance(node.this, exp.Column) else None
             sub = _literal(node.expressions[0])
@@ -277,7 +281,7 @@ def implied(
             return resolve(node)
         return None
 
-    def _equality(left: exp.Expression, right: exp.Expression) -> Constraints | None:
+    def _equality(left: exp.Expr, right: exp.Expr) -> Constraints | None:
         col = _range_col(left)
         if col:
             found = _points(col, [right])
@@ -290,7 +294,7 @@ def implied(
             return None
         return Constraints({key: frozenset({value})})
 
-    def _points(col: str, nodes: list[exp.Expression]) -> Constraints:
+    def _points(col: str, nodes: list[exp.Expr]) -> Constraints:
         """``col = A`` or ``col IN (A, B)``: the column takes only those values (NULL matches none)."""
         bounds = [_bound(node, col) for node in nodes]
         if not bounds or any(b is _NOT_CONST for b in bounds):
@@ -298,14 +302,14 @@ def implied(
         rng = Range.of_points(b for b in bounds if b is not None)
         return Constraints(ranges={col: rng}) if rng is not None else Constraints()
 
-    def _range_col(node: exp.Expression) -> str | None:
+    def _range_col(node: exp.Expr) -> str | None:
         if isinstance(node, exp.Column):
             key = resolve(node)
             if isinstance(key, str) and key in types:
                 return key
         return None
 
-    def _bound(node: exp.Expression | None, col: str):
+    def _bound(node: exp.Expr | None, col: str):
         """The value DuckDB compares ``col`` with, ``None`` for NULL or no usable bound (an
         infinite time), or ``_NOT_CONST``."""
         if node is None:
@@ -329,9 +333,15 @@ def implied(
             return None  # DuckDB's ±infinity come back as naive datetime.max/min: no bound on that side
         return value
 
-    def _comparison(node: exp.Expression) -> Constraints:
-        flipped = {exp.GT: exp.LT, exp.GTE: exp.LTE, exp.LT: exp.GT, exp.LTE: exp.GTE}
-        op, left, right = type(node), node.left, node.right
+    def _comparison(node: exp.Binary) -> Constraints:
+        flipped: dict[type[exp.Expr], type[exp.Expr]] = {
+            exp.GT: exp.LT,
+            exp.GTE: exp.LTE,
+            exp.LT: exp.GT,
+            exp.LTE: exp.GTE,
+        }
+        op: type[exp.Expr] = type(node)
+        left, right = node.left, node.right
         if not _range_col(left):
             op, left, right = flipped[op], right, left
         col = _range_col(left)
@@ -348,7 +358,7 @@ def implied(
 _NOT_CONST = object()
 
 
-def _literal(node: exp.Expression):
+def _literal(node: exp.Expr):
     """The Python value of a plain literal, ``None`` for NULL, or ``_NOT_CONST``."""
     if isinstance(node, exp.Paren):
         return _literal(node.this)

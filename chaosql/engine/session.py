@@ -90,9 +90,7 @@ class Session:
 
     # --- the public API ---------------------------------------------------------------------
 
-    def execute(
-        self, sql: str | exp.Expression, params: Sequence[Any] | None = None, *, stream: bool = False
-    ) -> Result:
+    def execute(self, sql: str | exp.Expr, params: Sequence[Any] | None = None, *, stream: bool = False) -> Result:
         """Run one statement: SQL text, or a tree parsed already (the wire server's, whose own
         rewrites make DuckDB answer as PostgreSQL). Raises a ``ChaosqlError`` subclass with a
         one-line message."""
@@ -172,7 +170,7 @@ class Session:
 
     # --- one statement ----------------------------------------------------------------------
 
-    def _execute(self, statement: str | exp.Expression, params: Sequence[Any] | None, stream: bool) -> Result:
+    def _execute(self, statement: str | exp.Expr, params: Sequence[Any] | None, stream: bool) -> Result:
         if isinstance(statement, str):
             sql = statement
             explain = _EXPLAIN.match(sql)
@@ -219,7 +217,7 @@ class Session:
         result.pushdown = {name: c.describe() for name, c in per_table.items()}
         return result
 
-    def _parse(self, sql: str) -> tuple[exp.Expression | None, str]:
+    def _parse(self, sql: str) -> tuple[exp.Expr | None, str]:
         import sqlglot
         from sqlglot.errors import ParseError, TokenError
 
@@ -259,7 +257,7 @@ class Session:
         command = _command_of(sql)
         if command in _NO_ROWS and not (command in _DML and _returning(sql)):
             cursor = self.con.execute(sql, list(params)) if params else self.con.execute(sql)
-            count = ((cursor.fetchall() or [[0]])[0][0]) if command in _DML else None
+            count = ((cursor.fetchall() or [(0,)])[0][0]) if command in _DML else None
             return Result(status=_status(command, count))
         # A relation streams to Arrow without the extra copy a DB-API cursor makes.
         relation = self.con.sql(sql, params=list(params)) if params else self.con.sql(sql)
@@ -290,7 +288,7 @@ class Session:
         """Whether the running statement was cancelled (writers check it between API calls)."""
         return self._fetcher.cancelled.is_set()
 
-    def _writes_virtual(self, tree: exp.Expression) -> bool:
+    def _writes_virtual(self, tree: exp.Expr) -> bool:
         from sqlglot import exp
 
         target = tree.this
@@ -324,7 +322,7 @@ class Session:
                 constraints.columns = analyze.needed_columns(tree, self.tables[name].column_names, mine)
         return merged
 
-    def _evaluate(self, node: exp.Expression) -> Any:
+    def _evaluate(self, node: exp.Expr) -> Any:
         # fetchall: DuckDB 2 keeps a result fetched with fetchone() open and refuses the next register()
         return self.con.execute("SELECT " + node.sql(dialect="duckdb")).fetchall()[0][0]
 
@@ -378,7 +376,7 @@ def _shutdown(fetcher: Fetcher, pool: ThreadPoolExecutor, con: Any) -> None:
     con.close()
 
 
-def _freeze_now(tree: exp.Expression) -> None:
+def _freeze_now(tree: exp.Expr) -> None:
     """Fix now()/current_timestamp/current_date for the statement, so pushed-down time bounds and
     DuckDB's own evaluation agree exactly."""
     from sqlglot import exp

@@ -71,7 +71,7 @@ def _metrics_sql(promql: str, at: datetime, window: float) -> str:
 
     from sqlglot import exp
 
-    def moment(t: datetime) -> exp.Expression:
+    def moment(t: datetime) -> exp.Expr:
         return exp.cast(exp.Literal.string(t.isoformat()), "TIMESTAMPTZ")
 
     condition = exp.and_(

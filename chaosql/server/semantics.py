@@ -58,7 +58,7 @@ _INTEGERS = {T.INT, T.BIGINT, T.SMALLINT, T.TINYINT, T.UBIGINT, T.UINT, T.USMALL
 _DUCK_INTEGERS = {"INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"}
 
 
-def pg_column_name(node: exp.Expression) -> str | None:
+def pg_column_name(node: exp.Expr) -> str | None:
     """The name PostgreSQL gives an output column (its FigureColname), None for ``*``.
 
     >>> import sqlglot
@@ -73,7 +73,7 @@ def pg_column_name(node: exp.Expression) -> str | None:
     return name or "?column?"
 
 
-def _figure(node: exp.Expression) -> tuple[str | None, int]:
+def _figure(node: exp.Expr) -> tuple[str | None, int]:
     """(name, strength) as PostgreSQL's FigureColnameInternal: a cast's type name (strength 1)
     gives way to anything stronger beneath it."""
     if isinstance(node, exp.Alias):
@@ -114,7 +114,7 @@ def _figure(node: exp.Expression) -> tuple[str | None, int]:
     return None, 0
 
 
-def name_columns(tree: exp.Expression) -> None:
+def name_columns(tree: exp.Expr) -> None:
     """Alias every unaliased, non-column projection with PostgreSQL's name for it."""
     for select in tree.find_all(exp.Select):
         projections = select.expressions
@@ -128,7 +128,7 @@ def name_columns(tree: exp.Expression) -> None:
             projections[i].parent = select
 
 
-def column_kinds(tree: exp.Expression, columns_of: Callable[[str], dict[str, str] | None]) -> dict[str, str]:
+def column_kinds(tree: exp.Expr, columns_of: Callable[[str], dict[str, str] | None]) -> dict[str, str]:
     """Column name -> DuckDB type for the chaos tables the statement reads (unique names only)."""
     kinds: dict[str, str] = {}
     clashes: set[str] = set()
@@ -141,7 +141,7 @@ def column_kinds(tree: exp.Expression, columns_of: Callable[[str], dict[str, str
     return {k: v for k, v in kinds.items() if k not in clashes}
 
 
-def _kind(node: exp.Expression, kinds: dict[str, str]) -> str | None:
+def _kind(node: exp.Expr, kinds: dict[str, str]) -> str | None:
     """'int', 'decimal:<scale>', 'float' or None (unknown) for an expression's type."""
     if isinstance(node, exp.Paren):
         return _kind(node.this, kinds)
@@ -205,7 +205,7 @@ def _unconstrained_numeric(to: Any) -> bool:
     return isinstance(to, exp.DataType) and to.this in (T.DECIMAL, T.BIGDECIMAL) and not to.expressions
 
 
-def numeric(tree: exp.Expression, kinds: dict[str, str]) -> None:
+def numeric(tree: exp.Expr, kinds: dict[str, str]) -> None:
     """``::numeric`` without precision as PostgreSQL keeps it: the value's own scale."""
     for cast in list(tree.find_all(exp.Cast)):
         if _unconstrained_numeric(cast.args.get("to")):
@@ -234,13 +234,13 @@ def numeric(tree: exp.Expression, kinds: dict[str, str]) -> None:
 _FORMAT_SPEC = re.compile(r"%(?:(\d+)\$)?([sIL%])")
 
 
-def _format(func: exp.Expression) -> exp.Expression | None:
+def _format(func: exp.Expr) -> exp.Expr | None:
     """PostgreSQL's ``format(fmt, args...)`` for a literal ``fmt`` (%s, %I, %L, %%, %n$)."""
     args = func.expressions if isinstance(func, exp.Anonymous) else [func.this, *func.expressions]
     if not args or not (isinstance(args[0], exp.Literal) and args[0].is_string):
         return None
     fmt, values = args[0].this, args[1:]
-    pieces: list[exp.Expression] = []
+    pieces: list[exp.Expr] = []
     pos, nxt = 0, 0
     for m in _FORMAT_SPEC.finditer(fmt):
         if m.start() > pos:
@@ -269,7 +269,7 @@ def _format(func: exp.Expression) -> exp.Expression | None:
     return exp.func("concat", *(pieces or [exp.Literal.string("")]))
 
 
-def functions(tree: exp.Expression) -> bool:
+def functions(tree: exp.Expr) -> bool:
     """format(), EXTRACT; returns whether the catalog macros are needed."""
     needs_catalog = False
     for func in list(tree.find_all(exp.Anonymous, exp.Format if hasattr(exp, "Format") else exp.Anonymous)):
@@ -296,7 +296,7 @@ def functions(tree: exp.Expression) -> bool:
     return needs_catalog
 
 
-def typed_parameters(tree: exp.Expression, duck_types: dict[int, str]) -> None:
+def typed_parameters(tree: exp.Expr, duck_types: dict[int, str]) -> None:
     """``$n`` -> ``CAST($n AS type)`` for the parameters whose type the client gave."""
     if not duck_types:
         return
@@ -309,13 +309,13 @@ def typed_parameters(tree: exp.Expression, duck_types: dict[int, str]) -> None:
         param.replace(exp.cast(param.copy(), exp.DataType.build(duck_types[index])))
 
 
-def _param_index(node: exp.Expression) -> int | None:
+def _param_index(node: exp.Expr) -> int | None:
     text = node.sql(dialect="postgres")
     m = re.fullmatch(r"\$(\d+)", text)
     return int(m.group(1)) if m else None
 
 
-def cast_parameter_types(tree: exp.Expression) -> dict[int, str]:
+def cast_parameter_types(tree: exp.Expr) -> dict[int, str]:
     """``$n::type`` in the statement: PostgreSQL takes the parameter to be of that type."""
     out: dict[int, str] = {}
     for param in tree.find_all(exp.Placeholder, exp.Parameter):
@@ -328,13 +328,13 @@ def cast_parameter_types(tree: exp.Expression) -> dict[int, str]:
     return out
 
 
-def parameter_count(tree: exp.Expression) -> int:
+def parameter_count(tree: exp.Expr) -> int:
     """The highest ``$n`` the statement uses."""
     found = [_param_index(p) for p in tree.find_all(exp.Placeholder, exp.Parameter)]
     return max([n for n in found if n is not None], default=0)
 
 
-def output_types(tree: exp.Expression) -> list[str | None]:
+def output_types(tree: exp.Expr) -> list[str | None]:
     """PostgreSQL types DuckDB cannot tell apart, per output column: an explicit ``::varchar`` (DuckDB
     has only one string type, sent as ``text``) and ``::jsonb``."""
     select = tree

@@ -22,6 +22,7 @@ import builtins
 import re
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -114,7 +115,7 @@ CORE_RESOURCES = {
 class ListPlan:
     """The list calls that answer one ``ListFilter``, and whether rows still need filtering here."""
 
-    namespaces: list[str | None]  # None: all namespaces (one cluster-wide call)
+    namespaces: Sequence[str | None]  # None: all namespaces (one cluster-wide call)
     params: dict[str, str] = field(default_factory=dict)
     refilter: bool = False
     empty: bool = False  # nothing can match: make no call
@@ -346,7 +347,10 @@ class KubeSource:
         self, response: Response, what: str | None, resource: Resource | None, verb: str, namespace: str | None = None
     ) -> SourceError:
         """One clear message for a failed call: who refused what, and what to do next."""
-        target = what or f"{verb} {resource.rbac_name}" + (f' in "{namespace}"' if namespace else "")
+        target = what
+        if not target:
+            assert resource is not None, "a failed call names what it asked for, or its resource"
+            target = f"{verb} {resource.rbac_name}" + (f' in "{namespace}"' if namespace else "")
         where = f"{self.label}: "
         if response.status == 401:
             return Forbidden(

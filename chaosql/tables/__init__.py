@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from chaosql.tables._table import Table
 
-BUILTIN = (
+BUILTIN: tuple[str, ...] = (
     "experiments",
     "targets",
     "pods",

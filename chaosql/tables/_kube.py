@@ -65,7 +65,7 @@ class KubeFeed(Feed):
                 names = constraints.values(col.name)
             elif col.key == "labels":
                 labels += sorted(constraints.map_values(col.name).items())
-            elif col.key.startswith("field:"):
+            elif col.key is not None and col.key.startswith("field:"):
                 allowed = constraints.values(col.name)
                 if allowed is not None and len(allowed) == 1:
                     fields.append((col.key[6:], str(next(iter(allowed)))))

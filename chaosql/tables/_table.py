@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from chaosql.errors import SourceError
 
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from chaosql.engine.pushdown import Constraints
 
 Row = dict[str, Any]
+#: What a feed yields per cluster: rows to shape, or an Arrow table already in the table's schema
+Rows: TypeAlias = "Iterable[Row] | pa.Table"
 
 #: Pushdown roles a key column may declare. ``field:<path>`` is a Kubernetes field selector path.
 KEY_ROLES = {"cluster", "namespace", "name", "kind", "labels", "source", "range", "param"}
@@ -74,7 +76,7 @@ class Feed:
     family: str = ""
     table: Table | None = None
 
-    def fetch(self, source: Any, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
+    def fetch(self, source: Any, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Rows]]:
         """Yield ``(cluster, rows)`` pieces; ``fetcher`` runs work concurrently and logs calls."""
         raise NotImplementedError
 
@@ -129,7 +131,10 @@ class Table:
             for append, n in appenders:
                 append(get(n))
         arrays = [
-            self._column(c, values[c.name]) if c.name in values else pa.nulls(count, arrow_type(c.type))
+            self._column(c, values[c.name])
+            if c.name in values
+            # pyarrow-stubs overload nulls() per concrete type only, not for a DataType value
+            else pa.nulls(count, arrow_type(c.type))  # type: ignore[call-overload]
             for c in self.columns
         ]
         return pa.Table.from_arrays(arrays, schema=self.arrow_schema())
@@ -176,7 +181,7 @@ JSON_TYPES = {"JSON"}
 def arrow_type(duck_type: str) -> pa.DataType:
     import pyarrow as pa
 
-    simple = {
+    simple: dict[str, pa.DataType] = {
         "VARCHAR": pa.string(),
         "JSON": pa.string(),  # cast to DuckDB JSON when registered
         "BIGINT": pa.int64(),

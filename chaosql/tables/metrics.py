@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import SqlError
-from chaosql.tables._table import Col, Feed, Row, Table
+from chaosql.tables._table import Col, Feed, Rows, Table
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -74,6 +74,7 @@ class Plan:
     def describe(self) -> str:
         if self.start is None:
             return f"instant query at {self.end.isoformat() if self.end else 'now'}"
+        assert self.end is not None and self.step is not None  # a range has both ends and a step
         return f"range {self.start.isoformat()} .. {self.end.isoformat()} step {self.step:g}s"
 
 
@@ -232,13 +233,12 @@ class PrometheusFeed(Feed):
 
     family = "prometheus"
 
-    def fetch(
-        self, source: PrometheusSource, constraints: Constraints, fetcher: Any
-    ) -> Iterator[tuple[str, Iterable[Row]]]:
+    def fetch(self, source: PrometheusSource, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Rows]]:
         servers = constraints.values("server")
         if servers is not None and source.name not in servers:
             return
         queries = need_query(constraints, "metrics")
+        assert self.table is not None  # a feed is bound to its table when the table is made
         schema = self.table.arrow_schema()
         steps = constraints.values("step")
         runs = []
@@ -263,6 +263,7 @@ class PrometheusFeed(Feed):
 def _run(source: PrometheusSource, promql: str, found: Plan, log: Any) -> list[Series]:
     if found.start is None:
         return source.query(promql, at=found.end, log=log)
+    assert found.end is not None and found.step is not None  # a range has both ends and a step
     return source.query_range(promql, found.start, found.end, found.step, log=log)
 
 

@@ -36,7 +36,7 @@ class Writer:
     def execute(
         self,
         session: Session,
-        tree: exp.Expression,
+        tree: exp.Expr,
         *,
         explain: bool = False,
         analyze: bool = False,

@@ -43,7 +43,7 @@ KEY_PREFIX = "__chaosql_"
 
 
 def run_statement(
-    writer: Writer, session: Session, tree: exp.Expression, *, explain: bool, analyze: bool, params: Any = None
+    writer: Writer, session: Session, tree: exp.Expr, *, explain: bool, analyze: bool, params: Any = None
 ) -> Result:
     from sqlglot import exp
 
@@ -55,7 +55,8 @@ def run_statement(
     name = target_table.name.lower()
     table = session.tables[name]
     objects.writes_of(name)
-    verb = {exp.Insert: "INSERT", exp.Update: "UPDATE", exp.Delete: "DELETE"}[type(tree)]
+    verbs: dict[type[exp.Expr], str] = {exp.Insert: "INSERT", exp.Update: "UPDATE", exp.Delete: "DELETE"}
+    verb = verbs[type(tree)]
     for arg in ("conflict", "using", "from_", "order", "limit", "with_"):
         if tree.args.get(arg) and not (arg == "with_" and verb == "INSERT"):
             raise UnsupportedError(
@@ -63,7 +64,7 @@ def run_statement(
                 hint="select the rows in the WHERE clause (a subquery may read other tables)",
             )
     targets = Targets(session)
-    if verb == "INSERT":
+    if isinstance(tree, exp.Insert):
         plan = _plan_insert(session, tree, table, targets)
     else:
         plan = _plan_change(session, tree, table, targets, verb)
@@ -262,7 +263,7 @@ def _select_recording(session: Session, sql: str) -> tuple[list[dict], dict]:
     return rows, seen
 
 
-def _plan_change(session: Session, tree: exp.Expression, table: Table, targets: Targets, verb: str) -> Plan:
+def _plan_change(session: Session, tree: exp.Expr, table: Table, targets: Targets, verb: str) -> Plan:
     from sqlglot import exp
 
     where = tree.args.get("where")
@@ -271,7 +272,7 @@ def _plan_change(session: Session, tree: exp.Expression, table: Table, targets: 
             f"{verb} on {table.name} without WHERE would touch every row",
             hint="add a WHERE clause, or SET chaosql.allow_unqualified_writes = true",
         )
-    sets: list[tuple[str, exp.Expression]] = []
+    sets: list[tuple[str, exp.Expr]] = []
     if verb == "UPDATE":
         for item in tree.expressions:
             if not isinstance(item, exp.EQ) or not isinstance(item.this, exp.Column):
@@ -300,7 +301,7 @@ def _plan_change(session: Session, tree: exp.Expression, table: Table, targets: 
     for row in rows:
         ref = ObjectRef(
             row[f"{KEY_PREFIX}cluster"],
-            row.get(f"{KEY_PREFIX}kind") or writes.kind,
+            writes.kind or row[f"{KEY_PREFIX}kind"],  # the kind is selected when the table has several
             row[f"{KEY_PREFIX}namespace"] or "",
             row[f"{KEY_PREFIX}name"],
         )
@@ -427,7 +428,7 @@ def _confirm(session: Session, plan: Plan) -> None:
 
 
 def _returning(
-    session: Session, tree: exp.Expression, table: Table, plan: Plan, done: list[Operation], targets: Targets
+    session: Session, tree: exp.Expr, table: Table, plan: Plan, done: list[Operation], targets: Targets
 ) -> Result:
     from chaosql.engine.session import Result
     from chaosql.tables._table import RowContext
@@ -435,7 +436,10 @@ def _returning(
     returning = tree.args.get("returning")
     if returning is None:
         return Result()
+    from chaosql.tables._kube import KubeFeed
+
     feed = table.feed_for("kube")
+    assert isinstance(feed, KubeFeed), f"{table.name}: writable tables are filled by a Kubernetes feed"
     shaped = []
     for op in done:
         if hasattr(op, "returning_row"):  # operations on other systems (Chaosd) shape their own row

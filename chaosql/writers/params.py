@@ -22,13 +22,13 @@ if TYPE_CHECKING:
 _MARK = "__chaosql_param_"
 
 
-def bind(tree: exp.Expression, params: Sequence[Any] | Mapping[str, Any] | None) -> exp.Expression:
+def bind(tree: exp.Expr, params: Sequence[Any] | Mapping[str, Any] | None) -> exp.Expr:
     """``tree`` with every ``?``, ``$N`` and ``$name`` replaced by its parameter as a literal.
 
     Raises ``SqlError`` when the parameters given do not fit the placeholders (count, style)."""
     from sqlglot import exp
 
-    marks = list(tree.find_all(exp.Placeholder, exp.Parameter))
+    marks: list[exp.Expr] = list(tree.find_all(exp.Placeholder, exp.Parameter))
     if not marks:
         if params:
             raise SqlError(
@@ -71,7 +71,7 @@ def bind(tree: exp.Expression, params: Sequence[Any] | Mapping[str, Any] | None)
     return tree
 
 
-def _in_text_order(tree: exp.Expression) -> list[exp.Expression]:
+def _in_text_order(tree: exp.Expr) -> list[exp.Expr]:
     """The placeholders in the order they appear in the SQL text. sqlglot's tree walk follows its
     argument order (an INSERT's WITH comes after its body), which is not the order of ``?``."""
     from sqlglot import exp
@@ -92,7 +92,7 @@ def _count(n: int) -> str:
     return f"{n} {'was' if n == 1 else 'were'}"
 
 
-def _key(node: exp.Expression) -> int | str | None:
+def _key(node: exp.Expr) -> int | str | None:
     """None for ``?``, N for ``$N``, the name for ``$name``."""
     name = node.this.name if node.this is not None and hasattr(node.this, "name") else node.args.get("this")
     if name is None or name == "":

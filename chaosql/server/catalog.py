@@ -287,7 +287,7 @@ class CatalogRows:
         """
         import pyarrow as pa
 
-        extra = {
+        extra: dict[tuple[str, str], list[dict[str, Any]]] = {
             ("pg_catalog", "pg_database"): [
                 {
                     "oid": DATABASE_OID,

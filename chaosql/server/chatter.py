@@ -276,7 +276,9 @@ def _show(rest: str, settings: dict[str, str]) -> Answer | None:
     if name in ("tables",) or name.startswith("chaosql.") or name.startswith("tables "):
         return None
     if name == "all":  # each setting once, under PostgreSQL's spelling
-        rows = [(k, v, "") for k, v in sorted(settings.items()) if k not in _ALIASES and k != "database"]
+        rows: list[tuple[str | None, ...]] = [
+            (k, v, "") for k, v in sorted(settings.items()) if k not in _ALIASES and k != "database"
+        ]
         return Answer("SHOW", ["name", "setting", "description"], rows)
     if name == "transaction isolation level":
         return Answer("SHOW", ["transaction_isolation"], [(settings["transaction_isolation"],)])

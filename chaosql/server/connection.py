@@ -12,8 +12,9 @@ import asyncio
 import os
 import re
 import struct
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chaosql.engine.limits import too_large
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from chaosql.server.server import Server
 
 
+T = TypeVar("T")
+
+
 class Connection(Streaming):
     def __init__(self, server: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.server = server
@@ -36,7 +40,7 @@ class Connection(Streaming):
         self.pid = server.next_pid()
         self.secret = struct.unpack("!I", os.urandom(4))[0]
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"chaosql-conn-{self.pid}")
-        self.runner: Runner | None = None
+        self._runner: Runner | None = None
         self.settings: dict[str, str] = {}
         self.status = "I"
         self.statements: dict[str, Prepared] = {}
@@ -45,7 +49,14 @@ class Connection(Streaming):
         self.tls = False
         self.cancelled = False
 
-    async def call(self, fn, *args):
+    @property
+    def runner(self) -> Runner:
+        """The connection's statement runner: there from the end of startup until close."""
+        if self._runner is None:
+            raise RuntimeError("the connection has no session (startup unfinished, or closed)")
+        return self._runner
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
 
     def send(self, data: bytes) -> None:
@@ -80,7 +91,7 @@ class Connection(Streaming):
             self.writer.close()
         except Exception:
             pass
-        runner, self.runner = self.runner, None
+        runner, self._runner = self._runner, None
         if runner is not None:
             runner.session.cancel()
             try:
@@ -133,12 +144,13 @@ class Connection(Streaming):
             session = await self.call(self.server.new_session)
         except ChaosqlError as err:
             raise Fatal(err.sqlstate, f"cannot open a session: {err}") from err
-        self.runner = Runner(session, user=user, database=database, settings=self.settings, pid=self.pid)
+        self._runner = Runner(session, user=user, database=database, settings=self.settings, pid=self.pid)
         self.server_timeout = session.settings["timeout"]  # what statement_timeout = 0 goes back to
         for key, value in startup.items():
             if chatter.canonical(key, self.settings) not in self.settings:
                 continue  # PostgreSQL ignores nothing here, but clients send settings chaosql need not know
             answer = chatter.answer(f"SET {key} TO {chatter.quote(value)}", self.settings)
+            assert answer is not None  # a SET of a setting chatter knows is answered by chatter
             try:
                 await self._effects(answer)
             except ChaosqlError as err:
@@ -205,23 +217,28 @@ class Connection(Streaming):
     def _statement_limit(self) -> int:
         from chaosql.engine.settings import SETTINGS
 
-        session = self.runner.session if self.runner is not None else None
+        session = self._runner.session if self._runner is not None else None
         return int(session.settings["max_statement_bytes"] if session else SETTINGS["max_statement_bytes"][0])
 
     async def flush(self, _r: wire.Reader) -> None:
         await self.writer.drain()
 
-    async def _error(self, err: BaseException, *, extended: bool) -> None:
-        if not isinstance(err, ChaosqlError):
-            err = await self.call(translate_error, err, self.runner.session) if self.runner else SqlError(str(err))
+    async def _error(self, raised: BaseException, *, extended: bool) -> None:
+        err: ChaosqlError
+        if isinstance(raised, ChaosqlError):
+            err = raised
+        elif self._runner is not None:
+            err = await self.call(translate_error, raised, self._runner.session)
+        else:
+            err = SqlError(str(raised))
         by_client = self.cancelled
         if self.cancelled and not isinstance(err, QueryCancelled):
             err = QueryCancelled("canceling statement due to user request")
         self.cancelled = False
-        message = err.message if isinstance(err, ChaosqlError) else str(err)
+        message = err.message
         if isinstance(err, QueryCancelled):  # a client's CancelRequest, or else the watchdog's deadline
             message = "canceling statement due to " + ("user request" if by_client else "statement timeout")
-        self.send(wire.error_response("ERROR", err.sqlstate, message, hint=getattr(err, "hint", None)))
+        self.send(wire.error_response("ERROR", err.sqlstate, message, hint=err.hint))
         if self.status == "T":
             self.status = "E"
         if extended:
@@ -474,6 +491,7 @@ class Connection(Streaming):
             self.statements[name] = await self.call(self.runner.prepare, body, oids)
             self.send(wire.command_complete("PREPARE"))
             return
+        assert prepared.run_named is not None  # not PREPARE, so EXECUTE
         name, arguments = prepared.run_named
         target = self._statement(name)
         params = await self.call(self.runner.arguments, target, arguments)

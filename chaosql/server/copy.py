@@ -126,7 +126,9 @@ def encode(batch: Any, pgnames: list[str], op: CopyOut) -> list[bytes]:
             q = op.quote
             needs = pc.or_(
                 pc.match_substring_regex(fields, "[" + re.escape(op.delimiter + q) + "\r\n]"),
-                pc.equal(fields, op.null) if op.null != "" else pc.equal(pc.utf8_length(fields), 0),
+                pc.equal(fields, pa.scalar(op.null))
+                if op.null != ""
+                else pc.equal(pc.utf8_length(fields), pa.scalar(0)),
             )
             quoted = pc.binary_join_element_wise(q, pc.replace_substring(fields, q, q + q), q, "")
             fields = pc.if_else(needs, quoted, fields)

@@ -13,7 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 from chaosql.server.catalog import CATALOG_TABLES, FUNCTIONS, INFO_TABLES
 from chaosql.server.types import pg_array
@@ -46,7 +49,7 @@ _RENAMED = {
     "jsonb_agg": "json_group_array",
     "json_agg": "json_group_array",
 }
-_STATEMENTS: tuple[type, ...] = ()
+_STATEMENTS: tuple[type[exp.Expr], ...] = ()
 _OID_CASTS = {"OID", "XID", "REGPROCEDURE", "REGOPER", "REGROLE", "REGCONFIG"}
 _NAME_CASTS = {"NAME", '"CHAR"', "REGPROC", "CHAR", "PG_NODE_TREE", "ACLITEM"}
 
@@ -89,7 +92,7 @@ def parse(sql: str) -> Any:
     return trees[0]
 
 
-def _statement_kinds() -> tuple[type, ...]:
+def _statement_kinds() -> tuple[type[exp.Expr], ...]:
     from sqlglot import exp
 
     return (exp.Query, exp.DML, exp.DDL, exp.Set, exp.Show, exp.Describe, exp.Values, exp.Pragma)
@@ -229,10 +232,10 @@ def _function(func) -> None:
         elif name in FUNCTIONS:
             func.set("this", "pgc.main." + name)
         return
-    name = _TYPED_FUNCS.get(kind)
-    if name:
-        args = [func.this] if name == "current_schemas" and func.this is not None else []
-        func.replace(exp.Anonymous(this="pgc.main." + name, expressions=args))
+    pg_name = _TYPED_FUNCS.get(kind)
+    if pg_name:
+        args = [func.this] if pg_name == "current_schemas" and func.this is not None else []
+        func.replace(exp.Anonymous(this="pgc.main." + pg_name, expressions=args))
 
 
 def _cast(cast) -> None:

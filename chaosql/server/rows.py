@@ -19,6 +19,13 @@ _EPOCH_US = 946_684_800_000_000
 _BINARY_WIDTH = {"int8": ">i8", "int4": ">i4", "int2": ">i2", "float8": ">f8", "float4": ">f4"}
 
 
+def _buffer(array: np.ndarray) -> Any:
+    """An Arrow buffer over the array's memory, no copy (through the memoryview pyarrow's stubs accept)."""
+    import pyarrow as pa
+
+    return pa.py_buffer(array.data)
+
+
 def _from_fixed(values: np.ndarray, valid: np.ndarray | None) -> Any:
     import pyarrow as pa
 
@@ -27,7 +34,7 @@ def _from_fixed(values: np.ndarray, valid: np.ndarray | None) -> Any:
     n = len(values)
     if valid is None:
         offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
-        return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(raw)])
+        return pa.Array.from_buffers(pa.binary(), n, [None, _buffer(offsets), _buffer(raw)])
     lengths = np.where(valid, width, 0).astype(np.int32)
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(lengths, out=offsets[1:])
@@ -36,7 +43,7 @@ def _from_fixed(values: np.ndarray, valid: np.ndarray | None) -> Any:
     return pa.Array.from_buffers(
         pa.binary(),
         n,
-        [pa.array(~mask).buffers()[1], pa.py_buffer(offsets), pa.py_buffer(data)],
+        [pa.array(~mask).buffers()[1], _buffer(offsets), _buffer(data)],
         null_count=int((~valid).sum()),
     )
 
@@ -102,7 +109,7 @@ def _zoned_text(array: Any) -> Any:
     if offsets is None:
         return pc.binary_join_element_wise(text, "+00", "")
     unique, index = np.unique(offsets, return_inverse=True)
-    suffix = pa.array([_offset_text(int(o)) for o in unique]).take(pa.array(index))
+    suffix = pa.array([_offset_text(int(o)) for o in unique]).take(index)
     return pc.binary_join_element_wise(text, suffix, "")
 
 

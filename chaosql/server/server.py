@@ -104,8 +104,10 @@ class Server:
 
     async def serve_forever(self) -> None:
         await self.start()
-        async with self._server:
-            await self._server.serve_forever()
+        server = self._server
+        assert server is not None  # start() made it
+        async with server:
+            await server.serve_forever()
 
     async def stop(self) -> None:
         if self._server is not None:

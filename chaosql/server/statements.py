@@ -384,14 +384,15 @@ def _query_of(prepared: Prepared) -> str:
 
 def _bind(con: Any, sql: str) -> tuple[list[str], list[str], list[str], bool]:
     """(result names, result types, parameter types, returns no rows) without running ``sql``."""
+    seam: Any
     try:
-        from duckdb import _seam  # DuckDB 2.x: binds without running, and types the parameters
+        from duckdb import _seam as seam  # DuckDB 2.x: binds without running, and types the parameters
     except ImportError:
-        _seam = None
-    if _seam is not None:
-        sig = _seam.bind(con, sql)
+        seam = None
+    if seam is not None:
+        sig = seam.bind(con, sql)
         if sig.names == ["unknown"] and sig.parameters:
-            sig = _seam.bind(con, sql, values=[None] * len(sig.parameters))
+            sig = seam.bind(con, sql, values=[None] * len(sig.parameters))
         return (
             list(sig.names),
             [str(t) for t in sig.types],
@@ -406,7 +407,7 @@ def _bind(con: Any, sql: str) -> tuple[list[str], list[str], list[str], bool]:
     return list(relation.columns), [str(t) for t in relation.types], ["UNKNOWN"] * count, False
 
 
-def translate_error(err: Exception, session: Any) -> ChaosqlError:
+def translate_error(err: BaseException, session: Any) -> ChaosqlError:
     if isinstance(err, ChaosqlError):
         return err
     if isinstance(err, RecursionError):
@@ -428,10 +429,11 @@ def translate_error(err: Exception, session: Any) -> ChaosqlError:
 
 def result_columns(names: list[str], types: list[str], overrides: list[str | None]) -> list[tuple[str, str]]:
     """(name, type) per column; a PostgreSQL type the statement spelled wins over DuckDB's."""
-    return [
-        (name, OVERRIDE + overrides[i] if i < len(overrides) and overrides[i] else t)
-        for i, (name, t) in enumerate(zip(names, types))
-    ]
+    out = []
+    for i, (name, t) in enumerate(zip(names, types)):
+        spelled = overrides[i] if i < len(overrides) else None
+        out.append((name, OVERRIDE + spelled if spelled else t))
+    return out
 
 
 def batches_of(result: Any) -> Iterator[Any]:

@@ -7,17 +7,19 @@ DuckDB has none, so each is kept as an open portal over a streamed result. A mix
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
 from chaosql.server import copy, wire
 from chaosql.server.rows import data_rows
-from chaosql.server.statements import Prepared, pg_names, result_columns, translate_error
+from chaosql.server.statements import Prepared, Runner, pg_names, result_columns, translate_error
 
 BATCH_ROWS = 10_000
+T = TypeVar("T")
 
 
 @dataclass
@@ -53,7 +55,31 @@ def row_tag(result: Any, sent: int) -> str:
 
 
 class Streaming:
-    """Row sending for Connection (which provides send, call, writer, portals, runner, cancelled, _start)."""
+    """Row sending for Connection. What it uses of the connection is declared here, so mypy checks
+    both sides: Connection sets these attributes and overrides these methods."""
+
+    writer: asyncio.StreamWriter
+    statements: dict[str, Prepared]
+    portals: dict[str, Portal]
+    cancelled: bool
+
+    @property
+    def runner(self) -> Runner:
+        raise NotImplementedError
+
+    def send(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the connection's worker thread."""
+        raise NotImplementedError
+
+    async def _start(self, portal: Portal) -> None:
+        """Run the portal's statement, leaving its result (and columns) on the portal."""
+        raise NotImplementedError
+
+    def _row_description(self, columns: list[tuple[str, str]], formats: list[int]) -> bytes:
+        raise NotImplementedError
 
     # --- COPY ... TO STDOUT -----------------------------------------------------------------
 
@@ -92,16 +118,16 @@ class Streaming:
 
     def _describe_cursor(self, kind: bytes, name: str) -> bool:
         """Describe for DECLARE/FETCH/MOVE/CLOSE statements; False when ``name`` is something else."""
-        holder = self.statements.get(name) if kind == b"S" else self.portals.get(name)
-        prepared = holder if kind == b"S" else (holder.prepared if holder is not None else None)
-        op = getattr(prepared, "cursor", None)
-        if op is None or (kind == b"P" and holder.result is not None):
+        portal = self.portals.get(name) if kind == b"P" else None
+        prepared = self.statements.get(name) if kind == b"S" else (portal.prepared if portal is not None else None)
+        op = prepared.cursor if prepared is not None else None
+        if prepared is None or op is None or (portal is not None and portal.result is not None):
             return False  # an ordinary statement, or the cursor's own portal (Describe P "c1")
         if kind == b"S":
             self.send(wire.parameter_description(prepared.param_types or prepared.param_oids))
         cursor = self.portals.get(op.name) if op.kind == "fetch" else None
         if cursor is not None and cursor.columns:
-            formats = holder.formats if kind == b"P" else []
+            formats = portal.formats if portal is not None else []
             self.send(self._row_description(cursor.columns, formats))
         else:
             self.send(wire.NO_DATA)
@@ -109,6 +135,7 @@ class Streaming:
 
     async def _cursor(self, prepared: Prepared, params: list[Any], formats: list[int], *, simple: bool) -> None:
         op = prepared.cursor
+        cursor: Portal | None
         if op.kind == "declare":
             if op.name in self.portals:
                 raise SqlError(f'cursor "{op.name}" already exists', sqlstate="42P03")
@@ -172,6 +199,7 @@ class Streaming:
             cursor.position = min(max(target, 0), total + 1)
         if send and rows:
             batch = cursor.table.take(rows).combine_chunks().to_batches()
+            assert cursor.columns is not None  # a cursor with no columns is answered before
             names = pg_names(cursor.columns)
             formats = result_formats(cursor.formats, len(cursor.columns))
             for part in batch:
@@ -190,6 +218,7 @@ class Streaming:
         """Send up to ``limit`` rows (all when None) of ``portal``; returns (rows, finished)."""
         if portal.batches is None:
             portal.batches = iter(portal.result.batches())
+        assert portal.columns is not None  # only a statement that returns rows is pumped
         names = pg_names(portal.columns)
         formats = result_formats(portal.formats, len(portal.columns))
         total = 0
@@ -227,6 +256,7 @@ class Streaming:
         batch = portal.pending
         portal.pending = None
         try:
+            assert portal.batches is not None  # _pump started them
             while batch is None or batch.num_rows == 0:
                 batch = next(portal.batches, None)
                 if batch is None:

@@ -275,12 +275,19 @@ def _binary_value(v: Any, pgname: str) -> bytes:
     return text_value(v, pgname).encode("utf-8")
 
 
+def _exponent(value: decimal.Decimal) -> int:
+    """The exponent of a finite decimal (``as_tuple`` gives "n", "N" or "F" for NaN and infinity)."""
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int), f"{value} is not finite"
+    return exponent
+
+
 def numeric_binary(value: decimal.Decimal) -> bytes:
     """PostgreSQL's binary numeric: base-10000 digits, weight, sign, display scale."""
     if value.is_nan():
         return struct.pack("!hhHh", 0, 0, 0xC000, 0)
-    sign, _digits, exponent = value.as_tuple()
-    scale = max(0, -exponent)
+    sign = value.as_tuple().sign
+    scale = max(0, -_exponent(value))
     int_part, _, frac_part = format(abs(value), "f").partition(".")
     int_part = int_part.lstrip("0")
     int_part = "0" * (-len(int_part) % 4) + int_part
@@ -365,7 +372,7 @@ def encode_rows(batch: Any, pgnames: list[str], formats: list[int]) -> bytes:
     columns = [encode_column(batch.column(i), pgnames[i], formats[i] == 1) for i in range(ncols)]
     head = struct.pack("!h", ncols)
     pack = _I.pack
-    out = []
+    out: list[bytes] = []
     append = out.append
     for fields in zip(*columns):
         body = b"".join(fields)
@@ -410,7 +417,7 @@ def param_duck_type(oid: int, value: Any = None) -> str | None:
     if name == "numeric":
         if not isinstance(value, decimal.Decimal) or not value.is_finite():
             return None
-        return f"DECIMAL(38, {min(max(0, -value.as_tuple().exponent), 37)})"
+        return f"DECIMAL(38, {min(max(0, -_exponent(value)), 37)})"
     if name.startswith("_"):
         element = _PARAM_DUCK.get(name[1:]) or ("VARCHAR" if name[1:] in ("text", "varchar", "name") else None)
         return element + "[]" if element else None
@@ -491,7 +498,8 @@ def _array_from_binary(data: bytes) -> list:
     if ndim != 1:
         raise ValueError("only one-dimensional array parameters are supported")
     count, _lower = struct.unpack_from("!ii", data, 12)
-    pos, out = 20, []
+    pos = 20
+    out: list[Any] = []
     for _ in range(count):
         (n,) = struct.unpack_from("!i", data, pos)
         pos += 4

@@ -13,7 +13,7 @@ from typing import Any
 
 from chaosql.server import pg_schema
 from chaosql.server.chatter import VERSION_TEXT
-from chaosql.server.types import PG_TYPES, pg_type
+from chaosql.server.types import PG_TYPES, TYPE_ALIASES, pg_type
 
 NAMESPACES = {"pg_catalog": 11, "public": 2200, "information_schema": 13000, "pg_toast": 99}
 FIRST_TABLE_OID = 16384
@@ -373,25 +373,7 @@ def macros(*, user: str, database: str, settings: dict[str, str], pid: int) -> l
     type_names = " ".join(
         f"WHEN {oid} THEN {_literal(SQL_NAMES.get(name, name))}" for name, (oid, _) in PG_TYPES.items()
     )
-    aliases = {
-        "integer": "int4",
-        "int": "int4",
-        "bigint": "int8",
-        "smallint": "int2",
-        "boolean": "bool",
-        "double precision": "float8",
-        "real": "float4",
-        "character varying": "varchar",
-        "varchar": "varchar",
-        "timestamp with time zone": "timestamptz",
-        "timestamp without time zone": "timestamp",
-        "timestamp": "timestamp",
-        "text": "text",
-        "json": "json",
-        "numeric": "numeric",
-        "decimal": "numeric",
-    }
-    alias_cases = " ".join(f"WHEN {_literal(k)} THEN {_literal(v)}" for k, v in aliases.items())
+    alias_cases = " ".join(f"WHEN {_literal(k)} THEN {_literal(v)}" for k, v in TYPE_ALIASES.items())
     m = "CREATE OR REPLACE MACRO pgc.main."
     return [
         f"{m}pg_get_userbyid(x) AS {u}",

@@ -21,7 +21,7 @@ from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
 from chaosql.server import chatter, wire
 from chaosql.server.handshake import Fatal, authenticate
 from chaosql.server.rows import data_rows
-from chaosql.server.statements import Prepared, Runner, split, translate_error
+from chaosql.server.statements import Prepared, Runner, split, translate_error, value_typed
 from chaosql.server.streaming import Portal, Streaming, portal_columns, result_formats, row_tag
 from chaosql.server.types import describe
 
@@ -375,7 +375,7 @@ class Connection(Streaming):
         params = await self.call(self.runner.params, prepared, raw, param_formats)
         if portal_name and portal_name in self.portals:
             raise SqlError(f'portal "{portal_name}" already exists', sqlstate="42P03")
-        if 1700 in prepared.param_oids:
+        if value_typed(prepared):
             prepared = await self.call(self.runner.bound, prepared, params)
         self.portals[portal_name] = Portal(prepared, params, result_formats)
         self.send(wire.BIND_COMPLETE)
@@ -503,6 +503,8 @@ class Connection(Streaming):
             )
         if target.answer is not None or target.cursor is not None or target.copy is not None:
             raise SqlError("EXECUTE runs queries and data changes; prepare this statement with Parse", sqlstate="0A000")
+        if value_typed(target):
+            target = await self.call(self.runner.bound, target, params)
         portal = Portal(target, params, formats)
         await self._start(portal)
         if portal.columns is not None and describe_rows:

@@ -63,7 +63,7 @@ class Translation:
     catalog: bool = False  # reads the pgc catalog
     params: int = 0  # highest $n
     types: list[str | None] = field(default_factory=list)  # PostgreSQL types DuckDB cannot tell apart
-    param_casts: dict[int, str] = field(default_factory=dict)  # $n -> PostgreSQL type of its ::cast
+    param_casts: dict[int, int] = field(default_factory=dict)  # $n -> oid of the type it is cast to
 
 
 def fix_text(sql: str) -> str:
@@ -110,7 +110,7 @@ def translate(
     ``columns_of(table)``: the chaos table's column types; ``param_types``: ``$n`` -> DuckDB type
     for the parameters the client typed.
     """
-    from chaosql.server import semantics
+    from chaosql.server import parameters, semantics
 
     global _STATEMENTS
     _STATEMENTS = _STATEMENTS or _statement_kinds()
@@ -120,13 +120,13 @@ def translate(
         return Translation(text, catalog="pgc." in text.lower())
     semantics.name_columns(tree)
     types = semantics.output_types(tree)
-    param_casts = semantics.cast_parameter_types(tree)
+    param_casts = {**parameters.tree_casts(tree), **parameters.spelled_casts(sql)}
     transform(tree, {v.lower() for v in virtual})
     catalog = semantics.functions(tree)
     semantics.numeric(tree, semantics.column_kinds(tree, columns_of))
-    semantics.typed_parameters(tree, param_types or {})
+    parameters.cast_typed(tree, param_types or {})
     out = tree.sql(dialect="duckdb")
-    return Translation(out, tree, catalog or "pgc." in out.lower(), semantics.parameter_count(tree), types, param_casts)
+    return Translation(out, tree, catalog or "pgc." in out.lower(), parameters.count(tree), types, param_casts)
 
 
 def transform(tree, virtual: set[str]):

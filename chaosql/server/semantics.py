@@ -13,8 +13,8 @@ the statement reads. What DuckDB does differently and what is done about it:
   (documented exception: PostgreSQL's arbitrary precision has no DuckDB equivalent).
 * ``format('%s %I %L', ...)``: PostgreSQL's format, spelled out as a concatenation.
 * ``EXTRACT(field FROM x)`` is ``numeric`` in PostgreSQL 14+ (``date_part`` is double precision).
-* typed parameters (``Parse`` with parameter types, ``PREPARE p(int)``): ``$n`` becomes
-  ``CAST($n AS type)``, so DuckDB types the expressions around it as PostgreSQL does.
+* parameters of a known type (``Parse`` with parameter types, ``PREPARE p(int)``, or inferred
+  from the context as PostgreSQL does): ``$n`` becomes ``CAST($n AS type)`` (``parameters``).
 
 Integer division (``7/2`` is 3) and division by zero (an error, 22012) come from the connection's
 DuckDB settings (``integer_division``), not from a rewrite: DuckDB then decides by the operands'
@@ -294,44 +294,6 @@ def functions(tree: exp.Expr) -> bool:
         else:
             extract.replace(exp.cast(extract.copy(), exp.DataType.build("DECIMAL(38, 0)")))
     return needs_catalog
-
-
-def typed_parameters(tree: exp.Expr, duck_types: dict[int, str]) -> None:
-    """``$n`` -> ``CAST($n AS type)`` for the parameters whose type the client gave."""
-    if not duck_types:
-        return
-    for param in list(tree.find_all(exp.Placeholder, exp.Parameter)):
-        index = _param_index(param)
-        if index is None or index not in duck_types:
-            continue
-        if isinstance(param.parent, exp.Cast):
-            continue  # already typed in the SQL
-        param.replace(exp.cast(param.copy(), exp.DataType.build(duck_types[index])))
-
-
-def _param_index(node: exp.Expr) -> int | None:
-    text = node.sql(dialect="postgres")
-    m = re.fullmatch(r"\$(\d+)", text)
-    return int(m.group(1)) if m else None
-
-
-def cast_parameter_types(tree: exp.Expr) -> dict[int, str]:
-    """``$n::type`` in the statement: PostgreSQL takes the parameter to be of that type."""
-    out: dict[int, str] = {}
-    for param in tree.find_all(exp.Placeholder, exp.Parameter):
-        index = _param_index(param)
-        cast = param.parent
-        if index is not None and isinstance(cast, exp.Cast) and cast.args.get("to") is not None:
-            name = _PG_TYPE_NAMES.get(cast.args["to"].this)
-            if name and not cast.args["to"].expressions:
-                out.setdefault(index, name)
-    return out
-
-
-def parameter_count(tree: exp.Expr) -> int:
-    """The highest ``$n`` the statement uses."""
-    found = [_param_index(p) for p in tree.find_all(exp.Placeholder, exp.Parameter)]
-    return max([n for n in found if n is not None], default=0)
 
 
 def output_types(tree: exp.Expr) -> list[str | None]:

@@ -14,9 +14,9 @@ from typing import Any
 from chaosql.engine.limits import bounded, check_statement, deep_enough, too_complex
 from chaosql.engine.watchdog import WATCHDOG
 from chaosql.errors import ChaosqlError, SqlError, WriteRefused
-from chaosql.server import chatter
+from chaosql.server import chatter, parameters
 from chaosql.server.rewrite import translate
-from chaosql.server.types import OVERRIDE, PG_TYPES, decode_param, oid_of, param_duck_type, pg_type
+from chaosql.server.types import OVERRIDE, decode_param, oid_of, param_duck_type, pg_type, type_oid
 
 _WRITE = re.compile(
     r'\b(?:insert\s+into|update|delete\s+from|merge\s+into)\s+(?:"?(?:public|main)"?\s*\.\s*)?"?(\w+)"?', re.I
@@ -75,9 +75,10 @@ class Prepared:
     tree: Any = None  # the same, parsed (rewrite.translate); None when sqlglot cannot parse it
     output_types: list[str | None] = field(default_factory=list)  # PostgreSQL types DuckDB cannot tell
     nparams: int = 0  # highest $n in the statement
-    param_casts: dict[int, str] = field(default_factory=dict)  # $n -> PostgreSQL type of its ::cast
+    param_casts: dict[int, int] = field(default_factory=dict)  # $n -> oid of the type it is cast to
+    inferred: dict[int, int] = field(default_factory=dict)  # $n -> oid PostgreSQL would infer (no cast, no client type)
     described: bool = False
-    param_types: list[int] = field(default_factory=list)
+    param_types: list[int] = field(default_factory=list)  # ParameterDescription
     columns: list[tuple[str, str]] | None = None  # (name, DuckDB type), None = no rows
     cursor: Any = None  # a cursors.CursorOp for DECLARE/FETCH/MOVE/CLOSE
     copy: Any = None  # a copy.CopyOut for COPY ... TO STDOUT
@@ -160,10 +161,11 @@ class Runner:
             prepared.run_sql = sql
             return
         typed = {}
-        for i, oid in enumerate(prepared.param_oids):
-            duck = param_duck_type(oid, values[i] if values and i < len(values) else None)
+        for n, oid in effective_oids(prepared).items():
+            value = values[n - 1] if values is not None and n <= len(values) else None
+            duck = param_duck_type(oid, value, describing=values is None)
             if duck:
-                typed[i + 1] = duck
+                typed[n] = duck
         translated = translate(sql, self.virtual, columns_of=self._columns_of, param_types=typed)
         if translated.catalog:
             self.ensure_catalog()
@@ -204,11 +206,13 @@ class Runner:
             catalog.refresh_settings(self.session.con, self.settings)
 
     def bound(self, prepared: Prepared, params: list[Any]) -> Prepared:
-        """The statement for these values: a numeric parameter's scale is part of its DuckDB type."""
-        if prepared.tree is None or 1700 not in prepared.param_oids:
+        """The statement for these values: a numeric parameter's scale is part of its DuckDB type
+        (described again, so RowDescription says what the rows are)."""
+        if not value_typed(prepared):
             return prepared
-        copy = dataclasses.replace(prepared)
+        copy = dataclasses.replace(prepared, described=False)
         self.translate(copy, _query_of(prepared), params)
+        self.describe(copy)
         return copy
 
     def _columns_of(self, name: str) -> dict[str, str] | None:
@@ -248,20 +252,43 @@ class Runner:
         self.session.ensure_catalog()
         if "pgc." in prepared.run_sql.lower():
             self.ensure_catalog()
-        try:
-            names, types, params, rowless = _bind(self.session.con, prepared.run_sql)
-        except Exception as err:  # chaosql's own statements (SHOW TABLES, EXPLAIN ...) or a real error
-            raise translate_error(err, self.session) from err
-        given = prepared.param_oids
+        names, types, params, rowless = self._bind(prepared.run_sql)
+        known = {n: oid for n, oid in effective_oids(prepared).items() if oid}
+        unknown = parameters.unknown_after(params, known)
+        if unknown and prepared.tree is not None:
+            inferred = self._infer(prepared.tree, unknown)
+            if inferred:  # cast to what the client is told, then bind what DuckDB will run
+                prepared.inferred.update(inferred)
+                self.translate(prepared, _query_of(prepared))
+                names, types, params, rowless = self._bind(prepared.run_sql)
+                known = {n: oid for n, oid in effective_oids(prepared).items() if oid}
         oids = [oid_of(t) if t.upper() not in ("UNKNOWN", "NULL") else 25 for t in params]
-        for n, name in prepared.param_casts.items():  # $1::varchar: varchar, as PostgreSQL says
-            if n <= len(oids) and name in PG_TYPES:
-                oids[n - 1] = PG_TYPES[name][0]
-        oids += [25] * (max(prepared.nparams, len(given)) - len(oids))  # untyped and unused: text, as in PostgreSQL
-        prepared.param_types = [given[i] if i < len(given) and given[i] else t for i, t in enumerate(oids)]
+        oids += [25] * (max(prepared.nparams, len(prepared.param_oids)) - len(oids))  # untyped, unused: text
+        for n, oid in known.items():
+            if n <= len(oids):
+                oids[n - 1] = oid
+        prepared.param_types = oids
         prepared.columns = None if rowless else result_columns(names, types, prepared.output_types)
         if prepared.copy is not None:
             prepared.columns = None  # COPY sends its rows as CopyData, not DataRows
+
+    def _bind(self, sql: str) -> tuple[list[str], list[str], list[str], bool]:
+        try:
+            return _bind(self.session.con, sql)
+        except Exception as err:  # chaosql's own statements (SHOW TABLES, EXPLAIN ...) or a real error
+            raise translate_error(err, self.session) from err
+
+    def _infer(self, tree: Any, unknown: set[int]) -> dict[int, int]:
+        """Types PostgreSQL would give the ``unknown`` parameters from their operators (see parameters)."""
+        probe = parameters.probe(tree, unknown)
+        if probe is None:
+            return {}
+        try:
+            _, _, params, _ = _bind(self.session.con, probe.sql(dialect="duckdb"))
+        except Exception:
+            return {}
+        found = {n: params[n - 1] for n in unknown if n <= len(params)}
+        return {n: oid_of(t) for n, t in found.items() if t.upper() not in ("UNKNOWN", "NULL")}
 
     def own_statement(self, sql: str) -> bool:
         """chaosql's statements whose shape only running them tells (SHOW TABLES, DESCRIBE, EXPLAIN)."""
@@ -270,14 +297,11 @@ class Runner:
     # --- running -------------------------------------------------------------------------
 
     def params(self, prepared: Prepared, raw: list[bytes | None], formats: list[int]) -> list[Any]:
-        oids = prepared.param_oids or prepared.param_types
+        """The Bind values, decoded as the types the client gave or was told (text when neither)."""
+        given, described = prepared.param_oids, prepared.param_types
         out = []
         for i, data in enumerate(raw):
-            oid = (
-                oids[i]
-                if i < len(oids) and oids[i]
-                else (prepared.param_types[i] if i < len(prepared.param_types) else 25)
-            )
+            oid = given[i] if i < len(given) and given[i] else (described[i] if i < len(described) else 25)
             fmt = formats[0] if len(formats) == 1 else (formats[i] if i < len(formats) else 0)
             try:
                 out.append(decode_param(data, oid, fmt == 1))
@@ -327,28 +351,6 @@ class Runner:
 
 _PREPARE = re.compile(r"^\s*prepare\s+(\"[^\"]+\"|[\w$]+)\s*(?:\((.*?)\))?\s+as\s+(.*?)\s*;?\s*$", re.I | re.S)
 _EXECUTE = re.compile(r"^\s*execute\s+(\"[^\"]+\"|[\w$]+)\s*(?:\((.*)\))?\s*;?\s*$", re.I | re.S)
-_TYPE_ALIASES = {
-    "integer": "int4",
-    "int": "int4",
-    "bigint": "int8",
-    "smallint": "int2",
-    "boolean": "bool",
-    "double precision": "float8",
-    "real": "float4",
-    "character varying": "varchar",
-    "decimal": "numeric",
-    "timestamp with time zone": "timestamptz",
-    "timestamp without time zone": "timestamp",
-}
-
-
-def type_oid(name: str) -> int:
-    """The oid of a PostgreSQL type name as SQL spells it (``integer``, ``text[]``); 0 unknown."""
-    t = re.sub(r"\s+", " ", name.strip().lower()).removeprefix("pg_catalog.")
-    t = re.sub(r"\(.*\)", "", t).strip()
-    array = t.endswith("[]")
-    t = _TYPE_ALIASES.get(t.removesuffix("[]"), t.removesuffix("[]"))
-    return PG_TYPES.get("_" + t if array else t, (0, 0))[0]
 
 
 def _ident(token: str) -> str:
@@ -373,6 +375,18 @@ def _split_top(text: str) -> list[str]:
     return out + [current]
 
 
+def effective_oids(prepared: Prepared) -> dict[int, int]:
+    """$n -> the oid a parameter has: the client's, else its cast's, else what PostgreSQL infers."""
+    out = {**prepared.inferred, **prepared.param_casts}
+    out.update({i + 1: oid for i, oid in enumerate(prepared.param_oids) if oid})
+    return out
+
+
+def value_typed(prepared: Prepared) -> bool:
+    """Whether a parameter's DuckDB type depends on its value (a numeric's scale): see Runner.bound."""
+    return prepared.tree is not None and 1700 in effective_oids(prepared).values()
+
+
 def _query_of(prepared: Prepared) -> str:
     """The query a statement runs: a cursor's or a COPY's, else the statement itself."""
     if prepared.cursor is not None:
@@ -391,14 +405,10 @@ def _bind(con: Any, sql: str) -> tuple[list[str], list[str], list[str], bool]:
         seam = None
     if seam is not None:
         sig = seam.bind(con, sql)
-        if sig.names == ["unknown"] and sig.parameters:
-            sig = seam.bind(con, sql, values=[None] * len(sig.parameters))
-        return (
-            list(sig.names),
-            [str(t) for t in sig.types],
-            [str(t) for _, t in sig.parameters],
-            sig.return_type in _ROWLESS,
-        )
+        params = [str(t) for _, t in sig.parameters]
+        if sig.names == ["unknown"] and params:  # the shape depends on an untyped parameter: bind with NULLs
+            sig = seam.bind(con, sql, values=[None] * len(params))
+        return list(sig.names), [str(t) for t in sig.types], params, sig.return_type in _ROWLESS
     # Older DuckDB: a relation binds a query without running it; anything else is described as rowless
     count = len(set(re.findall(r"\$(\d+)", sql)))
     if not re.match(r"^\s*(\(\s*)*(select|with|values|table|from)\b", chatter.strip_comments(sql), re.I):

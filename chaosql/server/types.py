@@ -11,6 +11,7 @@ import datetime as dt
 import decimal
 import json
 import math
+import re
 import struct
 import uuid
 from collections.abc import Callable
@@ -40,6 +41,10 @@ PG_TYPES: dict[str, tuple[int, int]] = {
     "uuid": (2950, 16),
     "name": (19, 64),
     "char": (18, 1),
+    "regproc": (24, 4),
+    "regclass": (2205, 4),
+    "regtype": (2206, 4),
+    "regnamespace": (4089, 4),
     "_int2": (1005, -1),
     "_int4": (1007, -1),
     "_int8": (1016, -1),
@@ -110,6 +115,39 @@ def pg_type(duck_type: str) -> str:
     if t.startswith("VARCHAR"):
         return "text"
     return "text"  # MAP, STRUCT, ENUM, UNION, nested lists: JSON (or the value's own text) as text
+
+
+#: How SQL spells PostgreSQL's type names (``integer``) -> the name in pg_type (``int4``).
+TYPE_ALIASES = {
+    "integer": "int4",
+    "int": "int4",
+    "bigint": "int8",
+    "smallint": "int2",
+    "boolean": "bool",
+    "double precision": "float8",
+    "real": "float4",
+    "float": "float8",
+    "character varying": "varchar",
+    "character": "bpchar",
+    "decimal": "numeric",
+    "timestamp with time zone": "timestamptz",
+    "timestamp without time zone": "timestamp",
+    "time without time zone": "time",
+}
+
+
+def type_oid(name: str, *, array: bool = False) -> int:
+    """The oid of a PostgreSQL type as SQL spells it (``integer``, ``text[]``, ``varchar(10)``); 0 unknown.
+
+    >>> type_oid("integer"), type_oid("text[]"), type_oid("character varying(5)"), type_oid("oid", array=True)
+    (23, 1009, 1043, 1028)
+    """
+    t = re.sub(r"\s+", " ", name.strip().lower()).removeprefix("pg_catalog.")
+    t = re.sub(r"\(.*?\)", "", t).strip()
+    if t.endswith("[]"):
+        t, array = t[:-2].strip(), True
+    t = TYPE_ALIASES.get(t, t)
+    return PG_TYPES.get("_" + t if array else t, (0, 0))[0]
 
 
 def oid_of(duck_type: str) -> int:
@@ -402,11 +440,12 @@ _PARAM_DUCK = {
 }
 
 
-def param_duck_type(oid: int, value: Any = None) -> str | None:
+def param_duck_type(oid: int, value: Any = None, *, describing: bool = False) -> str | None:
     """The DuckDB type a parameter the client typed gets in the SQL (None: leave it to DuckDB).
 
     Strings stay untyped (DuckDB infers them from where they are used, as PostgreSQL does for
-    ``unknown``); a numeric's scale comes from its bound value, as PostgreSQL keeps it.
+    ``unknown``); a numeric's scale comes from its bound value, as PostgreSQL keeps it (before the
+    values are known, ``describing``, any scale tells the result's type).
 
     >>> param_duck_type(23), param_duck_type(25), param_duck_type(1700, decimal.Decimal("1.23456"))
     ('INTEGER', None, 'DECIMAL(38, 5)')
@@ -415,6 +454,8 @@ def param_duck_type(oid: int, value: Any = None) -> str | None:
     if name is None:
         return None
     if name == "numeric":
+        if describing:
+            return "DECIMAL(38, 10)"
         if not isinstance(value, decimal.Decimal) or not value.is_finite():
             return None
         return f"DECIMAL(38, {min(max(0, -_exponent(value)), 37)})"

@@ -93,3 +93,16 @@ def expected(shared_sources):
         return session.execute(QUERY).rows()
     finally:
         session.close()
+
+
+@pytest.fixture(scope="session")
+def real_pg():
+    """A real PostgreSQL 15 holding chaosql's tables and the demo rows (differential.load); ``.dsn``."""
+    import differential
+    import realpg
+
+    if realpg.pg_bin("initdb") is None:
+        pytest.skip("PostgreSQL server binaries not installed (tests/setup.d/40-pgwire.sh)")
+    with realpg.RealPostgres() as pg:
+        differential.load(pg.dsn)
+        yield pg

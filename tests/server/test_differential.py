@@ -53,15 +53,10 @@ EXCEPTIONS: dict[str, tuple[str, object]] = {
 
 
 @pytest.fixture(scope="module")
-def postgres():
-    realpg = pytest.importorskip("realpg")
-    if realpg.pg_bin("initdb") is None:
-        pytest.skip("PostgreSQL server binaries not installed (tests/setup.d/40-pgwire.sh)")
-    with realpg.RealPostgres() as pg:
-        differential.load(pg.dsn)
-        con = differential.text_connection(pg.dsn)
-        yield con
-        con.close()
+def postgres(real_pg):
+    con = differential.text_connection(real_pg.dsn)
+    yield con
+    con.close()
 
 
 @pytest.fixture(scope="module")

@@ -116,7 +116,8 @@ def reference_page() -> str:
         "## Plugin hooks",
         "",
         "A plugin is a module with `@chaosql.hookspecs.hookimpl` functions, found through the",
-        "`chaosql` entry-point group.",
+        "`chaosql` entry-point group. chaosql's own tables and sources register through the same",
+        "hooks (`chaosql.tables` and `chaosql.sources` implement them).",
         "",
     ]
     for name, fn in inspect.getmembers(hookspecs, inspect.isfunction):

@@ -1,5 +1,6 @@
 """Plugin hooks. A plugin is a module with ``@hookimpl`` functions, found through the ``chaosql``
-entry-point group; chaosql's own sources and tables register through the same hooks.
+entry-point group. chaosql's own tables and sources register through the same hooks
+(``chaosql.plugins.DEFAULT_PLUGINS``: ``chaosql.tables`` and ``chaosql.sources``).
 
 Set ``CHAOSQL_TRACE_PLUGINS=1`` to print every hook call on stderr.
 """
@@ -14,14 +15,20 @@ hookimpl = pluggy.HookimplMarker("chaosql")
 
 @hookspec
 def register_tables():
-    """Return a list of ``chaosql.tables._table.Table`` objects to add to the catalog."""
+    """Return a list of ``chaosql.tables._table.Table`` objects to add to the table registry.
+
+    A table name may be registered once; the built-in tables come first."""
 
 
 @hookspec
 def register_sources():
-    """Return a dict ``scheme -> factory(name, spec, config)`` for ``--source scheme:spec``."""
+    """Return a dict ``scheme -> factory(name, spec, config)`` for ``--source scheme:spec``.
+
+    A factory returns an object that meets ``chaosql.sources.base.Source`` (family, name,
+    kind_label, warnings, describe(), close()); tables whose feeds have its family read it."""
 
 
 @hookspec
 def prepare_session(connection):
-    """Called with each new DuckDB connection: register functions, macros or settings."""
+    """Called with each new DuckDB connection (a ``duckdb.DuckDBPyConnection``): register
+    functions, macros or settings."""

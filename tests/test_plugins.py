@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 import chaosql.tables
 from chaosql import plugins
+from chaosql.errors import UsageError
 from chaosql.hookspecs import hookimpl
+from chaosql.sources import open_source
 from chaosql.tables._table import Col, Feed, Table
 
 
@@ -69,3 +75,57 @@ def test_without_the_plugin_its_table_is_unknown():
     with pytest.raises(chaosql.ChaosqlError, match='unknown table "game_days"'):
         session.execute("SELECT * FROM game_days")
     session.close()
+
+
+def test_built_in_tables_and_sources_come_through_the_same_hooks(plugin):
+    """chaosql registers its own tables and sources as plugins do: one hook call returns both."""
+    pm = plugins.manager()
+    assert {"chaosql.tables", "chaosql.sources"} <= {pm.get_name(p) for p in pm.get_plugins()}
+    tables = [t.name for answer in plugins.hook().register_tables() for t in answer]
+    assert tables.index("experiments") < tables.index("history_metrics") < tables.index("game_days")
+    schemes = [scheme for answer in plugins.hook().register_sources() for scheme in answer]
+    assert {"kube", "snapshot", "demo", "history", "mirror"} <= set(schemes)
+
+
+def test_the_hooks_are_the_only_path():
+    """Take chaosql's own source plugin away and its schemes are unknown, as a plugin's would be."""
+    pm = plugins.manager()
+    builtin = pm.unregister(name="chaosql.sources")
+    try:
+        with pytest.raises(UsageError, match="unknown source 'demo'"):
+            open_source("demo")
+    finally:
+        pm.register(builtin, name="chaosql.sources")
+    assert open_source("demo").name == "demo"
+
+
+def test_a_plugin_cannot_take_over_a_built_in_scheme():
+    class Shadow:
+        @hookimpl
+        def register_sources(self):
+            return {"kube": lambda name, spec, config: None}
+
+    shadow = Shadow()
+    plugins.manager().register(shadow)
+    try:
+        with pytest.raises(ValueError, match="source scheme kube is registered twice"):
+            open_source("kube:any")
+    finally:
+        plugins.manager().unregister(shadow)
+
+
+def test_trace_shows_the_built_in_hook_calls(tmp_path):
+    env = {**os.environ, "CHAOSQL_TRACE_PLUGINS": "1"}
+    run = subprocess.run(
+        [sys.executable, "-m", "chaosql", "query", "--source", "demo", "SELECT count(*) FROM experiments"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "360" in run.stdout
+    # the traced calls return chaosql's own factories and tables: they came through the hooks
+    assert "register_sources" in run.stderr and "_demo" in run.stderr
+    assert "register_tables" in run.stderr and "experiments" in run.stderr

@@ -1,7 +1,8 @@
-"""What to complete at the cursor (pure, no I/O), and a completer that matches it against names.
+"""What to complete at the cursor (pure, no I/O), and the names it is matched against.
 
-``suggest`` looks only at the text; ``ChaosCompleter`` matches suggestions against the table
-registry (no fetch needed) and against live values a background refresher swaps in.
+``suggest`` looks only at the text; ``matches`` matches its suggestions against a ``Catalog``:
+tables and columns from the table registry (no fetch needed), and live values that
+``Repl.refresh_values`` (chaosql/repl/app.py) reads in a background thread and swaps in.
 """
 
 from __future__ import annotations

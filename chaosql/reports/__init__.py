@@ -6,9 +6,11 @@
 - ``checks``: what a check asserts about a result (no rows, or a value within bounds).
 - ``definition``: the report TOML (title, sources, the queries, per-query format and chart).
 - ``runner``: runs a report's queries, each under its own timeout, and sorts out what failed.
-- ``render`` and ``charts``: Markdown, self-contained HTML (charts as inline SVG) or JSON.
+- ``render`` and ``charts``: Markdown, self-contained HTML (charts as inline SVG), JSON, or one
+  CSV file per query.
 - ``atomic``: ``--out`` writes a temporary file beside the target and renames it over it.
-- ``history``: ``chaosql snapshot`` appends tables to a hive-partitioned Parquet dataset.
+- ``snapshot``: ``chaosql snapshot`` appends tables to a hive-partitioned Parquet dataset, which
+  the ``history:DIR`` source (chaosql/sources/history.py) reads back.
 
 Exit codes (``EXIT_*`` below) are what cron and CI act on; docs/reports.md lists them.
 """

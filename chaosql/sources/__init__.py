@@ -1,4 +1,8 @@
-"""Sources: one client per system. ``open_source`` turns a ``--source`` spec into a source."""
+"""Sources: one client per system. ``open_source`` turns a ``--source`` spec into a source.
+
+The built-in schemes (``kube``, ``snapshot``, ``demo`` ...) come in through the ``register_sources``
+hook below, the one plugins implement, so ``open_source`` knows no other path.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chaosql.errors import UsageError
+from chaosql.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from chaosql.sources.base import Source
@@ -55,29 +60,35 @@ def _chaosd(name: str, spec: str, config: dict) -> Source:
     return open_chaosd(name, spec, config)
 
 
-BUILTIN: dict[str, Factory] = {
-    "chaosd": _chaosd,
-    "demo": _demo,
-    "snapshot": _snapshot,
-    "prometheus": _prometheus,
-    "kube": _kube,
-    "history": _history,
-}
+@hookimpl(tryfirst=True)  # the same hook plugins implement
+def register_sources() -> dict[str, Factory]:
+    return {
+        "chaosd": _chaosd,
+        "demo": _demo,
+        "snapshot": _snapshot,
+        "prometheus": _prometheus,
+        "kube": _kube,
+        "history": _history,
+    }
 
 
 def factories() -> dict[str, Factory]:
-    found = dict(BUILTIN)
+    """Every ``--source`` scheme, from every ``register_sources`` hook: chaosql's, then plugins'."""
     from chaosql import plugins
 
+    found: dict[str, Factory] = {}
     for extra in plugins.hook().register_sources():
-        found.update(extra or {})
+        for scheme, factory in (extra or {}).items():
+            if scheme in found:
+                raise ValueError(f"source scheme {scheme} is registered twice")
+            found[scheme] = factory
     return found
 
 
 def open_source(spec: str, *, name: str = "", config: dict | None = None) -> Source:
     """``demo``, ``snapshot:PATH``, ``kube[:CONTEXT]``, ... -> a source object."""
     scheme, _, rest = spec.partition(":")
-    table = BUILTIN if scheme in BUILTIN else factories()
+    table = factories()
     if scheme not in table:
         known = ", ".join(sorted(table))
         raise UsageError(f"unknown source {spec!r}", hint=f"use one of: {known} (e.g. snapshot:PATH)")

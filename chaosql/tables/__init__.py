@@ -1,6 +1,7 @@
 """The virtual tables: one module per table, each exporting ``TABLE``.
 
-Plugins add tables through the ``register_tables`` hook (see ``chaosql.hookspecs``).
+The built-in tables come in through the ``register_tables`` hook below, the one plugins implement
+(see ``chaosql.hookspecs``), so the registry knows no other path.
 """
 
 from __future__ import annotations
@@ -8,9 +9,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from chaosql.hookspecs import hookimpl
+
 if TYPE_CHECKING:
     from chaosql.tables._table import Table
 
+#: The built-in tables' modules, in the order SHOW TABLES and the docs list them.
 BUILTIN: tuple[str, ...] = (
     "experiments",
     "targets",
@@ -24,28 +28,31 @@ BUILTIN: tuple[str, ...] = (
     "metric_series",
     "impact",
 )
-BUILTIN += (
-    "history_experiments",
-    "history_targets",
-    "history_events",
-    "history_metrics",
-)  # snapshots, from history:DIR
+#: Tables whose snapshots ``chaosql snapshot`` keeps: each has a ``history_<name>`` table (history:DIR).
+HISTORY_OF = ("experiments", "targets", "events", "metrics")
 
 _registry: dict[str, Table] | None = None
 
 
+@hookimpl(tryfirst=True)  # built-in tables first, then the plugins'
+def register_tables() -> list[Table]:
+    from chaosql.tables.history import history_table
+
+    tables = {name: importlib.import_module(f"chaosql.tables.{name}").TABLE for name in BUILTIN}
+    return list(tables.values()) + [history_table(tables[name]) for name in HISTORY_OF]
+
+
 def registry() -> dict[str, Table]:
-    """Every virtual table by name, built-in ones first, then those plugins register."""
+    """Every virtual table by name, from every ``register_tables`` hook: chaosql's, then plugins'."""
     global _registry
     if _registry is None:
-        tables = [importlib.import_module(f"chaosql.tables.{name}").TABLE for name in BUILTIN]
         from chaosql import plugins
 
-        for extra in plugins.hook().register_tables():
-            tables.extend(extra or [])
-        _registry = {}
-        for table in tables:
-            if table.name in _registry:
-                raise ValueError(f"table {table.name} is registered twice")
-            _registry[table.name] = table
+        registry: dict[str, Table] = {}
+        for tables in plugins.hook().register_tables():
+            for table in tables or []:
+                if table.name in registry:
+                    raise ValueError(f"table {table.name} is registered twice")
+                registry[table.name] = table
+        _registry = registry
     return _registry

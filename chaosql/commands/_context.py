@@ -101,11 +101,27 @@ def sources_and_settings(args: argparse.Namespace) -> tuple[list[Any], dict[str,
     return sources, settings, config
 
 
-def open_session(args: argparse.Namespace) -> Any:
+def open_session(args: argparse.Namespace, *, watch: bool = False) -> Any:
+    """A Session over the sources the options name; ``watch``: a long-running front end (the
+    shell), whose Kubernetes sources keep a watch cache unless ``cache = false``."""
     from chaosql.engine.session import Session
 
     sources, settings, _ = sources_and_settings(args)
-    return Session(sources, settings=settings, owns_sources=True)
+    session = Session(sources, settings=settings, owns_sources=True)
+    if watch:
+        start_caches(sources, session.settings)
+    return session
+
+
+def start_caches(sources: list[Any], settings: dict[str, Any]) -> None:
+    """Give every source that can keep one a watch cache (chaosql.sources.cache), as the
+    settings ask (``cache``, ``cache_idle``); they start watching on the first statement."""
+    if not settings.get("cache", True):
+        return
+    for source in sources:
+        enable = getattr(source, "enable_cache", None)
+        if enable is not None:
+            enable(idle=float(settings.get("cache_idle", 600.0)))
 
 
 def warn(message: str) -> None:

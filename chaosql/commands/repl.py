@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
         from chaosql.config import load_config
         from chaosql.reports.saved import user_dirs
 
-        session = open_session(args)
+        session = open_session(args, watch=True)
         repl = Repl(session)
         repl.query_dirs = user_dirs(load_config(args.config))
         return repl.run()

@@ -25,6 +25,7 @@ class Fetcher:
         self.log = CallLog()
         self.cancelled = threading.Event()
         self.warnings: list[str] = []
+        self.settings: dict[str, Any] = {}  # the session's settings (feeds read cache, timeout, ...)
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         if self.cancelled.is_set():

@@ -99,6 +99,7 @@ class Session:
         check_statement(text, int(self.settings["max_statement_bytes"]))  # before any work on it
         self._drop_registered()
         self._fetcher.reset()
+        self._fetcher.settings = self.settings
         deadline = WATCHDOG.arm(float(self.settings["timeout"]), self.cancel)
         try:
             result = bounded(lambda: self._execute(sql, params, stream), text, cancelled=self.cancelled)

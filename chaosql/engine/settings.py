@@ -34,12 +34,19 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         "Longest statement text accepted, in bytes (UTF-8); a longer one is refused before it is parsed "
         "(SQLSTATE 54000).",
     ),
+    "cache": (
+        True,
+        "Read Kubernetes objects from the watch cache that chaosql serve, the shell and chaosql service keep "
+        "(false: list them live for every statement).",
+    ),
+    "cache_idle": (600.0, "Seconds a watch-cached kind nobody reads stays watched (read when the cache starts)."),
 }
 #: The allowed range of each numeric setting: (lowest, highest), both included.
 RANGES: dict[str, tuple[float, float]] = {
     "timeout": (0, MAX_TIMEOUT),
     "confirm_rows": (0, 2**31 - 1),
     "max_statement_bytes": (1024, MAX_STATEMENT_BYTES),
+    "cache_idle": (1, 7 * 86400),
 }
 
 

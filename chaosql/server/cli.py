@@ -44,14 +44,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build(args: argparse.Namespace):
     """The Server for ``args``: sources opened once and shared by every connection's Session."""
-    from chaosql.commands._context import sources_and_settings
+    from chaosql.commands._context import sources_and_settings, start_caches
     from chaosql.engine.session import Session
     from chaosql.server.auth import auth_config
     from chaosql.server.server import Server
 
     sources, settings, config = sources_and_settings(args)
     section = config.section("server")
-    Session(sources, settings=settings).close()  # bad settings fail now, not at the first client
+    probe = Session(sources, settings=settings)  # bad settings fail now, not at the first client
+    start_caches(sources, probe.settings)
+    probe.close()
 
     def new_session() -> Session:
         return Session(sources, settings=settings)

@@ -25,6 +25,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from chaosql.errors import Forbidden, SourceError
@@ -32,6 +33,9 @@ from chaosql.sources.base import Call, CallLog, ListFilter
 from chaosql.sources.chaosmesh import API_VERSION, CORE_KINDS, GROUP, is_experiment_kind
 from chaosql.sources.http import CONNECT_TIMEOUT, FIRST_PAUSE, RETRIES, status_error
 from chaosql.sources.kube_http import KubeConnection, Response
+
+if TYPE_CHECKING:
+    from chaosql.sources.cache import ClusterCache
 
 PAGE_SIZE = 500
 DISCOVERY_TTL = 60.0
@@ -210,6 +214,41 @@ class KubeSource:
         self._discovered_at = 0.0
         self._warned: set[str] = set()
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="chaosql-kube")
+        self._watch_conn: KubeConnection | None = None
+        self.cache: ClusterCache | None = None  # the watch cache, in long-running processes
+
+    def enable_cache(self, *, idle: float = 600.0) -> ClusterCache:
+        """Keep what statements read current with watches (``chaosql.sources.cache``)."""
+        from chaosql.sources.cache import ClusterCache
+
+        with self._lock:
+            if self.cache is None:
+                self.cache = ClusterCache(self, idle=idle)
+            return self.cache
+
+    @property
+    def watch_conn(self) -> KubeConnection:
+        """A second connection for watches: open watches hold their connections for minutes, and
+        must never leave statements waiting for one."""
+        with self._lock:
+            if self._watch_conn is None:
+                self._watch_conn = KubeConnection(
+                    context=self.conn.requested_context,
+                    kubeconfig=self.conn.kubeconfig,
+                    timeout=self.conn.timeout,
+                    connect_timeout=self.conn.connect_timeout,
+                    max_connections=1000,
+                )
+                self._watch_conn.label = self.label
+            return self._watch_conn
+
+    def wrote(self, kind: str, namespace: str, answer: dict | None, *, uid: str | None = None) -> None:
+        """A write of this process succeeded (``answer``: what the server returned): the watch
+        cache makes reads wait until it has seen the change (read-your-writes)."""
+        if self.cache is not None:
+            from chaosql.sources.watch import version_of
+
+            self.cache.wrote(kind, namespace, version_of(answer or {}), uid)
 
     @property
     def name(self) -> str:
@@ -257,8 +296,12 @@ class KubeSource:
         return items
 
     def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.conn.close()
+        if self._watch_conn is not None:
+            self._watch_conn.close()
 
     # --- discovery ------------------------------------------------------------------------------
 
@@ -313,8 +356,15 @@ class KubeSource:
     def _list_all(
         self, resource: Resource, namespace: str | None, params: dict[str, str], log: CallLog
     ) -> builtins.list[dict]:  # builtins: in this class, "list" is the method above
+        return self.list_versioned(resource, namespace, params, log)[0]
+
+    def list_versioned(
+        self, resource: Resource, namespace: str | None, params: dict[str, str], log: CallLog
+    ) -> tuple[builtins.list[dict], int]:
+        """Every object of one list (all pages, one consistent snapshot) and the list's
+        resourceVersion, from which a watch resumes."""
         path = resource.path(namespace)
-        items: list[dict] = []
+        items: builtins.list[dict] = []
         token = ""
         restarted = False
         while True:
@@ -341,7 +391,11 @@ class KubeSource:
             if "kind" not in obj:
                 obj["kind"] = resource.kind
                 obj["apiVersion"] = resource.api_version
-        return items
+        try:
+            version = int((response.body.get("metadata") or {}).get("resourceVersion") or 0)
+        except ValueError:
+            version = 0
+        return items, version
 
     def _error(
         self, response: Response, what: str | None, resource: Resource | None, verb: str, namespace: str | None = None

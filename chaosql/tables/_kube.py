@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import ChaosqlError, Forbidden, SourceError
@@ -16,6 +18,8 @@ from chaosql.tables._table import Feed, Row, RowContext
 
 if TYPE_CHECKING:
     from chaosql.engine.pushdown import Constraints
+    from chaosql.sources.cache import ClusterCache, Snapshot
+    from chaosql.sources.store import Resolver, View
     from chaosql.tables._table import Table
 
 #: ``kinds`` value meaning "every experiment kind the cluster has".
@@ -52,6 +56,7 @@ class KubeFeed(Feed):
         # Schedule): listed on first need, once per cluster, within the query's namespace filter
         self.on_demand = on_demand
         self.table: Table | None = None  # set when the table is built
+        self._view: View | None = None
 
     def list_filter(self, constraints: Constraints) -> ListFilter:
         assert self.table is not None
@@ -92,6 +97,10 @@ class KubeFeed(Feed):
                     continue
                 if source.has_kind(cluster, kind):
                     tasks.append((cluster, kind))
+        stale: dict[tuple[str, str], Snapshot] = {}
+        cache = _cache_of(source, fetcher)
+        if cache is not None and tasks:
+            tasks = yield from self._cached(cache, tasks, flt, fetcher, stale)
         lookups = (
             {cluster: fetcher.submit(self._lookups, source, cluster, fetcher) for cluster in {c for c, _ in tasks}}
             if self.lookups
@@ -117,6 +126,7 @@ class KubeFeed(Feed):
                     lookups.get(cluster),
                     on_demand[cluster],
                     constraints.columns,
+                    stale.get((cluster, kind)),
                 ),
             )
             for cluster, kind in tasks
@@ -135,11 +145,22 @@ class KubeFeed(Feed):
         lookups: Any,
         on_demand: dict[str, _OnDemand],
         columns: frozenset[str] | None,
+        stale: Snapshot | None = None,
     ) -> list[Row]:
         """List one kind and shape its rows in the worker, so shaping overlaps the list calls still
         in flight instead of starting after the last one. (``lookups`` was submitted before this
-        task, so waiting for it here cannot starve the pool.)"""
-        objs = source.list(cluster, kind, flt, fetcher.log)
+        task, so waiting for it here cannot starve the pool.) ``stale``: the watch cache's rows of a
+        broken watch, shown (with a warning) only when the list fails and the statement allows it."""
+        try:
+            objs = source.list(cluster, kind, flt, fetcher.log)
+        except SourceError as err:
+            if stale is None or _settings(fetcher).get("on_source_error") != "warn":
+                raise
+            fetcher.warnings.append(
+                f'{self.table.name if self.table else kind}: cluster "{cluster}": {err.message}; its {kind} rows '
+                f"are the watch cache's, {stale.age:.1f} s old (stale)"
+            )
+            return stale.table.to_pylist()
         joined, unseen = lookups.result() if lookups is not None else ({}, [])
         fetcher.warnings.extend(unseen)  # only now: when the list itself fails, its error says it all
         ctx = RowContext(
@@ -156,6 +177,69 @@ class KubeFeed(Feed):
             raise
         except Exception as err:  # a shaper bug: still one readable line, never a traceback
             raise SourceError(f'cluster "{cluster}": {kind}: {type(err).__name__}: {err}', source=source.name) from err
+
+    # --- the watch cache ------------------------------------------------------------------
+
+    def view(self) -> View:
+        """How the watch cache keeps this table's rows (shaped once per object, every column)."""
+        if self._view is None:
+            from chaosql.sources.store import View
+
+            assert self.table is not None
+            self._view = View(
+                key=self.table.name,
+                shape=self._shape_cached,
+                to_arrow=self.table.to_arrow,
+                lookups=tuple(self.lookups),
+                on_demand=tuple(self.on_demand),
+                fixed=self.fixed_fields,
+            )
+        return self._view
+
+    def _shape_cached(self, obj: dict, resolver: Resolver) -> list[Row]:
+        from chaosql.sources.store import Joined, Memo
+
+        ctx = _CachedContext(
+            source=resolver.source_name,
+            cluster=resolver.cluster,
+            family=resolver.family,
+            lookups=Joined(resolver),
+            memo=Memo(resolver),  # type: ignore[arg-type]
+            resolver=resolver,
+        )
+        return list(self.rows(obj, ctx))
+
+    def _cached(
+        self,
+        cache: ClusterCache,
+        tasks: list[tuple[str, str]],
+        flt: ListFilter,
+        fetcher: Any,
+        stale: dict[tuple[str, str], Snapshot],
+    ) -> Iterator[tuple[str, Any]]:
+        """Yield the pieces the watch cache can serve (Arrow tables); return the tasks left to list
+        live, noting the cache's rows of broken watches in ``stale``."""
+        view = self.view()
+        narrow = (
+            flt.namespaces is not None
+            or flt.names is not None
+            or bool(flt.labels)
+            or len(flt.fields) > len(self.fixed_fields)
+        )
+        for _, kind in tasks:  # start every kind first: they load side by side
+            cache.prepare(kind, view, flt)
+        wait = float(_settings(fetcher).get("timeout") or 300.0)
+        left = []
+        for cluster, kind in tasks:
+            snapshot = cache.read(kind, view, flt, fetcher.log, narrow=narrow, wait=wait)
+            if snapshot is not None and snapshot.fresh:
+                fetcher.warnings.extend(snapshot.warnings)
+                yield cluster, snapshot.table
+                continue
+            if snapshot is not None:
+                stale[(cluster, kind)] = snapshot
+            left.append((cluster, kind))
+        return left
 
     def _lookups(self, source: Any, cluster: str, fetcher: Any) -> tuple[dict[str, dict], list[str]]:
         """(kind -> {(namespace, name): object}, warnings); a kind the user may not list is left
@@ -193,6 +277,33 @@ class _OnDemand:
                     objs = []
                 self.index = {((o["metadata"].get("namespace") or ""), o["metadata"]["name"]): o for o in objs}
             return self.index
+
+
+@dataclass(frozen=True)
+class _CachedContext(RowContext):
+    """A row context whose joins read the watch cache and are recorded (``sources.store``)."""
+
+    resolver: Any = None
+
+    def lookup(self, kind: str, namespace: str, name: str) -> dict | None:
+        return self.resolver.get(kind, namespace or "", name)
+
+    def changes_at(self, when: datetime | None) -> None:
+        if when is not None:
+            self.resolver.changes_at(when.timestamp())
+
+
+def _settings(fetcher: Any) -> Any:
+    return getattr(fetcher, "settings", None) or {}
+
+
+def _cache_of(source: Any, fetcher: Any) -> ClusterCache | None:
+    """The source's watch cache, when this statement may read from it: the session allows it
+    (``chaosql.cache``) and it is not a write recording the objects it reads (those are read live)."""
+    cache = getattr(source, "cache", None)
+    if cache is None or not _settings(fetcher).get("cache", True) or getattr(fetcher, "seen", None) is not None:
+        return None
+    return cache
 
 
 def _rows_of(cluster: str, future: Any, failed: set[str]) -> Iterator[Row]:

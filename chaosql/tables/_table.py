@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from chaosql.errors import SourceError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import pyarrow as pa
 
     from chaosql.engine.pushdown import Constraints
@@ -68,6 +70,10 @@ class RowContext:
         if kind not in self.lookups and kind in self.on_demand:
             return self.on_demand[kind]().get((namespace or "", name))
         return self.lookups.get(kind, {}).get((namespace or "", name))
+
+    def changes_at(self, when: datetime | None) -> None:
+        """Say that the rows being shaped change by themselves at ``when`` (a phase that depends on
+        the clock): the watch cache shapes them again then. Nothing to do for a one-off fetch."""
 
 
 class Feed:
@@ -211,8 +217,8 @@ def _to_array(values: list, duck_type: str) -> pa.Array:
 
     if duck_type == "TIMESTAMPTZ":
         return _timestamps(values)
-    if duck_type == "MAP(VARCHAR, VARCHAR)":
-        values = [list(v.items()) if v is not None else None for v in values]
+    if duck_type == "MAP(VARCHAR, VARCHAR)":  # a dict, or the (key, value) pairs Arrow gives back
+        values = [list(v.items()) if isinstance(v, dict) else v for v in values]
     return pa.array(values, type=arrow_type(duck_type))
 
 

@@ -68,6 +68,7 @@ def experiment_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
     records = (status.get("experiment") or {}).get("containerRecords") or []
     row = meta_values(obj, ctx.cluster)
     seconds = duration_seconds(spec.get("duration"))
+    ctx.changes_at(phase_changes_at(obj))
     row.update(
         source=ctx.family,
         kind=obj.get("kind"),
@@ -133,6 +134,14 @@ def experiment_phase(obj: dict, now: datetime | None = None) -> str:
     if condition(obj, "Selected") and condition(obj, "AllInjected"):
         return "running"
     return "injecting"
+
+
+def phase_changes_at(obj: dict, now: datetime | None = None) -> datetime | None:
+    """When ``experiment_phase`` may change with no change to the object: the end of its duration,
+    if that is still to come (the only clock the derivation reads)."""
+    meta = obj.get("metadata") or {}
+    end = _ends_at(meta.get("creationTimestamp"), duration_seconds((obj.get("spec") or {}).get("duration")))
+    return end if end is not None and end > (now or datetime.now(UTC)) else None
 
 
 def _duration_passed(obj: dict, now: datetime | None) -> bool:

@@ -9,7 +9,7 @@ from chaosql.sources.chaosmesh import PHYSICAL_MACHINE
 from chaosql.tables._common import CLUSTER, NAMESPACE
 from chaosql.tables._kube import EXPERIMENT_KINDS, KubeFeed
 from chaosql.tables._table import Col, Row, RowContext, Table
-from chaosql.tables.experiments import experiment_phase
+from chaosql.tables.experiments import experiment_phase, phase_changes_at
 
 COLUMNS = [
     CLUSTER,
@@ -46,6 +46,7 @@ def target_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
     if not records:
         return
     kind = obj.get("kind")
+    ctx.changes_at(phase_changes_at(obj))
     base = {
         "cluster": ctx.cluster,
         "namespace": meta.get("namespace"),

@@ -229,6 +229,8 @@ def _plan_insert(session: Session, tree: exp.Insert, table: Table, targets: Targ
 class _Recorder:
     """A source that remembers every object it lists: (cluster, kind, namespace, name) -> object."""
 
+    cache = None  # the objects a write patches are read now, never from the watch cache
+
     def __init__(self, source: Any, seen: dict) -> None:
         self._source = source
         self._seen = seen

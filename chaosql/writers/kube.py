@@ -61,10 +61,16 @@ class KubeTarget:
         return response.body
 
     def create(self, ref: ObjectRef, obj: dict, *, dry_run: bool) -> dict:
-        return self._send("POST", self.path(ref, collection=True), body=obj, dry_run=dry_run)
+        answer = self._send("POST", self.path(ref, collection=True), body=obj, dry_run=dry_run)
+        if not dry_run:
+            self.source.wrote(ref.kind, ref.namespace, answer)
+        return answer
 
     def patch(self, ref: ObjectRef, patch: dict, *, dry_run: bool) -> dict:
-        return self._send("PATCH", self.path(ref), body=patch, dry_run=dry_run, content_type=MERGE_PATCH)
+        answer = self._send("PATCH", self.path(ref), body=patch, dry_run=dry_run, content_type=MERGE_PATCH)
+        if not dry_run:
+            self.source.wrote(ref.kind, ref.namespace, answer)
+        return answer
 
     def delete(self, ref: ObjectRef, *, preconditions: dict | None, dry_run: bool) -> dict | None:
         body: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
@@ -73,6 +79,9 @@ class KubeTarget:
         if dry_run:
             body["dryRun"] = ["All"]
         found = self._send("DELETE", self.path(ref), body=body, dry_run=dry_run)
+        if not dry_run:  # the answer is the object (with the delete's resourceVersion) or a Status
+            uid = (preconditions or {}).get("uid") or (found.get("details") or {}).get("uid")
+            self.source.wrote(ref.kind, ref.namespace, found if found.get("kind") == ref.kind else None, uid=uid)
         # The answer is the object while finalizers hold it (deletionTimestamp set), else a Status.
         return found if found.get("kind") == ref.kind else None
 
@@ -94,7 +103,8 @@ class KubeTarget:
         (the controller would do that on seeing the annotation; no recovery happens)."""
         patch = {"metadata": {"annotations": {CLEAN_FINALIZER: "forced"}, "finalizers": None}}
         try:
-            self._send("PATCH", self.path(ref), body=patch, dry_run=False, content_type=MERGE_PATCH)
+            answer = self._send("PATCH", self.path(ref), body=patch, dry_run=False, content_type=MERGE_PATCH)
+            self.source.wrote(ref.kind, ref.namespace, answer)
         except TargetError as err:
             if err.status != 404:  # already gone: the finalizers were removed meanwhile
                 raise

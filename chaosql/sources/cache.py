@@ -1,0 +1,352 @@
+"""The watch cache of one Kubernetes cluster: every kind a long-running chaosql (``serve``, the
+REPL, ``chaosql service``) was asked about, kept current by an informer (``sources.watch``), held
+as the rows the tables need (``sources.store``).
+
+An informer starts with the first read that needs its kind and stops after ``idle`` seconds
+without one. A kind is watched cluster-wide; when the cluster-wide list (or watch) is forbidden,
+reads that name namespaces watch each of those namespaces instead, and reads that do not are
+answered by a live list, which says what is forbidden exactly as without the cache.
+
+**The consistency contract** (docs/kubernetes.md, "The watch cache"):
+
+* read-your-writes: a write by this process (``wrote``) leaves a fence — its resourceVersion, or
+  for a delete the object's uid — and a read waits until the watch has delivered it, bounded by
+  the statement's time limit;
+* while the watch is up, a change made anywhere is in the rows as soon as its event arrives
+  (milliseconds on a healthy connection);
+* never silently stale: a read of a kind whose informer is still ``starting`` or ``relisting``
+  waits for it (a narrow read lists live instead of waiting for a whole cluster-wide list); a read
+  of a ``broken`` one waits ``BROKEN_GRACE`` for it to come back, else returns a ``Snapshot`` that
+  is not ``fresh``: the caller then lists live, and shows the cached rows only when that fails and
+  the statement allows it (``on_source_error = 'warn'``), saying how old they are.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from chaosql.errors import Forbidden
+from chaosql.sources.base import Call, CallLog, ListFilter
+from chaosql.sources.store import Store, View, ViewRows
+from chaosql.sources.watch import Informer
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from chaosql.sources.kube import KubeSource
+
+#: Seconds a read waits for a broken watch to come back before it is answered otherwise.
+BROKEN_GRACE = 1.0
+#: Seconds a scope whose list or watch was refused is not tried again (namespaces are used).
+REFUSED_FOR = 300.0
+#: Seconds between two sweeps for idle informers (at most).
+SWEEP_EVERY = 5.0
+
+Scope = tuple[str, "str | None", tuple]  # (kind, namespace or None, fixed field selectors)
+
+
+class Snapshot:
+    """A read's rows and how current they are."""
+
+    def __init__(self, table: pa.Table, fresh: bool, age: float, describe: str, warnings: list[str]) -> None:
+        self.table = table
+        self.fresh = fresh  # the watch is up and has delivered every write of this process
+        self.age = age  # seconds since the server last confirmed these rows (event, bookmark, list)
+        self.describe = describe  # for -v and EXPLAIN ANALYZE
+        self.warnings = warnings
+
+
+class ClusterCache:
+    """The watch cache of one ``KubeSource`` (one cluster). Thread-safe."""
+
+    def __init__(self, source: KubeSource, *, idle: float = 600.0) -> None:
+        self.source = source
+        self.idle = idle
+        self.lock = threading.RLock()
+        self.stores: dict[Scope, Store] = {}
+        self.refused: dict[Scope, tuple[float, str]] = {}  # scope -> (when, the server's refusal)
+        self.joined_by: dict[str, set[ViewRows]] = {}  # kind -> view rows that look at that kind
+        self._closed = threading.Event()
+        self._sweeper = threading.Thread(target=self._sweep, name="chaosql-cache-sweep", daemon=True)
+        self._sweeper.start()
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def prepare(self, kind: str, view: View, flt: ListFilter) -> None:
+        """Start what ``read`` will need without waiting, so several kinds load at once."""
+        for scope in self._scopes(kind, view, flt) or ():
+            self._ensure(scope, view)
+
+    def read(
+        self, kind: str, view: View, flt: ListFilter, log: CallLog, *, narrow: bool, wait: float
+    ) -> Snapshot | None:
+        """Rows of ``kind`` for ``view`` that cover ``flt``, or None: list live instead (a narrow
+        read of a kind still loading, a refused scope, a failed informer). ``wait`` (seconds)
+        bounds every wait; a cancelled statement (``log``) ends them."""
+        started = time.perf_counter()
+        deadline = time.monotonic() + max(wait, 0.0)
+        scopes = self._scopes(kind, view, flt)
+        if scopes is None:
+            return None
+        parts: list[tuple[Store, ViewRows]] = []
+        for scope in scopes:
+            ready = self._ready(scope, view, narrow and scope[1] is None, log, deadline)
+            if ready is None:
+                return None
+            parts.append(ready)
+        return self._snapshot(parts, log, started, deadline)
+
+    def _scopes(self, kind: str, view: View, flt: ListFilter) -> list[Scope] | None:
+        fixed = tuple(view.fixed)
+        with self.lock:
+            if not self._is_refused((kind, None, fixed)):
+                return [(kind, None, fixed)]
+            if not flt.namespaces:
+                return None  # a live list says what is forbidden
+            scopes = [(kind, ns, fixed) for ns in sorted(flt.namespaces)]
+            return None if any(self._is_refused(s) for s in scopes) else scopes
+
+    def _is_refused(self, scope: Scope) -> bool:
+        refused = self.refused.get(scope)
+        if refused is not None and time.monotonic() - refused[0] > REFUSED_FOR:
+            del self.refused[scope]
+            return False
+        return refused is not None
+
+    def _store(self, scope: Scope) -> Store:
+        """The store of a scope, with its informer started if it is new (or had failed)."""
+        kind, namespace, fixed = scope
+        with self.lock:
+            store = self.stores.get(scope)
+            informer = store.informer if store is not None else None
+            if store is not None and informer is not None and informer.state in ("failed", "stopped"):
+                if isinstance(informer.error, Forbidden):
+                    return store  # the reader sees it failed and goes per namespace or live
+                self._drop(store)  # unreachable at its first list: this read tries anew
+                store = None
+            if store is None:
+                from chaosql.sources.kube import plan_list
+
+                store = Store(self, kind, namespace, fixed)
+                store.keep_objects = kind in self.joined_by
+                resource = self.source._resource(kind)
+                params = plan_list(resource, ListFilter(fields=fixed)).params
+                store.informer = Informer(self.source, resource, namespace, store, params=params)
+                self.stores[scope] = store
+                store.informer.start()
+            store.last_read = time.monotonic()
+            return store
+
+    def _ensure(self, scope: Scope, view: View) -> tuple[Store, ViewRows, list[Store]]:
+        """The store of ``scope`` with ``view``'s rows in it, and the stores of the kinds the view
+        joins with, all started (none waited for). A lookup is read cluster-wide, as a live list
+        does; an on-demand kind refused cluster-wide is read in the namespace of a
+        namespace-scoped store."""
+        store = self._store(scope)
+        joined = []
+        wanted: list[Scope] = [(kind, None, ()) for kind, _ in view.lookups]
+        for kind in view.on_demand:
+            on: Scope = (kind, None, ())
+            wanted.append((kind, store.namespace, ()) if self._is_refused(on) and store.namespace else on)
+        for want in wanted:
+            if not self._is_refused(want) and self.source.has_kind(self.source.name, want[0]):
+                joined.append(self._store(want))
+        with self.lock:
+            for other in joined:
+                other.keep_parsed()
+            rows = store.views.get(view.key)
+            if rows is None:
+                rows = store.add_view(view)
+                for kind in view.joined_kinds():
+                    self.joined_by.setdefault(kind, set()).add(rows)
+        return store, rows, joined
+
+    def _ready(
+        self, scope: Scope, view: View, narrow: bool, log: CallLog, deadline: float
+    ) -> tuple[Store, ViewRows] | None:
+        """The store and the view's rows once they can be served, else None (list live)."""
+        store, rows, joined = self._ensure(scope, view)
+        informer = store.informer
+        assert informer is not None
+        if narrow and informer.state == "starting":
+            return None  # list just this now; the whole kind keeps loading for the next read
+        for other in joined:  # joined kinds first, so the rows are shaped with what they join
+            assert other.informer is not None
+            other.informer.wait(lambda i: i.state not in ("starting", "relisting"), deadline - time.monotonic(), log)
+            if other.informer.state == "failed":
+                self._refuse(other)
+        informer.wait(lambda i: i.state not in ("starting", "relisting"), deadline - time.monotonic(), log)
+        if informer.state in ("failed", "stopped"):
+            self._refuse(store)
+            return None
+        if informer.state == "broken":
+            informer.wait(lambda i: i.state != "broken", min(BROKEN_GRACE, deadline - time.monotonic()), log)
+        return (store, rows) if rows.ready else None
+
+    def joined_store(self, kind: str, rows: ViewRows) -> Store | None:
+        """The store a lookup of ``rows`` reads, or None when that kind is not visible."""
+        store = self.stores.get((kind, None, ()))
+        if store is None and kind in rows.view.on_demand and rows.store.namespace is not None:
+            store = self.stores.get((kind, rows.store.namespace, ()))
+        informer = store.informer if store is not None else None
+        if informer is None or not store.listed or informer.state in ("failed", "stopped"):
+            return None
+        store.last_read = rows.store.last_read
+        return store
+
+    def _refuse(self, store: Store) -> None:
+        """Drop a failed store; a refusal (403) is remembered, so reads go per namespace or live."""
+        error = store.informer.error if store.informer is not None else None
+        with self.lock:
+            if isinstance(error, Forbidden):
+                self.refused[(store.kind, store.namespace, store.fixed)] = (time.monotonic(), error.message)
+            self._drop(store)
+
+    def _snapshot(self, parts: list[tuple[Store, ViewRows]], log: CallLog, started: float, deadline: float) -> Snapshot:
+        import pyarrow as pa
+
+        fresh, ages = True, []
+        for store, _ in parts:
+            informer = store.informer
+            assert informer is not None
+            # read-your-writes: wait until the watch delivered this process's writes (while it is up)
+            informer.wait(lambda i, s=store: self._caught_up(s) or self._down(i), deadline - time.monotonic(), log)
+            now = time.monotonic()
+            if informer.state == "synced" and self._caught_up(store):
+                ages.append(now - informer.heard_at)
+            else:
+                fresh = False
+                ages.append(now - (informer.broken_since or informer.heard_at))
+        warnings: list[str] = []
+        tables = []
+        with self.lock:
+            for _, rows in parts:
+                rows.expire()
+                tables.append(rows.materialize())
+                warnings += self._unseen(rows)
+        table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        age = max(ages)
+        informers = [s.informer for s, _ in parts if s.informer is not None]
+        states = "/".join(sorted({i.state for i in informers}))
+        version = max(i.version for i in informers)
+        scopes = ", ".join(s.what for s, _ in parts)
+        describe = f"cache {scopes} (age {age * 1000:.0f} ms, {states}, resourceVersion {version})"
+        log.record(Call(self.source.name, self.source.name, describe, table.num_rows, time.perf_counter() - started))
+        return Snapshot(table, fresh, age, describe, warnings)
+
+    def _caught_up(self, store: Store) -> bool:
+        informer = store.informer
+        if informer is None or informer.version < store.fence:
+            return False
+        if store.gone:
+            store.gone = {uid for uid in store.gone if uid in store.entries}
+        return not store.gone
+
+    @staticmethod
+    def _down(informer: Informer) -> bool:
+        if informer.state in ("failed", "stopped", "relisting"):
+            return True
+        return informer.state == "broken" and time.monotonic() - informer.broken_since > BROKEN_GRACE
+
+    def _unseen(self, rows: ViewRows) -> list[str]:
+        """Warnings for joined kinds the user may not list (their columns are NULL), as live."""
+        out = []
+        for kind, _ in rows.view.lookups:
+            refused = self.refused.get((kind, None, ()))
+            if refused is not None:
+                out.append(f"{rows.view.key}: {refused[1]}; the columns joined from {kind} objects are NULL")
+        return out
+
+    # --- changes -------------------------------------------------------------------------------
+
+    def changed(self, store: Store, keys: list[tuple[str, str]]) -> None:
+        """Objects of ``store`` changed (under the lock): rows of other views that looked at them
+        are shaped again."""
+        for rows in list(self.joined_by.get(store.kind, ())):
+            if rows.store is store or not keys:
+                continue
+            rows.memo.clear()
+            for uid in rows.looked_at(store.kind, keys):
+                entry = rows.store.entries.get(uid)
+                if entry is not None:
+                    rows.shape(uid, entry.parsed())
+
+    def wrote(self, kind: str, namespace: str, version: int, uid: str | None = None) -> None:
+        """This process wrote a ``kind`` object in ``namespace`` (``version``: the resourceVersion
+        the write returned; 0 with ``uid`` for a delete that returned none): reads of the kind wait
+        until the watch has delivered it."""
+        with self.lock:
+            for store in self.stores.values():
+                if store.kind != kind or store.namespace not in (None, namespace or None):
+                    continue
+                if version:
+                    store.fence = max(store.fence, version)
+                elif uid:
+                    store.gone.add(uid)
+
+    def warn(self, message: str) -> None:
+        self.source.warnings.append(message)
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def informers(self) -> list[Informer]:
+        with self.lock:
+            return [s.informer for s in self.stores.values() if s.informer is not None]
+
+    def _drop(self, store: Store) -> None:
+        with self.lock:
+            scope = (store.kind, store.namespace, store.fixed)
+            if self.stores.get(scope) is store:
+                del self.stores[scope]
+            for rows in store.views.values():
+                for kind in rows.view.joined_kinds():
+                    self.joined_by.get(kind, set()).discard(rows)
+        if store.informer is not None:
+            store.informer.stop()
+
+    def _sweep(self) -> None:
+        while not self._closed.wait(min(SWEEP_EVERY, max(self.idle / 4, 0.05))):
+            self.sweep()
+
+    def sweep(self) -> list[Store]:
+        """Stop the informers no read needed for ``idle`` seconds (a kind joined by a view still
+        in use stays); returns the stores dropped."""
+        now = time.monotonic()
+        with self.lock:
+            idle = [s for s in self.stores.values() if now - s.last_read > self.idle]
+            used = [s for s in self.stores.values() if s not in idle]
+            needed = {kind for s in used for rows in s.views.values() for kind in rows.view.joined_kinds()}
+            idle = [s for s in idle if s.kind not in needed]
+            for store in idle:
+                self._drop(store)
+        return idle
+
+    def close(self) -> None:
+        self._closed.set()
+        with self.lock:
+            stores = list(self.stores.values())
+            self.stores.clear()
+            self.joined_by.clear()
+        for store in stores:
+            if store.informer is not None:
+                store.informer.stop()
+
+    def status(self) -> list[dict[str, Any]]:
+        """One line of facts per informer (for ``\\cache`` style inspection and tests)."""
+        now = time.monotonic()
+        with self.lock:
+            return [
+                {
+                    "kind": s.kind,
+                    "namespace": s.namespace,
+                    "state": s.informer.state if s.informer else "none",
+                    "objects": len(s.entries),
+                    "resource_version": s.informer.version if s.informer else 0,
+                    "relists": s.informer.relists if s.informer else 0,
+                    "idle_seconds": now - s.last_read,
+                    "views": sorted(s.views),
+                }
+                for s in self.stores.values()
+            ]

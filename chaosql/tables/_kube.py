@@ -228,7 +228,7 @@ class KubeFeed(Feed):
         )
         for _, kind in tasks:  # start every kind first: they load side by side
             cache.prepare(kind, view, flt)
-        wait = float(_settings(fetcher).get("timeout") or 300.0)
+        wait = float(_settings(fetcher).get("timeout") or 0) or 1e9  # 0: no limit (a cancel still ends waits)
         left = []
         for cluster, kind in tasks:
             snapshot = cache.read(kind, view, flt, fetcher.log, narrow=narrow, wait=wait)

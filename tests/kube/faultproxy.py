@@ -53,6 +53,10 @@ class FaultProxy:
         with self._lock:
             listener, self._listener = self._listener, None
         if listener is not None:
+            try:  # wakes the thread blocked in accept() (close alone would leave it accepting)
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             listener.close()
         self.cut()
 

@@ -135,10 +135,9 @@ def test_every_table_reads_the_same_from_the_cache_as_from_live_lists(
     warm = kube_session(cached(kube_env))
     sql = f"SELECT * FROM {table}"
     warm.execute(sql)  # cold: starts the informers
-    second = warm.execute(sql)
-    assert from_cache(second), [str(c) for c in second.calls]
-    want = normalised(live.execute(sql))
-    assert want and normalised(second) == want
+    # polled: demo experiments finish as their durations (counted from their creation here) run out,
+    # and a phase may change between the cached and the live statement
+    assert same_soon(warm, live, sql)
     plan = warm.execute(f"EXPLAIN ANALYZE {sql}").rows()
     assert any(step == "call" and detail.startswith("c1/c1: cache ") and "(age " in detail for step, detail in plan)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import Forbidden
@@ -44,7 +45,7 @@ REFUSED_FOR = 300.0
 #: Seconds between two sweeps for idle informers (at most).
 SWEEP_EVERY = 5.0
 
-Scope = tuple[str, "str | None", tuple]  # (kind, namespace or None, fixed field selectors)
+Scope = tuple[str, str | None, tuple]  # (kind, namespace or None, fixed field selectors)
 
 
 class Snapshot:
@@ -105,7 +106,7 @@ class ClusterCache:
                 return [(kind, None, fixed)]
             if not flt.namespaces:
                 return None  # a live list says what is forbidden
-            scopes = [(kind, ns, fixed) for ns in sorted(flt.namespaces)]
+            scopes: list[Scope] = [(kind, ns, fixed) for ns in sorted(flt.namespaces)]
             return None if any(self._is_refused(s) for s in scopes) else scopes
 
     def _is_refused(self, scope: Scope) -> bool:
@@ -190,8 +191,9 @@ class ClusterCache:
         store = self.stores.get((kind, None, ()))
         if store is None and kind in rows.view.on_demand and rows.store.namespace is not None:
             store = self.stores.get((kind, rows.store.namespace, ()))
-        informer = store.informer if store is not None else None
-        if informer is None or not store.listed or informer.state in ("failed", "stopped"):
+        if store is None or store.informer is None or not store.listed:
+            return None
+        if store.informer.state in ("failed", "stopped"):
             return None
         store.last_read = rows.store.last_read
         return store
@@ -212,7 +214,7 @@ class ClusterCache:
             informer = store.informer
             assert informer is not None
             # read-your-writes: wait until the watch delivered this process's writes (while it is up)
-            informer.wait(lambda i, s=store: self._caught_up(s) or self._down(i), deadline - time.monotonic(), log)
+            informer.wait(self._settled(store), deadline - time.monotonic(), log)
             now = time.monotonic()
             if informer.state == "synced" and self._caught_up(store):
                 ages.append(now - informer.heard_at)
@@ -235,6 +237,9 @@ class ClusterCache:
         describe = f"cache {scopes} (age {age * 1000:.0f} ms, {states}, resourceVersion {version})"
         log.record(Call(self.source.name, self.source.name, describe, table.num_rows, time.perf_counter() - started))
         return Snapshot(table, fresh, age, describe, warnings)
+
+    def _settled(self, store: Store) -> Callable[[Informer], bool]:
+        return lambda informer: self._caught_up(store) or self._down(informer)
 
     def _caught_up(self, store: Store) -> bool:
         informer = store.informer

@@ -215,9 +215,9 @@ class Store:
                     continue  # unchanged since we had it (a list again after a 410)
                 changed.append((uid, obj))
             changed += [(uid, None) for uid in self.entries if uid not in seen]
-            keys = [key for uid, obj in changed if (key := self._key(uid, obj)) is not None]
-            for uid, obj in changed:
-                self._put(uid, obj, compact=False)
+            keys = [key for uid, found in changed if (key := self._key(uid, found)) is not None]
+            for uid, found in changed:
+                self._put(uid, found, compact=False)
             self.listed = True
             for rows in self.views.values():
                 rows.ready = True

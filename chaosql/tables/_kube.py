@@ -7,7 +7,7 @@ picks resources, ``namespace``/``name``/``labels``/``field:*`` become server-sid
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -216,7 +216,7 @@ class KubeFeed(Feed):
         flt: ListFilter,
         fetcher: Any,
         stale: dict[tuple[str, str], Snapshot],
-    ) -> Iterator[tuple[str, Any]]:
+    ) -> Generator[tuple[str, Any], None, list[tuple[str, str]]]:
         """Yield the pieces the watch cache can serve (Arrow tables); return the tasks left to list
         live, noting the cache's rows of broken watches in ``stale``."""
         view = self.view()

@@ -519,6 +519,7 @@ class Generator:
             ("single", 20, self.single),
             ("join", 14, self.join),
             ("nested_join", 4, self.nested_join),
+            ("special_join", 4, self.special_join),
             ("cte", 8, self.cte),
             ("cte_same_name", 5, self.cte_same_name),
             ("set_operation", 7, self.set_operation),
@@ -558,6 +559,28 @@ class Generator:
         conditions = [self.predicate(t, al) for t, al in sources if self.chance(0.6)]
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         return f"SELECT {select} FROM {self.table_ref(left, a)} {kind} {self.table_ref(right, b)} ON {on}{where}{group}"
+
+    def special_join(self) -> str:
+        """Joins whose pairing depends on every row of a side: POSITIONAL (by row number), ASOF (the
+        nearest earlier row), NATURAL (on every shared column)."""
+        rnd = self.rnd
+        a, b = self.alias(), self.alias()
+        roll = rnd.random()
+        if roll < 0.35:
+            left, right = rnd.choice(TABLES), rnd.choice(TABLES)
+            joined = f"{left} {a} POSITIONAL JOIN {right} {b}"
+        elif roll < 0.7:
+            left, right = rnd.choice([("experiments", "events"), ("history_experiments", "history_events")])
+            kind = rnd.choice(["ASOF JOIN", "ASOF LEFT JOIN"])
+            joined = f"{left} {a} {kind} {right} {b} ON {a}.cluster = {b}.cluster AND {a}.created_at >= {b}.last_at"
+        else:
+            left, right, _ = self.join_pair()
+            joined = f"{left} {a} NATURAL JOIN {right} {b}"
+        sources = [(left, a), (right, b)]
+        conditions = [self.predicate(t, al) for t, al in sources if self.chance(0.7)]
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        select, group = self.projection(sources)
+        return f"SELECT {select} FROM {joined}{where}{group}"
 
     def nested_join(self) -> str:
         a, b, c = self.alias(), self.alias(), self.alias()

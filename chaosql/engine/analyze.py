@@ -135,7 +135,7 @@ def reference_constraints(
 def _rows_feed_more_than_the_result(table: exp.Table, select: exp.Select) -> bool:
     if table.args.get("sample") or table.args.get("pivots") or select.args.get("sample"):
         return True
-    return any(j.args.get("method") for j in select.args.get("joins") or [])
+    return any((j.args.get("method") or "").upper() in ("ASOF", "POSITIONAL") for j in select.args.get("joins") or [])
 
 
 def _compared_without_bounds(

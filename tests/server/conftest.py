@@ -97,12 +97,12 @@ def expected(shared_sources):
 
 @pytest.fixture(scope="session")
 def real_pg():
-    """A real PostgreSQL 15 holding chaosql's tables and the demo rows (differential.load); ``.dsn``."""
-    import differential
+    """A real PostgreSQL 15 holding chaosql's tables and the demo rows (pg_differential.load); ``.dsn``."""
+    import pg_differential
     import realpg
 
     if realpg.pg_bin("initdb") is None:
         pytest.skip("PostgreSQL server binaries not installed (tests/setup.d/40-pgwire.sh)")
     with realpg.RealPostgres() as pg:
-        differential.load(pg.dsn)
+        pg_differential.load(pg.dsn)
         yield pg

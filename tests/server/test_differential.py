@@ -14,7 +14,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import differential  # noqa: E402
+import pg_differential as differential  # noqa: E402  (tests/differential.py is the engine's)
 from pgwire_env import dsn  # noqa: E402
 
 pytest.importorskip("psycopg")

@@ -11,5 +11,6 @@ MODULES = [
     "chaosql.commands.run",
     "chaosql.commands.report",
     "chaosql.commands.snapshot",
+    "chaosql.commands.service",
     "chaosql.server.cli",
 ]

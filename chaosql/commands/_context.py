@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 EXIT_OK, EXIT_QUERY_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -124,38 +124,38 @@ def start_caches(sources: list[Any], settings: dict[str, Any]) -> None:
             enable(idle=float(settings.get("cache_idle", 600.0)))
 
 
-def warn(message: str) -> None:
-    print(message, file=sys.stderr)
+def warn(message: str, stream: TextIO | None = None) -> None:
+    print(message, file=stream or sys.stderr)
 
 
-def report_error(err: BaseException) -> int:
-    """One line on stderr, never a traceback; returns the exit code."""
+def report_error(err: BaseException, stream: TextIO | None = None) -> int:
+    """One line on stderr (or ``stream``), never a traceback; returns the exit code."""
     from chaosql.errors import ChaosqlError, SqlError, UsageError
 
-    if isinstance(err, BrokenPipeError):  # `chaosql query ... | head`: the reader has all it wanted
+    if isinstance(err, BrokenPipeError) and stream is None:  # `chaosql query ... | head`: all it wanted
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not fail again
         return EXIT_OK
     if isinstance(err, UsageError):
-        print(f"chaosql: {err}", file=sys.stderr)
+        warn(f"chaosql: {err}", stream)
         return EXIT_USAGE
     if isinstance(err, ChaosqlError):
         where = f" (line {err.line}, column {err.col})" if isinstance(err, SqlError) and err.line else ""
-        print(f"chaosql: {err}{where}", file=sys.stderr)
+        warn(f"chaosql: {err}{where}", stream)
         return EXIT_QUERY_ERROR
     if isinstance(err, KeyboardInterrupt):
-        print("chaosql: interrupted", file=sys.stderr)
+        warn("chaosql: interrupted", stream)
         return EXIT_INTERRUPTED
-    print(f"chaosql: internal error: {type(err).__name__}: {err}", file=sys.stderr)
+    warn(f"chaosql: internal error: {type(err).__name__}: {err}", stream)
     return EXIT_QUERY_ERROR
 
 
-def print_diagnostics(result: Any, verbose: bool) -> None:
+def print_diagnostics(result: Any, verbose: bool, stream: TextIO | None = None) -> None:
     for warning in result.warnings:
-        warn(f"warning: {warning}")
+        warn(f"warning: {warning}", stream)
     if verbose:
         for table, pushed in result.pushdown.items():
-            warn(f"pushdown {table}: {pushed}")
+            warn(f"pushdown {table}: {pushed}", stream)
         for call in result.calls:
-            warn(f"call {call}")
-        warn(f"time {result.elapsed * 1000:.0f} ms")
+            warn(f"call {call}", stream)
+        warn(f"time {result.elapsed * 1000:.0f} ms", stream)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any, TextIO
 
 from chaosql.commands._context import EXIT_OK, open_session, print_diagnostics, report_error
 from chaosql.output import FORMATS
@@ -33,6 +34,11 @@ def add_sql_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-f", "--file", metavar="FILE", help="run the statements in FILE")
     parser.add_argument("--format", "-F", choices=FORMATS, default="table", help="output format (default: table)")
     parser.add_argument("--yes", "-y", action="store_true", help="apply writes that touch many rows without asking")
+    parser.add_argument(
+        "--no-service",
+        action="store_true",
+        help="list the sources here even when a chaosql service or serve with the same sources is running",
+    )
 
 
 def read_sql(args: argparse.Namespace) -> str | None:
@@ -56,24 +62,37 @@ def read_sql(args: argparse.Namespace) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from chaosql.errors import UsageError
-    from chaosql.output import render
 
     try:
         sql = read_sql(args)
         if sql is None or not sql.strip():
             raise UsageError("no SQL given", hint='try: chaosql query "SELECT * FROM experiments LIMIT 5"')
+        if not getattr(args, "no_service", False):
+            from chaosql.server import local
+
+            answered = local.ask(args, sql, sys.stdout, sys.stderr)
+            if answered is not None:  # a running chaosql with the same sources answered
+                return answered
         session = open_session(args)
         try:
-            if getattr(args, "yes", False):
-                session.confirm = lambda *_: True
-            for result in session.execute_script(sql):
-                print_diagnostics(result, args.verbose)
-                if result.has_rows:
-                    render(result.columns, result.types, result.rows(), args.format, sys.stdout)
-                elif result.status:
-                    print(result.status)
+            run_sql(session, sql, args, sys.stdout, sys.stderr)
         finally:
             session.close()
         return EXIT_OK
     except (Exception, KeyboardInterrupt) as err:
         return report_error(err)
+
+
+def run_sql(session: Any, sql: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    """Run a script on ``session``, each result rendered to ``out`` (diagnostics to ``err``) as the
+    options ask: ``format``, ``verbose``, ``yes``. Raises the first error."""
+    from chaosql.output import render
+
+    if getattr(args, "yes", False):
+        session.confirm = lambda *_: True
+    for result in session.execute_script(sql):
+        print_diagnostics(result, args.verbose, err)
+        if result.has_rows:
+            render(result.columns, result.types, result.rows(), args.format, out)
+        elif result.status:
+            print(result.status, file=out)

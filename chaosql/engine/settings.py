@@ -36,7 +36,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     ),
     "cache": (
         True,
-        "Read Kubernetes objects from the watch cache that chaosql serve and the shell keep "
+        "Read Kubernetes objects from the watch cache that chaosql serve, the shell and chaosql service keep "
         "(false: list them live for every statement).",
     ),
     "cache_idle": (600.0, "Seconds a watch-cached kind nobody reads stays watched (read when the cache starts)."),

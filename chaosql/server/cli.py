@@ -54,11 +54,15 @@ def build(args: argparse.Namespace):
     probe = Session(sources, settings=settings)  # bad settings fail now, not at the first client
     start_caches(sources, probe.settings)
     probe.close()
+    from chaosql.server import local
+
+    key, described = local.identity(args)  # `chaosql query` with the same sources asks this server
+    answering = local.LocalServer(sources, settings, local.socket_path(key), description=described)
 
     def new_session() -> Session:
         return Session(sources, settings=settings)
 
-    return Server(
+    server = Server(
         new_session,
         auth=auth_config(section, method=args.auth),
         host=args.host or section.get("host") or "127.0.0.1",
@@ -68,6 +72,8 @@ def build(args: argparse.Namespace):
         insecure=args.insecure,
         require_tls=args.require_tls or bool(section.get("require_tls", False)),
     )
+    server.local = answering
+    return server
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
         async def main() -> None:
             await server.start()
+            server.local.start()
             tls = ", TLS" if server.ssl_context else ""
             print(
                 f"chaosql: serving PostgreSQL protocol on {server.host}:{server.port} "
@@ -88,7 +95,10 @@ def run(args: argparse.Namespace) -> int:
             async with server._server:
                 await server._server.serve_forever()
 
-        asyncio.run(main())
+        try:
+            asyncio.run(main())
+        finally:
+            server.local.stop()
         return EXIT_OK
     except KeyboardInterrupt:
         return EXIT_OK

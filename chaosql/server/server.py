@@ -67,6 +67,7 @@ class Server:
         self._pids = itertools.count(1000)
         self._live: dict[int, tuple[int, Any]] = {}
         self._server: asyncio.base_events.Server | None = None
+        self.local: Any = None  # the LocalServer answering `chaosql query` (chaosql.server.local)
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def next_pid(self) -> int:

@@ -403,3 +403,52 @@ def test_the_cache_setting_turns_it_off_for_a_session(kube_env, cached, kube_ses
     result = session.execute("SELECT count(*) FROM experiments WHERE namespace = 'kinds'")
     assert result.scalar() == 14
     assert not from_cache(result) and all(c.what.startswith("GET ") for c in result.calls)
+
+
+# --- the one-shot CLI and a running service ---------------------------------------------------
+
+
+def test_the_one_shot_cli_reads_the_warm_cache_of_a_running_service(cache_env, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "XDG_RUNTIME_DIR": str(tmp_path / "run"),
+        "KUBECONFIG": cache_env.kubeconfig,
+        "CHAOSQL_CONFIG": "",
+        "XDG_CONFIG_HOME": "/nonexistent",
+    }
+
+    def chaosql(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "chaosql", *args], capture_output=True, text=True, env=env, timeout=120
+        )
+
+    started = chaosql("service", "start", "-s", "kube:admin")
+    assert started.returncode == 0, started.stderr
+    try:
+        sql = f"SELECT name FROM experiments WHERE namespace = '{NS}' AND kind = 'PodChaos' ORDER BY name"
+        direct = chaosql("query", "-s", "kube:admin", "--no-service", "-v", sql)
+        assert direct.returncode == 0 and "call admin/admin: GET /apis/chaos-mesh.org" in direct.stderr
+        deadline = time.monotonic() + WAIT
+        while True:  # the service's first read of a namespace lists it live; then its watch answers
+            via = chaosql("query", "-s", "kube:admin", "-v", sql)
+            if "call admin/admin: cache podchaos.chaos-mesh.org (age " in via.stderr:
+                break
+            assert time.monotonic() < deadline, via.stderr
+        assert via.returncode == 0 and via.stdout == direct.stdout
+        selector = json.dumps({"namespaces": [NS]})
+        wrote = chaosql(
+            "query",
+            "-s",
+            "kube:admin",
+            f"INSERT INTO experiments (namespace, name, kind, action, mode, selector) "
+            f"VALUES ('{NS}', 'via-service', 'PodChaos', 'pod-kill', 'one', '{selector}')",
+        )
+        assert wrote.returncode == 0, wrote.stderr
+        after = chaosql("query", "-s", "kube:admin", "-v", sql)  # the next one-shot query sees the write
+        assert "via-service" in after.stdout and "cache podchaos" in after.stderr
+    finally:
+        chaosql("service", "stop", "-s", "kube:admin")

@@ -1,0 +1,343 @@
+"""The local service: a running chaosql (``chaosql service``, ``chaosql serve``) answers the one-shot
+CLI over a Unix socket, so ``chaosql query`` gets its warm watch cache instead of starting cold.
+
+A socket is named after the sources it serves (``identity``: the ``--source`` specs or the config's,
+the config file and the kubeconfig files, by content), so the CLI only ever talks to a chaosql that
+would read exactly what it would read itself. The socket lives in ``$XDG_RUNTIME_DIR/chaosql`` (else
+``~/.cache/chaosql/run``), a directory only its user may enter.
+
+The exchange is JSON lines. The CLI sends one request (the SQL, output format, ``--set`` settings,
+``-v``, ``--yes``); the service runs it on a new Session over its shared sources and answers with
+``{"out": text}`` and ``{"err": text}`` pieces, then ``{"exit": code}``, exactly what the CLI would
+have printed itself. A CLI that goes away (Ctrl-C) cancels its statement.
+
+The client side (``ask``) imports nothing but the standard library: it runs before the CLI has
+loaded DuckDB, Arrow or sqlglot, and a one-shot query through a service costs little more than
+starting Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+PROTOCOL = 1
+#: What ``identity`` calls the sources when nothing names any (the CLI then reads the demo data).
+DEFAULT_DEMO = "the demo data (no sources configured)"
+#: Seconds the CLI waits to connect to a socket (a stale socket file is refused at once).
+CONNECT_TIMEOUT = 0.5
+
+
+# --- where and who --------------------------------------------------------------------------
+
+
+def socket_dir() -> Path:
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    base = Path(runtime) / "chaosql" if runtime else Path.home() / ".cache" / "chaosql" / "run"
+    return base
+
+
+def identity(args: Any) -> tuple[str, str]:
+    """(key, description) of the sources the options name, computed without opening them: the
+    source specs (``--source``, ``$CHAOSQL_SOURCE``, else the config's), and the content of the
+    config file and of the kubeconfig files they may read."""
+    from chaosql.config import config_path
+
+    specs = list(getattr(args, "source", None) or [])
+    if not specs:
+        specs = [s.strip() for s in os.environ.get("CHAOSQL_SOURCE", "").split(",") if s.strip()]
+    specs = [_absolute(spec) for spec in specs]
+    path = config_path(getattr(args, "config", None))
+    parts: dict[str, Any] = {"specs": specs, "config": _fingerprint(path) if path else None}
+    kubeconfigs = os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config")
+    parts["kubeconfig"] = [_fingerprint(Path(p)) for p in kubeconfigs.split(os.pathsep) if p]
+    if path is not None:  # kubeconfig files a config section names
+        import tomllib
+
+        try:
+            sections = tomllib.loads(path.read_text(encoding="utf-8")).get("sources") or {}
+        except (OSError, ValueError):
+            sections = {}
+        named = [s.get("kubeconfig") for s in sections.values() if isinstance(s, dict) and s.get("kubeconfig")]
+        parts["named"] = [_fingerprint(Path(str(p)).expanduser()) for p in named]
+    key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
+    described = ", ".join(specs) or (f"the sources of {path}" if path else DEFAULT_DEMO)
+    return key, described
+
+
+def socket_path(key: str) -> Path:
+    return socket_dir() / f"{key}.sock"
+
+
+def _absolute(spec: str) -> str:
+    scheme, _, rest = spec.partition(":")
+    if scheme in ("snapshot", "history") and rest:
+        return f"{scheme}:{Path(rest).expanduser().resolve()}"
+    return spec
+
+
+def _fingerprint(path: Path) -> list[str]:
+    try:
+        return [str(path), hashlib.sha256(path.read_bytes()).hexdigest()]
+    except OSError:
+        return [str(path), ""]
+
+
+# --- the CLI's side ---------------------------------------------------------------------------
+
+
+def ask(args: Any, sql: str, out: TextIO, err: TextIO) -> int | None:
+    """Have a running chaosql with the same sources run ``sql``; its exit code, or None when there
+    is none (the CLI then runs the statement itself). Ctrl-C here cancels it there."""
+    if os.environ.get("CHAOSQL_SERVICE", "").lower() in ("off", "0", "no", "false"):
+        return None
+    key, described = identity(args)
+    path = socket_path(key)
+    if not path.exists():
+        return None
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(CONNECT_TIMEOUT)
+    try:
+        conn.connect(str(path))
+    except OSError:  # a socket left behind by a service that died
+        conn.close()
+        return None
+    conn.settimeout(None)
+    if described == DEFAULT_DEMO:  # as the CLI says when it opens the demo data itself
+        from chaosql.config import DEMO_NOTICE
+
+        err.write(DEMO_NOTICE + "\n")
+    request = {
+        "protocol": PROTOCOL,
+        "sql": sql,
+        "format": getattr(args, "format", "table"),
+        "verbose": bool(getattr(args, "verbose", False)),
+        "yes": bool(getattr(args, "yes", False)),
+        "settings": list(getattr(args, "settings", None) or []),
+    }
+    try:
+        conn.sendall(json.dumps(request).encode() + b"\n")
+        reader = conn.makefile("r", encoding="utf-8")
+        for line in reader:
+            message = json.loads(line)
+            if "out" in message:
+                out.write(message["out"])
+            elif "err" in message:
+                err.write(message["err"])
+            elif "exit" in message:
+                out.flush()
+                return int(message["exit"])
+        err.write("chaosql: the chaosql service closed the connection before answering\n")
+        return 1
+    finally:
+        conn.close()
+
+
+# --- the service's side -----------------------------------------------------------------------
+
+
+class LocalServer:
+    """Answers the CLI on a Unix socket, each request on a new Session over ``sources``."""
+
+    def __init__(self, sources: list[Any], settings: dict[str, Any], path: Path, *, description: str = "") -> None:
+        self.sources = sources
+        self.settings = settings
+        self.path = path
+        self.description = description
+        self.started = time.time()
+        self.last_request = time.monotonic()
+        self.requests = 0
+        self.stopping = threading.Event()  # a "stop" request came (chaosql service stop)
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> bool:
+        """Listen; False when another live chaosql already serves these sources here."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.path.parent, 0o700)
+        if self.path.exists():
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                probe.connect(str(self.path))
+                return False  # someone answers: leave it be
+            except OSError:
+                self.path.unlink(missing_ok=True)  # left behind by a chaosql that died
+            finally:
+                probe.close()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(str(self.path))
+        os.chmod(self.path, 0o600)
+        sock.listen(64)
+        self._sock = sock
+        self._thread = threading.Thread(target=self._accept, name="chaosql-local", daemon=True)
+        self._thread.start()
+        return True
+
+    def stop(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+            try:
+                if self.path.exists():
+                    self.path.unlink()
+            except OSError:
+                pass
+
+    def _accept(self) -> None:
+        while self._sock is not None:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), name="chaosql-local-request", daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            reader = conn.makefile("r", encoding="utf-8")
+            line = reader.readline()
+            if not line:
+                return
+            request = json.loads(line)
+            if request.get("status"):
+                self._send(conn, {"status": self.status()})
+                return
+            if request.get("stop"):
+                self._send(conn, {"stopping": os.getpid()})
+                self.stopping.set()
+                return
+            self.requests += 1
+            self.last_request = time.monotonic()
+            try:
+                code = self._run(conn, request)
+            finally:
+                self.last_request = time.monotonic()
+            self._send(conn, {"exit": code})
+        except (OSError, ValueError):
+            pass  # the CLI went away, or sent something else
+        finally:
+            conn.close()
+
+    def _run(self, conn: socket.socket, request: dict) -> int:
+        import argparse
+
+        from chaosql.commands._context import report_error
+        from chaosql.commands.query import run_sql
+        from chaosql.engine.session import Session
+
+        out, err = _Stream(conn, "out"), _Stream(conn, "err")
+        args = argparse.Namespace(
+            format=request.get("format") or "table", verbose=bool(request.get("verbose")), yes=bool(request.get("yes"))
+        )
+        session = None
+        try:
+            settings = dict(self.settings)
+            for item in request.get("settings") or []:
+                name, eq, value = str(item).partition("=")
+                if not eq:
+                    from chaosql.errors import UsageError
+
+                    raise UsageError(f"--set {item}: expected NAME=VALUE")
+                settings[name.strip()] = value.strip()
+            session = Session(self.sources, settings=settings)
+            watcher = threading.Thread(target=_cancel_on_hangup, args=(conn, session), daemon=True)
+            watcher.start()
+            run_sql(session, request.get("sql") or "", args, out, err)
+            code = 0
+        except (Exception, KeyboardInterrupt) as failure:
+            code = report_error(failure, err)
+        finally:
+            if session is not None:
+                session.close()
+        out.flush()
+        err.flush()
+        return code
+
+    def status(self) -> dict[str, Any]:
+        caches = []
+        for source in self.sources:
+            cache = getattr(source, "cache", None)
+            if cache is not None:
+                caches += [{"cluster": source.name, **line} for line in cache.status()]
+        return {
+            "pid": os.getpid(),
+            "sources": self.description,
+            "started": self.started,
+            "requests": self.requests,
+            "idle_seconds": time.monotonic() - self.last_request,
+            "watches": caches,
+        }
+
+    @staticmethod
+    def _send(conn: socket.socket, message: dict) -> None:
+        conn.sendall(json.dumps(message).encode() + b"\n")
+
+
+class _Stream(io.StringIO):
+    """A text stream whose writes go to the CLI as ``{"out": ...}`` (or ``err``) messages."""
+
+    def __init__(self, conn: socket.socket, name: str, size: int = 1 << 16) -> None:
+        super().__init__()
+        self.conn, self.name, self.size = conn, name, size
+        self.parts: list[str] = []
+        self.buffered = 0
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        self.buffered += len(text)
+        if self.buffered >= self.size:
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self.parts:
+            text, self.parts, self.buffered = "".join(self.parts), [], 0
+            LocalServer._send(self.conn, {self.name: text})
+
+
+def _cancel_on_hangup(conn: socket.socket, session: Any) -> None:
+    """The CLI sends nothing after its request: EOF means it went away (Ctrl-C), so cancel."""
+    try:
+        while conn.recv(1024):
+            pass
+    except OSError:
+        pass
+    session.cancel()
+
+
+def request(path: Path, message: dict[str, Any], timeout: float = 5.0) -> dict[str, Any] | None:
+    """One control request (``status``, ``stop``) to the service at ``path``; None if none answers."""
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.settimeout(timeout)
+    try:
+        conn.connect(str(path))
+        conn.sendall(json.dumps({"protocol": PROTOCOL, **message}).encode() + b"\n")
+        return json.loads(conn.makefile("r", encoding="utf-8").readline() or "{}")
+    except (OSError, ValueError):
+        return None
+    finally:
+        conn.close()
+
+
+def running() -> list[dict[str, Any]]:
+    """What every chaosql service of this user says about itself (``chaosql service status``)."""
+    directory = socket_dir()
+    found = []
+    for path in sorted(directory.glob("*.sock")) if directory.is_dir() else []:
+        answer = request(path, {"status": True})
+        if answer is not None:
+            found.append({"socket": str(path), **answer.get("status", {})})
+    return found
+
+
+__all__ = ["LocalServer", "ask", "identity", "request", "running", "socket_dir", "socket_path"]

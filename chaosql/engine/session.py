@@ -29,6 +29,7 @@ from chaosql.engine.limits import bounded, check_statement
 from chaosql.engine.pushdown import Constraints, union
 from chaosql.engine.result import Result
 from chaosql.engine.settings import SETTINGS, coerce
+from chaosql.engine.views import Views
 from chaosql.engine.watchdog import WATCHDOG
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError, UnsupportedError
 
@@ -72,6 +73,7 @@ class Session:
         self._fetcher = Fetcher()
         self._tables_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chaosql-table")
         self._reading: list[str] = []  # virtual tables the running statement reads, for messages
+        self.views = Views()  # CREATE VIEW over chaos tables: expanded where a statement reads them
         from chaosql.writers import Writer  # light: the planning code loads on the first write
 
         self.writer: Any = Writer()  # INSERT/UPDATE/DELETE on chaos tables
@@ -187,6 +189,10 @@ class Session:
         own = statements.answer(self, tree)
         if own is not None:
             return own
+        if self.views.record(tree, self.tables):  # a view over chaos tables: DuckDB's reads their stand-ins
+            self.ensure_catalog()
+            return self._run(tree.sql(dialect="duckdb"), params, stream)
+        tree = self.views.expand(tree)
         if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)) and self._writes_virtual(tree):
             if self.writer is None:
                 raise UnsupportedError(
@@ -258,8 +264,10 @@ class Session:
         command = _command_of(sql)
         if command in _NO_ROWS and not (command in _DML and _returning(sql)):
             cursor = self.con.execute(sql, list(params)) if params else self.con.execute(sql)
+            if command == "CREATE" and _CREATED_AS.match(sql):  # PostgreSQL reports the rows as SELECT n
+                return Result(status=f"SELECT {(cursor.fetchall() or [(0,)])[0][0]}")
             count = ((cursor.fetchall() or [(0,)])[0][0]) if command in _DML else None
-            return Result(status=_status(command, count))
+            return Result(status=_status(command, count, sql))
         # A relation streams to Arrow without the extra copy a DB-API cursor makes.
         relation = self.con.sql(sql, params=list(params)) if params else self.con.sql(sql)
         if relation is None:
@@ -461,11 +469,21 @@ def _returning(sql: str) -> bool:
     return re.search(r"\breturning\b", sql, re.IGNORECASE) is not None
 
 
-def _status(command: str, count: int | None) -> str:
+#: CREATE/DROP/ALTER and what they act on: PostgreSQL's command tag names both (CREATE VIEW).
+_OBJECT = re.compile(
+    r"^\s*(?:create|drop|alter)\s+(?:or\s+replace\s+)?(?:temp\s+|temporary\s+)?(?:unique\s+)?"
+    r"(table|view|schema|index|sequence|macro|function|type)\b",
+    re.I,
+)
+_CREATED_AS = re.compile(r"^\s*create\s+(?:or\s+replace\s+)?(?:temp\s+|temporary\s+)?table\s+[^(]*?\bas\b", re.I | re.S)
+
+
+def _status(command: str, count: int | None, sql: str = "") -> str:
     if command == "INSERT":
         return f"INSERT 0 {count or 0}"
     if command in _DML:
         return f"{command} {count or 0}"
-    if command == "CREATE":
-        return "CREATE"
+    target = _OBJECT.match(sql) if command in ("CREATE", "DROP", "ALTER") else None
+    if target:
+        return f"{command} {target.group(1).upper()}"
     return command or "OK"

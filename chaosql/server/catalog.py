@@ -171,107 +171,9 @@ class CatalogRows:
                 },
             )
         for name, table in self.tables.items():
-            oid = self.oids[name]
-            self._add(
-                "pg_catalog",
-                "pg_class",
-                {
-                    "oid": oid,
-                    "relname": name,
-                    "relnamespace": 2200,
-                    "relowner": OWNER_OID,
-                    "relam": 2,
-                    "relfilenode": oid,
-                    "reltuples": -1.0,
-                    "relpersistence": "p",
-                    "relkind": "r",
-                    "relnatts": len(table.columns),
-                    "relispopulated": True,
-                    "relreplident": "d",
-                },
-            )
-            self._add(
-                "pg_catalog",
-                "pg_description",
-                {"objoid": oid, "classoid": 1259, "objsubid": 0, "description": table.doc},
-            )
-            self._add(
-                "pg_catalog",
-                "pg_tables",
-                {
-                    "schemaname": "public",
-                    "tablename": name,
-                    "tableowner": "chaosql",
-                    "hasindexes": False,
-                    "hasrules": False,
-                    "hastriggers": False,
-                    "rowsecurity": False,
-                },
-            )
-            self._add("pg_catalog", "pg_stat_user_tables", {"relid": oid, "schemaname": "public", "relname": name})
-            self._add(
-                "information_schema",
-                "tables",
-                {
-                    "table_catalog": "{db}",
-                    "table_schema": "public",
-                    "table_name": name,
-                    "table_type": "BASE TABLE",
-                    "is_insertable_into": "NO",
-                    "is_typed": "NO",
-                },
-            )
-            for num, col in enumerate(table.columns, 1):
-                pgname = pg_type(col.type)
-                type_oid, typlen = PG_TYPES[pgname]
-                self._add(
-                    "pg_catalog",
-                    "pg_attribute",
-                    {
-                        "attrelid": oid,
-                        "attname": col.name,
-                        "atttypid": type_oid,
-                        "attstattarget": -1,
-                        "attlen": typlen,
-                        "attnum": num,
-                        "attcacheoff": -1,
-                        "atttypmod": -1,
-                        "attbyval": typlen in (1, 2, 4, 8),
-                        "attalign": "d" if typlen == 8 else "i",
-                        "attstorage": "x" if typlen < 0 else "p",
-                        "attislocal": True,
-                        "attcollation": 100 if pgname in ("varchar", "text") else 0,
-                        "attidentity": "",
-                        "attgenerated": "",
-                        "attcompression": "",
-                    },
-                )
-                self._add(
-                    "pg_catalog",
-                    "pg_description",
-                    {"objoid": oid, "classoid": 1259, "objsubid": num, "description": col.doc},
-                )
-                self._add(
-                    "information_schema",
-                    "columns",
-                    {
-                        "table_catalog": "{db}",
-                        "table_schema": "public",
-                        "table_name": name,
-                        "column_name": col.name,
-                        "ordinal_position": num,
-                        "is_nullable": "YES",
-                        "data_type": SQL_NAMES.get(pgname, pgname),
-                        "udt_catalog": "{db}",
-                        "udt_schema": "pg_catalog",
-                        "udt_name": pgname,
-                        "dtd_identifier": str(num),
-                        "is_self_referencing": "NO",
-                        "is_identity": "NO",
-                        "is_generated": "NEVER",
-                        "is_updatable": "NO",
-                    },
-                )
+            columns = [(c.name, c.type, c.doc) for c in table.columns]
+            for key, rows in relation_rows(name, self.oids[name], columns, table.doc).items():
+                self.rows.setdefault(key, []).extend(rows)
         for nsp in ("public", "pg_catalog", "information_schema"):
             self._add(
                 "information_schema",
@@ -285,8 +187,6 @@ class CatalogRows:
         Tables are created by one script and filled from Arrow: DuckDB binds a long VALUES list
         far more slowly than it copies an Arrow table.
         """
-        import pyarrow as pa
-
         extra: dict[tuple[str, str], list[dict[str, Any]]] = {
             ("pg_catalog", "pg_database"): [
                 {
@@ -320,31 +220,13 @@ class CatalogRows:
             ],
         }
         con.execute("ATTACH ':memory:' AS pgc; CREATE SCHEMA pgc.info; " + self.create_script)
-        for (schema, name), columns in self.columns.items():
-            rows = self.rows.get((schema, name), []) + extra.get((schema, name), [])
-            if not rows:
-                continue
-            # pg_catalog columns are NOT NULL in PostgreSQL (0/false when unused); information_schema's are NULL
-            defaults = {c: _default(d) if schema == "pg_catalog" else None for c, d in columns}
-            data = pa.table(
-                {c: pa.array([_fill(row.get(c, defaults[c]), database) for row in rows]) for c, _ in columns}
-            )
-            view = f"__pgc_{name}"
-            con.register(view, data)
-            try:
-                target = "pgc.main" if schema == "pg_catalog" else "pgc.info"
-                con.execute(f'INSERT INTO {target}."{name}" SELECT * FROM "{view}"')
-            finally:
-                con.unregister(view)
+        for key in self.columns:
+            _insert(con, key, self.rows.get(key, []) + extra.get(key, []), database)
         con.execute(";\n".join(macros(user=user, database=database, settings=settings, pid=pid)))
 
     @property
     def columns(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
-        return {
-            (schema, name): [(col, duck_type(t)) for col, t in columns]
-            for schema, relations in pg_schema.SCHEMAS.items()
-            for name, columns in relations.items()
-        }
+        return _COLUMNS
 
     @property
     def create_script(self) -> str:
@@ -357,6 +239,220 @@ class CatalogRows:
 
 def _fill(value: Any, database: str) -> Any:
     return database if value == "{db}" else value
+
+
+_COLUMNS = {
+    (schema, name): [(col, duck_type(t)) for col, t in columns]
+    for schema, relations in pg_schema.SCHEMAS.items()
+    for name, columns in relations.items()
+}
+
+
+def _insert(con: Any, key: tuple[str, str], rows: list[dict[str, Any]], database: str) -> None:
+    """Append ``rows`` to one catalog relation (copied from Arrow: DuckDB binds a long VALUES list
+    far more slowly). A column a row does not give is PostgreSQL's NOT NULL default in pg_catalog
+    (0, false) and NULL in information_schema."""
+    import pyarrow as pa
+
+    if not rows:
+        return
+    schema, name = key
+    columns = _COLUMNS[key]
+    defaults = {c: _default(d) if schema == "pg_catalog" else None for c, d in columns}
+    data = pa.table({c: pa.array([_fill(row.get(c, defaults[c]), database) for row in rows]) for c, _ in columns})
+    view = f"__pgc_{name}"
+    con.register(view, data)
+    try:
+        target = "pgc.main" if schema == "pg_catalog" else "pgc.info"
+        con.execute(f'INSERT INTO {target}."{name}" SELECT * FROM "{view}"')
+    finally:
+        con.unregister(view)
+
+
+def relation_rows(
+    name: str, oid: int, columns: list[tuple[str, str, str | None]], doc: str | None, *, view: str | None = None
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The catalog rows of one relation in schema public: a chaos table, or a table or view
+    (``view``: its definition) the session created. ``columns``: (name, DuckDB type, comment)."""
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+    def add(schema: str, relation: str, row: dict[str, Any]) -> None:
+        out.setdefault((schema, relation), []).append(row)
+
+    kind = "v" if view is not None else "r"
+    add(
+        "pg_catalog",
+        "pg_class",
+        {
+            "oid": oid,
+            "relname": name,
+            "relnamespace": 2200,
+            "relowner": OWNER_OID,
+            "relam": 0 if view is not None else 2,
+            "relfilenode": 0 if view is not None else oid,
+            "reltuples": -1.0,
+            "relpersistence": "p",
+            "relkind": kind,
+            "relnatts": len(columns),
+            "relispopulated": True,
+            "relreplident": "n" if view is not None else "d",
+        },
+    )
+    if doc:
+        add("pg_catalog", "pg_description", {"objoid": oid, "classoid": 1259, "objsubid": 0, "description": doc})
+    if view is not None:
+        add(
+            "pg_catalog",
+            "pg_views",
+            {"schemaname": "public", "viewname": name, "viewowner": "chaosql", "definition": view},
+        )
+        add(
+            "information_schema",
+            "views",
+            {
+                "table_catalog": "{db}",
+                "table_schema": "public",
+                "table_name": name,
+                "view_definition": view,
+                "check_option": "NONE",
+                "is_updatable": "NO",
+                "is_insertable_into": "NO",
+                "is_trigger_updatable": "NO",
+                "is_trigger_deletable": "NO",
+                "is_trigger_insertable_into": "NO",
+            },
+        )
+    else:
+        add(
+            "pg_catalog",
+            "pg_tables",
+            {
+                "schemaname": "public",
+                "tablename": name,
+                "tableowner": "chaosql",
+                "hasindexes": False,
+                "hasrules": False,
+                "hastriggers": False,
+                "rowsecurity": False,
+            },
+        )
+        add("pg_catalog", "pg_stat_user_tables", {"relid": oid, "schemaname": "public", "relname": name})
+    add(
+        "information_schema",
+        "tables",
+        {
+            "table_catalog": "{db}",
+            "table_schema": "public",
+            "table_name": name,
+            "table_type": "VIEW" if view is not None else "BASE TABLE",
+            "is_insertable_into": "NO",
+            "is_typed": "NO",
+        },
+    )
+    for num, (column, duck, comment) in enumerate(columns, 1):
+        pgname = pg_type(duck)
+        type_oid, typlen = PG_TYPES[pgname]
+        add(
+            "pg_catalog",
+            "pg_attribute",
+            {
+                "attrelid": oid,
+                "attname": column,
+                "atttypid": type_oid,
+                "attstattarget": -1,
+                "attlen": typlen,
+                "attnum": num,
+                "attcacheoff": -1,
+                "atttypmod": -1,
+                "attbyval": typlen in (1, 2, 4, 8),
+                "attalign": "d" if typlen == 8 else "i",
+                "attstorage": "x" if typlen < 0 else "p",
+                "attislocal": True,
+                "attcollation": 100 if pgname in ("varchar", "text") else 0,
+                "attidentity": "",
+                "attgenerated": "",
+                "attcompression": "",
+            },
+        )
+        if comment:
+            add(
+                "pg_catalog",
+                "pg_description",
+                {"objoid": oid, "classoid": 1259, "objsubid": num, "description": comment},
+            )
+        add(
+            "information_schema",
+            "columns",
+            {
+                "table_catalog": "{db}",
+                "table_schema": "public",
+                "table_name": name,
+                "column_name": column,
+                "ordinal_position": num,
+                "is_nullable": "YES",
+                "data_type": SQL_NAMES.get(pgname, pgname),
+                "udt_catalog": "{db}",
+                "udt_schema": "pg_catalog",
+                "udt_name": pgname,
+                "dtd_identifier": str(num),
+                "is_self_referencing": "NO",
+                "is_identity": "NO",
+                "is_generated": "NEVER",
+                "is_updatable": "NO",
+            },
+        )
+    return out
+
+
+#: Relations a session creates get oids from here on (the chaos tables' come first).
+FIRST_USER_OID = 30000
+_USER_RELATIONS = """
+SELECT 'v' AS kind, v.view_name AS name, v.sql AS definition,
+       list(c.column_name ORDER BY c.column_index) AS names, list(c.data_type ORDER BY c.column_index) AS types
+FROM duckdb_views() v JOIN duckdb_columns() c
+  ON c.database_name = v.database_name AND c.schema_name = v.schema_name AND c.table_name = v.view_name
+WHERE NOT v.internal AND v.database_name IN ('memory', 'temp') AND v.schema_name = 'main'
+  AND NOT starts_with(v.view_name, '__')
+GROUP BY ALL
+UNION ALL
+SELECT 'r', t.table_name, NULL,
+       list(c.column_name ORDER BY c.column_index), list(c.data_type ORDER BY c.column_index)
+FROM duckdb_tables() t JOIN duckdb_columns() c
+  ON c.database_name = t.database_name AND c.schema_name = t.schema_name AND c.table_name = t.table_name
+WHERE NOT t.internal AND t.database_name IN ('memory', 'temp') AND t.schema_name = 'main'
+  AND NOT starts_with(t.table_name, '__')
+GROUP BY ALL
+"""
+
+
+def refresh_user_relations(con: Any, chaos_tables: Any, oids: dict[str, int], database: str) -> None:
+    """Put the tables and views the session created (CREATE TABLE/VIEW) in pg_class, pg_attribute,
+    pg_views and information_schema, as PostgreSQL lists them (\\dt, \\dv, completion);
+    ``oids``: the session's name -> oid, kept so an oid stays the same while its relation lives."""
+    found = [row for row in con.execute(_USER_RELATIONS).fetchall() if row[1] not in chaos_tables]
+    for schema, name, column in (
+        ("pg_catalog", "pg_class", "oid"),
+        ("pg_catalog", "pg_attribute", "attrelid"),
+        ("pg_catalog", "pg_description", "objoid"),
+        ("pg_catalog", "pg_stat_user_tables", "relid"),
+    ):
+        target = "pgc.main" if schema == "pg_catalog" else "pgc.info"
+        con.execute(f'DELETE FROM {target}."{name}" WHERE "{column}" >= {FIRST_USER_OID}')
+    keep = ", ".join(_literal(n) for n in chaos_tables) or "''"
+    con.execute(f"DELETE FROM pgc.main.pg_tables WHERE tablename NOT IN ({keep})")
+    con.execute("DELETE FROM pgc.main.pg_views WHERE schemaname = 'public'")
+    for name in ("tables", "columns", "views"):
+        con.execute(f"DELETE FROM pgc.info.\"{name}\" WHERE table_schema = 'public' AND table_name NOT IN ({keep})")
+    merged: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for kind, name, definition, names, types in found:
+        oid = oids.setdefault(name, FIRST_USER_OID + len(oids))
+        view = re.sub(r"(?is)^\s*create\b.*?\bas\s+|;\s*$", "", definition or "") if kind == "v" else None
+        for key, rows in relation_rows(
+            name, oid, list(zip(names, types, [None] * len(names))), None, view=view
+        ).items():
+            merged.setdefault(key, []).extend(rows)
+    for key, rows in merged.items():
+        _insert(con, key, rows, database)
 
 
 def refresh_settings(con: Any, settings: dict[str, str]) -> None:

@@ -163,6 +163,16 @@ def transform(tree, virtual: set[str]):
             and dot.expression.name.lower() == "_pg_expandarray"
         ):
             dot.replace(exp.Anonymous(this="pgc.info._pg_expandarray", expressions=dot.expression.expressions))
+    for quantified in list(tree.find_all(exp.Any, exp.All, exp.Anonymous)):
+        if isinstance(quantified, exp.Anonymous):
+            if quantified.name.lower() != "all" or len(quantified.expressions) != 1:
+                continue
+            inner = quantified.expressions[0]
+        else:
+            inner = quantified.this.unnest() if isinstance(quantified.this, exp.Paren) else quantified.this
+        if isinstance(inner, exp.Literal) and inner.is_string and inner.this.lstrip().startswith("{"):
+            # x = ANY('{r,p,""}'): PostgreSQL reads the untyped literal as an array of x's type
+            inner.replace(_array_literal(inner.this))
     for func in list(tree.find_all(exp.Func)):
         _function(func)
     for cast in list(tree.find_all(exp.Cast)):
@@ -197,7 +207,10 @@ def _table(table, virtual: set[str], ctes: set[str]) -> None:
         and db in ("public", "main", "pg_catalog", "information_schema")
     ):
         table.set("catalog", None)  # <database>.public.experiments: every database name is this one
-    if name in virtual and db in ("public", "main") and not table.catalog:
+    if db == "public" and not table.catalog:  # PostgreSQL's public schema is DuckDB's main
+        table.set("db", None)
+        return
+    if name in virtual and db == "main" and not table.catalog:
         table.set("db", None)
         return
     if table.catalog:
@@ -238,6 +251,13 @@ def _function(func) -> None:
         func.replace(exp.Anonymous(this="pgc.main." + pg_name, expressions=args))
 
 
+def _array_literal(text: str) -> Any:
+    """PostgreSQL's array literal ``'{a,b}'`` as a DuckDB list of strings."""
+    from sqlglot import exp
+
+    return exp.Array(expressions=[exp.null() if v is None else exp.Literal.string(v) for v in pg_array(text)])
+
+
 def _cast(cast) -> None:
     from sqlglot import exp
 
@@ -254,8 +274,7 @@ def _cast(cast) -> None:
     inner = cast.this
     if target.endswith("[]") and isinstance(inner, exp.Literal) and inner.is_string and inner.this.startswith("{"):
         # PostgreSQL's array literal '{a,b}' -> a DuckDB list
-        items = [exp.null() if v is None else exp.Literal.string(v) for v in pg_array(inner.this)]
-        cast.set("this", exp.Array(expressions=items))
+        cast.set("this", _array_literal(inner.this))
         return
     literal_like = isinstance(inner, (exp.Literal, exp.Placeholder, exp.Parameter)) or (
         isinstance(inner, exp.Cast) and inner.args["to"].sql(dialect="postgres").upper() in ("TEXT", "VARCHAR")

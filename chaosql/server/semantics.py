@@ -80,7 +80,7 @@ def _figure(node: exp.Expr) -> tuple[str | None, int]:
         return node.alias, 2
     if isinstance(node, (exp.Column, exp.Dot)):
         return node.name, 2
-    if isinstance(node, (exp.Paren, exp.Bracket)):
+    if isinstance(node, (exp.Paren, exp.Bracket, exp.Window)):
         return _figure(node.this)
     if isinstance(node, (exp.Cast, exp.TryCast)):
         name, strength = _figure(node.this)

@@ -22,6 +22,7 @@ _WRITE = re.compile(
     r'\b(?:insert\s+into|update|delete\s+from|merge\s+into)\s+(?:"?(?:public|main)"?\s*\.\s*)?"?(\w+)"?', re.I
 )
 _WRITE_WORD = re.compile(r"\b(insert|update|delete|merge)\b", re.I)
+_DDL = re.compile(r"^\s*(create|drop|alter)\b", re.I)
 _ROWLESS = {"nothing", "changed_rows", "statement_result"}
 
 
@@ -98,6 +99,7 @@ class Runner:
         self.catalog_ready = False
         self.time_zone = settings.get("TimeZone", "UTC")
         self.virtual = set(session.tables)
+        self.user_oids: dict[str, int] = {}  # tables and views this session created -> their pg_class oid
         # A network client must not reach the server's files through DuckDB (COPY TO, read_csv, ATTACH
         # of a file, INSTALL); DuckDB cannot turn this back on for the connection.
         session.con.execute("SET enable_external_access = false")
@@ -233,6 +235,7 @@ class Runner:
                 pid=self.pid,
             )
             self.catalog_ready = True
+            self._refresh_user_relations()
 
     def describe(self, prepared: Prepared) -> None:
         """Parameter types and result columns, without running the statement."""
@@ -342,11 +345,19 @@ class Runner:
             )
         statement = prepared.tree.copy() if prepared.tree is not None else prepared.run_sql
         try:
-            return self.session.execute(statement, params or None, stream=True)
+            result = self.session.execute(statement, params or None, stream=True)
         except ChaosqlError as err:
             if err.__cause__ is not None and type(err.__cause__).__name__ == "PermissionException":
                 raise translate_error(err.__cause__, self.session) from err
             raise
+        if self.catalog_ready and _DDL.match(prepared.run_sql):
+            self._refresh_user_relations()
+        return result
+
+    def _refresh_user_relations(self) -> None:
+        from chaosql.server import catalog
+
+        catalog.refresh_user_relations(self.session.con, self.session.tables, self.user_oids, self.database)
 
 
 _PREPARE = re.compile(r"^\s*prepare\s+(\"[^\"]+\"|[\w$]+)\s*(?:\((.*?)\))?\s+as\s+(.*?)\s*;?\s*$", re.I | re.S)

@@ -103,6 +103,20 @@ SESSIONS = {
         "SET TIME ZONE 'America/New_York'",
         "SELECT name, created_at FROM experiments ORDER BY created_at, name LIMIT 3",
     ],
+    "views": [  # issue 12 #19: a view over chaos tables reads them when it is read
+        "CREATE TEMP VIEW running AS SELECT name, kind, cluster FROM experiments WHERE phase = 'running'",
+        "SELECT kind, count(*) FROM running GROUP BY kind ORDER BY 2 DESC, 1",
+        "CREATE TEMP VIEW running_kinds (kind, n) AS SELECT kind, count(*) FROM running GROUP BY kind",
+        "SELECT r.kind, r.n, count(t.pod) AS pods FROM running_kinds r JOIN targets t ON t.kind = r.kind "
+        "GROUP BY 1, 2 ORDER BY 1",
+        "SELECT relname::text, relkind::text FROM pg_class WHERE relname IN ('running', 'running_kinds') ORDER BY 1",
+        "SELECT attname::text, atttypid::int FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "WHERE c.relname = 'running_kinds' ORDER BY attnum",
+        "DROP VIEW running_kinds",
+        "SELECT count(*) FROM running_kinds",
+        "CREATE TEMP TABLE snap AS SELECT name FROM running",
+        "SELECT count(*) FROM snap",
+    ],
     "cursors": [
         "BEGIN",
         "DECLARE c CURSOR FOR SELECT name FROM experiments ORDER BY name",

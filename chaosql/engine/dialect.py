@@ -11,6 +11,9 @@ parser: ``DuckDB`` and ``Postgres`` below are sqlglot's dialects with those slip
   drops the rest (``INTERVAL '1' DAY``), so ``ts - interval '1 day 12:00:00'`` would count the
   wrong rows. A literal that is not exactly one ``<number> <unit>`` is kept whole; DuckDB and
   PostgreSQL both read it.
+* ``f(spec -> '$.path')``: inside a function's arguments sqlglot reads ``name -> expr`` as a
+  lambda. DuckDB 2.0 has no arrow lambdas any more (they are ``lambda x: ...``) and PostgreSQL
+  never had them: both read a JSON extraction, and so do these parsers.
 * The PostgreSQL parser also records how a function was spelled (``now()``, ``date_part``), which
   sqlglot's typed nodes forget; the wire server names result columns from it as PostgreSQL does.
 
@@ -20,6 +23,10 @@ parser: ``DuckDB`` and ``Postgres`` below are sqlglot's dialects with those slip
 "SELECT INTERVAL '1 day 12:00:00'"
 >>> sqlglot.parse_one("SELECT INTERVAL '3 days'", read=Postgres).sql("duckdb")
 "SELECT INTERVAL '3' DAYS"
+>>> sqlglot.parse_one("SELECT json_array_length(spec -> '$.a' ->> '$.b')", read=DuckDB).sql("duckdb")
+"SELECT JSON_ARRAY_LENGTH((spec -> '$.a') ->> '$.b')"
+>>> sqlglot.parse_one("SELECT list_transform(l, lambda x: x + 1)", read=DuckDB).sql("duckdb")
+'SELECT LIST_TRANSFORM(l, LAMBDA x : x + 1)'
 """
 
 from __future__ import annotations
@@ -45,6 +52,13 @@ def _whole_interval(parser: Any, this: Any) -> Any:
     return exp.Interval(this=this)
 
 
+def _without_arrow(lambdas: dict) -> dict:
+    """The parser's lambda syntaxes without ``x -> body``: ``->`` is JSON extraction."""
+    from sqlglot.tokens import TokenType
+
+    return {token: build for token, build in lambdas.items() if token != TokenType.ARROW}
+
+
 def _build() -> dict[str, type]:
     from sqlglot import exp
     from sqlglot.dialects.duckdb import DuckDB as _DuckDB
@@ -58,11 +72,15 @@ def _build() -> dict[str, type]:
 
     class DuckDB(_DuckDB):
         class Parser(_DuckDBParser):
+            LAMBDAS = _without_arrow(_DuckDBParser.LAMBDAS)
+
             def _parse_interval_span(self, this: Any, parse_function_unit: bool = True) -> Any:
                 return _whole_interval(self, this) or super()._parse_interval_span(this, parse_function_unit)
 
     class Postgres(_Postgres):
         class Parser(_PostgresParser):
+            LAMBDAS = _without_arrow(_PostgresParser.LAMBDAS)
+
             def _parse_interval_span(self, this: Any, parse_function_unit: bool = True) -> Any:
                 return _whole_interval(self, this) or super()._parse_interval_span(this, parse_function_unit)
 
@@ -84,39 +102,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def json_arrows(tree: exp.Expr) -> exp.Expr:
-    """``f(spec -> '$.path')``: inside a function's arguments sqlglot reads ``name -> expr`` as
-    a lambda; DuckDB (2.0: the arrow lambda is gone, lambdas are ``lambda x: ...``) reads a JSON
-    extraction. A one-parameter lambda whose body does not use its parameter cannot be a lambda
-    anyone meant, so it becomes the JSON arrow again, with DuckDB's precedence.
-
-    >>> import sqlglot
-    >>> tree = sqlglot.parse_one("SELECT json_array_length(spec -> '$.a' ->> '$.b')", read="duckdb")
-    >>> json_arrows(tree).sql(dialect="duckdb")
-    "SELECT JSON_ARRAY_LENGTH((spec -> '$.a') ->> '$.b')"
-    >>> json_arrows(sqlglot.parse_one("SELECT list_transform(l, x -> x + 1)", read="duckdb")).sql(dialect="duckdb")
-    'SELECT LIST_TRANSFORM(l, LAMBDA x : x + 1)'
-    """
-    import sqlglot
-    from sqlglot import exp
-
-    for node in list(tree.find_all(exp.Lambda)):
-        params = node.expressions
-        if len(params) != 1 or not isinstance(params[0], exp.Identifier):
-            continue
-        name = params[0].name.lower()
-        body = node.this
-        uses = any(
-            isinstance(ident, exp.Identifier) and ident.name.lower() == name and not isinstance(ident.parent, exp.Table)
-            for ident in body.find_all(exp.Identifier)
-        )
-        if uses:
-            continue
-        text = f"{params[0].sql(dialect='duckdb')} -> {body.sql(dialect='duckdb')}"
-        node.replace(sqlglot.parse_one(text, read="duckdb"))
-    return tree
-
-
 def summarize_table(tree: exp.Expr) -> exp.Expr:
     """``SUMMARIZE experiments`` as ``SUMMARIZE SELECT * FROM experiments``: the table reference is
     replaced by a relation with an alias, which DuckDB's SUMMARIZE takes only inside a query.
@@ -132,7 +117,7 @@ def summarize_table(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-RULES = (json_arrows, summarize_table)
+RULES = (summarize_table,)
 
 
 def as_duckdb(tree: exp.Expr) -> exp.Expr:

@@ -75,7 +75,9 @@ def test_a_refused_setting_leaves_the_limit_working(demo_session):
     started = time.monotonic()
     with pytest.raises(QueryCancelled):
         demo_session.execute(LONG)
-    assert time.monotonic() - started < 10
+    assert (
+        time.monotonic() - started < 60
+    )  # cancelled at all (the statement would run for hours); generous for a busy machine
     other = Session([open_source("demo")], settings={"timeout": 0.5})
     try:
         with pytest.raises(QueryCancelled):

@@ -20,9 +20,11 @@ annotations of ``controllers/utils/recorder``. Facts worth knowing when reading 
   empty); ``ns/pod/container/<host path>`` for BlockChaos; ``ns/name`` of a PhysicalMachine, or its
   address when spec.address is used, for PhysicalMachineChaos; the JSON of the AWS selector for
   AWSChaos.
-* one-shot kinds (PodChaos pod-kill / container-kill) keep desiredPhase ``Run`` for their whole
-  life (the desiredphase controller only stops them on deletion); they are finished when every
-  record is ``Injected``.
+* one-shot actions (``chaosql.sources.chaosmesh.ONE_SHOT_ACTIONS``: PodChaos pod-kill /
+  container-kill here) keep desiredPhase ``Run`` for their whole life (the desiredphase controller
+  only stops them on deletion); they are finished when every record is ``Injected``.
+* every phase is computed by ``chaosql.sources.chaosmesh.status`` at NOW, the function the
+  ``experiments`` table uses, so the data and the table cannot disagree.
 * schedule children carry exactly one label, ``managed-by: <schedule>``, and a controller
   ownerReference to the Schedule; workflow chaos children carry ``chaos-mesh.org/controlled-by:
   <workflow node>`` and ``chaos-mesh.org/workflow: <workflow>`` and are owned by the WorkflowNode.
@@ -49,6 +51,22 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # this tree's chaosql, for its Chaos Mesh facts
+
+from chaosql.sources.chaosmesh import (  # noqa: E402
+    API_VERSION,
+    CONTROLLED_BY_LABEL,
+    MANAGED_BY_LABEL,
+    ONE_SHOT_ACTIONS,
+    PAUSE_ANNOTATION,
+    RECORD_FINALIZER,
+    WORKFLOW_LABEL,
+    go_duration,
+    is_one_shot,
+)
+from chaosql.sources.chaosmesh import status as chaos_status  # noqa: E402
+
 NOW = dt.datetime(2026, 11, 20, 12, 0, 0, tzinfo=dt.UTC)
 """The demo world's fixed "now"; nothing depends on the wall clock."""
 NOW_TEXT = "2026-11-20T12:00:00Z"
@@ -57,15 +75,9 @@ DEFAULT_EXPERIMENTS = 360
 DEFAULT_NAMESPACES = 5
 WINDOW_DAYS = 14
 
-REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "chaosql" / "demo"
 
-API = "chaos-mesh.org/v1alpha1"
-RECORD_FINALIZER = "chaos-mesh/records"
-PAUSE_ANNOTATION = "experiment.chaos-mesh.org/pause"
-LABEL_MANAGED_BY = "managed-by"
-LABEL_CONTROLLED_BY = "chaos-mesh.org/controlled-by"
-LABEL_WORKFLOW = "chaos-mesh.org/workflow"
+API = API_VERSION
 PHASES = ("finished", "running", "injecting", "paused", "deleting")
 
 # kind -> kubectl resource name (= CRD plural) = output file name
@@ -115,7 +127,6 @@ KIND_WEIGHTS = {
     "AWSChaos": 1,
 }
 PHASE_WEIGHTS = {"finished": 55, "running": 14, "injecting": 11, "paused": 12, "deleting": 8}
-ONE_SHOT_ACTIONS = ("pod-kill", "container-kill")
 # Kubernetes' rand.String alphabet (no vowels, no confusable digits)
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 CHAOS_MESH_VERSION = "v2.8.3"
@@ -369,25 +380,9 @@ def kebab(text: str) -> str:
     return "".join("-" + ch.lower() if ch.isupper() else ch for ch in text).strip("-")
 
 
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-
-
 def parse_duration(text: str) -> float:
     """Seconds in a Go duration string such as ``90s``, ``1h30m`` or ``500ms``."""
-    total, num, i = 0.0, "", 0
-    while i < len(text):
-        ch = text[i]
-        if ch.isdigit() or ch == ".":
-            num += ch
-            i += 1
-            continue
-        unit = ch
-        if text[i : i + 2] in ("ns", "us", "ms"):
-            unit = text[i : i + 2]
-        total += float(num) * _DURATION_UNITS[unit]
-        num = ""
-        i += len(unit)
-    return total
+    return go_duration(text)
 
 
 _UUID_MASK = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
@@ -1490,7 +1485,7 @@ class Emitter:
         """A chaos object in ``phase``, with its status, and its events."""
         g, r = self.g, self.rng
         spec = dict(d.spec)
-        one_shot = d.kind == "PodChaos" and spec.get("action") in ONE_SHOT_ACTIONS
+        one_shot = is_one_shot(d.kind, spec.get("action"))
         if duration == "auto":
             if one_shot:
                 duration = None
@@ -1701,34 +1696,8 @@ class Emitter:
         obj["status"] = status
         md["resourceVersion"] = g.rv()
         self.chaos[d.kind].append(obj)
-        self.phase_of[f"{d.kind}/{d.namespace}/{name}"] = derive_phase(obj)
+        self.phase_of[f"{d.kind}/{d.namespace}/{name}"] = chaos_status(obj, NOW)
         return obj
-
-
-def derive_phase(obj: dict) -> str:
-    """The phase Chaos Mesh shows for ``obj`` at NOW (``pkg/status.GetChaosStatus``)."""
-    md, spec, status = obj["metadata"], obj["spec"], obj["status"]
-    if md.get("deletionTimestamp"):
-        return "deleting"
-    true = {c["type"] for c in status["conditions"] if c["status"] == "True"}
-    if "Paused" in true:
-        return "paused"
-    records = status["experiment"].get("containerRecords") or []
-    if obj["kind"] == "PodChaos" and spec.get("action") in ONE_SHOT_ACTIONS:
-        if records and all(x["phase"] == "Injected" for x in records):
-            return "finished"
-    elif (
-        status["experiment"].get("desiredPhase") != "Run"
-        and all(x["phase"] == "Not Injected" for x in records)
-        and spec.get("duration")
-        and dt.datetime.fromisoformat(md["creationTimestamp"][:-1] + "+00:00")
-        + dt.timedelta(seconds=parse_duration(spec["duration"]))
-        < NOW
-    ):
-        return "finished"
-    if {"Selected", "AllInjected"} <= true:
-        return "running"
-    return "injecting"
 
 
 # --------------------------------------------------------------------------------------------
@@ -1841,7 +1810,7 @@ class ClusterGen:
 
     def _duration_for(self, d: Draft, phase: str, created: dt.datetime):
         """A duration that has not run out yet at NOW (or none)."""
-        if d.kind == "PodChaos" and d.spec.get("action") in ONE_SHOT_ACTIONS:
+        if is_one_shot(d.kind, d.spec.get("action")):
             return None
         age = (NOW - created).total_seconds()
         fitting = [x for x in LONG_DURATIONS if parse_duration(x) > age + 60]
@@ -1927,7 +1896,7 @@ class ClusterGen:
                 child_name,
                 phase,
                 run,
-                labels={LABEL_MANAGED_BY: md["name"]},
+                labels={MANAGED_BY_LABEL: md["name"]},
                 owner=owner,
                 duration=child_dur,
                 paused_by_schedule=paused,
@@ -2116,7 +2085,7 @@ class ClusterGen:
                     "creationTimestamp": ts(t0),
                     "finalizers": ["foregroundDeletion"],
                     "generation": 1,
-                    "labels": {LABEL_CONTROLLED_BY: owner["metadata"]["name"], LABEL_WORKFLOW: wf_name},
+                    "labels": {CONTROLLED_BY_LABEL: owner["metadata"]["name"], WORKFLOW_LABEL: wf_name},
                     "name": name,
                     "namespace": ns,
                     "ownerReferences": [owner_ref(owner["kind"], owner["metadata"]["name"], owner["metadata"]["uid"])],
@@ -2263,7 +2232,7 @@ class ClusterGen:
     def _workflow_child(self, n: dict, typ: str, d: Draft, res_name: str, t0: dt.datetime) -> None:
         nmd = n["metadata"]
         owner = owner_ref("WorkflowNode", nmd["name"], nmd["uid"])
-        labels = {LABEL_CONTROLLED_BY: nmd["name"], LABEL_WORKFLOW: n["spec"]["workflowName"]}
+        labels = {CONTROLLED_BY_LABEL: nmd["name"], WORKFLOW_LABEL: n["spec"]["workflowName"]}
         created = t0 + dt.timedelta(seconds=1)
         if typ != "Schedule":
             phase = "running" if self.rng.random() < 0.8 else "injecting"
@@ -2414,6 +2383,7 @@ def generate(
 
 def render_readme(summary: dict, seed: int, experiments: int, namespaces: int) -> str:
     kinds = list(CHAOS_KINDS)
+    one_shot = ", ".join(f"{kind} `{action}`" for kind, action in sorted(ONE_SHOT_ACTIONS))
     lines = [
         "# chaosql demo data",
         "",
@@ -2492,9 +2462,10 @@ def render_readme(summary: dict, seed: int, experiments: int, namespaces: int) -
         "1. **deleting** - `metadata.deletionTimestamp` is set (the `chaos-mesh/records` finalizer holds the",
         "   object while a recovery keeps failing);",
         '2. **paused** - condition `Paused` is `True` (annotation `experiment.chaos-mesh.org/pause: "true"`);',
-        "3. **finished** - one-shot actions (PodChaos `pod-kill`, `container-kill`): every record `Injected`",
-        "   (their `desiredPhase` stays `Run`); others: `desiredPhase: Stop`, every record `Not Injected` and",
-        "   `creationTimestamp + spec.duration` before now;",
+        "3. **finished** (`IsChaosFinished`) - one-shot actions, at least one record and every record",
+        "   `Injected` (their `desiredPhase` stays `Run`); others: `desiredPhase` not `Run`, every record",
+        "   `Not Injected` and `creationTimestamp + spec.duration` before now (never without a duration).",
+        "   The one-shot actions: " + one_shot + ";",
         "4. **running** - conditions `Selected` and `AllInjected` are `True`;",
         "5. **injecting** - anything else: nothing selected yet (`Selected: False`) or a record whose",
         "   apply keeps failing.",

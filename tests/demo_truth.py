@@ -50,22 +50,31 @@ def _seconds(text: str | None) -> float | None:
     return total
 
 
+#: Chaos Mesh's one-shot actions (api/v1alpha1: the +chaos-mesh:oneshot markers).
+ONE_SHOT = {
+    ("PodChaos", "pod-kill"),
+    ("PodChaos", "container-kill"),
+    ("AWSChaos", "ec2-restart"),
+    ("AzureChaos", "vm-restart"),
+    ("GCPChaos", "node-reset"),
+}
+
+
 def phase(obj: dict) -> str:
-    """Chaos Mesh's status rule, written independently of chaosql."""
+    """Chaos Mesh's status rule (GetChaosStatus, IsChaosFinished), written independently of chaosql."""
     if obj["metadata"].get("deletionTimestamp"):
         return "deleting"
     if _cond(obj, "Paused"):
         return "paused"
     exp = obj.get("status", {}).get("experiment", {})
     records = exp.get("containerRecords") or []
-    one_shot = obj["kind"] == "PodChaos" and obj["spec"].get("action") in ("pod-kill", "container-kill")
-    if one_shot:
+    if (obj["kind"], obj["spec"].get("action")) in ONE_SHOT:
         if records and all(r["phase"] == "Injected" for r in records):
             return "finished"
-    elif exp.get("desiredPhase") == "Stop" and all(r["phase"] == "Not Injected" for r in records):
-        seconds = _seconds(obj["spec"].get("duration"))
+    elif exp.get("desiredPhase") != "Run" and all(r["phase"] == "Not Injected" for r in records):
+        seconds = _seconds(obj["spec"].get("duration"))  # no duration: never finished
         created = datetime.fromisoformat(obj["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
-        if seconds is None or created + timedelta(seconds=seconds) <= datetime.now(created.tzinfo):
+        if seconds is not None and created + timedelta(seconds=seconds) < datetime.now(created.tzinfo):
             return "finished"
     if _cond(obj, "Selected") and _cond(obj, "AllInjected"):
         return "running"

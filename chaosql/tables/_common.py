@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+from chaosql.sources.chaosmesh import go_duration
 from chaosql.tables._table import Col
 
 CLUSTER = Col(
@@ -48,22 +48,18 @@ def to_json(value: Any) -> str | None:
     return json.dumps(value, separators=(",", ":"), sort_keys=False)
 
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
 def duration_seconds(text: str | None) -> float | None:
-    """Seconds in a Go duration string as Chaos Mesh writes them.
+    """Seconds in a Go duration string as Chaos Mesh reads them; ``None`` when absent or invalid.
 
     >>> duration_seconds("1h30m"), duration_seconds("90s"), duration_seconds(None), duration_seconds("x")
     (5400.0, 90.0, None, None)
     """
     if not text:
         return None
-    parts = _DURATION_PART.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text.lstrip("+"):
+    try:
+        return go_duration(str(text))
+    except ValueError:
         return None
-    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
 
 
 def owner(obj: dict, kind: str) -> str | None:

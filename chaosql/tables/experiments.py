@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+from chaosql.sources import chaosmesh
+from chaosql.sources.chaosmesh import PAUSE_ANNOTATION, WORKFLOW_LABEL
 from chaosql.tables._chaosd import ChaosdFeed
 from chaosql.tables._chaosd import experiment_rows as chaosd_experiment_rows
 from chaosql.tables._common import (
@@ -15,7 +17,6 @@ from chaosql.tables._common import (
     NAME,
     NAMESPACE,
     UID,
-    condition,
     duration_seconds,
     meta_values,
     owner,
@@ -23,11 +24,6 @@ from chaosql.tables._common import (
 )
 from chaosql.tables._kube import EXPERIMENT_KINDS, KubeFeed
 from chaosql.tables._table import Col, Row, RowContext, Table
-
-PAUSE_ANNOTATION = "experiment.chaos-mesh.org/pause"
-
-#: Actions whose injection is one-shot: nothing to recover, records stay "Injected".
-ONE_SHOT_ACTIONS = {("PodChaos", "pod-kill"), ("PodChaos", "container-kill")}
 
 COLUMNS = [
     CLUSTER,
@@ -44,7 +40,11 @@ COLUMNS = [
     Col("duration_seconds", "DOUBLE", "spec.duration in seconds; NULL when the experiment runs until deleted."),
     Col("paused", "BOOLEAN", f'Whether the {PAUSE_ANNOTATION} annotation is "true".'),
     Col("desired_phase", "VARCHAR", "status.experiment.desiredPhase: Run or Stop."),
-    Col("phase", "VARCHAR", "Derived as Chaos Mesh does: deleting, paused, finished, running or injecting."),
+    Col(
+        "phase",
+        "VARCHAR",
+        "Derived as Chaos Mesh's GetChaosStatus does: deleting, paused, finished, running or injecting.",
+    ),
     CREATED_AT,
     Col("deleted_at", "TIMESTAMPTZ", "metadata.deletionTimestamp: when deletion (recovery) was requested."),
     Col("ends_at", "TIMESTAMPTZ", "created_at + duration; NULL when there is no duration."),
@@ -94,9 +94,6 @@ def experiment_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
     yield row
 
 
-WORKFLOW_LABEL = "chaos-mesh.org/workflow"
-
-
 def _workflow(obj: dict, ctx: RowContext) -> str | None:
     """The Workflow behind an experiment: its own label (children of a WorkflowNode carry it), or
     the label of the Schedule that spawned it (a workflow's Schedule node labels the Schedule only)."""
@@ -110,47 +107,19 @@ def _workflow(obj: dict, ctx: RowContext) -> str | None:
 
 
 def experiment_phase(obj: dict, now: datetime | None = None) -> str:
-    """The experiment's status, following Chaos Mesh's own derivation, first match wins:
-
-    deleting (deletionTimestamp set) → paused (condition Paused true) → finished (one-shot
-    actions such as pod-kill: every record Injected, whatever desiredPhase says, since there is
-    nothing to recover; others: desiredPhase Stop, every record Not Injected and the duration
-    passed) → running (conditions Selected and AllInjected true) → injecting.
-    """
-    meta = obj.get("metadata") or {}
-    if meta.get("deletionTimestamp"):
-        return "deleting"
-    if condition(obj, "Paused"):
-        return "paused"
-    status = obj.get("status") or {}
-    experiment = status.get("experiment") or {}
-    records = experiment.get("containerRecords") or []
-    if (obj.get("kind"), (obj.get("spec") or {}).get("action")) in ONE_SHOT_ACTIONS:
-        if records and all(r.get("phase") == "Injected" for r in records):
-            return "finished"
-    elif experiment.get("desiredPhase") == "Stop":
-        if all(r.get("phase") == "Not Injected" for r in records) and _duration_passed(obj, now):
-            return "finished"
-    if condition(obj, "Selected") and condition(obj, "AllInjected"):
-        return "running"
-    return "injecting"
+    """The experiment's status as Chaos Mesh derives it (``chaosql.sources.chaosmesh.status``:
+    deleting → paused → finished → running → injecting, one-shot actions and the edge cases
+    explained there)."""
+    return chaosmesh.status(obj, now)
 
 
 def phase_changes_at(obj: dict, now: datetime | None = None) -> datetime | None:
     """When ``experiment_phase`` may change with no change to the object: the end of its duration,
-    if that is still to come (the only clock the derivation reads)."""
+    if that is still to come (the only clock the derivation reads). The end itself counts as to
+    come: Chaos Mesh calls a duration run out only once the end is past (Go's ``Before``)."""
     meta = obj.get("metadata") or {}
     end = _ends_at(meta.get("creationTimestamp"), duration_seconds((obj.get("spec") or {}).get("duration")))
-    return end if end is not None and end > (now or datetime.now(UTC)) else None
-
-
-def _duration_passed(obj: dict, now: datetime | None) -> bool:
-    seconds = duration_seconds((obj.get("spec") or {}).get("duration"))
-    created = (obj.get("metadata") or {}).get("creationTimestamp")
-    if seconds is None or not created:
-        return True  # stopped without a duration: nothing left to wait for
-    end = _parse_time(created) + timedelta(seconds=seconds)
-    return end <= (now or datetime.now(UTC))
+    return end if end is not None and end >= (now or datetime.now(UTC)) else None
 
 
 def _ends_at(created: str | None, seconds: float | None) -> datetime | None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from chaosql.sources.chaosmesh import SCHEDULE
+from chaosql.sources.chaosmesh import PAUSE_ANNOTATION, SCHEDULE
 from chaosql.tables._common import meta_columns, meta_values, to_json
 from chaosql.tables._kube import KubeFeed
 from chaosql.tables._table import Col, Row, RowContext, Table
-from chaosql.tables.experiments import PAUSE_ANNOTATION
 
 COLUMNS = meta_columns() + [
     Col("type", "VARCHAR", "spec.type: the kind it creates, e.g. PodChaos, or Workflow."),

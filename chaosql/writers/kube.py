@@ -11,14 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chaosql.sources.base import Call
+from chaosql.sources.chaosmesh import CLEAN_FINALIZER
 from chaosql.writers.plan import ObjectRef, TargetError
 
 if TYPE_CHECKING:
     from chaosql.sources.base import CallLog
     from chaosql.sources.kube import KubeSource, Resource
 
-#: Chaos Mesh's annotation that makes its controller drop the finalizers without recovering.
-CLEAN_FINALIZER = "chaos-mesh.org/cleanFinalizer"
 MERGE_PATCH = "application/merge-patch+json"
 
 

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chaosql.errors import WriteRefused
-from chaosql.sources.chaosmesh import API_VERSION, SCHEDULE, WORKFLOW, is_experiment_kind
-from chaosql.tables.experiments import PAUSE_ANNOTATION
+from chaosql.sources.chaosmesh import API_VERSION, PAUSE_ANNOTATION, SCHEDULE, WORKFLOW, is_experiment_kind
 
 
 @dataclass(frozen=True)

@@ -201,6 +201,37 @@ def experiment_status(
 # --------------------------------------------------------------------------- the environment
 
 
+def exec_plugin_kubeconfig(env: KubeTestEnv, directory: Path, tokens: list[str], *, delay: float = 0.0) -> str:
+    """A kubeconfig for ``env`` whose user gets its token from an exec credential plugin (as EKS,
+    GKE and AKS do). The plugin hands out ``tokens`` in turn, then repeats the last one; it counts
+    its runs in ``directory/calls`` and takes ``delay`` seconds each (cloud plugins take their time)."""
+    plugin = directory / "token-plugin.sh"
+    state = directory / "calls"
+    lines = [f"n=$(cat {state} 2>/dev/null || echo 0); echo $((n + 1)) > {state}", "case $n in"]
+    lines += [f'  {i}) token="{token}" ;;' for i, token in enumerate(tokens[:-1])]
+    lines += [
+        f'  *) token="{tokens[-1]}" ;;',
+        "esac",
+        *([f"sleep {delay}"] if delay else []),
+        'printf \'{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential",'
+        '"status":{"token":"%s"}}\' "$token"',
+    ]
+    plugin.write_text("#!/bin/sh\n" + "\n".join(lines) + "\n")
+    plugin.chmod(0o755)
+    config = yaml.safe_load(Path(env.kubeconfig).read_text())
+    exec_user = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "command": str(plugin),
+        "interactiveMode": "Never",
+    }
+    config["users"] = [{"name": "exec", "user": {"exec": exec_user}}]
+    config["contexts"] = [{"name": "exec", "context": {"cluster": config["clusters"][0]["name"], "user": "exec"}}]
+    config["current-context"] = "exec"
+    path = directory / "exec.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
 class KubeTestEnv:
     """One kube-apiserver + etcd process and helpers to talk to it.
 

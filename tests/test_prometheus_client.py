@@ -197,7 +197,9 @@ def test_several_servers_by_name_and_the_server_filter(prom):
 
 
 @needs_prometheus
-def test_cli_source_flag_and_verbose_calls(prom):
+def test_cli_source_flag_and_verbose_calls(prom, tmp_path):
+    snapshot = tmp_path / "fx"  # a snapshot is named after its directory: not "prometheus" as the server is
+    snapshot.symlink_to(FIXTURE)
     run = subprocess.run(
         [
             sys.executable,
@@ -205,7 +207,7 @@ def test_cli_source_flag_and_verbose_calls(prom):
             "chaosql",
             "query",
             "--source",
-            f"snapshot:{FIXTURE}",
+            f"snapshot:{snapshot}",
             "--source",
             f"prometheus:{prom.url}",
             "--verbose",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import seed
 import yaml
+from kubeenv import exec_plugin_kubeconfig
 
 from chaosql.errors import Forbidden, SourceError, Unavailable
 
@@ -277,46 +278,11 @@ def test_a_stopped_apiserver_fails_clearly_and_works_again_once_back(kube_env2, 
     assert session.execute(sql).scalar() == 5
 
 
-def _exec_kubeconfig(env, tmp_path, tokens: list[str]) -> str:
-    """A kubeconfig whose user gets its token from an exec plugin (as EKS, GKE and AKS do); the
-    plugin hands out ``tokens`` in turn, then repeats the last one."""
-    plugin = tmp_path / "token-plugin.sh"
-    state = tmp_path / "calls"
-    lines = [f"n=$(cat {state} 2>/dev/null || echo 0); echo $((n + 1)) > {state}", "case $n in"]
-    lines += [f'  {i}) token="{token}" ;;' for i, token in enumerate(tokens[:-1])]
-    lines += [
-        f'  *) token="{tokens[-1]}" ;;',
-        "esac",
-        'printf \'{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential",'
-        '"status":{"token":"%s"}}\' "$token"',
-    ]
-    plugin.write_text("#!/bin/sh\n" + "\n".join(lines) + "\n")
-    plugin.chmod(0o755)
-    config = yaml.safe_load(Path(env.kubeconfig).read_text())
-    config["users"] = [
-        {
-            "name": "exec",
-            "user": {
-                "exec": {
-                    "apiVersion": "client.authentication.k8s.io/v1beta1",
-                    "command": str(plugin),
-                    "interactiveMode": "Never",
-                }
-            },
-        }
-    ]
-    config["contexts"] = [{"name": "exec", "context": {"cluster": config["clusters"][0]["name"], "user": "exec"}}]
-    config["current-context"] = "exec"
-    path = tmp_path / "exec.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return str(path)
-
-
 def test_exec_plugin_credentials_work_and_are_renewed_after_a_401(kube_env, tmp_path, kube_session):
     from chaosql.sources.kube import KubeSource
 
     reader_token = kube_env.tokens["reader"]
-    config = _exec_kubeconfig(kube_env, tmp_path, ["expired-token", reader_token])
+    config = exec_plugin_kubeconfig(kube_env, tmp_path, ["expired-token", reader_token])
     session = kube_session(KubeSource(kubeconfig=config, name="c1"))
     # the first token is refused (401): chaosql loads the kubeconfig again, the plugin runs again
     assert session.execute("SELECT count(*) FROM experiments WHERE namespace = 'kinds'").scalar() == 14

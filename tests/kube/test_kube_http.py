@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import seed
-import yaml
+from kubeenv import exec_plugin_kubeconfig
 
 from chaosql.errors import SourceTimeout, Unavailable, WriteFailed
 from chaosql.sources.base import Call, CallLog
@@ -177,30 +177,14 @@ def _podchaos(env) -> list[dict]:
     return answer.json()["items"]
 
 
-def _slow_credentials_kubeconfig(env, tmp_path: Path, seconds: float) -> str:
-    """A kubeconfig whose user gets the reader's token from an exec plugin taking ``seconds`` (as
-    cloud credential plugins take their time)."""
-    plugin = tmp_path / "slow-token.sh"
-    plugin.write_text(
-        f"#!/bin/sh\nsleep {seconds}\n"
-        'printf \'{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential",'
-        f'"status":{{"token":"{env.tokens["reader"]}"}}}}\'\n'
-    )
-    plugin.chmod(0o755)
-    config = yaml.safe_load(Path(env.kubeconfig).read_text())
-    exec_user = {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": str(plugin)}
-    config["users"] = [{"name": "slow", "user": {"exec": {**exec_user, "interactiveMode": "Never"}}}]
-    config["contexts"] = [{"name": "slow", "context": {"cluster": config["clusters"][0]["name"], "user": "slow"}}]
-    config["current-context"] = "slow"
-    path = tmp_path / "slow.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return str(path)
-
-
 def test_the_logged_time_of_a_call_leaves_out_the_client_set_up(http_env, kube_session, tmp_path):
     from chaosql.sources.kube import KubeSource
 
-    session = kube_session(KubeSource(kubeconfig=_slow_credentials_kubeconfig(http_env, tmp_path, 0.8), name="h1"))
+    session = kube_session(
+        KubeSource(
+            kubeconfig=exec_plugin_kubeconfig(http_env, tmp_path, [http_env.tokens["reader"]], delay=0.8), name="h1"
+        )
+    )
     first = session.execute("SELECT count(*) FROM pods")
     [call] = first.calls
     assert first.scalar() == 1 and call.setup >= 0.8  # the credential plugin ran during set-up ...

@@ -506,7 +506,9 @@ class Generator:
         left, right, pairs = self.rnd.choice(JOINS)
         if self.rnd.random() < 0.5:
             left, right, pairs = right, left, [(b, a) for a, b in pairs]
-        keep = [p for p in pairs if self.rnd.random() < 0.7] or [pairs[-1]]
+        # the last pair relates rows most narrowly: always kept, or a join on cluster alone is a
+        # cross product of millions of rows
+        keep = [p for p in pairs[:-1] if self.rnd.random() < 0.6] + [pairs[-1]]
         return left, right, keep
 
     # -- statements
@@ -604,8 +606,10 @@ class Generator:
         query = f"WITH x AS ({body}) SELECT {select} FROM x {b}{where}{group}"
         if self.chance(0.3):  # the CTE and the table itself in one statement
             c = self.alias()
+            names = {col[0] for col in self.world.columns[table]}
+            same = next(n for n in ("uid", "target_id", "name", "cluster") if n in names)
             query = (
-                f"WITH x AS ({body}) SELECT count(*) FROM x {b} JOIN {table} {c} ON {c}.cluster = {b}.cluster "
+                f"WITH x AS ({body}) SELECT count(*) FROM x {b} JOIN {table} {c} ON {c}.{same} = {b}.{same} "
                 f"WHERE {self.predicate(table, c)}"
             )
         return query

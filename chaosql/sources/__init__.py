@@ -107,6 +107,22 @@ def check_distinct(sources: Sequence[Source]) -> None:
                 hint="give them different names ([sources.NAME] sections in the config file)",
             )
         seen[name] = source
+    _check_distinct_nodes(sources)
+
+
+def _check_distinct_nodes(sources: Sequence[Source]) -> None:
+    """Refuse a Chaosd node configured in two sources: its experiments would be read twice (a
+    DELETE by uid would recover it twice and report DELETE 2)."""
+    owner: dict[str, Source] = {}
+    for source in sources:
+        for node in getattr(source, "configured_nodes", ()):
+            if node.url in owner and owner[node.url] is not source:
+                raise UsageError(
+                    f"chaosd node {node.url} is configured in two sources ({owner[node.url].describe()} "
+                    f"and {source.describe()}): its experiments would be read twice",
+                    hint="list each node in one source only",
+                )
+            owner[node.url] = source
 
 
 def check_distinct_clusters(sources: Sequence[Source]) -> None:

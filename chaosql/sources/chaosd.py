@@ -132,7 +132,8 @@ class ChaosdSource:
     verify on HTTPS; ``""`` = the URL's host), ``insecure`` (no certificate check), ``system_port``
     (plain port of health/version for HTTPS nodes), ``timeout``/``connect_timeout`` (seconds),
     ``retries``/``backoff`` (reads and unsent requests only), ``discover_from`` (kube-family
-    sources whose PhysicalMachine addresses become nodes), ``transport`` (the httpx seam).
+    sources whose PhysicalMachine addresses become nodes), ``not_discovered`` (node URLs another
+    source lists, never discovered here too), ``transport`` (the httpx seam).
     """
 
     family = "chaosd"
@@ -154,6 +155,7 @@ class ChaosdSource:
         retries: int = RETRIES,
         backoff: float = FIRST_PAUSE,
         discover_from: Sequence[Any] = (),
+        not_discovered: frozenset[str] = frozenset(),
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.name = name
@@ -166,6 +168,7 @@ class ChaosdSource:
         self.timeout, self.connect_timeout = timeout, connect_timeout
         self.retries, self.backoff = retries, backoff
         self.discover_from = list(discover_from)
+        self.not_discovered = not_discovered  # nodes another source lists: read there, not here too
         self.transport = transport
         self.warnings: list[str] = []
         self._static = [self._node(n) for n in nodes]
@@ -181,6 +184,11 @@ class ChaosdSource:
             tls: HttpClient(partial(self._new_client, tls), who=f'chaosd "{name}"', source=name, hints=hints)
             for tls in (False, True)
         }
+
+    @property
+    def configured_nodes(self) -> list[Node]:
+        """The nodes the configuration lists (discovered ones come on top, in ``nodes``)."""
+        return list(self._static)
 
     def describe(self) -> str:
         n = len(self._static)
@@ -236,7 +244,9 @@ class ChaosdSource:
                     if not address:
                         continue
                     try:
-                        out.append(self._node(address, origin=f"{cluster}/{meta.get('namespace')}/{meta.get('name')}"))
+                        node = self._node(address, origin=f"{cluster}/{meta.get('namespace')}/{meta.get('name')}")
+                        if node.url not in self.not_discovered:
+                            out.append(node)
                     except UsageError as err:
                         self.warnings.append(f"{self.describe()}: PhysicalMachine {meta.get('name')}: {err.message}")
         return out
@@ -390,6 +400,7 @@ def open_chaosd(name: str, spec: str, config: dict) -> ChaosdSource:
     if options.get("url") and options["url"] != spec:
         nodes.append(options["url"])
     discover = _discovery_sources(name, options.get("discover"), config)
+    elsewhere = _nodes_of_other_sources(name, options.get("discover"), config)
     if not nodes and not discover:
         raise UsageError(
             f"chaosd source {name or '(unnamed)'} has no nodes",
@@ -416,9 +427,43 @@ def open_chaosd(name: str, spec: str, config: dict) -> ChaosdSource:
             connect_timeout=float(options.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT)),
             retries=int(options.get("retries", RETRIES)),
             discover_from=discover,
+            not_discovered=elsewhere,
         )
     except (TypeError, ValueError) as err:
         raise UsageError(f"chaosd source {name or spec}: {err}") from err
+
+
+def _nodes_of_other_sources(name: str, discover: Any, config: dict) -> frozenset[str]:
+    """The node URLs the config's other chaosd sources list: a discovered node among them is read
+    through that source, not a second time through this one. Two sources discovering from the same
+    kube source would each read every node it names: refused."""
+    sections = config.get("sources") or {}
+    others = {n: s for n, s in sections.items() if n != name and isinstance(s, dict) and s.get("type") == "chaosd"}
+    mine = set(_discovery_names(name, discover, sections))
+    for other, section in others.items():
+        shared = mine & set(_discovery_names(other, section.get("discover"), sections))
+        if shared:
+            raise UsageError(
+                f"chaosd sources {name} and {other} both discover nodes from {sorted(shared)[0]}: "
+                "its nodes would be read twice",
+                hint="let one of them discover",
+            )
+    urls = set()
+    for section in others.values():
+        for node in [*(section.get("nodes") or []), *([section["url"]] if section.get("url") else [])]:
+            try:
+                urls.add(normalize_url(str(node["url"] if isinstance(node, dict) else node)))
+            except (UsageError, KeyError):
+                continue
+    return frozenset(urls)
+
+
+def _discovery_names(name: str, discover: Any, sections: dict) -> list[str]:
+    if not discover:
+        return []
+    if discover is True:
+        return [n for n, s in sections.items() if n != name and s.get("type") not in ("chaosd", "prometheus")]
+    return [str(n) for n in (discover if isinstance(discover, list) else [discover])]
 
 
 def _discovery_sources(name: str, discover: Any, config: dict) -> list[Any]:
@@ -429,10 +474,7 @@ def _discovery_sources(name: str, discover: Any, config: dict) -> list[Any]:
     from chaosql.sources import open_source
 
     sections = config.get("sources") or {}
-    if discover is True:
-        wanted = [n for n, s in sections.items() if n != name and s.get("type") not in ("chaosd", "prometheus")]
-    else:
-        wanted = [str(n) for n in (discover if isinstance(discover, list) else [discover])]
+    wanted = _discovery_names(name, discover, sections)
     out = []
     for other in wanted:
         if other not in sections:

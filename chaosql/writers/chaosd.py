@@ -275,6 +275,12 @@ class ChaosdAttack(Operation):
             " ".join(bits) + " " + json.dumps(shown, separators=(",", ":")),
         )
 
+    def checks(self) -> str:
+        return (
+            "chaosql's own checks, as Chaosd has no dry run: the fields chaosd's Validate() requires, "
+            "the node's health check, and that the uid is not in use on the node"
+        )
+
     def validate(self, ctx: WriteContext) -> None:
         if self.problems:
             raise TargetError(422, "Invalid", "; ".join(self.problems))
@@ -294,32 +300,68 @@ class ChaosdAttack(Operation):
                     self.result = self.target.source.attack(self.target.node, self.route, self.body, self.target.log)
                     break
                 except SourceError as err:
-                    # chaosd's process attack reads /proc of every process; one that exits during
-                    # that scan fails the attack (API.md 2.4). Nothing was signalled then, and the
-                    # same uid again rewrites that failed row (README 3.), so trying again is safe.
-                    if not (
-                        self.route == "process"
-                        and _PROC_RACE.search(getattr(err, "text", ""))
-                        and attempt < PROCESS_SCAN_RETRIES
-                    ):
+                    if not (self.route == "process" and _PROC_RACE.search(getattr(err, "text", ""))):
+                        raise
+                    # chaosd's process attack reads /proc of every process in PID order and stops at
+                    # the first one that exits meanwhile (API.md 2.4): the processes before it may
+                    # have been signalled already. Its experiment row lists them (PIDs). Trying again
+                    # (the same uid rewrites that row) is safe when it lists none, or for SIGSTOP:
+                    # stopping a stopped process changes nothing, and a success row can be recovered.
+                    signalled = self._signalled()
+                    again = signalled == [] or (signalled is not None and self.body.get("signal") == 19)
+                    if not again or attempt == PROCESS_SCAN_RETRIES:
+                        self.uncertain = self._partly(signalled)
                         raise
                     pause(self.target.log, 0.05 * (attempt + 1))
         except SourceTimeout as err:
             # chaosd runs the attack inside the request and goes on when the client gives up:
             # whether it is applied is unknown, so say how to find out rather than guess.
-            raise TargetError(
-                504,
-                "Timeout",
-                f"{err.message}; attack {self.uid} may still be applied on "
-                f"{self.target.node.url}: check SELECT phase FROM experiments WHERE uid = "
-                f"'{self.uid}', and DELETE it if needed",
-            ) from err
+            self.uncertain = (
+                f"attack {self.uid} may still be applied on {self.target.node.url}: check SELECT phase "
+                f"FROM experiments WHERE uid = '{self.uid}', and DELETE it if needed"
+            )
+            raise TargetError(504, "Timeout", err.message) from err
         except ChaosqlError as err:
             error = _target_error(err)
-            if error.status >= 500:
+            if error.status >= 500 and not self.uncertain:
                 error.message += f" (chaosd keeps experiment {self.uid} with status error; nothing to recover)"
             raise error from err
         self.applied = True
+
+    def _signalled(self) -> list[int] | None:
+        """The PIDs chaosd's row for this attack says were signalled; None when it cannot be read."""
+        from chaosql.tables._chaosd import parameters
+
+        try:
+            rows = [
+                e for e in self.target.source.experiments(self.target.node, self.target.log) if e.get("uid") == self.uid
+            ]
+        except ChaosqlError:
+            return None
+        if not rows:
+            return []
+        pids = parameters(max(rows, key=lambda e: e.get("id") or 0)).get("PIDs")
+        return [p for p in pids if isinstance(p, int)] if isinstance(pids, list) else []
+
+    def _partly(self, signalled: list[int] | None) -> str | None:
+        """What is known about a process attack whose /proc scan failed."""
+        signal = self.body.get("signal")
+        if signalled is None:
+            return (
+                f"chaosd's process scan failed and its state could not be read: process "
+                f"{self.body.get('process')} may have been signalled (signal {signal}); check SELECT spec, "
+                f"status FROM experiments WHERE uid = '{self.uid}'"
+            )
+        if not signalled:
+            return None
+        pids = ", ".join(str(p) for p in signalled)
+        effect = {9: "killed", 19: "stopped"}.get(signal if isinstance(signal, int) else -1, "signalled")
+        resume = f" (kill -CONT {' '.join(str(p) for p in signalled)} resumes it)" if signal == 19 else ""
+        return (
+            f"chaosd had sent signal {signal} to PID {pids} before its process scan failed, so the "
+            f"process may be {effect}{resume}; chaosd keeps experiment {self.uid} with status error "
+            "and cannot recover it"
+        )
 
     def undo(self, ctx: WriteContext) -> str:
         try:
@@ -357,6 +399,9 @@ class ChaosdRecover(Operation):
         elif self.status == "scheduled":
             summary += " (unschedules it; a run in progress recovers itself)"
         return self.method, f"{self.target.node.url}/api/attack/{self.uid}", summary
+
+    def checks(self) -> str:
+        return "chaosql's own check, as Chaosd has no dry run: the node's health check"
 
     def validate(self, ctx: WriteContext) -> None:
         if self.recoverable:
@@ -431,7 +476,18 @@ def plan_insert(rows: Iterable[dict], sources: Iterable[Any], log: CallLog | Non
     """One ``ChaosdAttack`` per INSERT row. Refuses (``WriteRefused``, nothing written) a row whose
     node, kind or columns cannot be written; body problems are reported by ``validate``."""
     chaosd = [s for s in sources if s.family == "chaosd"]
-    return [_attack(i, row, chaosd, log) for i, row in enumerate(rows, 1)]
+    attacks = [_attack(i, row, chaosd, log) for i, row in enumerate(rows, 1)]
+    first: dict[tuple[str, str], int] = {}
+    for i, attack in enumerate(attacks, 1):
+        key = (attack.target.node.url, attack.uid)
+        if key in first:  # chaosd would keep one record: DELETE could then undo only the second attack
+            raise WriteRefused(
+                f"experiments: rows {first[key]} and {i} both attack {key[0]} with uid {key[1]}; chaosd keeps "
+                "one record per uid, so the first attack could never be recovered",
+                hint="give each row its own uid, or leave uid out and chaosql makes one",
+            )
+        first[key] = i
+    return attacks
 
 
 def plan_delete(rows: Iterable[dict], sources: Iterable[Any], log: CallLog | None = None) -> list[ChaosdRecover]:
@@ -439,6 +495,7 @@ def plan_delete(rows: Iterable[dict], sources: Iterable[Any], log: CallLog | Non
     kind, uid, status JSON)."""
     chaosd = [s for s in sources if s.family == "chaosd"]
     ops = []
+    seen: set[tuple[str, str]] = set()
     for i, row in enumerate(rows, 1):
         target = _target(i, row, chaosd, log)
         status = row.get("status")
@@ -450,6 +507,9 @@ def plan_delete(rows: Iterable[dict], sources: Iterable[Any], log: CallLog | Non
         uid = row.get("uid") or row.get("name")
         if not uid:
             raise WriteRefused(f"experiments: DELETE row {i}: a Chaosd row without uid cannot be recovered")
+        if (target.node.url, uid) in seen:  # the same experiment found twice: recover it once
+            continue
+        seen.add((target.node.url, uid))
         ops.append(
             ChaosdRecover(
                 target,

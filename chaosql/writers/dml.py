@@ -402,12 +402,13 @@ def _explain(session: Session, plan: Plan, ctx: WriteContext, analyze: bool) -> 
     from chaosql.engine.result import Result
 
     result = Result.of_columns(names, columns, ["VARCHAR"] * len(names))
+    checks = list(dict.fromkeys(op.checks() for op in plan.operations)) or ["a dry run"]
     result.warnings = [
         f"EXPLAIN {plan.verb}: nothing was written"
         + (
-            " (each call was checked with a server-side dry run, dryRun=All)"
+            " (each call was checked with " + "; or ".join(checks) + ")"
             if analyze
-            else " and no call was made; EXPLAIN ANALYZE adds server-side dry runs"
+            else " and no call was made; EXPLAIN ANALYZE checks each call with " + "; or ".join(checks)
         )
     ]
     return result

@@ -26,6 +26,8 @@ class KubeTarget:
     recorded there, and a cancel ends a retry pause (chaosql.sources.http's write policy: a write
     is tried again only when it cannot have reached the server)."""
 
+    checks = "a server-side dry run (dryRun=All: admission, CRD schema, RBAC)"
+
     def __init__(self, source: KubeSource, log: CallLog | None = None) -> None:
         self.source = source
         self.log = log

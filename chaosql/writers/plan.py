@@ -93,12 +93,19 @@ class Operation:
     applied = False
     #: True when a conflict retry found the object no longer matching; nothing was done
     skipped = False
+    #: set by a failed apply that may have changed something anyway (an attack chaosd may have
+    #: carried out): what is known, so the error never says nothing was written
+    uncertain: str | None = None
 
     ref: ObjectRef
 
     def describe(self) -> tuple[str, str, str]:
         """(method, path, summary) as EXPLAIN shows it."""
         raise NotImplementedError
+
+    def checks(self) -> str:
+        """What ``validate`` asks, as EXPLAIN ANALYZE tells it: the target's dry run by default."""
+        return str(getattr(getattr(self, "target", None), "checks", "a dry run"))
 
     def validate(self, ctx: WriteContext) -> None:
         """Check the operation without changing anything; raise ``TargetError`` if it would fail."""
@@ -390,14 +397,20 @@ class Plan:
                 left.append(f"{op.what()} (undo failed: {getattr(undo_err, 'message', undo_err)})")
         untouched = len(self.operations) - index - 1
         state = []
+        if failed.uncertain:  # the failed call itself may have done something: say what is known
+            state.append(f"row {index + 1}: {failed.uncertain}")
         if undone:
             state.append("rolled back: " + ", ".join(reversed(undone)))
         if left:
             state.append("still applied: " + ", ".join(reversed(left)))
         if not done:
-            state.append("nothing had been written")
+            state.append("no other row had been written" if failed.uncertain else "nothing had been written")
         elif not left:
-            state.append("the cluster is as before the statement")
+            state.append(
+                "the other rows are as before the statement"
+                if failed.uncertain
+                else "the cluster is as before the statement"
+            )
         if untouched:
             state.append(f"{untouched} later rows were not attempted")
         return WriteFailed(head + "; " + "; ".join(state))

@@ -47,6 +47,8 @@ def check_writable(source: SnapshotSource) -> None:
 class SnapshotTarget:
     """Writes to the files of one ``SnapshotSource`` (a directory)."""
 
+    checks = "a check against the snapshot's files (required fields, names in use); no server is asked"
+
     def __init__(self, source: SnapshotSource) -> None:
         check_writable(source)
         self.source = source

@@ -12,7 +12,8 @@
     │   └── SourceTimeout        the source did not answer in time
     ├── WriteRefused             a write chaosql will not do (and why, and what to do instead)
     ├── WriteFailed              a write failed; says exactly what state is left
-    └── QueryCancelled           the user cancelled the running statement
+    │   └── WriteCancelled       ... because it was cancelled (also a QueryCancelled)
+    └── QueryCancelled           the user cancelled the running statement (or it timed out)
 
 The Postgres-wire server maps each class to a SQLSTATE through ``sqlstate``.
 """
@@ -90,10 +91,25 @@ class WriteRefused(ChaosqlError):
 
 
 class WriteFailed(ChaosqlError):
+    """A write stopped part-way and was rolled back as far as possible. ``message`` summarises the
+    state left (counts and the first few objects); ``details`` lists every object, one line each
+    (``-v``, the server's DETAIL)."""
+
     sqlstate = "XX000"
+
+    def __init__(self, message: str, *, hint: str | None = None, details: list[str] | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.details = list(details or [])
 
 
 class QueryCancelled(ChaosqlError):
+    sqlstate = "57014"
+
+
+class WriteCancelled(WriteFailed, QueryCancelled):
+    """A write cancelled part-way (Ctrl-C, SIGTERM, a client's cancel request, the statement
+    timeout): what it had done was rolled back, and the message says what state is left."""
+
     sqlstate = "57014"
 
 

@@ -49,7 +49,7 @@ def test_introspection_before_any_fetch(demo_session):
     ).rows()
     assert columns[0] == ("cluster", "VARCHAR", registry()["experiments"].columns[0].doc)
     assert ("created_at", "TIMESTAMP WITH TIME ZONE", "Creation time (metadata.creationTimestamp), UTC.") in columns
-    assert demo_session._fetcher.log.calls == []  # nothing was fetched
+    assert demo_session.statement.log.calls == []  # nothing was fetched
 
 
 def test_public_api():

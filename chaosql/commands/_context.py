@@ -128,8 +128,20 @@ def warn(message: str, stream: TextIO | None = None) -> None:
     print(message, file=stream or sys.stderr)
 
 
-def report_error(err: BaseException, stream: TextIO | None = None) -> int:
-    """One line on stderr (or ``stream``), never a traceback; returns the exit code."""
+def report_error(err: BaseException, stream: TextIO | None = None, *, verbose: bool = False) -> int:
+    """One line on stderr (or ``stream``), never a traceback; returns the exit code. With
+    ``verbose``, a failed statement's calls and, for a write, every object it rolled back or left
+    follow that line."""
+    code = _report(err, stream)
+    if verbose:
+        for call in getattr(err, "calls", None) or []:
+            warn(f"call {call}", stream)
+        for line in getattr(err, "details", None) or []:
+            warn(line, stream)
+    return code
+
+
+def _report(err: BaseException, stream: TextIO | None) -> int:
     from chaosql.errors import ChaosqlError, SqlError, UsageError
 
     if isinstance(err, BrokenPipeError) and stream is None:  # `chaosql query ... | head`: all it wanted

@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
             session.close()
         return EXIT_OK
     except (Exception, KeyboardInterrupt) as err:
-        return report_error(err)
+        return report_error(err, verbose=getattr(args, "verbose", False))
 
 
 def run_sql(session: Any, sql: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:

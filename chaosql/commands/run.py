@@ -67,4 +67,4 @@ def run(args: argparse.Namespace) -> int:
                 print(f"check {query.name}: ok", file=sys.stderr)
         return EXIT_OK
     except (Exception, KeyboardInterrupt) as err:
-        return report_error(err)
+        return report_error(err, verbose=getattr(args, "verbose", False))

@@ -18,27 +18,34 @@ if TYPE_CHECKING:
 
 
 class Fetcher:
-    """Runs source calls on a shared thread pool, records them, and stops on cancel."""
+    """A statement's source calls: run on the session's shared thread pool, recorded in the
+    statement's log, stopped by its cancel. Feeds receive it (``feed.fetch(source, constraints,
+    fetcher)``) and use ``submit``, ``list``, ``log`` and ``warnings``."""
 
-    def __init__(self, *, max_workers: int = 16) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="chaosql-fetch")
-        self.log = CallLog()
-        self.cancelled = threading.Event()
+    def __init__(self, pool: ThreadPoolExecutor, log: CallLog | None = None) -> None:
+        self._pool = pool
+        self.log = log if log is not None else CallLog()
+        self.cancelled = self.log.cancelled  # one flag: the statement's
         self.warnings: list[str] = []
         self.settings: dict[str, Any] = {}  # the session's settings (feeds read cache, timeout, ...)
+        self.seen: dict | None = None  # objects listed, while the statement records them (writes)
+        self._seen_lock = threading.Lock()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        if self.cancelled.is_set():
-            raise QueryCancelled("query cancelled")
+        self.log.check()
         return self._pool.submit(fn, *args)
 
-    def reset(self) -> None:
-        self.log = CallLog()
-        self.cancelled.clear()
-        self.warnings = []
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def list(self, source: Any, cluster: str, kind: str, flt: Any) -> list[dict]:
+        """``source.list`` for this statement: logged, cancellable, and remembered by object while
+        the statement records what it read (``Statement.recording``)."""
+        objs = source.list(cluster, kind, flt, self.log)
+        seen = self.seen
+        if seen is not None:
+            with self._seen_lock:
+                for obj in objs:
+                    meta = obj.get("metadata") or {}
+                    seen[(cluster, obj.get("kind") or kind, meta.get("namespace") or "", meta.get("name"))] = obj
+        return objs
 
 
 def fetch_table(
@@ -93,8 +100,7 @@ def fetch_table(
 
 def _chain(pieces: list[Iterable[Row]], fetcher: Fetcher) -> Iterator[Row]:
     for piece in pieces:
-        if fetcher.cancelled.is_set():
-            raise QueryCancelled("query cancelled")
+        fetcher.log.check()
         yield from piece
 
 

@@ -1,5 +1,6 @@
-"""chaosql's own statements, answered without a fetch: SET chaosql.*, SHOW TABLES, DESCRIBE t,
-EXPLAIN, and the empty catalog tables that let information_schema describe the virtual tables."""
+"""chaosql's own statements, answered without a fetch: SET/RESET/SHOW chaosql.*, SHOW TABLES,
+DESCRIBE t, EXPLAIN, and the empty catalog tables that let information_schema describe the virtual
+tables. Which statements these are is decided in ``classify``."""
 
 from __future__ import annotations
 
@@ -11,8 +12,29 @@ from chaosql.errors import SqlError, UsageError
 if TYPE_CHECKING:
     from sqlglot import exp
 
+    from chaosql.engine.classify import Classified
     from chaosql.engine.pushdown import Constraints
     from chaosql.sources.base import Call
+
+
+def answer_setting(session: Any, classified: Classified) -> Result | None:
+    """``SHOW chaosql.x`` and ``RESET chaosql.x`` (no parse needed); None for anything else."""
+    setting = classified.setting or ""
+    if not setting.startswith("chaosql.") or classified.command not in ("SHOW", "RESET"):
+        return None
+    from chaosql.engine.settings import SETTINGS
+
+    key = setting.removeprefix("chaosql.")
+    if key not in SETTINGS:
+        raise SqlError(f'unrecognized configuration parameter "{setting}"', sqlstate="42704")
+    if classified.command == "RESET":
+        session.set(key, getattr(session, "initial_settings", {}).get(key, SETTINGS[key][0]))
+        return Result(status="RESET")
+    value = session.settings[key]
+    text = ("on" if value else "off") if isinstance(value, bool) else str(value)
+    shown = Result.of_columns([setting], [[text]], ["VARCHAR"])
+    shown.status = "SHOW"
+    return shown
 
 
 def answer(session: Any, tree: exp.Expr) -> Result | None:

@@ -2,36 +2,41 @@
 
 Steps for one statement:
 
-1. parse with sqlglot (DuckDB dialect, then Postgres), freeze ``now()`` for the statement;
-2. answer chaosql's own statements (``SET chaosql.*``, ``SHOW TABLES``, ``DESCRIBE t``, EXPLAIN);
-3. find the virtual tables it reads and what each reference implies (``analyze``, ``pushdown``);
-4. fetch each table once, concurrently, as Arrow (``fetch``);
-5. register the Arrow tables in DuckDB, rewrite the references to them, run the statement there.
+1. classify it once (``classify``: read, write, chaosql's own, chatter) and give it one
+   ``Statement`` (``statement``): its call log, cancel flag, deadline, warnings, relations;
+2. parse with sqlglot (DuckDB dialect, then Postgres), freeze ``now()`` for the statement;
+3. answer chaosql's own statements (``SET chaosql.*``, ``SHOW TABLES``, ``DESCRIBE t``, EXPLAIN);
+   hand writes to ``writers/``, whose reads join the same statement (``Session.read``);
+4. find the virtual tables it reads and what each reference implies (``analyze``, ``pushdown``);
+5. fetch each table once, concurrently, as Arrow (``fetch``);
+6. register the Arrow tables in DuckDB, rewrite the references to them, run the statement there.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chaosql._gc import paused
 from chaosql.engine import analyze
 from chaosql.engine import own as statements
-from chaosql.engine.dialect import as_duckdb
+from chaosql.engine.classify import Classified, Kind, classify
 from chaosql.engine.errors import RELATION_PREFIX, translate
-from chaosql.engine.fetch import Fetcher, fetch_table
+from chaosql.engine.fetch import fetch_table
 from chaosql.engine.limits import bounded, check_statement
 from chaosql.engine.pushdown import Constraints, union
 from chaosql.engine.result import Result
 from chaosql.engine.settings import SETTINGS, coerce
+from chaosql.engine.statement import CANCELLED, Statement
 from chaosql.engine.views import Views
 from chaosql.engine.watchdog import WATCHDOG
-from chaosql.errors import ChaosqlError, QueryCancelled, SqlError, UnsupportedError
+from chaosql.errors import ChaosqlError, QueryCancelled, UnsupportedError, WriteRefused
 
 if TYPE_CHECKING:
     import duckdb
@@ -43,7 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SETTINGS", "Result", "Session"]
 
-_EXPLAIN = re.compile(r"^\s*explain\s+(analyze\s+)?", re.IGNORECASE)
+T = TypeVar("T")
 
 
 class Session:
@@ -66,20 +71,22 @@ class Session:
         self.settings = {name: default for name, (default, _) in SETTINGS.items()}
         for name, value in (settings or {}).items():
             self.set(name, value)
+        self.initial_settings = dict(self.settings)  # what RESET chaosql.x goes back to
         self.con: duckdb.DuckDBPyConnection = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         self._catalog_ready = False
-        self._registered: list[tuple[str, str]] = []  # (kind, name) of last statement's relations
-        self._fetcher = Fetcher()
+        #: the running statement, or the last one once it has ended (its calls, warnings, reason)
+        self.statement: Statement | None = None
+        self._fetch_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="chaosql-fetch")
         self._tables_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chaosql-table")
-        self._reading: list[str] = []  # virtual tables the running statement reads, for messages
         self.views = Views()  # CREATE VIEW over chaos tables: expanded where a statement reads them
         from chaosql.writers import Writer  # light: the planning code loads on the first write
 
         self.writer: Any = Writer()  # INSERT/UPDATE/DELETE on chaos tables
         self.confirm: Any = None  # callable(question) -> bool for big writes: the REPL asks, --yes agrees
+        self._writes_refused: tuple[str, str] | None = None  # (message, hint) when writes are not allowed
         # Close even when the caller does not: DuckDB must not be torn down under live threads.
-        self._finalizer = weakref.finalize(self, _shutdown, self._fetcher, self._tables_pool, self.con)
+        self._finalizer = weakref.finalize(self, _shutdown, self._fetch_pool, self._tables_pool, self.con)
         from chaosql import plugins
 
         plugins.hook().prepare_session(connection=self.con)
@@ -90,37 +97,78 @@ class Session:
         key = name.removeprefix("chaosql.")
         self.settings[key] = coerce(key, value)
 
+    def refuse_writes(self, message: str, *, hint: str = "") -> None:
+        """Refuse every write to a chaos table from now on (``{table}`` in ``message`` names it):
+        the Postgres-wire server does this for users without write permission."""
+        self._writes_refused = (message, hint)
+
     # --- the public API ---------------------------------------------------------------------
 
     def execute(self, sql: str | exp.Expr, params: Sequence[Any] | None = None, *, stream: bool = False) -> Result:
         """Run one statement: SQL text, or a tree parsed already (the wire server's, whose own
         rewrites make DuckDB answer as PostgreSQL). Raises a ``ChaosqlError`` subclass with a
-        one-line message."""
+        one-line message.
+
+        Called while a statement runs on this thread (a write's reads, a plugin's), it runs as part
+        of that statement (``read``): same cancel, deadline and call log.
+        """
+        running = self.statement
+        if running is not None and running.running and running.thread == threading.get_ident():
+            return self.read(sql, params, stream=stream)
         started = time.perf_counter()
         text = sql if isinstance(sql, str) else ""  # a tree was parsed (and its text checked) already
         check_statement(text, int(self.settings["max_statement_bytes"]))  # before any work on it
-        self._drop_registered()
-        self._fetcher.reset()
-        self._fetcher.settings = self.settings
-        deadline = WATCHDOG.arm(float(self.settings["timeout"]), self.cancel)
-        try:
-            result = bounded(lambda: self._execute(sql, params, stream), text, cancelled=self.cancelled)
-        except ChaosqlError:
-            raise
-        except Exception as err:
-            import duckdb
+        if running is not None:
+            self._drop_registered(running)
+        statement = Statement(sql, self._fetch_pool)
+        statement.fetcher.settings = self.settings  # feeds read chaosql.cache, the timeout ...
+        self.statement = statement
+        timeout = float(self.settings["timeout"])
+        deadline = WATCHDOG.arm(timeout, lambda: self._time_out(statement, timeout))
 
-            if isinstance(err, duckdb.Error):
-                raise translate(err, tables=self._reading, all_tables=self.tables) from err
+        def run() -> Result:
+            statement.classified = classify(sql, self.tables)
+            return self._guarded(statement, statement.classified, params, stream)
+
+        try:
+            result = bounded(run, text, cancelled=lambda: statement.cancelled)
+        except ChaosqlError as err:
+            err.calls = list(statement.log.calls)  # type: ignore[attr-defined]  # for -v on a failure
             raise
         finally:
             WATCHDOG.disarm(deadline)
-            self._reading = []
+            statement.running = False
         result.elapsed = time.perf_counter() - started
-        result.calls = list(self._fetcher.log.calls)
+        result.calls = list(statement.log.calls)
         # the same warning from several kinds of one cluster is said once
-        result.warnings = list(dict.fromkeys(self.source_warnings() + self._fetcher.warnings + result.warnings))
+        result.warnings = list(dict.fromkeys(self.source_warnings() + statement.warnings + result.warnings))
         return result
+
+    def read(self, sql: str | exp.Expr, params: Sequence[Any] | None = None, *, stream: bool = False) -> Result:
+        """Run ``sql`` as part of the running statement (a write reads its rows this way): it shares
+        the statement's cancel flag, deadline, call log and warnings, and resets none of them."""
+        statement = self.statement
+        if statement is None or not statement.running:
+            raise RuntimeError("Session.read runs inside a statement; use Session.execute")
+        statement.check()
+        return self._guarded(statement, classify(sql, self.tables), params, stream)
+
+    def bounded(self, fn: Callable[[], T], sql: str) -> T:
+        """``fn()``, work on ``sql`` before it runs as a statement (the wire server's parse and
+        rewrite), under the session's time limit and stoppable by ``cancel``."""
+        statement = Statement(sql, self._fetch_pool)  # a stand-in: it registers nothing and makes no call
+        previous, self.statement = self.statement, statement
+        timeout = float(self.settings["timeout"])
+        deadline = WATCHDOG.arm(timeout, lambda: self._time_out(statement, timeout))
+        try:
+            return bounded(fn, sql, cancelled=lambda: statement.cancelled)
+        except QueryCancelled as err:
+            err.message = statement.reason or err.message
+            raise
+        finally:
+            WATCHDOG.disarm(deadline)
+            statement.running = False
+            self.statement = previous  # whose relations the next statement drops
 
     def execute_script(self, sql: str) -> Iterator[Result]:
         """Run each statement of a script in order; stops at the first error."""
@@ -149,14 +197,35 @@ class Session:
             start = cut + 1
         return pieces
 
-    def cancel(self) -> None:
-        """Interrupt the running statement (fetch or query), from any thread."""
-        self._fetcher.cancelled.set()
-        self._fetcher.log.cancel()  # the sources stop between pages and retries (the log is per statement)
+    @property
+    def running(self) -> Statement | None:
+        """The statement running now, if any."""
+        statement = self.statement
+        return statement if statement is not None and statement.running else None
+
+    def cancel(self, reason: str = CANCELLED) -> bool:
+        """Interrupt the running statement (fetch, query or write), from any thread: it makes no
+        further forward call, and a write rolls back what it made. False when nothing was running."""
+        statement = self.running
+        if statement is None or not statement.cancel(reason):
+            return False
+        self._interrupt_duckdb()
+        return True
+
+    def _time_out(self, statement: Statement, seconds: float) -> None:
+        if statement.cancel(f"statement timeout: chaosql.timeout = {seconds:g} s", timed_out=True):
+            self._interrupt_duckdb()
+
+    def _interrupt_duckdb(self) -> None:
         try:
             self.con.interrupt()
         except Exception:
             pass
+
+    def cancelled(self) -> bool:
+        """Whether the running statement was cancelled (writers check it between API calls)."""
+        statement = self.statement
+        return statement is not None and statement.cancelled
 
     def close(self) -> None:
         self._finalizer()
@@ -173,79 +242,90 @@ class Session:
 
     # --- one statement ----------------------------------------------------------------------
 
-    def _execute(self, statement: str | exp.Expr, params: Sequence[Any] | None, stream: bool) -> Result:
-        if isinstance(statement, str):
-            sql = statement
-            explain = _EXPLAIN.match(sql)
-            body = sql[explain.end() :] if explain else sql
-            tree, text = self._parse(body)
-        else:
-            explain, tree = None, statement
-            sql = text = tree.sql(dialect="duckdb")
-        if tree is None:  # DuckDB-only syntax that reads no virtual table
-            return self._run(text, params, stream)
-        from sqlglot import exp
+    def _guarded(self, statement: Statement, classified: Classified, params: Any, stream: bool) -> Result:
+        """Run with DuckDB's errors translated, and a cancel reported with its reason."""
+        try:
+            return self._execute(statement, classified, params, stream)
+        except QueryCancelled as err:
+            if statement.cancelled and type(err) is QueryCancelled and not err.message.startswith(statement.reason):
+                err.message = statement.reason  # the sources say "query cancelled"; the statement knows why
+            raise
+        except ChaosqlError:
+            raise
+        except Exception as err:
+            import duckdb
 
+            if isinstance(err, duckdb.Error):
+                translated = translate(err, tables=statement.reading, all_tables=self.tables)
+                if isinstance(translated, QueryCancelled) and statement.reason:
+                    translated.message = statement.reason
+                raise translated from err
+            raise
+
+    def _execute(self, statement: Statement, classified: Classified, params: Any, stream: bool) -> Result:
+        explain = classified.explain
+        if classified.kind is Kind.OWN and not explain:
+            own = statements.answer_setting(self, classified)
+            if own is not None:
+                return own
+        tree, text, error = classified.parse()
+        if tree is None:  # DuckDB-only syntax that reads no virtual table
+            self._check_unparsed(classified.body, error)
+            return self._run(text if not explain else classified.sql, params, stream, classified)
         own = statements.answer(self, tree)
         if own is not None:
             return own
         if self.views.record(tree, self.tables):  # a view over chaos tables: DuckDB's reads their stand-ins
             self.ensure_catalog()
-            return self._run(tree.sql(dialect="duckdb"), params, stream)
+            return self._run(tree.sql(dialect="duckdb"), params, stream, classified)
         tree = self.views.expand(tree)
-        if isinstance(tree, (exp.Insert, exp.Update, exp.Delete)) and self._writes_virtual(tree):
-            if self.writer is None:
-                raise UnsupportedError(
-                    "writes to chaos tables are not available in this build", hint="query the tables with SELECT"
-                )
-            # params only when given: a Writer without the keyword still serves unparameterised writes
-            extra = {"params": params} if params is not None else {}
-            return self.writer.execute(
-                self, tree, explain=bool(explain), analyze=bool(explain and explain.group(1)), **extra
-            )
+        if classified.kind is Kind.WRITE:
+            return self._write(classified, tree, params)
         refs = analyze.virtual_refs(tree, self.tables)
-        self._reading = sorted({ref.name.lower() for ref in refs})
+        statement.reading = sorted({ref.name.lower() for ref in refs})
         if not refs:
             self.ensure_catalog()
-            return self._run(sql, params, stream)
+            return self._run(classified.sql or tree.sql(dialect="duckdb"), params, stream, classified)
         _freeze_now(tree)
         per_table = self._constraints(refs)
-        if explain and not explain.group(1):
+        if explain == "plan":
             return statements.explain(per_table)
         with paused():
-            fetched = self._fetch(per_table)
+            fetched = self._fetch(statement, per_table)
         names = {name: self.register_rows(name, data) for name, data in fetched.items()}
         analyze.rewrite(tree, refs, lambda name: names[name])
         final = tree.sql(dialect="duckdb")
         if explain:  # EXPLAIN ANALYZE: run it, then report what was fetched and the calls made
-            self._run(final, params, stream=False).arrow()
-            return statements.explain(per_table, list(self._fetcher.log.calls))
-        result = self._run(final, params, stream)
+            self._run(final, params, False, classified).arrow()
+            return statements.explain(per_table, list(statement.log.calls))
+        result = self._run(final, params, stream, classified)
         result.pushdown = {name: c.describe() for name, c in per_table.items()}
         return result
 
-    def _parse(self, sql: str) -> tuple[exp.Expr | None, str]:
-        import sqlglot
-        from sqlglot.errors import ParseError, TokenError
+    def _write(self, classified: Classified, tree: exp.Expr, params: Any) -> Result:
+        from sqlglot import exp
 
-        from chaosql.engine.dialect import DuckDB, Postgres
+        if self._writes_refused is not None:
+            message, hint = self._writes_refused
+            raise WriteRefused(message.format(table=classified.target), hint=hint or None)
+        if not isinstance(tree, (exp.Insert, exp.Update, exp.Delete)):
+            raise UnsupportedError(
+                f"{classified.target}: only INSERT, UPDATE and DELETE write to chaos tables "
+                f"({classified.command} is not supported)",
+                hint="write the rows with INSERT, UPDATE or DELETE (a subquery may read other tables)",
+            )
+        if self.writer is None:
+            raise UnsupportedError(
+                "writes to chaos tables are not available in this build", hint="query the tables with SELECT"
+            )
+        # params only when given: a Writer without the keyword still serves unparameterised writes
+        extra = {"params": params} if params is not None else {}
+        explain = classified.explain
+        return self.writer.execute(self, tree, explain=bool(explain), analyze=explain == "analyze", **extra)
 
-        last: Exception | None = None
-        for dialect in (DuckDB, Postgres):
-            try:
-                trees = [t for t in sqlglot.parse(sql, read=dialect) if t is not None]
-            except (ParseError, TokenError) as err:
-                last = err
-                continue
-            if len(trees) != 1:
-                raise SqlError(
-                    f"expected one statement, found {len(trees)}", hint="run a script with -f FILE or \\i FILE"
-                )
-            tree = as_duckdb(trees[0])
-            if dialect is Postgres:
-                return tree, tree.sql(dialect="duckdb")
-            return tree, sql
-        # sqlglot could not parse it: let DuckDB say what is wrong, or run it if it is DuckDB-only
+    def _check_unparsed(self, sql: str, error: Exception | None) -> None:
+        """sqlglot could not parse it: let DuckDB say what is wrong, or run it if it is DuckDB-only
+        and reads no chaos table."""
         import duckdb
 
         try:
@@ -255,14 +335,13 @@ class Session:
         words = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql)}
         if words & set(self.tables):
             raise UnsupportedError(
-                f"chaosql cannot analyse this statement: {str(last).splitlines()[0]}",
+                f"chaosql cannot analyse this statement: {str(error).splitlines()[0]}",
                 hint="rewrite it in DuckDB or Postgres syntax",
             )
-        return None, sql
 
-    def _run(self, sql: str, params: Sequence[Any] | None, stream: bool) -> Result:
-        command = _command_of(sql)
-        if command in _NO_ROWS and not (command in _DML and _returning(sql)):
+    def _run(self, sql: str, params: Sequence[Any] | None, stream: bool, classified: Classified) -> Result:
+        command = "EXPLAIN" if classified.explain else classified.command
+        if command in _NO_ROWS and not (command in _DML and classified.returning):
             cursor = self.con.execute(sql, list(params)) if params else self.con.execute(sql)
             if command == "CREATE" and _CREATED_AS.match(sql):  # PostgreSQL reports the rows as SELECT n
                 return Result(status=f"SELECT {(cursor.fetchall() or [(0,)])[0][0]}")
@@ -292,18 +371,6 @@ class Session:
             self._catalog_ready = True
 
     _ensure_catalog = ensure_catalog  # older name, kept for callers outside the engine
-
-    def cancelled(self) -> bool:
-        """Whether the running statement was cancelled (writers check it between API calls)."""
-        return self._fetcher.cancelled.is_set()
-
-    def _writes_virtual(self, tree: exp.Expr) -> bool:
-        from sqlglot import exp
-
-        target = tree.this
-        if isinstance(target, exp.Schema):
-            target = target.this
-        return isinstance(target, exp.Table) and target.name.lower() in self.tables and not target.db
 
     # --- pushdown, fetch, register ----------------------------------------------------------
 
@@ -335,11 +402,11 @@ class Session:
         # fetchall: DuckDB 2 keeps a result fetched with fetchone() open and refuses the next register()
         return self.con.execute("SELECT " + node.sql(dialect="duckdb")).fetchall()[0][0]
 
-    def _fetch(self, per_table: dict[str, Constraints]) -> dict[str, pa.Table]:
+    def _fetch(self, statement: Statement, per_table: dict[str, Constraints]) -> dict[str, pa.Table]:
         policy = self.settings["on_source_error"]
         futures = {
             name: self._tables_pool.submit(
-                fetch_table, self.tables[name], self.sources, c, self._fetcher, on_source_error=policy
+                fetch_table, self.tables[name], self.sources, c, statement.fetcher, on_source_error=policy
             )
             for name, c in per_table.items()
         }
@@ -350,8 +417,8 @@ class Session:
                     out[name] = future.result(timeout=0.1)
                     break
                 except TimeoutError:
-                    if self._fetcher.cancelled.is_set():
-                        raise QueryCancelled("query cancelled while fetching " + name) from None
+                    if statement.cancelled:
+                        raise QueryCancelled(f"{statement.reason} while fetching {name}") from None
         return out
 
     def register_rows(self, name: str, data: pa.Table) -> str:
@@ -361,11 +428,12 @@ class Session:
         casts = [f'CAST("{c.name}" AS JSON) AS "{c.name}"' for c in self.tables[name].columns if c.type == "JSON"]
         replace = f" REPLACE ({', '.join(casts)})" if casts else ""
         self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{view_name}" AS SELECT *{replace} FROM "{arrow_name}"')
-        self._registered += [("view", view_name), ("arrow", arrow_name)]
+        if self.statement is not None:
+            self.statement.registered += [("view", view_name), ("arrow", arrow_name)]
         return view_name
 
-    def _drop_registered(self) -> None:
-        for kind, name in self._registered:
+    def _drop_registered(self, statement: Statement) -> None:
+        for kind, name in statement.registered:
             try:
                 if kind == "view":
                     self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
@@ -373,15 +441,15 @@ class Session:
                     self.con.unregister(name)
             except Exception:
                 pass
-        self._registered = []
+        statement.registered = []
 
 
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _shutdown(fetcher: Fetcher, pool: ThreadPoolExecutor, con: Any) -> None:
-    fetcher.close()
-    pool.shutdown(wait=False, cancel_futures=True)
+def _shutdown(fetch_pool: ThreadPoolExecutor, tables_pool: ThreadPoolExecutor, con: Any) -> None:
+    fetch_pool.shutdown(wait=False, cancel_futures=True)
+    tables_pool.shutdown(wait=False, cancel_futures=True)
     con.close()
 
 
@@ -456,17 +524,6 @@ _NO_ROWS = _DML | {
 def _quoted(name: str) -> str:
     """A column name as a DuckDB identifier (a name such as ``min(a."x")`` holds quotes)."""
     return '"' + name.replace('"', '""') + '"'
-
-
-def _command_of(sql: str) -> str:
-    """The statement's first keyword, past comments and parentheses."""
-    stripped = re.sub(r"^(\s|--[^\n]*\n|/\*.*?\*/|\()+", "", sql, flags=re.S)
-    word = re.match(r"[A-Za-z]+", stripped)
-    return word.group(0).upper() if word else ""
-
-
-def _returning(sql: str) -> bool:
-    return re.search(r"\breturning\b", sql, re.IGNORECASE) is not None
 
 
 #: CREATE/DROP/ALTER and what they act on: PostgreSQL's command tag names both (CREATE VIEW).

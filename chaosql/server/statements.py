@@ -11,17 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from chaosql.engine.limits import bounded, check_statement, deep_enough, too_complex
-from chaosql.engine.watchdog import WATCHDOG
-from chaosql.errors import ChaosqlError, SqlError, WriteRefused
+from chaosql.engine.classify import Kind, classify
+from chaosql.engine.limits import check_statement, too_complex
+from chaosql.errors import ChaosqlError, SqlError
 from chaosql.server import chatter, parameters
 from chaosql.server.rewrite import translate
 from chaosql.server.types import OVERRIDE, decode_param, oid_of, param_duck_type, pg_type, type_oid
 
-_WRITE = re.compile(
-    r'\b(?:insert\s+into|update|delete\s+from|merge\s+into)\s+(?:"?(?:public|main)"?\s*\.\s*)?"?(\w+)"?', re.I
-)
-_WRITE_WORD = re.compile(r"\b(insert|update|delete|merge)\b", re.I)
 _DDL = re.compile(r"^\s*(create|drop|alter)\b", re.I)
 _ROWLESS = {"nothing", "changed_rows", "statement_result"}
 
@@ -105,30 +101,21 @@ class Runner:
         session.con.execute("SET enable_external_access = false")
         # PostgreSQL's arithmetic: int / int truncates, and any division by zero is an error (22012)
         session.con.execute("SET integer_division = true")
+        if not user.writes:
+            session.refuse_writes(
+                f"user {user.name} may not write to {{table}} over this server",
+                hint="enable writes = true for the user in [server.users.NAME]",
+            )
 
     # --- preparing -----------------------------------------------------------------------
 
     def prepare(self, sql: str, param_oids: list[int]) -> Prepared:
         check_statement(sql, int(self.session.settings["max_statement_bytes"]))  # before any parse
         # translating parses with sqlglot: that time counts against the statement's time limit too
-        self.session._fetcher.reset()
-        deadline = WATCHDOG.arm(float(self.session.settings["timeout"]), self.session.cancel)
-        try:
-            return bounded(lambda: self._prepare(sql, param_oids), sql, cancelled=self.session.cancelled)
-        finally:
-            WATCHDOG.disarm(deadline)
+        return self.session.bounded(lambda: self._prepare(sql, param_oids), sql)
 
     def _prepare(self, sql: str, param_oids: list[int]) -> Prepared:
         prepared = Prepared(sql, list(param_oids))
-        own = re.match(r"^\s*show\s+chaosql\.(\w+)\s*;?\s*$", sql, re.I)
-        if own:  # chaosql's session settings, read like any PostgreSQL setting
-            key = own.group(1).lower()
-            if key not in self.session.settings:
-                raise SqlError(f'unrecognized configuration parameter "chaosql.{key}"', sqlstate="42704")
-            value = self.session.settings[key]
-            text = ("on" if value else "off") if isinstance(value, bool) else str(value)
-            prepared.answer = chatter.Answer("SHOW", [f"chaosql.{key}"], [(text,)])
-            return prepared
         from chaosql.server import cursors
 
         prepared.cursor = cursors.parse(sql)
@@ -151,7 +138,8 @@ class Runner:
         if prepared.copy is not None:
             self.translate(prepared, prepared.copy.query)
             return prepared
-        prepared.answer = chatter.answer(sql, dict(self.settings))
+        if classify(sql).kind is Kind.CHATTER:  # about the connection, not the data: answered here
+            prepared.answer = chatter.answer(sql, dict(self.settings))
         if prepared.answer is None:
             self.translate(prepared, sql)
         return prepared
@@ -295,7 +283,7 @@ class Runner:
 
     def own_statement(self, sql: str) -> bool:
         """chaosql's statements whose shape only running them tells (SHOW TABLES, DESCRIBE, EXPLAIN)."""
-        return re.match(r"^\s*(show\s+tables|describe\b|explain\b|show\s+chaosql\.)", sql, re.I) is not None
+        return classify(sql).answered_by_chaosql
 
     # --- running -------------------------------------------------------------------------
 
@@ -312,37 +300,9 @@ class Runner:
                 raise SqlError(f"invalid value for parameter ${i + 1}: {err}", sqlstate="22P02") from err
         return out
 
-    def write_target(self, sql: str) -> str | None:
-        """The chaos table ``sql`` writes to (INSERT/UPDATE/DELETE/MERGE, also inside WITH), if any."""
-        if not _WRITE_WORD.search(sql):
-            return None
-        import sqlglot
-        from sqlglot import exp
-        from sqlglot.errors import ParseError, TokenError
-
-        for dialect in ("duckdb", "postgres"):
-            try:
-                trees = [t for t in sqlglot.parse(sql, read=dialect) if t is not None]
-            except (ParseError, TokenError):
-                continue
-            for tree in trees:
-                for node in tree.find_all(exp.Insert, exp.Update, exp.Delete, exp.Merge):
-                    table = node.this.this if isinstance(node.this, exp.Schema) else node.this
-                    if isinstance(table, exp.Table) and table.name.lower() in self.virtual:
-                        return table.name.lower()
-            return None
-        m = _WRITE.search(sql)  # unparsable: be strict
-        return m.group(1).lower() if m and m.group(1).lower() in self.virtual else None
-
     def run(self, prepared: Prepared, params: list[Any]) -> Any:
-        """Run on the Session: a streamed Result. Refuses writes this user may not do."""
-        with deep_enough():
-            target = None if self.user.writes else self.write_target(prepared.run_sql)
-        if target:
-            raise WriteRefused(
-                f"user {self.user.name} may not write to {target} over this server",
-                hint="enable writes = true for the user in [server.users.NAME]",
-            )
+        """Run on the Session: a streamed Result. Writes this user may not do are refused by the
+        session (``refuse_writes``), which classifies the statement."""
         statement = prepared.tree.copy() if prepared.tree is not None else prepared.run_sql
         try:
             result = self.session.execute(statement, params or None, stream=True)

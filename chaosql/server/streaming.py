@@ -51,7 +51,7 @@ def row_tag(result: Any, sent: int) -> str:
     """CommandComplete for a statement that returned rows: a write with RETURNING keeps its own
     tag (``INSERT 0 3``), anything else is ``SELECT n``."""
     status = getattr(result, "status", "") or ""
-    return status if status.split(" ", 1)[0] in ("INSERT", "UPDATE", "DELETE") else f"SELECT {sent}"
+    return status if status.split(" ", 1)[0] in ("INSERT", "UPDATE", "DELETE", "SHOW") else f"SELECT {sent}"
 
 
 class Streaming:

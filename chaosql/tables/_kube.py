@@ -152,7 +152,7 @@ class KubeFeed(Feed):
         task, so waiting for it here cannot starve the pool.) ``stale``: the watch cache's rows of a
         broken watch, shown (with a warning) only when the list fails and the statement allows it."""
         try:
-            objs = source.list(cluster, kind, flt, fetcher.log)
+            objs = fetcher.list(source, cluster, kind, flt)  # logged, and kept when a write records its reads
         except SourceError as err:
             if stale is None or _settings(fetcher).get("on_source_error") != "warn":
                 raise

@@ -217,21 +217,21 @@ INSERT_COLUMNS = {"source", "cluster", "node", "kind", "action", "spec", "uid", 
 
 @dataclass(frozen=True)
 class ChaosdTarget:
-    """One chaosd node of one source, where an operation goes; with the statement's ``log`` its
-    calls are recorded there and a cancel ends a retry pause."""
+    """One chaosd node of one source, where an operation goes. Each call takes the statement's
+    ``log``: it is recorded there, and a cancel ends a retry pause (a rollback's log is not
+    stopped by a cancel)."""
 
     source: ChaosdSource
     node: Node
-    log: CallLog | None = field(default=None, compare=False)
 
     @property
     def label(self) -> str:
         return f'chaosd "{self.source.name}" node {self.node.url}'
 
-    def check_node(self) -> None:
+    def check_node(self, log: CallLog | None = None) -> None:
         """The node answers its health check, else TargetError (503, or 401/403 when it refuses)."""
         try:
-            healthy = self.source.health(self.node, self.log)
+            healthy = self.source.health(self.node, log)
         except Forbidden as err:
             raise TargetError(403, "Forbidden", err.message) from err
         except SourceError as err:
@@ -243,9 +243,9 @@ class ChaosdTarget:
                 f"chaosd node {self.node.url} is not healthy ({self.node.system_url}/api/system/health)",
             )
 
-    def experiments(self) -> list[dict]:
+    def experiments(self, log: CallLog | None = None) -> list[dict]:
         try:
-            return self.source.experiments(self.node, self.log)
+            return self.source.experiments(self.node, log)
         except ChaosqlError as err:
             raise _target_error(err) from err
 
@@ -284,8 +284,8 @@ class ChaosdAttack(Operation):
     def validate(self, ctx: WriteContext) -> None:
         if self.problems:
             raise TargetError(422, "Invalid", "; ".join(self.problems))
-        self.target.check_node()
-        if any(e.get("uid") == self.uid for e in self.target.experiments()):
+        self.target.check_node(ctx.log)
+        if any(e.get("uid") == self.uid for e in self.target.experiments(ctx.log)):
             raise TargetError(
                 409,
                 "AlreadyExists",
@@ -297,7 +297,7 @@ class ChaosdAttack(Operation):
         try:
             for attempt in range(PROCESS_SCAN_RETRIES + 1):
                 try:
-                    self.result = self.target.source.attack(self.target.node, self.route, self.body, self.target.log)
+                    self.result = self.target.source.attack(self.target.node, self.route, self.body, ctx.log)
                     break
                 except SourceError as err:
                     if not (self.route == "process" and _PROC_RACE.search(getattr(err, "text", ""))):
@@ -307,12 +307,12 @@ class ChaosdAttack(Operation):
                     # have been signalled already. Its experiment row lists them (PIDs). Trying again
                     # (the same uid rewrites that row) is safe when it lists none, or for SIGSTOP:
                     # stopping a stopped process changes nothing, and a success row can be recovered.
-                    signalled = self._signalled()
+                    signalled = self._signalled(ctx.log)
                     again = signalled == [] or (signalled is not None and self.body.get("signal") == 19)
                     if not again or attempt == PROCESS_SCAN_RETRIES:
                         self.uncertain = self._partly(signalled)
                         raise
-                    pause(self.target.log, 0.05 * (attempt + 1))
+                    pause(ctx.log, 0.05 * (attempt + 1))
         except SourceTimeout as err:
             # chaosd runs the attack inside the request and goes on when the client gives up:
             # whether it is applied is unknown, so say how to find out rather than guess.
@@ -328,14 +328,12 @@ class ChaosdAttack(Operation):
             raise error from err
         self.applied = True
 
-    def _signalled(self) -> list[int] | None:
+    def _signalled(self, log: CallLog | None) -> list[int] | None:
         """The PIDs chaosd's row for this attack says were signalled; None when it cannot be read."""
         from chaosql.tables._chaosd import parameters
 
         try:
-            rows = [
-                e for e in self.target.source.experiments(self.target.node, self.target.log) if e.get("uid") == self.uid
-            ]
+            rows = [e for e in self.target.source.experiments(self.target.node, log) if e.get("uid") == self.uid]
         except ChaosqlError:
             return None
         if not rows:
@@ -365,7 +363,7 @@ class ChaosdAttack(Operation):
 
     def undo(self, ctx: WriteContext) -> str:
         try:
-            self.target.source.recover(self.target.node, self.uid, self.target.log)
+            self.target.source.recover(self.target.node, self.uid, ctx.log)
         except ChaosqlError as err:
             raise _target_error(err) from err
         return f"recovered chaosd {self.route} attack {self.uid} on {self.target.node.url}"
@@ -405,7 +403,7 @@ class ChaosdRecover(Operation):
 
     def validate(self, ctx: WriteContext) -> None:
         if self.recoverable:
-            self.target.check_node()
+            self.target.check_node(ctx.log)
 
     def apply(self, ctx: WriteContext) -> None:
         if not self.recoverable:
@@ -415,7 +413,7 @@ class ChaosdRecover(Operation):
             )
             return
         try:
-            self.result = self.target.source.recover(self.target.node, self.uid, self.target.log)
+            self.result = self.target.source.recover(self.target.node, self.uid, ctx.log)
         except ChaosqlError as err:
             status, text = getattr(err, "status", 0), getattr(err, "text", "")
             if status == 404:  # gone already: Chaos Mesh counts 404 as recovered too
@@ -427,7 +425,7 @@ class ChaosdRecover(Operation):
             self.applied = True
             return
         self.applied = True
-        newest = [e for e in self.target.experiments() if e.get("uid") == self.uid]
+        newest = [e for e in self.target.experiments(ctx.log) if e.get("uid") == self.uid]
         newest.sort(key=lambda e: e.get("id") or 0)
         if newest and newest[-1].get("status") != "destroyed":
             ctx.warnings.append(
@@ -472,11 +470,11 @@ def is_chaosd_row(row: dict) -> bool:
     return str(row.get("source") or "").lower() == "chaosd"
 
 
-def plan_insert(rows: Iterable[dict], sources: Iterable[Any], log: CallLog | None = None) -> list[ChaosdAttack]:
+def plan_insert(rows: Iterable[dict], sources: Iterable[Any]) -> list[ChaosdAttack]:
     """One ``ChaosdAttack`` per INSERT row. Refuses (``WriteRefused``, nothing written) a row whose
     node, kind or columns cannot be written; body problems are reported by ``validate``."""
     chaosd = [s for s in sources if s.family == "chaosd"]
-    attacks = [_attack(i, row, chaosd, log) for i, row in enumerate(rows, 1)]
+    attacks = [_attack(i, row, chaosd) for i, row in enumerate(rows, 1)]
     first: dict[tuple[str, str], int] = {}
     for i, attack in enumerate(attacks, 1):
         key = (attack.target.node.url, attack.uid)
@@ -490,14 +488,14 @@ def plan_insert(rows: Iterable[dict], sources: Iterable[Any], log: CallLog | Non
     return attacks
 
 
-def plan_delete(rows: Iterable[dict], sources: Iterable[Any], log: CallLog | None = None) -> list[ChaosdRecover]:
+def plan_delete(rows: Iterable[dict], sources: Iterable[Any]) -> list[ChaosdRecover]:
     """One ``ChaosdRecover`` per experiments row (as the read path found them: cluster, node,
     kind, uid, status JSON)."""
     chaosd = [s for s in sources if s.family == "chaosd"]
     ops = []
     seen: set[tuple[str, str]] = set()
     for i, row in enumerate(rows, 1):
-        target = _target(i, row, chaosd, log)
+        target = _target(i, row, chaosd)
         status = row.get("status")
         if isinstance(status, str):
             try:
@@ -521,7 +519,7 @@ def plan_delete(rows: Iterable[dict], sources: Iterable[Any], log: CallLog | Non
     return ops
 
 
-def _target(i: int, row: dict, chaosd: list[Any], log: CallLog | None = None) -> ChaosdTarget:
+def _target(i: int, row: dict, chaosd: list[Any]) -> ChaosdTarget:
     if not chaosd:
         raise WriteRefused(
             "experiments: no chaosd source is configured",
@@ -538,7 +536,7 @@ def _target(i: int, row: dict, chaosd: list[Any], log: CallLog | None = None) ->
     if not node_url:
         only = [(s, n) for s in candidates for n in s.nodes()]
         if len(only) == 1:
-            return ChaosdTarget(*only[0], log)
+            return ChaosdTarget(*only[0])
         raise WriteRefused(
             f"experiments: row {i}: a Chaosd row needs node (the chaosd address)",
             hint="known nodes: " + ", ".join(n.url for _, n in only) if only else None,
@@ -546,7 +544,7 @@ def _target(i: int, row: dict, chaosd: list[Any], log: CallLog | None = None) ->
     for source in candidates:
         node = source.node(str(node_url))
         if node is not None:
-            return ChaosdTarget(source, node, log)
+            return ChaosdTarget(source, node)
     known = [n.url for s in candidates for n in s.nodes()]
     raise WriteRefused(
         f"experiments: row {i}: {node_url!r} is not a node of "
@@ -555,7 +553,7 @@ def _target(i: int, row: dict, chaosd: list[Any], log: CallLog | None = None) ->
     )
 
 
-def _attack(i: int, row: dict, chaosd: list[Any], log: CallLog | None = None) -> ChaosdAttack:
+def _attack(i: int, row: dict, chaosd: list[Any]) -> ChaosdAttack:
     extra = sorted(k for k, v in row.items() if v is not None and k not in INSERT_COLUMNS)
     if extra:
         raise WriteRefused(
@@ -572,7 +570,7 @@ def _attack(i: int, row: dict, chaosd: list[Any], log: CallLog | None = None) ->
             else f"experiments: row {i}: a Chaosd row needs kind",
             hint="kinds: " + ", ".join(KEYS) + " (host, file and http are not served over HTTP)",
         )
-    target = _target(i, row, chaosd, log)
+    target = _target(i, row, chaosd)
     spec = row.get("spec")
     if isinstance(spec, str):
         try:

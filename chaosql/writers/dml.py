@@ -4,8 +4,10 @@
 1. refuse what is never done (read-only tables, UPDATE/DELETE without WHERE, computed columns);
 2. find the rows: INSERT runs its VALUES or SELECT through the session; UPDATE and DELETE run
    ``SELECT <keys>, <SET expressions> FROM <table> WHERE <their WHERE>`` through the read path
-   (pushdown and all) while recording the objects the sources returned, so each patch or delete
-   carries the resourceVersion of exactly the object its row was computed from;
+   (pushdown and all) while the statement records the objects the sources returned, so each patch
+   or delete carries the resourceVersion of exactly the object its row was computed from. Every
+   read is part of the one statement (``Session.read``): a cancel or the timeout between two of
+   them stops the write, and its calls are in the statement's log with the writes';
 3. plan one operation per row (``plan.Plan``); EXPLAIN shows it and stops here;
 4. ask for confirmation when more than ``chaosql.confirm_rows`` rows are touched;
 5. validate every operation (dry run), then apply, rolling back on failure;
@@ -68,7 +70,14 @@ def run_statement(
         plan = _plan_insert(session, tree, table, targets)
     else:
         plan = _plan_change(session, tree, table, targets, verb)
-    ctx = WriteContext(settings=dict(session.settings), before_apply=writer.before_apply, cancelled=session.cancelled)
+    statement = session.statement
+    assert statement is not None  # run_statement runs inside Session.execute
+    ctx = WriteContext(
+        settings=dict(session.settings),
+        before_apply=writer.before_apply,
+        log=statement.log,
+        reason=lambda: statement.reason or "query cancelled",
+    )
     if explain:
         return _explain(session, plan, ctx, analyze)
     _confirm(session, plan)
@@ -91,13 +100,9 @@ class Targets:
     """cluster name -> its write target, built on first use for this statement."""
 
     def __init__(self, session: Session) -> None:
-        from chaosql.sources.base import CallLog
-
         self.session = session
         self._by_cluster: dict[str, Any] = {}
         self._made: dict[int, Any] = {}
-        # the write calls' log: it shares the statement's cancel flag, so a cancel ends a retry pause
-        self.log = CallLog(cancelled=session._fetcher.cancelled)
 
     def clusters(self) -> dict[str, Any]:
         if not self._by_cluster:
@@ -145,7 +150,7 @@ class Targets:
             elif isinstance(source, KubeSource):
                 from chaosql.writers.kube import KubeTarget
 
-                self._made[id(source)] = KubeTarget(source, self.log)
+                self._made[id(source)] = KubeTarget(source)
             else:
                 raise UnsupportedError(f"source {source.name} cannot be written to")
         return self._made[id(source)]
@@ -181,13 +186,13 @@ def _plan_insert(session: Session, tree: exp.Insert, table: Table, targets: Targ
                 raise SqlError(
                     f"INSERT INTO {table.name}: row {number} has {len(values)} values for {len(columns)} columns"
                 )
-            found = session.execute("SELECT " + ", ".join(v.sql(dialect="duckdb") for v in values))
+            found = session.read("SELECT " + ", ".join(v.sql(dialect="duckdb") for v in values))
             rows.append(dict(zip(columns, found.rows()[0])))
     elif isinstance(body, exp.Query):
         query = body.copy()
         if tree.args.get("with_"):
             query.set("with_", tree.args["with_"].copy())
-        found = session.execute(query.sql(dialect="duckdb"))
+        found = session.read(query.sql(dialect="duckdb"))
         names = [c.lower() for c in found.columns]
         if columns is not None:
             if len(columns) != len(names):
@@ -204,7 +209,7 @@ def _plan_insert(session: Session, tree: exp.Insert, table: Table, targets: Targ
                 "experiments: one INSERT cannot mix Chaosd rows with Kubernetes rows",
                 hint="insert the source = 'chaosd' rows in their own statement",
             )
-        return Plan(table.name, "INSERT", list(chaosd.plan_insert(rows, session.sources, targets.log)))
+        return Plan(table.name, "INSERT", list(chaosd.plan_insert(rows, session.sources)))
     objects.check_columns(table.name, names, table.column_names, "INSERT")
     plan = Plan(table.name, "INSERT")
     seen: dict[ObjectRef, int] = {}
@@ -226,42 +231,13 @@ def _plan_insert(session: Session, tree: exp.Insert, table: Table, targets: Targ
 # --- UPDATE and DELETE ------------------------------------------------------------------------
 
 
-class _Recorder:
-    """A source that remembers every object it lists: (cluster, kind, namespace, name) -> object."""
-
-    cache = None  # the objects a write patches are read now, never from the watch cache
-
-    def __init__(self, source: Any, seen: dict) -> None:
-        self._source = source
-        self._seen = seen
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._source, name)
-
-    @property
-    def warnings(self) -> list[str]:
-        return self._source.warnings
-
-    @warnings.setter
-    def warnings(self, value: list[str]) -> None:
-        self._source.warnings = value
-
-    def list(self, cluster: str, kind: str, flt: Any, log: Any) -> Any:
-        objs = self._source.list(cluster, kind, flt, log)
-        for obj in objs:
-            meta = obj.get("metadata") or {}
-            self._seen[(cluster, obj.get("kind") or kind, meta.get("namespace") or "", meta.get("name"))] = obj
-        return objs
-
-
 def _select_recording(session: Session, sql: str) -> tuple[list[dict], dict]:
-    seen: dict = {}
-    saved = session.sources
-    session.sources = [_Recorder(s, seen) if s.family == "kube" else s for s in saved]
-    try:
-        rows = session.execute(sql).dicts()
-    finally:
-        session.sources = saved
+    """The rows of ``sql`` and the objects the sources returned for them (by cluster, kind,
+    namespace and name), read as part of the running statement."""
+    statement = session.statement
+    assert statement is not None
+    with statement.recording() as seen:
+        rows = session.read(sql).dicts()
     return rows, seen
 
 
@@ -315,7 +291,7 @@ def _plan_change(session: Session, tree: exp.Expr, table: Table, targets: Target
                     hint="DELETE the row to recover it, then INSERT a new attack",
                 )
             found = {k: row[f"{KEY_PREFIX}{k}"] for k in ("cluster", "kind", *chaosd_keys)}
-            plan.operations.extend(chaosd.plan_delete([found], session.sources, targets.log))
+            plan.operations.extend(chaosd.plan_delete([found], session.sources))
             continue
         if row.get(f"{KEY_PREFIX}source") not in (None, "kube", "snapshot"):
             raise UnsupportedError(
@@ -399,6 +375,19 @@ def _explain(session: Session, plan: Plan, ctx: WriteContext, analyze: bool) -> 
                 checks.append(err.message)
         names.append("dry_run")
         columns.append(checks)
+        # then every call the statement made, as EXPLAIN ANALYZE of a read shows them: the reads
+        # that found the rows, and the dry runs
+        for call in list(ctx.log.calls):
+            for column, value in zip(
+                columns,
+                (
+                    "call",
+                    call.what,
+                    f"{call.source}/{call.cluster}: {call.items} objects in {call.seconds * 1000:.0f} ms",
+                    "",
+                ),
+            ):
+                column.append(value)
     from chaosql.engine.result import Result
 
     result = Result.of_columns(names, columns, ["VARCHAR"] * len(names))

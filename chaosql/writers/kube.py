@@ -22,15 +22,15 @@ MERGE_PATCH = "application/merge-patch+json"
 
 
 class KubeTarget:
-    """Writes to the cluster of one ``KubeSource``. With the statement's ``log`` its calls are
-    recorded there, and a cancel ends a retry pause (chaosql.sources.http's write policy: a write
-    is tried again only when it cannot have reached the server)."""
+    """Writes to the cluster of one ``KubeSource``. Each call takes the statement's ``log``: the
+    call is recorded there, and a cancel ends a retry pause (chaosql.sources.http's write policy: a
+    write is tried again only when it cannot have reached the server). A rollback passes a log that
+    a cancel does not stop (``WriteContext.undoing``)."""
 
     checks = "a server-side dry run (dryRun=All: admission, CRD schema, RBAC)"
 
-    def __init__(self, source: KubeSource, log: CallLog | None = None) -> None:
+    def __init__(self, source: KubeSource) -> None:
         self.source = source
-        self.log = log
         self.label = f'cluster "{source.name}" (kube)'
 
     def _resource(self, kind: str) -> Resource:
@@ -47,50 +47,52 @@ class KubeTarget:
         *,
         body: Any = None,
         dry_run: bool,
+        log: CallLog | None,
         content_type: str = "application/json",
         ok: tuple[int, ...] = (200, 201, 202),
     ) -> dict:
         params = {"dryRun": "All"} if dry_run else None
-        call = Call(self.source.name, self.source.name, f"{method} {path}" + (" (dry run)" if dry_run else ""))
+        call = Call(self.source.name, self.source.name, f"{method} {path}" + ("?dryRun=All" if dry_run else ""))
         response = self.source.conn.send(
-            method, path, params=params, body=body, content_type=content_type, log=self.log, call=call
+            method, path, params=params, body=body, content_type=content_type, log=log, call=call
         )
         if response.status not in ok:
             raise TargetError(
                 response.status, str(response.body.get("reason") or ""), _message(response.status, response.body)
             )
+        call.items = 1  # one object written (or checked)
         return response.body
 
-    def create(self, ref: ObjectRef, obj: dict, *, dry_run: bool) -> dict:
-        answer = self._send("POST", self.path(ref, collection=True), body=obj, dry_run=dry_run)
+    def create(self, ref: ObjectRef, obj: dict, *, dry_run: bool, log: CallLog | None = None) -> dict:
+        answer = self._send("POST", self.path(ref, collection=True), body=obj, dry_run=dry_run, log=log)
         if not dry_run:
             self.source.wrote(ref.kind, ref.namespace, answer)
         return answer
 
-    def patch(self, ref: ObjectRef, patch: dict, *, dry_run: bool) -> dict:
-        answer = self._send("PATCH", self.path(ref), body=patch, dry_run=dry_run, content_type=MERGE_PATCH)
+    def patch(self, ref: ObjectRef, patch: dict, *, dry_run: bool, log: CallLog | None = None) -> dict:
+        answer = self._send("PATCH", self.path(ref), body=patch, dry_run=dry_run, log=log, content_type=MERGE_PATCH)
         if not dry_run:
             self.source.wrote(ref.kind, ref.namespace, answer)
         return answer
 
-    def delete(self, ref: ObjectRef, *, preconditions: dict | None, dry_run: bool) -> dict | None:
+    def delete(
+        self, ref: ObjectRef, *, preconditions: dict | None, dry_run: bool, log: CallLog | None = None
+    ) -> dict | None:
         body: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
         if preconditions:
             body["preconditions"] = {k: v for k, v in preconditions.items() if v}
         if dry_run:
             body["dryRun"] = ["All"]
-        found = self._send("DELETE", self.path(ref), body=body, dry_run=dry_run)
+        found = self._send("DELETE", self.path(ref), body=body, dry_run=dry_run, log=log)
         if not dry_run:  # the answer is the object (with the delete's resourceVersion) or a Status
             uid = (preconditions or {}).get("uid") or (found.get("details") or {}).get("uid")
             self.source.wrote(ref.kind, ref.namespace, found if found.get("kind") == ref.kind else None, uid=uid)
         # The answer is the object while finalizers hold it (deletionTimestamp set), else a Status.
         return found if found.get("kind") == ref.kind else None
 
-    def get(self, ref: ObjectRef) -> dict | None:
+    def get(self, ref: ObjectRef, *, log: CallLog | None = None) -> dict | None:
         path = self.path(ref)
-        response = self.source.conn.get(
-            path, log=self.log, call=Call(self.source.name, self.source.name, f"GET {path}")
-        )
+        response = self.source.conn.get(path, log=log, call=Call(self.source.name, self.source.name, f"GET {path}"))
         if response.status == 404:
             return None
         if response.status != 200:
@@ -99,12 +101,12 @@ class KubeTarget:
             )
         return response.body
 
-    def force_finalize(self, ref: ObjectRef) -> None:
+    def force_finalize(self, ref: ObjectRef, *, log: CallLog | None = None) -> None:
         """Forced deletion: Chaos Mesh's clean-finalizer annotation, and the finalizers cleared
         (the controller would do that on seeing the annotation; no recovery happens)."""
         patch = {"metadata": {"annotations": {CLEAN_FINALIZER: "forced"}, "finalizers": None}}
         try:
-            answer = self._send("PATCH", self.path(ref), body=patch, dry_run=False, content_type=MERGE_PATCH)
+            answer = self._send("PATCH", self.path(ref), body=patch, dry_run=False, log=log, content_type=MERGE_PATCH)
             self.source.wrote(ref.kind, ref.namespace, answer)
         except TargetError as err:
             if err.status != 404:  # already gone: the finalizers were removed meanwhile

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from chaosql.errors import ChaosqlError, Forbidden, QueryCancelled, WriteFailed, WriteRefused
+from chaosql.errors import ChaosqlError, Forbidden, QueryCancelled, WriteCancelled, WriteFailed, WriteRefused
+from chaosql.sources.base import CallLog
 
 #: How often a patch or delete is retried after a 409 Conflict (each time on a fresh read).
 CONFLICT_RETRIES = 5
@@ -54,33 +55,48 @@ class Skipped(Exception):
 
 
 class Target(Protocol):
-    """Where objects are written: one Kubernetes cluster, or a snapshot directory."""
+    """Where objects are written: one Kubernetes cluster, or a snapshot directory. Each call is
+    recorded in ``log`` (the statement's), so ``-v`` and EXPLAIN ANALYZE show it."""
 
     label: str  # for messages: cluster "prod" (kube), snapshot "dir"
 
     def path(self, ref: ObjectRef, *, collection: bool = False) -> str: ...
 
-    def create(self, ref: ObjectRef, obj: dict, *, dry_run: bool) -> dict: ...
+    def create(self, ref: ObjectRef, obj: dict, *, dry_run: bool, log: CallLog | None = None) -> dict: ...
 
-    def patch(self, ref: ObjectRef, patch: dict, *, dry_run: bool) -> dict: ...
+    def patch(self, ref: ObjectRef, patch: dict, *, dry_run: bool, log: CallLog | None = None) -> dict: ...
 
-    def delete(self, ref: ObjectRef, *, preconditions: dict | None, dry_run: bool) -> dict | None: ...
+    def delete(
+        self, ref: ObjectRef, *, preconditions: dict | None, dry_run: bool, log: CallLog | None = None
+    ) -> dict | None: ...
 
-    def get(self, ref: ObjectRef) -> dict | None: ...
+    def get(self, ref: ObjectRef, *, log: CallLog | None = None) -> dict | None: ...
 
 
 @dataclass
 class WriteContext:
-    """What operations may use while running: settings and test/trace hooks.
+    """What operations may use while running: settings, the statement's call log, and test hooks.
 
-    ``before_apply(index, operation)`` is called before each operation is applied; tests use it to
-    inject a failure or a concurrent change between validation and apply.
+    ``log`` is the statement's: every call is recorded there, and a cancel of the statement (Ctrl-C,
+    SIGTERM, a Postgres cancel request, the statement timeout) stops further forward calls.
+    ``undoing()`` gives the context a rollback runs in: its calls go into the same log, but a cancel
+    does not stop them. ``before_apply(index, operation)`` is called before each operation is
+    applied; tests use it to inject a failure or a concurrent change between validation and apply.
     """
 
     settings: dict[str, Any] = field(default_factory=dict)
     before_apply: Callable[[int, Operation], None] | None = None
     warnings: list[str] = field(default_factory=list)
-    cancelled: Callable[[], bool] = lambda: False  # the user pressed Ctrl-C (or the timeout hit)
+    log: CallLog = field(default_factory=CallLog)
+    #: why the statement was cancelled ("query cancelled", "statement timeout: ...", "interrupted (SIGTERM)")
+    reason: Callable[[], str] = lambda: "query cancelled"
+
+    def cancelled(self) -> bool:
+        return self.log.cancelled.is_set()
+
+    def undoing(self) -> WriteContext:
+        """This context for a rollback: same log of calls, no cancel."""
+        return replace(self, log=CallLog(calls=self.log.calls, _lock=self.log._lock))
 
 
 class Operation:
@@ -139,15 +155,15 @@ class Create(Operation):
         return self.method, self.target.path(self.ref, collection=True), " ".join(bits)
 
     def validate(self, ctx: WriteContext) -> None:
-        self.target.create(self.ref, copy.deepcopy(self.obj), dry_run=True)
+        self.target.create(self.ref, copy.deepcopy(self.obj), dry_run=True, log=ctx.log)
 
     def apply(self, ctx: WriteContext) -> None:
-        self.result = self.target.create(self.ref, copy.deepcopy(self.obj), dry_run=False)
+        self.result = self.target.create(self.ref, copy.deepcopy(self.obj), dry_run=False, log=ctx.log)
         self.applied = True
 
     def undo(self, ctx: WriteContext) -> str:
         uid = ((self.result or {}).get("metadata") or {}).get("uid")
-        self.target.delete(self.ref, preconditions={"uid": uid} if uid else None, dry_run=False)
+        self.target.delete(self.ref, preconditions={"uid": uid} if uid else None, dry_run=False, log=ctx.log)
         return f"deleted {self.ref} again"
 
     def what(self) -> str:
@@ -162,7 +178,7 @@ class _Retrying(Operation):
     refresh: Callable[[], tuple[dict, dict]] | None = None
     not_done = "not changed"
 
-    def _call(self, dry_run: bool) -> Any:
+    def _call(self, dry_run: bool, log: CallLog) -> Any:
         raise NotImplementedError
 
     def _refreshed(self, fresh: tuple[dict, dict]) -> None:
@@ -174,7 +190,7 @@ class _Retrying(Operation):
             return False
         for attempt in range(CONFLICT_RETRIES + 1):
             try:
-                self.result = self._call(dry_run)
+                self.result = self._call(dry_run, ctx.log)
                 return True
             except TargetError as err:
                 if self.refresh is None or err.status not in (404, 409) or attempt == CONFLICT_RETRIES:
@@ -220,8 +236,8 @@ class MergePatch(_Retrying):
     def describe(self) -> tuple[str, str, str]:
         return self.method, self.target.path(self.ref), self.summary or f"merge-patch {self.ref.kind} {self.ref}"
 
-    def _call(self, dry_run: bool) -> Any:
-        return self.target.patch(self.ref, self.patch, dry_run=dry_run)
+    def _call(self, dry_run: bool, log: CallLog) -> Any:
+        return self.target.patch(self.ref, self.patch, dry_run=dry_run, log=log)
 
     def _refreshed(self, fresh: tuple[dict, dict]) -> None:
         self.patch, self.before = fresh
@@ -232,11 +248,11 @@ class MergePatch(_Retrying):
     def undo(self, ctx: WriteContext) -> str:
         restore = getattr(self.target, "restore", None)  # a file is put back byte for byte
         if restore is not None:
-            restore(self.ref)
+            restore(self.ref, log=ctx.log)
         elif self.before is None:
             raise NotImplementedError(f"no earlier state of {self.ref} to restore")
         else:
-            self.target.patch(self.ref, reverse_patch(self.patch, self.before), dry_run=False)
+            self.target.patch(self.ref, reverse_patch(self.patch, self.before), dry_run=False, log=ctx.log)
         return f"restored {self.ref}"
 
     def what(self) -> str:
@@ -263,8 +279,8 @@ class Delete(_Retrying):
             summary += " (forced: then clear Chaos Mesh's finalizers, no recovery)"
         return self.method, self.target.path(self.ref), summary
 
-    def _call(self, dry_run: bool) -> Any:
-        return self.target.delete(self.ref, preconditions=self.preconditions, dry_run=dry_run)
+    def _call(self, dry_run: bool, log: CallLog) -> Any:
+        return self.target.delete(self.ref, preconditions=self.preconditions, dry_run=dry_run, log=log)
 
     def _refreshed(self, fresh: tuple[dict, dict]) -> None:
         self.preconditions, self.before = fresh
@@ -274,13 +290,13 @@ class Delete(_Retrying):
         if self.applied and self.force and self.result and (self.result.get("metadata") or {}).get("finalizers"):
             force = getattr(self.target, "force_finalize", None)
             if force is not None:
-                force(self.ref)
+                force(self.ref, log=ctx.log)
 
     def undo(self, ctx: WriteContext) -> str:
         restore = getattr(self.target, "restore", None)  # files can be put back; API objects cannot
         if restore is None:
             raise NotImplementedError(f"{self.ref} cannot be undeleted")
-        restore(self.ref)
+        restore(self.ref, log=ctx.log)
         return f"restored {self.ref}"
 
     def what(self) -> str:
@@ -345,6 +361,8 @@ class Plan:
         """Dry-run every operation; on any failure raise, naming the first failing row."""
         failures: list[tuple[Operation, TargetError]] = []
         for op in self.operations:
+            if ctx.cancelled():  # nothing is written before every row is checked: stop here
+                raise QueryCancelled(ctx.reason())
             try:
                 op.validate(ctx)
             except TargetError as err:
@@ -364,46 +382,69 @@ class Plan:
         raise WriteRefused(text, hint=hint)
 
     def apply(self, ctx: WriteContext) -> list[Operation]:
-        """Apply in order; on a failure undo what was applied and raise ``WriteFailed``."""
+        """Apply in order; on a failure or a cancel, undo what was applied and raise
+        ``WriteFailed`` (``WriteCancelled``) saying what state is left. The undo runs even after a
+        cancel: a cancel stops the statement going forward, never its rollback."""
         done: list[Operation] = []
         for index, op in enumerate(self.operations):
             try:
                 if ctx.cancelled():
-                    raise QueryCancelled("cancelled")
+                    raise QueryCancelled(ctx.reason())
                 if ctx.before_apply is not None:
                     ctx.before_apply(index, op)
                 op.apply(ctx)
             except (TargetError, ChaosqlError) as err:
                 raise self._rolled_back(op, index, err, done, ctx) from err
+            except KeyboardInterrupt as err:  # a library user's Ctrl-C in the middle of a call
+                raise self._rolled_back(op, index, err, done, ctx, in_flight=True) from err
             if op.applied:
                 done.append(op)
         return done
 
     def _rolled_back(
-        self, failed: Operation, index: int, err: Exception, done: list[Operation], ctx: WriteContext
+        self,
+        failed: Operation,
+        index: int,
+        err: BaseException,
+        done: list[Operation],
+        ctx: WriteContext,
+        *,
+        in_flight: bool = False,
     ) -> WriteFailed:
-        reason = err.message if isinstance(err, (TargetError, ChaosqlError)) else str(err)
-        head = (
-            f"{self.table}: {self.verb} failed at row {index + 1} of {len(self.operations)} "
-            f"({failed.ref.kind} {failed.ref}): {reason}"
-        )
+        """Undo ``done`` (newest first) and describe the state left, briefly in the message and
+        object by object in ``details``."""
+        cancelled = isinstance(err, (QueryCancelled, KeyboardInterrupt)) or ctx.cancelled()
+        if isinstance(err, KeyboardInterrupt):
+            reason = "interrupted"
+        else:
+            reason = err.message if isinstance(err, (TargetError, ChaosqlError)) else str(err)
+        where = f"row {index + 1} of {len(self.operations)}"
+        if cancelled:
+            head = f"{self.table}: {self.verb} stopped at {where}: {reason}"
+        else:
+            head = f"{self.table}: {self.verb} failed at {where} ({failed.ref.kind} {failed.ref}): {reason}"
+        undo_ctx = ctx.undoing()
         undone, left = [], []
         for op in reversed(done):
             try:
-                undone.append(op.undo(ctx))
+                undone.append(op.undo(undo_ctx))
             except NotImplementedError:
                 left.append(op.what())
             except (TargetError, ChaosqlError) as undo_err:
                 left.append(f"{op.what()} (undo failed: {getattr(undo_err, 'message', undo_err)})")
+        undone.reverse()
+        left.reverse()
+        if in_flight:
+            left.append(f"row {index + 1} ({failed.ref.kind} {failed.ref}) may or may not have been applied")
         untouched = len(self.operations) - index - 1
         state = []
         if failed.uncertain:  # the failed call itself may have done something: say what is known
             state.append(f"row {index + 1}: {failed.uncertain}")
         if undone:
-            state.append("rolled back: " + ", ".join(reversed(undone)))
+            state.append(f"rolled back{_count(undone)}: {_first(undone)}")
         if left:
-            state.append("still applied: " + ", ".join(reversed(left)))
-        if not done:
+            state.append(f"still applied{_count(left)}: {_first(left)}")
+        if not done and not in_flight:
             state.append("no other row had been written" if failed.uncertain else "nothing had been written")
         elif not left:
             state.append(
@@ -413,4 +454,28 @@ class Plan:
             )
         if untouched:
             state.append(f"{untouched} later rows were not attempted")
-        return WriteFailed(head + "; " + "; ".join(state))
+        details = [f"rolled back: {what}" for what in undone] + [f"still applied: {what}" for what in left]
+        hint = "-v lists every object" if len(undone) > SHOWN or len(left) > SHOWN else None
+        kind = WriteCancelled if cancelled else WriteFailed
+        return kind(head + "; " + "; ".join(state), hint=hint, details=details)
+
+
+#: How many objects a write's error message names; ``details`` (``-v``) has them all.
+SHOWN = 5
+
+
+def _count(items: list[str]) -> str:
+    return f" {len(items)}" if len(items) > SHOWN else ""
+
+
+def _first(items: list[str]) -> str:
+    """The first few of ``items``, and how many more.
+
+    >>> _first(["a", "b"])
+    'a, b'
+    >>> _first([str(i) for i in range(8)])
+    '0, 1, 2, 3, 4 and 3 more'
+    """
+    if len(items) <= SHOWN:
+        return ", ".join(items)
+    return ", ".join(items[:SHOWN]) + f" and {len(items) - SHOWN} more"

@@ -12,13 +12,16 @@ Each file's earlier content is kept until the statement ends, so ``undo`` restor
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import WriteRefused
+from chaosql.sources.base import CallLog
 from chaosql.writers.plan import ObjectRef, TargetError
 
 if TYPE_CHECKING:
@@ -62,7 +65,38 @@ class SnapshotTarget:
     def path(self, ref: ObjectRef, *, collection: bool = False) -> str:
         return str(self._file_of(ref) or self._new_file(ref))
 
-    def create(self, ref: ObjectRef, obj: dict, *, dry_run: bool) -> dict:
+    def create(self, ref: ObjectRef, obj: dict, *, dry_run: bool, log: CallLog | None = None) -> dict:
+        with self._noted(log, "POST", ref, dry_run):
+            return self._create(ref, obj, dry_run=dry_run)
+
+    def patch(self, ref: ObjectRef, patch: dict, *, dry_run: bool, log: CallLog | None = None) -> dict:
+        with self._noted(log, "PATCH", ref, dry_run):
+            return self._patch(ref, patch, dry_run=dry_run)
+
+    def delete(
+        self, ref: ObjectRef, *, preconditions: dict | None, dry_run: bool, log: CallLog | None = None
+    ) -> dict | None:
+        with self._noted(log, "DELETE", ref, dry_run):
+            file, docs, found = self._locate(ref)
+            if not dry_run:
+                self._rewrite(file, docs, found, None)
+            return None
+
+    def get(self, ref: ObjectRef, *, log: CallLog | None = None) -> dict | None:
+        try:
+            return self._locate(ref)[2]
+        except TargetError:
+            return None
+
+    @contextlib.contextmanager
+    def _noted(self, log: CallLog | None, method: str, ref: ObjectRef, dry_run: bool) -> Iterator[None]:
+        """Record the file change in the statement's log (``-v`` lists files like API calls)."""
+        what = f"{method} {self.path(ref)}" + (" (checked, not written)" if dry_run else "")
+        with (log if log is not None else CallLog()).timed(self.source.name, ref.cluster, what) as call:
+            yield
+            call.items = 1
+
+    def _create(self, ref: ObjectRef, obj: dict, *, dry_run: bool) -> dict:
         self._check_fields(obj, ref)
         if self._file_of(ref) is not None:
             raise TargetError(409, "AlreadyExists", f'{ref.kind} "{ref.name}" already exists in {self._file_of(ref)}')
@@ -77,7 +111,7 @@ class SnapshotTarget:
         self._created[ref] = file
         return obj
 
-    def patch(self, ref: ObjectRef, patch: dict, *, dry_run: bool) -> dict:
+    def _patch(self, ref: ObjectRef, patch: dict, *, dry_run: bool) -> dict:
         file, docs, found = self._locate(ref)
         patch = copy.deepcopy(patch)
         (patch.get("metadata") or {}).pop("resourceVersion", None)  # files have no optimistic locking
@@ -87,29 +121,18 @@ class SnapshotTarget:
         self._rewrite(file, docs, found, new)
         return new
 
-    def delete(self, ref: ObjectRef, *, preconditions: dict | None, dry_run: bool) -> dict | None:
-        file, docs, found = self._locate(ref)
-        if not dry_run:
-            self._rewrite(file, docs, found, None)
-        return None
-
-    def get(self, ref: ObjectRef) -> dict | None:
-        try:
-            return self._locate(ref)[2]
-        except TargetError:
-            return None
-
     # --- statement end ------------------------------------------------------------------------
 
-    def restore(self, ref: ObjectRef) -> None:
+    def restore(self, ref: ObjectRef, *, log: CallLog | None = None) -> None:
         """Put back the file that held ``ref`` as it was before this statement (undo of a patch
         or a delete: operations are undone in reverse order, so this is exact)."""
         file = self.source.origin.get((ref.cluster, ref.kind, ref.namespace, ref.name))
         if file is None or file not in self._saved:
             raise NotImplementedError(f"no saved copy of {ref}")
         text = self._saved[file]
-        if text is not None:
-            file.write_text(text, encoding="utf-8")
+        with (log if log is not None else CallLog()).timed(self.source.name, ref.cluster, f"RESTORE {file}"):
+            if text is not None:
+                file.write_text(text, encoding="utf-8")
 
     def finish(self) -> None:
         self._saved.clear()

@@ -29,13 +29,14 @@ def _pages(log) -> int:
 def _cancel_when(session, ready, *, timeout: float = 20.0) -> dict:
     """Cancel ``session`` from another thread once ``ready(log)`` holds; returns what was seen then."""
     seen: dict = {}
-    before = session._fetcher.log  # the last statement's; each statement starts a new one
+    before = session.statement  # the last statement; each statement starts a new one
 
     def watch() -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            log = session._fetcher.log  # the running statement's calls (Result.calls once it ends)
-            if log is not before and ready(log):
+            running = session.running  # the running statement (its calls are Result.calls once it ends)
+            log = running.log if running is not None and running is not before else None
+            if log is not None and ready(log):
                 session.cancel()
                 seen["log"], seen["pages"], seen["at"] = log, _pages(log), time.monotonic()
                 return

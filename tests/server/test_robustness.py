@@ -55,6 +55,8 @@ def test_writes_refused_for_read_only_user(auth_server):
             "UPDATE experiments SET paused = true WHERE name = 'x'",
             "INSERT INTO experiments (name) VALUES ('x')",
             "WITH doomed AS (SELECT 'x' AS n) DELETE FROM public.experiments WHERE name IN (SELECT n FROM doomed)",
+            "MERGE INTO experiments USING (SELECT 'x' AS n) s ON name = s.n WHEN MATCHED THEN DELETE",
+            "EXPLAIN ANALYZE DELETE FROM experiments WHERE name = 'x'",  # its dry runs are calls too
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 con.execute(sql)

@@ -10,7 +10,7 @@ import pytest
 from kubeenv import CHAOS_API_VERSION
 from writes_support import audit_offset, audit_writes, chaos_objects
 
-from chaosql.errors import Forbidden, WriteFailed, WriteRefused
+from chaosql.errors import Forbidden, WriteCancelled, WriteFailed, WriteRefused
 
 pytestmark = pytest.mark.kube
 
@@ -260,6 +260,52 @@ def test_a_concurrent_change_between_read_and_patch_is_not_lost(write_env, ns, s
     assert labels == {"count": "3", "theirs": "yes"}  # both increments counted, their label kept
 
 
+def test_a_cancel_during_a_conflict_retry_is_not_lost(write_env, ns, session_as):
+    """A patch that meets a concurrent change reads its row again; a Ctrl-C that came just before
+    belongs to the same statement, so that read stops the write instead of clearing the cancel."""
+    session = session_as()
+    session.execute(
+        "INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES "
+        + ", ".join(f"('{ns}', 'p{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')" for i in range(3))
+    )
+
+    def another_client_then_ctrl_c(index, op):
+        if index == 0:
+            obj = write_env.get(CHAOS_API_VERSION, "PodChaos", op.ref.name, ns)
+            obj["metadata"]["labels"] = {"theirs": "yes"}
+            write_env.update(obj)  # our patch now meets 409 Conflict and reads the row again
+            session.cancel()
+
+    session.writer.before_apply = another_client_then_ctrl_c
+    with pytest.raises(WriteCancelled) as stopped:
+        session.execute(f"UPDATE experiments SET paused = true WHERE namespace = '{ns}'")
+    assert "UPDATE stopped at row 1 of 3: query cancelled; nothing had been written" in str(stopped.value)
+    after = chaos_objects(write_env, ns)
+    assert all(PAUSE not in (o["metadata"].get("annotations") or {}) for o in after.values())
+
+
+def test_the_calls_of_a_failed_write_include_its_rollback(write_env, ns, session_as):
+    session = session_as()
+
+    def fail_third(index, op):
+        if index == 2:
+            raise WriteRefused("injected")
+
+    session.writer.before_apply = fail_third
+    with pytest.raises(WriteFailed) as failed:
+        session.execute(
+            "INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES "
+            + ", ".join(f"('{ns}', 'f{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')" for i in range(4))
+        )
+    path = f"/apis/chaos-mesh.org/v1alpha1/namespaces/{ns}/podchaos"
+    assert [c.what for c in failed.value.calls] == [f"POST {path}?dryRun=All"] * 4 + [f"POST {path}"] * 2 + [
+        f"DELETE {path}/f1",  # rolled back newest first
+        f"DELETE {path}/f0",
+    ]
+    assert failed.value.details == [f"rolled back: deleted c1/{ns}/f0 again", f"rolled back: deleted c1/{ns}/f1 again"]
+    assert chaos_objects(write_env, ns) == {}
+
+
 def test_a_row_that_stops_matching_before_the_patch_is_left_alone(write_env, ns, session_as):
     session = session_as()
     session.execute(
@@ -298,8 +344,12 @@ def test_explain_makes_no_write_calls_and_explain_analyze_only_dry_runs(write_en
     assert plans[0].rows()[0][1] == f"/apis/chaos-mesh.org/v1alpha1/namespaces/{ns}/podchaos"
     assert plans[2].rows()[0][1] == f"/apis/chaos-mesh.org/v1alpha1/namespaces/{ns}/podchaos/e"
     assert audit_writes(write_env, start) == []
-    analyzed = [session.execute("EXPLAIN ANALYZE " + sql).dicts()[0]["dry_run"] for sql in statements]
-    assert analyzed == ["ok", "ok", "ok"]
+    analyzed = [session.execute("EXPLAIN ANALYZE " + sql).dicts() for sql in statements]
+    assert [rows[0]["dry_run"] for rows in analyzed] == ["ok", "ok", "ok"]
+    # after the plan, every call the statement made: the read that found the row, then the dry run
+    update_calls = [r["path"] for r in analyzed[1] if r["method"] == "call"]
+    assert any(c.startswith(f"GET /apis/chaos-mesh.org/v1alpha1/namespaces/{ns}/podchaos?") for c in update_calls)
+    assert update_calls[-1] == f"PATCH /apis/chaos-mesh.org/v1alpha1/namespaces/{ns}/podchaos/e?dryRun=All"
     calls = audit_writes(write_env, start, at_least=3)
     assert len(calls) == 3 and all("dryRun=All" in c["requestURI"] for c in calls)
     assert sorted(chaos_objects(write_env, ns)) == ["e"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chaosql.errors import SourceError, SqlError, WriteFailed, WriteRefused
+from chaosql.errors import SourceError, SqlError, WriteCancelled, WriteFailed, WriteRefused
 
 SELECTOR = {"namespaces": ["shop"]}
 
@@ -221,7 +221,10 @@ def test_explain_shows_the_files_and_writes_nothing(gitops, snapshot_session):
     ]
     assert "nothing was written" in plan.warnings[0]
     checked = session.execute("EXPLAIN ANALYZE DELETE FROM experiments WHERE namespace = 'shop'").dicts()
-    assert {r["dry_run"] for r in checked} == {"ok"} and len(checked) == 4
+    planned = [r for r in checked if r["method"] != "call"]
+    assert {r["dry_run"] for r in planned} == {"ok"} and len(planned) == 4
+    checks = [r["path"] for r in checked if r["method"] == "call" and r["path"].startswith("DELETE ")]
+    assert len(checks) == 4 and all(c.endswith("(checked, not written)") for c in checks)  # then every call made
     assert files(gitops) == before
 
 
@@ -234,7 +237,7 @@ def test_cancelling_a_write_part_way_rolls_it_back(gitops, snapshot_session):
             session.cancel()
 
     session.writer.before_apply = user_presses_ctrl_c
-    with pytest.raises(WriteFailed) as failed:
+    with pytest.raises(WriteCancelled) as failed:  # a WriteFailed, and a QueryCancelled (SQLSTATE 57014)
         session.execute("UPDATE experiments SET paused = true WHERE namespace = 'shop'")
-    assert "UPDATE failed at row 3 of 4" in str(failed.value) and ": cancelled; rolled back: " in str(failed.value)
+    assert "UPDATE stopped at row 3 of 4: query cancelled; rolled back: restored c1/shop/b" in str(failed.value)
     assert files(gitops) == before

@@ -1,0 +1,93 @@
+"""One top-level statement's state, shared by every read it makes.
+
+A write reads before it writes (the rows an UPDATE touches, the SELECT of an INSERT ... SELECT, a
+re-read after a conflict), and all of those reads belong to the one statement the user typed: a
+cancel or the statement timeout that lands between two of them stops the whole statement, and
+``-v`` / ``EXPLAIN ANALYZE`` / ``Result.calls`` show every call it made — reads, dry runs, creates,
+patches, deletes and rollbacks — in one log.
+
+``Session.execute`` makes one ``Statement`` per top-level statement; the reads of a write join it
+(``Session.read``), they never start a new one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+from chaosql.engine.classify import Classified, Kind
+from chaosql.engine.fetch import Fetcher
+from chaosql.errors import QueryCancelled
+from chaosql.sources.base import CallLog
+
+#: What a statement says when it was cancelled without a reason given.
+CANCELLED = "query cancelled"
+
+
+class Statement:
+    """The state of one statement: its calls, cancel flag and reason, warnings, and the DuckDB
+    relations registered for it (dropped when the next statement starts, since a streamed result
+    still reads them after ``execute`` returns)."""
+
+    def __init__(self, sql: Any, pool: ThreadPoolExecutor) -> None:
+        self.sql = sql  # as given: text, or a tree parsed already
+        self.classified: Classified = Classified("", Kind.READ, "")  # until the session classified it
+        self.log = CallLog()
+        self.fetcher = Fetcher(pool, self.log)
+        self.registered: list[tuple[str, str]] = []  # (kind, name) of relations registered in DuckDB
+        self.reading: list[str] = []  # virtual tables the statement reads, for error messages
+        self.reason = ""  # why it was cancelled: "query cancelled", "statement timeout ...", ...
+        self.timed_out = False
+        self.running = True
+        self.thread = threading.get_ident()
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.fetcher.warnings
+
+    @property
+    def is_write(self) -> bool:
+        return self.classified.is_write
+
+    # --- cancel -------------------------------------------------------------------------------
+
+    def cancel(self, reason: str = CANCELLED, *, timed_out: bool = False) -> bool:
+        """Stop further forward calls (fetches, pages, retries, the next write call); the first
+        reason given is kept. Returns False when the statement had already ended."""
+        if not self.running:
+            return False
+        if not self.log.cancelled.is_set():
+            self.reason, self.timed_out = reason, timed_out
+            self.log.cancel()
+        return True
+
+    @property
+    def cancelled(self) -> bool:
+        return self.log.cancelled.is_set()
+
+    def check(self) -> None:
+        """Raise ``QueryCancelled`` (with the reason) if the statement was cancelled."""
+        if self.cancelled:
+            raise QueryCancelled(self.reason or CANCELLED)
+
+    def undo_log(self) -> CallLog:
+        """A log for undoing what the statement did: its calls go into the statement's log, but a
+        cancel does not stop them (cancel stops the statement going forward, never its rollback)."""
+        return CallLog(calls=self.log.calls, _lock=self.log._lock)
+
+    # --- what the reads returned ----------------------------------------------------------------
+
+    @contextmanager
+    def recording(self) -> Iterator[dict[tuple[str, str, str, str | None], dict]]:
+        """Within the block, every object a Kubernetes-like source lists for this statement is
+        kept, by (cluster, kind, namespace, name): an UPDATE or DELETE patches exactly the object
+        its row was computed from (its resourceVersion)."""
+        seen: dict[tuple[str, str, str, str | None], dict] = {}
+        saved, self.fetcher.seen = self.fetcher.seen, seen
+        try:
+            yield seen
+        finally:
+            self.fetcher.seen = saved

@@ -19,6 +19,7 @@ NAMESPACES = {"pg_catalog": 11, "public": 2200, "information_schema": 13000, "pg
 FIRST_TABLE_OID = 16384
 DATABASE_OID = 16383
 OWNER_OID = 10
+DATABASE_OWNER_OID = 6171  # the pg_database_owner role
 
 #: Well-known oids of catalog relations (``'pg_class'::regclass`` and friends).
 CATALOG_OIDS = {
@@ -55,15 +56,8 @@ SQL_NAMES = {
     "timestamp": "timestamp without time zone",
     "time": "time without time zone",
     "char": '"char"',
-    "_int2": "smallint[]",
-    "_int4": "integer[]",
-    "_int8": "bigint[]",
-    "_text": "text[]",
-    "_varchar": "character varying[]",
-    "_oid": "oid[]",
-    "_float8": "double precision[]",
-    "_bool": "boolean[]",
 }
+SQL_NAMES.update({name: SQL_NAMES.get(name[1:], name[1:]) + "[]" for name in PG_TYPES if name.startswith("_")})
 
 CATALOG_TABLES = set(pg_schema.SCHEMAS["pg_catalog"])
 INFO_TABLES = set(pg_schema.SCHEMAS["information_schema"])
@@ -124,7 +118,10 @@ class CatalogRows:
 
     def __init__(self, tables: dict[str, Any]) -> None:
         self.tables = tables
-        self.oids = {name: FIRST_TABLE_OID + i for i, name in enumerate(tables)}
+        # PostgreSQL takes five oids per table (the table, its row and array types, its TOAST table
+        # and index): spaced the same, a table has the oid PostgreSQL gives it when the chaos
+        # tables are created there in this order (so the differential tests can compare oids)
+        self.oids = {name: FIRST_TABLE_OID + 5 * i for i, name in enumerate(tables)}
         self.rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._build()
 
@@ -133,9 +130,17 @@ class CatalogRows:
 
     def _build(self) -> None:
         for nsp, oid in NAMESPACES.items():
-            self._add("pg_catalog", "pg_namespace", {"oid": oid, "nspname": nsp, "nspowner": OWNER_OID})
+            owner = (
+                DATABASE_OWNER_OID if nsp == "public" else OWNER_OID
+            )  # PostgreSQL 15: public is the database owner's
+            self._add("pg_catalog", "pg_namespace", {"oid": oid, "nspname": nsp, "nspowner": owner})
         for oid, name, kind in pg_schema.ACCESS_METHODS:
             self._add("pg_catalog", "pg_am", {"oid": oid, "amname": name, "amhandler": "", "amtype": kind})
+        for objoid, catalog, description in pg_schema.DESCRIPTIONS:  # of built-in types and schemas
+            classoid = CATALOG_OIDS[catalog]
+            self._add(
+                "pg_catalog", "pg_description", {"objoid": objoid, "classoid": classoid, "description": description}
+            )
         for values in pg_schema.TYPES:
             row = dict(zip(pg_schema.TYPE_COLUMNS, values))
             row.update(typnamespace=11, typowner=OWNER_OID, typnotnull=False, typstorage=row["typstorage"])
@@ -222,6 +227,7 @@ class CatalogRows:
         con.execute("ATTACH ':memory:' AS pgc; CREATE SCHEMA pgc.info; " + self.create_script)
         for key in self.columns:
             _insert(con, key, self.rows.get(key, []) + extra.get(key, []), database)
+        _install_keywords(con)
         con.execute(";\n".join(macros(user=user, database=database, settings=settings, pid=pid)))
 
     @property
@@ -267,6 +273,20 @@ def _insert(con: Any, key: tuple[str, str], rows: list[dict[str, Any]], database
         con.execute(f'INSERT INTO {target}."{name}" SELECT * FROM "{view}"')
     finally:
         con.unregister(view)
+
+
+def _install_keywords(con: Any) -> None:
+    """pg_get_keywords()'s rows: PostgreSQL 15's own keyword list (pg_schema.KEYWORDS)."""
+    import pyarrow as pa
+
+    names = ["word", "catcode", "barelabel", "catdesc", "baredesc"]
+    keywords: list[tuple[Any, ...]] = list(pg_schema.KEYWORDS)
+    data = pa.table({n: pa.array([row[i] for row in keywords]) for i, n in enumerate(names)})
+    con.register("__pgc_keywords", data)
+    try:
+        con.execute("CREATE TABLE pgc.main.__keywords AS SELECT * FROM __pgc_keywords")
+    finally:
+        con.unregister("__pgc_keywords")
 
 
 def relation_rows(
@@ -390,7 +410,7 @@ def relation_rows(
                 "column_name": column,
                 "ordinal_position": num,
                 "is_nullable": "YES",
-                "data_type": SQL_NAMES.get(pgname, pgname),
+                "data_type": "ARRAY" if pgname.startswith("_") else SQL_NAMES.get(pgname, pgname),
                 "udt_catalog": "{db}",
                 "udt_schema": "pg_catalog",
                 "udt_name": pgname,
@@ -466,13 +486,37 @@ def macros(*, user: str, database: str, settings: dict[str, str], pid: int) -> l
     """The functions clients call that DuckDB lacks or answers differently."""
     u, db = _literal(user), _literal(database)
     setting_cases = " ".join(f"WHEN {_literal(k.lower())} THEN {_literal(v)}" for k, v in sorted(settings.items()))
-    type_names = " ".join(
+    type_names = "WHEN 0 THEN '-' " + " ".join(  # oid 0 (no type) is '-' as PostgreSQL prints it
         f"WHEN {oid} THEN {_literal(SQL_NAMES.get(name, name))}" for name, (oid, _) in PG_TYPES.items()
     )
     alias_cases = " ".join(f"WHEN {_literal(k)} THEN {_literal(v)}" for k, v in TYPE_ALIASES.items())
     m = "CREATE OR REPLACE MACRO pgc.main."
+    return [_strict(macro) for macro in _macro_list(m, u, db, setting_cases, type_names, alias_cases, pid)]
+
+
+_OVERLOAD = re.compile(r"\((\w+(?:,\s*\w+)*)\)\s+AS\s+(.*?)(?=,\s*\(\w+(?:,\s*\w+)*\)\s+AS\s|$)", re.S)
+
+
+def _strict(macro: str) -> str:
+    """A macro whose body ignores its arguments, made to use them as PostgreSQL's strict functions
+    do (NULL in, NULL out): DuckDB then binds the arguments, so ``pg_get_userbyid(r.no_such)``
+    fails as in PostgreSQL instead of answering."""
+    head, _, rest = macro.partition("(")
+    if " AS TABLE " in macro or rest.startswith(")"):
+        return macro
+    overloads = []
+    for params, body in _OVERLOAD.findall("(" + rest):
+        names = [p.strip() for p in params.split(",")]
+        if not any(re.search(rf"\b{re.escape(n)}\b", body) for n in names):
+            body = f"CASE WHEN {' AND '.join(f'{n} IS NOT NULL' for n in names)} THEN {body} END"
+        overloads.append(f"({', '.join(names)}) AS {body}")
+    return head + ", ".join(overloads) if overloads else macro
+
+
+def _macro_list(m: str, u: str, db: str, setting_cases: str, type_names: str, alias_cases: str, pid: int) -> list[str]:
     return [
-        f"{m}pg_get_userbyid(x) AS {u}",
+        f"{m}pg_get_userbyid(x) AS CASE x WHEN {DATABASE_OWNER_OID} THEN 'pg_database_owner' WHEN {OWNER_OID} THEN {u} "
+        "ELSE 'unknown (OID=' || x || ')' END",
         f"{m}pg_encoding_to_char(x) AS 'UTF8'",
         f"{m}set_config(a, b, c) AS b",
         f"{m}current_setting(a) AS CASE lower(a) {setting_cases} ELSE NULL END",
@@ -545,7 +589,7 @@ def macros(*, user: str, database: str, settings: dict[str, str], pid: int) -> l
         f"{m}shobj_description(x, c) AS NULL::VARCHAR",
         f"{m}pg_postmaster_start_time() AS TIMESTAMPTZ '2000-01-01 00:00:00+00'",
         f"{m}inet_server_addr() AS '127.0.0.1'",
-        f"{m}pg_get_keywords() AS TABLE SELECT 'select' AS word, 'R' AS catcode, 'reserved' AS catdesc",
+        f"{m}pg_get_keywords() AS TABLE SELECT * FROM pgc.main.__keywords",
         # PostgreSQL's is set-returning; it is only ever applied to pg_index.indkey, and pg_index is
         # empty here, so a scalar of the right shape lets pgjdbc's and Metabase's queries bind.
         "CREATE OR REPLACE MACRO pgc.info._pg_expandarray(a) AS {'x': a[1], 'n': 1}",

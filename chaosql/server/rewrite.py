@@ -110,7 +110,7 @@ def translate(
     ``columns_of(table)``: the chaos table's column types; ``param_types``: ``$n`` -> DuckDB type
     for the parameters the client typed.
     """
-    from chaosql.server import parameters, semantics
+    from chaosql.server import parameters, result_types, semantics
 
     global _STATEMENTS
     _STATEMENTS = _STATEMENTS or _statement_kinds()
@@ -118,8 +118,11 @@ def translate(
     tree = parse(text)
     if tree is None or not isinstance(tree, _STATEMENTS):  # DuckDB's own (INSTALL, ATTACH ...): as sent
         return Translation(text, catalog="pgc." in text.lower())
+    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+    tree = normalize_identifiers(tree, dialect="postgres")  # PostgreSQL folds unquoted names to lower case
     semantics.name_columns(tree)
-    types = semantics.output_types(tree)
+    types = result_types.output_types(tree)
     param_casts = {**parameters.tree_casts(tree), **parameters.spelled_casts(sql)}
     transform(tree, {v.lower() for v in virtual})
     catalog = semantics.functions(tree)
@@ -175,7 +178,7 @@ def transform(tree, virtual: set[str]):
             inner.replace(_array_literal(inner.this))
     for func in list(tree.find_all(exp.Func)):
         _function(func)
-    for cast in list(tree.find_all(exp.Cast)):
+    for cast in reversed(list(tree.find_all(exp.Cast))):  # inner casts first: an outer one may copy them
         _cast(cast)
     return tree
 

@@ -16,7 +16,15 @@ from chaosql.server import types
 
 _EPOCH_DAYS = 10_957  # 2000-01-01 in days since 1970-01-01
 _EPOCH_US = 946_684_800_000_000
-_BINARY_WIDTH = {"int8": ">i8", "int4": ">i4", "int2": ">i2", "float8": ">f8", "float4": ">f4"}
+_BINARY_WIDTH = {
+    "int8": ">i8",
+    "int4": ">i4",
+    "int2": ">i2",
+    "float8": ">f8",
+    "float4": ">f4",
+    "oid": ">u4",
+    "xid": ">u4",
+}
 
 
 def _buffer(array: np.ndarray) -> Any:
@@ -69,11 +77,11 @@ def field_bytes(array: Any, pgname: str, binary: bool) -> Any:
             return _from_fixed((days - _EPOCH_DAYS).astype(">i4"), valid)
         if pgname == "bool" and pa.types.is_boolean(t):
             return _from_fixed(array.fill_null(False).to_numpy(zero_copy_only=False).astype(np.uint8), valid)
-        if pgname in ("varchar", "text", "json") and (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        if pgname in types.TEXT_LIKE and (pa.types.is_string(t) or pa.types.is_large_string(t)):
             return array
         return None
     if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return array if pgname in ("varchar", "text", "json") else None
+        return array if pgname in types.TEXT_LIKE else None
     if pa.types.is_integer(t) or pa.types.is_decimal(t):
         return pc.cast(array, pa.string())
     if pa.types.is_boolean(t):

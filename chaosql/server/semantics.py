@@ -90,8 +90,10 @@ def _figure(node: exp.Expr) -> tuple[str | None, int]:
         if to is None:
             return name, strength
         return _PG_TYPE_NAMES.get(to.this, to.sql(dialect="postgres").lower()), 1
-    if isinstance(node, exp.Case):
-        return "case", 2
+    if isinstance(node, exp.Case):  # the ELSE's name if it has a strong one, else "case"
+        default = node.args.get("default")
+        name, strength = _figure(default) if default is not None else (None, 0)
+        return (name, strength) if strength > 1 else ("case", 1)
     if isinstance(node, exp.Interval):
         return "interval", 1
     if isinstance(node, exp.Exists):
@@ -279,7 +281,14 @@ def functions(tree: exp.Expr) -> bool:
             if replacement is not None:
                 func.replace(replacement)
                 needs_catalog = True
-    for node in list(tree.find_all(exp.Length, exp.StrPosition, exp.ArraySize)):
+    for pipe in list(tree.find_all(exp.DPipe)):
+        sides = (pipe.this, pipe.expression)
+        if any(isinstance(side, (exp.Array, exp.ArrayAgg)) for side in sides):
+            # array || array: a NULL array is empty in PostgreSQL, DuckDB's || makes the whole NULL
+            pipe.replace(exp.ArrayConcat(this=pipe.this.copy(), expressions=[pipe.expression.copy()]))
+    for node in list(tree.find_all(exp.Length, exp.StrPosition, exp.ArraySize, exp.Anonymous)):
+        if isinstance(node, exp.Anonymous) and node.name.lower() != "cardinality":
+            continue
         node.replace(exp.cast(node.copy(), "INTEGER"))  # int4 in PostgreSQL, BIGINT in DuckDB
     for node in list(tree.find_all(exp.StrToTime)):
         node.replace(exp.cast(node.copy(), "TIMESTAMPTZ"))  # to_timestamp(text, fmt): in the session's zone
@@ -294,24 +303,3 @@ def functions(tree: exp.Expr) -> bool:
         else:
             extract.replace(exp.cast(extract.copy(), exp.DataType.build("DECIMAL(38, 0)")))
     return needs_catalog
-
-
-def output_types(tree: exp.Expr) -> list[str | None]:
-    """PostgreSQL types DuckDB cannot tell apart, per output column: an explicit ``::varchar`` (DuckDB
-    has only one string type, sent as ``text``) and ``::jsonb``."""
-    select = tree
-    while isinstance(select, exp.SetOperation):
-        select = select.this
-    if not isinstance(select, exp.Select):
-        return []
-    out: list[str | None] = []
-    for node in select.expressions:
-        inner = node.this if isinstance(node, exp.Alias) else node
-        to = inner.args.get("to") if isinstance(inner, exp.Cast) else None
-        if to is not None and to.this in (T.VARCHAR, T.NVARCHAR):
-            out.append("varchar")
-        elif to is not None and to.this == T.JSONB:
-            out.append("jsonb")
-        else:
-            out.append(None)
-    return out

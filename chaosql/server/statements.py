@@ -16,7 +16,7 @@ from chaosql.engine.limits import check_statement, too_complex
 from chaosql.errors import ChaosqlError, SqlError
 from chaosql.server import chatter, parameters
 from chaosql.server.rewrite import translate
-from chaosql.server.types import OVERRIDE, decode_param, oid_of, param_duck_type, pg_type, type_oid
+from chaosql.server.types import decode_param, oid_of, overridden, param_duck_type, pg_type, type_oid
 
 _DDL = re.compile(r"^\s*(create|drop|alter)\b", re.I)
 _ROWLESS = {"nothing", "changed_rows", "statement_result"}
@@ -410,11 +410,10 @@ def translate_error(err: BaseException, session: Any) -> ChaosqlError:
 
 def result_columns(names: list[str], types: list[str], overrides: list[str | None]) -> list[tuple[str, str]]:
     """(name, type) per column; a PostgreSQL type the statement spelled wins over DuckDB's."""
-    out = []
-    for i, (name, t) in enumerate(zip(names, types)):
-        spelled = overrides[i] if i < len(overrides) else None
-        out.append((name, OVERRIDE + spelled if spelled else t))
-    return out
+    return [
+        (name, overridden(t, overrides[i] if i < len(overrides) else None))
+        for i, (name, t) in enumerate(zip(names, types))
+    ]
 
 
 def batches_of(result: Any) -> Iterator[Any]:

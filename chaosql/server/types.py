@@ -41,6 +41,13 @@ PG_TYPES: dict[str, tuple[int, int]] = {
     "uuid": (2950, 16),
     "name": (19, 64),
     "char": (18, 1),
+    "xid": (28, 4),
+    "int2vector": (22, -1),
+    "oidvector": (30, -1),
+    "pg_node_tree": (194, -1),
+    "_name": (1003, -1),
+    "_char": (1002, -1),
+    "_aclitem": (1034, -1),
     "regproc": (24, 4),
     "regclass": (2205, 4),
     "regtype": (2206, 4),
@@ -57,6 +64,13 @@ PG_TYPES: dict[str, tuple[int, int]] = {
     "_date": (1182, -1),
     "_timestamptz": (1185, -1),
     "_numeric": (1231, -1),
+    "_time": (1183, -1),
+    "_timestamp": (1115, -1),
+    "_interval": (1187, -1),
+    "_uuid": (2951, -1),
+    "_bytea": (1001, -1),
+    "_json": (199, -1),
+    "_jsonb": (3807, -1),
 }
 OID_NAME = {oid: name for name, (oid, _) in PG_TYPES.items()}
 
@@ -92,15 +106,66 @@ _SIMPLE = {
     '"NULL"': "text",
     "UNKNOWN": "text",
 }
+#: Types whose values are strings, sent as their UTF-8 bytes in text and binary format alike.
+TEXT_LIKE = ("varchar", "text", "json", "name", "char", "pg_node_tree")
 #: PostgreSQL's type for a type DuckDB cannot tell apart (``::varchar``, ``::jsonb``): ``pg:varchar``.
 OVERRIDE = "pg:"
+
+
+#: The DuckDB types a PostgreSQL type given by the statement (``OVERRIDE``) may be sent from.
+_OVERRIDABLE = {
+    "varchar": ("VARCHAR",),
+    "jsonb": ("JSON", "VARCHAR"),
+    "name": ("VARCHAR",),
+    "char": ("VARCHAR",),
+    "pg_node_tree": ("VARCHAR",),
+    "oid": ("BIGINT", "INTEGER"),
+    "xid": ("BIGINT", "INTEGER"),
+    "int2vector": ("SMALLINT[]",),
+    "oidvector": ("BIGINT[]",),
+    "_oid": ("BIGINT[]",),
+    "_name": ("VARCHAR[]",),
+    "_char": ("VARCHAR[]",),
+    "_aclitem": ("VARCHAR[]",),
+}
+
+
+def overridden(duck_type: str, pgname: str | None) -> str:
+    """``duck_type``, or the PostgreSQL type ``pgname`` the statement says it is, when DuckDB's
+    values can be sent as that type."""
+    if pgname and str(duck_type).upper() in _OVERRIDABLE.get(pgname, ()):
+        return OVERRIDE + pgname
+    return duck_type
+
+
+#: Element types of the arrays chaosql sends (a list of anything else is jsonb).
+_ARRAY_ELEMENTS = {
+    "bool",
+    "int2",
+    "int4",
+    "int8",
+    "float4",
+    "float8",
+    "numeric",
+    "text",
+    "bytea",
+    "json",
+    "date",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "interval",
+    "uuid",
+}
 
 
 def pg_type(duck_type: str) -> str:
     """The PostgreSQL type name we send for a DuckDB type (string as DuckDB prints it).
 
     >>> pg_type("VARCHAR"), pg_type("DECIMAL(38,2)"), pg_type("VARCHAR[]"), pg_type("INTEGER[]")
-    ('text', 'numeric', '_text', 'text')
+    ('text', 'numeric', '_text', '_int4')
+    >>> pg_type("BIGINT[][]"), pg_type("MAP(VARCHAR, VARCHAR[])"), pg_type("STRUCT(a INTEGER)[]")
+    ('jsonb', 'jsonb', 'jsonb')
     """
     t = str(duck_type)
     if t.startswith(OVERRIDE):
@@ -110,11 +175,15 @@ def pg_type(duck_type: str) -> str:
         return _SIMPLE[t]
     if t.startswith("DECIMAL") or t.startswith("NUMERIC"):
         return "numeric"
-    if t == "VARCHAR[]":  # text[]; other lists stay JSON text: any array oid but text[] and oid[]
-        return "_text"  # makes asyncpg introspect the type, which its recursive catalog query cannot
+    list_of = re.fullmatch(r"(.+)\[\d*\]", t)
+    if list_of:  # a list of scalars is PostgreSQL's array of them; of lists, maps or structs: jsonb
+        element = pg_type(list_of.group(1))
+        return "_" + element if element in _ARRAY_ELEMENTS else "jsonb"
     if t.startswith("VARCHAR"):
         return "text"
-    return "text"  # MAP, STRUCT, ENUM, UNION, nested lists: JSON (or the value's own text) as text
+    if t.startswith(("MAP(", "STRUCT(")):
+        return "jsonb"  # PostgreSQL has neither: an object, as jsonb
+    return "text"  # ENUM, UNION, nested lists: JSON (or the value's own text) as text
 
 
 #: How SQL spells PostgreSQL's type names (``integer``) -> the name in pg_type (``int4``).
@@ -261,9 +330,11 @@ def text_value(v: Any, pgname: str) -> str:
     if isinstance(v, dt.timedelta) or type(v).__name__ == "MonthDayNano":
         return _interval_text(v)
     if isinstance(v, (list, dict, tuple)):
+        if pgname in ("int2vector", "oidvector"):
+            return " ".join(str(x) for x in v)
         if pgname.startswith("_"):
             return "{" + ",".join("NULL" if x is None else _array_item(text_value(x, pgname[1:])) for x in v) + "}"
-        return _nested_json(v)
+        return jsonb_text(_nested_json(v)) if pgname == "jsonb" else _nested_json(v)
     return str(v)
 
 
@@ -278,8 +349,10 @@ def _binary_value(v: Any, pgname: str) -> bytes:
         return b"\x01" if v else b"\x00"
     if pgname == "int2":
         return struct.pack("!h", v)
-    if pgname in ("int4", "oid"):
+    if pgname in ("int4", "oid", "xid"):
         return struct.pack("!i" if pgname == "int4" else "!I", v)
+    if pgname in ("int2vector", "oidvector"):
+        return array_binary(v, "int2" if pgname == "int2vector" else "oid")
     if pgname == "int8":
         return struct.pack("!q", v)
     if pgname == "float4":
@@ -365,7 +438,7 @@ def encode_column(array: Any, pgname: str, binary: bool) -> list[bytes]:
     pack = _I.pack
     if (
         not binary
-        and pgname in ("varchar", "text", "json", "int2", "int4", "int8", "numeric")
+        and pgname in (*TEXT_LIKE, "int2", "int4", "int8", "numeric", "oid", "xid")
         and (
             pa.types.is_string(array.type)
             or pa.types.is_large_string(array.type)

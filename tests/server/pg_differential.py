@@ -1,7 +1,8 @@
 """Run the same SQL against chaosql and a real PostgreSQL 15 holding the same rows, and compare.
 
-``load(dsn)`` creates chaosql's tables in PostgreSQL (same names, columns, comments; VARCHAR is
-``text``, JSON ``json``, maps ``jsonb``, lists arrays) and copies the demo rows into them.
+``load(dsn)`` creates chaosql's tables in PostgreSQL (same names, columns, comments, and the types
+chaosql describes them with: VARCHAR is ``text``, JSON ``json``, maps ``jsonb``, lists arrays) and
+copies the demo rows into them.
 ``outcome(con, sql)`` is what a client sees: column names, type oids, every value as the text
 PostgreSQL sends (so ``3`` and ``3.5``, ``1 day 12:00:00``, ``+01`` offsets are compared exactly)
 and the SQLSTATE of an error. Cases live in ``differential/*.sql``: statements separated by a line
@@ -18,28 +19,29 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "differential"
 
-PG_TYPES = {
-    "VARCHAR": "text",
-    "JSON": "json",
-    "BIGINT": "bigint",
-    "INTEGER": "integer",
-    "DOUBLE": "double precision",
-    "BOOLEAN": "boolean",
-    "TIMESTAMPTZ": "timestamptz",
-    "MAP(VARCHAR, VARCHAR)": "jsonb",
-    "VARCHAR[]": "text[]",
-}
+
+def pg_column_type(duck_type: str) -> str:
+    """The PostgreSQL column type for a chaos table's DuckDB type: the type chaosql describes it
+    with over the wire (``types.pg_type``), spelled as SQL spells it."""
+    from chaosql.server.catalog import SQL_NAMES
+    from chaosql.server.types import pg_type
+
+    name = pg_type(duck_type)
+    if name.startswith("_"):
+        return SQL_NAMES.get(name[1:], name[1:]) + "[]"
+    return SQL_NAMES.get(name, name)
+
+
 #: Tables the demo source fills (the others are created empty).
 FILLED = ("experiments", "targets", "pods", "nodes", "events", "schedules", "workflows", "workflow_nodes")
 
 
 def load(dsn: str) -> None:
     """Create chaosql's tables in the PostgreSQL at ``dsn`` and copy the demo rows into them."""
-    import json
-
     import psycopg
 
     from chaosql.engine.session import Session
+    from chaosql.server.types import pg_type, text_value
     from chaosql.sources import open_source
     from chaosql.tables import registry
 
@@ -47,7 +49,7 @@ def load(dsn: str) -> None:
     try:
         with psycopg.connect(dsn, autocommit=True) as con:
             for name, table in registry().items():
-                cols = ", ".join(f'"{c.name}" {PG_TYPES[c.type]}' for c in table.columns)
+                cols = ", ".join(f'"{c.name}" {pg_column_type(c.type)}' for c in table.columns)
                 con.execute(f'CREATE TABLE "{name}" ({cols})')
                 con.execute(f'COMMENT ON TABLE "{name}" IS {_quote(table.doc)}')
                 for c in table.columns:
@@ -55,13 +57,21 @@ def load(dsn: str) -> None:
                 if name not in FILLED:
                     continue
                 data = session.execute(f'SELECT * FROM "{name}"').arrow()
-                maps = {c.name for c in table.columns if c.type.startswith("MAP")}
+                # what psycopg cannot adapt as is (maps, intervals, lists) goes as the text chaosql sends
+                as_text = {
+                    c.name: pg_type(c.type)
+                    for c in table.columns
+                    if c.type.startswith(("MAP", "STRUCT", "INTERVAL")) or c.type.endswith("]")
+                }
                 names = data.column_names
                 columns = ", ".join(f'"{n}"' for n in names)
                 with con.cursor().copy(f'COPY "{name}" ({columns}) FROM STDIN') as copy:
                     for row in data.to_pylist():
                         copy.write_row(
-                            [json.dumps(dict(row[n])) if n in maps and row[n] is not None else row[n] for n in names]
+                            [
+                                text_value(row[n], as_text[n]) if n in as_text and row[n] is not None else row[n]
+                                for n in names
+                            ]
                         )
             con.execute("ANALYZE")
     finally:

@@ -33,22 +33,12 @@ def _numeric_as_double(ours, theirs) -> None:
                 assert float(x) == pytest.approx(float(y), rel=1e-12)
 
 
-def _maps_as_json_text(ours, theirs) -> None:
-    import json
-
-    assert [n for n, _ in ours.columns] == [n for n, _ in theirs.columns]
-    assert ours.columns[-1][1] == 25 and theirs.columns[-1][1] == 3802
-    assert [r[:-1] for r in ours.rows] == [r[:-1] for r in theirs.rows]
-    assert [json.loads(r[-1]) for r in ours.rows] == [json.loads(r[-1]) for r in theirs.rows]
-
-
 #: case name -> (why it differs, a check of chaosql's own answer); docs/server.md lists them
 EXCEPTIONS: dict[str, tuple[str, object]] = {
     "superset-percent": (
         "numeric / numeric: PostgreSQL's result scale depends on the values, chaosql answers double precision",
         _numeric_as_double,
     ),
-    "maps": ("map columns are text holding JSON: PostgreSQL has no map type", _maps_as_json_text),
 }
 
 

@@ -99,3 +99,29 @@ def test_asyncpg_untyped_parameters_are_described(servers):
     params, text, doubled, count = _both(servers, lambda url: asyncio.run(run(url)))
     assert params == ["text", "int4", "text"]
     assert (text, doubled) == ("abc", 42) and count > 0
+
+
+ARRAYS = "SELECT ARRAY[1, 2]::int8[] AS i, ARRAY[1.5, NULL]::float8[] AS f, ARRAY['a', 'b c'] AS t, containers FROM pods ORDER BY name LIMIT 2"
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_arrays_are_postgresql_arrays_in_psycopg(servers, binary):
+    types, rows = _both(servers, _psycopg(ARRAYS, None, binary=binary))
+    assert types == [1016, 1022, 1009, 1009]
+    assert rows[0][:3] == ([1, 2], [1.5, None], ["a", "b c"]) and isinstance(rows[0][3], list)
+
+
+def test_arrays_in_asyncpg_whose_type_lookup_reads_our_catalog(servers):
+    """asyncpg knows only oid[] and text[]: for int8[] and float8[] it runs its recursive typeinfo
+    query against pg_type, whose own result must be typed as PostgreSQL types it (oid[], not int8[])."""
+    asyncpg = pytest.importorskip("asyncpg")
+
+    async def run(url):
+        con = await asyncpg.connect(url)
+        try:
+            return [tuple(r) for r in await con.fetch(ARRAYS)]
+        finally:
+            await con.close()
+
+    rows = _both(servers, lambda url: asyncio.run(run(url)))
+    assert rows[0][:3] == ([1, 2], [1.5, None], ["a", "b c"])

@@ -19,19 +19,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+from pg_differential import pg_column_type  # noqa: E402
 from realpg import RealPostgres  # noqa: E402
 
-PG_TYPES = {
-    "VARCHAR": "varchar",
-    "JSON": "json",
-    "BIGINT": "bigint",
-    "INTEGER": "integer",
-    "DOUBLE": "double precision",
-    "BOOLEAN": "boolean",
-    "TIMESTAMPTZ": "timestamptz",
-    "MAP(VARCHAR, VARCHAR)": "text",
-    "VARCHAR[]": "text",
-}
 SEPARATOR = "\n;;\n"
 
 
@@ -42,7 +32,7 @@ def create_tables(dsn: str) -> None:
 
     with psycopg.connect(dsn, autocommit=True) as con:
         for name, table in registry().items():
-            cols = ", ".join(f'"{c.name}" {PG_TYPES[c.type]}' for c in table.columns)
+            cols = ", ".join(f'"{c.name}" {pg_column_type(c.type)}' for c in table.columns)
             con.execute(f'CREATE TABLE "{name}" ({cols})')
             con.execute(f'COMMENT ON TABLE "{name}" IS %s'.replace("%s", "'" + table.doc.replace("'", "''") + "'"))
 

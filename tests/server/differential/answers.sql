@@ -105,3 +105,9 @@ SELECT 100.0::float8, 0.1::float8 + 0.2::float8, 1e20::float8, 1234567890123456:
 ;;
 -- text-array
 SELECT name, containers FROM pods ORDER BY name LIMIT 3
+;;
+-- arrays (#6: lists are PostgreSQL arrays, not JSON text)
+SELECT ARRAY[1, 2]::int8[], ARRAY[1.5, NULL]::float8[], ARRAY['a', 'b c', NULL], ARRAY[true, false], name, containers FROM pods ORDER BY name LIMIT 3
+;;
+-- array-functions
+SELECT array_length(containers, 1) AS n, containers[1] AS first, cardinality(containers) FROM pods ORDER BY name LIMIT 3

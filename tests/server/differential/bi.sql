@@ -50,5 +50,5 @@ SELECT name, kind, row_number() OVER (PARTITION BY kind ORDER BY created_at, nam
 SELECT reason, type, count(*) AS events FROM events WHERE last_at > TIMESTAMPTZ '2026-11-20 12:00:00+00' - INTERVAL '7 days' GROUP BY reason, type ORDER BY events DESC, reason, type
 
 ;;
--- maps (labels are MAP(VARCHAR, VARCHAR): text holding JSON; jsonb in the PostgreSQL copy)
+-- maps (labels are MAP(VARCHAR, VARCHAR): jsonb, as in the PostgreSQL copy)
 SELECT name, labels FROM experiments ORDER BY name LIMIT 5

@@ -1,4 +1,4 @@
-"""Regenerate chaosql/server/pg_schema.py from a real PostgreSQL 15: catalog column lists and pg_type rows.
+"""Regenerate chaosql/server/pg_schema.py from a real PostgreSQL 15: catalog column lists, pg_type rows, keywords.
 
 The catalog layer must answer with exactly the column names and types PostgreSQL has, so they are
 read from a real server rather than typed by hand. Run: ``python3 tests/server/tools/gen_pg_schema.py``.
@@ -129,6 +129,10 @@ TYPE_COLUMNS = [
     "typoutput",
     "typreceive",
     "typsend",
+    "typsubscript",
+    "typmodin",
+    "typmodout",
+    "typanalyze",
     "typalign",
     "typstorage",
     "typbasetype",
@@ -136,6 +140,13 @@ TYPE_COLUMNS = [
     "typndims",
     "typcollation",
 ]
+
+
+#: The built-in base and pseudo types (not the row types of catalog tables, nor arrays of them).
+BUILT_IN_TYPES = (
+    "SELECT t.oid FROM pg_type t LEFT JOIN pg_type e ON e.oid = t.typelem WHERE t.typnamespace = 11 "
+    "AND t.typtype IN ('b', 'p') AND t.typname NOT LIKE 'pg\\_%' AND (e.oid IS NULL OR e.typtype <> 'c')"
+)
 
 
 def main() -> None:
@@ -155,48 +166,28 @@ def main() -> None:
                 ).fetchall()
                 if not rows:
                     raise SystemExit(f"{schema}.{name}: not in PostgreSQL")
-                if (
-                    schema == "pg_catalog"
-                    and name not in ("pg_roles", "pg_user", "pg_settings")
-                    and con.execute(
-                        "SELECT relkind FROM pg_class WHERE relname=%s AND relnamespace=11", (name,)
-                    ).fetchone()[0]
-                    == "r"
-                ):
-                    rows = (
-                        [("oid", "oid")] + [r for r in rows if r[0] != "oid"]
-                        if name
-                        not in (
-                            "pg_description",
-                            "pg_shdescription",
-                            "pg_inherits",
-                            "pg_index",
-                            "pg_sequence",
-                            "pg_depend",
-                            "pg_shdepend",
-                            "pg_init_privs",
-                            "pg_seclabel",
-                            "pg_partitioned_table",
-                            "pg_foreign_table",
-                            "pg_auth_members",
-                            "pg_aggregate",
-                            "pg_statistic_ext",
-                            "pg_largeobject_metadata",
-                            "pg_db_role_setting",
-                        )
-                        else rows
-                    )
-                    rows = list(dict.fromkeys(rows))
                 schemas[schema][name] = [tuple(r) for r in rows]
-        cols = ", ".join(
-            f"{c}::text" if c.startswith("typ") and c in ("typinput", "typoutput", "typreceive", "typsend") else c
-            for c in TYPE_COLUMNS
+        regprocs = (
+            "typinput",
+            "typoutput",
+            "typreceive",
+            "typsend",
+            "typsubscript",
+            "typmodin",
+            "typmodout",
+            "typanalyze",
         )
-        types = con.execute(
-            f"SELECT {cols} FROM pg_type WHERE typnamespace = 11 AND typtype IN ('b', 'p') "
-            "AND typname NOT LIKE 'pg\\_%' ORDER BY oid"
-        ).fetchall()
+        cols = ", ".join(f"{c}::text" if c in regprocs else c for c in TYPE_COLUMNS)
+        types = con.execute(f"SELECT {cols} FROM pg_type WHERE oid IN ({BUILT_IN_TYPES}) ORDER BY oid").fetchall()
         am = con.execute("SELECT oid, amname, amtype FROM pg_am ORDER BY oid").fetchall()
+        descriptions = con.execute(
+            "SELECT d.objoid, c.relname, d.description FROM pg_description d JOIN pg_class c ON c.oid = d.classoid "
+            "WHERE d.objsubid = 0 AND (c.relname = 'pg_namespace' OR "
+            f"(c.relname = 'pg_type' AND d.objoid IN ({BUILT_IN_TYPES}))) ORDER BY 2, 1"
+        ).fetchall()
+        keywords = con.execute(
+            "SELECT word, catcode::text, barelabel, catdesc, baredesc FROM pg_get_keywords() ORDER BY word"
+        ).fetchall()
         version = con.execute("SHOW server_version").fetchone()[0]
     out = HERE.parents[3] / "chaosql" / "server" / "pg_schema.py"
     out.write_text(
@@ -206,7 +197,11 @@ def main() -> None:
         f"SCHEMAS = {pprint.pformat(schemas, width=118, compact=True)}\n\n"
         f"TYPE_COLUMNS = {TYPE_COLUMNS!r}\n\n"
         f"TYPES = {pprint.pformat([tuple(t) for t in types], width=118, compact=True)}\n\n"
-        f"ACCESS_METHODS = {am!r}\n",
+        f"ACCESS_METHODS = {am!r}\n\n"
+        "# pg_description of built-in types and schemas: (objoid, catalog of the object, description)\n"
+        f"DESCRIPTIONS = {pprint.pformat([tuple(d) for d in descriptions], width=118, compact=True)}\n\n"
+        "# pg_get_keywords(): word, catcode, barelabel, catdesc, baredesc\n"
+        f"KEYWORDS = {pprint.pformat([tuple(k) for k in keywords], width=118, compact=True)}\n",
         encoding="utf-8",
     )
     print(f"wrote {out}")

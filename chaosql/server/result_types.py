@@ -87,13 +87,14 @@ def _query_columns(query: exp.Expr, ctes: dict[str, exp.CTE]) -> Columns | None:
     if not isinstance(query, exp.Select):
         return None
     sources = _sources(query, ctes)
+    merged = any(join.args.get("using") for join in query.args.get("joins") or [])  # USING merges columns
     out: Columns = []
     for node in query.expressions:
         star: exp.Expr | None = node if isinstance(node, exp.Star) else None
         if isinstance(node, exp.Column) and isinstance(node.this, exp.Star):
             star = node
         if star is not None:
-            expanded = _expand(star, sources)
+            expanded = None if merged else _expand(star, sources)
             if expanded is None:
                 return out  # the rest of the positions are not known: DuckDB's types
             out.extend(expanded)
@@ -119,10 +120,12 @@ def _sources(select: exp.Select, ctes: dict[str, exp.CTE]) -> list[tuple[str, Co
             out.append((alias, _table_columns(item, ctes)))
         elif isinstance(item, exp.Table) and isinstance(item.this, exp.Anonymous):  # a set-returning function
             out.append((alias, _FUNCTION_COLUMNS.get(item.this.name.lower())))
+        elif isinstance(item, exp.Unnest) and len(item.expressions) == 1:  # unnest(array): its elements
+            element = _element(_expression_type(item.expressions[0], [], ctes))
+            columns = [c.name for c in item.args["alias"].columns] if item.args.get("alias") else []
+            out.append((alias, [(columns[0] if columns else "unnest", element)]))
         else:
             out.append((alias, None))
-    if any(join.args.get("using") for join in joins):  # USING merges columns: a * is not known
-        out = [(alias, None) for alias, _ in out]
     return out
 
 
@@ -140,6 +143,10 @@ def _table_columns(table: exp.Table, ctes: dict[str, exp.CTE]) -> Columns | None
     if db == "information_schema" and name in _CATALOG["information_schema"]:
         return [(col, t) for col, t in _CATALOG["information_schema"][name]]
     return None
+
+
+def _element(array_type: str | None) -> str | None:
+    return array_type[1:] if array_type and array_type.startswith("_") else None
 
 
 def _expand(star: exp.Expr, sources: list[tuple[str, Columns | None]]) -> Columns | None:
@@ -175,6 +182,14 @@ def _expression_type(node: exp.Expr, sources: list[tuple[str, Columns | None]], 
             if v is not None and not isinstance(v, (exp.Literal, exp.Null))
         }
         return kinds.pop() if len(kinds) == 1 else None
+    if isinstance(node, exp.CurrentSchemas):
+        return "_name"
+    if isinstance(node, exp.Explode):  # unnest(array) in a select list: the array's element type
+        return _element(_expression_type(node.this, sources, ctes))
+    if isinstance(node, exp.Array) and len(node.expressions) == 1 and isinstance(node.expressions[0], exp.Query):
+        columns = _query_columns(node.expressions[0], ctes)  # ARRAY(SELECT name ...) is name[]
+        element = columns[0][1] if columns and len(columns) == 1 else None
+        return "_" + element if element in ("oid", "name", "char") else None
     if isinstance(node, exp.ArrayAgg):  # array_agg(oid) is oid[]
         inner = node.this.this if isinstance(node.this, exp.Order) else node.this  # array_agg(x ORDER BY y)
         element = _expression_type(inner, sources, ctes)

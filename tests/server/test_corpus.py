@@ -144,6 +144,40 @@ DELIBERATE = [
     Deliberate(
         "sqlalchemy", "pg_catalog.pg_opclass", "no operator classes (there are no indexes)", answered(fewer=True)
     ),
+    Deliberate("superset", "pg_catalog.pg_opclass", "no operator classes (there are no indexes)", answered(fewer=True)),
+    Deliberate(
+        "superset", "LIMIT 100", "LIMIT without ORDER BY: which rows is unspecified", answered(masked=("name", "kind"))
+    ),
+    Deliberate(
+        "pgcli",
+        "c.relkind = ANY('{r,p,f}')",
+        "the catalog holds the relations clients read, not all of PostgreSQL's",
+        answered(fewer=True),
+    ),
+    Deliberate(
+        "pgcli",
+        "cls.relkind = ANY('{r,p,f}')",
+        "the catalog holds the relations clients read, not all of PostgreSQL's (nor their columns)",
+        answered(fewer=True),
+    ),
+    Deliberate(
+        "pgcli", "c.relkind = ANY('{v,m}')", "no catalog views: chaosql's catalog is tables", answered(fewer=True)
+    ),
+    Deliberate(
+        "pgcli", "cls.relkind = ANY('{v,m}')", "no catalog views: chaosql's catalog is tables", answered(fewer=True)
+    ),
+    Deliberate("pgcli", "SELECT d.datname\n", "one database: no template0/template1", answered(fewer=True)),
+    Deliberate("pgcli", "d.datname as name", "one database: no template0/template1", answered(fewer=True)),
+    Deliberate("pgcli", "p.prokind = 'a' is_aggregate", "no functions in pg_proc", answered(fewer=True)),
+    Deliberate("pgcli", "WHERE c.oid = i.inhparent", "regclass is sent as text (the name)", answered(text=("oid",))),
+    Deliberate("pgcli", "WHERE c.oid = i.inhrelid", "regclass is sent as text (the name)", answered(text=("oid",))),
+    Deliberate(
+        "pgcli",
+        "r.rolcreaterole",
+        "one role, the connected user, who may not create roles or databases (PostgreSQL has its pg_* roles)",
+        answered(masked=("rolsuper", "rolcreaterole", "rolcreatedb", "rolreplication"), fewer=True),
+    ),
+    Deliberate("superset", "pg_catalog.version()", "version() says chaosql", answered(masked=("version",))),
 ]
 
 

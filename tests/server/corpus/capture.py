@@ -1,9 +1,10 @@
 """Capture what PostgreSQL clients send, from a real PostgreSQL 15 with log_statement=all.
 
 Starts Debian's PostgreSQL in a temp dir (tests/server/realpg.py), creates the chaosql tables there
-with the same columns, runs the same client scenarios the tests run (psql, psycopg, asyncpg,
-pg8000, psycopg2, SQLAlchemy, pgjdbc, node-postgres), and writes every logged statement, with its
-parameters substituted, to ``<client>.sql`` files here (statements separated by a line ``;;``).
+with the same columns, runs the same client scenarios the tests run (psql, pgcli, psycopg,
+asyncpg, pg8000, psycopg2, SQLAlchemy, Superset's inspector calls, pgjdbc, node-postgres), and
+writes every logged statement, with its parameters substituted, to ``<client>.sql`` files here
+(statements separated by a line ``;;``).
 Run: ``python3 tests/server/corpus/capture.py``; commit the .sql files.
 """
 
@@ -121,6 +122,48 @@ def scenarios(pg: RealPostgres) -> dict[str, callable]:
             con.execute(sqlalchemy.text("SELECT name, kind FROM experiments LIMIT 3")).fetchall()
         engine.dispose()
 
+    def pgcli() -> None:
+        """What pgcli sends: its completion refresh (pgcli's own refreshers) and pgspecial's meta-commands."""
+        from pgcli.completion_refresher import CompletionRefresher
+        from pgcli.pgcompleter import PGCompleter
+        from pgcli.pgexecute import PGExecute
+        from pgspecial.main import PGSpecial
+
+        executor = PGExecute("postgres", "postgres", "chaos", "127.0.0.1", pg.port, None, application_name="pgcli")
+        completer = PGCompleter(smart_completion=True)
+        for refresh in CompletionRefresher.refreshers.values():
+            refresh(completer, executor)
+        special = PGSpecial()
+        for command in (r"\dt", r"\dv", r"\d experiments", r"\d+ experiments", r"\dn", r"\df", r"\dT", r"\l", r"\du"):
+            for _title, rows, *_ in executor.run(command, pgspecial=special):
+                list(rows or [])
+        executor.conn.close()
+
+    def superset() -> None:
+        """Superset's table metadata: the SQLAlchemy inspector calls its database engine spec makes."""
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(
+            user_dsn.replace("postgresql://", "postgresql+psycopg://"), connect_args={"application_name": "superset"}
+        )
+        inspector = sqlalchemy.inspect(engine)
+        inspector.get_schema_names()
+        inspector.get_table_names("public")
+        inspector.get_view_names("public")
+        for call in (
+            inspector.get_columns,
+            inspector.get_pk_constraint,
+            inspector.get_foreign_keys,
+            inspector.get_indexes,
+            inspector.get_unique_constraints,
+            inspector.get_check_constraints,
+            inspector.get_table_comment,
+        ):
+            call("experiments", "public")
+        with engine.connect() as con:
+            con.execute(sqlalchemy.text('SELECT name, kind FROM public.experiments LIMIT 100')).fetchall()
+        engine.dispose()
+
     def pgjdbc() -> None:
         jar = "/usr/share/java/postgresql.jar"
         out = HERE.parent / "build" / "jdbc"
@@ -158,6 +201,8 @@ def scenarios(pg: RealPostgres) -> dict[str, callable]:
         "pg8000": pg8000_,
         "psycopg2": psycopg2_,
         "sqlalchemy": sqlalchemy_,
+        "pgcli": pgcli,
+        "superset": superset,
         "pgjdbc": pgjdbc,
         "node": node,
     }

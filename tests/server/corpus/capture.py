@@ -161,7 +161,7 @@ def scenarios(pg: RealPostgres) -> dict[str, callable]:
         ):
             call("experiments", "public")
         with engine.connect() as con:
-            con.execute(sqlalchemy.text('SELECT name, kind FROM public.experiments LIMIT 100')).fetchall()
+            con.execute(sqlalchemy.text("SELECT name, kind FROM public.experiments LIMIT 100")).fetchall()
         engine.dispose()
 
     def pgjdbc() -> None:

@@ -1,9 +1,10 @@
 """One Kubernetes cluster's HTTP connection: kubeconfig credentials in, parsed JSON out.
 
-The ``kubernetes`` package is used only to read the kubeconfig and produce credentials (client
-certificates, bearer tokens, exec plugins, OIDC refresh); requests go through one pooled
-``httpx.Client`` per cluster, and response bodies are parsed straight into dicts, never into client
-model objects. Both imports happen on first use, so a CLI that never touches a cluster stays fast.
+The kubeconfig is read by ``chaosql.sources.kubeconfig`` (client certificates, bearer tokens, exec
+plugins), and by the ``kubernetes`` package only for a legacy auth-provider (OIDC refresh), which
+is why that costly import is rare; requests go through one pooled ``httpx.Client`` per cluster, and
+response bodies are parsed straight into dicts, never into client model objects. httpx is imported
+on first use, so a CLI that never touches a cluster stays fast.
 
 Retries, pauses, errors and the call log are chaosql.sources.http's: ``get`` reads under its read
 policy, ``send`` writes under its write policy, ``stream`` opens a watch.
@@ -65,7 +66,7 @@ class KubeConnection:
         self.read_policy = read_policy(retries, backoff)
         self.write_policy = write_policy(retries, backoff)
         self._lock = threading.Lock()
-        self._config: Any = None  # kubernetes.client.Configuration once loaded
+        self._config: Any = None  # the context's Credentials once loaded
         self._context_name: str | None = None
         self.http = HttpClient(
             self._new_client, who="kube", auth=self._auth_headers, extensions=self._extensions, renew=self.reset
@@ -94,26 +95,37 @@ class KubeConnection:
         return self.kubeconfig or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
 
     def _current_context(self) -> str:
-        from kubernetes import config as kconfig
+        from chaosql.sources.kubeconfig import KubeconfigError, current_context
 
         try:
-            _, active = kconfig.list_kube_config_contexts(config_file=self._config_file())
-        except Exception as err:  # missing file, bad YAML, no current-context
+            return current_context(self._config_file())
+        except KubeconfigError as err:  # missing file, bad YAML, no current-context
             raise SourceError(
-                f"kube: cannot read the kubeconfig{self._where()}: {_first_line(err)}",
+                f"kube: cannot read the kubeconfig{self._where()}: {err}",
                 hint="pass --source kube:CONTEXT or set KUBECONFIG",
             ) from err
-        if not active:
-            raise SourceError(
-                f"kube: the kubeconfig{self._where()} has no current context", hint="pass --source kube:CONTEXT"
-            )
-        return active["name"]
 
     def _where(self) -> str:
         return f" {self._config_file()}"
 
     def _load(self) -> Any:
-        """A kubernetes ``Configuration`` for the context (runs exec plugins, refreshes OIDC)."""
+        """The server and credentials of the context (``chaosql.sources.kubeconfig``; the
+        ``kubernetes`` package only for a legacy auth-provider). Runs exec credential plugins."""
+        from chaosql.sources.kubeconfig import KubeconfigError, NeedsKubernetes, load
+
+        try:
+            return load(self._config_file(), self.context)
+        except NeedsKubernetes:
+            return self._load_with_kubernetes()
+        except (KubeconfigError, OSError, ssl.SSLError, ValueError) as err:
+            raise SourceError(
+                f'{self.label}: cannot load context "{self.context}" from kubeconfig{self._where()}: {_first_line(err)}',
+                hint="kubectl config get-contexts lists the contexts",
+            ) from err
+
+    def _load_with_kubernetes(self) -> Any:
+        """A kubernetes ``Configuration`` for the context: it refreshes OIDC and the legacy
+        auth-providers' tokens."""
         from kubernetes import client as kclient
         from kubernetes import config as kconfig
 
@@ -122,14 +134,12 @@ class KubeConnection:
             kconfig.load_kube_config(
                 config_file=self._config_file(), context=self.context, client_configuration=cfg, persist_config=False
             )
-        except SourceError:
-            raise
         except Exception as err:
             raise SourceError(
                 f'{self.label}: cannot load context "{self.context}" from kubeconfig{self._where()}: {_first_line(err)}',
                 hint="kubectl config get-contexts lists the contexts",
             ) from err
-        return cfg
+        return _KubernetesCredentials(cfg)
 
     def _cfg(self) -> Any:
         with self._lock:
@@ -150,12 +160,7 @@ class KubeConnection:
             timeout="check the cluster's health, or raise the timeout",
             tls=f'check the certificate-authority and server of kubeconfig context "{self.context}"',
         )
-        context = ssl.create_default_context(cafile=cfg.ssl_ca_cert or None)
-        if not cfg.verify_ssl:  # insecure-skip-tls-verify: true in the kubeconfig
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        if cfg.cert_file and cfg.key_file:
-            context.load_cert_chain(cfg.cert_file, cfg.key_file)
+        context = cfg.ssl_context()
         return httpx.Client(
             base_url=cfg.host,
             verify=context,
@@ -168,16 +173,9 @@ class KubeConnection:
         )
 
     def _auth_headers(self) -> dict[str, str]:
-        """The Authorization header for a token credential (static, exec plugin or OIDC), asked of
-        the Configuration itself: where it keeps the token differs between client versions."""
-        cfg = self._cfg()
-        with self._lock:  # auth_settings() runs the refresh hook, which renews an expired token in place
-            settings = cfg.auth_settings() or {}
-        return {
-            s["key"]: s["value"]
-            for s in settings.values()
-            if s.get("in") == "header" and s.get("key") and s.get("value")
-        }
+        """The Authorization header of a token credential (static, file, exec plugin, OIDC),
+        renewed when it expires."""
+        return self._cfg().headers()
 
     def _extensions(self) -> dict[str, Any] | None:
         name = getattr(self._cfg(), "tls_server_name", None)
@@ -256,6 +254,36 @@ class KubeConnection:
 def _items(response: Response) -> int:
     data = response.data
     return len(data.get("items") or []) if isinstance(data, dict) else 0
+
+
+class _KubernetesCredentials:
+    """A kubernetes ``Configuration`` seen as ``chaosql.sources.kubeconfig.Credentials``."""
+
+    def __init__(self, cfg: Any) -> None:
+        self.cfg = cfg
+        self.host = cfg.host
+        self.proxy = cfg.proxy or None
+        self.tls_server_name = getattr(cfg, "tls_server_name", None)
+        self._lock = threading.Lock()
+
+    def ssl_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=self.cfg.ssl_ca_cert or None)
+        if not self.cfg.verify_ssl:  # insecure-skip-tls-verify: true in the kubeconfig
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if self.cfg.cert_file and self.cfg.key_file:
+            context.load_cert_chain(self.cfg.cert_file, self.cfg.key_file)
+        return context
+
+    def headers(self) -> dict[str, str]:
+        """Asked of the Configuration itself: where it keeps the token differs between versions."""
+        with self._lock:  # auth_settings() runs the refresh hook, which renews an expired token in place
+            settings = self.cfg.auth_settings() or {}
+        return {
+            s["key"]: s["value"]
+            for s in settings.values()
+            if s.get("in") == "header" and s.get("key") and s.get("value")
+        }
 
 
 def _first_line(err: BaseException) -> str:

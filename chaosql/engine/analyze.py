@@ -261,3 +261,80 @@ def rewrite(tree: exp.Expr, refs: list[exp.Table], relation_for: Callable[[str],
         elif alias.this is None:
             alias.set("this", original)
     return tree
+
+
+#: Key roles whose =/IN predicates choose what is listed exactly (sources, resources, namespaced
+#: paths): a list limited to n objects still holds the first n rows of the answer.
+EXACT_ROLES = frozenset({"cluster", "source", "kind", "namespace"})
+
+
+def scan_limit(tree: exp.Expr, ref: exp.Table, roles: Mapping[str, str | None]) -> int | None:
+    """How many rows of ``ref`` the statement can read at most, when nothing above the scan
+    filters, groups or sorts them: ``SELECT cols FROM t [WHERE exact keys] LIMIT n [OFFSET m]``
+    reads n + m rows, so a source may list that many objects instead of all. ``roles``: the
+    table's column -> pushdown role.
+
+    >>> import sqlglot
+    >>> roles = {"namespace": "namespace", "name": "name", "phase": None}
+    >>> def limit(sql):
+    ...     tree = sqlglot.parse_one(sql, read="duckdb")
+    ...     return scan_limit(tree, next(tree.find_all(exp.Table)), roles)
+    >>> limit("SELECT name FROM experiments WHERE namespace = 'a' LIMIT 10 OFFSET 5")
+    15
+    >>> limit("SELECT name FROM experiments WHERE phase = 'running' LIMIT 10") is None
+    True
+    >>> limit("SELECT name FROM experiments ORDER BY name LIMIT 10") is None
+    True
+    """
+    if not isinstance(tree, exp.Select) or tree.args.get("with") or tree.args.get("joins"):
+        return None
+    source = tree.args.get("from") or tree.args.get("from_")
+    if source is None or source.this is not ref:
+        return None
+    if any(tree.args.get(k) for k in ("group", "having", "order", "distinct", "qualify", "windows", "laterals")):
+        return None
+    for projection in tree.expressions:
+        if projection.find(exp.AggFunc, exp.Window, exp.Subquery, exp.Select):
+            return None
+    count = _literal_int(tree.args.get("limit"))
+    if count is None:
+        return None
+    offset = tree.args.get("offset")
+    skip = _literal_int(offset) if offset is not None else 0
+    if skip is None:
+        return None
+    where = tree.args.get("where")
+    if where is not None and not all(_exact(c, roles) for c in _conjuncts(where.this)):
+        return None
+    return count + skip
+
+
+def _literal_int(node: exp.Expr | None) -> int | None:
+    value = node.args.get("expression") if node is not None else None
+    if isinstance(value, exp.Literal) and not value.is_string and value.this.isdigit():
+        return int(value.this)
+    return None
+
+
+def _exact(conjunct: exp.Expr, roles: Mapping[str, str | None]) -> bool:
+    """``key = literal`` or ``key IN (literals)`` on a column whose role lists exactly."""
+    if isinstance(conjunct, exp.EQ):
+        column, value = conjunct.this, conjunct.expression
+        if isinstance(value, exp.Column):
+            column, value = value, column
+        values = [value]
+    elif isinstance(conjunct, exp.In) and not conjunct.args.get("query"):
+        column, values = conjunct.this, conjunct.expressions
+    else:
+        return False
+    if not isinstance(column, exp.Column) or roles.get(column.name.lower()) not in EXACT_ROLES:
+        return False
+    return all(isinstance(v, exp.Literal) and v.is_string for v in values)
+
+
+def _conjuncts(node: exp.Expr) -> list[exp.Expr]:
+    if isinstance(node, exp.And):
+        return _conjuncts(node.left) + _conjuncts(node.right)
+    if isinstance(node, exp.Paren):
+        return _conjuncts(node.this)
+    return [node]

@@ -138,6 +138,8 @@ class Constraints:
     columns: frozenset[str] | None = None
     #: range columns compared with values that depend on rows, with no constant range to bound them
     unbounded: frozenset[str] = frozenset()
+    #: at most this many rows are read (LIMIT with nothing above the scan; ``analyze.scan_limit``)
+    limit: int | None = None
 
     def values(self, column: str) -> frozenset | None:
         return self.eq.get(column)
@@ -158,7 +160,8 @@ class Constraints:
             shown = ", ".join(repr(v) for v in sorted(vals, key=str))
             parts.append(f"{name} = {shown}" if len(vals) == 1 else f"{name} IN ({shown})")
         parts += [f"{col} in {rng}" for col, rng in sorted(self.ranges.items())]
-        return " AND ".join(parts) or "(none)"
+        described = " AND ".join(parts) or "(none)"
+        return described + (f" LIMIT {self.limit}" if self.limit is not None else "")
 
     def both(self, other: Constraints) -> Constraints:
         """Rows must satisfy both (AND)."""

@@ -396,6 +396,9 @@ class Session:
             for name, constraints in merged.items():
                 mine = [r for r in refs if r.name.lower() == name]
                 constraints.columns = analyze.needed_columns(tree, self.tables[name].column_names, mine)
+            if len(refs) == 1:
+                roles = {c.name: c.key for c in self.tables[refs[0].name.lower()].columns}
+                merged[refs[0].name.lower()].limit = analyze.scan_limit(tree, refs[0], roles)
         return merged
 
     def _evaluate(self, node: exp.Expr) -> Any:

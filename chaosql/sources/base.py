@@ -23,6 +23,7 @@ class ListFilter:
     names: frozenset[str] | None = None
     labels: tuple[tuple[str, frozenset[str]], ...] = ()  # label key -> allowed values
     fields: tuple[tuple[str, str], ...] = ()  # field selector path -> value
+    limit: int | None = None  # the first this many objects are enough (per list call)
 
     def matches(self, obj: dict) -> bool:
         """Apply the filter in memory (for sources that cannot filter server-side)."""
@@ -45,6 +46,8 @@ class ListFilter:
             parts.append("name in (" + ", ".join(sorted(self.names)) + ")")
         parts += [f"label {k} in ({', '.join(sorted(v))})" for k, v in self.labels]
         parts += [f"field {k}={v}" for k, v in self.fields]
+        if self.limit is not None:
+            parts.append(f"first {self.limit}")
         return ", ".join(parts) or "all"
 
 

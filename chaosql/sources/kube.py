@@ -286,10 +286,15 @@ class KubeSource:
         plan = plan_list(resource, flt)
         if plan.empty:
             return []
+        first = flt.limit if not plan.refilter else None  # what the server filters, it may also count
+        if first == 0:
+            return []
         if len(plan.namespaces) == 1:
-            items = self._list_all(resource, plan.namespaces[0], plan.params, log)
+            items = self.list_versioned(resource, plan.namespaces[0], plan.params, log, first=first)[0]
         else:
-            parts = self._pool.map(lambda ns: self._list_all(resource, ns, plan.params, log), plan.namespaces)
+            parts = self._pool.map(
+                lambda ns: self.list_versioned(resource, ns, plan.params, log, first=first)[0], plan.namespaces
+            )
             items = [obj for part in parts for obj in part]
         if plan.refilter:
             items = [obj for obj in items if flt.matches(obj)]
@@ -359,17 +364,24 @@ class KubeSource:
         return self.list_versioned(resource, namespace, params, log)[0]
 
     def list_versioned(
-        self, resource: Resource, namespace: str | None, params: dict[str, str], log: CallLog
+        self,
+        resource: Resource,
+        namespace: str | None,
+        params: dict[str, str],
+        log: CallLog,
+        *,
+        first: int | None = None,
     ) -> tuple[builtins.list[dict], int]:
         """Every object of one list (all pages, one consistent snapshot) and the list's
-        resourceVersion, from which a watch resumes."""
+        resourceVersion, from which a watch resumes; with ``first``, only that many objects (one
+        page of that size)."""
         path = resource.path(namespace)
         items: builtins.list[dict] = []
         token = ""
         restarted = False
         while True:
             log.check()  # a cancelled statement fetches no further page
-            query = {"limit": str(self.page_size), **params}
+            query = {"limit": str(min(self.page_size, first) if first else self.page_size), **params}
             if token:
                 query["continue"] = token
             shown = "&".join(f"{k}={v}" for k, v in query.items() if k != "continue")
@@ -385,7 +397,7 @@ class KubeSource:
                 raise self._error(response, None, resource, "list", namespace)
             items.extend(page)
             token = (response.body.get("metadata") or {}).get("continue") or ""
-            if not token:
+            if not token or (first is not None and len(items) >= first):
                 break
         for obj in items:  # list items of built-in kinds carry no kind/apiVersion; the shapers need them
             if "kind" not in obj:

@@ -179,7 +179,13 @@ class Credentials:
         if spec.get("provideClusterInfo"):
             info["spec"]["cluster"] = {
                 k: self._cluster.get(k)
-                for k in ("server", "tls-server-name", "insecure-skip-tls-verify", "certificate-authority-data", "proxy-url")
+                for k in (
+                    "server",
+                    "tls-server-name",
+                    "insecure-skip-tls-verify",
+                    "certificate-authority-data",
+                    "proxy-url",
+                )
                 if self._cluster.get(k) is not None
             }
         env = {**os.environ, **{e["name"]: str(e.get("value", "")) for e in spec.get("env") or []}}

@@ -46,6 +46,7 @@ class KubeFeed(Feed):
         kind_values: dict[str, str] | None = None,
         fixed_fields: tuple[tuple[str, str], ...] = (),
         on_demand: tuple[str, ...] = (),
+        one_row_per_object: bool = False,
     ) -> None:
         self.kinds = kinds
         self.rows = rows
@@ -55,6 +56,8 @@ class KubeFeed(Feed):
         # kinds joined from the row object's own namespace and only for some rows (an experiment's
         # Schedule): listed on first need, once per cluster, within the query's namespace filter
         self.on_demand = on_demand
+        # each object is one row: a LIMIT with nothing above the scan may list only that many objects
+        self.one_row_per_object = one_row_per_object
         self.table: Table | None = None  # set when the table is built
         self._view: View | None = None
 
@@ -75,7 +78,11 @@ class KubeFeed(Feed):
                 if allowed is not None and len(allowed) == 1:
                     fields.append((col.key[6:], str(next(iter(allowed)))))
         return ListFilter(
-            namespaces=namespaces, names=names, labels=tuple(labels), fields=self.fixed_fields + tuple(fields)
+            namespaces=namespaces,
+            names=names,
+            labels=tuple(labels),
+            fields=self.fixed_fields + tuple(fields),
+            limit=constraints.limit if self.one_row_per_object else None,
         )
 
     def _wanted(self, role: str, constraints: Constraints) -> frozenset | None:

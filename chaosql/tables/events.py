@@ -69,7 +69,12 @@ TABLE = Table(
     "One row per Kubernetes Event about a chaos object (Chaosd: per run of a scheduled attack).",
     COLUMNS,
     feeds=[
-        KubeFeed(("Event",), event_rows, fixed_fields=(("involvedObject.apiVersion", API_VERSION),)),
+        KubeFeed(
+            ("Event",),
+            event_rows,
+            fixed_fields=(("involvedObject.apiVersion", API_VERSION),),
+            one_row_per_object=True,
+        ),
         ChaosdFeed("runs", run_rows),
     ],
     examples=[

@@ -137,7 +137,7 @@ TABLE = Table(
     "One row per chaos experiment: every Chaos Mesh experiment kind, and each Chaosd experiment.",
     COLUMNS,
     feeds=[
-        KubeFeed(EXPERIMENT_KINDS, experiment_rows, on_demand=("Schedule",)),
+        KubeFeed(EXPERIMENT_KINDS, experiment_rows, on_demand=("Schedule",), one_row_per_object=True),
         ChaosdFeed("experiments", chaosd_experiment_rows),
     ],
     examples=[

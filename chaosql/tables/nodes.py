@@ -82,6 +82,7 @@ TABLE = Table(
             node_rows,
             lookups=(("Pod", ListFilter(labels=((CHAOS_DAEMON_LABEL[0], frozenset({CHAOS_DAEMON_LABEL[1]})),))),),
             kind_values=TYPES,
+            one_row_per_object=True,
         ),
         ChaosdFeed("nodes", chaosd_node_rows),
     ],

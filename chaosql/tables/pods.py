@@ -41,7 +41,7 @@ TABLE = Table(
     "pods",
     "One row per Kubernetes Pod (what chaos experiments target).",
     COLUMNS,
-    feeds=[KubeFeed(("Pod",), pod_rows)],
+    feeds=[KubeFeed(("Pod",), pod_rows, one_row_per_object=True)],
     examples=[
         (
             "Which pods were hit most often?",

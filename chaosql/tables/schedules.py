@@ -43,7 +43,7 @@ TABLE = Table(
     "schedules",
     "One row per Chaos Mesh Schedule.",
     COLUMNS,
-    feeds=[KubeFeed((SCHEDULE,), schedule_rows)],
+    feeds=[KubeFeed((SCHEDULE,), schedule_rows, one_row_per_object=True)],
     examples=[
         ("Which schedules are paused?", "SELECT cluster, namespace, name, schedule FROM schedules WHERE paused"),
     ],

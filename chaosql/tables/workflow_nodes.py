@@ -48,7 +48,7 @@ TABLE = Table(
     "workflow_nodes",
     "One row per WorkflowNode: one step (template run) of a Workflow.",
     COLUMNS,
-    feeds=[KubeFeed((WORKFLOW_NODE,), workflow_node_rows)],
+    feeds=[KubeFeed((WORKFLOW_NODE,), workflow_node_rows, one_row_per_object=True)],
     examples=[
         (
             "Which workflow steps missed their deadline?",

@@ -48,7 +48,7 @@ TABLE = Table(
     "workflows",
     "One row per Chaos Mesh Workflow.",
     COLUMNS,
-    feeds=[KubeFeed((WORKFLOW,), workflow_rows)],
+    feeds=[KubeFeed((WORKFLOW,), workflow_rows, one_row_per_object=True)],
     examples=[
         (
             "Which workflows are still running?",

@@ -199,3 +199,22 @@ def test_pushdown_never_changes_an_answer(sql, kube_env, kube_source, kube_sessi
     pushed = session.execute(sql)
     assert sorted(pushed.rows(), key=repr) == sorted(plain.rows(), key=repr)
     assert _objects(pushed) <= _objects(plain)
+
+
+def test_a_limit_with_nothing_above_the_scan_lists_only_that_many(kube_env, kube_source, kube_session):
+    session = kube_session(kube_source(kube_env))
+    base = "SELECT name FROM experiments WHERE namespace = 'bulk' AND kind = 'PodChaos'"
+    limited = session.execute(f"{base} LIMIT 7 OFFSET 3")
+    assert len(limited.rows()) == 7
+    [call] = _experiment_calls(limited)
+    assert call.what == "GET /apis/chaos-mesh.org/v1alpha1/namespaces/bulk/podchaos?limit=10" and call.items == 10
+    assert set(limited.rows()) <= set(session.execute(base).rows())
+    # a filter or an order above the scan needs every object: no limit goes down
+    for sql in (
+        f"{base} AND phase = 'running' LIMIT 7",
+        f"{base} ORDER BY name LIMIT 7",
+        "SELECT experiment FROM targets WHERE namespace = 'bulk' LIMIT 7",
+        f"SELECT count(*) FROM ({base} LIMIT 7)",
+    ):
+        calls = _experiment_calls(session.execute(sql))
+        assert all("limit=500" in c.what for c in calls) and sum(c.items for c in calls) >= seed.BULK_COUNT, sql

@@ -108,3 +108,13 @@ def test_the_watchdog_survives_any_deadline():
     dog.arm(0.2, fired.set)
     assert fired.wait(5)
     assert dog._thread is not None and dog._thread.is_alive()
+
+
+def test_results_nested_past_arrows_limit_are_refused_as_too_complex(demo_session):
+    """DuckDB builds [[[...]]] 200 deep, but Arrow (which carries every result) stops at 62."""
+    assert demo_session.execute("SELECT " + "[" * 62 + "1" + "]" * 62).rows()
+    for stream in (False, True):
+        with pytest.raises(SqlError) as info:
+            demo_session.execute("SELECT " + "[" * 63 + "1" + "]" * 63, stream=stream)
+        assert info.value.sqlstate == "54001" and "more than 62 levels deep" in str(info.value)
+    assert demo_session.execute("SELECT 1").scalar() == 1

@@ -89,6 +89,15 @@ def too_large(size: int, max_bytes: int) -> SqlError:
     )
 
 
+def nested_too_deep() -> SqlError:
+    """A result whose lists or structs nest deeper than Arrow carries (62 levels)."""
+    return SqlError(
+        "statement too complex: its result nests lists or structs more than 62 levels deep",
+        hint="Arrow, which carries every result, allows no more; return the deep value as JSON text",
+        sqlstate="54001",
+    )
+
+
 def too_complex(err: RecursionError) -> SqlError:
     """The error for a statement whose parse or analysis ran out of Python stack."""
     return SqlError(
@@ -127,12 +136,12 @@ def deep_enough() -> Iterator[None]:
                     pass
 
 
-def bounded(fn: Callable[[], T], sql: str, *, cancelled: Callable[[], bool]) -> T:
+def bounded(fn: Callable[[], T], sql: str, *, cancelled: Callable[[], bool], length: int | None = None) -> T:
     """Run ``fn`` (the parse, analysis and run of ``sql``) with the recursion it may need, a
-    RecursionError reported as 54001, and, for a long ``sql``, stoppable by a cancel."""
+    RecursionError reported as 54001, and, for a long ``sql`` (or ``length``), stoppable by a cancel."""
     try:
         with deep_enough():
-            if len(sql) < STOPPABLE_FROM:
+            if (len(sql) if length is None else length) < STOPPABLE_FROM:
                 return fn()
             return stoppable(fn, cancelled)
     except RecursionError as err:

@@ -29,7 +29,7 @@ from chaosql.engine import own as statements
 from chaosql.engine.classify import Classified, Kind, classify
 from chaosql.engine.errors import RELATION_PREFIX, translate
 from chaosql.engine.fetch import fetch_table
-from chaosql.engine.limits import bounded, check_statement
+from chaosql.engine.limits import bounded, check_statement, nested_too_deep
 from chaosql.engine.pushdown import Constraints, union
 from chaosql.engine.result import Result
 from chaosql.engine.settings import SETTINGS, coerce
@@ -130,9 +130,13 @@ class Session:
             statement.classified = classify(sql, self.tables)
             return self._guarded(statement, statement.classified, params, stream)
 
+        # a tree's text was checked where it was parsed; its length still says whether it is long
+        length = len(text) if text else int(getattr(sql, "meta", {}).get("sql_length") or 0)
         try:
-            result = bounded(run, text, cancelled=lambda: statement.cancelled)
+            result = bounded(run, text, cancelled=lambda: statement.cancelled, length=length)
         except ChaosqlError as err:
+            if type(err) is QueryCancelled and statement.reason:  # stopped in the parse or analysis
+                err.message = statement.reason
             err.calls = list(statement.log.calls)  # type: ignore[attr-defined]  # for -v on a failure
             raise
         finally:
@@ -260,6 +264,8 @@ class Session:
                 if isinstance(translated, QueryCancelled) and statement.reason:
                     translated.message = statement.reason
                 raise translated from err
+            if "Recursion level in ArrowSchema" in str(err):  # pyarrow: more than 62 nested levels
+                raise nested_too_deep() from err
             raise
 
     def _execute(self, statement: Statement, classified: Classified, params: Any, stream: bool) -> Result:

@@ -303,7 +303,10 @@ class Runner:
     def run(self, prepared: Prepared, params: list[Any]) -> Any:
         """Run on the Session: a streamed Result. Writes this user may not do are refused by the
         session (``refuse_writes``), which classifies the statement."""
-        statement = prepared.tree.copy() if prepared.tree is not None else prepared.run_sql
+        statement: Any = prepared.run_sql
+        if prepared.tree is not None:  # a long statement's analysis is stoppable, as its parse was
+            statement = prepared.tree.copy()
+            statement.meta["sql_length"] = len(prepared.sql)
         try:
             result = self.session.execute(statement, params or None, stream=True)
         except ChaosqlError as err:

@@ -30,7 +30,10 @@ def _pushdown(col) -> str:
 
 
 def tables_page() -> str:
-    """docs/tables.md: one section per table: what a row is, its columns, pushdown, examples."""
+    """docs/tables.md: one section per table: what a row is, its columns, pushdown, examples.
+
+    A typed table's columns are listed in full; the ``*_schedules`` and ``*_templates`` tables list
+    their own columns and point at the experiment table for the template's typed columns."""
     from chaosql.tables import registry
 
     out = [
@@ -40,8 +43,20 @@ def tables_page() -> str:
         "Columns marked in *pushdown* are filtered at the source when a query constrains them;",
         "DuckDB applies every predicate again, so pushdown never changes an answer.",
         "",
+        "The typed chaos tables (`network_chaos`, `pod_chaos`, ... and their `_schedules` and",
+        "`_templates`) are generated from the Chaos Mesh CRD schemas shipped with chaosql; against a",
+        "live cluster whose CRDs add fields, those fields are columns too (see",
+        "[writes.md](writes.md#typed-chaos-tables)).",
+        "",
     ]
     for table in registry().values():
+        model = table.model
+        columns = table.columns
+        shared: list = []
+        if model is not None and model.chaos_kind != model.kind:  # a schedule's or workflow's template
+            template = {leaf.column for leaf in model.leaves if leaf.path[: len(model.template)] == model.template}
+            shared = [c for c in columns if c.name in template]
+            columns = [c for c in columns if c.name not in template]
         out += [
             f"## {table.name}",
             "",
@@ -50,23 +65,56 @@ def tables_page() -> str:
             "| column | type | pushdown | description |",
             "|---|---|---|---|",
         ]
-        for c in table.columns:
+        for c in columns:
             doc = c.doc.replace("|", "\\|")
             out.append(f"| `{c.name}` | {c.type} | {_pushdown(c)} | {doc} |")
         out.append("")
+        if shared:
+            base_name = _typed_name(model.chaos_kind)
+            out += [
+                f"Plus the template's {len(shared)} typed columns, named and typed as in "
+                f"[`{base_name}`](#{base_name}) (`DESCRIBE {table.name}` lists them): "
+                + ", ".join(f"`{c.name}`" for c in shared[:5])
+                + ", ...",
+                "",
+            ]
         for question, sql in table.examples:
             out += [f"*{question}*", "", "```sql", sql, "```", ""]
     return "\n".join(out)
 
 
+def _typed_name(kind: str) -> str:
+    from chaosql.tables.chaos_kinds import table_name
+
+    return table_name(kind)
+
+
 def readme_reference() -> str:
-    """The compact reference in README.md: each table, what a row is, its key columns."""
+    """The compact reference in README.md: each table, what a row is, its key columns (the typed
+    chaos tables in one row per family)."""
     from chaosql.tables import registry
 
     lines = [START, "| table | one row per | pushdown keys |", "|---|---|---|"]
+    families: dict[str, list] = {}
     for table in registry().values():
         keys = ", ".join(f"`{c.name}`" for c in table.key_columns)
+        if table.model is not None:
+            suffix = table.name[len(_typed_name(table.model.chaos_kind)) :]
+            if suffix not in families:
+                families[suffix] = []
+                lines.append(suffix)  # placeholder, filled below
+            families[suffix].append(table)
+            continue
         lines.append(f"| [`{table.name}`](docs/tables.md#{table.name}) | {table.doc} | {keys} |")
+    for suffix, members in families.items():
+        names = ", ".join(f"[`{t.name}`](docs/tables.md#{t.name})" for t in members)
+        keys = ", ".join(f"`{c.name}`" for c in members[0].key_columns)
+        what = {
+            "": "One row per experiment of that kind, one typed column per spec field (generated from the CRDs).",
+            "_schedules": "One row per Schedule creating that kind, with its template's typed columns.",
+            "_templates": "One row per Workflow template of that kind, with its typed columns.",
+        }[suffix]
+        lines[lines.index(suffix)] = f"| {names} | {what} | {keys} |"
     lines.append(END)
     return "\n".join(lines)
 

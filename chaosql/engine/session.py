@@ -67,14 +67,15 @@ class Session:
         check_distinct(list(sources))
         self.sources = list(sources)
         self._owns_sources = owns_sources
-        self.tables: dict[str, Table] = registry()
+        self.tables: dict[str, Table] = dict(registry())  # own copy: typed tables are refined per session
         self.settings = {name: default for name, (default, _) in SETTINGS.items()}
         for name, value in (settings or {}).items():
             self.set(name, value)
         self.initial_settings = dict(self.settings)  # what RESET chaosql.x goes back to
         self.con: duckdb.DuckDBPyConnection = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
-        self._catalog_ready = False
+        self._catalog_made: dict[str, Table] = {}  # tables in DuckDB's catalog (see ensure_catalog)
+        self._commented: set[str] = set()
         #: the running statement, or the last one once it has ended (its calls, warnings, reason)
         self.statement: Statement | None = None
         self._fetch_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="chaosql-fetch")
@@ -278,6 +279,7 @@ class Session:
         if tree is None:  # DuckDB-only syntax that reads no virtual table
             self._check_unparsed(classified.body, error)
             return self._run(text if not explain else classified.sql, params, stream, classified)
+        self._refine_tables(tree, statement)
         own = statements.answer(self, tree)
         if own is not None:
             return own
@@ -290,7 +292,8 @@ class Session:
         refs = analyze.virtual_refs(tree, self.tables)
         statement.reading = sorted({ref.name.lower() for ref in refs})
         if not refs:
-            self.ensure_catalog()
+            introspects = statements.reads_catalog(tree)
+            self.ensure_catalog(generated=introspects, comments=introspects)
             return self._run(classified.sql or tree.sql(dialect="duckdb"), params, stream, classified)
         _freeze_now(tree)
         per_table = self._constraints(refs)
@@ -307,6 +310,16 @@ class Session:
         result = self._run(final, params, stream, classified)
         result.pushdown = {name: c.describe() for name, c in per_table.items()}
         return result
+
+    def _refine_tables(self, tree: exp.Expr, statement: Statement) -> None:
+        """Tables whose columns depend on the sources (the typed chaos tables follow each cluster's
+        own CRDs) are settled before anything reads their columns."""
+        from sqlglot import exp
+
+        for ref in tree.find_all(exp.Table):
+            table = self.tables.get(ref.name.lower())
+            if table is not None and not ref.db and table.refine is not None:
+                self.tables[table.name] = table.refine(self.sources, statement.log)
 
     def _write(self, classified: Classified, tree: exp.Expr, params: Any) -> Result:
         from sqlglot import exp
@@ -370,11 +383,24 @@ class Session:
             result.status = f"SELECT {result._table.num_rows}"
         return result
 
-    def ensure_catalog(self) -> None:
-        """Create the empty catalog tables (once) so information_schema sees the virtual tables."""
-        if not self._catalog_ready:
-            statements.create_catalog(self.con, self.tables)
-            self._catalog_ready = True
+    def ensure_catalog(self, *, generated: bool = True, comments: bool = False) -> None:
+        """Create the empty catalog tables (once) so information_schema sees the virtual tables.
+
+        The generated tables (the typed chaos tables: many and wide, built on first use) are added
+        when ``generated``, and their column comments, which DuckDB takes slowly one by one, only
+        with ``comments`` (a statement reading the catalog asks for both). A table the session
+        refined since (a cluster's newer CRD) is created again with its columns."""
+        from chaosql.tables._table import LazyTable
+
+        wanted = [t for t in self.tables.values() if generated or not isinstance(t, LazyTable)]
+        create = [t for t in wanted if self._catalog_made.get(t.name) is not t]
+        for table in create:
+            self._commented.discard(table.name)
+        comment = [t for t in wanted if t.name not in self._commented and (comments or not isinstance(t, LazyTable))]
+        if create or comment:
+            statements.create_catalog(self.con, create, comment)
+            self._catalog_made.update((t.name, t) for t in create)
+            self._commented.update(t.name for t in comment)
 
     _ensure_catalog = ensure_catalog  # older name, kept for callers outside the engine
 

@@ -48,6 +48,7 @@ class Repl:
         self.catalog = Catalog(
             {name: t.column_names for name, t in session.tables.items()},
             meta_commands=sorted({c.name for c in commands.REGISTRY.values()}),
+            docs={name: {c.name: f"{c.type}: {c.doc}" for c in t.columns} for name, t in session.tables.items()},
         )
         self.spinner = bool(getattr(self.err, "isatty", lambda: False)())
         self.query_dirs: list = []  # the user's saved-query directories, for \run
@@ -182,7 +183,7 @@ class Repl:
                         start_position=-len(word)
                         if not text.startswith("\\")
                         else -len(document.text_before_cursor.split(" ")[-1]),
-                        display_meta=meta,
+                        display_meta=repl.catalog.display(text, meta),
                     )
 
         bindings = KeyBindings()

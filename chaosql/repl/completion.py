@@ -164,6 +164,16 @@ class Catalog:
     meta_commands: list[str] = field(default_factory=list)
     values: dict[str, list[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: table -> column -> "TYPE: doc", shown beside a column candidate
+    docs: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def display(self, text: str, meta: str, width: int = 70) -> str:
+        """What the shell shows beside a candidate: a column's table, type and doc (shortened)."""
+        doc = self.docs.get(meta, {}).get(text)
+        if not doc:
+            return meta
+        shown = f"{meta} · {doc}"
+        return shown if len(shown) <= width else shown[: width - 1] + "…"
 
     def swap_values(self, values: dict[str, list[str]]) -> None:
         with self.lock:

@@ -96,9 +96,39 @@ def is_one_shot(kind: str | None, action: str | None) -> bool:
     return (kind, action) in ONE_SHOT_ACTIONS
 
 
-_GO_DURATION = re.compile(r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+")
-_GO_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-_GO_UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_GO_DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
+_GO_UNIT_NS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9}
+_GO_UNIT_NS["h"] = 3600 * 10**9
+_GO_MAX_NS = 2**63 - 1  # a time.Duration is an int64 of nanoseconds
+
+
+def go_duration_ns(text: str | None) -> int | None:
+    """Nanoseconds in a Go duration, as Go's ``time.ParseDuration`` reads it (Chaos Mesh's webhook
+    parses every duration field with it); None for what it rejects.
+
+    >>> go_duration_ns("1h30m"), go_duration_ns("-1.5s"), go_duration_ns("0"), go_duration_ns(".5ms")
+    (5400000000000, -1500000000, 0, 500000)
+    >>> go_duration_ns("banana"), go_duration_ns("5"), go_duration_ns(""), go_duration_ns("1d")
+    (None, None, None, None)
+    """
+    if not isinstance(text, str) or not text:
+        return None
+    body = text[1:] if text[0] in "+-" else text
+    if body == "0":
+        return 0
+    total, pos = 0, 0
+    while pos < len(body):
+        match = _GO_DURATION_PART.match(body, pos)
+        if match is None or match.group(1) in ("", "."):
+            return None
+        number, unit = match.groups()
+        whole, _, frac = number.partition(".")
+        scale = _GO_UNIT_NS[unit]
+        total += int(whole or 0) * scale + (int(frac) * scale // 10 ** len(frac) if frac else 0)
+        pos = match.end()
+    if not body or total > _GO_MAX_NS:
+        return None
+    return -total if text[0] == "-" else total
 
 
 def go_duration(text: str) -> float:
@@ -111,12 +141,29 @@ def go_duration(text: str) -> float:
     Traceback (most recent call last):
     ValueError: invalid Go duration '30'
     """
-    if text in ("0", "+0", "-0"):
-        return 0.0
-    if not _GO_DURATION.fullmatch(text):
+    ns = go_duration_ns(text)
+    if ns is None:
         raise ValueError(f"invalid Go duration {text!r}")
-    seconds = sum(float(number) * _GO_UNIT[unit] for number, unit in _GO_DURATION_PART.findall(text))
-    return -seconds if text.startswith("-") else seconds
+    return ns / 1e9
+
+
+def format_go_duration(ns: int) -> str:
+    """A Go duration for ``ns`` nanoseconds in one unit (the largest that is exact), which every
+    Chaos Mesh duration field accepts, including those whose schema pattern allows only one unit.
+
+    >>> format_go_duration(90 * 10**9), format_go_duration(100_000_000), format_go_duration(7200 * 10**9)
+    ('90s', '100ms', '2h')
+    >>> format_go_duration(0), format_go_duration(-1_500_000_000), format_go_duration(1)
+    ('0s', '-1500ms', '1ns')
+    """
+    sign = "-" if ns < 0 else ""
+    ns = abs(ns)
+    if ns == 0:
+        return "0s"
+    for unit in ("h", "m", "s", "ms", "us"):
+        if ns % _GO_UNIT_NS[unit] == 0:
+            return f"{sign}{ns // _GO_UNIT_NS[unit]}{unit}"
+    return f"{sign}{ns}ns"
 
 
 def is_finished(obj: dict, now: datetime | None = None) -> bool:

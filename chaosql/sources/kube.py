@@ -35,11 +35,13 @@ from chaosql.sources.http import CONNECT_TIMEOUT, FIRST_PAUSE, RETRIES, status_e
 from chaosql.sources.kube_http import KubeConnection, Response
 
 if TYPE_CHECKING:
+    from chaosql.crds import Crd
     from chaosql.sources.cache import ClusterCache
 
 PAGE_SIZE = 500
 DISCOVERY_TTL = 60.0
 CHAOS_PREFIX = f"/apis/{API_VERSION}"
+CRD_PREFIX = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 
 #: Core kinds that live in namespaces (the others in CORE_KINDS are cluster-scoped).
 NAMESPACED_CORE = frozenset({"Pod", "Event"})
@@ -213,6 +215,7 @@ class KubeSource:
         self._kinds: dict[str, Resource] | None = None
         self._discovered_at = 0.0
         self._warned: set[str] = set()
+        self._crds: dict[str, tuple[float, str, Crd | None]] = {}  # kind -> (when, resourceVersion, CRD)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="chaosql-kube")
         self._watch_conn: KubeConnection | None = None
         self.cache: ClusterCache | None = None  # the watch cache, in long-running processes
@@ -345,6 +348,41 @@ class KubeSource:
         with self._lock:
             self._kinds, self._discovered_at = kinds, time.monotonic()
         return kinds
+
+    def crd(self, kind: str, log: CallLog | None = None) -> Crd | None:
+        """The cluster's own CustomResourceDefinition of chaos-mesh.org ``kind`` (one GET, cached
+        for ``DISCOVERY_TTL`` seconds; the same object while its resourceVersion is unchanged), or
+        None when it is not installed or the user may not read CRDs (the shipped schema serves)."""
+        from chaosql.crds import Crd
+
+        with self._lock:
+            cached = self._crds.get(kind)
+        if cached is not None and time.monotonic() - cached[0] < DISCOVERY_TTL:
+            return cached[2]
+        try:
+            resource = self._discover().get(kind)
+            if resource is None:
+                return None
+            path = f"{CRD_PREFIX}/{resource.rbac_name}"
+            if log is not None:
+                with log.timed(self.name, self.name, f"GET {path}") as call:
+                    response = self.conn.get(path, log=log)
+                    call.items = 1 if response.status == 200 else 0
+            else:
+                response = self.conn.get(path)
+        except SourceError:
+            return None  # unreachable: the list calls that follow say so
+        found: Crd | None = None
+        version = ""
+        if response.status == 200:
+            version = str((response.body.get("metadata") or {}).get("resourceVersion") or "")
+            if cached is not None and cached[1] == version and version:
+                found = cached[2]
+            else:
+                found = Crd.from_object(response.body, origin=self.name)
+        with self._lock:
+            self._crds[kind] = (time.monotonic(), version, found)
+        return found
 
     def forget_discovery(self) -> None:
         with self._lock:

@@ -1,4 +1,5 @@
-"""The virtual tables: one module per table, each exporting ``TABLE``.
+"""The virtual tables: one module per table, each exporting ``TABLE``; ``chaos_kinds`` generates the
+typed chaos tables (``TABLES``: network_chaos, ... from the CRD schemas).
 
 The built-in tables come in through the ``register_tables`` hook below, the one plugins implement
 (see ``chaosql.hookspecs``), so the registry knows no other path.
@@ -39,7 +40,8 @@ def register_tables() -> list[Table]:
     from chaosql.tables.history import history_table
 
     tables = {name: importlib.import_module(f"chaosql.tables.{name}").TABLE for name in BUILTIN}
-    return list(tables.values()) + [history_table(tables[name]) for name in HISTORY_OF]
+    typed: list[Table] = importlib.import_module("chaosql.tables.chaos_kinds").TABLES
+    return list(tables.values()) + typed + [history_table(tables[name]) for name in HISTORY_OF]
 
 
 def registry() -> dict[str, Table]:

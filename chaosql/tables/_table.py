@@ -8,7 +8,7 @@ becomes rows (a ``Feed`` per source family).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -96,6 +96,12 @@ class Table:
     columns: list[Col]
     feeds: list[Feed]
     examples: list[tuple[str, str]] = field(default_factory=list)  # (question, sql)
+    #: typed tables (``chaosql.tables.chaos_kinds``): the CRD schema the columns were generated
+    #: from and how they map to an object; writers use it to build and check objects
+    model: Any = None
+    #: a table whose columns depend on the sources (typed tables read the cluster's own CRDs):
+    #: ``refine(sources, log)`` returns the table to use for a statement over ``sources``
+    refine: Callable[[Sequence[Any], Any], Table] | None = None
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -161,6 +167,55 @@ class Table:
             ) from err
 
 
+class _BuildOnRead:
+    """A class attribute of ``LazyTable`` that builds the table when read first (a non-data
+    descriptor: once built, the instance's own attribute is found first)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        obj._build_now()
+        return obj.__dict__[self.name]
+
+
+class LazyTable(Table):
+    """A table whose name and doc are known up front but whose columns are built on first use
+    (generated tables: building them all would slow every start-up for tables few statements
+    read). Once built it is an ordinary ``Table``."""
+
+    model = _BuildOnRead()
+    refine = _BuildOnRead()
+
+    def __init__(self, name: str, doc: str, build: Callable[[], Table]) -> None:  # not the dataclass __init__
+        import threading
+
+        self.__dict__.update(name=name, doc=doc, _build=build, _lock=threading.Lock())
+
+    def __getattr__(self, attr: str) -> Any:  # only for attributes not set yet: columns, feeds, ...
+        if attr.startswith("__") or attr in ("_build", "_lock"):
+            raise AttributeError(attr)
+        self._build_now()
+        try:
+            return self.__dict__[attr]
+        except KeyError:
+            raise AttributeError(attr) from None
+
+    def _build_now(self) -> None:
+        with self.__dict__["_lock"]:
+            if "columns" in self.__dict__:
+                return
+            built = self.__dict__["_build"]()
+            if (built.name, built.doc) != (self.name, self.doc):
+                raise ValueError(f"table {self.name}: built as {built.name!r} with another doc")
+            self.__dict__.update({k: v for k, v in built.__dict__.items() if k not in ("name", "doc")})
+
+    def __repr__(self) -> str:
+        return f"LazyTable({self.name!r}, built={'columns' in self.__dict__})"
+
+
 def _validate(table: Table) -> None:
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", table.name):
         raise ValueError(f"table {table.name!r}: name must be a lower-case identifier")
@@ -185,6 +240,11 @@ JSON_TYPES = {"JSON"}
 
 
 def arrow_type(duck_type: str) -> pa.DataType:
+    """The Arrow type a column of ``duck_type`` is assembled in (DuckDB reads it back as that type).
+
+    >>> str(arrow_type("MAP(VARCHAR, VARCHAR[])")), str(arrow_type("INTERVAL")), str(arrow_type("DOUBLE[]"))
+    ('map<string, list<item: string>>', 'month_day_nano_interval', 'list<item: double>')
+    """
     import pyarrow as pa
 
     simple: dict[str, pa.DataType] = {
@@ -195,13 +255,17 @@ def arrow_type(duck_type: str) -> pa.DataType:
         "DOUBLE": pa.float64(),
         "BOOLEAN": pa.bool_(),
         "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
-        "MAP(VARCHAR, VARCHAR)": pa.map_(pa.string(), pa.string()),
-        "VARCHAR[]": pa.list_(pa.string()),
+        "INTERVAL": pa.month_day_nano_interval(),  # values: (months, days, nanoseconds)
     }
-    try:
+    if duck_type in simple:
         return simple[duck_type]
-    except KeyError:
-        raise ValueError(f"unknown column type {duck_type!r}") from None
+    if duck_type.endswith("[]") and duck_type[:-2] in simple and duck_type[:-2] != "JSON":
+        return pa.list_(simple[duck_type[:-2]])
+    if duck_type.startswith("MAP(VARCHAR, ") and duck_type.endswith(")"):
+        values = duck_type[len("MAP(VARCHAR, ") : -1]
+        if values in ("VARCHAR", "VARCHAR[]"):
+            return pa.map_(pa.string(), arrow_type(values))
+    raise ValueError(f"unknown column type {duck_type!r}")
 
 
 def _fits(value: Any, duck_type: str) -> bool:
@@ -217,7 +281,7 @@ def _to_array(values: list, duck_type: str) -> pa.Array:
 
     if duck_type == "TIMESTAMPTZ":
         return _timestamps(values)
-    if duck_type == "MAP(VARCHAR, VARCHAR)":  # a dict, or the (key, value) pairs Arrow gives back
+    if duck_type.startswith("MAP("):  # a dict, or the (key, value) pairs Arrow gives back
         values = [list(v.items()) if isinstance(v, dict) else v for v in values]
     return pa.array(values, type=arrow_type(duck_type))
 

@@ -7,6 +7,9 @@ light and imports the planning code on first use.
 * ``params``   — a write's bind parameters as literals in its tree, before planning
 * ``dml``      — the statement's rows: INSERT values, UPDATE's SET values, the rows WHERE selects
 * ``objects``  — a row of experiments/schedules/workflows → a Chaos Mesh manifest, and SET → patch
+* ``typed``    — the typed chaos tables' columns → the fields of a manifest
+* ``validate`` — an object against its CRD's schema, offline (``webhook``: Chaos Mesh's admission rules)
+* ``checks``   — those problems refused before any call, naming the row and the column
 * ``kube``     — the live Kubernetes API as a write target (dry runs, preconditions)
 * ``snapshot`` — a snapshot directory as a write target (GitOps: tidy YAML files)
 * ``chaosd``   — Chaosd attack/recover operations

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import SqlError, UnsupportedError, WriteRefused
@@ -56,7 +57,7 @@ def run_statement(
     target_table = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
     name = target_table.name.lower()
     table = session.tables[name]
-    objects.writes_of(name)
+    objects.writes_of(table)
     verbs: dict[type[exp.Expr], str] = {exp.Insert: "INSERT", exp.Update: "UPDATE", exp.Delete: "DELETE"}
     verb = verbs[type(tree)]
     for arg in ("conflict", "using", "from_", "order", "limit", "with_"):
@@ -155,6 +156,13 @@ class Targets:
                 raise UnsupportedError(f"source {source.name} cannot be written to")
         return self._made[id(source)]
 
+    def crd(self, cluster: str, kind: str) -> Any:
+        """The cluster's own CRD of ``kind`` (a kube source reads it once a minute), or None: the
+        offline checks then use the CRD chaosql ships (snapshots, clusters that hide their CRDs)."""
+        fetch = getattr(self.clusters().get(cluster), "crd", None)
+        statement = self.session.statement  # the GET goes into the statement's call log (-v)
+        return fetch(kind, statement.log if statement is not None else None) if fetch is not None else None
+
     def finish(self) -> None:
         for target in self._made.values():
             finish = getattr(target, "finish", None)
@@ -210,12 +218,14 @@ def _plan_insert(session: Session, tree: exp.Insert, table: Table, targets: Targ
                 hint="insert the source = 'chaosd' rows in their own statement",
             )
         return Plan(table.name, "INSERT", list(chaosd.plan_insert(rows, session.sources)))
-    objects.check_columns(table.name, names, table.column_names, "INSERT")
+    objects.check_columns(table, names, table.column_names, "INSERT")
     plan = Plan(table.name, "INSERT")
     seen: dict[ObjectRef, int] = {}
     for index, row in enumerate(rows, 1):
         cluster = row.get("cluster") or targets.default_cluster()
-        obj = objects.manifest(table.name, row, f"row {index}")
+        obj = objects.manifest(
+            table, row, f"row {index}", cluster=str(cluster), crd_for=partial(targets.crd, str(cluster))
+        )
         meta = obj["metadata"]
         ref = ObjectRef(str(cluster), obj["kind"], meta["namespace"], meta["name"])
         if ref in seen:
@@ -256,9 +266,9 @@ def _plan_change(session: Session, tree: exp.Expr, table: Table, targets: Target
             if not isinstance(item, exp.EQ) or not isinstance(item.this, exp.Column):
                 raise SqlError(f"UPDATE {table.name}: expected column = value, got {item.sql()}")
             sets.append((item.this.name.lower(), item.expression))
-        objects.check_columns(table.name, [c for c, _ in sets], table.column_names, "UPDATE")
-        objects.check_sets(table.name, [c for c, _ in sets])
-    writes = objects.writes_of(table.name)
+        objects.check_columns(table, [c for c, _ in sets], table.column_names, "UPDATE")
+        objects.check_sets(table, [c for c, _ in sets])
+    writes = objects.writes_of(table)
     source_ref = tree.this.sql(dialect="duckdb")
     keys = ["cluster", "namespace", "name"] + (["kind"] if writes.kind is None else [])
     picked = [f'"{k}" AS "{KEY_PREFIX}{k}"' for k in keys]
@@ -301,10 +311,12 @@ def _plan_change(session: Session, tree: exp.Expr, table: Table, targets: Target
         if obj is None:
             raise WriteRefused(f"{table.name}: {ref} was not read from a Kubernetes or snapshot source; cannot {verb}")
         target = targets.target(ref.cluster)
-        refresh = _refresher(select, ref, obj, sets, table.name, verb)
+        refresh = _refresher(select, ref, obj, sets, table, verb)
         if verb == "UPDATE":
             values = {col: row[f"{KEY_PREFIX}set_{i}"] for i, (col, _) in enumerate(sets)}
-            patch, summary = objects.update_patch(table.name, obj, values)
+            patch, summary = objects.update_patch(
+                table, obj, values, cluster=ref.cluster, crd_for=partial(targets.crd, ref.cluster)
+            )
             plan.operations.append(
                 MergePatch(target, ref, _with_precondition(patch, obj), before=obj, summary=summary, refresh=refresh)
             )
@@ -330,7 +342,7 @@ def _preconditions(obj: dict) -> dict:
 
 
 def _refresher(
-    select: Callable[[str], tuple[list[dict], dict]], ref: ObjectRef, obj: dict, sets: list, table: str, verb: str
+    select: Callable[[str], tuple[list[dict], dict]], ref: ObjectRef, obj: dict, sets: list, table: Table, verb: str
 ) -> Callable[[], tuple[dict, dict]]:
     """After a conflict: read the object again through the same WHERE (restricted to it) and
     rebuild the change from the fresh object, so a concurrent change is kept, never lost."""
@@ -341,7 +353,7 @@ def _refresher(
             f"{col} = '{str(value).replace(chr(39), chr(39) * 2)}'"
             for col, value in (("cluster", ref.cluster), ("namespace", ref.namespace), ("name", ref.name))
         ]
-        if table == "experiments":
+        if table.name == "experiments":
             quoted.append(f"kind = '{ref.kind}'")
         rows, seen = select(" AND " + " AND ".join(quoted))
         fresh = seen.get((ref.cluster, ref.kind, ref.namespace, ref.name))
@@ -352,7 +364,7 @@ def _refresher(
         if verb == "DELETE":
             return _preconditions(fresh), fresh
         values = {col: rows[0][f"{KEY_PREFIX}set_{i}"] for i, (col, _) in enumerate(sets)}
-        patch, _ = objects.update_patch(table, fresh, values)
+        patch, _ = objects.update_patch(table, fresh, values, cluster=ref.cluster)
         return _with_precondition(patch, fresh), fresh
 
     return refresh

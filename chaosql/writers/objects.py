@@ -1,18 +1,30 @@
 """Rows to Chaos Mesh objects: an INSERT row becomes a manifest, an UPDATE's SET becomes a merge patch.
 
 Which columns of each table can be written is declared here (``WRITABLE``), with the spec field a
-convenience column stands for (``experiments.action`` is ``spec.action``). Everything else a table
-shows is computed by Chaos Mesh or the API server (uid, phase, status, ...) and is refused by name.
+convenience column stands for (``experiments.action`` is ``spec.action``); the typed chaos tables
+(``network_chaos``, ``network_chaos_schedules``, ...) carry their own mapping (``Table.model``,
+written through ``chaosql.writers.typed``). Everything else a table shows is computed by Chaos
+Mesh or the API server (uid, phase, status, ...) and is refused by name.
+
+Every object built here is checked offline against its CRD's schema and Chaos Mesh's webhook rules
+(``chaosql.writers.validate``) before any call: the error names the row and the column.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import WriteRefused
 from chaosql.sources.chaosmesh import API_VERSION, PAUSE_ANNOTATION, SCHEDULE, WORKFLOW, is_experiment_kind
+from chaosql.writers.checks import check_offline
+from chaosql.writers.typed import assign_row
+
+if TYPE_CHECKING:
+    from chaosql.crds import Crd
+    from chaosql.tables._table import Table
 
 
 @dataclass(frozen=True)
@@ -24,12 +36,21 @@ class TableWrites:
     spec_columns: dict[str, str]  # column -> spec field
     spec_updatable: bool
     pausable: bool
+    model: Any = field(default=None, compare=False)  # a typed table's SpecModel (chaosql.tables.chaos_kinds)
 
     def columns(self) -> list[str]:
         base = ["cluster", "namespace", "name", "labels", "annotations", "spec"]
         # experiments.source may be given ('kube' or 'snapshot' here; 'chaosd' rows go to writers.chaosd)
         kind = ["kind", "source"] if self.kind is None else []
-        return base + kind + (["paused"] if self.pausable else []) + list(self.spec_columns)
+        typed = [leaf.column for leaf in self.model.leaves] if self.model is not None else []
+        return base + kind + (["paused"] if self.pausable else []) + list(self.spec_columns) + typed
+
+    def is_spec_column(self, column: str) -> bool:
+        return (
+            column == "spec"
+            or column in self.spec_columns
+            or (self.model is not None and bool(self.model.leaf(column)))
+        )
 
 
 WRITABLE: dict[str, TableWrites] = {
@@ -57,119 +78,167 @@ WRITABLE: dict[str, TableWrites] = {
 WEBHOOK_REASON = "Cannot update chaos spec"
 
 
-def writes_of(table: str) -> TableWrites:
-    if table not in WRITABLE:
+def writes_of(table: str | Table) -> TableWrites:
+    """What ``table`` (its name, or the Table: a typed table's columns depend on the session)
+    accepts; refuses read-only tables."""
+    name = table if isinstance(table, str) else table.name
+    model = None if isinstance(table, str) else table.model
+    if model is not None and model.writable:
+        return TableWrites(
+            model.kind,
+            {},
+            spec_updatable=model.spec_updatable,
+            pausable=True,
+            model=model,
+        )
+    if name not in WRITABLE:
+        if model is not None:
+            raise WriteRefused(
+                f"{name} is read-only: a workflow's templates change with its whole spec",
+                hint="UPDATE workflows SET spec = ... WHERE name = '...'",
+            )
         raise WriteRefused(
-            f"{table} is read-only: chaosql writes experiments, schedules and workflows",
+            f"{name} is read-only: chaosql writes experiments, schedules, workflows and the typed chaos tables",
             hint="change the chaos object the rows come from instead",
         )
-    return WRITABLE[table]
+    return WRITABLE[name]
 
 
-def check_columns(table: str, columns: list[str], all_columns: list[str], verb: str) -> None:
+def _name(table: str | Table) -> str:
+    return table if isinstance(table, str) else table.name
+
+
+def check_columns(table: str | Table, columns: list[str], all_columns: list[str], verb: str) -> None:
     """Refuse columns that are not the table's, or that Chaos Mesh computes."""
     writes = writes_of(table)
     allowed = writes.columns()
     for col in columns:
         if col not in all_columns:
-            raise WriteRefused(f"{table} has no column {col}", hint="writable columns: " + ", ".join(allowed))
+            raise WriteRefused(f"{_name(table)} has no column {col}", hint="writable columns: " + _listed(allowed))
         if col not in allowed:
             raise WriteRefused(
-                f"{table}.{col} is computed by Chaos Mesh or the API server; {verb} cannot set it",
-                hint="writable columns: " + ", ".join(allowed),
+                f"{_name(table)}.{col} is computed by Chaos Mesh or the API server; {verb} cannot set it",
+                hint="writable columns: " + _listed(allowed),
             )
 
 
-def manifest(table: str, row: dict[str, Any], where: str) -> dict:
-    """The object an INSERT row creates. ``where`` names the row in messages ("row 2")."""
+def _listed(columns: list[str]) -> str:
+    return ", ".join(columns) if len(columns) <= 20 else ", ".join(columns[:20]) + f", ... ({len(columns)} in all)"
+
+
+def manifest(
+    table: str | Table,
+    row: dict[str, Any],
+    where: str,
+    *,
+    cluster: str = "",
+    crd_for: Callable[[str], Crd | None] | None = None,
+) -> dict:
+    """The object an INSERT row creates, checked offline (``validate``) against the CRD of the
+    kind it creates: ``crd_for(kind)``, the target cluster's own, else the one chaosql ships.
+    ``where`` names the row in messages ("row 2")."""
+    name_of_table = _name(table)
     writes = writes_of(table)
     kind = writes.kind or row.get("kind")
     if row.get("source") not in (None, "kube", "snapshot"):
         raise WriteRefused(
-            f"{table}: {where}: source {row['source']!r} cannot be written here",
+            f"{name_of_table}: {where}: source {row['source']!r} cannot be written here",
             hint="source is kube or snapshot (the cluster decides which), or chaosd for Chaosd attacks",
         )
     name, namespace = row.get("name"), row.get("namespace")
     for col, value in (("name", name), ("namespace", namespace), ("kind", kind)):
         if not value:
             raise WriteRefused(
-                f"{table}: {where}: {col} is required",
+                f"{name_of_table}: {where}: {col} is required",
                 hint="every new object needs a namespace, a name"
                 + (" and a kind (e.g. PodChaos)" if writes.kind is None else ""),
             )
     if writes.kind is None and not is_experiment_kind(str(kind)):
         raise WriteRefused(
-            f"{table}: {where}: {kind!r} is not a Chaos Mesh experiment kind",
+            f"{name_of_table}: {where}: {kind!r} is not a Chaos Mesh experiment kind",
             hint="e.g. PodChaos, NetworkChaos, StressChaos; schedules and workflows have their own tables",
         )
-    spec = json_value(row.get("spec"), f"{table}: {where}: spec") or {}
+    spec = json_value(row.get("spec"), f"{name_of_table}: {where}: spec") or {}
     if not isinstance(spec, dict):
-        raise WriteRefused(f"{table}: {where}: spec must be a JSON object, not {type(spec).__name__}")
+        raise WriteRefused(f"{name_of_table}: {where}: spec must be a JSON object, not {type(spec).__name__}")
     for col, field_name in writes.spec_columns.items():
         value = row.get(col)
         if value is None:
             continue
         if col == "selector":
-            value = json_value(value, f"{table}: {where}: selector")
+            value = json_value(value, f"{name_of_table}: {where}: selector")
         elif col == "value":
             value = str(value)
         spec[field_name] = value
+    if writes.model is not None:
+        assign_row(name_of_table, where, spec, writes.model, row)
     meta: dict[str, Any] = {"name": str(name), "namespace": str(namespace)}
-    labels = mapping(row.get("labels"), f"{table}: {where}: labels")
-    annotations = mapping(row.get("annotations"), f"{table}: {where}: annotations")
+    labels = mapping(row.get("labels"), f"{name_of_table}: {where}: labels")
+    annotations = mapping(row.get("annotations"), f"{name_of_table}: {where}: annotations")
     if row.get("paused"):
         annotations[PAUSE_ANNOTATION] = "true"
     if labels:
         meta["labels"] = labels
     if annotations:
         meta["annotations"] = annotations
-    return {"apiVersion": API_VERSION, "kind": str(kind), "metadata": meta, "spec": spec}
+    obj = {"apiVersion": API_VERSION, "kind": str(kind), "metadata": meta, "spec": spec}
+    check_offline(table, obj, where, cluster=cluster, live=crd_for(str(kind)) if crd_for else None)
+    return obj
 
 
-def check_sets(table: str, columns: list[str]) -> None:
+def check_sets(table: str | Table, columns: list[str]) -> None:
     """Refuse SETs Chaos Mesh would refuse, before any row is read."""
     writes = writes_of(table)
-    spec_sets = [c for c in columns if c == "spec" or c in writes.spec_columns]
+    spec_sets = [c for c in columns if writes.is_spec_column(c)]
     if spec_sets and not writes.spec_updatable:
         raise WriteRefused(
-            f'{table}: spec cannot change after creation (Chaos Mesh webhook: "{WEBHOOK_REASON}"; '
+            f'{_name(table)}: spec cannot change after creation (Chaos Mesh webhook: "{WEBHOOK_REASON}"; '
             f"SET {', '.join(spec_sets)})",
             hint="use DELETE, then INSERT",
         )
     for col in ("cluster", "namespace", "name", "kind"):
         if col in columns:
             raise WriteRefused(
-                f"{table}: {col} cannot change (it names the object)",
+                f"{_name(table)}: {col} cannot change (it names the object)",
                 hint="INSERT a copy under the new name, then DELETE the old one",
             )
 
 
-def update_patch(table: str, obj: dict, sets: dict[str, Any]) -> tuple[dict, str]:
+def update_patch(
+    table: str | Table,
+    obj: dict,
+    sets: dict[str, Any],
+    *,
+    cluster: str = "",
+    crd_for: Callable[[str], Crd | None] | None = None,
+) -> tuple[dict, str]:
     """The merge patch that applies ``sets`` (column -> new value) to ``obj``, and a summary.
 
     Values that equal the object's are left out, so an UPDATE that changes nothing sends nothing
-    but the precondition. Spec changes of experiment kinds are refused as Chaos Mesh does.
+    but the precondition. Spec changes of experiment kinds are refused as Chaos Mesh does; the
+    changed object is checked offline like a new one (``check_offline``).
     """
+    name = _name(table)
     writes = writes_of(table)
     meta = obj.get("metadata") or {}
     ref = f"{meta.get('namespace')}/{meta.get('name')}"
     check_sets(table, list(sets))
-    spec_sets = [c for c in sets if c == "spec" or c in writes.spec_columns]
+    spec_sets = [c for c in sets if writes.is_spec_column(c)]
     patch_meta: dict[str, Any] = {}
     said = []
     old_labels, old_annotations = meta.get("labels") or {}, meta.get("annotations") or {}
     if "labels" in sets:
-        diff = _map_diff(old_labels, mapping(sets["labels"], f"{table}: {ref}: labels"))
+        diff = _map_diff(old_labels, mapping(sets["labels"], f"{name}: {ref}: labels"))
         if diff:
             patch_meta["labels"] = diff
             said.append("labels " + _show(diff))
     annotations: dict[str, Any] = {}
     if "annotations" in sets:
-        annotations = _map_diff(old_annotations, mapping(sets["annotations"], f"{table}: {ref}: annotations"))
+        annotations = _map_diff(old_annotations, mapping(sets["annotations"], f"{name}: {ref}: annotations"))
     if "paused" in sets:
         paused = sets["paused"]
         if paused is None or not isinstance(paused, bool):
-            raise WriteRefused(f"{table}: SET paused takes true or false, not {paused!r}")
+            raise WriteRefused(f"{name}: SET paused takes true or false, not {paused!r}")
         now = old_annotations.get(PAUSE_ANNOTATION) == "true"
         if paused != now:
             annotations[PAUSE_ANNOTATION] = "true" if paused else None
@@ -184,21 +253,41 @@ def update_patch(table: str, obj: dict, sets: dict[str, Any]) -> tuple[dict, str
 
         new_spec = json.loads(json.dumps(obj.get("spec") or {}))
         if "spec" in sets:
-            value = json_value(sets["spec"], f"{table}: {ref}: spec")
+            value = json_value(sets["spec"], f"{name}: {ref}: spec")
             if not isinstance(value, dict):
-                raise WriteRefused(f"{table}: {ref}: spec must be a JSON object")
+                raise WriteRefused(f"{name}: {ref}: spec must be a JSON object")
             new_spec = value
         for col, field_name in writes.spec_columns.items():
             if col in sets:
                 new_spec[field_name] = sets[col]
+        if writes.model is not None:
+            typed = {c: v for c, v in sets.items() if writes.model.leaf(c) is not None}
+            for col in [c for c, v in typed.items() if v is None]:  # SET x = NULL removes the field
+                _remove(new_spec, writes.model.leaf(col).path)
+            assign_row(name, ref, new_spec, writes.model, typed)
         diff = merge_diff(obj.get("spec") or {}, new_spec)
         if diff:
             patch["spec"] = diff
             said.append("spec " + _show(diff))
     if patch_meta:
         patch["metadata"] = patch_meta
+    if patch:
+        from chaosql.writers.snapshot import apply_merge_patch
+
+        changed = apply_merge_patch(json.loads(json.dumps(obj)), patch)
+        live = crd_for(str(obj.get("kind"))) if crd_for else None
+        check_offline(table, changed, ref, cluster=cluster, before=obj, live=live)
     summary = f"merge-patch {obj.get('kind')} {ref}: " + ("; ".join(said) if said else "no change")
     return patch, summary
+
+
+def _remove(spec: dict, path: tuple[str, ...]) -> None:
+    for key in path[:-1]:
+        child = spec.get(key)
+        if not isinstance(child, dict):
+            return
+        spec = child
+    spec.pop(path[-1], None)
 
 
 def _map_diff(old: dict, new: dict) -> dict:
@@ -240,7 +329,7 @@ def json_value_inner(value: Any) -> Any:
 def mapping(value: Any, what: str) -> dict[str, str]:
     """Labels or annotations from SQL: a MAP, a STRUCT or a JSON object; values become strings."""
     found = json_value(value, what)
-    if found is None:
+    if found is None or found == []:  # an empty MAP comes from Arrow as an empty list of pairs
         return {}
     if not isinstance(found, dict):
         raise WriteRefused(

@@ -5,7 +5,8 @@ directory's top level gets ``<dir>/<namespace>_<kind-lower>-<name>.yaml``), UPDA
 object where it is, DELETE removes its file, or its document from a multi-document file or List.
 Files are written with PyYAML ``safe_dump(sort_keys=False)``, so a diff shows only what changed.
 
-There is no schema check offline; validation checks what the API server would check first: a name,
+Every object was checked against its CRD's schema and Chaos Mesh's admission rules before it gets
+here (``chaosql.writers.validate``); validation adds what the API server would check first: a name,
 a namespace, a kind chaosql knows, and that the object does not exist yet (or still does).
 Each file's earlier content is kept until the statement ends, so ``undo`` restores it exactly.
 """

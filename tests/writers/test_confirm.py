@@ -10,7 +10,7 @@ from pathlib import Path
 import pexpect
 
 INSERT_3 = "INSERT INTO experiments (cluster, namespace, name, kind, action, mode, selector) VALUES " + ", ".join(
-    f"('c1', 'shop', 'k{i}', 'PodChaos', 'pod-kill', 'one', '{{}}')" for i in range(3)
+    f"""('c1', 'shop', 'k{i}', 'PodChaos', 'pod-kill', 'one', '{{"namespaces": ["shop"]}}')""" for i in range(3)
 )
 
 

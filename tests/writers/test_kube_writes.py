@@ -184,16 +184,26 @@ def test_forced_delete_only_when_asked(write_env, ns, session_as):
     assert chaos_objects(write_env, ns) == {}
 
 
-def test_schema_violation_is_rejected_with_the_api_message_and_nothing_is_created(write_env, ns, session_as):
+def test_schema_violation_is_refused_offline_and_the_api_refusal_names_the_row(write_env, ns, session_as):
     session = session_as()
+    since = audit_offset(write_env)
     with pytest.raises(WriteRefused) as refused:
         session.execute(f"""INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES
                             ('{ns}', 'good-1', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}'),
                             ('{ns}', 'bad', 'PodChaos', 'pod-kill', 'sometimes', '{sel(ns)}'),
                             ('{ns}', 'good-2', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')""")
     message = str(refused.value)
-    assert f"row 2 (PodChaos c1/{ns}/bad)" in message
-    assert 'spec.mode: Unsupported value: "sometimes"' in message
+    assert f"row 2 (PodChaos {ns}/bad): column mode: 'sometimes' is not allowed; one of: one, all, fixed" in message
+    assert message.endswith("nothing was written")
+    assert audit_writes(write_env, since) == []  # checked offline: not even a dry run was sent
+    assert chaos_objects(write_env, ns) == {}
+    # what only the server knows (a namespace that does not exist) comes back from its dry run
+    with pytest.raises(WriteRefused) as refused:
+        session.execute(f"""INSERT INTO experiments (namespace, name, kind, action, mode, selector) VALUES
+                            ('{ns}', 'good-1', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}'),
+                            ('{ns}-gone', 'bad', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')""")
+    message = str(refused.value)
+    assert f"row 2 (PodChaos c1/{ns}-gone/bad)" in message and "not found" in message
     assert message.endswith("nothing was written")
     assert chaos_objects(write_env, ns) == {}
 
@@ -487,8 +497,8 @@ def test_rows_go_to_the_cluster_they_name(write_env, ns, session_as):
             )
         with pytest.raises(WriteRefused, match='no cluster "nope" among the sources; known: prod, staging'):
             session.execute(
-                f"INSERT INTO experiments (cluster, namespace, name, kind, spec) "
-                f"VALUES ('nope', '{ns}', 'x', 'PodChaos', '{{}}')"
+                f"INSERT INTO experiments (cluster, namespace, name, kind, action, mode, selector) "
+                f"VALUES ('nope', '{ns}', 'x', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')"
             )
         assert sorted(chaos_objects(write_env, ns)) == ["default"]
     finally:

@@ -157,7 +157,10 @@ def test_a_failure_part_way_puts_every_file_back(gitops, snapshot_session):
     with pytest.raises(WriteFailed) as failed:
         session.execute(
             "INSERT INTO experiments (cluster, namespace, name, kind, action, mode, selector) VALUES "
-            + ", ".join(f"('c1', 'shop', 'n{i}', 'PodChaos', 'pod-kill', 'one', '{{}}')" for i in (1, 2, 3))
+            + ", ".join(
+                f"""('c1', 'shop', 'n{i}', 'PodChaos', 'pod-kill', 'one', '{{"namespaces": ["shop"]}}')"""
+                for i in (1, 2, 3)
+            )
         )
     assert "INSERT failed at row 2 of 3" in str(failed.value)
     assert "rolled back: deleted c1/shop/n1 again; the cluster is as before the statement" in str(failed.value)
@@ -182,6 +185,9 @@ def test_a_failure_part_way_puts_every_file_back(gitops, snapshot_session):
     assert result.status == "DELETE 1" and result.warnings == ["c1/shop/c: was deleted concurrently"]
 
 
+KILL = '{"action": "pod-kill", "mode": "one", "selector": {"namespaces": ["shop"]}}'
+
+
 def test_refusals_change_no_file(gitops, snapshot_session, demo_session):
     session = snapshot_session(gitops)
     before = files(gitops)
@@ -191,12 +197,12 @@ def test_refusals_change_no_file(gitops, snapshot_session, demo_session):
         "UPDATE experiments SET action = 'x' WHERE name = 'a'": "spec cannot change after creation",
         "UPDATE experiments SET phase = 'running' WHERE name = 'a'": "experiments.phase is computed",
         "INSERT INTO targets (namespace) VALUES ('shop')": "targets is read-only",
-        "INSERT INTO experiments (cluster, namespace, name, kind, spec) VALUES ('c1', 'shop', 'a', 'PodChaos', '{\"mode\": \"one\"}')": "already exists in",
+        f"INSERT INTO experiments (cluster, namespace, name, kind, spec) VALUES ('c1', 'shop', 'a', 'PodChaos', '{KILL}')": "already exists in",
         "INSERT INTO experiments (namespace, name, kind, spec) VALUES ('shop', 'x', 'Pod', '{}')": "'Pod' is not a Chaos Mesh experiment kind",
         "INSERT INTO experiments (namespace, name, kind, spec) VALUES (NULL, 'x', 'PodChaos', '{}')": "namespace is required",
         "INSERT INTO experiments (namespace, name, kind, spec) VALUES ('shop', 'x', 'PodChaos', '{bad')": "spec: not valid JSON",
         "INSERT INTO experiments (cluster, namespace, name, kind, spec) VALUES ('c1', 'shop', 'x', 'PodChaos', "
-        "'{\"mode\": \"one\"}'), ('c1', 'shop', 'x', 'PodChaos', '{\"mode\": \"all\"}')": "rows 1 and 2 both create",
+        f"'{KILL}'), ('c1', 'shop', 'x', 'PodChaos', '{KILL}')": "rows 1 and 2 both create",
     }
     for sql, expected in refusals.items():
         with pytest.raises(WriteRefused) as refused:
@@ -214,7 +220,7 @@ def test_explain_shows_the_files_and_writes_nothing(gitops, snapshot_session):
     before = files(gitops)
     plan = session.execute(
         "EXPLAIN INSERT INTO experiments (cluster, namespace, name, kind, action, mode, selector) "
-        "VALUES ('c1', 'shop', 'new', 'PodChaos', 'pod-kill', 'one', '{}')"
+        """VALUES ('c1', 'shop', 'new', 'PodChaos', 'pod-kill', 'one', '{"namespaces": ["shop"]}')"""
     )
     assert plan.rows() == [
         ("POST", str(gitops / "c1" / "shop" / "podchaos-new.yaml"), "create PodChaos shop/new action=pod-kill mode=one")

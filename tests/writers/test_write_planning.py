@@ -18,8 +18,16 @@ OBJ = {
         "labels": {"a": "1", "b": "2"},
         "annotations": {"experiment.chaos-mesh.org/pause": "true", "note": "x"},
     },
-    "spec": {"schedule": "@every 5m", "historyLimit": 1, "podChaos": {"action": "pod-kill", "mode": "one"}},
+    "spec": {
+        "type": "PodChaos",
+        "schedule": "@every 5m",
+        "historyLimit": 1,
+        "podChaos": {"action": "pod-kill", "mode": "one", "selector": {"namespaces": ["shop"]}},
+    },
 }
+
+
+POD_KILL = {"action": "pod-kill", "mode": "one", "selector": {"namespaces": ["shop"]}}
 
 
 def test_convenience_columns_merge_into_the_manifest():
@@ -61,11 +69,13 @@ def test_convenience_columns_merge_into_the_manifest():
             "history_limit": 3,
             "concurrency_policy": "Forbid",
             "type": "PodChaos",
+            "spec": {"podChaos": POD_KILL},
         },
         "row 1",
     )
     assert schedule["kind"] == "Schedule"
     assert schedule["spec"] == {
+        "podChaos": POD_KILL,
         "type": "PodChaos",
         "schedule": "@daily",
         "concurrencyPolicy": "Forbid",

@@ -409,7 +409,7 @@ def _explain(session: Session, plan: Plan, ctx: WriteContext, analyze: bool) -> 
         + (
             " (each call was checked with " + "; or ".join(checks) + ")"
             if analyze
-            else " and no call was made; EXPLAIN ANALYZE checks each call with " + "; or ".join(checks)
+            else " and no write call was made; EXPLAIN ANALYZE checks each call with " + "; or ".join(checks)
         )
     ]
     return result

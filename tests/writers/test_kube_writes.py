@@ -308,7 +308,10 @@ def test_the_calls_of_a_failed_write_include_its_rollback(write_env, ns, session
             + ", ".join(f"('{ns}', 'f{i}', 'PodChaos', 'pod-kill', 'one', '{sel(ns)}')" for i in range(4))
         )
     path = f"/apis/chaos-mesh.org/v1alpha1/namespaces/{ns}/podchaos"
-    assert [c.what for c in failed.value.calls] == [f"POST {path}?dryRun=All"] * 4 + [f"POST {path}"] * 2 + [
+    crd = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/podchaos.chaos-mesh.org"
+    assert [c.what for c in failed.value.calls] == [  # the cluster's CRD, for the offline checks
+        f"GET {crd}"
+    ] + [f"POST {path}?dryRun=All"] * 4 + [f"POST {path}"] * 2 + [
         f"DELETE {path}/f1",  # rolled back newest first
         f"DELETE {path}/f0",
     ]

@@ -106,7 +106,7 @@ def experiment_table(crd: Crd, extra: Sequence[Crd] = ()) -> Table:
         name,
         DOCS[""].format(kind=kind),
         head + [_col(leaf) for leaf in found] + tail,
-        feeds=[KubeFeed((kind,), rows, on_demand=(SCHEDULE,))],
+        feeds=[KubeFeed((kind,), rows, on_demand=(SCHEDULE,), one_row_per_object=True)],
         examples=EXAMPLES.get(name) or [_example(name, kind, found, "phase = 'running'")],
         model=SpecModel(kind, kind, crd, tuple(found), live=_live(extra)),
     )
@@ -154,6 +154,7 @@ def schedule_table(kind: str, crd: Crd, extra: Sequence[Crd] = ()) -> Table:
         name,
         DOCS["_schedules"].format(kind=kind),
         head + [_col(leaf) for leaf in found] + tail,
+        # not one row per object: Schedules of other types make none, so a LIMIT stays here
         feeds=[KubeFeed((SCHEDULE,), rows)],
         examples=EXAMPLES.get(name) or [_example(name, kind, template, "NOT paused", ("schedule",))],
         model=SpecModel(

@@ -206,3 +206,28 @@ def test_the_clusters_crd_checks_json_specs_too(write_env, ns, session_as, newer
             f"INSERT INTO experiments (namespace, name, kind, spec) "
             f"VALUES ('{ns}', 'k', 'NetworkChaos', '{json.dumps({**spec, 'probeCount': 'two'})}')"
         )
+
+
+def test_limit_on_a_kinds_schedules_still_finds_them_among_other_schedules(write_env, ns, session_as):
+    """Schedules of other types make no row of network_chaos_schedules, so its LIMIT must not go
+    down to the list call (which returns objects in name order: the PodChaos ones first)."""
+    for name in ("a1", "a2", "a3"):
+        write_env.create(
+            {
+                "apiVersion": CHAOS_API_VERSION,
+                "kind": "Schedule",
+                "metadata": {"name": name, "namespace": ns},
+                "spec": {"schedule": "@daily", "type": "PodChaos", "podChaos": {"action": "pod-kill", "mode": "one",
+                         "selector": {"namespaces": [ns]}}},
+            }
+        )  # fmt: skip
+    session = session_as()
+    session.execute(f"""INSERT INTO network_chaos_schedules (namespace, name, schedule, action, mode,
+                        selector_namespaces, loss_loss) VALUES ('{ns}', 'z-loss', '@daily', 'loss', 'all', ['{ns}'], 5)""")
+    assert session.execute(f"SELECT name FROM network_chaos_schedules WHERE namespace = '{ns}' LIMIT 1").rows() == [
+        ("z-loss",)
+    ]
+    assert session.execute(f"SELECT name FROM pod_chaos_schedules WHERE namespace = '{ns}' LIMIT 2").rows() == [
+        ("a1",),
+        ("a2",),
+    ]

@@ -22,9 +22,13 @@ def translate(err: Exception, *, tables: Iterable[str] = (), all_tables: Iterabl
     if isinstance(err, duckdb.InterruptException):
         return QueryCancelled("query cancelled")
     if isinstance(err, duckdb.ParserException):
-        return SqlError(f"syntax error: {body}", line=line, col=col, sqlstate="42601")
-    if isinstance(err, duckdb.CatalogException) and re.match(r"(Scalar|Aggregate|Table) Function with name", body):
-        return SqlError(body.rstrip("!"), line=line, col=col, sqlstate="42883")
+        message = body if body.lower().startswith("syntax error") else f"syntax error: {body}"
+        return SqlError(message, line=line, col=col, sqlstate="42601")
+    function = re.match(r"(?:Scalar|Aggregate|Table) Function with name (\S+) does not exist", body)
+    if isinstance(err, duckdb.CatalogException) and function:
+        return SqlError(f"function {function.group(1)} does not exist", line=line, col=col, sqlstate="42883")
+    if isinstance(err, duckdb.CatalogException) and re.match(r"Type with name \S+ does not exist", body):
+        return SqlError(f'type "{body.split()[3]}" does not exist', line=line, col=col, sqlstate="42704")
     if isinstance(err, duckdb.CatalogException):
         m = re.search(r"Table with name (\S+) does not exist", body)
         if m:
@@ -51,7 +55,7 @@ def translate(err: Exception, *, tables: Iterable[str] = (), all_tables: Iterabl
                 col=col,
                 sqlstate="42703",
             )
-        m = re.search(r'Table "([^"]+)" does not have a column named "([^"]+)"', body)
+        m = re.search(r'(?:Table|Values list) "([^"]+)" does not have a column named "([^"]+)"', body)
         if m:
             return SqlError(
                 f'unknown column "{m.group(2)}" in table {m.group(1)}', line=line, col=col, sqlstate="42703"

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from chaosql.engine.limits import too_large
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
 from chaosql.server import chatter, wire
+from chaosql.server.errors import position, translate_error
 from chaosql.server.handshake import Fatal, authenticate
 from chaosql.server.rows import data_rows
-from chaosql.server.statements import Prepared, Runner, split, translate_error, value_typed
+from chaosql.server.statements import Prepared, Runner, split, value_typed
 from chaosql.server.streaming import Portal, Streaming, portal_columns, result_formats, row_tag
 from chaosql.server.types import describe
 
@@ -46,6 +47,7 @@ class Connection(Streaming):
         self.statements: dict[str, Prepared] = {}
         self.portals: dict[str, Portal] = {}
         self.failed_extended = False
+        self.source: tuple[str, int] = ("", 0)  # the statement running, and where it starts in what was sent
         self.tls = False
         self.cancelled = False
 
@@ -238,7 +240,9 @@ class Connection(Streaming):
         message = err.message
         if isinstance(err, QueryCancelled):  # a client's CancelRequest, or else the watchdog's deadline
             message = "canceling statement due to " + ("user request" if by_client else "statement timeout")
-        self.send(wire.error_response("ERROR", err.sqlstate, message, hint=err.hint))
+        text, offset = self.source
+        at = position(err, text) if isinstance(err, SqlError) else None
+        self.send(wire.error_response("ERROR", err.sqlstate, message, hint=err.hint, position=at and at + offset))
         if self.status == "T":
             self.status = "E"
         if extended:
@@ -275,7 +279,11 @@ class Connection(Streaming):
 
     async def simple_query(self, r: wire.Reader) -> None:
         sql = r.cstring()
+        end = 0
         for statement in split(sql):
+            start = sql.find(statement, end)
+            end = start + len(statement) if start >= 0 else end
+            self.source = (statement, max(start, 0))  # error positions count from the start of sql
             await self._park_open()  # preparing may touch DuckDB (the catalog) too
             prepared = await self.call(self.runner.prepare, statement, [])
             if prepared.answer is not None and prepared.answer.empty:
@@ -349,6 +357,7 @@ class Connection(Streaming):
         if name and name in self.statements:
             raise SqlError(f'prepared statement "{name}" already exists', sqlstate="42P05")
         statements = split(sql)
+        self.source = (statements[0] if statements else "", max(sql.find(statements[0]), 0) if statements else 0)
         await self._park_open()
         if len(statements) > 1:
             raise SqlError("cannot insert multiple commands into a prepared statement", sqlstate="42601")
@@ -365,6 +374,7 @@ class Connection(Streaming):
             raw.append(None if n < 0 else r.bytes(n))
         result_formats = [r.int16() for _ in range(r.count(2))]
         prepared = self._statement(name)
+        self.source = (prepared.sql, 0)
         if (
             prepared.answer is None
             and not prepared.described
@@ -442,6 +452,7 @@ class Connection(Streaming):
             raise SqlError(f'portal "{name}" does not exist', sqlstate="34000")
         portal = self.portals[name]
         prepared = portal.prepared
+        self.source = (prepared.sql, 0)
         if prepared.copy is not None:
             self._transaction_gate(prepared)
             await self._copy_out(prepared, portal.params)

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chaosql.engine.classify import Kind, classify
-from chaosql.engine.limits import check_statement, too_complex
+from chaosql.engine.limits import check_statement
 from chaosql.errors import ChaosqlError, SqlError
 from chaosql.server import chatter, parameters
+from chaosql.server.errors import translate_error
 from chaosql.server.rewrite import translate
 from chaosql.server.types import decode_param, oid_of, overridden, param_duck_type, pg_type, type_oid
 
@@ -389,26 +390,6 @@ def _bind(con: Any, sql: str) -> tuple[list[str], list[str], list[str], bool]:
         return [], [], ["UNKNOWN"] * count, True
     relation = con.sql(sql, params=[None] * count) if count else con.sql(sql)
     return list(relation.columns), [str(t) for t in relation.types], ["UNKNOWN"] * count, False
-
-
-def translate_error(err: BaseException, session: Any) -> ChaosqlError:
-    if isinstance(err, ChaosqlError):
-        return err
-    if isinstance(err, RecursionError):
-        return too_complex(err)
-    import duckdb
-
-    from chaosql.engine.errors import translate
-
-    if isinstance(err, duckdb.PermissionException):
-        return SqlError(
-            "the server's files are not reachable over the wire: " + str(err).split(": ", 1)[-1].split(" - ")[0],
-            sqlstate="42501",
-            hint="run chaosql locally (chaosql query) to read or write files",
-        )
-    if isinstance(err, duckdb.Error):
-        return translate(err, all_tables=session.tables)
-    return SqlError(str(err).splitlines()[0] if str(err) else type(err).__name__, sqlstate="XX000")
 
 
 def result_columns(names: list[str], types: list[str], overrides: list[str | None]) -> list[tuple[str, str]]:

@@ -15,8 +15,9 @@ from typing import Any, TypeVar
 
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
 from chaosql.server import copy, wire
+from chaosql.server.errors import translate_error
 from chaosql.server.rows import data_rows
-from chaosql.server.statements import Prepared, Runner, pg_names, result_columns, translate_error
+from chaosql.server.statements import Prepared, Runner, pg_names, result_columns
 
 BATCH_ROWS = 10_000
 T = TypeVar("T")

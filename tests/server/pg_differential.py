@@ -89,11 +89,12 @@ class Outcome:
     columns: list[tuple[str, int]] = field(default_factory=list)
     rows: list[tuple[str | None, ...]] = field(default_factory=list)
     sqlstate: str | None = None
+    position: str | None = None  # an error's position in the statement (ErrorResponse field P)
     message: str = ""
 
     def summary(self) -> str:
         if self.sqlstate:
-            return f"ERROR {self.sqlstate}: {self.message}"
+            return f"ERROR {self.sqlstate} at {self.position}: {self.message}"
         return f"columns={self.columns} rows={self.rows[:5]}{' ...' if len(self.rows) > 5 else ''} ({len(self.rows)})"
 
 
@@ -120,7 +121,11 @@ def outcome(con: Any, sql: str, params: Any = None) -> Outcome:
     try:
         cur = con.execute(sql, params)
     except psycopg.Error as err:
-        return Outcome(sqlstate=err.sqlstate or "?????", message=str(err).splitlines()[0] if str(err) else "")
+        return Outcome(
+            sqlstate=err.sqlstate or "?????",
+            position=err.diag.statement_position,
+            message=str(err).splitlines()[0] if str(err) else "",
+        )
     if cur.description is None:
         return Outcome()
     return Outcome([(d.name, d.type_code) for d in cur.description], [tuple(r) for r in cur.fetchall()])
@@ -161,7 +166,7 @@ def _ordered(sql: str) -> bool:
 def compare(case: Case, ours: Outcome, theirs: Outcome) -> str | None:
     """None when a client could not tell the two apart, else what differs."""
     if ours.sqlstate or theirs.sqlstate:
-        if ours.sqlstate != theirs.sqlstate:
+        if (ours.sqlstate, ours.position) != (theirs.sqlstate, theirs.position):
             return f"SQLSTATE: chaosql {ours.summary()} | postgres {theirs.summary()}"
         return None
     if ours.columns != theirs.columns:

@@ -94,9 +94,9 @@ SESSIONS = {
         "SELECT name, created_at FROM experiments ORDER BY created_at, name LIMIT 3",
     ],
     "views": [  # issue 12 #19: a view over chaos tables reads them when it is read
-        "CREATE TEMP VIEW running AS SELECT name, kind, cluster FROM experiments WHERE phase = 'running'",
+        "CREATE VIEW running AS SELECT name, kind, cluster FROM experiments WHERE phase = 'running'",
         "SELECT kind, count(*) FROM running GROUP BY kind ORDER BY 2 DESC, 1",
-        "CREATE TEMP VIEW running_kinds (kind, n) AS SELECT kind, count(*) FROM running GROUP BY kind",
+        "CREATE VIEW running_kinds (kind, n) AS SELECT kind, count(*) FROM running GROUP BY kind",
         "SELECT r.kind, r.n, count(t.pod) AS pods FROM running_kinds r JOIN targets t ON t.kind = r.kind "
         "GROUP BY 1, 2 ORDER BY 1",
         "SELECT relname::text, relkind::text FROM pg_class WHERE relname IN ('running', 'running_kinds') ORDER BY 1",
@@ -104,8 +104,10 @@ SESSIONS = {
         "WHERE c.relname = 'running_kinds' ORDER BY attnum",
         "DROP VIEW running_kinds",
         "SELECT count(*) FROM running_kinds",
-        "CREATE TEMP TABLE snap AS SELECT name FROM running",
+        "CREATE TABLE snap AS SELECT name FROM running",
         "SELECT count(*) FROM snap",
+        "DROP TABLE snap",
+        "DROP VIEW running",
     ],
     "cursors": [
         "BEGIN",
@@ -129,6 +131,9 @@ SESSIONS = {
 }
 
 
+CLEANUP = {"views": ["DROP TABLE IF EXISTS snap", "DROP VIEW IF EXISTS running_kinds", "DROP VIEW IF EXISTS running"]}
+
+
 @pytest.mark.parametrize("name", list(SESSIONS))
 def test_same_session(name, pg_server, postgres):
     ours = differential.text_connection(dsn(pg_server.port, user="postgres"))
@@ -140,5 +145,8 @@ def test_same_session(name, pg_server, postgres):
             problem = differential.compare(case, a, b)
             assert problem is None, f"{name}: {sql}: {problem}"
     finally:
+        # the PostgreSQL is shared with other tests: leave no view or table behind (nor a pg_temp schema)
+        for statement in CLEANUP.get(name, []):
+            differential.outcome(theirs, statement)
         ours.close()
         theirs.close()

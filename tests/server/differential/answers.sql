@@ -111,3 +111,24 @@ SELECT ARRAY[1, 2]::int8[], ARRAY[1.5, NULL]::float8[], ARRAY['a', 'b c', NULL],
 ;;
 -- array-functions
 SELECT array_length(containers, 1) AS n, containers[1] AS first, cardinality(containers) FROM pods ORDER BY name LIMIT 3
+;;
+-- error-syntax (errors carry PostgreSQL's position, P, and say "syntax error" once)
+SELEC name FROM experiments
+;;
+-- error-unknown-column
+SELECT name FROM experiments WHERE kind = 'PodChaos' AND nmae = 'x'
+;;
+-- error-unknown-qualified-column
+SELECT e.nmae FROM experiments e
+;;
+-- error-unknown-table
+SELECT count(*) FROM experiments e JOIN no_such_table n ON true
+;;
+-- error-unknown-catalog-column
+SELECT relname FROM pg_catalog.pg_class WHERE no_such_column = 1
+;;
+-- error-unknown-type
+SELECT 1::no_such_type
+;;
+-- error-group-by
+SELECT name, kind FROM experiments GROUP BY kind

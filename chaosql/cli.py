@@ -21,7 +21,7 @@ chaosql uses its bundled demo data, so this works anywhere:
 
   chaosql query "SELECT kind, phase, count(*) FROM experiments GROUP BY ALL ORDER BY ALL"
 
-exit codes: 0 ok, 1 query or source error, 2 usage error, 130 interrupted
+exit codes: 0 ok, 1 query or source error, 2 usage error, 130 interrupted (SIGINT), 143 stopped (SIGTERM)
 """
 
 

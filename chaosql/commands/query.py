@@ -61,26 +61,30 @@ def read_sql(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chaosql.engine.interrupt import cancel_on_signals
     from chaosql.errors import UsageError
 
-    try:
-        sql = read_sql(args)
-        if sql is None or not sql.strip():
-            raise UsageError("no SQL given", hint='try: chaosql query "SELECT * FROM experiments LIMIT 5"')
-        if not getattr(args, "no_service", False):
-            from chaosql.server import local
-
-            answered = local.ask(args, sql, sys.stdout, sys.stderr)
-            if answered is not None:  # a running chaosql with the same sources answered
-                return answered
-        session = open_session(args)
+    # SIGINT and SIGTERM cancel the running statement: a write rolls back and says what is left
+    with cancel_on_signals() as interrupts:
         try:
-            run_sql(session, sql, args, sys.stdout, sys.stderr)
-        finally:
-            session.close()
-        return EXIT_OK
-    except (Exception, KeyboardInterrupt) as err:
-        return report_error(err, verbose=getattr(args, "verbose", False))
+            sql = read_sql(args)
+            if sql is None or not sql.strip():
+                raise UsageError("no SQL given", hint='try: chaosql query "SELECT * FROM experiments LIMIT 5"')
+            if not getattr(args, "no_service", False):
+                from chaosql.server import local
+
+                answered = local.ask(args, sql, sys.stdout, sys.stderr)
+                if answered is not None:  # a running chaosql with the same sources answered
+                    return interrupts.exit_code or answered
+            session = interrupts.watch(open_session(args))
+            try:
+                run_sql(session, sql, args, sys.stdout, sys.stderr)
+            finally:
+                session.close()
+            return EXIT_OK
+        except (Exception, KeyboardInterrupt) as err:
+            code = report_error(err, verbose=getattr(args, "verbose", False))
+            return interrupts.exit_code or code
 
 
 def run_sql(session: Any, sql: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:

@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
         session = open_session(args, watch=True)
         repl = Repl(session)
+        repl.verbose = bool(getattr(args, "verbose", False))
         repl.query_dirs = user_dirs(load_config(args.config))
         return repl.run()
     except Exception as err:

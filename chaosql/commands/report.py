@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from chaosql.commands._context import report_error
 
@@ -63,16 +63,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chaosql.engine.interrupt import cancel_on_signals
     from chaosql.reports import EXIT_ERROR
 
-    try:
-        report, fmt, config = _prepare(args)
-        return _write(report, fmt, config, args)
-    except OSError as err:  # --out in a missing or read-only directory (found before any query runs)
-        print(f"chaosql: cannot write {args.out}: {err.strerror or err}", file=sys.stderr)
-        return EXIT_ERROR
-    except (Exception, KeyboardInterrupt) as err:
-        return report_error(err)  # UsageError: 2, anything else: 1
+    # SIGINT/SIGTERM cancel the running section (a write rolls back); the report stops, --out untouched
+    with cancel_on_signals() as interrupts:
+        try:
+            report, fmt, config = _prepare(args)
+            return _write(report, fmt, config, args, interrupts)
+        except OSError as err:  # --out in a missing or read-only directory (found before any query runs)
+            print(f"chaosql: cannot write {args.out}: {err.strerror or err}", file=sys.stderr)
+            return EXIT_ERROR
+        except (Exception, KeyboardInterrupt) as err:
+            code = report_error(err, verbose=getattr(args, "verbose", False))  # UsageError: 2, else 1
+            return interrupts.exit_code or code
 
 
 def _prepare(args: argparse.Namespace):
@@ -110,7 +114,7 @@ def _format_of(out: str | None) -> str | None:
     )
 
 
-def _write(report, fmt: str, config, args: argparse.Namespace) -> int:
+def _write(report, fmt: str, config, args: argparse.Namespace, interrupts: Any) -> int:
     import contextlib
 
     from chaosql.reports.atomic import atomic_writer
@@ -118,7 +122,8 @@ def _write(report, fmt: str, config, args: argparse.Namespace) -> int:
     from chaosql.reports.runner import OK, Outcome
     from chaosql.reports.runner import run as run_report
 
-    sources = _opener(report, config, args)
+    opener = _opener(report, config, args)
+    sources = lambda names, timeout: interrupts.watch(opener(names, timeout))  # noqa: E731
     outcome = Outcome()
     shown = report.sources or {"default": ", ".join(args.source) or "configured sources"}
     target: contextlib.AbstractContextManager[TextIO]

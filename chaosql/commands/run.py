@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from chaosql.commands._context import EXIT_OK, open_session, print_diagnostics, report_error
 
@@ -39,32 +40,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chaosql.reports import EXIT_CHECK_FAILED
+    from chaosql.engine.interrupt import cancel_on_signals
 
-    try:
-        from chaosql.config import load_config
-        from chaosql.output import render
-        from chaosql.reports.saved import catalog, find, parse_assignments, user_dirs
-
-        query = find(args.name, catalog(user_dirs(load_config(args.config))))
-        sql = query.bind(parse_assignments(args.param))
-        fmt = args.format or (query.format if query.format in ("csv", "json") else "table")
-        session = open_session(args)
+    with cancel_on_signals() as interrupts:  # a saved write stopped by SIGINT/SIGTERM rolls back
         try:
-            result = session.execute(sql)
-        finally:
-            session.close()
-        print_diagnostics(result, args.verbose)
-        rows = result.rows()
-        if not args.quiet:
-            render(result.columns, result.types, rows, fmt, sys.stdout)
-        if query.check:
-            problem = query.check.verify(result.columns, rows)
-            if problem:
-                print(f"chaosql: check {query.name} failed: {problem}", file=sys.stderr)
-                return EXIT_CHECK_FAILED
-            if args.verbose:
-                print(f"check {query.name}: ok", file=sys.stderr)
-        return EXIT_OK
-    except (Exception, KeyboardInterrupt) as err:
-        return report_error(err, verbose=getattr(args, "verbose", False))
+            return _run(args, interrupts)
+        except (Exception, KeyboardInterrupt) as err:
+            code = report_error(err, verbose=getattr(args, "verbose", False))
+            return interrupts.exit_code or code
+
+
+def _run(args: argparse.Namespace, interrupts: Any) -> int:
+    from chaosql.config import load_config
+    from chaosql.output import render
+    from chaosql.reports import EXIT_CHECK_FAILED
+    from chaosql.reports.saved import catalog, find, parse_assignments, user_dirs
+
+    query = find(args.name, catalog(user_dirs(load_config(args.config))))
+    sql = query.bind(parse_assignments(args.param))
+    fmt = args.format or (query.format if query.format in ("csv", "json") else "table")
+    session = interrupts.watch(open_session(args))
+    try:
+        result = session.execute(sql)
+    finally:
+        session.close()
+    print_diagnostics(result, args.verbose)
+    rows = result.rows()
+    if not args.quiet:
+        render(result.columns, result.types, rows, fmt, sys.stdout)
+    if query.check:
+        problem = query.check.verify(result.columns, rows)
+        if problem:
+            print(f"chaosql: check {query.name} failed: {problem}", file=sys.stderr)
+            return EXIT_CHECK_FAILED
+        if args.verbose:
+            print(f"check {query.name}: ok", file=sys.stderr)
+    return EXIT_OK

@@ -7,13 +7,14 @@ the terminal: multi-line input ending at ``;``, history, completion, highlightin
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from chaosql.errors import ChaosqlError, QueryCancelled, WriteFailed
+from chaosql.errors import ChaosqlError, QueryCancelled
 from chaosql.output import render
 from chaosql.repl import commands
 from chaosql.repl.completion import Catalog, matches
@@ -45,6 +46,8 @@ class Repl:
         self.expanded = False
         self.timing = False
         self.done = False
+        self.verbose = False  # -v: a failed write lists every object it rolled back or left
+        self.terminated = False  # SIGTERM came: finish (a write rolls back), then quit
         self.catalog = Catalog(
             {name: t.column_names for name, t in session.tables.items()},
             meta_commands=sorted({c.name for c in commands.REGISTRY.values()}),
@@ -106,36 +109,56 @@ class Repl:
         return answer.strip().lower() in ("y", "yes")
 
     def _execute_interruptibly(self, sql: str) -> Result:
-        """Run in a worker thread so Ctrl-C cancels the statement and keeps the shell."""
+        """Run in a worker thread so Ctrl-C (or SIGTERM) cancels the statement and keeps the shell.
+        A cancelled write rolls back what it made: the shell waits for that and shows what is left."""
+        from chaosql.engine.classify import classify
+
         box: dict[str, Any] = {}
+        writing = classify(sql, self.session.tables).is_write
+        # not Thread.is_alive: a join interrupted by Ctrl-C can mark a running thread as stopped
+        finished = threading.Event()
 
         def work() -> None:
             try:
                 box["result"] = self.session.execute(sql)
             except BaseException as err:  # handed to the main thread
                 box["error"] = err
+            finally:
+                finished.set()
 
         worker = threading.Thread(target=work, daemon=True)
         worker.start()
         started, frame = time.monotonic(), 0
-        try:
-            while worker.is_alive():
-                worker.join(0.1)
+        label = "writing…" if writing else "fetching…"
+        cancelled = False
+        while not finished.is_set():
+            try:
+                finished.wait(0.1)
                 if self.spinner and not self._asking and time.monotonic() - started > 0.3:
-                    self.err.write(f"\r{SPINNER[frame % len(SPINNER)]} fetching…")
+                    self.err.write(f"\r{SPINNER[frame % len(SPINNER)]} {label}")
                     self.err.flush()
                     frame += 1
-        except KeyboardInterrupt:
-            self.session.cancel()
-            worker.join(5)
-            box.pop("result", None)
-            if not isinstance(box.get("error"), WriteFailed):  # a cancelled write says what it rolled back
-                box["error"] = QueryCancelled("query cancelled")
-        finally:
-            if self.spinner and frame:
-                self.err.write("\r" + " " * 20 + "\r")
+            except KeyboardInterrupt:
+                if cancelled and not writing:
+                    break  # a second Ctrl-C during a read: back to the prompt now
+                if not cancelled:
+                    cancelled = True
+                    reason = "interrupted (SIGTERM)" if self.terminated else "query cancelled (Ctrl-C)"
+                    self.session.cancel(reason)
+                    label = "cancelling: rolling back what the write made…" if writing else "cancelling…"
+                if writing:
+                    self.err.write("\r" + " " * 40 + "\rrolling back what the write made; wait for it to finish\n")
+                    self.err.flush()
+        if self.spinner and frame:
+            self.err.write("\r" + " " * 60 + "\r")
         if "error" in box:
-            raise box["error"]
+            err = box["error"]
+            if self.verbose:
+                for line in getattr(err, "details", None) or []:
+                    self.err.write(f"  {line}\n")
+            raise err
+        if cancelled and "result" not in box:
+            raise QueryCancelled("query cancelled")
         return box["result"]
 
     def set_output(self, path: str | None) -> None:
@@ -217,12 +240,24 @@ class Repl:
         )
         self.refresh_values()
         self.write('chaosql — SQL over chaos. Type \\? for help, \\q to quit, end statements with ";".\n')
-        while not self.done:
-            try:
-                text = prompt.prompt("chaosql> ")
-            except KeyboardInterrupt:
-                continue
-            except EOFError:
-                break
-            self.handle(text)
-        return 0
+
+        def terminate(signum: int, frame: Any) -> None:  # SIGTERM: as Ctrl-C, then quit
+            self.terminated = True
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, terminate)
+        try:
+            while not self.done and not self.terminated:
+                try:
+                    text = prompt.prompt("chaosql> ")
+                except KeyboardInterrupt:
+                    continue
+                except EOFError:
+                    break
+                try:
+                    self.handle(text)
+                except KeyboardInterrupt:  # between statements: nothing is half-done
+                    self.err.write("ERROR: query cancelled\n")
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        return 128 + signal.SIGTERM if self.terminated else 0

@@ -119,7 +119,7 @@ def run(report: Report, open_session: SessionFactory, *, timeout: float | None =
 
 
 def run_section(spec: QuerySpec, session: Any, *, timeout: float | None = None) -> Section:
-    from chaosql.errors import ChaosqlError, QueryCancelled, SourceError
+    from chaosql.errors import ChaosqlError, QueryCancelled, SourceError, WriteFailed
 
     section = Section(spec)
     started = time.perf_counter()
@@ -130,9 +130,13 @@ def run_section(spec: QuerySpec, session: Any, *, timeout: float | None = None) 
         section.columns, section.types = result.columns, result.types
         section.rows = LazyRows(result.arrow())
         section.warnings = list(result.warnings)
-    except QueryCancelled:
+    except QueryCancelled as err:
+        statement = getattr(session, "statement", None)
+        if statement is not None and not statement.timed_out:
+            raise  # interrupted (SIGINT, SIGTERM): the report stops; a write says what it rolled back
         section.status = SOURCE_FAILED
-        section.message = f"timed out after {session.settings['timeout']:g} s (the timeout setting)"
+        timed_out = f"timed out after {session.settings['timeout']:g} s (the timeout setting)"
+        section.message = f"{timed_out}: {err}" if isinstance(err, WriteFailed) else timed_out
     except SourceError as err:
         section.status = SOURCE_FAILED
         section.message = str(err)

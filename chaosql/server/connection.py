@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 import struct
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chaosql.engine.limits import too_large
-from chaosql.errors import ChaosqlError, QueryCancelled, SqlError
+from chaosql.errors import ChaosqlError, QueryCancelled, SqlError, WriteFailed
 from chaosql.server import chatter, wire
 from chaosql.server.errors import position, translate_error
 from chaosql.server.handshake import Fatal, authenticate
@@ -31,6 +33,9 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
+
+#: How often (seconds) a running statement checks that its client is still connected.
+PEER_CHECK = 0.25
 
 
 class Connection(Streaming):
@@ -63,6 +68,41 @@ class Connection(Streaming):
 
     def send(self, data: bytes) -> None:
         self.writer.write(data)
+
+    async def _run_watched(self, prepared: Prepared, params: list[Any]) -> Any:
+        """Run a statement in the worker thread; if the client goes away meanwhile, cancel it, so a
+        write rolls back what it made instead of finishing for nobody. What a cancelled write left
+        goes to the server's log (stderr): there is no client to tell."""
+        work = asyncio.ensure_future(self.call(self.runner.run, prepared, params))
+        while True:
+            done, _ = await asyncio.wait({work}, timeout=PEER_CHECK)
+            if done:
+                return work.result()
+            if self._peer_gone():
+                break
+        self.runner.session.cancel("the client disconnected")
+        try:
+            await work
+        except ChaosqlError as err:
+            if isinstance(err, WriteFailed):
+                print(f"chaosql serve: connection {self.pid} closed during a write: {err}", file=sys.stderr, flush=True)
+        raise ConnectionResetError("the client disconnected during a statement")
+
+    def _peer_gone(self) -> bool:
+        """Whether the client closed its side of the connection (EOF), without reading from it:
+        the connection's messages are read by the query loop, in order."""
+        if self.reader.at_eof():
+            return True
+        raw = self.writer.get_extra_info("socket")
+        if raw is None:
+            return False
+        try:
+            with socket.socket(fileno=os.dup(raw.fileno())) as peek:
+                return peek.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            return True
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -237,12 +277,18 @@ class Connection(Streaming):
         if self.cancelled and not isinstance(err, QueryCancelled):
             err = QueryCancelled("canceling statement due to user request")
         self.cancelled = False
-        message = err.message
+        message, hint, detail = err.message, err.hint, None
+        if isinstance(err, WriteFailed):  # what the write left, object by object, as PostgreSQL's DETAIL
+            detail, hint = "\n".join(err.details) or None, None
         if isinstance(err, QueryCancelled):  # a client's CancelRequest, or else the watchdog's deadline
+            if isinstance(err, WriteFailed):  # ... and what the cancelled write rolled back
+                detail = "\n".join([err.message, *err.details])
             message = "canceling statement due to " + ("user request" if by_client else "statement timeout")
         text, offset = self.source
         at = position(err, text) if isinstance(err, SqlError) else None
-        self.send(wire.error_response("ERROR", err.sqlstate, message, hint=err.hint, position=at and at + offset))
+        self.send(
+            wire.error_response("ERROR", err.sqlstate, message, hint=hint, position=at and at + offset, detail=detail)
+        )
         if self.status == "T":
             self.status = "E"
         if extended:
@@ -307,7 +353,7 @@ class Connection(Streaming):
             self.cancelled = False
             await self._park_open()
             portal = Portal(prepared, [], [])
-            portal.result = await self.call(self.runner.run, prepared, [])
+            portal.result = await self._run_watched(prepared, [])
             portal.columns = portal_columns(portal)
             if portal.columns is not None:
                 self.send(self._row_description(portal.columns, []))
@@ -442,7 +488,7 @@ class Connection(Streaming):
         self._transaction_gate(portal.prepared)
         self.cancelled = False
         await self._park_open()
-        portal.result = await self.call(self.runner.run, portal.prepared, portal.params)
+        portal.result = await self._run_watched(portal.prepared, portal.params)
         portal.columns = portal_columns(portal)
 
     async def execute(self, r: wire.Reader) -> None:

@@ -125,17 +125,26 @@ def ask(args: Any, sql: str, out: TextIO, err: TextIO) -> int | None:
     try:
         conn.sendall(json.dumps(request).encode() + b"\n")
         reader = conn.makefile("r", encoding="utf-8")
-        for line in reader:
-            message = json.loads(line)
-            if "out" in message:
-                out.write(message["out"])
-            elif "err" in message:
-                err.write(message["err"])
-            elif "exit" in message:
-                out.flush()
-                return int(message["exit"])
-        err.write("chaosql: the chaosql service closed the connection before answering\n")
-        return 1
+        while True:
+            try:
+                for line in reader:
+                    message = json.loads(line)
+                    if "out" in message:
+                        out.write(message["out"])
+                    elif "err" in message:
+                        err.write(message["err"])
+                    elif "exit" in message:
+                        out.flush()
+                        return int(message["exit"])
+                err.write("chaosql: the chaosql service closed the connection before answering\n")
+                return 1
+            except (
+                KeyboardInterrupt
+            ):  # Ctrl-C or SIGTERM: the service cancels (a write rolls back) and says what is left
+                try:
+                    conn.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
     finally:
         conn.close()
 
@@ -255,7 +264,7 @@ class LocalServer:
             run_sql(session, request.get("sql") or "", args, out, err)
             code = 0
         except (Exception, KeyboardInterrupt) as failure:
-            code = report_error(failure, err)
+            code = report_error(failure, err, verbose=args.verbose)
         finally:
             if session is not None:
                 session.close()
@@ -306,13 +315,14 @@ class _Stream(io.StringIO):
 
 
 def _cancel_on_hangup(conn: socket.socket, session: Any) -> None:
-    """The CLI sends nothing after its request: EOF means it went away (Ctrl-C), so cancel."""
+    """The CLI sends nothing after its request: EOF means it went away or was interrupted (it
+    shuts its side down on Ctrl-C and SIGTERM, and waits for what a cancelled write left), so cancel."""
     try:
         while conn.recv(1024):
             pass
     except OSError:
         pass
-    session.cancel()
+    session.cancel("interrupted (the chaosql command was stopped)")
 
 
 def request(path: Path, message: dict[str, Any], timeout: float = 5.0) -> dict[str, Any] | None:

@@ -159,9 +159,17 @@ def command_complete(tag: str) -> bytes:
 
 
 def error_response(
-    severity: str, code: str, text: str, *, hint: str | None = None, position: int | None = None
+    severity: str,
+    code: str,
+    text: str,
+    *,
+    hint: str | None = None,
+    position: int | None = None,
+    detail: str | None = None,
 ) -> bytes:
     fields = b"S" + cstr(severity) + b"V" + cstr(severity) + b"C" + cstr(code) + b"M" + cstr(text)
+    if detail:
+        fields += b"D" + cstr(detail)
     if hint:
         fields += b"H" + cstr(hint)
     if position:

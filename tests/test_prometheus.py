@@ -410,6 +410,33 @@ def test_ts_compared_with_other_rows_needs_a_constant_range(session, prom):
     assert session.execute(ranged).rows() == [("net-delay-checkout", 40, 0.5)]
 
 
+def test_each_reference_gets_its_own_times_and_step(session, prom):
+    """An exact time in one SELECT and a range in another, and two ranges whose default steps
+    differ: each reference is asked for on its own, so neither changes the other's samples."""
+    mark = len(prom.query_log())
+    rows = session.execute(
+        f"SELECT 'at' AS part, ts, value FROM metrics WHERE query = 'sum({LATENCY})' AND ts = '{at(5).isoformat()}' "
+        f"UNION ALL SELECT 'range', ts, value FROM metrics WHERE query = 'sum({LATENCY})' "
+        f"AND ts BETWEEN '{at(-1).isoformat()}' AND '{at(1).isoformat()}' AND step = '15s' ORDER BY part, ts"
+    ).rows()
+    assert rows[0] == ("at", at(5), pytest.approx(0.55))
+    assert [r[1] for r in rows[1:]] == [at(-1) + timedelta(seconds=15 * i) for i in range(9)]
+    assert sorted((p["start"], p["end"], p["step"]) for p in log_since(prom, mark)) == [
+        (iso(at(-1)), iso(at(1)), 15),
+        (iso(at(5)), iso(at(5)), 0),
+    ]
+    mark = len(prom.query_log())
+    counts = session.execute(
+        f"WITH early AS (SELECT ts FROM metrics WHERE query = 'sum({LATENCY})' "
+        f"  AND ts BETWEEN '{at(0).isoformat()}' AND '{at(10).isoformat()}'), "
+        f"late AS (SELECT ts FROM metrics WHERE query = 'sum({LATENCY})' "
+        f"  AND ts BETWEEN '{at(60).isoformat()}' AND '{at(120).isoformat()}') "
+        f"SELECT (SELECT count(*) FROM early), (SELECT count(*) FROM late)"
+    ).rows()
+    assert counts == [(201, 241)]  # 10 minutes at 3 s, 60 minutes at 15 s: ~250 points each
+    assert sorted((p["start"], p["step"]) for p in log_since(prom, mark)) == [(iso(at(0)), 3), (iso(at(60)), 15)]
+
+
 # --- impact -----------------------------------------------------------------------------------
 
 CHECKOUT_P99 = f'max({LATENCY}{{namespace="{{{{namespace}}}}",service="checkout"}})'

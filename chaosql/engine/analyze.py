@@ -244,15 +244,15 @@ def needed_columns(tree: exp.Expr, columns: Iterable[str], refs: Iterable[exp.Ta
     return frozenset(c for c in columns if c.lower() in names)
 
 
-def rewrite(tree: exp.Expr, refs: list[exp.Table], relation_for: Callable[[str], str]) -> exp.Expr:
-    """Point each reference at ``relation_for(table_name)``, keeping the name as its alias.
+def rewrite(tree: exp.Expr, refs: list[exp.Table], relation_for: Callable[[exp.Table], str]) -> exp.Expr:
+    """Point each reference at the relation ``relation_for(reference)``, keeping its name as its alias.
 
     The node is changed in place, so everything attached to it stays: a column-alias list,
     TABLESAMPLE, PIVOT/UNPIVOT, the joins of a parenthesised join, hints.
     """
     for table in refs:
         original = table.this
-        table.set("this", exp.to_identifier(relation_for(table.name.lower()), quoted=True))
+        table.set("this", exp.to_identifier(relation_for(table), quoted=True))
         table.set("db", None)
         table.set("catalog", None)
         alias = table.args.get("alias")

@@ -296,13 +296,14 @@ class Session:
             self.ensure_catalog(generated=introspects, comments=introspects)
             return self._run(classified.sql or tree.sql(dialect="duckdb"), params, stream, classified)
         _freeze_now(tree)
-        per_table = self._constraints(refs)
+        per_table, reads = self._constraints(refs)
         if explain == "plan":
             return statements.explain(per_table)
         with paused():
             fetched = self._fetch(statement, per_table)
         names = {name: self.register_rows(name, data) for name, data in fetched.items()}
-        analyze.rewrite(tree, refs, lambda name: names[name])
+        relation_of = {id(ref): names[read] for ref, read in zip(refs, reads, strict=True)}
+        analyze.rewrite(tree, refs, lambda ref: relation_of[id(ref)])
         final = tree.sql(dialect="duckdb")
         if explain:  # EXPLAIN ANALYZE: run it, then report what was fetched and the calls made
             self._run(final, params, False, classified).arrow()
@@ -406,32 +407,47 @@ class Session:
 
     # --- pushdown, fetch, register ----------------------------------------------------------
 
-    def _constraints(self, refs: list[exp.Table]) -> dict[str, Constraints]:
-        grouped: dict[str, list[Constraints]] = {}
+    def _constraints(self, refs: list[exp.Table]) -> tuple[dict[str, Constraints], list[str]]:
+        """What to fetch (a name -> its constraints) and which of those each reference reads.
+
+        A table is fetched once for all its references, with the union of what they imply; but a
+        table whose rows are made from its filters (an ``exact`` column, e.g. ``metrics.query``)
+        is fetched once per distinct set of filters (``metrics``, ``metrics#2``, ...), so one
+        reference's time range or step never changes another's rows.
+        """
+        found: list[Constraints] = []
         for ref in refs:
-            name = ref.name.lower()
-            table = self.tables[name]
+            table = self.tables[ref.name.lower()]
             if self.settings["pushdown"]:
                 ranges = {c.name: c.type for c in table.columns if c.key == "range"}
-                found = analyze.reference_constraints(
+                implied = analyze.reference_constraints(
                     ref,
                     lambda n: self.tables[n].column_names if n in self.tables else None,
                     range_columns=ranges,
                     evaluate=self._evaluate,
                 )
             else:
-                found = Constraints()
-            grouped.setdefault(name, []).append(_pushable(found, table))
-        merged = {name: union(found) for name, found in grouped.items()}
+                implied = Constraints()
+            found.append(_pushable(implied, table))
+        grouped: dict[str, list[int]] = {}  # fetch name -> indexes of the references it serves
+        reads: list[str] = []
+        for index, ref in enumerate(refs):
+            name = ref.name.lower()
+            per_filters = any(c.exact for c in self.tables[name].columns)
+            fetch = _fetch_name(name, found[index], {f: found[i[0]] for f, i in grouped.items()}, per_filters)
+            grouped.setdefault(fetch, []).append(index)
+            reads.append(fetch)
+        merged = {fetch: union([found[i] for i in served]) for fetch, served in grouped.items()}
         if self.settings["pushdown"]:
             tree = refs[0].root()
-            for name, constraints in merged.items():
-                mine = [r for r in refs if r.name.lower() == name]
-                constraints.columns = analyze.needed_columns(tree, self.tables[name].column_names, mine)
+            for fetch, constraints in merged.items():
+                table = self.tables[fetch.split("#")[0]]
+                mine = [refs[i] for i in grouped[fetch]]
+                constraints.columns = analyze.needed_columns(tree, table.column_names, mine)
             if len(refs) == 1:
                 roles = {c.name: c.key for c in self.tables[refs[0].name.lower()].columns}
-                merged[refs[0].name.lower()].limit = analyze.scan_limit(tree, refs[0], roles)
-        return merged
+                merged[reads[0]].limit = analyze.scan_limit(tree, refs[0], roles)
+        return merged, reads
 
     def _evaluate(self, node: exp.Expr) -> Any:
         # fetchall: DuckDB 2 keeps a result fetched with fetchone() open and refuses the next register()
@@ -441,7 +457,7 @@ class Session:
         policy = self.settings["on_source_error"]
         futures = {
             name: self._tables_pool.submit(
-                fetch_table, self.tables[name], self.sources, c, statement.fetcher, on_source_error=policy
+                fetch_table, self.tables[name.split("#")[0]], self.sources, c, statement.fetcher, on_source_error=policy
             )
             for name, c in per_table.items()
         }
@@ -457,10 +473,12 @@ class Session:
         return out
 
     def register_rows(self, name: str, data: pa.Table) -> str:
-        """Register fetched rows of table ``name`` for this statement; returns the relation to read."""
+        """Register fetched rows of table ``name`` (or of one of its fetches, ``metrics#2``) for this
+        statement; returns the relation to read."""
         arrow_name, view_name = f"{RELATION_PREFIX}arrow_{name}", f"{RELATION_PREFIX}{name}"
         self.con.register(arrow_name, data)
-        casts = [f'CAST("{c.name}" AS JSON) AS "{c.name}"' for c in self.tables[name].columns if c.type == "JSON"]
+        columns = self.tables[name.split("#")[0]].columns
+        casts = [f'CAST("{c.name}" AS JSON) AS "{c.name}"' for c in columns if c.type == "JSON"]
         replace = f" REPLACE ({', '.join(casts)})" if casts else ""
         self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{view_name}" AS SELECT *{replace} FROM "{arrow_name}"')
         if self.statement is not None:
@@ -500,6 +518,25 @@ def _freeze_now(tree: exp.Expr) -> None:
             node.replace(exp.cast(exp.Literal.string(now.date().isoformat()), "DATE"))
         elif isinstance(node, exp.CurrentTimestamp) or node.name.lower() in ("now", "get_current_timestamp"):
             node.replace(exp.cast(exp.Literal.string(now.isoformat()), "TIMESTAMPTZ"))
+
+
+def _fetch_name(name: str, constraints: Constraints, fetches: dict[str, Constraints], per_filters: bool) -> str:
+    """The fetch a reference to table ``name`` reads: the table's one fetch; or, ``per_filters``,
+    the fetch with the same ``constraints``, else a new one (``name#2``, ...).
+
+    >>> fetches = {"metrics": Constraints({"query": frozenset({"up"})})}
+    >>> _fetch_name("metrics", Constraints({"query": frozenset({"up"})}), fetches, True)
+    'metrics'
+    >>> _fetch_name("metrics", Constraints({"query": frozenset({"x"})}), fetches, True)
+    'metrics#2'
+    """
+    if not per_filters:
+        return name
+    mine = [f for f in fetches if f.split("#")[0] == name]
+    same = next((f for f in mine if fetches[f] == constraints), None)
+    if same is not None:
+        return same
+    return f"{name}#{len(mine) + 1}" if mine else name
 
 
 _PY_TYPES = {"VARCHAR": str, "MAP(VARCHAR, VARCHAR)": str, "BIGINT": int, "INTEGER": int, "BOOLEAN": bool}

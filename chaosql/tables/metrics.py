@@ -113,11 +113,10 @@ def plan(
         return [Plan(None, _instant(t), None) for t in sorted(t for t in map(as_time, rng.points) if t)], []
     if rng.points_widened:
         raise SqlError(
-            "metrics: exact times (ts = ..., ts IN (...)) are OR-ed with a range of ts (or another reference "
-            "to metrics in the statement asks for a range), and a range query evaluates only on its step "
-            "grid, so it would miss the exact times",
+            "metrics: exact times (ts = ..., ts IN (...)) are OR-ed with a range of ts, and a range query "
+            "evaluates only on its step grid, so it would miss the exact times",
             sqlstate="0A000",
-            hint="ask for the exact times and the range in separate statements",
+            hint="ask for the exact times and the range in two SELECTs joined by UNION ALL",
         )
     lo, hi = as_time(rng.lo), as_time(rng.hi)
     notes = []

@@ -285,12 +285,14 @@ def scan_limit(tree: exp.Expr, ref: exp.Table, roles: Mapping[str, str | None]) 
     True
     >>> limit("SELECT name FROM experiments ORDER BY name LIMIT 10") is None
     True
+    >>> limit("SELECT * FROM experiments PIVOT (count(*) FOR phase IN ('running') GROUP BY namespace) LIMIT 3") is None
+    True
     """
     if not isinstance(tree, exp.Select) or tree.args.get("with") or tree.args.get("joins"):
         return None
     source = tree.args.get("from") or tree.args.get("from_")
-    if source is None or source.this is not ref:
-        return None
+    if source is None or source.this is not ref or _rows_feed_more_than_the_result(ref, tree):
+        return None  # a sample or a PIVOT/UNPIVOT reads every row before the LIMIT
     if any(tree.args.get(k) for k in ("group", "having", "order", "distinct", "qualify", "windows", "laterals")):
         return None
     for projection in tree.expressions:

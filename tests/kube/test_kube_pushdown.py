@@ -218,3 +218,20 @@ def test_a_limit_with_nothing_above_the_scan_lists_only_that_many(kube_env, kube
     ):
         calls = _experiment_calls(session.execute(sql))
         assert all("limit=500" in c.what for c in calls) and sum(c.items for c in calls) >= seed.BULK_COUNT, sql
+
+
+def test_a_limit_above_a_pivot_or_a_sample_lists_everything(kube_env, kube_source, kube_session):
+    """PIVOT groups and a sample draws from every row before the LIMIT: a list call cut to the
+    limit would count only a few objects, or return fewer rows than the LIMIT asks."""
+    session = kube_session(kube_source(kube_env))
+    pivot = session.execute(
+        "SELECT * FROM experiments PIVOT (count(*) FOR kind IN ('PodChaos') GROUP BY namespace) "
+        "WHERE namespace = 'bulk' LIMIT 1"
+    )
+    assert pivot.rows() == [("bulk", seed.BULK_COUNT)]
+    sampled = session.execute(
+        "SELECT name FROM experiments WHERE namespace = 'bulk' USING SAMPLE 50% (bernoulli, 3) LIMIT 100"
+    )
+    assert len(sampled.rows()) == 100
+    sampled = session.execute("SELECT name FROM experiments TABLESAMPLE reservoir(200 ROWS) REPEATABLE (5) LIMIT 150")
+    assert len(sampled.rows()) == 150

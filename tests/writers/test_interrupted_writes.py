@@ -289,7 +289,20 @@ def test_a_client_that_drops_its_connection_mid_write_leaves_nothing(write_env, 
             psql.kill()
     assert chaos_objects(write_env, ns) == {}
     assert served.alive()
-    served.stop()  # its log says what the cancelled write left
-    log = "".join(served.log) + (served.proc.stderr.read() if served.proc and served.proc.stderr else "")
+    log = wait_for_log(served, "closed during a write: ")  # the server says what the write left
     assert "closed during a write: experiments: INSERT stopped at row " in log, log
     assert ": the client disconnected; rolled back " in log and "the cluster is as before the statement" in log
+
+
+def wait_for_log(served, text: str, timeout: float = 60) -> str:
+    import select
+
+    deadline = time.monotonic() + timeout
+    stderr = served.proc.stderr
+    while time.monotonic() < deadline:
+        if select.select([stderr], [], [], 0.5)[0]:
+            line = stderr.readline()
+            served.log.append(line)
+            if text in line:
+                return line
+    return "".join(served.log)

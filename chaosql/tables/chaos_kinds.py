@@ -326,14 +326,23 @@ def _refinable(rebuild: Callable[[Sequence[Crd]], Table], kind: str) -> Table:
     base = rebuild(())
     shipped = base.model.crd
     cache: dict[tuple[int, ...], Table] = {}
+    differs: dict[int, tuple[Crd, bool]] = {}  # a source returns the same Crd while it is unchanged
     lock = threading.Lock()
+
+    def different(crd: Crd) -> bool:
+        known = differs.get(id(crd))
+        if known is None or known[0] is not crd:
+            if len(differs) > 64:
+                differs.clear()
+            known = differs[id(crd)] = (crd, crd.spec != shipped.spec)  # Schedule's: 400 KB compared once
+        return known[1]
 
     def refine(sources: Sequence[Any], log: Any) -> Table:
         extra = []
         for source in sources:
             fetch = getattr(source, "crd", None)
             found = fetch(kind, log) if fetch is not None else None
-            if found is not None and found.spec != shipped.spec:
+            if found is not None and different(found):
                 extra.append(found)
         if not extra:
             return base

@@ -287,6 +287,8 @@ def scan_limit(tree: exp.Expr, ref: exp.Table, roles: Mapping[str, str | None]) 
     True
     >>> limit("SELECT * FROM experiments PIVOT (count(*) FOR phase IN ('running') GROUP BY namespace) LIMIT 3") is None
     True
+    >>> limit("SELECT unnest(map_keys(labels)) FROM experiments LIMIT 3") is None
+    True
     """
     if not isinstance(tree, exp.Select) or tree.args.get("with") or tree.args.get("joins"):
         return None
@@ -296,7 +298,9 @@ def scan_limit(tree: exp.Expr, ref: exp.Table, roles: Mapping[str, str | None]) 
     if any(tree.args.get(k) for k in ("group", "having", "order", "distinct", "qualify", "windows", "laterals")):
         return None
     for projection in tree.expressions:
-        if projection.find(exp.AggFunc, exp.Window, exp.Subquery, exp.Select):
+        if projection.find(exp.AggFunc, exp.Window, exp.Subquery, exp.Select, exp.Explode, exp.Unnest):
+            return None  # unnest() makes any number of rows of one, none of an empty list
+        if any(f.name.lower() in ("unnest", "generate_subscripts") for f in projection.find_all(exp.Anonymous)):
             return None
     count = _literal_int(tree.args.get("limit"))
     if count is None:

@@ -221,8 +221,8 @@ def test_a_limit_with_nothing_above_the_scan_lists_only_that_many(kube_env, kube
 
 
 def test_a_limit_above_a_pivot_or_a_sample_lists_everything(kube_env, kube_source, kube_session):
-    """PIVOT groups and a sample draws from every row before the LIMIT: a list call cut to the
-    limit would count only a few objects, or return fewer rows than the LIMIT asks."""
+    """PIVOT groups, a sample draws from and unnest() multiplies every row before the LIMIT: a list
+    call cut to the limit would count only a few objects, or return fewer rows than asked."""
     session = kube_session(kube_source(kube_env))
     pivot = session.execute(
         "SELECT * FROM experiments PIVOT (count(*) FOR kind IN ('PodChaos') GROUP BY namespace) "
@@ -235,3 +235,10 @@ def test_a_limit_above_a_pivot_or_a_sample_lists_everything(kube_env, kube_sourc
     assert len(sampled.rows()) == 100
     sampled = session.execute("SELECT name FROM experiments TABLESAMPLE reservoir(200 ROWS) REPEATABLE (5) LIMIT 150")
     assert len(sampled.rows()) == 150
+    # unnest() makes no row of an empty list: only the last object gives one
+    last = f"bulk-{seed.BULK_COUNT - 1:04d}"
+    unnested = session.execute(
+        f"SELECT unnest(CASE WHEN name = '{last}' THEN [name] ELSE [] END) FROM experiments "
+        "WHERE namespace = 'bulk' LIMIT 1"
+    )
+    assert unnested.rows() == [(last,)]

@@ -85,6 +85,7 @@ def render(
     columns: list[str], types: list[str], rows: Sequence[tuple], fmt: str, out: TextIO, *, expanded: bool = False
 ) -> None:
     """Write ``rows`` in ``fmt``; JSON columns are emitted as JSON values in json/jsonl."""
+    rows = with_maps(types, rows)
     if fmt == "table":
         (_expanded if expanded else _table)(columns, rows, out)
     elif fmt == "markdown":
@@ -103,6 +104,21 @@ def render(
             out.write(json.dumps(list(objs), default=str, indent=2, allow_nan=False) + "\n")
     else:
         raise ValueError(f"unknown format {fmt!r}")
+
+
+def with_maps(types: Sequence[str], rows: Sequence[tuple]) -> Sequence[tuple]:
+    """``rows`` with each empty MAP as ``{}``: Arrow gives a map as a list of pairs, so an empty
+    one would print as ``[]``, like an empty list.
+
+    >>> with_maps(["MAP(VARCHAR, VARCHAR)", "VARCHAR[]"], [([], []), ([("a", "1")], ["x"])])
+    [({}, []), ([('a', '1')], ['x'])]
+    >>> cell(with_maps(["MAP(VARCHAR, VARCHAR)"], [([],)])[0][0])
+    '{}'
+    """
+    maps = [i for i, t in enumerate(types) if t.upper().startswith("MAP(")]
+    if not maps:
+        return rows
+    return [tuple({} if i in maps and v == [] else v for i, v in enumerate(row)) for row in rows]
 
 
 def json_value(value: Any, is_json: bool) -> Any:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal, TextIO, overload
 
-from chaosql.output import cell, json_value
+from chaosql.output import cell, json_value, with_maps
 from chaosql.output import render as render_rows
 from chaosql.reports.runner import CHECK_FAILED, ERROR, OK, SOURCE_FAILED, Outcome, Section
 
@@ -213,6 +213,7 @@ class HtmlRenderer(Renderer):
         if not section.rows:
             return '<p class="note">No rows.</p>\n'
         numeric = [t.upper() in _NUMERIC or t.upper().startswith("DECIMAL") for t in section.types]
+        rows = with_maps(section.types, rows)
         head = "".join(f"<th>{html.escape(c)}</th>" for c in section.columns)
         body = "".join(
             "<tr>"
@@ -283,7 +284,8 @@ class JsonRenderer(Renderer):
             "types": section.types,
             "row_count": len(section.rows),
             "rows": [
-                {c: json_value(v, i in json_cols) for i, (c, v) in enumerate(zip(section.columns, row))} for row in rows
+                {c: json_value(v, i in json_cols) for i, (c, v) in enumerate(zip(section.columns, row))}
+                for row in with_maps(section.types, rows)
             ],
             "elapsed_ms": round(section.elapsed * 1000, 1),
             "warnings": section.warnings,

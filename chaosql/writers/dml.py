@@ -90,7 +90,7 @@ def run_statement(
     result = _returning(session, tree, table, plan, done, targets)
     count = len(done)
     result.status = f"INSERT 0 {count}" if verb == "INSERT" else f"{verb} {count}"
-    result.warnings = ctx.warnings
+    result.warnings = plan.notes + ctx.warnings
     return result
 
 
@@ -286,6 +286,8 @@ def _plan_change(session: Session, tree: exp.Expr, table: Table, targets: Target
     rows, seen = select()
     plan = Plan(table.name, verb)
     force = bool(session.settings["force_delete"])
+    unchanged: list[str] = []  # rows already as the SETs ask: no patch
+    deleting: list[str] = []  # rows being deleted (Chaos Mesh recovers them): an UPDATE is moot
     for row in rows:
         ref = ObjectRef(
             row[f"{KEY_PREFIX}cluster"],
@@ -313,10 +315,16 @@ def _plan_change(session: Session, tree: exp.Expr, table: Table, targets: Target
         target = targets.target(ref.cluster)
         refresh = _refresher(select, ref, obj, sets, table, verb)
         if verb == "UPDATE":
+            if (obj.get("metadata") or {}).get("deletionTimestamp"):  # Chaos Mesh is recovering it
+                deleting.append(str(ref))
+                continue
             values = {col: row[f"{KEY_PREFIX}set_{i}"] for i, (col, _) in enumerate(sets)}
             patch, summary = objects.update_patch(
                 table, obj, values, cluster=ref.cluster, crd_for=partial(targets.crd, ref.cluster)
             )
+            if not patch:  # e.g. SET paused = true on a paused experiment: nothing to send
+                unchanged.append(str(ref))
+                continue
             plan.operations.append(
                 MergePatch(target, ref, _with_precondition(patch, obj), before=obj, summary=summary, refresh=refresh)
             )
@@ -324,7 +332,19 @@ def _plan_change(session: Session, tree: exp.Expr, table: Table, targets: Target
             plan.operations.append(
                 Delete(target, ref, preconditions=_preconditions(obj), force=force, before=obj, refresh=refresh)
             )
+    if unchanged:
+        plan.notes.append(f"{table.name}: {_some(unchanged)} already as the UPDATE sets them: not patched")
+    if deleting:
+        plan.notes.append(f"{table.name}: {_some(deleting)} being deleted (Chaos Mesh is recovering them): not patched")
     return plan
+
+
+def _some(refs: list[str]) -> str:
+    """``3 rows (c1/ns/a, c1/ns/b, c1/ns/c)``, the first few named."""
+    from chaosql.writers.plan import SHOWN
+
+    shown = ", ".join(refs[:SHOWN]) + (f" and {len(refs) - SHOWN} more" if len(refs) > SHOWN else "")
+    return f"{len(refs)} row{'s' if len(refs) != 1 else ''} ({shown})"
 
 
 def _with_precondition(patch: dict, obj: dict) -> dict:
@@ -363,8 +383,12 @@ def _refresher(
             raise Skipped("was deleted and created again concurrently")
         if verb == "DELETE":
             return _preconditions(fresh), fresh
+        if (fresh.get("metadata") or {}).get("deletionTimestamp"):
+            raise Skipped("is being deleted now (Chaos Mesh is recovering it)")
         values = {col: rows[0][f"{KEY_PREFIX}set_{i}"] for i, (col, _) in enumerate(sets)}
         patch, _ = objects.update_patch(table, fresh, values, cluster=ref.cluster)
+        if not patch:
+            raise Skipped("was changed concurrently to what the UPDATE sets")
         return _with_precondition(patch, fresh), fresh
 
     return refresh
@@ -404,7 +428,7 @@ def _explain(session: Session, plan: Plan, ctx: WriteContext, analyze: bool) -> 
 
     result = Result.of_columns(names, columns, ["VARCHAR"] * len(names))
     checks = list(dict.fromkeys(op.checks() for op in plan.operations)) or ["a dry run"]
-    result.warnings = [
+    result.warnings = plan.notes + [
         f"EXPLAIN {plan.verb}: nothing was written"
         + (
             " (each call was checked with " + "; or ".join(checks) + ")"

@@ -277,7 +277,8 @@ def update_patch(
         changed = apply_merge_patch(json.loads(json.dumps(obj)), patch)
         live = crd_for(str(obj.get("kind"))) if crd_for else None
         check_offline(table, changed, ref, cluster=cluster, before=obj, live=live)
-    summary = f"merge-patch {obj.get('kind')} {ref}: " + ("; ".join(said) if said else "no change")
+    where = f"{cluster}/{ref}" if cluster else ref  # named as DELETE's and POST's summaries name it
+    summary = f"merge-patch {obj.get('kind')} {where}: " + ("; ".join(said) if said else "no change")
     return patch, summary
 
 

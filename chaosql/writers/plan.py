@@ -150,7 +150,7 @@ class Create(Operation):
 
     def describe(self) -> tuple[str, str, str]:
         spec = self.obj.get("spec") or {}
-        bits = [f"create {self.ref.kind} {self.ref.namespace}/{self.ref.name}"]
+        bits = [f"create {self.ref.kind} {self.ref}"]
         bits += [f"{k}={spec[k]}" for k in ("action", "mode", "duration", "type", "schedule", "entry") if spec.get(k)]
         return self.method, self.target.path(self.ref, collection=True), " ".join(bits)
 
@@ -353,6 +353,8 @@ class Plan:
     table: str
     verb: str
     operations: list[Operation] = field(default_factory=list)
+    #: what planning left out and why (rows already as SET asks, rows being deleted), for warnings
+    notes: list[str] = field(default_factory=list)
 
     def explain(self) -> list[tuple[str, str, str]]:
         return [op.describe() for op in self.operations]

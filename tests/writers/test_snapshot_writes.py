@@ -223,7 +223,11 @@ def test_explain_shows_the_files_and_writes_nothing(gitops, snapshot_session):
         """VALUES ('c1', 'shop', 'new', 'PodChaos', 'pod-kill', 'one', '{"namespaces": ["shop"]}')"""
     )
     assert plan.rows() == [
-        ("POST", str(gitops / "c1" / "shop" / "podchaos-new.yaml"), "create PodChaos shop/new action=pod-kill mode=one")
+        (
+            "POST",
+            str(gitops / "c1" / "shop" / "podchaos-new.yaml"),
+            "create PodChaos c1/shop/new action=pod-kill mode=one",
+        )
     ]
     assert "nothing was written" in plan.warnings[0]
     checked = session.execute("EXPLAIN ANALYZE DELETE FROM experiments WHERE namespace = 'shop'").dicts()

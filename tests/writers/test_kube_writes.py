@@ -82,7 +82,7 @@ def test_update_labels_and_annotations_is_a_merge_of_the_new_map(write_env, ns, 
         f"MAP {{'note': 'x'}})"
     )
     result = session.execute(f"""UPDATE experiments SET labels = map_concat(map_from_entries(
-                                   list_filter(map_entries(labels), e -> e.key <> 'b')), MAP {{'c': '3'}}),
+                                   list_filter(map_entries(labels), lambda e: e.key <> 'b')), MAP {{'c': '3'}}),
                                  annotations = MAP {{'note': 'y'}}
                                  WHERE namespace = '{ns}' RETURNING labels, annotations""")
     assert result.status == "UPDATE 1"

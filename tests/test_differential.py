@@ -21,6 +21,7 @@ def world(demo_source, tmp_path_factory):
     built.close()
 
 
+@pytest.mark.slow  # about a minute for 300 statements on 2 cores
 def test_random_statements_answer_alike_three_ways(world):
     count = int(os.environ.get("CHAOSQL_DIFF_STATEMENTS", "300"))
     seed = int(os.environ.get("CHAOSQL_DIFF_SEED", "17"))

@@ -191,9 +191,9 @@ class ClusterCache:
         store = self.stores.get((kind, None, ()))
         if store is None and kind in rows.view.on_demand and rows.store.namespace is not None:
             store = self.stores.get((kind, rows.store.namespace, ()))
-        if store is None or store.informer is None or not store.listed:
+        if store is None or not store.listed:
             return None
-        if store.informer.state in ("failed", "stopped"):
+        if store.informer is not None and store.informer.state in ("failed", "stopped"):
             return None
         store.last_read = rows.store.last_read
         return store

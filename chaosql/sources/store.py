@@ -168,7 +168,8 @@ class ViewRows:
                 self.table = pa.concat_tables([self.table, added])
                 self.uids = pa.chunked_array([*self.uids.chunks, added_uids], pa.string())
         if self.table.num_columns and self.table.column(0).num_chunks > MAX_CHUNKS:
-            self.table, self.uids = self.table.combine_chunks(), self.uids.combine_chunks()
+            self.table = self.table.combine_chunks()
+            self.uids = pa.chunked_array([self.uids.combine_chunks()], pa.string())
         return self.table
 
 

@@ -1,0 +1,550 @@
+"""Benchmark: chaosql side by side with k8sql 0.2.4, and the watch cache's own numbers.
+
+Not a test: it reports numbers and ratios, it never fails on time. On one seeded kube-apiserver
+(bench/kube.py's seed: 10,000 experiments of six kinds in 20 namespaces, 500 pods, plus events) it
+
+1. builds k8sql 0.2.4 from crates.io once (``cargo install --locked``, ~30 min on 2 cores; cached
+   under ``~/.cache/chaosql-bench/k8sql``, never in CI) or uses ``--k8sql PATH``;
+2. checks that both tools give the same rows for the six queries of issue 11;
+3. times them one-shot (``k8sql -q`` / ``chaosql query``, listing itself and through a running
+   ``chaosql service``) and as Postgres-wire daemons over psql (``k8sql daemon`` / ``chaosql serve``;
+   chaosql cold, i.e. the first statement of a fresh server, and warm), plus a join of experiments
+   with targets (k8sql has no targets table);
+4. measures the watch cache in-process: warm and cold ``count(*)`` and the join, the freshness of an
+   external change (write through the API -> visible to a statement), the RSS of a process holding
+   experiments, targets, pods and events, and 5 clusters (5 apiservers) against one.
+
+    python3 bench/k8sql.py --state ~/.cache/chaosql-bench/kube10k      # reuse the seeded cluster
+    python3 bench/k8sql.py --only inprocess,freshness --repeat 21
+    python3 bench/k8sql.py --k8sql /path/to/k8sql --only oneshot,daemon
+
+Timings on a shared machine are noisy: every ratio compares numbers taken in the same run,
+interleaved. Set PYTHONDONTWRITEBYTECODE= (empty) so chaosql starts from bytecode as an installed
+package does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
+
+from kubeenv import CHAOS_API_VERSION, KubeTestEnv  # noqa: E402
+
+CACHE = Path(os.environ.get("CHAOSQL_BENCH_CACHE") or Path.home() / ".cache" / "chaosql-bench")
+K8SQL_VERSION = "0.2.4"
+
+#: label -> (chaosql SQL, k8sql SQL, how to compare the answers: "rows" or "count")
+QUERIES: dict[str, tuple[str, str | None, str]] = {
+    "count PodChaos": (
+        "SELECT count(*) AS n FROM experiments WHERE kind = 'PodChaos'",
+        "SELECT count(*) AS n FROM podchaos",
+        "rows",
+    ),
+    "count by kind": (
+        "SELECT kind, count(*) AS n FROM experiments GROUP BY kind ORDER BY kind",
+        "SELECT kind, count(*) AS n FROM ("
+        + " UNION ALL ".join(
+            f"SELECT kind FROM {k}"
+            for k in ("podchaos", "networkchaos", "stresschaos", "iochaos", "timechaos", "httpchaos")
+        )
+        + ") GROUP BY kind ORDER BY kind",
+        "rows",
+    ),
+    "namespace (167 rows)": (
+        "SELECT name FROM experiments WHERE kind = 'PodChaos' AND namespace = 'bench-00' ORDER BY name",
+        "SELECT name FROM podchaos WHERE namespace = 'bench-00' ORDER BY name",
+        "rows",
+    ),
+    "label team=t3": (
+        "SELECT name FROM experiments WHERE kind = 'PodChaos' AND labels['team'] = 't3' ORDER BY name",
+        "SELECT name FROM podchaos WHERE labels->>'team' = 't3' ORDER BY name",
+        "rows",
+    ),
+    "namespace + name": (
+        "SELECT namespace, name FROM experiments WHERE kind = 'PodChaos' AND namespace = 'bench-00' "
+        "AND name = 'podchaos-00000'",
+        "SELECT namespace, name FROM podchaos WHERE namespace = 'bench-00' AND name = 'podchaos-00000'",
+        "rows",
+    ),
+    "LIMIT 10": (
+        "SELECT name FROM experiments WHERE kind = 'PodChaos' LIMIT 10",
+        "SELECT name FROM podchaos LIMIT 10",
+        "count",
+    ),
+    "join experiments x targets": (
+        "SELECT e.kind, t.node, count(*) AS n FROM experiments e JOIN targets t "
+        "ON t.cluster = e.cluster AND t.namespace = e.namespace AND t.experiment = e.name "
+        "WHERE e.phase = 'running' GROUP BY ALL ORDER BY ALL",
+        None,
+        "rows",
+    ),
+}
+FULL_LIST = ("count by kind", "join experiments x targets")
+
+
+# --- setup ----------------------------------------------------------------------------------------
+
+
+def k8sql_binary(given: str | None) -> str | None:
+    if given:
+        return given
+    built = CACHE / "k8sql" / "bin" / "k8sql"
+    if built.exists():
+        return str(built)
+    if not shutil.which("cargo"):
+        print("no k8sql (and no cargo to build it): the side-by-side parts are skipped", file=sys.stderr)
+        return None
+    print(f"building k8sql {K8SQL_VERSION} (about 30 minutes on 2 cores) ...", file=sys.stderr)
+    subprocess.run(
+        [
+            "nice",
+            "-n",
+            "19",
+            "cargo",
+            "install",
+            "k8sql",
+            "--version",
+            K8SQL_VERSION,
+            "--locked",
+            "--root",
+            str(CACHE / "k8sql"),
+        ],
+        check=True,
+    )
+    return str(built)
+
+
+def seed_events(env: KubeTestEnv, count: int, namespaces: int) -> None:
+    """``count`` Events about chaos experiments (what a busy cluster keeps for an hour)."""
+    client = env.client()
+
+    def event(i: int) -> None:
+        ns = f"bench-{i % namespaces:02d}"
+        body = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": f"chaos-{i:06d}", "namespace": ns},
+            "involvedObject": {
+                "apiVersion": CHAOS_API_VERSION,
+                "kind": "PodChaos",
+                "name": f"podchaos-{i % 10000:05d}",
+                "namespace": ns,
+            },
+            "reason": ("Started", "Applied", "Recovered", "TimeUp")[i % 4],
+            "message": f"chaos event {i} for the benchmark",
+            "type": "Normal",
+            "count": 1,
+            "firstTimestamp": "2026-11-20T12:00:00Z",
+            "lastTimestamp": "2026-11-20T12:00:00Z",
+            "source": {"component": "chaos-controller-manager"},
+        }
+        r = client.post(f"/api/v1/namespaces/{ns}/events", json=body)
+        assert r.status_code in (201, 409), r.text
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(event, range(count)))
+
+
+def count_of(env: KubeTestEnv, path: str, **params: str) -> int:
+    total, token = 0, ""
+    while True:
+        query = {"limit": "500", **params, **({"continue": token} if token else {})}
+        for _ in range(60):  # a restarted apiserver answers 429 while its storage comes up
+            r = env.client().get(path, params=query)
+            if r.status_code != 429:
+                break
+            time.sleep(1)
+        body = r.json()
+        total += len(body["items"])
+        token = body["metadata"].get("continue") or ""
+        if not token:
+            return total
+
+
+def start_cluster(state: str | None, name: str, experiments: int, namespaces: int, events: int) -> KubeTestEnv:
+    import kube as bench_kube  # bench/kube.py: the 10k seed
+
+    env = KubeTestEnv(state)
+    env.start(name, fresh=not state)
+    have = sum(count_of(env, env.path(CHAOS_API_VERSION, k)) for k in bench_kube.KINDS)
+    if have < experiments:
+        print(f"{name}: seeding {experiments} experiments ...", file=sys.stderr)
+        bench_kube.seed(env, experiments, namespaces)
+    if (
+        events
+        and count_of(env, "/api/v1/events", fieldSelector=f"involvedObject.apiVersion={CHAOS_API_VERSION}") < events
+    ):
+        print(f"{name}: seeding {events} events ...", file=sys.stderr)
+        seed_events(env, events, namespaces)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def p(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+# --- the two tools, one-shot and as daemons -----------------------------------------------------
+
+
+class Tools:
+    def __init__(self, env: KubeTestEnv, k8sql: str | None, workdir: Path) -> None:
+        self.env = env
+        self.k8sql = k8sql
+        self.workdir = workdir
+        self.base_env = {
+            **os.environ,
+            "KUBECONFIG": env.kubeconfig,
+            "PYTHONPATH": str(REPO),
+            "XDG_RUNTIME_DIR": str(workdir / "run"),
+            "CHAOSQL_CONFIG": "",
+            "XDG_CONFIG_HOME": str(workdir / "config"),
+            "HOME": str(workdir / "home"),  # k8sql keeps its CRD schema cache here
+        }
+        (workdir / "home").mkdir(exist_ok=True)
+
+    def chaosql(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [sys.executable, "-m", "chaosql", *args], env=self.base_env, capture_output=True, text=True, timeout=600
+        )
+        if check and done.returncode != 0:
+            raise SystemExit(f"chaosql {' '.join(args)}: {done.stderr.strip()}")
+        return done
+
+    def k8sql_query(self, sql: str) -> subprocess.CompletedProcess:
+        assert self.k8sql
+        done = subprocess.run(
+            [self.k8sql, "-c", "admin", "-o", "csv", "-q", sql],
+            env=self.base_env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"k8sql -q {sql!r}: {done.stderr.strip()[-400:]}")
+        return done
+
+
+def csv_rows(text: str, *, header: bool = True) -> list[tuple[str, ...]]:
+    import csv
+    import io
+
+    rows = [tuple(r) for r in csv.reader(io.StringIO(text)) if r]
+    return rows[1:] if header else rows
+
+
+def same_answers(tools: Tools) -> None:
+    print("\n== same rows from both tools (chaosql one-shot vs k8sql one-shot)")
+    for label, (ours, theirs, compare) in QUERIES.items():
+        if theirs is None:
+            continue
+        a = csv_rows(tools.chaosql("query", "-s", "kube:admin", "--no-service", "-F", "csv", ours).stdout)
+        b = csv_rows(tools.k8sql_query(theirs).stdout)
+        if compare == "count":
+            ok = len(a) == len(b)
+        else:
+            ok = sorted(a) == sorted(b)
+        print(f"  {label:<28} chaosql {len(a):>5} rows, k8sql {len(b):>5} rows: {'same' if ok else 'DIFFERENT'}")
+        if not ok:
+            print(f"    chaosql: {a[:3]}\n    k8sql:   {b[:3]}")
+
+
+def oneshot(tools: Tools, repeat: int) -> None:
+    print(f"\n== one-shot CLI, median of {repeat} (wall seconds)")
+    print(f"  {'query':<28} {'k8sql':>7} {'chaosql':>8} {'ratio':>6}   {'chaosql+service':>15} {'ratio':>6}")
+    started = tools.chaosql("service", "start", "-s", "kube:admin", "--idle-exit", "600")
+    assert "running" in started.stderr, started.stderr
+    try:
+        for label, (ours, theirs, _) in QUERIES.items():
+            tools.chaosql("query", "-s", "kube:admin", ours)  # the service's first read: cold
+            theirs_t, direct_t, served_t = [], [], []
+            for _ in range(repeat):  # interleaved: load from elsewhere hits all alike
+                if theirs is not None and tools.k8sql:
+                    theirs_t.append(_timed(tools.k8sql_query, theirs))
+                direct_t.append(_timed(tools.chaosql, "query", "-s", "kube:admin", "--no-service", ours))
+                served_t.append(_timed(tools.chaosql, "query", "-s", "kube:admin", ours))
+            k = statistics.median(theirs_t) if theirs_t else float("nan")
+            d, s = statistics.median(direct_t), statistics.median(served_t)
+            print(f"  {label:<28} {k:>7.3f} {d:>8.3f} {d / k:>5.1f}x   {s:>15.3f} {s / k:>5.2f}x")
+    finally:
+        tools.chaosql("service", "stop", "-s", "kube:admin", check=False)
+
+
+def daemons(tools: Tools, repeat: int) -> None:
+    print(f"\n== Postgres-wire daemons over psql, median of {repeat} (wall seconds per psql -c)")
+    kport, cport = free_port(), free_port()
+    procs = []
+    if tools.k8sql:
+        procs.append(
+            subprocess.Popen(
+                [tools.k8sql, "-c", "admin", "daemon", "-p", str(kport)],
+                env=tools.base_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+
+    def serve() -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "chaosql", "serve", "-s", "kube:admin", "--port", str(cport)],
+            env={**tools.base_env, "XDG_RUNTIME_DIR": str(tools.workdir / "serve-run")},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stderr is not None and "serving" in proc.stderr.readline()
+        return proc
+
+    def psql(port: int, sql: str) -> None:
+        done = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "bench", "-d", "bench", "-X", "-A", "-t", "-c", sql],
+            env={**tools.base_env, "PGCONNECT_TIMEOUT": "10", "PGPASSWORD": "x"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"psql -p {port} -c {sql!r}: {done.stderr.strip()}")
+
+    try:
+        time.sleep(2)  # k8sql's daemon binds
+        print(f"  {'query':<28} {'k8sql':>7} {'cold':>7} {'warm':>7} {'warm/k8sql':>10} {'k8sql/warm':>10}")
+        for label, (ours, theirs, _) in QUERIES.items():
+            server = serve()  # cold: the first statement of a fresh server
+            try:
+                cold = _timed(psql, cport, ours)
+                warm_t, theirs_t = [], []
+                for _ in range(repeat):
+                    if theirs is not None and tools.k8sql:
+                        theirs_t.append(_timed(psql, kport, theirs))
+                    warm_t.append(_timed(psql, cport, ours))
+            finally:
+                server.terminate()
+                server.wait(30)
+            k = statistics.median(theirs_t) if theirs_t else float("nan")
+            w = statistics.median(warm_t)
+            print(f"  {label:<28} {k:>7.3f} {cold:>7.3f} {w:>7.3f} {w / k:>9.2f}x {k / w:>9.1f}x")
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(30)
+
+
+# --- the watch cache in-process ----------------------------------------------------------------------
+
+
+def inprocess(env: KubeTestEnv, repeat: int) -> None:
+    from chaosql.engine.session import Session
+    from chaosql.sources.kube import KubeSource
+
+    print(f"\n== in-process Session, warm watch cache vs cold (p50 of {repeat}, ms)")
+    print(f"  {'query':<28} {'cold':>8} {'warm p50':>9} {'warm p99':>9} {'cold/warm':>9}")
+    for label in ("count PodChaos", "count by kind", "join experiments x targets"):
+        sql = QUERIES[label][0]
+        colds, warms = [], []
+        for _ in range(max(3, repeat // 5)):  # cold: a new source, so a new cache, each time
+            source = KubeSource(context="admin", kubeconfig=env.kubeconfig, name="bench")
+            source.enable_cache()
+            session = Session([source])
+            colds.append(_timed(_rows, session, sql))
+            for _ in range(repeat):
+                warms.append(_timed(_rows, session, sql))
+            session.close()
+            source.close()
+        cold = statistics.median(colds)
+        print(
+            f"  {label:<28} {cold * 1000:>8.0f} {median_ms(warms):>9.1f} {p(warms, 0.99):>9.1f} "
+            f"{cold / statistics.median(warms):>8.0f}x"
+        )
+
+
+def _timed(run, *args) -> float:
+    started = time.perf_counter()
+    run(*args)
+    return time.perf_counter() - started
+
+
+def _rows(session, sql: str) -> list:
+    return session.execute(sql).rows()
+
+
+def freshness(env: KubeTestEnv, changes: int) -> None:
+    """An external change (a label patched straight through the API) until a statement sees it."""
+    from chaosql.engine.session import Session
+    from chaosql.sources.kube import KubeSource
+
+    source = KubeSource(context="admin", kubeconfig=env.kubeconfig, name="bench")
+    source.enable_cache()
+    session = Session([source])
+    session.execute("SELECT count(*) FROM experiments")  # warm: every experiment kind watched
+    client = env.client()
+    lags = []
+    for i in range(changes):
+        name = f"podchaos-{(i * 6) % 10000:05d}"
+        ns = f"bench-{(i * 6) % 10000 % 20:02d}"
+        path = env.path(CHAOS_API_VERSION, "PodChaos", ns, name)
+        stamp = f"v{time.time_ns()}"
+        sql = f"SELECT count(*) FROM experiments WHERE kind = 'PodChaos' AND labels['fresh'] = '{stamp}'"
+        answer = client.patch(
+            path,
+            content=json.dumps({"metadata": {"labels": {"fresh": stamp}}}),
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+        assert answer.status_code == 200, answer.text
+        written = time.perf_counter()
+        while session.execute(sql).scalar() != 1:
+            if time.perf_counter() - written > 30:
+                raise SystemExit(f"change {i} not visible after 30 s")
+        lags.append(time.perf_counter() - written)
+    print(f"\n== freshness: {changes} external label changes at 10k experiments, write answered -> visible")
+    print(f"  p50 {p(lags, 0.5):.1f} ms   p99 {p(lags, 0.99):.1f} ms   max {max(lags) * 1000:.1f} ms")
+    session.close()
+    source.close()
+
+
+RSS_PROBE = """
+import json, sys, time
+from chaosql.engine.session import Session
+from chaosql.sources.kube import KubeSource
+def rss(field):
+    for line in open('/proc/self/status'):
+        if line.startswith(field):
+            return int(line.split()[1]) / 1024
+base = rss('VmRSS:')
+source = KubeSource(context='admin', kubeconfig=sys.argv[1], name='bench')
+source.enable_cache()
+session = Session([source])
+counts = {t: session.execute(f'SELECT count(*) FROM {t}').scalar() for t in ('experiments', 'targets', 'pods', 'events')}
+time.sleep(3)  # the stores' compaction (JSON instead of parsed objects) runs after the first list
+import gc; gc.collect()
+counts = {t: session.execute(f'SELECT count(*) FROM {t}').scalar() for t in counts}
+print(json.dumps({'counts': counts, 'before_mb': base, 'rss_mb': rss('VmRSS:'), 'peak_mb': rss('VmHWM:')}))
+"""
+
+
+def memory(env: KubeTestEnv) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", RSS_PROBE, env.kubeconfig],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    print("\n== memory of a process watching experiments, targets, pods and events")
+    print(f"  rows: {found['counts']}")
+    print(
+        f"  RSS {found['rss_mb']:.0f} MB (peak {found['peak_mb']:.0f} MB; the process before reading: "
+        f"{found['before_mb']:.0f} MB)"
+    )
+
+
+def clusters(state: str | None, count: int, experiments: int, repeat: int) -> None:
+    """The same statement over one cluster and over ``count`` clusters (``count`` apiservers)."""
+    from chaosql.engine.session import Session
+    from chaosql.sources.kube import KubeSource
+
+    envs = []
+    try:
+        for i in range(count):
+            root = str(Path(state).parent / f"multi{i}") if state else None
+            envs.append(start_cluster(root, f"m{i}", experiments, 10, 0))
+        sql = "SELECT cluster, kind, count(*) FROM experiments GROUP BY ALL"
+        print(f"\n== {count} clusters of {experiments} experiments each vs one of them ({sql}), ms")
+        results = {}
+        for n in (1, count):
+            colds, warms = [], []
+            for _ in range(3):
+                sources = [
+                    KubeSource(context="admin", kubeconfig=e.kubeconfig, name=f"m{i}") for i, e in enumerate(envs[:n])
+                ]
+                for source in sources:
+                    source.enable_cache()
+                session = Session(sources)
+                colds.append(_timed(_rows, session, sql))
+                warms += [_timed(_rows, session, sql) for _ in range(repeat)]
+                session.close()
+                for source in sources:
+                    source.close()
+            results[n] = (statistics.median(colds), statistics.median(warms))
+            print(f"  {n} cluster(s): cold {results[n][0] * 1000:.0f} ms, warm p50 {results[n][1] * 1000:.1f} ms")
+        print(
+            f"  {count} vs 1: cold {results[count][0] / results[1][0]:.2f}x, warm {results[count][1] / results[1][1]:.2f}x"
+        )
+    finally:
+        for env in envs:
+            env.stop() if state else env.cleanup()
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--k8sql", metavar="PATH", help="a k8sql binary (default: build 0.2.4 into the cache)")
+    parser.add_argument("--state", metavar="DIR", help="keep the seeded apiserver's state here and reuse it")
+    parser.add_argument("--experiments", type=int, default=10_000)
+    parser.add_argument("--namespaces", type=int, default=20)
+    parser.add_argument("--events", type=int, default=30_000)
+    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--changes", type=int, default=200, help="external changes timed for freshness")
+    parser.add_argument("--clusters", type=int, default=5)
+    parser.add_argument("--cluster-experiments", type=int, default=2_000)
+    parser.add_argument(
+        "--only",
+        default="answers,oneshot,daemon,inprocess,freshness,memory,clusters",
+        help="comma-separated parts to run",
+    )
+    args = parser.parse_args()
+    parts = set(args.only.split(","))
+
+    k8sql = k8sql_binary(args.k8sql) if parts & {"answers", "oneshot", "daemon"} else None
+    env = start_cluster(args.state, "bench", args.experiments, args.namespaces, args.events)
+    try:
+        with tempfile.TemporaryDirectory(prefix="chaosql-bench-") as work:
+            tools = Tools(env, k8sql, Path(work))
+            if "answers" in parts and k8sql:
+                same_answers(tools)
+            if "oneshot" in parts:
+                oneshot(tools, args.repeat)
+            if "daemon" in parts:
+                daemons(tools, args.repeat)
+        if "inprocess" in parts:
+            inprocess(env, args.repeat * 3)
+        if "freshness" in parts:
+            freshness(env, args.changes)
+        if "memory" in parts:
+            memory(env)
+    finally:
+        env.stop() if args.state else env.cleanup()
+    if "clusters" in parts:
+        clusters(args.state, args.clusters, args.cluster_experiments, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -31,7 +31,9 @@ def cache():
 
 
 def experiment(i: int, *, records: list[str] = (), label: str = "a", version: int = 1) -> dict:
-    recs = [{"id": r, "phase": "Injected", "selectorKey": ".", "injectedCount": 1, "recoveredCount": 0} for r in records]
+    recs = [
+        {"id": r, "phase": "Injected", "selectorKey": ".", "injectedCount": 1, "recoveredCount": 0} for r in records
+    ]
     return {
         "apiVersion": "chaos-mesh.org/v1alpha1",
         "kind": "PodChaos",
@@ -56,6 +58,14 @@ def pod(name: str, node: str, version: int = 1) -> dict:
         "spec": {"nodeName": node},
         "status": {"podIP": f"10.0.0.{len(name)}"},
     }
+
+
+def deliver(store: Store, objects: list[dict], version: int, page: int = 7) -> None:
+    """A complete list, in pages, as an informer delivers it."""
+    store.listing()
+    for start in range(0, len(objects), page):
+        store.page(objects[start : start + page])
+    store.listed(version)
 
 
 def store_for(cache: ClusterCache, kind: str, table: str | None) -> Store:
@@ -94,7 +104,7 @@ def _columns(table: str) -> list[str]:
 def test_rows_after_many_changes_equal_shaping_afresh_and_stay_compact(cache, tmp_path):
     store = store_for(cache, "PodChaos", "experiments")
     live = {i: experiment(i) for i in range(50)}
-    store.replace([copy.deepcopy(o) for o in live.values()], 100)
+    deliver(store, [copy.deepcopy(o) for o in live.values()], 100)
     for step in range(200):  # modify, delete and add, reading in between now and then
         i = step % 60
         if i in live and step % 7 == 0:
@@ -111,10 +121,10 @@ def test_rows_after_many_changes_equal_shaping_afresh_and_stay_compact(cache, tm
 def test_joined_rows_follow_the_objects_they_joined(cache, tmp_path):
     pods = store_for(cache, "Pod", None)
     pods.keep_parsed()
-    pods.replace([pod("web-0", "node-a"), pod("web-1", "node-a")], 10)
+    deliver(pods, [pod("web-0", "node-a"), pod("web-1", "node-a")], 10)
     experiments = store_for(cache, "PodChaos", "targets")
     kill = experiment(1, records=[f"{NS}/web-0", f"{NS}/web-1"])
-    experiments.replace([copy.deepcopy(kill)], 11)
+    deliver(experiments, [copy.deepcopy(kill)], 11)
     everything = lambda *more: [kill, pod("web-0", "node-a"), *more]  # noqa: E731
     assert cached_rows(experiments, "targets") == fresh_rows("targets", everything(pod("web-1", "node-a")), tmp_path)
     pods.apply("MODIFIED", pod("web-1", "node-b", version=12), 12)  # the pod moved: its target follows

@@ -191,7 +191,7 @@ class ClusterCache:
         store = self.stores.get((kind, None, ()))
         if store is None and kind in rows.view.on_demand and rows.store.namespace is not None:
             store = self.stores.get((kind, rows.store.namespace, ()))
-        if store is None or not store.listed:
+        if store is None or not store.complete:
             return None
         if store.informer is not None and store.informer.state in ("failed", "stopped"):
             return None

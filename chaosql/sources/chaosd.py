@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     import httpx
 
     from chaosql.sources.base import CallLog
+    from chaosql.sources.poll import PollCache
 
 #: The name Chaos Mesh's PKI puts into chaosd server certificates (CN and DNS SAN).
 CHAOSD_SERVER_NAME = "chaosd.chaos-mesh.org"
@@ -171,6 +172,7 @@ class ChaosdSource:
         self.not_discovered = not_discovered  # nodes another source lists: read there, not here too
         self.transport = transport
         self.warnings: list[str] = []
+        self.cache: PollCache | None = None  # in long-running processes (enable_cache)
         self._static = [self._node(n) for n in nodes]
         self._read = read_policy(retries, backoff)
         self._write = write_policy(retries, backoff)
@@ -253,37 +255,79 @@ class ChaosdSource:
 
     # --- the API ----------------------------------------------------------------------------
 
-    def health(self, node: Node, log: CallLog | None = None) -> bool:
-        """Whether ``GET /api/system/health`` answers ``{"status": 0}`` (on the plain port)."""
-        body = self._call(node, "GET", "/api/system/health", log, base=node.system_url)
+    def enable_cache(self, *, idle: float = 600.0, interval: float | None = None) -> PollCache:
+        """Keep the nodes' answers, asked again every few seconds (``chaosql.sources.poll``):
+        chaosd has no change feed to watch."""
+        from chaosql.sources.poll import INTERVAL, PollCache
+
+        if self.cache is None:
+            self.cache = PollCache(source=self.name, interval=interval or INTERVAL, idle=idle)
+        return self.cache
+
+    def health(self, node: Node, log: CallLog | None = None, *, live: bool = False) -> bool:
+        """Whether ``GET /api/system/health`` answers ``{"status": 0}`` (on the plain port);
+        ``live``: ask the node now, whatever the poll cache holds (what a write decides on)."""
+        body = self._get(node, "/api/system/health", log, base=node.system_url, live=live)
         return isinstance(body, dict) and body.get("status") == 0
 
-    def version(self, node: Node, log: CallLog | None = None) -> dict:
+    def version(self, node: Node, log: CallLog | None = None, *, live: bool = False) -> dict:
         """``GET /api/system/version``: gitVersion, gitCommit, buildDate, goVersion, platform..."""
-        body = self._call(node, "GET", "/api/system/version", log, base=node.system_url)
+        body = self._get(node, "/api/system/version", log, base=node.system_url, live=live)
         return body if isinstance(body, dict) else {}
 
-    def experiments(self, node: Node, log: CallLog | None = None) -> list[dict]:
+    def experiments(self, node: Node, log: CallLog | None = None, *, live: bool = False) -> list[dict]:
         """``GET /api/experiments/``: every experiment row of the node, in chaosd's order."""
-        body = self._call(node, "GET", "/api/experiments/", log, count=True)
-        return list(body or [])
+        return list(self._get(node, "/api/experiments/", log, count=True, live=live) or [])
 
-    def runs(self, node: Node, uid: str, log: CallLog | None = None) -> list[dict]:
+    def runs(self, node: Node, uid: str, log: CallLog | None = None, *, live: bool = False) -> list[dict]:
         """``GET /api/experiments/{uid}/runs``: the runs of a scheduled experiment ([] otherwise)."""
-        body = self._call(node, "GET", f"/api/experiments/{uid}/runs", log, count=True)
-        return list(body or [])
+        return list(self._get(node, f"/api/experiments/{uid}/runs", log, count=True, live=live) or [])
 
     def attack(self, node: Node, route: str, body: dict, log: CallLog | None = None) -> dict:
         """``POST /api/attack/{route}``; returns chaosd's ``{"status", "message", "uid"}``."""
-        return self._call(node, "POST", f"/api/attack/{route}", log, json=body)
+        try:
+            return self._call(node, "POST", f"/api/attack/{route}", log, json=body)
+        finally:
+            self._wrote(node)
 
     def recover(self, node: Node, uid: str, log: CallLog | None = None) -> dict:
         """``DELETE /api/attack/{uid}``; a ChaosdError keeps chaosd's status and text."""
-        return self._call(node, "DELETE", f"/api/attack/{uid}", log)
+        try:
+            return self._call(node, "DELETE", f"/api/attack/{uid}", log)
+        finally:
+            self._wrote(node)
 
     def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
         for http in self._http.values():
             http.close()
+
+    def _get(
+        self,
+        node: Node,
+        path: str,
+        log: CallLog | None,
+        *,
+        base: str | None = None,
+        count: bool = False,
+        live: bool = False,
+    ) -> Any:
+        """A read: from the poll cache in long-running processes (unless ``live``), else from the node."""
+        if self.cache is None or live:
+            return self._call(node, "GET", path, log, base=base, count=count)
+        url = (base or node.url) + path
+        return self.cache.get(
+            ("GET", node.url, url),
+            lambda lg: self._call(node, "GET", path, lg, base=base, count=count),
+            log,
+            node=node.url,
+            what=f"GET {url}",
+        )
+
+    def _wrote(self, node: Node) -> None:
+        if self.cache is not None:  # read-your-writes: the next statement asks the node again
+            self.cache.forget(node.url)
 
     # --- one call ---------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ import builtins
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -409,14 +409,19 @@ class KubeSource:
         log: CallLog,
         *,
         first: int | None = None,
+        on_page: Callable[[builtins.list[dict], bool], None] | None = None,
     ) -> tuple[builtins.list[dict], int]:
         """Every object of one list (all pages, one consistent snapshot) and the list's
         resourceVersion, from which a watch resumes; with ``first``, only that many objects (one
-        page of that size)."""
+        page of that size). ``on_page(objects, first_page)`` takes each page instead (the list
+        returned is then empty); a list started over after an expired continue token calls it
+        with ``first_page`` true again."""
         path = resource.path(namespace)
         items: builtins.list[dict] = []
         token = ""
         restarted = False
+        fresh = True  # the next page is the first of a list
+        count = 0
         while True:
             log.check()  # a cancelled statement fetches no further page
             query = {"limit": str(min(self.page_size, first) if first else self.page_size), **params}
@@ -429,18 +434,23 @@ class KubeSource:
             page = response.body.get("items") if response.status == 200 else None
             if response.status == 410 and token and not restarted:
                 # the continue token expired (etcd compacted): start over once, from a fresh list
-                items, token, restarted = [], "", True
+                items, token, restarted, fresh, count = [], "", True, True, 0
                 continue
             if page is None:
                 raise self._error(response, None, resource, "list", namespace)
-            items.extend(page)
+            for obj in page:  # list items of built-in kinds carry no kind/apiVersion; the shapers need them
+                if "kind" not in obj:
+                    obj["kind"] = resource.kind
+                    obj["apiVersion"] = resource.api_version
+            count += len(page)
+            if on_page is not None:
+                on_page(page, fresh)
+            else:
+                items.extend(page)
+            fresh = False
             token = (response.body.get("metadata") or {}).get("continue") or ""
-            if not token or (first is not None and len(items) >= first):
+            if not token or (first is not None and count >= first):
                 break
-        for obj in items:  # list items of built-in kinds carry no kind/apiVersion; the shapers need them
-            if "kind" not in obj:
-                obj["kind"] = resource.kind
-                obj["apiVersion"] = resource.api_version
         try:
             version = int((response.body.get("metadata") or {}).get("resourceVersion") or 0)
         except ValueError:

@@ -6,6 +6,8 @@ A table hands the cache a ``View``: how one object becomes rows (``shape``), how
 each object once, when it arrives, for every view over it, and keeps each view's rows as an Arrow
 table that is patched, not rebuilt, when objects change (``ViewRows.materialize``: the rows of the
 changed objects are filtered out, their new rows appended, small chunks combined now and then).
+A list arrives page by page, each page's rows folded into Arrow before the next is read, so a
+large list never holds all its parsed objects, or all its rows as dicts, at once.
 
 Each object is also kept as compact JSON (``managedFields`` dropped; a kind other views join with
 also as a parsed dict), so its rows can be shaped again without a call: for a view added later,
@@ -85,6 +87,7 @@ class ViewRows:
         self.table: pa.Table | None = None
         self.uids: Any = None  # pa.ChunkedArray: the object each row of ``table`` came from
         self.pending: dict[str, list[Row]] = {}  # uid -> its new rows ([]: gone)
+        self.present: set[str] = set()  # uids with rows in ``table``
         self.by_key: dict[Dep, set[str]] = {}  # (kind, ns, name) -> uids whose rows looked at it
         self.by_kind: dict[str, set[str]] = {}  # kind -> uids whose rows read all of it
         self.looked: dict[str, tuple[list[Dep], set[str]]] = {}  # uid -> (keys, kinds) it looked at
@@ -142,22 +145,26 @@ class ViewRows:
             if entry is not None:
                 self.shape(uid, entry.parsed())
 
-    def materialize(self) -> pa.Table:
-        """The Arrow table with every pending change folded in."""
+    def materialize(self, *, compact: bool = False) -> pa.Table:
+        """The Arrow table with every pending change folded in (``compact``: in one chunk)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        if not self.pending and self.table is not None:
+        if not self.pending and self.table is not None and not compact:
             return self.table
-        changed = list(self.pending)
-        if self.table is not None and changed and self.table.num_rows:
-            keep = pc.invert(pc.is_in(self.uids, value_set=pa.array(changed, pa.string())))
+        replaced = [uid for uid in self.pending if uid in self.present]
+        if self.table is not None and replaced:
+            keep = pc.invert(pc.is_in(self.uids, value_set=pa.array(replaced, pa.string())))
             self.table, self.uids = self.table.filter(keep), self.uids.filter(keep)
         rows: list[Row] = []
         owners: list[str] = []
         for uid, new in self.pending.items():
             rows.extend(new)
             owners.extend([uid] * len(new))
+            if new:
+                self.present.add(uid)
+            else:
+                self.present.discard(uid)
         self.pending = {}
         if rows or self.table is None:
             added = self.view.to_arrow(rows)
@@ -167,7 +174,7 @@ class ViewRows:
             else:
                 self.table = pa.concat_tables([self.table, added])
                 self.uids = pa.chunked_array([*self.uids.chunks, added_uids], pa.string())
-        if self.table.num_columns and self.table.column(0).num_chunks > MAX_CHUNKS:
+        if self.table.num_columns and self.table.column(0).num_chunks > (1 if compact else MAX_CHUNKS):
             self.table = self.table.combine_chunks()
             self.uids = pa.chunked_array([self.uids.combine_chunks()], pa.string())
         return self.table
@@ -187,7 +194,10 @@ class Store:
         self.keep_objects = False  # other views join with this kind: keep parsed objects too
         self.views: dict[str, ViewRows] = {}
         self.generation = 0  # bumped by every change (for indexes derived from the objects)
-        self.listed = False  # holds a complete list (so lookups may read it)
+        self.complete = False  # holds a complete list (so lookups may read it)
+        self._seen: set[str] = set()  # uids of the list under way
+        self._keys: list[Key] = []  # what the list under way changed
+        self._unchanged_ok = False
         self.fence = 0  # a resourceVersion this process wrote: reads wait until the watch has it
         self.gone: set[str] = set()  # uids this process deleted: reads wait until they are gone
         self.last_read = time.monotonic()
@@ -203,45 +213,41 @@ class Store:
 
     # --- the informer's Sink -------------------------------------------------------------------
 
-    def replace(self, objects: list[dict], version: int) -> None:
+    def listing(self) -> None:
         with self.cache.lock:
-            ready = all(rows.ready for rows in self.views.values())
-            seen: set[str] = set()
-            changed: list[tuple[str, dict | None]] = []
+            self._seen = set()
+            self._keys = []
+            self._unchanged_ok = all(rows.ready for rows in self.views.values())
+
+    def page(self, objects: list[dict]) -> None:
+        with self.cache.lock:
             for obj in objects:
                 uid = _uid(obj)
-                seen.add(uid)
+                self._seen.add(uid)
                 entry = self.entries.get(uid)
-                if entry is not None and ready and entry.version == version_of(obj):
+                if entry is not None and self._unchanged_ok and entry.version == version_of(obj):
                     continue  # unchanged since we had it (a list again after a 410)
-                changed.append((uid, obj))
-            changed += [(uid, None) for uid in self.entries if uid not in seen]
-            keys = [key for uid, found in changed if (key := self._key(uid, found)) is not None]
-            for uid, found in changed:
-                self._put(uid, found, compact=False)
-            self.listed = True
+                key = self._key(uid, obj)
+                if key is not None:
+                    self._keys.append(key)
+                self._put(uid, obj)
+            for rows in self.views.values():
+                rows.materialize()  # a page's rows into Arrow now, so they do not pile up as dicts
+
+    def listed(self, version: int) -> None:
+        with self.cache.lock:
+            for uid in [uid for uid in self.entries if uid not in self._seen]:
+                key = self._key(uid, None)
+                if key is not None:
+                    self._keys.append(key)
+                self._put(uid, None)
+            self.complete = True
             for rows in self.views.values():
                 rows.ready = True
-            self.cache.changed(self, keys)
+            self.cache.changed(self, self._keys)
             for rows in self.views.values():
-                rows.materialize()  # the first read after a list finds its table built
-        self.compact()
-
-    def compact(self, batch: int = 500) -> None:
-        """Turn the objects a list left parsed into compact JSON, a batch at a time outside the
-        lock: the first read does not wait for it, and memory drops to a fraction after."""
-        if self.keep_objects:
-            return
-        with self.cache.lock:
-            loose = [entry for entry in self.entries.values() if entry.obj is not None]
-        for start in range(0, len(loose), batch):
-            chunk = loose[start : start + batch]
-            texts = [json.dumps(entry.obj, separators=(",", ":")) for entry in chunk]
-            with self.cache.lock:
-                if self.keep_objects:
-                    return
-                for entry, text in zip(chunk, texts, strict=True):
-                    entry.text, entry.obj = text, None
+                rows.materialize(compact=True)  # the first read after a list finds its table built
+            self._seen, self._keys = set(), []
 
     def apply(self, event: str, obj: dict, version: int) -> None:
         with self.cache.lock:
@@ -262,9 +268,8 @@ class Store:
         entry = self.entries.get(uid)
         return entry.key if entry is not None else None
 
-    def _put(self, uid: str, obj: dict | None, *, compact: bool = True) -> None:
-        """Keep (or, for None, drop) one object and shape its rows for every view; ``compact``:
-        as JSON now (else ``compact()`` does it later)."""
+    def _put(self, uid: str, obj: dict | None) -> None:
+        """Keep (or, for None, drop) one object and shape its rows for every view."""
         old = self.entries.pop(uid, None)
         if old is not None:
             self.by_key.pop(old.key, None)
@@ -276,9 +281,8 @@ class Store:
         meta = obj.get("metadata") or {}
         meta.pop("managedFields", None)  # often larger than the rest of the object, never read
         key = (meta.get("namespace") or "", meta.get("name") or "")
-        parsed = self.keep_objects or not compact
-        text = None if parsed else json.dumps(obj, separators=(",", ":"))
-        self.entries[uid] = Entry(key, version_of(obj), text, obj if parsed else None)
+        text = None if self.keep_objects else json.dumps(obj, separators=(",", ":"))
+        self.entries[uid] = Entry(key, version_of(obj), text, obj if self.keep_objects else None)
         self.by_key[key] = uid
         for rows in self.views.values():
             rows.shape(uid, obj)
@@ -286,7 +290,7 @@ class Store:
     def add_view(self, view: View) -> ViewRows:
         """Rows for a view new to this store, shaped from the objects it already has."""
         rows = self.views[view.key] = ViewRows(view, self)
-        if self.listed:
+        if self.complete:
             for uid, entry in list(self.entries.items()):
                 rows.shape(uid, entry.parsed())
             rows.ready = True

@@ -53,8 +53,14 @@ STATES = ("starting", "synced", "broken", "relisting", "failed", "stopped")
 class Sink(Protocol):
     """Where an informer delivers what it learns (called from the informer's thread only)."""
 
-    def replace(self, objects: list[dict], version: int) -> None:
-        """A complete list: these objects are everything there is at ``version``."""
+    def listing(self) -> None:
+        """A list begins (again, after a 410): pages follow, then ``listed``."""
+
+    def page(self, objects: list[dict]) -> None:
+        """One page of the list (the sink keeps what it needs and lets the page go)."""
+
+    def listed(self, version: int) -> None:
+        """The list is complete: what its pages held is everything there is at ``version``."""
 
     def apply(self, event: str, obj: dict, version: int) -> None:
         """One change: ``event`` is ADDED, MODIFIED or DELETED."""
@@ -183,10 +189,17 @@ class Informer:
                     return
 
     def _list(self) -> None:
-        objects, version = self.source.list_versioned(self.resource, self.namespace, self.params, self._log)
+        # page by page: the parsed objects of one page are let go before the next is read, so a
+        # large list never holds all its objects at once
+        def page(objects: list[dict], first: bool) -> None:
+            if first:
+                self.sink.listing()
+            self.sink.page(objects)
+
+        _, version = self.source.list_versioned(self.resource, self.namespace, self.params, self._log, on_page=page)
         if self.stopped:
             return
-        self.sink.replace(objects, version)
+        self.sink.listed(version)
         now = time.monotonic()
         with self.changed:
             self.version, self.synced_at, self.heard_at = version, now, now

@@ -80,7 +80,10 @@ class ChaosdFeed(Feed):
             return
         nodes = source.nodes(fetcher.log)
         work = {"nodes": _node_facts, "experiments": _experiments, "runs": _runs}[self.what]
-        futures = [(node, fetcher.submit(work, source, node, constraints, fetcher.log)) for node in nodes]
+        # a write's reads, and a session that turned the cache off, ask the nodes themselves
+        settings = getattr(fetcher, "settings", None) or {}
+        live = getattr(fetcher, "seen", None) is not None or not settings.get("cache", True)
+        futures = [(node, fetcher.submit(work, source, node, constraints, fetcher.log, live)) for node in nodes]
         for node, future in futures:
             yield source.name, self._shape(future, source, node)
 
@@ -89,34 +92,34 @@ class ChaosdFeed(Feed):
             yield from self.rows(obj, source, node)
 
 
-def _node_facts(source: ChaosdSource, node: Node, constraints: Constraints, log) -> list[dict]:
+def _node_facts(source: ChaosdSource, node: Node, constraints: Constraints, log, live: bool) -> list[dict]:
     """Health and version; an unreachable or refusing node is still a row (ready = false)."""
     facts: dict[str, Any] = {"ready": False, "version": None, "error": None}
     try:
-        facts["ready"] = source.health(node, log)
-        facts["version"] = source.version(node, log)
+        facts["ready"] = source.health(node, log, live=live)
+        facts["version"] = source.version(node, log, live=live)
     except SourceError as err:
         facts["error"] = err.message
         source.warnings.append(f"nodes: {err.message}")
     return [facts]
 
 
-def _experiments(source: ChaosdSource, node: Node, constraints: Constraints, log) -> list[dict]:
-    return newest_per_uid(source.experiments(node, log))
+def _experiments(source: ChaosdSource, node: Node, constraints: Constraints, log, live: bool) -> list[dict]:
+    return newest_per_uid(source.experiments(node, log, live=live))
 
 
-def _runs(source: ChaosdSource, node: Node, constraints: Constraints, log) -> list[dict]:
+def _runs(source: ChaosdSource, node: Node, constraints: Constraints, log, live: bool) -> list[dict]:
     """Runs exist only for scheduled experiments (API.md 3.2), so only those are asked."""
     kinds, names = constraints.values("object_kind"), constraints.values("object_name")
     out = []
-    for exp in newest_per_uid(source.experiments(node, log)):
+    for exp in newest_per_uid(source.experiments(node, log, live=live)):
         if kinds is not None and exp.get("kind") not in kinds:
             continue
         if names is not None and exp.get("uid") not in names:
             continue
         if not parameters(exp).get("schedule"):
             continue
-        for run in source.runs(node, exp["uid"], log):
+        for run in source.runs(node, exp["uid"], log, live=live):
             out.append({**run, "experiment": run.get("experiment") or exp})
     return out
 

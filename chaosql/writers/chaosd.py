@@ -231,7 +231,7 @@ class ChaosdTarget:
     def check_node(self, log: CallLog | None = None) -> None:
         """The node answers its health check, else TargetError (503, or 401/403 when it refuses)."""
         try:
-            healthy = self.source.health(self.node, log)
+            healthy = self.source.health(self.node, log, live=True)
         except Forbidden as err:
             raise TargetError(403, "Forbidden", err.message) from err
         except SourceError as err:
@@ -245,7 +245,7 @@ class ChaosdTarget:
 
     def experiments(self, log: CallLog | None = None) -> list[dict]:
         try:
-            return self.source.experiments(self.node, log)
+            return self.source.experiments(self.node, log, live=True)
         except ChaosqlError as err:
             raise _target_error(err) from err
 
@@ -333,7 +333,9 @@ class ChaosdAttack(Operation):
         from chaosql.tables._chaosd import parameters
 
         try:
-            rows = [e for e in self.target.source.experiments(self.target.node, log) if e.get("uid") == self.uid]
+            rows = [
+                e for e in self.target.source.experiments(self.target.node, log, live=True) if e.get("uid") == self.uid
+            ]
         except ChaosqlError:
             return None
         if not rows:

@@ -92,8 +92,12 @@ def fresh_rows(table: str, objects: list[dict], tmp_path) -> list[tuple]:
 
 
 def cached_rows(store: Store, table: str) -> list[tuple]:
-    arrow = store.views[table].materialize()
+    arrow = _rows_of(store, table).materialize()
     return sorted((tuple(r[n] for n in _columns(table)) for r in arrow.to_pylist()), key=repr)
+
+
+def _rows_of(store: Store, table: str):
+    return next(rows for view, rows in store.views.items() if view.key == table)
 
 
 def _columns(table: str) -> list[str]:
@@ -113,9 +117,9 @@ def test_rows_after_many_changes_equal_shaping_afresh_and_stay_compact(cache, tm
             live[i] = experiment(i, label=f"v{step}", version=200 + step)
             store.apply("MODIFIED" if i in live else "ADDED", copy.deepcopy(live[i]), 200 + step)
         if step % 3 == 0:
-            store.views["experiments"].materialize()
+            _rows_of(store, "experiments").materialize()
     assert cached_rows(store, "experiments") == fresh_rows("experiments", list(live.values()), tmp_path)
-    assert store.views["experiments"].table.column(0).num_chunks <= MAX_CHUNKS + 1
+    assert _rows_of(store, "experiments").table.column(0).num_chunks <= MAX_CHUNKS + 1
 
 
 def test_joined_rows_follow_the_objects_they_joined(cache, tmp_path):

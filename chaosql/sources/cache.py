@@ -157,7 +157,7 @@ class ClusterCache:
         with self.lock:
             for other in joined:
                 other.keep_parsed()
-            rows = store.views.get(view.key)
+            rows = store.views.get(view)
             if rows is None:
                 rows = store.add_view(view)
                 for kind in view.joined_kinds():
@@ -351,7 +351,7 @@ class ClusterCache:
                     "resource_version": s.informer.version if s.informer else 0,
                     "relists": s.informer.relists if s.informer else 0,
                     "idle_seconds": now - s.last_read,
-                    "views": sorted(s.views),
+                    "views": sorted(v.key for v in s.views),
                 }
                 for s in self.stores.values()
             ]

@@ -192,7 +192,7 @@ class Store:
         self.entries: dict[str, Entry] = {}  # uid -> entry
         self.by_key: dict[Key, str] = {}  # (namespace, name) -> uid
         self.keep_objects = False  # other views join with this kind: keep parsed objects too
-        self.views: dict[str, ViewRows] = {}
+        self.views: dict[View, ViewRows] = {}  # by identity: a table rebuilt (a cluster's CRD) is a new view
         self.generation = 0  # bumped by every change (for indexes derived from the objects)
         self.complete = False  # holds a complete list (so lookups may read it)
         self._seen: set[str] = set()  # uids of the list under way
@@ -289,7 +289,7 @@ class Store:
 
     def add_view(self, view: View) -> ViewRows:
         """Rows for a view new to this store, shaped from the objects it already has."""
-        rows = self.views[view.key] = ViewRows(view, self)
+        rows = self.views[view] = ViewRows(view, self)
         if self.complete:
             for uid, entry in list(self.entries.items()):
                 rows.shape(uid, entry.parsed())

@@ -124,7 +124,17 @@ def informer(source, kind: str):
 
 # --- answers ----------------------------------------------------------------------------------
 
-TABLES = ["experiments", "targets", "pods", "nodes", "events", "schedules", "workflows", "workflow_nodes"]
+TABLES = [
+    "experiments",
+    "targets",
+    "pods",
+    "nodes",
+    "events",
+    "schedules",
+    "workflows",
+    "workflow_nodes",
+    "network_chaos",
+]
 
 
 @pytest.mark.parametrize("table", TABLES)

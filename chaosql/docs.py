@@ -165,7 +165,8 @@ def reference_page() -> str:
         "",
         "A plugin is a module with `@chaosql.hookspecs.hookimpl` functions, found through the",
         "`chaosql` entry-point group. chaosql's own tables and sources register through the same",
-        "hooks (`chaosql.tables` and `chaosql.sources` implement them).",
+        "hooks (`chaosql.tables` and `chaosql.sources` implement them, and so does the LitmusChaos",
+        "engine, `chaosql.litmus`: [docs/plugins.md](plugins.md) walks through it).",
         "",
     ]
     for name, fn in inspect.getmembers(hookspecs, inspect.isfunction):

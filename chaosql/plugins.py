@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pluggy
 
-#: Modules of chaosql that implement hooks (``register_tables``, ``register_sources``).
-DEFAULT_PLUGINS = ("chaosql.tables", "chaosql.sources")
+#: Modules of chaosql that implement hooks: its own tables and sources, and the LitmusChaos engine.
+DEFAULT_PLUGINS = ("chaosql.tables", "chaosql.sources", "chaosql.litmus")
 
 
 @lru_cache(maxsize=1)

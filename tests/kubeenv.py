@@ -2,8 +2,9 @@
 
 The server is the Go program in ``tests/kube-testenv/`` (k8s.io/kubernetes used
 as a library). This module builds it once (cached by a hash of its sources, see
-``tests/kube-testenv/build.sh``), starts it, loads the Chaos Mesh CRDs and gives
-tests small helpers to seed objects through the REST API.
+``tests/kube-testenv/build.sh``), starts it, loads the Chaos Mesh CRDs (and,
+with ``litmus=True``, LitmusChaos's) and gives tests small helpers to seed
+objects through the REST API.
 
 Nothing here imports pytest; the fixtures live in the test files.
 
@@ -82,6 +83,13 @@ def crd_path() -> Path:
     from chaosql.crds import chaos_mesh_crds
 
     return chaos_mesh_crds()
+
+
+def litmus_crd_path() -> Path:
+    """LitmusChaos's CRD manifest the package ships (``chaosql/crds/litmus/crd.yaml``)."""
+    from chaosql.crds import litmus_crds
+
+    return litmus_crds()
 
 
 _crd_cache: dict[Path, list[dict]] = {}
@@ -251,17 +259,20 @@ class KubeTestEnv:
         audit: bool = False,
         ready_timeout: float = 180.0,
         crds: str | os.PathLike | bool | None = True,
+        litmus: bool = False,
         extra_args: Iterable[str] = (),
     ):
         """``state_root``: parent of the per-name state dirs (default: a new
         temporary directory, removed by :meth:`cleanup`). ``crds``: True for
         the Chaos Mesh CRDs from :func:`crd_path`, a path for another file,
-        False/None for none. ``extra_args``: passed to kube-apiserver."""
+        False/None for none. ``litmus``: also LitmusChaos's CRDs
+        (:func:`litmus_crd_path`). ``extra_args``: passed to kube-apiserver."""
         self._own_root = state_root is None
         self.state_root = Path(state_root or tempfile.mkdtemp(prefix="chaosql-kube-"))
         self.audit = audit
         self.ready_timeout = ready_timeout
         self.crds = crds
+        self.litmus = litmus
         self.extra_args = list(extra_args)
         self.name: str | None = None
         self.proc: subprocess.Popen | None = None
@@ -304,6 +315,8 @@ class KubeTestEnv:
         try:
             if self.crds:
                 self.apply_crds(None if self.crds is True else self.crds)
+            if self.litmus:
+                self.apply_crds(litmus_crd_path())
         except BaseException:
             self.stop()
             raise
@@ -729,6 +742,7 @@ __all__ = [
     "build_binary",
     "crd_path",
     "experiment_status",
+    "litmus_crd_path",
     "load_crds",
     "record",
 ]

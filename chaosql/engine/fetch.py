@@ -30,6 +30,9 @@ class Fetcher:
         self.settings: dict[str, Any] = {}  # the session's settings (feeds read cache, timeout, ...)
         self.seen: dict | None = None  # objects listed, while the statement records them (writes)
         self._seen_lock = threading.Lock()
+        # table -> clusters whose error was already raised (or warned about): one per cluster,
+        # however many kinds and feeds (engines) of the table fail there
+        self.failed: dict[str, set[str]] = {}
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         self.log.check()
@@ -71,18 +74,18 @@ def fetch_table(
     columnar: list[pa.Table] = []  # pieces a feed already holds as Arrow, in the table's schema
     served = False
     for source in sources:
-        feed = table.feed_for(source.family)
-        if feed is None:
-            continue
-        served = True
-        try:
-            for cluster, rows in feed.fetch(source, constraints, fetcher):
-                if isinstance(rows, pa.Table):  # e.g. Parquet history: no detour through dicts
-                    columnar.append(rows)
-                else:
-                    pieces.append(_guard(rows, table.name, source, cluster, on_source_error, fetcher))
-        except ChaosqlError as err:
-            _handle(err, table.name, source, None, on_source_error, fetcher)
+        for feed in table.feeds_for(source.family):  # several: one per chaos engine, say
+            served = True
+            if not feed.may_match(constraints):
+                continue
+            try:
+                for cluster, rows in feed.fetch(source, constraints, fetcher):
+                    if isinstance(rows, pa.Table):  # e.g. Parquet history: no detour through dicts
+                        columnar.append(rows)
+                    else:
+                        pieces.append(_guard(rows, table.name, source, cluster, on_source_error, fetcher))
+            except ChaosqlError as err:
+                _handle(err, table.name, source, None, on_source_error, fetcher)
     whole = table.feed_for("*")  # a table derived from several families (impact) sees every source at once
     if whole is not None:
         served = True

@@ -72,6 +72,13 @@ def register_sources() -> dict[str, Factory]:
     }
 
 
+@hookimpl(tryfirst=True)
+def register_api_groups() -> list:
+    from chaosql.sources.chaosmesh import API_GROUP
+
+    return [API_GROUP]
+
+
 def factories() -> dict[str, Factory]:
     """Every ``--source`` scheme, from every ``register_sources`` hook: chaosql's, then plugins'."""
     from chaosql import plugins

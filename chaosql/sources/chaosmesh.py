@@ -29,9 +29,15 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from chaosql.sources.groups import ApiGroup
+
 GROUP = "chaos-mesh.org"
 VERSION = "v1alpha1"
 API_VERSION = f"{GROUP}/{VERSION}"
+#: The value of the engine column for Chaos Mesh's rows.
+ENGINE = "chaos-mesh"
+#: Chaos Mesh's API group: open, since its experiment kinds are discovered, not listed.
+API_GROUP = ApiGroup(GROUP, VERSION, engine=ENGINE, title="Chaos Mesh")
 
 #: chaos-mesh.org kinds ending in "Chaos" that are per-pod bookkeeping of the controller, not
 #: experiments a user creates (PodNetworkChaos, PodIOChaos, PodHttpChaos).

@@ -1,9 +1,11 @@
 """Kubernetes source: chaos objects, pods, nodes and events listed live from a kube-apiserver.
 
 One source is one cluster: a kubeconfig context (the current one by default). Its name, the
-``cluster`` column, is the configured source name or else the context name. The chaos-mesh.org kinds
-are discovered from ``/apis/chaos-mesh.org/v1alpha1`` (cached for ``DISCOVERY_TTL`` seconds), so a
-cluster with fewer CRDs works and a newer one with more kinds shows them.
+``cluster`` column, is the configured source name or else the context name. The kinds of each chaos
+engine's API group (``chaosql.sources.groups``: ``/apis/chaos-mesh.org/v1alpha1``,
+``/apis/litmuschaos.io/v1alpha1``) are discovered when first needed (cached for ``DISCOVERY_TTL``
+seconds), so a cluster with fewer CRDs, or with only one of the engines, works, and a newer one
+with more kinds shows them.
 
 A list call is built from the table's ``ListFilter`` (see ``plan_list``):
 
@@ -29,8 +31,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from chaosql.errors import Forbidden, SourceError
+from chaosql.sources import groups
 from chaosql.sources.base import Call, CallLog, ListFilter
-from chaosql.sources.chaosmesh import API_VERSION, CORE_KINDS, GROUP, is_experiment_kind
+from chaosql.sources.chaosmesh import API_GROUP, CORE_KINDS, is_experiment_kind
 from chaosql.sources.http import CONNECT_TIMEOUT, FIRST_PAUSE, RETRIES, status_error
 from chaosql.sources.kube_http import KubeConnection, Response
 
@@ -40,7 +43,7 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 500
 DISCOVERY_TTL = 60.0
-CHAOS_PREFIX = f"/apis/{API_VERSION}"
+CHAOS_PREFIX = API_GROUP.prefix
 CRD_PREFIX = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 
 #: Core kinds that live in namespaces (the others in CORE_KINDS are cluster-scoped).
@@ -93,7 +96,7 @@ class Resource:
     """Where a kind is listed: its API path prefix, plural and scope."""
 
     kind: str
-    prefix: str  # /api/v1 or /apis/chaos-mesh.org/v1alpha1
+    prefix: str  # /api/v1, /apis/chaos-mesh.org/v1alpha1, /apis/litmuschaos.io/v1alpha1
     plural: str
     namespaced: bool
 
@@ -104,7 +107,7 @@ class Resource:
     @property
     def rbac_name(self) -> str:
         """The name RBAC rules use: ``events``, ``podchaos.chaos-mesh.org``."""
-        return self.plural if self.prefix == "/api/v1" else f"{self.plural}.{GROUP}"
+        return self.plural if self.prefix == "/api/v1" else f"{self.plural}.{self.api_version.split('/')[0]}"
 
     def path(self, namespace: str | None = None) -> str:
         if namespace is not None:
@@ -212,8 +215,8 @@ class KubeSource:
         self.page_size = page_size
         self.warnings: list[str] = []
         self._lock = threading.Lock()
-        self._kinds: dict[str, Resource] | None = None
-        self._discovered_at = 0.0
+        # API group -> (when discovered, kind -> Resource; empty when the cluster does not serve it)
+        self._kinds: dict[str, tuple[float, dict[str, Resource]]] = {}
         self._warned: set[str] = set()
         self._crds: dict[str, tuple[float, str, Crd | None]] = {}  # kind -> (when, resourceVersion, CRD)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="chaosql-kube")
@@ -278,10 +281,13 @@ class KubeSource:
         return [self.name]
 
     def chaos_kinds(self, cluster: str) -> list[str]:
-        return sorted(kind for kind in self._discover() if is_experiment_kind(kind))
+        return sorted(kind for kind in self._discover(API_GROUP) if is_experiment_kind(kind))
 
     def has_kind(self, cluster: str, kind: str) -> bool:
-        return kind in CORE_RESOURCES or kind in self._discover()
+        if kind in CORE_RESOURCES:
+            return True
+        group = groups.group_of(kind)
+        return group is not None and kind in self._discover(group)
 
     def list(self, cluster: str, kind: str, flt: ListFilter, log: CallLog) -> list[dict]:
         """Every object of ``kind`` that may match ``flt``, all pages, as the API's JSON dicts."""
@@ -316,41 +322,43 @@ class KubeSource:
     def _resource(self, kind: str) -> Resource:
         if kind in CORE_RESOURCES:
             return CORE_RESOURCES[kind]
-        found = self._discover().get(kind)
+        group = groups.group_of(kind) or API_GROUP
+        found = self._discover(group).get(kind)
         if found is None:
             raise SourceError(
-                f"{self.label}: {kind} ({API_VERSION}) is not served: its CRD is not installed",
+                f"{self.label}: {kind} ({group.api_version}) is not served: its CRD is not installed",
                 source=self.name,
-                hint="install Chaos Mesh's CRDs in this cluster, or query another one",
+                hint=f"install {group.title}'s CRDs in this cluster, or query another one",
             )
         return found
 
-    def _discover(self) -> dict[str, Resource]:
-        """kind -> Resource for the chaos-mesh.org kinds the cluster serves (cached a while)."""
+    def _discover(self, group: groups.ApiGroup = API_GROUP, *, warn: bool = True) -> dict[str, Resource]:
+        """kind -> Resource for the kinds of ``group`` the cluster serves (cached a while); empty
+        when it serves none (that engine is not installed there)."""
         with self._lock:
-            if self._kinds is not None and time.monotonic() - self._discovered_at < DISCOVERY_TTL:
-                return self._kinds
+            known = self._kinds.get(group.group)
+            if known is not None and time.monotonic() - known[0] < DISCOVERY_TTL:
+                return known[1]
         self.conn.label = self.label
-        response = self.conn.get(CHAOS_PREFIX)
+        response = self.conn.get(group.prefix)
         if response.status == 404:
             kinds: dict[str, Resource] = {}
-            self._warn_once(
-                GROUP, f"{self.label}: Chaos Mesh is not installed (no {API_VERSION} API); its chaos tables are empty"
-            )
         elif response.status != 200:
-            raise self._error(response, f"discover the {API_VERSION} API", None, "get")
+            raise self._error(response, f"discover the {group.api_version} API", None, "get")
         else:
             kinds = {
-                r["kind"]: Resource(r["kind"], CHAOS_PREFIX, r["name"], bool(r.get("namespaced")))
+                r["kind"]: Resource(r["kind"], group.prefix, r["name"], bool(r.get("namespaced")))
                 for r in response.body.get("resources") or []
-                if "/" not in r.get("name", "") and "list" in (r.get("verbs") or ["list"])
+                if "/" not in r.get("name", "") and "list" in (r.get("verbs") or ["list"]) and group.owns(r["kind"])
             }
         with self._lock:
-            self._kinds, self._discovered_at = kinds, time.monotonic()
+            self._kinds[group.group] = (time.monotonic(), kinds)
+        if not kinds and warn:
+            self._warn_if_no_engine()
         return kinds
 
     def crd(self, kind: str, log: CallLog | None = None) -> Crd | None:
-        """The cluster's own CustomResourceDefinition of chaos-mesh.org ``kind`` (one GET, cached
+        """The cluster's own CustomResourceDefinition of a chaos engine's ``kind`` (one GET, cached
         for ``DISCOVERY_TTL`` seconds; the same object while its resourceVersion is unchanged), or
         None when it is not installed or the user may not read CRDs (the shipped schema serves)."""
         from chaosql.crds import Crd
@@ -360,7 +368,7 @@ class KubeSource:
         if cached is not None and time.monotonic() - cached[0] < DISCOVERY_TTL:
             return cached[2]
         try:
-            resource = self._discover().get(kind)
+            resource = self._discover(groups.group_of(kind) or API_GROUP).get(kind)
             if resource is None:
                 return None
             path = f"{CRD_PREFIX}/{resource.rbac_name}"
@@ -384,9 +392,21 @@ class KubeSource:
             self._crds[kind] = (time.monotonic(), version, found)
         return found
 
+    def _warn_if_no_engine(self) -> None:
+        """One warning when the cluster serves no chaos engine's group at all: its chaos tables
+        are empty, which is worth saying (a wrong context?). A cluster with one engine only is
+        normal and says nothing."""
+        everything = groups.api_groups()
+        if "no-engine" in self._warned or any(self._discover(g, warn=False) for g in everything):
+            return
+        apis = " or ".join(g.api_version for g in everything)
+        self._warn_once(
+            "no-engine", f"{self.label}: no chaos engine is installed (no {apis} API); its chaos tables are empty"
+        )
+
     def forget_discovery(self) -> None:
         with self._lock:
-            self._kinds = None
+            self._kinds.clear()
 
     def _warn_once(self, key: str, message: str) -> None:
         with self._lock:
@@ -474,7 +494,7 @@ class KubeSource:
             )
         if response.status == 403:
             if resource is None:
-                hint = f"ask for get on the {API_VERSION} API"
+                hint = "ask for get on the API groups of the chaos engines (discovery)"
             elif namespace:
                 hint = f"ask for {verb} on {resource.rbac_name} or pick another namespace"
             elif resource.namespaced:
@@ -488,10 +508,11 @@ class KubeSource:
             return Forbidden(f"{where}forbidden to {target}{scope}", source=self.name, hint=hint)
         if response.status == 404 and resource is not None:
             self.forget_discovery()
+            group = groups.group_of(resource.kind) or API_GROUP
             return SourceError(
                 f"{where}{resource.rbac_name} is not served (404 Not Found): its CRD is not installed",
                 source=self.name,
-                hint="install Chaos Mesh's CRDs in this cluster, or query another one",
+                hint=f"install {group.title}'s CRDs in this cluster, or query another one",
             )
         return status_error(self.label, response, target, source=self.name)
 

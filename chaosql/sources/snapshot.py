@@ -20,9 +20,9 @@ from pathlib import Path
 
 from chaosql._gc import paused
 from chaosql.errors import SourceError
-from chaosql.sources import manifests
+from chaosql.sources import groups, manifests
 from chaosql.sources.base import CallLog, ListFilter
-from chaosql.sources.chaosmesh import CORE_KINDS, GROUP, is_experiment_kind
+from chaosql.sources.chaosmesh import API_GROUP, CORE_KINDS, GROUP, is_experiment_kind
 
 #: cluster -> kind -> objects (named here: inside SnapshotSource, ``list`` is its method)
 Objects = dict[str, dict[str, list[dict]]]
@@ -32,10 +32,15 @@ SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def known_kind(api_version: str, kind: str) -> bool:
+    """Whether chaosql reads objects of ``kind`` in ``api_version``: Chaos Mesh's, an engine
+    plugin's (``chaosql.sources.groups``) and the core kinds in ``CORE_KINDS``."""
     group = api_version.split("/")[0] if "/" in api_version else ""
     if group == GROUP:
-        return is_experiment_kind(kind) or kind in CHAOS_MESH_KINDS
-    return group == "" and kind in CORE_KINDS
+        return (is_experiment_kind(kind) or kind in CHAOS_MESH_KINDS) and groups.group_of(kind) is API_GROUP
+    if group == "":
+        return kind in CORE_KINDS
+    engine = groups.named(group)
+    return engine is not None and engine.kinds is not None and kind in engine.kinds
 
 
 class SnapshotSource:
@@ -64,7 +69,9 @@ class SnapshotSource:
         return sorted(self._load())
 
     def chaos_kinds(self, cluster: str) -> list[str]:
-        return sorted(k for k in self._load().get(cluster, {}) if is_experiment_kind(k))
+        return sorted(
+            k for k in self._load().get(cluster, {}) if is_experiment_kind(k) and groups.group_of(k) is API_GROUP
+        )
 
     def has_kind(self, cluster: str, kind: str) -> bool:
         return kind in self._load().get(cluster, {})
@@ -101,10 +108,14 @@ class SnapshotSource:
             )
         objects: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
         skipped: dict[str, int] = defaultdict(int)
+        known: dict[tuple[str, str], bool] = {}  # (apiVersion, kind) -> read it (asked once per pair)
         for cluster, file in self._files():
             for obj in _read_file(file, self.name):
                 kind, api_version = obj.get("kind") or "", obj.get("apiVersion") or ""
-                if not known_kind(api_version, kind):
+                read = known.get((api_version, kind))
+                if read is None:
+                    read = known[(api_version, kind)] = known_kind(api_version, kind)
+                if not read:
                     skipped[kind or "(no kind)"] += 1
                     continue
                 manifests.check_object(obj, file, self.name, experiment=is_experiment_kind(kind))

@@ -7,13 +7,14 @@ The built-in tables come in through the ``register_tables`` hook below, the one 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from typing import TYPE_CHECKING
 
 from chaosql.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from chaosql.tables._table import Table
+    from chaosql.tables._table import Feed, Table
 
 #: The built-in tables' modules, in the order SHOW TABLES and the docs list them.
 BUILTIN: tuple[str, ...] = (
@@ -56,5 +57,13 @@ def registry() -> dict[str, Table]:
                 if table.name in registry:
                     raise ValueError(f"table {table.name} is registered twice")
                 registry[table.name] = table
+        extra: dict[str, list[Feed]] = {}
+        for feeds in plugins.hook().register_feeds():
+            for name, more in (feeds or {}).items():
+                if name not in registry:
+                    raise ValueError(f"feeds registered for table {name}, which no plugin registers")
+                extra.setdefault(name, []).extend(more)
+        for name, more in extra.items():  # a copy: the module's own Table keeps its own feeds
+            registry[name] = dataclasses.replace(registry[name], feeds=[*registry[name].feeds, *more])
         _registry = registry
     return _registry

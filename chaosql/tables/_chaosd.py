@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from chaosql.engine.pushdown import Constraints
     from chaosql.sources.chaosd import ChaosdSource, Node
 
+#: The value of the engine column for Chaosd's rows.
+ENGINE = "chaosd"
+
 PHASES = {
     "created": "injecting",
     "success": "running",
@@ -63,6 +66,7 @@ class ChaosdFeed(Feed):
         self.what = what
         self.rows = rows
         self.table = None
+        self.covers = {"engine": frozenset({ENGINE})}
 
     def _allowed(self, constraints: Constraints, column: str, value: str) -> bool:
         assert self.table is not None
@@ -170,6 +174,7 @@ def experiment_rows(exp: dict, source: ChaosdSource, node: Node) -> Iterator[Row
     yield {
         "cluster": source.name,
         "source": "chaosd",
+        "engine": ENGINE,
         "namespace": None,
         "name": exp.get("uid"),
         "kind": exp.get("kind"),
@@ -210,6 +215,7 @@ def run_rows(run: dict, source: ChaosdSource, node: Node) -> Iterator[Row]:
     message = f"chaosd run {status} on {node.url}" + (f": {run['error']}" if run.get("error") else "")
     yield {
         "cluster": source.name,
+        "engine": ENGINE,
         "namespace": None,
         "name": run.get("uid"),
         "uid": run.get("uid"),

@@ -17,6 +17,12 @@ UID = Col("uid", "VARCHAR", "Object uid (metadata.uid).")
 LABELS = Col("labels", "MAP(VARCHAR, VARCHAR)", "Object labels; filter with labels['key'] = 'value'.", key="labels")
 ANNOTATIONS = Col("annotations", "MAP(VARCHAR, VARCHAR)", "Object annotations.")
 CREATED_AT = Col("created_at", "TIMESTAMPTZ", "Creation time (metadata.creationTimestamp), UTC.")
+ENGINE_COLUMN = Col(
+    "engine",
+    "VARCHAR",
+    "Chaos engine the row comes from: chaos-mesh, litmus or chaosd; engine = '...' asks only that engine's feeds.",
+    key="engine",
+)
 
 
 def meta_columns(namespaced: bool = True) -> list[Col]:

@@ -33,6 +33,8 @@ class KubeFeed(Feed):
 
     ``lookups`` are kinds listed whole per cluster so the shaper can join against them
     (``ctx.lookup("Pod", ns, name)``), e.g. targets joined with the pods they point at.
+    ``requires``: kinds of which a cluster must serve one for the feed to list anything there (an
+    engine's Events are listed only where the engine is installed). ``covers``: see ``Feed``.
     """
 
     family = "kube"
@@ -47,6 +49,8 @@ class KubeFeed(Feed):
         fixed_fields: tuple[tuple[str, str], ...] = (),
         on_demand: tuple[str, ...] = (),
         one_row_per_object: bool = False,
+        requires: tuple[str, ...] = (),
+        covers: dict[str, frozenset[str]] | None = None,
     ) -> None:
         self.kinds = kinds
         self.rows = rows
@@ -58,6 +62,8 @@ class KubeFeed(Feed):
         self.on_demand = on_demand
         # each object is one row: a LIMIT with nothing above the scan may list only that many objects
         self.one_row_per_object = one_row_per_object
+        self.requires = requires
+        self.covers = covers or {}
         self.table: Table | None = None  # set when the table is built
         self._view: View | None = None
 
@@ -85,6 +91,15 @@ class KubeFeed(Feed):
             limit=constraints.limit if self.one_row_per_object else None,
         )
 
+    def serves(self, kind: str) -> bool:
+        """Whether objects of ``kind`` become this feed's rows."""
+        from chaosql.sources import groups
+        from chaosql.sources.chaosmesh import API_GROUP, is_experiment_kind
+
+        if self.kinds == EXPERIMENT_KINDS:
+            return is_experiment_kind(kind) and groups.group_of(kind) is API_GROUP
+        return kind in self.kinds
+
     def _wanted(self, role: str, constraints: Constraints) -> frozenset | None:
         assert self.table is not None
         col = next((c for c in self.table.key_columns if c.key == role), None)
@@ -97,6 +112,8 @@ class KubeFeed(Feed):
         tasks = []
         for cluster in source.clusters():
             if wanted_clusters is not None and cluster not in wanted_clusters:
+                continue
+            if self.requires and not any(source.has_kind(cluster, kind) for kind in self.requires):
                 continue
             kinds = source.chaos_kinds(cluster) if self.kinds == EXPERIMENT_KINDS else list(self.kinds)
             for kind in kinds:
@@ -139,6 +156,8 @@ class KubeFeed(Feed):
             for cluster, kind in tasks
         ]
         failed: set[str] = set()
+        if self.table is not None and isinstance(getattr(fetcher, "failed", None), dict):
+            failed = fetcher.failed.setdefault(self.table.name, failed)  # shared by the table's feeds
         for cluster, future in listed:
             yield cluster, _rows_of(cluster, future, failed)
 

@@ -25,8 +25,9 @@ Row = dict[str, Any]
 #: What a feed yields per cluster: rows to shape, or an Arrow table already in the table's schema
 Rows: TypeAlias = "Iterable[Row] | pa.Table"
 
-#: Pushdown roles a key column may declare. ``field:<path>`` is a Kubernetes field selector path.
-KEY_ROLES = {"cluster", "namespace", "name", "kind", "labels", "source", "range", "param"}
+#: Pushdown roles a key column may declare. ``field:<path>`` is a Kubernetes field selector path;
+#: ``engine`` picks the feeds (a feed's ``covers``) without a role of its own in list calls.
+KEY_ROLES = {"cluster", "namespace", "name", "kind", "labels", "source", "range", "param", "engine"}
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,24 @@ class RowContext:
 
 
 class Feed:
-    """How rows of a table come out of one family of sources (kube, chaosd, prometheus, ...)."""
+    """How rows of a table come out of one family of sources (kube, chaosd, prometheus, ...).
+
+    A table may have several feeds of one family (Chaos Mesh's and LitmusChaos's experiments both
+    come from Kubernetes sources). ``covers`` says which values the feed's rows can have in some
+    columns (``{"engine": {"litmus"}}``): a statement whose pushed-down values exclude them all
+    does not ask the feed."""
 
     family: str = ""
     table: Table | None = None
+    covers: Mapping[str, frozenset[str]] = {}
+
+    def may_match(self, constraints: Constraints) -> bool:
+        """Whether rows of this feed can satisfy ``constraints`` (by ``covers``)."""
+        for column, values in self.covers.items():
+            wanted = constraints.values(column)
+            if wanted is not None and not (wanted & values):
+                return False
+        return True
 
     def fetch(self, source: Any, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Rows]]:
         """Yield ``(cluster, rows)`` pieces; ``fetcher`` runs work concurrently and logs calls."""
@@ -122,6 +137,9 @@ class Table:
 
     def feed_for(self, family: str) -> Feed | None:
         return next((f for f in self.feeds if f.family == family), None)
+
+    def feeds_for(self, family: str) -> list[Feed]:
+        return [f for f in self.feeds if f.family == family]
 
     def arrow_schema(self) -> pa.Schema:
         import pyarrow as pa

@@ -1,12 +1,14 @@
-"""events: one row per Kubernetes Event about a chaos-mesh.org object (and each Chaosd run)."""
+"""events: one row per Kubernetes Event about a chaos engine's object (Chaos Mesh's, LitmusChaos's
+and each Chaosd run)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from chaosql.sources.chaosmesh import API_VERSION
+from chaosql.sources.chaosmesh import API_GROUP
+from chaosql.sources.groups import ApiGroup
 from chaosql.tables._chaosd import ChaosdFeed, run_rows
-from chaosql.tables._common import CLUSTER, CREATED_AT, NAMESPACE, UID
+from chaosql.tables._common import CLUSTER, CREATED_AT, ENGINE_COLUMN, NAMESPACE, UID
 from chaosql.tables._kube import KubeFeed
 from chaosql.tables._table import Col, Row, RowContext, Table
 
@@ -18,7 +20,7 @@ COLUMNS = [
     Col(
         "object_kind",
         "VARCHAR",
-        "Kind of the chaos object the event is about (involvedObject.kind).",
+        "Kind of the chaos object the event is about (involvedObject.kind), e.g. PodChaos, ChaosEngine.",
         key="field:involvedObject.kind",
     ),
     Col("object_name", "VARCHAR", "Name of that object; join with experiments.name.", key="field:involvedObject.name"),
@@ -26,7 +28,8 @@ COLUMNS = [
     Col(
         "reason",
         "VARCHAR",
-        "Chaos Mesh's reason, e.g. Started, Applied, Recovered, Failed, Paused, TimeUp.",
+        "The controller's reason, e.g. Started, Applied, Recovered, Failed, Paused, TimeUp "
+        "(LitmusChaos: ChaosEngineInitialized, PreChaosCheck, ChaosInject, Summary, ...).",
         key="field:reason",
     ),
     Col("type", "VARCHAR", "Normal or Warning.", key="field:type"),
@@ -36,17 +39,37 @@ COLUMNS = [
     Col("last_at", "TIMESTAMPTZ", "Last occurrence (lastTimestamp, else eventTime); the event's time.", key="range"),
     Col("component", "VARCHAR", "Component that reported it (source.component / reportingComponent)."),
     CREATED_AT,
+    ENGINE_COLUMN,
 ]
 
 
-def event_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
+def event_feed(group: ApiGroup, *, requires: tuple[str, ...] = ()) -> KubeFeed:
+    """The Events about one chaos engine's objects (those of API group ``group``), as rows: one
+    list call per cluster with ``involvedObject.apiVersion`` as a field selector. ``requires``:
+    list only in clusters that serve one of these kinds (where the engine is installed)."""
+
+    def rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
+        involved = obj.get("involvedObject") or {}
+        if str(involved.get("apiVersion") or "").startswith(prefix):  # snapshots hold every Event
+            yield event_row(obj, ctx, group.engine)
+
+    prefix = group.group + "/"
+    return KubeFeed(
+        ("Event",),
+        rows,
+        fixed_fields=(("involvedObject.apiVersion", group.api_version),),
+        requires=requires,
+        covers={"engine": frozenset({group.engine})},
+    )
+
+
+def event_row(obj: dict, ctx: RowContext, engine: str) -> Row:
     involved = obj.get("involvedObject") or {}
-    if not str(involved.get("apiVersion") or "").startswith("chaos-mesh.org/"):
-        return
     meta = obj.get("metadata") or {}
     event_time = obj.get("eventTime")
-    yield {
+    return {
         "cluster": ctx.cluster,
+        "engine": engine,
         "namespace": meta.get("namespace"),
         "name": meta.get("name"),
         "uid": meta.get("uid"),
@@ -66,15 +89,11 @@ def event_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
 
 TABLE = Table(
     "events",
-    "One row per Kubernetes Event about a chaos object (Chaosd: per run of a scheduled attack).",
+    "One row per Kubernetes Event about a chaos object, Chaos Mesh's or LitmusChaos's (Chaosd: per run of a "
+    "scheduled attack).",
     COLUMNS,
     feeds=[
-        KubeFeed(
-            ("Event",),
-            event_rows,
-            fixed_fields=(("involvedObject.apiVersion", API_VERSION),),
-            one_row_per_object=True,
-        ),
+        event_feed(API_GROUP),
         ChaosdFeed("runs", run_rows),
     ],
     examples=[

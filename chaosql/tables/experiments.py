@@ -1,4 +1,6 @@
-"""experiments: one row per Chaos Mesh experiment object of any kind (and each Chaosd experiment)."""
+"""experiments: one row per Chaos Mesh experiment object of any kind (and each Chaosd experiment).
+
+LitmusChaos's runs come in through the ``chaosql.litmus`` plugin's feed (``register_feeds``)."""
 
 from __future__ import annotations
 
@@ -6,13 +8,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from chaosql.sources import chaosmesh
-from chaosql.sources.chaosmesh import PAUSE_ANNOTATION, WORKFLOW_LABEL
+from chaosql.sources.chaosmesh import ENGINE, PAUSE_ANNOTATION, WORKFLOW_LABEL
 from chaosql.tables._chaosd import ChaosdFeed
 from chaosql.tables._chaosd import experiment_rows as chaosd_experiment_rows
 from chaosql.tables._common import (
     ANNOTATIONS,
     CLUSTER,
     CREATED_AT,
+    ENGINE_COLUMN,
     LABELS,
     NAME,
     NAMESPACE,
@@ -30,25 +33,55 @@ COLUMNS = [
     Col("source", "VARCHAR", "Where the row comes from: kube, snapshot or chaosd.", key="source"),
     NAMESPACE,
     NAME,
-    Col("kind", "VARCHAR", "Chaos kind, e.g. PodChaos, NetworkChaos (Chaosd: the attack kind).", key="kind"),
+    Col(
+        "kind",
+        "VARCHAR",
+        "Chaos kind, e.g. PodChaos, NetworkChaos (Chaosd: the attack kind; LitmusChaos: ChaosEngine).",
+        key="kind",
+    ),
     UID,
-    Col("action", "VARCHAR", "spec.action, e.g. pod-kill, delay, partition."),
+    Col(
+        "action",
+        "VARCHAR",
+        "spec.action, e.g. pod-kill, delay, partition (LitmusChaos: the experiment, e.g. pod-delete).",
+    ),
     Col("mode", "VARCHAR", "spec.mode: one, all, fixed, fixed-percent, random-max-percent."),
     Col("value", "VARCHAR", "spec.value: how many or what percent of targets the mode picks."),
-    Col("selector", "JSON", "spec.selector: which pods or machines the experiment targets."),
-    Col("duration", "VARCHAR", "spec.duration as written (Go duration, e.g. 30s, 5m)."),
+    Col(
+        "selector",
+        "JSON",
+        "spec.selector: which pods or machines the experiment targets (LitmusChaos: spec.appinfo, spec.selectors).",
+    ),
+    Col(
+        "duration",
+        "VARCHAR",
+        "spec.duration as written (Go duration, e.g. 30s, 5m); LitmusChaos: TOTAL_CHAOS_DURATION, e.g. 30s.",
+    ),
     Col("duration_seconds", "DOUBLE", "spec.duration in seconds; NULL when the experiment runs until deleted."),
-    Col("paused", "BOOLEAN", f'Whether the {PAUSE_ANNOTATION} annotation is "true".'),
-    Col("desired_phase", "VARCHAR", "status.experiment.desiredPhase: Run or Stop."),
+    Col(
+        "paused",
+        "BOOLEAN",
+        f'Whether the {PAUSE_ANNOTATION} annotation is "true" (LitmusChaos: a stop was asked for, engineState stop).',
+    ),
+    Col(
+        "desired_phase",
+        "VARCHAR",
+        "status.experiment.desiredPhase: Run or Stop (LitmusChaos: spec.engineState active or stop, as Run or Stop).",
+    ),
     Col(
         "phase",
         "VARCHAR",
-        "Derived as Chaos Mesh's GetChaosStatus does: deleting, paused, finished, running or injecting.",
+        "Derived as Chaos Mesh's GetChaosStatus does: deleting, paused, finished, running or injecting "
+        "(Chaosd and LitmusChaos: also failed; docs/litmus.md has LitmusChaos's mapping).",
     ),
     CREATED_AT,
     Col("deleted_at", "TIMESTAMPTZ", "metadata.deletionTimestamp: when deletion (recovery) was requested."),
-    Col("ends_at", "TIMESTAMPTZ", "created_at + duration; NULL when there is no duration."),
-    Col("target_count", "BIGINT", "Number of injection records (rows in targets)."),
+    Col("ends_at", "TIMESTAMPTZ", "created_at + duration; NULL when there is no duration (and for LitmusChaos)."),
+    Col(
+        "target_count",
+        "BIGINT",
+        "Number of injection records (rows in targets); LitmusChaos: targets of its ChaosResult.",
+    ),
     Col("injected_count", "BIGINT", "Sum of injectedCount over the records."),
     Col("recovered_count", "BIGINT", "Sum of recoveredCount over the records."),
     Col("schedule", "VARCHAR", "Name of the Schedule that created this experiment, if any."),
@@ -56,8 +89,15 @@ COLUMNS = [
     Col("node", "VARCHAR", "Chaosd node (address) for Chaosd experiments; NULL for Kubernetes ones."),
     LABELS,
     ANNOTATIONS,
-    Col("spec", "JSON", "The whole spec."),
-    Col("status", "JSON", "The whole status."),
+    Col("spec", "JSON", "The whole spec (LitmusChaos: the ChaosEngine's)."),
+    Col("status", "JSON", "The whole status (LitmusChaos: the ChaosEngine's)."),
+    ENGINE_COLUMN,
+    Col(
+        "verdict",
+        "VARCHAR",
+        "LitmusChaos: the run's verdict, Pass, Fail, Stopped, Awaited or Error (its ChaosResult); "
+        "NULL for the other engines.",
+    ),
 ]
 
 
@@ -71,6 +111,7 @@ def experiment_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
     ctx.changes_at(phase_changes_at(obj))
     row.update(
         source=ctx.family,
+        engine=ENGINE,
         kind=obj.get("kind"),
         action=spec.get("action"),
         mode=spec.get("mode"),
@@ -134,10 +175,17 @@ def _parse_time(text: str) -> datetime:
 
 TABLE = Table(
     "experiments",
-    "One row per chaos experiment: every Chaos Mesh experiment kind, and each Chaosd experiment.",
+    "One row per chaos experiment: every Chaos Mesh experiment kind, each run of a LitmusChaos ChaosEngine, "
+    "and each Chaosd experiment.",
     COLUMNS,
     feeds=[
-        KubeFeed(EXPERIMENT_KINDS, experiment_rows, on_demand=("Schedule",), one_row_per_object=True),
+        KubeFeed(
+            EXPERIMENT_KINDS,
+            experiment_rows,
+            on_demand=("Schedule",),
+            one_row_per_object=True,
+            covers={"engine": frozenset({ENGINE})},
+        ),
         ChaosdFeed("experiments", chaosd_experiment_rows),
     ],
     examples=[

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from chaosql.sources.chaosmesh import PHYSICAL_MACHINE
-from chaosql.tables._common import CLUSTER, NAMESPACE
+from chaosql.sources.chaosmesh import ENGINE, PHYSICAL_MACHINE
+from chaosql.tables._common import CLUSTER, ENGINE_COLUMN, NAMESPACE
 from chaosql.tables._kube import EXPERIMENT_KINDS, KubeFeed
 from chaosql.tables._table import Col, Row, RowContext, Table
 from chaosql.tables.experiments import experiment_phase, phase_changes_at
@@ -21,7 +21,7 @@ COLUMNS = [
     Col(
         "target_id", "VARCHAR", "Record id: ns/pod, ns/pod/container, a physical machine, or a cloud instance selector."
     ),
-    Col("target_type", "VARCHAR", "pod, container, physical_machine or cloud_instance."),
+    Col("target_type", "VARCHAR", "pod, container, physical_machine or cloud_instance (LitmusChaos: pod, node, ...)."),
     Col("target_namespace", "VARCHAR", "Namespace of the targeted pod or PhysicalMachine."),
     Col("pod", "VARCHAR", "Targeted pod name; join with pods.name."),
     Col("container", "VARCHAR", "Targeted container, for container-level records."),
@@ -29,7 +29,11 @@ COLUMNS = [
     Col("pod_ip", "VARCHAR", "IP of the targeted pod, when known."),
     Col("physical_machine", "VARCHAR", "Targeted PhysicalMachine name; join with nodes.name."),
     Col("address", "VARCHAR", "Chaosd address of the targeted physical machine; instance id of a cloud target."),
-    Col("phase", "VARCHAR", "Record phase: Injected or Not Injected."),
+    Col(
+        "phase",
+        "VARCHAR",
+        "Record phase: Injected or Not Injected (LitmusChaos: chaosStatus injected, else Not Injected).",
+    ),
     Col("selector_key", "VARCHAR", "Which selector picked the target (selectorKey)."),
     Col("injected_count", "BIGINT", "Successful injections on this target."),
     Col("recovered_count", "BIGINT", "Successful recoveries on this target."),
@@ -37,6 +41,12 @@ COLUMNS = [
     Col("last_operation", "VARCHAR", "Operation of the record's last event: Apply or Recover."),
     Col("last_event_at", "TIMESTAMPTZ", "Time of the record's last event."),
     Col("last_message", "VARCHAR", "Message of the record's last event (why it failed, if it did)."),
+    ENGINE_COLUMN,
+    Col(
+        "action",
+        "VARCHAR",
+        "Action of that experiment (experiments.action), e.g. pod-kill; LitmusChaos: the experiment, e.g. pod-delete.",
+    ),
 ]
 
 
@@ -49,9 +59,11 @@ def target_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
     ctx.changes_at(phase_changes_at(obj))
     base = {
         "cluster": ctx.cluster,
+        "engine": ENGINE,
         "namespace": meta.get("namespace"),
         "experiment": meta.get("name"),
         "kind": kind,
+        "action": (obj.get("spec") or {}).get("action"),
         "experiment_uid": meta.get("uid"),
         "experiment_phase": experiment_phase(obj),
     }
@@ -124,9 +136,17 @@ def _node_of_instance(instance: str | None, ctx: RowContext) -> str | None:
 
 TABLE = Table(
     "targets",
-    "One row per injection record of a chaos experiment: the pod, container or physical machine it hit.",
+    "One row per injection record of a chaos experiment: the pod, container, node or physical machine it hit "
+    "(LitmusChaos: each target its ChaosResult lists).",
     COLUMNS,
-    feeds=[KubeFeed(EXPERIMENT_KINDS, target_rows, lookups=("Pod", PHYSICAL_MACHINE, "Node"))],
+    feeds=[
+        KubeFeed(
+            EXPERIMENT_KINDS,
+            target_rows,
+            lookups=("Pod", PHYSICAL_MACHINE, "Node"),
+            covers={"engine": frozenset({ENGINE})},
+        )
+    ],
     examples=[
         (
             "Which pods are being injected right now, and on which nodes?",

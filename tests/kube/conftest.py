@@ -3,7 +3,9 @@
 ``kube_env`` is one apiserver per pytest session with every Chaos Mesh CRD, the demo cluster
 ``prod-eu``, one object of every experiment kind and a namespace with more than a page of PodChaos.
 ``kube_env2`` is a second, smaller apiserver with fewer CRDs (multi-cluster tests; it is also the one
-the stop/restart test stops). If an apiserver cannot be built or started, these tests are skipped;
+the stop/restart test stops). ``litmus_env`` has two Chaos Mesh kinds and LitmusChaos's CRDs, with
+the engines of ``seed_litmus`` next to two Chaos Mesh experiments; ``litmus_only_env`` has only
+LitmusChaos's CRDs. If an apiserver cannot be built or started, these tests are skipped;
 with ``CHAOSQL_REQUIRE_KUBE=1`` or ``CI`` set that is a failure instead.
 """
 
@@ -21,6 +23,7 @@ for path in (HERE, HERE.parent):  # --import-mode=importlib puts neither on sys.
         sys.path.insert(0, str(path))
 
 import seed  # noqa: E402
+import seed_litmus  # noqa: E402
 from kubeenv import KubeTestEnv, start_for_tests  # noqa: E402
 
 #: Kinds installed in the second cluster: fewer than Chaos Mesh has.
@@ -70,6 +73,23 @@ def kube_env2(tmp_path_factory):
                 "spec": seed.SPECS["NetworkChaos"],
             },
         )
+    yield env
+    env.cleanup()
+
+
+@pytest.fixture(scope="session")
+def litmus_env(tmp_path_factory):
+    crds = seed.write_crd_subset(("PodChaos", "NetworkChaos"), tmp_path_factory.mktemp("crds") / "crd-subset.yaml")
+    env = start_for_tests(KubeTestEnv(crds=crds, litmus=True, audit=True), "lit")
+    env.engines = seed_litmus.seed_litmus(env)
+    yield env
+    env.cleanup()
+
+
+@pytest.fixture(scope="session")
+def litmus_only_env():
+    env = start_for_tests(KubeTestEnv(crds=False, litmus=True), "litonly")
+    env.engines = seed_litmus.seed_litmus(env, "lab", chaos_mesh=False)
     yield env
     env.cleanup()
 

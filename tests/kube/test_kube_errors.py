@@ -311,7 +311,7 @@ def test_a_server_that_does_not_answer_times_out(kube_env, tmp_path, kube_sessio
     assert caught.value.sqlstate == "57014"
 
 
-def test_a_cluster_without_chaos_mesh_has_empty_chaos_tables_and_a_warning(bare_env, kube_session):
+def test_a_cluster_without_any_chaos_engine_has_empty_chaos_tables_and_a_warning(bare_env, kube_session):
     from chaosql.sources.kube import KubeSource
 
     bare_env.create_namespace("shop")
@@ -328,8 +328,8 @@ def test_a_cluster_without_chaos_mesh_has_empty_chaos_tables_and_a_warning(bare_
     result = session.execute("SELECT count(*) FROM experiments")
     assert result.scalar() == 0
     assert result.warnings == [
-        'cluster "bare" (kube): Chaos Mesh is not installed (no chaos-mesh.org/v1alpha1 API); '
-        "its chaos tables are empty"
+        'cluster "bare" (kube): no chaos engine is installed (no chaos-mesh.org/v1alpha1 or '
+        "litmuschaos.io/v1alpha1 API); its chaos tables are empty"
     ]
     assert session.execute("SELECT name FROM pods WHERE namespace = 'shop'").rows() == [("web",)]
     assert session.execute("SELECT count(*) FROM schedules").scalar() == 0

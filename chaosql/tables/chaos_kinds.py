@@ -79,7 +79,7 @@ DOCS = {
 
 # --- <kind>: the experiments -------------------------------------------------------------------
 
-_EXPERIMENT_COMMON = [c for c in experiments.COLUMNS if c.name not in _NOT_COMMON]
+_EXPERIMENT_COMMON = [c for c in experiments.CHAOS_MESH_COLUMNS if c.name not in _NOT_COMMON]
 #: names a spec field's column never takes (it gets ``spec_`` in front), so that a template's
 #: columns are named alike in <kind>, <kind>_schedules and <kind>_templates
 _RESERVED = {c.name for c in _EXPERIMENT_COMMON} | {"active_count", "last_scheduled_at", "template", "deadline"}

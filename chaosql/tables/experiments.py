@@ -5,6 +5,7 @@ LitmusChaos's runs come in through the ``chaosql.litmus`` plugin's feed (``regis
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from chaosql.sources import chaosmesh
@@ -28,60 +29,31 @@ from chaosql.tables._common import (
 from chaosql.tables._kube import EXPERIMENT_KINDS, KubeFeed
 from chaosql.tables._table import Col, Row, RowContext, Table
 
-COLUMNS = [
+#: The columns as Chaos Mesh's objects fill them (the typed per-kind tables take these).
+CHAOS_MESH_COLUMNS = [
     CLUSTER,
     Col("source", "VARCHAR", "Where the row comes from: kube, snapshot or chaosd.", key="source"),
     NAMESPACE,
     NAME,
-    Col(
-        "kind",
-        "VARCHAR",
-        "Chaos kind, e.g. PodChaos, NetworkChaos (Chaosd: the attack kind; LitmusChaos: ChaosEngine).",
-        key="kind",
-    ),
+    Col("kind", "VARCHAR", "Chaos kind, e.g. PodChaos, NetworkChaos (Chaosd: the attack kind).", key="kind"),
     UID,
-    Col(
-        "action",
-        "VARCHAR",
-        "spec.action, e.g. pod-kill, delay, partition (LitmusChaos: the experiment, e.g. pod-delete).",
-    ),
+    Col("action", "VARCHAR", "spec.action, e.g. pod-kill, delay, partition."),
     Col("mode", "VARCHAR", "spec.mode: one, all, fixed, fixed-percent, random-max-percent."),
     Col("value", "VARCHAR", "spec.value: how many or what percent of targets the mode picks."),
-    Col(
-        "selector",
-        "JSON",
-        "spec.selector: which pods or machines the experiment targets (LitmusChaos: spec.appinfo, spec.selectors).",
-    ),
-    Col(
-        "duration",
-        "VARCHAR",
-        "spec.duration as written (Go duration, e.g. 30s, 5m); LitmusChaos: TOTAL_CHAOS_DURATION, e.g. 30s.",
-    ),
+    Col("selector", "JSON", "spec.selector: which pods or machines the experiment targets."),
+    Col("duration", "VARCHAR", "spec.duration as written (Go duration, e.g. 30s, 5m)."),
     Col("duration_seconds", "DOUBLE", "spec.duration in seconds; NULL when the experiment runs until deleted."),
-    Col(
-        "paused",
-        "BOOLEAN",
-        f'Whether the {PAUSE_ANNOTATION} annotation is "true" (LitmusChaos: a stop was asked for, engineState stop).',
-    ),
-    Col(
-        "desired_phase",
-        "VARCHAR",
-        "status.experiment.desiredPhase: Run or Stop (LitmusChaos: spec.engineState active or stop, as Run or Stop).",
-    ),
+    Col("paused", "BOOLEAN", f'Whether the {PAUSE_ANNOTATION} annotation is "true".'),
+    Col("desired_phase", "VARCHAR", "status.experiment.desiredPhase: Run or Stop."),
     Col(
         "phase",
         "VARCHAR",
-        "Derived as Chaos Mesh's GetChaosStatus does: deleting, paused, finished, running or injecting "
-        "(Chaosd and LitmusChaos: also failed; docs/litmus.md has LitmusChaos's mapping).",
+        "Derived as Chaos Mesh's GetChaosStatus does: deleting, paused, finished, running or injecting.",
     ),
     CREATED_AT,
     Col("deleted_at", "TIMESTAMPTZ", "metadata.deletionTimestamp: when deletion (recovery) was requested."),
-    Col("ends_at", "TIMESTAMPTZ", "created_at + duration; NULL when there is no duration (and for LitmusChaos)."),
-    Col(
-        "target_count",
-        "BIGINT",
-        "Number of injection records (rows in targets); LitmusChaos: targets of its ChaosResult.",
-    ),
+    Col("ends_at", "TIMESTAMPTZ", "created_at + duration; NULL when there is no duration."),
+    Col("target_count", "BIGINT", "Number of injection records (rows in targets)."),
     Col("injected_count", "BIGINT", "Sum of injectedCount over the records."),
     Col("recovered_count", "BIGINT", "Sum of recoveredCount over the records."),
     Col("schedule", "VARCHAR", "Name of the Schedule that created this experiment, if any."),
@@ -89,8 +61,27 @@ COLUMNS = [
     Col("node", "VARCHAR", "Chaosd node (address) for Chaosd experiments; NULL for Kubernetes ones."),
     LABELS,
     ANNOTATIONS,
-    Col("spec", "JSON", "The whole spec (LitmusChaos: the ChaosEngine's)."),
-    Col("status", "JSON", "The whole status (LitmusChaos: the ChaosEngine's)."),
+    Col("spec", "JSON", "The whole spec."),
+    Col("status", "JSON", "The whole status."),
+]
+#: What a column holds for a LitmusChaos run (``chaosql.litmus``; docs/litmus.md), told in its doc.
+LITMUS_NOTES = {
+    "kind": "ChaosEngine",
+    "action": "the experiment, e.g. pod-delete",
+    "selector": "spec.appinfo and spec.selectors",
+    "duration": "TOTAL_CHAOS_DURATION, e.g. 60s",
+    "paused": "a stop was asked for (engineState stop)",
+    "desired_phase": "engineState active or stop, as Run or Stop",
+    "phase": "its run mapped onto these, or failed",
+    "ends_at": "NULL",
+    "target_count": "the targets its ChaosResult lists",
+    "spec": "the ChaosEngine's",
+    "status": "the ChaosEngine's",
+}
+COLUMNS = [
+    replace(c, doc=f"{c.doc.rstrip('.')} (LitmusChaos: {LITMUS_NOTES[c.name]}).") if c.name in LITMUS_NOTES else c
+    for c in CHAOS_MESH_COLUMNS
+] + [
     ENGINE_COLUMN,
     Col(
         "verdict",

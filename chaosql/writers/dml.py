@@ -21,7 +21,9 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import SqlError, UnsupportedError, WriteRefused
+from chaosql.sources import groups
 from chaosql.sources.base import KubeLikeSource
+from chaosql.sources.chaosmesh import API_GROUP
 from chaosql.writers import chaosd, objects
 from chaosql.writers.plan import (
     Create,
@@ -309,6 +311,8 @@ def _plan_change(session: Session, tree: exp.Expr, table: Table, targets: Target
             raise UnsupportedError(
                 f"{table.name}: {verb} of {row[f'{KEY_PREFIX}source']} rows is not supported here ({ref})"
             )
+        if groups.group_of(ref.kind) is not API_GROUP:
+            raise UnsupportedError(f"{table.name}: {verb} of {ref.kind} rows is not supported yet ({ref})")
         obj = seen.get((ref.cluster, ref.kind, ref.namespace, ref.name))
         if obj is None:
             raise WriteRefused(f"{table.name}: {ref} was not read from a Kubernetes or snapshot source; cannot {verb}")

@@ -25,9 +25,12 @@ BOMB = (
 )
 
 
+# The peak is VmHWM, not ru_maxrss: Linux carries ru_maxrss across execve, so a child forked from a
+# large pytest process would report pytest's size, not its own.
 MEASURED = (
-    "import resource, sys\nfrom chaosql.cli import main\ncode = main(sys.argv[1:])\n"
-    "sys.stderr.write(f'peak_kb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}')\nsys.exit(code)"
+    "import re, sys\nfrom chaosql.cli import main\ncode = main(sys.argv[1:])\n"
+    "peak = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1)\n"
+    "sys.stderr.write(f'peak_kb={peak}')\nsys.exit(code)"
 )
 
 

@@ -15,6 +15,11 @@ Binding replaces each ``$name`` node of the parsed statement with a typed litera
 (a quoted string, a number, ``CAST('...' AS TIMESTAMPTZ)``), after the value was parsed as its
 declared type. A value is never pasted into SQL text, and because the bound statement holds plain
 constants, predicates such as ``namespace = $namespace`` still push down to the sources.
+
+A query whose header names a ``metric`` is also a Prometheus metric family for ``chaosql export``
+(``-- metric:``, ``-- metric_type:``, ``-- help:``, ``-- value: COLUMN -- help``, ``-- key:``,
+``-- max_series:``; kept here as written in ``SavedQuery.export``, checked by
+``chaosql.export.family``).
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ TYPES = ("text", "integer", "number", "boolean", "timestamp", "date")
 FORMATS = ("table", "chart", "both", "csv", "json")
 _HEADER = re.compile(r"^--\s?([a-z_]+):\s*(.*)$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+#: Header keys of a saved query that is also a metric family (docs/exporter.md), besides the
+#: repeatable ``-- value: COLUMN -- doc``.
+EXPORT_KEYS = ("metric", "metric_type", "help", "key", "max_series")
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,9 @@ class SavedQuery:
     format: str = "table"
     check: Check | None = None
     chart: dict[str, str] | None = None
+    #: the metric family header (metric, metric_type, help, key, max_series, and ``values``: the
+    #: ``-- value: COLUMN -- doc`` lines), as written; ``chaosql.export.family`` checks it
+    export: dict[str, Any] | None = None
 
     @property
     def origin(self) -> str:
@@ -220,6 +231,7 @@ def parse_text(text: str, *, name: str, path: Path | None = None, builtin: bool 
     where = str(path or name)
     header: dict[str, str] = {}
     params: list[Param] = []
+    values: list[tuple[str, str]] = []  # -- value: COLUMN -- doc (metric families)
     body_start = 0
     last_key = None
     lines = text.splitlines()
@@ -236,19 +248,28 @@ def parse_text(text: str, *, name: str, path: Path | None = None, builtin: bool 
             key, value = match.group(1), match.group(2).strip()
             if key == "param":
                 params.append(_param(value, f"{where} line {i + 1}"))
+            elif key == "value":
+                column, _, doc = value.partition(" -- ")
+                values.append((column.strip(), doc.strip()))
             else:
                 header[key] = value
             last_key = key
-        elif last_key and last_key != "param" and stripped[2:].startswith((" ", "\t")) and stripped[2:].strip():
+        elif (
+            last_key
+            and last_key not in ("param", "value")
+            and stripped[2:].startswith((" ", "\t"))
+            and stripped[2:].strip()
+        ):
             header[last_key] = (header[last_key] + " " + stripped[2:].strip()).strip()
     sql = "\n".join(lines[body_start:]).strip().rstrip(";").strip()
     if not sql:
         raise UsageError(f"saved query {where}: no SQL after the header")
-    unknown = set(header) - {"name", "title", "description", "format", "check", "chart"}
+    unknown = set(header) - {"name", "title", "description", "format", "check", "chart", *EXPORT_KEYS}
     if unknown:
         raise UsageError(
             f"saved query {where}: unknown header key {sorted(unknown)[0]!r}",
-            hint="keys: name, title, description, param, format, check, chart",
+            hint="keys: name, title, description, param, format, check, chart; for a metric family: "
+            + ", ".join([*EXPORT_KEYS, "value"]),
         )
     query_name = header.get("name") or name
     if not _NAME.match(query_name):
@@ -267,9 +288,18 @@ def parse_text(text: str, *, name: str, path: Path | None = None, builtin: bool 
         format=fmt,
         check=Check.parse(header.get("check"), where=f"saved query {where}: check"),
         chart=parse_chart(header["chart"], where=f"saved query {where}") if header.get("chart") else None,
+        export=_export_header(header, values),
     )
     _check_placeholders(query, where)
     return query
+
+
+def _export_header(header: dict[str, str], values: list[tuple[str, str]]) -> dict[str, Any] | None:
+    """The metric family keys of a header (chaosql export reads them), or None when there are none."""
+    found: dict[str, Any] = {k: header[k] for k in EXPORT_KEYS if k in header}
+    if values:
+        found["values"] = values
+    return found or None
 
 
 def _param(spec: str, where: str) -> Param:

@@ -1,8 +1,9 @@
 """User documentation generated from the code, so it cannot drift from it.
 
 ``python -m chaosql.docs`` rewrites ``docs/tables.md`` (from the table modules),
-``docs/reference.md`` (the CLI's --help, the settings, the REPL's meta-commands, the plugin hooks)
-and the table reference in ``README.md``; ``python -m chaosql.docs --check`` fails when any of them
+``docs/reference.md`` (the CLI's --help, the settings, the REPL's meta-commands, the plugin hooks),
+the table reference in ``README.md`` and the list of shipped metric families in
+``docs/exporter.md`` (from ``chaosql/export/families``); ``python -m chaosql.docs --check`` fails when any of them
 is out of date (a test runs it).
 """
 
@@ -12,9 +13,11 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 START, END = "<!-- tables:start -->", "<!-- tables:end -->"
+FAMILIES_START, FAMILIES_END = "<!-- families:start -->", "<!-- families:end -->"
 
 
 def _pushdown(col) -> str:
@@ -175,6 +178,33 @@ def reference_page() -> str:
     return "\n".join(out)
 
 
+def exporter_families() -> str:
+    """docs/exporter.md's list of the shipped metric families: name, type, labels, help."""
+    import sqlglot
+
+    from chaosql.export.catalog import builtin
+
+    out = ["", "| family | type | labels | what it says |", "|---|---|---|---|"]
+    for spec in builtin():
+        first: Any = sqlglot.parse_one(spec.query.sql, read="duckdb")
+        while isinstance(first, sqlglot.exp.Union):  # the first branch names the columns
+            first = first.this
+        taken = {v.column for v in spec.declared} | set(spec.key)
+        labels = ", ".join(f"`{c}`" for c in first.named_selects if c not in taken)
+        suffix = "_total" if spec.type == "counter" else ""
+        for value in spec.declared:
+            out.append(f"| `{value.family}{suffix}` | {spec.type} | {labels} | {value.help} |")
+    return "\n".join(out) + "\n"
+
+
+def _between(text: str, start: str, end: str, body: str, where: str) -> str:
+    if start not in text or end not in text:
+        raise SystemExit(f"{where} lacks the {start} ... {end} markers")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return head + start + body + end + tail
+
+
 def _updated_readme(text: str) -> str:
     if START not in text or END not in text:
         raise SystemExit(f"README.md lacks the {START} ... {END} markers")
@@ -185,7 +215,8 @@ def _updated_readme(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Regenerate docs/tables.md, docs/reference.md and README.md's table reference."
+        description="Regenerate docs/tables.md, docs/reference.md, README.md's table reference and "
+        "docs/exporter.md's list of metric families."
     )
     parser.add_argument("--check", action="store_true", help="exit 1 if they are out of date")
     args = parser.parse_args(argv)
@@ -193,6 +224,13 @@ def main(argv: list[str] | None = None) -> int:
         REPO / "docs" / "tables.md": tables_page() + "\n",
         REPO / "docs" / "reference.md": reference_page() + "\n",
         REPO / "README.md": _updated_readme((REPO / "README.md").read_text()),
+        REPO / "docs" / "exporter.md": _between(
+            (REPO / "docs" / "exporter.md").read_text(),
+            FAMILIES_START,
+            FAMILIES_END,
+            exporter_families(),
+            "docs/exporter.md",
+        ),
     }
     stale = [p for p, text in targets.items() if not p.exists() or p.read_text() != text]
     if args.check:

@@ -12,5 +12,6 @@ MODULES = [
     "chaosql.commands.report",
     "chaosql.commands.snapshot",
     "chaosql.commands.service",
+    "chaosql.commands.export",
     "chaosql.server.cli",
 ]

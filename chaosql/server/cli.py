@@ -19,6 +19,7 @@ examples:
   chaosql serve                                 # 127.0.0.1:5433, demo data or the config's sources
   psql -h 127.0.0.1 -p 5433 -U me chaosql -c '\\dt'
   chaosql serve --host 0.0.0.0 --tls-cert server.crt --tls-key server.key --config chaosql.toml
+  chaosql serve --metrics 127.0.0.1:9466        # and Prometheus metrics, as chaosql export serves them
 """
 
 
@@ -40,10 +41,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--insecure", action="store_true", help="allow listening on a non-loopback address without auth"
     )
+    parser.add_argument(
+        "--metrics",
+        metavar="HOST:PORT",
+        help="also serve Prometheus metrics (/metrics) there, from the same sources and watch cache, as "
+        "chaosql export does (its other options from the config's [export] section; docs/exporter.md)",
+    )
 
 
 def build(args: argparse.Namespace):
-    """The Server for ``args``: sources opened once and shared by every connection's Session."""
+    """The Server for ``args`` (sources opened once and shared by every connection's Session), and
+    with ``--metrics`` the exporter and its HTTP endpoint over the same sources."""
     from chaosql.commands._context import sources_and_settings, start_caches
     from chaosql.engine.session import Session
     from chaosql.server.auth import auth_config
@@ -73,18 +81,42 @@ def build(args: argparse.Namespace):
         require_tls=args.require_tls or bool(section.get("require_tls", False)),
     )
     server.local = answering
-    return server
+    return server, (_exporter(args, sources, settings, config) if args.metrics else None)
+
+
+def _exporter(args: argparse.Namespace, sources: list, settings: dict, config: object):
+    """The metrics endpoint of ``--metrics``: ``chaosql export``'s, over this server's sources."""
+    from chaosql.daemon.http import Endpoint, parse_address
+    from chaosql.daemon.log import EventLog
+    from chaosql.export import endpoint
+
+    address = parse_address(args.metrics, "--metrics")
+    log = EventLog(sys.stderr, verbose=args.verbose)
+    exporter = endpoint.build(sources, settings, config, endpoint.ExportOptions.read(config), log=log)
+    http = Endpoint(
+        address,
+        endpoint.routes(exporter),
+        name="chaosql-metrics-http",
+        option="--metrics",
+        on_error=lambda path, err: log.error("request failed", path=path, error=f"{type(err).__name__}: {err}"),
+    )
+    return exporter, http
 
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
     try:
-        server = build(args)
+        server, metrics = build(args)
 
         async def main() -> None:
             await server.start()
             server.local.start()
+            if metrics is not None:
+                http = metrics[1].start()
+                print(
+                    f"chaosql: serving Prometheus metrics on http://{http.address}/metrics", file=sys.stderr, flush=True
+                )
             tls = ", TLS" if server.ssl_context else ""
             print(
                 f"chaosql: serving PostgreSQL protocol on {server.host}:{server.port} "
@@ -99,6 +131,11 @@ def run(args: argparse.Namespace) -> int:
             asyncio.run(main())
         finally:
             server.local.stop()
+            if metrics is not None:
+                exporter, http = metrics
+                http.stop()
+                exporter.close()
+                exporter.session.close()
         return EXIT_OK
     except KeyboardInterrupt:
         return EXIT_OK

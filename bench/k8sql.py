@@ -425,6 +425,52 @@ def freshness(env: KubeTestEnv, changes: int) -> None:
     source.close()
 
 
+OVERHEAD_PROBE = """
+import sys, time
+t0 = time.perf_counter()
+marks = []
+def mark(what):
+    marks.append((what, time.perf_counter()))
+import chaosql.cli; mark('import chaosql.cli (argparse, commands)')
+import duckdb; mark('import duckdb')
+import pyarrow; mark('import pyarrow')
+import sqlglot; mark('import sqlglot')
+import httpx; mark('import httpx')
+from chaosql.engine.session import Session; mark('import the engine')
+from chaosql.sources.kube import KubeSource
+source = KubeSource(context='admin', kubeconfig=sys.argv[1], name='bench')
+source.conn.http.client(); mark('kubeconfig read, TLS context')
+source.conn.get('/version'); mark('first request (TLS handshake)')
+source._discover(); mark('discovery (GET /apis/chaos-mesh.org/v1alpha1)')
+session = Session([source]); mark('session (DuckDB connection, tables)')
+result = session.execute(sys.argv[2]); result.rows(); mark('the statement')
+listed = sum(c.seconds for c in result.calls)
+prev = t0
+for what, at in marks:
+    print(f'  {what:<48} {(at - prev) * 1000:8.1f} ms')
+    prev = at
+print(f'  {"of the statement: list calls on the wire":<48} {listed * 1000:8.1f} ms')
+print(f'  {"of the statement: shaping, Arrow, DuckDB":<48} {(marks[-1][1] - marks[-2][1] - listed) * 1000:8.1f} ms')
+print(f'  {"kubernetes package imported":<48} {"kubernetes" in sys.modules!s:>8}')
+"""
+
+
+def overhead(env: KubeTestEnv) -> None:
+    """Where a one-shot query's time goes (the parts item 3 of issue 11 asks to measure)."""
+    sql = QUERIES["count PodChaos"][0]
+    start = _timed(subprocess.run, [sys.executable, "-c", "pass"], check=True)
+    print(f"\n== where a one-shot query's time goes ({sql})")
+    print(f"  {'python start-up (python -c pass)':<48} {start * 1000:8.1f} ms")
+    done = subprocess.run(
+        [sys.executable, "-c", OVERHEAD_PROBE, env.kubeconfig, sql],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    print(done.stdout.rstrip() or done.stderr)
+
+
 RSS_PROBE = """
 import json, sys, time
 from chaosql.engine.session import Session
@@ -507,6 +553,7 @@ def clusters(state: str | None, count: int, experiments: int, repeat: int) -> No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--k8sql", metavar="PATH", help="a k8sql binary (default: build 0.2.4 into the cache)")
+    parser.add_argument("--no-k8sql", action="store_true", help="time chaosql alone")
     parser.add_argument("--state", metavar="DIR", help="keep the seeded apiserver's state here and reuse it")
     parser.add_argument("--experiments", type=int, default=10_000)
     parser.add_argument("--namespaces", type=int, default=20)
@@ -517,13 +564,13 @@ def main() -> None:
     parser.add_argument("--cluster-experiments", type=int, default=2_000)
     parser.add_argument(
         "--only",
-        default="answers,oneshot,daemon,inprocess,freshness,memory,clusters",
+        default="answers,overhead,oneshot,daemon,inprocess,freshness,memory,clusters",
         help="comma-separated parts to run",
     )
     args = parser.parse_args()
     parts = set(args.only.split(","))
 
-    k8sql = k8sql_binary(args.k8sql) if parts & {"answers", "oneshot", "daemon"} else None
+    k8sql = k8sql_binary(args.k8sql) if parts & {"answers", "oneshot", "daemon"} and not args.no_k8sql else None
     env = start_cluster(args.state, "bench", args.experiments, args.namespaces, args.events)
     try:
         with tempfile.TemporaryDirectory(prefix="chaosql-bench-") as work:
@@ -534,6 +581,8 @@ def main() -> None:
                 oneshot(tools, args.repeat)
             if "daemon" in parts:
                 daemons(tools, args.repeat)
+        if "overhead" in parts:
+            overhead(env)
         if "inprocess" in parts:
             inprocess(env, args.repeat * 3)
         if "freshness" in parts:

@@ -87,7 +87,7 @@ QUERIES: dict[str, tuple[str, str | None, str]] = {
     "join experiments x targets": (
         "SELECT e.kind, t.node, count(*) AS n FROM experiments e JOIN targets t "
         "ON t.cluster = e.cluster AND t.namespace = e.namespace AND t.experiment = e.name "
-        "WHERE e.phase = 'running' GROUP BY ALL ORDER BY ALL",
+        "WHERE e.phase = 'running' GROUP BY e.kind, t.node ORDER BY 1, 2",
         None,
         "rows",
     ),

@@ -1,13 +1,21 @@
 """Fast DataRow assembly: Arrow columns -> PostgreSQL DataRow messages with numpy, no per-value Python.
 
-Each column is first turned into an Arrow binary array holding exactly the bytes of each field
-(text via Arrow casts, binary via big-endian numpy views); then the rows are laid out in one
-buffer: ``'D' int32 length, int16 ncols, (int32 field length, bytes)*``. Types without a vector
-path (maps, lists, structs, intervals ...) go through ``types.encode_column`` per value.
+Each column of a batch is first *encoded*: a byte matrix with one row per value (wide enough for
+the longest), which bytes of it are the field, and each field's length (-1 for NULL). Binary
+fields are big-endian numpy views; text comes from Arrow's casts (a float's shortest round-trip
+text, as PostgreSQL writes it), each value's bytes taken as a window of Arrow's data buffer, and
+a timestamp's fraction and zone offset fitted to PostgreSQL's form in the matrix.
+
+The rows are then laid out as one matrix, ``'D' int32 length, int16 ncols, (int32 length,
+bytes)*`` per row, and the used bytes taken out in one step. A batch with a value much longer
+than the rest (a big JSON document) would make that matrix wasteful; it is laid out field by
+field instead. Types without a vector path (maps, lists, structs, intervals ...) go through
+``types.encode_column`` per value.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,100 +33,136 @@ _BINARY_WIDTH = {
     "oid": ">u4",
     "xid": ">u4",
 }
+#: Above this many padding bytes per used byte (and 1 MB), a batch is laid out field by field.
+_MAX_PADDING = 4
 
 
-def _buffer(array: np.ndarray) -> Any:
-    """An Arrow buffer over the array's memory, no copy (through the memoryview pyarrow's stubs accept)."""
+@dataclass
+class Encoded:
+    """One column's fields for a batch: ``data[i]`` holds field i in the bytes ``used[i]`` marks
+    (all of the row when ``used`` is None); ``lengths[i]`` is its length, -1 for NULL. A column
+    whose values differ too much in length keeps them as an Arrow binary array (``wide``) and an
+    empty matrix: the batch is then laid out field by field."""
+
+    data: np.ndarray  # (n, width) uint8
+    used: np.ndarray | None  # (n, width) bool, or None: every byte of a non-NULL row
+    lengths: np.ndarray  # (n,) int64
+    wide: Any = None
+
+
+def _valid(array: Any) -> np.ndarray | None:
+    return None if array.null_count == 0 else np.asarray(array.is_valid())
+
+
+def _fixed(matrix: np.ndarray, valid: np.ndarray | None) -> Encoded:
+    n, width = matrix.shape
+    lengths = np.full(n, width, dtype=np.int64)
+    if valid is not None:
+        lengths[~valid] = -1
+    return Encoded(matrix, None, lengths)
+
+
+def _big_endian(values: np.ndarray, dtype: str, valid: np.ndarray | None) -> Encoded:
+    be = np.ascontiguousarray(values.astype(dtype))
+    return _fixed(be.view(np.uint8).reshape(len(be), be.dtype.itemsize), valid)
+
+
+def _from_strings(array: Any) -> Encoded:
+    """An Arrow string/binary array's values as an Encoded (each value's bytes, left-aligned)."""
     import pyarrow as pa
 
-    return pa.py_buffer(array.data)
+    if pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type):
+        array = array.cast(pa.binary())
+    n = len(array)
+    buffers = array.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=array.offset + n + 1)[array.offset :].astype(np.int64)
+    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(1, np.uint8)
+    lengths = np.diff(offsets)
+    width = int(lengths.max()) if n else 0
+    valid = _valid(array)
+    if width == 0 or len(data) == 0:
+        return Encoded(np.zeros((n, 0), dtype=np.uint8), None, np.where(valid, 0, -1) if valid is not None else lengths)
+    first, last = int(offsets[0]), int(offsets[-1])
+    if n * width > _MAX_PADDING * (last - first) + (1 << 20):  # one big document among small ones
+        return Encoded(
+            np.zeros((n, 0), dtype=np.uint8),
+            None,
+            np.where(valid, lengths, -1) if valid is not None else lengths,
+            array,
+        )
+    if last - first == n * width:  # every value as long as the longest: the bytes are the matrix
+        matrix = data[first:last].reshape(n, width)
+        return Encoded(matrix, None, lengths if valid is None else np.where(valid, lengths, -1))
+    # each value's row: a window of the data starting at its offset (the data padded for the last ones)
+    padded = np.concatenate([data[first:last], np.zeros(width, dtype=np.uint8)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, width)
+    matrix = windows[offsets[:-1] - first]
+    used = np.arange(width) < lengths[:, None]
+    if valid is not None:
+        lengths = np.where(valid, lengths, -1)
+        used &= valid[:, None]
+    return Encoded(matrix, used, lengths)
 
 
-def _from_fixed(values: np.ndarray, valid: np.ndarray | None) -> Any:
-    import pyarrow as pa
+def _timestamp_text(array: Any) -> Encoded | None:
+    """timestamp(tz) as PostgreSQL prints it in the session's zone (DuckDB hands Arrow the
+    session's zone): ``2026-11-20 13:00:00+01``, ``17:30:00.25+05:30``, fractions without
+    trailing zeros; a naive timestamp has no offset. None for years outside 1000-9999 (per value).
 
-    raw = np.ascontiguousarray(values).view(np.uint8)
-    width = values.dtype.itemsize
-    n = len(values)
-    if valid is None:
-        offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
-        return pa.Array.from_buffers(pa.binary(), n, [None, _buffer(offsets), _buffer(raw)])
-    lengths = np.where(valid, width, 0).astype(np.int32)
-    offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(lengths, out=offsets[1:])
-    data = raw.reshape(n, width)[valid].reshape(-1)
-    mask = pa.array(~valid).to_numpy(zero_copy_only=False)
-    return pa.Array.from_buffers(
-        pa.binary(),
-        n,
-        [pa.array(~mask).buffers()[1], _buffer(offsets), _buffer(data)],
-        null_count=int((~valid).sum()),
-    )
-
-
-def field_bytes(array: Any, pgname: str, binary: bool) -> Any:
-    """An Arrow binary/string array whose values are the wire bytes of each field (None: no vector path)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    t = array.type
-    valid = None if array.null_count == 0 else np.asarray(array.is_valid())
-    if binary:
-        if pgname in _BINARY_WIDTH and (pa.types.is_integer(t) or pa.types.is_floating(t)):
-            values = array.to_numpy(zero_copy_only=False)
-            if valid is not None:
-                values = np.where(valid, values, 0)
-            return _from_fixed(values.astype(_BINARY_WIDTH[pgname]), valid)
-        if pgname in ("timestamptz", "timestamp") and pa.types.is_timestamp(t):
-            us = pc.cast(array, pa.timestamp("us", tz=t.tz)).cast(pa.int64()).fill_null(0).to_numpy()
-            return _from_fixed((us - _EPOCH_US).astype(">i8"), valid)
-        if pgname == "date" and pa.types.is_date32(t):
-            days = array.cast(pa.int32()).fill_null(0).to_numpy()
-            return _from_fixed((days - _EPOCH_DAYS).astype(">i4"), valid)
-        if pgname == "bool" and pa.types.is_boolean(t):
-            return _from_fixed(array.fill_null(False).to_numpy(zero_copy_only=False).astype(np.uint8), valid)
-        if pgname in types.TEXT_LIKE and (pa.types.is_string(t) or pa.types.is_large_string(t)):
-            return array
-        return None
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return array if pgname in types.TEXT_LIKE else None
-    if pa.types.is_integer(t) or pa.types.is_decimal(t):
-        return pc.cast(array, pa.string())
-    if pa.types.is_boolean(t):
-        return pc.if_else(array, "t", "f")
-    if pa.types.is_floating(t):
-        finite = pc.is_finite(array)
-        if pc.all(pc.or_kleene(finite, pc.is_null(array))).as_py() is False:
-            return None  # NaN/Infinity spelled as PostgreSQL does: per value
-        # PostgreSQL writes at least two exponent digits (1.5e-07), as C's printf does
-        return pc.replace_substring_regex(pc.cast(array, pa.string()), r"e([+-])(\d)$", r"e\10\2")
-    if pa.types.is_timestamp(t) and t.tz is not None:
-        return _zoned_text(array)
-    if pa.types.is_date32(t):
-        return pc.cast(array, pa.string())
-    return None
-
-
-def _zoned_text(array: Any) -> Any:
-    """timestamptz as PostgreSQL prints it in the session's time zone (DuckDB hands Arrow the
-    session's zone): ``2026-11-20 13:00:00+01``, ``17:30:00+05:30``, fractions without trailing 0s."""
+    Arrow prints the local time as ``YYYY-MM-DD HH:MM:SS.ffffff`` (26 bytes); the fraction's
+    trailing zeros are left out of the field and the zone's offset is added after it.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     zone = array.type.tz
-    us = pc.cast(array, pa.timestamp("us", tz=zone))
-    if zone.upper() in ("UTC", "ETC/UTC", "GMT", "Z", "+00:00"):
-        local, offsets = pc.cast(us, pa.timestamp("us")), None
+    us_array = pc.cast(array, pa.timestamp("us", tz=zone))
+    utc = pc.cast(us_array, pa.int64()).fill_null(0).to_numpy()
+    if zone is None or zone.upper() in ("UTC", "ETC/UTC", "GMT", "Z", "+00:00"):
+        local, offsets = utc, None
     else:
-        local = pc.local_timestamp(us)
-        utc = pc.cast(us, pa.int64()).fill_null(0).to_numpy()
-        offsets = (pc.cast(local, pa.int64()).fill_null(0).to_numpy() - utc) // 1_000_000
-    text = pc.replace_substring_regex(pc.strftime(local, format="%Y-%m-%d %H:%M:%S", locale="C"), r"\.?0+$", "")
-    if offsets is None:
-        return pc.binary_join_element_wise(text, "+00", "")
-    unique, index = np.unique(offsets, return_inverse=True)
-    suffix = pa.array([_offset_text(int(o)) for o in unique]).take(index)
-    return pc.binary_join_element_wise(text, suffix, "")
+        local = pc.cast(pc.local_timestamp(us_array), pa.int64()).fill_null(0).to_numpy()
+        offsets = (local - utc) // 1_000_000
+    n = len(local)
+    printed = _from_strings(pc.cast(pa.array(local, type=pa.timestamp("us")), pa.string()))
+    if printed.used is not None or printed.data.shape[1] != 26:
+        return None  # a year before 1000 or after 9999
+    suffixes: list[str] = [] if zone is None else ["+00"]
+    which = np.zeros(n, dtype=np.int64)
+    if offsets is not None:
+        unique, which = np.unique(offsets, return_inverse=True)
+        suffixes = [_offset_text(int(o)) for o in unique]
+    suffix_width = max((len(x) for x in suffixes), default=0)
+    micros = local % 1_000_000
+    valid = _valid(array)
+    if len(suffixes) <= 1 and not micros.any():  # whole seconds in one zone (Kubernetes' timestamps)
+        matrix = np.empty((n, 19 + suffix_width), dtype=np.uint8)
+        matrix[:, :19] = printed.data[:, :19]
+        if suffixes:
+            matrix[:, 19:] = np.frombuffer(suffixes[0].encode(), dtype=np.uint8)
+        return _fixed(matrix, valid)
+    matrix = np.empty((n, 26 + suffix_width), dtype=np.uint8)
+    matrix[:, :26] = printed.data
+    shown = micros > 0
+    fraction = np.where(shown, 7, 0)  # bytes of ".ffffff" in the field: none for whole seconds
+    for k in range(1, 6):
+        fraction -= shown & (micros % 10**k == 0)
+    used = np.zeros(matrix.shape, dtype=bool)
+    used[:, :19] = True
+    used[:, 19:26] = np.arange(7) < fraction[:, None]
+    lengths = 19 + fraction
+    if suffixes:
+        table = np.zeros((len(suffixes), suffix_width), dtype=np.uint8)
+        for i, text in enumerate(suffixes):
+            table[i, : len(text)] = np.frombuffer(text.encode(), dtype=np.uint8)
+        sizes = np.array([len(x) for x in suffixes])[which]
+        matrix[:, 26:] = table[which]
+        used[:, 26:] = np.arange(suffix_width) < sizes[:, None]
+        lengths = lengths + sizes
+    if valid is not None:
+        lengths[~valid] = -1
+        used &= valid[:, None]
+    return Encoded(matrix, used, lengths)
 
 
 def _offset_text(seconds: int) -> str:
@@ -128,46 +172,149 @@ def _offset_text(seconds: int) -> str:
     return f"{sign}{hours:02d}" + (f":{minutes:02d}" if minutes or secs else "") + (f":{secs:02d}" if secs else "")
 
 
+def _float_text(array: Any) -> Encoded | None:
+    """Shortest round-trip text (Arrow's cast), PostgreSQL's at least two exponent digits; None
+    when NaN or an infinity needs PostgreSQL's spelling (per value)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pc.any(pc.invert(pc.is_finite(array))).as_py():
+        return None
+    text = pc.cast(array, pa.string())
+    if pc.any(pc.match_substring(text, "e")).as_py():  # 1e-7 -> 1e-07, as C's printf writes it
+        text = pc.replace_substring_regex(text, r"e([+-])(\d)$", r"e\10\2")
+    return _from_strings(text)
+
+
+def encode(array: Any, pgname: str, binary: bool) -> Encoded | None:
+    """One Arrow column as an Encoded, None when there is no vector path for it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = array.type
+    valid = _valid(array)
+    if binary:
+        if pgname in _BINARY_WIDTH and (pa.types.is_integer(t) or pa.types.is_floating(t)):
+            values = array.to_numpy(zero_copy_only=False)
+            if valid is not None:
+                values = np.where(valid, values, 0)
+            return _big_endian(values, _BINARY_WIDTH[pgname], valid)
+        if pgname in ("timestamptz", "timestamp") and pa.types.is_timestamp(t):
+            us = pc.cast(array, pa.timestamp("us", tz=t.tz)).cast(pa.int64()).fill_null(0).to_numpy()
+            return _big_endian(us - _EPOCH_US, ">i8", valid)
+        if pgname == "date" and pa.types.is_date32(t):
+            days = array.cast(pa.int32()).fill_null(0).to_numpy()
+            return _big_endian(days - _EPOCH_DAYS, ">i4", valid)
+        if pgname == "bool" and pa.types.is_boolean(t):
+            return _fixed(array.fill_null(False).to_numpy(zero_copy_only=False).astype(np.uint8)[:, None], valid)
+        if pgname in types.TEXT_LIKE and (pa.types.is_string(t) or pa.types.is_large_string(t)):
+            return _from_strings(array)
+        return None
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return _from_strings(array) if pgname in types.TEXT_LIKE else None
+    if pa.types.is_integer(t) or pa.types.is_decimal(t):
+        return _from_strings(pc.cast(array, pa.string()))
+    if pa.types.is_boolean(t):
+        flags = array.fill_null(False).to_numpy(zero_copy_only=False)
+        return _fixed(np.where(flags, ord("t"), ord("f")).astype(np.uint8)[:, None], valid)
+    if pa.types.is_floating(t):
+        return _float_text(array)
+    if pa.types.is_timestamp(t) and pgname in ("timestamptz", "timestamp"):
+        return _timestamp_text(array)
+    if pa.types.is_date32(t):
+        return _from_strings(pc.cast(array, pa.string()))
+    return None
+
+
+def _per_value(array: Any, pgname: str, binary: bool) -> Encoded:
+    """The per-value encoder's fields (types without a vector path) as an Encoded."""
+    import pyarrow as pa
+
+    fields = [None if f == types.NULL else f[4:] for f in types.encode_column(array, pgname, binary)]
+    return _from_strings(pa.array(fields, pa.binary()))
+
+
 def text_fields(array: Any, pgname: str) -> Any:
     """An Arrow string array of each value's PostgreSQL text output (NULLs stay NULL)."""
     import pyarrow as pa
 
-    fields = field_bytes(array, pgname, False)
-    if fields is None:
-        return pa.array([None if v is None else types.text_value(v, pgname) for v in array.to_pylist()], pa.string())
-    return fields if pa.types.is_string(fields.type) else fields.cast(pa.string())
+    encoded = encode(array, pgname, False) or _per_value(array, pgname, False)
+    return _to_arrow(encoded).cast(pa.string())
+
+
+def _to_arrow(encoded: Encoded) -> Any:
+    """The fields as an Arrow binary array (NULL where the length is -1)."""
+    import pyarrow as pa
+
+    if encoded.wide is not None:
+        return encoded.wide
+    lengths = encoded.lengths
+    data = encoded.data[encoded.used] if encoded.used is not None else encoded.data[lengths >= 0].reshape(-1)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
+    np.cumsum(np.maximum(lengths, 0), out=offsets[1:])
+    valid = lengths >= 0
+    bitmap = None if valid.all() else pa.array(valid).buffers()[1]
+    return pa.Array.from_buffers(
+        pa.binary(),
+        len(lengths),
+        [bitmap, pa.py_buffer(offsets.data), pa.py_buffer(np.ascontiguousarray(data).data)],
+        null_count=int((~valid).sum()),
+    )
 
 
 def data_rows(batch: Any, pgnames: list[str], formats: list[int]) -> bytes:
     """A record batch -> concatenated DataRow messages."""
-    import pyarrow as pa
-
     n, ncols = batch.num_rows, batch.num_columns
     if n == 0:
         return b""
     columns = []
     for i in range(ncols):
-        col = batch.column(i)
-        fields = field_bytes(col, pgnames[i], formats[i] == 1)
-        if fields is None or pa.types.is_large_string(fields.type) or pa.types.is_large_binary(fields.type):
-            encoded = [
-                None if f == types.NULL else f[4:] for f in types.encode_column(col, pgnames[i], formats[i] == 1)
-            ]
-            fields = pa.array(encoded, pa.binary())
-        columns.append(fields)
+        array = batch.column(i)
+        encoded = encode(array, pgnames[i], formats[i] == 1)
+        columns.append(encoded if encoded is not None else _per_value(array, pgnames[i], formats[i] == 1))
+    used_bytes = sum(int(np.maximum(c.lengths, 0).sum()) for c in columns)
+    padded = n * sum(c.data.shape[1] for c in columns)
+    if any(c.wide is not None for c in columns) or padded > _MAX_PADDING * used_bytes + (1 << 20):
+        return _assemble_by_field(columns, n)
     return _assemble(columns, n)
 
 
-def _assemble(columns: list[Any], n: int) -> bytes:
+def _assemble(columns: list[Encoded], n: int) -> bytes:
+    """All rows as one matrix (header, then each field's length and bytes), used bytes taken out."""
+    width = 7 + sum(4 + c.data.shape[1] for c in columns)
+    rows = np.empty((n, width), dtype=np.uint8)
+    used = np.ones((n, width), dtype=bool)
+    row_len = np.full(n, 6 + 4 * len(columns), dtype=np.int64)
+    at = 7
+    for c in columns:
+        w = c.data.shape[1]
+        rows[:, at : at + 4] = c.lengths.astype(">i4").view(np.uint8).reshape(n, 4)
+        rows[:, at + 4 : at + 4 + w] = c.data
+        if c.used is not None:
+            used[:, at + 4 : at + 4 + w] = c.used
+        elif (c.lengths < 0).any():
+            used[:, at + 4 : at + 4 + w] = (c.lengths >= 0)[:, None]
+        row_len += np.maximum(c.lengths, 0)
+        at += 4 + w
+    rows[:, 0] = ord("D")
+    rows[:, 1:5] = row_len.astype(">i4").view(np.uint8).reshape(n, 4)
+    rows[:, 5:7] = np.full(n, len(columns), dtype=">i2").view(np.uint8).reshape(n, 2)
+    if not any(c.used is not None or (c.lengths < 0).any() for c in columns):
+        return rows.tobytes()  # every field fills its slot: the matrix is the messages
+    return rows[used].tobytes()
+
+
+def _assemble_by_field(columns: list[Encoded], n: int) -> bytes:
+    """The rows laid out field by field (for batches whose fields vary too much in length)."""
+    arrays = [_to_arrow(c) for c in columns]
     lengths, datas, offsets_list = [], [], []
-    for arr in columns:
+    for arr in arrays:
         bufs = arr.buffers()
         offsets = np.frombuffer(bufs[1], dtype=np.int32, count=arr.offset + n + 1)[arr.offset :]
         data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
         length = np.diff(offsets).astype(np.int64)
         if arr.null_count:
-            valid = np.asarray(arr.is_valid())
-            length = np.where(valid, length, -1)
+            length = np.where(np.asarray(arr.is_valid()), length, -1)
         lengths.append(length)
         datas.append(data)
         offsets_list.append(offsets)
@@ -180,16 +327,14 @@ def _assemble(columns: list[Any], n: int) -> bytes:
     out = np.empty(total, dtype=np.uint8)
     out[starts] = ord("D")
     _put_be(out, starts + 1, row_len.astype(">i4"))
-    _put_be(out, starts + 5, np.full(n, len(columns), dtype=">i2"))
+    _put_be(out, starts + 5, np.full(n, len(arrays), dtype=">i2"))
     pos = starts + 7
     for length, data, offsets in zip(lengths, datas, offsets_list):
         _put_be(out, pos, length.astype(">i4"))
         copy = np.maximum(length, 0)
-        nbytes = int(copy.sum())
-        if nbytes:
-            dest = np.repeat(pos + 4 - offsets[:-1], copy) + _byte_index(offsets, copy)
-            src = _byte_index(offsets, copy)
-            out[dest] = data[src]
+        if int(copy.sum()):
+            source = _byte_index(offsets, copy)
+            out[np.repeat(pos + 4 - offsets[:-1], copy) + source] = data[source]
         pos = pos + 4 + copy
     return out.tobytes()
 

@@ -216,23 +216,41 @@ class Streaming:
             await self.call(_park, portal)
 
     async def _pump(self, portal: Portal, limit: int | None, *, send: bool = True) -> tuple[int, bool]:
-        """Send up to ``limit`` rows (all when None) of ``portal``; returns (rows, finished)."""
+        """Send up to ``limit`` rows (all when None) of ``portal``; returns (rows, finished).
+
+        The next chunk is encoded (in the worker thread) while the one before it is sent. No
+        call is left running when this returns, not even when the client is gone: the
+        connection's next call may use the Session."""
         if portal.batches is None:
             portal.batches = iter(portal.result.batches())
         assert portal.columns is not None  # only a statement that returns rows is pumped
         names = pg_names(portal.columns)
         formats = result_formats(portal.formats, len(portal.columns))
         total = 0
-        while limit is None or total < limit:
+
+        def encode_next() -> asyncio.Future:
             want = BATCH_ROWS if limit is None else min(BATCH_ROWS, limit - total)
-            chunk, count, finished = await self.call(self._next_chunk, portal, names, formats, want)
-            portal.sent += count
-            total += count
-            if chunk and send:
-                self.send(chunk)
-                await self.writer.drain()
-            if finished:
-                return total, True
+            return asyncio.ensure_future(self.call(self._next_chunk, portal, names, formats, want))
+
+        ahead: asyncio.Future | None = encode_next()
+        try:
+            while ahead is not None:
+                chunk, count, finished = await ahead
+                portal.sent += count
+                total += count
+                more = not finished and (limit is None or total < limit)
+                ahead = encode_next() if more else None
+                if chunk and send:
+                    self.send(chunk)
+                    await self.writer.drain()
+                if not more:
+                    return total, finished
+        finally:
+            if ahead is not None:  # sending (or encoding) failed: no call is left running
+                if not ahead.done():
+                    await asyncio.wait([ahead])
+                if not ahead.cancelled():
+                    ahead.exception()  # retrieved here: the error reported is the one being raised
         return total, False
 
     async def _stream(self, portal: Portal, max_rows: int) -> None:
@@ -253,7 +271,8 @@ class Streaming:
         self.send(wire.command_complete(row_tag(result, portal.sent)))
 
     def _next_chunk(self, portal: Portal, names: list[str], formats: list[int], want: int) -> tuple[bytes, int, bool]:
-        """Up to ``want`` rows encoded as DataRows (runs in the worker thread)."""
+        """Up to ``want`` rows encoded as DataRows, their count and whether the result has ended
+        (runs in the worker thread)."""
         batch = portal.pending
         portal.pending = None
         try:

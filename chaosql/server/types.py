@@ -287,8 +287,14 @@ def _interval_text(v: Any) -> str:
 
 
 def _ts_text(v: dt.datetime) -> str:
-    text = v.isoformat(sep=" ")
-    return text[:-6] + text[-6:-3] if v.tzinfo is not None and text.endswith(":00") else text
+    """PostgreSQL's timestamp output: a fraction without trailing zeros, an offset without :00."""
+    text = v.replace(tzinfo=None).isoformat(sep=" ")
+    if v.microsecond:
+        text = text.rstrip("0")
+    if v.tzinfo is None:
+        return text
+    offset = v.isoformat()[-6:]
+    return text + (offset[:-3] if offset.endswith(":00") else offset)
 
 
 def jsonb_text(text: str) -> str:

@@ -7,18 +7,25 @@ import datetime as dt
 import pytest
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata"])
 @pytest.mark.parametrize("binary", [False, True])
-def test_vector_rows_decode_like_per_value_rows(binary):
+def test_vector_rows_decode_like_per_value_rows(binary, zone):
     duckdb = pytest.importorskip("duckdb")
     from chaosql.server.rows import data_rows
     from chaosql.server.types import encode_rows, pg_type
 
     con = duckdb.connect()
+    con.execute(f"SET TimeZone = '{zone}'")  # timestamptz is printed in the session's zone
     rel = con.sql(
         "SELECT CASE WHEN x % 3 = 0 THEN NULL ELSE x END AS id, CASE WHEN x % 4 = 0 THEN NULL ELSE 'é' || x::VARCHAR END AS s, "
         "CASE WHEN x % 5 = 0 THEN NULL ELSE x / 7.0 END AS v, x % 2 = 0 AS b, CASE WHEN x % 6 = 0 THEN NULL ELSE "
         "TIMESTAMPTZ '2026-01-01 00:00:00.123+00' + to_seconds(x) END AS at, x::INTEGER AS i, DATE '2024-01-01' + x::INTEGER AS d, "
-        "'' AS e, MAP {'a': x::VARCHAR} AS m FROM range(2000) t(x)"
+        "'' AS e, MAP {'a': x::VARCHAR} AS m, TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_seconds(x) AS whole, "
+        "(TIMESTAMP '2026-01-01 00:00:00' + to_microseconds(x * 250000)) AS naive, -x * 1000003 AS negative, "
+        "CASE WHEN x % 7 = 0 THEN 'nan'::DOUBLE ELSE x * 1.5e-9 END AS tiny, [x, NULL] AS list, "
+        "CASE WHEN x % 9 = 0 THEN NULL ELSE repeat('long ', (x % 50)::INTEGER) END AS uneven, "
+        # one 3 MB document among short values: laid out field by field, not as a 700 x 3 MB matrix
+        "CASE WHEN x % 700 = 5 THEN repeat('j', 3000000) ELSE 'short' END AS document FROM range(2000) t(x)"
     )
     names = [pg_type(str(t)) for t in rel.types]
     batches = list(rel.to_arrow_reader(700))
@@ -48,8 +55,9 @@ def _decode(data: bytes, names: list[str]) -> list[tuple]:
             p += max(n, 0)
             if text is not None and names[i] in ("float8", "int8", "int4"):
                 text = float(text)
+                text = "NaN" if text != text else text
             elif text is not None and names[i] == "timestamptz":
-                text = dt.datetime.fromisoformat(text.replace("+00", "+00:00"))
+                text = dt.datetime.fromisoformat(text + (":00" if text[-3] in "+-" else ""))
             row.append(text)
         assert p == pos + 1 + length
         rows.append(tuple(row))

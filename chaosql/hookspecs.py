@@ -46,6 +46,14 @@ def register_feeds():
 
 
 @hookspec
+def register_writes():
+    """Return a list of ``chaosql.writers.objects.KindWrites``: how rows of a writable table
+    become objects of kinds an engine plugin owns (INSERT builds the object, ``SET paused``
+    becomes the engine's own stop). DELETE deletes the object a row came from; every write is
+    checked offline against the kind's CRD, dry-run, then applied all or nothing."""
+
+
+@hookspec
 def prepare_session(connection):
     """Called with each new DuckDB connection (a ``duckdb.DuckDBPyConnection``): register
     functions, macros or settings."""

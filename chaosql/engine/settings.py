@@ -28,7 +28,10 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     ),
     "allow_unqualified_writes": (False, "Allow UPDATE and DELETE without WHERE."),
     "confirm_rows": (10, "Writes touching more rows than this ask first in the REPL (the CLI needs --yes)."),
-    "force_delete": (False, "DELETE also removes Chaos Mesh's finalizers (forced deletion, no recovery)."),
+    "force_delete": (
+        False,
+        "DELETE also removes the object's finalizers (Chaos Mesh's, LitmusChaos's: forced deletion, no recovery).",
+    ),
     "max_statement_bytes": (
         256 * 1024,
         "Longest statement text accepted, in bytes (UTF-8); a longer one is refused before it is parsed "

@@ -12,6 +12,8 @@ It is the worked example of docs/plugins.md. What each hook gives:
   ChaosEngine in ``experiments``, the targets its ChaosResult lists in ``targets``, the Events
   about litmuschaos.io objects in ``events``; ``engine = 'litmus'`` tells them apart.
 * ``register_tables``: ``litmus_results`` (``chaosql.litmus.results``), the typed ChaosResults.
+* ``register_writes``: INSERT into ``experiments`` with ``kind = 'ChaosEngine'`` creates one,
+  ``SET paused`` stops or restarts it (``chaosql.litmus.writes``); checked against its CRD offline.
 
 The facts these rest on (names, values, the phase mapping) are in ``chaosql.litmus.facts``.
 """
@@ -25,6 +27,7 @@ from chaosql.hookspecs import hookimpl
 if TYPE_CHECKING:
     from chaosql.sources.groups import ApiGroup
     from chaosql.tables._table import Feed, Table
+    from chaosql.writers.objects import KindWrites
 
 
 @hookimpl
@@ -46,3 +49,10 @@ def register_tables() -> list[Table]:
     from chaosql.litmus.results import TABLE
 
     return [TABLE]
+
+
+@hookimpl
+def register_writes() -> list[KindWrites]:
+    from chaosql.litmus.writes import LitmusWrites
+
+    return [LitmusWrites()]

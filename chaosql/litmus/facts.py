@@ -41,7 +41,15 @@ API_VERSION = f"{GROUP}/{VERSION}"
 ENGINE = "litmus"
 CHAOS_ENGINE, CHAOS_EXPERIMENT, CHAOS_RESULT = "ChaosEngine", "ChaosExperiment", "ChaosResult"
 KINDS = frozenset({CHAOS_ENGINE, CHAOS_EXPERIMENT, CHAOS_RESULT})
-API_GROUP = ApiGroup(GROUP, VERSION, engine=ENGINE, title="LitmusChaos", kinds=KINDS)
+
+
+def _shipped_crds() -> dict:
+    from chaosql.crds import litmus_schemas
+
+    return litmus_schemas()
+
+
+API_GROUP = ApiGroup(GROUP, VERSION, engine=ENGINE, title="LitmusChaos", kinds=KINDS, shipped=_shipped_crds)
 
 #: spec.engineState (EngineState): stop aborts a run; active (again) restarts it.
 ACTIVE, STOP = "active", "stop"

@@ -36,8 +36,16 @@ VERSION = "v1alpha1"
 API_VERSION = f"{GROUP}/{VERSION}"
 #: The value of the engine column for Chaos Mesh's rows.
 ENGINE = "chaos-mesh"
+
+
+def _shipped_crds() -> dict:
+    from chaosql.crds import chaos_mesh_schemas
+
+    return chaos_mesh_schemas()
+
+
 #: Chaos Mesh's API group: open, since its experiment kinds are discovered, not listed.
-API_GROUP = ApiGroup(GROUP, VERSION, engine=ENGINE, title="Chaos Mesh")
+API_GROUP = ApiGroup(GROUP, VERSION, engine=ENGINE, title="Chaos Mesh", shipped=_shipped_crds)
 
 #: chaos-mesh.org kinds ending in "Chaos" that are per-pod bookkeeping of the controller, not
 #: experiments a user creates (PodNetworkChaos, PodIOChaos, PodHttpChaos).

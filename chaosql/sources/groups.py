@@ -13,18 +13,27 @@ release) is the one *open* group that owns every other kind it serves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chaosql.crds import Crd
 
 
 @dataclass(frozen=True)
 class ApiGroup:
-    """One API group and version of custom resources, and the chaos engine behind it."""
+    """One API group and version of custom resources, and the chaos engine behind it.
+
+    ``shipped`` returns the CRDs of the group that come with chaosql or the plugin (kind -> Crd),
+    which writes are checked against offline when a cluster does not show its own."""
 
     group: str  # litmuschaos.io
     version: str  # v1alpha1
     engine: str  # the engine column's value for its rows: chaos-mesh, litmus
     title: str  # the engine in messages: Chaos Mesh, LitmusChaos
     kinds: frozenset[str] | None = None  # the kinds chaosql reads; None: every kind it serves (open)
+    shipped: Callable[[], Mapping[str, Crd]] | None = field(default=None, compare=False)
 
     @property
     def api_version(self) -> str:

@@ -23,9 +23,10 @@ def crd_of(table: str | Table, kind: str, cluster: str = "", live: Crd | None = 
     model = None if isinstance(table, str) else table.model
     if model is not None and model.kind == kind:
         return model.crd_for(cluster)
-    from chaosql.crds import chaos_mesh_schemas
+    from chaosql.sources import groups
 
-    return chaos_mesh_schemas().get(kind)
+    group = groups.group_of(kind)
+    return group.shipped().get(kind) if group is not None and group.shipped is not None else None
 
 
 def check_offline(
@@ -49,7 +50,7 @@ def check_offline(
     if not found:
         return
     first = found[0]
-    column, detail = column_of(table, first.path)
+    column, detail = column_of(table, first.path, str(obj.get("kind") or ""))
     more = f" (and {len(found) - 1} more problem{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
     kind, meta = obj.get("kind"), obj.get("metadata") or {}
     version = f" ({crd.origin}'s CRD)" if crd is not None and crd.origin else ""
@@ -60,13 +61,19 @@ def check_offline(
     )
 
 
-def column_of(table: str | Table, path: tuple) -> tuple[str, str]:
+def column_of(table: str | Table, path: tuple, kind: str = "") -> tuple[str, str]:
     """(column, detail) that holds the field at ``path`` (from the object root) for ``table``: a
     typed column, a convenience column, or ``spec`` with the field's path as detail."""
     name = table if isinstance(table, str) else table.name
     if path and path[0] == "metadata":
         return (path[1] if len(path) > 1 and path[1] in ("name", "namespace") else "metadata"), ""
     inner = tuple(path[1:]) if path and path[0] == "spec" else tuple(path)
+    from chaosql.writers.objects import kind_writes
+
+    engine = kind_writes(name, kind) if kind else None
+    told = engine.column_of(tuple(path)) if engine is not None else None
+    if told is not None:  # an engine plugin's object: its own columns
+        return told, (f" (at {dotted(inner)})" if inner else "")
     model = None if isinstance(table, str) else table.model
     if model is not None:
         best = max(

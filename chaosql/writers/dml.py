@@ -21,9 +21,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import SqlError, UnsupportedError, WriteRefused
-from chaosql.sources import groups
 from chaosql.sources.base import KubeLikeSource
-from chaosql.sources.chaosmesh import API_GROUP
 from chaosql.writers import chaosd, objects
 from chaosql.writers.plan import (
     Create,
@@ -286,17 +284,13 @@ def _plan_change(session: Session, tree: exp.Expr, table: Table, targets: Target
         return _select_recording(session, f"{base} WHERE ({condition}){extra}")
 
     rows, seen = select()
+    rows = _one_per_object(table, rows, seen, [c for c, _ in sets], verb)
     plan = Plan(table.name, verb)
     force = bool(session.settings["force_delete"])
     unchanged: list[str] = []  # rows already as the SETs ask: no patch
     deleting: list[str] = []  # rows being deleted (Chaos Mesh recovers them): an UPDATE is moot
     for row in rows:
-        ref = ObjectRef(
-            row[f"{KEY_PREFIX}cluster"],
-            writes.kind or row[f"{KEY_PREFIX}kind"],  # the kind is selected when the table has several
-            row[f"{KEY_PREFIX}namespace"] or "",
-            row[f"{KEY_PREFIX}name"],
-        )
+        ref = _row_ref(row, writes.kind)  # the kind is selected when the table has several
         if chaosd.is_chaosd_row({"source": row.get(f"{KEY_PREFIX}source")}):  # recover over the Chaosd API
             if verb == "UPDATE":
                 raise WriteRefused(
@@ -311,8 +305,6 @@ def _plan_change(session: Session, tree: exp.Expr, table: Table, targets: Target
             raise UnsupportedError(
                 f"{table.name}: {verb} of {row[f'{KEY_PREFIX}source']} rows is not supported here ({ref})"
             )
-        if groups.group_of(ref.kind) is not API_GROUP:
-            raise UnsupportedError(f"{table.name}: {verb} of {ref.kind} rows is not supported yet ({ref})")
         obj = seen.get((ref.cluster, ref.kind, ref.namespace, ref.name))
         if obj is None:
             raise WriteRefused(f"{table.name}: {ref} was not read from a Kubernetes or snapshot source; cannot {verb}")
@@ -341,6 +333,56 @@ def _plan_change(session: Session, tree: exp.Expr, table: Table, targets: Target
     if deleting:
         plan.notes.append(f"{table.name}: {_some(deleting)} being deleted (Chaos Mesh is recovering them): not patched")
     return plan
+
+
+def _row_ref(row: dict, kind: str | None) -> ObjectRef:
+    """The object a selected row came from (``kind`` None: the row's kind column)."""
+    return ObjectRef(
+        row[f"{KEY_PREFIX}cluster"],
+        kind or row[f"{KEY_PREFIX}kind"],
+        row[f"{KEY_PREFIX}namespace"] or "",
+        row[f"{KEY_PREFIX}name"],
+    )
+
+
+def _one_per_object(table: Table, rows: list[dict], seen: dict, sets: list[str], verb: str) -> list[dict]:
+    """One row per object: an engine plugin's object may make several rows (a ChaosEngine, one per
+    experiment). A change to it changes all of them, so the WHERE must select them all, and an
+    UPDATE must set each to the same values; else the statement is refused."""
+    writes = objects.writes_of(table)
+    if writes.kind is not None:
+        return rows
+    chosen: dict[ObjectRef, list[dict]] = {}
+    order: list[ObjectRef | dict] = []  # the statement's order: a Chaosd row, or an object's first row
+    for row in rows:
+        if chaosd.is_chaosd_row({"source": row.get(f"{KEY_PREFIX}source")}):
+            order.append(row)  # one Chaosd experiment per row
+            continue
+        ref = _row_ref(row, writes.kind)
+        if ref not in chosen:
+            order.append(ref)
+        chosen.setdefault(ref, []).append(row)
+    for ref, group in chosen.items():
+        engine = objects.kind_writes(table.name, ref.kind) if ref.kind else None
+        obj = seen.get((ref.cluster, ref.kind, ref.namespace, ref.name))
+        if engine is None or obj is None:
+            continue
+        runs = engine.rows_of(obj)
+        act = "stops or restarts" if verb == "UPDATE" and "paused" in sets else "changes"
+        act = "deletes" if verb == "DELETE" else act
+        if len(group) < len(runs):
+            raise WriteRefused(
+                f"{table.name}: {ref.kind} {ref} makes {len(runs)} rows ({', '.join(runs)}) and the WHERE "
+                f"selects {len(group)}: {verb} {act} the whole {ref.kind}",
+                hint=f"select all its rows (name = '{ref.name}'); nothing was written",
+            )
+        values = {tuple(repr(r[f"{KEY_PREFIX}set_{i}"]) for i in range(len(sets))) for r in group}
+        if len(values) > 1:
+            raise WriteRefused(
+                f"{table.name}: UPDATE sets different values on the rows of {ref.kind} {ref}, one object",
+                hint="set the same values on all its rows; nothing was written",
+            )
+    return [chosen[item][0] if isinstance(item, ObjectRef) else item for item in order]
 
 
 def _some(refs: list[str]) -> str:
@@ -470,8 +512,8 @@ def _returning(
         return Result()
     from chaosql.tables._kube import KubeFeed
 
-    feed = table.feed_for("kube")
-    assert isinstance(feed, KubeFeed), f"{table.name}: writable tables are filled by a Kubernetes feed"
+    feeds = [f for f in table.feeds_for("kube") if isinstance(f, KubeFeed)]
+    assert feeds, f"{table.name}: writable tables are filled by a Kubernetes feed"
     shaped = []
     for op in done:
         if hasattr(op, "returning_row"):  # operations on other systems (Chaosd) shape their own row
@@ -480,6 +522,7 @@ def _returning(
         obj = getattr(op, "before", None) if isinstance(op, Delete) else op.result
         if not obj:
             continue
+        feed = next((f for f in feeds if f.serves(op.ref.kind)), feeds[0])  # an engine's own rows
         source = targets.source_of(op.ref.cluster)
         ctx = RowContext(source=source.name, cluster=op.ref.cluster, family=source.kind_label)
         shaped.extend(feed.rows(obj, ctx))

@@ -102,9 +102,15 @@ class KubeTarget:
         return response.body
 
     def force_finalize(self, ref: ObjectRef, *, log: CallLog | None = None) -> None:
-        """Forced deletion: Chaos Mesh's clean-finalizer annotation, and the finalizers cleared
-        (the controller would do that on seeing the annotation; no recovery happens)."""
-        patch = {"metadata": {"annotations": {CLEAN_FINALIZER: "forced"}, "finalizers": None}}
+        """Forced deletion: the finalizers cleared, and for Chaos Mesh's kinds its clean-finalizer
+        annotation (the controller would clear them on seeing it; no recovery happens)."""
+        from chaosql.sources import groups
+        from chaosql.sources.chaosmesh import API_GROUP
+
+        meta: dict[str, Any] = {"finalizers": None}
+        if groups.group_of(ref.kind) is API_GROUP:
+            meta["annotations"] = {CLEAN_FINALIZER: "forced"}
+        patch = {"metadata": meta}
         try:
             answer = self._send("PATCH", self.path(ref), body=patch, dry_run=False, log=log, content_type=MERGE_PATCH)
             self.source.wrote(ref.kind, ref.namespace, answer)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chaosql.errors import WriteRefused
 from chaosql.sources.chaosmesh import API_VERSION, PAUSE_ANNOTATION, SCHEDULE, WORKFLOW, is_experiment_kind
@@ -76,6 +76,43 @@ WRITABLE: dict[str, TableWrites] = {
 
 #: Chaos Mesh's admission webhook refuses every spec change of an experiment kind with this reason.
 WEBHOOK_REASON = "Cannot update chaos spec"
+
+
+class KindWrites(Protocol):
+    """How rows of ``table`` become objects of ``kinds`` that another engine owns (a plugin's,
+    ``register_writes``): LitmusChaos's ChaosEngines in ``experiments`` (``chaosql.litmus.writes``).
+    The table's own checks (writable columns, no spec change, names) still apply."""
+
+    table: str
+    kinds: frozenset[str]
+
+    def manifest(self, row: dict[str, Any], where: str) -> dict:
+        """The object an INSERT row creates (``where`` names the row: "experiments: row 2")."""
+        ...
+
+    def pause(self, obj: dict, paused: bool) -> tuple[dict, str]:
+        """The merge patch that stops (``paused``) or resumes ``obj``, and the summary's word."""
+        ...
+
+    def rows_of(self, obj: dict) -> list[str]:
+        """What tells apart the rows ``obj`` makes (LitmusChaos: its experiments): an UPDATE or
+        DELETE acts on the whole object, so it must select all of them."""
+        ...
+
+    def column_of(self, path: tuple) -> str | None:
+        """The column that wrote the field at ``path`` (from the object root), for messages."""
+        ...
+
+
+def kind_writes(table: str, kind: str) -> KindWrites | None:
+    """The plugin writes for ``kind`` objects through ``table``, if an engine plugin owns the kind."""
+    from chaosql import plugins
+
+    for answer in plugins.hook().register_writes():
+        for writes in answer or ():
+            if writes.table == table and kind in writes.kinds:
+                return writes
+    return None
 
 
 def writes_of(table: str | Table) -> TableWrites:
@@ -140,6 +177,7 @@ def manifest(
     name_of_table = _name(table)
     writes = writes_of(table)
     kind = writes.kind or row.get("kind")
+    engine = kind_writes(name_of_table, str(kind)) if writes.kind is None else None
     if row.get("source") not in (None, "kube", "snapshot"):
         raise WriteRefused(
             f"{name_of_table}: {where}: source {row['source']!r} cannot be written here",
@@ -153,10 +191,15 @@ def manifest(
                 hint="every new object needs a namespace, a name"
                 + (" and a kind (e.g. PodChaos)" if writes.kind is None else ""),
             )
+    if engine is not None:
+        obj = engine.manifest(row, f"{name_of_table}: {where}")
+        check_offline(table, obj, where, cluster=cluster, live=crd_for(str(kind)) if crd_for else None)
+        return obj
     if writes.kind is None and not is_experiment_kind(str(kind)):
         raise WriteRefused(
             f"{name_of_table}: {where}: {kind!r} is not a Chaos Mesh experiment kind",
-            hint="e.g. PodChaos, NetworkChaos, StressChaos; schedules and workflows have their own tables",
+            hint="e.g. PodChaos, NetworkChaos, StressChaos, or a LitmusChaos ChaosEngine; schedules and "
+            "workflows have their own tables",
         )
     spec = json_value(row.get("spec"), f"{name_of_table}: {where}: spec") or {}
     if not isinstance(spec, dict):
@@ -235,19 +278,25 @@ def update_patch(
     annotations: dict[str, Any] = {}
     if "annotations" in sets:
         annotations = _map_diff(old_annotations, mapping(sets["annotations"], f"{name}: {ref}: annotations"))
+    engine = kind_writes(name, str(obj.get("kind"))) if writes.kind is None else None
+    stop: dict[str, Any] = {}
     if "paused" in sets:
         paused = sets["paused"]
         if paused is None or not isinstance(paused, bool):
             raise WriteRefused(f"{name}: SET paused takes true or false, not {paused!r}")
-        now = old_annotations.get(PAUSE_ANNOTATION) == "true"
-        if paused != now:
-            annotations[PAUSE_ANNOTATION] = "true" if paused else None
-        said.append("pause" if paused else "resume")
+        if engine is not None:  # the engine's own way to stop (LitmusChaos: engineState stop)
+            stop, word = engine.pause(obj, paused)
+            said.append(word)
+        else:
+            now = old_annotations.get(PAUSE_ANNOTATION) == "true"
+            if paused != now:
+                annotations[PAUSE_ANNOTATION] = "true" if paused else None
+            said.append("pause" if paused else "resume")
     if annotations:
         patch_meta["annotations"] = annotations
         if "annotations" in sets:
             said.append("annotations " + _show({k: v for k, v in annotations.items() if k != PAUSE_ANNOTATION}))
-    patch: dict[str, Any] = {}
+    patch: dict[str, Any] = dict(stop)
     if spec_sets:
         from chaosql.writers.plan import merge_diff
 

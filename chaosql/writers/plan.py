@@ -262,7 +262,7 @@ class MergePatch(_Retrying):
 @dataclass(eq=False)
 class Delete(_Retrying):
     """Delete one object, with preconditions (uid, resourceVersion) so a recreated or changed
-    object is not deleted by mistake. ``force`` also clears Chaos Mesh's finalizers."""
+    object is not deleted by mistake. ``force`` also clears its finalizers (Chaos Mesh's, LitmusChaos's)."""
 
     target: Target
     ref: ObjectRef
@@ -276,7 +276,7 @@ class Delete(_Retrying):
     def describe(self) -> tuple[str, str, str]:
         summary = f"delete {self.ref.kind} {self.ref}"
         if self.force:
-            summary += " (forced: then clear Chaos Mesh's finalizers, no recovery)"
+            summary += " (forced: then clear its finalizers, no recovery)"
         return self.method, self.target.path(self.ref), summary
 
     def _call(self, dry_run: bool, log: CallLog) -> Any:

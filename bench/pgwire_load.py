@@ -135,7 +135,7 @@ class Postgres:
     long_sql = LONG_PG
 
     def start(self) -> Postgres:
-        self.pg = RealPostgres().start()
+        self.pg = RealPostgres(options="-c max_connections=300").start()  # the idle scenario opens 200
         self.dsn = self.pg.dsn
         self.postmaster = int((self.pg.data / "postmaster.pid").read_text().split()[0])
         _load_demo(self.dsn)

@@ -19,12 +19,11 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chaosql._gc import paused
-from chaosql.engine import analyze
+from chaosql.engine import analyze, pools
 from chaosql.engine import own as statements
 from chaosql.engine.classify import Classified, Kind, classify
 from chaosql.engine.errors import RELATION_PREFIX, translate
@@ -55,10 +54,17 @@ class Session:
     """A DuckDB connection over the virtual tables of ``sources``; not for concurrent use."""
 
     def __init__(
-        self, sources: Sequence[Source], *, settings: dict[str, Any] | None = None, owns_sources: bool = False
+        self,
+        sources: Sequence[Source],
+        *,
+        settings: dict[str, Any] | None = None,
+        owns_sources: bool = False,
+        duckdb_config: dict[str, Any] | None = None,
     ) -> None:
         """``owns_sources``: close the sources' connections with the session (the CLI's case; the
-        server shares sources between sessions and closes them itself)."""
+        server shares sources between sessions and closes them itself). ``duckdb_config``: options
+        of the session's DuckDB database (the server gives each session one thread and no
+        threads of its own: ``{"threads": 1, "async_threads": 0}``)."""
         import duckdb
 
         from chaosql.sources import check_distinct
@@ -72,14 +78,14 @@ class Session:
         for name, value in (settings or {}).items():
             self.set(name, value)
         self.initial_settings = dict(self.settings)  # what RESET chaosql.x goes back to
-        self.con: duckdb.DuckDBPyConnection = duckdb.connect(":memory:")
+        self.con: duckdb.DuckDBPyConnection = duckdb.connect(":memory:", config=duckdb_config or {})
         self.con.execute("SET TimeZone = 'UTC'")
         self._catalog_made: dict[str, Table] = {}  # tables in DuckDB's catalog (see ensure_catalog)
         self._commented: set[str] = set()
         #: the running statement, or the last one once it has ended (its calls, warnings, reason)
         self.statement: Statement | None = None
-        self._fetch_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="chaosql-fetch")
-        self._tables_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="chaosql-table")
+        self._fetch_pool = pools.calls()  # shared by every session of the process
+        self._tables_pool = pools.tables()
         self.views = Views()  # CREATE VIEW over chaos tables: expanded where a statement reads them
         from chaosql.writers import Writer  # light: the planning code loads on the first write
 
@@ -87,7 +93,7 @@ class Session:
         self.confirm: Any = None  # callable(question) -> bool for big writes: the REPL asks, --yes agrees
         self._writes_refused: tuple[str, str] | None = None  # (message, hint) when writes are not allowed
         # Close even when the caller does not: DuckDB must not be torn down under live threads.
-        self._finalizer = weakref.finalize(self, _shutdown, self._fetch_pool, self._tables_pool, self.con)
+        self._finalizer = weakref.finalize(self, self.con.close)
         from chaosql import plugins
 
         plugins.hook().prepare_session(connection=self.con)
@@ -498,12 +504,6 @@ class Session:
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def _shutdown(fetch_pool: ThreadPoolExecutor, tables_pool: ThreadPoolExecutor, con: Any) -> None:
-    fetch_pool.shutdown(wait=False, cancel_futures=True)
-    tables_pool.shutdown(wait=False, cancel_futures=True)
-    con.close()
 
 
 def _freeze_now(tree: exp.Expr) -> None:

@@ -47,6 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also serve Prometheus metrics (/metrics) there, from the same sources and watch cache, as "
         "chaosql export does (its other options from the config's [export] section; docs/exporter.md)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="statements run at once, over every connection (default: 4 per core, 4 to 32; or [server] workers)",
+    )
 
 
 def build(args: argparse.Namespace):
@@ -54,8 +60,9 @@ def build(args: argparse.Namespace):
     with ``--metrics`` the exporter and its HTTP endpoint over the same sources."""
     from chaosql.commands._context import sources_and_settings, start_caches
     from chaosql.engine.session import Session
+    from chaosql.errors import UsageError
     from chaosql.server.auth import auth_config
-    from chaosql.server.server import Server
+    from chaosql.server.server import SESSION_DUCKDB, Server
 
     sources, settings, config = sources_and_settings(args)
     section = config.section("server")
@@ -68,8 +75,11 @@ def build(args: argparse.Namespace):
     answering = local.LocalServer(sources, settings, local.socket_path(key), description=described)
 
     def new_session() -> Session:
-        return Session(sources, settings=settings)
+        return Session(sources, settings=settings, duckdb_config=SESSION_DUCKDB)
 
+    workers = args.workers if args.workers is not None else section.get("workers")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)):
+        raise UsageError(f"[server] workers takes a whole number, not {workers!r}")
     server = Server(
         new_session,
         auth=auth_config(section, method=args.auth),
@@ -79,6 +89,8 @@ def build(args: argparse.Namespace):
         tls_key=args.tls_key or section.get("tls_key"),
         insecure=args.insecure,
         require_tls=args.require_tls or bool(section.get("require_tls", False)),
+        workers=workers,
+        settings=probe.settings,
     )
     server.local = answering
     return server, (_exporter(args, sources, settings, config) if args.metrics else None)
@@ -136,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
                 http.stop()
                 exporter.close()
                 exporter.session.close()
+            server.close()
         return EXIT_OK
     except KeyboardInterrupt:
         return EXIT_OK

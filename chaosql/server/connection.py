@@ -1,30 +1,33 @@
 """One client connection: startup, authentication, then the simple and extended query protocols
 (rows are sent by the Streaming mixin in ``streaming``).
 
-The event loop only reads and writes bytes; the Session (and encoding rows) runs in the
-connection's own worker thread, so a slow source or a big result never blocks other clients and
-a CancelRequest can always be read.
+The event loop only reads and writes bytes; the Session (and encoding rows) runs on the server's
+worker pool, one call at a time per connection, so a slow source or a big result never blocks
+other clients and a CancelRequest can always be read. A connection opens its Session at its first
+statement: until then (and for as long as a client keeps it idle before that) it is asyncio state
+only, with no thread and no DuckDB database of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import re
 import socket
 import struct
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chaosql.engine.limits import too_large
+from chaosql.engine.settings import SETTINGS
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError, WriteFailed
 from chaosql.server import chatter, wire
 from chaosql.server.errors import position, translate_error
 from chaosql.server.handshake import Fatal, authenticate
 from chaosql.server.rows import data_rows
-from chaosql.server.statements import Prepared, Runner, split, value_typed
+from chaosql.server.statements import Prepared, Runner, check_time_zone, split, value_typed
 from chaosql.server.streaming import Portal, Streaming, portal_columns, result_formats, row_tag
 from chaosql.server.types import describe
 
@@ -33,6 +36,9 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
+
+#: Messages that need the connection's Session (Query, Parse, Bind, Describe, Execute).
+_NEEDS_SESSION = (b"Q", b"P", b"B", b"D", b"E")
 
 #: How often (seconds) a running statement checks that its client is still connected.
 PEER_CHECK = 0.25
@@ -45,8 +51,8 @@ class Connection(Streaming):
         self.writer = writer
         self.pid = server.next_pid()
         self.secret = struct.unpack("!I", os.urandom(4))[0]
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"chaosql-conn-{self.pid}")
         self._runner: Runner | None = None
+        self._working: concurrent.futures.Future | None = None  # the last call on the worker pool
         self.settings: dict[str, str] = {}
         self.status = "I"
         self.statements: dict[str, Prepared] = {}
@@ -55,6 +61,10 @@ class Connection(Streaming):
         self.source: tuple[str, int] = ("", 0)  # the statement running, and where it starts in what was sent
         self.tls = False
         self.cancelled = False
+        self.user: Any = None
+        self.database = ""
+        self.zone = "UTC"  # the last time zone set without error
+        self.server_timeout = 0.0  # what statement_timeout = 0 goes back to: the server's chaosql.timeout
 
     @property
     def runner(self) -> Runner:
@@ -64,7 +74,17 @@ class Connection(Streaming):
         return self._runner
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        """``fn(*args)`` on the server's worker pool, after the connection's previous call has
+        ended: a Session is not for concurrent use, and a call whose awaiting task was cancelled
+        (a client gone mid-statement) may still be running when ``close`` closes the session."""
+        previous = self._working
+        if previous is not None and not previous.done():
+            ended = asyncio.wrap_future(previous)
+            await asyncio.wait({ended})
+            if not ended.cancelled():
+                ended.exception()  # its caller was told (or is gone): not "never retrieved"
+        work = self._working = self.server.pool.submit(fn, *args)
+        return await asyncio.wrap_future(work)
 
     def send(self, data: bytes) -> None:
         self.writer.write(data)
@@ -140,7 +160,6 @@ class Connection(Streaming):
                 await self.call(runner.session.close)
             except Exception:
                 pass
-        self.pool.shutdown(wait=False)
 
     # --- startup ---------------------------------------------------------------------------
 
@@ -182,12 +201,8 @@ class Connection(Streaming):
         startup = {k: v for k, v in params.items() if k not in ("user", "database", "options", "replication")}
         startup.update(chatter.startup_options(params.get("options", "")))
         self.send(wire.authentication(0))
-        try:
-            session = await self.call(self.server.new_session)
-        except ChaosqlError as err:
-            raise Fatal(err.sqlstate, f"cannot open a session: {err}") from err
-        self._runner = Runner(session, user=user, database=database, settings=self.settings, pid=self.pid)
-        self.server_timeout = session.settings["timeout"]  # what statement_timeout = 0 goes back to
+        self.user, self.database = user, database
+        self.server_timeout = float(self.server.settings.get("timeout", SETTINGS["timeout"][0]))
         for key, value in startup.items():
             if chatter.canonical(key, self.settings) not in self.settings:
                 continue  # PostgreSQL ignores nothing here, but clients send settings chaosql need not know
@@ -246,6 +261,8 @@ class Connection(Streaming):
                 raise wire.ProtocolViolation(f"invalid frontend message type {kind!r}")
             if self.failed_extended and kind != b"Q":
                 continue  # after an error, skip everything until Sync
+            if self._runner is None and kind in _NEEDS_SESSION:
+                await self._open_session()
             try:
                 await handler(wire.Reader(body))
             except wire.ProtocolViolation:
@@ -257,10 +274,32 @@ class Connection(Streaming):
                     await self.writer.drain()
 
     def _statement_limit(self) -> int:
-        from chaosql.engine.settings import SETTINGS
+        if self._runner is not None:
+            return int(self._runner.session.settings["max_statement_bytes"])
+        return int(self.server.settings.get("max_statement_bytes", SETTINGS["max_statement_bytes"][0]))
 
-        session = self._runner.session if self._runner is not None else None
-        return int(session.settings["max_statement_bytes"] if session else SETTINGS["max_statement_bytes"][0])
+    async def _open_session(self) -> None:
+        """The connection's Session, opened on a worker at its first statement, with what the
+        client set before (startup parameters, SET statement_timeout / TimeZone)."""
+        try:
+            self._runner = await self.call(self._new_runner)
+        except ChaosqlError as err:
+            raise Fatal(err.sqlstate, f"cannot open a session: {err}") from err
+
+    def _new_runner(self) -> Runner:
+        session = self.server.new_session()
+        try:
+            runner = Runner(session, user=self.user, database=self.database, settings=self.settings, pid=self.pid)
+            self.server_timeout = session.settings["timeout"]
+            seconds = chatter.timeout_seconds(self.settings["statement_timeout"])
+            if seconds:
+                session.set("timeout", seconds)
+            if runner.time_zone != "UTC":
+                runner.set_time_zone(runner.time_zone)
+        except BaseException:
+            session.close()
+            raise
+        return runner
 
     async def flush(self, _r: wire.Reader) -> None:
         await self.writer.drain()
@@ -386,9 +425,14 @@ class Connection(Streaming):
                 seconds = chatter.timeout_seconds(answer.changed["statement_timeout"])
             except ValueError as err:
                 raise SqlError(str(err), sqlstate="22023") from err
-            await self.call(self.runner.session.set, "timeout", seconds or self.server_timeout)
+            if self._runner is not None:  # else the session takes it when it opens
+                await self.call(self._runner.session.set, "timeout", seconds or self.server_timeout)
         if "TimeZone" in answer.changed:
-            await self.call(self.runner.set_time_zone, answer.changed["TimeZone"])
+            if self._runner is not None:
+                await self.call(self._runner.set_time_zone, answer.changed["TimeZone"])
+            else:
+                await self.call(check_time_zone, answer.changed["TimeZone"], self.settings, self.zone)
+        self.zone = self.settings["TimeZone"]
 
     def _row_description(self, columns: list[tuple[str, str]], formats: list[int]) -> bytes:
         fmts = result_formats(formats, len(columns))

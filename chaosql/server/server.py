@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import itertools
+import os
 import socket
 import ssl
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from chaosql.errors import UsageError
@@ -27,8 +29,26 @@ def is_loopback(host: str) -> bool:
             return False
 
 
+def default_workers() -> int:
+    """Statements run at once by default: four per core (a statement waiting on a source holds
+    its worker), at least four, at most 32."""
+    return max(4, min(32, 4 * (os.cpu_count() or 1)))
+
+
+#: DuckDB options of every server session: its statements run on the worker that runs them, so a
+#: session (and a connection) has no threads of its own, and no statement takes every core.
+SESSION_DUCKDB = {"threads": 1, "async_threads": 0}
+
+
 class Server:
-    """``Server(new_session, auth=...)``; ``new_session()`` opens a Session over the shared sources."""
+    """``Server(new_session, auth=...)``; ``new_session()`` opens a Session over the shared sources
+    (``duckdb_config=SESSION_DUCKDB`` keeps it free of threads of its own).
+
+    Connections are asyncio state only: a session is opened at a connection's first statement,
+    and every statement of every connection runs on one pool of ``workers`` threads. ``settings``
+    are the sessions' chaosql settings, known before a connection opens its session (the
+    statement size limit applies to the first statement too).
+    """
 
     def __init__(
         self,
@@ -41,6 +61,8 @@ class Server:
         tls_key: str | None = None,
         insecure: bool = False,
         require_tls: bool = False,
+        workers: int | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> None:
         if auth.method == "trust" and not is_loopback(host) and not insecure:
             raise UsageError(
@@ -63,6 +85,11 @@ class Server:
         if require_tls and self.ssl_context is None:
             raise UsageError("--require-tls needs --tls-cert and --tls-key")
         self.require_tls = require_tls
+        if workers is not None and not 1 <= workers <= 1024:
+            raise UsageError(f"--workers takes a number from 1 to 1024, not {workers}")
+        self.workers = workers or default_workers()
+        self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="chaosql-worker")
+        self.settings = dict(settings or {})
         self.startup_timeout = 30.0
         self._pids = itertools.count(1000)
         self._live: dict[int, tuple[int, Any]] = {}
@@ -82,9 +109,10 @@ class Server:
     def cancel(self, pid: int, secret: int) -> None:
         """A CancelRequest: interrupt that session's running statement if the key matches."""
         entry = self._live.get(pid)
-        if entry and entry[0] == secret and entry[1].runner is not None:
+        runner = entry[1]._runner if entry else None
+        if entry and entry[0] == secret and runner is not None:
             entry[1].cancelled = True
-            entry[1].runner.session.cancel()
+            runner.session.cancel()
 
     @property
     def connections(self) -> int:
@@ -119,6 +147,10 @@ class Server:
                 except Exception:
                     pass
 
+    def close(self) -> None:
+        """Stop the workers (after ``stop``, once the connections have closed their sessions)."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
 
 class ServerThread:
     """Run a Server in a background thread (tests, notebooks): ``with ServerThread(server) as s: s.port``."""
@@ -148,6 +180,7 @@ class ServerThread:
         if pending:
             loop.run_until_complete(asyncio.wait(pending, timeout=5))
         loop.close()
+        self.server.close()
 
     @property
     def port(self) -> int:

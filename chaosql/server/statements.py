@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -189,7 +190,7 @@ class Runner:
             self.session.con.execute(f"SET TimeZone = {chatter.quote(chatter.duckdb_zone(name))}")
         except Exception as err:
             self.settings["TimeZone"] = self.settings["timezone"] = self.time_zone
-            raise SqlError(f'invalid value for parameter "TimeZone": "{name}"', sqlstate="22023") from err
+            raise _bad_zone(name) from err
         self.time_zone = self.settings["TimeZone"] = self.settings["timezone"] = name
         if self.catalog_ready:
             from chaosql.server import catalog
@@ -323,6 +324,29 @@ class Runner:
 
         catalog.refresh_user_relations(self.session.con, self.session.tables, self.user_oids, self.database)
 
+
+def check_time_zone(name: str, settings: dict[str, str], previous: str) -> None:
+    """Refuse a time zone DuckDB does not know (22023), for a connection that has no session yet
+    (its session takes the zone when it opens); ``settings`` go back to ``previous`` then."""
+    global _zones
+    import duckdb
+
+    with _zones_lock:
+        if _zones is None:
+            _zones = duckdb.connect(":memory:", config={"threads": 1, "async_threads": 0})
+        try:
+            _zones.execute(f"SET TimeZone = {chatter.quote(chatter.duckdb_zone(name))}")
+        except Exception as err:
+            settings["TimeZone"] = settings["timezone"] = previous
+            raise _bad_zone(name) from err
+
+
+def _bad_zone(name: str) -> SqlError:
+    return SqlError(f'invalid value for parameter "TimeZone": "{name}"', sqlstate="22023")
+
+
+_zones: Any = None  # a DuckDB connection that only checks time zone names
+_zones_lock = threading.Lock()
 
 _PREPARE = re.compile(r"^\s*prepare\s+(\"[^\"]+\"|[\w$]+)\s*(?:\((.*?)\))?\s+as\s+(.*?)\s*;?\s*$", re.I | re.S)
 _EXECUTE = re.compile(r"^\s*execute\s+(\"[^\"]+\"|[\w$]+)\s*(?:\((.*)\))?\s*;?\s*$", re.I | re.S)

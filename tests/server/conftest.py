@@ -28,9 +28,10 @@ def shared_sources():
 
 def _server(sources, **kwargs):
     from chaosql.engine.session import Session
-    from chaosql.server.server import Server, ServerThread
+    from chaosql.server.server import SESSION_DUCKDB, Server, ServerThread
 
-    return ServerThread(Server(lambda: Session(sources), port=0, **kwargs))
+    # sessions as `chaosql serve` opens them: DuckDB on the worker that runs the statement
+    return ServerThread(Server(lambda: Session(sources, duckdb_config=SESSION_DUCKDB), port=0, **kwargs))
 
 
 @pytest.fixture(scope="session")

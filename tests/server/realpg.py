@@ -35,8 +35,10 @@ def free_port() -> int:
 class RealPostgres:
     """``with RealPostgres() as pg: pg.dsn`` — user ``postgres``, password ``chaos``, database ``postgres``."""
 
-    def __init__(self, *, log_statements: bool = False) -> None:
+    def __init__(self, *, log_statements: bool = False, options: str = "") -> None:
+        """``options``: more server settings, as ``-c name=value`` arguments of postgres."""
         self.log_statements = log_statements
+        self.options = options
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="chaosql-realpg-"))
         self.data = self.dir / "data"
@@ -80,6 +82,8 @@ class RealPostgres:
         opts = f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.dir} -c fsync=off"
         if self.log_statements:
             opts += " -c log_statement=all -c log_line_prefix='%a|%p|' -c log_min_error_statement=panic"
+        if self.options:
+            opts += " " + self.options
         self._run([pg_ctl, "-D", str(self.data), "-l", str(self.log), "-o", opts, "-w", "start"])
         return self
 

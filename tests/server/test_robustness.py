@@ -221,3 +221,58 @@ def test_writes_over_the_wire_keep_their_command_tags(tmp_path):
             assert not (tmp_path / "lab" / "shop" / "podchaos-kill-one.yaml").exists()
     finally:
         thread.stop()
+
+
+def _threads() -> int:
+    return len(list(Path("/proc/self/task").iterdir()))
+
+
+def test_connections_share_a_fixed_worker_pool(shared_sources):
+    """An idle connection has no thread and no session of its own; connections that run
+    statements share the server's workers (DuckDB runs on them too), so 40 busy connections
+    add at most the pools' threads, not threads per connection."""
+    psycopg = pytest.importorskip("psycopg")
+    from chaosql.engine.session import Session
+    from chaosql.server.auth import AuthConfig
+    from chaosql.server.server import SESSION_DUCKDB, Server, ServerThread
+
+    server = Server(
+        lambda: Session(shared_sources, duckdb_config=SESSION_DUCKDB), port=0, auth=AuthConfig("trust"), workers=3
+    )
+    with ServerThread(server) as thread:
+        with psycopg.connect(dsn(thread.port), autocommit=True) as warm:  # pools started by a first statement
+            assert warm.execute(QUERY).fetchall()
+        before = _threads()
+        cons = [psycopg.connect(dsn(thread.port), autocommit=True) for _ in range(40)]
+        try:
+            time.sleep(0.3)
+            assert _threads() <= before + 1, "idle connections started threads"
+            for con in cons:
+                assert con.execute("SELECT 41 + 1").fetchone() == (42,)
+            assert con.execute(QUERY).fetchall()
+            assert _threads() <= before + 3, "busy connections started threads beyond the worker pool"
+        finally:
+            for con in cons:
+                con.close()
+
+
+def test_workers_setting_is_checked(shared_sources):
+    from chaosql.errors import UsageError
+    from chaosql.server.auth import AuthConfig
+    from chaosql.server.server import Server, default_workers
+
+    assert Server(lambda: None, auth=AuthConfig("trust"), workers=2).workers == 2
+    assert Server(lambda: None, auth=AuthConfig("trust")).workers == default_workers()
+    with pytest.raises(UsageError, match="--workers takes a number from 1 to 1024, not 0"):
+        Server(lambda: None, auth=AuthConfig("trust"), workers=0)
+    help_text = subprocess.run(
+        [sys.executable, "-m", "chaosql", "serve", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "--workers N" in help_text
+    bad = subprocess.run(
+        [sys.executable, "-m", "chaosql", "serve", "-s", "demo", "--port", "0", "--workers", "-1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "--workers takes a number from 1 to 1024, not -1" in bad.stderr

@@ -25,7 +25,17 @@ ENV_DIRECTORIES = ("kube", "chaosd", "server")
 #: Modules that start something outside the test process. A test (or a fixture it uses, or a helper
 #: of its module either calls) that names one of them needs the environment.
 ENV_MODULES = frozenset(
-    {"kubeenv", "promenv", "chaosdenv", "pgwire_env", "realpg", "writes_support", "subprocess", "pexpect"}
+    {
+        "kubeenv",
+        "promenv",
+        "chaosdenv",
+        "pgwire_env",
+        "realpg",
+        "writes_support",
+        "export_support",
+        "subprocess",
+        "pexpect",
+    }
 )
 
 

@@ -1,6 +1,8 @@
 """A TCP forwarder between chaosql and a real kube-apiserver, for network faults: ``cut()`` drops
 every open connection (a watch breaks mid-stream), ``refuse()`` closes the port (connection
-refused, as for a server that is down) and ``allow()`` opens it again on the same port. Bytes pass
+refused, as for a server that is down), ``hold()`` takes new connections but forwards nothing (a
+server that hangs: every request waits for its timeout) and ``allow()`` opens it again on the same
+port and forwards again. Bytes pass
 through untouched (TLS end to end), so the apiserver chaosql talks to is the real one.
 """
 
@@ -21,6 +23,7 @@ class FaultProxy:
         self._listener: socket.socket | None = None
         self.port = 0
         self.accepted = 0
+        self.holding = False
         self.allow()
 
     @property
@@ -36,7 +39,10 @@ class FaultProxy:
         return into
 
     def allow(self) -> None:
-        """Listen (again, on the same port) and forward what comes in."""
+        """Listen (again, on the same port) and forward what comes in (connections held are dropped)."""
+        if self.holding:
+            self.holding = False
+            self.cut()
         with self._lock:
             if self._listener is not None:
                 return
@@ -60,6 +66,11 @@ class FaultProxy:
             listener.close()
         self.cut()
 
+    def hold(self) -> None:
+        """Drop the open connections, then accept new ones but forward nothing until ``allow()``."""
+        self.holding = True
+        self.cut()
+
     def cut(self) -> None:
         """Drop every open connection, both ways."""
         with self._lock:
@@ -80,6 +91,10 @@ class FaultProxy:
                 client, _ = listener.accept()
             except OSError:
                 return  # closed by refuse()
+            if self.holding:  # kept open, never answered (closed by cut() or allow())
+                with self._lock:
+                    self._open.add(client)
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
                 upstream.settimeout(None)

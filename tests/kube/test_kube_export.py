@@ -1,0 +1,167 @@
+"""``chaosql export`` against a real kube-apiserver: the metrics are the SQL answers over the
+cluster, the exporter keeps serving through an apiserver restart (from its watch cache, with a
+warning per family) and catches up after it; a refresh stalled on a hanging apiserver does not
+hold a scrape past its timeout: the last complete set is served and
+``chaosql_export_stale_seconds`` says how old it is.
+
+``export_env`` is an apiserver of its own: these tests create objects, stop it and hang it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import seed
+from export_support import RunningExport
+from faultproxy import FaultProxy
+from kubeenv import CHAOS_API_VERSION, KubeTestEnv, start_for_tests
+from test_export import parse
+
+from chaosql.engine.session import Session
+from chaosql.export.endpoint import ExportOptions, build
+from chaosql.export.exposition import TEXT
+from chaosql.sources.kube import KubeSource
+
+NS = "export-shop"
+
+
+def experiment(name: str, kind: str = "PodChaos") -> dict:
+    return {
+        "apiVersion": CHAOS_API_VERSION,
+        "kind": kind,
+        "metadata": {"name": name, "namespace": NS},
+        "spec": seed.SPECS[kind],
+    }
+
+
+@pytest.fixture(scope="module")
+def export_env():
+    env = start_for_tests(KubeTestEnv(), "export")
+    env.create_namespace(NS)
+    for i in range(3):
+        env.create(experiment(f"kill-{i}"))
+    env.create(experiment("slow-net", "NetworkChaos"))
+    yield env
+    env.cleanup()
+
+
+def sql_counts(env: KubeTestEnv) -> dict[tuple[str, str], float]:
+    """(kind, phase) -> experiments, as SQL over a fresh list of the cluster says."""
+    source = KubeSource(context="admin", kubeconfig=env.kubeconfig, name="live")
+    session = Session([source])
+    try:
+        rows = session.execute(
+            f"SELECT kind, phase, count(*) FROM experiments WHERE namespace = '{NS}' GROUP BY ALL"
+        ).rows()
+    finally:
+        session.close()
+        source.close()
+    return {(kind, phase): float(n) for kind, phase, n in rows}
+
+
+def metric_counts(samples: dict) -> dict[tuple[str, str], float]:
+    out: dict[tuple[str, str], float] = {}
+    for labels, value in samples.get("chaosql_experiments", {}).items():
+        label = dict(labels)
+        if label["namespace"] == NS:
+            key = (label["kind"], label["phase"])
+            out[key] = out.get(key, 0.0) + value
+    return out
+
+
+def family_value(samples: dict, metric: str, family: str) -> float:
+    return next(v for k, v in samples[metric].items() if ("family", family) in k)
+
+
+def scrape_until(export: RunningExport, predicate, *, timeout: float = 90.0) -> dict:
+    deadline = time.monotonic() + timeout
+    samples: dict = {}
+    while time.monotonic() < deadline:
+        status, _, text = export.get("/metrics")
+        assert status == 200, text
+        samples = parse(text)
+        if predicate(samples):
+            return samples
+        time.sleep(0.5)
+    raise AssertionError(f"the metrics never got there; last chaosql_experiments: {samples.get('chaosql_experiments')}")
+
+
+def test_the_exporter_serves_the_cluster_and_survives_an_apiserver_restart(export_env):
+    env = export_env
+    export = RunningExport("--source", "kube:admin", "--min-interval", "0", env={"KUBECONFIG": str(env.kubeconfig)})
+    try:
+        want = sql_counts(env)
+        assert sum(want.values()) == 4
+        samples = scrape_until(export, lambda s: metric_counts(s) == want)
+        assert family_value(samples, "chaosql_export_family_up", "chaosql_experiments") == 1.0
+
+        env.stop()
+        # down: scrapes are still answered, from the watch cache's last rows, each family warning
+        samples = scrape_until(
+            export, lambda s: family_value(s, "chaosql_export_family_warnings", "chaosql_experiments") >= 1
+        )
+        assert metric_counts(samples) == want
+        assert family_value(samples, "chaosql_export_family_up", "chaosql_experiments") == 1.0
+        warned = export.wait_for(lambda r: r["event"] == "family warning" and r["family"] == "chaosql_experiments")
+        assert "stale" in warned["warning"] or "cannot reach" in warned["warning"], warned
+
+        env.start_again()
+        env.create(experiment("after-restart"))
+        want = sql_counts(env)
+        assert sum(want.values()) == 5
+        samples = scrape_until(
+            export,
+            lambda s: (
+                metric_counts(s) == want
+                and family_value(s, "chaosql_export_family_warnings", "chaosql_experiments") == 0
+            ),
+        )
+        names = {dict(k)["name"] for k in samples["chaosql_experiment_phase"] if ("namespace", NS) in k}
+        assert "after-restart" in names
+        assert export.proc.poll() is None
+        assert not [r for r in export.records if r["event"] in ("refresh failed", "request failed")]
+    finally:
+        if not env.running:
+            env.start_again()
+        assert export.stop() == 0
+
+
+def test_a_refresh_stalled_on_a_hanging_apiserver_serves_the_last_set_marked_stale(export_env, tmp_path):
+    proxy = FaultProxy(("127.0.0.1", export_env.port))
+    config = proxy.kubeconfig(export_env.kubeconfig, tmp_path / "via-proxy.yaml")
+    source = KubeSource(context="admin", kubeconfig=str(config), name="c1")
+    # no watch cache: every refresh lists, so a hanging apiserver stalls it
+    exporter = build([source], {"timeout": 120.0}, None, ExportOptions(min_interval=0), watch=False)
+    try:
+        first = parse(exporter.scrape(TEXT, wait=60))
+        assert sum(metric_counts(first).values()) >= 4
+        assert list(first["chaosql_export_stale_seconds"].values()) == [0.0]
+
+        proxy.hold()
+        time.sleep(2)
+        began = time.monotonic()
+        stale = parse(exporter.scrape(TEXT, wait=1.5))
+        assert time.monotonic() - began < 10  # bounded by the scrape's wait, not the stalled list
+        assert metric_counts(stale) == metric_counts(first)  # the last complete set ...
+        (age,) = stale["chaosql_export_stale_seconds"].values()
+        assert age >= 2  # ... and how old it is
+        assert exporter.healthy()[1]["refresh_running_seconds"] > 0
+
+        proxy.allow()  # the held connections drop; the next refreshes list again
+        want = sql_counts(export_env)
+        deadline = time.monotonic() + 120
+        fresh = parse(exporter.scrape(TEXT, wait=60))
+        while time.monotonic() < deadline and not (
+            metric_counts(fresh) == want and list(fresh["chaosql_export_stale_seconds"].values()) == [0.0]
+        ):
+            time.sleep(0.5)
+            fresh = parse(exporter.scrape(TEXT, wait=60))
+        assert metric_counts(fresh) == want
+        assert list(fresh["chaosql_export_stale_seconds"].values()) == [0.0]
+    finally:
+        proxy.allow()
+        exporter.close()
+        exporter.session.close()
+        source.close()
+        proxy.close()

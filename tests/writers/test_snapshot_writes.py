@@ -144,6 +144,40 @@ def test_delete_removes_the_document_or_the_file(gitops, snapshot_session):
     assert snapshot_session(gitops).execute("SELECT name FROM experiments").rows() == [("a",)]
 
 
+def test_litmus_chaos_engines_are_written_to_the_repository_too(gitops, snapshot_session):
+    """A ChaosEngine next to Chaos Mesh's manifests: created as a file, stopped by engineState,
+    deleted with its file; checked against the ChaosEngine CRD chaosql ships (no cluster)."""
+    session = snapshot_session(gitops)
+    app = '{"appns": "shop", "applabel": "app=web", "appkind": "deployment"}'
+    session.execute(
+        "INSERT INTO experiments (cluster, namespace, name, kind, action, selector, duration) "
+        f"VALUES ('c1', 'shop', 'web', 'ChaosEngine', 'pod-delete', '{app}', '60s')"
+    )
+    written = gitops / "c1" / "shop" / "chaosengine-web.yaml"
+    engine = yaml.safe_load(written.read_text())
+    assert (engine["apiVersion"], engine["kind"], engine["spec"]["engineState"]) == (
+        "litmuschaos.io/v1alpha1",
+        "ChaosEngine",
+        "active",
+    )
+    assert engine["spec"]["experiments"][0]["spec"]["components"]["env"] == [
+        {"name": "TOTAL_CHAOS_DURATION", "value": "60"}
+    ]
+    session.execute("UPDATE experiments SET paused = true WHERE engine = 'litmus'")
+    assert yaml.safe_load(written.read_text())["spec"]["engineState"] == "stop"
+    fresh = snapshot_session(gitops)
+    assert fresh.execute("SELECT engine, name, paused FROM experiments WHERE paused").rows() == [
+        ("litmus", "web", True)
+    ]
+    with pytest.raises(WriteRefused, match="'deploy' does not match the pattern"):
+        session.execute(
+            "INSERT INTO experiments (cluster, namespace, name, kind, action, selector) "
+            f"VALUES ('c1', 'shop', 'odd', 'ChaosEngine', 'pod-delete', '{app.replace('deployment', 'deploy')}')"
+        )
+    assert session.execute("DELETE FROM experiments WHERE engine = 'litmus'").status == "DELETE 1"
+    assert not written.exists() and not (gitops / "c1" / "shop" / "chaosengine-odd.yaml").exists()
+
+
 def test_a_failure_part_way_puts_every_file_back(gitops, snapshot_session):
     session = snapshot_session(gitops)
     before = files(gitops)

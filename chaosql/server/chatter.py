@@ -128,6 +128,22 @@ def timeout_seconds(value: str) -> float | None:
     return seconds or None
 
 
+def timeout_text(value: str) -> str:
+    """statement_timeout as PostgreSQL shows it: in the largest unit it is a whole number of.
+
+    >>> [timeout_text(v) for v in ("1500", "1000", "1.5s", "120000", "2h", "0")]
+    ['1500ms', '1s', '1500ms', '2min', '2h', '0']
+    """
+    seconds = timeout_seconds(value)
+    ms = round(seconds * 1000) if seconds else 0
+    if ms == 0:
+        return "0"
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("min", 60_000), ("s", 1000)):
+        if ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
+
+
 def time_zone(value: str, settings: dict[str, str]) -> str:
     """A ``SET TIME ZONE`` value as a zone name: LOCAL/DEFAULT is the server's (UTC), a number
     of hours is a fixed offset (``SET TIME ZONE -7``, POSIX-style names as PostgreSQL shows them).
@@ -161,8 +177,12 @@ def strip_comments(sql: str) -> str:
 def startup_options(options: str) -> dict[str, str]:
     """``-c name=value`` and ``--name=value`` from the startup packet's options (PGOPTIONS).
 
+    A name's dashes are underscores, as PostgreSQL reads them (``--statement-timeout=5s``).
+
     >>> startup_options("-c statement_timeout=1000 --TimeZone=Europe/Berlin")
     {'statement_timeout': '1000', 'TimeZone': 'Europe/Berlin'}
+    >>> startup_options("--statement-timeout=2min -c application-name=x-y")
+    {'statement_timeout': '2min', 'application_name': 'x-y'}
     """
     words = re.findall(r"(?:\\.|\S)+", options or "")
     words = [re.sub(r"\\(.)", r"\1", w) for w in words]
@@ -177,7 +197,7 @@ def startup_options(options: str) -> dict[str, str]:
             i += 1
             continue
         name, _, value = word.partition("=")
-        out[name] = value
+        out[name.replace("-", "_")] = value
         i += 1
     return out
 
@@ -264,6 +284,11 @@ def _set(text: str, settings: dict[str, str]) -> Answer | None:
     if key.lower() == "timezone":  # applied to the session's DuckDB by the connection, which checks it
         key = "TimeZone"
         value = time_zone(value, settings)
+    if key == "statement_timeout":
+        try:
+            value = timeout_text(value)
+        except ValueError:
+            pass  # the connection refuses it (22023) when it applies the change
     settings[key] = value
     if key.lower() in _ALIASES:
         settings[key.lower()] = value

@@ -132,3 +132,9 @@ SELECT 1::no_such_type
 ;;
 -- error-group-by
 SELECT name, kind FROM experiments GROUP BY kind
+;;
+-- information-schema-list-columns (a list column is data_type ARRAY, udt_name _text, as in PostgreSQL)
+SELECT column_name, data_type, udt_name, ordinal_position FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'pods' ORDER BY ordinal_position
+;;
+-- format-type-list-columns (psql's \d: text[], jsonb)
+SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = 'pods' AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum

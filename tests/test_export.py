@@ -248,11 +248,16 @@ def test_a_family_over_its_cap_is_left_out_and_said_so(tmp_path, demo_session):
         "-- metric: wide_experiments\n-- max_series: 50\nSELECT cluster, namespace, name, kind, 1 AS n FROM experiments"
     )
     (tmp_path / "narrow.sql").write_text("-- metric: narrow\nSELECT cluster, count(*) AS n FROM experiments GROUP BY 1")
+    # two families of 360 series each: the cap is per family, not per query
+    (tmp_path / "two.sql").write_text(
+        "-- metric: two\n-- max_series: 400\nSELECT cluster, namespace, name, kind, 1 AS a, 2 AS b FROM experiments"
+    )
     specs, broken = families([tmp_path], defaults=False)
     exporter = exporter_over(demo_session, specs, broken)
     collected = exporter.refresh_now()
     samples = parse(exporter.scrape(TEXT, wait=0))
     assert "wide_experiments" not in samples and len(samples["narrow"]) == 2
+    assert len(samples["two_a"]) == len(samples["two_b"]) == 360 and collected.outcomes["two"].ok
     outcome = collected.outcomes["wide_experiments"]
     assert not outcome.ok and "360 series, more than its cap of 50" in outcome.error
     assert "cap of 50" in exporter.log_out.getvalue()

@@ -112,3 +112,30 @@ def test_what_chaosql_does_not_copy_is_0A000(servers, sql):
                 for _ in copy:
                     pass
         assert con.execute("SELECT count(*) FROM experiments").fetchone()[0] > 0  # still usable
+
+
+@pytest.mark.parametrize("message", [b"d", b"F"], ids=["copy-data", "function-call"])
+def test_client_copy_data_and_function_calls_are_0A000(pg_server, message):
+    """CopyData from the client and the function-call message: 0A000, and the connection goes on."""
+    import socket
+    import struct
+
+    def read_until_ready(sock: socket.socket) -> bytes:
+        data = b""
+        while b"Z\x00\x00\x00\x05" not in data:
+            chunk = sock.recv(65536)
+            assert chunk, data
+            data += chunk
+        return data
+
+    body = struct.pack("!i", 196608) + b"user\x00postgres\x00database\x00chaosql\x00\x00"
+    with socket.create_connection(("127.0.0.1", pg_server.port), timeout=30) as sock:
+        sock.sendall(struct.pack("!i", len(body) + 4) + body)
+        read_until_ready(sock)
+        payload = b"\x00\x00\x00\x01\x00\x00" if message == b"F" else b"a\tb\n"
+        sock.sendall(message + struct.pack("!i", len(payload) + 4) + payload + b"S\x00\x00\x00\x04")
+        answer = read_until_ready(sock)
+        assert b"C0A000" in answer
+        query = b"SELECT 5\x00"
+        sock.sendall(b"Q" + struct.pack("!i", len(query) + 4) + query)
+        assert b"D\x00\x00\x00\x0b\x00\x01\x00\x00\x00\x015" in read_until_ready(sock)

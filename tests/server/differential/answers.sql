@@ -138,3 +138,6 @@ SELECT column_name, data_type, udt_name, ordinal_position FROM information_schem
 ;;
 -- format-type-list-columns (psql's \d: text[], jsonb)
 SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = 'pods' AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
+;;
+-- pg-typeof (a documented difference: DuckDB's type names)
+SELECT pg_typeof(name), pg_typeof(labels), pg_typeof(containers) FROM pods ORDER BY name, node LIMIT 1

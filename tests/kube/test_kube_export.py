@@ -2,17 +2,20 @@
 cluster, the exporter keeps serving through an apiserver restart (from its watch cache, with a
 warning per family) and catches up after it; a refresh stalled on a hanging apiserver does not
 hold a scrape past its timeout: the last complete set is served and
-``chaosql_export_stale_seconds`` says how old it is.
+``chaosql_export_stale_seconds`` says how old it is. LitmusChaos runs next to Chaos Mesh
+experiments (``litmus_env``): verdicts, probe success and run totals are the SQL answers.
 
 ``export_env`` is an apiserver of its own: these tests create objects, stop it and hang it.
 """
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
 import seed
+import seed_litmus
 from export_support import RunningExport
 from faultproxy import FaultProxy
 from kubeenv import CHAOS_API_VERSION, KubeTestEnv, start_for_tests
@@ -165,3 +168,47 @@ def test_a_refresh_stalled_on_a_hanging_apiserver_serves_the_last_set_marked_sta
         exporter.session.close()
         source.close()
         proxy.close()
+
+
+def test_litmus_verdicts_probes_and_engines_are_the_sql_answers(litmus_env):
+    source = KubeSource(context="admin", kubeconfig=litmus_env.kubeconfig, name="lit")
+    exporter = build([source], {}, None, ExportOptions(), watch=False)
+    try:
+        exporter.refresh_now()
+        text = exporter.scrape(TEXT, wait=0)
+        samples = parse(text)
+        session = exporter.session
+        assert {n: o.error for n, o in exporter.good.outcomes.items() if not o.ok} == {}
+
+        by_verdict: dict[str, float] = {}
+        for labels, value in samples["chaosql_experiment_verdict"].items():
+            label = dict(labels)
+            assert label["engine"] == "litmus"
+            by_verdict[label["verdict"]] = by_verdict.get(label["verdict"], 0) + value
+        sql = session.execute("SELECT verdict, count(*) FROM experiments WHERE verdict IS NOT NULL GROUP BY 1")
+        assert by_verdict == {verdict: float(n) for verdict, n in sql.rows()}
+        by_hand: dict[str, float] = {}
+        for _, verdict in seed_litmus.EXPECTED.values():
+            if verdict is not None:
+                by_hand[verdict] = by_hand.get(verdict, 0) + 1
+        assert by_verdict == by_hand
+
+        by_engine: dict[str, float] = {}
+        for labels, value in samples["chaosql_experiments"].items():
+            by_engine[dict(labels)["engine"]] = by_engine.get(dict(labels)["engine"], 0) + value
+        assert by_engine == {"litmus": len(seed_litmus.EXPECTED), "chaos-mesh": len(seed_litmus.CHAOS_MESH)}
+
+        ratio = {dict(k)["name"]: v for k, v in samples["chaosql_litmus_result_probe_success_ratio"].items()}
+        want = session.execute(
+            "SELECT name, probe_success_percentage / 100 FROM litmus_results WHERE probe_success_percentage IS NOT NULL"
+        ).rows()
+        assert ratio == dict(want) and ratio["nginx-probe-pod-delete"] == 0.5
+        passed = {dict(k)["name"]: v for k, v in samples["chaosql_litmus_result_passed_runs"].items()}
+        assert passed["nginx-probe-pod-delete"] == 3.0
+
+        checked = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+        assert (checked.returncode, checked.stdout + checked.stderr) == (0, "")
+    finally:
+        exporter.close()
+        exporter.session.close()
+        source.close()

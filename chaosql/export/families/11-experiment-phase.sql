@@ -7,6 +7,7 @@
 -- value: experiment
 SELECT cluster,
        namespace,
+       engine,
        kind,
        name,
        action,

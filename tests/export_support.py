@@ -60,7 +60,7 @@ class RunningExport:
     def get(self, path: str, accept: str = "") -> tuple[int, str, str]:
         request = urllib.request.Request(f"http://{self.address}{path}", headers={"Accept": accept} if accept else {})
         try:
-            with urllib.request.urlopen(request, timeout=60) as answer:
+            with urllib.request.urlopen(request, timeout=300) as answer:
                 return answer.status, answer.headers["Content-Type"], answer.read().decode()
         except urllib.error.HTTPError as err:
             return err.code, err.headers["Content-Type"], err.read().decode()
@@ -69,6 +69,6 @@ class RunningExport:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
-            return self.proc.wait(timeout=60)
+            return self.proc.wait(timeout=120)
         finally:
             self._reader.join(timeout=5)

@@ -178,11 +178,14 @@ def test_serve_metrics_serves_the_same_families_beside_the_postgres_endpoint():
             if found := re.search(r"PostgreSQL protocol on ([\d.]+):(\d+)", line):
                 postgres = (found.group(1), int(found.group(2)))
         assert metrics and postgres
-        with urllib.request.urlopen(metrics, timeout=120) as answer:
-            text = answer.read().decode()
-        total = sum(
-            float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("chaosql_experiments{")
-        )
+        total = 0.0
+        deadline = time.monotonic() + 300  # a scrape gets no families until the first refresh is done
+        while total == 0 and time.monotonic() < deadline:
+            with urllib.request.urlopen(metrics, timeout=120) as answer:
+                text = answer.read().decode()
+            total = sum(
+                float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("chaosql_experiments{")
+            )
         with psycopg.connect(host=postgres[0], port=postgres[1], user="me", dbname="chaosql") as con:
             (count,) = con.execute("SELECT count(*) FROM experiments").fetchone()
         assert total == count == 360

@@ -228,6 +228,8 @@ class Exporter:
             except Exception as err:  # a bug must not take the other families down
                 outcome.ok, outcome.error = False, f"internal error: {type(err).__name__}: {err}"
                 shaped = []
+            if self._closed and not outcome.ok:
+                break  # stopped by close(): not the family's failure, and nobody scrapes it any more
             outcome.seconds = time.perf_counter() - begun
             outcome.series = sum(len(s.samples) for s in shaped) if outcome.ok else 0
             families.extend(shaped)

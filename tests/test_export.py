@@ -118,6 +118,16 @@ def test_times_are_unix_seconds_and_booleans_numbers(demo_metrics, demo_session)
     ).rows()[0]
     starts = {dict(k)["name"]: v for k, v in samples["chaosql_experiment_start_time_seconds"].items()}
     assert starts[name] == created
+    injected = demo_session.execute(
+        "SELECT cluster, namespace, kind, experiment, epoch(max(last_event_at)) FROM targets "
+        "WHERE phase = 'Injected' AND last_operation = 'Apply' AND last_event_type = 'Succeeded' GROUP BY ALL"
+    ).rows()
+    assert injected
+    injection_times = {
+        tuple(dict(k)[label] for label in ("cluster", "namespace", "kind", "name")): v
+        for k, v in samples["chaosql_experiment_injection_time_seconds"].items()
+    }
+    assert injection_times == {tuple(row[:4]): row[4] for row in injected}
     paused_values = {dict(k)["name"]: v for k, v in samples["chaosql_experiment_paused"].items()}
     assert paused_values[name] == 1.0 and set(paused_values.values()) == {0.0, 1.0}
 

@@ -60,6 +60,22 @@ def test_promql_counts_by_phase_equal_the_sql_answer(prom, demo_session):
     assert values_by(running, "cluster") == {cluster: float(n) for cluster, n in sql}
 
 
+def test_the_grafana_queries_of_the_docs_give_the_sql_answers(prom, demo_session):
+    docs = (REPO / "docs" / "exporter.md").read_text()
+    panel = 'sum by (cluster) (chaosql_experiments{phase="running"})'
+    annotation = 'max by (cluster, namespace, kind, name) (chaosql_experiment_phase{phase=~"injecting|running"})'
+    assert panel in docs and annotation in docs
+    running = prom.wait_for(panel, lambda r: len(r) > 0)
+    sql = demo_session.execute("SELECT cluster, count(*) FROM experiments WHERE phase = 'running' GROUP BY 1").rows()
+    assert values_by(running, "cluster") == {cluster: float(n) for cluster, n in sql}
+    windows = prom.wait_for(annotation, lambda r: len(r) > 0)
+    want = demo_session.execute(
+        "SELECT cluster, namespace, kind, name FROM experiments WHERE phase IN ('injecting', 'running')"
+    ).rows()
+    got = [tuple(s["metric"][k] for k in ("cluster", "namespace", "kind", "name")) for s in windows]
+    assert sorted(got) == sorted(want) and {s["value"][1] for s in windows} == {"1"}
+
+
 def test_promql_injected_latency_of_a_network_chaos_equals_the_sql_answer(prom, demo_session):
     name, cluster, seconds = demo_session.execute(
         "SELECT name, cluster, epoch(delay_latency) FROM network_chaos WHERE action = 'delay' "

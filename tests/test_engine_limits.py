@@ -22,6 +22,43 @@ def test_statement_timeout_cancels_and_the_session_goes_on(demo_session):
     assert demo_session.execute("SELECT count(*) FROM experiments").scalar() == 360
 
 
+def test_a_deadline_that_passes_before_the_query_starts_still_stops_it(demo_source):
+    """A fresh session's first statement builds its catalog before DuckDB starts the query, and a
+    short limit runs out meanwhile: DuckDB forgets an interrupt that comes before its query
+    begins, so the query must still be stopped (it ran for hours once)."""
+    from chaosql.engine.session import Session
+
+    for limit in [0.001, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15] * 2:
+        session = Session([demo_source])
+        session.execute(f"SET chaosql.timeout = {limit}")
+        outcome: list[BaseException] = []
+        worker = threading.Thread(target=_capture, args=(outcome, session.execute, LONG), daemon=True)
+        worker.start()
+        worker.join(60)
+        if worker.is_alive():  # stop it, so a failure leaves no query running
+            while worker.is_alive():
+                session.con.interrupt()
+                worker.join(0.1)
+            pytest.fail(f"chaosql.timeout = {limit} did not stop the query in 60 s")
+        assert len(outcome) == 1 and isinstance(outcome[0], QueryCancelled), outcome
+        session.execute("SET chaosql.timeout = 300")
+        assert session.execute("SELECT count(*) FROM experiments").scalar() == 360
+        session.close()
+
+
+def _capture(outcome: list[BaseException], fn, *args) -> None:
+    try:
+        fn(*args)
+    except BaseException as err:  # the test looks at what it was
+        outcome.append(err)
+
+
+def _seconds(fn) -> float:
+    started = time.monotonic()
+    fn()
+    return time.monotonic() - started
+
+
 def test_cancel_from_another_thread(demo_session):
     threading.Timer(0.5, demo_session.cancel).start()
     with pytest.raises(QueryCancelled):
@@ -30,10 +67,14 @@ def test_cancel_from_another_thread(demo_session):
 
 
 def test_a_finished_statement_is_never_cancelled_later(demo_session):
-    demo_session.execute("SET chaosql.timeout = 0.3")
+    demo_session.execute("SELECT count(*) FROM experiments")  # the first statement builds the catalog
+    slowest = max(_seconds(lambda: demo_session.execute("SELECT 1")) for _ in range(5))
+    # short, but far longer than a SELECT 1 takes on this machine now: only a stale deadline stops one
+    limit = max(0.3, 20 * slowest)
+    demo_session.execute(f"SET chaosql.timeout = {limit}")
     for _ in range(5):
         assert demo_session.execute("SELECT 1").scalar() == 1
-    time.sleep(0.6)  # the deadlines of the statements above have passed
+    time.sleep(limit + 0.3)  # the deadlines of the statements above have passed
     demo_session.execute("SET chaosql.timeout = 300")  # its own limit must not be what stops it
     assert demo_session.execute("SELECT count(*) FROM experiments").scalar() == 360
 

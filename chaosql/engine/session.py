@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 __all__ = ["SETTINGS", "Result", "Session"]
 
 T = TypeVar("T")
+#: How often a cancelled statement's DuckDB query is interrupted again until it stops (seconds).
+REINTERRUPT = 0.05
 
 
 class Session:
@@ -220,18 +222,25 @@ class Session:
         statement = self.running
         if statement is None or not statement.cancel(reason):
             return False
-        self._interrupt_duckdb()
+        self._interrupt_duckdb(statement)
         return True
 
     def _time_out(self, statement: Statement, seconds: float) -> None:
         if statement.cancel(f"statement timeout: chaosql.timeout = {seconds:g} s", timed_out=True):
-            self._interrupt_duckdb()
+            self._interrupt_duckdb(statement)
 
-    def _interrupt_duckdb(self) -> None:
-        try:
-            self.con.interrupt()
-        except Exception:
-            pass
+    def _interrupt_duckdb(self, statement: Statement) -> None:
+        """Interrupt DuckDB, and again every ``REINTERRUPT`` seconds while the cancelled statement
+        runs: DuckDB forgets an interrupt that comes before its query begins, so one that lands
+        between ``_run``'s cancel check and the query's start would let the query run unbounded."""
+        if not statement.running:
+            return
+        if statement.in_duckdb:
+            try:
+                self.con.interrupt()
+            except Exception:
+                pass
+        WATCHDOG.arm(REINTERRUPT, lambda: self._interrupt_duckdb(statement))
 
     def cancelled(self) -> bool:
         """Whether the running statement was cancelled (writers check it between API calls)."""
@@ -366,6 +375,17 @@ class Session:
             )
 
     def _run(self, sql: str, params: Sequence[Any] | None, stream: bool, classified: Classified) -> Result:
+        statement = self.statement
+        if statement is None:
+            return self._run_in_duckdb(sql, params, stream, classified)
+        statement.in_duckdb = True  # before the check: a cancel after it interrupts the query (_interrupt_duckdb)
+        try:
+            statement.check()
+            return self._run_in_duckdb(sql, params, stream, classified)
+        finally:
+            statement.in_duckdb = False
+
+    def _run_in_duckdb(self, sql: str, params: Sequence[Any] | None, stream: bool, classified: Classified) -> Result:
         command = "EXPLAIN" if classified.explain else classified.command
         if command in _NO_ROWS and not (command in _DML and classified.returning):
             cursor = self.con.execute(sql, list(params)) if params else self.con.execute(sql)

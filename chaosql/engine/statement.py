@@ -42,6 +42,7 @@ class Statement:
         self.reason = ""  # why it was cancelled: "query cancelled", "statement timeout ...", ...
         self.timed_out = False
         self.running = True
+        self.in_duckdb = False  # a DuckDB query of the statement may be running (Session._run)
         self.thread = threading.get_ident()
 
     @property

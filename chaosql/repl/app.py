@@ -131,8 +131,11 @@ class Repl:
         started, frame = time.monotonic(), 0
         label = "writing…" if writing else "fetching…"
         cancelled = False
+        unsent = ""  # a cancel that came before the worker's statement began: sent once it has
         while not finished.is_set():
             try:
+                if unsent and self.session.cancel(unsent):
+                    unsent = ""
                 finished.wait(0.1)
                 if self.spinner and not self._asking and time.monotonic() - started > 0.3:
                     self.err.write(f"\r{SPINNER[frame % len(SPINNER)]} {label}")
@@ -144,7 +147,8 @@ class Repl:
                 if not cancelled:
                     cancelled = True
                     reason = "interrupted (SIGTERM)" if self.terminated else "query cancelled (Ctrl-C)"
-                    self.session.cancel(reason)
+                    if not self.session.cancel(reason):
+                        unsent = reason
                     label = "cancelling: rolling back what the write made…" if writing else "cancelling…"
                 if writing:
                     self.err.write("\r" + " " * 40 + "\rrolling back what the write made; wait for it to finish\n")

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sqlglot import exp
 
 from chaosql.server.catalog import CATALOG_TABLES, FUNCTIONS, INFO_TABLES
-from chaosql.server.types import pg_array
+from chaosql.server.types import param_duck_type, pg_array
 
 _TEXT_FIXES = [
     (re.compile(r"OPERATOR\s*\(\s*(?:pg_catalog\s*\.\s*)?([~!<>=*+\-/|&^#@%]+)\s*\)", re.I), r" \1 "),
@@ -126,7 +126,12 @@ def translate(
     param_casts = {**parameters.tree_casts(tree), **parameters.spelled_casts(sql)}
     transform(tree, {v.lower() for v in virtual})
     catalog = semantics.functions(tree)
-    semantics.numeric(tree, semantics.column_kinds(tree, columns_of))
+    kinds = semantics.column_kinds(tree, columns_of)
+    # $1::numeric keeps the value's scale: the bound value's type, else (describing, or a client
+    # that sent no types) what the cast says the parameter is, so Describe and Execute agree
+    described = {n: param_duck_type(oid, describing=True) for n, oid in param_casts.items()}
+    kinds.update({f"${n}": duck for n, duck in {**described, **(param_types or {})}.items() if duck})
+    semantics.numeric(tree, kinds)
     parameters.cast_typed(tree, param_types or {})
     out = tree.sql(dialect="duckdb")
     return Translation(out, tree, catalog or "pgc." in out.lower(), parameters.count(tree), types, param_casts)

@@ -161,13 +161,11 @@ def _kind(node: exp.Expr, kinds: dict[str, str]) -> str | None:
     if isinstance(node, exp.Neg):
         return _kind(node.this, kinds)
     if isinstance(node, exp.Column):
-        duck = kinds.get(node.name.lower(), "")
-        if duck in _DUCK_INTEGERS:
-            return "int"
-        if duck in ("DOUBLE", "FLOAT"):
-            return "float"
-        m = re.fullmatch(r"DECIMAL\(\d+,\s*(\d+)\)", duck)
-        return f"decimal:{m.group(1)}" if m else None
+        return _duck_kind(kinds.get(node.name.lower(), ""))
+    if isinstance(node, (exp.Placeholder, exp.Parameter)):  # a parameter of a type the client gave
+        from chaosql.server.parameters import index
+
+        return _duck_kind(kinds.get(f"${index(node)}", ""))
     if isinstance(node, exp.Count):
         return "int"
     if isinstance(node, (exp.Sum, exp.Min, exp.Max, exp.Abs)):
@@ -192,6 +190,15 @@ def _kind(node: exp.Expr, kinds: dict[str, str]) -> str | None:
         if "float" in (left, right):
             return "float"
     return None
+
+
+def _duck_kind(duck: str) -> str | None:
+    if duck in _DUCK_INTEGERS:
+        return "int"
+    if duck in ("DOUBLE", "FLOAT"):
+        return "float"
+    m = re.fullmatch(r"DECIMAL\(\d+,\s*(\d+)\)", duck)
+    return f"decimal:{m.group(1)}" if m else None
 
 
 def _numeric_type(kind: str | None) -> exp.DataType:

@@ -405,7 +405,7 @@ def numeric_binary(value: decimal.Decimal) -> bytes:
         return struct.pack("!hhHh", 0, 0, 0xC000, 0)
     sign = value.as_tuple().sign
     scale = max(0, -_exponent(value))
-    int_part, _, frac_part = format(abs(value), "f").partition(".")
+    int_part, _, frac_part = format(value.copy_abs(), "f").partition(".")  # abs() would round to 28 digits
     int_part = int_part.lstrip("0")
     int_part = "0" * (-len(int_part) % 4) + int_part
     frac_part = frac_part + "0" * (-len(frac_part) % 4)
@@ -603,12 +603,24 @@ def decode_param(data: bytes | None, oid: int, binary: bool) -> Any:
 
 
 def _numeric_from_binary(data: bytes) -> decimal.Decimal:
-    ndigits, weight, sign, _scale = struct.unpack_from("!hhHh", data)
+    """PostgreSQL's binary numeric, exactly, with its display scale (1.23456 arrives as the
+    base-10000 digits 1, 2345, 6000 and scale 5: it is 1.23456, not 1.23456000).
+
+    >>> _numeric_from_binary(numeric_binary(decimal.Decimal("1.23456")))
+    Decimal('1.23456')
+    >>> _numeric_from_binary(numeric_binary(decimal.Decimal("-12345678901234567890123456789012.5")))
+    Decimal('-12345678901234567890123456789012.5')
+    """
+    ndigits, weight, sign, scale = struct.unpack_from("!hhHh", data)
     if sign == 0xC000:
         return decimal.Decimal("NaN")
-    digits = struct.unpack_from(f"!{ndigits}H", data, 8)
-    value = sum(decimal.Decimal(d) * (decimal.Decimal(10000) ** (weight - i)) for i, d in enumerate(digits))
-    return -value if sign == 0x4000 else value
+    whole = 0
+    for digit in struct.unpack_from(f"!{ndigits}H", data, 8):
+        whole = whole * 10000 + digit
+    exact = decimal.Context(prec=2000)
+    value = decimal.Decimal(whole).scaleb(4 * (weight - ndigits + 1), context=exact)
+    value = value.quantize(decimal.Decimal(1).scaleb(-scale), context=exact)
+    return value.copy_negate() if sign == 0x4000 else value
 
 
 def _array_from_binary(data: bytes) -> list:

@@ -86,6 +86,8 @@ SESSIONS = {
         "EXECUTE p1(41)",
         "DEALLOCATE p1",
         "EXECUTE p1(1)",
+        "PREPARE pn(numeric) AS SELECT $1 * 2, $1::numeric, round($1, 2)",
+        "EXECUTE pn(1.23456)",
     ],
     "time-zone": [
         "SET TIME ZONE 'Asia/Kolkata'",

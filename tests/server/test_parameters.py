@@ -47,6 +47,14 @@ def test_psycopg_decimal_times_two_is_numeric(servers):
     assert types == [1700] and rows == [(decimal.Decimal("2.46912"),)]
 
 
+@pytest.mark.parametrize("binary", [False, True], ids=["text", "binary"])
+def test_psycopg_numeric_cast_of_a_decimal_stays_numeric(servers, binary):
+    types, rows = _both(
+        servers, _psycopg("select %s::numeric * 2, %s::numeric", (decimal.Decimal("1.23456"),) * 2, binary=binary)
+    )
+    assert types == [1700, 1700] and rows == [(decimal.Decimal("2.46912"), decimal.Decimal("1.23456"))]
+
+
 def test_psycopg_float_bool_and_big_int_keep_their_types(servers):
     types, rows = _both(servers, _psycopg("select %s, %s, %s", (1.5, True, 2**40)))
     assert types == [701, 16, 20] and rows == [(1.5, True, 2**40)]
@@ -99,6 +107,41 @@ def test_asyncpg_untyped_parameters_are_described(servers):
     params, text, doubled, count = _both(servers, lambda url: asyncio.run(run(url)))
     assert params == ["text", "int4", "text"]
     assert (text, doubled) == ("abc", 42) and count > 0
+
+
+def test_asyncpg_binary_parameters_of_every_type(servers):
+    """asyncpg sends parameters in binary (issue 12, items 13 and 14): interval, time, jsonb,
+    timestamptz, date, numeric, uuid, bytea decode and compare as in PostgreSQL."""
+    asyncpg = pytest.importorskip("asyncpg")
+    import datetime as dt
+    import uuid
+
+    async def run(url):
+        con = await asyncpg.connect(url)
+        try:
+            return [
+                await con.fetchval("select $1::interval", dt.timedelta(days=1, hours=12, microseconds=5)),
+                await con.fetchval("select $1::interval * 2", dt.timedelta(minutes=90)),
+                await con.fetchval("select $1::time", dt.time(12, 34, 56, 500000)),
+                await con.fetchval("select $1::jsonb", '{"b": 1, "a": [1, 2]}'),
+                await con.fetchval("select ($1::jsonb)->>'a'", '{"a": "x"}'),
+                await con.fetchval("select $1::timestamptz", dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)),
+                await con.fetchval("select $1::date + 1", dt.date(2026, 2, 28)),
+                await con.fetchval("select $1::numeric * 2", decimal.Decimal("1.23456")),
+                await con.fetchval("select $1::uuid", uuid.UUID(int=7)),
+                await con.fetchval("select $1::bytea", b"\x00ab"),
+                await con.fetchval(
+                    "select count(*) from experiments where created_at > $1::timestamptz - $2::interval",
+                    dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC),
+                    dt.timedelta(days=1, hours=12),
+                ),
+            ]
+        finally:
+            await con.close()
+
+    answers = _both(servers, lambda url: asyncio.run(run(url)))
+    assert answers[0] == dt.timedelta(days=1, hours=12, microseconds=5) and answers[2] == dt.time(12, 34, 56, 500000)
+    assert answers[-1] > 0
 
 
 ARRAYS = "SELECT ARRAY[1, 2]::int8[] AS i, ARRAY[1.5, NULL]::float8[] AS f, ARRAY['a', 'b c'] AS t, containers FROM pods ORDER BY name LIMIT 2"

@@ -83,3 +83,18 @@ def test_pgtz_in_psql(servers):
         outputs[label] = run.stdout
     assert "Australia/Adelaide" in outputs["chaosql"] and "+10:30" in outputs["chaosql"]
     assert outputs["chaosql"] == outputs["postgres"]
+
+
+def test_show_all_lists_each_setting_once_with_the_servers_port(pg_server):
+    """Issue 12 #20: SHOW ALL listed DateStyle and TimeZone twice and the wrong port."""
+    with psycopg.connect(
+        dsn(pg_server.port, user="postgres"), autocommit=True, options="-c TimeZone=Asia/Tokyo"
+    ) as con:
+        cur = con.execute("SHOW ALL")
+        assert [d.name for d in cur.description] == ["name", "setting", "description"]
+        rows = cur.fetchall()
+    names = [name.lower() for name, _, _ in rows]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    settings = {name: value for name, value, _ in rows}
+    assert settings["port"] == str(pg_server.port)
+    assert settings["TimeZone"] == "Asia/Tokyo" and settings["DateStyle"] == "ISO, MDY"

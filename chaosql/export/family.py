@@ -247,15 +247,42 @@ def _interval_seconds(value: Any) -> float:
 
 
 def _label_texts(table: pa.Table, labels: list[str]) -> list[str]:
-    """Each row's label set, rendered once for every family of the query: ``{a="x",b="y"}``."""
+    """Each row's label set, rendered once for every family of the query: ``{a="x",b="y"}``; a
+    NULL or empty label is left out. Built by Arrow's string kernels, column by column: at 10,000
+    experiments a Python loop over every label value was a fifth of a refresh.
+
+    >>> import pyarrow as pa
+    >>> _label_texts(pa.table({"a": ["x", None, ""], "b": ['q"1', None, "z"]}), ["a", "b"])
+    ['{a="x",b="q\\\\"1"}', '', '{b="z"}']
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if not labels:
         return [""] * table.num_rows
-    names = [f'{name}="' for name in labels]
-    columns = [table.column(name).to_pylist() for name in labels]
-    out = []
-    for row in zip(*columns):
-        out.append("{" + ",".join(n + escape_label(v) + '"' for n, v in zip(names, row) if v) + "}")
-    return [text if text != "{}" else "" for text in out]
+
+    def text(value: str) -> pa.Scalar:
+        return pa.scalar(value, pa.string())
+
+    empty = text("")
+    pieces = []
+    for name in labels:
+        column: Any = table.column(name)  # pyarrow-stubs type the kernels' overloads too narrowly
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        column = column.cast(pa.string())
+        for char, escaped in _LABEL_ESCAPES_LIST:
+            column = pc.replace_substring(column, char, escaped)
+        label = pc.binary_join_element_wise(text(f',{name}="'), column, text('"'), empty)
+        absent = pc.fill_null(pc.equal(column, empty), True)
+        pieces.append(pc.if_else(absent, empty, label))
+    # no NULLs joined: null_handling="skip" lost whole rows of all-NULL labels (pyarrow 26)
+    joined = pc.binary_join_element_wise(*pieces, empty)
+    inner = pc.utf8_slice_codeunits(joined, 1)  # the first label's leading comma
+    wrapped = pc.if_else(
+        pc.equal(joined, empty), empty, pc.binary_join_element_wise(text("{"), inner, text("}"), empty)
+    )
+    return wrapped.to_pylist()
 
 
 def _key_texts(table: pa.Table, key: Sequence[str]) -> list[str]:
@@ -275,7 +302,8 @@ def _no_duplicates(family: str, texts: list[str], labels: list[str]) -> None:
         seen.add(text)
 
 
-_LABEL_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
+_LABEL_ESCAPES_LIST = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"))  # the backslash first
+_LABEL_ESCAPES = str.maketrans(dict(_LABEL_ESCAPES_LIST))
 
 
 def escape_label(value: Any) -> str:

@@ -39,6 +39,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from chaosql.definitions import no_unknown as _no_unknown
+from chaosql.definitions import read_toml
+from chaosql.definitions import subtable as _table
+from chaosql.definitions import text as _text
 from chaosql.errors import UsageError
 from chaosql.reports.checks import Check
 from chaosql.reports.saved import FORMATS, SavedQuery, describe, parse_chart, parse_text
@@ -113,21 +117,8 @@ class Report:
 
 def load(path: str | Path, saved: dict[str, SavedQuery]) -> Report:
     """Read and check a report definition; ``saved`` are the saved queries it may name."""
-    import tomllib
-
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise UsageError(f"cannot read report {path}: {err.strerror or err}") from None
-    try:
-        raw = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError as err:
-        raise UsageError(f"report {path}: not UTF-8 text (byte {err.start})", hint="save it as UTF-8") from None
-    except tomllib.TOMLDecodeError as err:
-        raise UsageError(f"report {path}: invalid TOML: {err}") from None
-    except RecursionError:
-        raise UsageError(f"report {path}: arrays or tables nested too deeply") from None
+    raw = read_toml(path, "report")
     where = str(path)
     _no_unknown(raw, _TOP_KEYS, where)
     fmt = _text(raw, "format", where)
@@ -227,12 +218,6 @@ def _query(entry: Any, i: int, report: Report, saved: dict[str, SavedQuery], whe
     )
 
 
-def _no_unknown(table: dict, known: set[str], where: str) -> None:
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise UsageError(f"{where}: unknown key {unknown[0]!r}", hint="known: " + ", ".join(sorted(known)))
-
-
 def _seconds(value: Any, where: str) -> float | None:
     from chaosql.engine.settings import MAX_TIMEOUT
 
@@ -246,23 +231,6 @@ def _seconds(value: Any, where: str) -> float | None:
     ):
         raise UsageError(f"{where}: timeout takes a number of seconds from 0 to {MAX_TIMEOUT:g}, not {value!r}")
     return float(value)
-
-
-def _text(table: dict, key: str, where: str) -> str | None:
-    """``table[key]`` when it is a string (or absent), else a UsageError naming the key."""
-    value = table.get(key)
-    if value is not None and not isinstance(value, str):
-        raise UsageError(f"{where}: {key} takes a string (in quotes), not {value!r}")
-    return value
-
-
-def _table(table: dict, key: str, where: str) -> dict[str, Any]:
-    value = table.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise UsageError(f"{where}: {key} takes a table, e.g. {key} = {{ minutes = 30 }}, not {value!r}")
-    return dict(value)
 
 
 def _limit(table: dict, where: str) -> int | None:

@@ -21,7 +21,7 @@ DEMO = REPO / "chaosql" / "demo"
 TESTS = REPO / "tests"
 
 #: Directories whose every test talks to a real component: the apiserver, chaosd, Postgres clients.
-ENV_DIRECTORIES = ("kube", "chaosd", "server")
+ENV_DIRECTORIES = ("kube", "chaosd", "server", "guard")
 #: Modules that start something outside the test process. A test (or a fixture it uses, or a helper
 #: of its module either calls) that names one of them needs the environment.
 ENV_MODULES = frozenset(

@@ -309,6 +309,54 @@ class KubeSource:
             items = [obj for obj in items if flt.matches(obj)]
         return items
 
+    def post_event(
+        self,
+        involved: dict[str, str],
+        *,
+        reason: str,
+        message: str,
+        type: str = "Warning",
+        component: str = "chaosql",
+        log: CallLog | None = None,
+    ) -> dict:
+        """Create a core/v1 Event about an object (``involved``: apiVersion, kind, namespace, name,
+        uid), so ``kubectl describe`` and the events table show it. Returns the Event as stored.
+
+        Written the way controllers record events (``firstTimestamp``/``lastTimestamp``, ``count``,
+        ``source.component``), under the write policy: sent again only when it cannot have arrived.
+        """
+        import os
+        import socket
+        from datetime import UTC, datetime
+
+        namespace = involved.get("namespace") or "default"
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            # named as client-go's recorder names them: the object, a dot, a unique suffix
+            "metadata": {"name": f"{involved.get('name')}.{time.time_ns():x}", "namespace": namespace},
+            "involvedObject": {k: v for k, v in involved.items() if v},
+            "reason": reason,
+            "message": message,
+            "type": type,
+            "count": 1,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "source": {"component": component, "host": socket.gethostname()},
+            "reportingComponent": component,
+            "reportingInstance": f"{socket.gethostname()}-{os.getpid()}",
+        }
+        path = f"/api/v1/namespaces/{quote(namespace)}/events"
+        self.conn.label = self.label
+        response = self.conn.send("POST", path, body=body, log=log, call=Call(self.name, self.name, f"POST {path}"))
+        if response.status not in (200, 201):
+            what = f'create an Event in "{namespace}"'
+            if response.status == 404:  # the namespace is gone
+                raise status_error(self.label, response, what, source=self.name)
+            raise self._error(response, what, CORE_RESOURCES["Event"], "create", namespace)
+        return response.body
+
     def close(self) -> None:
         if self.cache is not None:
             self.cache.close()

@@ -1,0 +1,90 @@
+"""``chaosql guard`` as the process a Deployment runs: a real subprocess with JSON-lines logs on
+stderr, stopped by a real SIGTERM in the middle of an action — which then completes whole."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from chaos_service import wait_until
+from conftest import guard_toml, network_delay, paused
+
+REPO = Path(__file__).resolve().parents[2]
+COUNT = 120  # experiments paused by one statement: long enough to be stopped in the middle
+
+
+def config(tmp_path: Path, kube, prom) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[sources.c1]\ntype = "kube"\ncontext = "admin"\nkubeconfig = "{kube.kubeconfig}"\n\n'
+        f'[sources.prom]\ntype = "prometheus"\nurl = "{prom.url}"\n'
+    )
+    return path
+
+
+def start(tmp_path: Path, guards: str, kube, prom) -> tuple[subprocess.Popen, list[str]]:
+    path = tmp_path / "guards.toml"
+    path.write_text(guards)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "chaosql",
+            "guard",
+            str(path),
+            "--config",
+            str(config(tmp_path, kube, prom)),
+            "--log-format",
+            "json",
+            "-v",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True).start()
+    return proc, lines
+
+
+def records(lines: list[str], event: str | None = None) -> list[dict]:
+    found = [json.loads(line) for line in list(lines)]
+    return [r for r in found if event is None or r["event"] == event]
+
+
+def test_sigterm_mid_action_finishes_the_write_whole_and_exits_cleanly(tmp_path, kube, prom, service, ns):
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: network_delay(kube, ns, f"net-{i:03d}", latency="50ms"), range(COUNT)))
+    proc, lines = start(tmp_path, guard_toml(ns, every="1s", max_rows=COUNT + 10), kube, prom)
+    try:
+        assert wait_until(lambda: records(lines, "evaluated"), 90), "".join(lines)
+        service.set("service_p99_seconds", 0.5)
+        assert wait_until(lambda: any(paused(kube, ns).values()), 60, interval=0.02)
+        proc.send_signal(signal.SIGTERM)  # the first experiment is paused: the action is under way
+        assert proc.wait(120) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    state = paused(kube, ns)
+    assert len(state) == COUNT and all(state.values()), f"{sum(state.values())} of {COUNT} paused"
+
+    log = records(lines)
+    assert all({"ts", "level", "event"} <= set(r) for r in log)  # every stderr line is a JSON record
+    stopping = records(lines, "stopping")[0]
+    assert stopping["signal"] == "SIGTERM" and stopping["finishing_actions"] == ["checkout-p99"]
+    (acted,) = records(lines, "acted")
+    assert acted["status"] == f"UPDATE {COUNT}"
+    assert log[-1]["event"] == "stopped" and log[-1]["exit_code"] == 0
+    events = [r["event"] for r in log]
+    assert events.index("stopping") < events.index("acted")  # signalled before the write ended
+    assert "evaluated" not in events[events.index("acted") :]  # and no evaluation after it

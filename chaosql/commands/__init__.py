@@ -13,5 +13,7 @@ MODULES = [
     "chaosql.commands.snapshot",
     "chaosql.commands.service",
     "chaosql.commands.export",
+    "chaosql.commands.guard",
+    "chaosql.commands.sweep",
     "chaosql.server.cli",
 ]

@@ -2,6 +2,8 @@
 
 A chart spec names the x column, the y column (a number) and optionally a series column whose
 values become one bar group or line each: ``{type = "bar", x = "day", y = "n", series = "cluster"}``.
+``hline`` (a y value) and ``vline`` (an x value) draw reference lines: a sweep marks the check's
+bound and its breaking point with them.
 Output is SVG text to inline in HTML (glyphs drawn as paths: no font is loaded from anywhere) or
 PNG bytes for Markdown.
 """
@@ -104,11 +106,12 @@ def draw(chart: dict[str, Any], columns: list[str], rows: Sequence[tuple], *, fm
             _ticks(ax, labels, axis="y" if kind == "barh" else "x")
             if kind == "barh":
                 ax.invert_yaxis()
+        marked = _marks(ax, chart, labels, horizontal=kind == "barh")
         ax.set_xlabel(y_name if kind == "barh" else x_name)
         ax.set_ylabel(x_name if kind == "barh" else y_name)
         if chart.get("title"):
             ax.set_title(chart["title"])
-        if len(data) > 1:
+        if len(data) > 1 or marked:
             ax.legend(title=series_name, frameon=False, fontsize=8)
         ax.grid(axis="x" if kind == "barh" else "y", alpha=0.3)
         fig.tight_layout()
@@ -118,6 +121,22 @@ def draw(chart: dict[str, Any], columns: list[str], rows: Sequence[tuple], *, fm
             return out.getvalue()
         fig.savefig(out, format="svg", metadata={"Date": None, "Creator": None})
     return _inline_svg(out.getvalue().decode("utf-8"))
+
+
+def _marks(ax: Any, chart: dict[str, Any], labels: list[str], *, horizontal: bool) -> bool:
+    """Reference lines: ``hline`` a value of y (a check's bound), ``vline`` an x label (a sweep's
+    breaking point). Returns whether any was drawn."""
+    drawn = False
+    if chart.get("hline") is not None:
+        line = ax.axvline if horizontal else ax.axhline
+        line(float(chart["hline"]), color="#C62828", linestyle="--", linewidth=1, label=f"limit {chart['hline']:g}")
+        drawn = True
+    mark = chart.get("vline")
+    if mark is not None and str(mark) in labels:
+        line = ax.axhline if horizontal else ax.axvline
+        line(labels.index(str(mark)), color="#444444", linestyle=":", linewidth=1.2, label=f"breaks at {mark}")
+        drawn = True
+    return drawn
 
 
 def check_columns(chart: dict[str, Any], columns: list[str]) -> None:

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 BROKEN_GRACE = 1.0
 #: Seconds a scope whose list or watch was refused is not tried again (namespaces are used).
 REFUSED_FOR = 300.0
+#: Seconds ``close`` waits for the informers' threads to end (a watch ends at once; a list page in
+#: flight when it was stopped may take longer).
+CLOSE_WAIT = 5.0
 #: Seconds between two sweeps for idle informers (at most).
 SWEEP_EVERY = 5.0
 
@@ -362,9 +365,13 @@ class ClusterCache:
             stores = list(self.stores.values())
             self.stores.clear()
             self.joined_by.clear()
-        for store in stores:
-            if store.informer is not None:
-                store.informer.stop()
+        informers = [store.informer for store in stores if store.informer is not None]
+        for informer in informers:
+            informer.stop()
+        # the source closes its connections next: each watch must have let go of its socket first
+        deadline = time.monotonic() + CLOSE_WAIT
+        for informer in informers:
+            informer.join(max(0.0, deadline - time.monotonic()))
 
     def status(self) -> list[dict[str, Any]]:
         """One line of facts per informer (for ``\\cache`` style inspection and tests)."""

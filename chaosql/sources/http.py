@@ -34,6 +34,7 @@ httpx is imported on first use, so importing this module costs nothing at CLI st
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 import threading
 import time
@@ -205,8 +206,20 @@ class Streamed:
             yield json.loads(line)
 
     def close(self) -> None:
+        """End the stream, from any thread. The socket is shut down, which wakes a reader blocked on
+        it (it sees the end of the stream); the connection is then closed by the thread that reads
+        it, as it leaves ``HttpClient.stream``. Closing it here instead would free its file
+        descriptor while that thread's TLS layer still reads from it and may write an alert to it:
+        into whatever file the process opens next under that number."""
         self._closed = True
-        self._raw.close()
+        sock = _socket_of(self._raw)
+        if sock is None:
+            self._raw.close()
+            return
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # not connected any more: the reader has already seen the end
+            pass
 
 
 class HttpClient:
@@ -521,6 +534,16 @@ def pause(log: CallLog | None, seconds: float) -> None:
         time.sleep(seconds)
     else:
         log.pause(seconds)
+
+
+def _socket_of(raw: httpx.Response) -> socket.socket | None:
+    """The socket under a streamed response (httpcore's network stream), if it has one."""
+    stream = raw.extensions.get("network_stream")
+    try:
+        sock = stream.get_extra_info("socket") if stream is not None else None
+    except Exception:
+        return None
+    return sock if isinstance(sock, socket.socket) else None
 
 
 def _retry_after(response: Response) -> float | None:

@@ -132,6 +132,11 @@ class Informer:
             except Exception:
                 pass
 
+    def join(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) for the thread to end after ``stop``."""
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
     @property
     def stopped(self) -> bool:
         return self.state == "stopped"

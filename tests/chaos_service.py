@@ -143,6 +143,46 @@ class ChaosService:
         self.exporter.__exit__(*exc)
 
 
+def network_delay(kube: Any, ns: str, name: str, *, app: str = "checkout", latency: str = "100ms") -> dict:
+    """Create a NetworkChaos delaying the pods of ``app`` in ``ns`` (the stand-in injects it)."""
+    return kube.create(
+        {
+            "apiVersion": "chaos-mesh.org/v1alpha1",
+            "kind": "NetworkChaos",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {
+                "action": "delay",
+                "mode": "all",
+                "selector": {"namespaces": [ns], "labelSelectors": {"app": app}},
+                "delay": {"latency": latency},
+            },
+        }
+    )
+
+
+def pause_guard(where: str, name: str = "checkout-p99", **tunables: Any) -> str:
+    """A guard file pausing the experiments (those ``where`` selects, a condition on ``e``) whose
+    target service's p99 is above 300 ms; ``tunables`` are its other keys (every, for, ...)."""
+    import json
+
+    lines = [f"{k} = {json.dumps(v)}" for k, v in tunables.items()]
+    return "\n".join(
+        [
+            "[[guard]]",
+            f'name = "{name}"',
+            f'''when = """
+SELECT e.cluster, e.namespace, e.name, e.kind, m.value AS p99
+FROM experiments e JOIN metrics m ON m.labels['service'] = e.selector->>'$.labelSelectors.app'
+WHERE {where} AND NOT e.paused
+  AND m.query = 'service_p99_seconds' AND m.value > 0.3"""''',
+            '''then = """
+UPDATE experiments SET paused = true
+WHERE (cluster, namespace, name, kind) IN (SELECT cluster, namespace, name, kind FROM breach)"""''',
+            *lines,
+        ]
+    )
+
+
 def wait_until(predicate: Any, timeout: float, interval: float = 0.05) -> Any:
     """Poll ``predicate`` until it returns something true; that value, or None after ``timeout``."""
     deadline = time.monotonic() + timeout

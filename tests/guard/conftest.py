@@ -24,7 +24,7 @@ for path in (HERE, HERE.parent):  # --import-mode=importlib puts neither on sys.
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from chaos_service import ChaosService, wait_until  # noqa: E402
+from chaos_service import ChaosService, network_delay, pause_guard, wait_until  # noqa: E402, F401
 from kubeenv import CHAOS_API_VERSION, ApiError, KubeTestEnv, start_for_tests  # noqa: E402
 from promenv import PrometheusEnv, prometheus_available  # noqa: E402
 
@@ -96,38 +96,7 @@ def listed(kube: KubeTestEnv, kind: str, ns: str, timeout: float = 60.0) -> list
 
 def guard_toml(ns: str, name: str = "checkout-p99", **tunables) -> str:
     """A guard pausing the NetworkChaos of ``ns`` whose target service's p99 is above 300 ms."""
-    lines = [f"{k} = {json.dumps(v)}" for k, v in tunables.items()]
-    return "\n".join(
-        [
-            "[[guard]]",
-            f'name = "{name}"',
-            f'''when = """
-SELECT e.cluster, e.namespace, e.name, e.kind, m.value AS p99
-FROM experiments e JOIN metrics m ON m.labels['service'] = e.selector->>'$.labelSelectors.app'
-WHERE e.kind = 'NetworkChaos' AND e.namespace = '{ns}' AND NOT e.paused
-  AND m.query = 'service_p99_seconds' AND m.value > 0.3"""''',
-            '''then = """
-UPDATE experiments SET paused = true
-WHERE (cluster, namespace, name, kind) IN (SELECT cluster, namespace, name, kind FROM breach)"""''',
-            *lines,
-        ]
-    )
-
-
-def network_delay(kube: KubeTestEnv, ns: str, name: str, *, app: str = "checkout", latency: str = "100ms") -> dict:
-    return kube.create(
-        {
-            "apiVersion": CHAOS_API_VERSION,
-            "kind": "NetworkChaos",
-            "metadata": {"name": name, "namespace": ns},
-            "spec": {
-                "action": "delay",
-                "mode": "all",
-                "selector": {"namespaces": [ns], "labelSelectors": {"app": app}},
-                "delay": {"latency": latency},
-            },
-        }
-    )
+    return pause_guard(f"e.kind = 'NetworkChaos' AND e.namespace = '{ns}'", name, **tunables)
 
 
 def paused(kube: KubeTestEnv, ns: str, kind: str = "NetworkChaos") -> dict[str, bool]:

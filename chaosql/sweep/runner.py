@@ -12,7 +12,8 @@ One step, for a value v:
 
 The sweep stops at the first value that fails; with ``bisect`` it then tries values between the
 last pass and the first fail until they are ``resolution`` apart. Whatever happens — a failed
-write, a source down, a timeout, Ctrl-C, SIGTERM — the current step's experiment is removed, and
+write, a source down, a timeout, Ctrl-C, SIGTERM (which cancel a read or the step's INSERT, never a
+removal) — the current step's experiment is removed, and
 at the end every object labelled with the run is deleted and counted (``left`` says what could not
 be, if anything).
 """
@@ -23,11 +24,13 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from chaosql.errors import ChaosqlError
+from chaosql.errors import ChaosqlError, QueryCancelled
 from chaosql.guard.log import DecisionLog
 from chaosql.sweep.definition import Sweep
 
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
 #: The label every experiment of a sweep run carries (its value: the run id).
 RUN_LABEL = "chaosql/sweep"
 PASS, FAIL, ERROR, INTERRUPTED = "pass", "fail", "error", "interrupted"
+READING, CREATING = "reading", "creating"
 
 
 class Interrupted(Exception):
@@ -82,7 +86,7 @@ class SweepRunner:
         self.sweep, self.session, self.log = sweep, session, log
         self.run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(2)
         self.stopping = threading.Event()
-        self._reading = False
+        self._busy = ""  # READING or CREATING while such a statement runs
         self._lock = threading.Lock()
         self._made: list[dict[str, Any]] = []  # what this run created (identity), for the cleanup
         session.set("timeout", sweep.timeout)
@@ -91,12 +95,29 @@ class SweepRunner:
     # --- stopping -------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop as soon as it is safe: a read in progress is cancelled, a write runs to its end;
-        then the current step is cleaned up."""
+        """Stop as soon as it is safe, then clean the current step up: a read in progress is
+        cancelled, and so is the step's INSERT (a cancelled write rolls back what it made); a
+        removal is never cancelled, it is what leaves nothing behind."""
         self.stopping.set()
         with self._lock:
-            if self._reading:
-                self.session.cancel()
+            if self._busy in (READING, CREATING):
+                self.session.cancel("sweep interrupted")
+
+    @contextmanager
+    def _busy_with(self, what: str) -> Iterator[None]:
+        """Mark a statement ``stop()`` may cancel; a stop that came first prevents it."""
+        with self._lock:
+            self._check()
+            self._busy = what
+        try:
+            yield
+        except QueryCancelled:
+            if self.stopping.is_set():  # cancelled by stop(): an interruption (a write rolled back)
+                raise Interrupted() from None
+            raise
+        finally:
+            with self._lock:
+                self._busy = ""
 
     def _wait(self, seconds: float) -> None:
         if self.stopping.wait(max(0.0, seconds)):
@@ -221,14 +242,8 @@ class SweepRunner:
         }
         sql = sweep.steady.bind({k: v for k, v in values.items() if v is not None})
         at = datetime.now(UTC)
-        with self._lock:
-            self._check()
-            self._reading = True
-        try:
+        with self._busy_with(READING):
             found = self.session.execute(sql)
-        finally:
-            with self._lock:
-                self._reading = False
         self._check()  # a read cancelled by stop() is an interruption, not a failed check
         rows = found.rows()
         problem = sweep.check.verify(found.columns, rows)
@@ -260,7 +275,8 @@ class SweepRunner:
             f"INSERT INTO experiments ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) "
             "RETURNING cluster, namespace, name, kind, uid, created_at"
         )
-        created = self.session.execute(sql, [row[c] for c in columns]).dicts()[0]
+        with self._busy_with(CREATING):
+            created = self.session.execute(sql, [row[c] for c in columns]).dicts()[0]
         identity.update(created)
         self.log.info(
             "created", step=step.index, experiment=_identity(created), value=sweep.parameter.shown(step.value)

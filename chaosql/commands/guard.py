@@ -16,9 +16,9 @@ statement (e.g. pause the experiments), at most `max_rows` rows, each object act
 Kubernetes Event. Every decision is logged on stderr with its rows and statement.
 
 Made to run under systemd or as a Kubernetes Deployment: logs as JSON lines with --log-format json,
-a health endpoint with --health, and SIGTERM stops it cleanly (an action in progress finishes or
-rolls back, never half-applied). The watch cache keeps Kubernetes reads cheap (--set cache=false
-lists live instead). See docs/guards.md for the file format.
+a health endpoint with --health, and SIGTERM stops it cleanly (an action in progress finishes; a
+second signal cancels it and it rolls back: never half-applied). The watch cache keeps Kubernetes
+reads cheap (--set cache=false lists live instead). See docs/guards.md for the file format.
 
 examples:
   chaosql guard --check guards.toml

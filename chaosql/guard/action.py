@@ -46,6 +46,7 @@ class Outcome:
     status: str = ""
     changed: list[dict[str, Any]] = field(default_factory=list)
     plan: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)  # dry run: the calls made to check the plan
     warnings: list[str] = field(default_factory=list)
     over_limit: bool = False  # dry run: the real action would be refused (more than max_rows)
 
@@ -60,9 +61,10 @@ def run(session: Session, guard: Guard, breach: pa.Table) -> Outcome:
     session.confirm = _refuse_over(guard)
     try:
         if guard.dry_run:
-            result = session.execute("EXPLAIN ANALYZE " + sql)
-            plan = result.dicts()
-            return Outcome(sql, f"DRY RUN {len(plan)}", plan=plan, over_limit=len(plan) > guard.max_rows)
+            rows = session.execute("EXPLAIN ANALYZE " + sql).dicts()
+            plan = [r for r in rows if r["method"] != "call"]  # then come the calls it made: reads, dry runs
+            calls = [r["path"] for r in rows if r["method"] == "call"]
+            return Outcome(sql, f"DRY RUN {len(plan)}", plan=plan, calls=calls, over_limit=len(plan) > guard.max_rows)
         result = session.execute(sql)
         return Outcome(sql, result.status, changed=result.dicts(), warnings=list(result.warnings))
     finally:

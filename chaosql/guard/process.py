@@ -2,9 +2,10 @@
 health endpoint, and the signals that stop it.
 
 SIGTERM (systemd, Kubernetes) and SIGINT (Ctrl-C) stop it the same way: no new evaluation starts,
-a read in progress is cancelled, an action in progress runs to its end (a chaosql write is whole
-or rolled back), then the sessions and sources close and the process exits (0 after SIGTERM, 130
-after SIGINT). A second signal only says what is still running.
+a read in progress is cancelled, an action in progress runs to its end, then the sessions and
+sources close and the process exits (0 after SIGTERM, 130 after SIGINT). A second signal abandons
+the actions still running: each write is cancelled and rolls back what it had done (the engine's
+cancel), so it is applied whole or not at all, never half.
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ class GuardProcess:
             busy = [loop.guard.name for loop in self.loops if loop.phase == "writing"]
             self.log.info("stopping", signal=name, finishing_actions=busy or None)
             self.stop()
-        else:
+        else:  # asked again: abandon the actions in progress, each rolled back whole
             busy = [loop.guard.name for loop in self.loops if loop.phase == "writing"]
-            self.log.info("still-stopping", signal=name, finishing_actions=busy or None)
+            self.log.warning("abandoning-actions", signal=name, rolling_back=busy or None)
+            for loop in self.loops:
+                loop.stop(abandon_write=True)

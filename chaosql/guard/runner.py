@@ -13,8 +13,9 @@ One evaluation:
    Kubernetes object gets an Event (``events``).
 
 Every decision is logged with its rows and statement (``log``). ``stop()`` lets each loop finish
-what it is doing: a read in progress is cancelled, a write never is — it completes (or, if it
-fails, rolls back as every chaosql write does), so stopping never leaves a write half-applied.
+what it is doing: a read in progress is cancelled, a write completes (it halts chaos); asked again
+(``abandon_write``), the write is cancelled and rolls back what it did, as every cancelled chaosql
+write does. Either way no write is left half-applied.
 """
 
 from __future__ import annotations
@@ -95,12 +96,14 @@ class GuardLoop:
             tick = max(tick + 1, math.floor((now - started) / self.guard.every) + 1)
             self.stopping.wait(max(0.0, started + tick * self.guard.every - now))
 
-    def stop(self) -> None:
-        """Finish the current evaluation and stop: a read is cancelled, a write runs to its end."""
+    def stop(self, *, abandon_write: bool = False) -> None:
+        """Finish the current evaluation and stop: a read is cancelled, a write runs to its end
+        (it halts chaos: stopping must not drop it). ``abandon_write`` (a second signal) cancels
+        the write too, which then rolls back what it had done, so it is whole or not at all."""
         self.stopping.set()
         with self._phase_lock:
-            if self.phase == READING:
-                self.session.cancel()
+            if self.phase == READING or (self.phase == WRITING and abandon_write):
+                self.session.cancel("guard stopping" if self.phase == READING else "guard stopped mid-action")
 
     def _enter(self, phase: str) -> bool:
         """Move to ``phase``; False when stopping (nothing new is started then, except that an
@@ -260,6 +263,7 @@ class GuardLoop:
                 guard=guard.name,
                 statement=outcome.statement,
                 plan=outcome.plan,
+                calls=outcome.calls,
                 refused_over_max_rows=outcome.over_limit or None,
                 elapsed_ms=elapsed,
             )

@@ -102,6 +102,7 @@ def test_dry_run_logs_the_validated_plan_and_changes_nothing(kube, prom, service
     dry = guard.log.wait_for("dry-run", 30)
     assert sorted(step["method"] for step in dry["plan"]) == ["PATCH", "PATCH"]
     assert {step["dry_run"] for step in dry["plan"]} == {"ok"}  # the server's dry run accepted each
+    assert sum(call.startswith("PATCH") and call.endswith("?dryRun=All") for call in dry["calls"]) == 2
     assert "would-act" in {r["event"] for r in guard.log.records()}
     time.sleep(3)  # more evaluations: still breaching, in cooldown, and still nothing written
     assert paused(kube, ns) == {"net-a": False, "net-b": False}

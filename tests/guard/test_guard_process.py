@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -61,7 +62,9 @@ def records(lines: list[str], event: str | None = None) -> list[dict]:
     return [r for r in found if event is None or r["event"] == event]
 
 
-def test_sigterm_mid_action_finishes_the_write_whole_and_exits_cleanly(tmp_path, kube, prom, service, ns):
+def breach_mid_action(tmp_path: Path, kube, prom, service, ns: str, signals: int) -> tuple[int, list[str]]:
+    """COUNT breaching experiments, one guard pausing all of them in one statement; ``signals``
+    SIGTERMs are sent as soon as the first experiment is paused (the action is under way)."""
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda i: network_delay(kube, ns, f"net-{i:03d}", latency="50ms"), range(COUNT)))
     proc, lines = start(tmp_path, guard_toml(ns, every="1s", max_rows=COUNT + 10), kube, prom)
@@ -69,12 +72,20 @@ def test_sigterm_mid_action_finishes_the_write_whole_and_exits_cleanly(tmp_path,
         assert wait_until(lambda: records(lines, "evaluated"), 90), "".join(lines)
         service.set("service_p99_seconds", 0.5)
         assert wait_until(lambda: any(paused(kube, ns).values()), 60, interval=0.02)
-        proc.send_signal(signal.SIGTERM)  # the first experiment is paused: the action is under way
-        assert proc.wait(120) == 0
+        for _ in range(signals):
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.1)
+        code = proc.wait(120)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    return code, lines
+
+
+def test_sigterm_mid_action_finishes_the_write_whole_and_exits_cleanly(tmp_path, kube, prom, service, ns):
+    code, lines = breach_mid_action(tmp_path, kube, prom, service, ns, signals=1)
+    assert code == 0
     state = paused(kube, ns)
     assert len(state) == COUNT and all(state.values()), f"{sum(state.values())} of {COUNT} paused"
 
@@ -88,3 +99,14 @@ def test_sigterm_mid_action_finishes_the_write_whole_and_exits_cleanly(tmp_path,
     events = [r["event"] for r in log]
     assert events.index("stopping") < events.index("acted")  # signalled before the write ended
     assert "evaluated" not in events[events.index("acted") :]  # and no evaluation after it
+
+
+def test_a_second_sigterm_abandons_the_action_which_rolls_back_whole(tmp_path, kube, prom, service, ns):
+    code, lines = breach_mid_action(tmp_path, kube, prom, service, ns, signals=2)
+    assert code == 0
+    abandoned = records(lines, "abandoning-actions")[0]
+    assert abandoned["rolling_back"] == ["checkout-p99"]
+    (failed,) = records(lines, "action-failed")
+    assert "rolled back" in failed["error"] and not records(lines, "acted")
+    state = paused(kube, ns)
+    assert len(state) == COUNT and not any(state.values()), f"{sum(state.values())} of {COUNT} left paused"

@@ -12,8 +12,8 @@ import json
 import time
 import urllib.request
 
-from chaos_service import wait_until
-from conftest import P99, events_of, guard_toml, listed, network_delay, paused, visible
+from chaos_service import network_delay, wait_until
+from guardenv import P99, events_of, guard_toml, listed, paused, visible
 from kubeenv import CHAOS_API_VERSION
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-from chaos_service import wait_until
-from conftest import clean, guard_toml, network_delay, paused
+from chaos_service import network_delay, wait_until
+from guardenv import clean, guard_toml, paused
 
 
 def guard(name: str, ns: str, on_blind: str) -> str:

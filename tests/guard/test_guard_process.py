@@ -9,12 +9,11 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from chaos_service import wait_until
-from conftest import guard_toml, network_delay, paused
+from chaos_service import network_delay, wait_until
+from guardenv import guard_toml, paused
 
 REPO = Path(__file__).resolve().parents[2]
 COUNT = 120  # experiments paused by one statement: long enough to be stopped in the middle
@@ -57,9 +56,9 @@ def start(tmp_path: Path, guards: str, kube, prom) -> tuple[subprocess.Popen, li
     return proc, lines
 
 
-def records(lines: list[str], event: str | None = None) -> list[dict]:
+def records(lines: list[str], *events: str) -> list[dict]:
     found = [json.loads(line) for line in list(lines)]
-    return [r for r in found if event is None or r["event"] == event]
+    return [r for r in found if not events or r["event"] in events]
 
 
 def breach_mid_action(tmp_path: Path, kube, prom, service, ns: str, signals: int) -> tuple[int, list[str]]:
@@ -72,9 +71,11 @@ def breach_mid_action(tmp_path: Path, kube, prom, service, ns: str, signals: int
         assert wait_until(lambda: records(lines, "evaluated"), 90), "".join(lines)
         service.set("service_p99_seconds", 0.5)
         assert wait_until(lambda: any(paused(kube, ns).values()), 60, interval=0.02)
-        for _ in range(signals):
+        for sent in range(1, signals + 1):
             proc.send_signal(signal.SIGTERM)
-            time.sleep(0.1)
+            # the next one only once this one was handled (two signals at once would count as one)
+            handled = lambda n=sent: len(records(lines, "stopping", "abandoning-actions")) >= n  # noqa: E731
+            assert wait_until(handled, 30, 0.005)
         code = proc.wait(120)
     finally:
         if proc.poll() is None:
@@ -103,9 +104,9 @@ def test_sigterm_mid_action_finishes_the_write_whole_and_exits_cleanly(tmp_path,
 
 def test_a_second_sigterm_abandons_the_action_which_rolls_back_whole(tmp_path, kube, prom, service, ns):
     code, lines = breach_mid_action(tmp_path, kube, prom, service, ns, signals=2)
-    assert code == 0
-    abandoned = records(lines, "abandoning-actions")[0]
-    assert abandoned["rolling_back"] == ["checkout-p99"]
+    assert code == 0, "".join(lines)
+    abandoned = records(lines, "abandoning-actions")
+    assert abandoned and abandoned[0]["rolling_back"] == ["checkout-p99"], "".join(lines)
     (failed,) = records(lines, "action-failed")
     assert "rolled back" in failed["error"] and not records(lines, "acted")
     state = paused(kube, ns)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-from chaos_service import wait_until
-from conftest import guard_toml, network_delay, paused
+from chaos_service import network_delay, wait_until
+from guardenv import guard_toml, paused
 
 
 def test_guard_keeps_running_across_an_apiserver_restart(kube, prom, service, ns, run_guard):

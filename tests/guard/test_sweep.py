@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from chaos_service import wait_until
-from conftest import listed
+from guardenv import listed
 
 from chaosql.cli import main
 

@@ -230,3 +230,16 @@ def test_writes_on_a_cluster_with_only_litmus(litmus_only_env, kube_source, kube
         )
     assert session.execute(f"DELETE FROM experiments WHERE namespace = '{ns}'").status == "DELETE 1"
     assert engines(litmus_only_env, ns) == {}
+
+
+def test_insert_select_copies_an_engine_of_several_runs_once(litmus_env, ns, session):
+    runs = [("pod-delete", None, None), ("container-kill", None, None)]
+    put(litmus_env, engine_object(ns, "multi", "active", "initialized", runs))
+    copy = "INSERT INTO experiments (namespace, name, kind, spec) SELECT {} namespace, name || '-copy', kind, spec "
+    copy += f"FROM experiments WHERE namespace = '{ns}'"
+    with pytest.raises(WriteRefused, match="rows 1 and 2 both create ChaosEngine .*/multi-copy"):
+        session.execute(copy.format(""))  # one row per run: the same engine twice
+    assert session.execute(copy.format("DISTINCT")).status == "INSERT 0 1"
+    found = engines(litmus_env, ns)
+    assert [e["name"] for e in found["multi-copy"]["spec"]["experiments"]] == ["pod-delete", "container-kill"]
+    assert found["multi-copy"]["spec"]["appinfo"] == found["multi"]["spec"]["appinfo"]

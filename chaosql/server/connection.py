@@ -355,6 +355,8 @@ class Connection(Streaming):
             self.portals = {name: p for name, p in self.portals.items() if p.prepared.cursor is None and name == ""}
         elif answer.transaction == "rollback_to" and self.status == "E":
             self.status = "T"
+        if answer.changed and self._runner is not None:
+            self._runner.forget_parsed()  # e.g. search_path: a name may now mean another relation
         for key, value in answer.changed.items():
             if key in chatter.REPORTED:
                 self.send(wire.parameter_status(key, value))
@@ -370,7 +372,9 @@ class Connection(Streaming):
             end = start + len(statement) if start >= 0 else end
             self.source = (statement, max(start, 0))  # error positions count from the start of sql
             await self._park_open()  # preparing may touch DuckDB (the catalog) too
-            prepared = await self.call(self.runner.prepare, statement, [])
+            prepared = self.runner.parsed(statement, [])
+            if prepared is None:
+                prepared = await self.call(self.runner.prepare, statement, [])
             if prepared.answer is not None and prepared.answer.empty:
                 self.send(wire.EMPTY_QUERY)
                 continue
@@ -451,7 +455,9 @@ class Connection(Streaming):
         await self._park_open()
         if len(statements) > 1:
             raise SqlError("cannot insert multiple commands into a prepared statement", sqlstate="42601")
-        self.statements[name] = await self.call(self.runner.prepare, statements[0] if statements else "", oids)
+        sql = statements[0] if statements else ""
+        prepared = self.runner.parsed(sql, oids)
+        self.statements[name] = prepared if prepared is not None else await self.call(self.runner.prepare, sql, oids)
         self.send(wire.PARSE_COMPLETE)
 
     async def bind(self, r: wire.Reader) -> None:
@@ -472,7 +478,8 @@ class Connection(Streaming):
         ):
             await self._park_open()
             await self.call(self._describe_quietly, prepared)
-        params = await self.call(self.runner.params, prepared, raw, param_formats)
+        # no values, nothing to decode: no round trip to a worker
+        params = await self.call(self.runner.params, prepared, raw, param_formats) if raw else []
         if portal_name and portal_name in self.portals:
             raise SqlError(f'portal "{portal_name}" already exists', sqlstate="42P03")
         if value_typed(prepared):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,6 +99,8 @@ class Runner:
         self.time_zone = settings.get("TimeZone", "UTC")
         self.virtual = set(session.tables)
         self.user_oids: dict[str, int] = {}  # tables and views this session created -> their pg_class oid
+        #: queries parsed, translated and described already: the same text again skips all that
+        self._parsed: OrderedDict[tuple[str, tuple[int, ...]], tuple[tuple[int, ...], Prepared]] = OrderedDict()
         # A network client must not reach the server's files through DuckDB (COPY TO, read_csv, ATTACH
         # of a file, INSTALL); DuckDB cannot turn this back on for the connection.
         session.con.execute("SET enable_external_access = false")
@@ -112,9 +115,36 @@ class Runner:
     # --- preparing -----------------------------------------------------------------------
 
     def prepare(self, sql: str, param_oids: list[int]) -> Prepared:
+        cached = self.parsed(sql, param_oids)
+        if cached is not None:
+            return cached
         check_statement(sql, int(self.session.settings["max_statement_bytes"]))  # before any parse
         # translating parses with sqlglot: that time counts against the statement's time limit too
-        return self.session.bounded(lambda: self._prepare(sql, param_oids), sql)
+        prepared = self.session.bounded(lambda: self._prepare(sql, param_oids), sql)
+        if _cacheable(prepared):
+            self._parsed[(sql, tuple(param_oids))] = (self._tables_key(), prepared)
+            if len(self._parsed) > PARSED_STATEMENTS:
+                self._parsed.popitem(last=False)
+        return prepared
+
+    def parsed(self, sql: str, param_oids: list[int]) -> Prepared | None:
+        """The query ``sql`` as prepared before on this connection, if nothing it depends on has
+        changed since (cheap: the connection asks before it hands the statement to a worker)."""
+        entry = self._parsed.get((sql, tuple(param_oids)))
+        if entry is None:
+            return None
+        if entry[0] != self._tables_key():  # a chaos table took a cluster's newer CRD: its columns changed
+            self.forget_parsed()
+            return None
+        self._parsed.move_to_end((sql, tuple(param_oids)))
+        return entry[1]
+
+    def forget_parsed(self) -> None:
+        """Prepare every query afresh: DDL or a setting may change what its names are or return."""
+        self._parsed.clear()
+
+    def _tables_key(self) -> tuple[int, ...]:
+        return tuple(map(id, self.session.tables.values()))
 
     def _prepare(self, sql: str, param_oids: list[int]) -> Prepared:
         prepared = Prepared(sql, list(param_oids))
@@ -315,14 +345,30 @@ class Runner:
             if err.__cause__ is not None and type(err.__cause__).__name__ == "PermissionException":
                 raise translate_error(err.__cause__, self.session) from err
             raise
-        if self.catalog_ready and _DDL.match(prepared.run_sql):
-            self._refresh_user_relations()
+        if _DDL.match(prepared.run_sql) or not _cacheable(prepared):
+            self.forget_parsed()
+            if self.catalog_ready and _DDL.match(prepared.run_sql):
+                self._refresh_user_relations()
         return result
 
     def _refresh_user_relations(self) -> None:
         from chaosql.server import catalog
 
         catalog.refresh_user_relations(self.session.con, self.session.tables, self.user_oids, self.database)
+
+
+#: Queries a connection keeps prepared (the least recently used go first).
+PARSED_STATEMENTS = 256
+
+
+def _cacheable(prepared: Prepared) -> bool:
+    """A plain query (SELECT, VALUES, WITH ... SELECT): preparing it again would give the same
+    statement until DDL or a setting changes; anything else is prepared every time."""
+    from sqlglot import exp
+
+    plain = prepared.answer is None and prepared.cursor is None and prepared.copy is None
+    plain = plain and prepared.define is None and prepared.run_named is None
+    return plain and isinstance(prepared.tree, exp.Query) and classify(prepared.sql).kind is Kind.READ
 
 
 def check_time_zone(name: str, settings: dict[str, str], previous: str) -> None:

@@ -272,25 +272,34 @@ class Streaming:
 
     def _next_chunk(self, portal: Portal, names: list[str], formats: list[int], want: int) -> tuple[bytes, int, bool]:
         """Up to ``want`` rows encoded as DataRows, their count and whether the result has ended
-        (runs in the worker thread)."""
+        (runs in the worker thread). After a batch shorter than ``want`` the next one is read
+        already: a small result ends in the call that sends its rows, one round trip to a worker
+        instead of two."""
         batch = portal.pending
         portal.pending = None
+        while batch is None or batch.num_rows == 0:
+            batch = self._next_batch(portal)
+            if batch is None:
+                return b"", 0, True
+        if batch.num_rows > want:
+            portal.pending = batch.slice(want)
+            batch = batch.slice(0, want)
+        ended = False
+        if batch.num_rows < want:
+            portal.pending = self._next_batch(portal)
+            ended = portal.pending is None
+        return data_rows(batch, names, formats), batch.num_rows, ended
+
+    def _next_batch(self, portal: Portal) -> Any:
         try:
             assert portal.batches is not None  # _pump started them
-            while batch is None or batch.num_rows == 0:
-                batch = next(portal.batches, None)
-                if batch is None:
-                    return b"", 0, True
+            return next(portal.batches, None)
         except ChaosqlError:
             raise
         except Exception as err:
             if self.cancelled:
                 raise QueryCancelled("canceling statement due to user request") from err
             raise translate_error(err, self.runner.session) from err
-        if batch.num_rows > want:
-            portal.pending = batch.slice(want)
-            batch = batch.slice(0, want)
-        return data_rows(batch, names, formats), batch.num_rows, False
 
 
 def _park(portal: Portal) -> None:

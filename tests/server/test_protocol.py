@@ -156,3 +156,19 @@ def test_chaosql_statements_over_the_extended_protocol(pg_server):
             assert {r[0] for r in cur.fetchall()} == set(registry())
         cur = con.execute("DESCRIBE experiments", prepare=True)
         assert ("created_at", "TIMESTAMPTZ") in [r[:2] for r in cur.fetchall()]
+
+
+def test_a_query_prepared_again_sees_ddl_made_since(pg_server):
+    """The server keeps a connection's parsed queries; DDL in between makes it parse them again."""
+    psycopg = pytest.importorskip("psycopg")
+    query = "SELECT * FROM mine WHERE %s ORDER BY 1"  # a parameter: the extended protocol (Parse, Describe)
+    with psycopg.connect(dsn(pg_server.port), autocommit=True) as con:
+        con.execute("CREATE TABLE mine AS SELECT 1 AS a")
+        for _ in range(3):  # unnamed statements, parsed each time by the client: the server's cache answers
+            cur = con.execute(query, (True,), prepare=False)
+            assert [d.name for d in cur.description] == ["a"] and cur.fetchall() == [(1,)]
+        con.execute("DROP TABLE mine")
+        con.execute("CREATE TABLE mine AS SELECT 'x' AS b, 2 AS c")
+        cur = con.execute(query, (True,), prepare=False)
+        assert [d.name for d in cur.description] == ["b", "c"] and cur.fetchall() == [("x", 2)]
+        con.execute("DROP TABLE mine")

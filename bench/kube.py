@@ -60,7 +60,7 @@ def seed(env: KubeTestEnv, experiments: int, namespaces: int) -> None:
             "metadata": {"name": f"web-{i}", "namespace": ns, "labels": {"app": "web"}},
             "spec": {"nodeName": f"node-{i % 10}", "containers": [{"name": "web", "image": "nginx"}]},
         }
-        r = client.post(f"/api/v1/namespaces/{ns}/pods", json=body)
+        r = _post(client, f"/api/v1/namespaces/{ns}/pods", body)
         assert r.status_code in (201, 409), r.text
 
     def experiment(i: int) -> None:
@@ -75,12 +75,26 @@ def seed(env: KubeTestEnv, experiments: int, namespaces: int) -> None:
             "spec": spec,
             "status": experiment_status(records),
         }
-        r = client.post(env.path(CHAOS_API_VERSION, kind, ns), json=body)
+        r = _post(client, env.path(CHAOS_API_VERSION, kind, ns), body)
         assert r.status_code in (201, 409), r.text
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(pod, [(ns, i) for ns in names for i in range(PODS_PER_NAMESPACE)]))
         list(pool.map(experiment, range(experiments)))
+
+
+def _post(client, path: str, body: dict):
+    """POST, tried again when a busy apiserver drops the connection (a retry may answer 409)."""
+    import httpx
+
+    for attempt in range(5):
+        try:
+            return client.post(path, json=body)
+        except httpx.TransportError:
+            if attempt == 4:
+                raise
+            time.sleep(1 + attempt)
+    raise AssertionError("unreachable")
 
 
 def replay(env: KubeTestEnv, calls: list, workers: int = 16) -> float:

@@ -137,3 +137,20 @@ def test_joined_rows_follow_the_objects_they_joined(cache, tmp_path):
     assert cached_rows(experiments, "targets") == fresh_rows("targets", everything(), tmp_path)
     node = {(r[6], r[11]) for r in cached_rows(experiments, "targets")}  # target_id, node
     assert node == {(f"{NS}/web-0", "node-a"), (f"{NS}/web-1", None)}
+
+
+def test_a_view_added_while_its_kind_is_still_listing_gets_the_pages_already_read(cache, tmp_path):
+    # The informer starts listing before the statement that started it adds its view; on a busy
+    # machine the first pages arrive first. Those objects must have rows too (they once went
+    # missing: a page of 500 experiments, until the next list).
+    store = Store(cache, "PodChaos", None, ())
+    cache.stores[("PodChaos", None, ())] = store
+    objects = [experiment(i) for i in range(20)]
+    store.listing()
+    store.page([copy.deepcopy(o) for o in objects[:7]])
+    rows = store.add_view(registry()["experiments"].feed_for("kube").view())
+    assert not rows.ready  # the list is not complete yet: a read waits or lists live
+    store.page([copy.deepcopy(o) for o in objects[7:]])
+    store.listed(30)
+    assert rows.ready
+    assert cached_rows(store, "experiments") == fresh_rows("experiments", objects, tmp_path)

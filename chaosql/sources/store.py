@@ -288,13 +288,14 @@ class Store:
             rows.shape(uid, obj)
 
     def add_view(self, view: View) -> ViewRows:
-        """Rows for a view new to this store, shaped from the objects it already has."""
+        """Rows for a view new to this store, shaped from the objects it already has: all of them,
+        or, while the first list is still coming in, the pages read so far (the rest are shaped as
+        they arrive; the rows are ready once the list is complete)."""
         rows = self.views[view] = ViewRows(view, self)
-        if self.complete:
-            for uid, entry in list(self.entries.items()):
-                rows.shape(uid, entry.parsed())
-            rows.ready = True
-            rows.materialize()
+        for uid, entry in list(self.entries.items()):
+            rows.shape(uid, entry.parsed())
+        rows.ready = self.complete
+        rows.materialize()
         return rows
 
     def keep_parsed(self) -> None:

@@ -10,6 +10,8 @@ experiments (``litmus_env``): verdicts, probe success and run totals are the SQL
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import time
 
@@ -40,7 +42,7 @@ def experiment(name: str, kind: str = "PodChaos") -> dict:
 
 @pytest.fixture(scope="module")
 def export_env():
-    env = start_for_tests(KubeTestEnv(), "export")
+    env = start_for_tests(KubeTestEnv(audit=True), "export")  # the audit log shows the calls it served
     env.create_namespace(NS)
     for i in range(3):
         env.create(experiment(f"kill-{i}"))
@@ -88,6 +90,51 @@ def scrape_until(export: RunningExport, predicate, *, timeout: float = 90.0) -> 
             return samples
         time.sleep(0.5)
     raise AssertionError(f"the metrics never got there; last chaosql_experiments: {samples.get('chaosql_experiments')}")
+
+
+def api_reads(env: KubeTestEnv, since: int) -> list[str]:
+    """The list and get calls chaosql made to ``env`` after byte ``since`` of its audit log."""
+    time.sleep(1)  # an event is logged as its response completes
+    with open(env.audit_log, "rb") as fh:
+        fh.seek(since)
+        events = [json.loads(line) for line in fh.read().splitlines() if line.strip()]
+    return [
+        f"{e['verb']} {e['requestURI']}"
+        for e in events
+        if e.get("userAgent", "").startswith("chaosql")
+        and e.get("verb") in ("list", "get")
+        and e.get("stage") == "ResponseComplete"
+    ]
+
+
+def test_refreshes_on_the_watch_cache_make_no_list_calls(export_env):
+    """However often Prometheus scrapes, a watched cluster is listed once per kind, then watched."""
+    source = KubeSource(context="admin", kubeconfig=export_env.kubeconfig, name="c1")
+    exporter = build([source], {}, None, ExportOptions(min_interval=0))
+    try:
+        first = exporter.refresh_now()
+        assert {n: o.error for n, o in first.outcomes.items() if not o.ok} == {}
+        since = os.path.getsize(export_env.audit_log)
+        for _ in range(5):
+            exporter.refresh_now()
+        assert exporter.refreshes == 6
+        assert api_reads(export_env, since) == []
+        assert metric_counts(parse(exporter.scrape(TEXT, wait=60))) == sql_counts(export_env)
+    finally:
+        exporter.close()
+        exporter.session.close()
+        source.close()
+    # without the cache each refresh lists every kind its families read
+    source = KubeSource(context="admin", kubeconfig=export_env.kubeconfig, name="c1")
+    exporter = build([source], {}, None, ExportOptions(min_interval=0), watch=False)
+    try:
+        since = os.path.getsize(export_env.audit_log)
+        exporter.refresh_now()
+        assert any(call.startswith("list ") for call in api_reads(export_env, since))
+    finally:
+        exporter.close()
+        exporter.session.close()
+        source.close()
 
 
 def test_the_exporter_serves_the_cluster_and_survives_an_apiserver_restart(export_env):

@@ -63,6 +63,26 @@ CATALOG_TABLES = set(pg_schema.SCHEMAS["pg_catalog"])
 INFO_TABLES = set(pg_schema.SCHEMAS["information_schema"])
 
 
+#: DuckDB's names of the types a value can have (``typeof``), for ``pg_typeof``.
+_DUCK_SCALARS = (
+    "VARCHAR", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT",
+    "UTINYINT", "DOUBLE", "FLOAT", "BOOLEAN", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP", "DATE", "TIME",
+    "INTERVAL", "UUID", "BLOB", "JSON",
+)  # fmt: skip
+
+
+def _typeof_names() -> str:
+    """A CASE on DuckDB's ``typeof(x)`` giving PostgreSQL's ``pg_typeof(x)`` as text (``integer``,
+    ``text``, ``numeric`` for any DECIMAL, ``jsonb`` for maps and structs)."""
+    cases = " ".join(
+        f"WHEN {_literal(d)} THEN {_literal(SQL_NAMES.get(pg_type(d), pg_type(d)))}" for d in _DUCK_SCALARS
+    )
+    return (
+        "CASE WHEN t LIKE 'DECIMAL(%' THEN 'numeric' WHEN t LIKE 'MAP(%' OR t LIKE 'STRUCT(%' THEN 'jsonb' "
+        f"""WHEN t = '"NULL"' THEN 'unknown' ELSE CASE t {cases} ELSE lower(t) END END"""
+    )
+
+
 def duck_type(pg: str) -> str:
     """A catalog column's PostgreSQL type -> the DuckDB type that stores it."""
     t = pg.removeprefix("information_schema.")
@@ -575,6 +595,9 @@ def _macro_list(m: str, u: str, db: str, setting_cases: str, type_names: str, al
         f"{m}pg_has_role(a, b) AS true, (a, b, c) AS true",
         f"{m}format_type(t, m) AS CASE t {type_names} ELSE (SELECT typname FROM pgc.main.pg_type WHERE oid = t) END",
         f"{m}regtype_name(t) AS CASE t {type_names} ELSE (SELECT typname FROM pgc.main.pg_type WHERE oid = t) END",
+        f"{m}pg_scalar_type_name(t) AS {_typeof_names()}",
+        f"{m}pg_typeof_name(t) AS CASE WHEN t LIKE '%[]' THEN pgc.main.pg_scalar_type_name(left(t, length(t) - 2)) "
+        "|| '[]' ELSE pgc.main.pg_scalar_type_name(t) END",
         f"{m}regclass_name(x) AS (SELECT relname FROM pgc.main.pg_class WHERE oid = x)",
         f"{m}regnamespace_name(x) AS (SELECT nspname FROM pgc.main.pg_namespace WHERE oid = x)",
         f"{m}to_regclass(x) AS (SELECT oid FROM pgc.main.pg_class WHERE relname = "

@@ -279,7 +279,7 @@ def _format(func: exp.Expr) -> exp.Expr | None:
 
 
 def functions(tree: exp.Expr) -> bool:
-    """format(), EXTRACT; returns whether the catalog macros are needed."""
+    """format(), pg_typeof(), EXTRACT; returns whether the catalog macros are needed."""
     needs_catalog = False
     for func in list(tree.find_all(exp.Anonymous, exp.Format if hasattr(exp, "Format") else exp.Anonymous)):
         name = func.name.lower() if isinstance(func, exp.Anonymous) else "format"
@@ -288,6 +288,11 @@ def functions(tree: exp.Expr) -> bool:
             if replacement is not None:
                 func.replace(replacement)
                 needs_catalog = True
+    for func in list(tree.find_all(exp.Anonymous)):
+        if func.name.lower() == "pg_typeof" and len(func.expressions) == 1:  # PostgreSQL's type names
+            typeof = exp.Anonymous(this="typeof", expressions=[func.expressions[0].copy()])
+            func.replace(exp.Anonymous(this="pgc.main.pg_typeof_name", expressions=[typeof]))
+            needs_catalog = True
     for pipe in list(tree.find_all(exp.DPipe)):
         sides = (pipe.this, pipe.expression)
         if any(isinstance(side, (exp.Array, exp.ArrayAgg)) for side in sides):

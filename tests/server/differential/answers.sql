@@ -139,5 +139,5 @@ SELECT column_name, data_type, udt_name, ordinal_position FROM information_schem
 -- format-type-list-columns (psql's \d: text[], jsonb)
 SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = 'pods' AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
 ;;
--- pg-typeof (a documented difference: DuckDB's type names)
-SELECT pg_typeof(name), pg_typeof(labels), pg_typeof(containers) FROM pods ORDER BY name, node LIMIT 1
+-- pg-typeof (PostgreSQL's type names; sent as text, not regtype: a documented difference)
+SELECT pg_typeof(name), pg_typeof(labels), (SELECT pg_typeof(containers) FROM pods LIMIT 1), pg_typeof(1), pg_typeof(1.5), pg_typeof(count(*) OVER ()), pg_typeof(created_at), pg_typeof(TIMESTAMPTZ '2026-11-20 12:00:00+00' - created_at), pg_typeof(paused), pg_typeof(7/2), pg_typeof(1.5::float8), pg_typeof(NULL) FROM experiments ORDER BY name LIMIT 1

@@ -89,6 +89,14 @@ def test_check_exits_0_for_a_good_file_and_2_naming_the_key_for_a_bad_one(tmp_pa
     assert err.startswith("chaosql: ") and "cooldown takes a duration" in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize("address", ["nonsense", ":99999"])
+def test_a_bad_health_address_is_a_usage_error_before_any_source_opens(tmp_path, capsys, address):
+    good = write(tmp_path, guard())
+    assert main(["guard", str(good), "--health", address, "--source", "kube:no-such-context"]) == 2
+    err = capsys.readouterr().err
+    assert f"--health {address}: expected PORT, :PORT or HOST:PORT" in err and len(err.splitlines()) <= 2
+
+
 def test_the_shipped_example_is_valid(capsys):
     assert main(["guard", "--check", str(REPO / "examples" / "guards.toml")]) == 0
 

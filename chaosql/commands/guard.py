@@ -34,7 +34,7 @@ exit codes:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from chaosql.guard.log import FORMATS
+    from chaosql.daemon.log import FORMATS
 
     parser.add_argument("file", help="guard file (TOML)")
     parser.add_argument(
@@ -72,12 +72,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _serve(guards, args: argparse.Namespace) -> int:
     from chaosql.commands._context import sources_and_settings, start_caches
-    from chaosql.guard.health import parse_address
-    from chaosql.guard.log import DecisionLog
+    from chaosql.daemon.http import parse_address
+    from chaosql.daemon.log import EventLog
     from chaosql.guard.process import GuardProcess
 
-    health = parse_address(args.health) if args.health else None
-    log = DecisionLog(sys.stderr, fmt=args.log_format, verbose=args.verbose)
+    health = parse_address(args.health, "--health") if args.health else None
+    log = EventLog(sys.stderr, fmt=args.log_format, verbose=args.verbose)
     sources, settings, _ = sources_and_settings(args)
     start_caches(sources, settings)
     process = GuardProcess(guards, sources, settings, log, health=health)

@@ -33,7 +33,7 @@ exit codes:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from chaosql.guard.log import FORMATS
+    from chaosql.daemon.log import FORMATS
 
     parser.add_argument("file", help="sweep file (TOML)")
     parser.add_argument("--check", action="store_true", help="validate the file without running anything")
@@ -68,14 +68,14 @@ def _sweep(sweep, args: argparse.Namespace) -> int:
 
     from chaosql.commands._context import sources_and_settings, start_caches
     from chaosql.commands.report import _format_of
+    from chaosql.daemon.log import EventLog
     from chaosql.engine.session import Session
-    from chaosql.guard.log import DecisionLog
     from chaosql.reports.atomic import atomic_writer
     from chaosql.sweep.report import render
     from chaosql.sweep.runner import SweepRunner
 
     fmt = args.format or _format_of(args.out) or sweep.format or "markdown"
-    log = DecisionLog(sys.stderr, fmt=args.log_format, verbose=args.verbose)
+    log = EventLog(sys.stderr, fmt=args.log_format, verbose=args.verbose)
     sources, settings, _ = sources_and_settings(args)
     start_caches(sources, settings)
     session = Session(sources, settings=settings, owns_sources=True)

@@ -15,8 +15,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from chaosql.daemon.log import EventLog
 from chaosql.guard.definition import GuardFile
-from chaosql.guard.log import DecisionLog
 from chaosql.guard.runner import GuardLoop
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
@@ -28,7 +28,7 @@ class GuardProcess:
         guards: GuardFile,
         sources: Sequence[Any],
         settings: dict[str, Any],
-        log: DecisionLog,
+        log: EventLog,
         *,
         health: tuple[str, int] | None = None,
     ) -> None:
@@ -38,9 +38,17 @@ class GuardProcess:
         self.loops = [GuardLoop(g, Session(self.sources, settings=settings), log) for g in guards.guards]
         self.health = None
         if health is not None:
-            from chaosql.guard.health import HealthServer
+            from chaosql.daemon.http import Endpoint
+            from chaosql.guard.health import health_route
 
-            self.health = HealthServer(health, self.loops)
+            route = health_route(self.loops)
+            self.health = Endpoint(
+                health,
+                {"/healthz": route, "/": route},
+                name="chaosql-guard-health",
+                option="--health",
+                on_error=lambda path, err: log.error("health-failed", path=path, error=f"{type(err).__name__}: {err}"),
+            )
         self.stopped = threading.Event()
         self.signal: str | None = None
 

@@ -28,10 +28,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from chaosql.daemon.log import EventLog
 from chaosql.errors import ChaosqlError, QueryCancelled, SourceError
 from chaosql.guard import action, events
 from chaosql.guard.definition import DEFAULT_KEY, Guard
-from chaosql.guard.log import DecisionLog
 from chaosql.guard.state import Key, Tracker
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class GuardLoop:
         self,
         guard: Guard,
         session: Session,
-        log: DecisionLog,
+        log: EventLog,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

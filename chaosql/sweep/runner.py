@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from chaosql.daemon.log import EventLog
 from chaosql.errors import ChaosqlError, QueryCancelled
-from chaosql.guard.log import DecisionLog
 from chaosql.sweep.definition import Sweep
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class Result:
 
 
 class SweepRunner:
-    def __init__(self, sweep: Sweep, session: Session, log: DecisionLog) -> None:
+    def __init__(self, sweep: Sweep, session: Session, log: EventLog) -> None:
         self.sweep, self.session, self.log = sweep, session, log
         self.run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S") + "-" + secrets.token_hex(2)
         self.stopping = threading.Event()

@@ -71,8 +71,8 @@ def run_guard(tmp_path, kube):
     """``run_guard(toml, prom=PrometheusEnv | None, chaosd=url | None, health=False)`` -> a guard
     process running in a thread over the real servers, with its decision log; stopped afterwards."""
     from chaosql.commands._context import start_caches
+    from chaosql.daemon.log import EventLog
     from chaosql.guard.definition import load
-    from chaosql.guard.log import DecisionLog
     from chaosql.guard.process import GuardProcess
     from chaosql.sources.kube import KubeSource
 
@@ -99,7 +99,7 @@ def run_guard(tmp_path, kube):
             load(path),
             sources,
             settings,
-            DecisionLog(log, fmt="json", verbose=True),
+            EventLog(log, fmt="json", verbose=True),
             health=("127.0.0.1", 0) if health else None,
         )
         guard = RunningGuard(process, log)

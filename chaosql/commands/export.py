@@ -169,8 +169,7 @@ def _serve(exporter, address: tuple[str, int], log, sources) -> int:
     import signal
     import threading
 
-    from chaosql.daemon.http import Endpoint
-    from chaosql.export.endpoint import routes
+    from chaosql.export.endpoint import http_endpoint
 
     stop = threading.Event()
     received: list[int] = []
@@ -181,12 +180,7 @@ def _serve(exporter, address: tuple[str, int], log, sources) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
-    http = Endpoint(
-        address,
-        routes(exporter),
-        name="chaosql-export-http",
-        on_error=lambda path, err: log.error("request failed", path=path, error=f"{type(err).__name__}: {err}"),
-    ).start()
+    http = http_endpoint(exporter, address, log, name="chaosql-export-http", option="--listen").start()
     log.info(
         "listening",
         address=http.address,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from chaosql.daemon.http import Request, Response, Route, json_response
+from chaosql.daemon.http import Endpoint, Request, Response, Route, json_response
 from chaosql.errors import UsageError
 from chaosql.export.exporter import Exporter
 from chaosql.export.exposition import negotiate
@@ -131,6 +131,17 @@ def routes(exporter: Exporter) -> dict[str, Route]:
         return Response(200, b"chaosql export: metrics at /metrics, health at /healthz\n")
 
     return {"/metrics": metrics, "/healthz": health, "/": index}
+
+
+def http_endpoint(exporter: Exporter, address: tuple[str, int], log: Any, *, name: str, option: str) -> Endpoint:
+    """The exporter's routes at ``address`` (not started), a failing request logged as an error."""
+    return Endpoint(
+        address,
+        routes(exporter),
+        name=name,
+        option=option,
+        on_error=lambda path, err: log.error("request failed", path=path, error=f"{type(err).__name__}: {err}"),
+    )
 
 
 def build(

@@ -98,21 +98,14 @@ def build(args: argparse.Namespace):
 
 def _exporter(args: argparse.Namespace, sources: list, settings: dict, config: object):
     """The metrics endpoint of ``--metrics``: ``chaosql export``'s, over this server's sources."""
-    from chaosql.daemon.http import Endpoint, parse_address
+    from chaosql.daemon.http import parse_address
     from chaosql.daemon.log import EventLog
     from chaosql.export import endpoint
 
     address = parse_address(args.metrics, "--metrics")
     log = EventLog(sys.stderr, verbose=args.verbose)
     exporter = endpoint.build(sources, settings, config, endpoint.ExportOptions.read(config), log=log)
-    http = Endpoint(
-        address,
-        endpoint.routes(exporter),
-        name="chaosql-metrics-http",
-        option="--metrics",
-        on_error=lambda path, err: log.error("request failed", path=path, error=f"{type(err).__name__}: {err}"),
-    )
-    return exporter, http
+    return exporter, endpoint.http_endpoint(exporter, address, log, name="chaosql-metrics-http", option="--metrics")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -128,8 +128,36 @@ def test_times_are_unix_seconds_and_booleans_numbers(demo_metrics, demo_session)
         for k, v in samples["chaosql_experiment_injection_time_seconds"].items()
     }
     assert injection_times == {tuple(row[:4]): row[4] for row in injected}
+    per_target = demo_session.execute(
+        "SELECT cluster, namespace, kind, experiment, count(*) FILTER (WHERE phase = 'Injected'), "
+        "count(*) FILTER (WHERE phase <> 'Injected' AND recovered_count > 0) FROM targets GROUP BY ALL"
+    ).rows()
+    assert any(row[4] for row in per_target) and any(row[5] for row in per_target)
+    for value, column in (("injected_targets", 4), ("recovered_targets", 5)):
+        got = {
+            tuple(dict(k)[label] for label in ("cluster", "namespace", "kind", "name")): v
+            for k, v in samples[f"chaosql_experiment_{value}"].items()
+        }
+        assert {key: n for key, n in got.items() if n} == {tuple(r[:4]): r[column] for r in per_target if r[column]}
     paused_values = {dict(k)["name"]: v for k, v in samples["chaosql_experiment_paused"].items()}
     assert paused_values[name] == 1.0 and set(paused_values.values()) == {0.0, 1.0}
+
+
+def test_schedules_and_workflows_are_the_sql_answers(demo_metrics, demo_session):
+    _, samples, _ = demo_metrics
+    states: dict[str, float] = {}
+    for labels, value in samples["chaosql_workflow_state"].items():
+        states[dict(labels)["state"]] = states.get(dict(labels)["state"], 0) + value
+    sql = demo_session.execute("SELECT state, count(*) FROM workflows GROUP BY 1").rows()
+    assert states == {state: float(n) for state, n in sql} and len(states) > 1
+    paused = {
+        (dict(k)["cluster"], dict(k)["namespace"], dict(k)["name"]): v
+        for k, v in samples["chaosql_schedule_paused"].items()
+    }
+    sql = demo_session.execute("SELECT cluster, namespace, name, paused::INTEGER FROM schedules").rows()
+    assert paused == {tuple(r[:3]): float(r[3]) for r in sql} and set(paused.values()) == {0.0, 1.0}
+    active = sum(samples["chaosql_schedule_active_experiments"].values())
+    assert active == demo_session.execute("SELECT sum(active_count) FROM schedules").rows()[0][0]
 
 
 def test_openmetrics_names_counters_without_total_and_ends_with_eof(demo_metrics):

@@ -169,6 +169,29 @@ def test_bad_options_are_one_line_and_exit_2(args, message, tmp_path):
     assert done.returncode == 2 and f"chaosql: {message}" in done.stderr, done.stderr
 
 
+def test_list_names_every_family_and_the_broken_ones(families_dir, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "chaosql", "export", "--list", "--families", str(families_dir)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stderr  # a query that fails when run is not broken until it runs
+    assert "chaosql_experiment_verdict  gauge  (experiment-verdict, built-in)" in done.stdout
+    assert "  chaosql_experiments_created_total" in done.stdout
+    assert f"team_network_delay_seconds  gauge  (team-delay, {families_dir / 'team-delay.sql'})" in done.stdout
+    (tmp_path / "x.sql").write_text("-- metric: x\n-- metric_type: summary\nSELECT 1 AS n\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "chaosql", "export", "--list", "--families", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 1 and "chaosql: family x is broken: " in done.stderr and "summary" in done.stderr
+
+
 def test_serve_metrics_serves_the_same_families_beside_the_postgres_endpoint():
     import re
 

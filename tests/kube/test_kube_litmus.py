@@ -243,3 +243,39 @@ def test_the_watch_cache_keeps_litmus_rows_current(litmus_env, kube_source, kube
             env.request("DELETE", env.path(seed_litmus.LITMUS, kind, ns, name), ok=(200, 202, 404))
     assert same_soon(warm, live, sql) == []
     assert all(c.what.startswith("cache ") for c in warm.execute(sql).calls)
+
+
+def test_one_query_counts_all_three_engines(litmus_env, kube_source, kube_session, tmp_path):
+    """Chaos Mesh and LitmusChaos on an apiserver, Chaosd on a real chaosd server: one table."""
+    from chaosdenv import ChaosdEnvError, ChaosdTestEnv, build_chaosd
+
+    from chaosql.sources.chaosd import ChaosdSource
+
+    try:
+        chaosd = ChaosdTestEnv("http", binary=build_chaosd(), workdir=tmp_path).start()
+    except ChaosdEnvError as err:
+        if os.environ.get("CHAOSQL_REQUIRE_CHAOSD") == "1" or os.environ.get("CI"):
+            pytest.fail(f"no chaosd: {err}", pytrace=False)
+        pytest.skip(f"no chaosd: {err}")
+    try:
+        with chaosd.httpx_client() as client:
+            attack = {"action": "touch", "attackCmd": f"touch {tmp_path}/hit", "recoverCmd": f"rm -f {tmp_path}/hit"}
+            assert client.post("/api/attack/user_defined", json=attack).status_code == 200
+        machines = ChaosdSource([{"url": chaosd.base_url, "system_url": chaosd.system_url}], name="lab", retries=0)
+        try:
+            session = kube_session(kube_source(litmus_env), machines)
+            counts = session.execute(
+                "SELECT engine, phase, cluster, count(*) FROM experiments "
+                "WHERE namespace = 'shop' OR engine = 'chaosd' GROUP BY ALL"
+            ).rows()
+        finally:
+            machines.close()
+    finally:
+        chaosd.stop()
+    expected = Counter(("litmus", phase, "lit") for phase, _ in EXPECTED.values())
+    expected.update(("chaos-mesh", phase, "lit") for _, phase in CHAOS_MESH.values())
+    got = {(engine, phase, cluster): n for engine, phase, cluster, n in counts}
+    assert {key: n for key, n in got.items() if key[0] == "chaosd"} == {
+        ("chaosd", "running", "lab"): 1
+    }  # the Chaosd source is its cluster
+    assert {key: n for key, n in got.items() if key[0] != "chaosd"} == expected

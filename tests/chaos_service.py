@@ -10,7 +10,8 @@ so :class:`ChaosService` plays both sides, and says how:
   objects whose selector picks ``app=<service>``, that are not paused (Chaos Mesh's pause
   annotation) and not being deleted, and injects the largest ``spec.delay.latency`` among them;
   with a Chaosd server it also polls ``GET /api/experiments/`` and, while any attack there is
-  applied (status ``success``), the service fails ``CHAOSD_ERROR_RATIO`` of its requests.
+  applied (status ``success``), the service fails ``CHAOSD_ERROR_RATIO`` of its requests — except
+  disk fills, which hurt only once the bytes they fill together pass ``fill_tolerance``.
 
 The service is built with a breaking point: its p99 is ``base`` plus the injected delay while the
 delay is at most ``tolerance``; past that its requests time out and the p99 is ``broken``. A test
@@ -22,6 +23,7 @@ the real Chaosd and the real Prometheus.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -51,11 +53,12 @@ class ChaosService:
         broken: float = 2.0,
         kube: Any = None,
         chaosd_url: str | None = None,
+        fill_tolerance: float = math.inf,
     ) -> None:
         self.service, self.base, self.tolerance, self.broken = service, base, tolerance, broken
-        self.kube, self.chaosd_url = kube, chaosd_url
+        self.kube, self.chaosd_url, self.fill_tolerance = kube, chaosd_url, fill_tolerance
         self.injected = 0.0  # seconds of delay the stand-in injects now
-        self.attacked = False  # a Chaosd attack is applied
+        self.attacked = False  # a Chaosd attack that hurts is applied
         self.override: dict[str, float] = {}  # gauge name -> value set by the test
         self.exporter = Exporter()
         self._stop = threading.Event()
@@ -105,7 +108,7 @@ class ChaosService:
         while not self._stop.wait(POLL):
             try:
                 injected = self._network_delay() if self.kube is not None else 0.0
-                attacked = self._chaosd_attacked() if self.chaosd_url else False
+                attacked = self._chaosd_hurts() if self.chaosd_url else False
             except Exception:  # the apiserver restarting, chaosd busy: keep the last state
                 continue
             if (injected, attacked) != (self.injected, self.attacked):
@@ -124,11 +127,16 @@ class ChaosService:
             delays.append(seconds((spec.get("delay") or {}).get("latency", "")))
         return max(delays)
 
-    def _chaosd_attacked(self) -> bool:
+    def _chaosd_hurts(self) -> bool:
+        import json
+
         import httpx
 
         found = httpx.get(self.chaosd_url.rstrip("/") + "/api/experiments/", timeout=5).json()
-        return any(e.get("status") == "success" for e in found or [])
+        applied = [e for e in found or [] if e.get("status") == "success"]
+        fills = [e for e in applied if e.get("kind") == "disk-server" and e.get("action") == "fill"]
+        filled = sum(int(json.loads(e["recover_command"])["FAllocateOption"]["Length"]) for e in fills)
+        return len(applied) > len(fills) or filled > self.fill_tolerance
 
     # --- life cycle ---------------------------------------------------------------------------
 

@@ -1,9 +1,12 @@
-"""A guard recovers a Chaosd attack: the real chaosd stops a process of ours, the test service's
-error ratio rises while the attack is applied (the stand-in watches chaosd's experiment list), and
-the guard's DELETE recovers the attack over chaosd's API."""
+"""Guards and sweeps over the real chaosd. A guard recovers a Chaosd attack: the real chaosd stops a
+process of ours, the test service's error ratio rises while the attack is applied (the stand-in
+watches chaosd's experiment list), and the guard's DELETE recovers the attack over chaosd's API. A
+sweep grows a real disk fill until the service (built to fail past 3.5 MiB filled) breaks, and
+recovers every attack it started."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -13,6 +16,10 @@ import pytest
 from chaos_service import ChaosService, wait_until
 from chaosdenv import ChaosdEnvError, ChaosdTestEnv, build_chaosd
 from promenv import PrometheusEnv, prometheus_available
+
+from chaosql.cli import main
+
+FILL_TOLERANCE = 3.5 * 2**20  # bytes the service's disk can lose before its requests fail
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +37,7 @@ def chaosd(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def service(chaosd):
-    with ChaosService(chaosd_url=chaosd.base_url) as running:
+    with ChaosService(chaosd_url=chaosd.base_url, fill_tolerance=FILL_TOLERANCE) as running:
         yield running
 
 
@@ -87,3 +94,65 @@ def test_a_guard_recovers_a_chaosd_attack_when_the_error_ratio_rises(chaosd, ser
     assert guard.log.records("act")[0]["rows"][0]["error_ratio"] == 0.5
     assert not guard.log.records("event")  # a Chaosd attack has no Kubernetes object to describe
     assert guard.stop() == 0
+
+
+SWEEP = """
+title = "How much disk can checkout lose?"
+must_hold_until = 5
+
+[experiment]
+source = "chaosd"
+kind = "disk"
+action = "fill"
+spec = {{ path = "{path}", size = "1M" }}
+
+[parameter]
+name = "filled"
+path = "spec.size"
+values = [1, 2, 3, 5, 8]
+unit = "M"
+bisect = true
+resolution = 1
+
+[steady_state]
+sql = "SELECT max(value) AS errors FROM metrics WHERE query = 'service_error_ratio'"
+check = {{ column = "errors", max = 0.1 }}
+
+[timing]
+settle = "3s"
+recover = "30s"
+poll = "1s"
+"""
+
+
+def test_a_sweep_of_chaosd_disk_fills_finds_the_threshold_and_recovers_every_attack(tmp_path, chaosd, service, prom):
+    fills = tmp_path / "fills"
+    fills.mkdir()
+    file = tmp_path / "sweep.toml"
+    file.write_text(SWEEP.format(path=fills))
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[sources.lab]\ntype = "chaosd"\nnodes = ["{chaosd.base_url}"]\n\n'
+        f'[sources.prom]\ntype = "prometheus"\nurl = "{prom.url}"\n'
+    )
+    before = {e["uid"] for e in httpx.get(chaosd.url("/api/experiments/"), timeout=10).json() or []}
+    out = tmp_path / "sweep.json"
+    code = main(["sweep", str(file), "--config", str(config), "--out", str(out)])
+    report = json.loads(out.read_text())
+    assert code == 3, report  # breaks at 4 MiB, and it had to hold until 5
+    result = report["sections"][0]["rows"][0]
+    assert (result["last_pass"], result["first_fail"]) == ("3M", "4M") and result["left_behind"] is None
+    tried = [
+        (s["title"].split(" = ")[1].split(" ")[0], s["status"])
+        for s in report["sections"]
+        if s["id"].startswith("step-")
+    ]
+    assert tried == [("1M", "ok"), ("2M", "ok"), ("3M", "ok"), ("5M", "check-failed"), ("4M", "check-failed")]
+
+    # every attack the sweep started was a real fill, and each was recovered: no file left behind
+    started = [e for e in httpx.get(chaosd.url("/api/experiments/"), timeout=10).json() if e["uid"] not in before]
+    assert len(started) == 5 and {e["kind"] for e in started} == {"disk-server"}
+    assert {e["status"] for e in started} == {"destroyed"}
+    sizes = sorted(int(json.loads(e["recover_command"])["FAllocateOption"]["Length"]) >> 20 for e in started)
+    assert sizes == [1, 2, 3, 4, 5]
+    assert list(fills.iterdir()) == []

@@ -141,3 +141,31 @@ def test_tracker_keeps_pending_breaches_while_blind():
     t.observe({("x",): {}}, now=0)
     assert t.blind(now=4) == 0 and t.blind(now=8) == 4
     assert t.observe({("x",): {}}, now=12).due == [("x",)]  # pending since 0, not reset by blindness
+
+
+def test_health_is_503_once_a_guard_stops_evaluating_on_time_or_its_when_cannot_run(tmp_path):
+    import io
+    import json
+
+    from chaosql.daemon.log import EventLog
+    from chaosql.engine.session import Session
+    from chaosql.guard.health import health_route
+    from chaosql.guard.runner import GuardLoop
+
+    broken = guard(when="SELECT cluster, namespace, name, kind FROM experiments WHERE no_such_column = 1")
+    guards = load(write(tmp_path, guard('every = "5s"\ntimeout = "2s"') + broken.replace('name = "g"', 'name = "b"')))
+    now = [100.0]
+    loops = [GuardLoop(g, Session([]), EventLog(io.StringIO()), clock=lambda: now[0]) for g in guards.guards]
+    watching = health_route(loops[:1], clock=lambda: now[0])
+
+    loops[0].evaluate()  # over no sources: no experiments, no breach
+    now[0] += 15  # within every + 3 x timeout + 5 = 16 s of the last evaluation: alive
+    assert watching(None).status == 200
+    now[0] += 2  # the next evaluation should have started by now: stuck
+    answer = watching(None)
+    body = json.loads(answer.body)
+    assert answer.status == 503 and body["status"] == "failing"
+    assert body["guards"][0]["name"] == "g" and body["guards"][0]["seconds_since_evaluation"] == 17.0
+
+    loops[1].evaluate()  # a when that cannot run at all: the process is not healthy either
+    assert loops[1].fatal is not None and health_route(loops, clock=lambda: now[0])(None).status == 503

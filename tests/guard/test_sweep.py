@@ -20,7 +20,12 @@ REPO = Path(__file__).resolve().parents[2]
 LABEL = "chaosql/sweep"
 
 
-def sweep_toml(ns: str, values: list[int], *, must_hold_until: int, settle: str = "3s", bisect: bool = True) -> str:
+STEADY = "SELECT max(value) AS p99 FROM metrics WHERE query = 'service_p99_seconds'"
+
+
+def sweep_toml(
+    ns: str, values: list[int], *, must_hold_until: int, settle: str = "3s", bisect: bool = True, steady: str = STEADY
+) -> str:
     return f"""
 title = "Checkout latency tolerance"
 must_hold_until = {must_hold_until}
@@ -40,7 +45,7 @@ bisect = {str(bisect).lower()}
 resolution = 10
 
 [steady_state]
-sql = "SELECT max(value) AS p99 FROM metrics WHERE query = 'service_p99_seconds'"
+sql = "{steady}"
 check = {{ column = "p99", max = 0.3 }}
 
 [timing]
@@ -169,3 +174,26 @@ def test_sigint_mid_step_removes_the_experiment_and_writes_the_partial_report(tm
     assert report["sections"][0]["rows"][0]["verdict"] == "interrupted before a threshold was found"
     (step,) = [s for s in report["sections"] if s["id"].startswith("step-")]
     assert step["status"] == "error" and step["message"] == "interrupted"
+
+
+def test_an_error_mid_step_removes_its_experiment_and_stops_with_exit_1(tmp_path, kube, prom, service, ns):
+    # the steady-state query fails while the second step's experiment runs (a dashboard gone, say)
+    steady = (
+        "SELECT CASE WHEN $phase = 'during' AND $value >= 100 THEN error('the dashboard is down') "
+        "ELSE max(value) END AS p99 FROM metrics WHERE query = 'service_p99_seconds'"
+    )
+    file = tmp_path / "sweep.toml"
+    file.write_text(sweep_toml(ns, [50, 100, 150], must_hold_until=100, settle="2s", steady=steady))
+    out = tmp_path / "sweep.json"
+    assert main(["sweep", str(file), "--config", str(config(tmp_path, kube, prom)), "--out", str(out)]) == 1
+    report = json.loads(out.read_text())
+    steps = [
+        (s["title"].split(" = ")[1].split(" ")[0], s["status"])
+        for s in report["sections"]
+        if s["id"].startswith("step-")
+    ]
+    assert steps == [("50ms", "ok"), ("100ms", "error")]  # and the sweep stopped there: no 150 ms step
+    (failed,) = [s for s in report["sections"] if s["id"].startswith("step-") and s["status"] == "error"]
+    assert "the dashboard is down" in failed["message"]
+    assert report["sections"][0]["rows"][0]["left_behind"] is None
+    assert leftovers(kube, ns) == []  # the failed step's experiment was removed too

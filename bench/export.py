@@ -107,6 +107,15 @@ def scrape(address: str) -> tuple[float, str]:
     return time.perf_counter() - started, body
 
 
+def gzip_scrape(address: str) -> tuple[float, int]:
+    """Seconds and bytes of a scrape as Prometheus asks for it (gzip, OpenMetrics)."""
+    headers = {"Accept-Encoding": "gzip", "Accept": "application/openmetrics-text;version=1.0.0"}
+    started = time.perf_counter()
+    with urllib.request.urlopen(urllib.request.Request(f"http://{address}/metrics", headers=headers)) as answer:
+        size = len(answer.read())
+    return time.perf_counter() - started, size
+
+
 def self_metric(body: str, name: str) -> dict[str, float]:
     out = {}
     for match in re.finditer(rf"^{name}(\{{[^}}]*\}})? (\S+)$", body, re.M):
@@ -124,6 +133,7 @@ def run(label: str, args: list[str], env: dict[str, str], repeat: int, expected:
         for _ in range(repeat):
             elapsed, body = scrape(export.address)
             times.append(elapsed)
+        zipped = [gzip_scrape(export.address) for _ in range(3)]
         rss, hwm = memory(pid)
         series = sum(1 for line in body.splitlines() if line and not line.startswith("#"))
         experiments = sum(self_metric(body, "chaosql_experiments").values())
@@ -138,6 +148,10 @@ def run(label: str, args: list[str], env: dict[str, str], repeat: int, expected:
             f"{label:<8} first scrape {first:6.2f} s; then median {statistics.median(times):6.3f} s, "
             f"best {min(times):6.3f} s over {repeat}; last refresh {refresh:.2f} s; "
             f"{len(body) / 1e6:.1f} MB, {series} samples"
+        )
+        print(
+            f"{'':<8} as Prometheus asks (gzip, OpenMetrics): best {min(t for t, _ in zipped):.3f} s, "
+            f"{zipped[0][1] / 1e6:.1f} MB on the wire"
         )
         print(f"{'':<8} memory: {idle_rss:.0f} MB before the first scrape, {rss:.0f} MB after, peak {hwm:.0f} MB")
         print(f"{'':<8} slowest families: " + ", ".join(f"{k[9:-2]} {v:.2f} s" for k, v in slowest))

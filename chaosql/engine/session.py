@@ -14,6 +14,7 @@ Steps for one statement:
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -113,13 +114,23 @@ class Session:
 
     # --- the public API ---------------------------------------------------------------------
 
-    def execute(self, sql: str | exp.Expr, params: Sequence[Any] | None = None, *, stream: bool = False) -> Result:
+    def execute(
+        self,
+        sql: str | exp.Expr,
+        params: Sequence[Any] | None = None,
+        *,
+        stream: bool = False,
+        limit_from: float | None = None,
+    ) -> Result:
         """Run one statement: SQL text, or a tree parsed already (the wire server's, whose own
         rewrites make DuckDB answer as PostgreSQL). Raises a ``ChaosqlError`` subclass with a
         one-line message.
 
         Called while a statement runs on this thread (a write's reads, a plugin's), it runs as part
         of that statement (``read``): same cancel, deadline and call log.
+
+        ``limit_from`` (a ``time.monotonic()``) is when the statement's time limit began, when work
+        on it came before (the wire server's parse of a simple query): the limit counts from then.
         """
         running = self.statement
         if running is not None and running.running and running.thread == threading.get_ident():
@@ -133,7 +144,10 @@ class Session:
         statement.fetcher.settings = self.settings  # feeds read chaosql.cache, the timeout ...
         self.statement = statement
         timeout = float(self.settings["timeout"])
-        deadline = WATCHDOG.arm(timeout, lambda: self._time_out(statement, timeout))
+        left = timeout
+        if limit_from is not None and 0 < timeout < math.inf:  # 0 and infinity: no limit at all
+            left = max(timeout - (time.monotonic() - limit_from), 1e-6)
+        deadline = WATCHDOG.arm(left, lambda: self._time_out(statement, timeout))
 
         def run() -> Result:
             statement.classified = classify(sql, self.tables)

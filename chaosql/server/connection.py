@@ -17,6 +17,7 @@ import re
 import socket
 import struct
 import sys
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -89,11 +90,11 @@ class Connection(Streaming):
     def send(self, data: bytes) -> None:
         self.writer.write(data)
 
-    async def _run_watched(self, prepared: Prepared, params: list[Any]) -> Any:
+    async def _run_watched(self, prepared: Prepared, params: list[Any], *, limit_from: float | None = None) -> Any:
         """Run a statement in the worker thread; if the client goes away meanwhile, cancel it, so a
         write rolls back what it made instead of finishing for nobody. What a cancelled write left
         goes to the server's log (stderr): there is no client to tell."""
-        work = asyncio.ensure_future(self.call(self.runner.run, prepared, params))
+        work = asyncio.ensure_future(self.call(lambda: self.runner.run(prepared, params, limit_from=limit_from)))
         while True:
             done, _ = await asyncio.wait({work}, timeout=PEER_CHECK)
             if done:
@@ -372,6 +373,7 @@ class Connection(Streaming):
             end = start + len(statement) if start >= 0 else end
             self.source = (statement, max(start, 0))  # error positions count from the start of sql
             await self._park_open()  # preparing may touch DuckDB (the catalog) too
+            began = time.monotonic()  # as in PostgreSQL, the time limit covers the parse and the run
             prepared = self.runner.parsed(statement, [])
             if prepared is None:
                 prepared = await self.call(self.runner.prepare, statement, [])
@@ -396,7 +398,7 @@ class Connection(Streaming):
             self.cancelled = False
             await self._park_open()
             portal = Portal(prepared, [], [])
-            portal.result = await self._run_watched(prepared, [])
+            portal.result = await self._run_watched(prepared, [], limit_from=began)
             portal.columns = portal_columns(portal)
             if portal.columns is not None:
                 self.send(self._row_description(portal.columns, []))

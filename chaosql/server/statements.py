@@ -332,15 +332,16 @@ class Runner:
                 raise SqlError(f"invalid value for parameter ${i + 1}: {err}", sqlstate="22P02") from err
         return out
 
-    def run(self, prepared: Prepared, params: list[Any]) -> Any:
+    def run(self, prepared: Prepared, params: list[Any], *, limit_from: float | None = None) -> Any:
         """Run on the Session: a streamed Result. Writes this user may not do are refused by the
-        session (``refuse_writes``), which classifies the statement."""
+        session (``refuse_writes``), which classifies the statement. ``limit_from``: when the
+        statement's time limit began (a simple query's arrival; see ``Session.execute``)."""
         statement: Any = prepared.run_sql
         if prepared.tree is not None:  # a long statement's analysis is stoppable, as its parse was
             statement = prepared.tree.copy()
             statement.meta["sql_length"] = len(prepared.sql)
         try:
-            result = self.session.execute(statement, params or None, stream=True)
+            result = self.session.execute(statement, params or None, stream=True, limit_from=limit_from)
         except ChaosqlError as err:
             if err.__cause__ is not None and type(err.__cause__).__name__ == "PermissionException":
                 raise translate_error(err.__cause__, self.session) from err

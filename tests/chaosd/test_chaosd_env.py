@@ -16,6 +16,7 @@ set ``CHAOSQL_REQUIRE_CHAOSD=1`` to make that a failure instead.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from datetime import datetime
@@ -81,6 +82,22 @@ def wait_for(pred, timeout: float = 5.0, interval: float = 0.05):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(interval)
+
+
+#: chaosd's process attack reads /proc of every process in PID order and fails when one exits
+#: meanwhile (another test's, on a busy machine): "open /proc/123/status: no such file or directory".
+PROC_SCAN_RACE = re.compile(r"/proc/\d+/\w+: no such file or directory")
+
+
+def attack_process(client: httpx.Client, body: dict, attempts: int = 5) -> tuple[str, httpx.Response]:
+    """POST a process attack that may be repeated without harm (a stop, a signal 0), again with a
+    new uid while chaosd's /proc scan loses the race with an exiting process; returns (uid, response)."""
+    for _ in range(attempts):
+        uid = new_uid()
+        r = client.post("/api/attack/process", json={"uid": uid, **body})
+        if not (r.status_code == 500 and PROC_SCAN_RACE.search(r.text)):
+            break
+    return uid, r
 
 
 def assert_api_error(r: httpx.Response, status: int, code: str, message_part: str = "") -> dict:
@@ -216,11 +233,7 @@ def test_failing_attack_gives_500_and_error_row(chaosd, client):
 
 
 def test_process_sigstop_by_pid_and_recover(chaosd, client, sleeper):
-    uid = new_uid()
-    r = client.post(
-        "/api/attack/process",
-        json={"uid": uid, "action": "stop", "process": str(sleeper.pid), "signal": 19},
-    )
+    uid, r = attack_process(client, {"action": "stop", "process": str(sleeper.pid), "signal": 19})
     assert r.status_code == 200, r.text
     assert r.json() == {"status": 200, "message": "attack successfully", "uid": uid}
     assert wait_for(lambda: proc_state(sleeper.pid) == "T")
@@ -242,8 +255,7 @@ def test_process_sigstop_by_pid_and_recover(chaosd, client, sleeper):
 
 def test_process_without_signal_is_a_no_op_and_not_recoverable(chaosd, client, sleeper):
     # API.md: `signal` has no server default; 0 means kill(pid, 0), i.e. nothing.
-    uid = new_uid()
-    r = client.post("/api/attack/process", json={"uid": uid, "action": "kill", "process": str(sleeper.pid)})
+    uid, r = attack_process(client, {"action": "kill", "process": str(sleeper.pid)})
     assert r.status_code == 200, r.text
     assert sleeper.poll() is None and proc_state(sleeper.pid) != "T"
     params = json.loads(row_for(client, uid)["recover_command"])

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 from chaos_service import pause_guard, wait_until
 from kubeenv import CHAOS_API_VERSION, ApiError, KubeTestEnv
 from promenv import PrometheusEnv
 
 P99 = 'service_p99_seconds{service="checkout"}'
+REPO = Path(__file__).resolve().parents[2]
 PAUSE = "experiment.chaos-mesh.org/pause"
 
 
@@ -110,3 +115,31 @@ class RunningGuard:
         self.process.stop()
         self.thread.join(60)
         return self.exit_code
+
+
+def config_file(tmp_path: Path, *, kube: KubeTestEnv | None = None, prom=None, chaosd: str | None = None) -> Path:
+    """A chaosql config naming the test servers: the apiserver as ``c1``, Prometheus as ``prom``,
+    a chaosd node (its URL) as ``lab``."""
+    sections = []
+    if kube is not None:
+        sections.append(f'[sources.c1]\ntype = "kube"\ncontext = "admin"\nkubeconfig = "{kube.kubeconfig}"\n')
+    if prom is not None:
+        sections.append(f'[sources.prom]\ntype = "prometheus"\nurl = "{prom.url}"\n')
+    if chaosd is not None:
+        sections.append(f'[sources.lab]\ntype = "chaosd"\nnodes = ["{chaosd}"]\n')
+    path = tmp_path / "config.toml"
+    path.write_text("\n".join(sections))
+    return path
+
+
+def chaosql_process(*args: str) -> subprocess.Popen:
+    """``python -m chaosql ARGS`` as a real process of this tree, its stderr (the log) a text pipe."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    return subprocess.Popen(
+        [sys.executable, "-m", "chaosql", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )

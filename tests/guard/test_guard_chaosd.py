@@ -15,6 +15,7 @@ import httpx
 import pytest
 from chaos_service import ChaosService, wait_until
 from chaosdenv import ChaosdEnvError, ChaosdTestEnv, build_chaosd
+from guardenv import config_file
 from promenv import PrometheusEnv, prometheus_available
 
 from chaosql.cli import main
@@ -130,11 +131,7 @@ def test_a_sweep_of_chaosd_disk_fills_finds_the_threshold_and_recovers_every_att
     fills.mkdir()
     file = tmp_path / "sweep.toml"
     file.write_text(SWEEP.format(path=fills))
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[sources.lab]\ntype = "chaosd"\nnodes = ["{chaosd.base_url}"]\n\n'
-        f'[sources.prom]\ntype = "prometheus"\nurl = "{prom.url}"\n'
-    )
+    config = config_file(tmp_path, prom=prom, chaosd=chaosd.base_url)
     before = {e["uid"] for e in httpx.get(chaosd.url("/api/experiments/"), timeout=10).json() or []}
     out = tmp_path / "sweep.json"
     code = main(["sweep", str(file), "--config", str(config), "--out", str(out)])

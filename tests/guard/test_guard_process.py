@@ -4,53 +4,23 @@ stderr, stopped by a real SIGTERM in the middle of an action — which then comp
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from chaos_service import network_delay, wait_until
-from guardenv import guard_toml, paused
+from guardenv import chaosql_process, config_file, guard_toml, paused
 
-REPO = Path(__file__).resolve().parents[2]
 COUNT = 120  # experiments paused by one statement: long enough to be stopped in the middle
-
-
-def config(tmp_path: Path, kube, prom) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f'[sources.c1]\ntype = "kube"\ncontext = "admin"\nkubeconfig = "{kube.kubeconfig}"\n\n'
-        f'[sources.prom]\ntype = "prometheus"\nurl = "{prom.url}"\n'
-    )
-    return path
 
 
 def start(tmp_path: Path, guards: str, kube, prom) -> tuple[subprocess.Popen, list[str]]:
     path = tmp_path / "guards.toml"
     path.write_text(guards)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "chaosql",
-            "guard",
-            str(path),
-            "--config",
-            str(config(tmp_path, kube, prom)),
-            "--log-format",
-            "json",
-            "-v",
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    config = config_file(tmp_path, kube=kube, prom=prom)
+    proc = chaosql_process("guard", str(path), "--config", str(config), "--log-format", "json", "-v")
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True).start()
     return proc, lines

@@ -5,18 +5,13 @@ clean up when a real SIGINT interrupts a real ``chaosql sweep`` process in the m
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 from chaos_service import wait_until
-from guardenv import listed
+from guardenv import chaosql_process, config_file, listed
 
 from chaosql.cli import main
 
-REPO = Path(__file__).resolve().parents[2]
 LABEL = "chaosql/sweep"
 
 
@@ -55,15 +50,6 @@ poll = "1s"
 """
 
 
-def config(tmp_path: Path, kube, prom) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f'[sources.c1]\ntype = "kube"\ncontext = "admin"\nkubeconfig = "{kube.kubeconfig}"\n\n'
-        f'[sources.prom]\ntype = "prometheus"\nurl = "{prom.url}"\n'
-    )
-    return path
-
-
 def leftovers(kube, ns: str) -> list[str]:
     return [o["metadata"]["name"] for o in listed(kube, "NetworkChaos", ns)]
 
@@ -72,7 +58,7 @@ def test_sweep_finds_the_threshold_the_service_was_built_with_and_leaves_nothing
     file = tmp_path / "sweep.toml"
     file.write_text(sweep_toml(ns, [50, 100, 150, 200, 250, 300, 400], must_hold_until=250))
     out = tmp_path / "sweep.json"
-    code = main(["sweep", str(file), "--config", str(config(tmp_path, kube, prom)), "--out", str(out)])
+    code = main(["sweep", str(file), "--config", str(config_file(tmp_path, kube=kube, prom=prom)), "--out", str(out)])
     report = json.loads(out.read_text())
     assert code == 3  # it breaks at 210 ms, and it had to hold until 250 ms
     assert report["summary"]["exit_code"] == 3
@@ -120,7 +106,9 @@ def test_the_html_report_draws_the_chart_with_the_threshold(tmp_path, kube, prom
     file = tmp_path / "sweep.toml"
     file.write_text(sweep_toml(ns, [100, 200, 300], must_hold_until=100, settle="2s", bisect=False))
     out = tmp_path / "sweep.html"
-    assert main(["sweep", str(file), "--config", str(config(tmp_path, kube, prom)), "--out", str(out)]) == 0
+    assert (
+        main(["sweep", str(file), "--config", str(config_file(tmp_path, kube=kube, prom=prom)), "--out", str(out)]) == 0
+    )
     html = out.read_text()
     assert '<section id="chart"' in html and "<svg" in html
     assert "breaks at 300ms (held at 200ms); must hold until 100ms: ok" in html
@@ -132,27 +120,8 @@ def test_sigint_mid_step_removes_the_experiment_and_writes_the_partial_report(tm
     file = tmp_path / "sweep.toml"
     file.write_text(sweep_toml(ns, [50, 100, 150, 200, 250], must_hold_until=100, settle="30s"))
     out = tmp_path / "sweep.json"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "chaosql",
-            "sweep",
-            str(file),
-            "--config",
-            str(config(tmp_path, kube, prom)),
-            "--out",
-            str(out),
-            "--log-format",
-            "json",
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    config = config_file(tmp_path, kube=kube, prom=prom)
+    proc = chaosql_process("sweep", str(file), "--config", str(config), "--out", str(out), "--log-format", "json")
     try:
         # the first step's experiment exists and is settling (30 s): interrupt it there
         assert wait_until(lambda: leftovers(kube, ns), 120), proc.stderr.read() if proc.poll() is not None else ""
@@ -185,7 +154,9 @@ def test_an_error_mid_step_removes_its_experiment_and_stops_with_exit_1(tmp_path
     file = tmp_path / "sweep.toml"
     file.write_text(sweep_toml(ns, [50, 100, 150], must_hold_until=100, settle="2s", steady=steady))
     out = tmp_path / "sweep.json"
-    assert main(["sweep", str(file), "--config", str(config(tmp_path, kube, prom)), "--out", str(out)]) == 1
+    assert (
+        main(["sweep", str(file), "--config", str(config_file(tmp_path, kube=kube, prom=prom)), "--out", str(out)]) == 1
+    )
     report = json.loads(out.read_text())
     steps = [
         (s["title"].split(" = ")[1].split(" ")[0], s["status"])

@@ -68,8 +68,9 @@ def ns(kube, service):
 
 @pytest.fixture
 def run_guard(tmp_path, kube):
-    """``run_guard(toml, prom=PrometheusEnv | None, chaosd=url | None, health=False)`` -> a guard
-    process running in a thread over the real servers, with its decision log; stopped afterwards."""
+    """``run_guard(toml, prom=PrometheusEnv | None, chaosd=url | None, health=False, **settings)`` ->
+    a guard process running in a thread over the real servers, with its decision log; stopped
+    afterwards. ``cache=False`` runs it without the watch cache, as ``--set cache=false`` does."""
     from chaosql.commands._context import start_caches
     from chaosql.daemon.log import EventLog
     from chaosql.guard.definition import load
@@ -93,7 +94,7 @@ def run_guard(tmp_path, kube):
             from chaosql.sources.chaosd import ChaosdSource
 
             sources.append(ChaosdSource([chaosd], name="lab", retries=0))
-        start_caches(sources, {"cache": True})
+        start_caches(sources, {"cache": settings.get("cache", True)})
         log = Log()
         process = GuardProcess(
             load(path),

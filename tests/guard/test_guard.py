@@ -12,6 +12,7 @@ import json
 import time
 import urllib.request
 
+import pytest
 from chaos_service import network_delay, wait_until
 from guardenv import P99, events_of, guard_toml, listed, paused, visible
 from kubeenv import CHAOS_API_VERSION
@@ -132,3 +133,30 @@ def test_health_endpoint_reports_each_guard(kube, prom, ns, run_guard):
     assert body["status"] == "ok"
     (only,) = body["guards"]
     assert only["name"] == "checkout-p99" and only["evaluations"] >= 1 and only["state"] == "watching"
+
+
+def namespaced_lists(kube, resource: str) -> float:
+    """How many namespaced LISTs of ``resource`` the apiserver has answered (its own metrics)."""
+    total = 0.0
+    for line in kube.request("GET", "/metrics").splitlines():
+        if line.startswith("apiserver_request_total{") and 'verb="LIST"' in line and 'scope="namespace"' in line:
+            if f'resource="{resource}"' in line:
+                total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_each_evaluation_reads_the_watch_cache_not_the_apiserver(kube, prom, service, ns, run_guard, cache):
+    network_delay(kube, ns, "net-a", latency="50ms")
+    guard = run_guard(guard_toml(ns, every="1s"), prom=prom, cache=cache)
+    assert wait_until(lambda: len(guard.log.records("evaluated")) >= 2, 60)
+    lists = namespaced_lists(kube, "networkchaos")
+    seen = len(guard.log.records("evaluated"))
+    assert wait_until(lambda: len(guard.log.records("evaluated")) >= seen + 4, 30)
+    listed_since = namespaced_lists(kube, "networkchaos") - lists
+    if cache:  # the informer's one cluster-wide list and its watch answer every evaluation
+        assert listed_since == 0
+        network_delay(kube, ns, "net-b", latency="500ms")  # seen through the watch, and acted on
+        assert wait_until(lambda: paused(kube, ns) == {"net-a": True, "net-b": True}, 30)
+    else:  # --set cache=false: each evaluation lists the namespace (pushed down) live
+        assert listed_since >= 4

@@ -19,7 +19,14 @@ STEADY = "SELECT max(value) AS p99 FROM metrics WHERE query = 'service_p99_secon
 
 
 def sweep_toml(
-    ns: str, values: list[int], *, must_hold_until: int, settle: str = "3s", bisect: bool = True, steady: str = STEADY
+    ns: str,
+    values: list[int],
+    *,
+    must_hold_until: int,
+    settle: str = "3s",
+    bisect: bool = True,
+    steady: str = STEADY,
+    recover: str = "30s",
 ) -> str:
     return f"""
 title = "Checkout latency tolerance"
@@ -45,7 +52,7 @@ check = {{ column = "p99", max = 0.3 }}
 
 [timing]
 settle = "{settle}"
-recover = "30s"
+recover = "{recover}"
 poll = "1s"
 """
 
@@ -168,3 +175,22 @@ def test_an_error_mid_step_removes_its_experiment_and_stops_with_exit_1(tmp_path
     assert "the dashboard is down" in failed["message"]
     assert report["sections"][0]["rows"][0]["left_behind"] is None
     assert leftovers(kube, ns) == []  # the failed step's experiment was removed too
+
+
+def test_a_step_that_does_not_recover_in_time_stops_the_sweep_and_leaves_nothing(tmp_path, kube, prom, service, ns):
+    # after the first step the service never looks healthy again (as a service that does not heal)
+    steady = (
+        "SELECT CASE WHEN $phase = 'after' THEN 9.9 ELSE max(value) END AS p99 "
+        "FROM metrics WHERE query = 'service_p99_seconds'"
+    )
+    file = tmp_path / "sweep.toml"
+    file.write_text(sweep_toml(ns, [50, 100], must_hold_until=50, settle="2s", steady=steady, recover="3s"))
+    out = tmp_path / "sweep.json"
+    assert (
+        main(["sweep", str(file), "--config", str(config_file(tmp_path, kube=kube, prom=prom)), "--out", str(out)]) == 1
+    )
+    report = json.loads(out.read_text())
+    (step,) = [s for s in report["sections"] if s["id"].startswith("step-")]
+    assert step["status"] == "error" and step["message"].startswith("did not recover: not within 3 s")
+    assert report["sections"][0]["rows"][0]["left_behind"] is None
+    assert leftovers(kube, ns) == []

@@ -59,6 +59,9 @@ class Connection(Streaming):
         self.statements: dict[str, Prepared] = {}
         self.portals: dict[str, Portal] = {}
         self.failed_extended = False
+        # when the extended-protocol statement's time limit began: its first Parse, Bind, Describe
+        # or Execute since the last Sync or finished Execute (PostgreSQL's statement_timeout)
+        self.limit_began: float | None = None
         self.source: tuple[str, int] = ("", 0)  # the statement running, and where it starts in what was sent
         self.tls = False
         self.cancelled = False
@@ -248,6 +251,7 @@ class Connection(Streaming):
                 return
             if kind == b"S":
                 self.failed_extended = False
+                self.limit_began = None
                 self._close_unnamed_portal()
                 self.send(wire.ready_for_query(self.status))
                 await self.writer.drain()
@@ -262,6 +266,8 @@ class Connection(Streaming):
                 raise wire.ProtocolViolation(f"invalid frontend message type {kind!r}")
             if self.failed_extended and kind != b"Q":
                 continue  # after an error, skip everything until Sync
+            if kind in (b"P", b"B", b"D", b"E") and self.limit_began is None:
+                self.limit_began = time.monotonic()
             if self._runner is None and kind in _NEEDS_SESSION:
                 await self._open_session()
             try:
@@ -541,7 +547,8 @@ class Connection(Streaming):
         self._transaction_gate(portal.prepared)
         self.cancelled = False
         await self._park_open()
-        portal.result = await self._run_watched(portal.prepared, portal.params)
+        began, self.limit_began = self.limit_began, None  # the next message starts a new limit
+        portal.result = await self._run_watched(portal.prepared, portal.params, limit_from=began)
         portal.columns = portal_columns(portal)
 
     async def execute(self, r: wire.Reader) -> None:

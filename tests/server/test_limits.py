@@ -166,6 +166,13 @@ def test_the_parse_and_the_run_share_one_time_limit(served):
         elapsed = time.monotonic() - started - round_trip
         assert elapsed < 4 + 1, elapsed
         assert con.execute("SELECT 3").fetchone() == (3,)
+        # the extended protocol (a parameter): from Parse to the end of Execute
+        started = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            con.execute(endless.replace("u WHERE", "u WHERE x >= %s AND"), [0])
+        elapsed = time.monotonic() - started - round_trip
+        assert elapsed < 4 + 1, elapsed
+        assert con.execute("SELECT %s::int", [3]).fetchone() == (3,)
 
 
 def _seconds(fn) -> float:

@@ -155,7 +155,8 @@ def build(
 ) -> Exporter:
     """An Exporter over ``sources`` (with their watch caches unless ``watch`` is false or the
     settings say ``cache = false``), serving the shipped families (unless ``options.defaults`` is
-    false) and the saved queries with a metric header in ``options.families``."""
+    false) and the saved queries with a metric header in ``options.families``; its first refresh
+    is already under way."""
     from chaosql.commands._context import start_caches
     from chaosql.engine.session import Session
     from chaosql.export.catalog import families
@@ -166,7 +167,7 @@ def build(
     session = Session(sources, settings={**SESSION_DEFAULTS, **settings})
     if watch:
         start_caches(list(sources), session.settings)
-    return Exporter(
+    exporter = Exporter(
         session,
         specs,
         broken=broken,
@@ -176,3 +177,5 @@ def build(
         counters=counters,
         log=log,
     )
+    exporter.start()  # the first refresh begins at start-up, not at the first scrape
+    return exporter

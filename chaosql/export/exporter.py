@@ -4,7 +4,10 @@ A scrape asks for a refresh only when the last one started ``min_interval`` seco
 (so scrapes, however many and however often, cannot make the sources work harder than that), and
 waits for it at most ``scrape_timeout`` seconds (or the scraper's own timeout, a little less). A
 refresh that takes longer keeps going in the background; meanwhile scrapes get the last complete
-set, and ``chaosql_export_stale_seconds`` says how old it is (0 when it is current).
+set, and ``chaosql_export_stale_seconds`` says how old it is (0 when it is current). The first
+refresh starts with the exporter (``start``), not at the first scrape; until it completes there is
+no set to serve, and ``chaosql_export_up`` 0 says so: the chaos families are absent because they are
+not known yet, which an empty answer would not tell from "no experiments".
 
 One family's failure is that family's only: its query error, an unreadable column, duplicate
 labels, or more series than its cap (``max_series``: the whole family is left out rather than a
@@ -143,6 +146,13 @@ class Exporter:
         if mark is None or good.started >= mark:
             return good, 0.0
         return good, now - good.finished
+
+    def start(self) -> None:
+        """Begin the first refresh now, in the background, so that the first scrape finds it under
+        way (or done) rather than starting it: it lists every kind and fills the watch caches."""
+        with self._lock:
+            if self._running is None and self.good is None and not self._closed:
+                self._start()
 
     def refresh_now(self) -> Collected:
         """Refresh and wait for it, however long it takes (``chaosql export --once``)."""
@@ -312,6 +322,12 @@ class Exporter:
             errors = dict(self.errors)
             refreshes, scrapes = self.refreshes, self.scrapes
         out = [
+            gauge(
+                "up",
+                "1 when the chaos metric families are served (from a complete refresh); 0 while the first "
+                "refresh is still running and they are absent, which does not mean there are no experiments.",
+                [("", 1.0 if good is not None else 0.0)],
+            ),
             gauge(
                 "stale_seconds",
                 "Age of the metrics served when the refresh a scrape asked for did not finish in time; 0 when current.",

@@ -2,7 +2,8 @@
 cluster, the exporter keeps serving through an apiserver restart (from its watch cache, with a
 warning per family) and catches up after it; a refresh stalled on a hanging apiserver does not
 hold a scrape past its timeout: the last complete set is served and
-``chaosql_export_stale_seconds`` says how old it is. LitmusChaos runs next to Chaos Mesh
+``chaosql_export_stale_seconds`` says how old it is; the first refresh starts with the exporter, and
+a scrape that comes before it ends gets ``chaosql_export_up`` 0, not an empty set. LitmusChaos runs next to Chaos Mesh
 experiments (``litmus_env``): verdicts, probe success and run totals are the SQL answers.
 
 ``export_env`` is an apiserver of its own: these tests create objects, stop it and hang it.
@@ -209,6 +210,44 @@ def test_a_refresh_stalled_on_a_hanging_apiserver_serves_the_last_set_marked_sta
             fresh = parse(exporter.scrape(TEXT, wait=60))
         assert metric_counts(fresh) == want
         assert list(fresh["chaosql_export_stale_seconds"].values()) == [0.0]
+    finally:
+        proxy.allow()
+        exporter.close()
+        exporter.session.close()
+        source.close()
+        proxy.close()
+
+
+def test_the_first_refresh_starts_with_the_exporter_and_a_scrape_before_it_ends_says_so(export_env, tmp_path):
+    proxy = FaultProxy(("127.0.0.1", export_env.port))
+    config = proxy.kubeconfig(export_env.kubeconfig, tmp_path / "via-proxy.yaml")
+    source = KubeSource(context="admin", kubeconfig=str(config), name="c1")
+    proxy.hold()  # a first refresh slower than the scrape's timeout (the lists of a big cluster)
+    exporter = build([source], {"timeout": 120.0}, None, ExportOptions(min_interval=0), watch=False)
+    try:
+        time.sleep(1)
+        # under way before anyone scraped: started by the exporter, not by its first scrape
+        assert exporter.scrapes == 0
+        assert exporter.healthy()[1]["refresh_running_seconds"] > 0
+
+        began = time.monotonic()
+        first = parse(exporter.scrape(TEXT, wait=1.5))
+        assert time.monotonic() - began < 10  # bounded by the scrape's wait
+        # not an empty set that reads as "no experiments": the exporter says it has none to serve yet
+        assert list(first["chaosql_export_up"].values()) == [0.0]
+        assert "chaosql_experiments" not in first
+        (age,) = first["chaosql_export_stale_seconds"].values()
+        assert age >= 1
+
+        proxy.allow()
+        want = sql_counts(export_env)
+        deadline = time.monotonic() + 120
+        later = parse(exporter.scrape(TEXT, wait=60))
+        while time.monotonic() < deadline and metric_counts(later) != want:
+            time.sleep(0.5)
+            later = parse(exporter.scrape(TEXT, wait=60))
+        assert metric_counts(later) == want
+        assert list(later["chaosql_export_up"].values()) == [1.0]
     finally:
         proxy.allow()
         exporter.close()

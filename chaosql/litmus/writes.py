@@ -11,6 +11,8 @@ first, then applied all or nothing. What is particular to LitmusChaos is here:
   ``paused = true`` creates it stopped; ``mode`` and ``value`` are Chaos Mesh's and refused;
 * ``SET paused = true`` sets ``spec.engineState`` to ``stop``: the operator aborts the run (chaos
   pods deleted, verdict Stopped); ``false`` sets it back to ``active``, which starts the run again;
+* ``SET duration``, ``action``, ``spec`` (any spec column) are refused: the operator reads them
+  when the run starts (``spec_rule``); DELETE and INSERT again;
 * a ChaosEngine is several rows when it runs several experiments: an UPDATE or DELETE acts on the
   whole engine, so its WHERE must select every one of them, or it is refused.
 """
@@ -37,6 +39,10 @@ class LitmusWrites:
 
     table = "experiments"
     kinds = frozenset({facts.CHAOS_ENGINE})
+    spec_rule = (
+        "LitmusChaos: the chaos-operator reads a ChaosEngine's experiments and their settings when "
+        "its run starts and does not apply a later change to it"
+    )
 
     def manifest(self, row: dict[str, Any], where: str) -> dict:
         for column, field in CHAOS_MESH_ONLY.items():

@@ -219,6 +219,7 @@ def _plan_insert(session: Session, tree: exp.Insert, table: Table, targets: Targ
             )
         return Plan(table.name, "INSERT", list(chaosd.plan_insert(rows, session.sources)))
     objects.check_columns(table, names, table.column_names, "INSERT")
+    selected = isinstance(body, exp.Query) and not body.args.get("distinct")  # rows may repeat
     plan = Plan(table.name, "INSERT")
     seen: dict[ObjectRef, int] = {}
     for index, row in enumerate(rows, 1):
@@ -229,10 +230,12 @@ def _plan_insert(session: Session, tree: exp.Insert, table: Table, targets: Targ
         meta = obj["metadata"]
         ref = ObjectRef(str(cluster), obj["kind"], meta["namespace"], meta["name"])
         if ref in seen:
-            raise WriteRefused(
-                f"{table.name}: rows {seen[ref]} and {index} both create {ref.kind} {ref}",
-                hint="names must be unique per kind and namespace; nothing was written",
-            )
+            hint = "names must be unique per kind and namespace; nothing was written"
+            if selected and rows[seen[ref] - 1] == row:  # an object of several rows, selected once per row
+                hint = f"the SELECT gives the same row for each row of the {ref.kind} it copies: SELECT DISTINCT " + (
+                    "creates it once; nothing was written"
+                )
+            raise WriteRefused(f"{table.name}: rows {seen[ref]} and {index} both create {ref.kind} {ref}", hint=hint)
         seen[ref] = index
         plan.operations.append(Create(targets.target(ref.cluster), ref, obj))
     return plan
@@ -267,7 +270,7 @@ def _plan_change(session: Session, tree: exp.Expr, table: Table, targets: Target
                 raise SqlError(f"UPDATE {table.name}: expected column = value, got {item.sql()}")
             sets.append((item.this.name.lower(), item.expression))
         objects.check_columns(table, [c for c, _ in sets], table.column_names, "UPDATE")
-        objects.check_sets(table, [c for c, _ in sets])
+        objects.check_sets(table, [c for c, _ in sets], kinds=None)  # the engine's rules wait for the rows
     writes = objects.writes_of(table)
     source_ref = tree.this.sql(dialect="duckdb")
     keys = ["cluster", "namespace", "name"] + (["kind"] if writes.kind is None else [])
@@ -284,6 +287,9 @@ def _plan_change(session: Session, tree: exp.Expr, table: Table, targets: Target
         return _select_recording(session, f"{base} WHERE ({condition}){extra}")
 
     rows, seen = select()
+    if verb == "UPDATE":
+        kinds = {writes.kind} if writes.kind is not None else {str(r[f"{KEY_PREFIX}kind"]) for r in rows}
+        objects.check_sets(table, [c for c, _ in sets], kinds)
     rows = _one_per_object(table, rows, seen, [c for c, _ in sets], verb)
     plan = Plan(table.name, verb)
     force = bool(session.settings["force_delete"])

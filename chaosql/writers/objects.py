@@ -13,7 +13,7 @@ Every object built here is checked offline against its CRD's schema and Chaos Me
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -81,10 +81,14 @@ WEBHOOK_REASON = "Cannot update chaos spec"
 class KindWrites(Protocol):
     """How rows of ``table`` become objects of ``kinds`` that another engine owns (a plugin's,
     ``register_writes``): LitmusChaos's ChaosEngines in ``experiments`` (``chaosql.litmus.writes``).
-    The table's own checks (writable columns, no spec change, names) still apply."""
+    The table's own checks (writable columns, no spec change, names) still apply; a refused spec
+    change quotes ``spec_rule``."""
 
     table: str
     kinds: frozenset[str]
+    #: Why an UPDATE may not change the spec of these objects, in the engine's own terms (the
+    #: refusal quotes it as Chaos Mesh's quotes its webhook).
+    spec_rule: str
 
     def manifest(self, row: dict[str, Any], where: str) -> dict:
         """The object an INSERT row creates (``where`` names the row: "experiments: row 2")."""
@@ -229,14 +233,21 @@ def manifest(
     return obj
 
 
-def check_sets(table: str | Table, columns: list[str]) -> None:
-    """Refuse SETs Chaos Mesh would refuse, before any row is read."""
+def check_sets(table: str | Table, columns: list[str], kinds: Collection[str] | None = ()) -> None:
+    """Refuse SETs the engine would refuse, in its own words: ``kinds`` are the kinds of the rows
+    selected (none: the table's own engine, Chaos Mesh); None, before the rows are read, checks
+    only what does not depend on the engine (the spec of a table whose kinds a plugin may own waits
+    for the rows)."""
     writes = writes_of(table)
+    name = _name(table)
     spec_sets = [c for c in columns if writes.is_spec_column(c)]
-    if spec_sets and not writes.spec_updatable:
+    if spec_sets and not writes.spec_updatable and (kinds is not None or writes.kind is not None):
+        engines = [kind_writes(name, k) if writes.kind is None else None for k in sorted(set(kinds or ()))]
+        rules = list(dict.fromkeys(e.spec_rule for e in engines if e is not None))
+        if not rules or None in engines:  # a Chaos Mesh kind among the rows, or no rows
+            rules.insert(0, f'Chaos Mesh webhook: "{WEBHOOK_REASON}"')
         raise WriteRefused(
-            f'{_name(table)}: spec cannot change after creation (Chaos Mesh webhook: "{WEBHOOK_REASON}"; '
-            f"SET {', '.join(spec_sets)})",
+            f"{name}: spec cannot change after creation ({'; '.join(rules)}; SET {', '.join(spec_sets)})",
             hint="use DELETE, then INSERT",
         )
     for col in ("cluster", "namespace", "name", "kind"):
@@ -265,7 +276,7 @@ def update_patch(
     writes = writes_of(table)
     meta = obj.get("metadata") or {}
     ref = f"{meta.get('namespace')}/{meta.get('name')}"
-    check_sets(table, list(sets))
+    check_sets(table, list(sets), [str(obj.get("kind"))])
     spec_sets = [c for c in sets if writes.is_spec_column(c)]
     patch_meta: dict[str, Any] = {}
     said = []

@@ -123,6 +123,20 @@ def test_an_engine_of_several_runs_changes_only_when_all_are_selected(litmus_env
     assert engines(litmus_env, ns) == {}
 
 
+@pytest.mark.parametrize("sets", ["duration = '2m'", "action = 'pod-cpu-hog'", "spec = '{}'"])
+def test_a_spec_change_of_an_engine_is_refused_in_litmus_terms(litmus_env, ns, session, sets):
+    put(litmus_env, engine_object(ns, "fixed", "active", "initialized", [("pod-delete", "Running", "Awaited")]))
+    since = audit_offset(litmus_env)
+    with pytest.raises(WriteRefused) as refused:
+        session.execute(f"UPDATE experiments SET {sets} WHERE namespace = '{ns}'")
+    message = str(refused.value)
+    assert "spec cannot change after creation (LitmusChaos: the chaos-operator reads" in message
+    assert "Chaos Mesh" not in message  # not another engine's webhook
+    assert message.endswith("use DELETE, then INSERT")
+    assert calls(litmus_env, since) == []
+    assert engines(litmus_env, ns)["fixed"]["spec"]["experiments"][0]["name"] == "pod-delete"
+
+
 def test_one_statement_over_both_engines_is_all_or_nothing(litmus_env, ns, session):
     """The second row's dry run fails (its ChaosEngine exists): the PodChaos of the first row is
     not created either."""
@@ -237,8 +251,9 @@ def test_insert_select_copies_an_engine_of_several_runs_once(litmus_env, ns, ses
     put(litmus_env, engine_object(ns, "multi", "active", "initialized", runs))
     copy = "INSERT INTO experiments (namespace, name, kind, spec) SELECT {} namespace, name || '-copy', kind, spec "
     copy += f"FROM experiments WHERE namespace = '{ns}'"
-    with pytest.raises(WriteRefused, match="rows 1 and 2 both create ChaosEngine .*/multi-copy"):
+    with pytest.raises(WriteRefused, match="rows 1 and 2 both create ChaosEngine .*/multi-copy") as refused:
         session.execute(copy.format(""))  # one row per run: the same engine twice
+    assert "SELECT DISTINCT creates it once" in (refused.value.hint or "")
     assert session.execute(copy.format("DISTINCT")).status == "INSERT 0 1"
     found = engines(litmus_env, ns)
     assert [e["name"] for e in found["multi-copy"]["spec"]["experiments"]] == ["pod-delete", "container-kill"]

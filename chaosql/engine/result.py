@@ -25,6 +25,7 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     _table: pa.Table | None = None
     _reader: pa.RecordBatchReader | None = None
+    _reading: pa.RecordBatchReader | None = field(default=None, repr=False)  # the stream batches() is reading
 
     @property
     def has_rows(self) -> bool:
@@ -46,9 +47,22 @@ class Result:
         """Record batches, without materialising a streamed result."""
         if self._reader is not None:
             reader, self._reader = self._reader, None
-            yield from reader
+            self._reading = reader
+            try:
+                yield from reader
+            finally:
+                self._reading = None
+                reader.close()
         else:
             yield from self.arrow().to_batches()
+
+    def close(self) -> None:
+        """Release a streamed result's DuckDB query now, read or not: DuckDB runs no other
+        statement on the connection while one is open."""
+        for reader in (self._reader, self._reading):
+            if reader is not None:
+                reader.close()
+        self._reader = self._reading = None
 
     def rows(self) -> list[tuple]:
         table = self.arrow()

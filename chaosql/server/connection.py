@@ -29,7 +29,7 @@ from chaosql.server.errors import position, translate_error
 from chaosql.server.handshake import Fatal, authenticate
 from chaosql.server.rows import data_rows
 from chaosql.server.statements import Prepared, Runner, check_time_zone, split, value_typed
-from chaosql.server.streaming import Portal, Streaming, portal_columns, result_formats, row_tag
+from chaosql.server.streaming import Portal, Streaming, check_runnable, park, portal_columns, result_formats, row_tag
 from chaosql.server.types import describe
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ class Connection(Streaming):
         self.status = "I"
         self.statements: dict[str, Prepared] = {}
         self.portals: dict[str, Portal] = {}
+        self._live: Portal | None = None  # the portal whose DuckDB result is open (see Streaming)
         self.failed_extended = False
         # when the extended-protocol statement's time limit began: its first Parse, Bind, Describe
         # or Execute since the last Sync or finished Execute (PostgreSQL's statement_timeout)
@@ -77,10 +78,17 @@ class Connection(Streaming):
             raise RuntimeError("the connection has no session (startup unfinished, or closed)")
         return self._runner
 
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+    async def call(self, fn: Callable[..., T], *args: Any, reading: Portal | None = None) -> T:
         """``fn(*args)`` on the server's worker pool, after the connection's previous call has
         ended: a Session is not for concurrent use, and a call whose awaiting task was cancelled
-        (a client gone mid-statement) may still be running when ``close`` closes the session."""
+        (a client gone mid-statement) may still be running when ``close`` closes the session.
+
+        A portal's open DuckDB result, unless this call is ``reading`` it, is parked first, in
+        the same call: DuckDB refuses any other statement while a streamed result is open."""
+        live = self._live
+        if live is not None and live is not reading:
+            self._live = None
+            fn, args = _after_parking, (live, fn, *args)
         previous = self._working
         if previous is not None and not previous.done():
             ended = asyncio.wrap_future(previous)
@@ -157,9 +165,16 @@ class Connection(Streaming):
             self.writer.close()
         except Exception:
             pass
-        runner, self._runner = self._runner, None
+        runner = self._runner
         if runner is not None:
             runner.session.cancel()
+            if self._live is not None:
+                try:
+                    await self._let_go(self._live)
+                except Exception:
+                    pass
+        self._runner = None
+        if runner is not None:
             try:
                 await self.call(runner.session.close)
             except Exception:
@@ -252,7 +267,9 @@ class Connection(Streaming):
             if kind == b"S":
                 self.failed_extended = False
                 self.limit_began = None
-                self._close_unnamed_portal()
+                if self.status == "I":  # the implicit transaction ends, and its portals with it
+                    for name in [n for n, p in self.portals.items() if not p.declared]:
+                        await self._drop_portal(name)
                 self.send(wire.ready_for_query(self.status))
                 await self.writer.drain()
                 continue
@@ -378,7 +395,6 @@ class Connection(Streaming):
             start = sql.find(statement, end)
             end = start + len(statement) if start >= 0 else end
             self.source = (statement, max(start, 0))  # error positions count from the start of sql
-            await self._park_open()  # preparing may touch DuckDB (the catalog) too
             began = time.monotonic()  # as in PostgreSQL, the time limit covers the parse and the run
             prepared = self.runner.parsed(statement, [])
             if prepared is None:
@@ -402,10 +418,10 @@ class Connection(Streaming):
                 self._deallocate(prepared)
                 continue
             self.cancelled = False
-            await self._park_open()
             portal = Portal(prepared, [], [])
             portal.result = await self._run_watched(prepared, [], limit_from=began)
             portal.columns = portal_columns(portal)
+            self._live = portal if portal.columns is not None else None
             if portal.columns is not None:
                 self.send(self._row_description(portal.columns, []))
             await self._stream(portal, 0)
@@ -417,6 +433,8 @@ class Connection(Streaming):
             raise SqlError(answer.changed["__error__"], sqlstate="42704")
         await self._effects(answer)
         tag = self._apply(answer)
+        if self._live is not None and all(p is not self._live for p in self.portals.values()):
+            await self._let_go(self._live)  # a cursor COMMIT or ROLLBACK closed
         if answer.columns:
             if describe_rows:
                 self.send(self._row_description([(c, "VARCHAR") for c in answer.columns], []))
@@ -460,7 +478,6 @@ class Connection(Streaming):
             raise SqlError(f'prepared statement "{name}" already exists', sqlstate="42P05")
         statements = split(sql)
         self.source = (statements[0] if statements else "", max(sql.find(statements[0]), 0) if statements else 0)
-        await self._park_open()
         if len(statements) > 1:
             raise SqlError("cannot insert multiple commands into a prepared statement", sqlstate="42601")
         sql = statements[0] if statements else ""
@@ -479,12 +496,13 @@ class Connection(Streaming):
         result_formats = [r.int16() for _ in range(r.count(2))]
         prepared = self._statement(name)
         self.source = (prepared.sql, 0)
+        if not portal_name:  # PostgreSQL drops the unnamed portal here, unread rows and all
+            await self._drop_portal("")
         if (
             prepared.answer is None
             and not prepared.described
             and (prepared.cursor is None or prepared.cursor.kind == "declare")
         ):
-            await self._park_open()
             await self.call(self._describe_quietly, prepared)
         # no values, nothing to decode: no round trip to a worker
         params = await self.call(self.runner.params, prepared, raw, param_formats) if raw else []
@@ -530,7 +548,6 @@ class Connection(Streaming):
         if prepared.answer is None and self.runner.own_statement(prepared.run_sql) and portal is not None:
             await self._start(portal)  # its shape is known only by running it
             return
-        await self._park_open()
         try:
             await self.call(self.runner.describe, prepared)
         except Exception:
@@ -546,10 +563,10 @@ class Connection(Streaming):
             return
         self._transaction_gate(portal.prepared)
         self.cancelled = False
-        await self._park_open()
         began, self.limit_began = self.limit_began, None  # the next message starts a new limit
         portal.result = await self._run_watched(portal.prepared, portal.params, limit_from=began)
         portal.columns = portal_columns(portal)
+        self._live = portal if portal.columns is not None else None
 
     async def execute(self, r: wire.Reader) -> None:
         name = r.cstring()
@@ -557,6 +574,7 @@ class Connection(Streaming):
         if name not in self.portals:
             raise SqlError(f'portal "{name}" does not exist', sqlstate="34000")
         portal = self.portals[name]
+        check_runnable(portal, name)
         prepared = portal.prepared
         self.source = (prepared.sql, 0)
         if prepared.copy is not None:
@@ -645,12 +663,14 @@ class Connection(Streaming):
         if kind == b"S":
             self.statements.pop(name, None)
         elif kind == b"P":
-            self.portals.pop(name, None)
+            await self._drop_portal(name)
         else:
             raise wire.ProtocolViolation(f"invalid CLOSE message subtype {kind!r}")
         self.send(wire.CLOSE_COMPLETE)
 
-    def _close_unnamed_portal(self) -> None:
-        self.portals.pop("", None)
-
     # --- streaming rows --------------------------------------------------------------------
+
+
+def _after_parking(portal: Portal, fn: Callable[..., T], *args: Any) -> T:
+    park(portal)
+    return fn(*args)

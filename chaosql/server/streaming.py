@@ -38,6 +38,8 @@ class Portal:
     table: Any = None  # a SCROLL cursor's whole result (it may move backwards)
     position: int = 0  # a SCROLL cursor's row: 0 before the first, rows + 1 after the last
     parked: bool = False  # read to the end so other statements can run meanwhile
+    declared: bool = False  # an SQL cursor (DECLARE): kept past Sync, like PostgreSQL's WITH HOLD
+    released: bool = False  # its DuckDB result was let go after an error: it cannot run again (55000)
 
 
 def portal_columns(portal: Portal) -> list[tuple[str, str]] | None:
@@ -63,6 +65,10 @@ class Streaming:
     statements: dict[str, Prepared]
     portals: dict[str, Portal]
     cancelled: bool
+    #: The portal whose DuckDB result is open (streaming). DuckDB runs nothing else on the
+    #: connection meanwhile, so ``call`` reads its rest into memory before any other call, and a
+    #: dropped portal lets it go at once (``_let_go``): never left for the garbage collector.
+    _live: Portal | None
 
     @property
     def runner(self) -> Runner:
@@ -71,8 +77,9 @@ class Streaming:
     def send(self, data: bytes) -> None:
         raise NotImplementedError
 
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` on the connection's worker thread."""
+    async def call(self, fn: Callable[..., T], *args: Any, reading: Portal | None = None) -> T:
+        """Run ``fn(*args)`` on the connection's worker thread (``reading``: the portal whose open
+        result it reads; any other open result is parked first)."""
         raise NotImplementedError
 
     async def _start(self, portal: Portal) -> None:
@@ -96,13 +103,17 @@ class Streaming:
         if columns:
             names = pg_names(columns)
             batches = iter(portal.result.batches())
-            while True:
-                rows = await self.call(self._copy_chunk, batches, names, op)
-                if rows is None:
-                    break
-                total += len(rows)
-                self.send(wire.copy_data(rows))
-                await self.writer.drain()
+            try:
+                while True:
+                    rows = await self.call(self._copy_chunk, batches, names, op, reading=portal)
+                    if rows is None:
+                        self._ended(portal)
+                        break
+                    total += len(rows)
+                    self.send(wire.copy_data(rows))
+                    await self.writer.drain()
+            finally:
+                await self._let_go(portal)
         self.send(wire.COPY_DONE)
         self.send(wire.command_complete(f"COPY {total}"))
 
@@ -141,23 +152,26 @@ class Streaming:
             if op.name in self.portals:
                 raise SqlError(f'cursor "{op.name}" already exists', sqlstate="42P03")
             query = dataclasses.replace(prepared, sql=op.query, cursor=None)
-            cursor = Portal(query, params, [])
+            cursor = Portal(query, params, [], declared=True)
             await self._start(cursor)
             if op.scroll and cursor.columns is not None:
-                cursor.table = await self.call(cursor.result.arrow)
+                cursor.table = await self.call(cursor.result.arrow, reading=cursor)
+                self._ended(cursor)
             self.portals[op.name] = cursor
             self.send(wire.command_complete("DECLARE CURSOR"))
             return
         if op.kind == "close":
             names = [op.name] if op.name else [n for n, p in self.portals.items() if n and p.result is not None]
             for name in names:
-                if self.portals.pop(name, None) is None:
+                if name not in self.portals:
                     raise SqlError(f'cursor "{name}" does not exist', sqlstate="34000")
+                await self._drop_portal(name)
             self.send(wire.command_complete("CLOSE CURSOR"))
             return
         cursor = self.portals.get(op.name)
         if cursor is None or cursor.result is None:
             raise SqlError(f'cursor "{op.name}" does not exist', sqlstate="34000")
+        check_runnable(cursor, op.name)
         if cursor.columns is None:
             self.send(wire.command_complete(f"{op.kind.upper()} 0"))
             return
@@ -207,13 +221,23 @@ class Streaming:
                 self.send(data_rows(part, names, formats))
         return len(rows)
 
-    async def _park_open(self) -> None:
-        """Several portals may be open at once, but DuckDB streams one result per connection: an
-        open portal's rest is read into memory before another statement runs."""
-        for portal in list(self.portals.values()):
-            if portal.result is None or portal.done or portal.table is not None or portal.parked:
-                continue
-            await self.call(_park, portal)
+    async def _drop_portal(self, name: str) -> None:
+        """Forget portal ``name`` (Close, CLOSE, Sync, a Bind that replaces the unnamed portal);
+        its open DuckDB result, if any, is released now, in order with the connection's calls."""
+        portal = self.portals.pop(name, None)
+        if portal is not None:
+            await self._let_go(portal)
+
+    async def _let_go(self, portal: Portal) -> None:
+        """Release ``portal``'s DuckDB result if it is still open (dropped, or failed mid-stream)."""
+        if portal is self._live:
+            self._live = None
+            await self.call(_release, portal, reading=portal)
+
+    def _ended(self, portal: Portal) -> None:
+        """``portal``'s result has been read to its end (DuckDB closed it): nothing to park."""
+        if portal is self._live:
+            self._live = None
 
     async def _pump(self, portal: Portal, limit: int | None, *, send: bool = True) -> tuple[int, bool]:
         """Send up to ``limit`` rows (all when None) of ``portal``; returns (rows, finished).
@@ -230,20 +254,24 @@ class Streaming:
 
         def encode_next() -> asyncio.Future:
             want = BATCH_ROWS if limit is None else min(BATCH_ROWS, limit - total)
-            return asyncio.ensure_future(self.call(self._next_chunk, portal, names, formats, want))
+            return asyncio.ensure_future(self.call(self._next_chunk, portal, names, formats, want, reading=portal))
 
         ahead: asyncio.Future | None = encode_next()
+        ok = False
         try:
             while ahead is not None:
                 chunk, count, finished = await ahead
                 portal.sent += count
                 total += count
+                if finished:
+                    self._ended(portal)
                 more = not finished and (limit is None or total < limit)
                 ahead = encode_next() if more else None
                 if chunk and send:
                     self.send(chunk)
                     await self.writer.drain()
                 if not more:
+                    ok = True
                     return total, finished
         finally:
             if ahead is not None:  # sending (or encoding) failed: no call is left running
@@ -251,6 +279,9 @@ class Streaming:
                     await asyncio.wait([ahead])
                 if not ahead.cancelled():
                     ahead.exception()  # retrieved here: the error reported is the one being raised
+            if not ok:  # the portal failed: its result is let go, not read on by the next statement
+                portal.released = True
+                await self._let_go(portal)
         return total, False
 
     async def _stream(self, portal: Portal, max_rows: int) -> None:
@@ -302,10 +333,43 @@ class Streaming:
             raise translate_error(err, self.runner.session) from err
 
 
-def _park(portal: Portal) -> None:
-    rest = list(portal.batches if portal.batches is not None else portal.result.batches())
-    portal.batches = iter(rest)
+def park(portal: Portal) -> None:
+    """Read the rest of ``portal``'s open result into memory (on the worker, before another
+    statement): PostgreSQL lets a client interleave statements with open portals and cursors, DuckDB
+    streams one result per connection. An error reading the rest is raised where PostgreSQL
+    raises it: when the portal is read again."""
+    rest: list[Any] = []
+    failure: Exception | None = None
+    try:
+        rest.extend(portal.batches if portal.batches is not None else portal.result.batches())
+    except Exception as err:
+        failure = err
+    pending = portal.pending  # part of a batch an Execute with max_rows left: sent first still
+    _release(portal)
+    portal.batches, portal.pending = _replay(rest, failure), pending
     portal.parked = True
+
+
+def _replay(batches: list[Any], failure: Exception | None) -> Iterator[Any]:
+    yield from batches
+    if failure is not None:
+        raise failure
+
+
+def _release(portal: Portal) -> None:
+    """Close the portal's DuckDB result now, read or not (runs on the connection's worker)."""
+    batches, portal.batches, portal.pending = portal.batches, None, None
+    close = getattr(batches, "close", None)
+    if close is not None:
+        close()  # a generator over the result: its reader closes with it
+    if portal.result is not None:
+        portal.result.close()
+
+
+def check_runnable(portal: Portal, name: str) -> None:
+    """A portal whose statement failed mid-stream cannot be read on (PostgreSQL's 55000)."""
+    if portal.released:
+        raise SqlError(f'portal "{name}" cannot be run', sqlstate="55000")
 
 
 def result_formats(formats: list[int], n: int) -> list[int]:

@@ -1,0 +1,228 @@
+"""Portals dropped or left open mid-stream (issue 12, item 9): a Bind that replaces the unnamed
+portal, Close of a partly read portal, Sync ending the implicit transaction of a suspended portal,
+and an open cursor while other statements run. DuckDB runs nothing else on a connection while a
+streamed result is open ("connection has an open result", which reached clients as XX000), so each
+interleaving is driven in the same order against chaosql and a real PostgreSQL 15 with the same
+rows, and must answer the same, with the same SQLSTATEs.
+
+asyncpg sends the extended protocol's messages one at a time (Bind, Execute with a row limit,
+Close, each followed by Sync) through its protocol object: the messages its cursors send, in an
+order its public API does not offer. The garbage collector is off while a test runs, so nothing
+depends on when Python frees a dropped portal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pgwire_env import dsn
+
+NAMES = "SELECT name FROM experiments ORDER BY name"
+KINDS = "SELECT DISTINCT kind FROM experiments ORDER BY kind"
+COUNT = "SELECT count(*) FROM experiments"
+
+
+@pytest.fixture(scope="module")
+def servers(pg_server, real_pg):
+    return {"chaosql": dsn(pg_server.port, user="postgres"), "postgres": real_pg.dsn}
+
+
+@pytest.fixture(autouse=True)
+def no_collector():
+    """A dropped portal must let its result go when it is dropped, not when a collection runs."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _same(servers, main):
+    """``main(connection)`` against both servers: the same answers."""
+    asyncpg = pytest.importorskip("asyncpg")
+
+    async def run(url):
+        con = await asyncpg.connect(url)
+        try:
+            return await main(con)
+        finally:
+            await con.close()
+
+    ours, theirs = (asyncio.run(run(servers[s])) for s in ("chaosql", "postgres"))
+    assert ours == theirs
+    return ours
+
+
+class Portals:
+    """One asyncpg connection's protocol, message by message: ``bind`` a query to a portal,
+    ``execute`` up to n rows of it, ``close`` it. Each answers its rows, or the SQLSTATE it failed with."""
+
+    def __init__(self, con):
+        self.con = con
+        self.states = {}  # query -> asyncpg's prepared statement state
+        self.query_of = {}  # portal -> the state it was bound with (to decode its rows)
+
+    async def _state(self, query):
+        if query not in self.states:
+            self.states[query] = await self.con._get_statement(query, None, named=True)
+        return self.states[query]
+
+    async def bind(self, portal, query, *args):
+        self.query_of[portal] = state = await self._state(query)
+        return await _outcome(self.con._protocol.bind(state, args, portal, None))
+
+    async def execute(self, portal, rows=0):
+        state = self.query_of.get(portal) or await self._state(NAMES)  # a portal never bound: any will do
+        outcome = await _outcome(self.con._protocol.execute(state, portal, rows, True, None))
+        if isinstance(outcome, str):
+            return outcome
+        records, _, finished = outcome
+        return [tuple(r) for r in records], finished
+
+    async def close(self, portal):
+        return await _outcome(self.con._protocol.close_portal(portal, None))
+
+
+async def _outcome(call):
+    import asyncpg
+
+    try:
+        result = await call
+    except asyncpg.PostgresError as err:
+        return err.sqlstate
+    return None if not isinstance(result, tuple) else result
+
+
+def test_bind_replaces_the_unnamed_portal_mid_stream(servers):
+    async def main(con):
+        p = Portals(con)
+        seen = []
+        async with con.transaction():
+            await p.bind("", NAMES)
+            seen.append(await p.execute("", 3))  # suspended after 3 rows
+            seen.append(await p.execute("", 2))  # a Sync between: in a transaction block the portal lives on
+            await p.bind("", KINDS)  # replaces it, unread rows and all
+            seen.append(await p.execute("", 0))
+            seen.append(await con.fetchval(COUNT))
+            await p.bind("", NAMES)
+            seen.append(await p.execute("", 1))
+            await p.bind("", "SELECT $1::int + 1", 41)  # replaced again, by a statement with a parameter
+            seen.append(await p.execute(""))
+        seen.append(await con.fetchval("SELECT 43"))
+        return seen
+
+    seen = _same(servers, main)
+    assert len(seen[0][0]) == 3 and seen[0][1] is False and seen[3] > 0 and seen[-1] == 43
+
+
+def test_close_of_a_partly_read_portal(servers):
+    async def main(con):
+        p = Portals(con)
+        seen = []
+        async with con.transaction():
+            await p.bind("first", NAMES)
+            await p.bind("second", KINDS)
+            seen.append(await p.execute("first", 4))
+            seen.append(await p.execute("second", 2))
+            seen.append(await p.close("first"))  # partly read: its result is let go
+            seen.append(await con.fetchval(COUNT))
+            seen.append(await p.execute("second", 2))  # the other portal reads on
+            seen.append(await p.close("second"))
+            seen.append(await p.close("second"))  # closing what is gone is no error
+            seen.append(await con.fetchval("SELECT $1::text || '!'", "after"))
+        async with con.transaction():
+            seen.append(await p.execute("first", 1))  # gone: 34000
+        seen.append(await con.fetchval("SELECT 44"))
+        return seen
+
+    seen = _same(servers, main)
+    assert seen[-2] == "34000" and seen[-1] == 44 and len(seen[0][0]) == 4
+
+
+def test_sync_ends_the_implicit_transaction_of_a_suspended_portal(servers):
+    async def main(con):
+        p = Portals(con)
+        seen = [await con.fetchrow(NAMES)]  # Execute with a limit of 1, then Sync: the portal ends
+        seen.append(await con.fetchval(COUNT))
+        seen.append(await p.bind("", NAMES))
+        seen.append(await p.execute("", 2))  # no transaction block: the Bind's Sync ended the portal
+        seen.append(await p.bind("named", KINDS))
+        seen.append(await p.execute("named", 2))  # named portals end with the implicit transaction too
+        seen.append(await con.fetchval("SELECT $1::int * 2", 21))
+        stmt = await con.prepare(KINDS)
+        seen.append(await stmt.fetchrow())
+        seen.append(await stmt.fetchrow())  # the same statement again, a new portal
+        seen.append(await con.fetchval(COUNT))
+        return seen
+
+    seen = _same(servers, main)
+    assert seen[3] == "34000" and seen[5] == "34000" and seen[6] == 42 and seen[7] == seen[8]
+
+
+def test_open_cursor_while_other_statements_run(servers):
+    """An open cursor's unread rows are kept while other statements run (chaosql reads them into
+    memory then), and read on afterwards: PostgreSQL's answers, over asyncpg and psycopg."""
+
+    async def main(con):
+        seen = []
+        async with con.transaction():
+            names = await con.cursor(NAMES)
+            seen.append([r[0] for r in await names.fetch(3)])
+            await con.execute("CREATE TEMP TABLE seen_kinds (kind text)")
+            await con.execute("INSERT INTO seen_kinds VALUES ('a'), ('b')")
+            seen.append(await con.fetchval("SELECT count(*) FROM seen_kinds"))
+            seen.append(await con.fetchval("SET LOCAL TimeZone = 'Europe/Paris'"))
+            seen.append([r[0] for r in await names.fetch(2)])
+            async for record in con.cursor(KINDS, prefetch=2):
+                seen.append((record[0], await con.fetchval("SELECT $1::text || '?'", record[0])))
+                break  # left open, partly read: COMMIT ends it
+            seen.append([r[0] for r in await names.fetch(1)])
+        seen.append(await con.fetchval(COUNT))
+        return seen
+
+    seen = _same(servers, main)
+    assert len(seen[0]) == 3 and seen[1] == 2 and seen[-1] > 0
+
+
+def test_psycopg_cursors_interleaved_and_closed(servers):
+    psycopg = pytest.importorskip("psycopg")
+
+    def run(url):
+        seen = []
+        with psycopg.connect(url) as con:
+            cur = con.cursor()
+            cur.execute("DECLARE c CURSOR FOR " + NAMES)
+            cur.execute("FETCH 2 FROM c")
+            seen.append(cur.fetchall())
+            cur.execute("SELECT 43")
+            seen.append(cur.fetchall())
+            cur.execute("FETCH 2 FROM c")
+            seen.append(cur.fetchall())
+            cur.execute("CLOSE c")  # partly read
+            seen.append(cur.execute(COUNT).fetchall())
+            try:
+                cur.execute("FETCH 1 FROM c")
+            except psycopg.Error as err:
+                seen.append(err.sqlstate)
+            con.rollback()
+            server_side = con.cursor(name="big")
+            server_side.itersize = 3
+            server_side.execute(KINDS)
+            seen.append(server_side.fetchmany(2))
+            seen.append(con.execute("SELECT %s::int", [7], prepare=True).fetchall())
+            seen.append(server_side.fetchmany(2))
+            server_side.close()
+            seen.append(con.execute("SELECT 45").fetchall())
+            con.commit()
+        return seen
+
+    ours, theirs = run(servers["chaosql"]), run(servers["postgres"])
+    assert ours == theirs
+    assert ours[1] == [(43,)] and ours[4] == "34000"

@@ -9,9 +9,10 @@ changed objects are filtered out, their new rows appended, small chunks combined
 A list arrives page by page, each page's rows folded into Arrow before the next is read, so a
 large list never holds all its parsed objects, or all its rows as dicts, at once.
 
-Each object is also kept as compact JSON (``managedFields`` dropped; a kind other views join with
-also as a parsed dict), so its rows can be shaped again without a call: for a view added later,
-when an object it joined with changes, or when its rows change with time.
+Each object is also kept compact (``managedFields`` dropped, packed with ``marshal``: smaller than
+its JSON and several times quicker to pack and unpack; a kind other views join with also as a
+parsed dict), so its rows can be shaped again without a call: for a view added later, when an
+object it joined with changes, or when its rows change with time.
 
 Joins stay correct: while a row is shaped, each lookup it makes (``Resolver.get``) and each read of
 a whole kind (``Resolver.all``, ``Resolver.memo``) is recorded; when such an object appears,
@@ -21,7 +22,7 @@ changes or goes, the rows that looked at it are shaped again (``Store.changed`` 
 from __future__ import annotations
 
 import heapq
-import json
+import marshal
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
@@ -66,15 +67,18 @@ class View:
 
 
 class Entry:
-    """One object: where it is, its resourceVersion, its JSON, and (for joined kinds) the dict."""
+    """One object: where it is, its resourceVersion, the object packed, and (for joined kinds) the
+    dict. (``marshal`` packs what JSON holds exactly; the bytes live only in this process.)"""
 
-    __slots__ = ("key", "obj", "text", "version")
+    __slots__ = ("key", "obj", "packed", "version")
 
-    def __init__(self, key: Key, version: int, text: str | None, obj: dict | None) -> None:
-        self.key, self.version, self.text, self.obj = key, version, text, obj
+    def __init__(self, key: Key, version: int, packed: bytes | None, obj: dict | None) -> None:
+        self.key, self.version, self.packed, self.obj = key, version, packed, obj
 
     def parsed(self) -> dict:
-        return self.obj if self.obj is not None else json.loads(self.text or "{}")
+        if self.obj is not None:
+            return self.obj
+        return marshal.loads(self.packed) if self.packed is not None else {}
 
 
 class ViewRows:
@@ -281,8 +285,8 @@ class Store:
         meta = obj.get("metadata") or {}
         meta.pop("managedFields", None)  # often larger than the rest of the object, never read
         key = (meta.get("namespace") or "", meta.get("name") or "")
-        text = None if self.keep_objects else json.dumps(obj, separators=(",", ":"))
-        self.entries[uid] = Entry(key, version_of(obj), text, obj if self.keep_objects else None)
+        packed = None if self.keep_objects else marshal.dumps(obj)
+        self.entries[uid] = Entry(key, version_of(obj), packed, obj if self.keep_objects else None)
         self.by_key[key] = uid
         for rows in self.views.values():
             rows.shape(uid, obj)

@@ -53,9 +53,13 @@ def post(session: Session, guard: Guard, changed: dict[str, Any], text: str) -> 
     source = next((s for s in session.sources if isinstance(s, KubeSource) and s.name == changed.get("cluster")), None)
     if source is None:
         return None  # a snapshot directory
+    from chaosql.sources import groups
+
+    kind = changed.get("kind") or _KIND_OF.get(guard.target, "")
+    group = groups.group_of(kind)  # an engine plugin's kind (a ChaosEngine) has its own API
     involved = {
-        "apiVersion": API_VERSION,
-        "kind": changed.get("kind") or _KIND_OF.get(guard.target, ""),
+        "apiVersion": group.api_version if group is not None else API_VERSION,
+        "kind": kind,
         "namespace": changed.get("namespace") or "",
         "name": changed.get("name") or "",
         "uid": changed.get("uid") or "",

@@ -284,7 +284,13 @@ class GuardLoop:
     ) -> None:
         guard = self.guard
         column = guard.value or _value_column(rows, key_columns)
+        posted: set[tuple] = set()
         for changed in outcome.changed:
+            # one Event per object: a LitmusChaos engine of several runs returns a row per run
+            identity = tuple(changed.get(k) for k in ("cluster", "kind", "namespace", "name", "uid", "source"))
+            if identity in posted:
+                continue
+            posted.add(identity)
             row = _matching(rows, changed, column)
             key = _key(row, key_columns) if row is not None else None
             text = events.message(

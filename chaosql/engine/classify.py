@@ -19,6 +19,7 @@ write, so a front end can ask cheaply; the session's reads use the parse tree an
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -178,14 +179,39 @@ def _write_target(classified: Classified, tables: Collection[str]) -> str | None
     return None
 
 
+#: Statements up to this long have their parse kept (``_parsed``): dashboards and clients send
+#: the same few texts again and again, and a parse costs more than copying its tree.
+PARSE_CACHE_CHARS = 8192
+
+
 def parse(sql: str) -> tuple[exp.Expr | None, str, Exception | None]:
     """Parse one statement with sqlglot: DuckDB's dialect first, then Postgres' (regenerated as
     DuckDB SQL). Returns (tree, text for DuckDB, None), or (None, sql, the parse error).
 
+    The tree is the caller's own (the session rewrites it in place): a text parsed before gives a
+    copy of the kept parse, which depends on nothing but the text.
+
     >>> tree, text, error = parse("SELECT 1::int4")
     >>> type(tree).__name__, error is None
     ('Select', True)
+    >>> parse("SELECT 1::int4")[0] is parse("SELECT 1::int4")[0]
+    False
     """
+    if len(sql) > PARSE_CACHE_CHARS:
+        return _parse(sql)
+    tree, text, error = _parsed(sql)
+    return (tree.copy() if tree is not None else None), text, error
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(sql: str) -> tuple[exp.Expr | None, str, Exception | None]:
+    tree, text, error = _parse(sql)
+    if error is not None:
+        error = error.with_traceback(None)  # keep the message, not the parser's frames
+    return tree, text, error
+
+
+def _parse(sql: str) -> tuple[exp.Expr | None, str, Exception | None]:
     import sqlglot
     from sqlglot.errors import ParseError, TokenError
 

@@ -225,22 +225,28 @@ def needed_columns(tree: exp.Expr, columns: Iterable[str], refs: Iterable[exp.Ta
     >>> needed_columns(sqlglot.parse_one("PIVOT experiments ON phase USING count(*)", read="duckdb"), ["phase"]) is None
     True
     """
-    for star in tree.find_all(exp.Star):
-        if not isinstance(star.parent, exp.Count):
-            return None
-    if any(type(f).__name__ == "Columns" or f.name.upper() == "COLUMNS" for f in tree.find_all(exp.Func)):
-        return None
-    if tree.find(exp.Pivot, exp.PositionalColumn) is not None:
-        return None
     refs = list(refs)
-    row_names = {r.alias_or_name.lower() for r in refs}
-    if any(not c.table and c.name.lower() in row_names for c in tree.find_all(exp.Column)):
-        return None
-    if any(j.args.get("method") or (j.args.get("kind") or "").upper() == "NATURAL" for j in tree.find_all(exp.Join)):
-        return None
     if any(isinstance(alias := r.args.get("alias"), exp.TableAlias) and alias.columns for r in refs):
         return None  # renamed columns (and DuckDB's name_1 for a clash) are not the table's names
-    names = {i.this.lower() for i in tree.find_all(exp.Identifier) if isinstance(i.this, str)}
+    row_names = {r.alias_or_name.lower() for r in refs}
+    names: set[str] = set()
+    for node in tree.walk():  # one walk: this runs for every statement
+        if isinstance(node, exp.Identifier):
+            if isinstance(node.this, str):
+                names.add(node.this.lower())
+        elif isinstance(node, exp.Star):
+            if not isinstance(node.parent, exp.Count):
+                return None
+        elif isinstance(node, (exp.Pivot, exp.PositionalColumn)):
+            return None
+        elif isinstance(node, exp.Column):
+            if not node.table and node.name.lower() in row_names:
+                return None
+        elif isinstance(node, exp.Join):
+            if node.args.get("method") or (node.args.get("kind") or "").upper() == "NATURAL":
+                return None
+        if isinstance(node, exp.Func) and (type(node).__name__ == "Columns" or node.name.upper() == "COLUMNS"):
+            return None
     return frozenset(c for c in columns if c.lower() in names)
 
 

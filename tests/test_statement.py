@@ -209,3 +209,24 @@ def test_a_write_cancelled_before_it_applies_anything_says_so(repo, snapshot_ses
         )
     assert "stopped at row 2 of" in str(stopped.value) and "rolled back: restored " in str(stopped.value)
     assert files(repo) == before
+
+
+def test_consecutive_statements_read_their_own_rows_and_leave_no_relations_behind(repo, snapshot_session):
+    """The session keeps a chaos table's relations in DuckDB from one statement to the next (to
+    reuse them): the next statement still answers from its own fetch, a write's change included,
+    and a statement that reads no chaos table does not see them in DuckDB's catalog."""
+    session = snapshot_session(repo)
+    paused = "SELECT count(*) FROM experiments WHERE paused"
+    before = session.execute(paused).rows()[0][0]
+    assert session.execute("SELECT count(*) FROM experiments").rows()[0][0] > before
+    updated = session.execute(
+        "UPDATE experiments SET paused = true WHERE cluster = 'prod-eu' AND namespace = 'shop' AND kind = 'PodChaos'"
+    )
+    changed = int(updated.status.split()[-1])
+    assert changed > 0
+    assert session.execute(paused).rows()[0][0] == before + changed
+    assert session.execute("SELECT count(*) FROM pods").rows()[0][0] > 0  # another table in between
+    assert session.execute(paused).rows()[0][0] == before + changed
+    leftovers = "SELECT count(*) FROM duckdb_views() WHERE view_name LIKE '__cq%'"
+    assert session.execute(leftovers).rows() == [(0,)]
+    assert session.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '__cq%'").rows() == [(0,)]

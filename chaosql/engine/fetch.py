@@ -97,6 +97,10 @@ def fetch_table(
     if not served:  # say why the table is empty instead of answering nothing silently
         families = " or ".join(f.family for f in table.feeds)
         fetcher.warnings.append(f"{table.name}: no {families} source is configured, so the table is empty")
+    if columnar and not pieces and len(columnar) == 1:
+        # the watch cache's table itself: unchanged, it is the same object as the last statement's,
+        # which the session then need not register in DuckDB again
+        return columnar[0]
     assembled = table.to_arrow(_chain(pieces, fetcher), constraints.columns)
     return pa.concat_tables([assembled, *columnar]) if columnar else assembled
 

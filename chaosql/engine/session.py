@@ -84,6 +84,11 @@ class Session:
         self.con: duckdb.DuckDBPyConnection = duckdb.connect(":memory:", config=duckdb_config or {})
         self.con.execute("SET TimeZone = 'UTC'")
         self._catalog_made: dict[str, Table] = {}  # tables in DuckDB's catalog (see ensure_catalog)
+        # Relations registered in DuckDB for chaos tables' rows, kept until a statement that does
+        # not read them starts: the next statement reuses an Arrow table it fetched again as the
+        # same object (the watch cache's) and a view whose definition and input are unchanged.
+        self._arrows: dict[str, pa.Table] = {}  # name -> the Arrow table registered under it
+        self._views: dict[str, tuple[str, pa.Schema]] = {}  # name -> (definition, its input's schema)
         self._commented: set[str] = set()
         #: the running statement, or the last one once it has ended (its calls, warnings, reason)
         self.statement: Statement | None = None
@@ -138,8 +143,6 @@ class Session:
         started = time.perf_counter()
         text = sql if isinstance(sql, str) else ""  # a tree was parsed (and its text checked) already
         check_statement(text, int(self.settings["max_statement_bytes"]))  # before any work on it
-        if running is not None:
-            self._drop_registered(running)
         statement = Statement(sql, self._fetch_pool)
         statement.fetcher.settings = self.settings  # feeds read chaosql.cache, the timeout ...
         self.statement = statement
@@ -300,19 +303,24 @@ class Session:
 
     def _execute(self, statement: Statement, classified: Classified, params: Any, stream: bool) -> Result:
         explain = classified.explain
+        if classified.kind is not Kind.READ:
+            self._drop_registered(statement)
         if classified.kind is Kind.OWN and not explain:
             own = statements.answer_setting(self, classified)
             if own is not None:
                 return own
         tree, text, error = classified.parse()
         if tree is None:  # DuckDB-only syntax that reads no virtual table
+            self._drop_registered(statement)
             self._check_unparsed(classified.body, error)
             return self._run(text if not explain else classified.sql, params, stream, classified)
         self._refine_tables(tree, statement)
         own = statements.answer(self, tree)
         if own is not None:
+            self._drop_registered(statement)
             return own
         if self.views.record(tree, self.tables):  # a view over chaos tables: DuckDB's reads their stand-ins
+            self._drop_registered(statement)
             self.ensure_catalog()
             return self._run(tree.sql(dialect="duckdb"), params, stream, classified)
         tree = self.views.expand(tree)
@@ -321,16 +329,22 @@ class Session:
         refs = analyze.virtual_refs(tree, self.tables)
         statement.reading = sorted({ref.name.lower() for ref in refs})
         if not refs:
+            self._drop_registered(statement)  # before DuckDB's catalog could show them
             introspects = statements.reads_catalog(tree)
             self.ensure_catalog(generated=introspects, comments=introspects)
-            return self._run(classified.sql or tree.sql(dialect="duckdb"), params, stream, classified)
+            # the wire server gives its tree's DuckDB text along (``duckdb_sql``): no need to generate it
+            # again, unless a view was expanded into the tree
+            given = None if self.views.defined else tree.meta.get("duckdb_sql") if tree.meta else None
+            return self._run(classified.sql or given or tree.sql(dialect="duckdb"), params, stream, classified)
         _freeze_now(tree)
         per_table, reads = self._constraints(refs)
         if explain == "plan":
+            self._drop_registered(statement)
             return statements.explain(per_table)
         with paused():
             fetched = self._fetch(statement, per_table)
         names = {name: self.register_rows(name, data) for name, data in fetched.items()}
+        self._drop_registered(statement)  # what an earlier statement registered and this one does not read
         relation_of = {id(ref): names[read] for ref, read in zip(refs, reads, strict=True)}
         analyze.rewrite(tree, refs, lambda ref: relation_of[id(ref)])
         final = tree.sql(dialect="duckdb")
@@ -514,27 +528,40 @@ class Session:
 
     def register_rows(self, name: str, data: pa.Table) -> str:
         """Register fetched rows of table ``name`` (or of one of its fetches, ``metrics#2``) for this
-        statement; returns the relation to read."""
+        statement; returns the relation to read. What an earlier statement registered is reused
+        when it is the same: the Arrow table the very object, the view the same definition over
+        the same schema (registering and creating a view cost more than the small queries)."""
         arrow_name, view_name = f"{RELATION_PREFIX}arrow_{name}", f"{RELATION_PREFIX}{name}"
-        self.con.register(arrow_name, data)
+        if self._arrows.get(arrow_name) is not data:
+            self.con.register(arrow_name, data)
+            self._arrows[arrow_name] = data
         columns = self.tables[name.split("#")[0]].columns
         casts = [f'CAST("{c.name}" AS JSON) AS "{c.name}"' for c in columns if c.type == "JSON"]
         replace = f" REPLACE ({', '.join(casts)})" if casts else ""
-        self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{view_name}" AS SELECT *{replace} FROM "{arrow_name}"')
+        definition = f'SELECT *{replace} FROM "{arrow_name}"'
+        kept = self._views.get(view_name)
+        if kept is None or kept[0] != definition or not kept[1].equals(data.schema):
+            self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{view_name}" AS {definition}')
+            self._views[view_name] = (definition, data.schema)
         if self.statement is not None:
             self.statement.registered += [("view", view_name), ("arrow", arrow_name)]
         return view_name
 
-    def _drop_registered(self, statement: Statement) -> None:
-        for kind, name in statement.registered:
+    def _drop_registered(self, statement: Statement | None = None) -> None:
+        """Drop the relations registered for chaos tables' rows, but those ``statement`` reads."""
+        keep = set(statement.registered) if statement is not None else set()
+        for view_name in [n for n in self._views if ("view", n) not in keep]:
+            del self._views[view_name]
             try:
-                if kind == "view":
-                    self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
-                else:
-                    self.con.unregister(name)
+                self.con.execute(f'DROP VIEW IF EXISTS "{view_name}"')
             except Exception:
                 pass
-        statement.registered = []
+        for arrow_name in [n for n in self._arrows if ("arrow", n) not in keep]:
+            del self._arrows[arrow_name]
+            try:
+                self.con.unregister(arrow_name)
+            except Exception:
+                pass
 
 
 # --- helpers ------------------------------------------------------------------------------------

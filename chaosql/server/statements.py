@@ -340,6 +340,7 @@ class Runner:
         if prepared.tree is not None:  # a long statement's analysis is stoppable, as its parse was
             statement = prepared.tree.copy()
             statement.meta["sql_length"] = len(prepared.sql)
+            statement.meta["duckdb_sql"] = prepared.run_sql  # its text, for a statement reading no chaos table
         try:
             result = self.session.execute(statement, params or None, stream=True, limit_from=limit_from)
         except ChaosqlError as err:

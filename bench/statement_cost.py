@@ -19,7 +19,6 @@ import io
 import os
 import pstats
 import statistics
-import sys
 import time
 
 QUERIES: dict[str, str] = {

@@ -132,7 +132,7 @@ class Runner:
         changed since (cheap: the connection asks before it hands the statement to a worker)."""
         entry = self._parsed.get((sql, tuple(param_oids)))
         if entry is None:
-            return None
+            return _cursor_move(sql, param_oids)
         if entry[0] != self._tables_key():  # a chaos table took a cluster's newer CRD: its columns changed
             self.forget_parsed()
             return None
@@ -420,6 +420,17 @@ def _split_top(text: str) -> list[str]:
             continue
         current += c
     return out + [current]
+
+
+def _cursor_move(sql: str, param_oids: list[int]) -> Prepared | None:
+    """FETCH, MOVE or CLOSE of a cursor, prepared without a worker call: a call would read the
+    open cursor's rest into memory first (see Streaming._live), and FETCH needs no DuckDB."""
+    from chaosql.server import cursors
+
+    op = cursors.parse(sql) if sql.lstrip()[:5].lower() in ("fetch", "move ", "close") else None
+    if op is None or op.kind == "declare":
+        return None
+    return Prepared(sql, list(param_oids), cursor=op)
 
 
 def effective_oids(prepared: Prepared) -> dict[int, int]:

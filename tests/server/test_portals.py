@@ -175,9 +175,8 @@ def test_open_cursor_while_other_statements_run(servers):
         async with con.transaction():
             names = await con.cursor(NAMES)
             seen.append([r[0] for r in await names.fetch(3)])
-            await con.execute("CREATE TEMP TABLE seen_kinds (kind text)")
-            await con.execute("INSERT INTO seen_kinds VALUES ('a'), ('b')")
-            seen.append(await con.fetchval("SELECT count(*) FROM seen_kinds"))
+            # (no temporary table: a real PostgreSQL keeps its pg_temp schema, and the catalog tests see it)
+            seen.append(await con.fetchval("SELECT count(*) FROM (VALUES ('a'), ('b')) AS v(kind)"))
             seen.append(await con.fetchval("SET LOCAL TimeZone = 'Europe/Paris'"))
             seen.append([r[0] for r in await names.fetch(2)])
             async for record in con.cursor(KINDS, prefetch=2):
@@ -226,3 +225,30 @@ def test_psycopg_cursors_interleaved_and_closed(servers):
     ours, theirs = run(servers["chaosql"]), run(servers["postgres"])
     assert ours == theirs
     assert ours[1] == [(43,)] and ours[4] == "34000"
+
+
+def test_fetch_reads_only_what_it_fetches(servers, pg_server):
+    """FETCH from a cursor nothing else interrupts streams its rows: the cursor's rest is not read
+    into the server's memory (only another statement makes chaosql do that)."""
+    psycopg2 = pytest.importorskip("psycopg2")
+    query = "SELECT x, x * 2 AS y FROM generate_series(1, 10000000) AS t(x)"
+
+    def run(url):
+        con = psycopg2.connect(url)
+        try:
+            cur = con.cursor(name="long")
+            cur.itersize = 50
+            cur.execute(query)
+            seen = [cur.fetchmany(3), cur.fetchmany(100)[-1]]
+            if url == servers["chaosql"]:
+                (conn,) = [c for _, c in pg_server.server._live.values() if "long" in c.portals]
+                seen.append(("parked", conn.portals["long"].parked))
+            cur.close()
+            con.commit()
+            return seen
+        finally:
+            con.close()
+
+    ours, theirs = run(servers["chaosql"]), run(servers["postgres"])
+    assert ours[:2] == theirs
+    assert ours[2] == ("parked", False)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from chaos_service import ChaosService, wait_until
 from chaosdenv import ChaosdEnvError, ChaosdTestEnv, build_chaosd
-from guardenv import config_file
+from guardenv import config_file, visible
 from promenv import PrometheusEnv, prometheus_available
 
 from chaosql.cli import main
@@ -133,6 +133,9 @@ def test_a_sweep_of_chaosd_disk_fills_finds_the_threshold_and_recovers_every_att
     file.write_text(SWEEP.format(path=fills))
     config = config_file(tmp_path, prom=prom, chaosd=chaosd.base_url)
     before = {e["uid"] for e in httpx.get(chaosd.url("/api/experiments/"), timeout=10).json() or []}
+    # the sweep refuses to start outside its steady state: wait until Prometheus has scraped the service
+    # (a fresh Prometheus has no sample yet) and the error ratio is back down after any earlier attack
+    visible(prom, "service_error_ratio", lambda ratio: ratio <= 0.1, timeout=60)
     out = tmp_path / "sweep.json"
     code = main(["sweep", str(file), "--config", str(config), "--out", str(out)])
     report = json.loads(out.read_text())

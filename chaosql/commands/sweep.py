@@ -69,6 +69,7 @@ def _sweep(sweep, args: argparse.Namespace) -> int:
     from chaosql.commands._context import sources_and_settings, start_caches
     from chaosql.commands.report import _format_of
     from chaosql.daemon.log import EventLog
+    from chaosql.engine.interrupt import on_signals
     from chaosql.engine.session import Session
     from chaosql.reports.atomic import atomic_writer
     from chaosql.sweep.report import render
@@ -87,12 +88,10 @@ def _sweep(sweep, args: argparse.Namespace) -> int:
             log.warning("stopping", signal=name, note="removing the current step's experiment first")
         runner.stop()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        result = runner.run()
+        with on_signals(on_signal):
+            result = runner.run()
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         session.close()
     shown = {getattr(s, "name", str(i)): s.describe() for i, s in enumerate(sources)}
     target = atomic_writer(args.out) if args.out else contextlib.nullcontext(sys.stdout)

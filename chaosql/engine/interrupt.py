@@ -16,7 +16,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
@@ -65,16 +65,25 @@ class Interrupts:
 
 
 @contextmanager
+def on_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
+    """While the block runs, SIGINT and SIGTERM call ``handler(signum, frame)`` instead of stopping
+    the process; the previous handlers come back afterwards. Signals reach only the main thread, so
+    elsewhere nothing is installed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, handler) for signum in SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, before in previous.items():
+            signal.signal(signum, before)
+
+
+@contextmanager
 def cancel_on_signals(err: TextIO | None = None) -> Iterator[Interrupts]:
     """While the block runs (in the main thread), SIGINT and SIGTERM cancel the running statement
     of every session given to ``Interrupts.watch`` instead of stopping the process mid-call."""
     interrupts = Interrupts(err)
-    if threading.current_thread() is not threading.main_thread():
-        yield interrupts  # signals reach only the main thread: nothing to install here
-        return
-    previous = {signum: signal.signal(signum, interrupts.handle) for signum in SIGNALS}
-    try:
+    with on_signals(interrupts.handle):
         yield interrupts
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)

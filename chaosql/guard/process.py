@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chaosql.daemon.log import EventLog
+from chaosql.engine.interrupt import on_signals
 from chaosql.guard.definition import GuardFile
 from chaosql.guard.runner import GuardLoop
 
@@ -54,9 +55,12 @@ class GuardProcess:
 
     def run(self, *, install_signals: bool = True) -> int:
         """Run until ``stop()`` or a signal; returns the exit code."""
-        if install_signals:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, self._on_signal)
+        if not install_signals:
+            return self._run()
+        with on_signals(self._on_signal):
+            return self._run()
+
+    def _run(self) -> int:
         self.log.info(
             "start",
             file=str(self.file.path),

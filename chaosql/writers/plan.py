@@ -418,6 +418,8 @@ class Plan:
         cancelled = isinstance(err, (QueryCancelled, KeyboardInterrupt)) or ctx.cancelled()
         if isinstance(err, KeyboardInterrupt):
             reason = "interrupted"
+        elif isinstance(err, QueryCancelled) and ctx.cancelled():
+            reason = ctx.reason()  # the source that noticed the cancel knows only "query cancelled"
         else:
             reason = err.message if isinstance(err, (TargetError, ChaosqlError)) else str(err)
         where = f"row {index + 1} of {len(self.operations)}"

@@ -17,7 +17,27 @@ import time
 PATH = "/apis/chaos-mesh.org/v1alpha1/podchaos"
 
 
-def test_closing_a_stream_from_another_thread_wakes_the_reader_and_keeps_its_descriptor(kube_env, kube_source):
+def _socket(stream):
+    return stream._raw.extensions["network_stream"].get_extra_info("socket")
+
+
+def test_closing_a_stream_from_another_thread_leaves_its_descriptor_to_the_reader(kube_env, kube_source):
+    source = kube_source(kube_env)
+    with source.watch_conn.stream(PATH, {"watch": "true", "timeoutSeconds": "60"}, read_timeout=60) as stream:
+        sock = _socket(stream)
+        fd = sock.fileno()
+        closer = threading.Thread(target=stream.close)
+        closer.start()
+        closer.join(10)
+        # still this socket's descriptor: nothing else can be handed that number while a reader may use it
+        assert stat.S_ISSOCK(os.fstat(fd).st_mode) and sock.fileno() == fd
+        started = time.monotonic()
+        list(stream.lines())  # the reader sees the end of the stream, quietly
+        assert time.monotonic() - started < 5
+    assert sock.fileno() == -1  # closed by the reading thread itself
+
+
+def test_closing_a_stream_from_another_thread_wakes_a_blocked_reader(kube_env, kube_source):
     source = kube_source(kube_env)
     opened, done = threading.Event(), threading.Event()
     found: dict = {}
@@ -36,17 +56,14 @@ def test_closing_a_stream_from_another_thread_wakes_the_reader_and_keeps_its_des
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     assert opened.wait(30)
-    sock = found["stream"]._raw.extensions["network_stream"].get_extra_info("socket")
-    fd = sock.fileno()
+    sock = _socket(found["stream"])
     started = time.monotonic()
     found["stream"].close()
-    # still this socket's descriptor: nothing else can be handed that number while the reader uses it
-    assert stat.S_ISSOCK(os.fstat(fd).st_mode) and sock.fileno() == fd
     assert done.wait(10), "the reader was not woken up"
     assert time.monotonic() - started < 5
     assert "error" not in found
     reader.join(5)
-    assert sock.fileno() == -1  # closed by the reading thread itself
+    assert sock.fileno() == -1
 
 
 def test_closing_a_source_ends_its_watch_threads_first(kube_env, kube_source):

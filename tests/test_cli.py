@@ -61,7 +61,7 @@ def test_sql_from_c_file_and_stdin(tmp_path: Path):
         ("SELECT * FROM experimnts", 'unknown table "experimnts" (did you mean "experiments"?)', 1),
         ("SELECT nmae FROM experiments", 'unknown column "nmae" in table experiments (did you mean "name"?)', 1),
         ("SELECT name + 1 FROM experiments", "No function matches", 1),
-        ("SELECT CAST(name AS INTEGER) FROM experiments", "invalid value", 1),
+        ("SELECT CAST(name AS INTEGER) FROM experiments", "invalid input syntax for type integer", 1),
         ("SET chaosql.nope = 1", "unknown setting chaosql.nope", 1),
     ],
 )

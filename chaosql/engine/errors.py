@@ -65,16 +65,97 @@ def translate(err: Exception, *, tables: Iterable[str] = (), all_tables: Iterabl
         state = "42883" if "function" in body.lower() else "42804"
         return SqlError(body, line=line, col=col, sqlstate=state)
     if isinstance(err, duckdb.ConversionException):
-        return SqlError(f"invalid value: {body}", line=line, col=col, sqlstate="22P02")
+        message, sqlstate = conversion_error(body)
+        return SqlError(message, line=line, col=col, sqlstate=sqlstate)
     if isinstance(err, duckdb.NotImplementedException):
         return UnsupportedError(body, sqlstate="0A000")
     if isinstance(err, (duckdb.OutOfRangeException,)):
+        overflow = re.match(r"Overflow in \w+ of (\w+) \((.*)\)", body)
+        if overflow and overflow.group(1) in PG_TYPE_NAMES:
+            return SqlError(f"{PG_TYPE_NAMES[overflow.group(1)]} out of range: {overflow.group(2)}", sqlstate="22003")
         return SqlError(body, sqlstate="22003")
     if isinstance(err, duckdb.InvalidInputException) and body.startswith("Division by zero"):
         return SqlError("division by zero", sqlstate="22012")
     if isinstance(err, duckdb.InvalidInputException):
         return SqlError(body, sqlstate="22023")
     return SqlError(body or type(err).__name__, sqlstate="XX000")
+
+
+#: DuckDB's type names in its conversion errors -> PostgreSQL's
+PG_TYPE_NAMES = {
+    "INT16": "smallint",
+    "INT32": "integer",
+    "INT64": "bigint",
+    "INT128": "numeric",
+    "FLOAT": "real",
+    "DOUBLE": "double precision",
+    "BOOL": "boolean",
+    "UUID": "uuid",
+    "INTERVAL": "interval",
+    "DATE": "date",
+    "TIME": "time",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamp with time zone",
+    "VARCHAR": "text",
+    "BLOB": "bytea",
+}
+_INTEGER_TEXT = re.compile(r"\s*[+-]?\d+\s*")
+_TIME_TEXT = re.compile(r"[\d\s:.+-]+")
+
+
+def conversion_error(body: str) -> tuple[str, str]:
+    """A DuckDB conversion error as PostgreSQL reports it: (message, SQLSTATE). Text that is no
+    value of the type is 22P02 (22007 for dates, times and intervals); a value that parses but
+    does not fit is 22003 (22008 for a date or time field out of range).
+
+    >>> conversion_error("Could not convert string 'abc' to INT32")
+    ('invalid input syntax for type integer: "abc"', '22P02')
+    >>> conversion_error("Could not convert string '99999999999' to INT32")
+    ('value "99999999999" is out of range for type integer', '22003')
+    >>> conversion_error('date field value out of range: "2026-13-01"')
+    ('date/time field value out of range: "2026-13-01"', '22008')
+    >>> conversion_error('invalid date field format: "soon", expected format is (YYYY-MM-DD)')
+    ('invalid input syntax for type date: "soon"', '22007')
+    """
+    m = re.match(r"Could not convert string ['\"](.*)['\"] to (\w+)", body, re.S)
+    if m:
+        value, duck = m.groups()
+        name = "numeric" if duck.startswith("DECIMAL") else PG_TYPE_NAMES.get(duck, duck.lower())
+        if name in ("smallint", "integer", "bigint") and _INTEGER_TEXT.fullmatch(value):
+            return f'value "{value}" is out of range for type {name}', "22003"
+        if name == "numeric" and "(" in body and _looks_numeric(value):
+            return f'value "{value}" does not fit {body.rsplit(" to ", 1)[1]}', "22003"
+        return f'invalid input syntax for type {name}: "{value}"', "22007" if name == "interval" else "22P02"
+    m = re.match(r'(date|timestamp|time) field value out of range: "(.*?)"', body, re.S)
+    if m:
+        kind, value = m.groups()
+        if kind == "time" and not _TIME_TEXT.fullmatch(value):
+            return f'invalid input syntax for type time: "{value}"', "22007"
+        return f'date/time field value out of range: "{value}"', "22008"
+    m = re.match(r'invalid (date|timestamp) field format: "(.*?)"', body, re.S)
+    if m:
+        return f'invalid input syntax for type {m.group(1)}: "{m.group(2)}"', "22007"
+    m = re.match(
+        r"Type (\w+) with value (.*) can't be cast because the value is out of range for the destination type (\w+)",
+        body,
+    )
+    if m:
+        return f"{PG_TYPE_NAMES.get(m.group(3), m.group(3).lower())} out of range: {m.group(2)}", "22003"
+    m = re.match(r"Could not cast value (.*) to (DECIMAL\(.*\))", body)
+    if m:
+        return f"numeric field overflow: {m.group(1)} does not fit {m.group(2)}", "22003"
+    m = re.match(r'Malformed JSON.*Input: "(.*)"$', body, re.S)
+    if m:
+        return f'invalid input syntax for type json: "{m.group(1)}"', "22P02"
+    return f"invalid value: {body}", "22P02"
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _position(text: str) -> tuple[int | None, int | None]:

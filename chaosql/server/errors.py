@@ -23,6 +23,11 @@ _NAMED = [  # message -> (what is named, how it is used)
     (re.compile(r'^column "(?:\w+\.)?([^"]+)" must appear in the GROUP BY clause'), "column"),
 ]
 _NEAR = re.compile(r'at or near "([^"]*)"')
+#: a value PostgreSQL could not read: it points at the literal (when the statement spells it)
+_LITERAL = re.compile(
+    r'^(?:invalid input syntax for type [\w ]+|date/time field value out of range): "(.*)"$'
+    r'|^value "(.*)" is out of range for type'
+)
 
 
 def translate_error(err: BaseException, session: Any) -> ChaosqlError:
@@ -53,6 +58,8 @@ def position(err: ChaosqlError, sql: str) -> int | None:
     8
     >>> position(SqlError('syntax error at or near "SELEC"', line=1, col=1), "SELEC 1")
     1
+    >>> position(SqlError('invalid input syntax for type integer: "abc"'), "SELECT 1, 'abc'::int")
+    11
     """
     if not sql:
         return None
@@ -64,6 +71,19 @@ def position(err: ChaosqlError, sql: str) -> int | None:
         m = pattern.search(message)
         if m:
             return _named(sql, m.group(1), kind)
+    literal = _LITERAL.search(message)
+    if literal is not None:
+        return _string(sql, literal.group(1) if literal.group(1) is not None else literal.group(2))
+    return None
+
+
+def _string(sql: str, value: str) -> int | None:
+    """Where the string literal ``'value'`` starts in ``sql``, if it is there."""
+    from sqlglot.tokens import TokenType
+
+    for token in _tokens(sql):
+        if token.token_type == TokenType.STRING and token.text == value:
+            return token.start + 1
     return None
 
 

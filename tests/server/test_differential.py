@@ -172,3 +172,14 @@ def test_views_are_the_connections_own(pg_server):
         assert mine.execute("SELECT count(*) FROM mine_only").fetchone()[0] > 0
         with pytest.raises(psycopg.errors.UndefinedTable):
             other.execute("SELECT count(*) FROM mine_only")
+
+
+@pytest.mark.parametrize("case", differential.cases(differential.CASES / "conversions.sql"), ids=lambda c: c.name)
+def test_conversion_errors_read_as_postgres(case, chaosql, postgres):
+    """DuckDB's conversion and overflow errors reach the client with PostgreSQL's SQLSTATE (22P02,
+    22007, 22008, 22003; test_same_answer compares them and their position) and one line naming
+    the value and PostgreSQL's type, not DuckDB's internals (INT32, 'Conversion Error')."""
+    ours, theirs = differential.outcome(chaosql, case.sql), differential.outcome(postgres, case.sql)
+    assert theirs.sqlstate and ours.sqlstate == theirs.sqlstate, (ours.summary(), theirs.summary())
+    assert "\n" not in ours.message and not any(w in ours.message for w in ("INT16", "INT32", "INT64", "Conversion"))
+    assert theirs.message.split(":")[0].split(" for type")[0] in ours.message or "out of range" in ours.message

@@ -230,3 +230,46 @@ def test_consecutive_statements_read_their_own_rows_and_leave_no_relations_behin
     leftovers = "SELECT count(*) FROM duckdb_views() WHERE view_name LIKE '__cq%'"
     assert session.execute(leftovers).rows() == [(0,)]
     assert session.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '__cq%'").rows() == [(0,)]
+
+
+def test_rows_kept_from_a_snapshot_follow_the_clock_and_the_files(tmp_path, session_for):
+    """A snapshot's rows are shaped once and kept for the next statements (of any session), but an
+    experiment whose duration runs out meanwhile is finished in the next answer, and a reload of
+    the files (what a write does) is read afresh; -v still shows the scan each statement reads."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    created = (datetime.now(UTC) - timedelta(seconds=1)).replace(microsecond=0)
+    experiment = {
+        "apiVersion": "chaos-mesh.org/v1alpha1",
+        "kind": "PodChaos",
+        "metadata": {
+            "name": "short",
+            "namespace": "shop",
+            "creationTimestamp": created.isoformat().replace("+00:00", "Z"),
+        },
+        "spec": {"action": "pod-failure", "mode": "all", "duration": "3s", "selector": {"namespaces": ["shop"]}},
+        "status": {
+            "conditions": [{"type": "Selected", "status": "True"}, {"type": "AllInjected", "status": "True"}],
+            "experiment": {"desiredPhase": "Stop", "containerRecords": [{"id": "shop/p", "phase": "Not Injected"}]},
+        },
+    }
+    path = tmp_path / "snap"
+    path.mkdir()
+    (path / "podchaos.json").write_text(json.dumps(experiment))
+    from chaosql.sources.snapshot import SnapshotSource
+
+    source = SnapshotSource(path)
+    first, second = session_for(source), session_for(source)
+    sql = "SELECT phase FROM experiments WHERE name = 'short'"
+    assert first.execute(sql).rows() == [("running",)]
+    again = second.execute(sql)  # another session over the same source: the rows shaped before
+    assert again.rows() == [("running",)]
+    assert [c.what for c in again.calls] == ["scan PodChaos where name in (short)"]
+    time.sleep(max(0.0, (created + timedelta(seconds=3.2) - datetime.now(UTC)).total_seconds()))
+    assert first.execute(sql).rows() == [("finished",)]
+    experiment["metadata"]["name"] = "renamed"
+    (path / "podchaos.json").write_text(json.dumps(experiment))
+    assert second.execute("SELECT name FROM experiments").rows() == [("short",)]  # files read once
+    source.reload()
+    assert second.execute("SELECT name FROM experiments").rows() == [("renamed",)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -97,12 +98,37 @@ def fetch_table(
     if not served:  # say why the table is empty instead of answering nothing silently
         families = " or ".join(f.family for f in table.feeds)
         fetcher.warnings.append(f"{table.name}: no {families} source is configured, so the table is empty")
-    if columnar and not pieces and len(columnar) == 1:
-        # the watch cache's table itself: unchanged, it is the same object as the last statement's,
-        # which the session then need not register in DuckDB again
-        return columnar[0]
+    if columnar and not pieces:
+        # the watch cache's (or a snapshot's shaped) tables themselves: unchanged, the result is the
+        # same object as the last statement's, which the session need not register in DuckDB again
+        return columnar[0] if len(columnar) == 1 else _concatenated(columnar)
     assembled = table.to_arrow(_chain(pieces, fetcher), constraints.columns)
     return pa.concat_tables([assembled, *columnar]) if columnar else assembled
+
+
+def _concatenated(tables: list[pa.Table]) -> pa.Table:
+    """``tables`` (in one schema) as one: the same object as last time for the same tables."""
+    import pyarrow as pa
+
+    key = tuple(map(id, tables))
+    with _concat_lock:
+        kept = _concats.get(key)
+        if kept is not None:
+            _concats.move_to_end(key)
+            return kept[1]
+    whole = pa.concat_tables(tables)
+    with _concat_lock:
+        _concats[key] = (tables, whole)  # the inputs are kept too: their ids stay theirs
+        while len(_concats) > CONCATENATED:
+            _concats.popitem(last=False)
+    return whole
+
+
+#: Concatenations kept (the least recently used go first): a table read from several clusters
+#: or kinds, each piece unchanged since the last statement, is the same object again.
+CONCATENATED = 64
+_concats: OrderedDict[tuple[int, ...], tuple[list[pa.Table], pa.Table]] = OrderedDict()
+_concat_lock = threading.Lock()
 
 
 def _chain(pieces: list[Iterable[Row]], fetcher: Fetcher) -> Iterator[Row]:

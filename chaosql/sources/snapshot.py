@@ -84,6 +84,11 @@ class SnapshotSource:
             call.items = len(objs)
         return objs
 
+    def contents(self) -> object:
+        """What the source holds now: the same object until ``reload`` (feeds keep the rows they
+        shaped from it, ``tables._kube``)."""
+        return self._load()
+
     # --- loading ----------------------------------------------------------------------------
 
     def _load(self) -> Objects:

@@ -442,16 +442,17 @@ class Session:
         """Create the empty catalog tables (once) so information_schema sees the virtual tables.
 
         The generated tables (the typed chaos tables: many and wide, built on first use) are added
-        when ``generated``, and their column comments, which DuckDB takes slowly one by one, only
-        with ``comments`` (a statement reading the catalog asks for both). A table the session
-        refined since (a cluster's newer CRD) is created again with its columns."""
+        when ``generated``, and the column comments, which DuckDB takes slowly one by one (more
+        than a new session's every other cost), only with ``comments`` (a statement reading the
+        catalog asks for both). A table the session refined since (a cluster's newer CRD) is
+        created again with its columns."""
         from chaosql.tables._table import LazyTable
 
         wanted = [t for t in self.tables.values() if generated or not isinstance(t, LazyTable)]
         create = [t for t in wanted if self._catalog_made.get(t.name) is not t]
         for table in create:
             self._commented.discard(table.name)
-        comment = [t for t in wanted if t.name not in self._commented and (comments or not isinstance(t, LazyTable))]
+        comment = [t for t in wanted if t.name not in self._commented] if comments else []
         if create or comment:
             statements.create_catalog(self.con, create, comment)
             self._catalog_made.update((t.name, t) for t in create)

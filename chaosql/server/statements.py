@@ -272,7 +272,9 @@ class Runner:
             prepared.param_types = []
             prepared.columns = list(zip(result.columns, result.types)) if result.has_rows else None
             return
-        self.session.ensure_catalog()
+        # binding needs the chaos tables it names in DuckDB's catalog: the typed ones (many, wide)
+        # only when it names one or reads the catalog
+        self.session.ensure_catalog(generated=_names_generated(prepared.tree, self.session.tables))
         if "pgc." in prepared.run_sql.lower():
             self.ensure_catalog()
         names, types, params, rowless = self._bind(prepared.run_sql)
@@ -371,6 +373,19 @@ def _cacheable(prepared: Prepared) -> bool:
     plain = prepared.answer is None and prepared.cursor is None and prepared.copy is None
     plain = plain and prepared.define is None and prepared.run_named is None
     return plain and isinstance(prepared.tree, exp.Query) and classify(prepared.sql).kind is Kind.READ
+
+
+def _names_generated(tree: Any, tables: dict[str, Any]) -> bool:
+    """Whether a statement names a generated (typed) chaos table or reads the catalog; True when
+    it could not be parsed."""
+    from sqlglot import exp
+
+    from chaosql.engine.own import reads_catalog
+    from chaosql.tables._table import LazyTable
+
+    if tree is None or reads_catalog(tree):
+        return True
+    return any(isinstance(tables.get(ref.name.lower()), LazyTable) for ref in tree.find_all(exp.Table))
 
 
 def check_time_zone(name: str, settings: dict[str, str], previous: str) -> None:

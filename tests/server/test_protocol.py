@@ -172,3 +172,19 @@ def test_a_query_prepared_again_sees_ddl_made_since(pg_server):
         cur = con.execute(query, (True,), prepare=False)
         assert [d.name for d in cur.description] == ["b", "c"] and cur.fetchall() == [("x", 2)]
         con.execute("DROP TABLE mine")
+
+
+def test_a_new_connection_describes_typed_tables_and_the_catalog_when_it_first_names_them(pg_server):
+    """A connection's session puts the typed chaos tables and the column comments in DuckDB only
+    when a statement needs them: a plain query first, then a typed table and the catalog, each
+    described and answered as in a connection that started with them."""
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(dsn(pg_server.port), autocommit=True) as con:
+        assert con.execute("SELECT count(*) FROM experiments WHERE %s", (True,)).fetchone() == (360,)
+        cur = con.execute("SELECT name, action FROM pod_chaos WHERE namespace = %s ORDER BY name LIMIT 1", ("shop",))
+        assert [d.name for d in cur.description] == ["name", "action"] and len(cur.fetchall()) == 1
+        comments = con.execute(
+            "SELECT col_description('pod_chaos'::regclass, 1) IS NOT NULL, "
+            "(SELECT count(*) FROM information_schema.columns WHERE table_name = 'pod_chaos') > 5"
+        ).fetchone()
+        assert comments == (True, True)

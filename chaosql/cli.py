@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from chaosql.commands import MODULES
+from chaosql.commands import COMMANDS, MODULES
 from chaosql.commands._context import EXIT_USAGE, add_global_options, merge_global_options, report_error
 
 DESCRIPTION = """\
@@ -32,14 +32,26 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="chaosql", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+class _NotQuick(Exception):
+    """The quick parser cannot read these arguments: the full parser reads them (and words the error)."""
+
+
+class _QuickParser(_Parser):
+    def error(self, message: str) -> NoReturn:
+        raise _NotQuick(message)
+
+
+def build_parser(
+    modules: Sequence[str] = MODULES, parser_class: type[argparse.ArgumentParser] = _Parser
+) -> argparse.ArgumentParser:
+    """The command line's parser, with a subcommand for each of ``modules`` (default: all)."""
+    parser = parser_class(prog="chaosql", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_global_options(parser)
     from chaosql import __version__
 
     parser.add_argument("--version", action="version", version=f"chaosql {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for path in MODULES:
+    for path in modules:
         module = importlib.import_module(path)
         p = sub.add_parser(
             module.NAME,
@@ -61,10 +73,10 @@ def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
     return {}
 
 
-def _default_command(argv: list[str], commands: set[str]) -> list[str]:
-    """``chaosql -c SQL``, ``chaosql "SQL"`` and piped stdin mean ``query``; a bare terminal means ``repl``."""
+def _first_positional(argv: Sequence[str]) -> str | None:
+    """The first argument that is neither an option nor an option's value."""
     takes_value = {"--source", "-s", "--config", "--set", "--format", "-F", "-c", "--command", "-f", "--file"}
-    positional, skip = None, False
+    skip = False
     for arg in argv:
         if skip:
             skip = False
@@ -72,8 +84,13 @@ def _default_command(argv: list[str], commands: set[str]) -> list[str]:
         if arg in takes_value:
             skip = True
         elif not arg.startswith("-"):
-            positional = arg
-            break
+            return arg
+    return None
+
+
+def _default_command(argv: list[str], commands: set[str]) -> list[str]:
+    """``chaosql -c SQL``, ``chaosql "SQL"`` and piped stdin mean ``query``; a bare terminal means ``repl``."""
+    positional = _first_positional(argv)
     if positional in commands or any(a in ("-h", "--help", "--version") for a in argv):
         return argv
     wants_query = positional is not None or any(a in ("-c", "--command", "-f", "--file") for a in argv)
@@ -101,10 +118,17 @@ def _keep_pandas_out() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _keep_pandas_out()
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    commands = set(subcommands(parser))
-    args = parser.parse_args(_default_command(args_list, commands))
+    args_list = _default_command(list(sys.argv[1:] if argv is None else argv), set(COMMANDS))
+    args = None
+    if _first_positional(args_list) == "query":
+        # the quick path: a one-shot query reads only its own options, so the other commands'
+        # modules are not imported (a running service answers in about the time Python takes to start)
+        try:
+            args = build_parser([COMMANDS["query"]], _QuickParser).parse_args(args_list)
+        except _NotQuick:
+            args = None
+    if args is None:
+        args = build_parser().parse_args(args_list)
     try:
         merge_global_options(args)
     except Exception as err:

@@ -19,7 +19,6 @@ Where it is looked for, first found wins: ``--config FILE``, ``$CHAOSQL_CONFIG``
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +27,24 @@ from chaosql.errors import UsageError
 DEMO_NOTICE = "chaosql: no sources configured; using the bundled demo data (--source or a config file chooses others)"
 
 
-@dataclass
 class Config:
-    path: Path | None = None
-    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
-    settings: dict[str, Any] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)
+    """The config file's content. A plain class, not a dataclass: the command line's quick path to
+    a running service imports this module, and ``dataclasses`` (with ``inspect``) costs it ~5 ms."""
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        sources: dict[str, dict[str, Any]] | None = None,
+        settings: dict[str, Any] | None = None,
+        raw: dict[str, Any] | None = None,
+    ) -> None:
+        self.path = path
+        self.sources: dict[str, dict[str, Any]] = sources if sources is not None else {}
+        self.settings: dict[str, Any] = settings if settings is not None else {}
+        self.raw: dict[str, Any] = raw if raw is not None else {}
+
+    def __repr__(self) -> str:
+        return f"Config(path={self.path!r}, sources={self.sources!r}, settings={self.settings!r})"
 
     def section(self, name: str) -> dict[str, Any]:
         value = self.raw.get(name) or {}

@@ -209,3 +209,25 @@ def test_duckdb_syntax_sqlglot_reads_differently():
     assert run.returncode == 0, run.stderr
     summary = {r["column_name"]: r for r in csv.DictReader(io.StringIO(run.stdout))}
     assert summary["kind"]["count"] == "360" and summary["cluster"]["approx_unique"] == "2"
+
+
+def test_each_command_is_named_where_the_command_line_looks_it_up():
+    import importlib
+
+    from chaosql.commands import COMMANDS
+
+    assert {name: importlib.import_module(path).NAME for name, path in COMMANDS.items()} == {n: n for n in COMMANDS}
+
+
+def test_a_query_reads_its_arguments_as_the_full_command_line_does():
+    """`chaosql query` is parsed by the query command's parser alone (quicker); what it cannot read
+    goes to the full parser, so help and usage errors say the same as before."""
+    from chaosql.cli import build_parser
+
+    full = build_parser()
+    assert chaosql("query", "--help").stdout == full._subparsers._group_actions[0].choices["query"].format_help()
+    bad = chaosql("query", "--nosuch", "SELECT 1")
+    assert bad.returncode == 2 and bad.stderr.splitlines()[-1] == "chaosql: unrecognized arguments: --nosuch"
+    assert bad.stderr.startswith("usage: chaosql [-h]")
+    run = chaosql("-s", "demo", "query", "-F", "csv", "--set", "timeout=5", "SELECT 1 AS one")
+    assert (run.returncode, run.stdout) == (0, "one\n1\n")

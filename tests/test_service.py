@@ -106,3 +106,73 @@ def test_serve_answers_the_cli_too(env, tmp_path):
     finally:
         serve.terminate()
         serve.wait(30)
+
+
+def test_the_quick_path_to_a_service_loads_no_engine(env, demo_service):
+    """`chaosql query` with a service running starts only what asking it takes: no DuckDB, Arrow,
+    sqlglot or httpx (each costs the one-shot CLI tenths of a second to import)."""
+    probe = (
+        "import sys\n"
+        "from chaosql.cli import main\n"
+        "code = main(['query', '--source', 'demo', 'SELECT 41 + 1 AS answer'])\n"
+        "heavy = [m for m in ('duckdb', 'pyarrow', 'sqlglot', 'httpx', 'numpy') if m in sys.modules]\n"
+        "print('exit', code, 'loaded', heavy)\n"
+    )
+    before = queries_answered(env)
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    assert "42" in run.stdout and "exit 0 loaded []" in run.stdout, run.stdout + run.stderr
+    assert queries_answered(env) == before + 1
+
+
+def answer(server, sql: str, *settings: str) -> tuple[int, str, str]:
+    import argparse
+    import io
+
+    from chaosql.server import local
+
+    args = argparse.Namespace(source=["demo"], config=None, settings=list(settings), format="csv")
+    out, err = io.StringIO(), io.StringIO()
+    code = local.ask(args, sql, out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def local_server(env, monkeypatch):
+    """A LocalServer over the demo data in this process, found by ``local.ask`` as the CLI finds one."""
+    import argparse
+
+    from chaosql.config import Config, open_sources
+    from chaosql.server import local
+
+    for name in ("XDG_RUNTIME_DIR", "CHAOSQL_CONFIG", "XDG_CONFIG_HOME", "CHAOSQL_SOURCE"):
+        monkeypatch.setenv(name, env[name])
+    key, described = local.identity(argparse.Namespace(source=["demo"], config=None))
+    server = local.LocalServer(open_sources(["demo"], Config()), {}, local.socket_path(key), description=described)
+    assert server.start()
+    yield server
+    server.stop()
+
+
+def test_a_plain_query_leaves_its_session_for_the_next_client(local_server):
+    assert answer(local_server, "SELECT count(*) AS n FROM experiments") == (0, "n\n360\n", "")
+    (kept,) = local_server._idle[()]
+    assert answer(local_server, "SELECT 1 AS one") == (0, "one\n1\n", "")
+    assert local_server._idle[()] == [kept]  # the same Session answered again
+
+
+def test_no_client_sees_what_another_changed(local_server):
+    """A session that ran anything but one plain query is closed, not handed to the next client:
+    settings, tables, views and --set stay with the client that made them."""
+    default = answer(local_server, "SHOW chaosql.timeout")
+    assert default[0] == 0
+    assert answer(local_server, "SET chaosql.timeout = 7; SHOW chaosql.timeout")[1].strip().endswith("7.0")
+    assert answer(local_server, "SHOW chaosql.timeout") == default
+    assert answer(local_server, "SHOW chaosql.timeout", "timeout=9")[1].strip().endswith("9.0")
+    assert answer(local_server, "SHOW chaosql.timeout") == default
+    assert answer(local_server, "CREATE TABLE mine AS SELECT 1 AS a")[0] == 0
+    code, out, err = answer(local_server, "SELECT * FROM mine")
+    assert code == 1 and "mine" in err and out == ""
+    assert answer(local_server, "CREATE VIEW running AS SELECT name FROM experiments")[0] == 0
+    assert answer(local_server, "SELECT * FROM running")[0] == 1
+    assert answer(local_server, "SELECT 1; CREATE TEMP TABLE t AS SELECT 2 AS b")[0] == 0  # a script: not kept
+    assert answer(local_server, "SELECT * FROM t")[0] == 1

@@ -3,17 +3,21 @@
 Modules import their heavy dependencies inside ``run`` so ``chaosql --help`` stays fast.
 """
 
-MODULES = [
-    "chaosql.commands.query",
-    "chaosql.commands.repl",
-    "chaosql.commands.tables",
-    "chaosql.commands.queries",
-    "chaosql.commands.run",
-    "chaosql.commands.report",
-    "chaosql.commands.snapshot",
-    "chaosql.commands.service",
-    "chaosql.commands.export",
-    "chaosql.commands.guard",
-    "chaosql.commands.sweep",
-    "chaosql.server.cli",
-]
+#: Each command's name -> its module. The names are written here too, so the command line can
+#: tell which command it runs (``query``, the quick path to a running service) without importing
+#: every command's module; tests/test_cli.py checks each against its module's ``NAME``.
+COMMANDS = {
+    "query": "chaosql.commands.query",
+    "repl": "chaosql.commands.repl",
+    "tables": "chaosql.commands.tables",
+    "queries": "chaosql.commands.queries",
+    "run": "chaosql.commands.run",
+    "report": "chaosql.commands.report",
+    "snapshot": "chaosql.commands.snapshot",
+    "service": "chaosql.commands.service",
+    "export": "chaosql.commands.export",
+    "guard": "chaosql.commands.guard",
+    "sweep": "chaosql.commands.sweep",
+    "serve": "chaosql.server.cli",
+}
+MODULES = list(COMMANDS.values())

@@ -87,6 +87,24 @@ class Classified:
         tells the shape of its result."""
         return self.kind is Kind.OWN or self.explain is not None
 
+    @property
+    def changes_nothing(self) -> bool:
+        """A plain query (SELECT, FROM, VALUES, TABLE, or WITH without DML): it leaves the session
+        and its DuckDB as they were, so a fresh client may be given the session next (the local
+        service's pool). Everything else may leave state behind (a setting, a table, a view, a
+        transaction) and counts as a change.
+
+        >>> [classify(s).changes_nothing for s in (
+        ...     "SELECT 1", "with x as (select 1) select * from x", "SET chaosql.timeout = 5",
+        ...     "CREATE TABLE t (a int)", "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", "EXPLAIN SELECT 1")]
+        [True, True, False, False, False, False]
+        """
+        if self.kind is not Kind.READ or self.explain is not None:
+            return False
+        if self.command in ("SELECT", "FROM", "VALUES", "TABLE"):
+            return True
+        return self.command == "WITH" and not _DML_WORD.search(self.body)
+
     def parse(self) -> tuple[exp.Expr | None, str, Exception | None]:
         """(sqlglot tree of ``body``, its text for DuckDB, the parse error) — parsed once.
 

@@ -7,9 +7,14 @@ would read exactly what it would read itself. The socket lives in ``$XDG_RUNTIME
 ``~/.cache/chaosql/run``), a directory only its user may enter.
 
 The exchange is JSON lines. The CLI sends one request (the SQL, output format, ``--set`` settings,
-``-v``, ``--yes``); the service runs it on a new Session over its shared sources and answers with
+``-v``, ``--yes``); the service runs it on a Session over its shared sources and answers with
 ``{"out": text}`` and ``{"err": text}`` pieces, then ``{"exit": code}``, exactly what the CLI would
 have printed itself. A CLI that goes away (Ctrl-C) cancels its statement.
+
+Sessions are reused: a request gets an idle Session made with the same ``--set`` settings, and its
+Session goes back for the next request only when it ran one plain query without error
+(``Classified.changes_nothing``), so no client sees another's settings, tables or views. Anything
+else (SET, CREATE, a write, a script of several statements, an error) closes it.
 
 The client side (``ask``) imports nothing but the standard library: it runs before the CLI has
 loaded DuckDB, Arrow or sqlglot, and a one-shot query through a service costs little more than
@@ -33,6 +38,8 @@ PROTOCOL = 1
 DEFAULT_DEMO = "the demo data (no sources configured)"
 #: Seconds the CLI waits to connect to a socket (a stale socket file is refused at once).
 CONNECT_TIMEOUT = 0.5
+#: Idle Sessions the service keeps for the next requests (per set of ``--set`` settings, at most).
+IDLE_SESSIONS = 4
 
 
 # --- where and who --------------------------------------------------------------------------
@@ -166,6 +173,8 @@ class LocalServer:
         self.stopping = threading.Event()  # a "stop" request came (chaosql service stop)
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
+        self._idle: dict[tuple[str, ...], list[Any]] = {}  # request settings -> idle Sessions
+        self._idle_lock = threading.Lock()
 
     def start(self) -> bool:
         """Listen; False when another live chaosql already serves these sources here."""
@@ -190,6 +199,11 @@ class LocalServer:
         return True
 
     def stop(self) -> None:
+        with self._idle_lock:
+            idle, self._idle = self._idle, {}
+        for sessions in idle.values():
+            for session in sessions:
+                session.close()
         sock, self._sock = self._sock, None
         if sock is not None:
             try:
@@ -242,35 +256,61 @@ class LocalServer:
 
         from chaosql.commands._context import report_error
         from chaosql.commands.query import run_sql
-        from chaosql.engine.session import Session
 
         out, err = _Stream(conn, "out"), _Stream(conn, "err")
         args = argparse.Namespace(
             format=request.get("format") or "table", verbose=bool(request.get("verbose")), yes=bool(request.get("yes"))
         )
-        session = None
+        key = tuple(str(item) for item in request.get("settings") or [])
+        sql = request.get("sql") or ""
+        session, reusable = None, False
+        hangup = _Hangup(conn)
         try:
-            settings = dict(self.settings)
-            for item in request.get("settings") or []:
-                name, eq, value = str(item).partition("=")
-                if not eq:
-                    from chaosql.errors import UsageError
-
-                    raise UsageError(f"--set {item}: expected NAME=VALUE")
-                settings[name.strip()] = value.strip()
-            session = Session(self.sources, settings=settings)
-            watcher = threading.Thread(target=_cancel_on_hangup, args=(conn, session), daemon=True)
-            watcher.start()
-            run_sql(session, request.get("sql") or "", args, out, err)
+            session = self._session(key)
+            hangup.watch(session)
+            run_sql(session, sql, args, out, err)
             code = 0
+            last = session.statement.classified if session.statement is not None else None
+            reusable = last is not None and last.changes_nothing and len(session.split(sql)) == 1
         except (Exception, KeyboardInterrupt) as failure:
             code = report_error(failure, err, verbose=args.verbose)
         finally:
+            hangup.done()  # from here on a hang-up cancels nothing: the session may serve another client
             if session is not None:
-                session.close()
+                self._release(key, session, reusable)
         out.flush()
         err.flush()
         return code
+
+    def _session(self, key: tuple[str, ...]) -> Any:
+        """An idle Session made with the request's ``--set`` settings, or a new one."""
+        with self._idle_lock:
+            idle = self._idle.get(key)
+            if idle:
+                return idle.pop()
+        from chaosql.engine.session import Session
+
+        settings = dict(self.settings)
+        for item in key:
+            name, eq, value = item.partition("=")
+            if not eq:
+                from chaosql.errors import UsageError
+
+                raise UsageError(f"--set {item}: expected NAME=VALUE")
+            settings[name.strip()] = value.strip()
+        return Session(self.sources, settings=settings)
+
+    def _release(self, key: tuple[str, ...], session: Any, reusable: bool) -> None:
+        """Keep ``session`` for the next request with the same settings when its request changed
+        nothing in it (and the service runs on); close it otherwise."""
+        session.confirm = None  # --yes was this request's answer, not the next one's
+        if reusable and self._sock is not None and session.settings == session.initial_settings:
+            with self._idle_lock:
+                idle = self._idle.setdefault(key, [])
+                if len(idle) < IDLE_SESSIONS:
+                    idle.append(session)
+                    return
+        session.close()
 
     def status(self) -> dict[str, Any]:
         caches = []
@@ -314,15 +354,36 @@ class _Stream(io.StringIO):
             LocalServer._send(self.conn, {self.name: text})
 
 
-def _cancel_on_hangup(conn: socket.socket, session: Any) -> None:
-    """The CLI sends nothing after its request: EOF means it went away or was interrupted (it
-    shuts its side down on Ctrl-C and SIGTERM, and waits for what a cancelled write left), so cancel."""
-    try:
-        while conn.recv(1024):
+class _Hangup:
+    """Cancels the request's statement when the CLI goes away.
+
+    The CLI sends nothing after its request: EOF means it went away or was interrupted (it shuts
+    its side down on Ctrl-C and SIGTERM, and waits for what a cancelled write left). Once the
+    request is ``done`` its session may already serve another client, so an EOF cancels nothing."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+        self.session: Any = None
+        self.finished = False
+        self.lock = threading.Lock()
+
+    def watch(self, session: Any) -> None:
+        self.session = session
+        threading.Thread(target=self._wait, daemon=True, name="chaosql-local-hangup").start()
+
+    def done(self) -> None:
+        with self.lock:
+            self.finished = True
+
+    def _wait(self) -> None:
+        try:
+            while self.conn.recv(1024):
+                pass
+        except OSError:
             pass
-    except OSError:
-        pass
-    session.cancel("interrupted (the chaosql command was stopped)")
+        with self.lock:
+            if not self.finished:
+                self.session.cancel("interrupted (the chaosql command was stopped)")
 
 
 def request(path: Path, message: dict[str, Any], timeout: float = 5.0) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from chaosql.commands._context import EXIT_OK, report_error
+from chaosql.commands._context import EXIT_INTERRUPTED, EXIT_OK, report_error
 
 NAME = "serve"
 HELP = "serve chaosql over the PostgreSQL wire protocol (psql, Grafana, Metabase, JDBC ...)"
@@ -109,13 +109,25 @@ def _exporter(args: argparse.Namespace, sources: list, settings: dict, config: o
 
 
 def run(args: argparse.Namespace) -> int:
+    """Serve until SIGTERM (exit 0) or Ctrl-C (exit 130), then stop as PostgreSQL's fast shutdown
+    does: running statements are cancelled (a write rolls back), clients get FATAL 57P01."""
     import asyncio
+    import signal
 
     try:
         server, metrics = build(args)
 
-        async def main() -> None:
+        async def main() -> int:
             await server.start()
+            loop = asyncio.get_running_loop()
+            stopped: asyncio.Future[int] = loop.create_future()
+
+            def stop(signum: int) -> None:
+                if not stopped.done():  # a second signal while stopping: the shutdown goes on
+                    stopped.set_result(signum)
+
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop, signum)
             server.local.start()
             if metrics is not None:
                 http = metrics[1].start()
@@ -129,11 +141,12 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-            async with server._server:
-                await server._server.serve_forever()
+            received = await stopped
+            await server.shutdown(f"interrupted ({signal.Signals(received).name})")
+            return EXIT_INTERRUPTED if received == signal.SIGINT else EXIT_OK
 
         try:
-            asyncio.run(main())
+            code = asyncio.run(main())
         finally:
             server.local.stop()
             if metrics is not None:
@@ -142,9 +155,9 @@ def run(args: argparse.Namespace) -> int:
                 exporter.close()
                 exporter.session.close()
             server.close()
-        return EXIT_OK
-    except KeyboardInterrupt:
-        return EXIT_OK
+        return code
+    except KeyboardInterrupt:  # before the server listened
+        return EXIT_INTERRUPTED
     except OSError as err:
         print(f"chaosql: cannot listen: {err.strerror or err}", file=sys.stderr)
         return 1

@@ -70,6 +70,9 @@ class Connection(Streaming):
         self.database = ""
         self.zone = "UTC"  # the last time zone set without error
         self.server_timeout = 0.0  # what statement_timeout = 0 goes back to: the server's chaosql.timeout
+        self.task: asyncio.Task | None = None  # the task running this connection
+        self.stopping: str | None = None  # why the server ends this connection (its shutdown), once it does
+        self.write_left: WriteFailed | None = None  # what a write the shutdown cancelled left
 
     @property
     def runner(self) -> Runner:
@@ -105,20 +108,47 @@ class Connection(Streaming):
         """Run a statement in the worker thread; if the client goes away meanwhile, cancel it, so a
         write rolls back what it made instead of finishing for nobody. What a cancelled write left
         goes to the server's log (stderr): there is no client to tell."""
-        work = asyncio.ensure_future(self.call(lambda: self.runner.run(prepared, params, limit_from=limit_from)))
-        while True:
-            done, _ = await asyncio.wait({work}, timeout=PEER_CHECK)
-            if done:
-                return work.result()
-            if self._peer_gone():
-                break
-        self.runner.session.cancel("the client disconnected")
+        work = asyncio.ensure_future(self.call(self._run_unless_stopping, prepared, params, limit_from))
         try:
-            await work
-        except ChaosqlError as err:
-            if isinstance(err, WriteFailed):
-                print(f"chaosql serve: connection {self.pid} closed during a write: {err}", file=sys.stderr, flush=True)
+            while True:
+                done, _ = await asyncio.wait({work}, timeout=PEER_CHECK)
+                if done:
+                    return work.result()
+                if self._peer_gone():
+                    break
+        except asyncio.CancelledError:  # the server is stopping: the statement ends first (a write rolls back)
+            self.write_left = await self._cancel_and_wait(work, self.stopping or "the server is stopping")
+            raise
+        await self._cancel_and_wait(work, "the client disconnected")
         raise ConnectionResetError("the client disconnected during a statement")
+
+    def _run_unless_stopping(self, prepared: Prepared, params: list[Any], limit_from: float | None) -> Any:
+        if self.stopping is not None:  # the shutdown came before the statement began: it never does
+            raise QueryCancelled(self.stopping)
+        return self.runner.run(prepared, params, limit_from=limit_from)
+
+    async def _cancel_and_wait(self, work: asyncio.Future, reason: str) -> WriteFailed | None:
+        """Cancel the running statement and wait until it has ended (a write has rolled back); what
+        a cancelled write left goes to the server's log (stderr): its client is gone. The cancel
+        is repeated while the statement runs, in case it landed before the statement began."""
+        while not work.done():
+            self.runner.session.cancel(reason)
+            await asyncio.wait({work}, timeout=PEER_CHECK)
+        try:
+            work.result()
+        except WriteFailed as err:
+            print(f"chaosql serve: connection {self.pid} closed during a write: {err}", file=sys.stderr, flush=True)
+            return err
+        except (ChaosqlError, asyncio.CancelledError):
+            pass
+        return None
+
+    def terminate(self, reason: str) -> None:
+        """End this connection as PostgreSQL's fast shutdown does: its running statement is
+        cancelled (a write rolls back), then the client gets FATAL 57P01."""
+        self.stopping = reason
+        if self.task is not None:
+            self.task.cancel()
 
     def _peer_gone(self) -> bool:
         """Whether the client closed its side of the connection (EOF), without reading from it:
@@ -139,6 +169,7 @@ class Connection(Streaming):
     # --- lifecycle -------------------------------------------------------------------------
 
     async def run(self) -> None:
+        self.task = asyncio.current_task()
         try:
             if await self.startup():
                 await self.loop()
@@ -146,16 +177,21 @@ class Connection(Streaming):
             self._fatal(err.code, str(err))
         except wire.ProtocolViolation as err:
             self._fatal("08P01", str(err))
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+        except asyncio.CancelledError:
+            if self.stopping is not None:
+                left = self.write_left
+                detail = "\n".join([left.message, *left.details]) if left is not None else None
+                self._fatal("57P01", "terminating connection due to administrator command", detail=detail)
+        except (asyncio.IncompleteReadError, ConnectionError):
             pass
         except Exception as err:  # never let one client take the server down
             self._fatal("XX000", f"internal error: {type(err).__name__}: {err}")
         finally:
             await self.close()
 
-    def _fatal(self, code: str, message: str) -> None:
+    def _fatal(self, code: str, message: str, *, detail: str | None = None) -> None:
         try:
-            self.send(wire.error_response("FATAL", code, message))
+            self.send(wire.error_response("FATAL", code, message, detail=detail))
         except Exception:
             pass
 

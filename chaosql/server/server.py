@@ -147,6 +147,19 @@ class Server:
                 except Exception:
                     pass
 
+    async def shutdown(self, reason: str) -> None:
+        """PostgreSQL's fast shutdown: stop listening, cancel every connection's running statement
+        (a write rolls back, ``reason`` saying why: ``interrupted (SIGTERM)``), send each client
+        FATAL 57P01, and wait until every connection has closed its session."""
+        if self._server is not None:
+            self._server.close()
+        connections = [conn for _, conn in list(self._live.values())]
+        for conn in connections:
+            conn.terminate(reason)
+        tasks = [conn.task for conn in connections if conn.task is not None]
+        if tasks:
+            await asyncio.wait(tasks)
+
     def close(self) -> None:
         """Stop the workers (after ``stop``, once the connections have closed their sessions)."""
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -173,6 +186,7 @@ class ServerThread:
             return
         self._ready.set()
         loop.run_forever()
+        loop.run_until_complete(self.server.shutdown("the server is stopping"))
         loop.run_until_complete(self.server.stop())
         pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
         for task in pending:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import socket
 import struct
 import subprocess
@@ -285,3 +286,69 @@ def test_workers_setting_is_checked(shared_sources):
         timeout=60,
     )
     assert bad.returncode == 2 and "--workers takes a number from 1 to 1024, not -1" in bad.stderr
+
+
+def _stop_with_clients(port: int, stop) -> list[BaseException]:
+    """Stop a server (``stop()``) with one client idle in an open transaction with a cursor, one
+    mid-query; what each client was told."""
+    psycopg = pytest.importorskip("psycopg")
+    idle = psycopg.connect(dsn(port))
+    cursor = idle.cursor(name="parked")
+    cursor.execute("SELECT name FROM experiments")
+    cursor.fetchmany(2)
+    busy = psycopg.connect(dsn(port), autocommit=True)
+    told: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            busy.execute(LONG)
+        except psycopg.Error as err:
+            told.append(err)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(1.5)  # the query is running
+    stop()
+    worker.join(60)
+    try:
+        idle.execute("SELECT 1")
+    except psycopg.Error as err:
+        told.append(err)
+    idle.close()
+    busy.close()
+    return told
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_server_tells_its_clients_and_stays_quiet(signum):
+    """SIGTERM or Ctrl-C to ``chaosql serve`` with clients connected: as PostgreSQL's fast shutdown,
+    the running query is cancelled, clients get FATAL 57P01, and the server's stderr holds no
+    traceback (it used to print an unretrieved CancelledError)."""
+    psycopg = pytest.importorskip("psycopg")
+    from serve_process import Served
+
+    with Served("--source", "demo") as served:
+        told = _stop_with_clients(served.port, lambda: served.proc.send_signal(signum))
+        _, err = served.proc.communicate(timeout=60)
+    assert served.proc.returncode == (130 if signum == signal.SIGINT else 0), err
+    assert "Traceback" not in err and "Error" not in err and "never retrieved" not in err, err
+    assert len(told) == 2 and all(isinstance(e, psycopg.errors.AdminShutdown) for e in told), told
+
+
+def test_stopping_the_test_server_stays_quiet(shared_sources, capfd):
+    """The tests' ServerThread stops the same way, with nothing on stderr."""
+    psycopg = pytest.importorskip("psycopg")
+    from chaosql.engine.session import Session
+    from chaosql.server.auth import AuthConfig
+    from chaosql.server.server import SESSION_DUCKDB, Server, ServerThread
+
+    thread = ServerThread(
+        Server(lambda: Session(shared_sources, duckdb_config=SESSION_DUCKDB), auth=AuthConfig("trust"), port=0)
+    ).start()
+    told = _stop_with_clients(thread.port, thread.stop)
+    import gc
+
+    gc.collect()  # an unretrieved exception is reported when its task is collected
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "never retrieved" not in err, err
+    assert len(told) == 2 and all(isinstance(e, psycopg.errors.AdminShutdown) for e in told), told

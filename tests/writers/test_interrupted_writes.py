@@ -1,8 +1,8 @@
 """A write interrupted part-way is rolled back, and says what is left: SIGINT and SIGTERM to the CLI,
-the REPL, saved queries and reports; a Postgres client's cancel request and a client that drops its
-connection, over ``chaosql serve``. Each test starts a 300-row INSERT ... SELECT against the real
-kube-apiserver, interrupts it once objects are being created, and counts the objects afterwards
-straight from the API (not through chaosql)."""
+the REPL, saved queries and reports; a Postgres client's cancel request, a client that drops its
+connection, and SIGTERM or Ctrl-C to ``chaosql serve`` itself. Each test starts a 300-row INSERT
+... SELECT against the real kube-apiserver, interrupts it once objects are being created, and
+counts the objects afterwards straight from the API (not through chaosql)."""
 
 from __future__ import annotations
 
@@ -306,3 +306,38 @@ def wait_for_log(served, text: str, timeout: float = 60) -> str:
             if text in line:
                 return line
     return "".join(served.log)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_server_stopped_mid_write_rolls_it_back(write_env, ns, served, signum):
+    """SIGTERM (or Ctrl-C) to ``chaosql serve`` while a client's INSERT runs: as PostgreSQL's fast
+    shutdown, the write is rolled back, the client is told (57P01), the server says what the write
+    left, prints no traceback and exits 0 (130 after Ctrl-C, as chaosql's other daemons)."""
+    psycopg = pytest.importorskip("psycopg")
+    con = psycopg.connect(dsn(served), autocommit=True)
+    failure: dict = {}
+
+    def run() -> None:
+        try:
+            con.execute(insert_sql(ns))
+        except psycopg.Error as err:
+            failure["err"] = err
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    try:
+        wait_for_creates(write_env, ns, worker.is_alive)
+        served.proc.send_signal(signum)
+        _, err = served.proc.communicate(timeout=120)
+        worker.join(120)
+    finally:
+        con.close()
+    log = "".join(served.log) + err
+    assert served.proc.returncode == (130 if signum == signal.SIGINT else 0), log
+    assert chaos_objects(write_env, ns) == {}
+    assert isinstance(failure.get("err"), psycopg.errors.AdminShutdown), failure
+    name = signal.Signals(signum).name
+    line = next(x for x in log.splitlines() if "closed during a write: " in x)
+    assert "INSERT stopped at row " in line and f"interrupted ({name})" in line, log
+    assert "; rolled back " in line and "the cluster is as before the statement" in line, log
+    assert "Traceback" not in log and "Error" not in log.replace(line, ""), log

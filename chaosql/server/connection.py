@@ -81,10 +81,13 @@ class Connection(Streaming):
             raise RuntimeError("the connection has no session (startup unfinished, or closed)")
         return self._runner
 
-    async def call(self, fn: Callable[..., T], *args: Any, reading: Portal | None = None) -> T:
+    def call(self, fn: Callable[..., T], *args: Any, reading: Portal | None = None) -> asyncio.Future[T]:
         """``fn(*args)`` on the server's worker pool, after the connection's previous call has
         ended: a Session is not for concurrent use, and a call whose awaiting task was cancelled
         (a client gone mid-statement) may still be running when ``close`` closes the session.
+        Calls run in the order they are made, also when one is made before an earlier one's
+        awaiting task has started (rows encoded ahead, see Streaming); one whose awaiter is
+        cancelled before it starts does not run.
 
         A portal's open DuckDB result, unless this call is ``reading`` it, is parked first, in
         the same call: DuckDB refuses any other statement while a streamed result is open."""
@@ -92,14 +95,33 @@ class Connection(Streaming):
         if live is not None and live is not reading:
             self._live = None
             fn, args = _after_parking, (live, fn, *args)
-        previous = self._working
-        if previous is not None and not previous.done():
-            ended = asyncio.wrap_future(previous)
-            await asyncio.wait({ended})
-            if not ended.cancelled():
-                ended.exception()  # its caller was told (or is gone): not "never retrieved"
-        work = self._working = self.server.pool.submit(fn, *args)
-        return await asyncio.wrap_future(work)
+        loop = asyncio.get_running_loop()
+        result: asyncio.Future[T] = loop.create_future()
+        ended: concurrent.futures.Future = concurrent.futures.Future()  # this call has run, or never will
+        previous, self._working = self._working, ended
+
+        def finish(work: concurrent.futures.Future) -> None:
+            ended.set_result(None)
+            _soon(loop, _settle, result, work)
+
+        def start() -> None:
+            if result.cancelled():
+                ended.set_result(None)
+                return
+            try:
+                work = self.server.pool.submit(fn, *args)
+            except BaseException as err:  # the pool is shut down: the server is stopping
+                ended.set_result(None)
+                result.set_exception(err)
+                return
+            work.add_done_callback(finish)
+            result.add_done_callback(lambda r: work.cancel() if r.cancelled() else None)
+
+        if previous is None or previous.done():
+            start()
+        else:
+            previous.add_done_callback(lambda _: _soon(loop, start))
+        return result
 
     def send(self, data: bytes) -> None:
         self.writer.write(data)
@@ -705,6 +727,26 @@ class Connection(Streaming):
         self.send(wire.CLOSE_COMPLETE)
 
     # --- streaming rows --------------------------------------------------------------------
+
+
+def _soon(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> None:
+    """``fn(*args)`` on the event loop, from a worker's callback (nothing once the server's loop is closed)."""
+    try:
+        loop.call_soon_threadsafe(fn, *args)
+    except RuntimeError:
+        pass
+
+
+def _settle(result: asyncio.Future, work: concurrent.futures.Future) -> None:
+    """A call's outcome to its awaiter (unless the awaiter is gone)."""
+    if result.cancelled():
+        return
+    if work.cancelled():
+        result.cancel()
+    elif (error := work.exception()) is not None:
+        result.set_exception(error)
+    else:
+        result.set_result(work.result())
 
 
 def _after_parking(portal: Portal, fn: Callable[..., T], *args: Any) -> T:

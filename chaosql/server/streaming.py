@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -40,6 +41,24 @@ class Portal:
     parked: bool = False  # read to the end so other statements can run meanwhile
     declared: bool = False  # an SQL cursor (DECLARE): kept past Sync, like PostgreSQL's WITH HOLD
     released: bool = False  # its DuckDB result was let go after an error: it cannot run again (55000)
+    ahead: Ahead | None = None  # rows encoded after an Execute with a row limit, for the next one
+    ahead_work: asyncio.Future | None = None  # the call encoding them (on the connection's call chain)
+
+
+@dataclass
+class Ahead:
+    """The rows after an Execute with a row limit, encoded while the client reads that Execute's:
+    a client reading a portal in chunks (asyncpg's cursors, FETCH n) would otherwise wait for them
+    to be encoded after asking. ``batch`` is what they were encoded from, given back to the portal
+    when the next request cannot use them (fewer rows, other formats); ``error`` is what reading
+    them raised, reported when they are asked for, as PostgreSQL reports it then."""
+
+    chunk: bytes = b""
+    count: int = 0
+    ended: bool = False
+    batch: Any = None
+    formats: list[int] | None = None
+    error: Exception | None = None
 
 
 def portal_columns(portal: Portal) -> list[tuple[str, str]] | None:
@@ -77,9 +96,9 @@ class Streaming:
     def send(self, data: bytes) -> None:
         raise NotImplementedError
 
-    async def call(self, fn: Callable[..., T], *args: Any, reading: Portal | None = None) -> T:
-        """Run ``fn(*args)`` on the connection's worker thread (``reading``: the portal whose open
-        result it reads; any other open result is parked first)."""
+    def call(self, fn: Callable[..., T], *args: Any, reading: Portal | None = None) -> asyncio.Future[T]:
+        """Run ``fn(*args)`` on the connection's worker thread, after the calls made before it
+        (``reading``: the portal whose open result it reads; any other open result is parked first)."""
         raise NotImplementedError
 
     async def _start(self, portal: Portal) -> None:
@@ -242,9 +261,11 @@ class Streaming:
     async def _pump(self, portal: Portal, limit: int | None, *, send: bool = True) -> tuple[int, bool]:
         """Send up to ``limit`` rows (all when None) of ``portal``; returns (rows, finished).
 
-        The next chunk is encoded (in the worker thread) while the one before it is sent. No
-        call is left running when this returns, not even when the client is gone: the
-        connection's next call may use the Session."""
+        The next chunk is encoded (in the worker thread) while the one before it is sent; with a
+        ``limit``, the rows after it are encoded once its last chunk is out (``Ahead``), on the
+        connection's call chain: any later call waits for them. No other call is left running
+        when this returns, not even when the client is gone: the connection's next call may use
+        the Session."""
         if portal.batches is None:
             portal.batches = iter(portal.result.batches())
         assert portal.columns is not None  # only a statement that returns rows is pumped
@@ -254,19 +275,26 @@ class Streaming:
 
         def encode_next() -> asyncio.Future:
             want = BATCH_ROWS if limit is None else min(BATCH_ROWS, limit - total)
-            return asyncio.ensure_future(self.call(self._next_chunk, portal, names, formats, want, reading=portal))
+            then = min(BATCH_ROWS, limit) if limit is not None and want == limit - total else 0
+            return self._encode(portal, names, formats, want, then)
 
-        ahead: asyncio.Future | None = encode_next()
+        coming: asyncio.Future | None = await self._encoded_ahead(portal, formats, limit)
+        if coming is None:
+            coming = encode_next()
         ok = False
         try:
-            while ahead is not None:
-                chunk, count, finished = await ahead
+            while coming is not None:
+                chunk, count, finished = await coming
                 portal.sent += count
                 total += count
                 if finished:
                     self._ended(portal)
                 more = not finished and (limit is None or total < limit)
-                ahead = encode_next() if more else None
+                coming = encode_next() if more else None
+                if not more and not finished and limit is not None and portal.ahead_work is None:
+                    # these rows came encoded ahead: the next ones are encoded while they go out
+                    rows = min(BATCH_ROWS, limit)
+                    portal.ahead_work = self.call(self._fill_ahead, portal, names, formats, rows, reading=portal)
                 if chunk and send:
                     self.send(chunk)
                     await self.writer.drain()
@@ -274,15 +302,92 @@ class Streaming:
                     ok = True
                     return total, finished
         finally:
-            if ahead is not None:  # sending (or encoding) failed: no call is left running
-                if not ahead.done():
-                    await asyncio.wait([ahead])
-                if not ahead.cancelled():
-                    ahead.exception()  # retrieved here: the error reported is the one being raised
+            if coming is not None:  # sending (or encoding) failed: no call is left running
+                if not coming.done():
+                    await asyncio.wait([coming])
+                if not coming.cancelled():
+                    coming.exception()  # retrieved here: the error reported is the one being raised
             if not ok:  # the portal failed: its result is let go, not read on by the next statement
                 portal.released = True
                 await self._let_go(portal)
         return total, False
+
+    def _encode(
+        self, portal: Portal, names: list[str], formats: list[int], want: int, then: int
+    ) -> asyncio.Future[tuple[bytes, int, bool]]:
+        """The next ``want`` rows encoded (see ``_next_chunk``); with ``then``, the same call goes
+        on to encode the ``then`` rows after them into ``portal.ahead``, handing these back first."""
+        if not then:
+            return self.call(self._next_chunk, portal, names, formats, want, reading=portal)
+        loop = asyncio.get_running_loop()
+        early: asyncio.Future[tuple[bytes, int, bool]] = loop.create_future()
+
+        def hand_back(chunk: tuple[bytes, int, bool]) -> None:
+            loop.call_soon_threadsafe(_resolve, early, chunk)
+
+        def ended(work: asyncio.Future) -> None:  # before handing back: it failed, or the result ended
+            if early.done():
+                return
+            if work.cancelled():
+                early.cancel()
+            elif (error := work.exception()) is not None:
+                early.set_exception(error)
+            else:
+                early.set_result(work.result())
+
+        work = self.call(self._chunk_then_ahead, portal, names, formats, want, then, hand_back, reading=portal)
+        portal.ahead_work = work
+        work.add_done_callback(ended)
+        return early
+
+    def _chunk_then_ahead(
+        self,
+        portal: Portal,
+        names: list[str],
+        formats: list[int],
+        want: int,
+        then: int,
+        hand_back: Callable[[tuple[bytes, int, bool]], None],
+    ) -> tuple[bytes, int, bool]:
+        chunk = self._next_chunk(portal, names, formats, want)
+        if chunk[2]:
+            return chunk  # the result has ended: nothing comes after it
+        hand_back(chunk)
+        self._fill_ahead(portal, names, formats, then)
+        return chunk
+
+    def _fill_ahead(self, portal: Portal, names: list[str], formats: list[int], rows: int) -> None:
+        """Encode the next ``rows`` rows into ``portal.ahead`` (runs in the worker thread)."""
+        try:
+            batch, ended = self._next_rows(portal, rows)
+            encoded = data_rows(batch, names, formats) if batch is not None else b""
+            portal.ahead = Ahead(encoded, batch.num_rows if batch is not None else 0, ended, batch, formats)
+        except Exception as err:
+            portal.ahead = Ahead(error=err)
+
+    async def _encoded_ahead(self, portal: Portal, formats: list[int], limit: int | None) -> asyncio.Future | None:
+        """The rows encoded ahead for this request, as a done future (None when there are none
+        it can use: those are given back to the portal, to be read again)."""
+        work, portal.ahead_work = portal.ahead_work, None
+        if work is not None:
+            await asyncio.wait({work})
+            if not work.cancelled():
+                work.exception()  # raised to the request that awaited it already
+        ahead, portal.ahead = portal.ahead, None
+        if ahead is None:
+            return None
+        coming = asyncio.get_running_loop().create_future()
+        if ahead.error is not None:
+            coming.set_exception(ahead.error)
+        elif ahead.formats == formats and (limit is None or ahead.count <= limit):
+            coming.set_result((ahead.chunk, ahead.count, ahead.ended))
+        else:
+            if ahead.batch is not None:
+                if portal.pending is not None:
+                    portal.batches = _front(portal.pending, portal.batches)
+                portal.pending = ahead.batch
+            return None
+        return coming
 
     async def _stream(self, portal: Portal, max_rows: int) -> None:
         result = portal.result
@@ -303,15 +408,22 @@ class Streaming:
 
     def _next_chunk(self, portal: Portal, names: list[str], formats: list[int], want: int) -> tuple[bytes, int, bool]:
         """Up to ``want`` rows encoded as DataRows, their count and whether the result has ended
-        (runs in the worker thread). After a batch shorter than ``want`` the next one is read
-        already: a small result ends in the call that sends its rows, one round trip to a worker
-        instead of two."""
+        (runs in the worker thread)."""
+        batch, ended = self._next_rows(portal, want)
+        if batch is None:
+            return b"", 0, True
+        return data_rows(batch, names, formats), batch.num_rows, ended
+
+    def _next_rows(self, portal: Portal, want: int) -> tuple[Any, bool]:
+        """Up to ``want`` rows (None when none are left) and whether the result has ended after
+        them. After a batch shorter than ``want`` the next one is read already: a small result
+        ends in the call that sends its rows, one round trip to a worker instead of two."""
         batch = portal.pending
         portal.pending = None
         while batch is None or batch.num_rows == 0:
             batch = self._next_batch(portal)
             if batch is None:
-                return b"", 0, True
+                return None, True
         if batch.num_rows > want:
             portal.pending = batch.slice(want)
             batch = batch.slice(0, want)
@@ -319,7 +431,7 @@ class Streaming:
         if batch.num_rows < want:
             portal.pending = self._next_batch(portal)
             ended = portal.pending is None
-        return data_rows(batch, names, formats), batch.num_rows, ended
+        return batch, ended
 
     def _next_batch(self, portal: Portal) -> Any:
         try:
@@ -330,7 +442,7 @@ class Streaming:
         except Exception as err:
             if self.cancelled:
                 raise QueryCancelled("canceling statement due to user request") from err
-            raise translate_error(err, self.runner.session) from err
+            raise translate_error(_duckdb_error(err), self.runner.session) from err
 
 
 def park(portal: Portal) -> None:
@@ -348,6 +460,30 @@ def park(portal: Portal) -> None:
     _release(portal)
     portal.batches, portal.pending = _replay(rest, failure), pending
     portal.parked = True
+
+
+def _duckdb_error(err: Exception) -> Exception:
+    """A DuckDB error met while streaming reaches us through Arrow's reader as an OSError whose
+    text starts with its kind (``Invalid Input Error: Division by zero ...``): DuckDB's own
+    exception again, so it gets its SQLSTATE (22012 here), as when it is met before the first row."""
+    import duckdb
+
+    kind = re.match(r"([A-Za-z]+(?: [A-Za-z]+)*) Error: ", str(err)) if type(err) is OSError else None
+    name = "".join(word[:1].upper() + word[1:] for word in kind.group(1).split()) if kind else ""
+    cls = getattr(duckdb, name + "Exception", None) if name else None
+    return cls(str(err)) if isinstance(cls, type) and issubclass(cls, duckdb.Error) else err
+
+
+def _resolve(future: asyncio.Future, value: Any) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _front(first: Any, rest: Iterator[Any] | None) -> Iterator[Any]:
+    """``first``, then the rest of ``rest`` (closing this closes ``rest``, a result's reader)."""
+    yield first
+    if rest is not None:
+        yield from rest
 
 
 def _replay(batches: list[Any], failure: Exception | None) -> Iterator[Any]:

@@ -252,3 +252,48 @@ def test_fetch_reads_only_what_it_fetches(servers, pg_server):
     ours, theirs = run(servers["chaosql"]), run(servers["postgres"])
     assert ours[:2] == theirs
     assert ours[2] == ("parked", False)
+
+
+def test_rows_read_in_chunks_of_changing_size(servers):
+    """An Execute with a row limit has the next chunk encoded while the client reads (asyncpg's
+    cursors ask again and again): a next Execute that asks for fewer or more rows, another
+    statement between two, a Close, and an error in rows not yet asked for each answer as
+    PostgreSQL does. (Where the error comes differs: DuckDB computes rows ahead of the ones
+    asked for itself, so only the rows before it and the error are compared.)"""
+    query = "SELECT x, 'row ' || x::text AS label, x / 4.0 AS quarter FROM generate_series(1, 25000) AS t(x) ORDER BY x"
+    failing = "SELECT x, 100 / (x - 150000) AS q FROM generate_series(1, 200000) AS t(x)"
+
+    async def main(con):
+        p = Portals(con)
+        seen = []
+        async with con.transaction():
+            await p.bind("rows", query)
+            for limit in (3, 3, 10, 2, 12000, 7):
+                rows, finished = await p.execute("rows", limit)
+                seen.append((limit, rows[0], rows[-1], len(rows), finished))
+            seen.append(await con.fetchval(COUNT))  # another statement: the rest is kept
+            rows, finished = await p.execute("rows", 5)
+            seen.append((rows, finished))
+            rows, finished = await p.execute("rows", 0)
+            seen.append((rows[0], rows[-1], len(rows), finished))
+            seen.append(await p.execute("rows", 5))  # read to the end already
+            await p.bind("closed", query)
+            seen.append(len((await p.execute("closed", 100))[0]))
+            seen.append(await p.close("closed"))  # its next rows may be encoded already
+            seen.append(await con.fetchval("SELECT 46"))
+        got: list = []
+        async with con.transaction():  # failed: its COMMIT is a ROLLBACK
+            await p.bind("failing", failing)
+            while True:
+                outcome = await p.execute("failing", 10000)
+                if isinstance(outcome, str):
+                    seen.append(outcome)
+                    break
+                got.extend(x for x, _ in outcome[0])
+        seen.append(got == list(range(1, len(got) + 1)) and len(got) < 150000)
+        seen.append(await con.fetchval("SELECT 47"))
+        return seen
+
+    seen = _same(servers, main)
+    assert seen[0] == (3, (1, "row 1", 0.25), (3, "row 3", 0.75), 3, False)
+    assert seen[6] > 0 and seen[9] == ([], True) and seen[-3:] == ["22012", True, 47]

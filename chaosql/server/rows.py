@@ -24,6 +24,11 @@ from chaosql.server import types
 
 _EPOCH_DAYS = 10_957  # 2000-01-01 in days since 1970-01-01
 _EPOCH_US = 946_684_800_000_000
+_INT64_MAX = 2**63 - 1  # DuckDB's infinite timestamp; PostgreSQL's too (binary), -infinity is its -(2**63)
+#: 2037-01-01: Arrow's time zones end with the transitions the tz database lists (to 2037); after
+#: it a zone's rule gives the offset (Python's zoneinfo reads it, as PostgreSQL does)
+_RULES_ONLY = 2_114_380_800_000_000
+_INT32_MAX = 2**31 - 1  # DuckDB's infinite date, PostgreSQL's too (binary)
 _BINARY_WIDTH = {
     "int8": ">i8",
     "int4": ">i4",
@@ -118,11 +123,21 @@ def _timestamp_text(array: Any) -> Encoded | None:
     zone = array.type.tz
     us_array = pc.cast(array, pa.timestamp("us", tz=zone))
     utc = pc.cast(us_array, pa.int64()).fill_null(0).to_numpy()
+    endless = _endless(utc, _INT64_MAX)
+    if endless is not None:  # 'infinity' and '-infinity' are words, the rest is printed as usual
+        valid = _valid(array)
+        finite = pa.array(np.where(endless != 0, 0, utc), pa.int64(), mask=None if valid is None else ~valid)
+        encoded = _timestamp_text(finite.cast(us_array.type))
+        return None if encoded is None else _with_words(encoded, endless)
     if zone is None or zone.upper() in ("UTC", "ETC/UTC", "GMT", "Z", "+00:00"):
         local, offsets = utc, None
     else:
         local = pc.cast(pc.local_timestamp(us_array), pa.int64()).fill_null(0).to_numpy()
         offsets = (local - utc) // 1_000_000
+        late = utc >= _RULES_ONLY
+        if late.any():  # past the zone's listed transitions: its rule (DST in 2038 too), as PostgreSQL
+            offsets[late] = [_zone_offset(int(us), zone) for us in utc[late]]
+            local = utc + offsets * 1_000_000
     n = len(local)
     printed = _from_strings(pc.cast(pa.array(local, type=pa.timestamp("us")), pa.string()))
     if printed.used is not None or printed.data.shape[1] != 26:
@@ -165,6 +180,41 @@ def _timestamp_text(array: Any) -> Encoded | None:
     return Encoded(matrix, used, lengths)
 
 
+def _endless(values: np.ndarray, end: int) -> np.ndarray | None:
+    """DuckDB's infinite timestamps and dates (``end`` and ``-end``): 1 for infinity, -1 for
+    -infinity, 0 for the rest; None when there is none."""
+    endless = (values == end).astype(np.int8) - (values == -end)
+    return endless if endless.any() else None
+
+
+def _with_words(encoded: Encoded, endless: np.ndarray) -> Encoded:
+    """``encoded`` with ``infinity`` / ``-infinity`` where ``endless`` is 1 / -1 (PostgreSQL's text)."""
+    words = {1: b"infinity", -1: b"-infinity"}
+    n, width = encoded.data.shape
+    wide = max(width, 9)
+    data = np.zeros((n, wide), dtype=np.uint8)
+    data[:, :width] = encoded.data
+    used = np.zeros((n, wide), dtype=bool)
+    used[:, :width] = encoded.used if encoded.used is not None else (encoded.lengths >= 0)[:, None]
+    lengths = encoded.lengths.copy()
+    for sign, word in words.items():
+        rows = endless == sign
+        data[rows, : len(word)] = np.frombuffer(word, dtype=np.uint8)
+        used[rows] = np.arange(wide) < len(word)
+        lengths[rows] = len(word)
+    return Encoded(data, used, lengths)
+
+
+def _zone_offset(utc_us: int, zone: str) -> int:
+    """``zone``'s UTC offset in seconds at an instant (microseconds since 1970) by Python's tz database."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    instant = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=utc_us)
+    offset = instant.astimezone(ZoneInfo(zone)).utcoffset()
+    return int(offset.total_seconds()) if offset is not None else 0
+
+
 def _offset_text(seconds: int) -> str:
     sign = "-" if seconds < 0 else "+"
     hours, rest = divmod(abs(seconds), 3600)
@@ -172,17 +222,45 @@ def _offset_text(seconds: int) -> str:
     return f"{sign}{hours:02d}" + (f":{minutes:02d}" if minutes or secs else "") + (f":{secs:02d}" if secs else "")
 
 
-def _float_text(array: Any) -> Encoded | None:
-    """Shortest round-trip text (Arrow's cast), PostgreSQL's at least two exponent digits; None
-    when NaN or an infinity needs PostgreSQL's spelling (per value)."""
+def _float_text(array: Any, pgname: str) -> Encoded:
+    """PostgreSQL's float text (``types.float_text``) for a column: Arrow's cast writes the same
+    shortest digits, positional or exponential by a rule of its own; the values whose form
+    differs from PostgreSQL's (``0.00001`` for ``1e-05``, ``1.23456789012345e+14`` for
+    ``123456789012345``), NaN and the infinities are written one by one, and an exponent gets
+    PostgreSQL's two digits at least (``1e-7`` -> ``1e-07``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if pc.any(pc.invert(pc.is_finite(array))).as_py():
-        return None
+    n = len(array)
+    dtype = np.float32 if pa.types.is_float32(array.type) else np.float64
+    if pa.types.is_float16(array.type):
+        array = array.cast(pa.float32())
+    values = np.frombuffer(array.buffers()[1], dtype=dtype, count=array.offset + n)[array.offset :]
     text = pc.cast(array, pa.string())
-    if pc.any(pc.match_substring(text, "e")).as_py():  # 1e-7 -> 1e-07, as C's printf writes it
+    data = text.buffers()[2]
+    low, high = types.FLOAT_POSITIONAL[pgname if pgname in types.FLOAT_POSITIONAL else "float8"]
+    with np.errstate(invalid="ignore"):
+        magnitude = np.abs(values)
+        ours = (magnitude != 0) & ((magnitude < dtype(10.0**low)) | (magnitude >= dtype(10.0**high)))
+        theirs = np.zeros(n, dtype=bool)  # where Arrow wrote an exponent
+        if data is not None:
+            chars = np.frombuffer(data, dtype=np.uint8)
+            exponents = np.flatnonzero(chars == ord("e"))
+            if len(exponents):
+                offsets = np.frombuffer(text.buffers()[1], dtype=np.int32, count=text.offset + n + 1)[text.offset :]
+                theirs[np.searchsorted(offsets, exponents, side="right") - 1] = True
+        redo = (ours != theirs) | ~np.isfinite(values)
+    valid = _valid(array)
+    if valid is not None:
+        redo &= valid
+    if theirs.any():  # 1e-7 -> 1e-07, as C's printf writes it
         text = pc.replace_substring_regex(text, r"e([+-])(\d)$", r"e\10\2")
+    if redo.any():
+        rows = np.flatnonzero(redo)
+        fixed = pa.array([types.float_text(float(values[i]), pgname) for i in rows], pa.string())
+        mask = np.zeros(n, dtype=bool)
+        mask[rows] = True
+        text = pc.replace_with_mask(text, pa.array(mask), fixed)
     return _from_strings(text)
 
 
@@ -201,10 +279,10 @@ def encode(array: Any, pgname: str, binary: bool) -> Encoded | None:
             return _big_endian(values, _BINARY_WIDTH[pgname], valid)
         if pgname in ("timestamptz", "timestamp") and pa.types.is_timestamp(t):
             us = pc.cast(array, pa.timestamp("us", tz=t.tz)).cast(pa.int64()).fill_null(0).to_numpy()
-            return _big_endian(us - _EPOCH_US, ">i8", valid)
+            return _big_endian(_since_2000(us, _EPOCH_US, _INT64_MAX), ">i8", valid)
         if pgname == "date" and pa.types.is_date32(t):
-            days = array.cast(pa.int32()).fill_null(0).to_numpy()
-            return _big_endian(days - _EPOCH_DAYS, ">i4", valid)
+            days = array.cast(pa.int32()).fill_null(0).to_numpy().astype(np.int64)
+            return _big_endian(_since_2000(days, _EPOCH_DAYS, _INT32_MAX), ">i4", valid)
         if pgname == "bool" and pa.types.is_boolean(t):
             return _fixed(array.fill_null(False).to_numpy(zero_copy_only=False).astype(np.uint8)[:, None], valid)
         if pgname in types.TEXT_LIKE and (pa.types.is_string(t) or pa.types.is_large_string(t)):
@@ -218,12 +296,26 @@ def encode(array: Any, pgname: str, binary: bool) -> Encoded | None:
         flags = array.fill_null(False).to_numpy(zero_copy_only=False)
         return _fixed(np.where(flags, ord("t"), ord("f")).astype(np.uint8)[:, None], valid)
     if pa.types.is_floating(t):
-        return _float_text(array)
+        return _float_text(array, pgname)
     if pa.types.is_timestamp(t) and pgname in ("timestamptz", "timestamp"):
         return _timestamp_text(array)
     if pa.types.is_date32(t):
-        return _from_strings(pc.cast(array, pa.string()))
+        days = array.cast(pa.int32()).fill_null(0).to_numpy()
+        endless = _endless(days, _INT32_MAX)
+        if endless is None:
+            return _from_strings(pc.cast(array, pa.string()))
+        finite = pa.array(np.where(endless != 0, 0, days), pa.int32(), mask=None if valid is None else ~valid)
+        return _with_words(_from_strings(pc.cast(finite.cast(pa.date32()), pa.string())), endless)
     return None
+
+
+def _since_2000(values: np.ndarray, epoch: int, end: int) -> np.ndarray:
+    """Unix-based values (microseconds or days) from PostgreSQL's epoch, 2000-01-01; DuckDB's
+    infinity and -infinity (``end``, ``-end``) as PostgreSQL's (``end``, ``-end - 1``)."""
+    shifted = values - epoch
+    if (values == end).any() or (values == -end).any():
+        shifted = np.where(values == end, end, np.where(values == -end, -end - 1, shifted))
+    return shifted
 
 
 def _per_value(array: Any, pgname: str, binary: bool) -> Encoded:

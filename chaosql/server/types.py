@@ -239,12 +239,33 @@ PG_EPOCH_DATE = dt.date(2000, 1, 1)
 _EPOCH_US = 946_684_800_000_000  # 2000-01-01 in Unix microseconds
 
 
-def _float_text(v: float) -> str:
+#: The decimal exponents PostgreSQL writes a float in positional form for (float8out with the
+#: default extra_float_digits = 1, float4out: printf's %g thresholds); exponential otherwise.
+FLOAT_POSITIONAL = {"float8": (-4, 15), "float4": (-4, 6)}
+
+
+def float_text(v: float, pgname: str = "float8") -> str:
+    """PostgreSQL's text for a float: the shortest digits that read back as the same value (of
+    a float4 when ``pgname`` is float4), positional for exponents -4 to 14 (float4: 5), else
+    ``1.5e+15``, ``1e-05``; ``-0``, ``NaN``, ``Infinity``.
+
+    >>> [float_text(x) for x in (100.0, 1e-05, 0.0001, 123456789012345.0, 1e15, -0.0, 0.1 + 0.2)]
+    ['100', '1e-05', '0.0001', '123456789012345', '1e+15', '-0', '0.30000000000000004']
+    >>> float_text(0.1, "float4"), float_text(16777216.0, "float4"), float_text(float("-inf"))
+    ('0.1', '1.6777216e+07', '-Infinity')
+    """
     if math.isnan(v):
         return "NaN"
     if math.isinf(v):
         return "Infinity" if v > 0 else "-Infinity"
-    return repr(v)
+    import numpy as np
+
+    x = np.float32(v) if pgname == "float4" else np.float64(v)
+    scientific = np.format_float_scientific(x, unique=True, trim="-", exp_digits=2)
+    low, high = FLOAT_POSITIONAL.get(pgname, FLOAT_POSITIONAL["float8"])
+    if low <= int(scientific.rsplit("e", 1)[1]) < high:
+        return np.format_float_positional(x, unique=True, trim="-")
+    return scientific
 
 
 def _json_default(v: Any) -> Any:
@@ -326,7 +347,7 @@ def text_value(v: Any, pgname: str) -> str:
     if v is False:
         return "f"
     if isinstance(v, float):
-        return _float_text(v)
+        return float_text(v, pgname)
     if isinstance(v, dt.datetime):
         return _ts_text(v)
     if isinstance(v, (dt.date, dt.time)):

@@ -102,6 +102,16 @@ SESSIONS = {
         "SET TIME ZONE 'America/New_York'",
         "SELECT name, created_at FROM experiments ORDER BY created_at, name LIMIT 3",
     ],
+    "time-zone-text": [  # timestamptz's text in zones with half hours, LMT offsets and DST, as PostgreSQL prints it
+        "SET TIME ZONE 'America/St_Johns'",
+        "SELECT t FROM (VALUES (TIMESTAMPTZ '1969-07-20 20:17:40.123456+00'), (TIMESTAMPTZ '2026-07-01 12:00:00.5+00'), "
+        "(TIMESTAMPTZ '2026-01-01 12:00:00+00'), ('infinity'::timestamptz), (NULL::timestamptz)) AS v(t)",
+        "SET TIME ZONE 'Europe/Amsterdam'",
+        "SELECT t FROM (VALUES (TIMESTAMPTZ '1900-01-01 00:00:00+00'), (TIMESTAMPTZ '1937-07-01 00:00:00.25+00'), "
+        "(TIMESTAMPTZ '1969-12-31 23:00:00+00'), (TIMESTAMPTZ '2026-03-29 01:30:00+00')) AS v(t)",
+        "SELECT x::int8 AS x, TIMESTAMPTZ '1960-01-01 00:00:00+00' + x * interval '17 days 3 hours 0.5 seconds' "
+        "FROM generate_series(1, 2000) AS t(x) ORDER BY x",
+    ],
     "views": [  # issue 12 #19: a view over chaos tables reads them when it is read
         "CREATE VIEW running AS SELECT name, kind, cluster FROM experiments WHERE phase = 'running'",
         "SELECT kind, count(*) FROM running GROUP BY kind ORDER BY 2 DESC, 1",

@@ -260,3 +260,25 @@ def test_typed_chaos_columns_over_the_wire(pg_server):
     assert text_rows and all(isinstance(r[1], dt.timedelta) and r[1] > dt.timedelta(0) for r in text_rows)
     assert all(isinstance(r[3], list) and r[3] for r in text_rows)  # text[]: a list
     assert all(r[4] is None or isinstance(r[4], dict) for r in text_rows)  # a map as jsonb
+
+
+def test_infinite_timestamps_and_dates_in_binary(pg_server, real_pg):
+    """'infinity' and '-infinity' timestamps and dates reach a binary client as PostgreSQL's
+    (asyncpg reads them as its infinity values), and NULL and finite values beside them too."""
+    asyncpg = pytest.importorskip("asyncpg")
+    sql = (
+        "SELECT t, t::timestamp AS naive, t::date AS d FROM (VALUES ('infinity'::timestamptz), "
+        "('-infinity'::timestamptz), (TIMESTAMPTZ '1969-07-20 20:17:40.5+00'), (NULL)) AS v(t)"
+    )
+
+    async def rows(url):
+        con = await asyncpg.connect(url)
+        try:
+            return [tuple(r) for r in await con.fetch(sql)]
+        finally:
+            await con.close()
+
+    ours = asyncio.run(rows(dsn(pg_server.port, user="postgres")))
+    assert ours == asyncio.run(rows(real_pg.dsn))
+    assert ours[0][0] == dt.datetime.max and ours[1][2] == dt.date.min  # asyncpg's infinities
+    assert ours[2][0] == dt.datetime(1969, 7, 20, 20, 17, 40, 500000, tzinfo=dt.UTC) and ours[3] == (None,) * 3

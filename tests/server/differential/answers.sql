@@ -141,3 +141,24 @@ SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid FROM pg_attri
 ;;
 -- pg-typeof (PostgreSQL's type names; sent as text, not regtype: a documented difference)
 SELECT pg_typeof(name), pg_typeof(labels), (SELECT pg_typeof(containers) FROM pods LIMIT 1), pg_typeof(1), pg_typeof(1.5), pg_typeof(count(*) OVER ()), pg_typeof(created_at), pg_typeof(TIMESTAMPTZ '2026-11-20 12:00:00+00' - created_at), pg_typeof(paused), pg_typeof(7/2), pg_typeof(1.5::float8), pg_typeof(NULL) FROM experiments ORDER BY name LIMIT 1
+;;
+-- float-text-edges (shortest round-trip text, exponents, signed zero, NaN and infinities)
+SELECT x FROM (VALUES (1e-5::float8), (1e-4::float8), (0.0001234::float8), (1e15::float8), (1e16::float8), (123456789012345680::float8), (-0.0::float8), ('NaN'::float8), ('Infinity'::float8), ('-Infinity'::float8), (0.1::float8 + 0.2::float8), (5e-324::float8), (1.7976931348623157e308::float8), (-2.5e-300::float8), (123456.789::float8), (NULL::float8)) AS t(x)
+;;
+-- float-text-many (a vector of floats: 1e-5 to 1e15 and beyond in one result)
+SELECT x::int8 AS x, x::float8 / 7, x::float8 * 1e-9, x::float8 * 1e12, -x::float8 / 3e5 FROM generate_series(1, 3000) AS t(x) ORDER BY x
+;;
+-- float4-text
+SELECT x::float4 FROM (VALUES (1e-5::float8), (0.1::float8), (3.4e38::float8), (-0.0::float8), ('NaN'::float8), (16777217::float8), (NULL::float8)) AS t(x)
+;;
+-- timestamptz-text-edges (before 1970 and 1900, microseconds, infinity)
+SELECT t FROM (VALUES (TIMESTAMPTZ '1969-07-20 20:17:40.123456+00'), (TIMESTAMPTZ '1900-01-01 00:00:00+00'), (TIMESTAMPTZ '1883-11-18 12:00:00+00'), (TIMESTAMPTZ '2026-11-20 12:00:00.5+00'), (TIMESTAMPTZ '2026-11-20 12:00:00.000001+00'), (TIMESTAMPTZ '2026-11-20 12:00:00.12+00'), ('infinity'::timestamptz), ('-infinity'::timestamptz), (NULL::timestamptz)) AS v(t)
+;;
+-- timestamp-text-edges
+SELECT t FROM (VALUES (TIMESTAMP '1969-12-31 23:59:59.999999'), (TIMESTAMP '1000-01-01 00:00:00'), (TIMESTAMP '2026-11-20 12:00:00.25'), ('infinity'::timestamp), (NULL::timestamp)) AS v(t)
+;;
+-- timestamptz-text-many (microseconds, some NULL)
+SELECT x::int8 AS x, CASE WHEN x % 7 = 0 THEN NULL ELSE TIMESTAMPTZ '1965-03-01 00:00:00+00' + x * interval '1 day 1 hour 1 second' + x * interval '0.013 seconds' END FROM generate_series(1, 3000) AS t(x) ORDER BY x
+;;
+-- date-text-edges
+SELECT d FROM (VALUES (DATE '1969-12-31'), (DATE '1900-02-28'), ('infinity'::date), ('-infinity'::date), (NULL::date)) AS v(d)

@@ -7,7 +7,7 @@ Not a test: it reports numbers and ratios, it never fails on time. On one seeded
    under ``~/.cache/chaosql-bench/k8sql``, never in CI) or uses ``--k8sql PATH``;
 2. checks that both tools give the same rows for the six queries of issue 11;
 3. times them one-shot (``k8sql -q`` / ``chaosql query``, listing itself and through a running
-   ``chaosql service``) and as Postgres-wire daemons over psql (``k8sql daemon`` / ``chaosql serve``;
+   ``chaosql service``; with this Python, and with a clean virtualenv's, see below) and as Postgres-wire daemons over psql (``k8sql daemon`` / ``chaosql serve``;
    chaosql cold, i.e. the first statement of a fresh server, and warm), plus a join of experiments
    with targets (k8sql has no targets table);
 4. measures the watch cache in-process: warm and cold ``count(*)`` and the join, the freshness of an
@@ -21,6 +21,14 @@ Not a test: it reports numbers and ratios, it never fails on time. On one seeded
 Timings on a shared machine are noisy: every ratio compares numbers taken in the same run,
 interleaved. Set PYTHONDONTWRITEBYTECODE= (empty) so chaosql starts from bytecode as an installed
 package does.
+
+A one-shot run through a service takes little more than Python's own start-up, and that depends on
+the Python: this interpreter's ``site`` runs every ``.pth`` file of its site-packages (an editable
+install's import finder, a sandbox's certificate hook ...), which a user's virtualenv does not have.
+So the one-shot part times chaosql twice: with this interpreter (``sys.executable``), and with a
+clean virtualenv made from it (``python -m venv --without-pip``, no system site-packages) whose one
+``.pth`` puts the repository and this interpreter's site-packages on its path, as a ``pip install``
+into a virtualenv would; and it prints both interpreters' ``python -c pass``.
 """
 
 from __future__ import annotations
@@ -227,9 +235,32 @@ class Tools:
         }
         (workdir / "home").mkdir(exist_ok=True)
 
-    def chaosql(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    def clean_python(self) -> str:
+        """A virtualenv's Python with chaosql and its dependencies on its path and no other ``.pth``."""
+        venv = self.workdir / "venv"
+        if not venv.exists():
+            import site
+            import sysconfig
+
+            subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+            python = str(venv / "bin" / "python")
+            purelib = subprocess.run(
+                [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            paths = [str(REPO), *site.getsitepackages(), sysconfig.get_paths()["purelib"]]
+            Path(purelib, "chaosql-bench.pth").write_text("\n".join(dict.fromkeys(paths)) + "\n")
+        return str(venv / "bin" / "python")
+
+    def chaosql(self, *args: str, check: bool = True, python: str | None = None) -> subprocess.CompletedProcess:
         done = subprocess.run(
-            [sys.executable, "-m", "chaosql", *args], env=self.base_env, capture_output=True, text=True, timeout=600
+            [python or sys.executable, "-m", "chaosql", *args],
+            env=self.base_env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         if check and done.returncode != 0:
             raise SystemExit(f"chaosql {' '.join(args)}: {done.stderr.strip()}")
@@ -274,22 +305,41 @@ def same_answers(tools: Tools) -> None:
 
 
 def oneshot(tools: Tools, repeat: int) -> None:
+    clean = tools.clean_python()
+    starts = {
+        name: statistics.median(_timed(subprocess.run, [python, "-c", "pass"]) for _ in range(repeat))
+        for name, python in (("this", sys.executable), ("clean venv", clean))
+    }
     print(f"\n== one-shot CLI, median of {repeat} (wall seconds)")
-    print(f"  {'query':<28} {'k8sql':>7} {'chaosql':>8} {'ratio':>6}   {'chaosql+service':>15} {'ratio':>6}")
+    print(
+        f"  python -c pass: this Python {starts['this']:.3f}, clean venv {starts['clean venv']:.3f} "
+        f"({sys.executable}; venv: {clean})"
+    )
+    print(
+        f"  {'':<28} {'':>7} {'this Python':^33}   {'clean venv':^33}\n"
+        f"  {'query':<28} {'k8sql':>7} {'chaosql':>8} {'ratio':>6} {'+service':>9} {'ratio':>6}  "
+        f" {'chaosql':>8} {'ratio':>6} {'+service':>9} {'ratio':>6}"
+    )
     started = tools.chaosql("service", "start", "-s", "kube:admin", "--idle-exit", "600")
     assert "running" in started.stderr, started.stderr
     try:
         for label, (ours, theirs, _) in QUERIES.items():
             tools.chaosql("query", "-s", "kube:admin", ours)  # the service's first read: cold
-            theirs_t, direct_t, served_t = [], [], []
+            theirs_t: list[float] = []
+            times: dict[tuple[str, bool], list[float]] = {}
             for _ in range(repeat):  # interleaved: load from elsewhere hits all alike
                 if theirs is not None and tools.k8sql:
                     theirs_t.append(_timed(tools.k8sql_query, theirs))
-                direct_t.append(_timed(tools.chaosql, "query", "-s", "kube:admin", "--no-service", ours))
-                served_t.append(_timed(tools.chaosql, "query", "-s", "kube:admin", ours))
+                for python in (sys.executable, clean):
+                    for served in (False, True):
+                        args = ("query", "-s", "kube:admin", *(() if served else ("--no-service",)), ours)
+                        times.setdefault((python, served), []).append(_timed(tools.chaosql, *args, python=python))
             k = statistics.median(theirs_t) if theirs_t else float("nan")
-            d, s = statistics.median(direct_t), statistics.median(served_t)
-            print(f"  {label:<28} {k:>7.3f} {d:>8.3f} {d / k:>5.1f}x   {s:>15.3f} {s / k:>5.2f}x")
+            cells = []
+            for python in (sys.executable, clean):
+                d, s = statistics.median(times[python, False]), statistics.median(times[python, True])
+                cells.append(f"{d:>8.3f} {d / k:>5.1f}x {s:>9.3f} {s / k:>5.2f}x")
+            print(f"  {label:<28} {k:>7.3f} {cells[0]}   {cells[1]}")
     finally:
         tools.chaosql("service", "stop", "-s", "kube:admin", check=False)
 

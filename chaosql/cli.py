@@ -7,7 +7,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from chaosql.commands import COMMANDS, MODULES
 from chaosql.commands._context import EXIT_USAGE, add_global_options, merge_global_options, report_error
@@ -99,25 +99,38 @@ def _default_command(argv: list[str], commands: set[str]) -> list[str]:
     return ["repl", *argv]
 
 
-class _NoPandas:
-    """A meta-path finder that says pandas is not installed."""
+class _KeptOut:
+    """A meta-path finder that says the named packages are not installed."""
 
-    @staticmethod
-    def find_spec(name, path=None, target=None):
-        if name == "pandas" or name.startswith("pandas."):
-            raise ModuleNotFoundError("pandas is kept out of the chaosql command line", name=name)
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names = names
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        top = name.partition(".")[0]
+        if top in self.names:
+            raise ModuleNotFoundError(f"{top} is kept out of the chaosql command line", name=name)
         return None
 
 
-def _keep_pandas_out() -> None:
-    """pyarrow imports pandas (~0.4 s) just to ask whether a list is a DataFrame; the CLI never
-    hands it one, so the command line does without. Library users are not affected."""
-    if "pandas" not in sys.modules and not os.environ.get("CHAOSQL_ALLOW_PANDAS"):
-        sys.meta_path.insert(0, _NoPandas())
+#: Packages the command line never uses, imported by its dependencies only to look around:
+#: pyarrow imports pandas (~0.4 s) just to ask whether a list is a DataFrame, and httpcore imports
+#: trio (~0.1 s), if installed, in case it runs under trio's event loop, which chaosql never does.
+KEPT_OUT = ("pandas", "trio")
+#: What one-shot ``chaosql query`` keeps out too: pyarrow imports numpy (~0.1 s) for conversions
+#: the query path never asks for (the Postgres-wire server lays out its rows with numpy).
+KEPT_OUT_OF_QUERY = ("numpy",)
+
+
+def _keep_out(names: Sequence[str]) -> None:
+    """Keep ``names`` out of this process (``CHAOSQL_ALLOW_PANDAS=1`` lets everything in). Library
+    users are not affected."""
+    absent = frozenset(name for name in names if name not in sys.modules)
+    if absent and not os.environ.get("CHAOSQL_ALLOW_PANDAS"):
+        sys.meta_path.insert(0, _KeptOut(absent))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _keep_pandas_out()
+    _keep_out(KEPT_OUT)
     args_list = _default_command(list(sys.argv[1:] if argv is None else argv), set(COMMANDS))
     args = None
     if _first_positional(args_list) == "query":
@@ -133,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         merge_global_options(args)
     except Exception as err:
         return report_error(err)
+    if args.command == "query":
+        _keep_out(KEPT_OUT_OF_QUERY)
     return args.run(args)
 
 

@@ -115,7 +115,8 @@ def test_a_plugin_cannot_take_over_a_built_in_scheme():
 
 
 def test_trace_shows_the_built_in_hook_calls(tmp_path):
-    env = {**os.environ, "CHAOSQL_TRACE_PLUGINS": "1"}
+    # traced here, so not sent to a chaosql serve --source demo that may be running
+    env = {**os.environ, "CHAOSQL_TRACE_PLUGINS": "1", "CHAOSQL_SERVICE": "off"}
     run = subprocess.run(
         [sys.executable, "-m", "chaosql", "query", "--source", "demo", "SELECT count(*) FROM experiments"],
         capture_output=True,

@@ -176,3 +176,27 @@ def test_no_client_sees_what_another_changed(local_server):
     assert answer(local_server, "SELECT * FROM running")[0] == 1
     assert answer(local_server, "SELECT 1; CREATE TEMP TABLE t AS SELECT 2 AS b")[0] == 0  # a script: not kept
     assert answer(local_server, "SELECT * FROM t")[0] == 1
+
+
+def test_ctrl_c_cancels_the_statement_in_the_service(env, demo_service):
+    import signal
+
+    slow = "SELECT sum(hash(i)) FROM range(20000000000) t(i)"  # minutes of DuckDB work
+    client = subprocess.Popen(
+        [sys.executable, "-m", "chaosql", "query", "--source", "demo", slow],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while queries_answered(env) < 1:  # the service has the request (it counts it as it starts)
+        assert time.monotonic() < deadline and client.poll() is None
+        time.sleep(0.1)
+    time.sleep(0.5)
+    client.send_signal(signal.SIGINT)
+    out, err = client.communicate(timeout=60)
+    assert client.returncode == 130, err
+    assert "interrupted (the chaosql command was stopped)" in err and out == ""  # said by the service
+    after = chaosql(env, "query", "--source", "demo", "SELECT 1 AS one")  # the service answers on
+    assert after.returncode == 0 and "1" in after.stdout

@@ -74,6 +74,13 @@ def fetch_table(
     pieces: list[Iterable[Row]] = []
     columnar: list[pa.Table] = []  # pieces a feed already holds as Arrow, in the table's schema
     served = False
+    for source in sources:  # start every source's loading first: fetch waits source by source
+        for feed in table.feeds_for(source.family):
+            if feed.may_match(constraints):
+                try:
+                    feed.prepare(source, constraints, fetcher)
+                except ChaosqlError:
+                    pass  # fetch meets the same error and reports it
     for source in sources:
         for feed in table.feeds_for(source.family):  # several: one per chaos engine, say
             served = True

@@ -111,10 +111,10 @@ class KubeFeed(Feed):
         col = next((c for c in self.table.key_columns if c.key == role), None)
         return constraints.values(col.name) if col else None
 
-    def fetch(self, source: Any, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
+    def _tasks(self, source: Any, constraints: Constraints) -> list[tuple[str, str]]:
+        """(cluster, kind) pairs to read for ``constraints``."""
         wanted_clusters = self._wanted("cluster", constraints)
         wanted_kinds = self._wanted("kind", constraints)
-        flt = self.list_filter(constraints)
         tasks = []
         for cluster in source.clusters():
             if wanted_clusters is not None and cluster not in wanted_clusters:
@@ -127,6 +127,22 @@ class KubeFeed(Feed):
                     continue
                 if source.has_kind(cluster, kind):
                     tasks.append((cluster, kind))
+        return tasks
+
+    def prepare(self, source: Any, constraints: Constraints, fetcher: Any) -> None:
+        """Start the watch cache's lists of every kind this statement reads, without waiting, so
+        the clusters of a multi-cluster statement load side by side, not one after another."""
+        cache = _cache_of(source, fetcher)
+        if cache is None:
+            return
+        flt = self.list_filter(constraints)
+        view = self.view()
+        for _, kind in self._tasks(source, constraints):
+            cache.prepare(kind, view, flt)
+
+    def fetch(self, source: Any, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
+        flt = self.list_filter(constraints)
+        tasks = self._tasks(source, constraints)
         stale: dict[tuple[str, str], Snapshot] = {}
         cache = _cache_of(source, fetcher)
         if cache is not None and tasks:

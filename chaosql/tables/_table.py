@@ -97,6 +97,10 @@ class Feed:
                 return False
         return True
 
+    def prepare(self, source: Any, constraints: Constraints, fetcher: Any) -> None:
+        """Start, without waiting, what ``fetch`` will read (a watch cache's first lists), so the
+        sources of one statement load side by side; ``fetch`` is called next, source by source."""
+
     def fetch(self, source: Any, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Rows]]:
         """Yield ``(cluster, rows)`` pieces; ``fetcher`` runs work concurrently and logs calls."""
         raise NotImplementedError

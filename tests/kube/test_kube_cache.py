@@ -10,6 +10,7 @@ counts other tests make on ``kube_env``. ``kube_env`` is only read here.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -400,6 +401,31 @@ def test_the_watch_survives_an_apiserver_restart(cache_env, cached, kube_source,
     rows = same_soon(warm, live, sql, timeout=60)
     assert "'after-restart'" in {r[0] for r in rows}
     assert informer(source, "PodChaos").state == "synced"
+
+
+def test_the_clusters_of_one_statement_load_side_by_side(cache_env, kube_env, proxy, cached, kube_source, kube_session):
+    """A statement over several clusters starts every cluster's lists before it waits for any: a
+    cluster that answers slowly does not hold back the loading of the others."""
+    slow = cached(cache_env, kubeconfig=proxy.config)
+    other = kube_source(kube_env, name="c2")
+    other.enable_cache()
+    session = kube_session(slow, other)
+    live = kube_session(kube_source(cache_env, name="c1"), kube_source(kube_env, name="c2"))
+    sql = "SELECT cluster, kind, count(*) FROM experiments GROUP BY ALL"
+    slow.chaos_kinds("c1")  # discovery is done: what follows needs only the lists
+    proxy.hold()  # c1 takes connections and answers nothing
+    answer: dict = {}
+    reader = threading.Thread(target=lambda: answer.update(result=session.execute(sql)), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + WAIT
+    while not any(i.resource.kind == "PodChaos" and i.state == "synced" for i in other.cache.informers()):
+        assert time.monotonic() < deadline, other.cache.status()
+        time.sleep(0.05)
+    assert reader.is_alive()  # c2 loaded while the statement still waits for c1
+    proxy.allow()
+    reader.join(WAIT * 4)
+    assert not reader.is_alive()
+    assert normalised(answer["result"]) == normalised(live.execute(sql))
 
 
 # --- lifecycle ----------------------------------------------------------------------------------

@@ -154,3 +154,20 @@ def test_a_view_added_while_its_kind_is_still_listing_gets_the_pages_already_rea
     store.listed(30)
     assert rows.ready
     assert cached_rows(store, "experiments") == fresh_rows("experiments", objects, tmp_path)
+
+
+def test_json_columns_are_shaped_once_a_read_needs_them(cache, tmp_path):
+    # a cold read that needs no JSON column does not shape any; the first read that needs one
+    # shapes every object again, and every later change comes with every column
+    store = Store(cache, "PodChaos", None, ())
+    cache.stores[("PodChaos", None, ())] = store
+    rows = store.add_view(registry()["experiments"].feed_for("kube").view(), frozenset({"cluster", "kind", "name"}))
+    objects = {i: experiment(i) for i in range(20)}
+    deliver(store, [copy.deepcopy(o) for o in objects.values()], 30)
+    table = rows.materialize()
+    assert table.num_rows == 20 and table.column("spec").null_count == 20 and table.column("status").null_count == 20
+    rows.widen()
+    assert cached_rows(store, "experiments") == fresh_rows("experiments", list(objects.values()), tmp_path)
+    objects[3] = experiment(3, label="changed", version=31)
+    store.apply("MODIFIED", copy.deepcopy(objects[3]), 31)
+    assert cached_rows(store, "experiments") == fresh_rows("experiments", list(objects.values()), tmp_path)

@@ -78,12 +78,12 @@ class ClusterCache:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def prepare(self, kind: str, view: View, flt: ListFilter) -> None:
+    def prepare(self, kind: str, view: View, flt: ListFilter, columns: frozenset[str] | None = None) -> None:
         """Start what ``read`` will need without waiting, so several kinds load at once."""
         if self._current(kind, view) is not None:
             return
         for scope in self._scopes(kind, view, flt) or ():
-            self._ensure(scope, view)
+            self._ensure(scope, view, columns)
 
     def _current(self, kind: str, view: View) -> tuple[Store, ViewRows] | None:
         """The cluster-wide store and rows of a kind when a read may use them at once (the common
@@ -109,26 +109,35 @@ class ClusterCache:
             return store, rows
 
     def read(
-        self, kind: str, view: View, flt: ListFilter, log: CallLog, *, narrow: bool, wait: float
+        self,
+        kind: str,
+        view: View,
+        flt: ListFilter,
+        log: CallLog,
+        *,
+        narrow: bool,
+        wait: float,
+        columns: frozenset[str] | None = None,
     ) -> Snapshot | None:
         """Rows of ``kind`` for ``view`` that cover ``flt``, or None: list live instead (a narrow
         read of a kind still loading, a refused scope, a failed informer). ``wait`` (seconds)
-        bounds every wait; a cancelled statement (``log``) ends them."""
+        bounds every wait; a cancelled statement (``log``) ends them. ``columns``: what the
+        statement reads (None: all); columns the view left out so far are shaped now."""
         started = time.perf_counter()
         deadline = time.monotonic() + max(wait, 0.0)
         current = self._current(kind, view)
         if current is not None:
-            return self._snapshot([current], log, started, deadline)
+            return self._snapshot([current], log, started, deadline, columns)
         scopes = self._scopes(kind, view, flt)
         if scopes is None:
             return None
         parts: list[tuple[Store, ViewRows]] = []
         for scope in scopes:
-            ready = self._ready(scope, view, narrow and scope[1] is None, log, deadline)
+            ready = self._ready(scope, view, narrow and scope[1] is None, log, deadline, columns)
             if ready is None:
                 return None
             parts.append(ready)
-        return self._snapshot(parts, log, started, deadline)
+        return self._snapshot(parts, log, started, deadline, columns)
 
     def _scopes(self, kind: str, view: View, flt: ListFilter) -> list[Scope] | None:
         fixed = tuple(view.fixed)
@@ -171,7 +180,9 @@ class ClusterCache:
             store.last_read = time.monotonic()
             return store
 
-    def _ensure(self, scope: Scope, view: View) -> tuple[Store, ViewRows, list[Store]]:
+    def _ensure(
+        self, scope: Scope, view: View, columns: frozenset[str] | None = None
+    ) -> tuple[Store, ViewRows, list[Store]]:
         """The store of ``scope`` with ``view``'s rows in it, and the stores of the kinds the view
         joins with, all started (none waited for). A lookup is read cluster-wide, as a live list
         does; an on-demand kind refused cluster-wide is read in the namespace of a
@@ -190,16 +201,16 @@ class ClusterCache:
                 other.keep_parsed()
             rows = store.views.get(view)
             if rows is None:
-                rows = store.add_view(view)
+                rows = store.add_view(view, columns)
                 for kind in view.joined_kinds():
                     self.joined_by.setdefault(kind, set()).add(rows)
         return store, rows, joined
 
     def _ready(
-        self, scope: Scope, view: View, narrow: bool, log: CallLog, deadline: float
+        self, scope: Scope, view: View, narrow: bool, log: CallLog, deadline: float, columns: frozenset[str] | None
     ) -> tuple[Store, ViewRows] | None:
         """The store and the view's rows once they can be served, else None (list live)."""
-        store, rows, joined = self._ensure(scope, view)
+        store, rows, joined = self._ensure(scope, view, columns)
         informer = store.informer
         assert informer is not None
         if narrow and informer.state == "starting":
@@ -237,7 +248,14 @@ class ClusterCache:
                 self.refused[(store.kind, store.namespace, store.fixed)] = (time.monotonic(), error.message)
             self._drop(store)
 
-    def _snapshot(self, parts: list[tuple[Store, ViewRows]], log: CallLog, started: float, deadline: float) -> Snapshot:
+    def _snapshot(
+        self,
+        parts: list[tuple[Store, ViewRows]],
+        log: CallLog,
+        started: float,
+        deadline: float,
+        columns: frozenset[str] | None = None,
+    ) -> Snapshot:
         import pyarrow as pa
 
         fresh, ages = True, []
@@ -256,6 +274,8 @@ class ClusterCache:
         tables = []
         with self.lock:
             for _, rows in parts:
+                if not rows.wide and rows.view.needs_wide(columns):
+                    rows.widen()
                 rows.expire()
                 tables.append(rows.materialize())
                 warnings += self._unseen(rows)

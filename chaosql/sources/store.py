@@ -49,18 +49,25 @@ Dep = tuple[str, str, str]  # (kind, namespace, name)
 class View:
     """How rows of one table come out of objects of one kind (given by the table layer).
 
-    ``shape(obj, resolver)`` returns the object's rows; ``to_arrow(rows)`` builds an Arrow table in
-    the table's schema. ``lookups`` are kinds the rows join with, listed cluster-wide and filtered
+    ``shape(obj, resolver)`` returns the object's rows; ``to_arrow(rows, columns)`` builds an Arrow
+    table in the table's schema (columns outside ``columns`` NULL). ``lookups`` are kinds the rows join with, listed cluster-wide and filtered
     by their ListFilter; ``on_demand`` kinds are joined from the object's own namespace. ``fixed``
-    are field selectors every list and watch of the kind carries for this view.
+    are field selectors every list and watch of the kind carries for this view. ``narrow``: the
+    columns shaped until a read needs another (the costly JSON ones are left NULL until then;
+    ``None``: every column, always).
     """
 
     key: str
     shape: Callable[[dict, Resolver], list[Row]]
-    to_arrow: Callable[[list[Row]], pa.Table]
+    to_arrow: Callable[[list[Row], frozenset[str] | None], pa.Table]
     lookups: tuple[tuple[str, ListFilter], ...] = ()
     on_demand: tuple[str, ...] = ()
     fixed: tuple[tuple[str, str], ...] = ()
+    narrow: frozenset[str] | None = None
+
+    def needs_wide(self, columns: frozenset[str] | None) -> bool:
+        """Whether a read of ``columns`` (None: all) needs columns outside ``narrow``."""
+        return self.narrow is not None and (columns is None or not columns <= self.narrow)
 
     def joined_kinds(self) -> tuple[str, ...]:
         return tuple(kind for kind, _ in self.lookups) + self.on_demand
@@ -85,9 +92,10 @@ class ViewRows:
     """One view's rows over one store: an Arrow table plus the changes not yet folded into it,
     and what each object's rows looked at."""
 
-    def __init__(self, view: View, store: Store) -> None:
+    def __init__(self, view: View, store: Store, *, wide: bool = True) -> None:
         self.view = view
         self.store = store
+        self.wide = wide or view.narrow is None  # every column shaped (else only ``view.narrow``)
         self.table: pa.Table | None = None
         self.uids: Any = None  # pa.ChunkedArray: the object each row of ``table`` came from
         self.pending: dict[str, list[Row]] = {}  # uid -> its new rows ([]: gone)
@@ -98,6 +106,20 @@ class ViewRows:
         self.expiry: list[tuple[float, str]] = []  # (time.time(), uid): shape again then
         self.memo: dict = {}  # the shaper's indexes over whole kinds; cleared when they change
         self.ready = False  # shaped from a complete list
+
+    @property
+    def columns(self) -> frozenset[str] | None:
+        """The columns shaped (None: all)."""
+        return None if self.wide else self.view.narrow
+
+    def widen(self) -> None:
+        """Shape every object again with every column: a read needs one the rows left out. Only
+        the first such read pays; from then on every change is shaped with every column."""
+        self.wide = True
+        self.table, self.uids, self.present, self.pending = None, None, set(), {}
+        for uid, entry in list(self.store.entries.items()):
+            self.shape(uid, entry.parsed())
+        self.materialize(compact=True)
 
     def shape(self, uid: str, obj: dict) -> None:
         """Shape one object's rows (pending until the next read folds them in)."""
@@ -171,7 +193,7 @@ class ViewRows:
                 self.present.discard(uid)
         self.pending = {}
         if rows or self.table is None:
-            added = self.view.to_arrow(rows)
+            added = self.view.to_arrow(rows, self.columns)
             added_uids = pa.array(owners, pa.string())
             if self.table is None or not self.table.num_rows:
                 self.table, self.uids = added, pa.chunked_array([added_uids], pa.string())
@@ -291,11 +313,12 @@ class Store:
         for rows in self.views.values():
             rows.shape(uid, obj)
 
-    def add_view(self, view: View) -> ViewRows:
+    def add_view(self, view: View, columns: frozenset[str] | None = None) -> ViewRows:
         """Rows for a view new to this store, shaped from the objects it already has: all of them,
         or, while the first list is still coming in, the pages read so far (the rest are shaped as
-        they arrive; the rows are ready once the list is complete)."""
-        rows = self.views[view] = ViewRows(view, self)
+        they arrive; the rows are ready once the list is complete). ``columns``: what the first
+        read needs (None: all); the view's costly columns are shaped only when it needs them."""
+        rows = self.views[view] = ViewRows(view, self, wide=view.needs_wide(columns))
         for uid, entry in list(self.entries.items()):
             rows.shape(uid, entry.parsed())
         rows.ready = self.complete
@@ -342,6 +365,7 @@ class Resolver:
         self.keys: list[Dep] = []
         self.kinds: set[str] = set()
         self.expires: float | None = None
+        self.columns = rows.columns  # what to shape (None: every column)
         self._filters = dict(rows.view.lookups)
 
     def get(self, kind: str, namespace: str, name: str) -> dict | None:

@@ -138,7 +138,7 @@ class KubeFeed(Feed):
         flt = self.list_filter(constraints)
         view = self.view()
         for _, kind in self._tasks(source, constraints):
-            cache.prepare(kind, view, flt)
+            cache.prepare(kind, view, flt, constraints.columns)
 
     def fetch(self, source: Any, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
         flt = self.list_filter(constraints)
@@ -146,7 +146,7 @@ class KubeFeed(Feed):
         stale: dict[tuple[str, str], Snapshot] = {}
         cache = _cache_of(source, fetcher)
         if cache is not None and tasks:
-            tasks = yield from self._cached(cache, tasks, flt, fetcher, stale)
+            tasks = yield from self._cached(cache, tasks, flt, fetcher, stale, constraints.columns)
         contents = _static_contents(source, fetcher)
         if contents is not None and tasks:
             yield from self._fetch_static(source, contents, tasks, flt, constraints.columns, fetcher)
@@ -326,11 +326,13 @@ class KubeFeed(Feed):
     # --- the watch cache ------------------------------------------------------------------
 
     def view(self) -> View:
-        """How the watch cache keeps this table's rows (shaped once per object, every column)."""
+        """How the watch cache keeps this table's rows: shaped once per object, the JSON columns
+        (the costliest to shape and to hold) only once a statement reads one of them."""
         if self._view is None:
             from chaosql.sources.store import View
 
             assert self.table is not None
+            costly = {c.name for c in self.table.columns if c.type == "JSON"}
             self._view = View(
                 key=self.table.name,
                 shape=self._shape_cached,
@@ -338,6 +340,7 @@ class KubeFeed(Feed):
                 lookups=tuple(self.lookups),
                 on_demand=tuple(self.on_demand),
                 fixed=self.fixed_fields,
+                narrow=frozenset(self.table.column_names) - costly if costly else None,
             )
         return self._view
 
@@ -350,6 +353,7 @@ class KubeFeed(Feed):
             family=resolver.family,
             lookups=Joined(resolver),
             memo=Memo(resolver),  # type: ignore[arg-type]
+            columns=resolver.columns,
             resolver=resolver,
         )
         return list(self.rows(obj, ctx))
@@ -361,6 +365,7 @@ class KubeFeed(Feed):
         flt: ListFilter,
         fetcher: Any,
         stale: dict[tuple[str, str], Snapshot],
+        columns: frozenset[str] | None = None,
     ) -> Generator[tuple[str, Any], None, list[tuple[str, str]]]:
         """Yield the pieces the watch cache can serve (Arrow tables); return the tasks left to list
         live, noting the cache's rows of broken watches in ``stale``."""
@@ -372,11 +377,11 @@ class KubeFeed(Feed):
             or len(flt.fields) > len(self.fixed_fields)
         )
         for _, kind in tasks:  # start every kind first: they load side by side
-            cache.prepare(kind, view, flt)
+            cache.prepare(kind, view, flt, columns)
         wait = float(_settings(fetcher).get("timeout") or 0) or 1e9  # 0: no limit (a cancel still ends waits)
         left = []
         for cluster, kind in tasks:
-            snapshot = cache.read(kind, view, flt, fetcher.log, narrow=narrow, wait=wait)
+            snapshot = cache.read(kind, view, flt, fetcher.log, narrow=narrow, wait=wait, columns=columns)
             if snapshot is not None and snapshot.fresh:
                 fetcher.warnings.extend(snapshot.warnings)
                 yield cluster, snapshot.table

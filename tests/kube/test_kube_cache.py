@@ -153,6 +153,25 @@ def test_every_table_reads_the_same_from_the_cache_as_from_live_lists(
     assert any(step == "call" and detail.startswith("c1/c1: cache ") and "(age " in detail for step, detail in plan)
 
 
+def test_json_columns_left_out_by_the_first_statement_are_there_when_a_later_one_reads_them(
+    cache_env, cached, kube_source, kube_session
+):
+    # the first statement reads no JSON column, so the cache shapes none; the next one needs them
+    cache_env.create(experiment("json-late"))
+    warm, live = kube_session(cached(cache_env)), kube_session(kube_source(cache_env, name="c1"))
+    count = f"SELECT count(*) FROM experiments WHERE namespace = '{NS}'"
+    assert warm.execute(count).scalar() == live.execute(count).scalar()
+    sql = f"SELECT name, selector, spec, status FROM experiments WHERE namespace = '{NS}'"
+    rows = same_soon(warm, live, sql)
+    assert all(spec != "None" for _, _, spec, _ in rows)
+    merge_patch(
+        cache_env,
+        cache_env.path(CHAOS_API_VERSION, "PodChaos", NS, "json-late"),
+        {"spec": {"duration": "7m"}},
+    )  # from now on, every change is shaped with its JSON columns
+    assert any('"7m"' in spec for _, _, spec, _ in same_soon(warm, live, sql))
+
+
 def test_changes_reach_the_cache_and_joined_columns_follow(cache_env, cached, kube_source, kube_session):
     env = cache_env
     env.create(pod("web-0", "node-a"))

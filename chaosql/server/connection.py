@@ -29,7 +29,16 @@ from chaosql.server.errors import position, translate_error
 from chaosql.server.handshake import Fatal, authenticate
 from chaosql.server.rows import data_rows
 from chaosql.server.statements import Prepared, Runner, check_time_zone, split, value_typed
-from chaosql.server.streaming import Portal, Streaming, check_runnable, park, portal_columns, result_formats, row_tag
+from chaosql.server.streaming import (
+    BATCH_ROWS,
+    Portal,
+    Streaming,
+    check_runnable,
+    park,
+    portal_columns,
+    result_formats,
+    row_tag,
+)
 from chaosql.server.types import describe
 
 if TYPE_CHECKING:
@@ -43,6 +52,8 @@ _NEEDS_SESSION = (b"Q", b"P", b"B", b"D", b"E")
 
 #: How often (seconds) a running statement checks that its client is still connected.
 PEER_CHECK = 0.25
+#: Bind values up to this many bytes in all are decoded on the event loop, not on a worker.
+INLINE_PARAM_BYTES = 16_384
 
 
 class Connection(Streaming):
@@ -126,11 +137,16 @@ class Connection(Streaming):
     def send(self, data: bytes) -> None:
         self.writer.write(data)
 
-    async def _run_watched(self, prepared: Prepared, params: list[Any], *, limit_from: float | None = None) -> Any:
+    async def _run_watched(
+        self, prepared: Prepared, params: list[Any], *, limit_from: float | None = None, portal: Portal | None = None
+    ) -> Any:
         """Run a statement in the worker thread; if the client goes away meanwhile, cancel it, so a
         write rolls back what it made instead of finishing for nobody. What a cancelled write left
-        goes to the server's log (stderr): there is no client to tell."""
-        work = asyncio.ensure_future(self.call(self._run_unless_stopping, prepared, params, limit_from))
+        goes to the server's log (stderr): there is no client to tell.
+
+        With ``portal`` (whose result this is), the rows its first Execute sends are encoded in
+        the same call (``Streaming.read_ahead``): a small result costs one round trip to a worker."""
+        work = asyncio.ensure_future(self.call(self._run_unless_stopping, prepared, params, limit_from, portal))
         try:
             while True:
                 done, _ = await asyncio.wait({work}, timeout=PEER_CHECK)
@@ -144,10 +160,15 @@ class Connection(Streaming):
         await self._cancel_and_wait(work, "the client disconnected")
         raise ConnectionResetError("the client disconnected during a statement")
 
-    def _run_unless_stopping(self, prepared: Prepared, params: list[Any], limit_from: float | None) -> Any:
+    def _run_unless_stopping(
+        self, prepared: Prepared, params: list[Any], limit_from: float | None, portal: Portal | None
+    ) -> Any:
         if self.stopping is not None:  # the shutdown came before the statement began: it never does
             raise QueryCancelled(self.stopping)
-        return self.runner.run(prepared, params, limit_from=limit_from)
+        result = self.runner.run(prepared, params, limit_from=limit_from)
+        if portal is not None:
+            self.read_ahead(portal, result)
+        return result
 
     async def _cancel_and_wait(self, work: asyncio.Future, reason: str) -> WriteFailed | None:
         """Cancel the running statement and wait until it has ended (a write has rolled back); what
@@ -476,8 +497,8 @@ class Connection(Streaming):
                 self._deallocate(prepared)
                 continue
             self.cancelled = False
-            portal = Portal(prepared, [], [])
-            portal.result = await self._run_watched(prepared, [], limit_from=began)
+            portal = Portal(prepared, [], [], ahead_rows=BATCH_ROWS)
+            portal.result = await self._run_watched(prepared, [], limit_from=began, portal=portal)
             portal.columns = portal_columns(portal)
             self._live = portal if portal.columns is not None else None
             if portal.columns is not None:
@@ -562,8 +583,11 @@ class Connection(Streaming):
             and (prepared.cursor is None or prepared.cursor.kind == "declare")
         ):
             await self.call(self._describe_quietly, prepared)
-        # no values, nothing to decode: no round trip to a worker
-        params = await self.call(self.runner.params, prepared, raw, param_formats) if raw else []
+        # a few small values are decoded here (pure Python, microseconds): no round trip to a worker
+        if sum(len(v) for v in raw if v is not None) <= INLINE_PARAM_BYTES:
+            params = self.runner.params(prepared, raw, param_formats)
+        else:
+            params = await self.call(self.runner.params, prepared, raw, param_formats)
         if portal_name and portal_name in self.portals:
             raise SqlError(f'portal "{portal_name}" already exists', sqlstate="42P03")
         if value_typed(prepared):
@@ -607,7 +631,8 @@ class Connection(Streaming):
             await self._start(portal)  # its shape is known only by running it
             return
         try:
-            await self.call(self.runner.describe, prepared)
+            if not prepared.described:  # else describe has nothing to do: no round trip to a worker
+                await self.call(self.runner.describe, prepared)
         except Exception:
             if portal is None and self.runner.own_statement(prepared.run_sql):
                 prepared.columns = [("result", "VARCHAR")]
@@ -616,13 +641,15 @@ class Connection(Streaming):
                 raise
             await self._start(portal)
 
-    async def _start(self, portal: Portal) -> None:
+    async def _start(self, portal: Portal, *, ahead_rows: int = 0) -> None:
+        """``ahead_rows``: the rows the Execute that starts it sends (see ``Streaming.read_ahead``)."""
         if portal.result is not None or portal.done:
             return
         self._transaction_gate(portal.prepared)
         self.cancelled = False
         began, self.limit_began = self.limit_began, None  # the next message starts a new limit
-        portal.result = await self._run_watched(portal.prepared, portal.params, limit_from=began)
+        portal.ahead_rows = ahead_rows
+        portal.result = await self._run_watched(portal.prepared, portal.params, limit_from=began, portal=portal)
         portal.columns = portal_columns(portal)
         self._live = portal if portal.columns is not None else None
 
@@ -672,7 +699,7 @@ class Connection(Streaming):
                 )
             )
             return
-        await self._start(portal)
+        await self._start(portal, ahead_rows=min(max_rows, BATCH_ROWS) if max_rows > 0 else BATCH_ROWS)
         await self._stream(portal, max_rows)
 
     async def _sql_prepared(self, prepared: Prepared, formats: list[int], *, describe_rows: bool) -> None:

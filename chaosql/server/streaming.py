@@ -42,6 +42,7 @@ class Portal:
     declared: bool = False  # an SQL cursor (DECLARE): kept past Sync, like PostgreSQL's WITH HOLD
     released: bool = False  # its DuckDB result was let go after an error: it cannot run again (55000)
     ahead: Ahead | None = None  # rows encoded after an Execute with a row limit, for the next one
+    ahead_rows: int = 0  # rows encoded in the call that runs it, for its first Execute (read_ahead)
     ahead_work: asyncio.Future | None = None  # the call encoding them (on the connection's call chain)
 
 
@@ -62,7 +63,10 @@ class Ahead:
 
 
 def portal_columns(portal: Portal) -> list[tuple[str, str]] | None:
-    """The columns a portal's result sends, None when it returns no rows."""
+    """The columns a portal's result sends, None when it returns no rows (once ``read_ahead`` has
+    begun reading its rows, those it found: a result being read has handed its rows over)."""
+    if portal.ahead_rows and portal.batches is not None:
+        return portal.columns
     result = portal.result
     if not result.has_rows:
         return None
@@ -405,6 +409,20 @@ class Streaming:
         for warning in result.warnings:  # e.g. a source skipped under on_source_error = warn
             self.send(wire.notice_response(warning))
         self.send(wire.command_complete(row_tag(result, portal.sent)))
+
+    def read_ahead(self, portal: Portal, result: Any) -> None:
+        """In the worker call that ran ``portal``'s statement: encode the rows its first Execute
+        sends (``portal.ahead_rows``; 0: none) into ``portal.ahead``, so a small result needs no
+        second call (``_encoded_ahead`` hands them to ``_pump``, or gives them back to the portal
+        when that Execute asks for other rows)."""
+        if not portal.ahead_rows:
+            return
+        portal.result = result
+        columns = portal.columns = portal_columns(portal)
+        if columns is None:
+            return
+        portal.batches = iter(result.batches())
+        self._fill_ahead(portal, pg_names(columns), result_formats(portal.formats, len(columns)), portal.ahead_rows)
 
     def _next_chunk(self, portal: Portal, names: list[str], formats: list[int], want: int) -> tuple[bytes, int, bool]:
         """Up to ``want`` rows encoded as DataRows, their count and whether the result has ended

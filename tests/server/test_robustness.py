@@ -352,3 +352,36 @@ def test_stopping_the_test_server_stays_quiet(shared_sources, capfd):
     err = capfd.readouterr().err
     assert "Traceback" not in err and "never retrieved" not in err, err
     assert len(told) == 2 and all(isinstance(e, psycopg.errors.AdminShutdown) for e in told), told
+
+
+def test_a_repeated_small_query_takes_one_worker_call(shared_sources):
+    """A query the connection has prepared before, with small bound values and a small result, is
+    run and its rows encoded in one call on the worker pool (Parse, Bind, Describe and the rows'
+    encoding need no call of their own), for the simple and the extended protocol alike; an
+    Execute with a row limit still gets its rows in order."""
+    psycopg = pytest.importorskip("psycopg")
+    from chaosql.engine.session import Session
+    from chaosql.server.auth import AuthConfig
+    from chaosql.server.server import SESSION_DUCKDB, Server, ServerThread
+
+    server = Server(lambda: Session(shared_sources, duckdb_config=SESSION_DUCKDB), port=0, auth=AuthConfig("trust"))
+    calls = []
+    submit = server.pool.submit
+    server.pool.submit = lambda fn, *args: calls.append(fn) or submit(fn, *args)  # type: ignore[method-assign]
+    page = "SELECT name FROM experiments WHERE namespace = %s ORDER BY name LIMIT 3 OFFSET %s"
+    with ServerThread(server) as thread, psycopg.connect(dsn(thread.port), autocommit=True) as con:
+        first = con.execute(page, ("shop", 2)).fetchall()
+        for query, params in ((page, ("shop", 2)), ("SELECT 1", None)):
+            con.execute(query, params).fetchall()  # prepared (and described) on this connection now
+            del calls[:]
+            rows = con.execute(query, params).fetchall()
+            assert len(calls) == 1, f"{query}: {len(calls)} worker calls"
+        assert rows == [(1,)]
+        with psycopg.ClientCursor(con) as cur:  # the simple protocol (Query)
+            cur.execute("SELECT 41 + 1")
+            del calls[:]
+            assert cur.execute("SELECT 41 + 1").fetchall() == [(42,)]
+            assert len(calls) == 1, f"simple query: {len(calls)} worker calls"
+        with con.cursor("named") as cur:  # DECLARE + FETCH in chunks: rows in order
+            cur.execute(page, ("shop", 2))
+            assert cur.fetchmany(2) + cur.fetchall() == first

@@ -11,10 +11,15 @@ bytes)*`` per row, and the used bytes taken out in one step. A batch with a valu
 than the rest (a big JSON document) would make that matrix wasteful; it is laid out field by
 field instead. Types without a vector path (maps, lists, structs, intervals ...) go through
 ``types.encode_column`` per value.
+
+Rows whose fields are all text (what psql, psycopg's default and most BI tools read) skip the
+matrix: each field stays an Arrow string array (Arrow's casts make most of them directly), and
+Arrow joins header, lengths and fields row by row.
 """
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -223,6 +228,10 @@ def _offset_text(seconds: int) -> str:
 
 
 def _float_text(array: Any, pgname: str) -> Encoded:
+    return _from_strings(_float_strings(array, pgname))
+
+
+def _float_strings(array: Any, pgname: str) -> Any:
     """PostgreSQL's float text (``types.float_text``) for a column: Arrow's cast writes the same
     shortest digits, positional or exponential by a rule of its own; the values whose form
     differs from PostgreSQL's (``0.00001`` for ``1e-05``, ``1.23456789012345e+14`` for
@@ -261,7 +270,7 @@ def _float_text(array: Any, pgname: str) -> Encoded:
         mask = np.zeros(n, dtype=bool)
         mask[rows] = True
         text = pc.replace_with_mask(text, pa.array(mask), fixed)
-    return _from_strings(text)
+    return text
 
 
 def encode(array: Any, pgname: str, binary: bool) -> Encoded | None:
@@ -320,10 +329,14 @@ def _since_2000(values: np.ndarray, epoch: int, end: int) -> np.ndarray:
 
 def _per_value(array: Any, pgname: str, binary: bool) -> Encoded:
     """The per-value encoder's fields (types without a vector path) as an Encoded."""
+    return _from_strings(_per_value_array(array, pgname, binary))
+
+
+def _per_value_array(array: Any, pgname: str, binary: bool) -> Any:
     import pyarrow as pa
 
     fields = [None if f == types.NULL else f[4:] for f in types.encode_column(array, pgname, binary)]
-    return _from_strings(pa.array(fields, pa.binary()))
+    return pa.array(fields, pa.binary())
 
 
 def text_fields(array: Any, pgname: str) -> Any:
@@ -354,11 +367,72 @@ def _to_arrow(encoded: Encoded) -> Any:
     )
 
 
+def _text_array(array: Any, pgname: str) -> Any:
+    """The column's text fields as an Arrow string array (NULL for NULL) when Arrow makes them
+    directly; None for the types ``encode`` lays out itself."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = array.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return array if pgname in types.TEXT_LIKE else None
+    if pa.types.is_integer(t) or pa.types.is_decimal(t):
+        return pc.cast(array, pa.string())
+    if pa.types.is_floating(t):
+        return _float_strings(array, pgname)
+    return None
+
+
+def _joined_text_rows(batch: Any, pgnames: list[str]) -> bytes | None:
+    """Text-format DataRows: each field's length and bytes, joined row by row by Arrow (None
+    past the 2 GB an Arrow binary array holds)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = batch.num_rows
+    parts: list[Any] = [None]  # the header, once the rows' lengths are known
+    row_len = np.full(n, 6 + 4 * batch.num_columns, dtype=np.int64)
+    for i in range(batch.num_columns):
+        array = batch.column(i)
+        fields = _text_array(array, pgnames[i])
+        if fields is None:
+            encoded = encode(array, pgnames[i], False)
+            fields = _to_arrow(encoded) if encoded is not None else _per_value_array(array, pgnames[i], False)
+        fields = fields.cast(pa.binary()) if not pa.types.is_binary(fields.type) else fields
+        lengths = pc.binary_length(fields).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        row_len += np.maximum(lengths, 0)
+        parts.append(_fixed_width(lengths.astype(">i4").view(np.uint8).reshape(n, 4)))
+        parts.append(fields.fill_null(b"") if fields.null_count else fields)
+    if int(row_len.sum()) + n >= 2**31:
+        return None
+    header = np.empty((n, 7), dtype=np.uint8)
+    header[:, 0] = ord("D")
+    header[:, 1:5] = row_len.astype(">i4").view(np.uint8).reshape(n, 4)
+    header[:, 5:7] = np.frombuffer(struct.pack("!h", batch.num_columns), dtype=np.uint8)
+    parts[0] = _fixed_width(header)
+    joined = pc.binary_join_element_wise(*parts, pa.scalar(b"", pa.binary()))
+    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32, count=joined.offset + n + 1)[joined.offset :]
+    return joined.buffers()[2].to_pybytes()[int(offsets[0]) : int(offsets[-1])]
+
+
+def _fixed_width(matrix: np.ndarray) -> Any:
+    """A byte matrix's rows as an Arrow binary array."""
+    import pyarrow as pa
+
+    n, width = matrix.shape
+    data = pa.py_buffer(np.ascontiguousarray(matrix).data)
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), n, [None, data]).cast(pa.binary())
+
+
 def data_rows(batch: Any, pgnames: list[str], formats: list[int]) -> bytes:
     """A record batch -> concatenated DataRow messages."""
     n, ncols = batch.num_rows, batch.num_columns
     if n == 0:
         return b""
+    if ncols and not any(formats[:ncols]):
+        joined = _joined_text_rows(batch, pgnames)
+        if joined is not None:
+            return joined
     columns = []
     for i in range(ncols):
         array = batch.column(i)

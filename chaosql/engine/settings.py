@@ -37,6 +37,12 @@ SETTINGS: dict[str, tuple[Any, str]] = {
         "Longest statement text accepted, in bytes (UTF-8); a longer one is refused before it is parsed "
         "(SQLSTATE 54000).",
     ),
+    "max_cursor_bytes": (
+        256 * 1024 * 1024,
+        "Most bytes of rows an open cursor or portal not yet read to its end is held in memory, over the "
+        "wire, when its connection runs another statement; beyond, that statement is refused (SQLSTATE 54000) "
+        "and the cursor stays open.",
+    ),
     "cache": (
         True,
         "Read Kubernetes objects from the watch cache that chaosql serve, the shell and chaosql service keep "
@@ -49,6 +55,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "timeout": (0, MAX_TIMEOUT),
     "confirm_rows": (0, 2**31 - 1),
     "max_statement_bytes": (1024, MAX_STATEMENT_BYTES),
+    "max_cursor_bytes": (1024 * 1024, 2**40),
     "cache_idle": (1, 7 * 86400),
 }
 

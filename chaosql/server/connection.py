@@ -105,7 +105,9 @@ class Connection(Streaming):
         live = self._live
         if live is not None and live is not reading:
             self._live = None
-            fn, args = _after_parking, (live, fn, *args)
+            name = next((n for n, p in self.portals.items() if p is live), "")
+            limit = int(self.runner.session.settings["max_cursor_bytes"])
+            fn, args = _after_parking, (live, limit, name, fn, *args)
         loop = asyncio.get_running_loop()
         result: asyncio.Future[T] = loop.create_future()
         ended: concurrent.futures.Future = concurrent.futures.Future()  # this call has run, or never will
@@ -620,7 +622,8 @@ class Connection(Streaming):
             if name not in self.portals:
                 raise SqlError(f'portal "{name}" does not exist', sqlstate="34000")
             portal = self.portals[name]
-            await self._describe_prepared(portal.prepared, portal)
+            if portal.result is None:  # a portal already run (a DECLAREd cursor) has its columns
+                await self._describe_prepared(portal.prepared, portal)
             columns = portal.columns if portal.columns is not None else portal.prepared.columns
             self.send(self._row_description(columns, portal.formats) if columns else wire.NO_DATA)
         else:
@@ -776,6 +779,6 @@ def _settle(result: asyncio.Future, work: concurrent.futures.Future) -> None:
         result.set_result(work.result())
 
 
-def _after_parking(portal: Portal, fn: Callable[..., T], *args: Any) -> T:
-    park(portal)
+def _after_parking(portal: Portal, limit: int, name: str, fn: Callable[..., T], *args: Any) -> T:
+    park(portal, limit, name)
     return fn(*args)

@@ -178,7 +178,8 @@ class Streaming:
             cursor = Portal(query, params, [], declared=True)
             await self._start(cursor)
             if op.scroll and cursor.columns is not None:
-                cursor.table = await self.call(cursor.result.arrow, reading=cursor)
+                limit = int(self.runner.session.settings["max_cursor_bytes"])
+                cursor.table = await self.call(_whole, cursor, limit, op.name, reading=cursor)
                 self._ended(cursor)
             self.portals[op.name] = cursor
             self.send(wire.command_complete("DECLARE CURSOR"))
@@ -463,17 +464,59 @@ class Streaming:
             raise translate_error(_duckdb_error(err), self.runner.session) from err
 
 
-def park(portal: Portal) -> None:
+def _too_large(name: str, limit: int) -> SqlError:
+    what = f'cursor "{name}"' if name else "the open portal"
+    return SqlError(
+        f"{what} had more than {limit} bytes of rows not yet fetched when another statement ran "
+        "(chaosql.max_cursor_bytes): it is closed, and that statement refused",
+        hint=f"fetch the rest of {what} or close it before the next statement, or SET chaosql.max_cursor_bytes higher",
+        sqlstate="54000",
+    )
+
+
+def _whole(portal: Portal, limit: int, name: str) -> Any:
+    """A SCROLL cursor's whole result, held in memory (it may move backwards): 54000 past
+    ``limit`` bytes."""
+    import pyarrow as pa
+
+    held, batches = 0, []
+    for batch in portal.result.batches():
+        batches.append(batch)
+        held += batch.nbytes
+        if held > limit:
+            _release(portal)
+            raise SqlError(
+                f'scroll cursor "{name}" has more than {limit} bytes of rows, all held in memory '
+                "(chaosql.max_cursor_bytes)",
+                hint="declare it without SCROLL (FETCH then streams it), or SET chaosql.max_cursor_bytes higher",
+                sqlstate="54000",
+            )
+    return pa.Table.from_batches(batches) if batches else pa.table({})  # no rows: nothing is taken
+
+
+def park(portal: Portal, limit: int, name: str) -> None:
     """Read the rest of ``portal``'s open result into memory (on the worker, before another
     statement): PostgreSQL lets a client interleave statements with open portals and cursors, DuckDB
     streams one result per connection. An error reading the rest is raised where PostgreSQL
-    raises it: when the portal is read again."""
+    raises it: when the portal is read again. Past ``limit`` bytes the portal is let go instead
+    (read again, it is 55000) and the statement that needed it parked is refused with 54000."""
     rest: list[Any] = []
     failure: Exception | None = None
+    batches = portal.batches if portal.batches is not None else iter(portal.result.batches())
+    held = portal.pending.nbytes if portal.pending is not None else 0
     try:
-        rest.extend(portal.batches if portal.batches is not None else portal.result.batches())
+        for batch in batches:
+            rest.append(batch)
+            held += batch.nbytes
+            if held > limit:
+                break
     except Exception as err:
         failure = err
+    if held > limit:
+        portal.batches = batches
+        _release(portal)
+        portal.released = True
+        raise _too_large(name, limit)
     pending = portal.pending  # part of a batch an Execute with max_rows left: sent first still
     _release(portal)
     portal.batches, portal.pending = _replay(rest, failure), pending

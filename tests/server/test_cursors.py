@@ -82,3 +82,45 @@ def test_psycopg2_named_cursors_left_open(servers):
 
     seen = _same(servers, run)
     assert seen[2] == (360,) or seen[2][0] > 0
+
+
+def test_a_parked_cursor_is_held_in_memory_only_up_to_max_cursor_bytes(pg_server):
+    """A cursor not read to its end is read into memory when its connection runs another
+    statement; past ``chaosql.max_cursor_bytes`` that statement is refused with 54000 naming the
+    cursor and the setting (a documented difference: PostgreSQL would spill to disk and answer)."""
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(dsn(pg_server.port)) as con:
+        con.execute("SET chaosql.max_cursor_bytes = 1048576")  # 1 MiB: 2M rows of bigint are 16 MB
+        big = con.cursor(name="big")
+        big.execute("SELECT x FROM range(2000000) t(x)")
+        assert big.fetchmany(3) == [(0,), (1,), (2,)]
+        with pytest.raises(psycopg.errors.ProgramLimitExceeded) as refused:
+            con.execute("SELECT 43")
+        message = str(refused.value)
+        assert 'cursor "big"' in message and "chaosql.max_cursor_bytes" in message, message
+        con.rollback()  # the transaction failed, as in PostgreSQL; its cursors end with it
+        assert con.execute("SELECT 43").fetchone() == (43,)
+        small = con.cursor(name="small")  # within the limit: parked, and read on where it was
+        small.execute("SELECT x FROM range(50000) t(x)")
+        assert small.fetchmany(2) == [(0,), (1,)]
+        assert con.execute("SELECT 44").fetchone() == (44,)
+        assert small.fetchmany(2) == [(2,), (3,)]
+        con.rollback()
+
+
+def test_a_scroll_cursor_is_held_in_memory_only_up_to_max_cursor_bytes(pg_server):
+    """A SCROLL cursor may move backwards, so its whole result is held: past
+    ``chaosql.max_cursor_bytes`` its DECLARE is refused with 54000; without SCROLL it streams."""
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(dsn(pg_server.port)) as con:
+        con.execute("SET chaosql.max_cursor_bytes = 1048576")
+        with pytest.raises(psycopg.errors.ProgramLimitExceeded, match="chaosql.max_cursor_bytes"):
+            con.execute("DECLARE s SCROLL CURSOR FOR SELECT x FROM range(2000000) t(x)")
+        con.rollback()
+        con.execute("DECLARE s SCROLL CURSOR FOR SELECT x FROM range(1000) t(x)")
+        con.execute("MOVE ABSOLUTE 500 FROM s")
+        assert con.execute("FETCH BACKWARD 2 FROM s").fetchall() == [(498,), (497,)]
+        con.execute("DECLARE n CURSOR FOR SELECT x FROM range(2000000) t(x)")
+        con.execute("MOVE 1999990 FROM n")
+        assert con.execute("FETCH 2 FROM n").fetchall() == [(1999990,), (1999991,)]
+        con.rollback()

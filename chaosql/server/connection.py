@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chaosql.engine.limits import too_large
+from chaosql.engine.result import Result
 from chaosql.engine.settings import SETTINGS
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError, WriteFailed
 from chaosql.server import chatter, wire
@@ -147,7 +148,13 @@ class Connection(Streaming):
         goes to the server's log (stderr): there is no client to tell.
 
         With ``portal`` (whose result this is), the rows its first Execute sends are encoded in
-        the same call (``Streaming.read_ahead``): a small result costs one round trip to a worker."""
+        the same call (``Streaming.read_ahead``): a small result costs one round trip to a worker;
+        the answer of a SELECT of literals run before on the connection, none."""
+        if prepared.answered is not None and portal is not None:
+            columns, types, table = prepared.answered
+            result = Result(columns=columns, types=types, status=f"SELECT {table.num_rows}", _table=table)
+            self.read_ahead(portal, result)  # a row or so: encoded here
+            return result
         work = asyncio.ensure_future(self.call(self._run_unless_stopping, prepared, params, limit_from, portal))
         try:
             while True:
@@ -170,6 +177,17 @@ class Connection(Streaming):
         result = self.runner.run(prepared, params, limit_from=limit_from)
         if portal is not None:
             self.read_ahead(portal, result)
+            ahead = portal.ahead
+            if (
+                prepared.literal
+                and ahead is not None
+                and ahead.ended
+                and ahead.error is None
+                and ahead.batch is not None
+            ):
+                import pyarrow as pa
+
+                prepared.answered = (result.columns, result.types, pa.Table.from_batches([ahead.batch]))
         return result
 
     async def _cancel_and_wait(self, work: asyncio.Future, reason: str) -> WriteFailed | None:

@@ -84,6 +84,10 @@ class Prepared:
     copy: Any = None  # a copy.CopyOut for COPY ... TO STDOUT
     define: tuple[str, list[int], str] | None = None  # PREPARE name(types) AS body
     run_named: tuple[str, str] | None = None  # EXECUTE name(arguments)
+    #: a SELECT of literals only (``SELECT 1``): its answer never changes, so once run it is kept
+    #: (``answered``: columns, types, the Arrow table) and given again without DuckDB
+    literal: bool = False
+    answered: tuple[list[str], list[str], Any] | None = None
 
 
 class Runner:
@@ -194,6 +198,7 @@ class Runner:
         prepared.run_sql, prepared.tree = translated.sql, translated.tree
         prepared.output_types, prepared.nparams = translated.types, translated.params
         prepared.param_casts = translated.param_casts
+        prepared.literal = _literal_select(prepared.tree)
 
     def arguments(self, target: Prepared, text: str) -> list[Any]:
         """EXECUTE's argument expressions, evaluated (as the statement's parameter types)."""
@@ -373,6 +378,28 @@ def _cacheable(prepared: Prepared) -> bool:
     plain = prepared.answer is None and prepared.cursor is None and prepared.copy is None
     plain = plain and prepared.define is None and prepared.run_named is None
     return plain and isinstance(prepared.tree, exp.Query) and classify(prepared.sql).kind is Kind.READ
+
+
+def _literal_select(tree: Any) -> bool:
+    """Whether ``tree`` is a SELECT of literals only (numbers, strings, booleans, NULL, with a
+    sign or a name), with no FROM, WHERE or anything else: ``SELECT 1``, ``SELECT 'a' AS x``.
+
+    >>> from chaosql.server.rewrite import translate
+    >>> [_literal_select(translate(q, set()).tree) for q in ("SELECT 1", "SELECT -1 AS n, 'a', NULL, true")]
+    [True, True]
+    >>> [_literal_select(translate(q, set()).tree) for q in ("SELECT now()", "SELECT 1 WHERE false", "SELECT $1")]
+    [False, False, False]
+    """
+    from sqlglot import exp
+
+    if type(tree) is not exp.Select or any(v for k, v in tree.args.items() if k != "expressions"):
+        return False
+    for node in tree.expressions:
+        node = node.this if isinstance(node, exp.Alias) else node
+        node = node.this if isinstance(node, exp.Neg) else node
+        if not isinstance(node, (exp.Literal, exp.Boolean, exp.Null)):
+            return False
+    return bool(tree.expressions)
 
 
 def _names_generated(tree: Any, tables: dict[str, Any]) -> bool:

@@ -357,8 +357,10 @@ def test_stopping_the_test_server_stays_quiet(shared_sources, capfd):
 def test_a_repeated_small_query_takes_one_worker_call(shared_sources):
     """A query the connection has prepared before, with small bound values and a small result, is
     run and its rows encoded in one call on the worker pool (Parse, Bind, Describe and the rows'
-    encoding need no call of their own), for the simple and the extended protocol alike; an
-    Execute with a row limit still gets its rows in order."""
+    encoding need no call of their own), for the simple and the extended protocol alike; a SELECT
+    of literals answered before needs none; an Execute with a row limit still gets its rows in order."""
+    from decimal import Decimal
+
     psycopg = pytest.importorskip("psycopg")
     from chaosql.engine.session import Session
     from chaosql.server.auth import AuthConfig
@@ -371,12 +373,14 @@ def test_a_repeated_small_query_takes_one_worker_call(shared_sources):
     page = "SELECT name FROM experiments WHERE namespace = %s ORDER BY name LIMIT 3 OFFSET %s"
     with ServerThread(server) as thread, psycopg.connect(dsn(thread.port), autocommit=True) as con:
         first = con.execute(page, ("shop", 2)).fetchall()
-        for query, params in ((page, ("shop", 2)), ("SELECT 1", None)):
+        literals = "SELECT 1, -2.5 AS x, 'a', NULL, true"  # its answer cannot change: kept, no worker at all
+        for query, params, expected in ((page, ("shop", 2), 1), ("SELECT 1 + 1", None, 1), (literals, None, 0)):
             con.execute(query, params).fetchall()  # prepared (and described) on this connection now
             del calls[:]
             rows = con.execute(query, params).fetchall()
-            assert len(calls) == 1, f"{query}: {len(calls)} worker calls"
-        assert rows == [(1,)]
+            assert len(calls) == expected, f"{query}: {len(calls)} worker calls"
+        assert rows == [(1, Decimal("-2.5"), "a", None, True)]
+        assert [d.name for d in con.execute(literals).description][:4] == ["?column?", "x", "?column?", "?column?"]
         with psycopg.ClientCursor(con) as cur:  # the simple protocol (Query)
             cur.execute("SELECT 41 + 1")
             del calls[:]

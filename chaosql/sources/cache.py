@@ -158,7 +158,16 @@ class ClusterCache:
 
     def _store(self, scope: Scope) -> Store:
         """The store of a scope, with its informer started if it is new (or had failed)."""
+        from chaosql.sources.kube import plan_list
+
         kind, namespace, fixed = scope
+        with self.lock:
+            store = self.stores.get(scope)
+            if store is not None and store.informer is not None and store.informer.state not in ("failed", "stopped"):
+                store.last_read = time.monotonic()
+                return store
+        resource = self.source._resource(kind)  # discovery (cached a while), not under the lock
+        new = None
         with self.lock:
             store = self.stores.get(scope)
             informer = store.informer if store is not None else None
@@ -168,17 +177,17 @@ class ClusterCache:
                 self._drop(store)  # unreachable at its first list: this read tries anew
                 store = None
             if store is None:
-                from chaosql.sources.kube import plan_list
-
                 store = Store(self, kind, namespace, fixed)
                 store.keep_objects = kind in self.joined_by
-                resource = self.source._resource(kind)
                 params = plan_list(resource, ListFilter(fields=fixed)).params
-                store.informer = Informer(self.source, resource, namespace, store, params=params)
+                new = store.informer = Informer(self.source, resource, namespace, store, params=params)
                 self.stores[scope] = store
-                store.informer.start()
             store.last_read = time.monotonic()
-            return store
+        if new is not None:
+            # outside the lock: a thread's start waits until it runs, and the informers already
+            # listing need the lock for every page they read
+            new.start()
+        return store
 
     def _ensure(
         self, scope: Scope, view: View, columns: frozenset[str] | None = None

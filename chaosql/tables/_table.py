@@ -148,7 +148,14 @@ class Table:
     def arrow_schema(self) -> pa.Schema:
         import pyarrow as pa
 
-        return pa.schema([pa.field(c.name, arrow_type(c.type)) for c in self.columns])
+        columns = tuple(self.columns)
+        kept = self.__dict__.get("_schema")
+        if kept is None or kept[0] != columns:  # built once: each page of rows asks for it
+            kept = self.__dict__["_schema"] = (
+                columns,
+                pa.schema([pa.field(c.name, arrow_type(c.type)) for c in columns]),
+            )
+        return kept[1]
 
     def to_arrow(self, rows: Iterable[Row], columns: frozenset[str] | None = None) -> pa.Table:
         """Columnar assembly: one Python list per column, converted once per column. Columns
@@ -164,6 +171,8 @@ class Table:
             get = row.get
             for append, n in appenders:
                 append(get(n))
+        if not count:  # a kind with no objects: nothing to convert
+            return self.arrow_schema().empty_table()
         arrays = [
             self._column(c, values[c.name])
             if c.name in values
@@ -267,6 +276,16 @@ def arrow_type(duck_type: str) -> pa.DataType:
     >>> str(arrow_type("MAP(VARCHAR, VARCHAR[])")), str(arrow_type("INTERVAL")), str(arrow_type("DOUBLE[]"))
     ('map<string, list<item: string>>', 'month_day_nano_interval', 'list<item: double>')
     """
+    found = _ARROW_TYPES.get(duck_type)
+    if found is None:  # built once per type: every page of rows asks again for every column
+        found = _ARROW_TYPES[duck_type] = _arrow_type(duck_type)
+    return found
+
+
+_ARROW_TYPES: dict[str, pa.DataType] = {}
+
+
+def _arrow_type(duck_type: str) -> pa.DataType:
     import pyarrow as pa
 
     simple: dict[str, pa.DataType] = {

@@ -46,6 +46,11 @@ from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import Forbidden, SourceError, SourceTimeout, Unavailable
 
+try:
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - a declared dependency; the standard library still reads it
+    _fast_loads = json.loads
+
 if TYPE_CHECKING:
     import httpx
 
@@ -112,6 +117,20 @@ class Hints:
     tls: str | None = None
 
 
+def parse_json(text: bytes | str) -> Any:
+    """JSON to Python values, as ``json.loads`` reads them. orjson parses a page of 500 experiments
+    in half the time; what it refuses and ``json`` reads (integers beyond 64 bits, NaN, a UTF-16
+    body) goes to ``json``, which also raises the ``ValueError`` for text that is not JSON.
+
+    >>> parse_json(b'{"spec": {"duration": "5m"}, "big": 18446744073709551616, "ratio": NaN}')
+    {'spec': {'duration': '5m'}, 'big': 18446744073709551616, 'ratio': nan}
+    """
+    try:
+        return _fast_loads(text)
+    except ValueError:
+        return json.loads(text)
+
+
 @dataclass
 class Response:
     """A status, the headers and the body as sent; ``data`` parses the JSON once."""
@@ -125,7 +144,7 @@ class Response:
     def data(self) -> Any:
         """The body as JSON, or ``None`` when it is not JSON."""
         try:
-            return json.loads(self.content)
+            return parse_json(self.content)
         except ValueError:
             return None
 
@@ -203,7 +222,7 @@ class Streamed:
     def json_lines(self) -> Iterator[Any]:
         """Each line parsed as JSON (a Kubernetes watch sends one event per line)."""
         for line in self.lines():
-            yield json.loads(line)
+            yield parse_json(line)
 
     def close(self) -> None:
         """End the stream, from any thread. The socket is shut down, which wakes a reader blocked on

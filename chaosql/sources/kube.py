@@ -234,8 +234,9 @@ class KubeSource:
 
     @property
     def watch_conn(self) -> KubeConnection:
-        """A second connection for watches: open watches hold their connections for minutes, and
-        must never leave statements waiting for one."""
+        """A second connection for the watch cache's informers: open watches hold their connections
+        for minutes, and must never leave statements waiting for one. An informer lists over it
+        too, so its watch reuses the connection its list opened (one TLS handshake, not two)."""
         with self._lock:
             if self._watch_conn is None:
                 self._watch_conn = KubeConnection(
@@ -478,12 +479,15 @@ class KubeSource:
         *,
         first: int | None = None,
         on_page: Callable[[builtins.list[dict], bool], None] | None = None,
+        conn: KubeConnection | None = None,
     ) -> tuple[builtins.list[dict], int]:
         """Every object of one list (all pages, one consistent snapshot) and the list's
         resourceVersion, from which a watch resumes; with ``first``, only that many objects (one
         page of that size). ``on_page(objects, first_page)`` takes each page instead (the list
         returned is then empty); a list started over after an expired continue token calls it
-        with ``first_page`` true again."""
+        with ``first_page`` true again. ``conn``: the connection to list over (default: the
+        statements' own)."""
+        conn = conn or self.conn
         path = resource.path(namespace)
         items: builtins.list[dict] = []
         token = ""
@@ -497,8 +501,8 @@ class KubeSource:
                 query["continue"] = token
             shown = "&".join(f"{k}={v}" for k, v in query.items() if k != "continue")
             call = Call(self.name, self.name, f"GET {path}?{shown}" + (" (continued)" if token else ""))
-            self.conn.label = self.label
-            response = self.conn.get(path, query, log=log, call=call)
+            conn.label = self.label
+            response = conn.get(path, query, log=log, call=call)
             page = response.body.get("items") if response.status == 200 else None
             if response.status == 410 and token and not restarted:
                 # the continue token expired (etcd compacted): start over once, from a fresh list

@@ -201,7 +201,9 @@ class Informer:
                 self.sink.listing()
             self.sink.page(objects)
 
-        _, version = self.source.list_versioned(self.resource, self.namespace, self.params, self._log, on_page=page)
+        _, version = self.source.list_versioned(
+            self.resource, self.namespace, self.params, self._log, on_page=page, conn=self.source.watch_conn
+        )
         if self.stopped:
             return
         self.sink.listed(version)

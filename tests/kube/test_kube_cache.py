@@ -447,6 +447,21 @@ def test_the_clusters_of_one_statement_load_side_by_side(cache_env, kube_env, pr
     assert normalised(answer["result"]) == normalised(live.execute(sql))
 
 
+def test_an_informer_watches_over_the_connection_its_list_opened(cache_env, proxy, cached, kube_session):
+    # one TLS connection per informer, not one for its list and another for its watch (a cold
+    # read of a cluster starts an informer per chaos kind, and every handshake costs CPU)
+    source = cached(cache_env, kubeconfig=proxy.config)
+    session = kube_session(source)
+    session.execute("SELECT count(*) FROM experiments")
+    informers = source.cache.informers()
+    deadline = time.monotonic() + WAIT
+    while not all(i._stream is not None for i in informers):  # every watch is open
+        assert time.monotonic() < deadline, informers
+        time.sleep(0.05)
+    assert len(informers) >= 10
+    assert proxy.accepted <= len(informers) + 2, (proxy.accepted, len(informers))  # + discovery
+
+
 # --- lifecycle ----------------------------------------------------------------------------------
 
 

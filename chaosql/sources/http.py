@@ -49,7 +49,7 @@ from chaosql.errors import Forbidden, SourceError, SourceTimeout, Unavailable
 try:
     from orjson import loads as _fast_loads
 except ImportError:  # pragma: no cover - a declared dependency; the standard library still reads it
-    _fast_loads = json.loads
+    _fast_loads = json.loads  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     import httpx

@@ -149,7 +149,7 @@ class KubeFeed(Feed):
             tasks = yield from self._cached(cache, tasks, flt, fetcher, stale, constraints.columns)
         contents = _static_contents(source, fetcher)
         if contents is not None and tasks:
-            yield from self._fetch_static(source, contents, tasks, flt, constraints.columns, fetcher)
+            yield from self._fetch_static(source, contents, tasks, flt, fetcher)
             return
         lookups = (
             {cluster: fetcher.submit(self._lookups, source, cluster, fetcher) for cluster in {c for c, _ in tasks}}
@@ -243,19 +243,20 @@ class KubeFeed(Feed):
         contents: object,
         tasks: list[tuple[str, str]],
         flt: ListFilter,
-        columns: frozenset[str] | None,
         fetcher: Any,
     ) -> Iterator[tuple[str, Any]]:
         """The pieces of a source whose objects never change (``contents`` is what it holds now):
         each (cluster, kind) is listed and shaped once into Arrow and kept, until the source holds
         other objects or a row's clock-derived value (an experiment's phase at the end of its
         duration) changes. The next statement gets the very same Arrow table, which its session
-        has registered in DuckDB already. The list call is logged as if it was made again."""
+        has registered in DuckDB already. Every column is shaped (as the watch cache does), so
+        one piece serves statements reading any columns. The list call is logged as if it was
+        made again."""
         now = time.time()
         kept: dict[tuple[str, str], _Shaped] = {}
         with self._shaped_lock:
             for cluster, kind in tasks:
-                key = (id(source), cluster, kind, flt, columns)
+                key = (id(source), cluster, kind, flt)
                 shaped = self._shaped.get(key)
                 if shaped is not None and shaped.contents is contents and now < shaped.clock.expires:
                     self._shaped.move_to_end(key)
@@ -281,7 +282,6 @@ class KubeFeed(Feed):
                 fetcher,
                 lookups.get(cluster),
                 on_demand[cluster],
-                columns,
             )
             for cluster, kind in missing
         }
@@ -311,14 +311,13 @@ class KubeFeed(Feed):
         fetcher: Any,
         lookups: Any,
         on_demand: dict[str, _OnDemand],
-        columns: frozenset[str] | None,
     ) -> Any:
         assert self.table is not None
         clock = _Clock()
-        rows = self._list_and_shape(source, cluster, kind, flt, fetcher, lookups, on_demand, columns, clock=clock)
-        shaped = _Shaped(contents, clock, self.table.to_arrow(rows, columns))
+        rows = self._list_and_shape(source, cluster, kind, flt, fetcher, lookups, on_demand, None, clock=clock)
+        shaped = _Shaped(contents, clock, self.table.to_arrow(rows))
         with self._shaped_lock:
-            self._shaped[(id(source), cluster, kind, flt, columns)] = shaped
+            self._shaped[(id(source), cluster, kind, flt)] = shaped
             while len(self._shaped) > SHAPED_PIECES:
                 self._shaped.popitem(last=False)
         return shaped.table
@@ -444,7 +443,7 @@ class _CachedContext(RowContext):
 
 
 #: Shaped pieces a feed keeps of sources whose objects never change (the least recently read go first).
-SHAPED_PIECES = 64
+SHAPED_PIECES = 256
 
 
 class _Clock:

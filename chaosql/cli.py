@@ -117,8 +117,9 @@ class _KeptOut:
 #: trio (~0.1 s), if installed, in case it runs under trio's event loop, which chaosql never does.
 KEPT_OUT = ("pandas", "trio")
 #: What one-shot ``chaosql query`` keeps out too: pyarrow imports numpy (~0.1 s) for conversions
-#: the query path never asks for (the Postgres-wire server lays out its rows with numpy).
-KEPT_OUT_OF_QUERY = ("numpy",)
+#: the query path never asks for (the Postgres-wire server lays out its rows with numpy), and
+#: cloudpickle, if installed, to pickle with (~20 ms; it falls back to pickle, which it never uses here).
+KEPT_OUT_OF_QUERY = ("numpy", "cloudpickle")
 
 
 def _keep_out(names: Sequence[str]) -> None:

@@ -233,14 +233,14 @@ def test_a_query_reads_its_arguments_as_the_full_command_line_does():
     assert (run.returncode, run.stdout) == (0, "one\n1\n")
 
 
-def test_a_one_shot_query_does_without_numpy_pandas_and_trio():
+def test_a_one_shot_query_does_without_numpy_pandas_trio_and_cloudpickle():
     """Imported by pyarrow and httpcore only to look around, they cost a one-shot query ~0.2 s."""
     probe = (
         "import sys\n"
         "from chaosql.cli import main\n"
         "code = main(['query', '--no-service', '--source', 'demo', '-F', 'csv', "
         "'SELECT kind, count(*) AS n, max(created_at) IS NOT NULL AS t FROM experiments GROUP BY kind ORDER BY kind LIMIT 1'])\n"
-        "print('exit', code, [m for m in ('numpy', 'pandas', 'trio') if m in sys.modules])\n"
+        "print('exit', code, [m for m in ('numpy', 'pandas', 'trio', 'cloudpickle') if m in sys.modules])\n"
     )
     env = {**os.environ, "CHAOSQL_CONFIG": "", "XDG_CONFIG_HOME": "/nonexistent"}
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from chaosql.server import types
+from chaosql.server import far_dates, types
 
 _EPOCH_DAYS = 10_957  # 2000-01-01 in days since 1970-01-01
 _EPOCH_US = 946_684_800_000_000
@@ -306,6 +306,10 @@ def encode(array: Any, pgname: str, binary: bool) -> Encoded | None:
         return _fixed(np.where(flags, ord("t"), ord("f")).astype(np.uint8)[:, None], valid)
     if pa.types.is_floating(t):
         return _float_text(array, pgname)
+    if (pa.types.is_timestamp(t) and pgname in ("timestamptz", "timestamp")) or pa.types.is_date32(t):
+        far = far_dates.text_fields(array, pgname)  # years past 9999 or BC: neither Arrow nor Python prints them
+        if far is not None:
+            return _from_strings(far)
     if pa.types.is_timestamp(t) and pgname in ("timestamptz", "timestamp"):
         return _timestamp_text(array)
     if pa.types.is_date32(t):

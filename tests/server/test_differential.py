@@ -147,6 +147,11 @@ SESSIONS = {
         "FETCH RELATIVE -2 FROM s",
         "COMMIT",
     ],
+    "far-dates-in-a-zone": [  # a zone's offset before its first transition (LMT) and after 9999 (its rule)
+        "SET TIME ZONE 'Europe/Berlin'",
+        "SELECT TIMESTAMPTZ '12026-07-01 10:00:00+00', TIMESTAMPTZ '12026-01-01 10:00:00+00', "
+        "TIMESTAMPTZ '0001-01-01 00:00:00+00' - interval '1 day'",
+    ],
 }
 
 
@@ -193,3 +198,33 @@ def test_conversion_errors_read_as_postgres(case, chaosql, postgres):
     assert theirs.sqlstate and ours.sqlstate == theirs.sqlstate, (ours.summary(), theirs.summary())
     assert "\n" not in ours.message and not any(w in ours.message for w in ("INT16", "INT32", "INT64", "Conversion"))
     assert theirs.message.split(":")[0].split(" for type")[0] in ours.message or "out of range" in ours.message
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT DATE '0001-01-01' - 1, '2026-01-01'::date + 100000000, 'infinity'::date, '-infinity'::date",
+        "SELECT TIMESTAMP '0001-01-01 00:00:00' - interval '1 day', TIMESTAMPTZ '12026-07-01 10:00:00.5+00', "
+        "'infinity'::timestamp, '-infinity'::timestamptz",
+    ],
+)
+def test_far_and_infinite_dates_in_binary_as_postgres(sql, pg_server, real_pg):
+    """In binary format (psycopg binary=True, asyncpg), BC dates, years past 9999 and infinities
+    are PostgreSQL's bytes."""
+    import psycopg
+    from psycopg.adapt import Loader
+    from psycopg.pq import Format
+
+    class RawBinary(Loader):
+        format = Format.BINARY
+
+        def load(self, data):
+            return bytes(data)
+
+    def raw(url):
+        with psycopg.connect(url, autocommit=True) as con:
+            for oid in (1082, 1114, 1184):
+                con.adapters.register_loader(oid, RawBinary)
+            return con.cursor(binary=True).execute(sql).fetchall()
+
+    assert raw(dsn(pg_server.port, user="postgres")) == raw(real_pg.dsn)

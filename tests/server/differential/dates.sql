@@ -1,0 +1,20 @@
+-- date-bc (years before 1 are BC, as PostgreSQL writes them)
+SELECT DATE '0001-01-01' - 1, DATE '0001-01-01' - 400
+;;
+-- date-past-9999
+SELECT '2026-01-01'::date + 100000000, DATE '12026-01-01'
+;;
+-- date-far-beside-usual (one far value among usual ones, NULL and infinity)
+SELECT x FROM (VALUES (DATE '2026-01-01'), (DATE '0001-01-01' - 400), ('infinity'::date), (NULL::date), (DATE '0500-06-01')) t(x)
+;;
+-- timestamp-bc
+SELECT TIMESTAMP '0001-01-01 00:00:00' - interval '1 day', TIMESTAMP '0001-01-01 00:00:00.25' - interval '2000 years'
+;;
+-- timestamp-past-9999
+SELECT TIMESTAMP '12026-01-01 10:00:00', TIMESTAMPTZ '12026-07-01 10:00:00.5+00'
+;;
+-- timestamptz-far-beside-usual
+SELECT x FROM (VALUES (TIMESTAMPTZ '2026-01-01 00:00+00'), (TIMESTAMPTZ '12026-07-01 10:00:00.5+00'), ('-infinity'::timestamptz), (NULL::timestamptz)) t(x)
+;;
+-- infinite-dates-and-timestamps
+SELECT 'infinity'::date, '-infinity'::date, 'infinity'::timestamp, '-infinity'::timestamp, 'infinity'::timestamptz, '-infinity'::timestamptz

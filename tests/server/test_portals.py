@@ -297,3 +297,32 @@ def test_rows_read_in_chunks_of_changing_size(servers):
     seen = _same(servers, main)
     assert seen[0] == (3, (1, "row 1", 0.25), (3, "row 3", 0.75), 3, False)
     assert seen[6] > 0 and seen[9] == ([], True) and seen[-3:] == ["22012", True, 47]
+
+
+def test_next_chunk_is_encoded_while_the_client_reads(servers, pg_server):
+    """After an Execute with a row limit, the server encodes the next chunk of that size without
+    being asked (asyncpg asks for it next); nothing more, and the rows sent stay the ones asked for."""
+    asyncpg = pytest.importorskip("asyncpg")
+
+    async def main():
+        con = await asyncpg.connect(servers["chaosql"])
+        try:
+            p = Portals(con)
+            async with con.transaction():
+                await p.bind("rows", NAMES)
+                first, _ = await p.execute("rows", 3)
+                (conn,) = [c for _, c in pg_server.server._live.values() if "rows" in c.portals]
+                portal = conn.portals["rows"]
+                for _ in range(100):  # the server's loop runs in another thread: wait for the call
+                    if portal.ahead is not None:
+                        break
+                    await asyncio.sleep(0.05)
+                ahead = (portal.ahead.count, portal.ahead.ended, portal.sent) if portal.ahead else None
+                second, _ = await p.execute("rows", 3)
+            return ahead, first + second, await con.fetch(NAMES + " LIMIT 6")
+        finally:
+            await con.close()
+
+    ahead, read, expected = asyncio.run(main())
+    assert ahead == (3, False, 3)
+    assert read == [tuple(r) for r in expected]

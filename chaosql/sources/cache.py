@@ -156,8 +156,10 @@ class ClusterCache:
             return False
         return refused is not None
 
-    def _store(self, scope: Scope) -> Store:
-        """The store of a scope, with its informer started if it is new (or had failed)."""
+    def _store(self, scope: Scope, view: View | None = None, columns: frozenset[str] | None = None) -> Store:
+        """The store of a scope, with its informer started if it is new (or had failed). A new
+        store gets ``view``'s rows before its informer starts, so every page is shaped as it
+        arrives (not packed first, then unpacked again to be shaped)."""
         from chaosql.sources.kube import plan_list
 
         kind, namespace, fixed = scope
@@ -182,6 +184,8 @@ class ClusterCache:
                 params = plan_list(resource, ListFilter(fields=fixed)).params
                 new = store.informer = Informer(self.source, resource, namespace, store, params=params)
                 self.stores[scope] = store
+                if view is not None:
+                    self._add_view(store, view, columns)
             store.last_read = time.monotonic()
         if new is not None:
             # outside the lock: a thread's start waits until it runs, and the informers already
@@ -196,7 +200,7 @@ class ClusterCache:
         joins with, all started (none waited for). A lookup is read cluster-wide, as a live list
         does; an on-demand kind refused cluster-wide is read in the namespace of a
         namespace-scoped store."""
-        store = self._store(scope)
+        store = self._store(scope, view, columns)
         joined = []
         wanted: list[Scope] = [(kind, None, ()) for kind, _ in view.lookups]
         for kind in view.on_demand:
@@ -208,12 +212,15 @@ class ClusterCache:
         with self.lock:
             for other in joined:
                 other.keep_parsed()
-            rows = store.views.get(view)
-            if rows is None:
-                rows = store.add_view(view, columns)
-                for kind in view.joined_kinds():
-                    self.joined_by.setdefault(kind, set()).add(rows)
+            rows = store.views.get(view) or self._add_view(store, view, columns)
         return store, rows, joined
+
+    def _add_view(self, store: Store, view: View, columns: frozenset[str] | None) -> ViewRows:
+        with self.lock:
+            rows = store.add_view(view, columns)
+            for kind in view.joined_kinds():
+                self.joined_by.setdefault(kind, set()).add(rows)
+            return rows
 
     def _ready(
         self, scope: Scope, view: View, narrow: bool, log: CallLog, deadline: float, columns: frozenset[str] | None

@@ -76,6 +76,8 @@ def translate(err: Exception, *, tables: Iterable[str] = (), all_tables: Iterabl
         return SqlError(body, sqlstate="22003")
     if isinstance(err, duckdb.InvalidInputException) and body.startswith("Division by zero"):
         return SqlError("division by zero", sqlstate="22012")
+    if isinstance(err, duckdb.InvalidInputException) and body.startswith("invalid input syntax for type"):
+        return SqlError(body, sqlstate="22P02")  # the server's strict casts (server/semantics.py)
     if isinstance(err, duckdb.InvalidInputException):
         return SqlError(body, sqlstate="22023")
     return SqlError(body or type(err).__name__, sqlstate="XX000")

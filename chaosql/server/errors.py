@@ -26,7 +26,8 @@ _NEAR = re.compile(r'at or near "([^"]*)"')
 #: a value PostgreSQL could not read: it points at the literal (when the statement spells it)
 _LITERAL = re.compile(
     r'^(?:invalid input syntax for type [\w ]+|date/time field value out of range): "(.*)"$'
-    r'|^value "(.*)" is out of range for type'
+    r'|^(?:value )?"(.*)" is out of range for type'
+    r'|^timestamps before year 1 cannot be written as literals: "(.*)"$'
 )
 
 
@@ -73,7 +74,7 @@ def position(err: ChaosqlError, sql: str) -> int | None:
             return _named(sql, m.group(1), kind)
     literal = _LITERAL.search(message)
     if literal is not None:
-        return _string(sql, literal.group(1) if literal.group(1) is not None else literal.group(2))
+        return _string(sql, next(g for g in literal.groups() if g is not None))
     return None
 
 

@@ -132,6 +132,7 @@ def translate(
     described = {n: param_duck_type(oid, describing=True) for n, oid in param_casts.items()}
     kinds.update({f"${n}": duck for n, duck in {**described, **(param_types or {})}.items() if duck})
     semantics.numeric(tree, kinds)
+    semantics.strict_casts(tree, kinds)
     parameters.cast_typed(tree, param_types or {})
     out = tree.sql(dialect="duckdb")
     return Translation(out, tree, catalog or "pgc." in out.lower(), parameters.count(tree), types, param_casts)

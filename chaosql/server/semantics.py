@@ -13,6 +13,10 @@ the statement reads. What DuckDB does differently and what is done about it:
   (documented exception: PostgreSQL's arbitrary precision has no DuckDB equivalent).
 * ``format('%s %I %L', ...)``: PostgreSQL's format, spelled out as a concatenation.
 * ``EXTRACT(field FROM x)`` is ``numeric`` in PostgreSQL 14+ (``date_part`` is double precision).
+* text to an integer: DuckDB rounds ``'1.5'::int`` to 2, PostgreSQL refuses it (22P02). A string
+  literal is checked here; a text column of a chaos table is cast only when it spells an integer,
+  else ``error()`` says what PostgreSQL says. ``'1e400'::float8`` is 22003 (DuckDB: Infinity),
+  a timestamp literal with ``BC`` is refused (DuckDB would read it as AD).
 * parameters of a known type (``Parse`` with parameter types, ``PREPARE p(int)``, or inferred
   from the context as PostgreSQL does): ``$n`` becomes ``CAST($n AS type)`` (``parameters``).
 
@@ -315,3 +319,72 @@ def functions(tree: exp.Expr) -> bool:
         else:
             extract.replace(exp.cast(extract.copy(), exp.DataType.build("DECIMAL(38, 0)")))
     return needs_catalog
+
+
+_PG_INTEGER_NAMES = {T.INT: "integer", T.BIGINT: "bigint", T.SMALLINT: "smallint"}
+_INTEGER_TEXT = r"\s*[+-]?\d+\s*"
+
+
+def strict_casts(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """Casts from text that PostgreSQL refuses and DuckDB would answer (see the module's notes).
+
+    >>> import sqlglot
+    >>> strict_casts(sqlglot.parse_one("SELECT '1.5'::int", read="postgres"), {})
+    Traceback (most recent call last):
+    ...
+    chaosql.errors.SqlError: invalid input syntax for type integer: "1.5"
+    """
+    from chaosql.errors import SqlError, UnsupportedError
+
+    for cast in list(tree.find_all(exp.Cast)):
+        to, inner = cast.args.get("to"), cast.this
+        target = to.this if isinstance(to, exp.DataType) else None
+        if isinstance(inner, exp.Literal) and inner.is_string:
+            text = inner.this
+            if target in _PG_INTEGER_NAMES and not re.fullmatch(_INTEGER_TEXT, text):
+                raise SqlError(f'invalid input syntax for type {_PG_INTEGER_NAMES[target]}: "{text}"', sqlstate="22P02")
+            if target in (T.DOUBLE, T.FLOAT) and _overflows(
+                text, 1.7976931348623157e308 if target == T.DOUBLE else 3.4028235e38
+            ):
+                name = "double precision" if target == T.DOUBLE else "real"
+                raise SqlError(f'"{text}" is out of range for type {name}', sqlstate="22003")
+            if target in (T.TIMESTAMP, T.TIMESTAMPTZ) and re.search(r"\bBC\b", text, re.I):
+                raise UnsupportedError(f'timestamps before year 1 cannot be written as literals: "{text}"')
+        elif target in _PG_INTEGER_NAMES and _is_text(inner, kinds):
+            as_text = exp.cast(inner.copy(), "VARCHAR")
+            name = _PG_INTEGER_NAMES[target]
+            message = exp.DPipe(
+                this=exp.Literal.string(f'invalid input syntax for type {name}: "'),
+                expression=exp.DPipe(this=as_text.copy(), expression=exp.Literal.string('"')),
+            )
+            spells = exp.Anonymous(
+                this="regexp_full_match", expressions=[as_text.copy(), exp.Literal.string(_INTEGER_TEXT)]
+            )
+            checked = exp.Case(
+                ifs=[exp.If(this=exp.or_(exp.Is(this=inner.copy(), expression=exp.Null()), spells), true=cast.copy())],
+                default=exp.cast(exp.Anonymous(this="error", expressions=[message]), cast.to.copy()),
+            )
+            cast.replace(checked)
+
+
+#: expressions whose value is text whatever their arguments
+_TEXT_EXPRESSIONS = (exp.DPipe, exp.Concat, exp.JSONExtractScalar, exp.Substring, exp.Trim, exp.Lower, exp.Upper)
+
+
+def _is_text(node: exp.Expr, kinds: dict[str, str]) -> bool:
+    """Whether an expression is known to be text: a chaos table's VARCHAR column, ``a || b``,
+    ``labels->>'k'``, substring, trim, lower, upper."""
+    if isinstance(node, exp.Paren):
+        return _is_text(node.this, kinds)
+    if isinstance(node, exp.Column):
+        return kinds.get(node.name.lower()) == "VARCHAR"
+    return isinstance(node, _TEXT_EXPRESSIONS)
+
+
+def _overflows(text: str, largest: float) -> bool:
+    """Whether a float's text is a number too large for the type (PostgreSQL: 22003), not an infinity."""
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return abs(value) > largest and "inf" not in text.lower()

@@ -72,3 +72,21 @@ SELECT 100000::numeric(4,1)
 ;;
 -- column-not-an-integer (a value of a chaos table that is no integer)
 SELECT name::int FROM experiments
+;;
+-- text-with-a-fraction-to-integer (DuckDB would round it to 2)
+SELECT '1.5'::int
+;;
+-- double-literal-out-of-range (DuckDB: Infinity)
+SELECT '1e400'::float8
+;;
+-- real-literal-out-of-range
+SELECT '1e39'::real
+;;
+-- text-expression-with-a-fraction-to-integer (a value computed from a chaos table)
+SELECT ('1.' || target_count)::int FROM experiments
+;;
+-- text-expression-to-integer (text that spells an integer is cast)
+SELECT (target_count || '')::int AS n, count(*) FROM experiments GROUP BY 1 ORDER BY 1
+;;
+-- timestamp-literal-bc (a deliberate difference, docs/server.md: refused, DuckDB would read it as AD)
+SELECT TIMESTAMP '0044-03-15 12:00 BC'

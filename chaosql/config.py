@@ -19,10 +19,12 @@ Where it is looked for, first found wins: ``--config FILE``, ``$CHAOSQL_CONFIG``
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import UsageError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DEMO_NOTICE = "chaosql: no sources configured; using the bundled demo data (--source or a config file chooses others)"
 
@@ -52,17 +54,26 @@ class Config:
 
 
 def config_path(explicit: str | None = None) -> Path | None:
+    from pathlib import Path
+
+    found = config_file(explicit)
+    return Path(found) if found is not None else None
+
+
+def config_file(explicit: str | None = None) -> str | None:
+    """Where the config file is (``config_path``), without loading pathlib: the command line's
+    quick path to a running service asks."""
     if explicit:
-        path = Path(explicit).expanduser()
-        if not path.is_file():
+        path = os.path.expanduser(explicit)
+        if not os.path.isfile(path):
             raise UsageError(f"config file {explicit} not found")
         return path
     env = os.environ.get("CHAOSQL_CONFIG")
     if env:
-        return config_path(env)
-    home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    default = home / "chaosql" / "config.toml"
-    return default if default.is_file() else None
+        return config_file(env)
+    home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    default = os.path.join(home, "chaosql", "config.toml")
+    return default if os.path.isfile(default) else None
 
 
 def load_config(explicit: str | None = None) -> Config:

@@ -30,11 +30,11 @@ import json
 import os
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     import socket
+    from pathlib import Path
 
 
 PROTOCOL = 1
@@ -50,55 +50,71 @@ IDLE_SESSIONS = 4
 
 
 def socket_dir() -> Path:
+    from pathlib import Path
+
+    return Path(_socket_dir())
+
+
+def _socket_dir() -> str:
+    # os.path, not pathlib, on the CLI's path: the quick path to a service does without pathlib
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    base = Path(runtime) / "chaosql" if runtime else Path.home() / ".cache" / "chaosql" / "run"
-    return base
+    if runtime:
+        return os.path.join(runtime, "chaosql")
+    return os.path.join(os.path.expanduser("~"), ".cache", "chaosql", "run")
 
 
 def identity(args: Any) -> tuple[str, str]:
     """(key, description) of the sources the options name, computed without opening them: the
     source specs (``--source``, ``$CHAOSQL_SOURCE``, else the config's), and the content of the
     config file and of the kubeconfig files they may read."""
-    from chaosql.config import config_path
+    from chaosql.config import config_file
 
     specs = list(getattr(args, "source", None) or [])
     if not specs:
         specs = [s.strip() for s in os.environ.get("CHAOSQL_SOURCE", "").split(",") if s.strip()]
     specs = [_absolute(spec) for spec in specs]
-    path = config_path(getattr(args, "config", None))
+    path = config_file(getattr(args, "config", None))
     parts: dict[str, Any] = {"specs": specs, "config": _fingerprint(path) if path else None}
-    kubeconfigs = os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config")
-    parts["kubeconfig"] = [_fingerprint(Path(p)) for p in kubeconfigs.split(os.pathsep) if p]
+    kubeconfigs = os.environ.get("KUBECONFIG") or os.path.join(os.path.expanduser("~"), ".kube", "config")
+    parts["kubeconfig"] = [_fingerprint(p) for p in kubeconfigs.split(os.pathsep) if p]
     if path is not None:  # kubeconfig files a config section names
         import tomllib
 
         try:
-            sections = tomllib.loads(path.read_text(encoding="utf-8")).get("sources") or {}
+            with open(path, encoding="utf-8") as fh:
+                sections = tomllib.loads(fh.read()).get("sources") or {}
         except (OSError, ValueError):
             sections = {}
         named = [s.get("kubeconfig") for s in sections.values() if isinstance(s, dict) and s.get("kubeconfig")]
-        parts["named"] = [_fingerprint(Path(str(p)).expanduser()) for p in named]
+        parts["named"] = [_fingerprint(os.path.expanduser(str(p))) for p in named]
     key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
     described = ", ".join(specs) or (f"the sources of {path}" if path else DEFAULT_DEMO)
     return key, described
 
 
 def socket_path(key: str) -> Path:
-    return socket_dir() / f"{key}.sock"
+    from pathlib import Path
+
+    return Path(_socket_file(key))
+
+
+def _socket_file(key: str) -> str:
+    return os.path.join(_socket_dir(), f"{key}.sock")
 
 
 def _absolute(spec: str) -> str:
     scheme, _, rest = spec.partition(":")
     if scheme in ("snapshot", "history") and rest:
-        return f"{scheme}:{Path(rest).expanduser().resolve()}"
+        return f"{scheme}:{os.path.realpath(os.path.expanduser(rest))}"
     return spec
 
 
-def _fingerprint(path: Path) -> list[str]:
+def _fingerprint(path: str) -> list[str]:
     try:
-        return [str(path), hashlib.sha256(path.read_bytes()).hexdigest()]
+        with open(path, "rb") as fh:
+            return [path, hashlib.sha256(fh.read()).hexdigest()]
     except OSError:
-        return [str(path), ""]
+        return [path, ""]
 
 
 # --- the CLI's side ---------------------------------------------------------------------------
@@ -110,13 +126,13 @@ def ask(args: Any, sql: str, out: TextIO, err: TextIO) -> int | None:
     if os.environ.get("CHAOSQL_SERVICE", "").lower() in ("off", "0", "no", "false"):
         return None
     key, described = identity(args)
-    path = socket_path(key)
-    if not path.exists():
+    path = _socket_file(key)
+    if not os.path.exists(path):
         return None
     conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     conn.settimeout(CONNECT_TIMEOUT)
     try:
-        conn.connect(str(path))
+        conn.connect(path)
     except OSError:  # a socket left behind by a service that died
         conn.close()
         return None

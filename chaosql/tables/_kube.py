@@ -149,7 +149,7 @@ class KubeFeed(Feed):
             tasks = yield from self._cached(cache, tasks, flt, fetcher, stale, constraints.columns)
         contents = _static_contents(source, fetcher)
         if contents is not None and tasks:
-            yield from self._fetch_static(source, contents, tasks, flt, fetcher)
+            yield from self._fetch_static(source, contents, tasks, flt, constraints.columns, fetcher)
             return
         lookups = (
             {cluster: fetcher.submit(self._lookups, source, cluster, fetcher) for cluster in {c for c, _ in tasks}}
@@ -243,22 +243,29 @@ class KubeFeed(Feed):
         contents: object,
         tasks: list[tuple[str, str]],
         flt: ListFilter,
+        columns: frozenset[str] | None,
         fetcher: Any,
     ) -> Iterator[tuple[str, Any]]:
         """The pieces of a source whose objects never change (``contents`` is what it holds now):
         each (cluster, kind) is listed and shaped once into Arrow and kept, until the source holds
         other objects or a row's clock-derived value (an experiment's phase at the end of its
         duration) changes. The next statement gets the very same Arrow table, which its session
-        has registered in DuckDB already. Every column is shaped (as the watch cache does), so
-        one piece serves statements reading any columns. The list call is logged as if it was
-        made again."""
+        has registered in DuckDB already. A piece holds the columns the statements that read it
+        asked for (the others NULL): one that needs more shapes it again with the union, so a mix
+        of statements settles on one piece per (cluster, kind, filter). The list call is logged
+        as if it was made again."""
         now = time.time()
         kept: dict[tuple[str, str], _Shaped] = {}
+        wider: dict[tuple[str, str], frozenset[str] | None] = {}  # the columns to shape a missing piece with
         with self._shaped_lock:
             for cluster, kind in tasks:
                 key = (id(source), cluster, kind, flt)
                 shaped = self._shaped.get(key)
-                if shaped is not None and shaped.contents is contents and now < shaped.clock.expires:
+                if shaped is None or shaped.contents is not contents or now >= shaped.clock.expires:
+                    wider[(cluster, kind)] = columns
+                elif shaped.columns is not None and (columns is None or not columns <= shaped.columns):
+                    wider[(cluster, kind)] = None if columns is None else columns | shaped.columns
+                else:
                     self._shaped.move_to_end(key)
                     kept[(cluster, kind)] = shaped
         missing = [task for task in tasks if task not in kept]
@@ -282,6 +289,7 @@ class KubeFeed(Feed):
                 fetcher,
                 lookups.get(cluster),
                 on_demand[cluster],
+                wider[(cluster, kind)],
             )
             for cluster, kind in missing
         }
@@ -311,11 +319,12 @@ class KubeFeed(Feed):
         fetcher: Any,
         lookups: Any,
         on_demand: dict[str, _OnDemand],
+        columns: frozenset[str] | None,
     ) -> Any:
         assert self.table is not None
         clock = _Clock()
-        rows = self._list_and_shape(source, cluster, kind, flt, fetcher, lookups, on_demand, None, clock=clock)
-        shaped = _Shaped(contents, clock, self.table.to_arrow(rows))
+        rows = self._list_and_shape(source, cluster, kind, flt, fetcher, lookups, on_demand, columns, clock=clock)
+        shaped = _Shaped(contents, clock, self.table.to_arrow(rows, columns), columns)
         with self._shaped_lock:
             self._shaped[(id(source), cluster, kind, flt)] = shaped
             while len(self._shaped) > SHAPED_PIECES:
@@ -465,6 +474,7 @@ class _Shaped:
     contents: object  # what the source held (kept: a source's contents are compared by identity)
     clock: _Clock
     table: Any  # pa.Table
+    columns: frozenset[str] | None  # the columns shaped (the others are NULL); None: all
 
 
 @dataclass(frozen=True)

@@ -86,9 +86,8 @@ class Session:
         self._catalog_made: dict[str, Table] = {}  # tables in DuckDB's catalog (see ensure_catalog)
         # Relations registered in DuckDB for chaos tables' rows, kept until a statement that does
         # not read them starts: the next statement reuses an Arrow table it fetched again as the
-        # same object (the watch cache's) and a view whose definition and input are unchanged.
-        self._arrows: dict[str, pa.Table] = {}  # name -> the Arrow table registered under it
-        self._views: dict[str, tuple[str, pa.Schema]] = {}  # name -> (definition, its input's schema)
+        # same object (the watch cache's, a snapshot's kept rows).
+        self._arrows: dict[str, tuple[pa.Table, pa.Table]] = {}  # name -> (the rows, as registered)
         self._commented: set[str] = set()
         #: the running statement, or the last one once it has ended (its calls, warnings, reason)
         self.statement: Statement | None = None
@@ -530,33 +529,23 @@ class Session:
     def register_rows(self, name: str, data: pa.Table) -> str:
         """Register fetched rows of table ``name`` (or of one of its fetches, ``metrics#2``) for this
         statement; returns the relation to read. What an earlier statement registered is reused
-        when it is the same: the Arrow table the very object, the view the same definition over
-        the same schema (registering and creating a view cost more than the small queries)."""
-        arrow_name, view_name = f"{RELATION_PREFIX}arrow_{name}", f"{RELATION_PREFIX}{name}"
-        if self._arrows.get(arrow_name) is not data:
-            self.con.register(arrow_name, data)
-            self._arrows[arrow_name] = data
-        columns = self.tables[name.split("#")[0]].columns
-        casts = [f'CAST("{c.name}" AS JSON) AS "{c.name}"' for c in columns if c.type == "JSON"]
-        replace = f" REPLACE ({', '.join(casts)})" if casts else ""
-        definition = f'SELECT *{replace} FROM "{arrow_name}"'
-        kept = self._views.get(view_name)
-        if kept is None or kept[0] != definition or not kept[1].equals(data.schema):
-            self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{view_name}" AS {definition}')
-            self._views[view_name] = (definition, data.schema)
+        when it is the very same Arrow table (registering costs more than a small query). JSON
+        columns are registered as Arrow's JSON type, which DuckDB reads as JSON: no view to cast
+        them, which DuckDB would bind again for every statement."""
+        relation = f"{RELATION_PREFIX}{name}"
+        kept = self._arrows.get(relation)
+        if kept is None or kept[0] is not data:
+            columns = self.tables[name.split("#")[0]].columns
+            typed = _json_typed(data, {c.name for c in columns if c.type == "JSON"})
+            self.con.register(relation, typed)
+            self._arrows[relation] = (data, typed)
         if self.statement is not None:
-            self.statement.registered += [("view", view_name), ("arrow", arrow_name)]
-        return view_name
+            self.statement.registered.append(("arrow", relation))
+        return relation
 
     def _drop_registered(self, statement: Statement | None = None) -> None:
         """Drop the relations registered for chaos tables' rows, but those ``statement`` reads."""
         keep = set(statement.registered) if statement is not None else set()
-        for view_name in [n for n in self._views if ("view", n) not in keep]:
-            del self._views[view_name]
-            try:
-                self.con.execute(f'DROP VIEW IF EXISTS "{view_name}"')
-            except Exception:
-                pass
         for arrow_name in [n for n in self._arrows if ("arrow", n) not in keep]:
             del self._arrows[arrow_name]
             try:
@@ -566,6 +555,28 @@ class Session:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _json_typed(data: pa.Table, json_columns: set[str]) -> pa.Table:
+    """``data`` with its ``json_columns`` (text) typed as Arrow's JSON extension type, without
+    copying them; ``data`` itself when it has none."""
+    import pyarrow as pa
+
+    names = [
+        n
+        for n in data.column_names
+        if n in json_columns and not isinstance(data.schema.field(n).type, pa.ExtensionType)
+    ]
+    if not names:
+        return data
+    json = pa.json_(pa.string())
+    for name in names:
+        i = data.schema.get_field_index(name)
+        column = data.column(i)
+        chunks = [c if c.type == pa.string() else c.cast(pa.string()) for c in column.chunks]
+        typed = pa.chunked_array([pa.ExtensionArray.from_storage(json, c) for c in chunks])  # of the chunks' JSON type
+        data = data.set_column(i, pa.field(name, json), typed)
+    return data
 
 
 def _freeze_now(tree: exp.Expr) -> None:

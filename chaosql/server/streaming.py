@@ -280,7 +280,7 @@ class Streaming:
 
         def encode_next() -> asyncio.Future:
             want = BATCH_ROWS if limit is None else min(BATCH_ROWS, limit - total)
-            then = min(BATCH_ROWS, limit) if limit is not None and want == limit - total else 0
+            then = min(BATCH_ROWS, limit) if limit and want == limit - total else 0
             return self._encode(portal, names, formats, want, then)
 
         coming: asyncio.Future | None = await self._encoded_ahead(portal, formats, limit)
@@ -296,7 +296,7 @@ class Streaming:
                     self._ended(portal)
                 more = not finished and (limit is None or total < limit)
                 coming = encode_next() if more else None
-                if not more and not finished and limit is not None and portal.ahead_work is None:
+                if not more and not finished and limit and portal.ahead_work is None:
                     # these rows came encoded ahead: the next ones are encoded while they go out
                     rows = min(BATCH_ROWS, limit)
                     portal.ahead_work = self.call(self._fill_ahead, portal, names, formats, rows, reading=portal)

@@ -174,6 +174,8 @@ class Connection(Streaming):
     ) -> Any:
         if self.stopping is not None:  # the shutdown came before the statement began: it never does
             raise QueryCancelled(self.stopping)
+        if self.cancelled:  # a CancelRequest came while the statement waited for a worker
+            raise QueryCancelled("canceling statement due to user request")
         result = self.runner.run(prepared, params, limit_from=limit_from)
         if portal is not None:
             self.read_ahead(portal, result)

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from chaosql.engine.limits import too_complex
-from chaosql.errors import ChaosqlError, SqlError
+from chaosql.errors import ChaosqlError, SqlError, UnsupportedError
 
 _NAMED = [  # message -> (what is named, how it is used)
     (re.compile(r'^unknown column "([^"]+)"'), "column"),
@@ -22,6 +22,8 @@ _NAMED = [  # message -> (what is named, how it is used)
     (re.compile(r"^function (\w+) does not exist"), "function"),
     (re.compile(r'^column "(?:\w+\.)?([^"]+)" must appear in the GROUP BY clause'), "column"),
 ]
+#: Python's date and datetime refusing a value (years 1-9999 only), met encoding a nested value
+_PYTHON_DATES = re.compile(r"date value out of range|year -?\d+ is out of range|days=-?\d+; must have magnitude")
 _NEAR = re.compile(r'at or near "([^"]*)"')
 #: a value PostgreSQL could not read: it points at the literal (when the statement spells it)
 _LITERAL = re.compile(
@@ -49,6 +51,12 @@ def translate_error(err: BaseException, session: Any) -> ChaosqlError:
         )
     if isinstance(err, duckdb.Error):
         return translate(err, all_tables=session.tables)
+    if isinstance(err, (OverflowError, ValueError)) and _PYTHON_DATES.search(str(err)):
+        return UnsupportedError(
+            "a date or timestamp outside the years 1-9999, or infinite, inside an array, map or struct "
+            f"cannot be sent ({err})",
+            hint="select it as its own column, or cast the array to text[]",
+        )
     return SqlError(str(err).splitlines()[0] if str(err) else type(err).__name__, sqlstate="XX000")
 
 

@@ -44,9 +44,18 @@ def _refused_bc(ours, theirs) -> None:
     assert theirs.rows == [("0044-03-15 12:00:00 BC",)]
 
 
+def _refused_far_dates_in_arrays(ours, theirs) -> None:
+    assert ours.sqlstate == "0A000" and "inside an array" in ours.message, ours.summary()
+    assert theirs.rows == [("{infinity,12026-01-01}",)]
+
+
 #: case name -> (why it differs, a check of chaosql's own answer); docs/server.md lists them
 EXCEPTIONS: dict[str, tuple[str, object]] = {
     "pg-typeof": ("pg_typeof's names are sent as text, not regtype", _type_names_as_text),
+    "array-of-far-dates": (
+        "dates past 9999, BC or infinite inside arrays, maps or structs are refused (0A000)",
+        _refused_far_dates_in_arrays,
+    ),
     "timestamp-literal-bc": ("a timestamp literal with BC is refused: DuckDB would read it as AD", _refused_bc),
     "superset-percent": (
         "numeric / numeric: PostgreSQL's result scale depends on the values, chaosql answers double precision",

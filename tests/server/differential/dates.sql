@@ -18,3 +18,9 @@ SELECT x FROM (VALUES (TIMESTAMPTZ '2026-01-01 00:00+00'), (TIMESTAMPTZ '12026-0
 ;;
 -- infinite-dates-and-timestamps
 SELECT 'infinity'::date, '-infinity'::date, 'infinity'::timestamp, '-infinity'::timestamp, 'infinity'::timestamptz, '-infinity'::timestamptz
+;;
+-- array-of-far-dates (a deliberate difference, docs/server.md: refused with 0A000)
+SELECT ARRAY['infinity'::date, DATE '12026-01-01']
+;;
+-- array-of-far-dates-as-text (what the refusal's hint says to do)
+SELECT ARRAY['infinity'::date, DATE '12026-01-01']::text[]

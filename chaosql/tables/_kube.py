@@ -384,8 +384,8 @@ class KubeFeed(Feed):
             or bool(flt.labels)
             or len(flt.fields) > len(self.fixed_fields)
         )
-        for _, kind in tasks:  # start every kind first: they load side by side
-            cache.prepare(kind, view, flt, columns)
+        # every kind was started by ``prepare`` (fetch_table calls it for every source first): they
+        # load side by side, and a warm read does not ask the cache twice per kind
         wait = float(_settings(fetcher).get("timeout") or 0) or 1e9  # 0: no limit (a cancel still ends waits)
         left = []
         for cluster, kind in tasks:

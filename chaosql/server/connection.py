@@ -386,6 +386,8 @@ class Connection(Streaming):
                 continue  # after an error, skip everything until Sync
             if kind in (b"P", b"B", b"D", b"E") and self.limit_began is None:
                 self.limit_began = time.monotonic()
+            if kind in (b"Q", b"E"):
+                self.cancelled = False  # a CancelRequest that came while nothing ran is dropped, as PostgreSQL drops it
             if self._runner is None and kind in _NEEDS_SESSION:
                 await self._open_session()
             try:

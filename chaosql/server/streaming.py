@@ -290,6 +290,8 @@ class Streaming:
         try:
             while coming is not None:
                 chunk, count, finished = await coming
+                if self.cancelled:  # a CancelRequest while the rows stream: PostgreSQL's 57014
+                    raise QueryCancelled("canceling statement due to user request")
                 portal.sent += count
                 total += count
                 if finished:

@@ -326,3 +326,25 @@ def test_next_chunk_is_encoded_while_the_client_reads(servers, pg_server):
     ahead, read, expected = asyncio.run(main())
     assert ahead == (3, False, 3)
     assert read == [tuple(r) for r in expected]
+
+
+def test_cancel_while_rows_stream(servers):
+    """A CancelRequest while a big result streams stops it with 57014 (it streamed to its end);
+    the connection answers the next statement, and a cancel sent while nothing runs is dropped."""
+    psycopg = pytest.importorskip("psycopg")
+
+    def run(url):
+        with psycopg.connect(url, autocommit=True) as con:
+            n = 0
+            try:
+                for _ in con.cursor().stream("SELECT x FROM generate_series(1, 20000000) AS t(x)"):
+                    n += 1
+                    if n == 50_000:
+                        con.cancel_safe()  # (cancel() holds the GIL while the in-process server needs it)
+                outcome = "finished"
+            except psycopg.Error as err:
+                outcome = err.sqlstate
+            con.cancel_safe()  # nothing runs: dropped
+            return outcome, n < 20_000_000, con.execute("SELECT 48").fetchone()
+
+    assert run(servers["chaosql"]) == run(servers["postgres"]) == ("57014", True, (48,))

@@ -6,15 +6,24 @@ need nothing outside this Python process (engine, tables, snapshots, output, doc
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import inspect
 import os
+import shutil
 import subprocess
+import tempfile
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+# Each test run has its own directory for chaosql's service sockets: a `chaosql serve` or service
+# the user (or another run) left running must not answer this run's CLI queries.
+_RUNTIME = tempfile.mkdtemp(prefix="chaosql-tests-run-")
+os.environ["XDG_RUNTIME_DIR"] = _RUNTIME
+atexit.register(shutil.rmtree, _RUNTIME, True)
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO = REPO / "chaosql" / "demo"

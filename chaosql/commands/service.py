@@ -127,6 +127,7 @@ def _run(args: argparse.Namespace) -> int:
     import signal
 
     from chaosql.commands._context import sources_and_settings, start_caches
+    from chaosql.engine.interrupt import on_signals
     from chaosql.engine.session import Session
     from chaosql.server import local
 
@@ -139,20 +140,25 @@ def _run(args: argparse.Namespace) -> int:
     if not server.start():
         warn(f"chaosql: a service for {described} is already running")
         return EXIT_OK
-    signal.signal(signal.SIGTERM, lambda *_: server.stopping.set())
+    signalled: list[str] = []
+
+    def stop_on(signum: int, frame: object) -> None:
+        # a second signal while a client's write rolls back must not cut the rollback short
+        signalled.append(signal.Signals(signum).name)
+        server.stopping.set()
+
     warn(f"chaosql: service for {described} listening on {server.path} (pid {os.getpid()})")
-    try:
-        while not server.stopping.wait(1.0):
-            idle = time.monotonic() - server.last_request
-            if args.idle_exit and idle > args.idle_exit:
-                warn(f"chaosql: no query for {idle:.0f} s; stopping")
-                break
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-        for source in sources:
-            close = getattr(source, "close", None)
-            if close is not None:
-                close()
+    with on_signals(stop_on):
+        try:
+            while not server.stopping.wait(1.0):
+                idle = time.monotonic() - server.last_request
+                if args.idle_exit and idle > args.idle_exit:
+                    warn(f"chaosql: no query for {idle:.0f} s; stopping")
+                    break
+        finally:
+            server.stop(f"interrupted ({signalled[0]})" if signalled else "the chaosql service is stopping")
+            for source in sources:
+                close = getattr(source, "close", None)
+                if close is not None:
+                    close()
     return EXIT_OK

@@ -48,6 +48,8 @@ DEFAULT_DEMO = "the demo data (no sources configured)"
 CONNECT_TIMEOUT = 0.5
 #: Idle Sessions the service keeps for the next requests (per set of ``--set`` settings, at most).
 IDLE_SESSIONS = 4
+#: How long stopping waits for a client's statement to end after cancelling it (a write's rollback).
+STOP_WAIT = 120.0
 
 
 # --- where and who --------------------------------------------------------------------------
@@ -200,6 +202,7 @@ class LocalServer:
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._idle: dict[tuple[str, ...], list[Any]] = {}  # request settings -> idle Sessions
+        self._busy: dict[Any, threading.Thread] = {}  # Sessions answering a request, with their thread
         self._idle_lock = threading.Lock()
 
     def start(self) -> bool:
@@ -226,13 +229,12 @@ class LocalServer:
         self._thread.start()
         return True
 
-    def stop(self) -> None:
+    def stop(self, reason: str = "chaosql is stopping") -> None:
+        """Stop listening, cancel the statements running for clients (a write rolls back what it
+        made, and its client is told) and wait for them, then close the sessions."""
         with self._idle_lock:
-            idle, self._idle = self._idle, {}
-        for sessions in idle.values():
-            for session in sessions:
-                session.close()
-        sock, self._sock = self._sock, None
+            sock, self._sock = self._sock, None
+            busy = dict(self._busy)
         if sock is not None:
             try:
                 sock.shutdown(_socket.SHUT_RDWR)
@@ -244,6 +246,15 @@ class LocalServer:
                     self.path.unlink()
             except OSError:
                 pass
+        for session in busy:
+            session.cancel(reason)
+        for thread in busy.values():
+            thread.join(STOP_WAIT)  # a rollback's calls are not stopped by the cancel: let them end
+        with self._idle_lock:
+            idle, self._idle = self._idle, {}
+        for sessions in idle.values():
+            for session in sessions:
+                session.close()
 
     def _accept(self) -> None:
         while self._sock is not None:
@@ -305,17 +316,26 @@ class LocalServer:
         finally:
             hangup.done()  # from here on a hang-up cancels nothing: the session may serve another client
             if session is not None:
+                with self._idle_lock:
+                    self._busy.pop(session, None)
                 self._release(key, session, reusable)
         out.flush()
         err.flush()
         return code
 
     def _session(self, key: tuple[str, ...]) -> Any:
-        """An idle Session made with the request's ``--set`` settings, or a new one."""
+        """An idle Session made with the request's ``--set`` settings, or a new one; it counts as
+        busy (``stop`` cancels its statement) until ``_run`` releases it."""
         with self._idle_lock:
+            if self._sock is None:
+                from chaosql.errors import Unavailable
+
+                raise Unavailable("the chaosql service is stopping", hint="run the query again")
             idle = self._idle.get(key)
             if idle:
-                return idle.pop()
+                session = idle.pop()
+                self._busy[session] = threading.current_thread()
+                return session
         from chaosql.engine.session import Session
 
         settings = dict(self.settings)
@@ -326,7 +346,10 @@ class LocalServer:
 
                 raise UsageError(f"--set {item}: expected NAME=VALUE")
             settings[name.strip()] = value.strip()
-        return Session(self.sources, settings=settings)
+        session = Session(self.sources, settings=settings)
+        with self._idle_lock:
+            self._busy[session] = threading.current_thread()
+        return session
 
     def _release(self, key: tuple[str, ...], session: Any, reusable: bool) -> None:
         """Keep ``session`` for the next request with the same settings when its request changed

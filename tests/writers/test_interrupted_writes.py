@@ -1,6 +1,7 @@
 """A write interrupted part-way is rolled back, and says what is left: SIGINT and SIGTERM to the CLI,
 the REPL, saved queries and reports; a Postgres client's cancel request, a client that drops its
-connection, and SIGTERM or Ctrl-C to ``chaosql serve`` itself. Each test starts a 300-row INSERT
+connection, SIGTERM or Ctrl-C to ``chaosql serve`` itself, and SIGTERM to a ``chaosql service``
+answering the CLI's write. Each test starts a 300-row INSERT
 ... SELECT against the real kube-apiserver, interrupts it once objects are being created, and
 counts the objects afterwards straight from the API (not through chaosql)."""
 
@@ -242,6 +243,44 @@ def served(write_env, tmp_path):
 
 def dsn(served) -> str:
     return f"postgresql://ops:ops-pw@127.0.0.1:{served.port}/chaosql?sslmode=disable"
+
+
+def test_a_service_stopped_while_it_answers_a_write_rolls_it_back(write_env, ns, tmp_path):
+    """SIGTERM to ``chaosql service run`` while it answers a ``chaosql query`` INSERT: the write is
+    rolled back, the CLI says what is left and exits 1, and the service ends cleanly."""
+    env = {**env_for(write_env, tmp_path), "XDG_RUNTIME_DIR": str(tmp_path / "run")}
+    del env["CHAOSQL_SERVICE"]
+    service = subprocess.Popen(
+        [sys.executable, "-m", "chaosql", "service", "run", "--source", "kube:admin"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    query = None
+    try:
+        assert service.stderr is not None
+        line = service.stderr.readline()
+        assert "listening on" in line, line + service.stderr.read()
+        query = subprocess.Popen(
+            [sys.executable, "-m", "chaosql", "query", "--source", "kube:admin", "--yes", insert_sql(ns)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        wait_for_creates(write_env, ns, lambda: query.poll() is None)
+        service.send_signal(signal.SIGTERM)
+        _, err = query.communicate(timeout=120)
+        _, log = service.communicate(timeout=120)
+    finally:
+        for proc in (service, query):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+    assert query.returncode == 1, err
+    assert_rolled_back(err, "SIGTERM")
+    assert chaos_objects(write_env, ns) == {}
+    assert service.returncode == 0 and "Traceback" not in log, log
 
 
 def test_a_client_cancel_request_rolls_the_write_back(write_env, ns, served):

@@ -200,3 +200,86 @@ def test_ctrl_c_cancels_the_statement_in_the_service(env, demo_service):
     assert "interrupted (the chaosql command was stopped)" in err and out == ""  # said by the service
     after = chaosql(env, "query", "--source", "demo", "SELECT 1 AS one")  # the service answers on
     assert after.returncode == 0 and "1" in after.stdout
+
+
+# --- a service that `chaosql query` starts by itself (CHAOSQL_SERVICE=auto, [service] auto = true) -----
+
+
+def service_config(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "chaosql.toml"
+    path.write_text(body)
+    return str(path)
+
+
+def wait_for(condition, what: str, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def running(env: dict[str, str]) -> bool:
+    return "no chaosql service is running" not in chaosql(env, "service", "status").stdout
+
+
+def test_with_auto_the_first_query_starts_a_service_that_answers_the_next(env, tmp_path):
+    config = service_config(tmp_path, "[service]\nauto = true\nidle_exit = 120\n")
+    sql = "SELECT kind, count(*) AS n FROM experiments GROUP BY kind ORDER BY kind"
+    first = chaosql(env, "query", "--source", "demo", "--config", config, sql)
+    direct = chaosql(env, "query", "--source", "demo", "--config", config, "--no-service", sql)
+    assert (first.returncode, first.stdout, first.stderr) == (0, direct.stdout, direct.stderr)
+    try:
+        wait_for(lambda: queries_answered(env) == 0, "the started service")
+        second = chaosql(env, "query", "--source", "demo", "--config", config, sql)
+        assert (second.returncode, second.stdout, second.stderr) == (0, direct.stdout, direct.stderr)
+        assert queries_answered(env) == 1  # the service answered the second query
+        # other sources (here: no config file) are not answered by it
+        other = chaosql(env, "query", "--source", "demo", "--no-service", "SELECT count(*) AS n FROM experiments")
+        assert other.returncode == 0 and "360" in other.stdout
+        other = chaosql(env, "query", "--source", "demo", "SELECT count(*) AS n FROM experiments")
+        assert other.returncode == 0 and "360" in other.stdout
+        assert queries_answered(env) == 1
+    finally:
+        chaosql(env, "service", "stop", "--source", "demo", "--config", config)
+    wait_for(lambda: not running(env), "the service to stop")
+
+
+def test_the_environment_turns_auto_on_and_the_started_service_stops_when_idle(env, tmp_path):
+    config = service_config(tmp_path, "[service]\nidle_exit = 2\n")
+    auto = {**env, "CHAOSQL_SERVICE": "auto"}
+    run = chaosql(auto, "query", "--source", "demo", "--config", config, "-v", "SELECT 1 AS one")
+    assert run.returncode == 0 and "1" in run.stdout
+    assert "started a service for demo" in run.stderr and "stops after 2 s without a query" in run.stderr
+    wait_for(lambda: running(env), "the started service")
+    wait_for(lambda: not running(env), "the idle service to stop")
+    log = next((tmp_path / "run" / "chaosql").glob("*.log")).read_text()
+    assert "no query for" in log and "stopping" in log
+
+
+@pytest.mark.parametrize(
+    ("body", "variables"),
+    [
+        ("", {}),  # the default: off
+        ("[service]\nauto = false\n", {}),
+        ("[service]\nauto = true\n", {"CHAOSQL_SERVICE": "off"}),  # the environment wins
+        ("[service]\nauto = true\n", {"--no-service": ""}),
+    ],
+    ids=["default", "auto-false", "env-off", "no-service"],
+)
+def test_without_auto_a_query_starts_nothing(env, tmp_path, body, variables):
+    config = service_config(tmp_path, body)
+    flags = ["--no-service"] if "--no-service" in variables else []
+    run_env = {**env, **{k: v for k, v in variables.items() if not k.startswith("-")}}
+    run = chaosql(run_env, "query", "--source", "demo", "--config", config, *flags, "SELECT 1 AS one")
+    assert run.returncode == 0 and "1" in run.stdout
+    assert not list((tmp_path / "run").glob("chaosql/*.log"))  # spawning makes the log before it returns
+    assert not running(env)
+
+
+def test_a_bad_service_section_is_a_usage_error_before_the_query(env, tmp_path):
+    config = service_config(tmp_path, '[service]\nauto = "yes"\n')
+    run = chaosql(env, "query", "--source", "demo", "--config", config, "SELECT 1 AS one")
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.strip().splitlines() == [
+        f"chaosql: config file {config}: [service] auto must be true or false, not 'yes'"
+    ]

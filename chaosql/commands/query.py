@@ -19,6 +19,10 @@ examples:
   chaosql query -f report.sql --format csv > out.csv
   echo "SELECT * FROM nodes" | chaosql query --format json
 
+With CHAOSQL_SERVICE=auto (or `auto = true` under the config's [service]), a query that no running
+chaosql service answered starts one for the same sources after printing its answer, so the next
+queries are answered from its warm cache; it stops after 600 s without a query ([service] idle_exit).
+
 json and jsonl are strict JSON: NaN and infinite numbers are written as the strings "NaN",
 "Infinity" and "-Infinity" (as PostgreSQL's to_json writes them), JSON columns as JSON values.
 """
@@ -70,21 +74,43 @@ def run(args: argparse.Namespace) -> int:
             sql = read_sql(args)
             if sql is None or not sql.strip():
                 raise UsageError("no SQL given", hint='try: chaosql query "SELECT * FROM experiments LIMIT 5"')
+            auto_idle_exit = None  # seconds: start a service after answering (CHAOSQL_SERVICE=auto)
             if not getattr(args, "no_service", False):
                 from chaosql.server import local
 
                 answered = local.ask(args, sql, sys.stdout, sys.stderr)
                 if answered is not None:  # a running chaosql with the same sources answered
                     return interrupts.exit_code or answered
+                auto_idle_exit = local.auto_start(args)  # a bad [service] section fails before the query
             session = interrupts.watch(open_session(args))
             try:
                 run_sql(session, sql, args, sys.stdout, sys.stderr)
             finally:
                 session.close()
+            if auto_idle_exit is not None:
+                start_service(args, auto_idle_exit)
             return EXIT_OK
         except (Exception, KeyboardInterrupt) as err:
             code = report_error(err, verbose=getattr(args, "verbose", False))
             return interrupts.exit_code or code
+
+
+def start_service(args: argparse.Namespace, idle_exit: float) -> None:
+    """After answering a query itself, start a service for the same sources (the user asked for
+    that: ``CHAOSQL_SERVICE=auto``, ``[service] auto = true``), so the next queries are answered from
+    its warm cache. It starts in the background: this command does not wait for it."""
+    from chaosql.commands.service import spawn
+    from chaosql.server import local
+
+    # without --set: each query brings its own settings to the service
+    process, log = spawn(args, idle_exit, settings=False)
+    if getattr(args, "verbose", False):
+        _, described = local.identity(args)
+        print(
+            f"chaosql: started a service for {described} (pid {process.pid}, stops after {idle_exit:g} s "
+            f"without a query; log: {log})",
+            file=sys.stderr,
+        )
 
 
 def run_sql(session: Any, sql: str, args: argparse.Namespace, out: TextIO, err: TextIO) -> None:

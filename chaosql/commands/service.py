@@ -6,8 +6,13 @@ import argparse
 import os
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from chaosql.commands._context import EXIT_OK, EXIT_QUERY_ERROR, report_error, warn
+
+if TYPE_CHECKING:
+    import subprocess
+    from pathlib import Path
 
 NAME = "service"
 HELP = "start, stop or list background chaosql services that answer one-shot queries from a warm cache"
@@ -17,6 +22,9 @@ kubeconfig as the command that starts it). While it runs, `chaosql query` with t
 its statement there over a Unix socket and gets rows from the service's watch cache instead of
 listing every cluster itself. `chaosql serve` answers the same way. The service stops after
 --idle-exit seconds without a query, or with `chaosql service stop`.
+
+With CHAOSQL_SERVICE=auto, or `auto = true` under the config's [service] (with `idle_exit`, default
+600), `chaosql query` starts a service by itself after answering a query that no service answered.
 
 examples:
   chaosql service start -s kube:prod-admin      # then, as often as you like:
@@ -47,21 +55,42 @@ def run(args: argparse.Namespace) -> int:
         return report_error(err)
 
 
-def _forwarded(args: argparse.Namespace) -> list[str]:
-    """The global options of this command, for the service process."""
+def _forwarded(args: argparse.Namespace, idle_exit: float, *, settings: bool = True) -> list[str]:
+    """The global options of this command (without ``--set``: not ``settings``), for the service process."""
     out: list[str] = []
     for spec in args.source or []:
         out += ["--source", spec]
     if args.config:
         out += ["--config", args.config]
-    for item in args.settings or []:
+    for item in (args.settings or []) if settings else []:
         out += ["--set", item]
-    return out + ["--idle-exit", str(args.idle_exit)]
+    return out + ["--idle-exit", str(idle_exit)]
+
+
+def spawn(args: argparse.Namespace, idle_exit: float, *, settings: bool = True) -> tuple[subprocess.Popen, Path]:
+    """Start ``chaosql service run`` for the sources ``args`` name, in the background: its own
+    session (the terminal's Ctrl-C does not stop it), no terminal, its output in a log next to its
+    socket. Returns the process and the log's path; the service may still be starting."""
+    import subprocess
+
+    from chaosql.server import local
+
+    key, _ = local.identity(args)
+    path = local.socket_path(key)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    log = path.with_suffix(".log")
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "chaosql", "service", "run", *_forwarded(args, idle_exit, settings=settings)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,  # not stopped by the terminal's Ctrl-C
+        )
+    return process, log
 
 
 def _start(args: argparse.Namespace) -> int:
-    import subprocess
-
     from chaosql.server import local
 
     key, described = local.identity(args)
@@ -69,16 +98,7 @@ def _start(args: argparse.Namespace) -> int:
     if local.request(path, {"status": True}) is not None:
         warn(f"chaosql: a service for {described} is already running ({path})")
         return EXIT_OK
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    log = path.with_suffix(".log")
-    with open(log, "ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "chaosql", "service", "run", *_forwarded(args)],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,  # not stopped by the terminal's Ctrl-C
-        )
+    process, log = spawn(args, args.idle_exit)
     deadline = time.monotonic() + START_TIMEOUT
     while local.request(path, {"status": True}, timeout=1.0) is None:
         if process.poll() is not None or time.monotonic() > deadline:

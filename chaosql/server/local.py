@@ -16,6 +16,10 @@ Session goes back for the next request only when it ran one plain query without 
 (``Classified.changes_nothing``), so no client sees another's settings, tables or views. Anything
 else (SET, CREATE, a write, a script of several statements, an error) closes it.
 
+With ``CHAOSQL_SERVICE=auto`` or ``[service] auto = true`` (``auto_start``), a ``chaosql query`` that
+no service answered starts one for its sources after printing its own answer (opt-in: it leaves a
+process behind, stopped after ``[service] idle_exit`` seconds without a query).
+
 The client side (``ask``) imports nothing but the standard library: it runs before the CLI has
 loaded DuckDB, Arrow or sqlglot, and a one-shot query through a service costs little more than
 starting Python.
@@ -50,6 +54,10 @@ CONNECT_TIMEOUT = 0.5
 IDLE_SESSIONS = 4
 #: How long stopping waits for a client's statement to end after cancelling it (a write's rollback).
 STOP_WAIT = 120.0
+#: What ``$CHAOSQL_SERVICE`` says to turn services off (ask none, start none).
+OFF = ("off", "0", "no", "false")
+#: Idle seconds after which a service that ``chaosql query`` started by itself stops (``[service] idle_exit``).
+AUTO_IDLE_EXIT = 600.0
 
 
 # --- where and who --------------------------------------------------------------------------
@@ -129,7 +137,7 @@ def _fingerprint(path: str) -> list[str]:
 def ask(args: Any, sql: str, out: TextIO, err: TextIO) -> int | None:
     """Have a running chaosql with the same sources run ``sql``; its exit code, or None when there
     is none (the CLI then runs the statement itself). Ctrl-C here cancels it there."""
-    if os.environ.get("CHAOSQL_SERVICE", "").lower() in ("off", "0", "no", "false"):
+    if os.environ.get("CHAOSQL_SERVICE", "").lower() in OFF:
         return None
     key, described = identity(args)
     path = _socket_file(key)
@@ -182,6 +190,30 @@ def ask(args: Any, sql: str, out: TextIO, err: TextIO) -> int | None:
                     pass
     finally:
         conn.close()
+
+
+def auto_start(args: Any) -> float | None:
+    """The idle exit (seconds) of the service ``chaosql query`` should start after answering a query
+    itself, or None when it should not: ``CHAOSQL_SERVICE=auto`` or ``auto = true`` under the config's
+    ``[service]`` turn it on (``CHAOSQL_SERVICE=off`` wins over the config), ``idle_exit`` there says
+    how long the service waits for a query before it stops."""
+    from chaosql.config import load_config
+    from chaosql.errors import UsageError
+
+    mode = os.environ.get("CHAOSQL_SERVICE", "").lower()
+    if mode in OFF:
+        return None
+    config = load_config(getattr(args, "config", None))
+    section = config.section("service")
+    auto = section.get("auto", False)
+    if not isinstance(auto, bool):
+        raise UsageError(f"config file {config.path}: [service] auto must be true or false, not {auto!r}")
+    if mode != "auto" and not auto:
+        return None
+    idle = section.get("idle_exit", AUTO_IDLE_EXIT)
+    if isinstance(idle, bool) or not isinstance(idle, (int, float)) or idle < 0:
+        raise UsageError(f"config file {config.path}: [service] idle_exit must be a number of seconds, not {idle!r}")
+    return float(idle)
 
 
 # --- the service's side -----------------------------------------------------------------------

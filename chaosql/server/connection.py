@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import os
 import re
 import socket
@@ -55,6 +56,8 @@ _NEEDS_SESSION = (b"Q", b"P", b"B", b"D", b"E")
 PEER_CHECK = 0.25
 #: Bind values up to this many bytes in all are decoded on the event loop, not on a worker.
 INLINE_PARAM_BYTES = 16_384
+#: Gathered output written at once when it reaches this many bytes (see Connection.send).
+OUT_BATCH = 65_536
 
 
 class Connection(Streaming):
@@ -85,6 +88,14 @@ class Connection(Streaming):
         self.task: asyncio.Task | None = None  # the task running this connection
         self.stopping: str | None = None  # why the server ends this connection (its shutdown), once it does
         self.write_left: WriteFailed | None = None  # what a write the shutdown cancelled left
+        # Messages are gathered and written together when the client waits for them (Sync, Flush,
+        # the end of a simple Query, an error) or when OUT_BATCH bytes are pending: one send()
+        # per round trip instead of one per message (ParseComplete, BindComplete, RowDescription,
+        # rows, CommandComplete, ReadyForQuery), as PostgreSQL's own output buffer does. Off
+        # during startup, where the client waits after single messages (SSLRequest's answer).
+        self._gathering = False
+        self._out: list[bytes] = []
+        self._out_bytes = 0
 
     @property
     def runner(self) -> Runner:
@@ -138,7 +149,25 @@ class Connection(Streaming):
         return result
 
     def send(self, data: bytes) -> None:
-        self.writer.write(data)
+        if not self._gathering:
+            self.writer.write(data)
+            return
+        self._out.append(data)
+        self._out_bytes += len(data)
+        if self._out_bytes >= OUT_BATCH:
+            self._write_out()
+
+    def _write_out(self) -> None:
+        if self._out:
+            data = b"".join(self._out) if len(self._out) > 1 else self._out[0]
+            self._out.clear()
+            self._out_bytes = 0
+            self.writer.write(data)
+
+    async def drain(self) -> None:
+        """Write what is gathered, then wait while the client is slow to read it."""
+        self._write_out()
+        await self.writer.drain()
 
     async def _run_watched(
         self, prepared: Prepared, params: list[Any], *, limit_from: float | None = None, portal: Portal | None = None
@@ -153,7 +182,16 @@ class Connection(Streaming):
         if prepared.answered is not None and portal is not None:
             columns, types, table = prepared.answered
             result = Result(columns=columns, types=types, status=f"SELECT {table.num_rows}", _table=table)
-            self.read_ahead(portal, result)  # a row or so: encoded here
+            key = (tuple(portal.formats), portal.ahead_rows)
+            kept = prepared.answered_rows.get(key)
+            if kept is None:
+                self.read_ahead(portal, result)  # a row or so: encoded here, once per formats
+                if portal.ahead is not None and portal.ahead.ended and portal.ahead.error is None:
+                    prepared.answered_rows[key] = (portal.columns, portal.ahead)
+            else:  # the same rows in the same formats: sent as encoded before
+                portal.result = result
+                portal.columns, portal.ahead = kept[0], dataclasses.replace(kept[1])
+                portal.batches = iter(())
             return result
         work = asyncio.ensure_future(self.call(self._run_unless_stopping, prepared, params, limit_from, portal))
         try:
@@ -263,6 +301,7 @@ class Connection(Streaming):
     async def close(self) -> None:
         self.server.forget(self.pid)
         try:
+            self._write_out()
             self.writer.close()
         except Exception:
             pass
@@ -289,7 +328,7 @@ class Connection(Streaming):
             if code == wire.SSL_REQUEST:
                 if self.server.ssl_context is not None and not self.tls:
                     self.send(b"S")
-                    await self.writer.drain()
+                    await self.drain()
                     await self.writer.start_tls(self.server.ssl_context)
                     self.tls = True
                 else:
@@ -337,7 +376,7 @@ class Connection(Streaming):
         self.send(wire.backend_key_data(self.pid, self.secret))
         self.server.register(self.pid, self.secret, self)
         self.send(wire.ready_for_query(self.status))
-        await self.writer.drain()
+        await self.drain()
         return True
 
     # --- the query loop --------------------------------------------------------------------
@@ -352,6 +391,7 @@ class Connection(Streaming):
             b"C": self.close_message,
             b"H": self.flush,
         }
+        self._gathering = True
         while True:
             try:
                 kind, body = await wire.read_message(self.reader, statement_limit=self._statement_limit())
@@ -361,7 +401,7 @@ class Connection(Streaming):
                     await self._error(too_large(err.size, self._statement_limit()), extended=extended)
                 if not extended:
                     self.send(wire.ready_for_query(self.status))
-                    await self.writer.drain()
+                    await self.drain()
                 continue
             if kind == b"X":
                 return
@@ -372,7 +412,7 @@ class Connection(Streaming):
                     for name in [n for n, p in self.portals.items() if not p.declared]:
                         await self._drop_portal(name)
                 self.send(wire.ready_for_query(self.status))
-                await self.writer.drain()
+                await self.drain()
                 continue
             handler = handlers.get(kind)
             if handler is None:
@@ -398,7 +438,7 @@ class Connection(Streaming):
                 await self._error(err, extended=kind != b"Q")
                 if kind == b"Q":
                     self.send(wire.ready_for_query(self.status))
-                    await self.writer.drain()
+                    await self.drain()
 
     def _statement_limit(self) -> int:
         if self._runner is not None:
@@ -429,7 +469,7 @@ class Connection(Streaming):
         return runner
 
     async def flush(self, _r: wire.Reader) -> None:
-        await self.writer.drain()
+        await self.drain()
 
     async def _error(self, raised: BaseException, *, extended: bool) -> None:
         err: ChaosqlError
@@ -459,7 +499,7 @@ class Connection(Streaming):
             self.status = "E"
         if extended:
             self.failed_extended = True
-        await self.writer.drain()
+        await self.drain()
 
     def _transaction_gate(self, prepared: Prepared) -> None:
         if self.status == "E" and not (
@@ -529,7 +569,7 @@ class Connection(Streaming):
                 self.send(self._row_description(portal.columns, []))
             await self._stream(portal, 0)
         self.send(wire.ready_for_query(self.status))
-        await self.writer.drain()
+        await self.drain()
 
     async def _send_answer(self, answer: chatter.Answer, *, describe_rows: bool, formats: list[int]) -> None:
         if answer.changed.get("__error__"):

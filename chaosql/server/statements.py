@@ -88,6 +88,8 @@ class Prepared:
     #: (``answered``: columns, types, the Arrow table) and given again without DuckDB
     literal: bool = False
     answered: tuple[list[str], list[str], Any] | None = None
+    #: that answer's rows as sent, per (result formats, rows encoded with the first Execute)
+    answered_rows: dict[tuple[tuple[int, ...], int], Any] = field(default_factory=dict)
 
 
 class Runner:

@@ -100,6 +100,10 @@ class Streaming:
     def send(self, data: bytes) -> None:
         raise NotImplementedError
 
+    async def drain(self) -> None:
+        """Write what ``send`` gathered and wait until the client can take more."""
+        raise NotImplementedError
+
     def call(self, fn: Callable[..., T], *args: Any, reading: Portal | None = None) -> asyncio.Future[T]:
         """Run ``fn(*args)`` on the connection's worker thread, after the calls made before it
         (``reading``: the portal whose open result it reads; any other open result is parked first)."""
@@ -134,7 +138,7 @@ class Streaming:
                         break
                     total += len(rows)
                     self.send(wire.copy_data(rows))
-                    await self.writer.drain()
+                    await self.drain()
             finally:
                 await self._let_go(portal)
         self.send(wire.COPY_DONE)
@@ -304,7 +308,8 @@ class Streaming:
                     portal.ahead_work = self.call(self._fill_ahead, portal, names, formats, rows, reading=portal)
                 if chunk and send:
                     self.send(chunk)
-                    await self.writer.drain()
+                    if more:  # the last chunk goes out with what follows it (at Sync at the latest)
+                        await self.drain()
                 if not more:
                     ok = True
                     return total, finished

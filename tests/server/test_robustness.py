@@ -380,6 +380,9 @@ def test_a_repeated_small_query_takes_one_worker_call(shared_sources):
             rows = con.execute(query, params).fetchall()
             assert len(calls) == expected, f"{query}: {len(calls)} worker calls"
         assert rows == [(1, Decimal("-2.5"), "a", None, True)]
+        for _ in range(2):  # the kept rows are per format: binary ones are not the text ones
+            assert con.execute(literals, binary=True).fetchall() == rows
+            assert con.execute(literals).fetchall() == rows
         assert [d.name for d in con.execute(literals).description][:4] == ["?column?", "x", "?column?", "?column?"]
         with psycopg.ClientCursor(con) as cur:  # the simple protocol (Query)
             cur.execute("SELECT 41 + 1")
@@ -389,3 +392,55 @@ def test_a_repeated_small_query_takes_one_worker_call(shared_sources):
         with con.cursor("named") as cur:  # DECLARE + FETCH in chunks: rows in order
             cur.execute(page, ("shop", 2))
             assert cur.fetchmany(2) + cur.fetchall() == first
+
+
+def _message(kind: bytes, body: bytes) -> bytes:
+    return kind + struct.pack("!i", len(body) + 4) + body
+
+
+def _recv_until(sock: socket.socket, end: bytes) -> bytes:
+    data = b""
+    while end not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("server closed the connection: " + repr(data[-200:]))
+        data += chunk
+    return data
+
+
+def test_a_round_trip_is_answered_in_one_write_and_flush_sends_what_is_ready(pg_server):
+    """The messages answering one round trip (ParseComplete, BindComplete, RowDescription, rows,
+    CommandComplete, ReadyForQuery) leave the server together, as PostgreSQL's output buffer sends
+    them: one packet for the client to read, not six. A Flush without Sync still gets everything
+    answered so far (a pipelining client waits for it), and so does a client that reads a portal
+    row by row with Execute row limits."""
+    query = b"SELECT x FROM range(3) t(x)"
+    parse = _message(b"P", b"\x00" + query + b"\x00\x00\x00")
+    bind = _message(b"B", b"\x00\x00" + b"\x00\x00" + b"\x00\x00" + b"\x00\x00")
+    describe, sync, flush = _message(b"D", b"P\x00"), _message(b"S", b""), _message(b"H", b"")
+
+    def execute(rows: int) -> bytes:
+        return _message(b"E", b"\x00" + struct.pack("!i", rows))
+
+    with socket.create_connection(("127.0.0.1", pg_server.port), timeout=30) as sock:
+        sock.sendall(_startup("gather"))
+        _recv_until(sock, b"Z\x00\x00\x00\x05I")
+        for _ in range(20):
+            sock.sendall(parse + bind + describe + execute(0) + sync)
+            first = sock.recv(65536)  # what one write brings: the whole answer
+            assert first.startswith(b"1\x00\x00\x00\x04" + b"2\x00\x00\x00\x04" + b"T"), first[:40]
+            assert first.endswith(b"C\x00\x00\x00\x0dSELECT 3\x00" + b"Z\x00\x00\x00\x05I"), first[-40:]
+            assert first.count(b"D\x00\x00\x00") == 3
+        # no Sync: a Flush must bring the answer anyway, and the ReadyForQuery waits for the Sync
+        sock.sendall(parse + bind + execute(0) + flush)
+        answer = _recv_until(sock, b"SELECT 3\x00")
+        assert answer.startswith(b"1\x00\x00\x00\x042\x00\x00\x00\x04D") and b"Z" not in answer[-6:]
+        sock.sendall(sync)
+        assert _recv_until(sock, b"Z\x00\x00\x00\x05I").endswith(b"Z\x00\x00\x00\x05I")
+        # a portal read one row per Execute, each followed by Flush: suspended, then the rest
+        sock.sendall(parse + bind + execute(1) + flush)
+        assert _recv_until(sock, b"s\x00\x00\x00\x04").count(b"D\x00\x00\x00") == 1
+        sock.sendall(execute(0) + flush)
+        assert _recv_until(sock, b"C\x00\x00\x00").count(b"D\x00\x00\x00") == 2
+        sock.sendall(sync)
+        _recv_until(sock, b"Z\x00\x00\x00\x05I")

@@ -256,6 +256,25 @@ def test_the_environment_turns_auto_on_and_the_started_service_stops_when_idle(e
     assert "no query for" in log and "stopping" in log
 
 
+def test_queries_side_by_side_start_one_service(env, tmp_path):
+    config = service_config(tmp_path, "[service]\nauto = true\nidle_exit = 120\n")
+    command = [sys.executable, "-m", "chaosql", "query", "--source", "demo", "--config", config, "SELECT 1 AS one"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _ in range(3)]
+    try:
+        assert [run.wait(120) for run in runs] == [0, 0, 0]
+        wait_for(lambda: queries_answered(env) == 0, "the started service")
+        (log,) = (tmp_path / "run" / "chaosql").glob("*.log")
+        time.sleep(1.0)  # a second service would have said by now that one is already running
+        lines = log.read_text().splitlines()
+        assert len(lines) == 1 and "listening on" in lines[0], lines
+    finally:
+        for run in runs:
+            run.stdout.close()
+            run.stderr.close()
+        chaosql(env, "service", "stop", "--source", "demo", "--config", config)
+    wait_for(lambda: not running(env), "the service to stop")
+
+
 @pytest.mark.parametrize(
     ("body", "variables"),
     [

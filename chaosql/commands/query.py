@@ -102,10 +102,12 @@ def start_service(args: argparse.Namespace, idle_exit: float) -> None:
     from chaosql.commands.service import spawn
     from chaosql.server import local
 
+    key, described = local.identity(args)
+    if not local.claim_start(key):  # another query is starting it right now
+        return
     # without --set: each query brings its own settings to the service
     process, log = spawn(args, idle_exit, settings=False)
     if getattr(args, "verbose", False):
-        _, described = local.identity(args)
         print(
             f"chaosql: started a service for {described} (pid {process.pid}, stops after {idle_exit:g} s "
             f"without a query; log: {log})",

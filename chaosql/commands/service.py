@@ -152,14 +152,18 @@ def _run(args: argparse.Namespace) -> int:
     from chaosql.server import local
 
     key, described = local.identity(args)
-    sources, settings, _ = sources_and_settings(args)
-    probe = Session(sources, settings=settings)  # bad settings fail now
-    start_caches(sources, probe.settings)
-    probe.close()
-    server = local.LocalServer(sources, settings, local.socket_path(key), description=described)
-    if not server.start():
-        warn(f"chaosql: a service for {described} is already running")
-        return EXIT_OK
+    path = local.socket_path(key)
+    try:
+        sources, settings, _ = sources_and_settings(args)
+        probe = Session(sources, settings=settings)  # bad settings fail now
+        start_caches(sources, probe.settings)
+        probe.close()
+        server = local.LocalServer(sources, settings, path, description=described)
+        if not server.start():
+            warn(f"chaosql: a service for {described} is already running")
+            return EXIT_OK
+    finally:
+        local.starting_done(path)  # listening, or given up: a query may start one again
     signalled: list[str] = []
 
     def stop_on(signum: int, frame: object) -> None:

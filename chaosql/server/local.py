@@ -56,6 +56,8 @@ IDLE_SESSIONS = 4
 STOP_WAIT = 120.0
 #: What ``$CHAOSQL_SERVICE`` says to turn services off (ask none, start none).
 OFF = ("off", "0", "no", "false")
+#: Seconds a claim to start a service holds (``claim_start``): longer than any start takes.
+STARTING_FOR = 60.0
 #: Idle seconds after which a service that ``chaosql query`` started by itself stops (``[service] idle_exit``).
 AUTO_IDLE_EXIT = 600.0
 
@@ -214,6 +216,34 @@ def auto_start(args: Any) -> float | None:
     if isinstance(idle, bool) or not isinstance(idle, (int, float)) or idle < 0:
         raise UsageError(f"config file {config.path}: [service] idle_exit must be a number of seconds, not {idle!r}")
     return float(idle)
+
+
+def claim_start(key: str) -> bool:
+    """Whether this process may start the service for ``key``: False while another has been starting
+    it for less than ``STARTING_FOR`` seconds (queries run side by side start one service, not one
+    each). The service removes the claim once it listens (``starting_done``)."""
+    marker = _socket_file(key).removesuffix(".sock") + ".starting"
+    os.makedirs(os.path.dirname(marker), mode=0o700, exist_ok=True)
+    for _ in range(2):
+        try:
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            return True
+        except FileExistsError:
+            try:
+                if time.time() - os.stat(marker).st_mtime < STARTING_FOR:
+                    return False
+                os.unlink(marker)  # left by a start that failed: claim it afresh
+            except FileNotFoundError:
+                pass
+    return False
+
+
+def starting_done(path: Path) -> None:
+    """The service for ``path`` listens (or gave up): another process may start one again."""
+    try:
+        os.unlink(path.with_suffix(".starting"))
+    except FileNotFoundError:
+        pass
 
 
 # --- the service's side -----------------------------------------------------------------------

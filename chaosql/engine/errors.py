@@ -116,6 +116,8 @@ def conversion_error(body: str) -> tuple[str, str]:
     ('value "99999999999" is out of range for type integer', '22003')
     >>> conversion_error('date field value out of range: "2026-13-01"')
     ('date/time field value out of range: "2026-13-01"', '22008')
+    >>> conversion_error("Failed to cast decimal value 3000000001 to type INT32")
+    ('integer out of range', '22003')
     >>> conversion_error('invalid date field format: "soon", expected format is (YYYY-MM-DD)')
     ('invalid input syntax for type date: "soon"', '22007')
     """
@@ -143,6 +145,9 @@ def conversion_error(body: str) -> tuple[str, str]:
     )
     if m:
         return f"{PG_TYPE_NAMES.get(m.group(3), m.group(3).lower())} out of range: {m.group(2)}", "22003"
+    m = re.match(r"Failed to cast decimal value \S+ to type (\w+)", body)
+    if m and m.group(1) in PG_TYPE_NAMES:  # 3000000000.5::int
+        return f"{PG_TYPE_NAMES[m.group(1)]} out of range", "22003"
     m = re.match(r"Could not cast value (.*) to (DECIMAL\(.*\))", body)
     if m:
         return f"numeric field overflow: {m.group(1)} does not fit {m.group(2)}", "22003"

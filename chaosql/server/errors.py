@@ -69,6 +69,7 @@ def position(err: ChaosqlError, sql: str) -> int | None:
     1
     >>> position(SqlError('invalid input syntax for type integer: "abc"'), "SELECT 1, 'abc'::int")
     11
+    >>> position(SqlError('invalid input syntax for type integer: "1.5"'), "SELECT x::int FROM (VALUES ('1.5')) v(x)")
     """
     if not sql:
         return None
@@ -87,11 +88,23 @@ def position(err: ChaosqlError, sql: str) -> int | None:
 
 
 def _string(sql: str, value: str) -> int | None:
-    """Where the string literal ``'value'`` starts in ``sql``, if it is there."""
+    """Where the string literal ``'value'`` starts in ``sql``, if it is there and is what is
+    converted (``'v'::type``, ``CAST('v' AS type)``, ``type 'v'``): PostgreSQL points at a literal
+    only then, not at one read from a CTE or VALUES and converted later."""
+    from sqlglot import exp
     from sqlglot.tokens import TokenType
 
-    for token in _tokens(sql):
-        if token.token_type == TokenType.STRING and token.text == value:
+    tokens = _tokens(sql)
+    for i, token in enumerate(tokens):
+        if token.token_type != TokenType.STRING or token.text != value:
+            continue
+        after = tokens[i + 1].token_type if i + 1 < len(tokens) else None
+        before = tokens[max(i - 2, 0) : i]
+        if (
+            after == TokenType.DCOLON
+            or [t.text.upper() for t in before] == ["CAST", "("]
+            or (before and before[-1].token_type.name in exp.DataType.Type.__members__)
+        ):
             return token.start + 1
     return None
 

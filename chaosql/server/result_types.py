@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from chaosql.server import pg_schema
+from chaosql.server.semantics import is_bare_user
 
 T = exp.DataType.Type
 
@@ -201,8 +202,10 @@ def _expression_type(node: exp.Expr, sources: list[tuple[str, Columns | None]], 
         if to is not None and to.this == T.JSONB:
             return "jsonb"
         return None
-    if isinstance(node, _NAME_FUNCTIONS) or (
-        isinstance(node, exp.Anonymous) and node.name.lower() in _NAME_FUNCTION_NAMES
+    if (
+        isinstance(node, _NAME_FUNCTIONS)
+        or (isinstance(node, exp.Anonymous) and node.name.lower() in _NAME_FUNCTION_NAMES)
+        or (isinstance(node, exp.Column) and is_bare_user(node))
     ):
         return "name"
     if isinstance(node, exp.Column) and isinstance(node.this, exp.Identifier):

@@ -133,6 +133,7 @@ def translate(
     kinds.update({f"${n}": duck for n, duck in {**described, **(param_types or {})}.items() if duck})
     semantics.numeric(tree, kinds)
     semantics.strict_casts(tree, kinds)
+    semantics.rounding_and_substrings(tree, kinds)
     parameters.cast_typed(tree, param_types or {})
     out = tree.sql(dialect="duckdb")
     return Translation(out, tree, catalog or "pgc." in out.lower(), parameters.count(tree), types, param_casts)
@@ -141,17 +142,13 @@ def translate(
 def transform(tree, virtual: set[str]):
     from sqlglot import exp
 
+    from chaosql.server.semantics import is_bare_user
+
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     for table in list(tree.find_all(exp.Table)):
         _table(table, virtual, ctes)
     for column in list(tree.find_all(exp.Column)):
-        ident = column.this
-        if (
-            column.name.lower() in ("user", "current_role")
-            and not column.table
-            and isinstance(ident, exp.Identifier)
-            and not ident.quoted
-        ):
+        if is_bare_user(column):
             column.replace(exp.Anonymous(this="pgc.main.current_user", expressions=[]))  # PostgreSQL's bare `user`
             continue
         db = column.args.get("db")

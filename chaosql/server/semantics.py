@@ -17,6 +17,13 @@ the statement reads. What DuckDB does differently and what is done about it:
   literal is checked here; a text column of a chaos table is cast only when it spells an integer,
   else ``error()`` says what PostgreSQL says. ``'1e400'::float8`` is 22003 (DuckDB: Infinity),
   a timestamp literal with ``BC`` is refused (DuckDB would read it as AD).
+* a number literal beyond double precision (``1e400``, ``1e-400``): refused (22003), DuckDB reads
+  it as a double (Infinity, 0). ``DATE '0044-03-15 BC'`` is spelled ``(BC)`` for DuckDB.
+* text of a type only DuckDB knows (a CTE's or VALUES' column) cast to an integer is checked as
+  a chaos table's text column is, behind ``typeof(x) = 'VARCHAR'``, which DuckDB folds at bind
+  time: other casts cost nothing.
+* ``round(double)`` rounds half to even (``round_even``), ``substr(s, start, n)`` with a start
+  below 1 counts the positions before the string (DuckDB counts from its end).
 * parameters of a known type (``Parse`` with parameter types, ``PREPARE p(int)``, or inferred
   from the context as PostgreSQL does): ``$n`` becomes ``CAST($n AS type)`` (``parameters``).
 
@@ -70,6 +77,9 @@ def pg_column_name(node: exp.Expr) -> str | None:
     >>> sql = "SELECT count(*), 1, x::int, 'a'::text, now(), e.name, labels['a'], 'e'::regclass::text"
     >>> [pg_column_name(e) for e in sqlglot.parse_one(sql, read=Postgres).expressions]
     ['count', '?column?', 'x', 'text', 'now', 'name', 'labels', 'text']
+    >>> sql = "SELECT '{1}'::int[], trim(' a '), trim(leading 'a' from 'ab'), user"
+    >>> [pg_column_name(e) for e in sqlglot.parse_one(sql, read=Postgres).expressions]
+    ['int4', 'btrim', 'ltrim', 'user']
     """
     if isinstance(node, exp.Star) or (isinstance(node, exp.Column) and isinstance(node.this, exp.Star)):
         return None
@@ -93,6 +103,8 @@ def _figure(node: exp.Expr) -> tuple[str | None, int]:
         to = node.args.get("to")
         if to is None:
             return name, strength
+        while to.this == T.ARRAY and to.expressions:  # '{1}'::int[] is named after its element type
+            to = to.expressions[0]
         return _PG_TYPE_NAMES.get(to.this, to.sql(dialect="postgres").lower()), 1
     if isinstance(node, exp.Case):  # the ELSE's name if it has a strong one, else "case"
         default = node.args.get("default")
@@ -102,6 +114,9 @@ def _figure(node: exp.Expr) -> tuple[str | None, int]:
         return "interval", 1
     if isinstance(node, exp.Exists):
         return "exists", 2
+    if isinstance(node, exp.Trim):  # PostgreSQL calls the function TRIM stands for
+        position = str(node.args.get("position") or "").upper()
+        return {"LEADING": "ltrim", "TRAILING": "rtrim"}.get(position, "btrim"), 2
     if isinstance(node, exp.Array):
         return "array", 2
     if isinstance(node, exp.Subquery):
@@ -125,13 +140,24 @@ def name_columns(tree: exp.Expr) -> None:
     for select in tree.find_all(exp.Select):
         projections = select.expressions
         for i, node in enumerate(projections):
-            if isinstance(node, (exp.Alias, exp.Column, exp.Star)):
+            if isinstance(node, (exp.Alias, exp.Star)) or (isinstance(node, exp.Column) and not is_bare_user(node)):
                 continue
             name = pg_column_name(node)
             if name is None:
                 continue
             projections[i] = exp.alias_(node, name, quoted=True)
             projections[i].parent = select
+
+
+def is_bare_user(column: exp.Column) -> bool:
+    """A bare ``user`` or ``current_role``: a function in PostgreSQL, named after itself."""
+    ident = column.this
+    return (
+        column.name.lower() in ("user", "current_role")
+        and not column.table
+        and isinstance(ident, exp.Identifier)
+        and not ident.quoted
+    )
 
 
 def column_kinds(tree: exp.Expr, columns_of: Callable[[str], dict[str, str] | None]) -> dict[str, str]:
@@ -244,6 +270,45 @@ def numeric(tree: exp.Expr, kinds: dict[str, str]) -> None:
             rnd.replace(exp.cast(rnd.copy(), exp.DataType.build(f"DECIMAL(38, {min(int(digits.this), 37)})")))
 
 
+def rounding_and_substrings(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """``round(double)`` rounds half to even in PostgreSQL (DuckDB: away from zero), and
+    ``substr(s, start, n)`` counts a start below 1 as positions before the string (DuckDB: from
+    its end).
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT round(x::float8), substr(s, -1, 3)", read="postgres")
+    >>> rounding_and_substrings(tree, {})
+    >>> tree.sql("duckdb")
+    'SELECT ROUND_EVEN(CAST(x AS DOUBLE), 0), SUBSTRING(s, GREATEST(-1, 1), GREATEST(-1 + 3 - GREATEST(-1, 1), 0))'
+    """
+    from chaosql.errors import SqlError
+
+    for rnd in list(tree.find_all(exp.Round)):
+        kind = _kind(rnd.this, kinds)
+        if rnd.args.get("decimals") is not None or kind == "int" or (kind or "").startswith("decimal"):
+            continue
+        even = exp.Anonymous(this="round_even", expressions=[rnd.this.copy(), exp.Literal.number(0)])
+        if kind == "float":
+            rnd.replace(even)
+        else:  # decided by DuckDB's type at bind time (typeof() folds): no cost, same result type
+            typeof = exp.Anonymous(this="typeof", expressions=[rnd.this.copy()])
+            is_float = exp.In(this=typeof, expressions=[exp.Literal.string("DOUBLE"), exp.Literal.string("FLOAT")])
+            rnd.replace(exp.Case(ifs=[exp.If(this=is_float, true=even)], default=rnd.copy()))
+    for sub in list(tree.find_all(exp.Substring)):
+        start, length = sub.args.get("start"), sub.args.get("length")
+        if start is None or (isinstance(start, exp.Literal) and start.is_string):  # FROM 'regex'
+            continue
+        if isinstance(length, exp.Neg) or (isinstance(length, exp.Literal) and length.this.startswith("-")):
+            raise SqlError("negative substring length not allowed", sqlstate="22011")
+        if isinstance(start, exp.Literal) and not start.is_string and start.this.isdigit() and int(start.this) >= 1:
+            continue  # the usual case: the same in both
+        first = exp.func("greatest", start.copy(), exp.Literal.number(1))
+        sub.set("start", first)
+        if length is not None:
+            end = exp.Add(this=start.copy(), expression=length.copy())
+            sub.set("length", exp.func("greatest", exp.Sub(this=end, expression=first.copy()), exp.Literal.number(0)))
+
+
 _FORMAT_SPEC = re.compile(r"%(?:(\d+)\$)?([sIL%])")
 
 
@@ -336,10 +401,17 @@ def strict_casts(tree: exp.Expr, kinds: dict[str, str]) -> None:
     """
     from chaosql.errors import SqlError, UnsupportedError
 
+    for literal in tree.find_all(exp.Literal):
+        if not literal.is_string and _beyond_double(literal.this):
+            # DuckDB reads it as a double: Infinity or 0. PostgreSQL's numeric holds it; refused (documented)
+            raise SqlError(f'"{literal.this}" is out of range for type double precision', sqlstate="22003")
     for cast in list(tree.find_all(exp.Cast)):
         to, inner = cast.args.get("to"), cast.this
         target = to.this if isinstance(to, exp.DataType) else None
-        if isinstance(inner, exp.Literal) and inner.is_string:
+        if isinstance(inner, exp.Literal) and not inner.is_string and target == T.FLOAT:
+            if _overflows(inner.this, 3.4028235e38):
+                raise SqlError(f'"{inner.this}" is out of range for type real', sqlstate="22003")
+        elif isinstance(inner, exp.Literal) and inner.is_string:
             text = inner.this
             if target in _PG_INTEGER_NAMES and not re.fullmatch(_INTEGER_TEXT, text):
                 raise SqlError(f'invalid input syntax for type {_PG_INTEGER_NAMES[target]}: "{text}"', sqlstate="22P02")
@@ -350,7 +422,9 @@ def strict_casts(tree: exp.Expr, kinds: dict[str, str]) -> None:
                 raise SqlError(f'"{text}" is out of range for type {name}', sqlstate="22003")
             if target in (T.TIMESTAMP, T.TIMESTAMPTZ) and re.search(r"\bBC\b", text, re.I):
                 raise UnsupportedError(f'timestamps before year 1 cannot be written as literals: "{text}"')
-        elif target in _PG_INTEGER_NAMES and _is_text(inner, kinds):
+            if target == T.DATE and re.search(r"\s+BC\s*$", text, re.I):  # DuckDB spells it "(BC)"
+                inner.replace(exp.Literal.string(re.sub(r"\s+BC\s*$", " (BC)", text, flags=re.I)))
+        elif target in _PG_INTEGER_NAMES and not isinstance(inner, exp.Literal) and _kind(inner, kinds) is None:
             as_text = exp.cast(inner.copy(), "VARCHAR")
             name = _PG_INTEGER_NAMES[target]
             message = exp.DPipe(
@@ -360,10 +434,16 @@ def strict_casts(tree: exp.Expr, kinds: dict[str, str]) -> None:
             spells = exp.Anonymous(
                 this="regexp_full_match", expressions=[as_text.copy(), exp.Literal.string(_INTEGER_TEXT)]
             )
-            checked = exp.Case(
+            checked: exp.Expr = exp.Case(
                 ifs=[exp.If(this=exp.or_(exp.Is(this=inner.copy(), expression=exp.Null()), spells), true=cast.copy())],
                 default=exp.cast(exp.Anonymous(this="error", expressions=[message]), cast.to.copy()),
             )
+            if not _is_text(inner, kinds):
+                # of a type only DuckDB knows (a CTE's or VALUES' column, a parameter): checked only
+                # when it is text; DuckDB folds typeof() at bind time, so other casts cost nothing
+                typeof = exp.Anonymous(this="typeof", expressions=[inner.copy()])
+                is_text = exp.EQ(this=typeof, expression=exp.Literal.string("VARCHAR"))
+                checked = exp.Case(ifs=[exp.If(this=is_text, true=checked)], default=cast.copy())
             cast.replace(checked)
 
 
@@ -379,6 +459,25 @@ def _is_text(node: exp.Expr, kinds: dict[str, str]) -> bool:
     if isinstance(node, exp.Column):
         return kinds.get(node.name.lower()) == "VARCHAR"
     return isinstance(node, _TEXT_EXPRESSIONS)
+
+
+def _beyond_double(text: str) -> bool:
+    """Whether a number literal is too large or too small (but not 0) for a double precision.
+
+    >>> [_beyond_double(t) for t in ("1e400", "1e-400", "0e-400", "1.5", "1e308")]
+    [True, True, False, False, False]
+    """
+    if _overflows(text, 1.7976931348623157e308):
+        return True
+    mantissa, _, exponent = text.lower().partition("e")
+    return bool(exponent) and _looks_zero(text) and bool(re.search(r"[1-9]", mantissa))
+
+
+def _looks_zero(text: str) -> bool:
+    try:
+        return float(text) == 0
+    except ValueError:
+        return False
 
 
 def _overflows(text: str, largest: float) -> bool:

@@ -49,6 +49,11 @@ def _refused_far_dates_in_arrays(ours, theirs) -> None:
     assert theirs.rows == [("{infinity,12026-01-01}",)]
 
 
+def _refused_beyond_double(ours, theirs) -> None:
+    assert ours.sqlstate == "22003" and "out of range for type double precision" in ours.message, ours.summary()
+    assert theirs.sqlstate is None and theirs.rows[0][0].startswith("1" + "0" * 399)
+
+
 #: case name -> (why it differs, a check of chaosql's own answer); docs/server.md lists them
 EXCEPTIONS: dict[str, tuple[str, object]] = {
     "pg-typeof": ("pg_typeof's names are sent as text, not regtype", _type_names_as_text),
@@ -57,6 +62,14 @@ EXCEPTIONS: dict[str, tuple[str, object]] = {
         _refused_far_dates_in_arrays,
     ),
     "timestamp-literal-bc": ("a timestamp literal with BC is refused: DuckDB would read it as AD", _refused_bc),
+    "numeric-literal-beyond-double": (
+        "a number literal beyond double precision is refused (22003): DuckDB reads it as a double",
+        _refused_beyond_double,
+    ),
+    "numeric-literal-beyond-double-cast": (
+        "a number literal beyond double precision is refused (22003), even cast to numeric",
+        _refused_beyond_double,
+    ),
     "superset-percent": (
         "numeric / numeric: PostgreSQL's result scale depends on the values, chaosql answers double precision",
         _numeric_as_double,
@@ -250,3 +263,20 @@ def test_far_and_infinite_dates_in_binary_as_postgres(sql, pg_server, real_pg):
             return con.cursor(binary=True).execute(sql).fetchall()
 
     assert raw(dsn(pg_server.port, user="postgres")) == raw(real_pg.dsn)
+
+
+@pytest.mark.parametrize(
+    ("sql", "value"),
+    [
+        ("SELECT %s::int", "1.5"),
+        ("SELECT %s::bigint", "1e3"),
+        ("SELECT %s::int + 1", " 41 "),
+        ("SELECT x::int FROM (VALUES (%s)) v(x)", "2.5"),
+        ("SELECT round(%s::float8)", 2.5),
+    ],
+)
+def test_text_parameters_cast_as_postgres(sql, value, chaosql, postgres):
+    """A parameter sent as text (psycopg's str, type unknown) and cast to an integer: PostgreSQL
+    refuses '1.5' (22P02) where DuckDB would round it; the same answer or the same SQLSTATE."""
+    ours, theirs = differential.outcome(chaosql, sql, (value,)), differential.outcome(postgres, sql, (value,))
+    assert (ours.sqlstate, ours.rows) == (theirs.sqlstate, theirs.rows), (ours.summary(), theirs.summary())

@@ -90,3 +90,88 @@ SELECT (target_count || '')::int AS n, count(*) FROM experiments GROUP BY 1 ORDE
 ;;
 -- timestamp-literal-bc (a deliberate difference, docs/server.md: refused, DuckDB would read it as AD)
 SELECT TIMESTAMP '0044-03-15 12:00 BC'
+;;
+-- float8-literal-overflow (number literals beyond double precision; text of a type only DuckDB knows cast to an integer; casts that round)
+SELECT 1e400::float8
+;;
+-- float8-negative-literal-overflow
+SELECT -1e400::float8
+;;
+-- real-literal-overflow
+SELECT 1e39::real
+;;
+-- real-literal-overflow-2
+SELECT 1e39::real
+;;
+-- float8-literal-underflow
+SELECT 1e-400::float8
+;;
+-- numeric-literal-beyond-double
+SELECT 1e400
+;;
+-- numeric-literal-beyond-double-cast
+SELECT 1e400::numeric
+;;
+-- cte-text-to-integer
+WITH t AS (SELECT '1.5' AS x) SELECT x::int FROM t
+;;
+-- values-text-to-integer
+SELECT x::int FROM (VALUES ('1.5')) v(x)
+;;
+-- cte-text-integer-spaces
+WITH t AS (SELECT ' 12 ' AS x) SELECT x::int FROM t
+;;
+-- cte-text-exponent-to-bigint
+WITH t AS (SELECT '1e3' AS x) SELECT x::bigint FROM t
+;;
+-- values-text-to-smallint
+SELECT x::smallint FROM (VALUES ('2.5')) v(x)
+;;
+-- cte-null-to-integer
+WITH t AS (SELECT NULL AS x) SELECT x::int FROM t
+;;
+-- cte-columns-of-other-types-to-integer
+WITH t AS (SELECT '-12' AS x, 3 AS y, 2.5 AS z) SELECT x::int, y::int, z::int, (y+1)::bigint FROM t
+;;
+-- subquery-text-to-integer
+SELECT (SELECT '1.5')::int
+;;
+-- numeric-to-integer-overflow
+SELECT 3000000000.5::int
+;;
+-- numeric-to-int-rounds-half-away
+SELECT 2.5::int
+;;
+-- negative-numeric-to-int
+SELECT (-2.5)::int
+;;
+-- text-numeric-to-int
+SELECT '2.5'::numeric::int
+;;
+-- float-to-int-half-even
+SELECT 2.5::float8::int
+;;
+-- negative-float-to-int
+SELECT (-2.5)::float8::int
+;;
+-- numeric-column-to-int
+SELECT x::int FROM (VALUES (2.5),(-2.5),(3.5)) v(x)
+;;
+-- float-column-to-int
+SELECT x::int FROM (VALUES (2.5::float8),(-2.5::float8),(3.5::float8)) v(x)
+;;
+-- numeric-to-bigint
+SELECT 2.5::bigint
+;;
+-- numeric-to-smallint
+SELECT 2.5::smallint
+;;
+-- hex-text-to-int
+SELECT '0x10'::int
+;;
+-- underscore-text-to-int
+SELECT '1_000'::int
+;;
+-- float-to-int-overflow
+SELECT 3e9::float8::int
+;;

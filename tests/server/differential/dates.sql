@@ -24,3 +24,10 @@ SELECT ARRAY['infinity'::date, DATE '12026-01-01']
 ;;
 -- array-of-far-dates-as-text (what the refusal's hint says to do)
 SELECT ARRAY['infinity'::date, DATE '12026-01-01']::text[]
+;;
+-- date-literal-bc (DuckDB spells it (BC))
+SELECT DATE '0044-03-15 BC', '0044-03-15 BC'::date
+;;
+-- date-literal-bc-arithmetic
+SELECT DATE '0001-01-01 BC' - 1, DATE '4714-11-24 BC'
+;;

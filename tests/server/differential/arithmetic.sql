@@ -1,0 +1,96 @@
+-- round-numeric-half (rounding, integer division and modulo of negatives, overflow, NULL in concatenation, text order, substr)
+SELECT round(2.5)
+;;
+-- round-negative-numeric-half
+SELECT round(-2.5)
+;;
+-- round-float-half-even
+SELECT round(2.5::float8)
+;;
+-- round-negative-float-half-even
+SELECT round(-2.5::float8)
+;;
+-- negative-integer-division
+SELECT -7/2
+;;
+-- integer-division-by-negative
+SELECT 7/(-2)
+;;
+-- negative-modulo
+SELECT -7 % 2
+;;
+-- modulo-by-negative
+SELECT 7 % -2
+;;
+-- negative-int4-modulo
+SELECT -7::int % 3
+;;
+-- numeric-modulo
+SELECT -7.5 % 2
+;;
+-- abs-int-min
+SELECT abs(-2147483648::int)
+;;
+-- int4-multiplication-overflow
+SELECT 100000::int * 100000::int
+;;
+-- integer-literal-multiplication-overflow
+SELECT 100000 * 100000
+;;
+-- int4-column-multiplication-overflow
+SELECT x * x FROM (VALUES (100000)) v(x)
+;;
+-- bigint-overflow-2
+SELECT 9223372036854775807 * 2
+;;
+-- int-min-divided-by-minus-one
+SELECT (-2147483648)::int / (-1)::int
+;;
+-- concat-operator-null
+SELECT 'a' || NULL
+;;
+-- concat-function-null
+SELECT concat('a', NULL)
+;;
+-- order-of-mixed-case-text
+SELECT x FROM (VALUES ('a'),('B'),('b'),('A'),('_x'),('1')) v(x) ORDER BY x
+;;
+-- text-comparison-case
+SELECT 'a' < 'B'
+;;
+-- trunc-negative
+SELECT trunc(-2.5)
+;;
+-- ceil-negative
+SELECT ceil(-2.5)
+;;
+-- floor-negative
+SELECT floor(-2.5)
+;;
+-- round-to-places
+SELECT round(2.345, 2)
+;;
+-- round-to-negative-places
+SELECT round(1234.5, -2)
+;;
+-- substr-start-before-string
+SELECT substr('abcdef', 0), substr('abcdef', -2, 4), substring('abcdef' from -1 for 3), substring('abcdef' from 2), substr('abcdef', 2, 0), substr('abc', x, 2) FROM (VALUES (-1), (0), (2)) v(x) ORDER BY x
+;;
+-- substr-negative-length
+SELECT substr('abc', 1, -1)
+;;
+-- round-numeric-column
+SELECT round(x) FROM (VALUES (2.5), (-2.5), (0.5)) v(x)
+;;
+-- left-negative
+SELECT left('abcd', -1)
+;;
+-- split-part-past-end
+SELECT split_part('a,b', ',', 3)
+;;
+-- round-float-column-half-even
+SELECT round(x) FROM (VALUES (2.5::float8), (-2.5::float8), (0.5::float8), (1.5::float8)) v(x)
+;;
+-- round-real-and-aggregates
+SELECT round(avg(x)), round(sum(x)), round(max(x) + 1) FROM (VALUES (2.5::float8), (2.5::float8)) v(x)
+;;

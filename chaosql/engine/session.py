@@ -346,7 +346,7 @@ class Session:
         self._drop_registered(statement)  # what an earlier statement registered and this one does not read
         relation_of = {id(ref): names[read] for ref, read in zip(refs, reads, strict=True)}
         analyze.rewrite(tree, refs, lambda ref: relation_of[id(ref)])
-        final = tree.sql(dialect="duckdb")
+        final = tree.sql(dialect="duckdb", copy=False)  # the tree is this statement's own (see classify.parse)
         if explain:  # EXPLAIN ANALYZE: run it, then report what was fetched and the calls made
             self._run(final, params, False, classified).arrow()
             return statements.explain(per_table, list(statement.log.calls))

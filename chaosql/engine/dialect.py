@@ -87,7 +87,7 @@ def _build() -> dict[str, type]:
             def _parse_function_call(self, *args: Any, **kwargs: Any) -> Any:
                 token = self._curr
                 node = super()._parse_function_call(*args, **kwargs)
-                if node is not None and token is not None and isinstance(node, exp.Func):
+                if node is not None and token is not None and isinstance(node, (exp.Func, exp.Binary)):  # mod(7, 2)
                     node.meta.setdefault("spelled", token.text.lower())
                 return node
 

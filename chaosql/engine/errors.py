@@ -78,10 +78,15 @@ def translate(err: Exception, *, tables: Iterable[str] = (), all_tables: Iterabl
         return SqlError("division by zero", sqlstate="22012")
     if isinstance(err, duckdb.InvalidInputException) and body.startswith("invalid input syntax for type"):
         return SqlError(body, sqlstate="22P02")  # the server's strict casts (server/semantics.py)
+    if isinstance(err, duckdb.InvalidInputException) and body.startswith(_OUTSIDE_DOMAIN):
+        return SqlError(body, sqlstate="2201E" if "logarithm" in body else "2201F")  # server/semantics.py
     if isinstance(err, duckdb.InvalidInputException):
         return SqlError(body, sqlstate="22023")
     return SqlError(body or type(err).__name__, sqlstate="XX000")
 
+
+#: the server's checks of sqrt, ln, log and power (server/semantics.py), PostgreSQL's messages
+_OUTSIDE_DOMAIN = ("cannot take ", "zero raised to a negative power", "a negative number raised to")
 
 #: DuckDB's type names in its conversion errors -> PostgreSQL's
 PG_TYPE_NAMES = {

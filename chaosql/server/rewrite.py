@@ -134,6 +134,7 @@ def translate(
     semantics.numeric(tree, kinds)
     semantics.strict_casts(tree, kinds)
     semantics.rounding_and_substrings(tree, kinds)
+    semantics.math_domains(tree)
     parameters.cast_typed(tree, param_types or {})
     out = tree.sql(dialect="duckdb")
     return Translation(out, tree, catalog or "pgc." in out.lower(), parameters.count(tree), types, param_casts)

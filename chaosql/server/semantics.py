@@ -24,6 +24,7 @@ the statement reads. What DuckDB does differently and what is done about it:
   time: other casts cost nothing.
 * ``round(double)`` rounds half to even (``round_even``), ``substr(s, start, n)`` with a start
   below 1 counts the positions before the string (DuckDB counts from its end).
+* ``sqrt``, ``ln``, ``log``, ``power`` outside their domain: PostgreSQL's errors (DuckDB: NaN, -Infinity).
 * parameters of a known type (``Parse`` with parameter types, ``PREPARE p(int)``, or inferred
   from the context as PostgreSQL does): ``$n`` becomes ``CAST($n AS type)`` (``parameters``).
 
@@ -124,10 +125,10 @@ def _figure(node: exp.Expr) -> tuple[str | None, int]:
         if isinstance(inner, exp.Select) and inner.expressions:
             return _figure(inner.expressions[0])
         return None, 0
+    spelled = node.meta.get("spelled") if isinstance(node, (exp.Func, exp.Binary)) else None
+    if spelled:  # a function call, also one sqlglot keeps as an operator (power(2, 3) is 2 ^ 3)
+        return spelled.split(".")[-1], 2
     if isinstance(node, exp.Func) and not isinstance(node, (exp.Binary, exp.Not, exp.Predicate)):
-        spelled = node.meta.get("spelled")
-        if spelled:
-            return spelled.split(".")[-1], 2
         if isinstance(node, exp.Anonymous):
             return node.name.lower().split(".")[-1], 2
         m = re.match(r"[A-Za-z_]\w*", node.sql(dialect="postgres"))
@@ -307,6 +308,63 @@ def rounding_and_substrings(tree: exp.Expr, kinds: dict[str, str]) -> None:
         if length is not None:
             end = exp.Add(this=start.copy(), expression=length.copy())
             sub.set("length", exp.func("greatest", exp.Sub(this=end, expression=first.copy()), exp.Literal.number(0)))
+
+
+#: (function, the argument's condition for an error, PostgreSQL's message); SQLSTATEs in engine/errors.py
+_OUTSIDE_DOMAIN = {
+    exp.Sqrt: [("<", "cannot take square root of a negative number")],
+    exp.Ln: [("=", "cannot take logarithm of zero"), ("<", "cannot take logarithm of a negative number")],
+    exp.Log: [("=", "cannot take logarithm of zero"), ("<", "cannot take logarithm of a negative number")],
+}
+
+
+def math_domains(tree: exp.Expr) -> None:
+    """sqrt, ln, log and power outside their domain are errors in PostgreSQL (2201F, 2201E), NaN
+    or an infinity in DuckDB.
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT sqrt(x)", read="postgres")
+    >>> math_domains(tree)
+    >>> tree.sql("duckdb")
+    "SELECT CASE WHEN x < 0 THEN ERROR('cannot take square root of a negative number') ELSE SQRT(x) END"
+    """
+    for node in list(tree.find_all(exp.Sqrt, exp.Ln, exp.Log, exp.Pow)):
+        if isinstance(node, exp.Pow):
+            base, power = node.this, node.expression
+            checks: list[tuple[exp.Expr, str]] = [
+                (
+                    exp.and_(
+                        exp.EQ(this=base.copy(), expression=_zero()), exp.LT(this=power.copy(), expression=_zero())
+                    ),
+                    "zero raised to a negative power is undefined",
+                ),
+                (
+                    exp.and_(
+                        exp.LT(this=base.copy(), expression=_zero()),
+                        exp.NEQ(this=power.copy(), expression=exp.func("floor", power.copy())),
+                    ),
+                    "a negative number raised to a non-integer power yields a complex result",
+                ),
+            ]
+        else:
+            value = node.expression if isinstance(node, exp.Log) and node.expression is not None else node.this
+            checks = [
+                ((exp.EQ if op == "=" else exp.LT)(this=value.copy(), expression=_zero()), message)
+                for op, message in _OUTSIDE_DOMAIN[type(node)]
+            ]
+        node.replace(
+            exp.Case(
+                ifs=[
+                    exp.If(this=cond, true=exp.Anonymous(this="error", expressions=[exp.Literal.string(message)]))
+                    for cond, message in checks
+                ],
+                default=node.copy(),
+            )
+        )
+
+
+def _zero() -> exp.Expr:
+    return exp.Literal.number(0)
 
 
 _FORMAT_SPEC = re.compile(r"%(?:(\d+)\$)?([sIL%])")

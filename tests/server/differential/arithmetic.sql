@@ -94,3 +94,30 @@ SELECT round(x) FROM (VALUES (2.5::float8), (-2.5::float8), (0.5::float8), (1.5:
 -- round-real-and-aggregates
 SELECT round(avg(x)), round(sum(x)), round(max(x) + 1) FROM (VALUES (2.5::float8), (2.5::float8)) v(x)
 ;;
+-- sqrt-of-negative
+SELECT sqrt(-1)
+;;
+-- sqrt-of-negative-column
+SELECT sqrt(x) FROM (VALUES (4.0::float8), (-1.0::float8)) v(x)
+;;
+-- sqrt-ln-log-power-in-their-domain
+SELECT sqrt(2.25::float8), ln(1), log(100), 2 ^ 10, power(-8, 3), power(2::float8, -1), 0 ^ 0, sqrt('NaN'::float8)
+;;
+-- ln-of-zero
+SELECT ln(0)
+;;
+-- ln-of-negative
+SELECT ln(-1::float8)
+;;
+-- log-of-zero
+SELECT log(0)
+;;
+-- log10-of-negative-column
+SELECT log10(x) FROM (VALUES (-10)) v(x)
+;;
+-- negative-number-to-fractional-power
+SELECT (-8) ^ (1.0/3)
+;;
+-- zero-to-negative-power
+SELECT power(0, -1)
+;;

@@ -241,3 +241,6 @@ SELECT (1+1)::int
 -- collate
 SELECT 'a' COLLATE "C"
 ;;
+-- functions-sqlglot-keeps-as-operators
+SELECT power(2, 3), 2 ^ 3, mod(7, 2), 7 % 2
+;;

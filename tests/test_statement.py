@@ -232,6 +232,35 @@ def test_consecutive_statements_read_their_own_rows_and_leave_no_relations_behin
     assert session.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '__cq%'").rows() == [(0,)]
 
 
+def test_statements_taking_turns_reuse_their_registered_rows(repo, snapshot_session, monkeypatch):
+    """A client going round a few queries over a snapshot (a dashboard) gets the same answers each
+    round, and from the second round on no statement registers its rows in DuckDB again: the
+    last few statements' relations stay registered (a bounded number), and a statement that reads
+    no chaos table still sees none of them."""
+    session = snapshot_session(repo)
+    queries = [
+        "SELECT count(*) FROM experiments WHERE kind = 'PodChaos'",
+        "SELECT name FROM experiments ORDER BY cluster, namespace, name LIMIT 5",
+        "SELECT e.kind, count(*) FROM experiments e JOIN targets t ON t.cluster = e.cluster "
+        "AND t.namespace = e.namespace AND t.experiment = e.name GROUP BY e.kind ORDER BY e.kind",
+        "SELECT count(*) FROM pods WHERE namespace = 'shop'",
+    ]
+    first = [session.execute(q).rows() for q in queries]  # the kept rows widen to the columns read
+    assert [session.execute(q).rows() for q in queries] == first
+    from chaosql.engine import session as engine_session
+
+    registering = []  # each registration of rows in DuckDB prepares them (JSON columns typed) first
+    typed = engine_session._json_typed
+    monkeypatch.setattr(engine_session, "_json_typed", lambda *a: registering.append(a) or typed(*a))
+    for _ in range(3):
+        assert [session.execute(q).rows() for q in queries] == first
+    assert registering == []
+    assert len(session._arrows) <= engine_session.KEPT_REGISTRATIONS + 2
+    leftovers = "SELECT count(*) FROM duckdb_views() WHERE view_name LIKE '__cq%'"
+    assert session.execute(leftovers).rows() == [(0,)]
+    assert session.execute(queries[0]).rows() == first[0]
+
+
 def test_rows_kept_from_a_snapshot_follow_the_clock_and_the_files(tmp_path, session_for):
     """A snapshot's rows are shaped once and kept for the next statements (of any session), but an
     experiment whose duration runs out meanwhile is finished in the next answer, and a reload of

@@ -15,7 +15,8 @@ def translate(err: Exception, *, tables: Iterable[str] = (), all_tables: Iterabl
     """``tables``: virtual tables the statement reads; ``all_tables``: every table name known."""
     import duckdb
 
-    text = str(err).replace(RELATION_PREFIX + "arrow_", "").replace(RELATION_PREFIX, "")
+    text = str(err).replace(RELATION_PREFIX + "arrow_", "")
+    text = re.sub(re.escape(RELATION_PREFIX) + r"([\w#]+)@\d+", r"\1", text).replace(RELATION_PREFIX, "")
     first, _, rest = text.partition("\n")
     body = re.sub(r"^[A-Za-z ]+ Error: ", "", first).strip()
     line, col = _position(text)

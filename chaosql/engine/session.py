@@ -51,6 +51,9 @@ __all__ = ["SETTINGS", "Result", "Session"]
 T = TypeVar("T")
 #: How often a cancelled statement's DuckDB query is interrupted again until it stops (seconds).
 REINTERRUPT = 0.05
+#: Arrow tables of chaos rows that stay registered in DuckDB after a statement that does not read
+#: them (reused when a later statement reads the very same rows: a snapshot's, the watch cache's)
+KEPT_REGISTRATIONS = 4
 
 
 class Session:
@@ -343,7 +346,9 @@ class Session:
         with paused():
             fetched = self._fetch(statement, per_table)
         names = {name: self.register_rows(name, data) for name, data in fetched.items()}
-        self._drop_registered(statement)  # what an earlier statement registered and this one does not read
+        # what earlier statements registered and this one does not read, but the last few: a client
+        # alternating between a few queries (a dashboard) reads the same rows again
+        self._drop_registered(statement, unread=KEPT_REGISTRATIONS)
         relation_of = {id(ref): names[read] for ref, read in zip(refs, reads, strict=True)}
         analyze.rewrite(tree, refs, lambda ref: relation_of[id(ref)])
         final = tree.sql(dialect="duckdb", copy=False)  # the tree is this statement's own (see classify.parse)
@@ -532,9 +537,17 @@ class Session:
         when it is the very same Arrow table (registering costs more than a small query). JSON
         columns are registered as Arrow's JSON type, which DuckDB reads as JSON: no view to cast
         them, which DuckDB would bind again for every statement."""
-        relation = f"{RELATION_PREFIX}{name}"
-        kept = self._arrows.get(relation)
-        if kept is None or kept[0] is not data:
+        base = f"{RELATION_PREFIX}{name}"
+        ours = [r for r in self._arrows if r == base or r.startswith(base + "@")]
+        relation = next((r for r in ours if self._arrows[r][0] is data), None)
+        if relation is not None:
+            self._arrows[relation] = self._arrows.pop(relation)  # the most recently read last
+        else:
+            relation = (
+                base
+                if base not in ours
+                else f"{base}@{next(k for k in range(2, len(ours) + 3) if f'{base}@{k}' not in ours)}"
+            )
             columns = self.tables[name.split("#")[0]].columns
             typed = _json_typed(data, {c.name for c in columns if c.type == "JSON"})
             self.con.register(relation, typed)
@@ -543,10 +556,12 @@ class Session:
             self.statement.registered.append(("arrow", relation))
         return relation
 
-    def _drop_registered(self, statement: Statement | None = None) -> None:
-        """Drop the relations registered for chaos tables' rows, but those ``statement`` reads."""
+    def _drop_registered(self, statement: Statement | None = None, *, unread: int = 0) -> None:
+        """Drop the relations registered for chaos tables' rows, but those ``statement`` reads
+        and the ``unread`` most recently read others."""
         keep = set(statement.registered) if statement is not None else set()
-        for arrow_name in [n for n in self._arrows if ("arrow", n) not in keep]:
+        others = [n for n in self._arrows if ("arrow", n) not in keep]  # least recently read first
+        for arrow_name in others[: max(len(others) - unread, 0)]:
             del self._arrows[arrow_name]
             try:
                 self.con.unregister(arrow_name)

@@ -52,6 +52,22 @@ def _whole_interval(parser: Any, this: Any) -> Any:
     return exp.Interval(this=this)
 
 
+def _typed_literal_first(node: Any) -> Any:
+    """``TIMESTAMP 'x'::date`` is ``(TIMESTAMP 'x')::date`` in PostgreSQL; sqlglot applies the
+    ``::date`` to the literal first (``TIMESTAMP ('x'::date)``). Re-nests such a typed literal."""
+    from sqlglot import exp
+
+    if not isinstance(node, exp.Cast) or node.meta.get("spelled") or isinstance(node.this, exp.Literal):
+        return node
+    chain, inner = node.this, node.this
+    while isinstance(inner, (exp.Cast, exp.Bracket, exp.Dot)) and not inner.meta.get("spelled"):
+        if isinstance(inner.this, exp.Literal) and inner.this.is_string:
+            inner.set("this", exp.Cast(this=inner.this, to=node.args["to"]))
+            return chain
+        inner = inner.this
+    return node
+
+
 def _without_arrow(lambdas: dict) -> dict:
     """The parser's lambda syntaxes without ``x -> body``: ``->`` is JSON extraction."""
     from sqlglot.tokens import TokenType
@@ -83,6 +99,11 @@ def _build() -> dict[str, type]:
 
             def _parse_interval_span(self, this: Any, parse_function_unit: bool = True) -> Any:
                 return _whole_interval(self, this) or super()._parse_interval_span(this, parse_function_unit)
+
+            def _parse_type(self, *args: Any, **kwargs: Any) -> Any:
+                typed = self._curr is not None and self._curr.token_type in self.TYPE_TOKENS
+                node = super()._parse_type(*args, **kwargs)
+                return _typed_literal_first(node) if typed else node
 
             def _parse_function_call(self, *args: Any, **kwargs: Any) -> Any:
                 token = self._curr

@@ -433,12 +433,20 @@ def functions(tree: exp.Expr) -> bool:
         node.replace(exp.cast(node.copy(), "TIMESTAMPTZ"))  # to_timestamp(text, fmt): in the session's zone
     for extract in list(tree.find_all(exp.Extract)):
         field = extract.this.name.lower() if extract.this is not None else ""
+        value: exp.Expr = extract.copy()
+        if field in ("second", "seconds", "millisecond", "milliseconds"):
+            # with the fraction in PostgreSQL (7.250000); DuckDB's are whole: from the microseconds
+            micros = exp.Extract(this=exp.var("microseconds"), expression=extract.expression.copy())
+            value = exp.Mul(
+                this=exp.cast(micros, exp.DataType.build("DECIMAL(38, 0)")),
+                expression=exp.Literal.number("0.000001" if field.startswith("second") else "0.001"),
+            )
         if extract.meta.get("spelled") == "date_part":
-            extract.replace(exp.cast(extract.copy(), "DOUBLE"))
+            extract.replace(exp.cast(value, "DOUBLE"))
         elif field in ("epoch", "second", "seconds"):
-            extract.replace(exp.cast(extract.copy(), exp.DataType.build("DECIMAL(38, 6)")))
+            extract.replace(exp.cast(value, exp.DataType.build("DECIMAL(38, 6)")))
         elif field in ("millisecond", "milliseconds"):
-            extract.replace(exp.cast(extract.copy(), exp.DataType.build("DECIMAL(38, 3)")))
+            extract.replace(exp.cast(value, exp.DataType.build("DECIMAL(38, 3)")))
         else:
             extract.replace(exp.cast(extract.copy(), exp.DataType.build("DECIMAL(38, 0)")))
     return needs_catalog

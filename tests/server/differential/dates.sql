@@ -31,3 +31,9 @@ SELECT DATE '0044-03-15 BC', '0044-03-15 BC'::date
 -- date-literal-bc-arithmetic
 SELECT DATE '0001-01-01 BC' - 1, DATE '4714-11-24 BC'
 ;;
+-- typed-literal-then-cast (TIMESTAMP 'x'::date is (TIMESTAMP 'x')::date)
+SELECT TIMESTAMP '2026-01-01 23:59'::date, DATE '2026-01-01'::timestamp, CAST('2026-01-01'::date AS timestamp), TIMESTAMPTZ '2026-01-01 10:00+00'::date, int '1'::text
+;;
+-- seconds-with-their-fraction
+SELECT extract(second FROM TIMESTAMP '2026-01-01 00:00:07.25'), extract(milliseconds FROM TIMESTAMP '2026-01-01 00:00:07.123456'), date_part('second', TIMESTAMP '2026-01-01 00:00:07.25'), extract(second FROM interval '1 minute 7.5 seconds'), extract(minute FROM TIMESTAMP '2026-01-01 00:03:07.25')
+;;

@@ -135,6 +135,7 @@ def translate(
     semantics.strict_casts(tree, kinds)
     semantics.rounding_and_substrings(tree, kinds)
     semantics.math_domains(tree)
+    semantics.like_escapes(tree)
     parameters.cast_typed(tree, param_types or {})
     out = tree.sql(dialect="duckdb")
     return Translation(out, tree, catalog or "pgc." in out.lower(), parameters.count(tree), types, param_casts)

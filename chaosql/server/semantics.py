@@ -310,6 +310,24 @@ def rounding_and_substrings(tree: exp.Expr, kinds: dict[str, str]) -> None:
             sub.set("length", exp.func("greatest", exp.Sub(this=end, expression=first.copy()), exp.Literal.number(0)))
 
 
+def like_escapes(tree: exp.Expr) -> None:
+    r"""A backslash escapes ``%`` and ``_`` in a LIKE pattern in PostgreSQL (its default ESCAPE);
+    DuckDB has no default. Patterns that may hold one get ``ESCAPE '\'``.
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one(r"SELECT 'a_c' LIKE 'a\_c', name LIKE 'a%', x ILIKE '%' || $1", read="postgres")
+    >>> like_escapes(tree)
+    >>> print(tree.sql("duckdb"))
+    SELECT 'a_c' LIKE 'a\_c' ESCAPE '\', name LIKE 'a%', x ILIKE '%' || $1 ESCAPE '\'
+    """
+    for like in list(tree.find_all(exp.Like, exp.ILike)):
+        pattern = like.expression
+        if isinstance(like.parent, exp.Escape) or (isinstance(pattern, exp.Literal) and "\\" not in pattern.this):
+            continue
+        if isinstance(pattern, (exp.Literal, exp.Column, exp.Placeholder, exp.Parameter, exp.DPipe, exp.Concat)):
+            like.replace(exp.Escape(this=like.copy(), expression=exp.Literal.string("\\")))
+
+
 #: (function, the argument's condition for an error, PostgreSQL's message); SQLSTATEs in engine/errors.py
 _OUTSIDE_DOMAIN = {
     exp.Sqrt: [("<", "cannot take square root of a negative number")],

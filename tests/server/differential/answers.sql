@@ -162,3 +162,9 @@ SELECT x::int8 AS x, CASE WHEN x % 7 = 0 THEN NULL ELSE TIMESTAMPTZ '1965-03-01 
 ;;
 -- date-text-edges
 SELECT d FROM (VALUES (DATE '1969-12-31'), (DATE '1900-02-28'), ('infinity'::date), ('-infinity'::date), (NULL::date)) AS v(d)
+-- like-backslash-escape (PostgreSQL's default LIKE escape is a backslash)
+SELECT 'a_c' LIKE 'a\_c', 'abc' LIKE 'a\_c', 'a%' LIKE 'a\%', '50%' ILIKE '%\%', 'a\b' LIKE 'a\\b', 'x' LIKE 'x' ESCAPE '!'
+;;
+-- like-backslash-escape-on-a-table
+SELECT count(*) FROM experiments WHERE name LIKE '%\_%' OR name NOT LIKE '%' || '\%'
+;;

@@ -104,9 +104,13 @@ def sources_and_settings(args: argparse.Namespace) -> tuple[list[Any], dict[str,
 def open_session(args: argparse.Namespace, *, watch: bool = False) -> Any:
     """A Session over the sources the options name; ``watch``: a long-running front end (the
     shell), whose Kubernetes sources keep a watch cache unless ``cache = false``."""
+    sources, settings, _ = sources_and_settings(args)
+    for source in sources:  # connect while the engine (DuckDB, sqlglot: tenths of a second) imports
+        warm_up = getattr(source, "warm_up", None)
+        if warm_up is not None:
+            warm_up()
     from chaosql.engine.session import Session
 
-    sources, settings, _ = sources_and_settings(args)
     session = Session(sources, settings=settings, owns_sources=True)
     if watch:
         start_caches(sources, session.settings)

@@ -302,6 +302,10 @@ class HttpClient:
         for old in clients:
             old.close()
 
+    def prepare(self) -> None:
+        """Make the client and load the credentials now instead of on the first request."""
+        self._prepare()
+
     def _prepare(self) -> tuple[httpx.Client, dict[str, str], dict[str, Any]]:
         """The client, the per-request headers and extensions: the set-up of an attempt."""
         client = self.client()

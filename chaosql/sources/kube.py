@@ -21,6 +21,7 @@ Whatever the server could not filter is filtered in memory. Lists paginate with 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import re
 import threading
 import time
@@ -232,6 +233,22 @@ class KubeSource:
                 self.cache = ClusterCache(self, idle=idle)
             return self.cache
 
+    def warm_up(self) -> None:
+        """Start connecting now: read the kubeconfig and make the TLS context here, then connect and
+        discover Chaos Mesh's API in the background while the caller does other work (the one-shot
+        CLI imports DuckDB and sqlglot meanwhile, so a remote cluster's round trips overlap with
+        that). Nothing is reported from here: a statement that needs the cluster meets any failure
+        itself. A daemon thread, so a cluster that does not answer never holds up the exit."""
+        try:
+            self.conn.prepare()  # in the caller's thread: its imports must not race the caller's
+        except Exception:
+            return
+        threading.Thread(target=self._warm, name="chaosql-kube-warm-up", daemon=True).start()
+
+    def _warm(self) -> None:
+        with contextlib.suppress(Exception):  # the statement meets the same error and reports it
+            self._discover(API_GROUP, warn=False, remember_empty=False)
+
     @property
     def watch_conn(self) -> KubeConnection:
         """A second connection for the watch cache's informers: open watches hold their connections
@@ -381,9 +398,12 @@ class KubeSource:
             )
         return found
 
-    def _discover(self, group: groups.ApiGroup = API_GROUP, *, warn: bool = True) -> dict[str, Resource]:
+    def _discover(
+        self, group: groups.ApiGroup = API_GROUP, *, warn: bool = True, remember_empty: bool = True
+    ) -> dict[str, Resource]:
         """kind -> Resource for the kinds of ``group`` the cluster serves (cached a while); empty
-        when it serves none (that engine is not installed there)."""
+        when it serves none (that engine is not installed there). Not ``remember_empty``: an empty
+        answer is not cached (``warm_up``: the statement asks again, and warns)."""
         with self._lock:
             known = self._kinds.get(group.group)
             if known is not None and time.monotonic() - known[0] < DISCOVERY_TTL:
@@ -400,6 +420,8 @@ class KubeSource:
                 for r in response.body.get("resources") or []
                 if "/" not in r.get("name", "") and "list" in (r.get("verbs") or ["list"]) and group.owns(r["kind"])
             }
+        if not kinds and not remember_empty:
+            return kinds
         with self._lock:
             self._kinds[group.group] = (time.monotonic(), kinds)
         if not kinds and warn:

@@ -172,6 +172,13 @@ class KubeConnection:
             headers={"Accept": "application/json", "User-Agent": "chaosql"},
         )
 
+    def prepare(self) -> None:
+        """Do now what the first request would: load the kubeconfig and credentials, make the
+        client and its TLS context, and import what a request uses (``KubeSource.warm_up``)."""
+        import encodings.idna  # noqa: F401 - the first request encodes the host name with it
+
+        self.http.prepare()
+
     def _auth_headers(self) -> dict[str, str]:
         """The Authorization header of a token credential (static, file, exec plugin, OIDC),
         renewed when it expires."""

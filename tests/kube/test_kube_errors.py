@@ -342,3 +342,71 @@ def test_a_cluster_without_any_chaos_engine_has_empty_chaos_tables_and_a_warning
     ]
     assert session.execute("SELECT name FROM pods WHERE namespace = 'shop'").rows() == [("web",)]
     assert session.execute("SELECT count(*) FROM schedules").scalar() == 0
+
+
+def _warmed_up(source):
+    """``source`` after ``warm_up`` has run to its end (the one-shot CLI's head start)."""
+    import threading
+
+    source.warm_up()
+    for thread in threading.enumerate():
+        if thread.name == "chaosql-kube-warm-up":
+            thread.join(60)
+    return source
+
+
+def test_warming_up_changes_no_answer_and_no_warning(bare_env, kube_env, kube_session):
+    """The one-shot CLI connects and discovers while it imports its engine: each statement then
+    answers and warns exactly as without that head start (an empty discovery is not kept for it)."""
+    from chaosql.sources.kube import KubeSource
+
+    cases = [
+        (bare_env, "SELECT count(*) FROM schedules"),  # reads Chaos Mesh's API group only
+        (bare_env, "SELECT count(*) FROM experiments"),
+        (kube_env, "SELECT kind, count(*) FROM experiments WHERE namespace = 'kinds' GROUP BY kind ORDER BY kind"),
+    ]
+    for env, sql in cases:
+        warm = _warmed_up(KubeSource(kubeconfig=env.kubeconfig, context="reader", name="c"))
+        cold = KubeSource(kubeconfig=env.kubeconfig, context="reader", name="c")
+        answers = [kube_session(source).execute(sql) for source in (warm, cold)]
+        assert (answers[0].rows(), answers[0].warnings) == (answers[1].rows(), answers[1].warnings), sql
+        if env is bare_env:
+            assert answers[0].warnings == [
+                'cluster "c" (kube): no chaos engine is installed (no chaos-mesh.org/v1alpha1 or '
+                "litmuschaos.io/v1alpha1 API); its chaos tables are empty"
+            ]
+        else:
+            assert len(answers[0].rows()) > 1
+
+
+def test_a_one_shot_query_does_not_wait_for_a_cluster_it_does_not_read(kube_env, tmp_path):
+    """The CLI's head start connects to the cluster in the background; a statement that reads no
+    table of it (``SELECT 1``) answers and exits without waiting for a cluster that does not answer."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as silent:  # accepts connections (the kernel does) but never speaks TLS
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        kubeconfig = _kubeconfig(kube_env, tmp_path / "silent.yaml", server=f"https://127.0.0.1:{port}")
+        config = tmp_path / "chaosql.toml"  # the TLS handshake would wait 60 s for the silent server
+        config.write_text(
+            f'[sources.slow]\ntype = "kube"\nkubeconfig = "{kubeconfig}"\ncontext = "admin"\n'
+            "timeout = 60\nconnect_timeout = 60\nretries = 0\n"
+        )
+        env = {**os.environ, "CHAOSQL_SERVICE": "off", "CHAOSQL_CONFIG": str(config)}
+        started = time.monotonic()
+        run = subprocess.run(
+            [sys.executable, "-m", "chaosql", "query", "--source", "slow", "SELECT 41 + 1 AS answer"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        took = time.monotonic() - started
+    assert run.returncode == 0 and "42" in run.stdout, run.stderr
+    assert run.stderr == ""
+    assert took < 40  # the request it started in the background would wait 60 s

@@ -32,7 +32,7 @@ parser: ``DuckDB`` and ``Postgres`` below are sqlglot's dialects with those slip
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -68,6 +68,20 @@ def _typed_literal_first(node: Any) -> Any:
     return node
 
 
+def _keeping_template(build: Any) -> Any:
+    """to_char's builder, keeping PostgreSQL's template in ``meta["pg_template"]`` (sqlglot's
+    translation to strftime is partial; the server translates it itself: server/semantics.py)."""
+
+    def to_char(args: list, dialect: Any) -> Any:
+        node = build(args, dialect)
+        template = args[1] if len(args) > 1 else None
+        if template is not None and template.is_string:
+            node.meta["pg_template"] = template.this
+        return node
+
+    return to_char
+
+
 def _without_arrow(lambdas: dict) -> dict:
     """The parser's lambda syntaxes without ``x -> body``: ``->`` is JSON extraction."""
     from sqlglot.tokens import TokenType
@@ -96,6 +110,10 @@ def _build() -> dict[str, type]:
     class Postgres(_Postgres):
         class Parser(_PostgresParser):
             LAMBDAS = _without_arrow(_PostgresParser.LAMBDAS)
+            FUNCTIONS: ClassVar[dict] = {
+                **_PostgresParser.FUNCTIONS,
+                "TO_CHAR": _keeping_template(_PostgresParser.FUNCTIONS["TO_CHAR"]),
+            }
 
             def _parse_interval_span(self, this: Any, parse_function_unit: bool = True) -> Any:
                 return _whole_interval(self, this) or super()._parse_interval_span(this, parse_function_unit)

@@ -136,6 +136,7 @@ def translate(
     semantics.rounding_and_substrings(tree, kinds)
     semantics.math_domains(tree)
     semantics.like_escapes(tree)
+    semantics.to_char_templates(tree)
     parameters.cast_typed(tree, param_types or {})
     out = tree.sql(dialect="duckdb")
     return Translation(out, tree, catalog or "pgc." in out.lower(), parameters.count(tree), types, param_casts)

@@ -328,6 +328,59 @@ def like_escapes(tree: exp.Expr) -> None:
             like.replace(exp.Escape(this=like.copy(), expression=exp.Literal.string("\\")))
 
 
+#: to_char's template patterns chaosql writes, as strftime (FM: without padding); case matters
+_TEMPLATE = [
+    ("FMMonth", "%B"), ("FMDay", "%A"), ("FMDD", "%-d"), ("FMMM", "%-m"), ("FMHH24", "%-H"), ("FMHH12", "%-I"),
+    ("FMHH", "%-I"), ("FMMI", "%-M"), ("FMSS", "%-S"), ("YYYY", "%Y"), ("DDD", "%j"), ("YY", "%y"), ("MM", "%m"),
+    ("DD", "%d"), ("HH24", "%H"), ("HH12", "%I"), ("HH", "%I"), ("MI", "%M"), ("SS", "%S"), ("MS", "%g"),
+    ("US", "%f"), ("AM", "%p"), ("PM", "%p"), ("Mon", "%b"), ("Dy", "%a"),
+]  # fmt: skip
+
+
+def _matches(template: str, i: int, pattern: str) -> bool:
+    """Number patterns are read in either case (``yyyy``); names and AM/PM as written (``MON``,
+    ``am`` would be upper- and lower-case names: not written by chaosql)."""
+    if pattern.isupper() and pattern not in ("AM", "PM"):
+        return template[i : i + len(pattern)].upper() == pattern
+    return template.startswith(pattern, i)
+
+
+def to_char_templates(tree: exp.Expr) -> None:
+    """``to_char(timestamp, template)`` with PostgreSQL's template patterns; one chaosql does not
+    write (``Month`` padded to 9, ``Q``, ``IW`` ...) is refused (0A000), never printed as text.
+
+    >>> import sqlglot
+    >>> from chaosql.engine.dialect import Postgres
+    >>> sql = "SELECT to_char(ts, 'FMMonth Dy, YYYY-MM-DD HH24:MI 100%')"
+    >>> tree = sqlglot.parse_one(sql, read=Postgres)
+    >>> to_char_templates(tree)
+    >>> print(tree.sql("duckdb"))
+    SELECT STRFTIME(ts, '%B %a, %Y-%m-%d %H:%M 100%%')
+    """
+    from chaosql.errors import UnsupportedError
+
+    for node in list(tree.find_all(exp.TimeToStr)):
+        template = node.meta.get("pg_template")
+        if template is None:
+            continue
+        out, i = [], 0
+        while i < len(template):
+            if template[i] == '"':  # quoted text is written as it is
+                end = template.find('"', i + 1)
+                end = len(template) if end < 0 else end
+                out.append(template[i + 1 : end].replace("%", "%%"))
+                i = end + 1
+                continue
+            pattern = next((p for p in _TEMPLATE if _matches(template, i, p[0])), None)
+            if pattern is None and template[i].isalpha():
+                raise UnsupportedError(
+                    f'to_char template pattern at "{template[i : i + 8]}" is not supported (quote literal text: "T")'
+                )
+            out.append(pattern[1] if pattern else template[i].replace("%", "%%"))
+            i += len(pattern[0]) if pattern else 1
+        node.set("format", exp.Literal.string("".join(out)))
+
+
 #: (function, the argument's condition for an error, PostgreSQL's message); SQLSTATEs in engine/errors.py
 _OUTSIDE_DOMAIN = {
     exp.Sqrt: [("<", "cannot take square root of a negative number")],

@@ -54,6 +54,11 @@ def _refused_beyond_double(ours, theirs) -> None:
     assert theirs.sqlstate is None and theirs.rows[0][0].startswith("1" + "0" * 399)
 
 
+def _refused_template(ours, theirs) -> None:
+    assert ours.sqlstate == "0A000" and 'pattern at "Q"' in ours.message, ours.summary()
+    assert theirs.rows == [("2026-1",)]
+
+
 #: case name -> (why it differs, a check of chaosql's own answer); docs/server.md lists them
 EXCEPTIONS: dict[str, tuple[str, object]] = {
     "pg-typeof": ("pg_typeof's names are sent as text, not regtype", _type_names_as_text),
@@ -69,6 +74,10 @@ EXCEPTIONS: dict[str, tuple[str, object]] = {
     "numeric-literal-beyond-double-cast": (
         "a number literal beyond double precision is refused (22003), even cast to numeric",
         _refused_beyond_double,
+    ),
+    "to-char-template-chaosql-does-not-write": (
+        "to_char template patterns other than chaosql's list are refused (0A000)",
+        _refused_template,
     ),
     "superset-percent": (
         "numeric / numeric: PostgreSQL's result scale depends on the values, chaosql answers double precision",

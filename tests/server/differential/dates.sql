@@ -37,3 +37,9 @@ SELECT TIMESTAMP '2026-01-01 23:59'::date, DATE '2026-01-01'::timestamp, CAST('2
 -- seconds-with-their-fraction
 SELECT extract(second FROM TIMESTAMP '2026-01-01 00:00:07.25'), extract(milliseconds FROM TIMESTAMP '2026-01-01 00:00:07.123456'), date_part('second', TIMESTAMP '2026-01-01 00:00:07.25'), extract(second FROM interval '1 minute 7.5 seconds'), extract(minute FROM TIMESTAMP '2026-01-01 00:03:07.25')
 ;;
+-- to-char-templates (month and day names, FM, quoted text, a percent sign)
+SELECT to_char(TIMESTAMP '2026-03-05 14:07:09.25', 'Mon DD, YYYY'), to_char(TIMESTAMP '2026-03-05 14:07:09.25', 'FMMonth FMDD Dy "at" HH24:MI:SS.MS 100%'), to_char(TIMESTAMP '2026-03-05 04:07:09', 'yyyy-mm-dd hh12 AM'), to_char(TIMESTAMP '2026-03-05 14:07:09', 'YYYY-MM-DD"T"HH24:MI:SS'), to_char(DATE '2026-12-31', 'DDD')
+;;
+-- to-char-template-chaosql-does-not-write (Q: refused, not printed)
+SELECT to_char(TIMESTAMP '2026-03-05 14:07:09', 'YYYY-Q')
+;;

@@ -285,24 +285,32 @@ def _nested_json(v: Any) -> str:
 
 
 def _interval_text(v: Any) -> str:
-    """PostgreSQL's interval output (IntervalStyle postgres): ``1 year 2 mons 3 days 04:05:06.5``."""
+    """PostgreSQL's interval output (IntervalStyle postgres): ``1 year 2 mons 3 days 04:05:06.5``;
+    a field after a negative one carries its sign, a plural unless the value is 1.
+
+    >>> from types import SimpleNamespace as MonthDayNano
+    >>> _interval_text(MonthDayNano(months=0, days=-1, nanoseconds=2 * 3600 * 10**9))
+    '-1 days +02:00:00'
+    >>> _interval_text(MonthDayNano(months=-14, days=1, nanoseconds=-1500 * 10**6))
+    '-1 years -2 mons +1 day -00:00:01.5'
+    """
     if isinstance(v, dt.timedelta):
         months, days, us = 0, v.days, v.seconds * 1_000_000 + v.microseconds
     else:  # pyarrow MonthDayNano
         months, days, us = v.months, v.days, v.nanoseconds // 1000
-    parts = []
     years, mons = divmod(abs(months), 12)
-    sign = "-" if months < 0 else ""
-    for n, unit in ((years, "year"), (mons, "mon")):
+    sign = -1 if months < 0 else 1
+    parts: list[str] = []
+    after_negative = False
+    for n, unit in ((sign * years, "year"), (sign * mons, "mon"), (days, "day")):
         if n:
-            parts.append(f"{sign}{n} {unit}{'s' if n != 1 else ''}")
-    if days:
-        parts.append(f"{days} day{'s' if abs(days) != 1 else ''}")
+            parts.append(f"{'+' if after_negative and n > 0 else ''}{n} {unit}{'s' if n != 1 else ''}")
+            after_negative = n < 0
     if us or not parts:
         hours, rest = divmod(abs(us), 3_600_000_000)
         minutes, rest = divmod(rest, 60_000_000)
         seconds, micro = divmod(rest, 1_000_000)
-        text = f"{'-' if us < 0 else ''}{hours:02d}:{minutes:02d}:{seconds:02d}"
+        text = f"{'-' if us < 0 else '+' if after_negative else ''}{hours:02d}:{minutes:02d}:{seconds:02d}"
         parts.append(text + (f".{micro:06d}".rstrip("0") if micro else ""))
     return " ".join(parts)
 

@@ -43,3 +43,6 @@ SELECT to_char(TIMESTAMP '2026-03-05 14:07:09.25', 'Mon DD, YYYY'), to_char(TIME
 -- to-char-template-chaosql-does-not-write (Q: refused, not printed)
 SELECT to_char(TIMESTAMP '2026-03-05 14:07:09', 'YYYY-Q')
 ;;
+-- interval-text-with-mixed-signs
+SELECT interval '-1 day 02:00', interval '-1 day -02:00', interval '1 day -02:00', interval '-1 year 2 mons', interval '1 year -1 day', interval '-3 days', interval '-00:00:01.5', interval '0'
+;;

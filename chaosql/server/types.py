@@ -358,6 +358,8 @@ def text_value(v: Any, pgname: str) -> str:
         return float_text(v, pgname)
     if isinstance(v, dt.datetime):
         return _ts_text(v)
+    if isinstance(v, dt.time) and v.microsecond:  # PostgreSQL: 10:00:01.5, no trailing zeros
+        return v.isoformat().rstrip("0")
     if isinstance(v, (dt.date, dt.time)):
         return v.isoformat()
     if isinstance(v, bytes):

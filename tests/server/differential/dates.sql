@@ -46,3 +46,6 @@ SELECT to_char(TIMESTAMP '2026-03-05 14:07:09', 'YYYY-Q')
 -- interval-text-with-mixed-signs
 SELECT interval '-1 day 02:00', interval '-1 day -02:00', interval '1 day -02:00', interval '-1 year 2 mons', interval '1 year -1 day', interval '-3 days', interval '-00:00:01.5', interval '0'
 ;;
+-- time-text-fraction
+SELECT TIME '10:00:01.5', TIME '10:00:01.123456', TIME '10:00:01', TIME '23:59:59.000001'
+;;

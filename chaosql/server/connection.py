@@ -760,7 +760,7 @@ class Connection(Streaming):
                 wire.command_complete(
                     portal.result.status
                     if portal.result and not portal.columns
-                    else row_tag(portal.result, portal.sent)
+                    else row_tag(portal.result, 0)  # PostgreSQL: an exhausted portal sends no more rows
                 )
             )
             return

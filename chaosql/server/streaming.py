@@ -409,14 +409,15 @@ class Streaming:
                 self.send(wire.notice_response(warning))
             self.send(wire.command_complete(result.status or "OK"))
             return
-        _, finished = await self._pump(portal, max_rows if max_rows > 0 else None)
+        rows, finished = await self._pump(portal, max_rows if max_rows > 0 else None)
         if not finished:
             self.send(wire.PORTAL_SUSPENDED)
             return
         portal.done = True
         for warning in result.warnings:  # e.g. a source skipped under on_source_error = warn
             self.send(wire.notice_response(warning))
-        self.send(wire.command_complete(row_tag(result, portal.sent)))
+        # as PostgreSQL: the rows this Execute sent, not the portal's total after row-limited ones
+        self.send(wire.command_complete(row_tag(result, rows)))
 
     def read_ahead(self, portal: Portal, result: Any) -> None:
         """In the worker call that ran ``portal``'s statement: encode the rows its first Execute

@@ -299,6 +299,27 @@ def test_rows_read_in_chunks_of_changing_size(servers):
     assert seen[6] > 0 and seen[9] == ([], True) and seen[-3:] == ["22012", True, 47]
 
 
+def test_each_execute_tags_the_rows_it_sent(servers):
+    """CommandComplete after row-limited Executes says how many rows that Execute sent (``SELECT
+    1`` for the last one of five rows read two at a time), and an exhausted portal ``SELECT 0``."""
+    query = "SELECT x FROM generate_series(1, 5) AS t(x)"
+
+    async def main(con):
+        tags = []
+        async with con.transaction():
+            for portal, limits in (("twos", (2, 2, 2, 2)), ("rest", (2, 0, 2)), ("whole", (0, 0))):
+                state = await con._get_statement(query, None, named=True)
+                await con._protocol.bind(state, (), portal, None)
+                for limit in limits:
+                    records, tag, finished = await con._protocol.execute(state, portal, limit, True, None)
+                    tags.append((portal, len(records), tag, finished))
+        return tags
+
+    tags = _same(servers, main)
+    assert ("twos", 1, b"SELECT 1", True) in tags and ("rest", 3, b"SELECT 3", True) in tags
+    assert tags[-1] == ("whole", 0, b"SELECT 0", True)
+
+
 def test_next_chunk_is_encoded_while_the_client_reads(servers, pg_server):
     """After an Execute with a row limit, the server encodes the next chunk of that size without
     being asked (asyncpg asks for it next); nothing more, and the rows sent stay the ones asked for."""

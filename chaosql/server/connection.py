@@ -40,6 +40,7 @@ from chaosql.server.streaming import (
     portal_columns,
     result_formats,
     row_tag,
+    settle,
 )
 from chaosql.server.types import describe
 
@@ -127,7 +128,7 @@ class Connection(Streaming):
 
         def finish(work: concurrent.futures.Future) -> None:
             ended.set_result(None)
-            _soon(loop, _settle, result, work)
+            _soon(loop, settle, result, work)
 
         def start() -> None:
             if result.cancelled():
@@ -827,18 +828,6 @@ def _soon(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -
         loop.call_soon_threadsafe(fn, *args)
     except RuntimeError:
         pass
-
-
-def _settle(result: asyncio.Future, work: concurrent.futures.Future) -> None:
-    """A call's outcome to its awaiter (unless the awaiter is gone)."""
-    if result.cancelled():
-        return
-    if work.cancelled():
-        result.cancel()
-    elif (error := work.exception()) is not None:
-        result.set_exception(error)
-    else:
-        result.set_result(work.result())
 
 
 def _after_parking(portal: Portal, limit: int, name: str, fn: Callable[..., T], *args: Any) -> T:

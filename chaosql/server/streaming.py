@@ -8,6 +8,7 @@ DuckDB has none, so each is kept as an open portal over a streamed result. A mix
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import re
 from collections.abc import Callable, Iterator
@@ -337,19 +338,10 @@ class Streaming:
         def hand_back(chunk: tuple[bytes, int, bool]) -> None:
             loop.call_soon_threadsafe(_resolve, early, chunk)
 
-        def ended(work: asyncio.Future) -> None:  # before handing back: it failed, or the result ended
-            if early.done():
-                return
-            if work.cancelled():
-                early.cancel()
-            elif (error := work.exception()) is not None:
-                early.set_exception(error)
-            else:
-                early.set_result(work.result())
-
         work = self.call(self._chunk_then_ahead, portal, names, formats, want, then, hand_back, reading=portal)
         portal.ahead_work = work
-        work.add_done_callback(ended)
+        # before handing back: it failed, or the result ended
+        work.add_done_callback(lambda work: settle(early, work))
         return early
 
     def _chunk_then_ahead(
@@ -541,6 +533,19 @@ def _duckdb_error(err: Exception) -> Exception:
     name = "".join(word[:1].upper() + word[1:] for word in kind.group(1).split()) if kind else ""
     cls = getattr(duckdb, name + "Exception", None) if name else None
     return cls(str(err)) if isinstance(cls, type) and issubclass(cls, duckdb.Error) else err
+
+
+def settle(result: asyncio.Future, work: asyncio.Future | concurrent.futures.Future) -> None:
+    """``work``'s outcome (result, error or cancel) to ``result``, unless ``result`` is settled or
+    cancelled already (its awaiter is gone, or the rows were handed over before the call ended)."""
+    if result.done():
+        return
+    if work.cancelled():
+        result.cancel()
+    elif (error := work.exception()) is not None:
+        result.set_exception(error)
+    else:
+        result.set_result(work.result())
 
 
 def _resolve(future: asyncio.Future, value: Any) -> None:

@@ -283,19 +283,27 @@ def test_a_service_stopped_while_it_answers_a_write_rolls_it_back(write_env, ns,
     assert service.returncode == 0 and "Traceback" not in log, log
 
 
+def insert_in_thread(con, ns: str) -> tuple[threading.Thread, dict]:
+    """Run the INSERT on a psycopg connection in a thread; the dict gets its error as "err"."""
+    import psycopg
+
+    failure: dict = {}
+
+    def run() -> None:
+        try:
+            con.execute(insert_sql(ns))
+        except psycopg.Error as err:
+            failure["err"] = err
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    return worker, failure
+
+
 def test_a_client_cancel_request_rolls_the_write_back(write_env, ns, served):
     psycopg = pytest.importorskip("psycopg")
     with psycopg.connect(dsn(served), autocommit=True) as con:
-        failure: dict = {}
-
-        def run() -> None:
-            try:
-                con.execute(insert_sql(ns))
-            except psycopg.Error as err:
-                failure["err"] = err
-
-        worker = threading.Thread(target=run)
-        worker.start()
+        worker, failure = insert_in_thread(con, ns)
         wait_for_creates(write_env, ns, worker.is_alive)
         con.cancel()  # PostgreSQL's CancelRequest, on its own connection
         worker.join(120)
@@ -354,16 +362,7 @@ def test_a_server_stopped_mid_write_rolls_it_back(write_env, ns, served, signum)
     left, prints no traceback and exits 0 (130 after Ctrl-C, as chaosql's other daemons)."""
     psycopg = pytest.importorskip("psycopg")
     con = psycopg.connect(dsn(served), autocommit=True)
-    failure: dict = {}
-
-    def run() -> None:
-        try:
-            con.execute(insert_sql(ns))
-        except psycopg.Error as err:
-            failure["err"] = err
-
-    worker = threading.Thread(target=run)
-    worker.start()
+    worker, failure = insert_in_thread(con, ns)
     try:
         wait_for_creates(write_env, ns, worker.is_alive)
         served.proc.send_signal(signum)

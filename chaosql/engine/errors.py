@@ -7,12 +7,16 @@ import re
 from collections.abc import Iterable
 
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError, UnsupportedError
+from chaosql.sources.base import CANCELLED, CallLog
 
 RELATION_PREFIX = "__cq_"
 
 
-def translate(err: Exception, *, tables: Iterable[str] = (), all_tables: Iterable[str] = ()) -> ChaosqlError:
-    """``tables``: virtual tables the statement reads; ``all_tables``: every table name known."""
+def translate(
+    err: Exception, *, tables: Iterable[str] = (), all_tables: Iterable[str] = (), log: CallLog | None = None
+) -> ChaosqlError:
+    """``tables``: virtual tables the statement reads; ``all_tables``: every table name known;
+    ``log``: the statement's, whose cancel reason an interrupted DuckDB query reports."""
     import duckdb
 
     text = str(err).replace(RELATION_PREFIX + "arrow_", "")
@@ -21,7 +25,7 @@ def translate(err: Exception, *, tables: Iterable[str] = (), all_tables: Iterabl
     body = re.sub(r"^[A-Za-z ]+ Error: ", "", first).strip()
     line, col = _position(text)
     if isinstance(err, duckdb.InterruptException):
-        return QueryCancelled("query cancelled")
+        return QueryCancelled(log.reason if log is not None else CANCELLED)
     if isinstance(err, duckdb.ParserException):
         message = body if body.lower().startswith("syntax error") else f"syntax error: {body}"
         return SqlError(message, line=line, col=col, sqlstate="42601")

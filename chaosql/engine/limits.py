@@ -26,9 +26,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from chaosql.errors import QueryCancelled, SqlError
+
+if TYPE_CHECKING:
+    from chaosql.sources.base import CallLog
 
 T = TypeVar("T")
 
@@ -136,14 +139,15 @@ def deep_enough() -> Iterator[None]:
                     pass
 
 
-def bounded(fn: Callable[[], T], sql: str, *, cancelled: Callable[[], bool], length: int | None = None) -> T:
+def bounded(fn: Callable[[], T], sql: str, *, log: CallLog, length: int | None = None) -> T:
     """Run ``fn`` (the parse, analysis and run of ``sql``) with the recursion it may need, a
-    RecursionError reported as 54001, and, for a long ``sql`` (or ``length``), stoppable by a cancel."""
+    RecursionError reported as 54001, and, for a long ``sql`` (or ``length``), stoppable by a
+    cancel of the statement whose ``log`` it is."""
     try:
         with deep_enough():
             if (len(sql) if length is None else length) < STOPPABLE_FROM:
                 return fn()
-            return stoppable(fn, cancelled)
+            return stoppable(fn, log)
     except RecursionError as err:
         raise too_complex(err) from None
 
@@ -162,17 +166,17 @@ def _stoppable_dirs() -> tuple[str, ...]:
     )
 
 
-def stoppable(fn: Callable[[], T], cancelled: Callable[[], bool]) -> T:
-    """``fn()``, stopped with QueryCancelled at the first call into sqlglot or chaosql's statement
-    analysis after ``cancelled()`` becomes true. Only pure functions of parse trees are stopped
+def stoppable(fn: Callable[[], T], log: CallLog) -> T:
+    """``fn()``, stopped with QueryCancelled (saying the log's reason) at the first call into
+    sqlglot or chaosql's statement analysis after the statement of ``log`` is cancelled. Only pure functions of parse trees are stopped
     there (never code that holds a lock), and only in this thread. Under a debugger or coverage
     (a trace function is already set) ``fn`` runs unstopped."""
     if sys.gettrace() is not None:
         return fn()
-    where = _stoppable_dirs()
+    where, cancelled = _stoppable_dirs(), log.cancelled
 
     def trace(frame, event, arg):
-        if cancelled() and frame.f_code.co_filename.startswith(where):
+        if cancelled.is_set() and frame.f_code.co_filename.startswith(where):
             raise _Stop  # the interpreter removes the trace function, so this happens once
         return None
 
@@ -180,6 +184,6 @@ def stoppable(fn: Callable[[], T], cancelled: Callable[[], bool]) -> T:
     try:
         return fn()
     except _Stop:
-        raise QueryCancelled("query cancelled") from None
+        raise QueryCancelled(log.reason) from None
     finally:
         sys.settrace(None)

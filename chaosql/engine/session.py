@@ -33,10 +33,11 @@ from chaosql.engine.limits import bounded, check_statement, nested_too_deep
 from chaosql.engine.pushdown import Constraints, union
 from chaosql.engine.result import Result
 from chaosql.engine.settings import SETTINGS, coerce
-from chaosql.engine.statement import CANCELLED, Statement
+from chaosql.engine.statement import Statement
 from chaosql.engine.views import Views
 from chaosql.engine.watchdog import WATCHDOG
 from chaosql.errors import ChaosqlError, QueryCancelled, UnsupportedError, WriteRefused
+from chaosql.sources.base import CANCELLED
 
 if TYPE_CHECKING:
     import duckdb
@@ -161,10 +162,8 @@ class Session:
         # a tree's text was checked where it was parsed; its length still says whether it is long
         length = len(text) if text else int(getattr(sql, "meta", {}).get("sql_length") or 0)
         try:
-            result = bounded(run, text, cancelled=lambda: statement.cancelled, length=length)
+            result = bounded(run, text, log=statement.log, length=length)
         except ChaosqlError as err:
-            if type(err) is QueryCancelled and statement.reason:  # stopped in the parse or analysis
-                err.message = statement.reason
             err.calls = list(statement.log.calls)  # type: ignore[attr-defined]  # for -v on a failure
             raise
         finally:
@@ -193,10 +192,7 @@ class Session:
         timeout = float(self.settings["timeout"])
         deadline = WATCHDOG.arm(timeout, lambda: self._time_out(statement, timeout))
         try:
-            return bounded(fn, sql, cancelled=lambda: statement.cancelled)
-        except QueryCancelled as err:
-            err.message = statement.reason or err.message
-            raise
+            return bounded(fn, sql, log=statement.log)
         finally:
             WATCHDOG.disarm(deadline)
             statement.running = False
@@ -285,20 +281,13 @@ class Session:
         """Run with DuckDB's errors translated, and a cancel reported with its reason."""
         try:
             return self._execute(statement, classified, params, stream)
-        except QueryCancelled as err:
-            if statement.cancelled and type(err) is QueryCancelled and not err.message.startswith(statement.reason):
-                err.message = statement.reason  # the sources say "query cancelled"; the statement knows why
-            raise
         except ChaosqlError:
             raise
         except Exception as err:
             import duckdb
 
             if isinstance(err, duckdb.Error):
-                translated = translate(err, tables=statement.reading, all_tables=self.tables)
-                if isinstance(translated, QueryCancelled) and statement.reason:
-                    translated.message = statement.reason
-                raise translated from err
+                raise translate(err, tables=statement.reading, all_tables=self.tables, log=statement.log) from err
             if "Recursion level in ArrowSchema" in str(err):  # pyarrow: more than 62 nested levels
                 raise nested_too_deep() from err
             raise

@@ -20,11 +20,7 @@ from typing import Any
 
 from chaosql.engine.classify import Classified, Kind
 from chaosql.engine.fetch import Fetcher
-from chaosql.errors import QueryCancelled
-from chaosql.sources.base import CallLog
-
-#: What a statement says when it was cancelled without a reason given.
-CANCELLED = "query cancelled"
+from chaosql.sources.base import CANCELLED, CallLog
 
 
 class Statement:
@@ -39,7 +35,6 @@ class Statement:
         self.fetcher = Fetcher(pool, self.log)
         self.registered: list[tuple[str, str]] = []  # (kind, name) of relations registered in DuckDB
         self.reading: list[str] = []  # virtual tables the statement reads, for error messages
-        self.reason = ""  # why it was cancelled: "query cancelled", "statement timeout ...", ...
         self.timed_out = False
         self.running = True
         self.in_duckdb = False  # a DuckDB query of the statement may be running (Session._run)
@@ -60,19 +55,22 @@ class Statement:
         reason given is kept. Returns False when the statement had already ended."""
         if not self.running:
             return False
-        if not self.log.cancelled.is_set():
-            self.reason, self.timed_out = reason, timed_out
-            self.log.cancel()
+        if self.log.cancel(reason):
+            self.timed_out = timed_out
         return True
 
     @property
     def cancelled(self) -> bool:
         return self.log.cancelled.is_set()
 
+    @property
+    def reason(self) -> str:
+        """Why it was cancelled ("query cancelled", "statement timeout: ...", ...); "" while it runs."""
+        return self.log.reason if self.cancelled else ""
+
     def check(self) -> None:
         """Raise ``QueryCancelled`` (with the reason) if the statement was cancelled."""
-        if self.cancelled:
-            raise QueryCancelled(self.reason or CANCELLED)
+        self.log.check()
 
     def undo_log(self) -> CallLog:
         """A log for undoing what the statement did: its calls go into the statement's log, but a

@@ -75,6 +75,10 @@ class Call:
         return text + (f" (+{self.setup * 1000:.0f} ms client set-up)" if self.setup >= 0.0005 else "")
 
 
+#: What a statement says when it was cancelled without a reason given.
+CANCELLED = "query cancelled"
+
+
 @dataclass
 class CallLog:
     """Thread-safe list of the calls made while answering one statement, and whether that statement
@@ -84,21 +88,30 @@ class CallLog:
     calls: list[Call] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
+    #: why the statement was cancelled ("query cancelled", "statement timeout: ...", "interrupted
+    #: (SIGTERM)"): kept here so whichever source, writer or DuckDB call notices the cancel says it
+    reason: str = CANCELLED
 
     def record(self, call: Call) -> None:
         with self._lock:
             self.calls.append(call)
 
-    def cancel(self) -> None:
-        """Stop the statement's further calls (its log is its own: the next statement gets a new one)."""
+    def cancel(self, reason: str = CANCELLED) -> bool:
+        """Stop the statement's further calls (its log is its own: the next statement gets a new
+        one). The first reason given is kept; returns False when it was cancelled already. No
+        lock: a signal handler may cancel from the thread that holds ``_lock`` in ``record``."""
+        if self.cancelled.is_set():
+            return False
+        self.reason = reason
         self.cancelled.set()
+        return True
 
     def check(self) -> None:
-        """Raise ``QueryCancelled`` if the statement was cancelled."""
+        """Raise ``QueryCancelled``, saying why, if the statement was cancelled."""
         if self.cancelled.is_set():
             from chaosql.errors import QueryCancelled
 
-            raise QueryCancelled("query cancelled")
+            raise QueryCancelled(self.reason)
 
     def pause(self, seconds: float) -> None:
         """Sleep before a retry, waking up (and raising ``QueryCancelled``) on cancel."""

@@ -77,7 +77,6 @@ def run_statement(
         settings=dict(session.settings),
         before_apply=writer.before_apply,
         log=statement.log,
-        reason=lambda: statement.reason or "query cancelled",
     )
     if explain:
         return _explain(session, plan, ctx, analyze)

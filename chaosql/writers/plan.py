@@ -88,8 +88,6 @@ class WriteContext:
     before_apply: Callable[[int, Operation], None] | None = None
     warnings: list[str] = field(default_factory=list)
     log: CallLog = field(default_factory=CallLog)
-    #: why the statement was cancelled ("query cancelled", "statement timeout: ...", "interrupted (SIGTERM)")
-    reason: Callable[[], str] = lambda: "query cancelled"
 
     def cancelled(self) -> bool:
         return self.log.cancelled.is_set()
@@ -363,8 +361,7 @@ class Plan:
         """Dry-run every operation; on any failure raise, naming the first failing row."""
         failures: list[tuple[Operation, TargetError]] = []
         for op in self.operations:
-            if ctx.cancelled():  # nothing is written before every row is checked: stop here
-                raise QueryCancelled(ctx.reason())
+            ctx.log.check()  # nothing is written before every row is checked: stop here
             try:
                 op.validate(ctx)
             except TargetError as err:
@@ -390,8 +387,7 @@ class Plan:
         done: list[Operation] = []
         for index, op in enumerate(self.operations):
             try:
-                if ctx.cancelled():
-                    raise QueryCancelled(ctx.reason())
+                ctx.log.check()
                 if ctx.before_apply is not None:
                     ctx.before_apply(index, op)
                 op.apply(ctx)
@@ -418,9 +414,7 @@ class Plan:
         cancelled = isinstance(err, (QueryCancelled, KeyboardInterrupt)) or ctx.cancelled()
         if isinstance(err, KeyboardInterrupt):
             reason = "interrupted"
-        elif isinstance(err, QueryCancelled) and ctx.cancelled():
-            reason = ctx.reason()  # the source that noticed the cancel knows only "query cancelled"
-        else:
+        else:  # a cancel's QueryCancelled says the reason the statement's log was given
             reason = err.message if isinstance(err, (TargetError, ChaosqlError)) else str(err)
         where = f"row {index + 1} of {len(self.operations)}"
         if cancelled:

@@ -79,8 +79,10 @@ def translate(
         if overflow and overflow.group(1) in PG_TYPE_NAMES:
             return SqlError(f"{PG_TYPE_NAMES[overflow.group(1)]} out of range: {overflow.group(2)}", sqlstate="22003")
         return SqlError(body, sqlstate="22003")
-    if isinstance(err, duckdb.InvalidInputException) and body.startswith("Division by zero"):
-        return SqlError("division by zero", sqlstate="22012")
+    if isinstance(err, duckdb.InvalidInputException) and body.lower().startswith("division by zero"):
+        return SqlError("division by zero", sqlstate="22012")  # DuckDB's, or the server's numeric division
+    if isinstance(err, duckdb.InvalidInputException) and body.startswith("negative substring length"):
+        return SqlError(body, sqlstate="22011")  # server/semantics.py
     if isinstance(err, duckdb.InvalidInputException) and body.startswith("invalid input syntax for type"):
         return SqlError(body, sqlstate="22P02")  # the server's strict casts (server/semantics.py)
     if isinstance(err, duckdb.InvalidInputException) and body.startswith(_OUTSIDE_DOMAIN):

@@ -202,6 +202,8 @@ def _expression_type(node: exp.Expr, sources: list[tuple[str, Columns | None]], 
         if to is not None and to.this == T.JSONB:
             return "jsonb"
         return None
+    if isinstance(node, exp.JSONExtract) and _expression_type(node.this, sources, ctes) == "jsonb":
+        return "jsonb"  # jsonb -> 'k' is jsonb
     if (
         isinstance(node, _NAME_FUNCTIONS)
         or (isinstance(node, exp.Anonymous) and node.name.lower() in _NAME_FUNCTION_NAMES)

@@ -48,6 +48,7 @@ _RENAMED = {
     "jsonb_build_object": "system.main.json_object",
     "jsonb_agg": "json_group_array",
     "json_agg": "json_group_array",
+    "every": "bool_and",  # the SQL standard's name; DuckDB knows only bool_and
 }
 _STATEMENTS: tuple[type[exp.Expr], ...] = ()
 _OID_CASTS = {"OID", "XID", "REGPROCEDURE", "REGOPER", "REGROLE", "REGCONFIG"}
@@ -132,6 +133,8 @@ def translate(
     described = {n: param_duck_type(oid, describing=True) for n, oid in param_casts.items()}
     kinds.update({f"${n}": duck for n, duck in {**described, **(param_types or {})}.items() if duck})
     semantics.numeric(tree, kinds)
+    semantics.operand_types(tree, kinds)
+    semantics.jsonb_extracts(tree, kinds)
     semantics.strict_casts(tree, kinds)
     semantics.rounding_and_substrings(tree, kinds)
     semantics.math_domains(tree)
@@ -139,6 +142,7 @@ def translate(
     semantics.to_char_templates(tree)
     parameters.cast_typed(tree, param_types or {})
     out = tree.sql(dialect="duckdb")
+    types = semantics.sent_as(tree, types)
     return Translation(out, tree, catalog or "pgc." in out.lower(), parameters.count(tree), types, param_casts)
 
 

@@ -95,9 +95,11 @@ def _figure(node: exp.Expr) -> tuple[str | None, int]:
         return node.alias, 2
     if isinstance(node, (exp.Column, exp.Dot)):
         return node.name, 2
-    if isinstance(node, (exp.Paren, exp.Bracket, exp.Window)):
+    if isinstance(node, (exp.Paren, exp.Bracket, exp.Window, exp.WithinGroup, exp.Filter)):
         return _figure(node.this)
     if isinstance(node, (exp.Cast, exp.TryCast)):
+        if node.meta.get("spelled") == "div":  # div(a, b): sqlglot's cast of a // b
+            return "div", 2
         name, strength = _figure(node.this)
         if strength > 1:
             return name, strength
@@ -248,6 +250,15 @@ def _unconstrained_numeric(to: Any) -> bool:
 def numeric(tree: exp.Expr, kinds: dict[str, str]) -> None:
     """``::numeric`` without precision as PostgreSQL keeps it: the value's own scale."""
     for cast in list(tree.find_all(exp.Cast)):
+        if cast.meta.get("spelled") == "div" and isinstance(cast.this, exp.IntDiv):
+            # div(a, b): the quotient truncated towards zero, numeric; DuckDB's // of decimals does not truncate
+            quotient, ints = cast.this, _kind(cast.this.this, kinds) == _kind(cast.this.expression, kinds) == "int"
+            if not ints:
+                quotient.replace(
+                    exp.func("trunc", exp.Div(this=quotient.this.copy(), expression=quotient.expression.copy()))
+                )
+            cast.set("to", exp.DataType.build("DECIMAL(38, 0)"))
+            continue
         if _unconstrained_numeric(cast.args.get("to")):
             cast.set("to", _numeric_type(_kind(cast.this, kinds)))
             cast.meta["pg_numeric"] = True
@@ -269,6 +280,93 @@ def numeric(tree: exp.Expr, kinds: dict[str, str]) -> None:
             and digits.this.isdigit()
         ):  # round(x::numeric, 2) of a float: numeric with scale 2 in PostgreSQL
             rnd.replace(exp.cast(rnd.copy(), exp.DataType.build(f"DECIMAL(38, {min(int(digits.this), 37)})")))
+
+
+#: DuckDB's types of a chaos table's or a parameter's column, as PostgreSQL's names (_declared)
+_DUCK_DECLARED = {"DATE": "date", "FLOAT": "float4", "INTEGER": "int4", "SMALLINT": "int2", "DOUBLE": "float8"}
+
+
+def _declared(node: exp.Expr, kinds: dict[str, str]) -> str | None:
+    """The PostgreSQL type an expression is known to have where DuckDB's differs in what follows
+    from it: a cast's type, ``current_date``, an integer literal (int4), a known column."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.Cast) and isinstance(node.args.get("to"), exp.DataType):
+        return _PG_TYPE_NAMES.get(node.args["to"].this)
+    if isinstance(node, exp.CurrentDate):
+        return "date"
+    if isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit():
+        return "int4" if int(node.this) <= 2147483647 else None
+    if isinstance(node, exp.Neg):
+        return _declared(node.this, kinds)
+    if isinstance(node, exp.Column):
+        return _DUCK_DECLARED.get(kinds.get(node.name.lower(), ""))
+    if isinstance(node, (exp.Placeholder, exp.Parameter)):
+        from chaosql.server.parameters import index
+
+        return _DUCK_DECLARED.get(kinds.get(f"${index(node)}", ""))
+    return None
+
+
+def operand_types(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """Results whose type PostgreSQL takes from its operands' and DuckDB does not, where a client
+    would see it (Decimal or int, float32 or float64): ``date - date`` is int4 (DuckDB: BIGINT),
+    ``date_trunc(unit, date)`` a timestamptz (the date at midnight in the session's zone; DuckDB:
+    timestamp), ``real`` with any other number float8 (DuckDB computes in float4), ``sum`` of int4
+    or int2 int8 (DuckDB: HUGEINT, numeric).
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT current_date - d::date, x::real / 3, sum(n::int)", read="postgres")
+    >>> operand_types(tree, {})
+    >>> tree.sql("duckdb")
+    'SELECT CAST(CURRENT_DATE - CAST(d AS DATE) AS INT), CAST(CAST(x AS REAL) AS DOUBLE) / 3, CAST(SUM(CAST(n AS INT)) AS BIGINT)'
+    """
+    for sub in list(tree.find_all(exp.Sub)):
+        if _declared(sub.this, kinds) == _declared(sub.expression, kinds) == "date":
+            sub.replace(exp.cast(sub.copy(), "INTEGER"))
+    for trunc in list(tree.find_all(exp.TimestampTrunc)):
+        if _declared(trunc.this, kinds) == "date":
+            trunc.set("this", exp.cast(trunc.this.copy(), "TIMESTAMPTZ"))
+    for op in list(tree.find_all(exp.Add, exp.Sub, exp.Mul, exp.Div)):
+        sides = (op.this, op.expression)
+        reals = [_declared(side, kinds) == "float4" for side in sides]
+        if any(reals) and not all(reals) and all(_kind(side, kinds) for side in sides):
+            for side, real in zip(sides, reals):
+                if real:
+                    side.replace(exp.cast(side.copy(), "DOUBLE"))
+    for total in list(tree.find_all(exp.Sum)):
+        if _declared(total.this, kinds) in ("int4", "int2"):
+            node = total.parent if isinstance(total.parent, exp.Window) else total
+            node.replace(exp.cast(node.copy(), "BIGINT"))
+
+
+def outer_projections(tree: exp.Expr) -> list[exp.Expr]:
+    """The statement's own result columns (not a subquery's, nor a set operation's), when every
+    one is an expression of its own (no ``*``): where a rewrite may change what a column is sent as."""
+    if not isinstance(tree, exp.Select) or any(
+        isinstance(p, exp.Star) or (isinstance(p, exp.Column) and isinstance(p.this, exp.Star))
+        for p in tree.expressions
+    ):
+        return []
+    return list(tree.expressions)
+
+
+def sent_as(tree: exp.Expr, types: list[str | None]) -> list[str | None]:
+    """``types`` (result_types') with the PostgreSQL types rewrites gave result columns (``pg_type``)."""
+    marked = [p.meta.get("pg_type") for p in outer_projections(tree)]
+    if not any(marked):
+        return types
+    out = list(types) + [None] * (len(marked) - len(types))
+    return [m or t for m, t in zip(marked + [None] * (len(out) - len(marked)), out)]
+
+
+def jsonb_extracts(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """``m -> 'k'`` of a map column (jsonb over the wire) is jsonb in PostgreSQL; DuckDB says JSON."""
+    for projection in outer_projections(tree):
+        node = projection.this if isinstance(projection, exp.Alias) else projection
+        base = node.this if isinstance(node, exp.JSONExtract) else None
+        if isinstance(base, exp.Column) and kinds.get(base.name.lower(), "").startswith("MAP("):
+            projection.meta["pg_type"] = "jsonb"
 
 
 def rounding_and_substrings(tree: exp.Expr, kinds: dict[str, str]) -> None:
@@ -301,6 +399,13 @@ def rounding_and_substrings(tree: exp.Expr, kinds: dict[str, str]) -> None:
             continue
         if isinstance(length, exp.Neg) or (isinstance(length, exp.Literal) and length.this.startswith("-")):
             raise SqlError("negative substring length not allowed", sqlstate="22011")
+        if length is not None and not isinstance(length, exp.Literal):  # a negative length is an error
+            negative = exp.LT(this=length.copy(), expression=_zero())
+            refused = exp.Anonymous(
+                this="error", expressions=[exp.Literal.string("negative substring length not allowed")]
+            )
+            length = exp.Case(ifs=[exp.If(this=negative, true=exp.cast(refused, "BIGINT"))], default=length.copy())
+            sub.set("length", length)
         if isinstance(start, exp.Literal) and not start.is_string and start.this.isdigit() and int(start.this) >= 1:
             continue  # the usual case: the same in both
         first = exp.func("greatest", start.copy(), exp.Literal.number(1))
@@ -500,6 +605,9 @@ def functions(tree: exp.Expr) -> bool:
         if isinstance(node, exp.Anonymous) and node.name.lower() != "cardinality":
             continue
         node.replace(exp.cast(node.copy(), "INTEGER"))  # int4 in PostgreSQL, BIGINT in DuckDB
+    for node in list(tree.find_all(exp.Localtimestamp, exp.Localtime)):  # now() in the session's zone
+        local = exp.cast(exp.CurrentTimestamp(), "TIMESTAMP")
+        node.replace(local if isinstance(node, exp.Localtimestamp) else exp.cast(local, "TIME"))
     for node in list(tree.find_all(exp.StrToTime)):
         node.replace(exp.cast(node.copy(), "TIMESTAMPTZ"))  # to_timestamp(text, fmt): in the session's zone
     for extract in list(tree.find_all(exp.Extract)):
@@ -515,7 +623,8 @@ def functions(tree: exp.Expr) -> bool:
         if extract.meta.get("spelled") == "date_part":
             extract.replace(exp.cast(value, "DOUBLE"))
         elif field in ("epoch", "second", "seconds"):
-            extract.replace(exp.cast(value, exp.DataType.build("DECIMAL(38, 6)")))
+            scale = 0 if field == "epoch" and _declared(extract.expression, {}) == "date" else 6  # a date's: whole
+            extract.replace(exp.cast(value, exp.DataType.build(f"DECIMAL(38, {scale})")))
         elif field in ("millisecond", "milliseconds"):
             extract.replace(exp.cast(value, exp.DataType.build("DECIMAL(38, 3)")))
         else:
@@ -557,6 +666,8 @@ def strict_casts(tree: exp.Expr, kinds: dict[str, str]) -> None:
             ):
                 name = "double precision" if target == T.DOUBLE else "real"
                 raise SqlError(f'"{text}" is out of range for type {name}', sqlstate="22003")
+            if target == T.BOOLEAN:  # 'on', 'yes', 't', ' TRUE ' ...: DuckDB knows fewer spellings
+                inner.replace(_boolean(text))
             if target in (T.TIMESTAMP, T.TIMESTAMPTZ) and re.search(r"\bBC\b", text, re.I):
                 raise UnsupportedError(f'timestamps before year 1 cannot be written as literals: "{text}"')
             if target == T.DATE and re.search(r"\s+BC\s*$", text, re.I):  # DuckDB spells it "(BC)"
@@ -596,6 +707,33 @@ def _is_text(node: exp.Expr, kinds: dict[str, str]) -> bool:
     if isinstance(node, exp.Column):
         return kinds.get(node.name.lower()) == "VARCHAR"
     return isinstance(node, _TEXT_EXPRESSIONS)
+
+
+def _boolean(text: str) -> exp.Expr:
+    """A boolean's text as PostgreSQL reads it (a prefix of true/false/yes/no, on/off, 1/0, any
+    case, blanks around), else its 22P02.
+
+    >>> [_boolean(t).sql() for t in ("on", " TRUE ", "of", "y", "0")]
+    ['TRUE', 'TRUE', 'FALSE', 'TRUE', 'FALSE']
+    >>> _boolean("o")
+    Traceback (most recent call last):
+    ...
+    chaosql.errors.SqlError: invalid input syntax for type boolean: "o"
+    """
+    from chaosql.errors import SqlError
+
+    word = text.strip().lower()
+    for spelled, value, shortest in _BOOLEAN_WORDS:
+        if len(word) >= shortest and spelled.startswith(word):
+            return exp.Boolean(this=value)
+    raise SqlError(f'invalid input syntax for type boolean: "{text}"', sqlstate="22P02")
+
+
+#: (word, its value, the shortest prefix PostgreSQL takes for it)
+_BOOLEAN_WORDS = [
+    ("true", True, 1), ("false", False, 1), ("yes", True, 1), ("no", False, 1),
+    ("on", True, 2), ("off", False, 2), ("1", True, 1), ("0", False, 1),
+]  # fmt: skip
 
 
 def _beyond_double(text: str) -> bool:

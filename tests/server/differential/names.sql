@@ -244,3 +244,5 @@ SELECT 'a' COLLATE "C"
 -- functions-sqlglot-keeps-as-operators
 SELECT power(2, 3), 2 ^ 3, mod(7, 2), 7 % 2
 ;;
+-- name-of-filtered-aggregate
+SELECT count(*) FILTER (WHERE phase = 'running'), sum(target_count) FILTER (WHERE kind = 'PodChaos') FROM experiments

@@ -1,0 +1,56 @@
+-- date-minus-date-is-int4 (result types PostgreSQL takes from the operands: what a client decodes the value as)
+SELECT DATE '2026-01-05' - DATE '2026-01-01', current_date - current_date
+;;
+-- date-difference-of-columns
+SELECT name, now()::date - created_at::date AS age_days FROM experiments ORDER BY name LIMIT 3
+;;
+-- date-trunc-of-a-date-is-timestamptz
+SELECT date_trunc('week', DATE '2026-03-05'), date_trunc('month', DATE '2026-03-05'), date_trunc('month', TIMESTAMP '2026-03-05 10:00')
+;;
+-- extract-epoch-of-a-date
+SELECT extract(epoch FROM DATE '2026-03-05'), extract(epoch FROM TIMESTAMP '2026-03-05 10:00:00.5')
+;;
+-- real-with-other-numbers-is-float8
+SELECT 1::real + 1, 1::real * 2, 1::real - 1, 1::real / 3, 1::real + 1.5, 1::real * 1::real
+;;
+-- sum-of-int4-is-int8
+SELECT sum(x::int), sum(x::smallint), sum(1) FROM (VALUES (1), (2)) v(x)
+;;
+-- sum-of-length-is-int8
+SELECT kind, sum(length(name)) FROM experiments GROUP BY kind ORDER BY kind
+;;
+-- running-sum-of-int4
+SELECT x, sum(x::int) OVER (ORDER BY x) FROM (VALUES (1), (2), (2)) v(x) ORDER BY x
+;;
+-- jsonb-arrow-is-jsonb
+SELECT '{"a":1}'::jsonb -> 'a', '{"a":1}'::json -> 'a', '{"a":{"b":2}}'::jsonb -> 'a' -> 'b'
+;;
+-- map-column-arrow-is-jsonb
+SELECT name, labels -> 'app' AS app, labels ->> 'app' AS app_text FROM experiments ORDER BY name LIMIT 3
+;;
+-- div-is-numeric
+SELECT div(-7, 2), div(7.5, 2), div(7, -2)
+;;
+-- percentile-names
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x), percentile_disc(0.5) WITHIN GROUP (ORDER BY x) FROM (VALUES (1), (2), (3), (4)) v(x)
+;;
+-- localtimestamp-and-localtime
+SELECT pg_typeof(localtimestamp)::text, pg_typeof(localtime)::text, localtimestamp > '2000-01-01', date_trunc('hour', localtimestamp) = date_trunc('hour', now()::timestamp)
+;;
+-- every-is-bool-and
+SELECT every(x), every(x) FILTER (WHERE x) FROM (VALUES (true), (false)) v(x)
+;;
+-- boolean-spellings
+SELECT 'on'::bool, 'off'::bool, 'yes'::bool, 'no'::bool, 't'::bool, 'f'::bool, '1'::bool, '0'::bool, ' TRUE '::bool, bool 'Of', CAST('y' AS boolean)
+;;
+-- boolean-bad-spelling
+SELECT 'o'::bool
+;;
+-- boolean-spelling-with-inner-blank
+SELECT 'tr ue'::boolean
+;;
+-- substr-negative-length-of-a-column
+SELECT substr('abc', 1, x) FROM (VALUES (-1)) v(x)
+;;
+-- substr-length-of-a-column
+SELECT substr('abc', 1, x), substring('abcdef' from 2 for x) FROM (VALUES (2)) v(x)

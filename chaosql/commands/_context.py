@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from typing import Any, TextIO
 
 EXIT_OK, EXIT_QUERY_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -174,4 +175,7 @@ def print_diagnostics(result: Any, verbose: bool, stream: TextIO | None = None) 
             warn(f"pushdown {table}: {pushed}", stream)
         for call in result.calls:
             warn(f"call {call}", stream)
+        if result.reused is not None:
+            since = time.strftime("%H:%M:%S", time.localtime(result.reused))
+            warn(f"answer reused: inputs unchanged since {since}", stream)
         warn(f"time {result.elapsed * 1000:.0f} ms", stream)

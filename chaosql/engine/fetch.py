@@ -34,6 +34,9 @@ class Fetcher:
         # table -> clusters whose error was already raised (or warned about): one per cluster,
         # however many kinds and feeds (engines) of the table fail there
         self.failed: dict[str, set[str]] = {}
+        #: some rows were made for this statement alone (listed live, not a cache's kept Arrow
+        #: rows): its answer cannot be the same as another statement's (``engine.answers``)
+        self.live = False
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         self.log.check()
@@ -109,6 +112,7 @@ def fetch_table(
         # the watch cache's (or a snapshot's shaped) tables themselves: unchanged, the result is the
         # same object as the last statement's, which the session need not register in DuckDB again
         return columnar[0] if len(columnar) == 1 else _concatenated(columnar)
+    fetcher.live = True
     assembled = table.to_arrow(_chain(pieces, fetcher), constraints.columns)
     return pa.concat_tables([assembled, *columnar]) if columnar else assembled
 

@@ -28,6 +28,12 @@ def answer_setting(session: Any, classified: Classified) -> Result | None:
     from chaosql.engine.settings import SETTINGS
 
     key = setting.removeprefix("chaosql.")
+    if key == "answer_cache" and classified.command == "SHOW":  # not a setting: what the cache holds
+        from chaosql.engine.answers import ANSWERS
+
+        shown = Result.of_columns([setting], [[ANSWERS.describe()]], ["VARCHAR"])
+        shown.status = "SHOW"
+        return shown
     if key not in SETTINGS:
         raise SqlError(f'unrecognized configuration parameter "{setting}"', sqlstate="42704")
     if classified.command == "RESET":

@@ -23,6 +23,9 @@ class Result:
     calls: list[Call] = field(default_factory=list)
     pushdown: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: when the answer given was computed, if it was a kept one reused (``engine.answers``)
+    reused: float | None = None
+    answer: Any = None  # that kept answer (front ends keep their encoding of it there)
     _table: pa.Table | None = None
     _reader: pa.RecordBatchReader | None = None
     _reading: pa.RecordBatchReader | None = field(default=None, repr=False)  # the stream batches() is reading

@@ -24,8 +24,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chaosql._gc import paused
-from chaosql.engine import analyze, pools
+from chaosql.engine import analyze, answers, pools
 from chaosql.engine import own as statements
+from chaosql.engine.answers import ANSWERS, Plan
 from chaosql.engine.classify import Classified, Kind, classify
 from chaosql.engine.errors import RELATION_PREFIX, translate
 from chaosql.engine.fetch import fetch_table
@@ -103,6 +104,12 @@ class Session:
         self.writer: Any = Writer()  # INSERT/UPDATE/DELETE on chaos tables
         self.confirm: Any = None  # callable(question) -> bool for big writes: the REPL asks, --yes agrees
         self._writes_refused: tuple[str, str] | None = None  # (message, hint) when writes are not allowed
+        #: what else may change an answer, named by the front end (the wire server's TimeZone,
+        #: DateStyle, ...): part of the key of a kept answer (``engine.answers``)
+        self.answer_context: Callable[[], tuple] = tuple
+        # set once a statement changed this session's DuckDB (CREATE, a DuckDB SET ...): its
+        # answers are kept for it alone from then on
+        self._private: int | None = None
         # Close even when the caller does not: DuckDB must not be torn down under live threads.
         self._finalizer = weakref.finalize(self, self.con.close)
         from chaosql import plugins
@@ -294,6 +301,8 @@ class Session:
 
     def _execute(self, statement: Statement, classified: Classified, params: Any, stream: bool) -> Result:
         explain = classified.explain
+        if self._private is None and _changes_duckdb(classified):
+            self._private = answers.private_token()
         if classified.kind is not Kind.READ:
             self._drop_registered(statement)
         if classified.kind is Kind.OWN and not explain:
@@ -317,8 +326,20 @@ class Session:
         tree = self.views.expand(tree)
         if classified.kind is Kind.WRITE:
             return self._write(classified, tree, params)
+        key = self._plan_key(classified, tree)
+        plan = ANSWERS.plan(key, self.tables) if key is not None else None
+        if plan is not None and plan.reusable:  # analysed before: no sqlglot walk at all
+            return self._answer(statement, classified, tree, params, stream, plan, key)
         refs = analyze.virtual_refs(tree, self.tables)
         statement.reading = sorted({ref.name.lower() for ref in refs})
+        if refs and key is not None and plan is None:
+            plan = Plan(False, tuple(self.tables[n] for n in statement.reading))
+            if answers.reusable(tree, refs) and not explain:  # no clock: the analysis below stays true
+                per_table, reads = self._constraints(refs)
+                plan = Plan(True, plan.tables, statement.reading, per_table, reads)
+            ANSWERS.keep_plan(key, plan)
+            if plan.reusable:
+                return self._answer(statement, classified, tree, params, stream, plan, key, refs)
         if not refs:
             self._drop_registered(statement)  # before DuckDB's catalog could show them
             introspects = statements.reads_catalog(tree)
@@ -346,6 +367,62 @@ class Session:
             return statements.explain(per_table, list(statement.log.calls))
         result = self._run(final, params, stream, classified)
         result.pushdown = {name: c.describe() for name, c in per_table.items()}
+        return result
+
+    def _plan_key(self, classified: Classified, tree: exp.Expr) -> tuple | None:
+        """What a statement's analysis (and, with its parameters, its answer) is kept under: its
+        text and whatever else may change it; None when nothing of it may be kept."""
+        if not ANSWERS.on or classified.explain or self.views.defined:
+            return None
+        text = classified.body if classified.sql else (tree.meta.get("duckdb_sql") if tree.meta else None)
+        if not text:
+            return None
+        settings = tuple(self.settings.items())
+        return (text, self.answer_context(), settings, tuple(map(id, self.sources)), self._private)
+
+    def _answer(
+        self,
+        statement: Statement,
+        classified: Classified,
+        tree: exp.Expr,
+        params: Any,
+        stream: bool,
+        plan: Plan,
+        key: tuple,
+        refs: list[exp.Table] | None = None,
+    ) -> Result:
+        """Run a statement whose answer may be kept (``engine.answers``), analysed in ``plan``:
+        fetch as always, then the answer kept for the same inputs, or DuckDB's (kept for next time)."""
+        statement.reading = plan.reading
+        with paused():
+            fetched = self._fetch(statement, plan.per_table)
+        pushdown = {name: c.describe() for name, c in plan.per_table.items()}
+        answer_key = (key, answers.parameters_key(params))
+        kept = ANSWERS.answer(answer_key, fetched) if not statement.fetcher.live else None
+        if kept is not None:
+            rows = kept.table.num_rows
+            return Result(
+                columns=list(kept.columns),
+                types=list(kept.types),
+                status=f"SELECT {rows}",
+                pushdown=pushdown,
+                _table=kept.table,
+                reused=kept.made,
+                answer=kept,
+            )
+        names = {name: self.register_rows(name, data) for name, data in fetched.items()}
+        self._drop_registered(statement, unread=KEPT_REGISTRATIONS)
+        relations = tuple(names[read] for read in plan.reads)
+        final = plan.final.get(relations)
+        if final is None:
+            refs = refs if refs is not None else analyze.virtual_refs(tree, self.tables)
+            position = {id(ref): i for i, ref in enumerate(refs)}
+            analyze.rewrite(tree, refs, lambda ref: relations[position[id(ref)]])
+            final = plan.final[relations] = tree.sql(dialect="duckdb", copy=False)
+        result = self._run(final, params, stream, classified)
+        result.pushdown = pushdown
+        if not statement.fetcher.live:
+            ANSWERS.keep(answer_key, fetched, result)
         return result
 
     def _refine_tables(self, tree: exp.Expr, statement: Statement) -> None:
@@ -581,6 +658,16 @@ def _json_typed(data: pa.Table, json_columns: set[str]) -> pa.Table:
         typed = pa.chunked_array([pa.ExtensionArray.from_storage(json, c) for c in chunks])  # of the chunks' JSON type
         data = data.set_column(i, pa.field(name, json), typed)
     return data
+
+
+def _changes_duckdb(classified: Classified) -> bool:
+    """Whether a statement may change the session's DuckDB (a table, a view, a macro, a DuckDB
+    setting, a transaction), so the session's answers are its own from then on."""
+    if classified.kind is Kind.CHATTER:
+        return True
+    if classified.kind is not Kind.READ or classified.explain:
+        return False
+    return not (classified.changes_nothing or classified.command in ("UNION", "INTERSECT", "EXCEPT", "SUBQUERY"))
 
 
 def _freeze_now(tree: exp.Expr) -> None:

@@ -59,6 +59,7 @@ def build(args: argparse.Namespace):
     """The Server for ``args`` (sources opened once and shared by every connection's Session), and
     with ``--metrics`` the exporter and its HTTP endpoint over the same sources."""
     from chaosql.commands._context import sources_and_settings, start_caches
+    from chaosql.engine.answers import DEFAULT_BYTES, capacity_of
     from chaosql.engine.session import Session
     from chaosql.errors import UsageError
     from chaosql.server.auth import auth_config
@@ -91,6 +92,7 @@ def build(args: argparse.Namespace):
         require_tls=args.require_tls or bool(section.get("require_tls", False)),
         workers=workers,
         settings=probe.settings,
+        answer_cache=capacity_of(section.get("answer_cache", DEFAULT_BYTES)),
     )
     server.local = answering
     return server, (_exporter(args, sources, settings, config) if args.metrics else None)

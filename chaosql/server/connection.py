@@ -26,7 +26,7 @@ from chaosql.engine.limits import too_large
 from chaosql.engine.result import Result
 from chaosql.engine.settings import SETTINGS
 from chaosql.errors import ChaosqlError, QueryCancelled, SqlError, WriteFailed
-from chaosql.server import chatter, wire
+from chaosql.server import answers, chatter, wire
 from chaosql.server.errors import position, translate_error
 from chaosql.server.handshake import Fatal, authenticate
 from chaosql.server.rows import data_rows
@@ -216,8 +216,9 @@ class Connection(Streaming):
         if self.cancelled:  # a CancelRequest came while the statement waited for a worker
             raise QueryCancelled("canceling statement due to user request")
         result = self.runner.run(prepared, params, limit_from=limit_from)
-        if portal is not None:
+        if portal is not None and not answers.send_as_before(portal, result):
             self.read_ahead(portal, result)
+            answers.keep_as_sent(portal, result)
             ahead = portal.ahead
             if (
                 prepared.literal

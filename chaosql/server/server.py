@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from chaosql.engine.answers import ANSWERS, DEFAULT_BYTES
 from chaosql.errors import UsageError
 from chaosql.server.auth import AuthConfig
 
@@ -63,7 +64,10 @@ class Server:
         require_tls: bool = False,
         workers: int | None = None,
         settings: dict[str, Any] | None = None,
+        answer_cache: int = DEFAULT_BYTES,
     ) -> None:
+        """``answer_cache``: bytes of answers kept for statements asked again (``engine.answers``;
+        0: none); the cache is the process's, so the last server made sets it."""
         if auth.method == "trust" and not is_loopback(host) and not insecure:
             raise UsageError(
                 f"refusing to listen on {host} without authentication",
@@ -90,6 +94,7 @@ class Server:
         self.workers = workers or default_workers()
         self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="chaosql-worker")
         self.settings = dict(settings or {})
+        ANSWERS.resize(answer_cache)
         self.startup_timeout = 30.0
         self._pids = itertools.count(1000)
         self._live: dict[int, tuple[int, Any]] = {}

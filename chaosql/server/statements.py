@@ -107,6 +107,7 @@ class Runner:
         self.user_oids: dict[str, int] = {}  # tables and views this session created -> their pg_class oid
         #: queries parsed, translated and described already: the same text again skips all that
         self._parsed: OrderedDict[tuple[str, tuple[int, ...]], tuple[tuple[int, ...], Prepared]] = OrderedDict()
+        session.answer_context = self.answer_context
         # A network client must not reach the server's files through DuckDB (COPY TO, read_csv, ATTACH
         # of a file, INSTALL); DuckDB cannot turn this back on for the connection.
         session.con.execute("SET enable_external_access = false")
@@ -117,6 +118,11 @@ class Runner:
                 f"user {user.name} may not write to {{table}} over this server",
                 hint="enable writes = true for the user in [server.users.NAME]",
             )
+
+    def answer_context(self) -> tuple:
+        """What besides the statement and its inputs may change its answer or how it is written
+        (part of the key of a kept answer: ``engine.answers``)."""
+        return ("pgwire", *(self.settings.get(name) for name in ANSWER_SETTINGS))
 
     # --- preparing -----------------------------------------------------------------------
 
@@ -370,6 +376,26 @@ class Runner:
 
 #: Queries a connection keeps prepared (the least recently used go first).
 PARSED_STATEMENTS = 256
+#: The connection's settings that may change an answer or its text (both spellings a client may
+#: have set), part of the key of a kept answer.
+ANSWER_SETTINGS = tuple(
+    f(name)
+    for name in (
+        "TimeZone",
+        "DateStyle",
+        "IntervalStyle",
+        "extra_float_digits",
+        "search_path",
+        "bytea_output",
+        "client_encoding",
+        "standard_conforming_strings",
+        "lc_monetary",
+        "lc_numeric",
+        "lc_time",
+        "database",
+    )
+    for f in (str, str.lower)
+)
 
 
 def _cacheable(prepared: Prepared) -> bool:

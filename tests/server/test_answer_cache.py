@@ -157,3 +157,26 @@ def test_a_snapshot_answer_follows_the_clock_and_the_files(tmp_path):
             assert reused_by(conn, sql) == ([("renamed", "finished")], 0)
         finally:
             source.close()
+
+
+def test_a_local_session_says_when_it_reused_an_answer_and_keeps_its_own_duckdb_changes(shared_sources, session_for):
+    """The REPL's and the local service's sessions: ``-v`` says an answer was reused and since
+    when; a DuckDB setting changed in one session (its time zone) is not another session's."""
+    import io
+
+    from chaosql.commands._context import print_diagnostics
+
+    sql = "SELECT created_at::text FROM experiments ORDER BY created_at, name LIMIT 1"
+    ANSWERS.resize(DEFAULT_BYTES)
+    mine, other = session_for(*shared_sources), session_for(*shared_sources)
+    first = mine.execute(sql)
+    again = other.execute(sql)
+    assert again.rows() == first.rows() and first.reused is None and again.reused is not None
+    said = io.StringIO()
+    print_diagnostics(again, True, said)
+    assert re.search(r"answer reused: inputs unchanged since \d\d:\d\d:\d\d", said.getvalue()), said.getvalue()
+    assert again.calls and all(c.what.startswith("scan ") for c in again.calls)  # the fetch ran as always
+    mine.execute("SET TimeZone = 'Asia/Tokyo'")  # DuckDB's own setting, in this session only
+    tokyo = mine.execute(sql)
+    assert tokyo.reused is None and tokyo.scalar().endswith("+09")
+    assert other.execute(sql).scalar() == first.scalar()

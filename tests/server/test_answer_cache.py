@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from conftest import _server
 
 from chaosql.engine.answers import ANSWERS, DEFAULT_BYTES
 
@@ -40,9 +39,13 @@ def reused_by(conn: psycopg.Connection, sql: str, params: tuple | None = None, *
 
 
 def serving(sources, **options):
+    """A trust-auth server over ``sources``, as ``chaosql serve`` opens its sessions."""
+    from chaosql.engine.session import Session
     from chaosql.server.auth import AuthConfig
+    from chaosql.server.server import SESSION_DUCKDB, Server, ServerThread
 
-    return _server(sources, auth=AuthConfig("trust"), **options)
+    new_session = lambda: Session(sources, duckdb_config=SESSION_DUCKDB)  # noqa: E731
+    return ServerThread(Server(new_session, auth=AuthConfig("trust"), port=0, **options))
 
 
 @pytest.fixture

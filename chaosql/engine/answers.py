@@ -248,7 +248,7 @@ def capacity_of(value: Any) -> int:
     >>> capacity_of("lots")
     Traceback (most recent call last):
     ...
-    chaosql.errors.UsageError: [server] answer_cache takes a size such as "64MB", or 0 / "off", not 'lots'
+    chaosql.errors.UsageError: answer_cache takes a size such as "64MB", or 0 / "off", not 'lots'
     """
     import re
 
@@ -260,7 +260,7 @@ def capacity_of(value: Any) -> int:
         return value
     found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?b?)\s*", str(value), re.I) if isinstance(value, str) else None
     if found is None:
-        raise UsageError(f'[server] answer_cache takes a size such as "64MB", or 0 / "off", not {value!r}')
+        raise UsageError(f'answer_cache takes a size such as "64MB", or 0 / "off", not {value!r}')
     return int(float(found.group(1)) * _UNITS[found.group(2).lower()])
 
 

@@ -53,6 +53,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="statements run at once, over every connection (default: 4 per core, 4 to 32; or [server] workers)",
     )
+    parser.add_argument(
+        "--answer-cache",
+        metavar="SIZE",
+        help="memory for answers kept for statements asked again with the same inputs, e.g. 64MB; 0 or off: "
+        "none (default: 64MB, or [server] answer_cache; docs/server.md)",
+    )
 
 
 def build(args: argparse.Namespace):
@@ -92,7 +98,9 @@ def build(args: argparse.Namespace):
         require_tls=args.require_tls or bool(section.get("require_tls", False)),
         workers=workers,
         settings=probe.settings,
-        answer_cache=capacity_of(section.get("answer_cache", DEFAULT_BYTES)),
+        answer_cache=capacity_of(
+            args.answer_cache if args.answer_cache is not None else section.get("answer_cache", DEFAULT_BYTES)
+        ),
     )
     server.local = answering
     return server, (_exporter(args, sources, settings, config) if args.metrics else None)

@@ -328,7 +328,7 @@ class Session:
             return self._write(classified, tree, params)
         key = self._plan_key(classified, tree)
         plan = ANSWERS.plan(key, self.tables) if key is not None else None
-        if plan is not None and plan.reusable:  # analysed before: no sqlglot walk at all
+        if key is not None and plan is not None and plan.reusable:  # analysed before: no sqlglot walk at all
             return self._answer(statement, classified, tree, params, stream, plan, key)
         refs = analyze.virtual_refs(tree, self.tables)
         statement.reading = sorted({ref.name.lower() for ref in refs})

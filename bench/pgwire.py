@@ -7,7 +7,8 @@ SELECT 1 round-trip. chaosql runs in its own process (``python -m chaosql serve`
 The machine is usually shared, so each round measures chaosql and PostgreSQL one right after the
 other and reports their ratio; ``--rounds N`` repeats that and prints the range. The server's CPU
 time per million rows (chaosql's whole process; the PostgreSQL backend serving the client) is
-printed too: it depends much less on what else the machine is doing than rows/s does.
+printed too: it depends much less on what else the machine is doing than rows/s does, and so is
+the load average before and after (rows/s only compare on a quiet machine).
 Run: ``python3 bench/pgwire.py [--rounds 3] [--rows 1000000]``.
 """
 
@@ -135,19 +136,27 @@ def main() -> None:
                 "psycopg binary": lambda dsn, sql, pid: psycopg_rows(dsn, sql, rows, True, pid),
                 "asyncpg binary": lambda dsn, sql, pid: asyncpg_rows(dsn, sql, rows, pid),
             }
-            for _ in range(args.rounds):
+            load = os.getloadavg()
+            for round_number in range(1, args.rounds + 1):
                 for client, run in clients.items():
                     this_round = {label: run(dsn, sql, pid) for label, (dsn, sql, pid) in servers.items()}
                     for label, value in this_round.items():
                         measured.setdefault((label, client), []).append(value)
-                    ratios.setdefault(client, []).append(this_round["chaosql"][0] / this_round["postgres"][0])
+                    ratio = this_round["chaosql"][0] / this_round["postgres"][0]
+                    ratios.setdefault(client, []).append(ratio)
+                    print(
+                        f"round {round_number} {client:15} chaosql {this_round['chaosql'][0]:>9,.0f} rows/s, "
+                        f"postgres {this_round['postgres'][0]:>9,.0f} rows/s: {ratio:.2f}x",
+                        flush=True,
+                    )
                 for label, (dsn, _sql, _pid) in servers.items():
                     latency.setdefault(label, []).append(select1_ms(dsn))
     finally:
         proc.terminate()
         proc.wait(10)
     print(
-        f"{rows:,} rows x 4 columns (bigint, varchar, float8, timestamptz); {os.cpu_count()} cores; {args.rounds} round(s)"
+        f"{rows:,} rows x 4 columns (bigint, varchar, float8, timestamptz); {os.cpu_count()} cores; {args.rounds} round(s); "
+        f"load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after"
     )
     print(f"{'server':9} {'client':15} {'rows/s (min-max)':>24} {'server CPU s per 1M rows':>26}")
     for (label, client), values in measured.items():

@@ -456,7 +456,7 @@ class Connection(Streaming):
             raise Fatal(err.sqlstate, f"cannot open a session: {err}") from err
 
     def _new_runner(self) -> Runner:
-        session = self.server.new_session()
+        session = self.server.session()
         try:
             runner = Runner(session, user=self.user, database=self.database, settings=self.settings, pid=self.pid)
             self.server_timeout = session.settings["timeout"]

@@ -45,8 +45,9 @@ class Server:
     """``Server(new_session, auth=...)``; ``new_session()`` opens a Session over the shared sources
     (``duckdb_config=SESSION_DUCKDB`` keeps it free of threads of its own).
 
-    Connections are asyncio state only: a session is opened at a connection's first statement,
-    and every statement of every connection runs on one pool of ``workers`` threads. ``settings``
+    Connections are asyncio state only: a session is opened at a connection's first statement
+    (one made ahead, see ``session``), and every statement of every connection runs on one pool
+    of ``workers`` threads. ``settings``
     are the sessions' chaosql settings, known before a connection opens its session (the
     statement size limit applies to the first statement too).
     """
@@ -101,6 +102,10 @@ class Server:
         self._server: asyncio.base_events.Server | None = None
         self.local: Any = None  # the LocalServer answering `chaosql query` (chaosql.server.local)
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._spare: Any = None  # a session made ahead for the next connection (see session())
+        self._spare_lock = threading.Lock()
+        self._making_spare = False
+        self._closed = False
 
     def next_pid(self) -> int:
         return next(self._pids)
@@ -135,6 +140,49 @@ class Server:
         self.loop = asyncio.get_running_loop()
         self._server = await asyncio.start_server(self._client, self.host, self.port, limit=2**20, backlog=256)
         self.port = self._server.sockets[0].getsockname()[1]
+        self._make_spare(warm_up=True)
+
+    def session(self) -> Any:
+        """A new session for a connection's first statement (called on a worker). Opening one
+        takes tens of milliseconds (a DuckDB database of its own, the chaos tables' empty
+        catalog tables), which the first statement would wait for: the session made ahead is
+        handed over and the next one made in the background, as PostgreSQL's backend is ready
+        once a client has connected."""
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
+        self._make_spare()
+        return spare if spare is not None else self.new_session()
+
+    def _make_spare(self, *, warm_up: bool = False) -> None:
+        with self._spare_lock:
+            if self._making_spare or self._spare is not None or self._closed:
+                return
+            self._making_spare = True
+        try:
+            self.pool.submit(self._open_spare, warm_up)
+        except RuntimeError:  # the pool is shut down: the server is stopping
+            with self._spare_lock:
+                self._making_spare = False
+
+    def _open_spare(self, warm_up: bool) -> None:
+        session = None
+        try:
+            if warm_up:
+                _load_statement_code()
+            session = self.new_session()
+            session.ensure_catalog(generated=False)
+        except Exception:  # the connection that needs a session opens its own, and reports why it cannot
+            if session is not None:
+                session.close()
+            session = None
+        with self._spare_lock:
+            self._making_spare = False
+            if self._closed or self._spare is not None:
+                unwanted, session = session, None
+            else:
+                unwanted, self._spare = None, session
+        if unwanted is not None:
+            unwanted.close()
 
     async def serve_forever(self) -> None:
         await self.start()
@@ -167,7 +215,24 @@ class Server:
 
     def close(self) -> None:
         """Stop the workers (after ``stop``, once the connections have closed their sessions)."""
+        with self._spare_lock:
+            self._closed = True
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _load_statement_code() -> None:
+    """Load the modules a connection's first statement uses (the wire code, sqlglot's PostgreSQL
+    dialect, pyarrow.compute and numpy for the rows): half a second that the server's first
+    client would otherwise wait for, done in the background once the server listens."""
+    import pyarrow.compute  # noqa: F401
+
+    from chaosql.engine import dialect
+    from chaosql.server import connection, cursors, result_types, semantics  # noqa: F401
+
+    dialect.Postgres  # noqa: B018  built on first use
 
 
 class ServerThread:

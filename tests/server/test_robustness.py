@@ -266,6 +266,44 @@ def test_connections_share_a_fixed_worker_pool(shared_sources):
                 con.close()
 
 
+def test_a_connection_gets_a_session_opened_before_it_connected(shared_sources):
+    """Opening a session (a DuckDB database of its own, the chaos tables' catalog) takes tens of
+    milliseconds: the server opens one once it listens and hands it to the next connection's
+    first statement, then opens the following one in the background. Two connections never get
+    the same session, and the one left unused when the server stops is closed with it."""
+    duckdb = pytest.importorskip("duckdb")
+    psycopg = pytest.importorskip("psycopg")
+    from chaosql.engine.session import Session
+    from chaosql.server.auth import AuthConfig
+    from chaosql.server.server import SESSION_DUCKDB, Server, ServerThread
+
+    opened: list[Session] = []
+
+    def new_session() -> Session:
+        opened.append(Session(shared_sources, duckdb_config=SESSION_DUCKDB))
+        return opened[-1]
+
+    def made(count: int) -> None:
+        deadline = time.monotonic() + 30
+        while not (len(opened) == count and server._spare is opened[-1]) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(opened) == count and server._spare is opened[-1], f"{len(opened)} sessions, expected {count} ready"
+
+    server = Server(new_session, port=0, auth=AuthConfig("trust"))
+    with ServerThread(server) as thread:
+        made(1)  # before any client
+        ahead = opened[0]
+        sessions = []
+        for expected in (2, 3):
+            with psycopg.connect(dsn(thread.port), autocommit=True) as con:
+                assert con.execute("SELECT count(*) FROM experiments").fetchone()[0] > 0
+                sessions.append(server._live[con.info.backend_pid][1].runner.session)
+                made(expected)  # the next one, in the background
+        assert sessions[0] is ahead and sessions[1] is opened[1], "a first statement opened its own session"
+    with pytest.raises(duckdb.Error):
+        opened[2].con.execute("SELECT 1")  # the unused one was closed with the server
+
+
 def test_workers_setting_is_checked(shared_sources):
     from chaosql.errors import UsageError
     from chaosql.server.auth import AuthConfig

@@ -315,6 +315,12 @@ class Session:
             self._check_unparsed(classified.body, error)
             return self._run(text if not explain else classified.sql, params, stream, classified)
         self._refine_tables(tree, statement)
+        if tree.meta.get("borrowed"):  # the caller's own tree (the wire's prepared one): read, never changed
+            planned = self._planned(statement, classified, tree, params, stream)
+            if planned is not None:
+                return planned
+            tree = _own_copy(tree)
+            classified._parsed = (tree, text, error)
         own = statements.answer(self, tree)
         if own is not None:
             self._drop_registered(statement)
@@ -380,6 +386,17 @@ class Session:
         settings = tuple(self.settings.items())
         return (text, self.answer_context(), settings, tuple(map(id, self.sources)), self._private)
 
+    def _planned(
+        self, statement: Statement, classified: Classified, tree: exp.Expr, params: Any, stream: bool
+    ) -> Result | None:
+        """The answer of a query analysed before (its plan kept), without copying or walking its
+        tree; None when it was not."""
+        key = self._plan_key(classified, tree) if classified.kind is Kind.READ else None
+        plan = ANSWERS.plan(key, self.tables) if key is not None else None
+        if key is None or plan is None or not plan.reusable:
+            return None
+        return self._answer(statement, classified, tree, params, stream, plan, key)
+
     def _answer(
         self,
         statement: Statement,
@@ -415,6 +432,8 @@ class Session:
         relations = tuple(names[read] for read in plan.reads)
         final = plan.final.get(relations)
         if final is None:
+            if tree.meta.get("borrowed"):
+                tree = _own_copy(tree)
             refs = refs if refs is not None else analyze.virtual_refs(tree, self.tables)
             position = {id(ref): i for i, ref in enumerate(refs)}
             analyze.rewrite(tree, refs, lambda ref: relations[position[id(ref)]])
@@ -658,6 +677,13 @@ def _json_typed(data: pa.Table, json_columns: set[str]) -> pa.Table:
         typed = pa.chunked_array([pa.ExtensionArray.from_storage(json, c) for c in chunks])  # of the chunks' JSON type
         data = data.set_column(i, pa.field(name, json), typed)
     return data
+
+
+def _own_copy(tree: exp.Expr) -> exp.Expr:
+    """A copy of a borrowed tree that the statement may change."""
+    copy = tree.copy()
+    copy.meta.pop("borrowed", None)
+    return copy
 
 
 def _changes_duckdb(classified: Classified) -> bool:

@@ -353,9 +353,10 @@ class Runner:
         statement's time limit began (a simple query's arrival; see ``Session.execute``)."""
         statement: Any = prepared.run_sql
         if prepared.tree is not None:  # a long statement's analysis is stoppable, as its parse was
-            statement = prepared.tree.copy()
+            statement = prepared.tree  # lent: the session copies it before it changes anything
             statement.meta["sql_length"] = len(prepared.sql)
             statement.meta["duckdb_sql"] = prepared.run_sql  # its text, for a statement reading no chaos table
+            statement.meta["borrowed"] = True
         try:
             result = self.session.execute(statement, params or None, stream=True, limit_from=limit_from)
         except ChaosqlError as err:

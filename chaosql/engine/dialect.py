@@ -10,7 +10,8 @@ parser: ``DuckDB`` and ``Postgres`` below are sqlglot's dialects with those slip
 * ``INTERVAL '1 day 12:00:00'``: sqlglot keeps the first ``<number> <unit>`` of the string and
   drops the rest (``INTERVAL '1' DAY``), so ``ts - interval '1 day 12:00:00'`` would count the
   wrong rows. A literal that is not exactly one ``<number> <unit>`` is kept whole; DuckDB and
-  PostgreSQL both read it.
+  PostgreSQL both read it. So is one whose unit DuckDB has no keyword for (``'1 mon'``: DuckDB
+  would read ``INTERVAL '1' MON`` as one second named ``MON``).
 * ``f(spec -> '$.path')``: inside a function's arguments sqlglot reads ``name -> expr`` as a
   lambda. DuckDB 2.0 has no arrow lambdas any more (they are ``lambda x: ...``) and PostgreSQL
   never had them: both read a JSON extraction, and so do these parsers.
@@ -21,8 +22,8 @@ parser: ``DuckDB`` and ``Postgres`` below are sqlglot's dialects with those slip
 >>> from chaosql.engine.dialect import DuckDB, Postgres
 >>> sqlglot.parse_one("SELECT INTERVAL '1 day 12:00:00'", read=DuckDB).sql("duckdb")
 "SELECT INTERVAL '1 day 12:00:00'"
->>> sqlglot.parse_one("SELECT INTERVAL '3 days'", read=Postgres).sql("duckdb")
-"SELECT INTERVAL '3' DAYS"
+>>> sqlglot.parse_one("SELECT INTERVAL '3 days', INTERVAL '-1 mon'", read=Postgres).sql("duckdb")
+"SELECT INTERVAL '3' DAYS, INTERVAL '-1 mon'"
 >>> sqlglot.parse_one("SELECT json_array_length(spec -> '$.a' ->> '$.b')", read=DuckDB).sql("duckdb")
 "SELECT JSON_ARRAY_LENGTH((spec -> '$.a') ->> '$.b')"
 >>> sqlglot.parse_one("SELECT list_transform(l, lambda x: x + 1)", read=DuckDB).sql("duckdb")
@@ -40,11 +41,21 @@ if TYPE_CHECKING:
 _ONE_UNIT = re.compile(r"\s*-?[0-9]+(?:\.[0-9]+)?\s*[a-zA-Z]+\s*")
 
 
+#: Units DuckDB takes as keywords after ``INTERVAL 'n'``; any other (``mon``, ``hrs``) it would read
+#: as a column alias (``INTERVAL '1' MON`` is one second), so such a literal is kept whole
+_DUCKDB_UNITS = re.compile(
+    r"(?:year|month|week|day|hour|minute|second|millisecond|microsecond|quarter|decade)s?|century|centuries|"
+    r"millennium|millennia",
+    re.I,
+)
+
+
 def _whole_interval(parser: Any, this: Any) -> Any:
     """``INTERVAL '<several parts>'`` with no unit after it, kept as one literal."""
     from sqlglot import exp
 
-    if this is None or not this.is_string or _ONE_UNIT.fullmatch(this.name):
+    one = _ONE_UNIT.fullmatch(this.name) if this is not None and this.is_string else None
+    if this is None or not this.is_string or (one and _DUCKDB_UNITS.fullmatch(this.name.strip().split()[-1])):
         return None
     following = parser._curr
     if following is not None and following.text.upper() in parser.dialect.VALID_INTERVAL_UNITS:

@@ -613,9 +613,41 @@ def _macro_list(m: str, u: str, db: str, setting_cases: str, type_names: str, al
         f"{m}pg_postmaster_start_time() AS TIMESTAMPTZ '2000-01-01 00:00:00+00'",
         f"{m}inet_server_addr() AS '127.0.0.1'",
         f"{m}pg_get_keywords() AS TABLE SELECT * FROM pgc.main.__keywords",
+        *_numeric_division(m),
         # PostgreSQL's is set-returning; it is only ever applied to pg_index.indkey, and pg_index is
         # empty here, so a scalar of the right shape lets pgjdbc's and Metabase's queries bind.
         "CREATE OR REPLACE MACRO pgc.info._pg_expandarray(a) AS {'x': a[1], 'n': 1}",
+    ]
+
+
+def _numeric_division(m: str) -> list[str]:
+    """PostgreSQL's numeric division (server/semantics.py): the quotient rounded half away from zero
+    at the scale PostgreSQL's select_div_scale picks (at least 16 significant digits, at least the
+    operands' scales), as text; DuckDB's DECIMAL division gives a double. Numbers are handled as
+    (unscaled HUGEINT, scale) pairs; a value's base-10000 weight and first digit are read off its
+    decimal digits."""
+    digits, q = "CAST(abs(u) AS VARCHAR)", "pgc.main."
+    return [
+        f"{m}pg_numeric_unscaled(a) AS CAST(replace(CAST(a AS VARCHAR), '.', '') AS HUGEINT)",
+        f"{m}pg_numeric_weight(u, s) AS CASE WHEN u = 0 THEN 0 "
+        f"ELSE CAST(floor((length({digits}) - 1 - s) / 4.0) AS INTEGER) END",
+        f"{m}pg_numeric_first(u, s) AS CASE WHEN u = 0 THEN 0 ELSE CAST(left(rpad({digits}, 4, '0'), "
+        f"length({digits}) - s - 4 * {q}pg_numeric_weight(u, s)) AS INTEGER) END",
+        f"{m}pg_numeric_div_scale(u, su, v, sv) AS least(1000, greatest(0, su, sv, 16 - 4 * ("
+        f"{q}pg_numeric_weight(u, su) - {q}pg_numeric_weight(v, sv) "
+        f"- CASE WHEN {q}pg_numeric_first(u, su) <= {q}pg_numeric_first(v, sv) THEN 1 ELSE 0 END)))",
+        f"{m}pg_numeric_quotient(n, v) AS (n // abs(v)) + CASE WHEN (n % abs(v)) * 2 >= abs(v) THEN 1 ELSE 0 END",
+        f"{m}pg_numeric_scaled(u, v, e) AS CASE WHEN (u < 0) <> (v < 0) THEN -1 ELSE 1 END "
+        f"* {q}pg_numeric_quotient(abs(u) * CAST('1' || repeat('0', e) AS HUGEINT), v)",
+        f"{m}pg_numeric_padded(t, r) AS CASE WHEN length(t) > r THEN t ELSE repeat('0', r + 1 - length(t)) || t END",
+        f"{m}pg_numeric_text(q, r) AS CASE WHEN r = 0 THEN CAST(q AS VARCHAR) ELSE "
+        f"CASE WHEN q < 0 THEN '-' ELSE '' END || left({q}pg_numeric_padded(CAST(abs(q) AS VARCHAR), r), "
+        f"length({q}pg_numeric_padded(CAST(abs(q) AS VARCHAR), r)) - r) || '.' || "
+        f"right({q}pg_numeric_padded(CAST(abs(q) AS VARCHAR), r), r) END",
+        f"{m}pg_numeric_div_at(u, su, v, sv, r) AS {q}pg_numeric_text({q}pg_numeric_scaled(u, v, sv + r - su), r)",
+        f"{m}pg_numeric_div(a, sa, b, sb) AS CASE WHEN a IS NULL OR b IS NULL THEN NULL "
+        f"WHEN b = 0 THEN error('division by zero') ELSE {q}pg_numeric_div_at({q}pg_numeric_unscaled(a), sa, "
+        f"{q}pg_numeric_unscaled(b), sb, {q}pg_numeric_div_scale({q}pg_numeric_unscaled(a), sa, {q}pg_numeric_unscaled(b), sb)) END",
     ]
 
 

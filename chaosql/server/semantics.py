@@ -35,6 +35,7 @@ real types, which a rewrite could only guess.
 
 from __future__ import annotations
 
+import decimal
 import re
 from collections.abc import Callable
 from typing import Any
@@ -173,7 +174,61 @@ def column_kinds(tree: exp.Expr, columns_of: Callable[[str], dict[str, str] | No
             if name in kinds and kinds[name] != duck:
                 clashes.add(name)
             kinds[name] = duck
+    known = {k: v for k, v in kinds.items() if k not in clashes}
+    for name, duck in _derived_kinds(tree, known):  # a subquery's, a CTE's or VALUES' numbers
+        if name in kinds and kinds[name] != duck:
+            clashes.add(name)
+        kinds[name] = duck
     return {k: v for k, v in kinds.items() if k not in clashes}
+
+
+def _derived_kinds(tree: exp.Expr, kinds: dict[str, str]) -> list[tuple[str, str]]:
+    """(column, DuckDB type) for the numeric columns of the statement's subqueries, CTEs and VALUES
+    lists whose type is known from what they select (``(VALUES (1), (2)) v(x)``: x is int4).
+
+    >>> import sqlglot
+    >>> sql = "SELECT * FROM (VALUES (1, 1.5), (2, 2.25)) v(x, y), (SELECT n::int AS i, 2.5 * 2 AS d) s"
+    >>> _derived_kinds(sqlglot.parse_one(sql, read="postgres"), {})
+    [('x', 'INTEGER'), ('y', 'DECIMAL(38,2)'), ('i', 'INTEGER'), ('d', 'DECIMAL(38,1)')]
+    """
+    out: list[tuple[str, str]] = []
+    for values in tree.find_all(exp.Values):
+        alias = values.args.get("alias")
+        names = [c.name.lower() for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
+        rows = [row.expressions if isinstance(row, exp.Tuple) else [row] for row in values.expressions]
+        for i, name in enumerate(names):
+            column = [row[i] for row in rows if i < len(row)]
+            duck = _duck_type_of([_number_kind(v, kinds) for v in column if not isinstance(v, exp.Null)])
+            if duck:
+                out.append((name, duck))
+    for select in tree.find_all(exp.Select):
+        if select is tree or not isinstance(select.parent, (exp.Subquery, exp.CTE)):
+            continue
+        for projection in select.expressions:
+            if isinstance(projection, exp.Alias):
+                duck = _duck_type_of([_number_kind(projection.this, kinds)])
+                if duck:
+                    out.append((projection.alias.lower(), duck))
+    return out
+
+
+def _number_kind(node: exp.Expr, kinds: dict[str, str]) -> tuple[str | None, str | None]:
+    """(kind, declared type) of a value; a string literal is text, whatever it spells."""
+    if isinstance(node, exp.Literal) and node.is_string:
+        return None, None
+    return _kind(node, kinds), _declared(node, kinds)
+
+
+def _duck_type_of(kinds: list[tuple[str | None, str | None]]) -> str | None:
+    """The DuckDB type values of these (kind, declared type)s make together, when it is a number."""
+    if not kinds or any(kind is None for kind, _ in kinds):
+        return None
+    if any(kind == "float" for kind, _ in kinds):
+        return "FLOAT" if all(declared == "float4" for _, declared in kinds) else "DOUBLE"
+    if all(kind == "int" for kind, _ in kinds):
+        return "INTEGER" if all(declared in ("int4", "int2") for _, declared in kinds) else "BIGINT"
+    scale = max(int(kind.split(":")[1] or 0) if kind and kind.startswith("decimal:") else 0 for kind, _ in kinds)
+    return f"DECIMAL(38,{scale})"
 
 
 def _kind(node: exp.Expr, kinds: dict[str, str]) -> str | None:
@@ -203,8 +258,12 @@ def _kind(node: exp.Expr, kinds: dict[str, str]) -> str | None:
         return "int"
     if isinstance(node, (exp.Sum, exp.Min, exp.Max, exp.Abs)):
         return _kind(node.this, kinds)
+    if isinstance(node, exp.Avg) and _kind(node.this, kinds) not in (None, "float"):
+        return "decimal:18"  # numeric_division's quotient inside an expression
     if isinstance(node, (exp.Avg, exp.Stddev, exp.Variance)):
         return "float"
+    if isinstance(node, exp.Window) and isinstance(node.this, (exp.Sum, exp.Count, exp.Min, exp.Max)):
+        return _kind(node.this, kinds)
     if isinstance(node, (exp.Cast, exp.TryCast)):
         to = node.args["to"]
         if to.this in _INTEGERS:
@@ -216,12 +275,15 @@ def _kind(node: exp.Expr, kinds: dict[str, str]) -> str | None:
             if len(params) == 2:
                 return f"decimal:{params[1].this.this if hasattr(params[1].this, 'this') else params[1].name}"
             return _kind(node.this, kinds)
-    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Mod)):
+    if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Mod, exp.IntDiv)):
         left, right = _kind(node.this, kinds), _kind(node.expression, kinds)
         if left == right == "int":
             return "int"
         if "float" in (left, right):
             return "float"
+        if left and right and not isinstance(node, exp.IntDiv):  # numerics: PostgreSQL's (and DuckDB's) scale
+            scales = [int(k.split(":")[1] or 0) if k.startswith("decimal:") else 0 for k in (left, right)]
+            return f"decimal:{sum(scales) if isinstance(node, exp.Mul) else max(scales)}"
     return None
 
 
@@ -249,6 +311,12 @@ def _unconstrained_numeric(to: Any) -> bool:
 
 def numeric(tree: exp.Expr, kinds: dict[str, str]) -> None:
     """``::numeric`` without precision as PostgreSQL keeps it: the value's own scale."""
+    for literal in list(tree.find_all(exp.Literal)):
+        if not literal.is_string and "e" in literal.this.lower():  # 1e5, 1.5e-3: numeric in PostgreSQL
+            value = decimal.Decimal(literal.this)
+            scale = max(0, -value.as_tuple().exponent)  # type: ignore[operator]
+            if value.adjusted() < 38 - scale and scale <= 37:
+                literal.replace(exp.cast(exp.Literal.string(f"{value:f}"), exp.DataType.build(f"DECIMAL(38, {scale})")))
     for cast in list(tree.find_all(exp.Cast)):
         if cast.meta.get("spelled") == "div" and isinstance(cast.this, exp.IntDiv):
             # div(a, b): the quotient truncated towards zero, numeric; DuckDB's // of decimals does not truncate
@@ -340,6 +408,88 @@ def operand_types(tree: exp.Expr, kinds: dict[str, str]) -> None:
             node.replace(exp.cast(node.copy(), "BIGINT"))
 
 
+def numeric_division(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """Division of numerics and ``avg`` of integers or numerics as PostgreSQL answers them: numeric,
+    at the scale PostgreSQL picks for each quotient (``avg`` of 1 and 2 is ``1.5000000000000000``,
+    ``1/3.0`` is ``0.33333333333333333333``), exact. DuckDB answers a double (``1.5``). The
+    quotient is computed by the catalog's ``pg_numeric_div`` as text, sent as numeric: so for the
+    statement's own result columns. Inside an expression (``round(avg(x), 2)``, a comparison, an
+    ORDER BY) the same quotient is a ``DECIMAL(38, 18)``, which an ORDER BY by position or name
+    uses too (the text would sort as text; GROUP BY 1 groups the text, value for value).
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT avg(n::int) AS a, round(7.0 / 2, 1) FROM t ORDER BY a", read="postgres")
+    >>> numeric_division(tree, {})
+    >>> print(tree.sql("duckdb"))
+    SELECT PGC.MAIN.PG_NUMERIC_DIV(SUM(CAST(n AS INT)), 0, COUNT(CAST(n AS INT)), 0) AS a, ROUND(CAST(PGC.MAIN.PG_NUMERIC_DIV(CAST(7.0 AS DECIMAL(38, 1)), 1, 2, 0) AS DECIMAL(38, 18)), 1) FROM t ORDER BY CAST(PGC.MAIN.PG_NUMERIC_DIV(SUM(CAST(n AS INT)), 0, COUNT(CAST(n AS INT)), 0) AS DECIMAL(38, 18))
+    """
+    outer = outer_projections(tree) if not tree.args.get("distinct") else []
+    own = {id(p.this if isinstance(p, exp.Alias) else p): p for p in outer}
+    as_decimal: dict[int, exp.Expr] = {}  # result column -> its quotient as a DECIMAL, for ORDER BY
+    for node in reversed(list(tree.find_all(exp.Div, exp.Avg))):  # inner ones first: an outer one reads their kind
+        quotient = _quotient(node, kinds)
+        if quotient is None:
+            continue
+        top = node
+        while isinstance(top.parent, (exp.Window, exp.Filter)) and top.parent.this is top:
+            top = top.parent
+        if isinstance(node, exp.Avg) and top is not node:  # avg(x) FILTER (...) OVER (...): sum and count alike
+            for part in list(quotient.find_all(exp.Sum, exp.Count)):
+                wrapped = top.copy()
+                wrapped.find(exp.Avg).replace(part.copy())  # type: ignore[union-attr]
+                part.replace(wrapped)
+        decimal_quotient = exp.cast(quotient.copy(), exp.DataType.build("DECIMAL(38, 18)"))
+        projection = own.get(id(top))
+        if projection is not None:
+            top.replace(quotient)
+            projection.meta["pg_type"] = "numeric"
+            as_decimal[outer.index(projection)] = decimal_quotient
+        else:
+            top.replace(decimal_quotient)
+    order = tree.args.get("order")
+    for ordered in order.expressions if as_decimal and order is not None else []:
+        position = _position(ordered.this, outer)
+        if position in as_decimal:
+            ordered.set("this", as_decimal[position].copy())
+
+
+def _quotient(node: exp.Expr, kinds: dict[str, str]) -> exp.Expr | None:
+    """``pg_numeric_div(a, scale of a, b, scale of b)`` for a division with a numeric side and no
+    floating-point one, or an ``avg`` of integers or numerics; None for any other."""
+    if isinstance(node, exp.Avg):
+        value = node.this
+        inner = value.expressions[0] if isinstance(value, exp.Distinct) and len(value.expressions) == 1 else value
+        kind = _kind(inner, kinds)
+        if kind != "int" and not (kind or "").startswith("decimal:"):
+            return None
+        total: exp.Expr = exp.Sum(this=value.copy())
+        sides = [(total, kind), (exp.Count(this=value.copy()), "int")]
+    else:
+        sides = [(node.this, _kind(node.this, kinds)), (node.expression, _kind(node.expression, kinds))]
+        if not all(kind == "int" or (kind or "").startswith("decimal:") for _, kind in sides):
+            return None
+        if all(kind == "int" for _, kind in sides):
+            return None  # integer division, as in PostgreSQL
+    args: list[exp.Expr] = []
+    for side, kind in sides:
+        scale = int(kind.split(":")[1] or 0) if kind and kind.startswith("decimal:") else 0
+        value = side.copy()
+        if scale and not (isinstance(value, exp.Cast) and value.args["to"].sql() == f"DECIMAL(38, {scale})"):
+            value = exp.cast(value, exp.DataType.build(f"DECIMAL(38, {scale})"))  # exactly its scale's digits
+        args += [value, exp.Literal.number(scale)]
+    return exp.Anonymous(this="pgc.main.pg_numeric_div", expressions=args)
+
+
+def _position(node: exp.Expr, outer: list[exp.Expr]) -> int | None:
+    """The result column an ORDER BY item names by position (``2``) or by name."""
+    if isinstance(node, exp.Literal) and not node.is_string and node.this.isdigit():
+        return int(node.this) - 1
+    if isinstance(node, exp.Column) and not node.table:
+        names = [p.alias_or_name for p in outer]
+        return names.index(node.name) if names.count(node.name) == 1 else None
+    return None
+
+
 def outer_projections(tree: exp.Expr) -> list[exp.Expr]:
     """The statement's own result columns (not a subquery's, nor a set operation's), when every
     one is an expression of its own (no ``*``): where a rewrite may change what a column is sent as."""
@@ -415,6 +565,48 @@ def rounding_and_substrings(tree: exp.Expr, kinds: dict[str, str]) -> None:
             sub.set("length", exp.func("greatest", exp.Sub(this=end, expression=first.copy()), exp.Literal.number(0)))
 
 
+_NUMBER = r"[+-]?\d+(?:\.\d*)?"
+_ISO_INTERVAL = re.compile(
+    rf"P(?:({_NUMBER})Y)?(?:({_NUMBER})M)?(?:({_NUMBER})W)?(?:({_NUMBER})D)?"
+    rf"(?:T(?:({_NUMBER})H)?(?:({_NUMBER})M)?(?:({_NUMBER})S)?)?",
+    re.I,
+)
+_ISO_UNITS = ("years", "months", "weeks", "days", "hours", "minutes", "seconds")
+_YEAR_MONTH = re.compile(r"(?<![\d:.])([+-]?)(\d+)-(\d+)(?![\d:.-])")
+_DAYS_THEN_TIME = re.compile(r"^(\s*[+-]?\d+)(\s+[+-]?\d+:)")
+
+
+def pg_interval_text(text: str) -> str:
+    """An interval's text as PostgreSQL reads it, spelled so DuckDB reads the same interval: the
+    forms DuckDB lacks are ISO 8601 (``P1Y2M``, ``PT90M``), year-month (``1-2``), a day count before
+    a time (``3 4:05:06``) and ``+`` signs (``+1 day``, ``-1 day +02:00:00``).
+
+    >>> [pg_interval_text(t) for t in ("P1Y2M", "PT1H30M", "-1-2", "3 4:05:06", "-1 day +02:00:00", "1 day")]
+    ['1 years 2 months', '1 hours 30 minutes', '-1 years -2 months', '3 days 4:05:06', '-1 day 02:00:00', '1 day']
+    """
+    iso = _ISO_INTERVAL.fullmatch(text.strip())
+    if iso and text.strip().upper() not in ("P", "PT"):
+        return " ".join(f"{v} {unit}" for v, unit in zip(iso.groups(), _ISO_UNITS) if v) or "0 days"
+    text = _YEAR_MONTH.sub(lambda m: f"{m[1]}{m[2]} years {m[1]}{m[3]} months", text)
+    text = _DAYS_THEN_TIME.sub(r"\1 days\2", text)
+    return re.sub(r"(^|\s)\+(?=\d)", r"\1", text)
+
+
+def interval_literals(tree: exp.Expr) -> None:
+    """Interval literals in PostgreSQL's forms DuckDB does not read (``pg_interval_text``)."""
+    for node in tree.find_all(exp.Interval, exp.Cast):
+        literal = node.this
+        if not (isinstance(literal, exp.Literal) and literal.is_string):
+            continue
+        if isinstance(node, exp.Interval) and node.args.get("unit") is not None:
+            continue
+        if isinstance(node, exp.Cast) and not (isinstance(node.to, exp.DataType) and node.to.this == T.INTERVAL):
+            continue
+        spelled = pg_interval_text(literal.this)
+        if spelled != literal.this:
+            literal.replace(exp.Literal.string(spelled))
+
+
 def like_escapes(tree: exp.Expr) -> None:
     r"""A backslash escapes ``%`` and ``_`` in a LIKE pattern in PostgreSQL (its default ESCAPE);
     DuckDB has no default. Patterns that may hold one get ``ESCAPE '\'``.
@@ -468,6 +660,9 @@ def to_char_templates(tree: exp.Expr) -> None:
         template = node.meta.get("pg_template")
         if template is None:
             continue
+        if _NUMBER_TEMPLATE.fullmatch(template):  # to_char(number, '999.99')
+            node.replace(_number_text(node.this, template))
+            continue
         out, i = [], 0
         while i < len(template):
             if template[i] == '"':  # quoted text is written as it is
@@ -484,6 +679,83 @@ def to_char_templates(tree: exp.Expr) -> None:
             out.append(pattern[1] if pattern else template[i].replace("%", "%%"))
             i += len(pattern[0]) if pattern else 1
         node.set("format", exp.Literal.string("".join(out)))
+
+
+#: a number's template: digit positions and only the letters of number patterns (FM, S, MI, PR, PL,
+#: SG, L, V, EEEE, RN, TH, G, D); a date's has other letters (a 0 in its text is written as it is)
+_NUMBER_TEMPLATE = re.compile(r"(?=.*[90])[90,.\sFMSIPRLGVEDNTHB]+", re.I)
+
+
+def _number_text(value: exp.Expr, template: str) -> exp.Expr:
+    """``to_char(number, template)`` for the templates of digits (``9`` blank-padded, ``0``
+    zero-padded), ``,``/``G``, ``.``/``D`` and ``FM``, as PostgreSQL writes them: rounded to the
+    template's decimals (a numeric half away from zero, a double as printf), a sign position before
+    the number, ``#`` when the number has more digits than the template; ``FM`` drops the padding
+    and the fraction's trailing zeros. Any other pattern (``S``, ``MI``, ``PR``, ``EEEE``, ``RN``,
+    ``V``, ``L``, ``TH``) is refused (0A000).
+
+    >>> import sqlglot, duckdb
+    >>> def run(v, t):
+    ...     return duckdb.sql("SELECT " + _number_text(sqlglot.parse_one(v), t).sql("duckdb")).fetchall()[0][0]
+    >>> [run("1234.5", "FM999999.99"), run("42", "0000"), run("1234567", "9,999,999"), run("3.14159", "999.99")]
+    ['1234.5', ' 0042', ' 1,234,567', '   3.14']
+    >>> [run("-0.5", "999.99"), run("12345", "9,999"), run("0", "FM999.99"), run("2.5::double", "999")]
+    ['   -.50', ' #,###', '0.', '   2']
+    """
+    from chaosql.errors import UnsupportedError
+
+    fill = template[2:] if template[:2].upper() == "FM" else template
+    parts = re.fullmatch(r"([90,G]*)(?:([.D])([90]*))?", fill)
+    if parts is None:
+        raise UnsupportedError(
+            f'to_char template "{template}" for a number is not supported: chaosql writes digits (9, 0), '
+            "separators (, . G D) and FM"
+        )
+    whole, pointed, fraction = parts[1], bool(parts[2]), parts[3] or ""
+    digits, places = sum(c in "90" for c in whole), len(fraction)
+    padded_from = next((i for i, c in enumerate(c for c in whole if c in "90") if c == "0"), digits)
+    v = "__v"
+    number = (
+        f"CASE WHEN typeof({v}) IN ('DOUBLE', 'FLOAT') THEN printf('%.{places}f', abs({v})) "
+        f"ELSE CAST(abs(CAST({v} AS DECIMAL(38, {places}))) AS VARCHAR) END"
+    )
+    integer = f"split_part({number}, '.', 1)"
+    if places:  # a zero integer part is no digit when there is a fraction (.50)
+        integer = f"CASE WHEN {integer} = '0' THEN '' ELSE {integer} END"
+    blanked = f"lpad({integer}, {digits}, ' ')"
+    if padded_from < digits:
+        blanked = f"left({blanked}, {padded_from}) || replace(substr({blanked}, {padded_from + 1}), ' ', '0')"
+    pieces, seen = [], 0
+    for c in whole:  # a separator is written once a digit is
+        if c in "90":
+            seen += 1
+            pieces.append(f"substr({blanked}, {seen}, 1)")
+        else:
+            pieces.append(f"CASE WHEN trim(left({blanked}, {seen})) = '' THEN ' ' ELSE ',' END")
+    int_part = " || ".join(pieces) or "''"
+    frac = f"split_part({number}, '.', 2)" if places else "''"
+    last_zero = fraction.rfind("0") + 1
+    fm_frac = f"left({frac}, {last_zero}) || rtrim(substr({frac}, {last_zero + 1}), '0')" if places else "''"
+    negative = f"({v} < 0 AND regexp_matches({number}, '[1-9]'))"
+    overflow = "true" if not digits else f"length({integer}) > {digits}"
+    hashes = re.sub(r"[90]", "#", whole.replace("G", ",")) + ("." + "#" * places if pointed else "")
+    point = "'.'" if pointed else "''"
+    if fill is template:
+        body = f"({int_part}) || {point} || {frac}"
+        sign = f"CASE WHEN {negative} THEN '-' ELSE ' ' END"
+        text = f"repeat(' ', length({body}) - length(ltrim({body}))) || {sign} || ltrim({body})"
+    else:
+        shown = f"ltrim({int_part})"
+        sign = f"CASE WHEN {negative} THEN '-' ELSE '' END"
+        text = f"{sign} || CASE WHEN {shown} = '' AND {fm_frac} = '' THEN '0' ELSE {shown} END || {point} || {fm_frac}"
+    sql = f"CASE WHEN {v} IS NULL THEN NULL WHEN {overflow} THEN {sign} || '{hashes}' ELSE {text} END"
+    import sqlglot
+
+    out = sqlglot.parse_one(sql, read="duckdb")
+    for column in list(out.find_all(exp.Column)):
+        if column.name == v:
+            column.replace(value.copy())
+    return out
 
 
 #: (function, the argument's condition for an error, PostgreSQL's message); SQLSTATEs in engine/errors.py

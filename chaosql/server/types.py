@@ -120,6 +120,7 @@ _OVERRIDABLE = {
     "char": ("VARCHAR",),
     "pg_node_tree": ("VARCHAR",),
     "oid": ("BIGINT", "INTEGER"),
+    "numeric": ("VARCHAR",),  # a numeric quotient, written at PostgreSQL's scale (server/semantics.py)
     "xid": ("BIGINT", "INTEGER"),
     "int2vector": ("SMALLINT[]",),
     "oidvector": ("BIGINT[]",),

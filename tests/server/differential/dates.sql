@@ -49,3 +49,17 @@ SELECT interval '-1 day 02:00', interval '-1 day -02:00', interval '1 day -02:00
 -- time-text-fraction
 SELECT TIME '10:00:01.5', TIME '10:00:01.123456', TIME '10:00:01', TIME '23:59:59.000001'
 ;;
+-- interval-units-duckdb-has-no-keyword-for (DuckDB read INTERVAL '1' MON as one second)
+SELECT interval '-1 mon', interval '1 year 2 mons', interval '2 hrs', interval '3 mins', interval '10 secs', interval '1 mon ago'
+;;
+-- interval-month-arithmetic
+SELECT TIMESTAMP '2026-03-31' - interval '1 mon', DATE '2026-01-31' + interval '1 mon'
+;;
+-- interval-filter-of-a-month
+SELECT count(*) FROM experiments WHERE created_at > TIMESTAMPTZ '2026-12-01 00:00:00+00' - interval '1 mon'
+;;
+-- interval-year-month-and-days-time-forms
+SELECT interval '1-2', '-1-2'::interval, interval '3 4:05:06', interval '+1 day', interval '-1 day +02:00:00'
+;;
+-- interval-iso-8601
+SELECT interval 'P1Y2M', interval 'P1DT2H', interval 'PT90M', CAST('P1W' AS interval)

@@ -1,0 +1,68 @@
+-- avg-of-bigint-is-numeric (numeric division and avg: numeric at the scale PostgreSQL picks for each quotient)
+SELECT avg(target_count) FROM experiments
+;;
+-- avg-per-group-ordered-by-alias
+SELECT kind, avg(target_count) AS a FROM experiments GROUP BY kind ORDER BY a DESC, kind
+;;
+-- avg-per-group-ordered-by-position
+SELECT kind, avg(target_count) FROM experiments GROUP BY kind ORDER BY 2, 1
+;;
+-- avg-per-group-ordered-by-expression
+SELECT kind, avg(injected_count) FROM experiments GROUP BY kind ORDER BY avg(injected_count) DESC, 1
+;;
+-- avg-of-double-stays-double
+SELECT avg(duration_seconds) FROM experiments
+;;
+-- avg-of-values
+SELECT avg(x), sum(x) FROM (VALUES (1), (2)) v(x)
+;;
+-- avg-of-numeric-values
+SELECT avg(x) FROM (VALUES (1.5), (2.25)) v(x)
+;;
+-- avg-filter-distinct
+SELECT avg(x::int) FILTER (WHERE x > 1), avg(DISTINCT x::int) FROM (VALUES (1), (2), (2), (5)) v(x)
+;;
+-- avg-over-window
+SELECT x, avg(x::int) OVER (ORDER BY x) FROM (VALUES (1), (2), (2), (5)) v(x) ORDER BY x
+;;
+-- avg-of-no-rows
+SELECT avg(x::int) FROM (VALUES (1), (2)) v(x) WHERE false
+;;
+-- rounded-avg
+SELECT kind, count(*), round(avg(target_count), 1) FROM experiments GROUP BY 1 HAVING avg(target_count) > 1.5 ORDER BY 1
+;;
+-- percent-of-sums
+SELECT 100.0 * sum(injected_count) / sum(target_count), round(100.0 * sum(injected_count) / sum(target_count), 1) FROM experiments
+;;
+-- numeric-literal-division
+SELECT 7.0 / 2, 5 / 2.0, 2 / 3.0, 1 / 3.0, -7.0 / 2, 0 / 3.0, 10000 / 3.0, 0.005 / 7
+;;
+-- exponent-literals-are-numeric
+SELECT 1e5, 1.5e-3, 1.50e1, 1e5::float8, 2e0, 1e5 / 3
+;;
+-- count-times-numeric
+SELECT count(*) * 1.0 / 3, count(*)::numeric / 7 FROM experiments
+;;
+-- numeric-cast-divided
+SELECT cast(1 AS decimal(10,2)) / 3, x::numeric / 3 FROM (VALUES (1)) v(x)
+;;
+-- numeric-division-by-zero
+SELECT 1.0 / 0
+;;
+-- numeric-division-grouped-by-position
+SELECT x / 4.0 AS q, count(*) FROM (VALUES (1), (3), (1)) v(x) GROUP BY 1 ORDER BY 1
+;;
+-- subquery-column-averaged
+SELECT avg(n), sum(n) FROM (SELECT target_count AS n FROM experiments) s
+;;
+-- numeric-quotient-inside-an-expression
+SELECT avg(target_count) * 100, kind FROM experiments GROUP BY kind ORDER BY kind
+;;
+-- to-char-number-templates
+SELECT to_char(1234.5, 'FM999999.99'), to_char(42, '0000'), to_char(1234567, '9,999,999'), to_char(3.14159, '999.99'), to_char(-0.5, '999.99'), to_char(12345, '9,999'), to_char(0, 'FM999.99'), to_char(2.5::float8, '999'), to_char(999.995, '999.99'), to_char(-1234.567, '9G999D99'), to_char(0.125::float8, 'FM990.00'), to_char(NULL::numeric, '999')
+;;
+-- to-char-number-of-columns
+SELECT to_char(target_count, 'FM000'), to_char(duration_seconds, '999,999.9') FROM experiments ORDER BY name LIMIT 5
+;;
+-- to-char-number-pattern-chaosql-does-not-write
+SELECT to_char(1234, 'S9999')

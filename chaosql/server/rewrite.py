@@ -132,16 +132,7 @@ def translate(
     # that sent no types) what the cast says the parameter is, so Describe and Execute agree
     described = {n: param_duck_type(oid, describing=True) for n, oid in param_casts.items()}
     kinds.update({f"${n}": duck for n, duck in {**described, **(param_types or {})}.items() if duck})
-    semantics.numeric(tree, kinds)
-    semantics.operand_types(tree, kinds)
-    semantics.jsonb_extracts(tree, kinds)
-    semantics.numeric_division(tree, kinds)
-    semantics.strict_casts(tree, kinds)
-    semantics.interval_literals(tree)
-    semantics.rounding_and_substrings(tree, kinds)
-    semantics.math_domains(tree)
-    semantics.like_escapes(tree)
-    semantics.to_char_templates(tree)
+    semantics.expressions(tree, kinds)
     parameters.cast_typed(tree, param_types or {})
     out = tree.sql(dialect="duckdb")
     types = semantics.sent_as(tree, types)

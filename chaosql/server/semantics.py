@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import decimal
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlglot import exp
@@ -165,51 +165,51 @@ def is_bare_user(column: exp.Column) -> bool:
 
 
 def column_kinds(tree: exp.Expr, columns_of: Callable[[str], dict[str, str] | None]) -> dict[str, str]:
-    """Column name -> DuckDB type for the chaos tables the statement reads (unique names only)."""
+    """Column name -> DuckDB type for the chaos tables the statement reads, and for the numbers its
+    subqueries, CTEs and VALUES lists select (``_derived_kinds``); unique names only."""
+    found = list(tree.find_all(exp.Table, exp.Values, exp.Select))
     kinds: dict[str, str] = {}
     clashes: set[str] = set()
-    for table in tree.find_all(exp.Table):
-        found = columns_of(table.name.lower()) if isinstance(table.this, exp.Identifier) else None
-        for name, duck in (found or {}).items():
+
+    def add(columns: Iterable[tuple[str, str]]) -> None:
+        for name, duck in columns:
             if name in kinds and kinds[name] != duck:
                 clashes.add(name)
             kinds[name] = duck
-    known = {k: v for k, v in kinds.items() if k not in clashes}
-    for name, duck in _derived_kinds(tree, known):  # a subquery's, a CTE's or VALUES' numbers
-        if name in kinds and kinds[name] != duck:
-            clashes.add(name)
-        kinds[name] = duck
+
+    for table in found:
+        if isinstance(table, exp.Table) and isinstance(table.this, exp.Identifier):
+            add((columns_of(table.name.lower()) or {}).items())
+    add(_derived_kinds(tree, found, {k: v for k, v in kinds.items() if k not in clashes}))
     return {k: v for k, v in kinds.items() if k not in clashes}
 
 
-def _derived_kinds(tree: exp.Expr, kinds: dict[str, str]) -> list[tuple[str, str]]:
+def _derived_kinds(tree: exp.Expr, found: Iterable[exp.Expr], kinds: dict[str, str]) -> list[tuple[str, str]]:
     """(column, DuckDB type) for the numeric columns of the statement's subqueries, CTEs and VALUES
-    lists whose type is known from what they select (``(VALUES (1), (2)) v(x)``: x is int4).
+    lists (among ``found``) whose type is known from what they select (``(VALUES (1), (2)) v(x)``:
+    x is int4).
 
     >>> import sqlglot
-    >>> sql = "SELECT * FROM (VALUES (1, 1.5), (2, 2.25)) v(x, y), (SELECT n::int AS i, 2.5 * 2 AS d) s"
-    >>> _derived_kinds(sqlglot.parse_one(sql, read="postgres"), {})
+    >>> tree = sqlglot.parse_one("SELECT * FROM (VALUES (1, 1.5), (2, 2.25)) v(x, y), (SELECT n::int AS i, 2.5 * 2 AS d) s")
+    >>> _derived_kinds(tree, list(tree.find_all(exp.Values, exp.Select)), {})
     [('x', 'INTEGER'), ('y', 'DECIMAL(38,2)'), ('i', 'INTEGER'), ('d', 'DECIMAL(38,1)')]
     """
     out: list[tuple[str, str]] = []
-    for values in tree.find_all(exp.Values):
-        alias = values.args.get("alias")
-        names = [c.name.lower() for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
-        rows = [row.expressions if isinstance(row, exp.Tuple) else [row] for row in values.expressions]
-        for i, name in enumerate(names):
-            column = [row[i] for row in rows if i < len(row)]
-            duck = _duck_type_of([_number_kind(v, kinds) for v in column if not isinstance(v, exp.Null)])
-            if duck:
-                out.append((name, duck))
-    for select in tree.find_all(exp.Select):
-        if select is tree or not isinstance(select.parent, (exp.Subquery, exp.CTE)):
-            continue
-        for projection in select.expressions:
-            if isinstance(projection, exp.Alias):
-                duck = _duck_type_of([_number_kind(projection.this, kinds)])
-                if duck:
-                    out.append((projection.alias.lower(), duck))
-    return out
+    for node in found:
+        if isinstance(node, exp.Values):
+            alias = node.args.get("alias")
+            names = [c.name.lower() for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
+            rows = [row.expressions if isinstance(row, exp.Tuple) else [row] for row in node.expressions]
+            for i, name in enumerate(names):
+                column = [row[i] for row in rows if i < len(row) and not isinstance(row[i], exp.Null)]
+                out.append((name, _duck_type_of([_number_kind(v, kinds) for v in column])))
+        elif isinstance(node, exp.Select) and node is not tree and isinstance(node.parent, (exp.Subquery, exp.CTE)):
+            out += [
+                (p.alias.lower(), _duck_type_of([_number_kind(p.this, kinds)]))
+                for p in node.expressions
+                if isinstance(p, exp.Alias)
+            ]
+    return [(name, duck) for name, duck in out if duck]
 
 
 def _number_kind(node: exp.Expr, kinds: dict[str, str]) -> tuple[str | None, str | None]:
@@ -219,10 +219,10 @@ def _number_kind(node: exp.Expr, kinds: dict[str, str]) -> tuple[str | None, str
     return _kind(node, kinds), _declared(node, kinds)
 
 
-def _duck_type_of(kinds: list[tuple[str | None, str | None]]) -> str | None:
-    """The DuckDB type values of these (kind, declared type)s make together, when it is a number."""
+def _duck_type_of(kinds: list[tuple[str | None, str | None]]) -> str:
+    """The DuckDB type values of these (kind, declared type)s make together when it is a number, else ""."""
     if not kinds or any(kind is None for kind, _ in kinds):
-        return None
+        return ""
     if any(kind == "float" for kind, _ in kinds):
         return "FLOAT" if all(declared == "float4" for _, declared in kinds) else "DOUBLE"
     if all(kind == "int" for kind, _ in kinds):
@@ -311,13 +311,16 @@ def _unconstrained_numeric(to: Any) -> bool:
 
 def numeric(tree: exp.Expr, kinds: dict[str, str]) -> None:
     """``::numeric`` without precision as PostgreSQL keeps it: the value's own scale."""
-    for literal in list(tree.find_all(exp.Literal)):
-        if not literal.is_string and "e" in literal.this.lower():  # 1e5, 1.5e-3: numeric in PostgreSQL
-            value = decimal.Decimal(literal.this)
+    found = list(tree.find_all(exp.Literal, exp.Cast))
+    for literal in found:
+        if isinstance(literal, exp.Literal) and not literal.is_string and "e" in literal.this.lower():
+            value = decimal.Decimal(literal.this)  # 1e5, 1.5e-3: numeric in PostgreSQL, a double in DuckDB
             scale = max(0, -value.as_tuple().exponent)  # type: ignore[operator]
             if value.adjusted() < 38 - scale and scale <= 37:
                 literal.replace(exp.cast(exp.Literal.string(f"{value:f}"), exp.DataType.build(f"DECIMAL(38, {scale})")))
-    for cast in list(tree.find_all(exp.Cast)):
+    for cast in found:
+        if not isinstance(cast, exp.Cast):
+            continue
         if cast.meta.get("spelled") == "div" and isinstance(cast.this, exp.IntDiv):
             # div(a, b): the quotient truncated towards zero, numeric; DuckDB's // of decimals does not truncate
             quotient, ints = cast.this, _kind(cast.this.this, kinds) == _kind(cast.this.expression, kinds) == "int"
@@ -389,23 +392,23 @@ def operand_types(tree: exp.Expr, kinds: dict[str, str]) -> None:
     >>> tree.sql("duckdb")
     'SELECT CAST(CURRENT_DATE - CAST(d AS DATE) AS INT), CAST(CAST(x AS REAL) AS DOUBLE) / 3, CAST(SUM(CAST(n AS INT)) AS BIGINT)'
     """
-    for sub in list(tree.find_all(exp.Sub)):
-        if _declared(sub.this, kinds) == _declared(sub.expression, kinds) == "date":
-            sub.replace(exp.cast(sub.copy(), "INTEGER"))
-    for trunc in list(tree.find_all(exp.TimestampTrunc)):
-        if _declared(trunc.this, kinds) == "date":
-            trunc.set("this", exp.cast(trunc.this.copy(), "TIMESTAMPTZ"))
-    for op in list(tree.find_all(exp.Add, exp.Sub, exp.Mul, exp.Div)):
-        sides = (op.this, op.expression)
-        reals = [_declared(side, kinds) == "float4" for side in sides]
-        if any(reals) and not all(reals) and all(_kind(side, kinds) for side in sides):
-            for side, real in zip(sides, reals):
-                if real:
-                    side.replace(exp.cast(side.copy(), "DOUBLE"))
-    for total in list(tree.find_all(exp.Sum)):
-        if _declared(total.this, kinds) in ("int4", "int2"):
-            node = total.parent if isinstance(total.parent, exp.Window) else total
-            node.replace(exp.cast(node.copy(), "BIGINT"))
+    for node in list(tree.find_all(exp.Sub, exp.TimestampTrunc, exp.Add, exp.Mul, exp.Div, exp.Sum)):
+        if isinstance(node, exp.TimestampTrunc):
+            if _declared(node.this, kinds) == "date":
+                node.set("this", exp.cast(node.this.copy(), "TIMESTAMPTZ"))
+        elif isinstance(node, exp.Sum):
+            if _declared(node.this, kinds) in ("int4", "int2"):
+                total = node.parent if isinstance(node.parent, exp.Window) else node
+                total.replace(exp.cast(total.copy(), "BIGINT"))
+        elif isinstance(node, exp.Sub) and _declared(node.this, kinds) == _declared(node.expression, kinds) == "date":
+            node.replace(exp.cast(node.copy(), "INTEGER"))
+        else:
+            sides = (node.this, node.expression)
+            reals = [_declared(side, kinds) == "float4" for side in sides]
+            if any(reals) and not all(reals) and all(_kind(side, kinds) for side in sides):
+                for side, real in zip(sides, reals):
+                    if real:
+                        side.replace(exp.cast(side.copy(), "DOUBLE"))
 
 
 def numeric_division(tree: exp.Expr, kinds: dict[str, str]) -> None:
@@ -877,11 +880,12 @@ def functions(tree: exp.Expr) -> bool:
         if isinstance(node, exp.Anonymous) and node.name.lower() != "cardinality":
             continue
         node.replace(exp.cast(node.copy(), "INTEGER"))  # int4 in PostgreSQL, BIGINT in DuckDB
-    for node in list(tree.find_all(exp.Localtimestamp, exp.Localtime)):  # now() in the session's zone
-        local = exp.cast(exp.CurrentTimestamp(), "TIMESTAMP")
+    for node in list(tree.find_all(exp.StrToTime, exp.Localtimestamp, exp.Localtime)):  # in the session's zone
+        if isinstance(node, exp.StrToTime):
+            node.replace(exp.cast(node.copy(), "TIMESTAMPTZ"))  # to_timestamp(text, fmt)
+            continue
+        local = exp.cast(exp.CurrentTimestamp(), "TIMESTAMP")  # localtimestamp, localtime: now() there
         node.replace(local if isinstance(node, exp.Localtimestamp) else exp.cast(local, "TIME"))
-    for node in list(tree.find_all(exp.StrToTime)):
-        node.replace(exp.cast(node.copy(), "TIMESTAMPTZ"))  # to_timestamp(text, fmt): in the session's zone
     for extract in list(tree.find_all(exp.Extract)):
         field = extract.this.name.lower() if extract.this is not None else ""
         value: exp.Expr = extract.copy()
@@ -1034,3 +1038,29 @@ def _overflows(text: str, largest: float) -> bool:
     except ValueError:
         return False
     return abs(value) > largest and "inf" not in text.lower()
+
+
+def expressions(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """Every expression rewrite above, in order, each only when the statement holds a node it
+    rewrites: one walk over the tree instead of one per rewrite (the wire runs this on every
+    statement)."""
+    present = {type(node) for node in tree.walk()}
+    for rewrite, triggers in _REWRITES:
+        if not triggers or not present.isdisjoint(triggers):
+            rewrite(tree, kinds)
+
+
+#: (rewrite, the node types it rewrites; empty: always); in the order they run. numeric() makes
+#: the Div of div(), so IntDiv triggers numeric_division too.
+_REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ...]]] = [
+    (numeric, (exp.Literal, exp.Cast, exp.Floor, exp.Ceil, exp.Round)),
+    (operand_types, (exp.Sub, exp.TimestampTrunc, exp.Add, exp.Mul, exp.Div, exp.Sum)),
+    (jsonb_extracts, (exp.JSONExtract,)),
+    (numeric_division, (exp.Div, exp.Avg, exp.IntDiv)),
+    (strict_casts, (exp.Literal, exp.Cast)),
+    (lambda tree, kinds: interval_literals(tree), (exp.Interval, exp.Cast)),
+    (rounding_and_substrings, (exp.Round, exp.Substring)),
+    (lambda tree, kinds: math_domains(tree), (exp.Sqrt, exp.Ln, exp.Log, exp.Pow)),
+    (lambda tree, kinds: like_escapes(tree), (exp.Like, exp.ILike)),
+    (lambda tree, kinds: to_char_templates(tree), (exp.TimeToStr,)),
+]

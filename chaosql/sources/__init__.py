@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from chaosql.errors import UsageError
 from chaosql.hookspecs import hookimpl
 
 if TYPE_CHECKING:
-    from chaosql.sources.base import Source
+    from chaosql.sources.base import KubeLikeSource, Source
 
 DEMO_PATH = Path(__file__).resolve().parent.parent / "demo"
 
@@ -132,15 +132,27 @@ def _check_distinct_nodes(sources: Sequence[Source]) -> None:
             owner[node.url] = source
 
 
+def _kube_like(source: Source) -> TypeGuard[KubeLikeSource]:
+    """``isinstance(source, KubeLikeSource)``, decided once per class: a protocol's isinstance
+    inspects every member, and every statement that reads a kube table asks this of each source."""
+    known = _KUBE_LIKE.get(type(source))
+    if known is None:
+        from chaosql.sources.base import KubeLikeSource
+
+        known = _KUBE_LIKE[type(source)] = isinstance(source, KubeLikeSource)
+    return known
+
+
+_KUBE_LIKE: dict[type, bool] = {}
+
+
 def check_distinct_clusters(sources: Sequence[Source]) -> None:
     """Refuse two Kubernetes-like sources that serve a cluster of the same name (two snapshot
     directories with the same sub-directory, or a snapshot named like a context): a query would
     count that cluster's rows twice, or mix two clusters under one name."""
-    from chaosql.sources.base import KubeLikeSource
-
     owner: dict[str, Source] = {}
     for source in sources:
-        if source.family != "kube" or not isinstance(source, KubeLikeSource):
+        if source.family != "kube" or not _kube_like(source):
             continue
         try:
             clusters = source.clusters()

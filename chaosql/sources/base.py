@@ -96,6 +96,10 @@ class CallLog:
         with self._lock:
             self.calls.append(call)
 
+    def extend(self, calls: list[Call]) -> None:
+        with self._lock:
+            self.calls.extend(calls)
+
     def cancel(self, reason: str = CANCELLED) -> bool:
         """Stop the statement's further calls (its log is its own: the next statement gets a new
         one). The first reason given is kept; returns False when it was cancelled already. No

@@ -23,9 +23,11 @@ answered by a live list, which says what is forbidden exactly as without the cac
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import Forbidden
@@ -48,18 +50,58 @@ CLOSE_WAIT = 5.0
 #: Seconds between two sweeps for idle informers (at most).
 SWEEP_EVERY = 5.0
 
+#: Reads a cache keeps for reuse (``ClusterCache.keep``; the oldest go first).
+KEPT_READS = 32
+
 Scope = tuple[str, str | None, tuple]  # (kind, namespace or None, fixed field selectors)
+
+_epochs = itertools.count(1)  # next() is atomic: two changes at once never share an epoch
 
 
 class Snapshot:
     """A read's rows and how current they are."""
 
-    def __init__(self, table: pa.Table, fresh: bool, age: float, describe: str, warnings: list[str]) -> None:
+    def __init__(
+        self,
+        table: pa.Table,
+        fresh: bool,
+        age: float,
+        describe: str,
+        warnings: list[str],
+        parts: list[tuple[Store, ViewRows]] | None = None,
+    ) -> None:
         self.table = table
         self.fresh = fresh  # the watch is up and has delivered every write of this process
         self.age = age  # seconds since the server last confirmed these rows (event, bookmark, list)
         self.describe = describe  # for -v and EXPLAIN ANALYZE
         self.warnings = warnings
+        self.parts = parts or []  # the stores (and their view's rows) the table was read from
+
+
+class KeptRead:
+    """What one read of several kinds got from the cache (every piece fresh), kept so the next
+    statement that reads the same gets the very same Arrow tables while nothing changed: no
+    per-kind work, and the session need not register a new concatenation in DuckDB.
+
+    ``epoch``: the cache's epoch before the read began (any change since makes it unusable);
+    ``until``: ``time.monotonic()`` at which it is no longer usable anyway (a row's clock-derived
+    value changes, a refusal is to be tried again, discovery is asked again)."""
+
+    __slots__ = ("epoch", "pieces", "reads", "until", "warnings")
+
+    def __init__(
+        self,
+        epoch: int,
+        until: float,
+        pieces: list[tuple[str, Any]],
+        warnings: list[str],
+        reads: list[tuple[str, list[Store], int]],
+    ) -> None:
+        self.epoch = epoch
+        self.until = until
+        self.pieces = pieces  # (cluster, Arrow table), as the feed yielded them
+        self.warnings = warnings
+        self.reads = reads  # per piece: (scopes, stores, rows), logged again by each reuse
 
 
 class ClusterCache:
@@ -72,6 +114,10 @@ class ClusterCache:
         self.stores: dict[Scope, Store] = {}
         self.refused: dict[Scope, tuple[float, str]] = {}  # scope -> (when, the server's refusal)
         self.joined_by: dict[str, set[ViewRows]] = {}  # kind -> view rows that look at that kind
+        # changes whenever anything a read returns may have changed: an object, an informer's
+        # state, a write's fence, a store or a view added or dropped (``touch``)
+        self.epoch = next(_epochs)
+        self.kept: OrderedDict[Hashable, KeptRead] = OrderedDict()
         self._closed = threading.Event()
         self._sweeper = threading.Thread(target=self._sweep, name="chaosql-cache-sweep", daemon=True)
         self._sweeper.start()
@@ -182,8 +228,11 @@ class ClusterCache:
                 store = Store(self, kind, namespace, fixed)
                 store.keep_objects = kind in self.joined_by
                 params = plan_list(resource, ListFilter(fields=fixed)).params
-                new = store.informer = Informer(self.source, resource, namespace, store, params=params)
+                new = store.informer = Informer(
+                    self.source, resource, namespace, store, params=params, on_state=self._state_changed
+                )
                 self.stores[scope] = store
+                self.touch()
                 if view is not None:
                     self._add_view(store, view, columns)
             store.last_read = time.monotonic()
@@ -217,6 +266,7 @@ class ClusterCache:
 
     def _add_view(self, store: Store, view: View, columns: frozenset[str] | None) -> ViewRows:
         with self.lock:
+            self.touch()
             rows = store.add_view(view, columns)
             for kind in view.joined_kinds():
                 self.joined_by.setdefault(kind, set()).add(rows)
@@ -291,6 +341,7 @@ class ClusterCache:
         with self.lock:
             for _, rows in parts:
                 if not rows.wide and rows.view.needs_wide(columns):
+                    self.touch()
                     rows.widen()
                 rows.expire()
                 tables.append(rows.materialize())
@@ -298,12 +349,84 @@ class ClusterCache:
         table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
         age = max(ages)
         informers = [s.informer for s, _ in parts if s.informer is not None]
-        states = "/".join(sorted({i.state for i in informers}))
-        version = max(i.version for i in informers)
-        scopes = ", ".join(s.what for s, _ in parts)
-        describe = f"cache {scopes} (age {age * 1000:.0f} ms, {states}, resourceVersion {version})"
+        describe = _describe(", ".join(s.what for s, _ in parts), informers, age)
         log.record(Call(self.source.name, self.source.name, describe, table.num_rows, time.perf_counter() - started))
-        return Snapshot(table, fresh, age, describe, warnings)
+        return Snapshot(table, fresh, age, describe, warnings, parts)
+
+    # --- reads kept for the next statement -------------------------------------------------------
+
+    def touch(self) -> None:
+        """Something a read depends on changed: the reads kept so far are not used again."""
+        self.epoch = next(_epochs)
+
+    def _state_changed(self, informer: Informer) -> None:
+        self.touch()
+
+    def stamp(self) -> tuple[int, float]:
+        """(epoch, until) to take before a read that may be kept (``keep``)."""
+        return self.epoch, self.source.discovery_until()
+
+    def keep(self, key: Hashable, stamp: tuple[int, float], pieces: list[tuple[str, Snapshot]]) -> None:
+        """Keep a read whose every piece was fresh, for ``reuse`` by the next statement with the
+        same ``key``; ``stamp`` was taken before the read began. Only reads of the current epoch
+        are kept (older ones would hold on to tables no read returns any more)."""
+        epoch, until = stamp
+        # what the read planned with discovery (taken before it, or during it, if it discovered)
+        until = min(until, self.source.discovery_until())
+        now, clock = time.monotonic(), time.time()
+        with self.lock:
+            for old in [k for k, read in self.kept.items() if read.epoch != self.epoch]:
+                del self.kept[old]
+            if epoch != self.epoch:
+                return  # changed while it was read: the next statement reads again
+            for when, _ in self.refused.values():  # a refusal is tried again after a while
+                until = min(until, when + REFUSED_FOR)
+            for _, snapshot in pieces:
+                for _, rows in snapshot.parts:
+                    if rows.expiry:  # a row's value changes with time then (an experiment's duration)
+                        until = min(until, now + rows.expiry[0][0] - clock)
+            if until <= now:
+                return
+            reads = [
+                (", ".join(s.what for s, _ in p.parts), [s for s, _ in p.parts], p.table.num_rows) for _, p in pieces
+            ]
+            warnings = [w for _, p in pieces for w in p.warnings]
+            self.kept[key] = KeptRead(epoch, until, [(c, p.table) for c, p in pieces], warnings, reads)
+            while len(self.kept) > KEPT_READS:
+                self.kept.popitem(last=False)
+
+    def reuse(self, key: Hashable, log: CallLog | None = None) -> KeptRead | None:
+        """The read kept for ``key`` when nothing it depends on changed since, its reads logged in
+        ``log`` as a read of the stores would log them; else None (read the stores)."""
+        kept = self.kept.get(key)
+        if kept is None or kept.epoch != self.epoch:
+            return None
+        now = time.monotonic()
+        if now >= kept.until:
+            return None
+        if log is not None:
+            name = self.source.name
+            calls = []
+            for scopes, stores, rows in kept.reads:
+                informers = []
+                for store in stores:
+                    informer = store.informer
+                    # never served unless fresh (an informer's new state is announced just after it is set)
+                    if informer is None or informer.state != "synced" or informer.version < store.fence or store.gone:
+                        return None
+                    store.last_read = now
+                    informers.append(informer)
+                if len(informers) == 1:  # the usual piece, one cluster-wide store: as ``_describe`` says it
+                    one = informers[0]
+                    what = (
+                        f"cache {scopes} (age {(now - one.heard_at) * 1000:.0f} ms, synced, "
+                        f"resourceVersion {one.version})"
+                    )
+                else:
+                    what = _describe(scopes, informers, max(now - i.heard_at for i in informers))
+                calls.append(Call(name, name, what, rows))
+            log.extend(calls)
+        return kept
 
     def _settled(self, store: Store) -> Callable[[Informer], bool]:
         return lambda informer: self._caught_up(store) or self._down(informer)
@@ -350,6 +473,7 @@ class ClusterCache:
         the write returned; 0 with ``uid`` for a delete that returned none): reads of the kind wait
         until the watch has delivered it."""
         with self.lock:
+            self.touch()
             for store in self.stores.values():
                 if store.kind != kind or store.namespace not in (None, namespace or None):
                     continue
@@ -369,6 +493,7 @@ class ClusterCache:
 
     def _drop(self, store: Store) -> None:
         with self.lock:
+            self.touch()
             scope = (store.kind, store.namespace, store.fixed)
             if self.stores.get(scope) is store:
                 del self.stores[scope]
@@ -401,6 +526,8 @@ class ClusterCache:
             stores = list(self.stores.values())
             self.stores.clear()
             self.joined_by.clear()
+            self.kept.clear()
+            self.touch()
         informers = [store.informer for store in stores if store.informer is not None]
         for informer in informers:
             informer.stop()
@@ -426,3 +553,10 @@ class ClusterCache:
                 }
                 for s in self.stores.values()
             ]
+
+
+def _describe(scopes: str, informers: list[Informer], age: float) -> str:
+    """How a read from the cache shows in ``-v`` and EXPLAIN ANALYZE."""
+    states = "/".join(sorted({i.state for i in informers}))
+    version = max(i.version for i in informers)
+    return f"cache {scopes} (age {age * 1000:.0f} ms, {states}, resourceVersion {version})"

@@ -478,6 +478,15 @@ class KubeSource:
     def forget_discovery(self) -> None:
         with self._lock:
             self._kinds.clear()
+        if self.cache is not None:
+            self.cache.touch()  # reads kept by the cache were planned with what discovery said
+
+    def discovery_until(self) -> float:
+        """``time.monotonic()`` at which this source next asks the cluster which kinds it serves
+        (the soonest of the groups it knows; never, while it knows none): what was planned with
+        discovery holds until then."""
+        with self._lock:
+            return min((at + DISCOVERY_TTL for at, _ in self._kinds.values()), default=float("inf"))
 
     def _warn_once(self, key: str, message: str) -> None:
         with self._lock:

@@ -241,12 +241,14 @@ class Store:
 
     def listing(self) -> None:
         with self.cache.lock:
+            self.cache.touch()
             self._seen = set()
             self._keys = []
             self._unchanged_ok = all(rows.ready for rows in self.views.values())
 
     def page(self, objects: list[dict]) -> None:
         with self.cache.lock:
+            self.cache.touch()
             for obj in objects:
                 uid = _uid(obj)
                 self._seen.add(uid)
@@ -262,6 +264,7 @@ class Store:
 
     def listed(self, version: int) -> None:
         with self.cache.lock:
+            self.cache.touch()
             for uid in [uid for uid in self.entries if uid not in self._seen]:
                 key = self._key(uid, None)
                 if key is not None:
@@ -277,6 +280,7 @@ class Store:
 
     def apply(self, event: str, obj: dict, version: int) -> None:
         with self.cache.lock:
+            self.cache.touch()
             uid = _uid(obj)
             key = self._key(uid, obj)
             self._put(uid, None if event == "DELETED" else obj)

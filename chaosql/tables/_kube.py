@@ -136,17 +136,31 @@ class KubeFeed(Feed):
         if cache is None:
             return
         flt = self.list_filter(constraints)
+        if cache.reuse(self._kept_key(flt, constraints)) is not None:
+            return  # read whole by an earlier statement, and nothing changed since
         view = self.view()
         for _, kind in self._tasks(source, constraints):
             cache.prepare(kind, view, flt, constraints.columns)
 
     def fetch(self, source: Any, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
         flt = self.list_filter(constraints)
+        cache = _cache_of(source, fetcher)
+        if cache is not None:
+            key = self._kept_key(flt, constraints)
+            kept = cache.reuse(key, fetcher.log)
+            if kept is not None:  # the same tables as the last statement's: nothing changed since
+                fetcher.warnings.extend(kept.warnings)
+                yield from kept.pieces
+                return
+            stamp = cache.stamp()
         tasks = self._tasks(source, constraints)
         stale: dict[tuple[str, str], Snapshot] = {}
-        cache = _cache_of(source, fetcher)
-        if cache is not None and tasks:
-            tasks = yield from self._cached(cache, tasks, flt, fetcher, stale, constraints.columns)
+        if cache is not None:
+            served: list[tuple[str, Snapshot]] = []
+            if tasks:
+                tasks = yield from self._cached(cache, tasks, flt, fetcher, stale, constraints.columns, served)
+            if not tasks:  # every piece (if any) from the cache, fresh: the next statement may reuse them
+                cache.keep(key, stamp, served)
         contents = _static_contents(source, fetcher)
         if contents is not None and tasks:
             yield from self._fetch_static(source, contents, tasks, flt, constraints.columns, fetcher)
@@ -374,9 +388,11 @@ class KubeFeed(Feed):
         fetcher: Any,
         stale: dict[tuple[str, str], Snapshot],
         columns: frozenset[str] | None = None,
+        served: list[tuple[str, Snapshot]] | None = None,
     ) -> Generator[tuple[str, Any], None, list[tuple[str, str]]]:
         """Yield the pieces the watch cache can serve (Arrow tables); return the tasks left to list
-        live, noting the cache's rows of broken watches in ``stale``."""
+        live, noting the cache's rows of broken watches in ``stale`` (and the fresh ones, with the
+        cluster they were yielded for, in ``served``)."""
         view = self.view()
         narrow = (
             flt.namespaces is not None
@@ -392,12 +408,25 @@ class KubeFeed(Feed):
             snapshot = cache.read(kind, view, flt, fetcher.log, narrow=narrow, wait=wait, columns=columns)
             if snapshot is not None and snapshot.fresh:
                 fetcher.warnings.extend(snapshot.warnings)
+                if served is not None:
+                    served.append((cluster, snapshot))
                 yield cluster, snapshot.table
                 continue
             if snapshot is not None:
                 stale[(cluster, kind)] = snapshot
             left.append((cluster, kind))
         return left
+
+    def _kept_key(self, flt: ListFilter, constraints: Constraints) -> tuple:
+        """What a read kept by the watch cache (``ClusterCache.keep``) was read for: this feed's
+        view, the filter, the columns and the clusters and kinds wanted."""
+        return (
+            self.view(),
+            flt,
+            constraints.columns,
+            self._wanted("cluster", constraints),
+            self._wanted("kind", constraints),
+        )
 
     def _lookups(self, source: Any, cluster: str, fetcher: Any) -> tuple[dict[str, dict], list[str]]:
         """(kind -> {(namespace, name): object}, warnings); a kind the user may not list is left

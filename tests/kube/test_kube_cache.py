@@ -462,6 +462,116 @@ def test_an_informer_watches_over_the_connection_its_list_opened(cache_env, prox
     assert proxy.accepted <= len(informers) + 2, (proxy.accepted, len(informers))  # + discovery
 
 
+# --- several clusters: a read kept while nothing changed ------------------------------------------
+
+
+@pytest.fixture
+def five(cache_env, kube_env2, proxy, cached, kube_source, kube_session):
+    """Five clusters with watch caches: c1 is ``cache_env`` (through ``proxy``), c2..c5 are
+    ``kube_env2`` under four names. -> (the sources, a session over them, a session listing live)."""
+    sources = [cached(cache_env, kubeconfig=proxy.config)]
+    for i in range(2, 6):
+        source = kube_source(kube_env2, name=f"c{i}")
+        source.enable_cache()
+        sources.append(source)
+    live = kube_session(kube_source(cache_env, name="c1"), *(kube_source(kube_env2, name=f"c{i}") for i in range(2, 6)))
+    return sources, kube_session(*sources), live
+
+
+def settled(source, kind: str, version: int) -> None:
+    """Wait until ``source``'s cache has seen ``version`` of ``kind`` (its event arrived)."""
+    watch = informer(source, kind)
+    assert watch.wait(lambda i: i.version >= version, WAIT), (watch, version)
+
+
+def kept_reads(sources) -> bool:
+    return all(source.cache.kept for source in sources)
+
+
+def test_a_change_in_one_of_five_clusters_shows_in_the_next_statement(cache_env, five):
+    """A statement over five clusters whose caches did not change gets the tables the last one
+    got (kept, not read kind by kind again); a change in any one cluster, by anyone, shows in the
+    very next statement once its event is in, and this process's writes at once."""
+    sources, warm, live = five
+    c1 = sources[0]
+    sql = f"SELECT cluster, name, labels['n'] FROM experiments WHERE namespace = '{NS}' AND name LIKE 'five-%'"
+    counts = "SELECT cluster, kind, count(*) FROM experiments GROUP BY ALL"
+    cache_env.create(experiment("five-a", labels={"n": "0"}))
+    same_soon(warm, live, counts)
+    same_soon(warm, live, sql)
+    assert kept_reads(sources)  # what follows reads kept tables, unless a change is noticed
+
+    def next_read(query: str = sql) -> list[tuple]:
+        result = warm.execute(query)
+        assert from_cache(result), [str(c) for c in result.calls]
+        return result.rows()
+
+    assert next_read() == [("c1", "five-a", "0")]
+    path = cache_env.path(CHAOS_API_VERSION, "PodChaos", NS, "five-a")
+    patched = cache_env.client().patch(
+        path,
+        content=json.dumps({"metadata": {"labels": {"n": "1"}}}),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert patched.status_code == 200, patched.text
+    settled(c1, "PodChaos", int(patched.json()["metadata"]["resourceVersion"]))
+    assert next_read() == [("c1", "five-a", "1")]
+    created = cache_env.create(experiment("five-b", labels={"n": "0"}))
+    settled(c1, "PodChaos", int(created["metadata"]["resourceVersion"]))
+    assert next_read() == [("c1", "five-a", "1"), ("c1", "five-b", "0")]
+    before = informer(c1, "PodChaos").version
+    cache_env.delete(CHAOS_API_VERSION, "PodChaos", "five-a", NS)
+    settled(c1, "PodChaos", before + 1)
+    assert next_read() == [("c1", "five-b", "0")]
+    assert normalised(warm.execute(counts)) == normalised(live.execute(counts))
+    # this process's own write: the very next statement has it, without waiting for anything
+    warm.execute("UPDATE experiments SET labels = MAP {'n': '2'} WHERE cluster = 'c1' AND name = 'five-b'")
+    assert next_read() == [("c1", "five-b", "2")]
+    assert next_read() == [("c1", "five-b", "2")]
+    assert kept_reads(sources)
+
+
+def test_a_broken_watch_in_one_of_five_clusters_is_not_hidden_by_a_kept_read(cache_env, proxy, five, kube_session):
+    """Honesty holds for kept reads: once one cluster's watch breaks, the next statement is not
+    given the tables kept from before: it fails as a live list does, or (``warn``) says the rows
+    are stale."""
+    sources, warm, live = five
+    sql = "SELECT cluster, count(*) FROM experiments WHERE kind = 'PodChaos' GROUP BY cluster"
+    before = same_soon(warm, live, sql)
+    assert normalised(warm.execute(sql)) == before and kept_reads(sources)
+    proxy.refuse()
+    watch = informer(sources[0], "PodChaos")
+    assert watch.wait(lambda i: i.state == "broken", WAIT), watch
+    with pytest.raises(SourceError, match="cannot reach"):
+        warm.execute(sql)
+    result = kube_session(*sources, on_source_error="warn").execute(sql)
+    assert normalised(result) == before
+    assert any('cluster "c1"' in w and "s old (stale)" in w for w in result.warnings), result.warnings
+    proxy.allow()
+    assert same_soon(warm, live, sql) == before
+
+
+def test_a_kept_read_follows_the_clock(cache_env, five):
+    """Rows that change by themselves (an experiment whose duration runs out) are not kept past
+    that moment: the next statement says finished, with no change to the object."""
+    sources, warm, _ = five
+    warm.execute("SELECT count(*) FROM experiments")  # the caches are warm before the clock starts
+    sql = f"SELECT name, phase FROM experiments WHERE namespace = '{NS}' AND name = 'five-short'"
+    manifest = experiment("five-short")
+    manifest["spec"] = {**manifest["spec"], "action": "pod-failure", "duration": "5s"}
+    created = cache_env.create_with_status(
+        manifest, experiment_status([record(f"{NS}/p", "Not Injected", injected=1, recovered=1)], desired_phase="Stop")
+    )
+    settled(sources[0], "PodChaos", int(created["metadata"]["resourceVersion"]))
+    ends = time.time() + 5
+    assert warm.execute(sql).rows() == [("five-short", "injecting")]
+    assert warm.execute(sql).rows() == [("five-short", "injecting")] and kept_reads(sources)
+    assert time.time() < ends, "too slow to read the experiment before its end (the machine is overloaded?)"
+    time.sleep(ends - time.time() + 1.2)
+    result = warm.execute(sql)
+    assert from_cache(result) and result.rows() == [("five-short", "finished")]
+
+
 # --- lifecycle ----------------------------------------------------------------------------------
 
 

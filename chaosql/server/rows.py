@@ -34,6 +34,9 @@ _INT64_MAX = 2**63 - 1  # DuckDB's infinite timestamp; PostgreSQL's too (binary)
 #: it a zone's rule gives the offset (Python's zoneinfo reads it, as PostgreSQL does)
 _RULES_ONLY = 2_114_380_800_000_000
 _INT32_MAX = 2**31 - 1  # DuckDB's infinite date, PostgreSQL's too (binary)
+#: 1000-01-01 and 10000-01-01 in seconds since 1970: Arrow prints the years between as PostgreSQL does
+_YEAR_1000_S, _YEAR_10000_S = -30_610_224_000, 253_402_300_800
+_UTC_NAMES = ("UTC", "ETC/UTC", "GMT", "Z", "+00:00")
 _BINARY_WIDTH = {
     "int8": ">i8",
     "int4": ">i4",
@@ -134,7 +137,7 @@ def _timestamp_text(array: Any) -> Encoded | None:
         finite = pa.array(np.where(endless != 0, 0, utc), pa.int64(), mask=None if valid is None else ~valid)
         encoded = _timestamp_text(finite.cast(us_array.type))
         return None if encoded is None else _with_words(encoded, endless)
-    if zone is None or zone.upper() in ("UTC", "ETC/UTC", "GMT", "Z", "+00:00"):
+    if zone is None or zone.upper() in _UTC_NAMES:
         local, offsets = utc, None
     else:
         local = pc.cast(pc.local_timestamp(us_array), pa.int64()).fill_null(0).to_numpy()
@@ -183,6 +186,36 @@ def _timestamp_text(array: Any) -> Encoded | None:
         lengths[~valid] = -1
         used &= valid[:, None]
     return Encoded(matrix, used, lengths)
+
+
+def _whole_seconds_text(array: Any) -> Any:
+    """The text of a timestamp(tz) column whose values are whole seconds at one UTC offset
+    (Kubernetes' timestamps), from Arrow's casts: ``2026-11-20 13:00:00`` and the offset
+    (``+01``). None for any other column (fractions, several offsets, infinity, years outside
+    1000-9999), which ``_timestamp_text`` lays out."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    zone = array.type.tz
+    valid = _valid(array)
+    us_array = pc.cast(array, pa.timestamp("us", tz=zone))
+    utc = pc.cast(us_array, pa.int64()).fill_null(0).to_numpy()
+    if (utc % 1_000_000).any():
+        return None
+    if zone is None or zone.upper() in _UTC_NAMES:
+        local, suffix = utc, ("" if zone is None else "+00")
+    else:
+        local = pc.cast(pc.local_timestamp(us_array), pa.int64()).fill_null(0).to_numpy()
+        offsets = np.unique(local - utc if valid is None else (local - utc)[valid])
+        if len(offsets) != 1 or (utc >= _RULES_ONLY).any():
+            return None
+        suffix = _offset_text(int(offsets[0]) // 1_000_000)
+    seconds = local // 1_000_000
+    inside = (seconds >= _YEAR_1000_S) & (seconds < _YEAR_10000_S)
+    if not (inside.all() if valid is None else inside[valid].all()):
+        return None
+    text: Any = pc.cast(pa.array(seconds, pa.timestamp("s"), mask=None if valid is None else ~valid), pa.string())
+    return pc.binary_join_element_wise(text, suffix, "") if suffix else text
 
 
 def _endless(values: np.ndarray, end: int) -> np.ndarray | None:
@@ -384,6 +417,8 @@ def _text_array(array: Any, pgname: str) -> Any:
         return pc.cast(array, pa.string())
     if pa.types.is_floating(t):
         return _float_strings(array, pgname)
+    if pa.types.is_timestamp(t) and pgname in ("timestamptz", "timestamp"):
+        return _whole_seconds_text(array)
     return None
 
 
@@ -416,7 +451,7 @@ def _joined_text_rows(batch: Any, pgnames: list[str]) -> bytes | None:
     parts[0] = _fixed_width(header)
     joined = pc.binary_join_element_wise(*parts, pa.scalar(b"", pa.binary()))
     offsets = np.frombuffer(joined.buffers()[1], dtype=np.int32, count=joined.offset + n + 1)[joined.offset :]
-    return joined.buffers()[2].to_pybytes()[int(offsets[0]) : int(offsets[-1])]
+    return joined.buffers()[2][int(offsets[0]) : int(offsets[-1])].to_pybytes()
 
 
 def _fixed_width(matrix: np.ndarray) -> Any:

@@ -24,6 +24,7 @@ def test_vector_rows_decode_like_per_value_rows(binary, zone):
         "(TIMESTAMP '2026-01-01 00:00:00' + to_microseconds(x * 250000)) AS naive, -x * 1000003 AS negative, "
         "CASE WHEN x % 7 = 0 THEN 'nan'::DOUBLE ELSE x * 1.5e-9 END AS tiny, [x, NULL] AS list, "
         "CASE WHEN x % 9 = 0 THEN NULL ELSE repeat('long ', (x % 50)::INTEGER) END AS uneven, "
+        "CASE WHEN x % 8 = 0 THEN NULL ELSE TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_seconds(x * 3600) END AS hourly, "
         # one 3 MB document among short values: laid out field by field, not as a 700 x 3 MB matrix
         "CASE WHEN x % 700 = 5 THEN repeat('j', 3000000) ELSE 'short' END AS document FROM range(2000) t(x)"
     )
@@ -36,6 +37,43 @@ def test_vector_rows_decode_like_per_value_rows(binary, zone):
             assert fast == slow
         else:
             assert _decode(fast, names) == _decode(slow, names)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "Europe/Amsterdam", "America/St_Johns"])
+def test_whole_second_timestamps_take_arrows_text_and_match_the_general_layout(zone):
+    """Timestamps in whole seconds at one offset (Kubernetes' timestamps) get their text from
+    Arrow's casts; the bytes are the ones the general layout writes. Anything else (a fraction,
+    two offsets, a zone's offsets from 2037 on, infinity, years before 1000) is left to the
+    general layout."""
+    duckdb = pytest.importorskip("duckdb")
+    from chaosql.server.rows import _timestamp_text, _to_arrow, _whole_seconds_text
+
+    con = duckdb.connect()
+    con.execute(f"SET TimeZone = '{zone}'")
+
+    def column(sql: str):
+        return con.sql(sql).to_arrow_table().column(0).combine_chunks()
+
+    whole = [
+        "SELECT CASE WHEN x % 5 = 0 THEN NULL ELSE TIMESTAMPTZ '2026-01-10 00:00:00+00' + to_seconds(x * 61) END FROM range(500) t(x)",
+        "SELECT TIMESTAMP '1969-12-31 23:59:00' + to_seconds(x) FROM range(200) t(x)",  # naive: no offset
+    ]
+    for sql in whole:
+        array = column(sql)
+        fast = _whole_seconds_text(array)
+        assert fast is not None, sql
+        assert fast.cast("binary").to_pylist() == _to_arrow(_timestamp_text(array)).to_pylist()
+    others = [
+        "SELECT TIMESTAMPTZ '2026-01-10 00:00:00.5+00' + to_seconds(x) FROM range(10) t(x)",
+        "SELECT CASE WHEN x = 1 THEN 'infinity'::TIMESTAMPTZ ELSE TIMESTAMPTZ '2020-01-01 00:00:00+00' END FROM range(3) t(x)",
+        "SELECT TIMESTAMPTZ '0500-06-01 00:00:00+00' + to_seconds(x * 600) FROM range(30) t(x)",
+    ]
+    if zone != "UTC":  # the zone's rule, not Arrow's listed transitions
+        others.append("SELECT TIMESTAMPTZ '2038-06-01 00:00:00+00' + to_seconds(x) FROM range(10) t(x)")
+    if zone in ("Europe/Amsterdam", "America/St_Johns"):  # summer and winter: two offsets
+        others.append("SELECT TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_seconds(x * 86400 * 30) FROM range(12) t(x)")
+    for sql in others:
+        assert _whole_seconds_text(column(sql)) is None, sql
 
 
 def _decode(data: bytes, names: list[str]) -> list[tuple]:

@@ -52,6 +52,7 @@ SQL_NAMES = {
     "float4": "real",
     "float8": "double precision",
     "varchar": "character varying",
+    "bpchar": "character",
     "timestamptz": "timestamp with time zone",
     "timestamp": "timestamp without time zone",
     "time": "time without time zone",

@@ -116,6 +116,8 @@ def _figure(node: exp.Expr) -> tuple[str | None, int]:
         return (name, strength) if strength > 1 else ("case", 1)
     if isinstance(node, exp.Interval):
         return "interval", 1
+    if isinstance(node, exp.AtTimeZone):  # the function AT TIME ZONE stands for
+        return "timezone", 2
     if isinstance(node, exp.Exists):
         return "exists", 2
     if isinstance(node, exp.Trim):  # PostgreSQL calls the function TRIM stands for
@@ -256,8 +258,13 @@ def _kind(node: exp.Expr, kinds: dict[str, str]) -> str | None:
         return _duck_kind(kinds.get(f"${index(node)}", ""))
     if isinstance(node, exp.Count):
         return "int"
-    if isinstance(node, (exp.Sum, exp.Min, exp.Max, exp.Abs)):
+    if isinstance(node, exp.Sum) and _kind(node.this, kinds) == "int":  # of int8: numeric, of int4: int8
+        return "int" if _declared(node.this, kinds) in ("int4", "int2") else "decimal:0"
+    if isinstance(node, (exp.Sum, exp.Min, exp.Max, exp.Abs, exp.Nullif)):  # nullif(x, 0): x's
         return _kind(node.this, kinds)
+    if isinstance(node, exp.Subquery) and isinstance(node.this, exp.Select) and len(node.this.expressions) == 1:
+        only = node.this.expressions[0]  # a scalar subquery: its column's
+        return _number_kind(only.this if isinstance(only, exp.Alias) else only, kinds)[0]
     if isinstance(node, exp.Avg) and _kind(node.this, kinds) not in (None, "float"):
         return "decimal:18"  # numeric_division's quotient inside an expression
     if isinstance(node, (exp.Avg, exp.Stddev, exp.Variance)):
@@ -404,7 +411,11 @@ def operand_types(tree: exp.Expr, kinds: dict[str, str]) -> None:
             node.replace(exp.cast(node.copy(), "INTEGER"))
         else:
             sides = (node.this, node.expression)
-            reals = [_declared(side, kinds) == "float4" for side in sides]
+            declared = [_declared(side, kinds) for side in sides]
+            if sorted(declared, key=str) == ["int2", "int4"]:  # int2 with int4 is int4 (DuckDB: int2, overflowing)
+                sides[declared.index("int2")].replace(exp.cast(sides[declared.index("int2")].copy(), "INTEGER"))
+                continue
+            reals = [d == "float4" for d in declared]
             if any(reals) and not all(reals) and all(_kind(side, kinds) for side in sides):
                 for side, real in zip(sides, reals):
                     if real:
@@ -608,6 +619,77 @@ def interval_literals(tree: exp.Expr) -> None:
         spelled = pg_interval_text(literal.this)
         if spelled != literal.this:
             literal.replace(exp.Literal.string(spelled))
+
+
+def strings(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """Text operations DuckDB answers differently: ``SIMILAR TO`` (SQL's pattern, DuckDB reads a
+    regular expression: ``'abc' SIMILAR TO 'a%'`` was false), ``::varchar(n)`` and ``::char(n)``
+    (cut to n characters; a ``char(n)``'s trailing blanks do not count, and it is written padded as
+    a result column of its own), ``split_part(s, d, 0)`` (22023), ``encode(b, 'hex'|'base64')``.
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT 'a.c' SIMILAR TO 'a_(b|c)%', length(x::char(3)), 'abc'::varchar(2)", read="postgres")
+    >>> strings(tree, {})
+    >>> tree.sql("duckdb")
+    "SELECT 'a.c' SIMILAR TO 'a.(b|c).*', LENGTH(RTRIM(LEFT(CAST(x AS TEXT), 3))), CAST(LEFT(CAST('abc' AS TEXT), 2) AS TEXT(2))"
+    """
+    from chaosql.errors import SqlError, UnsupportedError
+
+    own = {id(p.this if isinstance(p, exp.Alias) else p): p for p in outer_projections(tree)}
+    for node in list(tree.find_all(exp.SimilarTo, exp.Cast, exp.SplitPart, exp.Encode)):
+        if isinstance(node, exp.SimilarTo):
+            pattern = node.expression
+            if not (isinstance(pattern, exp.Literal) and pattern.is_string):
+                raise UnsupportedError("SIMILAR TO with a pattern that is not a literal is not supported")
+            node.set("expression", exp.Literal.string(_similar_regex(pattern.this)))
+        elif isinstance(node, exp.SplitPart):
+            index = node.args.get("part_index")
+            if isinstance(index, exp.Literal) and index.this == "0":
+                raise SqlError("field position must not be zero", sqlstate="22023")
+        elif isinstance(node, exp.Encode):
+            charset = node.args.get("charset")
+            name = charset.this.lower() if isinstance(charset, exp.Literal) else ""
+            if name in ("hex", "base64"):
+                value = node.this.copy()
+                node.replace(exp.Lower(this=exp.Hex(this=value)) if name == "hex" else exp.ToBase64(this=value))
+        elif isinstance(to := node.args.get("to"), exp.DataType) and to.this in (T.VARCHAR, T.CHAR) and to.expressions:
+            size = to.expressions[0].this
+            cut = exp.func("left", exp.cast(node.this.copy(), "TEXT"), size.copy())
+            if to.this == T.VARCHAR:
+                node.set("this", cut)
+                continue
+            trimmed = exp.func("rtrim", cut)  # char(n): its blanks are padding
+            projection = own.get(id(node))
+            if projection is not None:
+                projection.meta["pg_type"] = "bpchar"
+                node.replace(exp.func("rpad", trimmed, size.copy(), exp.Literal.string(" ")))
+            else:
+                node.replace(trimmed)
+
+
+def _similar_regex(pattern: str) -> str:
+    r"""A SIMILAR TO pattern as the regular expression DuckDB matches with it (the whole string).
+
+    >>> print(_similar_regex(r"a%b_.c[%_]\%$"))
+    a.*b.\.c[%_]%\$
+    """
+    out, i, bracket = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if bracket:
+            bracket = c != "]"
+            out.append(c)
+        elif c == "[":
+            bracket = True
+            out.append(c)
+        else:
+            out.append({"%": ".*", "_": ".", ".": "\\.", "^": "\\^", "$": "\\$"}.get(c, c))
+        i += 1
+    return "".join(out)
 
 
 def like_escapes(tree: exp.Expr) -> None:
@@ -1062,5 +1144,6 @@ _REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ..
     (rounding_and_substrings, (exp.Round, exp.Substring)),
     (lambda tree, kinds: math_domains(tree), (exp.Sqrt, exp.Ln, exp.Log, exp.Pow)),
     (lambda tree, kinds: like_escapes(tree), (exp.Like, exp.ILike)),
+    (strings, (exp.SimilarTo, exp.Cast, exp.SplitPart, exp.Encode)),
     (lambda tree, kinds: to_char_templates(tree), (exp.TimeToStr,)),
 ]

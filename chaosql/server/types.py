@@ -32,6 +32,7 @@ PG_TYPES: dict[str, tuple[int, int]] = {
     "float8": (701, 8),
     "unknown": (705, -2),
     "varchar": (1043, -1),
+    "bpchar": (1042, -1),
     "date": (1082, 4),
     "time": (1083, 8),
     "timestamp": (1114, 8),
@@ -107,7 +108,7 @@ _SIMPLE = {
     "UNKNOWN": "text",
 }
 #: Types whose values are strings, sent as their UTF-8 bytes in text and binary format alike.
-TEXT_LIKE = ("varchar", "text", "json", "name", "char", "pg_node_tree")
+TEXT_LIKE = ("varchar", "text", "json", "name", "char", "pg_node_tree", "bpchar")
 #: PostgreSQL's type for a type DuckDB cannot tell apart (``::varchar``, ``::jsonb``): ``pg:varchar``.
 OVERRIDE = "pg:"
 
@@ -115,6 +116,7 @@ OVERRIDE = "pg:"
 #: The DuckDB types a PostgreSQL type given by the statement (``OVERRIDE``) may be sent from.
 _OVERRIDABLE = {
     "varchar": ("VARCHAR",),
+    "bpchar": ("VARCHAR",),  # char(n), blank-padded (server/semantics.py)
     "jsonb": ("JSON", "VARCHAR"),
     "name": ("VARCHAR",),
     "char": ("VARCHAR",),

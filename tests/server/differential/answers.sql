@@ -168,3 +168,35 @@ SELECT 'a_c' LIKE 'a\_c', 'abc' LIKE 'a\_c', 'a%' LIKE 'a\%', '50%' ILIKE '%\%',
 -- like-backslash-escape-on-a-table
 SELECT count(*) FROM experiments WHERE name LIKE '%\_%' OR name NOT LIKE '%' || '\%'
 ;;
+-- similar-to-is-sql-pattern (DuckDB read the pattern as a regular expression)
+SELECT 'abc' SIMILAR TO 'a%', 'abc' SIMILAR TO 'b%', 'a.c' SIMILAR TO 'a.c', 'abc' SIMILAR TO 'a.c', 'abc' NOT SIMILAR TO '(a|x)bc', 'a_c' SIMILAR TO 'a\_c', 'abc' SIMILAR TO 'a[b-c]+'
+;;
+-- similar-to-on-a-column
+SELECT name FROM experiments WHERE name SIMILAR TO '(frontend|ledger)-%' ORDER BY name LIMIT 3
+;;
+-- split-part-zero
+SELECT split_part('a,b,c', ',', 0)
+;;
+-- split-part-past-the-end-and-negative
+SELECT split_part('a,b,c', ',', 4), split_part('a,b,c', ',', -1)
+;;
+-- encode-hex-base64
+SELECT encode('abc'::bytea, 'hex'), encode('abc'::bytea, 'base64')
+;;
+-- varchar-and-char-lengths-cut
+SELECT 'abc'::varchar(2), 'abc'::char(2), 'a'::char(3) || 'b', 'a'::char(3), format_type(1042, NULL)
+;;
+-- char-trailing-blanks-do-not-count
+SELECT length('ab  '::char(5)), 'ab  '::char(5) = 'ab', 'ab'::char(5) AS padded, upper('ab'::char(4))
+;;
+-- char-of-a-column
+SELECT e.name::varchar(5), e.name::char(40) FROM experiments e ORDER BY e.name LIMIT 2
+;;
+-- sum-of-bigint-divided-is-numeric
+SELECT sum(target_count) / count(*), sum(length(name)) / count(*) FROM experiments
+;;
+-- ratio-of-sums-per-group
+SELECT kind, sum(injected_count) / sum(target_count) AS r FROM experiments GROUP BY kind ORDER BY r, kind
+;;
+-- percent-of-a-scalar-subquery
+SELECT kind, count(*) AS n, round(100.0 * count(*) / (SELECT count(*) FROM experiments), 2) AS pct FROM experiments GROUP BY kind ORDER BY n DESC, kind

@@ -66,3 +66,6 @@ SELECT to_char(target_count, 'FM000'), to_char(duration_seconds, '999,999.9') FR
 ;;
 -- to-char-number-pattern-chaosql-does-not-write
 SELECT to_char(1234, 'S9999')
+;;
+-- ratio-guarded-by-nullif
+SELECT kind, 1.0 * sum(injected_count) / nullif(sum(target_count), 0) FROM experiments GROUP BY kind ORDER BY 1

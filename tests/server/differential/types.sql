@@ -54,3 +54,9 @@ SELECT substr('abc', 1, x) FROM (VALUES (-1)) v(x)
 ;;
 -- substr-length-of-a-column
 SELECT substr('abc', 1, x), substring('abcdef' from 2 for x) FROM (VALUES (2)) v(x)
+;;
+-- smallint-with-integer-is-integer
+SELECT 1::smallint + 1::smallint, 32767::smallint + 1, 2::smallint * 100000
+;;
+-- at-time-zone-name
+SELECT TIMESTAMP '2026-05-15 10:30' AT TIME ZONE 'UTC', TIMESTAMPTZ '2026-05-15 10:30+00' AT TIME ZONE 'America/New_York'

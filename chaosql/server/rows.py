@@ -438,7 +438,10 @@ def _joined_text_rows(batch: Any, pgnames: list[str]) -> bytes | None:
             encoded = encode(array, pgnames[i], False)
             fields = _to_arrow(encoded) if encoded is not None else _per_value_array(array, pgnames[i], False)
         fields = fields.cast(pa.binary()) if not pa.types.is_binary(fields.type) else fields
-        lengths = pc.binary_length(fields).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        offsets = np.frombuffer(fields.buffers()[1], dtype=np.int32, count=fields.offset + n + 1)[fields.offset :]
+        lengths = np.diff(offsets).astype(np.int64)
+        if fields.null_count:
+            lengths[~np.asarray(fields.is_valid())] = -1
         row_len += np.maximum(lengths, 0)
         parts.append(_fixed_width(lengths.astype(">i4").view(np.uint8).reshape(n, 4)))
         parts.append(fields.fill_null(b"") if fields.null_count else fields)
@@ -460,7 +463,8 @@ def _fixed_width(matrix: np.ndarray) -> Any:
 
     n, width = matrix.shape
     data = pa.py_buffer(np.ascontiguousarray(matrix).data)
-    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), n, [None, data]).cast(pa.binary())
+    offsets = pa.py_buffer(np.arange(0, (n + 1) * width, width, dtype=np.int32).data)
+    return pa.Array.from_buffers(pa.binary(), n, [None, offsets, data])
 
 
 def data_rows(batch: Any, pgnames: list[str], formats: list[int]) -> bytes:

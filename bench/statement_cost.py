@@ -6,7 +6,7 @@ One ``Session`` on the demo data runs each of the server benchmark's small queri
 as bench/pgwire_load.py's: ``SELECT 1``, a filtered count, a 20-row page, a GROUP BY, a join)
 ``--runs`` times in a row and reports the median, p90 and CPU time per statement, once as text
 (the CLI's, REPL's and reports' way) and once as the wire server hands it over (translated to a
-tree once, a copy of the tree per run, with its DuckDB text). With
+tree once, lent to the session for every run, with its DuckDB text). With
 ``--profile N`` it then profiles every query's runs together and prints the N entries with the
 most own time and most cumulative time, which says where a statement's time goes.
 """
@@ -54,16 +54,18 @@ def measure(session, sql: str, runs: int, *, wire: bool = False) -> tuple[list[f
 
 
 def _as_wire(session, sql: str):
-    """What the wire server runs for ``sql``: its translated tree, copied per run (as its
-    ``Statements.run`` does), with the tree's DuckDB text."""
+    """What the wire server runs for ``sql``: its translated tree, lent to the session for every
+    run (as its ``Runner.run`` does: the session copies it before changing it), with the tree's
+    DuckDB text."""
     from chaosql.server import rewrite
 
     translated = rewrite.translate(sql, session.tables)
 
     def statement():
-        tree = translated.tree.copy()
+        tree = translated.tree
         tree.meta["sql_length"] = len(sql)
         tree.meta["duckdb_sql"] = translated.sql
+        tree.meta["borrowed"] = True
         return tree
 
     return statement

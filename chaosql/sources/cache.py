@@ -356,8 +356,11 @@ class ClusterCache:
     # --- reads kept for the next statement -------------------------------------------------------
 
     def touch(self) -> None:
-        """Something a read depends on changed: the reads kept so far are not used again."""
+        """Something a read depends on changed: the reads kept so far are not used again (and
+        are let go: a store dropped as idle must not stay alive through a kept read)."""
         self.epoch = next(_epochs)
+        if self.kept:
+            self.kept.clear()
 
     def _state_changed(self, informer: Informer) -> None:
         self.touch()
@@ -368,15 +371,12 @@ class ClusterCache:
 
     def keep(self, key: Hashable, stamp: tuple[int, float], pieces: list[tuple[str, Snapshot]]) -> None:
         """Keep a read whose every piece was fresh, for ``reuse`` by the next statement with the
-        same ``key``; ``stamp`` was taken before the read began. Only reads of the current epoch
-        are kept (older ones would hold on to tables no read returns any more)."""
+        same ``key``; ``stamp`` was taken before the read began."""
         epoch, until = stamp
         # what the read planned with discovery (taken before it, or during it, if it discovered)
         until = min(until, self.source.discovery_until())
         now, clock = time.monotonic(), time.time()
         with self.lock:
-            for old in [k for k, read in self.kept.items() if read.epoch != self.epoch]:
-                del self.kept[old]
             if epoch != self.epoch:
                 return  # changed while it was read: the next statement reads again
             for when, _ in self.refused.values():  # a refusal is tried again after a while
@@ -526,7 +526,6 @@ class ClusterCache:
             stores = list(self.stores.values())
             self.stores.clear()
             self.joined_by.clear()
-            self.kept.clear()
             self.touch()
         informers = [store.informer for store in stores if store.informer is not None]
         for informer in informers:

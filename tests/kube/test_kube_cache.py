@@ -580,11 +580,16 @@ def test_informers_nobody_reads_stop_and_start_again_when_needed(cache_env, cach
     session = kube_session(source)
     sql = f"SELECT count(*) FROM pods WHERE namespace = '{NS}'"
     first = session.execute(sql).scalar()
-    assert source.cache.informers()
     deadline = time.monotonic() + WAIT
+    while not source.cache.kept:  # once the kind is loaded, a read is kept for the next statement
+        assert session.execute(sql).scalar() == first
+        assert time.monotonic() < deadline, source.cache.status()
+        time.sleep(0.05)
+    assert source.cache.informers()
     while source.cache.informers():
         assert time.monotonic() < deadline, source.cache.status()
         time.sleep(0.1)
+    assert not source.cache.kept  # nothing holds on to the rows of the stores let go
     cache_env.create(pod("after-idle", "node-a"))
     assert session.execute(sql).scalar() == first + 1
 

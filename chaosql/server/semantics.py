@@ -364,7 +364,7 @@ def numeric(tree: exp.Expr, kinds: dict[str, str]) -> None:
 _DUCK_DECLARED = {"DATE": "date", "FLOAT": "float4", "INTEGER": "int4", "SMALLINT": "int2", "DOUBLE": "float8"}
 
 
-def _declared(node: exp.Expr, kinds: dict[str, str]) -> str | None:
+def _declared(node: exp.Expr | None, kinds: dict[str, str]) -> str | None:
     """The PostgreSQL type an expression is known to have where DuckDB's differs in what follows
     from it: a cast's type, ``current_date``, an integer literal (int4), a known column."""
     while isinstance(node, exp.Paren):
@@ -399,8 +399,11 @@ def operand_types(tree: exp.Expr, kinds: dict[str, str]) -> None:
     >>> tree.sql("duckdb")
     'SELECT CAST(CURRENT_DATE - CAST(d AS DATE) AS INT), CAST(CAST(x AS REAL) AS DOUBLE) / 3, CAST(SUM(CAST(n AS INT)) AS BIGINT)'
     """
-    for node in list(tree.find_all(exp.Sub, exp.TimestampTrunc, exp.Add, exp.Mul, exp.Div, exp.Sum)):
-        if isinstance(node, exp.TimestampTrunc):
+    series = (exp.ExplodingGenerateSeries, exp.GenerateSeries)
+    for node in list(tree.find_all(exp.Sub, exp.TimestampTrunc, exp.Add, exp.Mul, exp.Div, exp.Sum, *series)):
+        if isinstance(node, series):
+            _series(node, kinds)
+        elif isinstance(node, exp.TimestampTrunc):
             if _declared(node.this, kinds) == "date":
                 node.set("this", exp.cast(node.this.copy(), "TIMESTAMPTZ"))
         elif isinstance(node, exp.Sum):
@@ -420,6 +423,36 @@ def operand_types(tree: exp.Expr, kinds: dict[str, str]) -> None:
                 for side, real in zip(sides, reals):
                     if real:
                         side.replace(exp.cast(side.copy(), "DOUBLE"))
+
+
+def _exact_cast(node: exp.Expr, to: str) -> exp.Expr:
+    """A cast a rewrite adds that cannot fail (strict_casts leaves it as it is)."""
+    cast = exp.cast(node, to)
+    cast.meta["exact"] = True
+    return cast
+
+
+def _series(node: exp.Expr, kinds: dict[str, str]) -> None:
+    """generate_series of int4 bounds is int4 (DuckDB: BIGINT), of dates timestamptz (as date_trunc)."""
+    bounds = [node.args.get(b) for b in ("start", "end", "step")]
+    if all(b is None or _declared(b, kinds) in ("int4", "int2") for b in bounds):
+        table = node.parent if isinstance(node.parent, exp.Table) else None
+        if table is None:  # in a select list
+            node.replace(_exact_cast(node.copy(), "INTEGER"))
+            return
+        alias = table.args.get("alias")
+        # its column is named by the alias list, else by the table alias (PostgreSQL: ... generate_series(1, 3) g is g)
+        column = (alias.columns[0].name if alias.columns else alias.name) if alias is not None else "generate_series"
+        rows = exp.select(exp.alias_(_exact_cast(exp.column("generate_series"), "INTEGER"), column))
+        rows = rows.from_(exp.Table(this=node.copy()))
+        subquery = rows.subquery(alias.this if alias is not None and alias.this else "generate_series")
+        if alias is not None and alias.columns:
+            subquery.set("alias", alias.copy())
+        table.replace(subquery)
+        return
+    for bound in ("start", "end"):
+        if _declared(node.args.get(bound), kinds) == "date":
+            node.set(bound, exp.cast(node.args[bound].copy(), "TIMESTAMPTZ"))
 
 
 def numeric_division(tree: exp.Expr, kinds: dict[str, str]) -> None:
@@ -1010,6 +1043,8 @@ def strict_casts(tree: exp.Expr, kinds: dict[str, str]) -> None:
             # DuckDB reads it as a double: Infinity or 0. PostgreSQL's numeric holds it; refused (documented)
             raise SqlError(f'"{literal.this}" is out of range for type double precision', sqlstate="22003")
     for cast in list(tree.find_all(exp.Cast)):
+        if cast.meta.get("exact"):
+            continue
         to, inner = cast.args.get("to"), cast.this
         target = to.this if isinstance(to, exp.DataType) else None
         if isinstance(inner, exp.Literal) and not inner.is_string and target == T.FLOAT:
@@ -1136,7 +1171,19 @@ def expressions(tree: exp.Expr, kinds: dict[str, str]) -> None:
 #: the Div of div(), so IntDiv triggers numeric_division too.
 _REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ...]]] = [
     (numeric, (exp.Literal, exp.Cast, exp.Floor, exp.Ceil, exp.Round)),
-    (operand_types, (exp.Sub, exp.TimestampTrunc, exp.Add, exp.Mul, exp.Div, exp.Sum)),
+    (
+        operand_types,
+        (
+            exp.Sub,
+            exp.TimestampTrunc,
+            exp.Add,
+            exp.Mul,
+            exp.Div,
+            exp.Sum,
+            exp.ExplodingGenerateSeries,
+            exp.GenerateSeries,
+        ),
+    ),
     (jsonb_extracts, (exp.JSONExtract,)),
     (numeric_division, (exp.Div, exp.Avg, exp.IntDiv)),
     (strict_casts, (exp.Literal, exp.Cast)),

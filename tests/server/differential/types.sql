@@ -60,3 +60,24 @@ SELECT 1::smallint + 1::smallint, 32767::smallint + 1, 2::smallint * 100000
 ;;
 -- at-time-zone-name
 SELECT TIMESTAMP '2026-05-15 10:30' AT TIME ZONE 'UTC', TIMESTAMPTZ '2026-05-15 10:30+00' AT TIME ZONE 'America/New_York'
+;;
+-- generate-series-of-int4-is-int4
+SELECT * FROM generate_series(1, 3)
+;;
+-- generate-series-scalar-and-aliased
+SELECT generate_series(1, 3) AS s, 1 AS one
+;;
+-- generate-series-column-arithmetic
+SELECT x, x * 2 FROM generate_series(1, 5, 2) AS t(x)
+;;
+-- generate-series-named-by-table-alias
+SELECT * FROM generate_series(1, 3) AS g(x), generate_series(1, 2) h ORDER BY 1, 2
+;;
+-- generate-series-of-bigint
+SELECT * FROM generate_series(1::bigint, 3)
+;;
+-- generate-series-of-dates-is-timestamptz
+SELECT d FROM generate_series(DATE '2026-01-01', DATE '2026-01-03', interval '1 day') AS g(d)
+;;
+-- calendar-joined-to-experiments
+SELECT d::date, count(e.name) FROM generate_series(DATE '2026-11-01', DATE '2026-11-05', interval '1 day') AS g(d) LEFT JOIN experiments e ON e.created_at::date = d::date GROUP BY 1 ORDER BY 1

@@ -225,14 +225,18 @@ class Server:
 
 def _load_statement_code() -> None:
     """Load the modules a connection's first statement uses (the wire code, sqlglot's PostgreSQL
-    dialect, pyarrow.compute and numpy for the rows): half a second that the server's first
-    client would otherwise wait for, done in the background once the server listens."""
-    import pyarrow.compute  # noqa: F401
+    dialect, pyarrow.compute and numpy for the rows, and pandas, which pyarrow loads when it is
+    installed at its first conversion of a Python value, ``pa.scalar``, ``fill_null(0)``): up
+    to a second that the server's first client would otherwise wait for, done in the background
+    once the server listens."""
+    import pyarrow as pa
+    import pyarrow.compute
 
     from chaosql.engine import dialect
     from chaosql.server import connection, cursors, result_types, semantics  # noqa: F401
 
     dialect.Postgres  # noqa: B018  built on first use
+    pa.scalar(0)
 
 
 class ServerThread:

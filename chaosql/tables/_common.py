@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -62,8 +63,15 @@ def duration_seconds(text: str | None) -> float | None:
     """
     if not text:
         return None
+    return _seconds(text if isinstance(text, str) else str(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _seconds(text: str) -> float | None:
+    # remembered: every row of an experiment parses its duration (and its phase parses it again),
+    # and a cluster's experiments share a few durations ("30s", "5m")
     try:
-        return go_duration(str(text))
+        return go_duration(text)
     except ValueError:
         return None
 

@@ -99,7 +99,8 @@ def experiment_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
     records = (status.get("experiment") or {}).get("containerRecords") or []
     row = meta_values(obj, ctx.cluster)
     seconds = duration_seconds(spec.get("duration"))
-    ctx.changes_at(phase_changes_at(obj))
+    ends = _ends_at(meta.get("creationTimestamp"), seconds)
+    ctx.changes_at(_to_come(ends))  # phase_changes_at(obj), from the end worked out once
     row.update(
         source=ctx.family,
         engine=ENGINE,
@@ -114,7 +115,7 @@ def experiment_rows(obj: dict, ctx: RowContext) -> Iterator[Row]:
         desired_phase=(status.get("experiment") or {}).get("desiredPhase"),
         phase=experiment_phase(obj),
         deleted_at=meta.get("deletionTimestamp"),
-        ends_at=_ends_at(meta.get("creationTimestamp"), seconds),
+        ends_at=ends,
         target_count=len(records),
         injected_count=sum(r.get("injectedCount") or 0 for r in records),
         recovered_count=sum(r.get("recoveredCount") or 0 for r in records),
@@ -151,6 +152,10 @@ def phase_changes_at(obj: dict, now: datetime | None = None) -> datetime | None:
     come: Chaos Mesh calls a duration run out only once the end is past (Go's ``Before``)."""
     meta = obj.get("metadata") or {}
     end = _ends_at(meta.get("creationTimestamp"), duration_seconds((obj.get("spec") or {}).get("duration")))
+    return _to_come(end, now)
+
+
+def _to_come(end: datetime | None, now: datetime | None = None) -> datetime | None:
     return end if end is not None and end >= (now or datetime.now(UTC)) else None
 
 

@@ -81,7 +81,7 @@ def _typed_literal_first(node: Any) -> Any:
 
 def _keeping_template(build: Any) -> Any:
     """to_char's builder, keeping PostgreSQL's template in ``meta["pg_template"]`` (sqlglot's
-    translation to strftime is partial; the server translates it itself: server/semantics.py)."""
+    translation to strftime is partial; the server translates it itself: server/semantics/)."""
 
     def to_char(args: list, dialect: Any) -> Any:
         node = build(args, dialect)

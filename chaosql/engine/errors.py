@@ -82,17 +82,17 @@ def translate(
     if isinstance(err, duckdb.InvalidInputException) and body.lower().startswith("division by zero"):
         return SqlError("division by zero", sqlstate="22012")  # DuckDB's, or the server's numeric division
     if isinstance(err, duckdb.InvalidInputException) and body.startswith("negative substring length"):
-        return SqlError(body, sqlstate="22011")  # server/semantics.py
+        return SqlError(body, sqlstate="22011")  # server/semantics/
     if isinstance(err, duckdb.InvalidInputException) and body.startswith("invalid input syntax for type"):
-        return SqlError(body, sqlstate="22P02")  # the server's strict casts (server/semantics.py)
+        return SqlError(body, sqlstate="22P02")  # the server's strict casts (server/semantics/)
     if isinstance(err, duckdb.InvalidInputException) and body.startswith(_OUTSIDE_DOMAIN):
-        return SqlError(body, sqlstate="2201E" if "logarithm" in body else "2201F")  # server/semantics.py
+        return SqlError(body, sqlstate="2201E" if "logarithm" in body else "2201F")  # server/semantics/
     if isinstance(err, duckdb.InvalidInputException):
         return SqlError(body, sqlstate="22023")
     return SqlError(body or type(err).__name__, sqlstate="XX000")
 
 
-#: the server's checks of sqrt, ln, log and power (server/semantics.py), PostgreSQL's messages
+#: the server's checks of sqrt, ln, log and power (server/semantics/), PostgreSQL's messages
 _OUTSIDE_DOMAIN = ("cannot take ", "zero raised to a negative power", "a negative number raised to")
 
 #: DuckDB's type names in its conversion errors -> PostgreSQL's

@@ -622,7 +622,7 @@ def _macro_list(m: str, u: str, db: str, setting_cases: str, type_names: str, al
 
 
 def _numeric_division(m: str) -> list[str]:
-    """PostgreSQL's numeric division (server/semantics.py): the quotient rounded half away from zero
+    """PostgreSQL's numeric division (server/semantics/): the quotient rounded half away from zero
     at the scale PostgreSQL's select_div_scale picks (at least 16 significant digits, at least the
     operands' scales), as text; DuckDB's DECIMAL division gives a double. Numbers are handled as
     (unscaled HUGEINT, scale) pairs; a value's base-10000 weight and first digit are read off its

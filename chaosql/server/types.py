@@ -116,13 +116,13 @@ OVERRIDE = "pg:"
 #: The DuckDB types a PostgreSQL type given by the statement (``OVERRIDE``) may be sent from.
 _OVERRIDABLE = {
     "varchar": ("VARCHAR",),
-    "bpchar": ("VARCHAR",),  # char(n), blank-padded (server/semantics.py)
+    "bpchar": ("VARCHAR",),  # char(n), blank-padded (server/semantics/)
     "jsonb": ("JSON", "VARCHAR"),
     "name": ("VARCHAR",),
     "char": ("VARCHAR",),
     "pg_node_tree": ("VARCHAR",),
     "oid": ("BIGINT", "INTEGER"),
-    "numeric": ("VARCHAR",),  # a numeric quotient, written at PostgreSQL's scale (server/semantics.py)
+    "numeric": ("VARCHAR",),  # a numeric quotient, written at PostgreSQL's scale (server/semantics/)
     "xid": ("BIGINT", "INTEGER"),
     "int2vector": ("SMALLINT[]",),
     "oidvector": ("BIGINT[]",),

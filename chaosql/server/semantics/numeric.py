@@ -1,0 +1,314 @@
+"""Numbers as PostgreSQL computes them: unconstrained ``numeric``, operand types of arithmetic,
+exact numeric division and ``avg``, ``round``/``substr`` edge cases, and math functions' domains."""
+
+from __future__ import annotations
+
+import decimal
+from typing import Any
+
+from sqlglot import exp
+
+from chaosql.server.semantics.kinds import _declared, _kind, _position, outer_projections
+
+T = exp.DataType.Type
+
+
+def _numeric_type(kind: str | None) -> exp.DataType:
+    if kind == "int":
+        return exp.DataType.build("DECIMAL(38, 0)")
+    if kind and kind.startswith("decimal:"):
+        scale = min(int(kind.split(":")[1] or 0), 37)
+        return exp.DataType.build(f"DECIMAL(38, {scale})")
+    return exp.DataType.build("DOUBLE")
+
+
+def _unconstrained_numeric(to: Any) -> bool:
+    return isinstance(to, exp.DataType) and to.this in (T.DECIMAL, T.BIGDECIMAL) and not to.expressions
+
+
+def numeric(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """``::numeric`` without precision as PostgreSQL keeps it: the value's own scale."""
+    found = list(tree.find_all(exp.Literal, exp.Cast))
+    for literal in found:
+        if isinstance(literal, exp.Literal) and not literal.is_string and "e" in literal.this.lower():
+            value = decimal.Decimal(literal.this)  # 1e5, 1.5e-3: numeric in PostgreSQL, a double in DuckDB
+            scale = max(0, -value.as_tuple().exponent)  # type: ignore[operator]
+            if value.adjusted() < 38 - scale and scale <= 37:
+                literal.replace(exp.cast(exp.Literal.string(f"{value:f}"), exp.DataType.build(f"DECIMAL(38, {scale})")))
+    for cast in found:
+        if not isinstance(cast, exp.Cast):
+            continue
+        if cast.meta.get("spelled") == "div" and isinstance(cast.this, exp.IntDiv):
+            # div(a, b): the quotient truncated towards zero, numeric; DuckDB's // of decimals does not truncate
+            quotient, ints = cast.this, _kind(cast.this.this, kinds) == _kind(cast.this.expression, kinds) == "int"
+            if not ints:
+                quotient.replace(
+                    exp.func("trunc", exp.Div(this=quotient.this.copy(), expression=quotient.expression.copy()))
+                )
+            cast.set("to", exp.DataType.build("DECIMAL(38, 0)"))
+            continue
+        if _unconstrained_numeric(cast.args.get("to")):
+            cast.set("to", _numeric_type(_kind(cast.this, kinds)))
+            cast.meta["pg_numeric"] = True
+    for node in list(tree.find_all(exp.Floor, exp.Ceil)):
+        inner = node.this.unnest() if isinstance(node.this, exp.Paren) else node.this
+        if isinstance(inner, exp.Div) and any(
+            (_kind(side, kinds) or "").startswith("decimal") for side in (inner.this, inner.expression)
+        ):  # floor(numeric / n) is numeric in PostgreSQL (Grafana's time buckets); DuckDB divides in double
+            node.replace(exp.cast(node.copy(), exp.DataType.build("DECIMAL(38, 0)")))
+    for rnd in list(tree.find_all(exp.Round)):
+        digits = rnd.args.get("decimals")
+        inner = rnd.this
+        if (
+            isinstance(inner, exp.Cast)
+            and inner.meta.get("pg_numeric")
+            and inner.args["to"].this == T.DOUBLE
+            and isinstance(digits, exp.Literal)
+            and not digits.is_string
+            and digits.this.isdigit()
+        ):  # round(x::numeric, 2) of a float: numeric with scale 2 in PostgreSQL
+            rnd.replace(exp.cast(rnd.copy(), exp.DataType.build(f"DECIMAL(38, {min(int(digits.this), 37)})")))
+
+
+def operand_types(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """Results whose type PostgreSQL takes from its operands' and DuckDB does not, where a client
+    would see it (Decimal or int, float32 or float64): ``date - date`` is int4 (DuckDB: BIGINT),
+    ``date_trunc(unit, date)`` a timestamptz (the date at midnight in the session's zone; DuckDB:
+    timestamp), ``real`` with any other number float8 (DuckDB computes in float4), ``sum`` of int4
+    or int2 int8 (DuckDB: HUGEINT, numeric).
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT current_date - d::date, x::real / 3, sum(n::int)", read="postgres")
+    >>> operand_types(tree, {})
+    >>> tree.sql("duckdb")
+    'SELECT CAST(CURRENT_DATE - CAST(d AS DATE) AS INT), CAST(CAST(x AS REAL) AS DOUBLE) / 3, CAST(SUM(CAST(n AS INT)) AS BIGINT)'
+    """
+    series = (exp.ExplodingGenerateSeries, exp.GenerateSeries)
+    for node in list(tree.find_all(exp.Sub, exp.TimestampTrunc, exp.Add, exp.Mul, exp.Div, exp.Sum, *series)):
+        if isinstance(node, series):
+            _series(node, kinds)
+        elif isinstance(node, exp.TimestampTrunc):
+            if _declared(node.this, kinds) == "date":
+                node.set("this", exp.cast(node.this.copy(), "TIMESTAMPTZ"))
+        elif isinstance(node, exp.Sum):
+            if _declared(node.this, kinds) in ("int4", "int2"):
+                total = node.parent if isinstance(node.parent, exp.Window) else node
+                total.replace(exp.cast(total.copy(), "BIGINT"))
+        elif isinstance(node, exp.Sub) and _declared(node.this, kinds) == _declared(node.expression, kinds) == "date":
+            node.replace(exp.cast(node.copy(), "INTEGER"))
+        else:
+            sides = (node.this, node.expression)
+            declared = [_declared(side, kinds) for side in sides]
+            if sorted(declared, key=str) == ["int2", "int4"]:  # int2 with int4 is int4 (DuckDB: int2, overflowing)
+                sides[declared.index("int2")].replace(exp.cast(sides[declared.index("int2")].copy(), "INTEGER"))
+                continue
+            reals = [d == "float4" for d in declared]
+            if any(reals) and not all(reals) and all(_kind(side, kinds) for side in sides):
+                for side, real in zip(sides, reals):
+                    if real:
+                        side.replace(exp.cast(side.copy(), "DOUBLE"))
+
+
+def _exact_cast(node: exp.Expr, to: str) -> exp.Expr:
+    """A cast a rewrite adds that cannot fail (strict_casts leaves it as it is)."""
+    cast = exp.cast(node, to)
+    cast.meta["exact"] = True
+    return cast
+
+
+def _series(node: exp.Expr, kinds: dict[str, str]) -> None:
+    """generate_series of int4 bounds is int4 (DuckDB: BIGINT), of dates timestamptz (as date_trunc)."""
+    bounds = [node.args.get(b) for b in ("start", "end", "step")]
+    if all(b is None or _declared(b, kinds) in ("int4", "int2") for b in bounds):
+        table = node.parent if isinstance(node.parent, exp.Table) else None
+        if table is None:  # in a select list
+            node.replace(_exact_cast(node.copy(), "INTEGER"))
+            return
+        alias = table.args.get("alias")
+        # its column is named by the alias list, else by the table alias (PostgreSQL: ... generate_series(1, 3) g is g)
+        column = (alias.columns[0].name if alias.columns else alias.name) if alias is not None else "generate_series"
+        rows = exp.select(exp.alias_(_exact_cast(exp.column("generate_series"), "INTEGER"), column))
+        rows = rows.from_(exp.Table(this=node.copy()))
+        subquery = rows.subquery(alias.this if alias is not None and alias.this else "generate_series")
+        if alias is not None and alias.columns:
+            subquery.set("alias", alias.copy())
+        table.replace(subquery)
+        return
+    for bound in ("start", "end"):
+        if _declared(node.args.get(bound), kinds) == "date":
+            node.set(bound, exp.cast(node.args[bound].copy(), "TIMESTAMPTZ"))
+
+
+def numeric_division(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """Division of numerics and ``avg`` of integers or numerics as PostgreSQL answers them: numeric,
+    at the scale PostgreSQL picks for each quotient (``avg`` of 1 and 2 is ``1.5000000000000000``,
+    ``1/3.0`` is ``0.33333333333333333333``), exact. DuckDB answers a double (``1.5``). The
+    quotient is computed by the catalog's ``pg_numeric_div`` as text, sent as numeric: so for the
+    statement's own result columns. Inside an expression (``round(avg(x), 2)``, a comparison, an
+    ORDER BY) the same quotient is a ``DECIMAL(38, 18)``, which an ORDER BY by position or name
+    uses too (the text would sort as text; GROUP BY 1 groups the text, value for value).
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT avg(n::int) AS a, round(7.0 / 2, 1) FROM t ORDER BY a", read="postgres")
+    >>> numeric_division(tree, {})
+    >>> print(tree.sql("duckdb"))
+    SELECT PGC.MAIN.PG_NUMERIC_DIV(SUM(CAST(n AS INT)), 0, COUNT(CAST(n AS INT)), 0) AS a, ROUND(CAST(PGC.MAIN.PG_NUMERIC_DIV(CAST(7.0 AS DECIMAL(38, 1)), 1, 2, 0) AS DECIMAL(38, 18)), 1) FROM t ORDER BY CAST(PGC.MAIN.PG_NUMERIC_DIV(SUM(CAST(n AS INT)), 0, COUNT(CAST(n AS INT)), 0) AS DECIMAL(38, 18))
+    """
+    outer = outer_projections(tree) if not tree.args.get("distinct") else []
+    own = {id(p.this if isinstance(p, exp.Alias) else p): p for p in outer}
+    as_decimal: dict[int, exp.Expr] = {}  # result column -> its quotient as a DECIMAL, for ORDER BY
+    for node in reversed(list(tree.find_all(exp.Div, exp.Avg))):  # inner ones first: an outer one reads their kind
+        quotient = _quotient(node, kinds)
+        if quotient is None:
+            continue
+        top = node
+        while isinstance(top.parent, (exp.Window, exp.Filter)) and top.parent.this is top:
+            top = top.parent
+        if isinstance(node, exp.Avg) and top is not node:  # avg(x) FILTER (...) OVER (...): sum and count alike
+            for part in list(quotient.find_all(exp.Sum, exp.Count)):
+                wrapped = top.copy()
+                wrapped.find(exp.Avg).replace(part.copy())  # type: ignore[union-attr]
+                part.replace(wrapped)
+        decimal_quotient = exp.cast(quotient.copy(), exp.DataType.build("DECIMAL(38, 18)"))
+        projection = own.get(id(top))
+        if projection is not None:
+            top.replace(quotient)
+            projection.meta["pg_type"] = "numeric"
+            as_decimal[outer.index(projection)] = decimal_quotient
+        else:
+            top.replace(decimal_quotient)
+    order = tree.args.get("order")
+    for ordered in order.expressions if as_decimal and order is not None else []:
+        position = _position(ordered.this, outer)
+        if position in as_decimal:
+            ordered.set("this", as_decimal[position].copy())
+
+
+def _quotient(node: exp.Expr, kinds: dict[str, str]) -> exp.Expr | None:
+    """``pg_numeric_div(a, scale of a, b, scale of b)`` for a division with a numeric side and no
+    floating-point one, or an ``avg`` of integers or numerics; None for any other."""
+    if isinstance(node, exp.Avg):
+        value = node.this
+        inner = value.expressions[0] if isinstance(value, exp.Distinct) and len(value.expressions) == 1 else value
+        kind = _kind(inner, kinds)
+        if kind != "int" and not (kind or "").startswith("decimal:"):
+            return None
+        total: exp.Expr = exp.Sum(this=value.copy())
+        sides = [(total, kind), (exp.Count(this=value.copy()), "int")]
+    else:
+        sides = [(node.this, _kind(node.this, kinds)), (node.expression, _kind(node.expression, kinds))]
+        if not all(kind == "int" or (kind or "").startswith("decimal:") for _, kind in sides):
+            return None
+        if all(kind == "int" for _, kind in sides):
+            return None  # integer division, as in PostgreSQL
+    args: list[exp.Expr] = []
+    for side, kind in sides:
+        scale = int(kind.split(":")[1] or 0) if kind and kind.startswith("decimal:") else 0
+        value = side.copy()
+        if scale and not (isinstance(value, exp.Cast) and value.args["to"].sql() == f"DECIMAL(38, {scale})"):
+            value = exp.cast(value, exp.DataType.build(f"DECIMAL(38, {scale})"))  # exactly its scale's digits
+        args += [value, exp.Literal.number(scale)]
+    return exp.Anonymous(this="pgc.main.pg_numeric_div", expressions=args)
+
+
+def rounding_and_substrings(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """``round(double)`` rounds half to even in PostgreSQL (DuckDB: away from zero), and
+    ``substr(s, start, n)`` counts a start below 1 as positions before the string (DuckDB: from
+    its end).
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT round(x::float8), substr(s, -1, 3)", read="postgres")
+    >>> rounding_and_substrings(tree, {})
+    >>> tree.sql("duckdb")
+    'SELECT ROUND_EVEN(CAST(x AS DOUBLE), 0), SUBSTRING(s, GREATEST(-1, 1), GREATEST(-1 + 3 - GREATEST(-1, 1), 0))'
+    """
+    from chaosql.errors import SqlError
+
+    for rnd in list(tree.find_all(exp.Round)):
+        kind = _kind(rnd.this, kinds)
+        if rnd.args.get("decimals") is not None or kind == "int" or (kind or "").startswith("decimal"):
+            continue
+        even = exp.Anonymous(this="round_even", expressions=[rnd.this.copy(), exp.Literal.number(0)])
+        if kind == "float":
+            rnd.replace(even)
+        else:  # decided by DuckDB's type at bind time (typeof() folds): no cost, same result type
+            typeof = exp.Anonymous(this="typeof", expressions=[rnd.this.copy()])
+            is_float = exp.In(this=typeof, expressions=[exp.Literal.string("DOUBLE"), exp.Literal.string("FLOAT")])
+            rnd.replace(exp.Case(ifs=[exp.If(this=is_float, true=even)], default=rnd.copy()))
+    for sub in list(tree.find_all(exp.Substring)):
+        start, length = sub.args.get("start"), sub.args.get("length")
+        if start is None or (isinstance(start, exp.Literal) and start.is_string):  # FROM 'regex'
+            continue
+        if isinstance(length, exp.Neg) or (isinstance(length, exp.Literal) and length.this.startswith("-")):
+            raise SqlError("negative substring length not allowed", sqlstate="22011")
+        if length is not None and not isinstance(length, exp.Literal):  # a negative length is an error
+            negative = exp.LT(this=length.copy(), expression=_zero())
+            refused = exp.Anonymous(
+                this="error", expressions=[exp.Literal.string("negative substring length not allowed")]
+            )
+            length = exp.Case(ifs=[exp.If(this=negative, true=exp.cast(refused, "BIGINT"))], default=length.copy())
+            sub.set("length", length)
+        if isinstance(start, exp.Literal) and not start.is_string and start.this.isdigit() and int(start.this) >= 1:
+            continue  # the usual case: the same in both
+        first = exp.func("greatest", start.copy(), exp.Literal.number(1))
+        sub.set("start", first)
+        if length is not None:
+            end = exp.Add(this=start.copy(), expression=length.copy())
+            sub.set("length", exp.func("greatest", exp.Sub(this=end, expression=first.copy()), exp.Literal.number(0)))
+
+
+#: (function, the argument's condition for an error, PostgreSQL's message); SQLSTATEs in engine/errors.py
+_OUTSIDE_DOMAIN = {
+    exp.Sqrt: [("<", "cannot take square root of a negative number")],
+    exp.Ln: [("=", "cannot take logarithm of zero"), ("<", "cannot take logarithm of a negative number")],
+    exp.Log: [("=", "cannot take logarithm of zero"), ("<", "cannot take logarithm of a negative number")],
+}
+
+
+def math_domains(tree: exp.Expr) -> None:
+    """sqrt, ln, log and power outside their domain are errors in PostgreSQL (2201F, 2201E), NaN
+    or an infinity in DuckDB.
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT sqrt(x)", read="postgres")
+    >>> math_domains(tree)
+    >>> tree.sql("duckdb")
+    "SELECT CASE WHEN x < 0 THEN ERROR('cannot take square root of a negative number') ELSE SQRT(x) END"
+    """
+    for node in list(tree.find_all(exp.Sqrt, exp.Ln, exp.Log, exp.Pow)):
+        if isinstance(node, exp.Pow):
+            base, power = node.this, node.expression
+            checks: list[tuple[exp.Expr, str]] = [
+                (
+                    exp.and_(
+                        exp.EQ(this=base.copy(), expression=_zero()), exp.LT(this=power.copy(), expression=_zero())
+                    ),
+                    "zero raised to a negative power is undefined",
+                ),
+                (
+                    exp.and_(
+                        exp.LT(this=base.copy(), expression=_zero()),
+                        exp.NEQ(this=power.copy(), expression=exp.func("floor", power.copy())),
+                    ),
+                    "a negative number raised to a non-integer power yields a complex result",
+                ),
+            ]
+        else:
+            value = node.expression if isinstance(node, exp.Log) and node.expression is not None else node.this
+            checks = [
+                ((exp.EQ if op == "=" else exp.LT)(this=value.copy(), expression=_zero()), message)
+                for op, message in _OUTSIDE_DOMAIN[type(node)]
+            ]
+        node.replace(
+            exp.Case(
+                ifs=[
+                    exp.If(this=cond, true=exp.Anonymous(this="error", expressions=[exp.Literal.string(message)]))
+                    for cond, message in checks
+                ],
+                default=node.copy(),
+            )
+        )
+
+
+def _zero() -> exp.Expr:
+    return exp.Literal.number(0)

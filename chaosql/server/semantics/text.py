@@ -1,0 +1,200 @@
+"""Text functions and operators: ``SIMILAR TO``, ``LIKE``'s backslash, ``split_part``, ``encode``,
+``char(n)``, ``format()``, ``jsonb ->``."""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from chaosql.server.semantics.kinds import _declared, outer_projections
+
+T = exp.DataType.Type
+
+
+def jsonb_extracts(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """``m -> 'k'`` of a map column (jsonb over the wire) is jsonb in PostgreSQL; DuckDB says JSON."""
+    for projection in outer_projections(tree):
+        node = projection.this if isinstance(projection, exp.Alias) else projection
+        base = node.this if isinstance(node, exp.JSONExtract) else None
+        if isinstance(base, exp.Column) and kinds.get(base.name.lower(), "").startswith("MAP("):
+            projection.meta["pg_type"] = "jsonb"
+
+
+def strings(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """Text operations DuckDB answers differently: ``SIMILAR TO`` (SQL's pattern, DuckDB reads a
+    regular expression: ``'abc' SIMILAR TO 'a%'`` was false), ``::varchar(n)`` and ``::char(n)``
+    (cut to n characters; a ``char(n)``'s trailing blanks do not count, and it is written padded as
+    a result column of its own), ``split_part(s, d, 0)`` (22023), ``encode(b, 'hex'|'base64')``.
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT 'a.c' SIMILAR TO 'a_(b|c)%', length(x::char(3)), 'abc'::varchar(2)", read="postgres")
+    >>> strings(tree, {})
+    >>> tree.sql("duckdb")
+    "SELECT 'a.c' SIMILAR TO 'a.(b|c).*', LENGTH(RTRIM(LEFT(CAST(x AS TEXT), 3))), CAST(LEFT(CAST('abc' AS TEXT), 2) AS TEXT(2))"
+    """
+    from chaosql.errors import SqlError, UnsupportedError
+
+    own = {id(p.this if isinstance(p, exp.Alias) else p): p for p in outer_projections(tree)}
+    for node in list(tree.find_all(exp.SimilarTo, exp.Cast, exp.SplitPart, exp.Encode)):
+        if isinstance(node, exp.SimilarTo):
+            pattern = node.expression
+            if not (isinstance(pattern, exp.Literal) and pattern.is_string):
+                raise UnsupportedError("SIMILAR TO with a pattern that is not a literal is not supported")
+            node.set("expression", exp.Literal.string(_similar_regex(pattern.this)))
+        elif isinstance(node, exp.SplitPart):
+            index = node.args.get("part_index")
+            if isinstance(index, exp.Literal) and index.this == "0":
+                raise SqlError("field position must not be zero", sqlstate="22023")
+        elif isinstance(node, exp.Encode):
+            charset = node.args.get("charset")
+            name = charset.this.lower() if isinstance(charset, exp.Literal) else ""
+            if name in ("hex", "base64"):
+                value = node.this.copy()
+                node.replace(exp.Lower(this=exp.Hex(this=value)) if name == "hex" else exp.ToBase64(this=value))
+        elif isinstance(to := node.args.get("to"), exp.DataType) and to.this in (T.VARCHAR, T.CHAR) and to.expressions:
+            size = to.expressions[0].this
+            cut = exp.func("left", exp.cast(node.this.copy(), "TEXT"), size.copy())
+            if to.this == T.VARCHAR:
+                node.set("this", cut)
+                continue
+            trimmed = exp.func("rtrim", cut)  # char(n): its blanks are padding
+            projection = own.get(id(node))
+            if projection is not None:
+                projection.meta["pg_type"] = "bpchar"
+                node.replace(exp.func("rpad", trimmed, size.copy(), exp.Literal.string(" ")))
+            else:
+                node.replace(trimmed)
+
+
+def _similar_regex(pattern: str) -> str:
+    r"""A SIMILAR TO pattern as the regular expression DuckDB matches with it (the whole string).
+
+    >>> print(_similar_regex(r"a%b_.c[%_]\%$"))
+    a.*b.\.c[%_]%\$
+    """
+    out, i, bracket = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if bracket:
+            bracket = c != "]"
+            out.append(c)
+        elif c == "[":
+            bracket = True
+            out.append(c)
+        else:
+            out.append({"%": ".*", "_": ".", ".": "\\.", "^": "\\^", "$": "\\$"}.get(c, c))
+        i += 1
+    return "".join(out)
+
+
+def like_escapes(tree: exp.Expr) -> None:
+    r"""A backslash escapes ``%`` and ``_`` in a LIKE pattern in PostgreSQL (its default ESCAPE);
+    DuckDB has no default. Patterns that may hold one get ``ESCAPE '\'``.
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one(r"SELECT 'a_c' LIKE 'a\_c', name LIKE 'a%', x ILIKE '%' || $1", read="postgres")
+    >>> like_escapes(tree)
+    >>> print(tree.sql("duckdb"))
+    SELECT 'a_c' LIKE 'a\_c' ESCAPE '\', name LIKE 'a%', x ILIKE '%' || $1 ESCAPE '\'
+    """
+    for like in list(tree.find_all(exp.Like, exp.ILike)):
+        pattern = like.expression
+        if isinstance(like.parent, exp.Escape) or (isinstance(pattern, exp.Literal) and "\\" not in pattern.this):
+            continue
+        if isinstance(pattern, (exp.Literal, exp.Column, exp.Placeholder, exp.Parameter, exp.DPipe, exp.Concat)):
+            like.replace(exp.Escape(this=like.copy(), expression=exp.Literal.string("\\")))
+
+
+_FORMAT_SPEC = re.compile(r"%(?:(\d+)\$)?([sIL%])")
+
+
+def _format(func: exp.Expr) -> exp.Expr | None:
+    """PostgreSQL's ``format(fmt, args...)`` for a literal ``fmt`` (%s, %I, %L, %%, %n$)."""
+    args = func.expressions if isinstance(func, exp.Anonymous) else [func.this, *func.expressions]
+    if not args or not (isinstance(args[0], exp.Literal) and args[0].is_string):
+        return None
+    fmt, values = args[0].this, args[1:]
+    pieces: list[exp.Expr] = []
+    pos, nxt = 0, 0
+    for m in _FORMAT_SPEC.finditer(fmt):
+        if m.start() > pos:
+            pieces.append(exp.Literal.string(fmt[pos : m.start()]))
+        pos = m.end()
+        if m.group(2) == "%":
+            pieces.append(exp.Literal.string("%"))
+            continue
+        index = int(m.group(1)) - 1 if m.group(1) else nxt
+        nxt = index + 1
+        if index >= len(values):
+            from chaosql.errors import SqlError
+
+            raise SqlError("too few arguments for format()", sqlstate="22023")
+        value = exp.cast(values[index].copy(), "TEXT")
+        if m.group(2) == "s":
+            pieces.append(exp.func("coalesce", value, exp.Literal.string("")))
+        elif m.group(2) == "I":
+            pieces.append(exp.Anonymous(this="pgc.main.quote_ident", expressions=[value]))
+        else:
+            pieces.append(exp.Anonymous(this="pgc.main.quote_nullable", expressions=[value]))
+    if pos < len(fmt):
+        pieces.append(exp.Literal.string(fmt[pos:]))
+    if "%" in _FORMAT_SPEC.sub("", fmt):
+        return None  # widths and flags (%-10s): left to DuckDB, which refuses them
+    return exp.func("concat", *(pieces or [exp.Literal.string("")]))
+
+
+def functions(tree: exp.Expr) -> bool:
+    """format(), pg_typeof(), EXTRACT; returns whether the catalog macros are needed."""
+    needs_catalog = False
+    for func in list(tree.find_all(exp.Anonymous, exp.Format if hasattr(exp, "Format") else exp.Anonymous)):
+        name = func.name.lower() if isinstance(func, exp.Anonymous) else "format"
+        if name == "format" or func.meta.get("spelled") == "format":
+            replacement = _format(func)
+            if replacement is not None:
+                func.replace(replacement)
+                needs_catalog = True
+    for func in list(tree.find_all(exp.Anonymous)):
+        if func.name.lower() == "pg_typeof" and len(func.expressions) == 1:  # PostgreSQL's type names
+            typeof = exp.Anonymous(this="typeof", expressions=[func.expressions[0].copy()])
+            func.replace(exp.Anonymous(this="pgc.main.pg_typeof_name", expressions=[typeof]))
+            needs_catalog = True
+    for pipe in list(tree.find_all(exp.DPipe)):
+        sides = (pipe.this, pipe.expression)
+        if any(isinstance(side, (exp.Array, exp.ArrayAgg)) for side in sides):
+            # array || array: a NULL array is empty in PostgreSQL, DuckDB's || makes the whole NULL
+            pipe.replace(exp.ArrayConcat(this=pipe.this.copy(), expressions=[pipe.expression.copy()]))
+    for node in list(tree.find_all(exp.Length, exp.StrPosition, exp.ArraySize, exp.Anonymous)):
+        if isinstance(node, exp.Anonymous) and node.name.lower() != "cardinality":
+            continue
+        node.replace(exp.cast(node.copy(), "INTEGER"))  # int4 in PostgreSQL, BIGINT in DuckDB
+    for node in list(tree.find_all(exp.StrToTime, exp.Localtimestamp, exp.Localtime)):  # in the session's zone
+        if isinstance(node, exp.StrToTime):
+            node.replace(exp.cast(node.copy(), "TIMESTAMPTZ"))  # to_timestamp(text, fmt)
+            continue
+        local = exp.cast(exp.CurrentTimestamp(), "TIMESTAMP")  # localtimestamp, localtime: now() there
+        node.replace(local if isinstance(node, exp.Localtimestamp) else exp.cast(local, "TIME"))
+    for extract in list(tree.find_all(exp.Extract)):
+        field = extract.this.name.lower() if extract.this is not None else ""
+        value: exp.Expr = extract.copy()
+        if field in ("second", "seconds", "millisecond", "milliseconds"):
+            # with the fraction in PostgreSQL (7.250000); DuckDB's are whole: from the microseconds
+            micros = exp.Extract(this=exp.var("microseconds"), expression=extract.expression.copy())
+            value = exp.Mul(
+                this=exp.cast(micros, exp.DataType.build("DECIMAL(38, 0)")),
+                expression=exp.Literal.number("0.000001" if field.startswith("second") else "0.001"),
+            )
+        if extract.meta.get("spelled") == "date_part":
+            extract.replace(exp.cast(value, "DOUBLE"))
+        elif field in ("epoch", "second", "seconds"):
+            scale = 0 if field == "epoch" and _declared(extract.expression, {}) == "date" else 6  # a date's: whole
+            extract.replace(exp.cast(value, exp.DataType.build(f"DECIMAL(38, {scale})")))
+        elif field in ("millisecond", "milliseconds"):
+            extract.replace(exp.cast(value, exp.DataType.build("DECIMAL(38, 3)")))
+        else:
+            extract.replace(exp.cast(extract.copy(), exp.DataType.build("DECIMAL(38, 0)")))
+    return needs_catalog

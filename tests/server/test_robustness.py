@@ -304,6 +304,86 @@ def test_a_connection_gets_a_session_opened_before_it_connected(shared_sources):
         opened[2].con.execute("SELECT 1")  # the unused one was closed with the server
 
 
+def test_a_connection_gets_its_session_opened_once_it_connected(shared_sources):
+    """A burst of clients that connect and then all send their first statement at once must not
+    open their sessions all at that moment: the server opens each connection's session once the
+    client has connected, as PostgreSQL's backend is ready then, at most ``sessions_ahead`` of
+    them (each holds a DuckDB database). The one a connection leaves unused is closed when it
+    closes or stays idle, a SET sent before the first statement applies to the session taken, and
+    no connection gets another's."""
+    duckdb = pytest.importorskip("duckdb")
+    psycopg = pytest.importorskip("psycopg")
+    from chaosql.engine.session import Session
+    from chaosql.server.auth import AuthConfig
+    from chaosql.server.server import SESSION_DUCKDB, Server, ServerThread
+
+    opened: list[Session] = []
+
+    def new_session() -> Session:
+        opened.append(Session(shared_sources, duckdb_config=SESSION_DUCKDB))
+        return opened[-1]
+
+    def settled(count: int) -> None:  # ``count`` sessions made, one of them the spare
+        deadline = time.monotonic() + 30
+        while not (len(opened) == count and server._spare is not None) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(opened) == count and server._spare is not None, f"{len(opened)} sessions, expected {count}"
+
+    def closed(session: Session) -> bool:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                session.con.execute("SELECT 1")
+            except duckdb.Error:
+                return True
+            time.sleep(0.02)
+        return False
+
+    def closed_now(session: Session) -> bool:
+        try:
+            session.con.execute("SELECT 1")
+        except duckdb.Error:
+            return True
+        return False
+
+    def session_of(con) -> Session:
+        return server._live[con.info.backend_pid][1].runner.session
+
+    stamp = "SELECT TIMESTAMPTZ '2024-01-01 00:00:00+00'::text"
+    server = Server(new_session, port=0, auth=AuthConfig("trust"))
+    server.sessions_ahead = 2
+    with ServerThread(server) as thread:
+        settled(1)  # the spare, before any client
+        first = psycopg.connect(dsn(thread.port), autocommit=True)
+        second = psycopg.connect(dsn(thread.port), autocommit=True)
+        third = psycopg.connect(dsn(thread.port), autocommit=True)
+        settled(3)  # the first two have one each; the third is past sessions_ahead
+        spare = server._spare
+        ahead = [session for session in opened if session is not spare]
+        first.execute("SET TimeZone TO 'Asia/Tokyo'")  # answered without a session
+        assert first.execute(stamp).fetchone()[0] == "2024-01-01 09:00:00+09"
+        assert len(opened) == 3, "the first statement opened a session although one was opened for it"
+        assert session_of(first) in ahead
+        assert third.execute(stamp).fetchone()[0] == "2024-01-01 00:00:00+00"
+        assert session_of(third) is spare  # none opened ahead for it: the spare, as before
+        settled(4)
+        second.close()  # never ran a statement: the session opened for it is closed with it
+        (left,) = [session for session in ahead if session is not session_of(first)]
+        assert closed(left), "a connection closed without a statement left its session open"
+        assert not closed_now(session_of(first)) and not closed_now(session_of(third))
+        first.close()
+        third.close()
+
+        server.ahead_idle_seconds = 0.3
+        spare = server._spare
+        idle = psycopg.connect(dsn(thread.port), autocommit=True)
+        assert closed(spare), "a session opened ahead stayed open for a connection that stays idle"
+        assert idle.execute(stamp).fetchone()[0] == "2024-01-01 00:00:00+00"  # it opens one again
+        assert session_of(idle) is not spare
+        idle.close()
+    assert server._ahead == 0
+
+
 def test_workers_setting_is_checked(shared_sources):
     from chaosql.errors import UsageError
     from chaosql.server.auth import AuthConfig

@@ -39,6 +39,11 @@ def serving(kube_env, session_for):
                 yield conn, session_for(source), source
     finally:
         source.close()
+        # the cluster is shared by the session's kube tests: one comparing it with the demo
+        # snapshot must not find this test's experiments
+        for kind in ("PodChaos",):
+            for item in kube_env.list(CHAOS_API_VERSION, kind, NS).get("items", []):
+                kube_env.delete(CHAOS_API_VERSION, kind, item["metadata"]["name"], NS)
 
 
 def reused_by(conn: psycopg.Connection, sql: str) -> tuple[list, int]:

@@ -105,6 +105,11 @@ def start_service(args: argparse.Namespace, idle_exit: float) -> None:
     key, described = local.identity(args)
     if not local.claim_start(key):  # another query is starting it right now
         return
+    path = local.socket_path(key)
+    if local.request(path, {"status": True}, timeout=1.0) is not None:
+        # one started while this query listed by itself (a query side by side claimed first)
+        local.starting_done(path)
+        return
     # without --set: each query brings its own settings to the service
     process, log = spawn(args, idle_exit, settings=False)
     if getattr(args, "verbose", False):

@@ -85,6 +85,8 @@ def translate(
         return SqlError(body, sqlstate="22011")  # server/semantics/
     if isinstance(err, duckdb.InvalidInputException) and body.startswith("invalid input syntax for type"):
         return SqlError(body, sqlstate="22P02")  # the server's strict casts (server/semantics/)
+    if isinstance(err, duckdb.InvalidInputException) and body.startswith("value out of range: overflow"):
+        return SqlError(body, sqlstate="22003")  # double precision arithmetic (server/semantics/)
     if isinstance(err, duckdb.InvalidInputException) and body.startswith(_OUTSIDE_DOMAIN):
         return SqlError(body, sqlstate="2201E" if "logarithm" in body else "2201F")  # server/semantics/
     if isinstance(err, duckdb.InvalidInputException):

@@ -307,5 +307,7 @@ def _cast(cast) -> None:
             cast.replace(exp.cast(inner, "BIGINT"))
     elif target in _OID_CASTS:
         cast.set("to", exp.DataType.build("BIGINT"))
+    elif target == "CHAR" and not to.expressions:  # char without a length is char(1) (server/semantics/text.py)
+        cast.set("to", exp.DataType.build("CHAR(1)"))
     elif target in _NAME_CASTS:
         cast.set("to", exp.DataType.build("VARCHAR"))

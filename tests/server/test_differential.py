@@ -63,6 +63,11 @@ def _refused_number_template(ours, theirs) -> None:
     assert theirs.rows == [("+1234",)]
 
 
+def _refused_mixed_scales(ours, theirs) -> None:
+    assert ours.sqlstate == "0A000" and "different scales" in ours.message, ours.summary()
+    assert theirs.sqlstate is None
+
+
 #: case name -> (why it differs, a check of chaosql's own answer); docs/server.md lists them
 EXCEPTIONS: dict[str, tuple[str, object]] = {
     "pg-typeof": ("pg_typeof's names are sent as text, not regtype", _type_names_as_text),
@@ -86,6 +91,14 @@ EXCEPTIONS: dict[str, tuple[str, object]] = {
     "to-char-number-pattern-chaosql-does-not-write": (
         "to_char number patterns other than 9 0 , . G D FM are refused (0A000)",
         _refused_number_template,
+    ),
+    "mixed-scales-inside-an-expression": (
+        "numbers of different scales from one CASE or coalesce are refused inside an expression (0A000)",
+        _refused_mixed_scales,
+    ),
+    "mixed-scales-of-greatest": (
+        "greatest/least of numbers of different scales is refused (0A000)",
+        _refused_mixed_scales,
     ),
     "numeric-quotient-inside-an-expression": (
         "a numeric quotient inside an expression is numeric with 18 decimals, not PostgreSQL's scale",

@@ -42,8 +42,10 @@ from sqlglot import exp
 from chaosql.server.semantics.casts import strict_casts
 from chaosql.server.semantics.kinds import column_kinds, sent_as
 from chaosql.server.semantics.names import is_bare_user, name_columns
-from chaosql.server.semantics.numeric import (
+from chaosql.server.semantics.numbers import (
+    float_overflows,
     math_domains,
+    mixed_scales,
     numeric,
     numeric_division,
     operand_types,
@@ -84,6 +86,7 @@ _REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ..
         ),
     ),
     (jsonb_extracts, (exp.JSONExtract,)),
+    (mixed_scales, (exp.Case, exp.Coalesce, exp.Greatest, exp.Least)),
     (numeric_division, (exp.Div, exp.Avg, exp.IntDiv)),
     (strict_casts, (exp.Literal, exp.Cast)),
     (lambda tree, kinds: interval_literals(tree), (exp.Interval, exp.Cast)),
@@ -92,4 +95,5 @@ _REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ..
     (lambda tree, kinds: like_escapes(tree), (exp.Like, exp.ILike)),
     (strings, (exp.SimilarTo, exp.Cast, exp.SplitPart, exp.Encode)),
     (lambda tree, kinds: to_char_templates(tree), (exp.TimeToStr,)),
+    (float_overflows, (exp.Add, exp.Sub, exp.Mul, exp.Div)),
 ]

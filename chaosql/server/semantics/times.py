@@ -46,6 +46,39 @@ def interval_literals(tree: exp.Expr) -> None:
             continue
         if isinstance(node, exp.Cast) and not (isinstance(node.to, exp.DataType) and node.to.this == T.INTERVAL):
             continue
+        if _repeated_field(literal.this):
+            from chaosql.errors import SqlError
+
+            raise SqlError(f'invalid input syntax for type interval: "{literal.this}"', sqlstate="22007")
         spelled = pg_interval_text(literal.this)
         if spelled != literal.this:
             literal.replace(exp.Literal.string(spelled))
+
+
+#: interval unit spellings -> the field each sets (PostgreSQL refuses a field given twice)
+_FIELDS = {
+    **dict.fromkeys(("y", "yr", "yrs", "year", "years"), "year"),
+    **dict.fromkeys(("mon", "mons", "month", "months"), "month"),
+    **dict.fromkeys(("w", "week", "weeks"), "week"),
+    **dict.fromkeys(("d", "day", "days"), "day"),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "hour"),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), "minute"),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), "second"),
+    **dict.fromkeys(("ms", "msec", "msecs", "millisecond", "milliseconds"), "millisecond"),
+    **dict.fromkeys(("us", "usec", "usecs", "microsecond", "microseconds"), "microsecond"),
+}
+_UNIT_AFTER_NUMBER = re.compile(r"[+-]?\d+(?:\.\d*)?\s*([a-z]+)", re.I)
+
+
+def _repeated_field(text: str) -> bool:
+    """Whether an interval's text gives one field twice (``1 day 1 day``, ``1 hour 02:00``), which
+    PostgreSQL refuses (22007); DuckDB adds them up.
+
+    >>> [_repeated_field(t) for t in ("1 day 1 day", "1 day 2 hours", "1 hour 01:00:00", "1 d 3 days", "1 week 1 day")]
+    [True, False, True, True, False]
+    """
+    fields = [_FIELDS.get(unit.lower()) for unit in _UNIT_AFTER_NUMBER.findall(text)]
+    if ":" in text:
+        fields += ["hour", "minute", "second"]
+    named = [f for f in fields if f]
+    return len(named) != len(set(named))

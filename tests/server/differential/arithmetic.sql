@@ -121,3 +121,27 @@ SELECT (-8) ^ (1.0/3)
 -- zero-to-negative-power
 SELECT power(0, -1)
 ;;
+-- float8-overflow-is-an-error
+SELECT 1e308::float8 * 10
+;;
+-- float8-overflow-in-a-chain
+SELECT 1e308::float8 * 10 * 0
+;;
+-- float8-overflow-of-sum-and-quotient
+SELECT 1e308::float8 + 1e308::float8, 1e308::float8 / 1e-10::float8
+;;
+-- float8-overflow-of-a-column
+SELECT max(duration_seconds * 1e307::float8) FROM experiments
+;;
+-- float8-infinity-stays-infinity
+SELECT 'Infinity'::float8 * 2, '-Infinity'::float8 + 1, duration_seconds * 2.5 FROM experiments ORDER BY 3 LIMIT 2
+;;
+-- smallest-int4-literal
+SELECT -2147483648, -9223372036854775808, -2147483648 + 1
+;;
+-- smallest-int4-literal-overflows
+SELECT -2147483648 - 1
+;;
+-- smallest-int8-literal-overflows
+SELECT -9223372036854775808 - 1
+;;

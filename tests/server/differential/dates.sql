@@ -63,3 +63,13 @@ SELECT interval '1-2', '-1-2'::interval, interval '3 4:05:06', interval '+1 day'
 ;;
 -- interval-iso-8601
 SELECT interval 'P1Y2M', interval 'P1DT2H', interval 'PT90M', CAST('P1W' AS interval)
+
+;;
+-- interval-field-given-twice
+SELECT interval '1 day 1 day'
+;;
+-- interval-hours-and-a-time
+SELECT '1 hour 01:00'::interval
+;;
+-- interval-fields-given-once
+SELECT interval '1 week 1 day', interval '1 second 500 ms', interval '2 days 03:00'

@@ -69,3 +69,28 @@ SELECT to_char(1234, 'S9999')
 ;;
 -- ratio-guarded-by-nullif
 SELECT kind, 1.0 * sum(injected_count) / nullif(sum(target_count), 0) FROM experiments GROUP BY kind ORDER BY 1
+
+;;
+-- case-values-keep-their-scale (a numeric keeps each value's own scale: 1, not 1.0)
+SELECT CASE WHEN true THEN 1 ELSE 2.5 END, coalesce(1, 2.5), coalesce(NULL, 1.50, 2)
+;;
+-- case-values-keep-their-scale-per-row
+SELECT x, CASE WHEN x > 2 THEN 1.5 ELSE 2 END AS c FROM (VALUES (1), (3), (5)) v(x) ORDER BY c, x
+;;
+-- case-values-ordered-by-position
+SELECT x, CASE WHEN x > 2 THEN 1.5 ELSE 2.25 END FROM (VALUES (1), (3), (5)) v(x) ORDER BY 2 DESC, 1
+;;
+-- case-values-of-groups
+SELECT kind, CASE WHEN count(*) > 30 THEN 1 ELSE 0.5 END AS w FROM experiments GROUP BY kind ORDER BY 1
+;;
+-- case-values-in-a-filter
+SELECT count(*) FROM (VALUES (1), (3), (5)) v(x) WHERE CASE WHEN x > 2 THEN 1.5 ELSE 2 END > 1.7
+;;
+-- case-values-of-one-scale
+SELECT CASE WHEN x > 2 THEN 1 ELSE 0 END, coalesce(NULL, 2.50, 1.25) FROM (VALUES (1), (3)) v(x) ORDER BY 1
+;;
+-- mixed-scales-inside-an-expression
+SELECT CASE WHEN x > 2 THEN 1.5 ELSE 2 END + 1 FROM (VALUES (1), (3), (5)) v(x)
+;;
+-- mixed-scales-of-greatest
+SELECT greatest(1.5, 2), least(1, 0.50)

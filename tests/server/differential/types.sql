@@ -81,3 +81,10 @@ SELECT d FROM generate_series(DATE '2026-01-01', DATE '2026-01-03', interval '1 
 ;;
 -- calendar-joined-to-experiments
 SELECT d::date, count(e.name) FROM generate_series(DATE '2026-11-01', DATE '2026-11-05', interval '1 day') AS g(d) LEFT JOIN experiments e ON e.created_at::date = d::date GROUP BY 1 ORDER BY 1
+
+;;
+-- char-without-length-is-char-1
+SELECT 'abc'::char, 'xyz'::character, CAST('pq' AS char), length('abc'::char), 'abc'::char || 'x'
+;;
+-- char-without-length-of-a-column
+SELECT name::char, kind::char FROM experiments ORDER BY name LIMIT 3

@@ -26,10 +26,18 @@ def _unconstrained_numeric(to: Any) -> bool:
     return isinstance(to, exp.DataType) and to.this in (T.DECIMAL, T.BIGDECIMAL) and not to.expressions
 
 
+#: the literals PostgreSQL reads as the smallest int4 and int8 once negated, and their types
+_SMALLEST_INTEGERS = {"2147483648": "INTEGER", "9223372036854775808": "BIGINT"}
+
+
 def numeric(tree: exp.Expr, kinds: dict[str, str]) -> None:
     """``::numeric`` without precision as PostgreSQL keeps it: the value's own scale."""
     found = list(tree.find_all(exp.Literal, exp.Cast))
     for literal in found:
+        if isinstance(literal.parent, exp.Neg) and literal.this in _SMALLEST_INTEGERS:
+            # -2147483648 is an int4 literal in PostgreSQL (its grammar folds the sign in); DuckDB: int8
+            literal.parent.replace(exp.cast(literal.parent.copy(), _SMALLEST_INTEGERS[literal.this]))
+            continue
         if isinstance(literal, exp.Literal) and not literal.is_string and "e" in literal.this.lower():
             value = decimal.Decimal(literal.this)  # 1e5, 1.5e-3: numeric in PostgreSQL, a double in DuckDB
             scale = max(0, -value.as_tuple().exponent)  # type: ignore[operator]
@@ -312,3 +320,117 @@ def math_domains(tree: exp.Expr) -> None:
 
 def _zero() -> exp.Expr:
     return exp.Literal.number(0)
+
+
+_FLOAT_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div)
+
+
+def float_overflows(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """Double precision arithmetic that overflows is an error in PostgreSQL (22003); DuckDB answers
+    ±Infinity (or NaN, ``1e308 * 10 * 0``). Checked once per chain of arithmetic (``a * b + c``): a
+    result that is not finite from operands that all are overflowed somewhere in it.
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT x::float8 * 10 + 1, 2 * 3", read="postgres")
+    >>> float_overflows(tree, {})
+    >>> tree.sql("duckdb")
+    "SELECT CASE WHEN NOT ISFINITE(CAST(x AS DOUBLE) * 10 + 1) AND ISFINITE(CAST(x AS DOUBLE)) THEN ERROR('value out of range: overflow') ELSE CAST(x AS DOUBLE) * 10 + 1 END, 2 * 3"
+    """
+
+    def floating(node: exp.Expr) -> bool:
+        sides = (node.this, node.expression)
+        return _kind(node, kinds) == "float" or (
+            isinstance(node, exp.Div) and any(_kind(side, kinds) == "float" for side in sides)
+        )
+
+    def chained(node: exp.Expr) -> exp.Expr:
+        while isinstance(node, exp.Paren):
+            node = node.this
+        return node
+
+    roots: list[exp.Expr] = []
+    for node in tree.find_all(*_FLOAT_ARITHMETIC):
+        parent = node.parent
+        while isinstance(parent, exp.Paren):
+            parent = parent.parent
+        if floating(node) and not (isinstance(parent, _FLOAT_ARITHMETIC) and floating(parent)):
+            roots.append(node)
+    for root in roots:
+        leaves: list[exp.Expr] = []
+        pending: list[exp.Expr] = [root]
+        while pending:
+            operand = chained(pending.pop())
+            if isinstance(operand, _FLOAT_ARITHMETIC):
+                pending += [operand.expression, operand.this]
+            elif _kind(operand, kinds) != "int":
+                leaves.append(operand)
+        overflowed: exp.Expr = exp.not_(exp.func("isfinite", root.copy()))
+        for leaf in leaves:
+            overflowed = exp.and_(overflowed, exp.func("isfinite", leaf.copy()))
+        error = exp.Anonymous(this="error", expressions=[exp.Literal.string("value out of range: overflow")])
+        root.replace(exp.Case(ifs=[exp.If(this=overflowed, true=error)], default=root.copy()))
+
+
+_CHOICES = (exp.Case, exp.Coalesce, exp.Greatest, exp.Least)
+
+
+def _choices(node: exp.Expr) -> list[exp.Expr]:
+    """The values a CASE, coalesce, greatest or least may give (NULLs aside)."""
+    if isinstance(node, exp.Case):
+        values = [branch.args["true"] for branch in node.args.get("ifs") or []] + [node.args.get("default")]
+    else:
+        values = [node.this, *node.expressions]
+    return [v for v in values if v is not None and not isinstance(v, exp.Null)]
+
+
+def _scale(kind: str | None) -> int | None:
+    if kind == "int":
+        return 0
+    return int(kind.split(":")[1] or 0) if kind and kind.startswith("decimal:") else None
+
+
+def mixed_scales(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """A CASE or coalesce whose numeric values have different scales (``THEN 1 ELSE 2.5``): each
+    value keeps its own scale in PostgreSQL (``1``), DuckDB gives them the widest (``1.0``). As a
+    result column of its own, each value is written as its own text and sent as numeric; elsewhere
+    where its text could show (a select list, greatest/least) it is refused (0A000).
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT CASE WHEN x THEN 1 ELSE 2.5 END AS c, coalesce(y, 0) FROM t ORDER BY c", read="postgres")
+    >>> mixed_scales(tree, {})
+    >>> print(tree.sql("duckdb"))
+    SELECT CASE WHEN x THEN CAST(1 AS TEXT) ELSE CAST(2.5 AS TEXT) END AS c, COALESCE(y, 0) FROM t ORDER BY CASE WHEN x THEN 1 ELSE 2.5 END
+    """
+    from chaosql.errors import UnsupportedError
+
+    outer = outer_projections(tree) if not tree.args.get("distinct") else []
+    own = {id(p.this if isinstance(p, exp.Alias) else p): p for p in outer}
+    as_value: dict[int, exp.Expr] = {}  # result column -> its values as numbers, for ORDER BY
+    for node in list(tree.find_all(*_CHOICES)):
+        values = _choices(node)
+        if any(v.find(exp.Div, exp.Avg) for v in values):
+            continue  # a quotient: numeric_division's
+        scales = {_scale(_kind(v, kinds)) for v in values}
+        if len(scales) < 2 or None in scales:
+            continue
+        projection = own.get(id(node))
+        if projection is not None and not isinstance(node, (exp.Greatest, exp.Least)):
+            as_value[outer.index(projection)] = node.copy()
+            for value in values:
+                value.replace(exp.cast(value.copy(), "TEXT"))
+            projection.meta["pg_type"] = "numeric"
+            continue
+        up: exp.Expr | None = node
+        while up is not None and not isinstance(up, (exp.Predicate, exp.Where, exp.Having, exp.Order, exp.Group)):
+            if isinstance(up.parent, exp.Select) and any(up is p for p in up.parent.expressions):
+                name = "CASE" if isinstance(node, exp.Case) else node.sql_name().lower()
+                raise UnsupportedError(
+                    f"a {name} whose numbers have different scales is only supported as a result column of its "
+                    "own: PostgreSQL keeps each value's scale, DuckDB gives them one"
+                )
+            up = up.parent
+    order = tree.args.get("order")
+    for ordered in order.expressions if as_value and order is not None else []:
+        position = _position(ordered.this, outer)
+        if position in as_value:
+            ordered.set("this", as_value[position].copy())

@@ -43,11 +43,15 @@ from chaosql.server.semantics.casts import strict_casts
 from chaosql.server.semantics.kinds import column_kinds, sent_as
 from chaosql.server.semantics.names import is_bare_user, name_columns
 from chaosql.server.semantics.numbers import (
+    _SPREADS,
     float_overflows,
     math_domains,
+    mixed_scale_values,
     mixed_scales,
     numeric,
     numeric_division,
+    numeric_powers,
+    numeric_spreads,
     operand_types,
     rounding_and_substrings,
 )
@@ -87,6 +91,9 @@ _REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ..
     ),
     (jsonb_extracts, (exp.JSONExtract,)),
     (mixed_scales, (exp.Case, exp.Coalesce, exp.Greatest, exp.Least)),
+    (mixed_scale_values, (exp.Values,)),
+    (numeric_powers, (exp.Pow,)),
+    (numeric_spreads, _SPREADS),
     (numeric_division, (exp.Div, exp.Avg, exp.IntDiv)),
     (strict_casts, (exp.Literal, exp.Cast)),
     (lambda tree, kinds: interval_literals(tree), (exp.Interval, exp.Cast)),

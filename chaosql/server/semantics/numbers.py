@@ -434,3 +434,98 @@ def mixed_scales(tree: exp.Expr, kinds: dict[str, str]) -> None:
         position = _position(ordered.this, outer)
         if position in as_value:
             ordered.set("this", as_value[position].copy())
+
+
+def _mixed_values(values: exp.Values) -> list[int]:
+    """The columns of a VALUES list whose numbers have different scales (``(1.5), (2.25)``)."""
+    rows = [row.expressions for row in values.expressions if isinstance(row, exp.Tuple)]
+    mixed = []
+    for i in range(min((len(row) for row in rows), default=0)):
+        column = [row[i] for row in rows if not isinstance(row[i], exp.Null)]
+        scales = {_scale(_kind(v, {})) for v in column if not (isinstance(v, exp.Literal) and v.is_string)}
+        if len(scales) > 1 and None not in scales:
+            mixed.append(i)
+    return mixed
+
+
+def mixed_scale_values(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """A VALUES list whose column mixes numbers of different scales: PostgreSQL keeps each value's
+    (``1.5``, ``2.25``), DuckDB gives the column one (``1.50``). Such a column is refused (0A000)
+    where its values could show: a select list, outside ``count`` and comparisons.
+
+    >>> import sqlglot
+    >>> mixed_scale_values(sqlglot.parse_one("SELECT count(x) FROM (VALUES (1.5), (2.25)) v(x) WHERE x > 1", read="postgres"), {})
+    >>> mixed_scale_values(sqlglot.parse_one("SELECT max(x) FROM (VALUES (1.5), (2.25)) v(x)", read="postgres"), {})
+    Traceback (most recent call last):
+    chaosql.errors.UnsupportedError: a VALUES column of numbers of different scales (x) is only supported in count(), comparisons, and sum() or avg() of all its rows: PostgreSQL keeps each value's scale, DuckDB gives the column one
+    """
+    from chaosql.errors import UnsupportedError
+
+    for values in list(tree.find_all(exp.Values)):
+        if isinstance(values.parent, exp.Insert):
+            continue
+        mixed = _mixed_values(values)
+        if not mixed:
+            continue
+        alias = values.args.get("alias")
+        names = [c.name.lower() for c in alias.columns] if alias is not None else []
+        select = values.parent
+        while select is not None and not isinstance(select, exp.Select):
+            select = select.parent
+        if select is None or len(names) <= max(mixed):  # the VALUES list is the result itself
+            raise UnsupportedError(
+                "a VALUES list of numbers of different scales is not supported: PostgreSQL keeps each "
+                "value's scale, DuckDB gives the column one"
+            )
+        refused = {names[i] for i in mixed}
+        # sum and avg over every row of the list: the widest scale is among the values summed, as in DuckDB
+        whole = not any(select.args.get(k) for k in ("where", "group", "joins"))
+        for column in select.find_all(exp.Column):
+            if column.name.lower() not in refused:
+                continue
+            up: exp.Expr | None = column
+            while up is not None and up is not select:
+                if isinstance(up, (exp.Predicate, exp.Count, exp.Where, exp.Having, exp.Order, exp.Group, exp.Join)):
+                    break
+                if whole and isinstance(up, (exp.Sum, exp.Avg)) and not isinstance(up.parent, (exp.Filter, exp.Window)):
+                    break
+                if isinstance(up.parent, exp.Select) and any(up is p for p in up.parent.expressions):
+                    raise UnsupportedError(
+                        f"a VALUES column of numbers of different scales ({column.name}) is only supported in "
+                        "count(), comparisons, and sum() or avg() of all its rows: PostgreSQL keeps each value's scale, DuckDB gives the column one"
+                    )
+                up = up.parent
+
+
+def numeric_powers(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """``power(x, y)`` or ``x ^ y`` with a numeric operand is numeric in PostgreSQL, at a scale of
+    its own (``2.0 ^ 10`` is ``1024.0000000000000000``); DuckDB computes a double. Refused (0A000)
+    rather than answered with another number; of integers or doubles it is double precision in both.
+    """
+    from chaosql.errors import UnsupportedError
+
+    for node in tree.find_all(exp.Pow):
+        if any((_kind(side, kinds) or "").startswith("decimal:") for side in (node.this, node.expression)):
+            raise UnsupportedError(
+                "power() or ^ of a numeric is not supported: PostgreSQL computes it in numeric at its own "
+                "scale; cast an operand to double precision (x::float8) for a double"
+            )
+
+
+#: the variance and standard deviation aggregates, numeric in PostgreSQL for integers and numerics
+_SPREADS = (exp.Stddev, exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop)
+
+
+def numeric_spreads(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """``stddev``/``variance`` (and their ``_pop``/``_samp`` forms) are refused (0A000): of integers
+    or numerics PostgreSQL answers an exact numeric, DuckDB a double (``1.118033988749895`` where
+    PostgreSQL says ``1.1180339887498948``), and of doubles the two compute them by different
+    algorithms, whose last digits differ (``14879.90283701786`` and ``14879.902837017858``).
+    """
+    from chaosql.errors import UnsupportedError
+
+    for node in tree.find_all(*_SPREADS):
+        raise UnsupportedError(
+            f"{node.sql_name().lower()}() is not supported: PostgreSQL's answer differs from DuckDB's in its type "
+            "(numeric for integers and numerics) and its last digits (for double precision)"
+        )

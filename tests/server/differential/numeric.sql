@@ -94,3 +94,25 @@ SELECT CASE WHEN x > 2 THEN 1.5 ELSE 2 END + 1 FROM (VALUES (1), (3), (5)) v(x)
 ;;
 -- mixed-scales-of-greatest
 SELECT greatest(1.5, 2), least(1, 0.50)
+
+;;
+-- values-of-different-scales
+SELECT x FROM (VALUES (1.5), (2.25)) v(x) ORDER BY 1
+;;
+-- values-of-different-scales-min-max
+SELECT min(x), max(x) FROM (VALUES (1.5), (2.25)) v(x)
+;;
+-- values-of-different-scales-counted-and-compared
+SELECT count(x), count(*) FILTER (WHERE x > 2), sum(x), avg(x) FROM (VALUES (1.5), (2.25), (3)) v(x)
+;;
+-- power-of-a-numeric
+SELECT power(2, 0.5), 2.0 ^ 10
+;;
+-- power-of-integers-and-doubles
+SELECT 2 ^ 10, power(2, 3), power(2.0::float8, 0.5::float8)
+;;
+-- stddev-and-variance
+SELECT stddev(x), variance(x) FROM (VALUES (1), (2), (3), (4)) v(x)
+;;
+-- stddev-of-a-double-column
+SELECT stddev(duration_seconds) FROM experiments

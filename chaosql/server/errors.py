@@ -89,7 +89,7 @@ def position(err: ChaosqlError, sql: str) -> int | None:
 
 def _string(sql: str, value: str) -> int | None:
     """Where the string literal ``'value'`` starts in ``sql``, if it is there and is what is
-    converted (``'v'::type``, ``CAST('v' AS type)``, ``type 'v'``): PostgreSQL points at a literal
+    converted (``'v'::type``, ``CAST('v' AS type)``, ``type 'v'``, ``'v' + 1``): PostgreSQL points at a literal
     only then, not at one read from a CTE or VALUES and converted later."""
     from sqlglot import exp
     from sqlglot.tokens import TokenType
@@ -100,8 +100,11 @@ def _string(sql: str, value: str) -> int | None:
             continue
         after = tokens[i + 1].token_type if i + 1 < len(tokens) else None
         before = tokens[max(i - 2, 0) : i]
+        arithmetic = (TokenType.PLUS, TokenType.DASH, TokenType.STAR, TokenType.SLASH)
         if (
             after == TokenType.DCOLON
+            or after in arithmetic  # '5.5' + 1: the literal takes the number's type
+            or (before and before[-1].token_type in arithmetic)
             or [t.text.upper() for t in before] == ["CAST", "("]
             or (before and before[-1].token_type.name in exp.DataType.Type.__members__)
         ):

@@ -54,8 +54,9 @@ from chaosql.server.semantics.numbers import (
     numeric_spreads,
     operand_types,
     rounding_and_substrings,
+    unknown_literals,
 )
-from chaosql.server.semantics.text import functions, jsonb_extracts, like_escapes, strings
+from chaosql.server.semantics.text import functions, jsonb_extracts, like_escapes, strings, text_shapes
 from chaosql.server.semantics.times import interval_literals
 from chaosql.server.semantics.to_char import to_char_templates
 
@@ -75,6 +76,8 @@ def expressions(tree: exp.Expr, kinds: dict[str, str]) -> None:
 #: (rewrite, the node types it rewrites; empty: always); in the order they run. numeric() makes
 #: the Div of div(), so IntDiv triggers numeric_division too.
 _REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ...]]] = [
+    (unknown_literals, (exp.Add, exp.Sub, exp.Mul, exp.Div)),
+    (text_shapes, (exp.Anonymous, exp.DPipe, exp.ArrayConcat, exp.Substring)),
     (numeric, (exp.Literal, exp.Cast, exp.Floor, exp.Ceil, exp.Round)),
     (
         operand_types,

@@ -529,3 +529,31 @@ def numeric_spreads(tree: exp.Expr, kinds: dict[str, str]) -> None:
             f"{node.sql_name().lower()}() is not supported: PostgreSQL's answer differs from DuckDB's in its type "
             "(numeric for integers and numerics) and its last digits (for double precision)"
         )
+
+
+def unknown_literals(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """A string literal in arithmetic with a number (``'5' + 1``) takes the number's type in
+    PostgreSQL (an unknown-type literal); DuckDB finds no ``+`` for them. Cast to that type, so a
+    literal that does not spell one is PostgreSQL's 22P02 (strict_casts).
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT '5' + 1, 2.5 * '2', '1' || 2", read="postgres")
+    >>> unknown_literals(tree, {})
+    >>> tree.sql("duckdb")
+    "SELECT CAST('5' AS INT) + 1, 2.5 * CAST('2' AS DECIMAL), '1' || 2"
+    """
+    for node in list(tree.find_all(exp.Add, exp.Sub, exp.Mul, exp.Div)):
+        sides = (node.this, node.expression)
+        for text, other in (sides, sides[::-1]):
+            if not (isinstance(text, exp.Literal) and text.is_string) or (
+                isinstance(other, exp.Literal) and other.is_string
+            ):
+                continue
+            kind = _kind(other, kinds)
+            if kind == "int":
+                small = _declared(other, kinds) in ("int4", "int2")
+                text.replace(exp.cast(text.copy(), "INTEGER" if small else "BIGINT"))
+            elif kind == "float":
+                text.replace(exp.cast(text.copy(), "DOUBLE"))
+            elif kind and kind.startswith("decimal:"):
+                text.replace(exp.cast(text.copy(), exp.DataType.build("DECIMAL")))

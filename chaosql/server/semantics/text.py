@@ -198,3 +198,44 @@ def functions(tree: exp.Expr) -> bool:
         else:
             extract.replace(exp.cast(extract.copy(), exp.DataType.build("DECIMAL(38, 0)")))
     return needs_catalog
+
+
+def text_shapes(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """Calls PostgreSQL answers and DuckDB refuses or reads otherwise: ``octet_length('literal')``
+    (DuckDB: no octet_length of text), ``ARRAY[1,2] || 3`` and ``3 || ARRAY[1,2]`` (an element
+    appended or prepended; DuckDB: no list_concat of a list and a number), ``substring(s FROM
+    'regex')`` (the first match of a regular expression, or of its first parenthesized part; NULL
+    without a match; DuckDB read the pattern as the start position).
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT octet_length('ab'), ARRAY[1] || 2, substring(s FROM 'o(.)b')", read="postgres")
+    >>> text_shapes(tree, {})
+    >>> tree.sql("duckdb")
+    "SELECT CAST(STRLEN('ab') AS INT), LIST_APPEND([1], 2), CASE WHEN REGEXP_MATCHES(s, 'o(.)b') THEN REGEXP_EXTRACT(s, 'o(.)b', 1) END"
+    """
+    from chaosql.server.semantics.kinds import _kind
+
+    for node in list(tree.find_all(exp.Anonymous, exp.DPipe, exp.ArrayConcat, exp.Substring)):
+        if isinstance(node, exp.Anonymous):
+            args = node.expressions
+            if node.name.lower() == "octet_length" and len(args) == 1 and isinstance(args[0], exp.Literal):
+                if args[0].is_string:
+                    node.replace(exp.cast(exp.func("strlen", args[0].copy()), "INTEGER"))
+        elif isinstance(node, (exp.DPipe, exp.ArrayConcat)):
+            others = node.expressions if isinstance(node, exp.ArrayConcat) else [node.expression]
+            if len(others) != 1:
+                continue
+            left, right = node.this, others[0]
+            if isinstance(left, exp.Array) and not isinstance(right, exp.Array) and _kind(right, kinds):
+                node.replace(exp.func("list_append", left.copy(), right.copy()))
+            elif isinstance(right, exp.Array) and not isinstance(left, exp.Array) and _kind(left, kinds):
+                node.replace(exp.func("list_prepend", left.copy(), right.copy()))
+        else:
+            pattern = node.args.get("start")
+            if isinstance(pattern, exp.Literal) and pattern.is_string and node.args.get("length") is None:
+                group = 1 if re.search(r"\((?!\?)", pattern.this) else 0
+                found = exp.RegexpExtract(
+                    this=node.this.copy(), expression=pattern.copy(), group=exp.Literal.number(group)
+                )
+                matches = exp.func("regexp_matches", node.this.copy(), pattern.copy())
+                node.replace(exp.Case(ifs=[exp.If(this=matches, true=found)]))

@@ -200,3 +200,25 @@ SELECT kind, sum(injected_count) / sum(target_count) AS r FROM experiments GROUP
 ;;
 -- percent-of-a-scalar-subquery
 SELECT kind, count(*) AS n, round(100.0 * count(*) / (SELECT count(*) FROM experiments), 2) AS pct FROM experiments GROUP BY kind ORDER BY n DESC, kind
+
+;;
+-- string-literal-in-arithmetic-takes-the-numbers-type
+SELECT '5' + 1, 1 + '5', 2.5 * '2', '1.5' * 2.0, '3' - 1::bigint
+;;
+-- string-literal-in-arithmetic-not-a-number
+SELECT '5.5' + 1
+;;
+-- string-literal-added-to-a-column
+SELECT target_count + '1' FROM experiments ORDER BY name LIMIT 2
+;;
+-- array-and-element
+SELECT ARRAY[1,2] || 3, 0 || ARRAY[1,2], ARRAY[1] || ARRAY[2]
+;;
+-- octet-length-of-a-literal
+SELECT octet_length('héllo'), octet_length('')
+;;
+-- substring-from-a-regular-expression
+SELECT substring('foobar' FROM 'o.b'), substring('foobar' FROM 'o(.)b'), substring('foobar' FROM 'x'), substring('foobar' FROM 2), substring('foobar' FROM 2 FOR 3)
+;;
+-- substring-of-a-column-from-a-regular-expression
+SELECT substring(name FROM '-(.*)$') FROM experiments ORDER BY name LIMIT 3

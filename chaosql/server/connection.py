@@ -69,9 +69,6 @@ class Connection(Streaming):
         self.pid = server.next_pid()
         self.secret = struct.unpack("!I", os.urandom(4))[0]
         self._runner: Runner | None = None
-        # the session the server opens once the client has connected, for the first statement
-        self._ahead: concurrent.futures.Future | None = None
-        self._ahead_timer: asyncio.TimerHandle | None = None
         self._working: concurrent.futures.Future | None = None  # the last call on the worker pool
         self.settings: dict[str, str] = {}
         self.status = "I"
@@ -305,7 +302,6 @@ class Connection(Streaming):
 
     async def close(self) -> None:
         self.server.forget(self.pid)
-        self._drop_ahead()
         try:
             self._write_out()
             self.writer.close()
@@ -381,9 +377,6 @@ class Connection(Streaming):
             self.send(wire.parameter_status(key, self.settings[key]))
         self.send(wire.backend_key_data(self.pid, self.secret))
         self.server.register(self.pid, self.secret, self)
-        self._ahead = self.server.open_ahead()
-        if self._ahead is not None:
-            self._ahead_timer = asyncio.get_running_loop().call_later(self.server.ahead_idle_seconds, self._drop_ahead)
         self.send(wire.ready_for_query(self.status))
         await self.drain()
         return True
@@ -457,53 +450,13 @@ class Connection(Streaming):
     async def _open_session(self) -> None:
         """The connection's Session, opened on a worker at its first statement, with what the
         client set before (startup parameters, SET statement_timeout / TimeZone)."""
-        session = await self._take_ahead()
         try:
-            self._runner = await self.call(self._new_runner, session)
+            self._runner = await self.call(self._new_runner)
         except ChaosqlError as err:
             raise Fatal(err.sqlstate, f"cannot open a session: {err}") from err
 
-    async def _take_ahead(self) -> Any:
-        """The session opened once the client connected (``Server.open_ahead``), when it opened;
-        None if there is none: the connection opens its own, and reports why it cannot."""
-        ahead = self._ahead
-        if ahead is None:
-            return None
-        self._ahead = None
-        self.server.release_ahead()
-        if self._ahead_timer is not None:
-            self._ahead_timer.cancel()
-        try:
-            return await asyncio.wrap_future(ahead)
-        except asyncio.CancelledError:
-            ahead.add_done_callback(self._close_opened)  # the connection is going: never leave it open
-            raise
-        except Exception:
-            return None
-
-    def _drop_ahead(self) -> None:
-        """Close the session opened ahead that the connection has not taken (it closes, or has not
-        run a statement for ``Server.ahead_idle_seconds``)."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is None:
-            return
-        self.server.release_ahead()
-        if self._ahead_timer is not None:
-            self._ahead_timer.cancel()
-        ahead.add_done_callback(self._close_opened)
-
-    def _close_opened(self, opening: concurrent.futures.Future) -> None:
-        if opening.cancelled() or opening.exception() is not None:
-            return
-        session = opening.result()
-        try:
-            self.server.pool.submit(session.close)
-        except RuntimeError:  # the pool is shut down: the server is stopping
-            session.close()
-
-    def _new_runner(self, session: Any = None) -> Runner:
-        if session is None:
-            session = self.server.session()
+    def _new_runner(self) -> Runner:
+        session = self.server.session()
         try:
             runner = Runner(session, user=self.user, database=self.database, settings=self.settings, pid=self.pid)
             self.server_timeout = session.settings["timeout"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import ipaddress
 import itertools
 import os
@@ -40,12 +39,6 @@ def default_workers() -> int:
 #: DuckDB options of every server session: its statements run on the worker that runs them, so a
 #: session (and a connection) has no threads of its own, and no statement takes every core.
 SESSION_DUCKDB = {"threads": 1, "async_threads": 0}
-#: Sessions opened ahead, at most, for connections that have not run a statement yet: each holds a
-#: DuckDB database (about 4 MB), so past this a connection opens its session at its first statement.
-SESSIONS_AHEAD = 64
-#: A session opened ahead that its connection has not used for this many seconds is closed (the
-#: connection opens one again at its first statement).
-AHEAD_IDLE_SECONDS = 60.0
 
 
 class Server:
@@ -113,9 +106,6 @@ class Server:
         self._spare_lock = threading.Lock()
         self._making_spare = False
         self._closed = False
-        self.sessions_ahead = SESSIONS_AHEAD
-        self.ahead_idle_seconds = AHEAD_IDLE_SECONDS
-        self._ahead = 0  # sessions opened ahead (or being opened) that no connection has taken yet
 
     def next_pid(self) -> int:
         return next(self._pids)
@@ -162,26 +152,6 @@ class Server:
             spare, self._spare = self._spare, None
         self._make_spare()
         return spare if spare is not None else self.new_session()
-
-    def open_ahead(self) -> concurrent.futures.Future | None:
-        """Open a session in the background for a connection that has just connected (its first
-        statement takes it, see ``Connection._open_session``), as PostgreSQL's backend is ready
-        once a client has connected: a burst of new connections does not open its sessions all at
-        its first statements. None past ``sessions_ahead`` unused ones (memory stays bounded); the
-        caller gives each back with ``release_ahead`` once taken or closed."""
-        with self._spare_lock:
-            if self._closed or self._ahead >= self.sessions_ahead:
-                return None
-            self._ahead += 1
-        try:
-            return self.pool.submit(self.session)
-        except RuntimeError:  # the pool is shut down: the server is stopping
-            self.release_ahead()
-            return None
-
-    def release_ahead(self) -> None:
-        with self._spare_lock:
-            self._ahead -= 1
 
     def _make_spare(self, *, warm_up: bool = False) -> None:
         with self._spare_lock:

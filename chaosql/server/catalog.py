@@ -615,9 +615,35 @@ def _macro_list(m: str, u: str, db: str, setting_cases: str, type_names: str, al
         f"{m}inet_server_addr() AS '127.0.0.1'",
         f"{m}pg_get_keywords() AS TABLE SELECT * FROM pgc.main.__keywords",
         *_numeric_division(m),
+        *_justify(m),
         # PostgreSQL's is set-returning; it is only ever applied to pg_index.indkey, and pg_index is
         # empty here, so a scalar of the right shape lets pgjdbc's and Metabase's queries bind.
         "CREATE OR REPLACE MACRO pgc.info._pg_expandarray(a) AS {'x': a[1], 'n': 1}",
+    ]
+
+
+def _justify(m: str) -> list[str]:
+    """PostgreSQL's justify_hours and justify_days: whole days out of the time (24 hours), whole
+    months out of the days (30 days), truncated towards zero, then signs made to agree (``-1 day
+    +02:00:00`` is ``-22:00:00``). An interval's time is read off DuckDB's hour, minute and
+    microseconds fields (its own is not exposed); the parts are put back with to_months, to_days
+    and to_microseconds, which DuckDB adds part by part."""
+    q, day = "pgc.main.", 86400000000
+    micros = "(datepart('hour', i) * 3600000000 + datepart('minute', i) * 60000000 + datepart('microseconds', i))"
+    months = "(datepart('year', i) * 12 + datepart('month', i))"
+    return [
+        f"{m}pg_interval_of(mo, d, t) AS to_months(CAST(mo AS INTEGER)) + to_days(CAST(d AS INTEGER)) "
+        "+ to_microseconds(CAST(t AS BIGINT))",
+        f"{m}pg_justified(mo, d, t, unit, whole) AS CASE "
+        f"WHEN unit = 'time' AND d > 0 AND t < 0 THEN {q}pg_interval_of(mo, d - 1, t + whole) "
+        f"WHEN unit = 'time' AND d < 0 AND t > 0 THEN {q}pg_interval_of(mo, d + 1, t - whole) "
+        f"WHEN unit = 'days' AND mo > 0 AND d < 0 THEN {q}pg_interval_of(mo - 1, d + whole, t) "
+        f"WHEN unit = 'days' AND mo < 0 AND d > 0 THEN {q}pg_interval_of(mo + 1, d - whole, t) "
+        f"ELSE {q}pg_interval_of(mo, d, t) END",
+        f"{m}justify_hours(i) AS {q}pg_justified({months}, datepart('day', i) + ({micros} - {micros} % {day}) "
+        f"// {day}, {micros} % {day}, 'time', {day})",
+        f"{m}justify_days(i) AS {q}pg_justified({months} + (datepart('day', i) - datepart('day', i) % 30) // 30, "
+        f"datepart('day', i) % 30, {micros}, 'days', 30)",
     ]
 
 

@@ -251,6 +251,9 @@ def _function(func) -> None:
         elif name in FUNCTIONS:
             func.set("this", "pgc.main." + name)
         return
+    if kind in ("JustifyHours", "JustifyDays"):  # the catalog's (DuckDB has neither)
+        func.replace(exp.Anonymous(this="pgc.main." + func.sql_name().lower(), expressions=[func.this]))
+        return
     pg_name = _TYPED_FUNCS.get(kind)
     if pg_name:
         args = [func.this] if pg_name == "current_schemas" and func.this is not None else []

@@ -73,3 +73,10 @@ SELECT '1 hour 01:00'::interval
 ;;
 -- interval-fields-given-once
 SELECT interval '1 week 1 day', interval '1 second 500 ms', interval '2 days 03:00'
+
+;;
+-- justify-hours-and-days
+SELECT justify_hours(interval '27 hours'), justify_days(interval '35 days'), justify_hours(interval '-1 day +02:00:00'), justify_hours(interval '1 day -27:00:00.5')
+;;
+-- justify-signs-and-nulls
+SELECT justify_days(interval '1 mon -35 days'), justify_days(interval '-1 mon 65 days 03:00'), justify_hours(interval '2 mons 49:30:15'), justify_days(NULL::interval), justify_hours(interval '-49 hours')

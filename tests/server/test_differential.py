@@ -109,6 +109,10 @@ EXCEPTIONS: dict[str, tuple[str, object]] = {
         "a VALUES column of numbers of different scales is refused where its values show (0A000)",
         _refused_mixed_scales,
     ),
+    "values-of-different-scales-star": (
+        "a VALUES column of numbers of different scales is refused where its values show (0A000)",
+        _refused_mixed_scales,
+    ),
     "values-of-different-scales-min-max": (
         "a VALUES column of numbers of different scales is refused where its values show (0A000)",
         _refused_mixed_scales,

@@ -472,7 +472,11 @@ def mixed_scale_values(tree: exp.Expr, kinds: dict[str, str]) -> None:
         select = values.parent
         while select is not None and not isinstance(select, exp.Select):
             select = select.parent
-        if select is None or len(names) <= max(mixed):  # the VALUES list is the result itself
+        starred = select is not None and any(
+            isinstance(p, exp.Star) or (isinstance(p, exp.Column) and isinstance(p.this, exp.Star))
+            for p in select.expressions
+        )
+        if select is None or starred or len(names) <= max(mixed):  # the VALUES list is the result itself
             raise UnsupportedError(
                 "a VALUES list of numbers of different scales is not supported: PostgreSQL keeps each "
                 "value's scale, DuckDB gives the column one"

@@ -116,3 +116,10 @@ SELECT stddev(x), variance(x) FROM (VALUES (1), (2), (3), (4)) v(x)
 ;;
 -- stddev-of-a-double-column
 SELECT stddev(duration_seconds) FROM experiments
+
+;;
+-- values-of-different-scales-star
+SELECT * FROM (VALUES (1.5), (2.25)) v(x)
+;;
+-- values-of-different-scales-counted
+SELECT count(*) FROM (VALUES (1.5), (2.25)) v(x)

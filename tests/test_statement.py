@@ -268,21 +268,9 @@ def test_rows_kept_from_a_snapshot_follow_the_clock_and_the_files(tmp_path, sess
     import json
     from datetime import UTC, datetime, timedelta
 
-    created = (datetime.now(UTC) - timedelta(seconds=1)).replace(microsecond=0)
-    experiment = {
-        "apiVersion": "chaos-mesh.org/v1alpha1",
-        "kind": "PodChaos",
-        "metadata": {
-            "name": "short",
-            "namespace": "shop",
-            "creationTimestamp": created.isoformat().replace("+00:00", "Z"),
-        },
-        "spec": {"action": "pod-failure", "mode": "all", "duration": "3s", "selector": {"namespaces": ["shop"]}},
-        "status": {
-            "conditions": [{"type": "Selected", "status": "True"}, {"type": "AllInjected", "status": "True"}],
-            "experiment": {"desiredPhase": "Stop", "containerRecords": [{"id": "shop/p", "phase": "Not Injected"}]},
-        },
-    }
+    from snapshot_support import ending_podchaos
+
+    experiment, created = ending_podchaos()
     path = tmp_path / "snap"
     path.mkdir()
     (path / "podchaos.json").write_text(json.dumps(experiment))

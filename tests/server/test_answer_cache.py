@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from snapshot_support import ending_podchaos
 
 from chaosql.engine.answers import ANSWERS, DEFAULT_BYTES
 
@@ -129,21 +130,7 @@ def test_a_snapshot_answer_follows_the_clock_and_the_files(tmp_path):
     second answer, though nothing else changed; a reload of the files gives fresh rows."""
     from chaosql.sources.snapshot import SnapshotSource
 
-    created = (datetime.now(UTC) - timedelta(seconds=1)).replace(microsecond=0)
-    experiment = {
-        "apiVersion": "chaos-mesh.org/v1alpha1",
-        "kind": "PodChaos",
-        "metadata": {
-            "name": "short",
-            "namespace": "shop",
-            "creationTimestamp": created.isoformat().replace("+00:00", "Z"),
-        },
-        "spec": {"action": "pod-failure", "mode": "all", "duration": "3s", "selector": {"namespaces": ["shop"]}},
-        "status": {
-            "conditions": [{"type": "Selected", "status": "True"}, {"type": "AllInjected", "status": "True"}],
-            "experiment": {"desiredPhase": "Stop", "containerRecords": [{"id": "shop/p", "phase": "Not Injected"}]},
-        },
-    }
+    experiment, created = ending_podchaos()
     (tmp_path / "podchaos.json").write_text(json.dumps(experiment))
     source = SnapshotSource(tmp_path)
     sql = "SELECT name, phase FROM experiments"

@@ -315,10 +315,10 @@ class Session:
             self._check_unparsed(classified.body, error)
             return self._run(text if not explain else classified.sql, params, stream, classified)
         self._refine_tables(tree, statement)
+        key, plan = self._kept_plan(classified, tree)
+        if key is not None and plan is not None and plan.reusable:  # analysed before: no copy, no sqlglot walk
+            return self._answer(statement, classified, tree, params, stream, plan, key)
         if tree.meta.get("borrowed"):  # the caller's own tree (the wire's prepared one): read, never changed
-            planned = self._planned(statement, classified, tree, params, stream)
-            if planned is not None:
-                return planned
             tree = _own_copy(tree)
             classified._parsed = (tree, text, error)
         own = statements.answer(self, tree)
@@ -332,10 +332,6 @@ class Session:
         tree = self.views.expand(tree)
         if classified.kind is Kind.WRITE:
             return self._write(classified, tree, params)
-        key = self._plan_key(classified, tree)
-        plan = ANSWERS.plan(key, self.tables) if key is not None else None
-        if key is not None and plan is not None and plan.reusable:  # analysed before: no sqlglot walk at all
-            return self._answer(statement, classified, tree, params, stream, plan, key)
         refs = analyze.virtual_refs(tree, self.tables)
         statement.reading = sorted({ref.name.lower() for ref in refs})
         if refs and key is not None and plan is None:
@@ -386,16 +382,11 @@ class Session:
         settings = tuple(self.settings.items())
         return (text, self.answer_context(), settings, tuple(map(id, self.sources)), self._private)
 
-    def _planned(
-        self, statement: Statement, classified: Classified, tree: exp.Expr, params: Any, stream: bool
-    ) -> Result | None:
-        """The answer of a query analysed before (its plan kept), without copying or walking its
-        tree; None when it was not."""
+    def _kept_plan(self, classified: Classified, tree: exp.Expr) -> tuple[tuple | None, Plan | None]:
+        """A query's key (``_plan_key``) and the analysis kept under it, looked up once per
+        statement; (None, None) when nothing of it may be kept."""
         key = self._plan_key(classified, tree) if classified.kind is Kind.READ else None
-        plan = ANSWERS.plan(key, self.tables) if key is not None else None
-        if key is None or plan is None or not plan.reusable:
-            return None
-        return self._answer(statement, classified, tree, params, stream, plan, key)
+        return key, ANSWERS.plan(key, self.tables) if key is not None else None
 
     def _answer(
         self,

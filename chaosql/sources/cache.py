@@ -396,35 +396,31 @@ class ClusterCache:
                 self.kept.popitem(last=False)
 
     def reuse(self, key: Hashable, log: CallLog | None = None) -> KeptRead | None:
-        """The read kept for ``key`` when nothing it depends on changed since, its reads logged in
-        ``log`` as a read of the stores would log them; else None (read the stores)."""
+        """The read kept for ``key`` when nothing it depends on changed since and every store it
+        read is still fresh, its reads logged in ``log`` as a read of the stores would log them;
+        else None (read the stores)."""
         kept = self.kept.get(key)
         if kept is None or kept.epoch != self.epoch:
             return None
         now = time.monotonic()
         if now >= kept.until:
             return None
-        if log is not None:
-            name = self.source.name
-            calls = []
-            for scopes, stores, rows in kept.reads:
-                informers = []
+        name = self.source.name
+        calls = []
+        for scopes, stores, rows in kept.reads:
+            informers = []
+            for store in stores:
+                informer = store.informer
+                # never served unless fresh (an informer's new state is announced just after it is set)
+                if informer is None or informer.state != "synced" or informer.version < store.fence or store.gone:
+                    return None
+                informers.append(informer)
+            if log is not None:
                 for store in stores:
-                    informer = store.informer
-                    # never served unless fresh (an informer's new state is announced just after it is set)
-                    if informer is None or informer.state != "synced" or informer.version < store.fence or store.gone:
-                        return None
                     store.last_read = now
-                    informers.append(informer)
-                if len(informers) == 1:  # the usual piece, one cluster-wide store: as ``_describe`` says it
-                    one = informers[0]
-                    what = (
-                        f"cache {scopes} (age {(now - one.heard_at) * 1000:.0f} ms, synced, "
-                        f"resourceVersion {one.version})"
-                    )
-                else:
-                    what = _describe(scopes, informers, max(now - i.heard_at for i in informers))
-                calls.append(Call(name, name, what, rows))
+                age = max(now - informer.heard_at for informer in informers)
+                calls.append(Call(name, name, _describe(scopes, informers, age), rows))
+        if log is not None:
             log.extend(calls)
         return kept
 

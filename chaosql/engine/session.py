@@ -357,13 +357,7 @@ class Session:
             return statements.explain(per_table)
         with paused():
             fetched = self._fetch(statement, per_table)
-        names = {name: self.register_rows(name, data) for name, data in fetched.items()}
-        # what earlier statements registered and this one does not read, but the last few: a client
-        # alternating between a few queries (a dashboard) reads the same rows again
-        self._drop_registered(statement, unread=KEPT_REGISTRATIONS)
-        relation_of = {id(ref): names[read] for ref, read in zip(refs, reads, strict=True)}
-        analyze.rewrite(tree, refs, lambda ref: relation_of[id(ref)])
-        final = tree.sql(dialect="duckdb", copy=False)  # the tree is this statement's own (see classify.parse)
+        final = _rewritten(tree, refs, self._register(statement, fetched, reads))
         if explain:  # EXPLAIN ANALYZE: run it, then report what was fetched and the calls made
             self._run(final, params, False, classified).arrow()
             return statements.explain(per_table, list(statement.log.calls))
@@ -418,22 +412,27 @@ class Session:
                 reused=kept.made,
                 answer=kept,
             )
-        names = {name: self.register_rows(name, data) for name, data in fetched.items()}
-        self._drop_registered(statement, unread=KEPT_REGISTRATIONS)
-        relations = tuple(names[read] for read in plan.reads)
+        relations = self._register(statement, fetched, plan.reads)
         final = plan.final.get(relations)
         if final is None:
             if tree.meta.get("borrowed"):
                 tree = _own_copy(tree)
             refs = refs if refs is not None else analyze.virtual_refs(tree, self.tables)
-            position = {id(ref): i for i, ref in enumerate(refs)}
-            analyze.rewrite(tree, refs, lambda ref: relations[position[id(ref)]])
-            final = plan.final[relations] = tree.sql(dialect="duckdb", copy=False)
+            final = plan.final[relations] = _rewritten(tree, refs, relations)
         result = self._run(final, params, stream, classified)
         result.pushdown = pushdown
         if not statement.fetcher.live:
             ANSWERS.keep(answer_key, fetched, result)
         return result
+
+    def _register(self, statement: Statement, fetched: dict[str, pa.Table], reads: list[str]) -> tuple[str, ...]:
+        """Register the ``fetched`` rows in DuckDB; the relation each of the statement's ``reads``
+        (one per reference to a chaos table) reads."""
+        names = {name: self.register_rows(name, data) for name, data in fetched.items()}
+        # what earlier statements registered and this one does not read, but the last few: a client
+        # alternating between a few queries (a dashboard) reads the same rows again
+        self._drop_registered(statement, unread=KEPT_REGISTRATIONS)
+        return tuple(names[read] for read in reads)
 
     def _refine_tables(self, tree: exp.Expr, statement: Statement) -> None:
         """Tables whose columns depend on the sources (the typed chaos tables follow each cluster's
@@ -668,6 +667,14 @@ def _json_typed(data: pa.Table, json_columns: set[str]) -> pa.Table:
         typed = pa.chunked_array([pa.ExtensionArray.from_storage(json, c) for c in chunks])  # of the chunks' JSON type
         data = data.set_column(i, pa.field(name, json), typed)
     return data
+
+
+def _rewritten(tree: exp.Expr, refs: list[exp.Table], relations: tuple[str, ...]) -> str:
+    """The DuckDB text of ``tree`` (the statement's own: changed in place) with its ``refs`` to
+    chaos tables reading ``relations``, one per reference in order."""
+    relation_of = {id(ref): relation for ref, relation in zip(refs, relations, strict=True)}
+    analyze.rewrite(tree, refs, lambda ref: relation_of[id(ref)])
+    return tree.sql(dialect="duckdb", copy=False)
 
 
 def _own_copy(tree: exp.Expr) -> exp.Expr:

@@ -85,8 +85,12 @@ def translate(
         return SqlError(body, sqlstate="22011")  # server/semantics/
     if isinstance(err, duckdb.InvalidInputException) and body.startswith("invalid input syntax for type"):
         return SqlError(body, sqlstate="22P02")  # the server's strict casts (server/semantics/)
-    if isinstance(err, duckdb.InvalidInputException) and body.startswith("value out of range: overflow"):
+    if isinstance(err, duckdb.InvalidInputException) and body.startswith(
+        ("value out of range: overflow", "value out of range: underflow")
+    ):
         return SqlError(body, sqlstate="22003")  # double precision arithmetic (server/semantics/)
+    if isinstance(err, duckdb.InvalidInputException) and " is not supported: " in body.split("\n")[0]:
+        return UnsupportedError(body, sqlstate="0A000")  # a refusal of the server's (server/semantics/)
     if isinstance(err, duckdb.InvalidInputException) and body.startswith(_OUTSIDE_DOMAIN):
         return SqlError(body, sqlstate="2201E" if "logarithm" in body else "2201F")  # server/semantics/
     if isinstance(err, duckdb.InvalidInputException):

@@ -45,6 +45,7 @@ from chaosql.server.semantics.names import is_bare_user, name_columns
 from chaosql.server.semantics.numbers import (
     _SPREADS,
     float_overflows,
+    float_sums,
     math_domains,
     mixed_scale_values,
     mixed_scales,
@@ -106,4 +107,5 @@ _REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ..
     (strings, (exp.SimilarTo, exp.Cast, exp.SplitPart, exp.Encode)),
     (lambda tree, kinds: to_char_templates(tree), (exp.TimeToStr,)),
     (float_overflows, (exp.Add, exp.Sub, exp.Mul, exp.Div)),
+    (float_sums, (exp.Sum, exp.Avg)),
 ]

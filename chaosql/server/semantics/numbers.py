@@ -326,15 +326,17 @@ _FLOAT_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div)
 
 
 def float_overflows(tree: exp.Expr, kinds: dict[str, str]) -> None:
-    """Double precision arithmetic that overflows is an error in PostgreSQL (22003); DuckDB answers
-    ±Infinity (or NaN, ``1e308 * 10 * 0``). Checked once per chain of arithmetic (``a * b + c``): a
-    result that is not finite from operands that all are overflowed somewhere in it.
+    """Double precision arithmetic that overflows or underflows is an error in PostgreSQL (22003);
+    DuckDB answers ±Infinity, NaN (``1e308 * 10 * 0``) or 0 (``1e-300 * 1e-300``). Each operation
+    of a chain (``a * b + c``) is checked as PostgreSQL's float8 operators check it: a result that
+    is infinite from operands that are not, or (``*`` and ``/``) zero from operands that are not;
+    so an overflow next to an infinite operand (``1e308 * 10 + 'inf'``) is one too.
 
     >>> import sqlglot
-    >>> tree = sqlglot.parse_one("SELECT x::float8 * 10 + 1, 2 * 3", read="postgres")
+    >>> tree = sqlglot.parse_one("SELECT x::float8 * 1e-3, 2 * 3", read="postgres")
     >>> float_overflows(tree, {})
-    >>> tree.sql("duckdb")
-    "SELECT CASE WHEN NOT ISFINITE(CAST(x AS DOUBLE) * 10 + 1) AND ISFINITE(CAST(x AS DOUBLE)) THEN ERROR('value out of range: overflow') ELSE CAST(x AS DOUBLE) * 10 + 1 END, 2 * 3"
+    >>> print(tree.sql("duckdb"))
+    SELECT CASE WHEN ISINF(CAST(x AS DOUBLE) * 1e-3) AND NOT ISINF(CAST(x AS DOUBLE)) THEN ERROR('value out of range: overflow') WHEN CAST(x AS DOUBLE) * 1e-3 = 0 AND CAST(x AS DOUBLE) <> 0 THEN ERROR('value out of range: underflow') ELSE CAST(x AS DOUBLE) * 1e-3 END, 2 * 3
     """
 
     def floating(node: exp.Expr) -> bool:
@@ -356,19 +358,125 @@ def float_overflows(tree: exp.Expr, kinds: dict[str, str]) -> None:
         if floating(node) and not (isinstance(parent, _FLOAT_ARITHMETIC) and floating(parent)):
             roots.append(node)
     for root in roots:
-        leaves: list[exp.Expr] = []
+        checks: list[exp.If] = []
         pending: list[exp.Expr] = [root]
-        while pending:
-            operand = chained(pending.pop())
-            if isinstance(operand, _FLOAT_ARITHMETIC):
-                pending += [operand.expression, operand.this]
-            elif _kind(operand, kinds) != "int":
-                leaves.append(operand)
-        overflowed: exp.Expr = exp.not_(exp.func("isfinite", root.copy()))
-        for leaf in leaves:
-            overflowed = exp.and_(overflowed, exp.func("isfinite", leaf.copy()))
-        error = exp.Anonymous(this="error", expressions=[exp.Literal.string("value out of range: overflow")])
-        root.replace(exp.Case(ifs=[exp.If(this=overflowed, true=error)], default=root.copy()))
+        operations: list[exp.Expr] = []
+        while pending:  # every operation of the chain, innermost first once reversed
+            operation = chained(pending.pop())
+            if isinstance(operation, _FLOAT_ARITHMETIC) and floating(operation):
+                operations.append(operation)
+                pending += [operation.this, operation.expression]
+        for operation in reversed(operations):
+            checks += _float_checks(operation, kinds)
+        if checks:
+            root.replace(exp.Case(ifs=checks, default=root.copy()))
+
+
+def _float_checks(operation: exp.Expr, kinds: dict[str, str]) -> list[exp.If]:
+    """PostgreSQL's float8_pl/mi/mul/div checks of one operation: overflow (an infinite result
+    from operands that are not; for ``/`` the dividend only) and, for ``*`` and ``/``, underflow
+    (zero from a non-zero dividend or factors, a divisor that is not infinite). A number literal is
+    finite and, unless it is 0, not zero: it needs no check."""
+    left, right = operation.this, operation.expression
+    divides = isinstance(operation, exp.Div)
+
+    def literal(side: exp.Expr) -> exp.Literal | None:
+        side = side.this if isinstance(side, exp.Neg) else side
+        return side if isinstance(side, exp.Literal) and not side.is_string else None
+
+    def may_be_infinite(side: exp.Expr) -> bool:
+        return literal(side) is None and _kind(side, kinds) != "int"
+
+    def error(what: str) -> exp.Expr:
+        return exp.Anonymous(this="error", expressions=[exp.Literal.string(f"value out of range: {what}")])
+
+    overflow = [exp.func("isinf", operation.copy())] + [
+        exp.not_(exp.func("isinf", side.copy()))
+        for side in ((left,) if divides else (left, right))
+        if may_be_infinite(side)
+    ]
+    checks = [exp.If(this=exp.and_(*overflow), true=error("overflow"))]
+    if isinstance(operation, (exp.Mul, exp.Div)):
+        nonzero = (left,) if divides else (left, right)
+        if any(literal(side) is not None and decimal.Decimal(literal(side).this) == 0 for side in nonzero):
+            return checks  # x * 0 is 0, as in PostgreSQL
+        underflow = [exp.EQ(this=operation.copy(), expression=_zero())] + [
+            exp.NEQ(this=side.copy(), expression=_zero()) for side in nonzero if literal(side) is None
+        ]
+        if divides and may_be_infinite(right):
+            underflow.append(exp.not_(exp.func("isinf", right.copy())))
+        checks.append(exp.If(this=exp.and_(*underflow), true=error("underflow")))
+    return checks
+
+
+def _refused(message: str) -> exp.Expr:
+    return exp.Anonymous(this="error", expressions=[exp.Literal.string(message)])
+
+
+#: the largest finite double
+_DOUBLE_MAX = "1.7976931348623157e308"
+
+
+def float_sums(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """``sum`` and ``avg`` of double precision as PostgreSQL's float8pl and float8_accum check them:
+    a running sum of finite values that overflows is 22003 (DuckDB: Infinity), and so is avg's
+    running sum of squares. Whether a running sum of values of both signs, or a sum of squares,
+    overflows depends on the order PostgreSQL reads the rows: where it could (values within a
+    factor of the row count of the largest double, or of 1e153 for avg), the aggregate is refused
+    (0A000) rather than answered by a guess. Plain aggregates only (not ``OVER``, ``FILTER`` or
+    ``DISTINCT``), of a known double precision argument.
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT sum(x::float8)", read="postgres")
+    >>> float_sums(tree, {})
+    >>> sql = tree.sql("duckdb")
+    >>> sql.startswith("SELECT CASE WHEN BOOL_AND(") and sql.endswith("ELSE SUM(CAST(x AS DOUBLE)) END")
+    True
+    """
+    for node in list(tree.find_all(exp.Sum, exp.Avg)):
+        if isinstance(node, exp.Sum) and _declared(node.this, kinds) == "float4":
+            node.replace(_refused("sum() of real is not supported: PostgreSQL adds in single precision; use x::float8"))
+            continue
+        if isinstance(node.parent, (exp.Window, exp.Filter)) or _kind(node.this, kinds) != "float":
+            continue
+        value = node.this
+        name = "avg" if isinstance(node, exp.Avg) else "sum"
+
+        def finite(aggregate: exp.Expr, value: exp.Expr = value) -> exp.Expr:  # over the finite values only
+            return exp.Filter(this=aggregate, expression=exp.Where(this=exp.func("isfinite", value.copy())))
+
+        largest = finite(exp.Max(this=exp.Abs(this=value.copy())))
+        count, low, high = (finite(f(this=value.copy())) for f in (exp.Count, exp.Min, exp.Max))
+        bound = exp.Div(this=exp.Literal.number("1e153" if name == "avg" else _DOUBLE_MAX), expression=count.copy())
+        if name == "avg":  # the sum of squares of any two different values this large may overflow
+            spread = [exp.GT(this=count, expression=exp.Literal.number(1)), exp.NEQ(this=low, expression=high)]
+        else:
+            spread = [exp.LT(this=low, expression=_zero()), exp.GT(this=high, expression=_zero())]
+        overflowed = exp.and_(
+            exp.func("bool_and", exp.func("isfinite", value.copy())),
+            exp.func("isinf", exp.Sum(this=value.copy())),
+        )
+        refusal = (
+            f"{name}() of double precision values this large is not supported: whether PostgreSQL's running "
+            f"{'sums overflow' if name == 'avg' else 'sum overflows'} depends on the order it reads the rows"
+        )
+        node.replace(
+            exp.Case(
+                ifs=[
+                    exp.If(
+                        this=overflowed,
+                        true=exp.Anonymous(
+                            this="error", expressions=[exp.Literal.string("value out of range: overflow")]
+                        ),
+                    ),
+                    exp.If(
+                        this=exp.and_(*spread, exp.GT(this=largest, expression=bound)),
+                        true=exp.Anonymous(this="error", expressions=[exp.Literal.string(refusal)]),
+                    ),
+                ],
+                default=node.copy(),
+            )
+        )
 
 
 _CHOICES = (exp.Case, exp.Coalesce, exp.Greatest, exp.Least)

@@ -145,3 +145,45 @@ SELECT -2147483648 - 1
 -- smallest-int8-literal-overflows
 SELECT -9223372036854775808 - 1
 ;;
+-- float8-underflow-multiplication (issue 12: PostgreSQL checks each float8 operation for underflow and overflow)
+SELECT 1e-300::float8 * 1e-300
+;;
+-- float8-underflow-division
+SELECT 1e-300::float8 / 1e300
+;;
+-- float8-underflow-of-a-column
+SELECT x * 1e-300::float8 FROM (VALUES (1e-300::float8)) v(x)
+;;
+-- float8-underflow-inside-a-chain
+SELECT 1e-300::float8 * 1e-300 * 0
+;;
+-- float8-zero-operand-is-no-underflow
+SELECT x * y, x / 3, 1 / z FROM (VALUES (0::float8, 1e-300::float8, 'infinity'::float8)) v(x, y, z)
+;;
+-- float8-overflow-next-to-an-infinity
+SELECT 1e308::float8 * 10 + 'infinity'::float8
+;;
+-- float8-infinity-times-two
+SELECT 'infinity'::float8 * 2, '-infinity'::float8 - 1e308::float8, 2.5::float8 * 3 - 1 / 4::float8
+;;
+-- float8-sum-overflow
+SELECT sum(x) FROM (VALUES (1e308::float8), (1e308::float8)) v(x)
+;;
+-- float8-avg-overflow
+SELECT avg(x) FROM (VALUES (1e308::float8), (1e308::float8)) v(x)
+;;
+-- float8-sum-of-an-infinity
+SELECT sum(x), avg(x) FROM (VALUES ('infinity'::float8), (1e308::float8)) v(x)
+;;
+-- float8-sum-of-large-values-of-both-signs
+SELECT sum(x) FROM (VALUES (1e308::float8), (-1e308::float8), (1e308::float8)) v(x)
+;;
+-- float8-sum-of-values-of-both-signs
+SELECT sum(x), avg(x) FROM (VALUES (1e150::float8), (-1e150::float8), (2.5::float8)) v(x)
+;;
+-- float8-avg-of-spread-large-values
+SELECT avg(x) FROM (VALUES (1e200::float8), (-1e200::float8)) v(x)
+;;
+-- float4-sum
+SELECT sum(x::real) FROM (VALUES (1.5), (2.25)) v(x)
+;;

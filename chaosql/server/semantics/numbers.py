@@ -398,9 +398,9 @@ def _float_checks(operation: exp.Expr, kinds: dict[str, str]) -> list[exp.If]:
     checks = [exp.If(this=exp.and_(*overflow), true=error("overflow"))]
     if isinstance(operation, (exp.Mul, exp.Div)):
         nonzero = (left,) if divides else (left, right)
-        if any(literal(side) is not None and decimal.Decimal(literal(side).this) == 0 for side in nonzero):
+        if any(decimal.Decimal(getattr(literal(side), "this", "1")) == 0 for side in nonzero):
             return checks  # x * 0 is 0, as in PostgreSQL
-        underflow = [exp.EQ(this=operation.copy(), expression=_zero())] + [
+        underflow: list[exp.Expr] = [exp.EQ(this=operation.copy(), expression=_zero())] + [
             exp.NEQ(this=side.copy(), expression=_zero()) for side in nonzero if literal(side) is None
         ]
         if divides and may_be_infinite(right):

@@ -136,6 +136,8 @@ def conversion_error(body: str) -> tuple[str, str]:
     ('date/time field value out of range: "2026-13-01"', '22008')
     >>> conversion_error("Failed to cast decimal value 3000000001 to type INT32")
     ('integer out of range', '22003')
+    >>> conversion_error('Casting value "12345.678" to type DECIMAL(5,2) failed: value is out of range!')
+    ('numeric field overflow: 12345.678 does not fit DECIMAL(5,2)', '22003')
     >>> conversion_error('invalid date field format: "soon", expected format is (YYYY-MM-DD)')
     ('invalid input syntax for type date: "soon"', '22007')
     """
@@ -166,7 +168,9 @@ def conversion_error(body: str) -> tuple[str, str]:
     m = re.match(r"Failed to cast decimal value \S+ to type (\w+)", body)
     if m and m.group(1) in PG_TYPE_NAMES:  # 3000000000.5::int
         return f"{PG_TYPE_NAMES[m.group(1)]} out of range", "22003"
-    m = re.match(r"Could not cast value (.*) to (DECIMAL\(.*\))", body)
+    m = re.match(r"Could not cast value (.*) to (DECIMAL\(.*\))", body) or re.match(
+        r'Casting value "(.*)" to type (DECIMAL\(.*\)) failed: value is out of range', body
+    )
     if m:
         return f"numeric field overflow: {m.group(1)} does not fit {m.group(2)}", "22003"
     m = re.match(r'Malformed JSON.*Input: "(.*)"$', body, re.S)

@@ -123,3 +123,12 @@ SELECT * FROM (VALUES (1.5), (2.25)) v(x)
 ;;
 -- values-of-different-scales-counted
 SELECT count(*) FROM (VALUES (1.5), (2.25)) v(x)
+-- numeric-field-overflow-of-a-literal (issue 12: a value beyond numeric(p,s) is 22003, as PostgreSQL says it)
+SELECT 12345.678::numeric(5,2)
+;;
+-- numeric-field-overflow-of-a-column
+SELECT x::numeric(5,2) FROM (VALUES (12345.678), (1.500)) v(x)
+;;
+-- numeric-field-overflow-by-rounding
+SELECT cast(999.995 AS numeric(5,2))
+;;

@@ -437,6 +437,8 @@ def numeric_binary(value: decimal.Decimal) -> bytes:
     """PostgreSQL's binary numeric: base-10000 digits, weight, sign, display scale."""
     if value.is_nan():
         return struct.pack("!hhHh", 0, 0, 0xC000, 0)
+    if value.is_infinite():  # PostgreSQL 14+: NUMERIC_PINF, NUMERIC_NINF
+        return struct.pack("!hhHh", 0, 0, 0xF000 if value < 0 else 0xD000, 0)
     sign = value.as_tuple().sign
     scale = max(0, -_exponent(value))
     int_part, _, frac_part = format(value.copy_abs(), "f").partition(".")  # abs() would round to 28 digits

@@ -140,6 +140,11 @@ EXCEPTIONS: dict[str, tuple[str, object]] = {
         _refused_order_dependent,
     ),
     "float4-sum": ("sum() of real is refused (0A000): PostgreSQL adds in single precision", _refused_sum_of_real),
+    "pg-typeof-character-types": ("pg_typeof's names are sent as text, not regtype", _type_names_as_text),
+    "numeric-nan-inside-an-expression": (
+        "numeric NaN and infinities are refused (0A000) except as a result column of their own",
+        _refused_scale_of_its_own,
+    ),
     "numeric-quotient-inside-an-expression": (
         "a numeric quotient inside an expression is numeric with 18 decimals, not PostgreSQL's scale",
         _quotient_at_scale_18,
@@ -333,6 +338,19 @@ def test_far_and_infinite_dates_in_binary_as_postgres(sql, pg_server, real_pg):
             return con.cursor(binary=True).execute(sql).fetchall()
 
     assert raw(dsn(pg_server.port, user="postgres")) == raw(real_pg.dsn)
+
+
+def test_numeric_nan_and_infinity_in_binary_as_postgres(pg_server, real_pg):
+    """numeric's NaN and infinities in binary format (psycopg binary=True, asyncpg): PostgreSQL's bytes."""
+    import psycopg
+
+    sql = "SELECT 'nan'::numeric, 'Infinity'::numeric, '-inf'::numeric"
+
+    def fetched(url):
+        with psycopg.connect(url, autocommit=True) as con:
+            return [str(v) for v in con.cursor(binary=True).execute(sql).fetchone()]
+
+    assert fetched(dsn(pg_server.port, user="postgres")) == fetched(real_pg.dsn) == ["NaN", "Infinity", "-Infinity"]
 
 
 @pytest.mark.parametrize(

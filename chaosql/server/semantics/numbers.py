@@ -33,6 +33,7 @@ _SMALLEST_INTEGERS = {"2147483648": "INTEGER", "9223372036854775808": "BIGINT"}
 def numeric(tree: exp.Expr, kinds: dict[str, str]) -> None:
     """``::numeric`` without precision as PostgreSQL keeps it: the value's own scale."""
     found = list(tree.find_all(exp.Literal, exp.Cast))
+    own = {id(p.this if isinstance(p, exp.Alias) else p): p for p in outer_projections(tree)}
     for literal in found:
         if isinstance(literal.parent, exp.Neg) and literal.this in _SMALLEST_INTEGERS:
             # -2147483648 is an int4 literal in PostgreSQL (its grammar folds the sign in); DuckDB: int8
@@ -55,6 +56,8 @@ def numeric(tree: exp.Expr, kinds: dict[str, str]) -> None:
                 )
             cast.set("to", exp.DataType.build("DECIMAL(38, 0)"))
             continue
+        if _unconstrained_numeric(cast.args.get("to")) and _special_numeric(cast, own):
+            continue
         if _unconstrained_numeric(cast.args.get("to")):
             cast.set("to", _numeric_type(_kind(cast.this, kinds)))
             cast.meta["pg_numeric"] = True
@@ -76,6 +79,36 @@ def numeric(tree: exp.Expr, kinds: dict[str, str]) -> None:
             and digits.this.isdigit()
         ):  # round(x::numeric, 2) of a float: numeric with scale 2 in PostgreSQL
             rnd.replace(exp.cast(rnd.copy(), exp.DataType.build(f"DECIMAL(38, {min(int(digits.this), 37)})")))
+
+
+#: numeric's values that are no number, as PostgreSQL writes them
+_SPECIAL_NUMERICS = {
+    "nan": "NaN",
+    "infinity": "Infinity",
+    "inf": "Infinity",
+    "-infinity": "-Infinity",
+    "-inf": "-Infinity",
+}
+
+
+def _special_numeric(cast: exp.Cast, own: dict[int, exp.Expr]) -> bool:
+    """``'NaN'::numeric`` (and ``'Infinity'``): PostgreSQL's numeric NaN, DuckDB's DECIMAL has none
+    (a double's NaN would be sent as double precision). As a result column of its own it is sent
+    as numeric; anywhere else it is refused (0A000). Returns whether ``cast`` was one."""
+    from chaosql.errors import UnsupportedError
+
+    value = cast.this
+    text = value.this.strip().lower().lstrip("+") if isinstance(value, exp.Literal) and value.is_string else None
+    if text not in _SPECIAL_NUMERICS:
+        return False
+    projection = own.get(id(cast))
+    if projection is None:
+        raise UnsupportedError(
+            f"numeric {_SPECIAL_NUMERICS[text]} is not supported except as a result column of its own: DuckDB's decimals have none"
+        )
+    projection.meta["pg_type"] = "numeric"
+    cast.replace(exp.Literal.string(_SPECIAL_NUMERICS[text]))
+    return True
 
 
 def operand_types(tree: exp.Expr, kinds: dict[str, str]) -> None:

@@ -148,6 +148,21 @@ def _format(func: exp.Expr) -> exp.Expr | None:
     return exp.func("concat", *(pieces or [exp.Literal.string("")]))
 
 
+def _character_type(value: exp.Expr) -> str | None:
+    """The type name of a cast to ``char(n)``/``varchar(n)`` (DuckDB's typeof says VARCHAR), or of
+    a string literal (``unknown`` until something gives it a type)."""
+    while isinstance(value, exp.Paren):
+        value = value.this
+    if isinstance(value, exp.Literal) and value.is_string:
+        return "unknown"
+    to = value.args.get("to") if isinstance(value, exp.Cast) else None
+    if isinstance(to, exp.DataType) and to.this in (T.CHAR, T.NCHAR, T.BPCHAR):
+        return "character"
+    if isinstance(to, exp.DataType) and to.this in (T.VARCHAR, T.NVARCHAR) and value.meta.get("spelled") != "text":
+        return "character varying"
+    return None
+
+
 def functions(tree: exp.Expr) -> bool:
     """format(), pg_typeof(), EXTRACT; returns whether the catalog macros are needed."""
     needs_catalog = False
@@ -160,6 +175,10 @@ def functions(tree: exp.Expr) -> bool:
                 needs_catalog = True
     for func in list(tree.find_all(exp.Anonymous)):
         if func.name.lower() == "pg_typeof" and len(func.expressions) == 1:  # PostgreSQL's type names
+            named = _character_type(func.expressions[0])
+            if named is not None:  # DuckDB has only VARCHAR
+                func.replace(exp.Literal.string(named))
+                continue
             typeof = exp.Anonymous(this="typeof", expressions=[func.expressions[0].copy()])
             func.replace(exp.Anonymous(this="pgc.main.pg_typeof_name", expressions=[typeof]))
             needs_catalog = True

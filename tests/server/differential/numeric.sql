@@ -132,3 +132,9 @@ SELECT x::numeric(5,2) FROM (VALUES (12345.678), (1.500)) v(x)
 -- numeric-field-overflow-by-rounding
 SELECT cast(999.995 AS numeric(5,2))
 ;;
+-- numeric-nan (issue 12: numeric's NaN and infinities are numeric, not double precision)
+SELECT 'nan'::numeric, ' NaN '::numeric AS x, '-Infinity'::numeric, 'inf'::numeric
+;;
+-- numeric-nan-inside-an-expression
+SELECT 'NaN'::numeric + 1
+;;

@@ -88,3 +88,6 @@ SELECT 'abc'::char, 'xyz'::character, CAST('pq' AS char), length('abc'::char), '
 ;;
 -- char-without-length-of-a-column
 SELECT name::char, kind::char FROM experiments ORDER BY name LIMIT 3
+-- pg-typeof-character-types (issue 12: char(n) is character, varchar(n) character varying, a bare literal unknown)
+SELECT pg_typeof('a'::char(3)), pg_typeof('a'::varchar(3)), pg_typeof('a'::char), pg_typeof('a'::bpchar), pg_typeof('a'::varchar), pg_typeof('a'::text), pg_typeof('a'), pg_typeof(name::varchar) FROM experiments LIMIT 1
+;;

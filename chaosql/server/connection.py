@@ -105,13 +105,17 @@ class Connection(Streaming):
             raise RuntimeError("the connection has no session (startup unfinished, or closed)")
         return self._runner
 
-    def call(self, fn: Callable[..., T], *args: Any, reading: Portal | None = None) -> asyncio.Future[T]:
+    def call(
+        self, fn: Callable[..., T], *args: Any, reading: Portal | None = None, later: bool = False
+    ) -> asyncio.Future[T]:
         """``fn(*args)`` on the server's worker pool, after the connection's previous call has
         ended: a Session is not for concurrent use, and a call whose awaiting task was cancelled
         (a client gone mid-statement) may still be running when ``close`` closes the session.
         Calls run in the order they are made, also when one is made before an earlier one's
         awaiting task has started (rows encoded ahead, see Streaming); one whose awaiter is
-        cancelled before it starts does not run.
+        cancelled before it starts does not run. ``later``: not started before the event loop's
+        next turn, so what the caller writes before it yields goes out first (a worker woken
+        now would take the GIL while the rows are being sent: see ``Streaming._pump``).
 
         A portal's open DuckDB result, unless this call is ``reading`` it, is parked first, in
         the same call: DuckDB refuses any other statement while a streamed result is open."""
@@ -144,7 +148,10 @@ class Connection(Streaming):
             result.add_done_callback(lambda r: work.cancel() if r.cancelled() else None)
 
         if previous is None or previous.done():
-            start()
+            if later:
+                loop.call_soon(start)
+            else:
+                start()
         else:
             previous.add_done_callback(lambda _: _soon(loop, start))
         return result

@@ -105,9 +105,12 @@ class Streaming:
         """Write what ``send`` gathered and wait until the client can take more."""
         raise NotImplementedError
 
-    def call(self, fn: Callable[..., T], *args: Any, reading: Portal | None = None) -> asyncio.Future[T]:
+    def call(
+        self, fn: Callable[..., T], *args: Any, reading: Portal | None = None, later: bool = False
+    ) -> asyncio.Future[T]:
         """Run ``fn(*args)`` on the connection's worker thread, after the calls made before it
-        (``reading``: the portal whose open result it reads; any other open result is parked first)."""
+        (``reading``: the portal whose open result it reads; any other open result is parked first;
+        ``later``: started once the event loop has had its turn)."""
         raise NotImplementedError
 
     async def _start(self, portal: Portal) -> None:
@@ -304,9 +307,12 @@ class Streaming:
                 more = not finished and (limit is None or total < limit)
                 coming = encode_next() if more else None
                 if not more and not finished and limit and portal.ahead_work is None:
-                    # these rows came encoded ahead: the next ones are encoded while they go out
+                    # these rows came encoded ahead: the next ones are encoded while the client
+                    # reads them, started after they (and the Sync's answer) are written
                     rows = min(BATCH_ROWS, limit)
-                    portal.ahead_work = self.call(self._fill_ahead, portal, names, formats, rows, reading=portal)
+                    portal.ahead_work = self.call(
+                        self._fill_ahead, portal, names, formats, rows, reading=portal, later=True
+                    )
                 if chunk and send:
                     self.send(chunk)
                     if more:  # the last chunk goes out with what follows it (at Sync at the latest)
@@ -374,7 +380,8 @@ class Streaming:
         it can use: those are given back to the portal, to be read again)."""
         work, portal.ahead_work = portal.ahead_work, None
         if work is not None:
-            await asyncio.wait({work})
+            if not work.done():  # encoded while the client read the rows before: usually done
+                await asyncio.wait({work})
             if not work.cancelled():
                 work.exception()  # raised to the request that awaited it already
         ahead, portal.ahead = portal.ahead, None

@@ -349,6 +349,53 @@ def test_next_chunk_is_encoded_while_the_client_reads(servers, pg_server):
     assert read == [tuple(r) for r in expected]
 
 
+def test_rows_encoded_ahead_go_out_before_the_next_chunk_is_encoded(servers, pg_server):
+    """An Execute answered with rows encoded ahead writes them, and the Sync's ReadyForQuery,
+    before the chunk after them starts being encoded: a worker started first would hold the GIL
+    while the client waits for those rows (asyncpg's cursors read this way, 100 times per 1M rows)."""
+    asyncpg = pytest.importorskip("asyncpg")
+    wide = "SELECT i, repeat('x', 200) || i::VARCHAR AS filler FROM range(20000) t(i) ORDER BY i"
+    chunk = 2_000  # some 430 kB: written when sent, not gathered until Sync
+
+    async def main():
+        con = await asyncpg.connect(servers["chaosql"])
+        try:
+            p = Portals(con)
+            async with con.transaction():
+                await p.bind("rows", wide)
+                first, _ = await p.execute("rows", chunk)
+                (conn,) = [c for _, c in pg_server.server._live.values() if "rows" in c.portals]
+                written, seen = [0], []
+                write, fill_ahead = conn.writer.write, conn._fill_ahead
+
+                def counting_write(data):
+                    written[0] += len(data)
+                    write(data)
+
+                def noting_fill_ahead(*args):
+                    seen.append(written[0])
+                    fill_ahead(*args)
+
+                conn.writer.write, conn._fill_ahead = counting_write, noting_fill_ahead
+                try:
+                    second, _ = await p.execute("rows", chunk)  # rows encoded ahead: the next ones are encoded
+                    answered = written[0]  # ReadyForQuery has reached us: all of this Execute is written
+                    for _ in range(100):
+                        if seen:
+                            break
+                        await asyncio.sleep(0.05)
+                    third, _ = await p.execute("rows", chunk)
+                finally:
+                    del conn.writer.write, conn._fill_ahead
+            return answered, seen, first + second + third, await con.fetch(wide + f" LIMIT {3 * chunk}")
+        finally:
+            await con.close()
+
+    answered, seen, read, expected = asyncio.run(main())
+    assert answered > 0 and seen[:1] == [answered]
+    assert read == [tuple(r) for r in expected]
+
+
 def test_cancel_while_rows_stream(servers):
     """A CancelRequest while a big result streams stops it with 57014 (it streamed to its end);
     the connection answers the next statement, and a cancel sent while nothing runs is dropped."""

@@ -91,6 +91,8 @@ def translate(
         return SqlError(body, sqlstate="22003")  # double precision arithmetic (server/semantics/)
     if isinstance(err, duckdb.InvalidInputException) and " is not supported: " in body.split("\n")[0]:
         return UnsupportedError(body, sqlstate="0A000")  # a refusal of the server's (server/semantics/)
+    if isinstance(err, duckdb.InvalidInputException) and body.startswith(_WIDTH_BUCKET):
+        return SqlError(body, sqlstate="22004" if body.startswith("thresholds") else "2201G")  # server/catalog.py
     if isinstance(err, duckdb.InvalidInputException) and body.startswith(_OUTSIDE_DOMAIN):
         return SqlError(body, sqlstate="2201E" if "logarithm" in body else "2201F")  # server/semantics/
     if isinstance(err, duckdb.InvalidInputException):
@@ -100,6 +102,15 @@ def translate(
 
 #: the server's checks of sqrt, ln, log and power (server/semantics/), PostgreSQL's messages
 _OUTSIDE_DOMAIN = ("cannot take ", "zero raised to a negative power", "a negative number raised to")
+
+#: the catalog's width_bucket checks (server/catalog.py), PostgreSQL's messages
+_WIDTH_BUCKET = (
+    "count must be greater than zero",
+    "lower bound cannot equal upper bound",
+    "operand, lower bound, and upper bound cannot be NaN",
+    "lower and upper bounds must be finite",
+    "thresholds array must not contain NULLs",
+)
 
 #: DuckDB's type names in its conversion errors -> PostgreSQL's
 PG_TYPE_NAMES = {

@@ -249,6 +249,7 @@ class CatalogRows:
         for key in self.columns:
             _insert(con, key, self.rows.get(key, []) + extra.get(key, []), database)
         _install_keywords(con)
+        _install_clock(con)
         con.execute(";\n".join(macros(user=user, database=database, settings=settings, pid=pid)))
 
     @property
@@ -294,6 +295,17 @@ def _insert(con: Any, key: tuple[str, str], rows: list[dict[str, Any]], database
         con.execute(f'INSERT INTO {target}."{name}" SELECT * FROM "{view}"')
     finally:
         con.unregister(view)
+
+
+def _install_clock(con: Any) -> None:
+    """clock_timestamp(): the wall clock when it is evaluated (per row, as PostgreSQL's); DuckDB's
+    clocks are the transaction's. A function with side effects, so DuckDB never folds it, and not
+    one of DuckDB's own, so no answer that calls it is kept (engine/answers.py)."""
+    from datetime import UTC, datetime
+
+    con.create_function(
+        "pg_clock_timestamp", lambda: datetime.now(UTC), [], "TIMESTAMP WITH TIME ZONE", side_effects=True
+    )
 
 
 def _install_keywords(con: Any) -> None:
@@ -616,9 +628,55 @@ def _macro_list(m: str, u: str, db: str, setting_cases: str, type_names: str, al
         f"{m}pg_get_keywords() AS TABLE SELECT * FROM pgc.main.__keywords",
         *_numeric_division(m),
         *_justify(m),
+        *_width_buckets(m),
+        f"{m}clock_timestamp() AS pg_clock_timestamp()",
         # PostgreSQL's is set-returning; it is only ever applied to pg_index.indkey, and pg_index is
         # empty here, so a scalar of the right shape lets pgjdbc's and Metabase's queries bind.
         "CREATE OR REPLACE MACRO pgc.info._pg_expandarray(a) AS {'x': a[1], 'n': 1}",
+    ]
+
+
+def _width_buckets(m: str) -> list[str]:
+    """PostgreSQL's width_bucket: of numerics exactly (the floor of (operand - low) * count / (high
+    - low), found from a double's guess and checked by exact multiplication), of doubles as
+    float.c computes it, and of a sorted array of thresholds (how many are at most the operand)."""
+    q = "pgc.main."
+    guess = "CAST(floor(CAST(n AS DOUBLE) / CAST(d AS DOUBLE)) AS BIGINT)"
+    checks = (
+        "WHEN op IS NULL OR b1 IS NULL OR b2 IS NULL OR c IS NULL THEN NULL "
+        "WHEN c <= 0 THEN error('count must be greater than zero') "
+        "WHEN b1 = b2 THEN error('lower bound cannot equal upper bound') "
+    )
+    float_checks = (
+        "WHEN isnan(op) OR isnan(b1) OR isnan(b2) THEN error('operand, lower bound, and upper bound cannot be NaN') "
+        "WHEN isinf(b1) OR isinf(b2) THEN error('lower and upper bounds must be finite') "
+    )
+
+    def bucket(quotient: str) -> str:
+        return (
+            f"CAST(CASE {checks}{{extra}}WHEN b1 < b2 THEN CASE WHEN op < b1 THEN 0 WHEN op >= b2 THEN c + 1 "
+            f"ELSE {quotient.format(a='op - b1', b='b2 - b1')} + 1 END "
+            f"ELSE CASE WHEN op > b1 THEN 0 WHEN op <= b2 THEN c + 1 "
+            f"ELSE {quotient.format(a='b1 - op', b='b1 - b2')} + 1 END END AS INTEGER)"
+        )
+
+    numeric = bucket(q + "pg_floor_quotient(({a}) * c, {b})").replace("{extra}", "")
+    double = bucket("least(CAST(trunc(c * (({a}) / ({b}))) AS BIGINT), c - 1)").replace("{extra}", float_checks)
+    return [
+        f"{m}pg_floor_quotient(n, d) AS CASE WHEN {guess} * d > n THEN {guess} - 1 "
+        f"WHEN ({guess} + 1) * d <= n THEN {guess} + 1 ELSE {guess} END",
+        f"{m}pg_width_bucket_numeric(op, b1, b2, c) AS {numeric}",
+        f"{m}pg_width_bucket_float(op, b1, b2, c) AS {double}",
+        # PostgreSQL's choice of form: numeric when a numeric is among the values and no double is
+        # (integers take double precision, its preferred numeric type); typeof is folded when bound
+        f"{m}pg_width_bucket(op, b1, b2, c) AS CASE WHEN "
+        "(typeof(op) LIKE 'DECIMAL%' OR typeof(b1) LIKE 'DECIMAL%' OR typeof(b2) LIKE 'DECIMAL%') AND NOT "
+        "(typeof(op) IN ('DOUBLE', 'FLOAT') OR typeof(b1) IN ('DOUBLE', 'FLOAT') OR typeof(b2) IN ('DOUBLE', 'FLOAT')) "
+        f"THEN {q}pg_width_bucket_numeric(op, b1, b2, c) "
+        f"ELSE {q}pg_width_bucket_float(CAST(op AS DOUBLE), CAST(b1 AS DOUBLE), CAST(b2 AS DOUBLE), c) END",
+        f"{m}pg_width_bucket_array(op, a) AS CASE WHEN op IS NULL OR a IS NULL THEN NULL "
+        "WHEN list_contains(list_transform(a, lambda t: t IS NULL), true) THEN error('thresholds array must not contain NULLs') "
+        "ELSE CAST(len(list_filter(a, lambda t: t <= op)) AS INTEGER) END",
     ]
 
 

@@ -79,11 +79,14 @@ def test_statements_reading_the_clock_randomness_or_the_session_are_never_reused
             "SELECT count(*) FROM experiments WHERE created_at::date <= current_date",
             "SELECT name, random() FROM experiments LIMIT 3",
             "SELECT current_user, count(*) FROM experiments GROUP BY 1",
+            "SELECT count(*), max(clock_timestamp()) FROM experiments",
         ):
             reused_by(conn, sql)
             assert reused_by(conn, sql)[1] == 0, sql
         stamps = [reused_by(conn, "SELECT max(now()) FROM experiments")[0] for _ in range(2)]
         assert stamps[0] != stamps[1]  # each statement's own clock
+        clocks = reused_by(conn, "SELECT min(clock_timestamp()), max(clock_timestamp()) FROM experiments")[0]
+        assert clocks[0][0] < clocks[0][1]  # the wall clock, read per row as PostgreSQL's clock_timestamp()
         conn.execute("CREATE TEMP TABLE mine AS SELECT 1 AS n")  # the session's own table
         sql = "SELECT count(*) FROM experiments, mine"
         (one,), _ = reused_by(conn, sql)

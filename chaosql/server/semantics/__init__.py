@@ -56,6 +56,7 @@ from chaosql.server.semantics.numbers import (
     operand_types,
     rounding_and_substrings,
     unknown_literals,
+    width_buckets,
 )
 from chaosql.server.semantics.text import functions, jsonb_extracts, like_escapes, strings, text_shapes
 from chaosql.server.semantics.times import interval_literals
@@ -108,4 +109,5 @@ _REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ..
     (lambda tree, kinds: to_char_templates(tree), (exp.TimeToStr,)),
     (float_overflows, (exp.Add, exp.Sub, exp.Mul, exp.Div)),
     (float_sums, (exp.Sum, exp.Avg)),
+    (width_buckets, (exp.WidthBucket,)),
 ]

@@ -702,3 +702,17 @@ def unknown_literals(tree: exp.Expr, kinds: dict[str, str]) -> None:
                 text.replace(exp.cast(text.copy(), "DOUBLE"))
             elif kind and kind.startswith("decimal:"):
                 text.replace(exp.cast(text.copy(), exp.DataType.build("DECIMAL")))
+
+
+def width_buckets(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """width_bucket(operand, low, high, count) of numerics (exact) or of doubles (PostgreSQL's
+    float arithmetic), by the values' types as PostgreSQL picks its form, and
+    width_bucket(operand, thresholds): the catalog's (DuckDB has none)."""
+    for node in list(tree.find_all(exp.WidthBucket)):
+        thresholds = node.args.get("threshold")
+        if thresholds is not None:
+            arguments = [node.this, thresholds]
+        else:
+            arguments = [node.args.get(a) for a in ("this", "min_value", "max_value", "num_buckets")]
+        name = "pg_width_bucket_array" if thresholds is not None else "pg_width_bucket"
+        node.replace(exp.Anonymous(this=f"pgc.main.{name}", expressions=arguments))

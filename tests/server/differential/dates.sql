@@ -80,3 +80,7 @@ SELECT justify_hours(interval '27 hours'), justify_days(interval '35 days'), jus
 ;;
 -- justify-signs-and-nulls
 SELECT justify_days(interval '1 mon -35 days'), justify_days(interval '-1 mon 65 days 03:00'), justify_hours(interval '2 mons 49:30:15'), justify_days(NULL::interval), justify_hours(interval '-49 hours')
+;;
+-- clock-timestamp (issue 12: the wall clock, later than the statement's now(), read per row)
+SELECT clock_timestamp() > now(), clock_timestamp() - now() < interval '1 minute', count(DISTINCT clock_timestamp()) > 1 FROM generate_series(1, 5000)
+;;

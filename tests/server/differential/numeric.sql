@@ -138,3 +138,36 @@ SELECT 'nan'::numeric, ' NaN '::numeric AS x, '-Infinity'::numeric, 'inf'::numer
 -- numeric-nan-inside-an-expression
 SELECT 'NaN'::numeric + 1
 ;;
+-- width-bucket-numeric (issue 12: width_bucket, numeric exactly, double precision as float.c computes it)
+SELECT width_bucket(5.35, 0.024, 10.06, 5), width_bucket(5.35::float8, 0.024, 10.06, 5), width_bucket(5, 0, 10, 2)
+;;
+-- width-bucket-grid
+SELECT x, width_bucket(x::float8, 10, 100, 9) AS flt, width_bucket(x::numeric, 10, 100, 9) AS num, width_bucket(x, 10, 100, 9) AS i, width_bucket(x, 100, 10, 9) AS rev FROM generate_series(0, 110, 10) x ORDER BY x
+;;
+-- width-bucket-at-inexact-boundaries
+SELECT op, width_bucket(op, 0.3, 0.9, 3), width_bucket(op::float8, 0.3, 0.9, 3), width_bucket(op::float8, 0.1, 0.7, 6), width_bucket(op, 0.1, 0.7, 6) FROM (VALUES (0.3), (0.5), (0.7), (0.9), (0.4), (0.6)) v(op) ORDER BY 1
+;;
+-- width-bucket-of-columns
+SELECT width_bucket(duration_seconds, 0, 10000, 4) AS b, width_bucket(target_count, 0, 10, 4) AS t, count(*) FROM experiments GROUP BY 1, 2 ORDER BY 1, 2
+;;
+-- width-bucket-array
+SELECT op, width_bucket(op, ARRAY[1, 3, 5, 10.0]), width_bucket(op::float8, ARRAY[0, 5.5, 9.99]::float8[]) FROM (VALUES (-5.2), (1.0), (2.0), (3.0), (10.0), (10.1)) v(op) ORDER BY 1
+;;
+-- width-bucket-null
+SELECT width_bucket(NULL, 1, 10, 2), width_bucket(5, NULL, 10, 2), width_bucket(5, ARRAY[]::int[])
+;;
+-- width-bucket-equal-bounds
+SELECT width_bucket(5, 1, 1, 3)
+;;
+-- width-bucket-no-buckets
+SELECT width_bucket(5, 1, 10, 0)
+;;
+-- width-bucket-nan
+SELECT width_bucket('nan'::float8, 1, 10, 2)
+;;
+-- width-bucket-infinite-bound
+SELECT width_bucket(5, 'infinity'::float8, 10, 2)
+;;
+-- width-bucket-null-threshold
+SELECT width_bucket(5, ARRAY[1, NULL, 10])
+;;

@@ -23,6 +23,7 @@ import ssl
 import subprocess
 import tempfile
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,20 +125,21 @@ class Credentials:
             self._run_exec()
 
     def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context for this server: shared by every connection with the same CA, client
+        certificate and verification (a source's two connections, the sources of one kubeconfig),
+        because making one reads the CA and writes the key to a private file: milliseconds per
+        cluster on each cold read. A rotated certificate or CA file is different text, so a new
+        context."""
         cluster = self._cluster
         if cluster.get("certificate-authority-data"):
-            context = ssl.create_default_context(cadata=_decode(cluster["certificate-authority-data"]))
+            ca: tuple[str, ...] | None = ("data", _decode(cluster["certificate-authority-data"]))
         elif cluster.get("certificate-authority"):
-            context = ssl.create_default_context(cafile=str(_path(cluster["certificate-authority"], self._cluster_dir)))
+            ca_file = _path(cluster["certificate-authority"], self._cluster_dir)
+            ca = ("file", str(ca_file), ca_file.read_text())
         else:
-            context = ssl.create_default_context()
-        if not self.verify:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+            ca = None
         cert, key = self._client_cert()
-        if cert and key:
-            _load_cert_chain(context, cert, key)
-        return context
+        return _shared_context((ca, self.verify, cert, key))
 
     def _client_cert(self) -> tuple[str | None, str | None]:
         """PEM text of the client certificate and key, if the user has them."""
@@ -224,6 +226,39 @@ def _decode(data: str) -> str:
 def _path(value: str, base: Path) -> Path:
     path = Path(str(value)).expanduser()
     return path if path.is_absolute() else base / path
+
+
+#: TLS contexts by what they were made of (``Credentials.ssl_context``); the oldest go first.
+_CONTEXTS: OrderedDict[tuple, ssl.SSLContext] = OrderedDict()
+_CONTEXTS_LOCK = threading.Lock()
+_MAX_CONTEXTS = 32
+
+
+def _shared_context(made_of: tuple) -> ssl.SSLContext:
+    """The TLS context for (CA, verify, client certificate, key), made once. An SSLContext is
+    safe to share between connections and threads."""
+    with _CONTEXTS_LOCK:
+        context = _CONTEXTS.get(made_of)
+        if context is not None:
+            _CONTEXTS.move_to_end(made_of)
+            return context
+    ca, verify, cert, key = made_of
+    if ca is None:
+        context = ssl.create_default_context()
+    elif ca[0] == "data":
+        context = ssl.create_default_context(cadata=ca[1])
+    else:
+        context = ssl.create_default_context(cafile=ca[1])
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if cert and key:
+        _load_cert_chain(context, cert, key)
+    with _CONTEXTS_LOCK:
+        context = _CONTEXTS.setdefault(made_of, context)
+        while len(_CONTEXTS) > _MAX_CONTEXTS:
+            _CONTEXTS.popitem(last=False)
+    return context
 
 
 def _load_cert_chain(context: ssl.SSLContext, cert: str, key: str) -> None:

@@ -114,3 +114,20 @@ def test_an_exec_plugin_may_hand_out_a_client_certificate(kube_env2, kube_sessio
     assert kube_session(KubeSource(kubeconfig=str(path), context="exec-cert")).execute(SQL).scalar() == 5
     info = json.loads((tmp_path / "info.json").read_text())
     assert info["kind"] == "ExecCredential" and info["spec"]["interactive"] is False
+
+
+def test_sources_of_one_cluster_connect_as_their_own_users(kube_env2, kube_source):
+    """Users of one cluster share its CA but not their client certificates: the TLS context a
+    source's connections share (made once per CA and certificate) never lends one user's
+    certificate to another."""
+
+    def who(source) -> str:
+        review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+        answer = source.conn.send("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", body=review)
+        assert answer.status == 201, answer.text
+        return answer.body["status"]["userInfo"]["username"]
+
+    admin, reader, admin_again = (kube_source(kube_env2, context) for context in ("admin", "reader", "admin"))
+    names = [who(admin), who(reader), who(admin_again), who(admin)]
+    assert names[0] == names[2] == names[3] != names[1]
+    assert "admin" in names[0] and "reader" in names[1]

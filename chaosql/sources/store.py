@@ -106,6 +106,9 @@ class ViewRows:
         self.expiry: list[tuple[float, str]] = []  # (time.time(), uid): shape again then
         self.memo: dict = {}  # the shaper's indexes over whole kinds; cleared when they change
         self.ready = False  # shaped from a complete list
+        # one resolver for every object, begun anew for each (shaping runs under the cache's lock):
+        # the shaper's context around it is built once, not per object (a third of shaping an experiment)
+        self._resolver: Resolver | None = None
 
     @property
     def columns(self) -> frozenset[str] | None:
@@ -123,7 +126,10 @@ class ViewRows:
 
     def shape(self, uid: str, obj: dict) -> None:
         """Shape one object's rows (pending until the next read folds them in)."""
-        resolver = Resolver(self.store.cache, self)
+        resolver = self._resolver
+        if resolver is None or resolver.columns != self.columns:  # widen() changed what is shaped
+            resolver = self._resolver = Resolver(self.store.cache, self)
+        resolver.begin()
         self.forget(uid)
         try:
             rows = self.view.shape(obj, resolver)
@@ -358,7 +364,9 @@ class Store:
 
 class Resolver:
     """What a shaper may look at besides its object: the kinds its view joins with. Every look is
-    recorded, so the rows are shaped again when what they looked at changes."""
+    recorded, so the rows are shaped again when what they looked at changes. One resolver serves
+    every object of a view's rows: ``begin`` starts the record of the next one. ``context`` is the
+    shaper's own, kept with the resolver (the table layer's row context around it)."""
 
     def __init__(self, cache: ClusterCache, rows: ViewRows) -> None:
         self.cache = cache
@@ -370,7 +378,12 @@ class Resolver:
         self.kinds: set[str] = set()
         self.expires: float | None = None
         self.columns = rows.columns  # what to shape (None: every column)
+        self.context: Any = None
         self._filters = dict(rows.view.lookups)
+
+    def begin(self) -> None:
+        """Record the looks of the next object (the lists of the last one are kept by its rows)."""
+        self.keys, self.kinds, self.expires = [], set(), None
 
     def get(self, kind: str, namespace: str, name: str) -> dict | None:
         """The ``kind`` object ``namespace/name``, or None (missing, or not visible)."""

@@ -367,17 +367,19 @@ class KubeFeed(Feed):
         return self._view
 
     def _shape_cached(self, obj: dict, resolver: Resolver) -> list[Row]:
-        from chaosql.sources.store import Joined, Memo
+        ctx = resolver.context
+        if ctx is None:  # built once per resolver, which serves every object of a view's rows
+            from chaosql.sources.store import Joined, Memo
 
-        ctx = _CachedContext(
-            source=resolver.source_name,
-            cluster=resolver.cluster,
-            family=resolver.family,
-            lookups=Joined(resolver),
-            memo=Memo(resolver),  # type: ignore[arg-type]
-            columns=resolver.columns,
-            resolver=resolver,
-        )
+            ctx = resolver.context = _CachedContext(
+                source=resolver.source_name,
+                cluster=resolver.cluster,
+                family=resolver.family,
+                lookups=Joined(resolver),
+                memo=Memo(resolver),  # type: ignore[arg-type]
+                columns=resolver.columns,
+                resolver=resolver,
+            )
         return list(self.rows(obj, ctx))
 
     def _cached(

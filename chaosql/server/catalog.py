@@ -629,11 +629,22 @@ def _macro_list(m: str, u: str, db: str, setting_cases: str, type_names: str, al
         *_numeric_division(m),
         *_justify(m),
         *_width_buckets(m),
+        # a regular expression known only when the statement runs (server/semantics/text.py reads a
+        # literal one): RE2 reads it as PostgreSQL would, with . matching a newline, unless it holds
+        # a construct either reads otherwise (an odd run of backslashes before one of them, (?, a
+        # non-greedy quantifier, [[. [[= [[:<:]], a director)
+        f"{m}pg_regex(p) AS CASE WHEN regexp_matches(p, {_literal(_RUNTIME_REGEX_REFUSED)}) THEN error("
+        "'a regular expression with back-references, \\b, \\s, \\m, \\y, \\Z, octal or hex escapes, (?...), "
+        "non-greedy quantifiers or [[:<:]] is not supported: PostgreSQL and DuckDB read it differently') "
+        "ELSE '(?s)' || p END",
         f"{m}clock_timestamp() AS pg_clock_timestamp()",
         # PostgreSQL's is set-returning; it is only ever applied to pg_index.indkey, and pg_index is
         # empty here, so a scalar of the right shape lets pgjdbc's and Metabase's queries bind.
         "CREATE OR REPLACE MACRO pgc.info._pg_expandarray(a) AS {'x': a[1], 'n': 1}",
     ]
+
+
+_RUNTIME_REGEX_REFUSED = r"(^|[^\\])(\\\\)*\\[0-9bBmMyYsSZxceuU]|\(\?|[*+?}]\?|\[\[[.=]|\[\[:[<>]:\]\]|^\*\*\*"
 
 
 def _width_buckets(m: str) -> list[str]:

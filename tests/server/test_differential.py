@@ -84,6 +84,11 @@ def _refused_sum_of_real(ours, theirs) -> None:
     assert theirs.columns == [("sum", 700)] and theirs.rows == [("3.75",)]
 
 
+def _refused_regex(ours, theirs) -> None:
+    assert ours.sqlstate == "0A000" and "is not supported" in ours.message, ours.summary()
+    assert theirs.sqlstate is None, theirs.summary()
+
+
 #: case name -> (why it differs, a check of chaosql's own answer); docs/server.md lists them
 EXCEPTIONS: dict[str, tuple[str, object]] = {
     "pg-typeof": ("pg_typeof's names are sent as text, not regtype", _type_names_as_text),
@@ -144,6 +149,38 @@ EXCEPTIONS: dict[str, tuple[str, object]] = {
     "numeric-nan-inside-an-expression": (
         "numeric NaN and infinities are refused (0A000) except as a result column of their own",
         _refused_scale_of_its_own,
+    ),
+    "regex-back-reference": (
+        "a back-reference in a regular expression is refused (0A000): PostgreSQL's ARE and DuckDB's RE2 differ",
+        _refused_regex,
+    ),
+    "regex-non-greedy": (
+        "a non-greedy quantifier in a regular expression is refused (0A000): PostgreSQL's ARE and DuckDB's RE2 differ",
+        _refused_regex,
+    ),
+    "regex-backspace-escape": (
+        "\\b in a regular expression is refused (0A000): PostgreSQL's ARE and DuckDB's RE2 differ",
+        _refused_regex,
+    ),
+    "regex-word-start": (
+        "[[:<:]] and [[:>:]] in a regular expression are refused (0A000): PostgreSQL's ARE and DuckDB's RE2 differ",
+        _refused_regex,
+    ),
+    "regex-embedded-options": (
+        "(?...) options and look-around in a regular expression are refused (0A000): PostgreSQL's ARE and DuckDB's RE2 differ",
+        _refused_regex,
+    ),
+    "regex-pattern-known-when-run": (
+        "a regular expression known when the statement runs is refused if it holds such constructs (0A000): PostgreSQL's ARE and DuckDB's RE2 differ",
+        _refused_regex,
+    ),
+    "regexp-matches-set": (
+        "regexp_matches() is refused (0A000): PostgreSQL's ARE and DuckDB's RE2 differ",
+        _refused_regex,
+    ),
+    "regexp-match-optional-part": (
+        "regexp_match() of a pattern with optional parts is refused (0A000): PostgreSQL's ARE and DuckDB's RE2 differ",
+        _refused_regex,
     ),
     "numeric-quotient-inside-an-expression": (
         "a numeric quotient inside an expression is numeric with 18 decimals, not PostgreSQL's scale",

@@ -58,7 +58,14 @@ from chaosql.server.semantics.numbers import (
     unknown_literals,
     width_buckets,
 )
-from chaosql.server.semantics.text import functions, jsonb_extracts, like_escapes, strings, text_shapes
+from chaosql.server.semantics.text import (
+    functions,
+    jsonb_extracts,
+    like_escapes,
+    regular_expressions,
+    strings,
+    text_shapes,
+)
 from chaosql.server.semantics.times import interval_literals
 from chaosql.server.semantics.to_char import to_char_templates
 
@@ -95,6 +102,19 @@ _REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ..
         ),
     ),
     (jsonb_extracts, (exp.JSONExtract,)),
+    (
+        regular_expressions,
+        (
+            exp.RegexpLike,
+            exp.RegexpILike,
+            exp.RegexpReplace,
+            exp.RegexpExtract,
+            exp.RegexpCount,
+            exp.RegexpSubstr,
+            exp.Anonymous,
+            exp.Substring,
+        ),
+    ),
     (mixed_scales, (exp.Case, exp.Coalesce, exp.Greatest, exp.Least)),
     (mixed_scale_values, (exp.Values,)),
     (numeric_powers, (exp.Pow,)),

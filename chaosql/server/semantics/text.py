@@ -256,5 +256,176 @@ def text_shapes(tree: exp.Expr, kinds: dict[str, str]) -> None:
                 found = exp.RegexpExtract(
                     this=node.this.copy(), expression=pattern.copy(), group=exp.Literal.number(group)
                 )
-                matches = exp.func("regexp_matches", node.this.copy(), pattern.copy())
+                matches = exp.RegexpLike(this=node.this.copy(), expression=pattern.copy())
+                found.meta["regex_of"] = matches.meta["regex_of"] = "substring"  # for refusals' messages
                 node.replace(exp.Case(ifs=[exp.If(this=matches, true=found)]))
+
+
+#: PostgreSQL's regular-expression functions DuckDB has under the same name: (pattern, flags) argument positions
+_REGEX_FUNCTIONS = {"regexp_split_to_array": (1, 2), "regexp_split_to_table": (1, 2), "regexp_match": (1, 2)}
+_REGEX_NODES = (
+    exp.RegexpLike,
+    exp.RegexpILike,
+    exp.RegexpReplace,
+    exp.RegexpExtract,
+    exp.RegexpCount,
+    exp.RegexpSubstr,
+)
+#: what \s is in PostgreSQL (isspace: vertical tab too); RE2's \s has no \v
+_SPACE = "\\t\\n\\v\\f\\r "
+
+
+def regular_expressions(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    r"""Regular expressions (``~``, ``~*``, ``regexp_replace``, ``substring(s FROM 'regex')``,
+    ``regexp_split_to_*``, ``regexp_match``) are PostgreSQL's ARE syntax; DuckDB's are RE2. A
+    literal pattern is translated where the two agree once spelled differently (``.`` matches a
+    newline, ``\s`` a vertical tab, ``\Z`` and ``\y``), and refused (0A000) where they do not
+    (see ``posix_regex``); a pattern that is not a literal is refused. ``regexp_matches`` (a set of
+    arrays in PostgreSQL, a boolean in DuckDB) is refused.
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one(r"SELECT s ~ 'a.b', regexp_replace(s, '\s+', '[\&]', 'g')", read="postgres")
+    >>> regular_expressions(tree, {})
+    >>> print(tree.sql("duckdb"))
+    SELECT REGEXP_MATCHES(s, '(?s)a.b'), REGEXP_REPLACE(s, '(?s)[\t\n\v\f\r ]+', '[\0]', 'g')
+    """
+    from chaosql.errors import UnsupportedError
+
+    for node in list(tree.find_all(*_REGEX_NODES, exp.Anonymous)):
+        if isinstance(node, exp.Anonymous):
+            name = node.name.lower()
+            if name == "regexp_matches":
+                raise UnsupportedError("regexp_matches() is not supported: DuckDB's is a boolean; use regexp_match()")
+            if name not in _REGEX_FUNCTIONS:
+                continue
+            at, flags_at = _REGEX_FUNCTIONS[name]
+            args = node.expressions
+            pattern = args[at] if len(args) > at else None
+            flags = args[flags_at] if len(args) > flags_at else None
+        else:
+            operators: dict[type, str] = {exp.RegexpLike: "~", exp.RegexpILike: "~*"}
+            name = node.meta.get("regex_of") or operators.get(
+                type(node), type(node).__name__.lower().replace("regexp", "regexp_")
+            )
+            pattern, flags = node.expression, node.args.get("modifiers")
+        if pattern is None:
+            continue
+        if not (isinstance(pattern, exp.Literal) and pattern.is_string):
+            if name == "regexp_match":
+                raise UnsupportedError(f"{name} with a pattern that is not a literal is not supported")
+            # a parameter's or a column's pattern (pgcli's \\d sends $1): checked when it is known
+            pattern.replace(exp.Anonymous(this="pgc.main.pg_regex", expressions=[pattern.copy()]))
+            pattern = None
+        if flags is not None and not (
+            isinstance(flags, exp.Literal) and flags.is_string and set(flags.this) <= set("gic")
+        ):
+            raise UnsupportedError(f"{name} with flags other than g, i and c is not supported")
+        if pattern is not None:
+            pattern.replace(exp.Literal.string(posix_regex(pattern.this, name)))
+        if isinstance(node, exp.RegexpReplace) and isinstance(node.args.get("replacement"), exp.Literal):
+            text = node.args["replacement"].this  # \& is the whole match in PostgreSQL, \0 in RE2
+            node.set(
+                "replacement",
+                exp.Literal.string(re.sub(r"\\(.)", lambda m: "\\0" if m.group(1) == "&" else m.group(0), text)),
+            )
+        if name == "regexp_match":
+            node.replace(_regexp_match(node.expressions[0], node.expressions[1]))
+        elif isinstance(node, exp.RegexpCount):
+            node.replace(exp.cast(node.copy(), "INTEGER"))  # int4 in PostgreSQL
+
+
+def _regexp_match(value: exp.Expr, pattern: exp.Literal) -> exp.Expr:
+    """regexp_match(s, p): the first match's parenthesized parts as text[] (the whole match
+    without any), NULL without a match. A part that may not take part in the match (behind ``?``,
+    ``*``, ``|``, ``{``) is NULL in PostgreSQL and '' in DuckDB: refused."""
+    from chaosql.errors import UnsupportedError
+
+    groups = len(re.findall(r"(?<!\\)\((?!\?)", pattern.this))
+    if groups and re.search(r"[?*|{]", pattern.this.removeprefix("(?s)")):
+        raise UnsupportedError("regexp_match() of a pattern with optional parts is not supported")
+    parts = [
+        exp.RegexpExtract(this=value.copy(), expression=pattern.copy(), group=exp.Literal.number(g))
+        for g in (range(1, groups + 1) if groups else [0])
+    ]
+    return exp.Case(
+        ifs=[
+            exp.If(this=exp.RegexpLike(this=value.copy(), expression=pattern.copy()), true=exp.Array(expressions=parts))
+        ]
+    )
+
+
+def posix_regex(pattern: str, where: str = "a regular expression") -> str:
+    r"""A PostgreSQL (ARE) regular expression as RE2 reads it the same way, or UnsupportedError
+    naming the construct whose meaning differs: back-references, ``\b`` (backspace in
+    PostgreSQL), ``\m``/``\M``/``[[:<:]]``, look-around and embedded options, non-greedy
+    quantifiers (PostgreSQL's greediness is the whole expression's), collating elements, octal and
+    hex escapes.
+
+    >>> posix_regex(r"^\d+\s*\Z")
+    '(?s)^\\d+[\\t\\n\\v\\f\\r ]*\\z'
+    >>> posix_regex(r"(a)\1")
+    Traceback (most recent call last):
+    ...
+    chaosql.errors.UnsupportedError: a regular expression with a back-reference (\1) is not supported
+    """
+    from chaosql.errors import UnsupportedError
+
+    def refuse(what: str) -> UnsupportedError:
+        return UnsupportedError(f"{where} with {what} is not supported")
+
+    if pattern.startswith("***"):
+        raise refuse("a director (***)")
+    out: list[str] = []
+    i, n, bracket, first = 0, len(pattern), False, False  # first: at a bracket's first member
+    quantified = False  # the last thing written was a quantifier
+    while i < n:
+        c = pattern[i]
+        if c == "\\" and i + 1 < n:
+            e = pattern[i + 1]
+            i += 2
+            if e.isdigit():
+                raise refuse(f"a back-reference (\\{e})" if e != "0" and not bracket else f"an octal escape (\\{e})")
+            if e in "bBmMcxeuU" or (bracket and e == "S"):
+                raise refuse(f"the escape \\{e}")
+            if e == "s":
+                out.append(_SPACE if bracket else f"[{_SPACE}]")
+            elif e == "S":
+                out.append(f"[^{_SPACE}]")
+            else:
+                out.append({"Z": "\\z", "y": "\\b", "Y": "\\B"}.get(e, "\\" + e))
+            quantified = False
+            continue
+        if bracket:
+            if c == "[" and i + 1 < n and pattern[i + 1] in ".=:":
+                if pattern[i + 1] != ":":
+                    raise refuse("a collating element or equivalence class")
+                end = pattern.find(":]", i + 2)
+                if end < 0 or pattern[i + 2 : end] in ("<", ">"):
+                    raise refuse("a word-boundary class")
+                out.append(pattern[i : end + 2])
+                i = end + 2
+                continue
+            if c == "]" and not first:
+                bracket = False
+            first = False
+            out.append(c)
+            i += 1
+            continue
+        if c == "[":
+            if pattern.startswith(("[[:<:]]", "[[:>:]]"), i):
+                raise refuse("a word-boundary class")
+            bracket, first = True, True
+            out.append(c)
+            i += 1
+            if i < n and pattern[i] == "^":
+                out.append("^")
+                i += 1
+            continue
+        if c == "(" and i + 1 < n and pattern[i + 1] == "?" and not pattern.startswith("(?:", i):
+            raise refuse("embedded options or look-around ((?...)")
+        if c == "?" and quantified:
+            raise refuse("a non-greedy quantifier")
+        quantified = c in "*+?}"
+        out.append(c)
+        i += 1
+    return "(?s)" + "".join(out)

@@ -222,3 +222,39 @@ SELECT substring('foobar' FROM 'o.b'), substring('foobar' FROM 'o(.)b'), substri
 ;;
 -- substring-of-a-column-from-a-regular-expression
 SELECT substring(name FROM '-(.*)$') FROM experiments ORDER BY name LIMIT 3
+;;
+-- regex-dot-matches-newline (issue 12: PostgreSQL's ARE syntax, translated where RE2 spells it otherwise)
+SELECT substring(E'a\nb' FROM 'a.b'), E'a\nb' ~ '^a.b$', E'a\x0bb' ~ 'a\sb', 'a.b' ~ '\y', 'xyz' ~ 'x\Y', 'x' ~ '[]x]', 'ab' ~ 'b\Z'
+;;
+-- regex-replace-and-match
+SELECT regexp_replace('abc', '(b)', '\1\1'), regexp_replace('abc', 'b', '[\&]'), regexp_replace('a b  c', '\s+', '-', 'g'), regexp_match('abc', '(b)'), regexp_match('abc', 'b'), regexp_match('abc', 'x'), regexp_match('a1b22', '([a-z])(\d+)'), regexp_count('abcabc', 'b')
+;;
+-- regex-on-a-chaos-table
+SELECT regexp_replace(name, '-[0-9a-z]+$', '') AS base, count(*) FROM experiments WHERE name ~* 'KILL|corrupt' GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5
+;;
+-- regex-back-reference
+SELECT substring('foobar' FROM '(o)\1')
+;;
+-- regex-non-greedy
+SELECT 'abc' ~ 'a*?'
+;;
+-- regex-backspace-escape
+SELECT 'a' ~ '\b'
+;;
+-- regex-word-start
+SELECT 'abc' ~ '[[:<:]]abc'
+;;
+-- regex-embedded-options
+SELECT 'abc' ~ '(?i)ABC'
+;;
+-- regex-pattern-of-a-column
+SELECT name ~ kind, name ~ (SELECT '^p.d'), count(*) FROM experiments GROUP BY 1, 2 ORDER BY 1, 2
+;;
+-- regex-pattern-known-when-run
+SELECT count(*) FROM experiments WHERE name ~ (SELECT '(a)\1')
+;;
+-- regexp-matches-set
+SELECT regexp_matches('abc', '(b)')
+;;
+-- regexp-match-optional-part
+SELECT regexp_match('ab', '(a)(x)?')

@@ -629,6 +629,15 @@ def _macro_list(m: str, u: str, db: str, setting_cases: str, type_names: str, al
         *_numeric_division(m),
         *_justify(m),
         *_width_buckets(m),
+        # a double's text as PostgreSQL's float8out writes it (shortest exact digits, an exponent
+        # from 1e15 on, no ".0"); DuckDB writes 1.0, 1000000000000000.0, nan, inf
+        f"{m}pg_float_text(x) AS CASE WHEN isnan(x) THEN 'NaN' WHEN isinf(x) THEN "
+        "CASE WHEN x > 0 THEN 'Infinity' ELSE '-Infinity' END "
+        "WHEN abs(x) >= 1e15 AND abs(x) < 1e16 THEN CASE WHEN x < 0 THEN '-' ELSE '' END || "
+        "left(rtrim(CAST(CAST(abs(x) AS HUGEINT) AS VARCHAR), '0'), 1) || "
+        "CASE WHEN length(rtrim(CAST(CAST(abs(x) AS HUGEINT) AS VARCHAR), '0')) > 1 THEN '.' || "
+        "substr(rtrim(CAST(CAST(abs(x) AS HUGEINT) AS VARCHAR), '0'), 2) ELSE '' END || 'e+15' "
+        "ELSE regexp_replace(CAST(x AS VARCHAR), '\\.0$', '') END",
         # a regular expression known only when the statement runs (server/semantics/text.py reads a
         # literal one): RE2 reads it as PostgreSQL would, with . matching a newline, unless it holds
         # a construct either reads otherwise (an odd run of backslashes before one of them, (?, a

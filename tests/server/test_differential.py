@@ -182,6 +182,9 @@ EXCEPTIONS: dict[str, tuple[str, object]] = {
         "regexp_match() of a pattern with optional parts is refused (0A000): PostgreSQL's ARE and DuckDB's RE2 differ",
         _refused_regex,
     ),
+    "log-of-two-arguments": ("log(b, x) is refused (0A000): numeric at its own scale", _refused_scale_of_its_own),
+    "sqrt-of-a-numeric": ("sqrt/ln/log/exp of a numeric are refused (0A000)", _refused_scale_of_its_own),
+    "to-number": ("to_number() is refused (0A000)", _refused_scale_of_its_own),
     "numeric-quotient-inside-an-expression": (
         "a numeric quotient inside an expression is numeric with 18 decimals, not PostgreSQL's scale",
         _quotient_at_scale_18,

@@ -46,6 +46,7 @@ from chaosql.server.semantics.numbers import (
     _SPREADS,
     float_overflows,
     float_sums,
+    float_texts,
     math_domains,
     mixed_scale_values,
     mixed_scales,
@@ -55,6 +56,7 @@ from chaosql.server.semantics.numbers import (
     numeric_spreads,
     operand_types,
     rounding_and_substrings,
+    signs_and_logs,
     unknown_literals,
     width_buckets,
 )
@@ -64,6 +66,7 @@ from chaosql.server.semantics.text import (
     like_escapes,
     regular_expressions,
     strings,
+    text_cases_and_orders,
     text_shapes,
 )
 from chaosql.server.semantics.times import interval_literals
@@ -127,7 +130,10 @@ _REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ..
     (lambda tree, kinds: like_escapes(tree), (exp.Like, exp.ILike)),
     (strings, (exp.SimilarTo, exp.Cast, exp.SplitPart, exp.Encode)),
     (lambda tree, kinds: to_char_templates(tree), (exp.TimeToStr,)),
+    (float_texts, (exp.Cast, exp.DPipe, exp.Concat, exp.ConcatWs)),
     (float_overflows, (exp.Add, exp.Sub, exp.Mul, exp.Div)),
     (float_sums, (exp.Sum, exp.Avg)),
     (width_buckets, (exp.WidthBucket,)),
+    (signs_and_logs, (exp.Sign, exp.Log, exp.Ln, exp.Exp, exp.Sqrt, exp.ToNumber)),
+    (text_cases_and_orders, (exp.Upper, exp.Lower, exp.ArrayAgg, exp.GroupConcat)),
 ]

@@ -99,6 +99,8 @@ def _kind(node: exp.Expr, kinds: dict[str, str]) -> str | None:
         return None
     if isinstance(node, exp.Neg):
         return _kind(node.this, kinds)
+    if isinstance(node, exp.Filter):  # count(*) FILTER (WHERE ...): the aggregate's
+        return _kind(node.this, kinds)
     if isinstance(node, exp.Column):
         return _duck_kind(kinds.get(node.name.lower(), ""))
     if isinstance(node, (exp.Placeholder, exp.Parameter)):  # a parameter of a type the client gave

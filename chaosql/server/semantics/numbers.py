@@ -716,3 +716,55 @@ def width_buckets(tree: exp.Expr, kinds: dict[str, str]) -> None:
             arguments = [node.args.get(a) for a in ("this", "min_value", "max_value", "num_buckets")]
         name = "pg_width_bucket_array" if thresholds is not None else "pg_width_bucket"
         node.replace(exp.Anonymous(this=f"pgc.main.{name}", expressions=arguments))
+
+
+def float_texts(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """A double precision value made text (``x::text``, ``'v=' || x``, ``concat``) is written as
+    PostgreSQL writes it (``1``, ``1e+15``, ``NaN``), not as DuckDB does (``1.0``,
+    ``1000000000000000.0``, ``nan``): the catalog's pg_float_text."""
+
+    def text_of(node: exp.Expr) -> exp.Expr:
+        return exp.Anonymous(this="pgc.main.pg_float_text", expressions=[node.copy()])
+
+    for node in list(tree.find_all(exp.Cast, exp.DPipe, exp.Concat, exp.ConcatWs)):
+        if isinstance(node, exp.Cast):
+            to = node.args.get("to")
+            if isinstance(to, exp.DataType) and to.this in (T.TEXT, T.VARCHAR) and not to.expressions:
+                if _kind(node.this, kinds) == "float":
+                    node.replace(text_of(node.this))
+            continue
+        parts = [node.this, node.expression] if isinstance(node, exp.DPipe) else list(node.expressions)
+        for part in parts:
+            if part is not None and _kind(part, kinds) == "float":
+                part.replace(text_of(part))
+
+
+def signs_and_logs(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """``sign`` is double precision of integers and doubles and numeric of numerics in PostgreSQL
+    (DuckDB: the argument's integer type); ``log(b, x)`` exists only for numerics in PostgreSQL,
+    and ``log``, ``ln``, ``exp``, ``sqrt`` of a numeric are numeric, at a scale of their own:
+    refused (0A000)."""
+    from chaosql.errors import UnsupportedError
+
+    for node in list(tree.find_all(exp.Sign, exp.Log, exp.Ln, exp.Exp, exp.Sqrt, exp.ToNumber)):
+        if isinstance(node, exp.ToNumber):  # DuckDB has none; sqlglot's stand-in reads only plain numbers
+            raise UnsupportedError("to_number() is not supported: cast the text instead (x::numeric)")
+        if isinstance(node, exp.Log) and node.expression is not None and node.meta.get("spelled") != "log10":
+            raise UnsupportedError(
+                "log(b, x) is not supported: PostgreSQL computes it in numeric at its own scale; "
+                "use ln(x) / ln(b) for a double"
+            )
+        if not isinstance(node, exp.Sign):
+            value = node.expression if isinstance(node, exp.Log) and node.expression is not None else node.this
+            if (_kind(value, kinds) or "").startswith("decimal"):
+                name = node.meta.get("spelled") or type(node).__name__.lower()
+                raise UnsupportedError(
+                    f"{name}() of a numeric is not supported: PostgreSQL computes it in numeric at its own "
+                    f"scale; cast it to double precision ({name}(x::float8)) for a double"
+                )
+            continue
+        kind = _kind(node.this, kinds)
+        if kind in ("int", "float"):
+            node.replace(exp.cast(node.copy(), "DOUBLE"))
+        elif kind and kind.startswith("decimal"):
+            node.replace(exp.cast(node.copy(), exp.DataType.build("DECIMAL(38, 0)")))

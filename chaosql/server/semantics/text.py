@@ -187,7 +187,7 @@ def functions(tree: exp.Expr) -> bool:
         if any(isinstance(side, (exp.Array, exp.ArrayAgg)) for side in sides):
             # array || array: a NULL array is empty in PostgreSQL, DuckDB's || makes the whole NULL
             pipe.replace(exp.ArrayConcat(this=pipe.this.copy(), expressions=[pipe.expression.copy()]))
-    for node in list(tree.find_all(exp.Length, exp.StrPosition, exp.ArraySize, exp.Anonymous)):
+    for node in list(tree.find_all(exp.Length, exp.StrPosition, exp.ArraySize, exp.BitLength, exp.Anonymous)):
         if isinstance(node, exp.Anonymous) and node.name.lower() != "cardinality":
             continue
         node.replace(exp.cast(node.copy(), "INTEGER"))  # int4 in PostgreSQL, BIGINT in DuckDB
@@ -429,3 +429,36 @@ def posix_regex(pattern: str, where: str = "a regular expression") -> str:
         out.append(c)
         i += 1
     return "(?s)" + "".join(out)
+
+
+_ASCII_LOWER, _ASCII_UPPER = "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def text_cases_and_orders(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """``upper``/``lower`` change ASCII letters only, as PostgreSQL's do in the server's C locale
+    (DuckDB's change every letter: ``upper('straße')`` is ``STRASSE``... ``STRAẞE``); ``array_agg``
+    and ``string_agg`` of ``DISTINCT`` values list them sorted, as PostgreSQL's sort for
+    DISTINCT does (DuckDB: in hash order).
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one("SELECT lower(x), array_agg(DISTINCT k)", read="postgres")
+    >>> text_cases_and_orders(tree, {})
+    >>> tree.sql("duckdb")
+    "SELECT TRANSLATE(x, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), ARRAY_AGG(DISTINCT k ORDER BY k)"
+    """
+    for node in list(tree.find_all(exp.Upper, exp.Lower, exp.ArrayAgg, exp.GroupConcat)):
+        if isinstance(node, (exp.Upper, exp.Lower)):
+            source, target = (
+                (_ASCII_LOWER, _ASCII_UPPER) if isinstance(node, exp.Upper) else (_ASCII_UPPER, _ASCII_LOWER)
+            )
+            node.replace(
+                exp.func("translate", node.this.copy(), exp.Literal.string(source), exp.Literal.string(target))
+            )
+            continue
+        distinct = node.this
+        if isinstance(distinct, exp.Distinct) and len(distinct.expressions) == 1:
+            value = distinct.expressions[0]
+            node.set(
+                "this",
+                exp.Order(this=distinct.copy(), expressions=[exp.Ordered(this=value.copy(), nulls_first=False)]),
+            )

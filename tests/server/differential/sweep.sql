@@ -1,0 +1,188 @@
+-- date-trunc-hour-buckets
+SELECT date_trunc('hour', created_at) AS t, count(*) FROM experiments GROUP BY 1 ORDER BY 1 LIMIT 3
+;;
+-- date-trunc-in-a-zone
+SELECT date_trunc('day', created_at, 'Asia/Kolkata') AS t, count(*) FROM experiments GROUP BY 1 ORDER BY 1 LIMIT 3
+;;
+-- date-trunc-week
+SELECT date_trunc('week', created_at) AS t, count(*) FROM experiments GROUP BY 1 ORDER BY 1 LIMIT 3
+;;
+-- date-trunc-month-quarter-year
+SELECT date_trunc('month', TIMESTAMP '2026-11-20 12:34:56'), date_trunc('quarter', DATE '2026-11-20'), date_trunc('year', TIMESTAMPTZ '2026-11-20 12:00+00')
+;;
+-- generate-series-hours
+SELECT g AS t FROM generate_series(TIMESTAMPTZ '2026-11-20 00:00+00', TIMESTAMPTZ '2026-11-20 03:00+00', interval '1 hour') g
+;;
+-- generate-series-days-as-dates
+SELECT g::date FROM generate_series(DATE '2026-11-01', DATE '2026-11-04', interval '1 day') g
+;;
+-- extract-epoch-dow-week
+SELECT extract(epoch FROM TIMESTAMPTZ '2026-11-20 12:00:00.5+00'), extract(epoch FROM interval '1 day 2 hours'), extract(dow FROM DATE '2026-11-22'), extract(isodow FROM DATE '2026-11-22'), extract(week FROM DATE '2026-01-01'), extract(quarter FROM DATE '2026-11-20')
+;;
+-- date-part-epoch-of-a-column
+SELECT date_part('epoch', created_at) FROM experiments ORDER BY name LIMIT 2
+;;
+-- epoch-five-minute-buckets
+SELECT floor(extract(epoch FROM created_at) / 300) * 300 AS b, count(*) FROM experiments GROUP BY 1 ORDER BY 1 LIMIT 3
+;;
+-- to-timestamp-of-epoch
+SELECT to_timestamp(1700000000), to_timestamp(1700000000.5)
+;;
+-- coalesce-nullif-types
+SELECT coalesce(NULL, 1, 2.5), coalesce(NULL::int, 2), nullif(1, 1), nullif('a', 'b'), coalesce(NULL, 'x')
+;;
+-- split-part
+SELECT split_part('a,b,c', ',', 2), split_part('a,b,c', ',', -1), split_part('a,b,c', ',', 5)
+;;
+-- left-right
+SELECT left('hello', 2), right('hello', 2), left('hello', -2), right('hello', -2)
+;;
+-- lpad-rpad
+SELECT lpad('5', 3, '0'), rpad('ab', 5, 'xy'), lpad('hello', 2), lpad('x', 0)
+;;
+-- initcap-upper-lower-ascii
+SELECT initcap('hello wORLD foo-bar o''neil'), upper('straße'), lower('ÀB')
+;;
+-- position-strpos
+SELECT position('b' IN 'abc'), strpos('abc', 'c'), strpos('abc', 'x'), position('' IN 'abc')
+;;
+-- translate-replace-reverse-repeat
+SELECT translate('12345', '143', 'ax'), replace('abcabc', 'b', ''), reverse('abc'), repeat('ab', 3)
+;;
+-- trims-and-lengths
+SELECT btrim('  x  '), ltrim('xxyx', 'x'), rtrim('x  '), trim(both 'x' from 'xaxx'), length('héllo'), char_length('abc'), bit_length('ab')
+;;
+-- string-agg-ordered
+SELECT string_agg(kind, ',' ORDER BY kind DESC) FROM (SELECT DISTINCT kind FROM experiments) t
+;;
+-- array-agg-ordered
+SELECT array_agg(kind ORDER BY kind) FROM (SELECT DISTINCT kind FROM experiments) t
+;;
+-- array-agg-distinct-sorted
+SELECT array_agg(DISTINCT phase) FROM experiments
+;;
+-- string-agg-distinct-sorted
+SELECT string_agg(DISTINCT phase, '|') FROM experiments
+;;
+-- round-numeric-half-away
+SELECT round(2.5), round(3.5), round(-2.5), round(2.345, 2), round(2.355, 2), round(-2.345, 2), round(1234.5, -2)
+;;
+-- round-double-half-even
+SELECT round(2.5::float8), round(3.5::float8), round(0.5::float8), round(2.675::float8 * 100) / 100
+;;
+-- text-to-int-with-spaces
+SELECT ' 42 '::int, '42'::int8, ' -7'::smallint
+;;
+-- text-to-int-with-inner-space
+SELECT '4 2'::int
+;;
+-- empty-text-to-int
+SELECT ''::int
+;;
+-- boolean-text-forms
+SELECT 'yes'::bool, 'on'::boolean, 'off'::bool, '1'::bool, '0'::bool, 'y'::bool, 'N'::bool
+;;
+-- sum-int4-beyond-int4
+SELECT sum(x) FROM (VALUES (2147483647), (1)) v(x)
+;;
+-- int4-addition-overflow
+SELECT 2147483647 + 1
+;;
+-- int2-addition-overflow
+SELECT 32767::int2 + 1::int2
+;;
+-- int8-addition-overflow
+SELECT 9223372036854775807::int8 + 1
+;;
+-- modulo-of-negatives
+SELECT -5 % 3, 5 % -3, -5.5 % 2, mod(-5, 3), mod(-5.5, 2)
+;;
+-- div-and-integer-division
+SELECT div(-7, 2), div(7.5, -2), 7 / -2, -7 / 2
+;;
+-- ceil-floor-trunc-types
+SELECT ceil(2.1), floor(-2.1), ceil(2.1::float8), floor(2), ceiling(-0.5), trunc(2.7), trunc(-2.789, 2)
+;;
+-- to-char-month-buckets
+SELECT to_char(created_at, 'YYYY-MM') AS m, count(*) FROM experiments GROUP BY 1 ORDER BY 1
+;;
+-- to-char-number-fm
+SELECT to_char(1234.5, 'FM9999.00'), to_char(0.5, '0.99')
+;;
+-- greatest-least
+SELECT greatest(1, 2, 3), least('a', 'b'), greatest(1.5, 2.5)
+;;
+-- date-arithmetic
+SELECT DATE '2026-11-20' + 7, DATE '2026-11-20' - DATE '2026-01-01', DATE '2026-11-20' + interval '1 month', TIMESTAMP '2026-01-31' + interval '1 month'
+;;
+-- make-date-timestamp-interval
+SELECT make_date(2026, 11, 20), make_timestamp(2026, 11, 20, 12, 30, 15.5), make_interval(days => 3)
+;;
+-- filter-percent
+SELECT count(*) FILTER (WHERE phase = 'running') AS r, count(*) AS n, round(100.0 * count(*) FILTER (WHERE phase = 'running') / count(*), 1) AS pct FROM experiments
+;;
+-- window-rank-row-number
+SELECT kind, count(*), rank() OVER (ORDER BY count(*) DESC), row_number() OVER (ORDER BY kind) FROM experiments GROUP BY kind ORDER BY kind
+;;
+-- window-sum-of-counts
+SELECT kind, sum(count(*)) OVER () FROM experiments GROUP BY kind ORDER BY kind LIMIT 2
+;;
+-- percentiles
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_seconds), percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_seconds) FROM experiments
+;;
+-- bool-and-or
+SELECT bool_and(duration_seconds > 0), bool_or(duration_seconds > 0) FROM experiments
+;;
+-- casts-to-int-rounding
+SELECT CAST(3.7 AS int), CAST(-3.5 AS int), CAST(2.5 AS int), 3.5::int2, '3.7'::numeric::int
+;;
+-- real-values
+SELECT 1::float4 / 3, 0.1::float4, 1e10::float4, 100000000::float4
+;;
+-- decimal-and-double-sums
+SELECT 0.1 + 0.2, 0.1::float8 + 0.2::float8, 1/3::float8
+;;
+-- concat-forms
+SELECT concat_ws('-', 'a', NULL, 'b'), concat('a', 1, NULL, 2.5), 'a' || 1 || 2.5
+;;
+-- array-to-string
+SELECT array_to_string(ARRAY[1, NULL, 3], ','), array_to_string(ARRAY[1, NULL, 3], ',', '*'), string_to_array('a,b', ',')
+;;
+-- like-ilike
+SELECT 'abc' LIKE 'a%', 'abc' ILIKE 'A%', 'a_c' LIKE 'a\_c', 'abc' NOT LIKE '%d'
+;;
+-- extract-hour-minute
+SELECT EXTRACT(HOUR FROM TIMESTAMP '2026-11-20 12:34:56'), EXTRACT(MINUTE FROM created_at) FROM experiments ORDER BY name LIMIT 1
+;;
+-- between-in-distinct
+SELECT 5 BETWEEN 1 AND 10, 'b' BETWEEN 'a' AND 'c', NULL::int IS DISTINCT FROM 1, 1 IN (1, NULL), 2 NOT IN (1, NULL)
+;;
+-- values-casts-to-text
+SELECT x::text, x::varchar, x::numeric FROM (VALUES (1.50)) v(x)
+;;
+-- double-to-text
+SELECT 1.0::float8::text, 1e20::float8::text, 123456789.123::float8, 1e-5::float8, 0.1::real::float8
+;;
+-- sign-types
+SELECT bit_length('ab'), sign(-3), sign(2.5), sign(-2.5::float8), sign(duration_seconds) FROM experiments ORDER BY name LIMIT 1
+;;
+-- double-text-in-concatenation
+SELECT 0.1::float8 + 0.2::float8 || '', 'v=' || 2.5::float8, concat('a', 3::float8), 1e15::float8::text, 1234567890123456::float8::text, 'nan'::float8::text, '-inf'::float8::varchar, sum(duration_seconds)::text FROM experiments
+;;
+-- filter-count-percent
+SELECT round(100.0 * count(*) FILTER (WHERE phase = 'running') / count(*), 1) AS pct, 100.0 * count(*) FILTER (WHERE phase = 'running') / count(*) FROM experiments
+;;
+-- array-agg-distinct-with-null
+SELECT kind, array_agg(DISTINCT phase), array_agg(DISTINCT x) FROM experiments, (VALUES (NULL), ('b'), ('a')) v(x) GROUP BY kind ORDER BY kind LIMIT 3
+;;
+-- log-of-two-arguments
+SELECT log(2, 8)
+;;
+-- sqrt-of-a-numeric
+SELECT sqrt(2.0), log(100.0)
+;;
+-- to-number
+SELECT to_number('1,234.5', '9,999.9')
+;;
+-- log10-of-int-and-double
+SELECT log10(1000), log10(2.5::float8), log(1000)

@@ -365,6 +365,10 @@ def test_rows_encoded_ahead_go_out_before_the_next_chunk_is_encoded(servers, pg_
                 await p.bind("rows", wide)
                 first, _ = await p.execute("rows", chunk)
                 (conn,) = [c for _, c in pg_server.server._live.values() if "rows" in c.portals]
+                for _ in range(100):  # the rows after the first Execute's, encoded in its call
+                    if conn.portals["rows"].ahead is not None:
+                        break
+                    await asyncio.sleep(0.05)
                 written, seen = [0], []
                 write, fill_ahead = conn.writer.write, conn._fill_ahead
 

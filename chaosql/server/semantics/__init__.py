@@ -43,6 +43,7 @@ from chaosql.server.semantics.casts import strict_casts
 from chaosql.server.semantics.kinds import column_kinds, sent_as
 from chaosql.server.semantics.names import is_bare_user, name_columns
 from chaosql.server.semantics.numbers import (
+    _REGRESSIONS,
     _SPREADS,
     float_overflows,
     float_sums,
@@ -59,6 +60,7 @@ from chaosql.server.semantics.numbers import (
     signs_and_logs,
     unknown_literals,
     width_buckets,
+    window_and_round_types,
 )
 from chaosql.server.semantics.text import (
     functions,
@@ -121,7 +123,8 @@ _REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ..
     (mixed_scales, (exp.Case, exp.Coalesce, exp.Greatest, exp.Least)),
     (mixed_scale_values, (exp.Values,)),
     (numeric_powers, (exp.Pow,)),
-    (numeric_spreads, _SPREADS),
+    (numeric_spreads, _SPREADS + _REGRESSIONS),
+    (window_and_round_types, (exp.Ntile, exp.Round)),
     (numeric_division, (exp.Div, exp.Avg, exp.IntDiv)),
     (strict_casts, (exp.Literal, exp.Cast)),
     (lambda tree, kinds: interval_literals(tree), (exp.Interval, exp.Cast)),

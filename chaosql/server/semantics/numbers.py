@@ -659,6 +659,20 @@ def numeric_powers(tree: exp.Expr, kinds: dict[str, str]) -> None:
 
 #: the variance and standard deviation aggregates, numeric in PostgreSQL for integers and numerics
 _SPREADS = (exp.Stddev, exp.StddevPop, exp.StddevSamp, exp.Variance, exp.VariancePop)
+#: corr, covar_* and the regr_* aggregates of PostgreSQL's float8 accumulators (regr_count is exact)
+_REGRESSIONS = (
+    exp.Corr,
+    exp.CovarPop,
+    exp.CovarSamp,
+    exp.RegrAvgx,
+    exp.RegrAvgy,
+    exp.RegrIntercept,
+    exp.RegrR2,
+    exp.RegrSlope,
+    exp.RegrSxx,
+    exp.RegrSxy,
+    exp.RegrSyy,
+)
 
 
 def numeric_spreads(tree: exp.Expr, kinds: dict[str, str]) -> None:
@@ -669,7 +683,12 @@ def numeric_spreads(tree: exp.Expr, kinds: dict[str, str]) -> None:
     """
     from chaosql.errors import UnsupportedError
 
-    for node in tree.find_all(*_SPREADS):
+    for node in tree.find_all(*_SPREADS, *_REGRESSIONS):
+        if isinstance(node, _REGRESSIONS):
+            raise UnsupportedError(
+                f"{node.sql_name().lower()}() is not supported: PostgreSQL and DuckDB compute it by different "
+                "algorithms, whose last digits differ"
+            )
         raise UnsupportedError(
             f"{node.sql_name().lower()}() is not supported: PostgreSQL's answer differs from DuckDB's in its type "
             "(numeric for integers and numerics) and its last digits (for double precision)"
@@ -768,3 +787,17 @@ def signs_and_logs(tree: exp.Expr, kinds: dict[str, str]) -> None:
             node.replace(exp.cast(node.copy(), "DOUBLE"))
         elif kind and kind.startswith("decimal"):
             node.replace(exp.cast(node.copy(), exp.DataType.build("DECIMAL(38, 0)")))
+
+
+def window_and_round_types(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """``ntile`` is int4 in PostgreSQL (DuckDB: BIGINT); ``round(integer, n)`` is numeric with n
+    decimals (there is no integer round with digits; DuckDB keeps the integer)."""
+    for node in list(tree.find_all(exp.Ntile, exp.Round)):
+        if isinstance(node, exp.Ntile):
+            total = node.parent if isinstance(node.parent, exp.Window) else node
+            total.replace(exp.cast(total.copy(), "INTEGER"))
+        elif node.args.get("decimals") is not None and _kind(node.this, kinds) == "int":
+            node.set("this", _exact_cast(node.this.copy(), "DECIMAL(38, 0)"))
+            digits = node.args["decimals"]
+            if isinstance(digits, exp.Literal) and not digits.is_string and digits.this.isdigit():
+                node.replace(_exact_cast(node.copy(), f"DECIMAL(38, {min(int(digits.this), 37)})"))

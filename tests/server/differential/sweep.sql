@@ -186,3 +186,207 @@ SELECT to_number('1,234.5', '9,999.9')
 ;;
 -- log10-of-int-and-double
 SELECT log10(1000), log10(2.5::float8), log(1000)
+;;
+-- bi-sweep-01
+SELECT CAST(date_trunc('day', created_at) AS date) AS d, count(*) AS c FROM experiments GROUP BY 1 ORDER BY 1 LIMIT 3
+;;
+-- bi-sweep-02
+SELECT (date_trunc('week', (created_at + INTERVAL '1 day')) - INTERVAL '1 day') AS w, count(*) FROM experiments GROUP BY 1 ORDER BY 1 LIMIT 2
+;;
+-- bi-sweep-03
+SELECT extract(year FROM created_at) AS y, extract(month FROM created_at) AS m, count(*) FROM experiments GROUP BY 1, 2 ORDER BY 1, 2
+;;
+-- bi-sweep-04
+SELECT CAST(extract(hour FROM created_at) AS integer) AS h, count(*) FROM experiments GROUP BY 1 ORDER BY 1 LIMIT 3
+;;
+-- bi-sweep-05
+SELECT floor(extract(epoch FROM created_at)/60)*60 AS "time", count(*) FROM experiments GROUP BY 1 ORDER BY 1 LIMIT 2
+;;
+-- bi-sweep-06
+SELECT extract(epoch FROM date_trunc('minute', created_at))::bigint AS t FROM experiments ORDER BY 1 LIMIT 2
+;;
+-- bi-sweep-07
+SELECT to_timestamp(floor(extract(epoch FROM created_at) / 3600) * 3600) AS t, count(*) FROM experiments GROUP BY 1 ORDER BY 1 LIMIT 2
+;;
+-- bi-sweep-08
+SELECT kind, count(*) AS "count" FROM experiments GROUP BY kind ORDER BY "count" DESC, kind LIMIT 5
+;;
+-- bi-sweep-09
+SELECT kind AS kind, avg(duration_seconds) AS avg FROM experiments GROUP BY kind ORDER BY avg DESC NULLS LAST, kind LIMIT 3
+;;
+-- bi-sweep-10
+SELECT count(DISTINCT kind), count(DISTINCT namespace) FROM experiments
+;;
+-- bi-sweep-11
+SELECT min(created_at), max(created_at), max(created_at) - min(created_at) FROM experiments
+;;
+-- bi-sweep-12
+SELECT avg(target_count), sum(target_count), min(target_count), max(target_count) FROM experiments
+;;
+-- bi-sweep-13
+SELECT sum(target_count)::float / count(*), avg(target_count)::float8, avg(target_count)::int FROM experiments
+;;
+-- bi-sweep-14
+SELECT CASE WHEN target_count > 2 THEN 'many' WHEN target_count > 0 THEN 'few' ELSE 'none' END AS b, count(*) FROM experiments GROUP BY 1 ORDER BY 1
+;;
+-- bi-sweep-15
+SELECT "kind", "phase", count(*) FROM "public"."experiments" GROUP BY "kind", "phase" ORDER BY "kind", "phase" LIMIT 4
+;;
+-- bi-sweep-16
+SELECT * FROM experiments WHERE created_at >= TIMESTAMP '2020-01-01' AND kind IN ('PodChaos', 'NetworkChaos') ORDER BY name LIMIT 2
+;;
+-- bi-sweep-17
+SELECT name FROM experiments WHERE name ILIKE '%KILL%' ORDER BY name LIMIT 2
+;;
+-- bi-sweep-18
+SELECT lower(kind), upper(phase), length(name), substr(name, 1, 5), substring(name, 3), substring(name FROM 2 FOR 3) FROM experiments ORDER BY name LIMIT 2
+;;
+-- bi-sweep-19
+SELECT trim(name), concat(kind, '/', name), kind || '/' || name FROM experiments ORDER BY name LIMIT 1
+;;
+-- bi-sweep-20
+SELECT coalesce(duration_seconds, 0), coalesce(duration_seconds, 0.5), nullif(target_count, 0) FROM experiments ORDER BY name LIMIT 2
+;;
+-- bi-sweep-21
+SELECT 1::int4 / 0
+;;
+-- bi-sweep-22
+SELECT 1.0 / 0
+;;
+-- bi-sweep-23
+SELECT 1::float8 / 0
+;;
+-- bi-sweep-24
+SELECT 5 / 2, 5 % 2, 5.0 / 2, -5 / 2, 5 / -2.0
+;;
+-- bi-sweep-25
+SELECT 2147483647::int4 * 2
+;;
+-- bi-sweep-26
+SELECT sum(x) FROM (VALUES (9223372036854775807::int8), (1::int8)) v(x)
+;;
+-- bi-sweep-27
+SELECT -32768::int2, (-32768)::int2 * -1::int2
+;;
+-- bi-sweep-28
+SELECT 7 & 3, 7 | 8, 7 # 2, ~7, 1 << 4, 256 >> 2
+;;
+-- bi-sweep-29
+SELECT round(1.005, 2), round(2.675, 2), round(-0.5), round(0.5), round(1.5), round(-1.5), round(12.345, 1)
+;;
+-- bi-sweep-30
+SELECT round(123.456, -1), round(-123.456, -2), round(5, -1), round(15, -1), round(25::numeric, -1)
+;;
+-- bi-sweep-31
+SELECT trunc(123.456, -1), trunc(-1.5), trunc(1.999::float8), ceil(-0.1), floor(0.1::float8)
+;;
+-- bi-sweep-32
+SELECT 'true'::bool, 'TRUE'::bool, ' t '::bool, 'f'::bool, 'false'::bool
+;;
+-- bi-sweep-33
+SELECT 'maybe'::bool
+;;
+-- bi-sweep-34
+SELECT '1.0'::int
+;;
+-- bi-sweep-35
+SELECT '  12  '::bigint, '+5'::int, '-0'::int
+;;
+-- bi-sweep-36
+SELECT '12abc'::int
+;;
+-- bi-sweep-37
+SELECT '2026-11-20 12:00:00+05:30'::timestamptz, '2026-11-20T12:00:00Z'::timestamptz
+;;
+-- bi-sweep-38
+SELECT '1 day'::interval, '2 hours 30 minutes'::interval, '1.5 days'::interval, '-1 day'::interval
+;;
+-- bi-sweep-39
+SELECT '{1,2,3}'::int[], '{a,b}'::text[], ARRAY[1,2]::text[]
+;;
+-- bi-sweep-40
+SELECT array_position(ARRAY['a','b','c'], 'b'), array_remove(ARRAY[1,2,1], 1), array_cat(ARRAY[1], ARRAY[2])
+;;
+-- bi-sweep-41
+SELECT x FROM unnest(ARRAY[3,1,2]) WITH ORDINALITY AS t(x, n) ORDER BY n
+;;
+-- bi-sweep-42
+SELECT generate_series(1, 3) AS n, generate_series(1, 3) * 2
+;;
+-- bi-sweep-43
+SELECT n, n * 1.5 FROM generate_series(1, 3) n
+;;
+-- bi-sweep-44
+SELECT date_trunc('hour', g) FROM generate_series(TIMESTAMP '2026-11-20 00:30', TIMESTAMP '2026-11-20 02:30', INTERVAL '1 hour') g
+;;
+-- bi-sweep-45
+SELECT to_char(123.456, '999.99'), to_char(-5, '999'), to_char(1234567, '9,999,999'), to_char(0.1, 'FM0.00')
+;;
+-- bi-sweep-46
+SELECT string_agg(name, ', ') FROM (SELECT name FROM experiments ORDER BY name LIMIT 3) t
+;;
+-- bi-sweep-47
+SELECT array_agg(name ORDER BY name DESC) FILTER (WHERE kind = 'PodChaos') FROM experiments
+;;
+-- bi-sweep-48
+SELECT row_to_json(t) FROM (SELECT 1 AS a, 'x' AS b) t
+;;
+-- bi-sweep-49
+SELECT EXISTS (SELECT 1 FROM experiments WHERE kind = 'PodChaos'), (SELECT count(*) FROM experiments) > 0
+;;
+-- bi-sweep-50
+SELECT kind, count(*) FROM experiments GROUP BY ROLLUP (kind) ORDER BY kind NULLS FIRST LIMIT 3
+;;
+-- bi-sweep-51
+SELECT kind, phase, count(*) FROM experiments GROUP BY GROUPING SETS ((kind), (phase)) ORDER BY 1, 2 LIMIT 4
+;;
+-- bi-sweep-52
+SELECT kind, lag(kind) OVER (ORDER BY kind), lead(kind, 1, 'z') OVER (ORDER BY kind), first_value(kind) OVER (ORDER BY kind) FROM (SELECT DISTINCT kind FROM experiments) t ORDER BY kind LIMIT 3
+;;
+-- bi-sweep-53
+SELECT kind, ntile(3) OVER (ORDER BY kind), percent_rank() OVER (ORDER BY kind), cume_dist() OVER (ORDER BY kind), dense_rank() OVER (ORDER BY kind) FROM (SELECT DISTINCT kind FROM experiments) t ORDER BY kind LIMIT 3
+;;
+-- bi-sweep-54
+SELECT avg(duration_seconds) OVER (ORDER BY name ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) FROM experiments ORDER BY name LIMIT 3
+;;
+-- bi-sweep-55
+SELECT avg(target_count) OVER (PARTITION BY kind) FROM experiments ORDER BY name LIMIT 2
+;;
+-- bi-sweep-56
+SELECT mode() WITHIN GROUP (ORDER BY kind) FROM experiments
+;;
+-- bi-sweep-57
+SELECT 'a' = 'a ', 'a'::char(2) = 'a', 'abc' < 'abd', 'Z' < 'a'
+;;
+-- bi-sweep-58
+SELECT NULL = NULL, NULL IS NULL, coalesce(NULL, NULL) IS NULL, NULL::int + 1
+;;
+-- bi-sweep-59
+SELECT CAST(NULL AS text), CAST(NULL AS int), NULL
+;;
+-- bi-sweep-60
+SELECT 1 UNION SELECT 1
+;;
+-- bi-sweep-61
+SELECT x FROM (VALUES (1), (2), (NULL)) v(x) ORDER BY x DESC
+;;
+-- bi-sweep-62
+SELECT x FROM (VALUES ('b'), ('a'), ('B'), (NULL)) v(x) ORDER BY x NULLS FIRST
+;;
+-- bi-sweep-63
+SELECT count(*) FROM experiments e JOIN targets t ON t.kind = e.kind AND t.name = e.name
+;;
+-- bi-sweep-64
+SELECT e.kind, count(t.pod) FROM experiments e LEFT JOIN targets t ON t.name = e.name GROUP BY 1 ORDER BY 1 LIMIT 3
+;;
+-- round-of-an-integer-with-digits
+SELECT round(5, -1), round(15, -1), round(target_count, 1), round(7, 0), round(-25, -1) FROM experiments ORDER BY name LIMIT 1
+;;
+-- ntile-int4
+SELECT kind, ntile(3) OVER (ORDER BY kind), percent_rank() OVER (ORDER BY kind), dense_rank() OVER (ORDER BY kind) FROM (SELECT DISTINCT kind FROM experiments) t ORDER BY kind LIMIT 4
+;;
+-- corr-and-regressions
+SELECT corr(target_count, duration_seconds), regr_slope(duration_seconds, target_count) FROM experiments
+;;
+-- regr-count
+SELECT regr_count(target_count, duration_seconds) FROM experiments

@@ -116,6 +116,12 @@ class Session:
 
         plugins.hook().prepare_session(connection=self.con)
 
+    @property
+    def changed_duckdb(self) -> bool:
+        """Whether a statement changed this session's DuckDB (a table, view, macro, DuckDB setting):
+        its statements may then mean what they mean in no other session."""
+        return self._private is not None
+
     # --- settings ---------------------------------------------------------------------------
 
     def set(self, name: str, value: Any) -> None:

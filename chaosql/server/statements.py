@@ -19,6 +19,7 @@ from chaosql.errors import ChaosqlError, SqlError
 from chaosql.server import chatter, parameters
 from chaosql.server.errors import translate_error
 from chaosql.server.rewrite import translate
+from chaosql.server.shared import SHARED
 from chaosql.server.types import decode_param, oid_of, overridden, param_duck_type, pg_type, type_oid
 
 _DDL = re.compile(r"^\s*(create|drop|alter)\b", re.I)
@@ -90,6 +91,22 @@ class Prepared:
     answered: tuple[list[str], list[str], Any] | None = None
     #: that answer's rows as sent, per (result formats, rows encoded with the first Execute)
     answered_rows: dict[tuple[tuple[int, ...], int], Any] = field(default_factory=dict)
+    catalog: bool = False  # its translation reads the catalog (``pgc``: the connection's own)
+
+    def clone(self) -> Prepared:
+        """A connection's own copy of a shared statement (``server.shared``): what a connection
+        changes or keeps on it is its own; the tree is shared, lent to the engine read-only."""
+        return dataclasses.replace(
+            self,
+            param_oids=list(self.param_oids),
+            output_types=list(self.output_types),
+            param_casts=dict(self.param_casts),
+            inferred=dict(self.inferred),
+            param_types=list(self.param_types),
+            columns=list(self.columns) if self.columns is not None else None,
+            answered=None,
+            answered_rows={},
+        )
 
 
 class Runner:
@@ -131,20 +148,70 @@ class Runner:
         if cached is not None:
             return cached
         check_statement(sql, int(self.session.settings["max_statement_bytes"]))  # before any parse
-        # translating parses with sqlglot: that time counts against the statement's time limit too
-        prepared = self.session.bounded(lambda: self._prepare(sql, param_oids), sql)
+        key = self.shared_key(sql, param_oids)
+        prepared = None
+        if key is not None and classify(sql).kind is Kind.READ:  # prepared once for every fresh connection
+            own: list[Prepared] = []
+            prepared = SHARED.get_or_make(key, lambda: self._prepare_shared(sql, param_oids, own))
+            prepared = prepared or (own[0] if own else None)  # own: prepared here, not for sharing
+        if prepared is None:
+            prepared = self._prepare_bounded(sql, param_oids)
         if _cacheable(prepared):
-            self._parsed[(sql, tuple(param_oids))] = (self._tables_key(), prepared)
-            if len(self._parsed) > PARSED_STATEMENTS:
-                self._parsed.popitem(last=False)
+            self._keep(sql, param_oids, prepared)
         return prepared
 
+    def _prepare_bounded(self, sql: str, param_oids: list[int]) -> Prepared:
+        # translating parses with sqlglot: that time counts against the statement's time limit too
+        return self.session.bounded(lambda: self._prepare(sql, param_oids), sql)
+
+    def _prepare_shared(self, sql: str, param_oids: list[int], own: list[Prepared]) -> Prepared | None:
+        """Prepare and describe ``sql`` for every fresh connection; None when it may not be
+        shared (it is then in ``own``, this connection's)."""
+        prepared = self._prepare_bounded(sql, param_oids)
+        own.append(prepared)
+        if not _cacheable(prepared) or prepared.catalog or "pgc." in prepared.run_sql.lower():
+            return None
+        try:
+            self.describe(prepared)
+        except Exception:  # Bind describes it again and reports the error with its cause
+            prepared.described = False
+            return None
+        return prepared
+
+    def _keep(self, sql: str, param_oids: list[int], prepared: Prepared) -> None:
+        self._parsed[(sql, tuple(param_oids))] = (self._tables_key(), prepared)
+        if len(self._parsed) > PARSED_STATEMENTS:
+            self._parsed.popitem(last=False)
+
+    @property
+    def fresh(self) -> bool:
+        """Whether the session is as it was opened: no table, view, macro or DuckDB setting of
+        its own, so a query is prepared here as in every other fresh session (``server.shared``)."""
+        return not (self.session.changed_duckdb or self.session.views.defined or self.user_oids)
+
+    def shared_key(self, sql: str, param_oids: list[int]) -> tuple | None:
+        """What a query prepared for every fresh connection is kept under; None when this
+        connection's session is not fresh."""
+        if not self.fresh:
+            return None
+        session = self.session
+        sources, settings = tuple(map(id, session.sources)), tuple(session.settings.items())
+        return (sql, tuple(param_oids), self.answer_context(), self.user.name, sources, settings, self._tables_key())
+
     def parsed(self, sql: str, param_oids: list[int]) -> Prepared | None:
-        """The query ``sql`` as prepared before on this connection, if nothing it depends on has
-        changed since (cheap: the connection asks before it hands the statement to a worker)."""
+        """The query ``sql`` as prepared before on this connection, or for every fresh connection,
+        if nothing it depends on has changed since (cheap: the connection asks before it hands
+        the statement to a worker)."""
         entry = self._parsed.get((sql, tuple(param_oids)))
         if entry is None:
-            return _cursor_move(sql, param_oids)
+            moved = _cursor_move(sql, param_oids)
+            if moved is not None:
+                return moved
+            key = self.shared_key(sql, param_oids)
+            shared = SHARED.get(key) if key is not None else None
+            if shared is not None:
+                self._keep(sql, param_oids, shared)
+            return shared
         if entry[0] != self._tables_key():  # a chaos table took a cluster's newer CRD: its columns changed
             self.forget_parsed()
             return None
@@ -203,6 +270,7 @@ class Runner:
         translated = translate(sql, self.virtual, columns_of=self._columns_of, param_types=typed)
         if translated.catalog:
             self.ensure_catalog()
+        prepared.catalog = translated.catalog
         prepared.run_sql, prepared.tree = translated.sql, translated.tree
         prepared.output_types, prepared.nparams = translated.types, translated.params
         prepared.param_casts = translated.param_casts

@@ -106,7 +106,12 @@ class Connection(Streaming):
         return self._runner
 
     def call(
-        self, fn: Callable[..., T], *args: Any, reading: Portal | None = None, later: bool = False
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        reading: Portal | None = None,
+        later: bool = False,
+        opener: bool = False,
     ) -> asyncio.Future[T]:
         """``fn(*args)`` on the server's worker pool, after the connection's previous call has
         ended: a Session is not for concurrent use, and a call whose awaiting task was cancelled
@@ -118,7 +123,9 @@ class Connection(Streaming):
         now would take the GIL while the rows are being sent: see ``Streaming._pump``).
 
         A portal's open DuckDB result, unless this call is ``reading`` it, is parked first, in
-        the same call: DuckDB refuses any other statement while a streamed result is open."""
+        the same call: DuckDB refuses any other statement while a streamed result is open.
+
+        ``opener``: on the server's opener thread (opening or closing the session), not a worker."""
         live = self._live
         if live is not None and live is not reading:
             self._live = None
@@ -139,7 +146,7 @@ class Connection(Streaming):
                 ended.set_result(None)
                 return
             try:
-                work = self.server.pool.submit(fn, *args)
+                work = (self.server.opener if opener else self.server.pool).submit(fn, *args)
             except BaseException as err:  # the pool is shut down: the server is stopping
                 ended.set_result(None)
                 result.set_exception(err)
@@ -325,7 +332,7 @@ class Connection(Streaming):
         self._runner = None
         if runner is not None:
             try:
-                await self.call(runner.session.close)
+                await self.call(runner.session.close, opener=True)
             except Exception:
                 pass
 
@@ -458,7 +465,7 @@ class Connection(Streaming):
         """The connection's Session, opened on a worker at its first statement, with what the
         client set before (startup parameters, SET statement_timeout / TimeZone)."""
         try:
-            self._runner = await self.call(self._new_runner)
+            self._runner = await self.call(self._new_runner, opener=True)
         except ChaosqlError as err:
             raise Fatal(err.sqlstate, f"cannot open a session: {err}") from err
 

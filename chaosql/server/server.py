@@ -94,6 +94,10 @@ class Server:
             raise UsageError(f"--workers takes a number from 1 to 1024, not {workers}")
         self.workers = workers or default_workers()
         self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="chaosql-worker")
+        #: opens and closes sessions (a DuckDB database each, tens of milliseconds, one at a time
+        #: in DuckDB however many threads ask), so that fifty clients connecting at once never
+        #: make the statements of connections already open wait behind their sessions' opening
+        self.opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chaosql-opener")
         self.settings = dict(settings or {})
         ANSWERS.resize(answer_cache)
         self.startup_timeout = 30.0
@@ -143,7 +147,7 @@ class Server:
         self._make_spare(warm_up=True)
 
     def session(self) -> Any:
-        """A new session for a connection's first statement (called on a worker). Opening one
+        """A new session for a connection's first statement (called on the opener). Opening one
         takes tens of milliseconds (a DuckDB database of its own, the chaos tables' empty
         catalog tables), which the first statement would wait for: the session made ahead is
         handed over and the next one made in the background, as PostgreSQL's backend is ready
@@ -159,7 +163,7 @@ class Server:
                 return
             self._making_spare = True
         try:
-            self.pool.submit(self._open_spare, warm_up)
+            self.opener.submit(self._open_spare, warm_up)
         except RuntimeError:  # the pool is shut down: the server is stopping
             with self._spare_lock:
                 self._making_spare = False
@@ -221,6 +225,7 @@ class Server:
         if spare is not None:
             spare.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.opener.shutdown(wait=False, cancel_futures=True)
 
 
 def _load_statement_code() -> None:

@@ -14,7 +14,7 @@ import pytest
 from chaosql.server.shared import SHARED
 
 PAGE = "SELECT namespace, name, created_at FROM experiments ORDER BY created_at DESC, namespace, name LIMIT 5 OFFSET %s"
-LOWER = "SELECT lower(name) AS l FROM experiments ORDER BY name LIMIT 1"
+SHADOWED = "SELECT reverse(name) AS l FROM experiments ORDER BY name LIMIT 1"
 
 
 @pytest.fixture
@@ -78,14 +78,14 @@ def test_a_session_with_its_own_macro_prepares_its_own_statements(server):
     url = f"postgresql://u@127.0.0.1:{server.port}/chaosql"
 
     async def types_and_rows(conn) -> tuple[list[str], list[tuple]]:
-        statement = await conn.prepare(LOWER)
+        statement = await conn.prepare(SHADOWED)
         return [a.type.name for a in statement.get_attributes()], [tuple(r) for r in await statement.fetch()]
 
     async def run() -> list:
         fresh, own = await asyncpg.connect(url), await asyncpg.connect(url)
         try:
             seen = [await types_and_rows(fresh)]
-            await own.execute("CREATE TEMP MACRO lower(x) AS 42")
+            await own.execute("CREATE TEMP MACRO reverse(x) AS 42")
             seen.append(await types_and_rows(own))
             later = await asyncpg.connect(url)
             seen.append(await types_and_rows(later))
@@ -100,7 +100,7 @@ def test_a_session_with_its_own_macro_prepares_its_own_statements(server):
     assert own == (["int4"], [(42,)])
     assert later == fresh
     with connect(server) as conn:  # psycopg too: the text column, its value
-        assert conn.execute(LOWER).fetchall() == fresh[1]
+        assert conn.execute(SHADOWED).fetchall() == fresh[1]
 
 
 def test_a_changed_setting_is_not_given_a_statement_prepared_under_another(server):

@@ -629,6 +629,15 @@ def _macro_list(m: str, u: str, db: str, setting_cases: str, type_names: str, al
         *_numeric_division(m),
         *_justify(m),
         *_width_buckets(m),
+        # a double as PostgreSQL's float8-to-numeric writes it: its 15 significant digits (%.15g),
+        # without an exponent or trailing zeros
+        f"{m}pg_float_numeric(x) AS CASE WHEN isnan(x) THEN 'NaN' WHEN isinf(x) THEN "
+        "CASE WHEN x > 0 THEN 'Infinity' ELSE '-Infinity' END "
+        "WHEN abs(x) >= 1e15 THEN CASE WHEN x < 0 THEN '-' ELSE '' END || "
+        "replace(split_part(printf('%.14e', abs(x)), 'e', 1), '.', '') || "
+        "repeat('0', CAST(split_part(printf('%.14e', abs(x)), 'e', 2) AS INTEGER) - 14) "
+        "ELSE rtrim(rtrim(CAST(CASE WHEN abs(x) >= 1e-5 OR x = 0 THEN CAST(printf('%.15g', x) AS DECIMAL(38, 22)) "
+        "ELSE CAST(printf('%.15g', x) AS DECIMAL(38, 37)) END AS VARCHAR), '0'), '.') END",
         # a double's text as PostgreSQL's float8out writes it (shortest exact digits, an exponent
         # from 1e15 on, no ".0"); DuckDB writes 1.0, 1000000000000000.0, nan, inf
         f"{m}pg_float_text(x) AS CASE WHEN isnan(x) THEN 'NaN' WHEN isinf(x) THEN "

@@ -185,6 +185,10 @@ EXCEPTIONS: dict[str, tuple[str, object]] = {
     "log-of-two-arguments": ("log(b, x) is refused (0A000): numeric at its own scale", _refused_scale_of_its_own),
     "sqrt-of-a-numeric": ("sqrt/ln/log/exp of a numeric are refused (0A000)", _refused_scale_of_its_own),
     "corr-and-regressions": ("corr, covar_* and regr_* are refused (0A000)", _refused_scale_of_its_own),
+    "double-to-numeric-inside-an-expression": (
+        "a double cast to numeric inside an expression is refused (0A000)",
+        _refused_scale_of_its_own,
+    ),
     "to-number": ("to_number() is refused (0A000)", _refused_scale_of_its_own),
     "numeric-quotient-inside-an-expression": (
         "a numeric quotient inside an expression is numeric with 18 decimals, not PostgreSQL's scale",

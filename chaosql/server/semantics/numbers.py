@@ -70,15 +70,62 @@ def numeric(tree: exp.Expr, kinds: dict[str, str]) -> None:
     for rnd in list(tree.find_all(exp.Round)):
         digits = rnd.args.get("decimals")
         inner = rnd.this
+        places = (
+            "0" if digits is None else digits.this if isinstance(digits, exp.Literal) and not digits.is_string else ""
+        )
         if (
             isinstance(inner, exp.Cast)
             and inner.meta.get("pg_numeric")
             and inner.args["to"].this == T.DOUBLE
-            and isinstance(digits, exp.Literal)
-            and not digits.is_string
-            and digits.this.isdigit()
-        ):  # round(x::numeric, 2) of a float: numeric with scale 2 in PostgreSQL
-            rnd.replace(exp.cast(rnd.copy(), exp.DataType.build(f"DECIMAL(38, {min(int(digits.this), 37)})")))
+            and places.isdigit()
+            and int(places) <= 20
+        ):  # round(x::numeric, 2) of a float: numeric with scale 2, rounded half away from zero as the
+            # float's numeric (its 15 significant digits) is
+            inner.replace(
+                _exact_cast(
+                    exp.func("printf", exp.Literal.string("%.15g"), inner.this.copy()),
+                    f"DECIMAL(38, {int(places) + 17})",
+                )
+            )
+            rnd.replace(exp.cast(rnd.copy(), exp.DataType.build(f"DECIMAL(38, {int(places)})")))
+    _float_numeric_columns(tree)
+    for cast in tree.find_all(exp.Cast):
+        if (
+            cast.meta.get("pg_numeric")
+            and not cast.meta.get("written_as_numeric")
+            and cast.args["to"].this == T.DOUBLE
+            and _kind(cast.this, kinds) == "float"
+        ):
+            from chaosql.errors import UnsupportedError
+
+            raise UnsupportedError(
+                "a double precision value cast to numeric is not supported inside an expression: PostgreSQL "
+                "computes on its 15 significant digits in numeric; as a result column of its own or in "
+                "round(x::numeric, n) it is answered"
+            )
+
+
+def _float_numeric_columns(tree: exp.Expr) -> None:
+    """A double cast to numeric as a result column of its own is sent as numeric, written as
+    PostgreSQL's float8-to-numeric conversion writes it (15 significant digits, no exponent:
+    ``(0.1 + 0.2)::numeric`` is ``0.3``); an ORDER BY of it by position or name sorts the double."""
+    outer = outer_projections(tree) if not tree.args.get("distinct") else []
+    as_double: dict[int, exp.Expr] = {}
+    for index, projection in enumerate(outer):
+        cast = projection.this if isinstance(projection, exp.Alias) else projection
+        if isinstance(cast, exp.Cast) and cast.meta.get("pg_numeric") and cast.args["to"].this == T.DOUBLE:
+            # the cast itself inside: a GROUP BY of it still covers the column
+            inside = cast.copy()
+            inside.meta["written_as_numeric"] = True
+            text = exp.Anonymous(this="pgc.main.pg_float_numeric", expressions=[inside])
+            as_double[index] = exp.cast(text.copy(), "DOUBLE")  # a grouped expression too
+            cast.replace(text)
+            projection.meta["pg_type"] = "numeric"
+    order = tree.args.get("order")
+    for ordered in order.expressions if as_double and order is not None else []:
+        position = _position(ordered.this, outer)
+        if position in as_double:
+            ordered.set("this", as_double[position].copy())
 
 
 #: numeric's values that are no number, as PostgreSQL writes them

@@ -171,3 +171,20 @@ SELECT width_bucket(5, 'infinity'::float8, 10, 2)
 -- width-bucket-null-threshold
 SELECT width_bucket(5, ARRAY[1, NULL, 10])
 ;;
+-- double-to-numeric-column (issue 12: a double cast to numeric is numeric, its 15 significant digits, as PostgreSQL converts it)
+SELECT x::numeric FROM (VALUES (0.1::float8 + 0.2::float8), (1e-5::float8), (1.5e20::float8), (123456789.123456789::float8), (1e-20::float8), (-2.5::float8), (0::float8)) v(x)
+;;
+-- double-to-numeric-aggregates
+SELECT sum(duration_seconds)::numeric, avg(duration_seconds)::numeric, 'nan'::float8::numeric FROM experiments
+;;
+-- double-to-numeric-ordered-and-grouped
+SELECT duration_seconds::numeric AS d, count(*) FROM experiments GROUP BY 1 ORDER BY 1 DESC NULLS LAST LIMIT 4
+;;
+-- round-of-a-double-as-numeric (rounded half away from zero from the 15 digits: 2.675 is 2.68, 1.005 is 1.01)
+SELECT round(x::numeric, 2), round(x::numeric, 1), round(x::numeric) FROM (VALUES (2.675::float8), (1.005::float8), (0.125::float8), (2.5::float8), (-0.5::float8)) v(x)
+;;
+-- round-of-an-average-as-numeric
+SELECT kind, round(avg(duration_seconds)::numeric, 2) AS a FROM experiments GROUP BY kind ORDER BY a DESC NULLS LAST, kind LIMIT 4
+;;
+-- double-to-numeric-inside-an-expression
+SELECT (0.1::float8 + 0.2::float8)::numeric * 2

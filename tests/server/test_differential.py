@@ -189,6 +189,10 @@ EXCEPTIONS: dict[str, tuple[str, object]] = {
         "a double cast to numeric inside an expression is refused (0A000)",
         _refused_scale_of_its_own,
     ),
+    "union-of-different-scales": (
+        "a UNION of numbers of different scales is refused (0A000)",
+        _refused_mixed_scales,
+    ),
     "to-number": ("to_number() is refused (0A000)", _refused_scale_of_its_own),
     "numeric-quotient-inside-an-expression": (
         "a numeric quotient inside an expression is numeric with 18 decimals, not PostgreSQL's scale",

@@ -848,3 +848,37 @@ def window_and_round_types(tree: exp.Expr, kinds: dict[str, str]) -> None:
             digits = node.args["decimals"]
             if isinstance(digits, exp.Literal) and not digits.is_string and digits.this.isdigit():
                 node.replace(_exact_cast(node.copy(), f"DECIMAL(38, {min(int(digits.this), 37)})"))
+
+
+def mixed_scale_unions(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    """A UNION (INTERSECT, EXCEPT) whose column has numbers of different scales from its branches
+    (``SELECT 1 UNION ALL SELECT 2.5``): PostgreSQL keeps each value's scale (``1``, ``2.5``), DuckDB
+    gives the column one (``1.0``): refused (0A000)."""
+    from chaosql.errors import UnsupportedError
+
+    for union in tree.find_all(exp.SetOperation):
+        if isinstance(union.parent, exp.SetOperation):
+            continue  # the outermost of a chain reads all its branches
+        branches: list[exp.Expr] = []
+        pending: list[exp.Expr] = [union]
+        while pending:
+            node = pending.pop()
+            while isinstance(node, exp.Subquery):
+                node = node.this
+            if isinstance(node, exp.SetOperation):
+                pending += [node.this, node.expression]
+            else:
+                branches.append(node)
+        columns = [outer_projections(b) for b in branches]
+        if not all(columns) or len({len(c) for c in columns}) != 1:
+            continue
+        for position in range(len(columns[0])):
+            found = {_kind(c[position].unalias(), kinds) for c in columns}
+            if None in found or "float" in found:
+                continue
+            scales = {_scale(k) or 0 for k in found}
+            if len(scales) > 1:  # int with a decimal of scale 0 (count(*), sum(bigint)) is one scale
+                raise UnsupportedError(
+                    "a UNION of numbers of different scales is not supported: PostgreSQL keeps each value's "
+                    "scale, DuckDB gives the column one"
+                )

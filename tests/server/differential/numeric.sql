@@ -188,3 +188,12 @@ SELECT kind, round(avg(duration_seconds)::numeric, 2) AS a FROM experiments GROU
 ;;
 -- double-to-numeric-inside-an-expression
 SELECT (0.1::float8 + 0.2::float8)::numeric * 2
+;;
+-- union-of-one-scale
+SELECT 1.5 UNION ALL SELECT 2.5 UNION ALL SELECT 3.5
+;;
+-- union-of-integers-and-numeric-sums
+SELECT count(*) FROM experiments UNION ALL SELECT sum(target_count) FROM experiments
+;;
+-- union-of-different-scales
+SELECT 1 AS a UNION ALL SELECT 2.5 ORDER BY 1

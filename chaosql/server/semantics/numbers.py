@@ -108,8 +108,9 @@ def numeric(tree: exp.Expr, kinds: dict[str, str]) -> None:
 def _float_numeric_columns(tree: exp.Expr) -> None:
     """A double cast to numeric as a result column of its own is sent as numeric, written as
     PostgreSQL's float8-to-numeric conversion writes it (15 significant digits, no exponent:
-    ``(0.1 + 0.2)::numeric`` is ``0.3``); an ORDER BY of it by position or name sorts the double."""
-    outer = outer_projections(tree) if not tree.args.get("distinct") else []
+    ``(0.1 + 0.2)::numeric`` is ``0.3``); an ORDER BY of it by position or name sorts the numbers,
+    and DISTINCT keeps one of equal texts, as PostgreSQL keeps one of equal numerics."""
+    outer = outer_projections(tree)
     as_double: dict[int, exp.Expr] = {}
     for index, projection in enumerate(outer):
         cast = projection.this if isinstance(projection, exp.Alias) else projection

@@ -197,3 +197,6 @@ SELECT count(*) FROM experiments UNION ALL SELECT sum(target_count) FROM experim
 ;;
 -- union-of-different-scales
 SELECT 1 AS a UNION ALL SELECT 2.5 ORDER BY 1
+;;
+-- double-to-numeric-distinct (0.1 + 0.2 and 0.3 are one numeric)
+SELECT DISTINCT x::numeric FROM (VALUES (0.1::float8 + 0.2::float8), (0.3::float8), (2.5::float8), (10::float8)) v(x) ORDER BY 1

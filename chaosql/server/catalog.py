@@ -731,6 +731,17 @@ def _justify(m: str) -> list[str]:
         f"// {day}, {micros} % {day}, 'time', {day})",
         f"{m}justify_days(i) AS {q}pg_justified({months} + (datepart('day', i) - datepart('day', i) % 30) // 30, "
         f"datepart('day', i) % 30, {micros}, 'days', 30)",
+        # justify_interval: whole days out of the time, whole months out of the days (truncated
+        # towards zero), then the months' sign made to agree with the days', the days' with the time's
+        f"{m}pg_justify_time_sign(mo, d, t) AS CASE WHEN d > 0 AND t < 0 THEN {q}pg_interval_of(mo, d - 1, t + {day}) "
+        f"WHEN d < 0 AND t > 0 THEN {q}pg_interval_of(mo, d + 1, t - {day}) ELSE {q}pg_interval_of(mo, d, t) END",
+        f"{m}pg_justify_day_sign(mo, d, t) AS CASE "
+        f"WHEN mo > 0 AND (d < 0 OR (d = 0 AND t < 0)) THEN {q}pg_justify_time_sign(mo - 1, d + 30, t) "
+        f"WHEN mo < 0 AND (d > 0 OR (d = 0 AND t > 0)) THEN {q}pg_justify_time_sign(mo + 1, d - 30, t) "
+        f"ELSE {q}pg_justify_time_sign(mo, d, t) END",
+        f"{m}pg_justify_months(mo, d, t) AS {q}pg_justify_day_sign(mo + (d - d % 30) // 30, d % 30, t)",
+        f"{m}justify_interval(i) AS {q}pg_justify_months({months}, datepart('day', i) + "
+        f"({micros} - {micros} % {day}) // {day}, {micros} % {day})",
     ]
 
 

@@ -251,7 +251,7 @@ def _function(func) -> None:
         elif name in FUNCTIONS:
             func.set("this", "pgc.main." + name)
         return
-    if kind in ("JustifyHours", "JustifyDays"):  # the catalog's (DuckDB has neither)
+    if kind in ("JustifyHours", "JustifyDays", "JustifyInterval"):  # the catalog's (DuckDB has none)
         func.replace(exp.Anonymous(this="pgc.main." + func.sql_name().lower(), expressions=[func.this]))
         return
     pg_name = _TYPED_FUNCS.get(kind)

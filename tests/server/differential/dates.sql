@@ -84,3 +84,8 @@ SELECT justify_days(interval '1 mon -35 days'), justify_days(interval '-1 mon 65
 -- clock-timestamp (issue 12: the wall clock, later than the statement's now(), read per row)
 SELECT clock_timestamp() > now(), clock_timestamp() - now() < interval '1 minute', count(DISTINCT clock_timestamp()) > 1 FROM generate_series(1, 5000)
 ;;
+-- justify-interval (issue 12: was 42883)
+SELECT justify_interval(interval '1 mon -1 day'), justify_interval(interval '-1 mon 1 day'), justify_interval(interval '35 days 27 hours'), justify_interval(interval '-35 days -27 hours'), justify_interval(interval '1 mon -1 hour'), justify_interval(interval '-1 mon 1 hour'), justify_interval(NULL::interval)
+;;
+-- justify-interval-mixed-signs
+SELECT justify_interval(interval '2 days -49:30:00'), justify_interval(interval '1 year 13 mons 61 days 23:59:59.5'), justify_interval(interval '-1 day 25 hours'), date_bin(interval '15 minutes', TIMESTAMP '2026-11-20 12:34:56', TIMESTAMP '2026-01-01')

@@ -101,6 +101,7 @@ def build(args: argparse.Namespace):
         answer_cache=capacity_of(
             args.answer_cache if args.answer_cache is not None else section.get("answer_cache", DEFAULT_BYTES)
         ),
+        owns_process=True,
     )
     server.local = answering
     return server, (_exporter(args, sources, settings, config) if args.metrics else None)

@@ -76,9 +76,12 @@ class Server:
         workers: int | None = None,
         settings: dict[str, Any] | None = None,
         answer_cache: int = DEFAULT_BYTES,
+        owns_process: bool = False,
     ) -> None:
         """``answer_cache``: bytes of answers kept for statements asked again (``engine.answers``;
-        0: none); the cache is the process's, so the last server made sets it."""
+        0: none); the cache is the process's, so the last server made sets it. ``owns_process``:
+        the server is what the process is for (``chaosql serve``), so it tunes the process for
+        it (the GIL's switch interval, the collector); not a server inside another program."""
         if auth.method == "trust" and not is_loopback(host) and not insecure:
             raise UsageError(
                 f"refusing to listen on {host} without authentication",
@@ -120,6 +123,7 @@ class Server:
         self._spare_lock = threading.Lock()
         self._making_spare = False
         self._closed = False
+        self.owns_process = owns_process
 
     def next_pid(self) -> int:
         return next(self._pids)
@@ -151,7 +155,8 @@ class Server:
         await Connection(self, reader, writer).run()
 
     async def start(self) -> None:
-        sys.setswitchinterval(GIL_SWITCH)
+        if self.owns_process:
+            sys.setswitchinterval(GIL_SWITCH)
         self.loop = asyncio.get_running_loop()
         self._server = await asyncio.start_server(self._client, self.host, self.port, limit=2**20, backlog=256)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -183,7 +188,7 @@ class Server:
         session = None
         try:
             if warm_up:
-                _load_statement_code()
+                _load_statement_code(freeze=self.owns_process)
             session = self.new_session()
             session.ensure_catalog(generated=False)
         except Exception:  # the connection that needs a session opens its own, and reports why it cannot
@@ -239,7 +244,7 @@ class Server:
         self.opener.shutdown(wait=False, cancel_futures=True)
 
 
-def _load_statement_code() -> None:
+def _load_statement_code(*, freeze: bool = False) -> None:
     """Load the modules a connection's first statement uses (the wire code, sqlglot's PostgreSQL
     dialect, pyarrow.compute and numpy for the rows, and pandas, which pyarrow loads when it is
     installed at its first conversion of a Python value, ``pa.scalar``, ``fill_null(0)``): up
@@ -256,8 +261,10 @@ def _load_statement_code() -> None:
     # What is loaded now lives as long as the server: out of the collector's sight, a full
     # collection (every few thousand statements) walks only what statements made since, not
     # every module, sqlglot's dialect tables and pyarrow's types again (~100 ms under load, which
-    # every statement running then waits for)
-    gc.freeze()
+    # every statement running then waits for); garbage is collected first, so none is kept for good
+    if freeze:
+        gc.collect()
+        gc.freeze()
 
 
 class ServerThread:

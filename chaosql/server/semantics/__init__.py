@@ -64,6 +64,7 @@ from chaosql.server.semantics.numbers import (
     window_and_round_types,
 )
 from chaosql.server.semantics.text import (
+    case_insensitive_matches,
     functions,
     jsonb_extracts,
     like_escapes,
@@ -133,6 +134,7 @@ _REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ..
     (rounding_and_substrings, (exp.Round, exp.Substring)),
     (lambda tree, kinds: math_domains(tree), (exp.Sqrt, exp.Ln, exp.Log, exp.Pow)),
     (lambda tree, kinds: like_escapes(tree), (exp.Like, exp.ILike)),
+    (case_insensitive_matches, (exp.ILike, exp.RegexpILike, exp.Initcap)),
     (strings, (exp.SimilarTo, exp.Cast, exp.SplitPart, exp.Encode)),
     (lambda tree, kinds: to_char_templates(tree), (exp.TimeToStr,)),
     (float_texts, (exp.Cast, exp.DPipe, exp.Concat, exp.ConcatWs)),

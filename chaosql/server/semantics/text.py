@@ -462,3 +462,117 @@ def text_cases_and_orders(tree: exp.Expr, kinds: dict[str, str]) -> None:
                 "this",
                 exp.Order(this=distinct.copy(), expressions=[exp.Ordered(this=value.copy(), nulls_first=False)]),
             )
+
+
+def _ascii_lower(value: exp.Expr) -> exp.Expr:
+    """``value`` with its ASCII letters lowered and every other character kept, as PostgreSQL's
+    case folding in the C locale does (DuckDB's lower() folds every letter)."""
+    if isinstance(value, exp.Literal) and value.is_string:
+        return exp.Literal.string(value.this.translate(_TO_ASCII_LOWER))
+    return exp.func("translate", value.copy(), exp.Literal.string(_ASCII_UPPER), exp.Literal.string(_ASCII_LOWER))
+
+
+_TO_ASCII_LOWER = str.maketrans(_ASCII_UPPER, _ASCII_LOWER)
+
+
+def case_insensitive_matches(tree: exp.Expr, kinds: dict[str, str]) -> None:
+    r"""``ILIKE``, ``~*`` and ``initcap`` as in PostgreSQL's C locale, where only ASCII letters have
+    a case (DuckDB folds every letter: ``'É' ILIKE 'é'`` was true). ``a ILIKE p`` is ``a LIKE p``
+    with both sides' ASCII letters lowered; ``a ~* 'p'`` is ``a ~ 'p'`` the same way (a pattern
+    that is not a literal is refused, as lowering it could change its escapes); ``initcap`` of a
+    text with a non-ASCII character is refused when it runs (PostgreSQL does not see such a
+    character as a letter, DuckDB does).
+
+    >>> import sqlglot
+    >>> tree = sqlglot.parse_one(r"SELECT x ILIKE 'A%', x ~* '^K[A-F]\D'", read="postgres")
+    >>> case_insensitive_matches(tree, {})
+    >>> print(tree.sql("duckdb"))
+    SELECT TRANSLATE(x, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') LIKE 'a%', REGEXP_MATCHES(TRANSLATE(x, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '^k[a-f]\D')
+    """
+    from chaosql.errors import UnsupportedError
+
+    for node in list(tree.find_all(exp.ILike, exp.RegexpILike, exp.Initcap)):
+        if isinstance(node, exp.ILike):
+            like = exp.Like(this=_ascii_lower(node.this), expression=_ascii_lower(node.expression))
+            like.set("negate", node.args.get("negate"))
+            node.replace(like)
+        elif isinstance(node, exp.RegexpILike):
+            pattern = node.expression
+            if not (isinstance(pattern, exp.Literal) and pattern.is_string):
+                raise UnsupportedError("~* with a pattern that is not a literal is not supported")
+            folded = exp.Literal.string(_ascii_lower_regex(pattern.this))
+            node.replace(exp.RegexpLike(this=_ascii_lower(node.this), expression=folded))
+        else:
+            value = node.this
+            refusal = exp.func(
+                "error",
+                exp.Literal.string(
+                    "initcap() of a text with non-ASCII characters is not supported: "
+                    "PostgreSQL's C locale sees no letters there"
+                ),
+            )
+            node.replace(
+                exp.Case(
+                    ifs=[
+                        exp.If(
+                            this=exp.NEQ(
+                                this=exp.func("strlen", value.copy()), expression=exp.Length(this=value.copy())
+                            ),
+                            true=refusal,
+                        )
+                    ],
+                    default=node.copy(),
+                )
+            )
+
+
+def _ascii_lower_regex(pattern: str) -> str:
+    r"""A case-insensitive regular expression as a case-sensitive one that matches a text whose
+    ASCII letters are lowered the same way: its letters lowered, escapes kept (``\D`` is not
+    ``\d``); a bracket range between letters of different cases or between a letter and a
+    non-letter, and ``[:upper:]``/``[:lower:]``, are refused.
+
+    >>> print(_ascii_lower_regex(r"^Ab[A-Fx_][[:alpha:]]\W"))
+    ^ab[a-fx_][[:alpha:]]\W
+    """
+    from chaosql.errors import UnsupportedError
+
+    out: list[str] = []
+    i, n, bracket = 0, len(pattern), False
+    while i < n:
+        c = pattern[i]
+        if c == "\\" and i + 1 < n:
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if bracket and pattern.startswith("[:", i):
+            end = pattern.find(":]", i + 2)
+            name = pattern[i + 2 : end] if end >= 0 else ""
+            if name in ("upper", "lower"):
+                raise UnsupportedError(f"~* with [:{name}:] is not supported")
+            out.append(pattern[i : end + 2] if end >= 0 else c)
+            i = end + 2 if end >= 0 else i + 1
+            continue
+        if bracket and c == "-" and out and i + 1 < n and pattern[i + 1] != "]":
+            low, high = pattern[i - 1], pattern[i + 1]
+            if (low.isascii() and low.isalpha()) or (high.isascii() and high.isalpha()):
+                if not (low.isascii() and high.isascii() and low.isalpha() and high.isalpha()) or (
+                    low.isupper() != high.isupper()
+                ):
+                    raise UnsupportedError(f"~* with the range {low}-{high} is not supported")
+        if c == "[" and not bracket:
+            bracket = True
+            out.append(c)
+            i += 1
+            if i < n and pattern[i] == "^":
+                out.append("^")
+                i += 1
+            if i < n and pattern[i] == "]":  # a first ] is a member
+                out.append("]")
+                i += 1
+            continue
+        if c == "]" and bracket:
+            bracket = False
+        out.append(c.translate(_TO_ASCII_LOWER))
+        i += 1
+    return "".join(out)

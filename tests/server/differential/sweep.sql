@@ -390,3 +390,21 @@ SELECT corr(target_count, duration_seconds), regr_slope(duration_seconds, target
 ;;
 -- regr-count
 SELECT regr_count(target_count, duration_seconds) FROM experiments
+;;
+-- ilike-folds-ascii-only
+SELECT 'É' ILIKE 'é', 'É' NOT ILIKE 'é', 'A' ILIKE 'a', 'x' ~~* 'X', 'x' !~~* 'X', 'K' ILIKE 'k', 'ſ' ILIKE 'S', 'aÉ%' ILIKE 'A_\%'
+;;
+-- regex-case-insensitive-folds-ascii-only
+SELECT 'É' ~* 'é', 'É' !~* 'é', 'aÉ' ~* 'Aé', 'K' ~* 'k', 'ABC' ~* '^a[B-C]+$', 'AB1' ~* '^[[:alpha:]]+\d$', 'Q' ~* '\W'
+;;
+-- ilike-of-a-column
+SELECT name FROM experiments WHERE name ILIKE '%KILL%' OR kind ~* 'dns' ORDER BY name LIMIT 4
+;;
+-- initcap-of-a-column
+SELECT initcap(name), initcap('ab-cd ef') FROM experiments ORDER BY name LIMIT 2
+;;
+-- initcap-of-non-ascii
+SELECT initcap('élan ÉCOLE')
+;;
+-- regex-case-insensitive-pattern-of-a-column
+SELECT count(*) FROM experiments WHERE name ~* kind

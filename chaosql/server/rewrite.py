@@ -248,6 +248,7 @@ def _function(func) -> None:
         name = func.name.lower()
         if name in _RENAMED:
             func.set("this", _RENAMED[name])
+            func.meta["pg_name"] = name  # semantics.json_objects writes PostgreSQL's JSON text
         elif name in FUNCTIONS:
             func.set("this", "pgc.main." + name)
         return

@@ -40,6 +40,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from chaosql.server.semantics.casts import strict_casts
+from chaosql.server.semantics.json_texts import json_objects
 from chaosql.server.semantics.kinds import column_kinds, sent_as
 from chaosql.server.semantics.names import is_bare_user, name_columns
 from chaosql.server.semantics.numbers import (
@@ -134,6 +135,7 @@ _REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ..
     (rounding_and_substrings, (exp.Round, exp.Substring)),
     (lambda tree, kinds: math_domains(tree), (exp.Sqrt, exp.Ln, exp.Log, exp.Pow)),
     (lambda tree, kinds: like_escapes(tree), (exp.Like, exp.ILike)),
+    (json_objects, (exp.Anonymous, exp.JSONObjectAgg)),
     (case_insensitive_matches, (exp.ILike, exp.RegexpILike, exp.Initcap)),
     (strings, (exp.SimilarTo, exp.Cast, exp.SplitPart, exp.Encode)),
     (lambda tree, kinds: to_char_templates(tree), (exp.TimeToStr,)),

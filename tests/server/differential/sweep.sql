@@ -408,3 +408,36 @@ SELECT initcap('élan ÉCOLE')
 ;;
 -- regex-case-insensitive-pattern-of-a-column
 SELECT count(*) FROM experiments WHERE name ~* kind
+;;
+-- json-build-object-text
+SELECT json_build_object('a', 1, 'b', 'x'), json_build_object('q', 'he said "hi" \ back', 'n', NULL, 't', true), json_build_object(), json_build_object(1, 2, false, 'x')
+;;
+-- json-build-object-escapes
+SELECT json_build_object('c', E'tab\there\nnl' || chr(1) || chr(11) || chr(31) || chr(127), 'u', 'é€😀', 's', E'a\\u001F/', 'j', '{"x":  1}'::json)
+;;
+-- json-build-object-nested
+SELECT json_build_object('a', json_build_object('b', 'x', 'c', NULL))::text
+;;
+-- json-build-object-of-columns
+SELECT name, json_build_object('kind', kind, 'n', target_count, 'ns', namespace) FROM experiments ORDER BY 1 LIMIT 3
+;;
+-- json-build-object-errors
+SELECT json_build_object('a')
+;;
+-- json-build-object-null-key
+SELECT json_build_object(NULL, 1)
+;;
+-- json-build-object-of-a-timestamp
+SELECT json_build_object('t', created_at, 'd', 1.5) FROM experiments LIMIT 1
+;;
+-- json-object-agg-text
+SELECT kind, json_object_agg(name, target_count ORDER BY name) FROM experiments GROUP BY kind ORDER BY kind LIMIT 3
+;;
+-- json-object-agg-empty
+SELECT json_object_agg(name, kind) FROM experiments WHERE false
+;;
+-- jsonb-build-object-text
+SELECT jsonb_build_object('bb', 1, 'a', 'x', 'a', 2, 'é', true, 'z', NULL), jsonb_build_object()
+;;
+-- jsonb-build-object-of-a-column-key
+SELECT jsonb_build_object(name, 1) FROM experiments LIMIT 1

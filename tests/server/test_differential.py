@@ -195,6 +195,10 @@ EXCEPTIONS: dict[str, tuple[str, object]] = {
         "~* with a pattern that is not a literal is refused (0A000): only ASCII letters have a case in PostgreSQL's C locale",
         _refused_answered,
     ),
+    "regex-flag-i-of-non-ascii": (
+        "a regular expression with the flag i of a text or pattern with non-ASCII characters is refused (0A000)",
+        _refused_answered,
+    ),
     "json-build-object-of-a-timestamp": (
         "json_build_object/json_object_agg of a value other than text, an integer, a boolean, NULL or json is refused (0A000)",
         _refused_answered,

@@ -136,7 +136,7 @@ _REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ..
     (lambda tree, kinds: math_domains(tree), (exp.Sqrt, exp.Ln, exp.Log, exp.Pow)),
     (lambda tree, kinds: like_escapes(tree), (exp.Like, exp.ILike)),
     (json_objects, (exp.Anonymous, exp.JSONObjectAgg)),
-    (case_insensitive_matches, (exp.ILike, exp.RegexpILike, exp.Initcap)),
+    (case_insensitive_matches, (exp.ILike, exp.RegexpILike, exp.Initcap, exp.RegexpReplace, exp.Anonymous)),
     (strings, (exp.SimilarTo, exp.Cast, exp.SplitPart, exp.Encode)),
     (lambda tree, kinds: to_char_templates(tree), (exp.TimeToStr,)),
     (float_texts, (exp.Cast, exp.DPipe, exp.Concat, exp.ConcatWs)),

@@ -329,7 +329,15 @@ def regular_expressions(tree: exp.Expr, kinds: dict[str, str]) -> None:
                 exp.Literal.string(re.sub(r"\\(.)", lambda m: "\\0" if m.group(1) == "&" else m.group(0), text)),
             )
         if name == "regexp_match":
-            node.replace(_regexp_match(node.expressions[0], node.expressions[1]))
+            value, pattern = node.expressions[0], node.expressions[1]
+            if flags is not None and "g" in flags.this:
+                from chaosql.errors import SqlError
+
+                raise SqlError('regexp_match() does not support the "global" option', sqlstate="22023")
+            if _folds_case(flags):
+                value = _ascii_cased(value, pattern, name)
+                pattern = exp.Literal.string("(?i)" + pattern.this)
+            node.replace(_regexp_match(value, pattern))
         elif isinstance(node, exp.RegexpCount):
             node.replace(exp.cast(node.copy(), "INTEGER"))  # int4 in PostgreSQL
 
@@ -341,7 +349,7 @@ def _regexp_match(value: exp.Expr, pattern: exp.Literal) -> exp.Expr:
     from chaosql.errors import UnsupportedError
 
     groups = len(re.findall(r"(?<!\\)\((?!\?)", pattern.this))
-    if groups and re.search(r"[?*|{]", pattern.this.removeprefix("(?s)")):
+    if groups and re.search(r"[?*|{]", re.sub(r"^(\(\?[si]\))+", "", pattern.this)):
         raise UnsupportedError("regexp_match() of a pattern with optional parts is not supported")
     parts = [
         exp.RegexpExtract(this=value.copy(), expression=pattern.copy(), group=exp.Literal.number(g))
@@ -491,8 +499,17 @@ def case_insensitive_matches(tree: exp.Expr, kinds: dict[str, str]) -> None:
     """
     from chaosql.errors import UnsupportedError
 
-    for node in list(tree.find_all(exp.ILike, exp.RegexpILike, exp.Initcap)):
-        if isinstance(node, exp.ILike):
+    for node in list(tree.find_all(exp.ILike, exp.RegexpILike, exp.Initcap, exp.RegexpReplace, exp.Anonymous)):
+        if isinstance(node, (exp.RegexpReplace, exp.Anonymous)):  # the flag i
+            if isinstance(node, exp.RegexpReplace):
+                flags, name, args = node.args.get("modifiers"), "regexp_replace", [node.this, node.expression]
+            elif node.name.lower() in ("regexp_split_to_array", "regexp_split_to_table"):
+                flags, name, args = (node.expressions + [None, None, None])[2], node.name.lower(), node.expressions
+            else:
+                continue
+            if _folds_case(flags):
+                args[0].replace(_ascii_cased(args[0], args[1], name))
+        elif isinstance(node, exp.ILike):
             like = exp.Like(this=_ascii_lower(node.this), expression=_ascii_lower(node.expression))
             like.set("negate", node.args.get("negate"))
             node.replace(like)
@@ -503,27 +520,39 @@ def case_insensitive_matches(tree: exp.Expr, kinds: dict[str, str]) -> None:
             folded = exp.Literal.string(_ascii_lower_regex(pattern.this))
             node.replace(exp.RegexpLike(this=_ascii_lower(node.this), expression=folded))
         else:
-            value = node.this
-            refusal = exp.func(
-                "error",
-                exp.Literal.string(
-                    "initcap() of a text with non-ASCII characters is not supported: "
-                    "PostgreSQL's C locale sees no letters there"
-                ),
-            )
-            node.replace(
-                exp.Case(
-                    ifs=[
-                        exp.If(
-                            this=exp.NEQ(
-                                this=exp.func("strlen", value.copy()), expression=exp.Length(this=value.copy())
-                            ),
-                            true=refusal,
-                        )
-                    ],
-                    default=node.copy(),
-                )
-            )
+            node.set("this", _ascii_only(node.this, "initcap()"))
+
+
+def _folds_case(flags: exp.Expr | None) -> bool:
+    """Whether a regular expression's flags (``'gi'``) make it case-insensitive (the last of i, c)."""
+    if not (isinstance(flags, exp.Literal) and flags.is_string):
+        return False
+    last = [f for f in flags.this if f in "ic"]
+    return bool(last) and last[-1] == "i"
+
+
+def _ascii_only(value: exp.Expr, what: str) -> exp.Expr:
+    """``value``, refused when it runs if it holds a non-ASCII character (more bytes than characters)."""
+    refusal = exp.func(
+        "error",
+        exp.Literal.string(
+            f"{what} of a text with non-ASCII characters is not supported: "
+            "only ASCII letters have a case in PostgreSQL's C locale"
+        ),
+    )
+    different = exp.NEQ(this=exp.func("strlen", value.copy()), expression=exp.Length(this=value.copy()))
+    return exp.Case(ifs=[exp.If(this=different, true=refusal)], default=value.copy())
+
+
+def _ascii_cased(value: exp.Expr, pattern: exp.Expr, name: str) -> exp.Expr:
+    """The text a case-insensitive regular expression (flag i) reads, refused unless it and the
+    pattern are ASCII: DuckDB's (RE2's) case folding knows every letter (``'É'`` and ``'é'``, and
+    ``'ſ'`` and ``'s'``), PostgreSQL's C locale ASCII letters only."""
+    from chaosql.errors import UnsupportedError
+
+    if not (isinstance(pattern, exp.Literal) and pattern.is_string and pattern.this.isascii()):
+        raise UnsupportedError(f"{name} with the flag i and a pattern that is not an ASCII literal is not supported")
+    return _ascii_only(value, f"{name} with the flag i")
 
 
 def _ascii_lower_regex(pattern: str) -> str:

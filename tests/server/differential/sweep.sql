@@ -441,3 +441,15 @@ SELECT jsonb_build_object('bb', 1, 'a', 'x', 'a', 2, 'é', true, 'z', NULL), jso
 ;;
 -- jsonb-build-object-of-a-column-key
 SELECT jsonb_build_object(name, 1) FROM experiments LIMIT 1
+;;
+-- regex-flag-i-ascii
+SELECT regexp_match('xA', 'a', 'i'), regexp_match('xA', 'a'), regexp_match('xAB', '(a)(b)', 'ci'), regexp_match('xA', 'a', 'ic'), regexp_replace('Ab', 'a', 'x', 'gi'), regexp_split_to_array('aXbxc', 'x', 'i')
+;;
+-- regex-flag-i-of-a-column
+SELECT regexp_replace(name, 'KILL', 'k', 'i') FROM experiments WHERE name ~ 'kill' ORDER BY name LIMIT 2
+;;
+-- regexp-match-global-flag
+SELECT regexp_match('xA', 'a', 'g')
+;;
+-- regex-flag-i-of-non-ascii
+SELECT regexp_replace('É', 'e', 'x', 'i')

@@ -65,6 +65,7 @@ from chaosql.server.semantics.numbers import (
     window_and_round_types,
 )
 from chaosql.server.semantics.text import (
+    REGEX_NODES,
     case_insensitive_matches,
     functions,
     jsonb_extracts,
@@ -110,19 +111,7 @@ _REWRITES: list[tuple[Callable[[exp.Expr, dict[str, str]], None], tuple[type, ..
         ),
     ),
     (jsonb_extracts, (exp.JSONExtract,)),
-    (
-        regular_expressions,
-        (
-            exp.RegexpLike,
-            exp.RegexpILike,
-            exp.RegexpReplace,
-            exp.RegexpExtract,
-            exp.RegexpCount,
-            exp.RegexpSubstr,
-            exp.Anonymous,
-            exp.Substring,
-        ),
-    ),
+    (regular_expressions, (*REGEX_NODES, exp.Anonymous, exp.Substring)),
     (mixed_scales, (exp.Case, exp.Coalesce, exp.Greatest, exp.Least)),
     (mixed_scale_values, (exp.Values,)),
     (mixed_scale_unions, (exp.Union, exp.Intersect, exp.Except)),

@@ -263,7 +263,8 @@ def text_shapes(tree: exp.Expr, kinds: dict[str, str]) -> None:
 
 #: PostgreSQL's regular-expression functions DuckDB has under the same name: (pattern, flags) argument positions
 _REGEX_FUNCTIONS = {"regexp_split_to_array": (1, 2), "regexp_split_to_table": (1, 2), "regexp_match": (1, 2)}
-_REGEX_NODES = (
+#: the regular-expression nodes sqlglot parses PostgreSQL's operators and functions into
+REGEX_NODES = (
     exp.RegexpLike,
     exp.RegexpILike,
     exp.RegexpReplace,
@@ -291,7 +292,7 @@ def regular_expressions(tree: exp.Expr, kinds: dict[str, str]) -> None:
     """
     from chaosql.errors import UnsupportedError
 
-    for node in list(tree.find_all(*_REGEX_NODES, exp.Anonymous)):
+    for node in list(tree.find_all(*REGEX_NODES, exp.Anonymous)):
         if isinstance(node, exp.Anonymous):
             name = node.name.lower()
             if name == "regexp_matches":

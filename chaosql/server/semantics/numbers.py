@@ -332,9 +332,7 @@ def rounding_and_substrings(tree: exp.Expr, kinds: dict[str, str]) -> None:
             raise SqlError("negative substring length not allowed", sqlstate="22011")
         if length is not None and not isinstance(length, exp.Literal):  # a negative length is an error
             negative = exp.LT(this=length.copy(), expression=_zero())
-            refused = exp.Anonymous(
-                this="error", expressions=[exp.Literal.string("negative substring length not allowed")]
-            )
+            refused = _failing("negative substring length not allowed")
             length = exp.Case(ifs=[exp.If(this=negative, true=exp.cast(refused, "BIGINT"))], default=length.copy())
             sub.set("length", length)
         if isinstance(start, exp.Literal) and not start.is_string and start.this.isdigit() and int(start.this) >= 1:
@@ -390,10 +388,7 @@ def math_domains(tree: exp.Expr) -> None:
             ]
         node.replace(
             exp.Case(
-                ifs=[
-                    exp.If(this=cond, true=exp.Anonymous(this="error", expressions=[exp.Literal.string(message)]))
-                    for cond, message in checks
-                ],
+                ifs=[exp.If(this=cond, true=_failing(message)) for cond, message in checks],
                 default=node.copy(),
             )
         )
@@ -468,15 +463,12 @@ def _float_checks(operation: exp.Expr, kinds: dict[str, str]) -> list[exp.If]:
     def may_be_infinite(side: exp.Expr) -> bool:
         return literal(side) is None and _kind(side, kinds) != "int"
 
-    def error(what: str) -> exp.Expr:
-        return exp.Anonymous(this="error", expressions=[exp.Literal.string(f"value out of range: {what}")])
-
     overflow = [exp.func("isinf", operation.copy())] + [
         exp.not_(exp.func("isinf", side.copy()))
         for side in ((left,) if divides else (left, right))
         if may_be_infinite(side)
     ]
-    checks = [exp.If(this=exp.and_(*overflow), true=error("overflow"))]
+    checks = [exp.If(this=exp.and_(*overflow), true=_failing("value out of range: overflow"))]
     if isinstance(operation, (exp.Mul, exp.Div)):
         nonzero = (left,) if divides else (left, right)
         if any(decimal.Decimal(getattr(literal(side), "this", "1")) == 0 for side in nonzero):
@@ -486,11 +478,12 @@ def _float_checks(operation: exp.Expr, kinds: dict[str, str]) -> list[exp.If]:
         ]
         if divides and may_be_infinite(right):
             underflow.append(exp.not_(exp.func("isinf", right.copy())))
-        checks.append(exp.If(this=exp.and_(*underflow), true=error("underflow")))
+        checks.append(exp.If(this=exp.and_(*underflow), true=_failing("value out of range: underflow")))
     return checks
 
 
-def _refused(message: str) -> exp.Expr:
+def _failing(message: str) -> exp.Expr:
+    """DuckDB's ``error(message)``: the statement fails with ``message`` where this is evaluated."""
     return exp.Anonymous(this="error", expressions=[exp.Literal.string(message)])
 
 
@@ -516,7 +509,7 @@ def float_sums(tree: exp.Expr, kinds: dict[str, str]) -> None:
     """
     for node in list(tree.find_all(exp.Sum, exp.Avg)):
         if isinstance(node, exp.Sum) and _declared(node.this, kinds) == "float4":
-            node.replace(_refused("sum() of real is not supported: PostgreSQL adds in single precision; use x::float8"))
+            node.replace(_failing("sum() of real is not supported: PostgreSQL adds in single precision; use x::float8"))
             continue
         if isinstance(node.parent, (exp.Window, exp.Filter)) or _kind(node.this, kinds) != "float":
             continue
@@ -544,16 +537,8 @@ def float_sums(tree: exp.Expr, kinds: dict[str, str]) -> None:
         node.replace(
             exp.Case(
                 ifs=[
-                    exp.If(
-                        this=overflowed,
-                        true=exp.Anonymous(
-                            this="error", expressions=[exp.Literal.string("value out of range: overflow")]
-                        ),
-                    ),
-                    exp.If(
-                        this=exp.and_(*spread, exp.GT(this=largest, expression=bound)),
-                        true=exp.Anonymous(this="error", expressions=[exp.Literal.string(refusal)]),
-                    ),
+                    exp.If(this=overflowed, true=_failing("value out of range: overflow")),
+                    exp.If(this=exp.and_(*spread, exp.GT(this=largest, expression=bound)), true=_failing(refusal)),
                 ],
                 default=node.copy(),
             )

@@ -457,12 +457,7 @@ def text_cases_and_orders(tree: exp.Expr, kinds: dict[str, str]) -> None:
     """
     for node in list(tree.find_all(exp.Upper, exp.Lower, exp.ArrayAgg, exp.GroupConcat)):
         if isinstance(node, (exp.Upper, exp.Lower)):
-            source, target = (
-                (_ASCII_LOWER, _ASCII_UPPER) if isinstance(node, exp.Upper) else (_ASCII_UPPER, _ASCII_LOWER)
-            )
-            node.replace(
-                exp.func("translate", node.this.copy(), exp.Literal.string(source), exp.Literal.string(target))
-            )
+            node.replace(_ascii_case_translated(node.this, upper=isinstance(node, exp.Upper)))
             continue
         distinct = node.this
         if isinstance(distinct, exp.Distinct) and len(distinct.expressions) == 1:
@@ -473,12 +468,18 @@ def text_cases_and_orders(tree: exp.Expr, kinds: dict[str, str]) -> None:
             )
 
 
+def _ascii_case_translated(value: exp.Expr, *, upper: bool) -> exp.Expr:
+    """``translate(value, ...)``: its ASCII letters made upper or lower case and every other
+    character kept, as PostgreSQL's case mapping in the C locale does (DuckDB's maps every letter)."""
+    source, target = (_ASCII_LOWER, _ASCII_UPPER) if upper else (_ASCII_UPPER, _ASCII_LOWER)
+    return exp.func("translate", value.copy(), exp.Literal.string(source), exp.Literal.string(target))
+
+
 def _ascii_lower(value: exp.Expr) -> exp.Expr:
-    """``value`` with its ASCII letters lowered and every other character kept, as PostgreSQL's
-    case folding in the C locale does (DuckDB's lower() folds every letter)."""
+    """``value`` with its ASCII letters lowered (a literal's here, once), as ILIKE compares them."""
     if isinstance(value, exp.Literal) and value.is_string:
         return exp.Literal.string(value.this.translate(_TO_ASCII_LOWER))
-    return exp.func("translate", value.copy(), exp.Literal.string(_ASCII_UPPER), exp.Literal.string(_ASCII_LOWER))
+    return _ascii_case_translated(value, upper=False)
 
 
 _TO_ASCII_LOWER = str.maketrans(_ASCII_UPPER, _ASCII_LOWER)

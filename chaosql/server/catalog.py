@@ -631,21 +631,17 @@ def _macro_list(m: str, u: str, db: str, setting_cases: str, type_names: str, al
         *_width_buckets(m),
         # a double as PostgreSQL's float8-to-numeric writes it: its 15 significant digits (%.15g),
         # without an exponent or trailing zeros
-        f"{m}pg_float_numeric(x) AS CASE WHEN isnan(x) THEN 'NaN' WHEN isinf(x) THEN "
-        "CASE WHEN x > 0 THEN 'Infinity' ELSE '-Infinity' END "
-        "WHEN abs(x) >= 1e15 THEN CASE WHEN x < 0 THEN '-' ELSE '' END || "
+        f"{m}pg_float_numeric(x) AS CASE {_FLOAT_SPECIALS}"
+        f"WHEN abs(x) >= 1e15 THEN {_SIGN} || "
         "replace(split_part(printf('%.14e', abs(x)), 'e', 1), '.', '') || "
         "repeat('0', CAST(split_part(printf('%.14e', abs(x)), 'e', 2) AS INTEGER) - 14) "
         "ELSE rtrim(rtrim(CAST(CASE WHEN abs(x) >= 1e-5 OR x = 0 THEN CAST(printf('%.15g', x) AS DECIMAL(38, 22)) "
         "ELSE CAST(printf('%.15g', x) AS DECIMAL(38, 37)) END AS VARCHAR), '0'), '.') END",
         # a double's text as PostgreSQL's float8out writes it (shortest exact digits, an exponent
         # from 1e15 on, no ".0"); DuckDB writes 1.0, 1000000000000000.0, nan, inf
-        f"{m}pg_float_text(x) AS CASE WHEN isnan(x) THEN 'NaN' WHEN isinf(x) THEN "
-        "CASE WHEN x > 0 THEN 'Infinity' ELSE '-Infinity' END "
-        "WHEN abs(x) >= 1e15 AND abs(x) < 1e16 THEN CASE WHEN x < 0 THEN '-' ELSE '' END || "
-        "left(rtrim(CAST(CAST(abs(x) AS HUGEINT) AS VARCHAR), '0'), 1) || "
-        "CASE WHEN length(rtrim(CAST(CAST(abs(x) AS HUGEINT) AS VARCHAR), '0')) > 1 THEN '.' || "
-        "substr(rtrim(CAST(CAST(abs(x) AS HUGEINT) AS VARCHAR), '0'), 2) ELSE '' END || 'e+15' "
+        f"{m}pg_float_text(x) AS CASE {_FLOAT_SPECIALS}"
+        f"WHEN abs(x) >= 1e15 AND abs(x) < 1e16 THEN {_SIGN} || left({_DIGITS}, 1) || "
+        f"CASE WHEN length({_DIGITS}) > 1 THEN '.' || substr({_DIGITS}, 2) ELSE '' END || 'e+15' "
         "ELSE regexp_replace(CAST(x AS VARCHAR), '\\.0$', '') END",
         # a regular expression known only when the statement runs (server/semantics/text.py reads a
         # literal one): RE2 reads it as PostgreSQL would, with . matching a newline, unless it holds
@@ -661,6 +657,12 @@ def _macro_list(m: str, u: str, db: str, setting_cases: str, type_names: str, al
         "CREATE OR REPLACE MACRO pgc.info._pg_expandarray(a) AS {'x': a[1], 'n': 1}",
     ]
 
+
+#: pieces of the double-to-text macros: NaN and the infinities as PostgreSQL writes them, the
+#: sign, and the significant digits of a whole number below 1e16 (its trailing zeros dropped)
+_FLOAT_SPECIALS = "WHEN isnan(x) THEN 'NaN' WHEN isinf(x) THEN CASE WHEN x > 0 THEN 'Infinity' ELSE '-Infinity' END "
+_SIGN = "CASE WHEN x < 0 THEN '-' ELSE '' END"
+_DIGITS = "rtrim(CAST(CAST(abs(x) AS HUGEINT) AS VARCHAR), '0')"
 
 _RUNTIME_REGEX_REFUSED = r"(^|[^\\])(\\\\)*\\[0-9bBmMyYsSZxceuU]|\(\?|[*+?}]\?|\[\[[.=]|\[\[:[<>]:\]\]|^\*\*\*"
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from chaosql.engine.memo import ByIdentity
 from chaosql.errors import ChaosqlError, QueryCancelled, SourceError
 from chaosql.sources.base import CallLog, Source
 
@@ -121,25 +121,12 @@ def _concatenated(tables: list[pa.Table]) -> pa.Table:
     """``tables`` (in one schema) as one: the same object as last time for the same tables."""
     import pyarrow as pa
 
-    key = tuple(map(id, tables))
-    with _concat_lock:
-        kept = _concats.get(key)
-        if kept is not None:
-            _concats.move_to_end(key)
-            return kept[1]
-    whole = pa.concat_tables(tables)
-    with _concat_lock:
-        _concats[key] = (tables, whole)  # the inputs are kept too: their ids stay theirs
-        while len(_concats) > CONCATENATED:
-            _concats.popitem(last=False)
-    return whole
+    return _concats.get(tables, lambda: pa.concat_tables(tables))
 
 
-#: Concatenations kept (the least recently used go first): a table read from several clusters
-#: or kinds, each piece unchanged since the last statement, is the same object again.
-CONCATENATED = 64
-_concats: OrderedDict[tuple[int, ...], tuple[list[pa.Table], pa.Table]] = OrderedDict()
-_concat_lock = threading.Lock()
+#: Concatenations kept: a table read from several clusters or kinds, each piece unchanged since
+#: the last statement, is the same object again.
+_concats: ByIdentity[pa.Table] = ByIdentity(64)
 
 
 def _chain(pieces: list[Iterable[Row]], fetcher: Fetcher) -> Iterator[Row]:

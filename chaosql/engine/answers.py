@@ -346,7 +346,7 @@ _builtin: frozenset[str] | None = None
 _builtin_lock = threading.Lock()
 
 
-def _builtin_functions() -> frozenset[str]:
+def builtin_functions() -> frozenset[str]:
     """DuckDB's own functions that give the same answer for the same arguments: internal, not
     VOLATILE, not in ``_UNSTABLE`` (a fresh DuckDB, so no session's macro is among them)."""
     global _builtin
@@ -394,7 +394,7 @@ def reusable(tree: exp.Expr, refs: list[exp.Table]) -> bool:
         return False
     chaos = {id(ref) for ref in refs}
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-    builtin = _builtin_functions()
+    builtin = builtin_functions()
     for node in tree.walk():
         if isinstance(node, exp.Table):
             if id(node) in chaos or isinstance(node.this, exp.Func):

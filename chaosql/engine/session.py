@@ -31,6 +31,7 @@ from chaosql.engine.classify import Classified, Kind, classify
 from chaosql.engine.errors import RELATION_PREFIX, translate
 from chaosql.engine.fetch import fetch_table
 from chaosql.engine.limits import bounded, check_statement, nested_too_deep
+from chaosql.engine.memo import ByIdentity
 from chaosql.engine.pushdown import Constraints, union
 from chaosql.engine.result import Result
 from chaosql.engine.settings import SETTINGS, coerce
@@ -68,13 +69,15 @@ class Session:
         settings: dict[str, Any] | None = None,
         owns_sources: bool = False,
         duckdb_config: dict[str, Any] | None = None,
+        shared_database: bool = False,
     ) -> None:
         """``owns_sources``: close the sources' connections with the session (the CLI's case; the
         server shares sources between sessions and closes them itself). ``duckdb_config``: options
         of the session's DuckDB database (the server gives each session one thread and no
-        threads of its own: ``{"threads": 1, "async_threads": 0}``)."""
-        import duckdb
-
+        threads of its own: ``{"threads": 1, "async_threads": 0}``). ``shared_database``: run in
+        a cursor on the process's database for that config until the session changes anything in
+        it (``engine.database``: the wire server's sessions, opened in microseconds)."""
+        from chaosql.engine import database
         from chaosql.sources import check_distinct
         from chaosql.tables import registry
 
@@ -86,9 +89,18 @@ class Session:
         for name, value in (settings or {}).items():
             self.set(name, value)
         self.initial_settings = dict(self.settings)  # what RESET chaosql.x goes back to
-        self.con: duckdb.DuckDBPyConnection = duckdb.connect(":memory:", config=duckdb_config or {})
-        self.con.execute("SET TimeZone = 'UTC'")
+        self._duckdb_config = dict(duckdb_config or {})
+        #: session-scoped DuckDB settings made (``setup``): a database of its own gets them again
+        self._setup: dict[str, str] = {}
         self._catalog_made: dict[str, Table] = {}  # tables in DuckDB's catalog (see ensure_catalog)
+        self.shares_database = shared_database and database.sharable()
+        if self.shares_database:
+            common = database.shared(self._duckdb_config)
+            self.con: duckdb.DuckDBPyConnection = common.cursor()
+            self._catalog_made.update(common.stand_ins)
+        else:
+            self.con = _new_database(self._duckdb_config)
+        self.setup("TimeZone", "'UTC'")
         # Relations registered in DuckDB for chaos tables' rows, kept until a statement that does
         # not read them starts: the next statement reuses an Arrow table it fetched again as the
         # same object (the watch cache's, a snapshot's kept rows).
@@ -112,9 +124,39 @@ class Session:
         self._private: int | None = None
         # Close even when the caller does not: DuckDB must not be torn down under live threads.
         self._finalizer = weakref.finalize(self, self.con.close)
-        from chaosql import plugins
+        if not self.shares_database:
+            _prepare(self.con)
 
-        plugins.hook().prepare_session(connection=self.con)
+    def setup(self, name: str, value: str) -> None:
+        """Set the DuckDB setting ``name`` (TimeZone, integer_division ...) to ``value`` (SQL) for
+        this session, and remember it: it is set again if the session moves to a database of
+        its own (``own_database``)."""
+        sql = f"SET {name} = {value}"
+        self.con.execute(sql)
+        self._setup[name] = sql
+
+    def own_database(self) -> None:
+        """Move to a DuckDB database of its own, if the session shares one (``engine.database``),
+        before it changes anything in DuckDB: its settings and registered rows come along."""
+        if not self.shares_database:
+            return
+        con = _new_database(self._duckdb_config)
+        try:
+            for sql in self._setup.values():
+                con.execute(sql)
+            for relation, (_, typed) in self._arrows.items():
+                con.register(relation, typed)
+            _prepare(con)
+        except BaseException:
+            con.close()
+            raise
+        shared, self.con = self.con, con
+        self.shares_database = False
+        self._catalog_made.clear()
+        self._commented.clear()
+        self._finalizer.detach()
+        self._finalizer = weakref.finalize(self, con.close)
+        shared.close()
 
     @property
     def changed_duckdb(self) -> bool:
@@ -307,8 +349,10 @@ class Session:
 
     def _execute(self, statement: Statement, classified: Classified, params: Any, stream: bool) -> Result:
         explain = classified.explain
-        if self._private is None and _changes_duckdb(classified):
-            self._private = answers.private_token()
+        if _changes_duckdb(classified):
+            self.own_database()
+            if self._private is None:
+                self._private = answers.private_token()
         if classified.kind is not Kind.READ:
             self._drop_registered(statement)
         if classified.kind is Kind.OWN and not explain:
@@ -538,6 +582,9 @@ class Session:
         for table in create:
             self._commented.discard(table.name)
         comment = [t for t in wanted if t.name not in self._commented] if comments else []
+        if (create or comment) and self.shares_database:  # other sessions' database: never changed
+            self.own_database()
+            create, comment = wanted, wanted if comments else []
         if create or comment:
             statements.create_catalog(self.con, create, comment)
             self._catalog_made.update((t.name, t) for t in create)
@@ -630,7 +677,8 @@ class Session:
                 else f"{base}@{next(k for k in range(2, len(ours) + 3) if f'{base}@{k}' not in ours)}"
             )
             columns = self.tables[name.split("#")[0]].columns
-            typed = _json_typed(data, {c.name for c in columns if c.type == "JSON"})
+            # the same rows are registered by every session that reads them: typed once
+            typed = _JSON_TYPED.get((data,), lambda: _json_typed(data, {c.name for c in columns if c.type == "JSON"}))
             self.con.register(relation, typed)
             self._arrows[relation] = (data, typed)
         if self.statement is not None:
@@ -651,6 +699,23 @@ class Session:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+
+def _new_database(config: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    return duckdb.connect(":memory:", config=config)
+
+
+def _prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """A plugin's preparation of a session's own database (``prepare_session``)."""
+    from chaosql import plugins
+
+    plugins.hook().prepare_session(connection=con)
+
+
+#: Chaos rows as registered in DuckDB (``_json_typed``), for the rows' Arrow table
+_JSON_TYPED: ByIdentity[pa.Table] = ByIdentity(64)
 
 
 def _json_typed(data: pa.Table, json_columns: set[str]) -> pa.Table:

@@ -69,7 +69,7 @@ def build(args: argparse.Namespace):
     from chaosql.engine.session import Session
     from chaosql.errors import UsageError
     from chaosql.server.auth import auth_config
-    from chaosql.server.server import SESSION_DUCKDB, Server
+    from chaosql.server.server import Server, server_session
 
     sources, settings, config = sources_and_settings(args)
     section = config.section("server")
@@ -82,7 +82,7 @@ def build(args: argparse.Namespace):
     answering = local.LocalServer(sources, settings, local.socket_path(key), description=described)
 
     def new_session() -> Session:
-        return Session(sources, settings=settings, duckdb_config=SESSION_DUCKDB)
+        return server_session(sources, settings)
 
     workers = args.workers if args.workers is not None else section.get("workers")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)):

@@ -51,9 +51,19 @@ GIL_SWITCH = 0.001
 SESSION_DUCKDB = {"threads": 1, "async_threads": 0}
 
 
+def server_session(sources: list, settings: dict[str, Any] | None = None) -> Any:
+    """A Session as ``chaosql serve`` opens one for a connection: no DuckDB threads of its own
+    (``SESSION_DUCKDB``), and a cursor on the process's shared DuckDB database until it changes
+    anything in DuckDB (``engine.database``), so opening it takes microseconds, not the ~30 ms
+    of a database and its chaos tables' stand-ins."""
+    from chaosql.engine.session import Session
+
+    return Session(sources, settings=settings, duckdb_config=SESSION_DUCKDB, shared_database=True)
+
+
 class Server:
     """``Server(new_session, auth=...)``; ``new_session()`` opens a Session over the shared sources
-    (``duckdb_config=SESSION_DUCKDB`` keeps it free of threads of its own).
+    (``server_session`` opens one as ``chaosql serve`` does).
 
     Connections are asyncio state only: a session is opened at a connection's first statement
     (one made ahead, see ``session``), and every statement of every connection runs on one pool
@@ -247,17 +257,18 @@ class Server:
 def _load_statement_code(*, freeze: bool = False) -> None:
     """Load the modules a connection's first statement uses (the wire code, sqlglot's PostgreSQL
     dialect, pyarrow.compute and numpy for the rows, and pandas, which pyarrow loads when it is
-    installed at its first conversion of a Python value, ``pa.scalar``, ``fill_null(0)``): up
-    to a second that the server's first client would otherwise wait for, done in the background
+    installed at its first conversion of a Python value, ``pa.scalar``, ``fill_null(0)``) and
+    DuckDB's list of functions (``answers.builtin_functions``): up to a second that the server's first client would otherwise wait for, done in the background
     once the server listens."""
     import pyarrow as pa
     import pyarrow.compute
 
-    from chaosql.engine import dialect
+    from chaosql.engine import answers, dialect
     from chaosql.server import connection, cursors, result_types, semantics  # noqa: F401
 
     dialect.Postgres  # noqa: B018  built on first use
     pa.scalar(0)
+    answers.builtin_functions()  # which statements' answers may be kept: DuckDB asked once per process
     # What is loaded now lives as long as the server: out of the collector's sight, a full
     # collection (every few thousand statements) walks only what statements made since, not
     # every module, sqlglot's dialect tables and pyarrow's types again (~100 ms under load, which

@@ -127,9 +127,9 @@ class Runner:
         session.answer_context = self.answer_context
         # A network client must not reach the server's files through DuckDB (COPY TO, read_csv, ATTACH
         # of a file, INSTALL); DuckDB cannot turn this back on for the connection.
-        session.con.execute("SET enable_external_access = false")
+        session.setup("enable_external_access", "false")
         # PostgreSQL's arithmetic: int / int truncates, and any division by zero is an error (22012)
-        session.con.execute("SET integer_division = true")
+        session.setup("integer_division", "true")
         if not user.writes:
             session.refuse_writes(
                 f"user {user.name} may not write to {{table}} over this server",
@@ -298,7 +298,7 @@ class Runner:
         """The session's time zone: DuckDB computes and prints timestamptz in it (date_trunc,
         ::date, extract), as PostgreSQL does. An unknown zone changes nothing (22023)."""
         try:
-            self.session.con.execute(f"SET TimeZone = {chatter.quote(chatter.duckdb_zone(name))}")
+            self.session.setup("TimeZone", chatter.quote(chatter.duckdb_zone(name)))
         except Exception as err:
             self.settings["TimeZone"] = self.settings["timezone"] = self.time_zone
             raise _bad_zone(name) from err
@@ -326,6 +326,7 @@ class Runner:
         if not self.catalog_ready:
             from chaosql.server import catalog
 
+            self.session.own_database()  # the catalog's schemas and macros are this session's alone
             self.session.ensure_catalog()
             catalog.install(
                 self.session.con,

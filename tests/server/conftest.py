@@ -27,11 +27,10 @@ def shared_sources():
 
 
 def _server(sources, **kwargs):
-    from chaosql.engine.session import Session
-    from chaosql.server.server import SESSION_DUCKDB, Server, ServerThread
+    from chaosql.server.server import Server, ServerThread, server_session
 
-    # sessions as `chaosql serve` opens them: DuckDB on the worker that runs the statement
-    return ServerThread(Server(lambda: Session(sources, duckdb_config=SESSION_DUCKDB), port=0, **kwargs))
+    # sessions as `chaosql serve` opens them
+    return ServerThread(Server(lambda: server_session(sources), port=0, **kwargs))
 
 
 @pytest.fixture(scope="session")

@@ -19,12 +19,11 @@ SHADOWED = "SELECT reverse(name) AS l FROM experiments ORDER BY name LIMIT 1"
 
 @pytest.fixture
 def server(shared_sources):
-    from chaosql.engine.session import Session
     from chaosql.server.auth import AuthConfig
-    from chaosql.server.server import SESSION_DUCKDB, Server, ServerThread
+    from chaosql.server.server import Server, ServerThread, server_session
 
     SHARED.clear()
-    new_session = lambda: Session(shared_sources, duckdb_config=SESSION_DUCKDB)  # noqa: E731
+    new_session = lambda: server_session(shared_sources)  # noqa: E731
     with ServerThread(Server(new_session, auth=AuthConfig("trust"), port=0)) as running:
         yield running
     SHARED.clear()

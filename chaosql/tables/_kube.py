@@ -10,8 +10,10 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import ChaosqlError, Forbidden, SourceError
@@ -71,6 +73,8 @@ class KubeFeed(Feed):
         # (source, cluster, kind, filter, columns) -> the rows of a source whose objects never
         # change (a snapshot), shaped once into Arrow: shared by every session of the process
         self._shaped: OrderedDict[tuple, _Shaped] = OrderedDict()
+        #: the same key -> (contents, columns, done) while a statement shapes it (see _fetch_static)
+        self._shaping: dict[tuple, tuple[object, frozenset[str] | None, Future]] = {}
         self._shaped_lock = threading.Lock()
 
     def list_filter(self, constraints: Constraints) -> ListFilter:
@@ -271,6 +275,10 @@ class KubeFeed(Feed):
         now = time.time()
         kept: dict[tuple[str, str], _Shaped] = {}
         wider: dict[tuple[str, str], frozenset[str] | None] = {}  # the columns to shape a missing piece with
+        # pieces another statement is shaping now, with the columns needed: fifty sessions asking
+        # at a server's start wait for one shaping instead of making fifty
+        joined: dict[tuple[str, str], Future] = {}
+        mine: dict[tuple[str, str], Future] = {}  # pieces this statement shapes: what others may join
         with self._shaped_lock:
             for cluster, kind in tasks:
                 key = (id(source), cluster, kind, flt)
@@ -282,36 +290,57 @@ class KubeFeed(Feed):
                 else:
                     self._shaped.move_to_end(key)
                     kept[(cluster, kind)] = shaped
-        missing = [task for task in tasks if task not in kept]
-        clusters = {c for c, _ in missing}
-        lookups = {c: fetcher.submit(self._lookups, source, c, fetcher) for c in clusters} if self.lookups else {}
-        on_demand = {
-            c: {
-                kind: _OnDemand(source, c, kind, ListFilter(namespaces=flt.namespaces), fetcher)
-                for kind in self.on_demand
+                    continue
+                shaping = self._shaping.get(key)
+                wanted = wider[(cluster, kind)]
+                if shaping is not None and shaping[0] is contents and _covers(shaping[1], wanted):
+                    joined[(cluster, kind)] = shaping[2]
+                else:
+                    mine[(cluster, kind)] = Future()
+                    self._shaping[key] = (contents, wanted, mine[(cluster, kind)])
+
+        def shape(tasks: list[tuple[str, str]]) -> dict[tuple[str, str], Future]:
+            clusters = {c for c, _ in tasks}
+            lookups = {c: fetcher.submit(self._lookups, source, c, fetcher) for c in clusters} if self.lookups else {}
+            on_demand = {
+                c: {
+                    kind: _OnDemand(source, c, kind, ListFilter(namespaces=flt.namespaces), fetcher)
+                    for kind in self.on_demand
+                }
+                for c in clusters
             }
-            for c in clusters
-        }
-        futures = {
-            (cluster, kind): fetcher.submit(
-                self._shape_static,
-                source,
-                contents,
-                cluster,
-                kind,
-                flt,
-                fetcher,
-                lookups.get(cluster),
-                on_demand[cluster],
-                wider[(cluster, kind)],
-            )
-            for cluster, kind in missing
-        }
+            return {
+                (cluster, kind): fetcher.submit(
+                    self._shape_static,
+                    source,
+                    contents,
+                    cluster,
+                    kind,
+                    flt,
+                    fetcher,
+                    lookups.get(cluster),
+                    on_demand[cluster],
+                    wider[(cluster, kind)],
+                )
+                for cluster, kind in tasks
+            }
+
+        futures = shape(list(mine))
+        for task, future in futures.items():
+            future.add_done_callback(partial(self._shaped_by_me, (id(source), *task, flt), mine[task]))
         failed: set[str] = set()
         if self.table is not None and isinstance(getattr(fetcher, "failed", None), dict):
             failed = fetcher.failed.setdefault(self.table.name, failed)
         for cluster, kind in tasks:
             shaped = kept.get((cluster, kind))
+            if shaped is None and (cluster, kind) in joined:
+                try:
+                    joined[(cluster, kind)].result()
+                    shaped = self._shaped.get((id(source), cluster, kind, flt))
+                except Exception:  # the other statement's failure (cancelled, say) is not this one's
+                    shaped = None
+                if shaped is None:
+                    futures.update(shape([(cluster, kind)]))
             if shaped is not None:
                 with fetcher.log.timed(source.name, cluster, f"scan {kind} where {flt.describe()}") as call:
                     call.items = shaped.clock.listed
@@ -322,6 +351,17 @@ class KubeFeed(Feed):
                 yield cluster, _rows_of(cluster, future, failed)
                 continue
             yield cluster, future.result()
+
+    def _shaped_by_me(self, key: tuple, announced: Future, shaping: Future) -> None:
+        """A piece this statement shaped is done: the statements that joined it go on."""
+        with self._shaped_lock:
+            if self._shaping.get(key, (None, None, None))[2] is announced:
+                del self._shaping[key]
+        error = shaping.exception()
+        if error is not None:
+            announced.set_exception(error)
+        else:
+            announced.set_result(None)
 
     def _shape_static(
         self,
@@ -517,6 +557,11 @@ class _ClockedContext(RowContext):
     def changes_at(self, when: datetime | None) -> None:
         if when is not None and self.clock is not None:
             self.clock.note(when)
+
+
+def _covers(shaping: frozenset[str] | None, wanted: frozenset[str] | None) -> bool:
+    """Whether a piece shaped with the columns ``shaping`` (None: all) holds ``wanted``."""
+    return shaping is None or (wanted is not None and wanted <= shaping)
 
 
 def _static_contents(source: Any, fetcher: Any) -> object | None:

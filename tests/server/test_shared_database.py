@@ -29,6 +29,9 @@ def test_a_table_one_connection_creates_is_seen_by_no_other(pg_server):
     assert a.execute("SELECT count(*) FROM experiments").fetchone()[0] == count
     joined = a.execute("SELECT count(*) FROM experiments e JOIN notes n ON n.name = e.name").fetchone()[0]
     assert joined >= 3
+    # its own database keeps the server's settings: the server's files stay out of reach
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        a.execute("SELECT * FROM read_csv('/etc/passwd')")
     with pytest.raises(psycopg.errors.UndefinedTable):
         b.execute("SELECT * FROM notes")
     c = connect(pg_server)  # opened after the table was made

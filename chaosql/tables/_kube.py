@@ -169,18 +169,7 @@ class KubeFeed(Feed):
         if contents is not None and tasks:
             yield from self._fetch_static(source, contents, tasks, flt, constraints.columns, fetcher)
             return
-        lookups = (
-            {cluster: fetcher.submit(self._lookups, source, cluster, fetcher) for cluster in {c for c, _ in tasks}}
-            if self.lookups
-            else {}
-        )
-        on_demand = {
-            cluster: {
-                kind: _OnDemand(source, cluster, kind, ListFilter(namespaces=flt.namespaces), fetcher)
-                for kind in self.on_demand
-            }
-            for cluster in {c for c, _ in tasks}
-        }
+        lookups, on_demand = self._joined_kinds(source, {c for c, _ in tasks}, flt, fetcher)
         listed = [
             (
                 cluster,
@@ -300,15 +289,7 @@ class KubeFeed(Feed):
                     self._shaping[key] = (contents, wanted, mine[(cluster, kind)])
 
         def shape(tasks: list[tuple[str, str]]) -> dict[tuple[str, str], Future]:
-            clusters = {c for c, _ in tasks}
-            lookups = {c: fetcher.submit(self._lookups, source, c, fetcher) for c in clusters} if self.lookups else {}
-            on_demand = {
-                c: {
-                    kind: _OnDemand(source, c, kind, ListFilter(namespaces=flt.namespaces), fetcher)
-                    for kind in self.on_demand
-                }
-                for c in clusters
-            }
+            lookups, on_demand = self._joined_kinds(source, {c for c, _ in tasks}, flt, fetcher)
             return {
                 (cluster, kind): fetcher.submit(
                     self._shape_static,
@@ -351,6 +332,20 @@ class KubeFeed(Feed):
                 yield cluster, _rows_of(cluster, future, failed)
                 continue
             yield cluster, future.result()
+
+    def _joined_kinds(
+        self, source: Any, clusters: set[str], flt: ListFilter, fetcher: Any
+    ) -> tuple[dict[str, Any], dict[str, dict[str, _OnDemand]]]:
+        """Per cluster: the lookups' listing (started now) and the kinds listed on first need."""
+        lookups = {c: fetcher.submit(self._lookups, source, c, fetcher) for c in clusters} if self.lookups else {}
+        on_demand = {
+            c: {
+                kind: _OnDemand(source, c, kind, ListFilter(namespaces=flt.namespaces), fetcher)
+                for kind in self.on_demand
+            }
+            for c in clusters
+        }
+        return lookups, on_demand
 
     def _shaped_by_me(self, key: tuple, announced: Future, shaping: Future) -> None:
         """A piece this statement shaped is done: the statements that joined it go on."""

@@ -188,9 +188,7 @@ class KubeFeed(Feed):
             )
             for cluster, kind in tasks
         ]
-        failed: set[str] = set()
-        if self.table is not None and isinstance(getattr(fetcher, "failed", None), dict):
-            failed = fetcher.failed.setdefault(self.table.name, failed)  # shared by the table's feeds
+        failed = self._failed_clusters(fetcher)
         for cluster, future in listed:
             yield cluster, _rows_of(cluster, future, failed)
 
@@ -309,9 +307,7 @@ class KubeFeed(Feed):
         futures = shape(list(mine))
         for task, future in futures.items():
             future.add_done_callback(partial(self._shaped_by_me, (id(source), *task, flt), mine[task]))
-        failed: set[str] = set()
-        if self.table is not None and isinstance(getattr(fetcher, "failed", None), dict):
-            failed = fetcher.failed.setdefault(self.table.name, failed)
+        failed = self._failed_clusters(fetcher)
         for cluster, kind in tasks:
             shaped = kept.get((cluster, kind))
             if shaped is None and (cluster, kind) in joined:
@@ -332,6 +328,14 @@ class KubeFeed(Feed):
                 yield cluster, _rows_of(cluster, future, failed)
                 continue
             yield cluster, future.result()
+
+    def _failed_clusters(self, fetcher: Any) -> set[str]:
+        """The clusters this statement could not read this table from, shared by the table's feeds
+        (``fetcher.failed``, when the statement keeps one)."""
+        failed: set[str] = set()
+        if self.table is not None and isinstance(getattr(fetcher, "failed", None), dict):
+            failed = fetcher.failed.setdefault(self.table.name, failed)
+        return failed
 
     def _joined_kinds(
         self, source: Any, clusters: set[str], flt: ListFilter, fetcher: Any

@@ -40,7 +40,7 @@ class SharedDatabase:
         self.stand_ins: dict[str, Table] = {
             name: table for name, table in registry().items() if not isinstance(table, LazyTable)
         }
-        own.create_catalog(self.con, list(self.stand_ins.values()), [])
+        own.create_catalog(self.con, self.stand_ins.values())
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self.con.cursor()

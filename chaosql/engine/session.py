@@ -150,13 +150,13 @@ class Session:
         except BaseException:
             con.close()
             raise
-        shared, self.con = self.con, con
+        cursor, self.con = self.con, con
         self.shares_database = False
         self._catalog_made.clear()
         self._commented.clear()
         self._finalizer.detach()
         self._finalizer = weakref.finalize(self, con.close)
-        shared.close()
+        cursor.close()
 
     @property
     def changed_duckdb(self) -> bool:
@@ -349,10 +349,9 @@ class Session:
 
     def _execute(self, statement: Statement, classified: Classified, params: Any, stream: bool) -> Result:
         explain = classified.explain
-        if _changes_duckdb(classified):
+        if self._private is None and _changes_duckdb(classified):  # once: it owns its database from then on
             self.own_database()
-            if self._private is None:
-                self._private = answers.private_token()
+            self._private = answers.private_token()
         if classified.kind is not Kind.READ:
             self._drop_registered(statement)
         if classified.kind is Kind.OWN and not explain:

@@ -258,8 +258,8 @@ def _load_statement_code(*, freeze: bool = False) -> None:
     """Load the modules a connection's first statement uses (the wire code, sqlglot's PostgreSQL
     dialect, pyarrow.compute and numpy for the rows, and pandas, which pyarrow loads when it is
     installed at its first conversion of a Python value, ``pa.scalar``, ``fill_null(0)``) and
-    DuckDB's list of functions (``answers.builtin_functions``): up to a second that the server's first client would otherwise wait for, done in the background
-    once the server listens."""
+    DuckDB's list of functions (``answers.builtin_functions``): up to a second that the server's
+    first client would otherwise wait for, done in the background once the server listens."""
     import pyarrow as pa
     import pyarrow.compute
 

@@ -25,6 +25,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from chaosql.engine.memo import on_lent_tree
 from chaosql.errors import SqlError
 
 if TYPE_CHECKING:
@@ -180,7 +181,6 @@ def _classify_tree(tree: exp.Expr, tables: Collection[str]) -> Classified:
 
 def _write_target(classified: Classified, tables: Collection[str]) -> str | None:
     """The chaos table a DML node of the statement writes to (also inside WITH, or MERGE)."""
-    from sqlglot import exp
 
     tree = classified.parse()[0]
     if tree is None:  # unparsable: be strict, a word that looks like a write to a chaos table is one
@@ -190,11 +190,22 @@ def _write_target(classified: Classified, tables: Collection[str]) -> str | None
             re.I,
         )
         return found.group(1).lower() if found and found.group(1).lower() in tables else None
+    for name, db in on_lent_tree(tree, "written", _written):
+        if name in tables and db in ("", "main", "public"):
+            return name
+    return None
+
+
+def _written(tree: exp.Expr) -> list[tuple[str, str]]:
+    """(name, schema), lower case, of each table a DML node of ``tree`` writes to."""
+    from sqlglot import exp
+
+    out = []
     for node in tree.find_all(exp.Insert, exp.Update, exp.Delete, exp.Merge):
         table = node.this.this if isinstance(node.this, exp.Schema) else node.this
-        if isinstance(table, exp.Table) and table.name.lower() in tables and table.db.lower() in ("", "main", "public"):
-            return table.name.lower()
-    return None
+        if isinstance(table, exp.Table):
+            out.append((table.name.lower(), table.db.lower()))
+    return out
 
 
 #: Statements up to this long have their parse kept (``_parsed``): dashboards and clients send

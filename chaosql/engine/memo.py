@@ -7,8 +7,10 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 
@@ -34,6 +36,8 @@ class ByIdentity(Generic[T]):
                 return kept[1]
             making = self._making.get(key)
             if making is None:
+                from concurrent.futures import Future  # not at import: classify imports this module
+
                 making = self._making[key] = Future()
                 mine = True
             else:
@@ -54,3 +58,20 @@ class ByIdentity(Generic[T]):
             del self._making[key]
         making.set_result(made)
         return made
+
+
+_MISSING = object()
+
+
+def on_lent_tree(tree: Any, name: str, make: Callable[[Any], T]) -> T:
+    """``make(tree)`` (a walk of a sqlglot tree), kept in the tree's meta when the tree is lent and
+    never changed: the wire server's prepared statements (``meta["borrowed"]``), which every run
+    of the statement, in every connection, would otherwise walk again. A copy the session changes
+    is no longer lent (``session._own_copy``), so nothing kept is read from it."""
+    if not tree.meta_get("borrowed"):
+        return make(tree)
+    key = f"chaosql.{name}"
+    kept = tree.meta_get(key, _MISSING)
+    if kept is _MISSING:
+        kept = tree.meta[key] = make(tree)
+    return kept

@@ -31,7 +31,7 @@ from chaosql.engine.classify import Classified, Kind, classify
 from chaosql.engine.errors import RELATION_PREFIX, translate
 from chaosql.engine.fetch import fetch_table
 from chaosql.engine.limits import bounded, check_statement, nested_too_deep
-from chaosql.engine.memo import ByIdentity
+from chaosql.engine.memo import ByIdentity, on_lent_tree
 from chaosql.engine.pushdown import Constraints, union
 from chaosql.engine.result import Result
 from chaosql.engine.settings import SETTINGS, coerce
@@ -486,11 +486,9 @@ class Session:
     def _refine_tables(self, tree: exp.Expr, statement: Statement) -> None:
         """Tables whose columns depend on the sources (the typed chaos tables follow each cluster's
         own CRDs) are settled before anything reads their columns."""
-        from sqlglot import exp
-
-        for ref in tree.find_all(exp.Table):
-            table = self.tables.get(ref.name.lower())
-            if table is not None and not ref.db and table.refine is not None:
+        for name in on_lent_tree(tree, "unqualified", _unqualified_tables):
+            table = self.tables.get(name)
+            if table is not None and table.refine is not None:
                 self.tables[table.name] = table.refine(self.sources, statement.log)
 
     def _write(self, classified: Classified, tree: exp.Expr, params: Any) -> Result:
@@ -745,6 +743,13 @@ def _rewritten(tree: exp.Expr, refs: list[exp.Table], relations: tuple[str, ...]
     relation_of = {id(ref): relation for ref, relation in zip(refs, relations, strict=True)}
     analyze.rewrite(tree, refs, lambda ref: relation_of[id(ref)])
     return tree.sql(dialect="duckdb", copy=False)
+
+
+def _unqualified_tables(tree: exp.Expr) -> list[str]:
+    """The names (lower case) of the tables ``tree`` names without a schema."""
+    from sqlglot import exp
+
+    return [ref.name.lower() for ref in tree.find_all(exp.Table) if not ref.db]
 
 
 def _own_copy(tree: exp.Expr) -> exp.Expr:

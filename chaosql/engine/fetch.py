@@ -117,6 +117,33 @@ def fetch_table(
     return pa.concat_tables([assembled, *columnar]) if columnar else assembled
 
 
+def reused(table: Table, sources: Sequence[Source], constraints: Constraints, fetcher: Fetcher) -> pa.Table | None:
+    """``fetch_table``'s rows when every feed that may match has them kept from an earlier
+    statement (``Feed.reuse``), logged as ``fetch_table`` logs them; None: fetch them. A few
+    lookups, so the statement does it on its own thread, not on a fetch thread."""
+    from chaosql.sources import check_distinct_clusters
+
+    if table.feed_for("*") is not None:
+        return None
+    if table.feed_for("kube") is not None:
+        check_distinct_clusters(sources)
+    kept = []
+    for source in sources:
+        for feed in table.feeds_for(source.family):
+            if feed.may_match(constraints):
+                rows = feed.reuse(source, constraints, fetcher)
+                if rows is None:
+                    return None
+                kept.append(rows)
+    pieces = [piece for rows in kept for piece in rows.pieces]
+    if not pieces:  # nothing kept, or no feed at all: fetch_table says what it says then
+        return None
+    for rows in kept:
+        fetcher.log.extend(rows.calls)
+        fetcher.warnings.extend(rows.warnings)
+    return pieces[0] if len(pieces) == 1 else _concatenated(pieces)
+
+
 def _concatenated(tables: list[pa.Table]) -> pa.Table:
     """``tables`` (in one schema) as one: the same object as last time for the same tables."""
     import pyarrow as pa

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from chaosql._gc import paused
-from chaosql.engine import analyze, answers, pools
+from chaosql.engine import analyze, answers, fetch, pools
 from chaosql.engine import own as statements
 from chaosql.engine.answers import ANSWERS, Plan
 from chaosql.engine.classify import Classified, Kind, classify
@@ -639,13 +639,20 @@ class Session:
 
     def _fetch(self, statement: Statement, per_table: dict[str, Constraints]) -> dict[str, pa.Table]:
         policy = self.settings["on_source_error"]
+        # rows kept from an earlier statement are taken here: a hop to a fetch thread and back
+        # would cost more than the lookups themselves
+        out: dict[str, pa.Table] = {}
+        for name, c in per_table.items():
+            rows = fetch.reused(self.tables[name.split("#")[0]], self.sources, c, statement.fetcher)
+            if rows is not None:
+                out[name] = rows
         futures = {
             name: self._tables_pool.submit(
                 fetch_table, self.tables[name.split("#")[0]], self.sources, c, statement.fetcher, on_source_error=policy
             )
             for name, c in per_table.items()
+            if name not in out
         }
-        out = {}
         for name, future in futures.items():
             while True:
                 try:
@@ -654,7 +661,7 @@ class Session:
                 except TimeoutError:
                     if statement.cancelled:
                         raise QueryCancelled(f"{statement.reason} while fetching {name}") from None
-        return out
+        return {name: out[name] for name in per_table}
 
     def register_rows(self, name: str, data: pa.Table) -> str:
         """Register fetched rows of table ``name`` (or of one of its fetches, ``metrics#2``) for this

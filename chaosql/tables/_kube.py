@@ -17,8 +17,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from chaosql.errors import ChaosqlError, Forbidden, SourceError
-from chaosql.sources.base import ListFilter
-from chaosql.tables._table import Feed, Row, RowContext
+from chaosql.sources.base import Call, CallLog, ListFilter
+from chaosql.tables._table import Feed, Kept, Row, RowContext
 
 if TYPE_CHECKING:
     from chaosql.engine.pushdown import Constraints
@@ -76,6 +76,10 @@ class KubeFeed(Feed):
         #: the same key -> (contents, columns, done) while a statement shapes it (see _fetch_static)
         self._shaping: dict[tuple, tuple[object, frozenset[str] | None, Future]] = {}
         self._shaped_lock = threading.Lock()
+        #: what a statement read whole from such a source, by what it asked (``_static_read``);
+        #: good while ``_shaped`` is unchanged (its generation) and no piece's clock ran out
+        self._static_reads: dict[tuple, _StaticRead] = {}
+        self._generation = 0
 
     def list_filter(self, constraints: Constraints) -> ListFilter:
         assert self.table is not None
@@ -146,17 +150,39 @@ class KubeFeed(Feed):
         for _, kind in self._tasks(source, constraints):
             cache.prepare(kind, view, flt, constraints.columns)
 
-    def fetch(self, source: Any, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
-        flt = self.list_filter(constraints)
+    def reuse(self, source: Any, constraints: Constraints, fetcher: Any) -> Kept | None:
+        """The pieces an earlier statement read (the watch cache's, or a snapshot's shaped ones),
+        when nothing changed since: what ``fetch`` would give, without a call or a wait."""
+        key = self._kept_key(self.list_filter(constraints), constraints)
         cache = _cache_of(source, fetcher)
         if cache is not None:
-            key = self._kept_key(flt, constraints)
+            log = CallLog()
+            kept = cache.reuse(key, log)
+            if kept is None:
+                return None
+            return Kept([rows for _, rows in kept.pieces], log.calls, list(kept.warnings))
+        read = self._static_read(source, key, fetcher)
+        if read is None:
+            return None
+        return Kept([table for *_, table in read.pieces], read.calls(source.name))
+
+    def fetch(self, source: Any, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
+        flt = self.list_filter(constraints)
+        key = self._kept_key(flt, constraints)
+        cache = _cache_of(source, fetcher)
+        if cache is not None:
             kept = cache.reuse(key, fetcher.log)
             if kept is not None:  # the same tables as the last statement's: nothing changed since
                 fetcher.warnings.extend(kept.warnings)
                 yield from kept.pieces
                 return
             stamp = cache.stamp()
+        else:
+            read = self._static_read(source, key, fetcher)
+            if read is not None:  # the same pieces as an earlier statement's: skip the walk over them
+                fetcher.log.extend(read.calls(source.name))
+                yield from ((cluster, table) for cluster, _, _, table in read.pieces)
+                return
         tasks = self._tasks(source, constraints)
         stale: dict[tuple[str, str], Snapshot] = {}
         if cache is not None:
@@ -166,8 +192,11 @@ class KubeFeed(Feed):
             if not tasks:  # every piece (if any) from the cache, fresh: the next statement may reuse them
                 cache.keep(key, stamp, served)
         contents = _static_contents(source, fetcher)
-        if contents is not None and tasks:
-            yield from self._fetch_static(source, contents, tasks, flt, constraints.columns, fetcher)
+        if contents is not None:
+            if tasks:
+                yield from self._fetch_static(source, contents, tasks, flt, constraints.columns, fetcher)
+            if cache is None:
+                self._keep_static_read(source, key, contents, tasks, flt, constraints.columns)
             return
         lookups, on_demand = self._joined_kinds(source, {c for c, _ in tasks}, flt, fetcher)
         listed = [
@@ -329,6 +358,45 @@ class KubeFeed(Feed):
                 continue
             yield cluster, future.result()
 
+    def _static_read(self, source: Any, key: tuple, fetcher: Any) -> _StaticRead | None:
+        """An earlier statement's whole read of a source whose objects never change, made with the
+        same filter, clusters, kinds and columns (``key``), when every piece of it is still the
+        kept one: a dashboard's statements skip the walk over each (cluster, kind)."""
+        contents = _static_contents(source, fetcher)
+        read = self._static_reads.get((id(source), key))
+        if (
+            contents is None
+            or read is None
+            or read.contents is not contents
+            or read.generation != self._generation
+            or time.time() >= read.expires
+        ):
+            return None
+        return read
+
+    def _keep_static_read(
+        self,
+        source: Any,
+        key: tuple,
+        contents: object,
+        tasks: list[tuple[str, str]],
+        flt: ListFilter,
+        columns: frozenset[str] | None,
+    ) -> None:
+        """Remember what ``_fetch_static`` just gave for ``key``, if every piece is kept now."""
+        scanned = f"where {flt.describe()}"
+        with self._shaped_lock:
+            pieces, expires = [], float("inf")
+            for cluster, kind in tasks:
+                shaped = self._shaped.get((id(source), cluster, kind, flt))
+                if shaped is None or shaped.contents is not contents or not _covers(shaped.columns, columns):
+                    return
+                pieces.append((cluster, f"scan {kind} {scanned}", shaped.clock.listed, shaped.table))
+                expires = min(expires, shaped.clock.expires)
+            if len(self._static_reads) >= STATIC_READS:
+                self._static_reads.clear()
+            self._static_reads[(id(source), key)] = _StaticRead(contents, self._generation, expires, pieces)
+
     def _failed_clusters(self, fetcher: Any) -> set[str]:
         """The clusters this statement could not read this table from, shared by the table's feeds
         (``fetcher.failed``, when the statement keeps one)."""
@@ -380,6 +448,7 @@ class KubeFeed(Feed):
         shaped = _Shaped(contents, clock, self.table.to_arrow(rows, columns), columns)
         with self._shaped_lock:
             self._shaped[(id(source), cluster, kind, flt)] = shaped
+            self._generation += 1
             while len(self._shaped) > SHAPED_PIECES:
                 self._shaped.popitem(last=False)
         return shaped.table
@@ -523,6 +592,8 @@ class _CachedContext(RowContext):
 
 #: Shaped pieces a feed keeps of sources whose objects never change (the least recently read go first).
 SHAPED_PIECES = 256
+#: Statements' whole reads of such sources a feed remembers (all forgotten when full).
+STATIC_READS = 256
 
 
 class _Clock:
@@ -537,6 +608,20 @@ class _Clock:
     def note(self, when: datetime) -> None:
         with self._lock:
             self.expires = min(self.expires, when.timestamp())
+
+
+@dataclass
+class _StaticRead:
+    """A statement's whole read of a source whose objects never change (``_static_read``)."""
+
+    contents: object
+    generation: int  # the feed's ``_generation`` then: any piece shaped or dropped since ends it
+    expires: float  # the first moment one of its pieces' rows change by themselves
+    pieces: list[tuple[str, str, int, Any]]  # (cluster, scan logged, objects scanned, pa.Table)
+
+    def calls(self, source: str) -> list[Call]:
+        """The scans reading it again logs, as the read that shaped each piece logged them."""
+        return [Call(source, cluster, what, items=n) for cluster, what, n, _ in self.pieces]
 
 
 @dataclass

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from chaosql.engine.pushdown import Constraints
+    from chaosql.sources.base import Call
 
 Row = dict[str, Any]
 #: What a feed yields per cluster: rows to shape, or an Arrow table already in the table's schema
@@ -104,6 +105,20 @@ class Feed:
     def fetch(self, source: Any, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Rows]]:
         """Yield ``(cluster, rows)`` pieces; ``fetcher`` runs work concurrently and logs calls."""
         raise NotImplementedError
+
+    def reuse(self, source: Any, constraints: Constraints, fetcher: Any) -> Kept | None:
+        """The rows ``fetch`` would give, when all of them are kept from an earlier statement and
+        unchanged since (no call to make, nothing to wait for); None: fetch them."""
+        return None
+
+
+@dataclass
+class Kept:
+    """Rows a feed kept from an earlier statement (``Feed.reuse``), with what reading them logs."""
+
+    pieces: list[Any]  # pa.Table each, in the table's schema
+    calls: list[Call]  # the reads, as a fetch would log them
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass

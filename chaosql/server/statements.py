@@ -6,6 +6,7 @@ Everything here runs in the connection's worker thread, next to its Session.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import threading
 from collections import OrderedDict
@@ -28,6 +29,22 @@ _ROWLESS = {"nothing", "changed_rows", "statement_result"}
 
 def split(sql: str) -> list[str]:
     """Statements of a simple-query string: split at ';' outside quotes, comments and $$ bodies."""
+    if len(sql) > SPLIT_CACHE_CHARS:
+        return _split(sql)
+    return list(_split_kept(sql))
+
+
+#: Texts up to this long have their split kept: clients send the same few again and again, and
+#: the character walk below costs more than the statement's other work on the event loop.
+SPLIT_CACHE_CHARS = 8192
+
+
+@functools.lru_cache(maxsize=512)
+def _split_kept(sql: str) -> tuple[str, ...]:
+    return tuple(_split(sql))
+
+
+def _split(sql: str) -> list[str]:
     out, start, i, n = [], 0, 0, len(sql)
     while i < n:
         c = sql[i]

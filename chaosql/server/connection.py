@@ -125,7 +125,7 @@ class Connection(Streaming):
         A portal's open DuckDB result, unless this call is ``reading`` it, is parked first, in
         the same call: DuckDB refuses any other statement while a streamed result is open.
 
-        ``opener``: on the server's opener thread (opening or closing the session), not a worker."""
+        ``opener``: on the server's opener thread (closing the session), not a worker."""
         live = self._live
         if live is not None and live is not reading:
             self._live = None
@@ -465,7 +465,7 @@ class Connection(Streaming):
         """The connection's Session, opened on a worker at its first statement, with what the
         client set before (startup parameters, SET statement_timeout / TimeZone)."""
         try:
-            self._runner = await self.call(self._new_runner, opener=True)
+            self._runner = await self.call(self._new_runner)
         except ChaosqlError as err:
             raise Fatal(err.sqlstate, f"cannot open a session: {err}") from err
 

@@ -173,7 +173,7 @@ class Server:
         self._make_spare(warm_up=True)
 
     def session(self) -> Any:
-        """A new session for a connection's first statement (called on the opener). Opening one
+        """A new session for a connection's first statement (called on a worker). Opening one
         takes tens of milliseconds (a DuckDB database of its own, the chaos tables' empty
         catalog tables), which the first statement would wait for: the session made ahead is
         handed over and the next one made in the background, as PostgreSQL's backend is ready

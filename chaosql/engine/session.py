@@ -92,15 +92,17 @@ class Session:
         self._duckdb_config = dict(duckdb_config or {})
         #: session-scoped DuckDB settings made (``setup``): a database of its own gets them again
         self._setup: dict[str, str] = {}
+        #: of those, the ones not made yet: made at the session's first use of DuckDB (``con``)
+        self._deferred: list[str] = []
         self._catalog_made: dict[str, Table] = {}  # tables in DuckDB's catalog (see ensure_catalog)
         self.shares_database = shared_database and database.sharable()
         if self.shares_database:
             common = database.shared(self._duckdb_config)
-            self.con: duckdb.DuckDBPyConnection = common.cursor()
+            self._con: duckdb.DuckDBPyConnection = common.cursor()
             self._catalog_made.update(common.stand_ins)
         else:
-            self.con = _new_database(self._duckdb_config)
-        self.setup("TimeZone", "'UTC'")
+            self._con = _new_database(self._duckdb_config)
+        self.setup("TimeZone", "'UTC'", deferred=True)
         # Relations registered in DuckDB for chaos tables' rows, kept until a statement that does
         # not read them starts: the next statement reuses an Arrow table it fetched again as the
         # same object (the watch cache's, a snapshot's kept rows).
@@ -123,17 +125,32 @@ class Session:
         # answers are kept for it alone from then on
         self._private: int | None = None
         # Close even when the caller does not: DuckDB must not be torn down under live threads.
-        self._finalizer = weakref.finalize(self, self.con.close)
+        self._finalizer = weakref.finalize(self, self._con.close)
         if not self.shares_database:
-            _prepare(self.con)
+            _prepare(self._con)
 
-    def setup(self, name: str, value: str) -> None:
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The session's DuckDB connection (a cursor on the shared database, or a database of its
+        own), with every setting ``setup`` made."""
+        if self._deferred:
+            deferred, self._deferred = self._deferred, []
+            for sql in deferred:
+                self._con.execute(sql)
+        return self._con
+
+    def setup(self, name: str, value: str, *, deferred: bool = False) -> None:
         """Set the DuckDB setting ``name`` (TimeZone, integer_division ...) to ``value`` (SQL) for
         this session, and remember it: it is set again if the session moves to a database of
-        its own (``own_database``)."""
+        its own (``own_database``). ``deferred``: a value known to be valid, set only when the
+        session first uses DuckDB: a server session whose statements are all answered from kept
+        answers never does, and each SET hands the interpreter lock over twice under load."""
         sql = f"SET {name} = {value}"
-        self.con.execute(sql)
         self._setup[name] = sql
+        if deferred:
+            self._deferred.append(sql)
+        else:
+            self.con.execute(sql)
 
     def own_database(self) -> None:
         """Move to a DuckDB database of its own, if the session shares one (``engine.database``),
@@ -150,7 +167,8 @@ class Session:
         except BaseException:
             con.close()
             raise
-        cursor, self.con = self.con, con
+        cursor, self._con = self._con, con
+        self._deferred = []  # made on the new database above
         self.shares_database = False
         self._catalog_made.clear()
         self._commented.clear()

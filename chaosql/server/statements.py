@@ -144,9 +144,9 @@ class Runner:
         session.answer_context = self.answer_context
         # A network client must not reach the server's files through DuckDB (COPY TO, read_csv, ATTACH
         # of a file, INSTALL); DuckDB cannot turn this back on for the connection.
-        session.setup("enable_external_access", "false")
+        session.setup("enable_external_access", "false", deferred=True)
         # PostgreSQL's arithmetic: int / int truncates, and any division by zero is an error (22012)
-        session.setup("integer_division", "true")
+        session.setup("integer_division", "true", deferred=True)
         if not user.writes:
             session.refuse_writes(
                 f"user {user.name} may not write to {{table}} over this server",

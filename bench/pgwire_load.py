@@ -9,7 +9,9 @@ Scenarios (each against chaosql and, in the same run, PostgreSQL 15 loaded with 
 * ``select1``: the ``SELECT 1`` round trip of one client (simple protocol);
 * ``long``: session B's small queries while session A runs a ~10 s aggregate, against B alone.
 
-Every client is its own process (psycopg 3), so the client side never shares a GIL. While a
+Every client is its own process (psycopg 3), so the client side never shares a GIL; a client
+that is done waits for the others before its process exits (an exit's CPU would otherwise be
+taken from the server on a small machine while the others still measure). While a
 scenario runs, the server's thread count and resident memory are sampled from /proc (PostgreSQL:
 the postmaster and its backends, summed). Numbers only: the machine is shared, so compare the
 ratios measured in one run.
@@ -232,7 +234,7 @@ class Sampler:
 # --- clients (each its own process) ---------------------------------------------------------------
 
 
-def _client(dsn: str, seed: int, queries: int, large_share: float, start, out) -> None:
+def _client(dsn: str, seed: int, queries: int, large_share: float, start, out, finished) -> None:
     import psycopg
 
     rng = random.Random(seed)
@@ -255,6 +257,9 @@ def _client(dsn: str, seed: int, queries: int, large_share: float, start, out) -
         out.put(("ok", timings))
     except BaseException as err:  # report, never hang the parent
         out.put(("error", f"{type(err).__name__}: {err}"))
+    # a Python process's exit takes tens of ms of CPU: on these 2 cores, clients done early would
+    # take it from the server while the others still measure; they leave once all are done
+    finished.wait(1800)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -266,18 +271,21 @@ def _percentile(values: list[float], q: float) -> float:
 
 def load(server, clients: int, queries: int, large_share: float) -> dict:
     ctx = mp.get_context("spawn")
-    start, out = ctx.Barrier(clients + 1), ctx.Queue()
+    start, out, finished = ctx.Barrier(clients + 1), ctx.Queue(), ctx.Event()
     procs = [
-        ctx.Process(target=_client, args=(server.dsn, 1000 + i, queries, large_share, start, out))
+        ctx.Process(target=_client, args=(server.dsn, 1000 + i, queries, large_share, start, out, finished))
         for i in range(clients)
     ]
     for p in procs:
         p.start()
-    with Sampler(server) as sampler:
-        start.wait(timeout=300)
-        began = time.perf_counter()
-        results = [out.get(timeout=1800) for _ in procs]
-        wall = time.perf_counter() - began
+    try:
+        with Sampler(server) as sampler:
+            start.wait(timeout=300)
+            began = time.perf_counter()
+            results = [out.get(timeout=1800) for _ in procs]
+            wall = time.perf_counter() - began
+    finally:
+        finished.set()
     for p in procs:
         p.join(30)
     errors = [r[1] for r in results if r[0] == "error"]

@@ -61,6 +61,8 @@ def start_chaosql() -> tuple[subprocess.Popen, str]:
         cwd=REPO,
         stderr=subprocess.PIPE,
         text=True,
+        # from bytecode, as an installed chaosql starts (bench/pgwire_load.py says why)
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""},
     )
     assert proc.stderr is not None
     line = proc.stderr.readline()

@@ -197,9 +197,10 @@ class Server:
     def _open_spare(self, warm_up: bool) -> None:
         session = None
         try:
-            if warm_up:
-                _load_statement_code(freeze=self.owns_process)
             session = self.new_session()
+            if warm_up:  # the sources' data first: the freeze below keeps it out of the collector's walks
+                _preload(session.sources)
+                _load_statement_code(freeze=self.owns_process)
             session.ensure_catalog(generated=False)
         except Exception:  # the connection that needs a session opens its own, and reports why it cannot
             if session is not None:
@@ -276,6 +277,18 @@ def _load_statement_code(*, freeze: bool = False) -> None:
     if freeze:
         gc.collect()
         gc.freeze()
+
+
+def _preload(sources: list[Any]) -> None:
+    """Have each source that reads its data at first use (a snapshot's files) read it now; a
+    source that cannot is left for the first statement, which reports why."""
+    for source in sources:
+        preload = getattr(source, "preload", None)
+        if preload is not None:
+            try:
+                preload()
+            except Exception:  # said by the statement that needs the source
+                continue
 
 
 class ServerThread:

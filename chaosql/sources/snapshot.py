@@ -84,6 +84,11 @@ class SnapshotSource:
             call.items = len(objs)
         return objs
 
+    def preload(self) -> None:
+        """Read the files now: ``chaosql serve`` does at start (in the background) what its first
+        statements would otherwise all wait for."""
+        self._load()
+
     def contents(self) -> object:
         """What the source holds now: the same object until ``reload`` (feeds keep the rows they
         shaped from it, ``tables._kube``)."""

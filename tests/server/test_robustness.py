@@ -304,6 +304,38 @@ def test_a_connection_gets_a_session_opened_before_it_connected(shared_sources):
         opened[2].con.execute("SELECT 1")  # the unused one was closed with the server
 
 
+def test_a_served_snapshot_is_read_as_the_server_starts(tmp_path):
+    """The server reads a snapshot's files once it listens, so its first clients do not all wait
+    for that: an experiment whose file is removed afterwards is still served (until a reload, as
+    before), and a snapshot that cannot be read is reported by the statements that need it."""
+    import shutil
+
+    psycopg = pytest.importorskip("psycopg")
+    from chaosql.engine.session import Session
+    from chaosql.server.auth import AuthConfig
+    from chaosql.server.server import SESSION_DUCKDB, Server, ServerThread
+    from chaosql.sources.snapshot import SnapshotSource
+
+    demo = Path(__file__).resolve().parents[2] / "chaosql" / "demo" / "prod-eu" / "awschaos.json"
+    (tmp_path / "lab").mkdir()
+    shutil.copy(demo, tmp_path / "lab" / "awschaos.json")
+    read, missing = SnapshotSource(tmp_path), SnapshotSource(tmp_path / "nowhere")
+    for source, answer in ((read, None), (missing, "does not exist")):
+        server = Server(lambda s=source: Session([s], duckdb_config=SESSION_DUCKDB), port=0, auth=AuthConfig("trust"))
+        with ServerThread(server) as thread:
+            deadline = time.monotonic() + 30
+            while server._making_spare and time.monotonic() < deadline:  # the start's background work
+                time.sleep(0.01)
+            (tmp_path / "lab" / "awschaos.json").unlink(missing_ok=True)
+            with psycopg.connect(dsn(thread.port), autocommit=True) as con:
+                if answer is None:
+                    assert con.execute("SELECT cluster, kind FROM experiments").fetchall() == [("lab", "AWSChaos")]
+                else:
+                    with pytest.raises(psycopg.Error, match=answer):
+                        con.execute("SELECT count(*) FROM experiments")
+                    assert con.execute("SELECT 1").fetchone() == (1,)
+
+
 def test_workers_setting_is_checked(shared_sources):
     from chaosql.errors import UsageError
     from chaosql.server.auth import AuthConfig

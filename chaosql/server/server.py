@@ -257,7 +257,8 @@ class Server:
 
 def _load_statement_code(*, freeze: bool = False) -> None:
     """Load the modules a connection's first statement uses (the wire code, sqlglot's PostgreSQL
-    dialect, pyarrow.compute and numpy for the rows, and pandas, which pyarrow loads when it is
+    dialect and the tables its parser and DuckDB's generator build at first use, pyarrow.compute
+    and numpy for the rows, and pandas, which pyarrow loads when it is
     installed at its first conversion of a Python value, ``pa.scalar``, ``fill_null(0)``) and
     DuckDB's list of functions (``answers.builtin_functions``): up to a second that the server's
     first client would otherwise wait for, done in the background once the server listens."""
@@ -265,10 +266,12 @@ def _load_statement_code(*, freeze: bool = False) -> None:
     import pyarrow.compute
 
     from chaosql.engine import answers, dialect
-    from chaosql.server import connection, cursors, result_types, semantics  # noqa: F401
+    from chaosql.server import connection, cursors, result_types, rewrite, semantics  # noqa: F401
 
     dialect.Postgres  # noqa: B018  built on first use
+    rewrite.translate("SELECT 1 AS one WHERE $1::int > 0 ORDER BY 1", ())  # sqlglot's parser and generator tables
     pa.scalar(0)
+    _encode_sample_rows()
     answers.builtin_functions()  # which statements' answers may be kept: DuckDB asked once per process
     # What is loaded now lives as long as the server: out of the collector's sight, a full
     # collection (every few thousand statements) walks only what statements made since, not
@@ -277,6 +280,28 @@ def _load_statement_code(*, freeze: bool = False) -> None:
     if freeze:
         gc.collect()
         gc.freeze()
+
+
+def _encode_sample_rows() -> None:
+    """Encode two rows of the common column types as DataRows, in text and binary: what that
+    first loads (numpy.ma, which builds its docstrings from signatures when imported; pyarrow's
+    time zone kernels) would otherwise be loaded while the first clients wait."""
+    import pyarrow as pa
+
+    from chaosql.server.rows import data_rows
+
+    batch = pa.record_batch(
+        [
+            pa.array([0, None], pa.timestamp("us", tz="UTC")),
+            pa.array(["x", None]),
+            pa.array([1, None], pa.int64()),
+            pa.array([0.5, None], pa.float64()),
+            pa.array([True, None]),
+        ],
+        names=["timestamptz", "text", "int8", "float8", "bool"],
+    )
+    for form in (0, 1):
+        data_rows(batch, batch.schema.names, [form] * batch.num_columns)
 
 
 def _preload(sources: list[Any]) -> None:

@@ -14,7 +14,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-pytestmark = pytest.mark.skipif(not shutil.which("pgcli"), reason="pgcli not installed (pyproject [test] extra)")
+# the [test] extra installs it beside the Python running the tests, which need not be on PATH
+# (scripts/test run with PYTHON=venv/bin/python, the venv not activated)
+PGCLI = shutil.which("pgcli", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+
+pytestmark = pytest.mark.skipif(PGCLI is None, reason="pgcli not installed (pyproject [test] extra)")
 
 LEFT = "\x1b[D"
 PROMPT = "chaosql>"
@@ -26,7 +30,7 @@ def pgcli(pg_server, tmp_path):
     rc.write_text("[main]\nenable_pager = False\nkeyring = False\nsmart_completion = True\n")
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "HOME": str(tmp_path), "TERM": "xterm", "PAGER": "cat"}
     args = ["--pgclirc", str(rc), "--less-chatty", "-h", "127.0.0.1", "-p", str(pg_server.port), "-U", "tester"]
-    child = pexpect.spawn("pgcli", [*args, "chaosql"], env=env, encoding="utf-8", timeout=60, dimensions=(60, 200))
+    child = pexpect.spawn(PGCLI, [*args, "chaosql"], env=env, encoding="utf-8", timeout=60, dimensions=(60, 200))
     child.expect(PROMPT)
     yield child
     child.send("\\q\r")

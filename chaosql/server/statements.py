@@ -156,7 +156,7 @@ class Runner:
     def answer_context(self) -> tuple:
         """What besides the statement and its inputs may change its answer or how it is written
         (part of the key of a kept answer: ``engine.answers``)."""
-        return ("pgwire", *(self.settings.get(name) for name in ANSWER_SETTINGS))
+        return ("pgwire", *map(self.settings.get, ANSWER_SETTINGS))
 
     # --- preparing -----------------------------------------------------------------------
 

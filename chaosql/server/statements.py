@@ -44,6 +44,22 @@ def _split_kept(sql: str) -> tuple[str, ...]:
     return tuple(_split(sql))
 
 
+def _kind(sql: str) -> tuple[Kind, bool]:
+    """``classify(sql)``'s kind, and whether chaosql answers the statement itself: asked at every
+    Describe and Execute of a prepared statement, so kept per text as ``split`` keeps its split."""
+    if len(sql) > SPLIT_CACHE_CHARS:
+        return _classified(sql)
+    return _kind_kept(sql)
+
+
+def _classified(sql: str) -> tuple[Kind, bool]:
+    classified = classify(sql)
+    return classified.kind, classified.answered_by_chaosql
+
+
+_kind_kept = functools.lru_cache(maxsize=512)(_classified)
+
+
 def _split(sql: str) -> list[str]:
     out, start, i, n = [], 0, 0, len(sql)
     while i < n:
@@ -167,7 +183,7 @@ class Runner:
         check_statement(sql, int(self.session.settings["max_statement_bytes"]))  # before any parse
         key = self.shared_key(sql, param_oids)
         prepared = None
-        if key is not None and classify(sql).kind is Kind.READ:  # prepared once for every fresh connection
+        if key is not None and _kind(sql)[0] is Kind.READ:  # prepared once for every fresh connection
             own: list[Prepared] = []
             prepared = SHARED.get_or_make(key, lambda: self._prepare_shared(sql, param_oids, own))
             prepared = prepared or (own[0] if own else None)  # own: prepared here, not for sharing
@@ -266,7 +282,7 @@ class Runner:
         if prepared.copy is not None:
             self.translate(prepared, prepared.copy.query)
             return prepared
-        if classify(sql).kind is Kind.CHATTER:  # about the connection, not the data: answered here
+        if _kind(sql)[0] is Kind.CHATTER:  # about the connection, not the data: answered here
             prepared.answer = chatter.answer(sql, dict(self.settings))
         if prepared.answer is None:
             self.translate(prepared, sql)
@@ -416,7 +432,7 @@ class Runner:
 
     def own_statement(self, sql: str) -> bool:
         """chaosql's statements whose shape only running them tells (SHOW TABLES, DESCRIBE, EXPLAIN)."""
-        return classify(sql).answered_by_chaosql
+        return _kind(sql)[1]
 
     # --- running -------------------------------------------------------------------------
 
@@ -492,7 +508,7 @@ def _cacheable(prepared: Prepared) -> bool:
 
     plain = prepared.answer is None and prepared.cursor is None and prepared.copy is None
     plain = plain and prepared.define is None and prepared.run_named is None
-    return plain and isinstance(prepared.tree, exp.Query) and classify(prepared.sql).kind is Kind.READ
+    return plain and isinstance(prepared.tree, exp.Query) and _kind(prepared.sql)[0] is Kind.READ
 
 
 def _literal_select(tree: Any) -> bool:

@@ -178,7 +178,7 @@ class KubeFeed(Feed):
         read = self._static_read(source, key, fetcher)
         if read is None:
             return None
-        return Kept([table for *_, table in read.pieces], read.calls(source.name))
+        return read.kept(source.name)
 
     def fetch(self, source: Any, constraints: Constraints, fetcher: Any) -> Iterator[tuple[str, Iterable[Row]]]:
         flt, key = self._filter_and_key(constraints)
@@ -193,7 +193,7 @@ class KubeFeed(Feed):
         else:
             read = self._static_read(source, key, fetcher)
             if read is not None:  # the same pieces as an earlier statement's: skip the walk over them
-                fetcher.log.extend(read.calls(source.name))
+                fetcher.log.extend(read.kept(source.name).calls)
                 yield from ((cluster, table) for cluster, _, _, table in read.pieces)
                 return
         tasks = self._tasks(source, constraints)
@@ -631,10 +631,16 @@ class _StaticRead:
     generation: int  # the feed's ``_generation`` then: any piece shaped or dropped since ends it
     expires: float  # the first moment one of its pieces' rows change by themselves
     pieces: list[tuple[str, str, int, Any]]  # (cluster, scan logged, objects scanned, pa.Table)
+    _kept: dict[str, Kept] = field(default_factory=dict, repr=False)
 
-    def calls(self, source: str) -> list[Call]:
-        """The scans reading it again logs, as the read that shaped each piece logged them."""
-        return [Call(source, cluster, what, items=n) for cluster, what, n, _ in self.pieces]
+    def kept(self, source: str) -> Kept:
+        """Its tables, and the scans reading it again logs (as the read that shaped each piece
+        logged them): made once, as nothing changes them, and handed to every statement."""
+        made = self._kept.get(source)
+        if made is None:
+            calls = [Call(source, cluster, what, items=n) for cluster, what, n, _ in self.pieces]
+            made = self._kept[source] = Kept([table for *_, table in self.pieces], calls)
+        return made
 
 
 @dataclass

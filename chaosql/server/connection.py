@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
+import functools
 import os
 import re
 import socket
@@ -624,8 +625,7 @@ class Connection(Streaming):
         self.zone = self.settings["TimeZone"]
 
     def _row_description(self, columns: list[tuple[str, str]], formats: list[int]) -> bytes:
-        fmts = result_formats(formats, len(columns))
-        return wire.row_description((name, *describe(t), fmts[i]) for i, (name, t) in enumerate(columns))
+        return _row_description(tuple(columns), tuple(formats))
 
     # --- extended query --------------------------------------------------------------------
 
@@ -835,6 +835,14 @@ class Connection(Streaming):
         self.send(wire.CLOSE_COMPLETE)
 
     # --- streaming rows --------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1024)
+def _row_description(columns: tuple[tuple[str, str], ...], formats: tuple[int, ...]) -> bytes:
+    """A RowDescription, kept per columns and formats: a prepared statement's is sent again at
+    each Describe, the same bytes."""
+    fmts = result_formats(list(formats), len(columns))
+    return wire.row_description((name, *describe(t), fmts[i]) for i, (name, t) in enumerate(columns))
 
 
 def _soon(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> None:

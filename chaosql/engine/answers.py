@@ -68,6 +68,14 @@ class Plan:
     reads: list[str] = field(default_factory=list)
     #: the final DuckDB text per relation names the fetches were registered under
     final: dict[tuple[str, ...], str] = field(default_factory=dict)
+    _pushdown: dict[str, str] | None = field(default=None, repr=False)
+
+    def pushdown(self) -> dict[str, str]:
+        """What each table is fetched with, in words (``Result.pushdown``): said by every answer
+        the plan gives, worked out once."""
+        if self._pushdown is None:
+            self._pushdown = {name: c.describe() for name, c in self.per_table.items()}
+        return self._pushdown
 
 
 @dataclass

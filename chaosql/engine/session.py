@@ -465,7 +465,7 @@ class Session:
         statement.reading = plan.reading
         with paused():
             fetched = self._fetch(statement, plan.per_table)
-        pushdown = {name: c.describe() for name, c in plan.per_table.items()}
+        pushdown = plan.pushdown()
         answer_key = (key, answers.parameters_key(params))
         kept = ANSWERS.answer(answer_key, fetched) if not statement.fetcher.live else None
         if kept is not None:

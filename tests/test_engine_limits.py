@@ -151,6 +151,11 @@ def test_the_watchdog_survives_any_deadline():
     dog.arm(0.2, fired.set)
     assert fired.wait(5)
     assert dog._thread is not None and dog._thread.is_alive()
+    # a deadline behind one that was disarmed (the thread sleeps until that one) still comes
+    later = threading.Event()
+    dog.disarm(dog.arm(0.1, lambda: None))
+    dog.arm(0.3, later.set)
+    assert later.wait(5)
 
 
 def test_results_nested_past_arrows_limit_are_refused_as_too_complex(demo_session):

@@ -48,7 +48,8 @@ class Watchdog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="chaosql-watchdog", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if self._heap[0][1] == token:  # sooner than what the thread sleeps until: it must know
+                self._cond.notify()
         return token
 
     def disarm(self, token: int) -> None:

@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=int,
         metavar="N",
-        help="statements run at once, over every connection (default: 4 per core, 4 to 32; or [server] workers)",
+        help="statements run at once, over every connection (default: 2 per core, 4 to 32; or [server] workers)",
     )
     parser.add_argument(
         "--answer-cache",

@@ -33,9 +33,14 @@ def is_loopback(host: str) -> bool:
 
 
 def default_workers() -> int:
-    """Statements run at once by default: four per core (a statement waiting on a source holds
-    its worker), at least four, at most 32."""
-    return max(4, min(32, 4 * (os.cpu_count() or 1)))
+    """Statements run at once by default: two per core (a statement waiting on a source or in
+    DuckDB holds its worker without the GIL), at least four, at most 32. Not more: every worker
+    that can run Python contends for the GIL with the event loop, which gives it up at each socket
+    read and write and waits to get it back. bench/pgwire_load.py, cold server, four alternating
+    pairs on 2 cores: 4 workers instead of 8 gave small queries 2,626 q/s instead of 2,287 and p99
+    136 ms instead of 190 (mixed: 816 q/s instead of 780), and the same p99 beside a long
+    aggregate."""
+    return max(4, min(32, 2 * (os.cpu_count() or 1)))
 
 
 #: How long (seconds) a thread holding the GIL keeps it while another waits (Python's default:

@@ -10,9 +10,9 @@ import functools
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from chaosql.engine.classify import Kind, classify
 from chaosql.engine.limits import check_statement
@@ -25,39 +25,42 @@ from chaosql.server.types import decode_param, oid_of, overridden, param_duck_ty
 
 _DDL = re.compile(r"^\s*(create|drop|alter)\b", re.I)
 _ROWLESS = {"nothing", "changed_rows", "statement_result"}
+T = TypeVar("T")
+
+
+#: Texts up to this long have what ``_kept_per_text`` works out from them kept: clients send the
+#: same few again and again.
+TEXT_CACHE_CHARS = 8192
+
+
+def _kept_per_text(work: Callable[[str], T]) -> Callable[[str], T]:
+    """``work(sql)``, kept for the last 512 texts up to ``TEXT_CACHE_CHARS`` long (its result is
+    shared: never changed by a caller)."""
+    kept = functools.lru_cache(maxsize=512)(work)
+
+    def get(sql: str) -> T:
+        return work(sql) if len(sql) > TEXT_CACHE_CHARS else kept(sql)
+
+    return get
 
 
 def split(sql: str) -> list[str]:
-    """Statements of a simple-query string: split at ';' outside quotes, comments and $$ bodies."""
-    if len(sql) > SPLIT_CACHE_CHARS:
-        return _split(sql)
+    """Statements of a simple-query string: split at ';' outside quotes, comments and $$ bodies
+    (the character walk costs more than the statement's other work on the event loop: kept)."""
     return list(_split_kept(sql))
 
 
-#: Texts up to this long have their split kept: clients send the same few again and again, and
-#: the character walk below costs more than the statement's other work on the event loop.
-SPLIT_CACHE_CHARS = 8192
-
-
-@functools.lru_cache(maxsize=512)
+@_kept_per_text
 def _split_kept(sql: str) -> tuple[str, ...]:
     return tuple(_split(sql))
 
 
+@_kept_per_text
 def _kind(sql: str) -> tuple[Kind, bool]:
     """``classify(sql)``'s kind, and whether chaosql answers the statement itself: asked at every
-    Describe and Execute of a prepared statement, so kept per text as ``split`` keeps its split."""
-    if len(sql) > SPLIT_CACHE_CHARS:
-        return _classified(sql)
-    return _kind_kept(sql)
-
-
-def _classified(sql: str) -> tuple[Kind, bool]:
+    Describe and Execute of a prepared statement, so kept per text."""
     classified = classify(sql)
     return classified.kind, classified.answered_by_chaosql
-
-
-_kind_kept = functools.lru_cache(maxsize=512)(_classified)
 
 
 def _split(sql: str) -> list[str]:

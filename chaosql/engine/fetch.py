@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from chaosql.engine.pushdown import Constraints
-    from chaosql.tables._table import Row, Table
+    from chaosql.tables._table import Feed, Row, Table
 
 
 class Fetcher:
@@ -76,27 +76,22 @@ def fetch_table(
         check_distinct_clusters(sources)
     pieces: list[Iterable[Row]] = []
     columnar: list[pa.Table] = []  # pieces a feed already holds as Arrow, in the table's schema
-    served = False
-    for source in sources:  # start every source's loading first: fetch waits source by source
-        for feed in table.feeds_for(source.family):
-            if feed.may_match(constraints):
-                try:
-                    feed.prepare(source, constraints, fetcher)
-                except ChaosqlError:
-                    pass  # fetch meets the same error and reports it
-    for source in sources:
-        for feed in table.feeds_for(source.family):  # several: one per chaos engine, say
-            served = True
-            if not feed.may_match(constraints):
-                continue
-            try:
-                for cluster, rows in feed.fetch(source, constraints, fetcher):
-                    if isinstance(rows, pa.Table):  # e.g. Parquet history: no detour through dicts
-                        columnar.append(rows)
-                    else:
-                        pieces.append(_guard(rows, table.name, source, cluster, on_source_error, fetcher))
-            except ChaosqlError as err:
-                _handle(err, table.name, source, None, on_source_error, fetcher)
+    matching = _matching_feeds(table, sources, constraints)
+    for source, feed in matching:  # start every source's loading first: fetch waits source by source
+        try:
+            feed.prepare(source, constraints, fetcher)
+        except ChaosqlError:
+            pass  # fetch meets the same error and reports it
+    served = any(table.feeds_for(source.family) for source in sources)
+    for source, feed in matching:
+        try:
+            for cluster, rows in feed.fetch(source, constraints, fetcher):
+                if isinstance(rows, pa.Table):  # e.g. Parquet history: no detour through dicts
+                    columnar.append(rows)
+                else:
+                    pieces.append(_guard(rows, table.name, source, cluster, on_source_error, fetcher))
+        except ChaosqlError as err:
+            _handle(err, table.name, source, None, on_source_error, fetcher)
     whole = table.feed_for("*")  # a table derived from several families (impact) sees every source at once
     if whole is not None:
         served = True
@@ -128,13 +123,11 @@ def reused(table: Table, sources: Sequence[Source], constraints: Constraints, fe
     if table.feed_for("kube") is not None:
         check_distinct_clusters(sources)
     kept = []
-    for source in sources:
-        for feed in table.feeds_for(source.family):
-            if feed.may_match(constraints):
-                rows = feed.reuse(source, constraints, fetcher)
-                if rows is None:
-                    return None
-                kept.append(rows)
+    for source, feed in _matching_feeds(table, sources, constraints):
+        rows = feed.reuse(source, constraints, fetcher)
+        if rows is None:
+            return None
+        kept.append(rows)
     pieces = [piece for rows in kept for piece in rows.pieces]
     if not pieces:  # nothing kept, or no feed at all: fetch_table says what it says then
         return None
@@ -142,6 +135,14 @@ def reused(table: Table, sources: Sequence[Source], constraints: Constraints, fe
         fetcher.log.extend(rows.calls)
         fetcher.warnings.extend(rows.warnings)
     return pieces[0] if len(pieces) == 1 else _concatenated(pieces)
+
+
+def _matching_feeds(table: Table, sources: Sequence[Source], constraints: Constraints) -> list[tuple[Source, Feed]]:
+    """(source, feed) for each feed of ``table`` that reads a source's family (several per
+    source: one per chaos engine, say) and may have rows for ``constraints``."""
+    return [
+        (source, feed) for source in sources for feed in table.feeds_for(source.family) if feed.may_match(constraints)
+    ]
 
 
 def _concatenated(tables: list[pa.Table]) -> pa.Table:
